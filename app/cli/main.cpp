@@ -1,0 +1,2 @@
+// photosynth-cli: placeholder until the commands land.
+int main() { return 0; }
