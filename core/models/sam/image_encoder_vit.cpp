@@ -1,0 +1,168 @@
+// SAM's ViT image encoder (segment_anything/modeling/image_encoder.py), op for op.
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+#include "models/sam/image_encoder.h"
+#include "models/sam/layers.h"
+#include "models/sam/neck.h"
+
+namespace ps::sam {
+namespace {
+
+// get_rel_pos(): relative-position table gathered to (q_size, k_size, head_dim). It depends only
+// on weights and sizes, so it is computed once at load rather than per image.
+at::Tensor gather_rel_pos(const at::Tensor& rel_pos, int64_t q_size, int64_t k_size) {
+    const int64_t max_rel_dist = 2 * std::max(q_size, k_size) - 1;
+    at::Tensor table = rel_pos;
+    if (rel_pos.size(0) != max_rel_dist) {
+        table = at::upsample_linear1d(rel_pos.to(at::kFloat).t().unsqueeze(0), {max_rel_dist},
+                                      /*align_corners=*/false)
+                    .squeeze(0)
+                    .t()
+                    .to(rel_pos.scalar_type());
+    }
+    const double q_scale = std::max(static_cast<double>(k_size) / q_size, 1.0);
+    const double k_scale = std::max(static_cast<double>(q_size) / k_size, 1.0);
+    auto opts = at::TensorOptions().dtype(at::kDouble);
+    const at::Tensor q_coords = at::arange(q_size, opts).unsqueeze(1) * q_scale;
+    const at::Tensor k_coords = at::arange(k_size, opts).unsqueeze(0) * k_scale;
+    const at::Tensor index = ((q_coords - k_coords) + (k_size - 1) * k_scale).to(at::kLong);
+    return table.index_select(0, index.flatten().to(table.device()))
+        .view({q_size, k_size, table.size(1)});
+}
+
+struct VitAttention {
+    Linear qkv, proj;
+    int64_t num_heads = 1;
+    double scale = 1.0;
+    at::Tensor rel_h, rel_w;  // gathered tables, undefined without relative positions
+
+    at::Tensor operator()(const at::Tensor& x) const {
+        const int64_t B = x.size(0), H = x.size(1), W = x.size(2);
+        // qkv: B x (H*W) x 3 x heads x head_dim -> 3 x (B*heads) x (H*W) x head_dim
+        const at::Tensor qkv_out =
+            qkv(x).reshape({B, H * W, 3, num_heads, -1}).permute({2, 0, 3, 1, 4});
+        const at::Tensor qkv_heads = qkv_out.reshape({3, B * num_heads, H * W, -1});
+        const at::Tensor q = qkv_heads[0], k = qkv_heads[1], v = qkv_heads[2];
+        at::Tensor attn = at::matmul(q * scale, k.transpose(-2, -1));
+        if (rel_h.defined()) attn = add_decomposed_rel_pos(attn, q, H, W);
+        attn = at::softmax(attn, -1);
+        const at::Tensor out = at::matmul(attn, v)
+                                   .view({B, num_heads, H, W, -1})
+                                   .permute({0, 2, 3, 1, 4})
+                                   .reshape({B, H, W, -1});
+        return proj(out);
+    }
+
+    at::Tensor add_decomposed_rel_pos(const at::Tensor& attn, const at::Tensor& q, int64_t H,
+                                      int64_t W) const {
+        const int64_t B = q.size(0), dim = q.size(2);
+        const at::Tensor r_q = q.reshape({B, H, W, dim});
+        const at::Tensor rel_h_term = at::einsum("bhwc,hkc->bhwk", {r_q, rel_h});
+        const at::Tensor rel_w_term = at::einsum("bhwc,wkc->bhwk", {r_q, rel_w});
+        return (attn.view({B, H, W, H, W}) + rel_h_term.unsqueeze(4) + rel_w_term.unsqueeze(3))
+            .view({B, H * W, H * W});
+    }
+};
+
+struct VitBlock {
+    LayerNorm norm1, norm2;
+    VitAttention attn;
+    Linear lin1, lin2;
+    int64_t window = 0;
+
+    at::Tensor operator()(const at::Tensor& x) const {
+        at::Tensor y = norm1(x);
+        if (window > 0) {
+            const int64_t H = x.size(1), W = x.size(2);
+            const int64_t pad_h = (window - H % window) % window;
+            const int64_t pad_w = (window - W % window) % window;
+            y = partition(y, pad_h, pad_w);
+            y = attn(y);
+            y = unpartition(y, H, W, pad_h, pad_w);
+        } else {
+            y = attn(y);
+        }
+        const at::Tensor h = x + y;
+        return h + lin2(at::gelu(lin1(norm2(h))));
+    }
+
+    // window_partition(): pad to a multiple of the window, then cut into windows.
+    at::Tensor partition(const at::Tensor& x, int64_t pad_h, int64_t pad_w) const {
+        const int64_t B = x.size(0), C = x.size(3);
+        at::Tensor padded = (pad_h || pad_w) ? at::constant_pad_nd(x, {0, 0, 0, pad_w, 0, pad_h})
+                                             : x;
+        const int64_t Hp = padded.size(1), Wp = padded.size(2);
+        return padded.view({B, Hp / window, window, Wp / window, window, C})
+            .permute({0, 1, 3, 2, 4, 5})
+            .reshape({-1, window, window, C});
+    }
+
+    at::Tensor unpartition(const at::Tensor& windows, int64_t H, int64_t W, int64_t pad_h,
+                           int64_t pad_w) const {
+        const int64_t Hp = H + pad_h, Wp = W + pad_w;
+        const int64_t B = windows.size(0) / (Hp * Wp / window / window);
+        at::Tensor x = windows.view({B, Hp / window, Wp / window, window, window, -1})
+                           .permute({0, 1, 3, 2, 4, 5})
+                           .reshape({B, Hp, Wp, -1});
+        if (pad_h || pad_w) x = x.slice(1, 0, H).slice(2, 0, W).contiguous();
+        return x;
+    }
+};
+
+class VitEncoder : public ImageEncoder {
+public:
+    VitEncoder(const Weights& w, const SamConfig& config) : config_(config.vit) {
+        const VitConfig& v = config_;
+        const std::string p = "image_encoder.";
+        patch_embed_ = Conv2d::load(w, p + "patch_embed.proj", 3, v.embed_dim, v.patch_size,
+                                    v.patch_size, 0, 1, true);
+        pos_embed_ = w.get(p + "pos_embed", {1, v.grid, v.grid, v.embed_dim});
+        const int64_t head_dim = v.embed_dim / v.num_heads;
+        for (int64_t b = 0; b < v.depth; ++b) {
+            const std::string bp = p + "blocks." + std::to_string(b) + ".";
+            VitBlock block;
+            block.window = v.window_size_per_block[b];
+            block.norm1 = LayerNorm::load(w, bp + "norm1", v.embed_dim, 1e-6);
+            block.norm2 = LayerNorm::load(w, bp + "norm2", v.embed_dim, 1e-6);
+            block.attn.qkv = Linear::load(w, bp + "attn.qkv", v.embed_dim, 3 * v.embed_dim,
+                                          v.qkv_bias);
+            block.attn.proj = Linear::load(w, bp + "attn.proj", v.embed_dim, v.embed_dim);
+            block.attn.num_heads = v.num_heads;
+            block.attn.scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+            if (v.use_rel_pos) {
+                const int64_t span = block.window > 0 ? block.window : v.grid;
+                const at::Tensor& rh = w.get(bp + "attn.rel_pos_h", {2 * span - 1, head_dim});
+                const at::Tensor& rw = w.get(bp + "attn.rel_pos_w", {2 * span - 1, head_dim});
+                block.attn.rel_h = gather_rel_pos(rh, span, span);
+                block.attn.rel_w = gather_rel_pos(rw, span, span);
+            }
+            block.lin1 = Linear::load(w, bp + "mlp.lin1", v.embed_dim, v.mlp_dim);
+            block.lin2 = Linear::load(w, bp + "mlp.lin2", v.mlp_dim, v.embed_dim);
+            blocks_.push_back(std::move(block));
+        }
+        neck_ = Neck::load(w, v.embed_dim, config.prompt_dim);
+    }
+
+    at::Tensor forward(const at::Tensor& image) const override {
+        at::Tensor x = patch_embed_(image).permute({0, 2, 3, 1}) + pos_embed_;
+        for (const VitBlock& block : blocks_) x = block(x);
+        return neck_(x.permute({0, 3, 1, 2}));
+    }
+
+private:
+    VitConfig config_;
+    Conv2d patch_embed_;
+    at::Tensor pos_embed_;
+    std::vector<VitBlock> blocks_;
+    Neck neck_;
+};
+
+}  // namespace
+
+std::unique_ptr<ImageEncoder> make_vit_encoder(const Weights& w, const SamConfig& config) {
+    return std::make_unique<VitEncoder>(w, config);
+}
+
+}  // namespace ps::sam

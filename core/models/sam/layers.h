@@ -1,0 +1,75 @@
+// The few layer kinds SAM and TinyViT use, as plain structs of checkpoint tensors.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "models/sam/weights.h"
+
+namespace ps::sam {
+
+struct Linear {
+    at::Tensor weight, bias;  // bias may be undefined
+    static Linear load(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
+                       bool with_bias = true);
+    at::Tensor operator()(const at::Tensor& x) const;
+    int64_t out_features() const { return weight.size(0); }
+};
+
+// nn.LayerNorm over the last dimension.
+struct LayerNorm {
+    at::Tensor weight, bias;
+    double eps = 1e-5;
+    static LayerNorm load(const Weights& w, const std::string& prefix, int64_t dim, double eps);
+    at::Tensor operator()(const at::Tensor& x) const;
+};
+
+// segment-anything's LayerNorm2d over the channels of NCHW, written out as the reference does
+// (mean, mean of squared deviation, divide by sqrt) so rounding matches.
+struct LayerNorm2d {
+    at::Tensor weight, bias;
+    double eps = 1e-6;
+    static LayerNorm2d load(const Weights& w, const std::string& prefix, int64_t channels);
+    at::Tensor operator()(const at::Tensor& x) const;
+};
+
+struct Conv2d {
+    at::Tensor weight, bias;  // bias may be undefined
+    int64_t stride = 1, padding = 0, groups = 1;
+    static Conv2d load(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
+                       int64_t kernel, int64_t stride, int64_t padding, int64_t groups,
+                       bool with_bias);
+    at::Tensor operator()(const at::Tensor& x) const;
+};
+
+// ConvTranspose2d with kernel = stride (SAM's mask upscaling). On the CPU in reduced precision
+// it runs in fp32: LibTorch 1.13's bf16 CPU kernel is wrong (the reference run did the same).
+struct ConvTranspose2d {
+    at::Tensor weight, bias;
+    int64_t stride = 2;
+    static ConvTranspose2d load(const Weights& w, const std::string& prefix, int64_t in,
+                                int64_t out, int64_t kernel);
+    at::Tensor operator()(const at::Tensor& x) const;
+};
+
+// TinyViT's Conv2d_BN: a bias-free convolution followed by an eval-mode BatchNorm.
+struct ConvBatchNorm {
+    Conv2d conv;
+    at::Tensor bn_weight, bn_bias, running_mean, running_var;
+    static ConvBatchNorm load(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
+                              int64_t kernel, int64_t stride, int64_t padding, int64_t groups);
+    at::Tensor operator()(const at::Tensor& x) const;
+};
+
+// The decoder's MLP: Linear layers with ReLU between them (`layers.N`).
+struct Mlp {
+    std::vector<Linear> layers;
+    static Mlp load(const Weights& w, const std::string& prefix, int64_t in, int64_t hidden,
+                    int64_t out, int num_layers);
+    at::Tensor operator()(const at::Tensor& x) const;
+};
+
+
+}  // namespace ps::sam

@@ -1,0 +1,128 @@
+// segment_anything/modeling/{mask_decoder,transformer}.py, op for op.
+#include "models/sam/mask_decoder.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+namespace ps::sam {
+
+DecoderAttention DecoderAttention::load(const Weights& w, const std::string& prefix, int64_t dim,
+                                        int64_t internal_dim, int64_t heads) {
+    if (internal_dim % heads != 0) {
+        w.fail(prefix + ": " + std::to_string(heads) + " heads do not divide width " +
+               std::to_string(internal_dim));
+    }
+    return {Linear::load(w, prefix + ".q_proj", dim, internal_dim),
+            Linear::load(w, prefix + ".k_proj", dim, internal_dim),
+            Linear::load(w, prefix + ".v_proj", dim, internal_dim),
+            Linear::load(w, prefix + ".out_proj", internal_dim, dim), heads};
+}
+
+at::Tensor DecoderAttention::operator()(const at::Tensor& q_in, const at::Tensor& k_in,
+                                        const at::Tensor& v_in) const {
+    const auto separate = [this](const at::Tensor& x) {
+        return x.reshape({x.size(0), x.size(1), num_heads, x.size(2) / num_heads}).transpose(1, 2);
+    };
+    const at::Tensor q = separate(q_proj(q_in));
+    const at::Tensor k = separate(k_proj(k_in));
+    const at::Tensor v = separate(v_proj(v_in));
+    const int64_t head_dim = q.size(3);
+    at::Tensor attn = at::matmul(q, k.permute({0, 1, 3, 2}));
+    attn = attn / std::sqrt(static_cast<double>(head_dim));
+    attn = at::softmax(attn, -1);
+    at::Tensor out = at::matmul(attn, v);
+    out = out.transpose(1, 2).reshape({out.size(0), out.size(2), out.size(1) * out.size(3)});
+    return out_proj(out);
+}
+
+void TwoWayBlock::operator()(at::Tensor& queries, at::Tensor& keys, const at::Tensor& query_pe,
+                             const at::Tensor& key_pe) const {
+    if (skip_first_layer_pe) {
+        queries = self_attn(queries, queries, queries);
+    } else {
+        const at::Tensor q = queries + query_pe;
+        queries = queries + self_attn(q, q, queries);
+    }
+    queries = norm1(queries);
+
+    at::Tensor q = queries + query_pe;
+    at::Tensor k = keys + key_pe;
+    queries = norm2(queries + token_to_image(q, k, keys));
+    queries = norm3(queries + lin2(at::relu(lin1(queries))));
+
+    q = queries + query_pe;
+    k = keys + key_pe;
+    keys = norm4(keys + image_to_token(k, q, queries));
+}
+
+MaskDecoder::MaskDecoder(const Weights& w, const SamConfig& c)
+    : num_mask_tokens_(c.num_mask_tokens) {
+    const std::string p = "mask_decoder.";
+    const int64_t dim = c.prompt_dim, internal = dim / c.attention_downsample;
+    iou_token_ = w.get(p + "iou_token.weight", {1, dim});
+    mask_tokens_ = w.get(p + "mask_tokens.weight", {c.num_mask_tokens, dim});
+    for (int64_t i = 0; i < c.decoder_depth; ++i) {
+        const std::string lp = p + "transformer.layers." + std::to_string(i) + ".";
+        TwoWayBlock block;
+        block.self_attn = DecoderAttention::load(w, lp + "self_attn", dim, dim, c.decoder_heads);
+        block.token_to_image = DecoderAttention::load(w, lp + "cross_attn_token_to_image", dim,
+                                                      internal, c.decoder_heads);
+        block.image_to_token = DecoderAttention::load(w, lp + "cross_attn_image_to_token", dim,
+                                                      internal, c.decoder_heads);
+        block.norm1 = LayerNorm::load(w, lp + "norm1", dim, 1e-5);
+        block.norm2 = LayerNorm::load(w, lp + "norm2", dim, 1e-5);
+        block.norm3 = LayerNorm::load(w, lp + "norm3", dim, 1e-5);
+        block.norm4 = LayerNorm::load(w, lp + "norm4", dim, 1e-5);
+        block.lin1 = Linear::load(w, lp + "mlp.lin1", dim, c.decoder_mlp_dim);
+        block.lin2 = Linear::load(w, lp + "mlp.lin2", c.decoder_mlp_dim, dim);
+        block.skip_first_layer_pe = i == 0;
+        layers_.push_back(std::move(block));
+    }
+    final_attn_ = DecoderAttention::load(w, p + "transformer.final_attn_token_to_image", dim,
+                                         internal, c.decoder_heads);
+    norm_final_ = LayerNorm::load(w, p + "transformer.norm_final_attn", dim, 1e-5);
+    upscale1_ = ConvTranspose2d::load(w, p + "output_upscaling.0", dim, dim / 4, 2);
+    upscale_norm_ = LayerNorm2d::load(w, p + "output_upscaling.1", dim / 4);
+    upscale2_ = ConvTranspose2d::load(w, p + "output_upscaling.3", dim / 4, dim / 8, 2);
+    for (int64_t i = 0; i < c.num_mask_tokens; ++i) {
+        hypernetworks_.push_back(Mlp::load(
+            w, p + "output_hypernetworks_mlps." + std::to_string(i), dim, dim, dim / 8, 3));
+    }
+    iou_head_ = Mlp::load(w, p + "iou_prediction_head", dim, c.iou_head_hidden,
+                          c.num_mask_tokens, static_cast<int>(c.iou_head_depth));
+}
+
+DecodedMasks MaskDecoder::forward(const at::Tensor& image_embedding, const at::Tensor& image_pe,
+                                  const at::Tensor& sparse, const at::Tensor& dense,
+                                  bool multimask) const {
+    const at::Tensor output_tokens = at::cat({iou_token_, mask_tokens_}, 0).unsqueeze(0);
+    const at::Tensor tokens = at::cat({output_tokens, sparse.to(output_tokens.scalar_type())}, 1);
+    const at::Tensor src = image_embedding + dense;
+    const int64_t C = src.size(1), H = src.size(2), W = src.size(3);
+
+    // TwoWayTransformer.forward
+    at::Tensor keys = src.flatten(2).permute({0, 2, 1});
+    const at::Tensor key_pe = image_pe.flatten(2).permute({0, 2, 1});
+    at::Tensor queries = tokens;
+    for (const TwoWayBlock& layer : layers_) layer(queries, keys, tokens, key_pe);
+    queries = norm_final_(queries + final_attn_(queries + tokens, keys + key_pe, keys));
+
+    const at::Tensor iou_token_out = queries.select(1, 0);
+    const at::Tensor mask_tokens_out = queries.slice(1, 1, 1 + num_mask_tokens_);
+    const at::Tensor grid = keys.transpose(1, 2).reshape({1, C, H, W});
+    const at::Tensor upscaled = at::gelu(upscale2_(at::gelu(upscale_norm_(upscale1_(grid)))));
+    std::vector<at::Tensor> hyper;
+    for (int64_t i = 0; i < num_mask_tokens_; ++i) {
+        hyper.push_back(hypernetworks_[i](mask_tokens_out.select(1, i)));
+    }
+    const at::Tensor hyper_in = at::stack(hyper, 1);
+    const int64_t uc = upscaled.size(1), uh = upscaled.size(2), uw = upscaled.size(3);
+    const at::Tensor masks =
+        at::matmul(hyper_in, upscaled.view({1, uc, uh * uw})).view({1, -1, uh, uw});
+    const at::Tensor iou = iou_head_(iou_token_out);
+    const int64_t first = multimask ? 1 : 0, last = multimask ? num_mask_tokens_ : 1;
+    return {masks.slice(1, first, last), iou.slice(1, first, last)};
+}
+
+}  // namespace ps::sam

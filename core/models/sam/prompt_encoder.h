@@ -1,0 +1,46 @@
+// SAM's prompt encoder: Fourier features for points and box corners, mask downscaling.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+#include "models/sam/layers.h"
+#include "models/sam/sam_config.h"
+
+namespace ps::sam {
+
+struct EncodedPrompt {
+    at::Tensor sparse;  // 1 x T x C
+    at::Tensor dense;   // 1 x C x G x G
+};
+
+class PromptEncoder {
+public:
+    PromptEncoder(const Weights& w, const SamConfig& config);
+
+    // point_coords: N x 2 (float, input frame, e.g. 1024), labels: 1 object, 0 background.
+    // box: [4] or undefined. mask_input: 1 x 1 x 4G x 4G logits or undefined.
+    EncodedPrompt forward(const at::Tensor& point_coords, const std::vector<int>& labels,
+                          const at::Tensor& box, const at::Tensor& mask_input) const;
+    // get_dense_pe(): the Fourier encoding of the G x G cell centres, 1 x C x G x G.
+    const at::Tensor& dense_positional_encoding() const { return dense_pe_; }
+    // _pe_encoding of coordinates already normalised to [0, 1]: ... x 2 -> ... x C.
+    at::Tensor fourier(const at::Tensor& unit_coords) const;
+
+private:
+    at::Tensor embed_points(const at::Tensor& coords, const std::vector<int>& labels,
+                            bool pad) const;
+    at::Tensor embed_box(const at::Tensor& box) const;
+    at::Tensor embed_mask(const at::Tensor& mask) const;
+
+    at::Tensor gaussian_;  // 2 x C/2
+    std::vector<at::Tensor> point_embeddings_;  // 4 x (1 x C)
+    at::Tensor not_a_point_, no_mask_;
+    Conv2d mask_conv1_, mask_conv2_, mask_conv3_;
+    LayerNorm2d mask_norm1_, mask_norm2_;
+    int64_t input_size_, grid_, dim_;
+    at::Tensor dense_pe_;
+};
+
+}  // namespace ps::sam

@@ -1,0 +1,235 @@
+// SamModel: loading, device and precision placement, and the encode/decode entry points.
+#include "models/sam/sam_model.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "io/checkpoint.h"
+#include "models/sam/sam_network.h"
+#include "models/sam/sam_types.h"
+
+namespace ps::sam {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// Kernels on CUDA run asynchronously; reading one value waits for the stream, so timings are real.
+void wait_for(const at::Tensor& t) {
+    if (t.is_cuda() && t.numel() > 0) (void)t.flatten()[0].item<float>();
+}
+
+at::ScalarType scalar_type_of(Precision p) {
+    switch (p) {
+        case Precision::Fp16: return at::kHalf;
+        case Precision::Bf16: return at::kBFloat16;
+        default: return at::kFloat;
+    }
+}
+
+template <typename F>
+auto guarded(const std::string& what, F&& body) -> decltype(body()) {
+    try {
+        return body();
+    } catch (const WeightError& e) {
+        return make_error(ErrorKind::Mismatch, e.what());
+    } catch (const std::exception& e) {
+        // c10::Error messages carry a C++ backtrace; the first line is the useful part.
+        std::string message = e.what();
+        message = message.substr(0, message.find('\n'));
+        return make_error(ErrorKind::Runtime, what + ": " + message);
+    }
+}
+
+}  // namespace
+
+struct SamModel::Impl {
+    std::string file_label;
+    SamConfig config;
+    Precision precision = Precision::Fp32;
+    std::unique_ptr<SamNetwork> network;
+    double load_ms = 0;
+    mutable double last_encode_ms = 0;
+};
+
+Result<Device> parse_device(const std::string& text) {
+    if (text == "auto") return Device::Auto;
+    if (text == "cpu") return Device::Cpu;
+    if (text == "cuda" || text == "gpu") return Device::Cuda;
+    return make_error(ErrorKind::InvalidArgument,
+                      "unknown device '" + text + "' (expected cpu, cuda or auto)");
+}
+
+Result<Precision> parse_precision(const std::string& text) {
+    if (text == "fp32" || text == "float32") return Precision::Fp32;
+    if (text == "fp16" || text == "float16") return Precision::Fp16;
+    if (text == "bf16" || text == "bfloat16") return Precision::Bf16;
+    return make_error(ErrorKind::InvalidArgument,
+                      "unknown precision '" + text + "' (expected fp32, fp16 or bf16)");
+}
+
+std::string to_string(Precision precision) {
+    switch (precision) {
+        case Precision::Fp16: return "fp16";
+        case Precision::Bf16: return "bf16";
+        default: return "fp32";
+    }
+}
+
+bool cuda_available() { return at::hasCUDA(); }
+
+SamModel::SamModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SamModel::~SamModel() = default;
+
+Result<std::unique_ptr<SamModel>> SamModel::load(const std::string& checkpoint_path,
+                                                 const SamOptions& options) {
+    const auto start = Clock::now();
+    const std::string label = std::filesystem::path(checkpoint_path).filename().string();
+    if (options.device == Device::Cuda && !cuda_available()) {
+        return make_error(ErrorKind::Unsupported,
+                          label + ": device cuda requested, but this build of LibTorch has no "
+                                  "CUDA or no GPU answers");
+    }
+    const bool use_cuda = options.device == Device::Cuda ||
+                          (options.device == Device::Auto && cuda_available());
+    if (!use_cuda && options.precision == Precision::Fp16) {
+        return make_error(ErrorKind::Unsupported,
+                          label + ": fp16 is not supported on the CPU (use fp32 or bf16)");
+    }
+    auto checkpoint = io::load_checkpoint(checkpoint_path);
+    if (!checkpoint) return checkpoint.error();
+    auto config = infer_sam_config(checkpoint->tensors, label);
+    if (!config) return config.error();
+
+    return guarded(label, [&]() -> Result<std::unique_ptr<SamModel>> {
+        c10::InferenceMode inference;
+        const at::Device device = use_cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+        const at::ScalarType dtype = scalar_type_of(options.precision);
+        std::map<std::string, at::Tensor> placed;
+        for (const auto& [key, tensor] : checkpoint->tensors) {
+            const bool floating = at::isFloatingType(tensor.scalar_type());
+            placed[key] = tensor.to(device, floating ? dtype : tensor.scalar_type());
+        }
+        auto impl = std::make_unique<Impl>();
+        impl->file_label = label;
+        impl->config = config.value();
+        impl->config.tiny_vit_attention_biases = options.tiny_vit_attention_biases;
+        impl->precision = options.precision;
+        impl->network = std::make_unique<SamNetwork>(placed, impl->config, label);
+        impl->load_ms = ms_since(start);
+        return std::unique_ptr<SamModel>(new SamModel(std::move(impl)));
+    });
+}
+
+const SamConfig& SamModel::config() const { return impl_->config; }
+std::string SamModel::device_name() const { return impl_->network->device().str(); }
+Precision SamModel::precision() const { return impl_->precision; }
+double SamModel::load_ms() const { return impl_->load_ms; }
+double SamModel::last_encode_ms() const { return impl_->last_encode_ms; }
+const SamNetwork& SamModel::network() const { return *impl_->network; }
+
+Result<std::shared_ptr<const SamEmbedding>> SamModel::encode(const cv::Mat& rgb) const {
+    if (rgb.empty() || rgb.type() != CV_8UC3) {
+        return make_error(ErrorKind::InvalidArgument,
+                          "SAM encode needs a non-empty 8-bit RGB image");
+    }
+    return guarded(impl_->file_label + ": encode",
+                   [&]() -> Result<std::shared_ptr<const SamEmbedding>> {
+                       c10::InferenceMode inference;
+                       const auto start = Clock::now();
+                       const int size = static_cast<int>(impl_->config.image_size);
+                       const cv::Mat resized = resize_longest_side(rgb, size);
+                       const at::Tensor host = at::from_blob(
+                           const_cast<uchar*>(resized.ptr<uchar>()),
+                           {resized.rows, resized.cols, 3},
+                           {static_cast<int64_t>(resized.step[0]), 3, 1}, at::kByte);
+                       const at::Tensor input =
+                           normalize_and_pad(host.to(impl_->network->device()), size);
+                       auto result = std::make_shared<SamEmbedding>();
+                       result->embedding = impl_->network->encode_image(input);
+                       wait_for(result->embedding);
+                       result->original = {rgb.rows, rgb.cols};
+                       result->resized = {resized.rows, resized.cols};
+                       result->encode_ms = ms_since(start);
+                       impl_->last_encode_ms = result->encode_ms;
+                       return std::shared_ptr<const SamEmbedding>(std::move(result));
+                   });
+}
+
+namespace {
+
+Status validate_prompt(const SamPrompt& prompt, Size2 original) {
+    if (prompt.points.empty() && !prompt.box) {
+        return make_error(ErrorKind::InvalidArgument, "a prompt needs points, a box, or both");
+    }
+    for (const SamPoint& p : prompt.points) {
+        if (p.label != 0 && p.label != 1) {
+            return make_error(ErrorKind::InvalidArgument,
+                              "point label " + std::to_string(p.label) +
+                                  " is not 1 (object) or 0 (background)");
+        }
+        if (!std::isfinite(p.x) || !std::isfinite(p.y)) {
+            return make_error(ErrorKind::InvalidArgument, "point coordinates must be finite");
+        }
+    }
+    if (prompt.box) {
+        for (double v : *prompt.box) {
+            if (!std::isfinite(v)) {
+                return make_error(ErrorKind::InvalidArgument, "box coordinates must be finite");
+            }
+        }
+    }
+    return Ok{};
+}
+
+}  // namespace
+
+Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
+                                    const SamPrompt& prompt) const {
+    if (auto valid = validate_prompt(prompt, embedding.original); !valid) return valid.error();
+    return guarded(impl_->file_label + ": decode", [&]() -> Result<SamMaskSet> {
+        c10::InferenceMode inference;
+        const auto start = Clock::now();
+        const SamNetwork& net = *impl_->network;
+        const Size2 orig = embedding.original, resized = embedding.resized;
+        const PromptTensors tensors = prompt_to_tensors(prompt, orig, resized, net.device());
+        const EncodedPrompt encoded = net.encode_prompt(tensors.point_coords, tensors.labels, tensors.box, tensors.mask_input);
+        const DecodedMasks decoded =
+            net.decode_masks(embedding.embedding, encoded, prompt.multimask);
+        const at::Tensor low_res = decoded.low_res_logits.to(at::kFloat);
+        const at::Tensor iou = decoded.iou_predictions.to(at::kFloat).cpu();
+        SamMaskSet out;
+        out.decode_ms = ms_since(start);
+        const auto post_start = Clock::now();
+        const int size = static_cast<int>(impl_->config.image_size);
+        const at::Tensor masks = (upscale_logits(low_res, size, resized, orig) > 0)
+                                     .to(at::kByte)
+                                     .mul_(255)
+                                     .cpu()
+                                     .contiguous();
+        const int64_t count = masks.size(1);
+        for (int64_t i = 0; i < count; ++i) {
+            cv::Mat mask(orig.height, orig.width, CV_8UC1);
+            std::memcpy(mask.data, masks[0][i].data_ptr<uint8_t>(),
+                        static_cast<size_t>(orig.height) * orig.width);
+            out.masks.push_back(mask);
+            out.iou.push_back(iou[0][i].item<float>());
+            auto logits = std::make_shared<SamLogits>();
+            logits->logits = low_res.slice(1, i, i + 1).clone();
+            out.low_res_logits.push_back(std::move(logits));
+        }
+        for (size_t i = 1; i < out.iou.size(); ++i) {
+            if (out.iou[i] > out.iou[out.best_index]) out.best_index = static_cast<int>(i);
+        }
+        out.postprocess_ms = ms_since(post_start);
+        return out;
+    });
+}
+
+}  // namespace ps::sam

@@ -1,0 +1,22 @@
+// Definitions of the opaque handles of sam_model.h (engine-internal; holds tensors).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include "models/sam/sam_model.h"
+#include "models/sam/sam_transforms.h"
+
+namespace ps::sam {
+
+struct SamLogits {
+    at::Tensor logits;  // 1 x 1 x 4G x 4G, float32, on the model's device
+};
+
+struct SamEmbedding {
+    at::Tensor embedding;  // 1 x C x G x G in the model's dtype and device
+    Size2 original;        // image size before resizing
+    Size2 resized;         // after ResizeLongestSide
+    double encode_ms = 0;
+};
+
+}  // namespace ps::sam
