@@ -1,2 +1,48 @@
-// photosynth-cli: placeholder until the commands land.
-int main() { return 0; }
+// photosynth-cli: the engine on the command line (segment, info).
+#include <QCoreApplication>
+
+#include <iostream>
+
+#include "commands.h"
+
+namespace ps::cli {
+
+int fail(const std::string& message, int code) {
+    // Exactly one line, so scripts and tests can rely on it.
+    std::string line = message;
+    for (char& c : line) {
+        if (c == '\n' || c == '\r') c = ' ';
+    }
+    std::cerr << "photosynth-cli: " << line << std::endl;
+    return code;
+}
+
+}  // namespace ps::cli
+
+namespace {
+
+const char* const kHelp =
+    "photosynth-cli COMMAND [options]\n"
+    "  info CHECKPOINT [--json]            detected family, configuration, parameters, dtype\n"
+    "  segment --model CKPT --image IMG --prompts PROMPTS.json --out DIR\n"
+    "          [--device cpu|cuda|auto] [--precision fp32|fp16|bf16]\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    QCoreApplication app(argc, argv);  // Qt's image plugins and JSON need an application object
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "help") {
+        std::cout << kHelp;
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string command = argv[1];
+    const std::vector<std::string> rest(argv + 2, argv + argc);
+    try {
+        if (command == "info") return ps::cli::run_info(rest);
+        if (command == "segment") return ps::cli::run_segment(rest);
+    } catch (const std::exception& e) {
+        // The engine returns errors as values; this is the last line of defence, never a crash.
+        return ps::cli::fail(std::string("internal error: ") + e.what());
+    }
+    return ps::cli::fail("unknown command '" + command + "' (try --help)", 2);
+}

@@ -216,7 +216,12 @@ void count_parameters(const std::map<std::string, at::Tensor>& tensors, SamConfi
     for (const auto& [type, n] : by_dtype) {
         if (n > most) most = n, dominant = type;
     }
-    c.dtype = c10::toString(dominant);
+    switch (dominant) {
+        case at::kHalf: c.dtype = "float16"; break;
+        case at::kBFloat16: c.dtype = "bfloat16"; break;
+        case at::kDouble: c.dtype = "float64"; break;
+        default: c.dtype = "float32"; break;
+    }
 }
 
 }  // namespace

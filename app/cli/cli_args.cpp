@@ -1,0 +1,54 @@
+// Argument parsing for photosynth-cli.
+#include "cli_args.h"
+
+namespace ps::cli {
+
+std::string Args::get(const std::string& key, const std::string& fallback) const {
+    auto it = options.find(key);
+    return it == options.end() || it->second.empty() ? fallback : it->second.back();
+}
+
+Result<Args> parse_args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
+                        const std::set<std::string>& flags) {
+    Args args;
+    for (size_t i = 0; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (a.rfind("--", 0) != 0 || a == "--") {
+            args.positional.push_back(a);
+            continue;
+        }
+        std::string key = a.substr(2), value;
+        const size_t eq = key.find('=');
+        const bool inline_value = eq != std::string::npos;
+        if (inline_value) {
+            value = key.substr(eq + 1);
+            key = key.substr(0, eq);
+        }
+        if (flags.count(key) && !inline_value) {
+            args.flags.insert(key);
+        } else if (valued.count(key)) {
+            if (!inline_value) {
+                if (i + 1 >= argv.size()) {
+                    return make_error(ErrorKind::InvalidArgument, "--" + key + " needs a value");
+                }
+                value = argv[++i];
+            }
+            args.options[key].push_back(value);
+        } else {
+            return make_error(ErrorKind::InvalidArgument, "unknown option --" + key);
+        }
+    }
+    return args;
+}
+
+Status require(const Args& args, const std::string& command,
+               const std::vector<std::string>& required) {
+    for (const std::string& key : required) {
+        if (!args.has(key)) {
+            return make_error(ErrorKind::InvalidArgument, command + ": missing --" + key);
+        }
+    }
+    return Ok{};
+}
+
+}  // namespace ps::cli

@@ -1,0 +1,15 @@
+// photosynth-cli subcommands. Each returns the process exit code; errors go to stderr as one line.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ps::cli {
+
+int run_info(const std::vector<std::string>& argv);
+int run_segment(const std::vector<std::string>& argv);
+
+// Prints "photosynth-cli: <message>" on one line to stderr and returns 1 (2 for usage errors).
+int fail(const std::string& message, int code = 1);
+
+}  // namespace ps::cli

@@ -1,0 +1,57 @@
+// Serialises SamConfig field by field.
+#include "config_json.h"
+
+#include <QJsonArray>
+
+namespace ps::cli {
+namespace {
+
+template <typename T>
+QJsonArray array_of(const std::vector<T>& values) {
+    QJsonArray out;
+    for (const T& v : values) out.append(static_cast<qint64>(v));
+    return out;
+}
+
+}  // namespace
+
+QJsonObject to_json(const sam::SamConfig& c) {
+    QJsonObject encoder;
+    if (c.encoder == sam::EncoderKind::ViT) {
+        encoder["type"] = "vit";
+        encoder["embed_dim"] = qint64(c.vit.embed_dim);
+        encoder["depth"] = qint64(c.vit.depth);
+        encoder["num_heads"] = qint64(c.vit.num_heads);
+        encoder["patch_size"] = qint64(c.vit.patch_size);
+        encoder["mlp_dim"] = qint64(c.vit.mlp_dim);
+        encoder["global_attn_indexes"] = array_of(c.vit.global_blocks);
+        encoder["window_size_per_block"] = array_of(c.vit.window_size_per_block);
+        encoder["use_rel_pos"] = c.vit.use_rel_pos;
+    } else {
+        encoder["type"] = "tiny_vit";
+        encoder["embed_dims"] = array_of(c.tiny_vit.embed_dims);
+        encoder["depths"] = array_of(c.tiny_vit.depths);
+        encoder["num_heads"] = array_of(c.tiny_vit.num_heads);
+        encoder["window_sizes"] = array_of(c.tiny_vit.window_sizes);
+        encoder["attention_biases"] = c.tiny_vit_attention_biases ? "checkpoint" : "reference";
+    }
+    QJsonObject decoder{{"transformer_dim", qint64(c.prompt_dim)},
+                        {"depth", qint64(c.decoder_depth)},
+                        {"mlp_dim", qint64(c.decoder_mlp_dim)},
+                        {"num_heads", qint64(c.decoder_heads)},
+                        {"num_mask_tokens", qint64(c.num_mask_tokens)},
+                        {"iou_head_depth", qint64(c.iou_head_depth)},
+                        {"iou_head_hidden", qint64(c.iou_head_hidden)}};
+    return QJsonObject{{"family", c.encoder == sam::EncoderKind::ViT ? "sam" : "mobile_sam"},
+                       {"arch", QString::fromStdString(c.arch)},
+                       {"image_size", qint64(c.image_size)},
+                       {"embedding_grid", qint64(c.embedding_grid)},
+                       {"image_encoder", encoder},
+                       {"prompt_embed_dim", qint64(c.prompt_dim)},
+                       {"mask_in_chans", qint64(c.mask_in_chans)},
+                       {"mask_decoder", decoder},
+                       {"parameters", qint64(c.parameter_count)},
+                       {"dtype", QString::fromStdString(c.dtype)}};
+}
+
+}  // namespace ps::cli
