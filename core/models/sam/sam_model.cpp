@@ -110,6 +110,12 @@ Result<std::unique_ptr<SamModel>> SamModel::load(const std::string& checkpoint_p
     return guarded(label, [&]() -> Result<std::unique_ptr<SamModel>> {
         c10::InferenceMode inference;
         const at::Device device = use_cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+        if (use_cuda && options.precision == Precision::Fp32) {
+            // cuDNN convolutions default to TF32 on Ampere and newer: 10-bit mantissas moved the
+            // embedding by 1.5e-3 against a 4e-5 tolerance. fp32 means fp32.
+            at::globalContext().setAllowTF32CuDNN(false);
+            at::globalContext().setAllowTF32CuBLAS(false);
+        }
         const at::ScalarType dtype = scalar_type_of(options.precision);
         std::map<std::string, at::Tensor> placed;
         for (const auto& [key, tensor] : checkpoint->tensors) {
