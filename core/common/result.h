@@ -9,7 +9,17 @@
 namespace ps {
 
 // Broad category so callers (CLI exit codes, GUI dialogs) can react without parsing text.
-enum class ErrorKind { Io, Format, Unsupported, Hostile, Mismatch, InvalidArgument, Runtime };
+enum class ErrorKind {
+    Io,
+    Format,
+    Unsupported,
+    Hostile,
+    Mismatch,
+    InvalidArgument,
+    Runtime,
+    Cancelled,   // the image was closed or the engine shut down before the job ran
+    Superseded,  // a newer interactive request replaced this one; never a stale result
+};
 
 struct Error {
     ErrorKind kind = ErrorKind::Runtime;

@@ -9,6 +9,7 @@
 #include "models/sam/sam_model.h"
 #include "models/sam/sam_network.h"
 #include "models/sam/sam_shapes.h"
+#include "sam_fixtures.h"
 
 using namespace ps;
 
@@ -22,41 +23,6 @@ io::TensorMap placeholder_tensors(const sam::SamConfig& config) {
         tensors[key] = scalar.expand(spec.shape);
     }
     return tensors;
-}
-
-// Seeded random weights of a sensible scale, so a forward pass gives finite, varied output.
-io::TensorMap random_tensors(const sam::SamConfig& config, uint64_t seed) {
-    at::manual_seed(seed);
-    io::TensorMap tensors;
-    for (const auto& [key, spec] : sam::sam_tensor_specs(config)) {
-        if (spec.integer) {
-            tensors[key] = at::zeros(spec.shape, at::kLong);
-        } else if (key.find("running_var") != std::string::npos) {
-            tensors[key] = at::rand(spec.shape) + 0.5;
-        } else {
-            tensors[key] = at::randn(spec.shape) * 0.05;
-        }
-    }
-    return tensors;
-}
-
-sam::SamConfig custom_vit() {
-    sam::SamConfig c = sam::official_sam_config("vit_b");
-    c.arch = "vit_custom";
-    c.vit.embed_dim = 48;
-    c.vit.depth = 3;
-    c.vit.num_heads = 3;
-    c.vit.mlp_dim = 80;
-    c.vit.global_blocks = {2};
-    c.vit.window_size_per_block = {8, 8, 0};
-    c.neck_in = 48;
-    c.prompt_dim = 64;
-    c.decoder_mlp_dim = 96;
-    c.decoder_depth = 1;
-    c.iou_head_hidden = 40;
-    c.iou_head_depth = 2;
-    c.mask_in_chans = 8;
-    return c;
 }
 
 }  // namespace
@@ -139,7 +105,7 @@ void TestSamConfig::golden_checkpoints_match_official_layout() {
 void TestSamConfig::custom_architecture_runs_end_to_end() {
     QTemporaryDir dir;
     const std::string path = (dir.path() + "/custom.safetensors").toStdString();
-    QVERIFY(io::save_safetensors(path, random_tensors(custom_vit(), 7)).ok());
+    QVERIFY(io::save_safetensors(path, random_sam_tensors(custom_vit_config(), 7)).ok());
     auto model = sam::SamModel::load(path, {sam::Device::Cpu, sam::Precision::Fp32});
     QVERIFY2(model.ok(), model.ok() ? "" : model.message().c_str());
     const sam::SamConfig& c = (*model)->config();

@@ -10,6 +10,7 @@
 #include "io/checkpoint.h"
 #include "models/sam/sam_network.h"
 #include "models/sam/sam_types.h"
+#include "models/sam/weights.h"
 
 namespace ps::sam {
 namespace {
@@ -157,16 +158,85 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::encode(const cv::Mat& rgb)
                            {static_cast<int64_t>(resized.step[0]), 3, 1}, at::kByte);
                        const at::Tensor input =
                            normalize_and_pad(host.to(impl_->network->device()), size);
+                       wait_for(input);
                        auto result = std::make_shared<SamEmbedding>();
+                       result->preprocess_ms = ms_since(start);
+                       const auto encode_start = Clock::now();
                        result->embedding = impl_->network->encode_image(input);
                        wait_for(result->embedding);
                        result->original = {rgb.rows, rgb.cols};
                        result->resized = {resized.rows, resized.cols};
-                       result->encode_ms = ms_since(start);
+                       result->encode_ms = ms_since(encode_start);
                        impl_->last_encode_ms = result->encode_ms;
                        return std::shared_ptr<const SamEmbedding>(std::move(result));
                    });
 }
+
+Result<std::shared_ptr<const SamEmbedding>> SamModel::import_embedding(
+    const SamEmbeddingData& data) const {
+    const SamConfig& c = impl_->config;
+    const std::vector<int64_t> expected{1, c.prompt_dim, c.embedding_grid, c.embedding_grid};
+    if (data.shape != expected) {
+        return make_error(ErrorKind::Mismatch, impl_->file_label + ": stored embedding has shape " +
+                                                   shape_string(data.shape) + ", expected " +
+                                                   shape_string(expected));
+    }
+    const at::ScalarType type = data.dtype == "bfloat16" ? at::kBFloat16
+                                : data.dtype == "float16" ? at::kHalf
+                                                          : at::kFloat;
+    const int64_t numel = expected[1] * expected[2] * expected[3];
+    if (data.dtype != "float32" && data.dtype != "bfloat16" && data.dtype != "float16") {
+        return make_error(ErrorKind::Format, "stored embedding has unknown dtype " + data.dtype);
+    }
+    if (static_cast<int64_t>(data.bytes.size()) != numel * static_cast<int64_t>(c10::elementSize(type))) {
+        return make_error(ErrorKind::Format, "stored embedding has the wrong byte count");
+    }
+    return guarded(impl_->file_label + ": import embedding",
+                   [&]() -> Result<std::shared_ptr<const SamEmbedding>> {
+                       c10::InferenceMode inference;
+                       at::Tensor host = at::empty(expected, at::TensorOptions().dtype(type));
+                       std::memcpy(host.data_ptr(), data.bytes.data(), data.bytes.size());
+                       auto out = std::make_shared<SamEmbedding>();
+                       out->embedding =
+                           host.to(impl_->network->device(), impl_->network->dtype());
+                       out->original = {data.original_height, data.original_width};
+                       out->resized = {data.resized_height, data.resized_width};
+                       return std::shared_ptr<const SamEmbedding>(std::move(out));
+                   });
+}
+
+SamEmbeddingData export_embedding(const SamEmbedding& embedding) {
+    c10::InferenceMode inference;
+    const at::Tensor host = embedding.embedding.cpu().contiguous();
+    SamEmbeddingData data;
+    data.dtype = host.scalar_type() == at::kBFloat16 ? "bfloat16"
+                 : host.scalar_type() == at::kHalf   ? "float16"
+                                                     : "float32";
+    data.shape = host.sizes().vec();
+    const auto* bytes = static_cast<const uint8_t*>(host.data_ptr());
+    data.bytes.assign(bytes, bytes + host.nbytes());
+    data.original_height = embedding.original.height;
+    data.original_width = embedding.original.width;
+    data.resized_height = embedding.resized.height;
+    data.resized_width = embedding.resized.width;
+    return data;
+}
+
+long long embedding_bytes(const SamEmbedding& embedding) {
+    return static_cast<long long>(embedding.embedding.nbytes());
+}
+
+bool embedding_on_gpu(const SamEmbedding& embedding) { return embedding.embedding.is_cuda(); }
+
+std::shared_ptr<const SamEmbedding> embedding_to_host(const SamEmbedding& embedding) {
+    c10::InferenceMode inference;
+    auto copy = std::make_shared<SamEmbedding>(embedding);
+    copy->embedding = embedding.embedding.cpu();
+    return copy;
+}
+
+double embedding_encode_ms(const SamEmbedding& embedding) { return embedding.encode_ms; }
+double embedding_preprocess_ms(const SamEmbedding& embedding) { return embedding.preprocess_ms; }
 
 namespace {
 

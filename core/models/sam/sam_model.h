@@ -58,6 +58,22 @@ struct SamMaskSet {
 
 class SamNetwork;
 
+// An embedding as plain bytes, for the on-disk store.
+struct SamEmbeddingData {
+    std::string dtype;  // "float32", "bfloat16", "float16"
+    std::vector<int64_t> shape;
+    std::vector<uint8_t> bytes;
+    int original_height = 0, original_width = 0, resized_height = 0, resized_width = 0;
+};
+
+SamEmbeddingData export_embedding(const SamEmbedding& embedding);
+long long embedding_bytes(const SamEmbedding& embedding);
+bool embedding_on_gpu(const SamEmbedding& embedding);
+// A host (CPU) copy, so a GPU cache can demote an entry instead of dropping it.
+std::shared_ptr<const SamEmbedding> embedding_to_host(const SamEmbedding& embedding);
+double embedding_encode_ms(const SamEmbedding& embedding);
+double embedding_preprocess_ms(const SamEmbedding& embedding);
+
 class SamModel {
 public:
     static Result<std::unique_ptr<SamModel>> load(const std::string& checkpoint_path,
@@ -76,6 +92,8 @@ public:
     Result<std::shared_ptr<const SamEmbedding>> encode(const cv::Mat& rgb_image) const;
     double last_encode_ms() const;
     Result<SamMaskSet> decode(const SamEmbedding& embedding, const SamPrompt& prompt) const;
+    // Rebuilds an embedding from stored bytes; checks the shape against this model.
+    Result<std::shared_ptr<const SamEmbedding>> import_embedding(const SamEmbeddingData& data) const;
 
     // The assembled network, for step-by-step tests and benchmarks (engine-internal type).
     const SamNetwork& network() const;

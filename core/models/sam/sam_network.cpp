@@ -40,7 +40,7 @@ EncodedPrompt SamNetwork::encode_prompt(const at::Tensor& point_coords,
 
 DecodedMasks SamNetwork::decode_masks(const at::Tensor& image_embedding,
                                       const EncodedPrompt& prompt, bool multimask) const {
-    return mask_decoder_->forward(image_embedding.to(dtype_),
+    return mask_decoder_->forward(image_embedding.to(device_, dtype_),
                                   prompt_encoder_->dense_positional_encoding(), prompt.sparse,
                                   prompt.dense, multimask);
 }

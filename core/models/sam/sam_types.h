@@ -16,7 +16,8 @@ struct SamEmbedding {
     at::Tensor embedding;  // 1 x C x G x G in the model's dtype and device
     Size2 original;        // image size before resizing
     Size2 resized;         // after ResizeLongestSide
-    double encode_ms = 0;
+    double preprocess_ms = 0;  // resize, upload, normalise, pad
+    double encode_ms = 0;      // image encoder alone
 };
 
 }  // namespace ps::sam
