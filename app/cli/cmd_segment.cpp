@@ -12,13 +12,15 @@
 #include "io/image_reader.h"
 #include "models/sam/prompt_file.h"
 #include "models/sam/sam_model.h"
+#include "engine/engine.h"
 
 namespace ps::cli {
 namespace {
 
 const char* const kUsage =
     "usage: photosynth-cli segment --model CKPT --image IMG --prompts PROMPTS.json --out DIR "
-    "[--device cpu|cuda|auto] [--precision fp32|fp16|bf16] [--mobile-sam-attention-biases]";
+    "[--device cpu|cuda|auto] [--precision fp32|fp16|bf16] [--metrics FILE.json] "
+    "[--mobile-sam-attention-biases]";
 
 Status write_text_atomically(const QString& path, const QByteArray& bytes) {
     QSaveFile file(path);
@@ -31,34 +33,50 @@ Status write_text_atomically(const QString& path, const QByteArray& bytes) {
 
 }  // namespace
 
+template <typename T>
+T wait_for(QFuture<T> future) {
+    future.waitForFinished();
+    return future.result();
+}
+
 int run_segment(const std::vector<std::string>& argv) {
-    auto args = parse_args(argv, {"model", "image", "prompts", "out", "device", "precision"},
+    auto args = parse_args(argv, {"model", "image", "prompts", "out", "device", "precision", "metrics"},
                            {"mobile-sam-attention-biases"});
     if (!args) return fail(args.message() + " (" + kUsage + ")", 2);
     if (auto ok = require(*args, "segment", {"model", "image", "prompts", "out"}); !ok) {
         return fail(ok.message() + " (" + kUsage + ")", 2);
     }
-    sam::SamOptions options;
-    auto device = sam::parse_device(args->get("device", "auto"));
-    if (!device) return fail(device.message(), 2);
-    auto precision = sam::parse_precision(args->get("precision", "fp32"));
-    if (!precision) return fail(precision.message(), 2);
-    options.device = *device;
-    options.precision = *precision;
+    engine::EngineSettings settings = engine::EngineSettings::from_environment();
+    settings.downscale_max = 0;  // masks at the original size: no interactive working copy
+    sam::SamOptions options{settings.device, settings.precision};
+    if (args->has("device")) {
+        auto device = sam::parse_device(args->get("device"));
+        if (!device) return fail(device.message(), 2);
+        options.device = *device;
+    }
+    if (args->has("precision")) {
+        auto precision = sam::parse_precision(args->get("precision"));
+        if (!precision) return fail(precision.message(), 2);
+        options.precision = *precision;
+    }
     options.tiny_vit_attention_biases = args->flags.count("mobile-sam-attention-biases") > 0;
 
-    // Validate every input before the expensive steps, so a typo costs nothing.
+    // Validate the cheap inputs before the expensive steps, so a typo costs nothing.
     auto prompts = sam::read_prompts_file(args->get("prompts"));
     if (!prompts) return fail(prompts.message());
-    auto image = io::read_rgb_image(args->get("image"));
-    if (!image) return fail(image.message());
     const QString out_dir = QString::fromStdString(args->get("out"));
     if (!QDir().mkpath(out_dir)) return fail(args->get("out") + ": cannot create the folder");
-    auto model = sam::SamModel::load(args->get("model"), options);
-    if (!model) return fail(model.message());
 
-    auto embedding = (*model)->encode(*image);
-    if (!embedding) return fail(embedding.message());
+    engine::Engine engine(settings);
+    auto image = wait_for(engine.open_image(args->get("image")));
+    if (!image) return fail(image.message());
+    auto model = wait_for(engine.load_model(args->get("model"), options));
+    if (!model) return fail(model.message());
+    if (!model->fallback_reason.empty()) {
+        std::cerr << "photosynth-cli: note: " << model->fallback_reason << std::endl;
+    }
+    auto encoded = wait_for(engine.encode(image->id, model->id));
+    if (!encoded) return fail(encoded.message());
 
     QJsonArray prompt_results;
     std::vector<sam::SamMaskSet> results;
@@ -68,7 +86,8 @@ int run_segment(const std::vector<std::string>& argv) {
             const sam::SamMaskSet& earlier = results[static_cast<size_t>(*refine)];
             prompt.mask_input = earlier.low_res_logits[earlier.best_index];
         }
-        auto masks = (*model)->decode(**embedding, prompt);
+        // One channel per prompt: these are not interactive edits to coalesce.
+        auto masks = wait_for(engine.decode(image->id, model->id, prompt, static_cast<int>(k)));
         if (!masks) return fail(masks.message());
         QJsonArray names, ious;
         for (size_t i = 0; i < masks->masks.size(); ++i) {
@@ -87,24 +106,35 @@ int run_segment(const std::vector<std::string>& argv) {
                                           {"postprocess_ms", masks->postprocess_ms}});
         results.push_back(std::move(masks.value()));
     }
+    const engine::MetricsSnapshot metrics = engine.metrics().snapshot();
     const QJsonObject result{
-        {"model", to_json((*model)->config())},
+        {"model", to_json(engine.model_config(model->id).value())},
         {"checkpoint", QString::fromStdString(args->get("model"))},
-        {"device", QString::fromStdString((*model)->device_name())},
-        {"precision", QString::fromStdString(sam::to_string((*model)->precision()))},
-        {"load_ms", (*model)->load_ms()},
-        {"encode_ms", (*model)->last_encode_ms()},
+        {"device", QString::fromStdString(model->device)},
+        {"requested_device", args->get("device", "auto").c_str()},
+        {"fallback_reason", model->fallback_reason.empty()
+                                ? QJsonValue()
+                                : QJsonValue(QString::fromStdString(model->fallback_reason))},
+        {"precision", QString::fromStdString(model->precision)},
+        {"load_ms", model->load_ms},
+        {"encode_ms", encoded->encode_ms},
+        {"preprocess_ms", metrics.stage(engine::Stage::Preprocess).last_ms},
         {"image", QJsonObject{{"path", QString::fromStdString(args->get("image"))},
-                              {"width", image->cols},
-                              {"height", image->rows}}},
+                              {"width", image->width},
+                              {"height", image->height}}},
         {"prompts", prompt_results}};
     if (auto ok = write_text_atomically(out_dir + "/result.json", QJsonDocument(result).toJson());
         !ok) {
         return fail(ok.message());
     }
+    if (args->has("metrics")) {
+        const QByteArray json = QByteArray::fromStdString(engine.metrics().to_json(metrics));
+        if (auto ok = write_text_atomically(QString::fromStdString(args->get("metrics")), json); !ok) {
+            return fail(ok.message());
+        }
+    }
     std::cout << "wrote " << results.size() << " prompt result(s) to " << args->get("out")
-              << " (encode " << (*model)->last_encode_ms() << " ms on " << (*model)->device_name()
-              << ")\n";
+              << " (encode " << encoded->encode_ms << " ms on " << model->device << ")\n";
     return 0;
 }
 

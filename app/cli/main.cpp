@@ -25,7 +25,9 @@ const char* const kHelp =
     "photosynth-cli COMMAND [options]\n"
     "  info CHECKPOINT [--json]            detected family, configuration, parameters, dtype\n"
     "  segment --model CKPT --image IMG --prompts PROMPTS.json --out DIR\n"
-    "          [--device cpu|cuda|auto] [--precision fp32|fp16|bf16]\n";
+    "          [--device cpu|cuda|auto] [--precision fp32|fp16|bf16] [--metrics FILE.json]\n"
+    "  environment: PHOTOSYNTH_MAX_WORKERS, PHOTOSYNTH_EMBED_CACHE_MB, PHOTOSYNTH_DEVICE,\n"
+    "  PHOTOSYNTH_PRECISION, PHOTOSYNTH_SLOW_MS, PHOTOSYNTH_MAX_FILE_MB, PHOTOSYNTH_MAX_PIXELS\n";
 
 }  // namespace
 

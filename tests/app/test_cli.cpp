@@ -35,6 +35,7 @@ private slots:
     void segment_reproduces_golden_masks();
     void info_reports_configuration_data();
     void info_reports_configuration();
+    void device_fallback_and_metrics_are_reported();
     void bad_inputs_fail_with_one_clear_line_data();
     void bad_inputs_fail_with_one_clear_line();
 };
@@ -125,6 +126,33 @@ void TestCli::info_reports_configuration() {
         QCOMPARE(enc["embed_dims"].toArray(), (QJsonArray{32, 48, 64, 320}));
         QCOMPARE(enc["num_heads"].toArray(), (QJsonArray{0, 2, 2, 10}));
         QCOMPARE(enc["window_sizes"].toArray(), (QJsonArray{0, 7, 14, 7}));
+    }
+}
+
+void TestCli::device_fallback_and_metrics_are_reported() {
+    QTemporaryDir dir;
+    const QString out = dir.path() + "/out", metrics = dir.path() + "/metrics.json";
+    const Run run = run_cli({"segment", "--model", golden_dir() + "/sam_vit_tiny.pth", "--image",
+                             golden_dir() + "/images/coffee.png", "--prompts",
+                             golden_dir() + "/images/coffee_prompts.json", "--out", out,
+                             "--device", "cuda", "--metrics", metrics});
+    QVERIFY2(run.exit_code == 0, qPrintable(run.err));
+    QFile result_file(out + "/result.json");
+    QVERIFY(result_file.open(QIODevice::ReadOnly));
+    const QJsonObject result = QJsonDocument::fromJson(result_file.readAll()).object();
+    QCOMPARE(result["requested_device"].toString(), QString("cuda"));
+    QFile metrics_file(metrics);
+    QVERIFY(metrics_file.open(QIODevice::ReadOnly));
+    const QJsonObject m = QJsonDocument::fromJson(metrics_file.readAll()).object();
+    QVERIFY2(!m.isEmpty(), "metrics file is not a JSON object");
+    if (result["device"].toString().startsWith("cuda")) {
+        QVERIFY(result["fallback_reason"].isNull());
+    } else {
+        // The GPU was not used, and the user is told why: in the result, the metrics and stderr.
+        QCOMPARE(result["device"].toString(), QString("cpu"));
+        QVERIFY(result["fallback_reason"].toString().contains("CUDA requested"));
+        QVERIFY(run.err.contains("CUDA requested"));
+        QVERIFY(QJsonDocument(m).toJson().contains("CUDA requested"));
     }
 }
 

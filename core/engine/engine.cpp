@@ -1,0 +1,347 @@
+// Engine: scheduling, caching and measuring around the SAM models.
+#include "engine/engine.h"
+
+#include <ATen/Parallel.h>
+#include <QDir>
+#include <malloc.h>
+
+#include "engine/embedding_cache.h"
+#include "engine/embedding_store.h"
+#include "engine/latest_wins.h"
+#include "image/downscale.h"
+#include "io/image_reader.h"
+
+namespace ps::engine {
+
+struct Engine::OpenImage {
+    ImageInfo info;
+    cv::Mat full, work;
+    std::shared_ptr<CancelToken> token = std::make_shared<CancelToken>();
+};
+
+struct Engine::Caches {
+    Caches(long long host, long long device) : memory(host, device) {}
+    EmbeddingCache memory;
+    std::mutex store_mutex;
+    std::unique_ptr<EmbeddingStore> store;  // opt-in, per folder
+};
+
+struct Engine::Interactive {
+    explicit Interactive(JobScheduler& scheduler) : decodes(scheduler, Priority::Interactive) {}
+    LatestWins<sam::SamMaskSet> decodes;
+};
+
+namespace {
+
+long long default_device_budget() {
+    if (!sam::cuda_available()) return 0;
+    const MemoryStats memory = sample_memory();
+    if (memory.gpu_total_bytes && memory.gpu_used_bytes) {
+        return (*memory.gpu_total_bytes - *memory.gpu_used_bytes) / 4;
+    }
+    return 2LL << 30;
+}
+
+EmbeddingKey key_for(const std::string& content_hash, const LoadedModel& model,
+                     int downscale_max) {
+    return {content_hash, model.cache_identity,
+            "sam;longest=" + std::to_string(model.sam->config().image_size) +
+                ";downscale=" + std::to_string(downscale_max)};
+}
+
+std::shared_ptr<const sam::SamEmbedding> as_embedding(std::shared_ptr<const void> value) {
+    return std::static_pointer_cast<const sam::SamEmbedding>(std::move(value));
+}
+
+bool is_out_of_memory(const std::string& message) {
+    return message.find("out of memory") != std::string::npos;
+}
+
+}  // namespace
+
+Engine::Engine(EngineSettings settings, std::shared_ptr<Clock> clock, QObject* parent)
+    : QObject(parent),
+      settings_(std::move(settings)),
+      clock_(std::move(clock)),
+      metrics_(std::make_unique<Metrics>(clock_)),
+      scheduler_(settings_.max_workers) {
+    metrics_->set_slow_threshold_ms(settings_.slow_ms);
+    // glibc raises its mmap threshold after each large free, so image-sized buffers end up in
+    // per-thread arenas and RSS creeps up image after image. A fixed threshold sends every
+    // buffer over 256 KB straight back to the system when freed.
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    // Torch's intra-op threads share the cores with the pool; never oversubscribe them.
+    at::set_num_threads(settings_.max_workers);
+    const long long host_budget = settings_.host_cache_bytes > 0 ? settings_.host_cache_bytes
+                                                                 : default_host_cache_budget_bytes();
+    const long long device_budget =
+        settings_.device_cache_bytes > 0 ? settings_.device_cache_bytes : default_device_budget();
+    caches_ = std::make_unique<Caches>(host_budget, device_budget);
+    // A GPU entry pushed out of VRAM moves to host memory instead of being lost.
+    caches_->memory.set_device_eviction_handler([this](const EmbeddingKey& key, CachedValue value) {
+        auto host = sam::embedding_to_host(*as_embedding(value.value));
+        caches_->memory.put(key, {host, sam::embedding_bytes(*host), CacheTier::Host});
+    });
+    interactive_ = std::make_unique<Interactive>(scheduler_);
+    publish_cache_stats();
+    if (settings_.warm_models) {
+        for (const std::string& path : settings_.models) load_model(path);
+    }
+}
+
+Engine::~Engine() { scheduler_.shutdown(); }
+
+QFuture<Result<ModelInfo>> Engine::load_model(const std::string& path) {
+    return load_model(path, sam::SamOptions{settings_.device, settings_.precision});
+}
+
+QFuture<Result<ModelInfo>> Engine::load_model(const std::string& path,
+                                              const sam::SamOptions& options) {
+    return scheduler_.submit<ModelInfo>(Priority::Interactive, nullptr, [this, path, options]() -> Result<ModelInfo> {
+        auto model = registry_.load(path, options);
+        if (!model) return model.error();
+        const ModelInfo& info = (*model)->info;
+        metrics_->set_model_load_ms(info.load_ms);
+        metrics_->set_device(info.device, info.precision, info.fallback_reason);
+        if (!info.fallback_reason.empty()) {
+            qWarning("%s: %s", path.c_str(), info.fallback_reason.c_str());
+        }
+        return info;
+    });
+}
+
+std::optional<sam::SamConfig> Engine::model_config(const std::string& model_id) const {
+    auto model = registry_.find(model_id);
+    if (!model) return std::nullopt;
+    return model->sam->config();
+}
+
+bool Engine::unload_model(const std::string& model_id) { return registry_.unload(model_id); }
+
+QFuture<Result<ImageInfo>> Engine::open_image(const std::string& path) {
+    return scheduler_.submit<ImageInfo>(Priority::EncodeVisible, nullptr, [this, path]() -> Result<ImageInfo> {
+        const double start = clock_->now_ms();
+        auto rgb = io::read_rgb_image(path, io::ImageReadOptions::from_environment());
+        if (!rgb) return rgb.error();
+        return register_image(std::move(rgb.value()), path, start);
+    });
+}
+
+QFuture<Result<ImageInfo>> Engine::open_image(const cv::Mat& rgb, const std::string& name) {
+    if (rgb.empty() || rgb.type() != CV_8UC3) {
+        return QtFuture::makeReadyFuture(Result<ImageInfo>(
+            make_error(ErrorKind::InvalidArgument, name + ": not an 8-bit RGB image")));
+    }
+    const cv::Mat copy = rgb.clone();
+    return scheduler_.submit<ImageInfo>(Priority::EncodeVisible, nullptr, [this, copy, name]() {
+        return register_image(copy, name, clock_->now_ms());
+    });
+}
+
+Result<ImageInfo> Engine::register_image(cv::Mat rgb, const std::string& name,
+                                         double decode_start_ms) {
+    auto image = std::make_shared<OpenImage>();
+    image->full = rgb.isContinuous() ? rgb : rgb.clone();
+    image->work = image::downscale_for_interactive(image->full, settings_.downscale_max);
+    image->info.path = name;
+    image->info.width = image->full.cols;
+    image->info.height = image->full.rows;
+    image->info.work_width = image->work.cols;
+    image->info.work_height = image->work.rows;
+    // Pixels, not file bytes: a renamed or re-saved copy of the same image hits the cache.
+    image->info.content_hash = content_hash(image->full.data, image->full.total() * 3) + "-" +
+                               std::to_string(image->full.cols) + "x" +
+                               std::to_string(image->full.rows);
+    metrics_->record(Stage::Decode, clock_->now_ms() - decode_start_ms);
+    std::lock_guard<std::mutex> lock(images_mutex_);
+    image->info.id = next_image_id_++;
+    images_[image->info.id] = image;
+    return image->info;
+}
+
+void Engine::close_image(int image_id) {
+    std::shared_ptr<OpenImage> image;
+    {
+        std::lock_guard<std::mutex> lock(images_mutex_);
+        auto it = images_.find(image_id);
+        if (it == images_.end()) return;
+        image = it->second;
+        images_.erase(it);
+    }
+    image->token->cancel();
+}
+
+cv::Mat Engine::work_image(int image_id) const {
+    auto image = find_image(image_id);
+    return image ? image->work : cv::Mat();
+}
+
+std::shared_ptr<Engine::OpenImage> Engine::find_image(int image_id) const {
+    std::lock_guard<std::mutex> lock(images_mutex_);
+    auto it = images_.find(image_id);
+    return it == images_.end() ? nullptr : it->second;
+}
+
+std::mutex& Engine::device_mutex(const std::string& device) {
+    std::lock_guard<std::mutex> lock(devices_mutex_);
+    auto& slot = device_mutexes_[device];
+    if (!slot) slot = std::make_unique<std::mutex>();
+    return *slot;
+}
+
+Result<std::shared_ptr<const sam::SamEmbedding>> Engine::embedding_for(const OpenImage& image,
+                                                                       LoadedModel& model,
+                                                                       EncodeInfo& info) {
+    const EmbeddingKey key = key_for(image.info.content_hash, model, settings_.downscale_max);
+    const auto from_memory = [&]() -> std::shared_ptr<const sam::SamEmbedding> {
+        if (auto value = caches_->memory.get(key)) {
+            auto embedding = as_embedding(std::move(value));
+            info = {true, sam::embedding_on_gpu(*embedding) ? "device cache" : "host cache", 0};
+            return embedding;
+        }
+        return nullptr;
+    };
+    if (auto hit = from_memory()) {
+        publish_cache_stats();
+        return hit;
+    }
+    if (auto stored = load_stored(key)) {
+        sam::SamEmbeddingData data{stored->dtype, stored->shape, std::move(stored->data)};
+        if (stored->meta.size() == 4) {
+            data.original_height = int(stored->meta[0]);
+            data.original_width = int(stored->meta[1]);
+            data.resized_height = int(stored->meta[2]);
+            data.resized_width = int(stored->meta[3]);
+        }
+        // A stored entry that does not fit this model is rebuilt, never trusted.
+        if (auto embedding = model.sam->import_embedding(data); embedding && stored->meta.size() == 4) {
+            caches_->memory.put(key, {*embedding, sam::embedding_bytes(**embedding),
+                                      sam::embedding_on_gpu(**embedding) ? CacheTier::Device
+                                                                         : CacheTier::Host});
+            info = {true, "disk cache", 0};
+            publish_cache_stats();
+            return *embedding;
+        }
+    }
+    std::lock_guard<std::mutex> device_lock(device_mutex(model.info.device));
+    std::lock_guard<std::mutex> model_lock(model.run_mutex);
+    // Another job may have encoded this image while we waited for the locks.
+    if (auto hit = from_memory()) return hit;
+    auto embedding = model.sam->encode(image.work);
+    if (!embedding && is_out_of_memory(embedding.message())) {
+        // Free the GPU tier and try once more before giving up.
+        caches_->memory.set_budgets(caches_->memory.stats(CacheTier::Host).budget_bytes, 0);
+        metrics_->set_device(model.info.device, model.info.precision,
+                             "CUDA out of memory: GPU embedding cache dropped");
+        embedding = model.sam->encode(image.work);
+    }
+    if (!embedding) return embedding.error();
+    const sam::SamEmbedding& e = **embedding;
+    metrics_->record(Stage::Preprocess, sam::embedding_preprocess_ms(e));
+    metrics_->record(Stage::Encode, sam::embedding_encode_ms(e));
+    info = {false, "encoder", sam::embedding_encode_ms(e)};
+    caches_->memory.put(key, {*embedding, sam::embedding_bytes(e),
+                              sam::embedding_on_gpu(e) ? CacheTier::Device : CacheTier::Host});
+    store(key, e);
+    publish_cache_stats();
+    return *embedding;
+}
+
+std::optional<StoredEmbedding> Engine::load_stored(const EmbeddingKey& key) {
+    std::lock_guard<std::mutex> lock(caches_->store_mutex);
+    return caches_->store ? caches_->store->load(key.str()) : std::nullopt;
+}
+
+void Engine::store(const EmbeddingKey& key, const sam::SamEmbedding& embedding) {
+    std::lock_guard<std::mutex> lock(caches_->store_mutex);
+    if (!caches_->store) return;
+    sam::SamEmbeddingData data = sam::export_embedding(embedding);
+    StoredEmbedding stored{key.str(), data.dtype, data.shape,
+                           {data.original_height, data.original_width, data.resized_height,
+                            data.resized_width},
+                           std::move(data.bytes)};
+    if (auto saved = caches_->store->save(stored); !saved) {
+        qWarning("embedding not stored: %s", saved.message().c_str());
+    }
+}
+
+QFuture<Result<EncodeInfo>> Engine::encode(int image_id, const std::string& model_id,
+                                           Priority priority) {
+    auto image = find_image(image_id);
+    auto model = registry_.find(model_id);
+    if (!image || !model) {
+        return QtFuture::makeReadyFuture(Result<EncodeInfo>(make_error(
+            ErrorKind::InvalidArgument, !image ? "no open image with id " + std::to_string(image_id)
+                                               : "no loaded model " + model_id)));
+    }
+    return scheduler_.submit<EncodeInfo>(priority, image->token, [this, image, model]() -> Result<EncodeInfo> {
+        EncodeInfo info;
+        auto embedding = embedding_for(*image, *model, info);
+        if (!embedding) return embedding.error();
+        return info;
+    });
+}
+
+QFuture<Result<sam::SamMaskSet>> Engine::decode(int image_id, const std::string& model_id,
+                                                const sam::SamPrompt& prompt, int channel) {
+    auto image = find_image(image_id);
+    auto model = registry_.find(model_id);
+    if (!image || !model) {
+        return QtFuture::makeReadyFuture(Result<sam::SamMaskSet>(make_error(
+            ErrorKind::InvalidArgument, !image ? "no open image with id " + std::to_string(image_id)
+                                               : "no loaded model " + model_id)));
+    }
+    const double requested_at = clock_->now_ms();
+    return interactive_->decodes.request(channel, [this, image, model, prompt, requested_at]()
+                                                      -> Result<sam::SamMaskSet> {
+        if (image->token->cancelled()) {
+            return make_error(ErrorKind::Cancelled, image->info.path + ": image was closed");
+        }
+        EncodeInfo info;
+        auto embedding = embedding_for(*image, *model, info);
+        if (!embedding) return embedding.error();
+        std::lock_guard<std::mutex> device_lock(device_mutex(model->info.device));
+        std::lock_guard<std::mutex> model_lock(model->run_mutex);
+        auto masks = model->sam->decode(**embedding, prompt);
+        if (!masks) return masks.error();
+        metrics_->record(Stage::MaskDecode, masks->decode_ms);
+        metrics_->record(Stage::Postprocess, masks->postprocess_ms);
+        if (!model->first_request_done) {
+            model->first_request_done = true;
+            metrics_->note_first_request_ms(clock_->now_ms() - requested_at);
+        }
+        return masks;
+    });
+}
+
+Status Engine::enable_disk_cache(const QString& folder) {
+    const QString dir = folder + "/.photosynth/embeddings";
+    if (!QDir().mkpath(dir)) {
+        return make_error(ErrorKind::Io, dir.toStdString() + ": cannot create the cache folder");
+    }
+    std::lock_guard<std::mutex> lock(caches_->store_mutex);
+    caches_->store = std::make_unique<EmbeddingStore>(dir);
+    return Ok{};
+}
+
+void Engine::disable_disk_cache() {
+    std::lock_guard<std::mutex> lock(caches_->store_mutex);
+    caches_->store.reset();
+}
+
+void Engine::clear_cache() {
+    caches_->memory.clear();
+    publish_cache_stats();
+}
+
+void Engine::publish_cache_stats() {
+    CacheTierStats disk;
+    {
+        std::lock_guard<std::mutex> lock(caches_->store_mutex);
+        if (caches_->store) disk = caches_->store->stats();
+    }
+    metrics_->set_cache_stats(caches_->memory.stats(CacheTier::Host),
+                              caches_->memory.stats(CacheTier::Device), disk);
+}
+
+}  // namespace ps::engine

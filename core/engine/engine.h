@@ -1,0 +1,113 @@
+// The engine the GUI, the CLI and the benchmark drive: it owns every worker thread, keeps each
+// opened image's embedding so that a click costs only the mask decoder, and measures everything.
+//
+//   Engine engine(EngineSettings::from_environment());
+//   auto model = engine.load_model("sam_vit_b.pth").result();        // Result<ModelInfo>
+//   auto image = engine.open_image("photo.jpg").result();            // Result<ImageInfo>
+//   engine.encode(image->id, model->id);                             // optional: pre-encode
+//   auto masks = engine.decode(image->id, model->id, prompt).result();  // Result<SamMaskSet>
+#pragma once
+
+#include <QFuture>
+#include <QObject>
+#include <QString>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "engine/embedding_cache.h"
+#include "engine/embedding_store.h"
+#include "engine/engine_settings.h"
+#include "engine/job_scheduler.h"
+#include "engine/metrics.h"
+#include "engine/model_registry.h"
+#include "models/sam/sam_model.h"
+
+namespace ps::engine {
+
+struct ImageInfo {
+    int id = 0;
+    std::string path;             // or a name for images opened from memory
+    int width = 0, height = 0;    // full resolution (exports)
+    int work_width = 0, work_height = 0;  // after PHOTOSYNTH_DOWNSCALE_MAX (interactive work)
+    std::string content_hash;
+};
+
+struct EncodeInfo {
+    bool cache_hit = false;
+    std::string source;  // "encoder", "host cache", "device cache", "disk cache"
+    double encode_ms = 0;  // 0 on a hit
+};
+
+class Engine : public QObject {
+    Q_OBJECT
+public:
+    explicit Engine(EngineSettings settings = EngineSettings::from_environment(),
+                    std::shared_ptr<Clock> clock = steady_clock(), QObject* parent = nullptr);
+    ~Engine() override;
+
+    // Models. Options default to the settings' device and precision.
+    QFuture<Result<ModelInfo>> load_model(const std::string& path);
+    QFuture<Result<ModelInfo>> load_model(const std::string& path, const sam::SamOptions& options);
+    bool unload_model(const std::string& model_id);
+    std::vector<ModelInfo> models() const { return registry_.list(); }
+    std::optional<sam::SamConfig> model_config(const std::string& model_id) const;
+
+    // Images: decoded off the caller's thread, downscaled for interactive work, content-hashed.
+    QFuture<Result<ImageInfo>> open_image(const std::string& path);
+    QFuture<Result<ImageInfo>> open_image(const cv::Mat& rgb, const std::string& name);
+    // Cancels the image's queued work; running work finishes, its result is dropped.
+    void close_image(int image_id);
+    // The interactive (possibly downscaled) RGB image, for display.
+    cv::Mat work_image(int image_id) const;
+
+    QFuture<Result<EncodeInfo>> encode(int image_id, const std::string& model_id,
+                                       Priority priority = Priority::EncodeVisible);
+    // Interactive: per channel only the newest request runs (older ones resolve Superseded).
+    // Encodes first if the embedding is not cached. Masks are at the work image's size.
+    QFuture<Result<sam::SamMaskSet>> decode(int image_id, const std::string& model_id,
+                                            const sam::SamPrompt& prompt, int channel = 0);
+
+    // Opt-in persistent embeddings for a folder (stored in <folder>/.photosynth/embeddings).
+    Status enable_disk_cache(const QString& folder);
+    void disable_disk_cache();
+    void clear_cache();
+
+    Metrics& metrics() { return *metrics_; }
+    const EngineSettings& settings() const { return settings_; }
+    JobScheduler& scheduler() { return scheduler_; }
+
+private:
+    struct OpenImage;
+    struct Caches;
+    std::shared_ptr<OpenImage> find_image(int image_id) const;
+    Result<ImageInfo> register_image(cv::Mat rgb, const std::string& name, double decode_start_ms);
+    // Cached embedding, or runs the encoder (under the model's and the device's locks).
+    Result<std::shared_ptr<const sam::SamEmbedding>> embedding_for(const OpenImage& image,
+                                                                   LoadedModel& model,
+                                                                   EncodeInfo& info);
+    std::optional<StoredEmbedding> load_stored(const EmbeddingKey& key);
+    void store(const EmbeddingKey& key, const sam::SamEmbedding& embedding);
+    std::mutex& device_mutex(const std::string& device);
+    void publish_cache_stats();
+
+    EngineSettings settings_;
+    std::shared_ptr<Clock> clock_;
+    std::unique_ptr<Metrics> metrics_;
+    ModelRegistry registry_;
+    std::unique_ptr<Caches> caches_;
+    mutable std::mutex images_mutex_;
+    std::map<int, std::shared_ptr<OpenImage>> images_;
+    int next_image_id_ = 1;
+    std::mutex devices_mutex_;
+    std::map<std::string, std::unique_ptr<std::mutex>> device_mutexes_;
+    struct Interactive;
+    std::unique_ptr<Interactive> interactive_;
+    JobScheduler scheduler_;  // declared last: shut down first (see ~Engine)
+};
+
+}  // namespace ps::engine

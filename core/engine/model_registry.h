@@ -1,0 +1,54 @@
+// Loaded models: load by path (family detected from the checkpoint), device fallback with a
+// reason, one thread at a time per model, unload on demand.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "models/sam/sam_model.h"
+
+namespace ps::engine {
+
+struct ModelInfo {
+    std::string id;         // registry key: path + requested device + precision
+    std::string path;
+    std::string family;     // "sam", "mobile_sam"
+    std::string arch;       // "vit_b", "mobile_sam", "vit_custom", ...
+    std::string device;     // actually used, e.g. "cuda:0", "cpu"
+    std::string precision;  // actually used
+    std::string fallback_reason;  // why the request was not honoured as asked (empty if it was)
+    double load_ms = 0;
+    long long parameters = 0;
+};
+
+struct LoadedModel {
+    ModelInfo info;
+    std::string cache_identity;  // file identity + arch + precision + device kind (cache keys)
+    std::unique_ptr<sam::SamModel> sam;
+    std::mutex run_mutex;        // a model instance is never run by two threads at once
+    bool first_request_done = false;  // guarded by run_mutex
+};
+
+class ModelRegistry {
+public:
+    // Loads (or returns the already loaded) model. Device fallback: a CUDA request without a
+    // usable GPU, or a CUDA load failure, loads on the CPU and says why in fallback_reason.
+    Result<std::shared_ptr<LoadedModel>> load(const std::string& path,
+                                              const sam::SamOptions& options);
+    std::shared_ptr<LoadedModel> find(const std::string& id) const;
+    bool unload(const std::string& id);
+    std::vector<ModelInfo> list() const;
+    void clear();
+
+    static std::string make_id(const std::string& path, const sam::SamOptions& options);
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, std::shared_ptr<LoadedModel>> models_;
+};
+
+}  // namespace ps::engine
