@@ -72,9 +72,7 @@ int run_segment(const std::vector<std::string>& argv) {
     if (!image) return fail(image.message());
     auto model = wait_for(engine.load_model(args->get("model"), options));
     if (!model) return fail(model.message());
-    if (!model->fallback_reason.empty()) {
-        std::cerr << "photosynth-cli: note: " << model->fallback_reason << std::endl;
-    }
+    // A fallback reason was already logged on stderr by the engine; result.json repeats it.
     auto encoded = wait_for(engine.encode(image->id, model->id));
     if (!encoded) return fail(encoded.message());
 

@@ -76,6 +76,7 @@ private slots:
     void disk_cache_survives_restart_and_ignores_corruption();
     void unavailable_device_reports_the_fallback();
     void memory_stays_bounded_over_200_images();
+    void warm_loading_preloads_configured_models();
 
 private:
     QTemporaryDir dir_;
@@ -283,6 +284,19 @@ void TestEngine::memory_stays_bounded_over_200_images() {
     const long long late_growth = sample_memory().rss_bytes.value_or(0) - halfway;
     qInfo("RSS grew by %.1f MB over the last 100 images", late_growth / 1048576.0);
     QVERIFY2(late_growth < (12LL << 20), qPrintable(QString("late growth %1 bytes").arg(late_growth)));
+}
+
+void TestEngine::warm_loading_preloads_configured_models() {
+    EngineSettings settings = test_settings();
+    settings.warm_models = true;
+    settings.models = {mini_model_};
+    Engine engine(settings);
+    QVERIFY(engine.scheduler().wait_idle(60000));
+    QCOMPARE(int(engine.models().size()), 1);
+    QCOMPARE(engine.models().front().path, mini_model_);
+    const MetricsSnapshot m = engine.metrics().snapshot();
+    QVERIFY(m.model_load_ms.has_value() && *m.model_load_ms > 0);
+    QVERIFY(!m.first_request_ms.has_value());  // nothing asked yet: no cold request measured
 }
 
 QTEST_GUILESS_MAIN(TestEngine)
