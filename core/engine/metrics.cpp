@@ -64,6 +64,9 @@ Metrics::Metrics(std::shared_ptr<Clock> clock, QObject* parent)
       process_sampler_(std::make_unique<ProcessStatsSampler>()),
       signal_timer_(new QTimer(this)) {
     Q_ASSERT(clock_);
+    // Prime the CPU sampler: the first snapshot then reports usage since the engine started
+    // (a CLI run takes exactly one snapshot, at exit).
+    process_sampler_->sample();
     if (qEnvironmentVariableIsSet("PHOTOSYNTH_SLOW_MS")) {
         bool ok = false;
         const double slow_ms = qEnvironmentVariable("PHOTOSYNTH_SLOW_MS").toDouble(&ok);
