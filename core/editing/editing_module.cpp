@@ -1,0 +1,2 @@
+// Editing state shared by the GUI and tests.
+namespace ps::editing {}
