@@ -1,80 +1,512 @@
-// Main window: menus, a zoomable canvas and a status line.
+// Main window wiring: canvas gestures -> undoable prompt commands -> engine requests -> display.
 #include "main_window.h"
 
 #include <QAction>
+#include <QDir>
+#include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QGraphicsPixmapItem>
-#include <QGraphicsScene>
-#include <QGraphicsView>
-#include <QImage>
+#include <QKeySequence>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QShortcut>
 #include <QStatusBar>
+#include <QUndoView>
+#include <QVBoxLayout>
 
+#include "app_settings.h"
+#include "candidate_strip.h"
+#include "future_watch.h"
+#include "download_dialog.h"
+#include "editing/checkpoint_discovery.h"
+#include "editing/edit_commands.h"
+#include "engine/engine.h"
+#include "image/mask_export.h"
+#include "image_canvas.h"
+#include "io/export_writer.h"
 #include "io/image_reader.h"
+#include "metrics_dock.h"
+#include "objects_dock.h"
+#include "settings_dialog.h"
 
 namespace ps::ui {
+namespace {
 
-MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+const QColor kPalette[] = {{230, 25, 75},  {60, 180, 75},   {255, 225, 25}, {0, 130, 200},
+                           {245, 130, 48}, {145, 30, 180},  {70, 240, 240}, {240, 50, 230},
+                           {210, 245, 60}, {250, 190, 212}, {0, 128, 128},  {170, 110, 40}};
+
+QImage to_qimage(const cv::Mat& rgb) {
+    return QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step[0]), QImage::Format_RGB888).copy();
+}
+
+const QStringList kImageSuffixes{"png", "jpg", "jpeg", "bmp", "gif", "ppm", "pgm", "tif", "tiff", "webp"};
+
+}  // namespace
+
+MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* parent)
+    : QMainWindow(parent), engine_(engine), settings_(settings) {
     setWindowTitle("Photosynth");
-    resize(1100, 760);
-    scene_ = new QGraphicsScene(this);
-    view_ = new QGraphicsView(scene_, this);
-    view_->setObjectName("canvas");
-    view_->setDragMode(QGraphicsView::ScrollHandDrag);
-    view_->setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
-    view_->setBackgroundBrush(QColor(40, 40, 40));
-    setCentralWidget(view_);
+    resize(1280, 820);
+    auto* central = new QWidget(this);
+    auto* layout = new QVBoxLayout(central);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    candidates_ = new CandidateStrip(central);
+    canvas_ = new ImageCanvas(central);
+    layout->addWidget(candidates_);
+    layout->addWidget(canvas_, 1);
+    setCentralWidget(central);
 
-    QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open = file->addAction(tr("&Open Image…"), this, &MainWindow::choose_image);
-    open->setShortcut(QKeySequence::Open);
-    file->addSeparator();
-    QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
-    quit->setShortcut(QKeySequence::Quit);
-    QMenu* view_menu = menuBar()->addMenu(tr("&View"));
-    QAction* fit = view_menu->addAction(tr("&Fit to Window"), this, &MainWindow::fit_to_window);
-    fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+    objects_dock_ = new ObjectsDock(this);
+    addDockWidget(Qt::RightDockWidgetArea, objects_dock_);
+    auto* history = new QDockWidget(tr("History"), this);
+    history->setObjectName("history_dock");
+    undo_view_ = new QUndoView(&undo_stack_, history);
+    history->setWidget(undo_view_);
+    addDockWidget(Qt::RightDockWidgetArea, history);
+    auto* metrics = new MetricsDock(engine_.metrics(), this);
+    metrics_dock_ = metrics;
+    addDockWidget(Qt::RightDockWidgetArea, metrics);
+    connect(metrics, &MetricsDock::clear_cache_requested, this, [this] { engine_.clear_cache(); });
 
     status_ = new QLabel(tr("Open an image to start (Ctrl+O)"), this);
+    status_->setObjectName("status_text");
+    engine_label_ = new QLabel(this);
+    engine_label_->setObjectName("engine_label");
     statusBar()->addWidget(status_, 1);
-}
+    statusBar()->addPermanentWidget(engine_label_);
 
-bool MainWindow::open_image(const QString& path) {
-    auto rgb = io::read_rgb_image(path.toStdString());
-    if (!rgb) {
-        status_->setText(QString::fromStdString(rgb.message()));
-        if (isVisible()) QMessageBox::warning(this, tr("Cannot open image"), status_->text());
-        return false;
+    connect(canvas_, &ImageCanvas::point_requested, this, &MainWindow::on_point_requested);
+    connect(canvas_, &ImageCanvas::box_requested, this, &MainWindow::on_box_requested);
+    connect(canvas_, &ImageCanvas::point_moved, this, &MainWindow::on_point_moved);
+    connect(canvas_, &ImageCanvas::point_removed, this, &MainWindow::on_point_removed);
+    connect(candidates_, &CandidateStrip::candidate_chosen, this, &MainWindow::choose_candidate);
+    connect(&document_, &editing::EditDocument::prompts_changed, this, [this] {
+        canvas_->show_prompts(document_.prompts());
+        if (document_.current_candidates() || document_.prompts().empty()) {
+            refresh_masks();
+        } else {
+            request_masks();
+        }
+    });
+    connect(&document_, &editing::EditDocument::candidates_changed, this, &MainWindow::refresh_masks);
+    connect(&document_, &editing::EditDocument::objects_changed, this, &MainWindow::refresh_objects);
+    connect(objects_dock_, &ObjectsDock::rename_requested, this, [this](int id, const QString& name) {
+        const editing::SegmentObject* object = document_.object(id);
+        if (!object || object->name == name) return;
+        editing::SegmentObject after = *object;
+        after.name = name;
+        undo_stack_.push(new editing::ObjectEditCommand(document_, *object, after, tr("Rename")));
+    });
+    connect(objects_dock_, &ObjectsDock::visibility_requested, this, [this](int id, bool visible) {
+        const editing::SegmentObject* object = document_.object(id);
+        if (!object || object->visible == visible) return;
+        editing::SegmentObject after = *object;
+        after.visible = visible;
+        undo_stack_.push(new editing::ObjectEditCommand(document_, *object, after,
+                                                        visible ? tr("Show") : tr("Hide")));
+    });
+    connect(objects_dock_, &ObjectsDock::delete_requested, this, [this](int id) {
+        undo_stack_.push(new editing::DeleteObjectCommand(document_, id));
+    });
+    build_menus();
+    if (settings_) {
+        canvas_->set_overlay_style(settings_->overlay_color(), settings_->overlay_opacity(), true);
+        canvas_->set_hover_preview(settings_->hover_preview());
     }
-    const cv::Mat& m = *rgb;
-    // QImage borrows the buffer; copy() detaches it before the Mat goes away.
-    const QImage image = QImage(m.data, m.cols, m.rows, static_cast<qsizetype>(m.step[0]),
-                                QImage::Format_RGB888)
-                             .copy();
-    scene_->clear();
-    pixmap_item_ = scene_->addPixmap(QPixmap::fromImage(image));
-    pixmap_item_->setTransformationMode(Qt::SmoothTransformation);
-    scene_->setSceneRect(pixmap_item_->boundingRect());
-    current_path_ = path;
-    fit_to_window();
-    setWindowTitle(QFileInfo(path).fileName() + " — Photosynth");
-    status_->setText(tr("%1 × %2 px").arg(m.cols).arg(m.rows));
-    emit image_opened(path);
-    return true;
+    set_sam_model(settings_ ? settings_->sam_checkpoint() : QString());
 }
 
-void MainWindow::choose_image() {
+MainWindow::~MainWindow() {
+    if (image_id_) engine_.close_image(image_id_);
+    for (int id : preencoded_ids_) engine_.close_image(id);
+}
+
+void MainWindow::build_menus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open Image…"), QKeySequence::Open, this, &MainWindow::choose_and_open_image);
+    file->addAction(tr("Open &Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this,
+                    &MainWindow::choose_and_open_folder);
+    file->addAction(tr("Next Image"), QKeySequence(Qt::Key_PageDown), this, [this] { step_folder(1); });
+    file->addAction(tr("Previous Image"), QKeySequence(Qt::Key_PageUp), this, [this] { step_folder(-1); });
+    recent_menu_ = file->addMenu(tr("Open &Recent"));
+    rebuild_recent_menu();
+    file->addSeparator();
+    file->addAction(tr("Export &Mask…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] { choose_and_export(0); });
+    file->addAction(tr("Export All Object Masks…"), this, [this] { choose_and_export(1); });
+    file->addAction(tr("Export &Cut-out…"), this, [this] { choose_and_export(2); });
+    file->addAction(tr("Export &Overlay…"), this, [this] { choose_and_export(3); });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    QAction* undo = undo_stack_.createUndoAction(this, tr("&Undo"));
+    undo->setShortcut(QKeySequence::Undo);
+    QAction* redo = undo_stack_.createRedoAction(this, tr("&Redo"));
+    redo->setShortcuts({QKeySequence::Redo, QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)});
+    edit->addAction(undo);
+    edit->addAction(redo);
+    edit->addSeparator();
+    edit->addAction(tr("&Accept Object"), QKeySequence(Qt::Key_Return), this, &MainWindow::accept_object);
+    edit->addAction(tr("&Clear Prompts"), QKeySequence(Qt::Key_Escape), this, &MainWindow::clear_prompts);
+    for (int i = 0; i < 3; ++i) {
+        edit->addAction(tr("Candidate %1").arg(i + 1), QKeySequence(Qt::Key_1 + i), this,
+                        [this, i] { choose_candidate(i); });
+    }
+    QMenu* models = menuBar()->addMenu(tr("&Models"));
+    models->addAction(tr("&Settings…"), QKeySequence::Preferences, this, &MainWindow::open_settings_dialog)
+        ->setEnabled(settings_ != nullptr);
+    models->addAction(tr("&Download Official Weights…"), this, &MainWindow::open_download_dialog);
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(tr("&Fit to Window"), QKeySequence(Qt::CTRL | Qt::Key_0), canvas_, &ImageCanvas::fit);
+    view->addAction(tr("&Actual Size (100 %)"), QKeySequence(Qt::CTRL | Qt::Key_1), canvas_,
+                    &ImageCanvas::zoom_actual_size);
+    view->addSeparator();
+    for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+}
+
+void MainWindow::set_sam_model(const QString& checkpoint_path) {
+    if (checkpoint_path.isEmpty()) {
+        model_id_.clear();
+        model_name_ = engine::Engine::kBuiltinSegmenterName;
+        engine_label_->setText(tr("GrabCut (built-in) · no SAM weights loaded"));
+        return;
+    }
+    ++pending_;
+    set_status(tr("Loading %1…").arg(QFileInfo(checkpoint_path).fileName()));
+    when_finished(this, engine_.load_model(checkpoint_path.toStdString()), [this, checkpoint_path](Result<engine::ModelInfo> model) {
+        --pending_;
+        if (!model) {
+            set_status(QString::fromStdString(model.message()));
+            return;
+        }
+        model_id_ = model->id;
+        model_name_ = QFileInfo(checkpoint_path).fileName();
+        QString label = tr("SAM %1 · %2 %3")
+                            .arg(QString::fromStdString(model->arch), QString::fromStdString(model->device),
+                                 QString::fromStdString(model->precision));
+        if (!model->fallback_reason.empty()) {
+            label += " ⚠";
+            engine_label_->setToolTip(QString::fromStdString(model->fallback_reason));
+        }
+        engine_label_->setText(label);
+        set_status(tr("Model ready in %1 ms").arg(model->load_ms, 0, 'f', 0));
+        if (image_id_) {
+            ++pending_;
+            when_finished(this, engine_.encode(image_id_, model_id_), [this](Result<engine::EncodeInfo> r) {
+                --pending_;
+                set_status(r ? tr("Ready") : QString::fromStdString(r.message()));
+            });
+        }
+        emit model_ready(label);
+    });
+}
+
+void MainWindow::open_image(const QString& path) {
+    ++pending_;
+    set_status(tr("Opening %1…").arg(QFileInfo(path).fileName()));
+    when_finished(this, engine_.open_image(path.toStdString()), [this, path](Result<engine::ImageInfo> image) {
+        --pending_;
+        if (!image) {
+            set_status(QString::fromStdString(image.message()));
+            emit image_failed(QString::fromStdString(image.message()));
+            return;
+        }
+        if (image_id_) engine_.close_image(image_id_);
+        image_id_ = image->id;
+        current_path_ = path;
+        undo_stack_.clear();
+        document_.clear();
+        canvas_->set_image(to_qimage(engine_.work_image(image_id_)));
+        setWindowTitle(QFileInfo(path).fileName() + " — Photosynth");
+        set_status(tr("%1 × %2 px").arg(image->width).arg(image->height));
+        if (!model_id_.empty()) {
+            ++pending_;
+            set_status(tr("Encoding %1…").arg(QFileInfo(path).fileName()));
+            when_finished(this, engine_.encode(image_id_, model_id_), [this](Result<engine::EncodeInfo> r) {
+                --pending_;
+                if (!r) return set_status(QString::fromStdString(r.message()));
+                set_status(r->cache_hit ? tr("Ready · %1").arg(QString::fromStdString(r->source))
+                                        : tr("Ready · encoded in %1 ms").arg(r->encode_ms, 0, 'f', 0));
+            });
+        }
+        if (settings_) {
+            settings_->add_recent_file(path);
+            rebuild_recent_menu();
+        }
+        emit image_opened(path);
+    });
+}
+
+void MainWindow::rebuild_recent_menu() {
+    if (!recent_menu_) return;
+    recent_menu_->clear();
+    const QStringList files = settings_ ? settings_->recent_files() : QStringList();
+    for (const QString& path : files) {
+        recent_menu_->addAction(QFileInfo(path).fileName(), this, [this, path] { open_image(path); })
+            ->setToolTip(path);
+    }
+    recent_menu_->setEnabled(!files.isEmpty());
+}
+
+void MainWindow::open_settings_dialog() {
+    if (!settings_) return;
+    const QString before = settings_->sam_checkpoint();
+    SettingsDialog dialog(*settings_, this, &engine_.scheduler());
+    if (dialog.exec() != QDialog::Accepted) return;
+    canvas_->set_overlay_style(settings_->overlay_color(), settings_->overlay_opacity(), true);
+    canvas_->set_hover_preview(settings_->hover_preview());
+    if (settings_->sam_checkpoint() != before) set_sam_model(settings_->sam_checkpoint());
+    const QStringList overridden = AppSettings::overriding_environment();
+    set_status(overridden.isEmpty()
+                   ? tr("Settings saved; worker and cache changes apply at the next start")
+                   : tr("Settings saved; overridden by %1").arg(overridden.join(", ")));
+}
+
+void MainWindow::open_download_dialog() {
+    const QString folder = editing::user_model_folder();
+    QDir().mkpath(folder);
+    DownloadDialog dialog(":/models/manifest.json", folder, this);
+    connect(&dialog, &DownloadDialog::downloaded, this, [this](const QString& path) {
+        // A SAM checkpoint becomes the model when none is configured yet.
+        if (model_id_.empty() && settings_ && settings_->set_sam_checkpoint(path)) {
+            set_sam_model(path);
+        }
+    });
+    dialog.exec();
+}
+
+void MainWindow::open_folder(const QString& folder) {
+    QStringList files;
+    for (const QFileInfo& info : QDir(folder).entryInfoList(QDir::Files, QDir::Name)) {
+        if (kImageSuffixes.contains(info.suffix().toLower())) files << info.absoluteFilePath();
+    }
+    if (files.isEmpty()) return set_status(tr("%1: no images").arg(folder));
+    folder_files_ = files;
+    folder_index_ = -1;
+    step_folder(1);
+}
+
+void MainWindow::step_folder(int delta) {
+    if (folder_files_.isEmpty()) return;
+    const int next = std::clamp(folder_index_ + delta, 0, int(folder_files_.size()) - 1);
+    if (next == folder_index_) return;
+    folder_index_ = next;
+    open_image(folder_files_[next]);
+    // Pre-encode the neighbours at low priority: their embeddings land in the cache, keyed by
+    // content, so stepping there costs only a decode.
+    for (int id : preencoded_ids_) engine_.close_image(id);
+    preencoded_ids_.clear();
+    if (model_id_.empty()) return;
+    for (int neighbour : {next + 1, next - 1}) {
+        if (neighbour < 0 || neighbour >= int(folder_files_.size())) continue;
+        when_finished(this, engine_.open_image(folder_files_[neighbour].toStdString()), [this](Result<engine::ImageInfo> image) {
+            if (!image) return;
+            preencoded_ids_.push_back(image->id);
+            engine_.encode(image->id, model_id_, engine::Priority::Preencode);
+        });
+    }
+}
+
+sam::SamPrompt MainWindow::prompt_from(const editing::PromptState& state) const {
+    sam::SamPrompt prompt;
+    prompt.points = state.points;
+    prompt.box = state.box;
+    // One point alone is ambiguous: ask for three candidates, as SAM's authors recommend.
+    prompt.multimask = state.points.size() == 1 && !state.box;
+    return prompt;
+}
+
+void MainWindow::push_prompts(editing::PromptState next, const QString& text) {
+    if (!image_id_) return;
+    undo_stack_.push(new editing::PromptCommand(document_, document_.prompts(), std::move(next), text));
+}
+
+void MainWindow::on_point_requested(const QPointF& point, int label) {
+    editing::PromptState next = document_.prompts();
+    next.points.push_back({point.x(), point.y(), label});
+    next.chosen_candidate = -1;
+    next.generation = document_.next_generation();
+    push_prompts(next, label ? tr("Add object point") : tr("Add background point"));
+}
+
+void MainWindow::on_box_requested(const QRectF& box) {
+    editing::PromptState next = document_.prompts();
+    next.box = std::array<double, 4>{box.left(), box.top(), box.right(), box.bottom()};
+    next.chosen_candidate = -1;
+    next.generation = document_.next_generation();
+    push_prompts(next, tr("Draw box"));
+}
+
+void MainWindow::on_point_moved(int index, const QPointF& point) {
+    editing::PromptState next = document_.prompts();
+    if (index < 0 || index >= int(next.points.size())) return;
+    next.points[index].x = point.x();
+    next.points[index].y = point.y();
+    next.generation = document_.next_generation();
+    push_prompts(next, tr("Move point"));
+}
+
+void MainWindow::on_point_removed(int index) {
+    editing::PromptState next = document_.prompts();
+    if (index < 0 || index >= int(next.points.size())) return;
+    next.points.erase(next.points.begin() + index);
+    next.chosen_candidate = -1;
+    next.generation = document_.next_generation();
+    push_prompts(next, tr("Remove point"));
+}
+
+void MainWindow::choose_candidate(int index) {
+    const sam::SamMaskSet* set = document_.current_candidates();
+    if (!set || index >= int(set->masks.size()) || index == document_.current_candidate_index()) return;
+    editing::PromptState next = document_.prompts();  // same generation: same decoder answer
+    next.chosen_candidate = index;
+    push_prompts(next, tr("Choose candidate %1").arg(index + 1));
+}
+
+void MainWindow::clear_prompts() {
+    if (document_.prompts().empty()) return;
+    editing::PromptState next;
+    next.generation = document_.next_generation();
+    push_prompts(next, tr("Clear prompts"));
+}
+
+void MainWindow::accept_object() {
+    const cv::Mat mask = document_.current_mask();
+    if (mask.empty()) return set_status(tr("Nothing to accept: click on the image first"));
+    editing::SegmentObject object;
+    object.id = document_.next_object_id();
+    object.name = tr("Object %1").arg(object.id);
+    object.colour = kPalette[next_colour_++ % std::size(kPalette)];
+    object.mask = mask;
+    object.prompts = document_.prompts();
+    const sam::SamMaskSet* set = document_.current_candidates();
+    object.iou = set->iou[document_.current_candidate_index()];
+    object.segmenter = document_.current_segmenter();
+    undo_stack_.push(new editing::AcceptObjectCommand(document_, object, document_.prompts()));
+}
+
+void MainWindow::request_masks() {
+    const editing::PromptState state = document_.prompts();
+    if (state.empty() || !image_id_) return;
+    sam::SamPrompt prompt = prompt_from(state);
+    ++pending_;
+    const bool builtin = model_id_.empty();
+    set_status(builtin ? tr("Segmenting (GrabCut)…") : tr("Decoding…"));
+    auto future = builtin ? engine_.segment_builtin(image_id_, prompt)
+                          : engine_.decode(image_id_, model_id_, prompt);
+    const uint64_t generation = state.generation;
+    const QString segmenter = model_name_;
+    when_finished(this, future, [this, generation, segmenter](Result<sam::SamMaskSet> masks) {
+        --pending_;
+        if (!masks) {
+            // A superseded answer is simply replaced by the newer one; other errors are shown.
+            if (masks.error().kind != ErrorKind::Superseded) {
+                set_status(QString::fromStdString(masks.message()));
+            }
+            return;
+        }
+        set_status(tr("%1 · decoded in %2 ms").arg(segmenter).arg(masks->decode_ms, 0, 'f', 1));
+        document_.store_candidates(generation, std::move(masks.value()), segmenter);
+    });
+}
+
+void MainWindow::refresh_masks() {
+    canvas_->show_mask(document_.current_mask());
+    candidates_->show_candidates(document_.current_candidates(), document_.current_candidate_index(),
+                                 document_.current_segmenter() != engine::Engine::kBuiltinSegmenterName);
+    if (document_.current_candidates()) emit masks_shown();
+}
+
+void MainWindow::refresh_objects() {
+    canvas_->show_objects(document_.objects());
+    objects_dock_->show_objects(document_.objects());
+}
+
+void MainWindow::set_status(const QString& text) { status_->setText(text); }
+QString MainWindow::status_text() const { return status_->text(); }
+
+QString MainWindow::export_current_mask(const QString& path) {
+    const cv::Mat mask = document_.current_mask();
+    const cv::Mat full = engine_.full_image(image_id_);
+    if (mask.empty() || full.empty()) return tr("No mask to export");
+    auto written = io::write_png(path.toStdString(), image::upscale_mask(mask, full.size()));
+    return written ? QString() : QString::fromStdString(written.message());
+}
+
+QString MainWindow::export_object_masks(const QString& folder) {
+    const cv::Mat full = engine_.full_image(image_id_);
+    if (document_.objects().empty() || full.empty()) return tr("No objects to export");
+    const QString stem = QFileInfo(current_path_).completeBaseName();
+    for (const editing::SegmentObject& object : document_.objects()) {
+        const QString path = QString("%1/%2_object%3.png").arg(folder, stem).arg(object.id);
+        auto written = io::write_png(path.toStdString(), image::upscale_mask(object.mask, full.size()));
+        if (!written) return QString::fromStdString(written.message());
+    }
+    return {};
+}
+
+QString MainWindow::export_cutout(const QString& path) {
+    const cv::Mat mask = document_.current_mask();
+    const cv::Mat full = engine_.full_image(image_id_);
+    if (mask.empty() || full.empty()) return tr("No mask to cut out with");
+    auto written = io::write_rgba_png(path.toStdString(),
+                                      image::cutout_rgba(full, image::upscale_mask(mask, full.size())));
+    return written ? QString() : QString::fromStdString(written.message());
+}
+
+QString MainWindow::export_overlay(const QString& path) {
+    const cv::Mat full = engine_.full_image(image_id_);
+    if (full.empty()) return tr("No image");
+    std::vector<cv::Mat> masks;
+    std::vector<cv::Scalar> colours;
+    for (const editing::SegmentObject& object : document_.objects()) {
+        if (!object.visible) continue;
+        masks.push_back(image::upscale_mask(object.mask, full.size()));
+        colours.emplace_back(object.colour.red(), object.colour.green(), object.colour.blue());
+    }
+    if (const cv::Mat mask = document_.current_mask(); !mask.empty()) {
+        masks.push_back(image::upscale_mask(mask, full.size()));
+        colours.emplace_back(30, 144, 255);
+    }
+    auto written = io::write_png(path.toStdString(), image::overlay(full, masks, colours, 0.5, true));
+    return written ? QString() : QString::fromStdString(written.message());
+}
+
+void MainWindow::choose_and_open_image() {
     const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open Image"), QString(),
-        tr("Images (*.png *.jpg *.jpeg *.bmp *.gif *.ppm *.pgm);;All files (*)"));
+        this, tr("Open Image"), QString(), tr("Images (*.png *.jpg *.jpeg *.bmp *.gif *.ppm *.pgm);;All files (*)"));
     if (!path.isEmpty()) open_image(path);
 }
 
-void MainWindow::fit_to_window() {
-    if (pixmap_item_) view_->fitInView(pixmap_item_, Qt::KeepAspectRatio);
+void MainWindow::choose_and_open_folder() {
+    const QString folder = QFileDialog::getExistingDirectory(this, tr("Open Folder"));
+    if (!folder.isEmpty()) open_folder(folder);
+}
+
+void MainWindow::choose_and_export(int kind) {
+    if (!image_id_) return;
+    const QString stem = QFileInfo(current_path_).completeBaseName();
+    QString error;
+    if (kind == 1) {
+        const QString folder = QFileDialog::getExistingDirectory(this, tr("Export Object Masks To"));
+        if (folder.isEmpty()) return;
+        const bool exists = QFileInfo::exists(QString("%1/%2_object%3.png").arg(folder, stem).arg(document_.objects().empty() ? 0 : document_.objects().front().id));
+        if (exists && QMessageBox::question(this, tr("Overwrite?"), tr("Object masks already exist in %1. Overwrite them?").arg(folder)) != QMessageBox::Yes) {
+            return;
+        }
+        error = export_object_masks(folder);
+    } else {
+        const QString suggested = stem + (kind == 0 ? "_mask.png" : kind == 2 ? "_cutout.png" : "_overlay.png");
+        // The save dialog asks before overwriting an existing file.
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export"), suggested, tr("PNG (*.png)"));
+        if (path.isEmpty()) return;
+        error = kind == 0 ? export_current_mask(path) : kind == 2 ? export_cutout(path) : export_overlay(path);
+    }
+    set_status(error.isEmpty() ? tr("Exported") : error);
+    if (!error.isEmpty()) QMessageBox::warning(this, tr("Export failed"), error);
 }
 
 }  // namespace ps::ui

@@ -1,39 +1,113 @@
-// The main window: shows the opened image; the engine's panels arrive with later issues.
+// The main window shows what the engine says: the image, prompts and masks, candidates, objects
+// and metrics. Every edit is an undoable command; every model run goes through the engine.
 #pragma once
 
 #include <QMainWindow>
-#include <QString>
+#include <QStringList>
+#include <QUndoStack>
 
-class QGraphicsPixmapItem;
-class QGraphicsScene;
-class QGraphicsView;
+#include <optional>
+#include <string>
+
+#include "editing/edit_document.h"
+
 class QLabel;
+class QUndoView;
+
+namespace ps::engine {
+class Engine;
+}
 
 namespace ps::ui {
+
+class AppSettings;
+class CandidateStrip;
+class ImageCanvas;
+class ObjectsDock;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
-    explicit MainWindow(QWidget* parent = nullptr);
+    // `settings` (optional; the app passes it, tests may not) backs the settings dialog, the
+    // recent files and the overlay style.
+    explicit MainWindow(engine::Engine& engine, AppSettings* settings = nullptr,
+                        QWidget* parent = nullptr);
+    ~MainWindow() override;
 
-    // Opens an image through the engine's reader; on failure shows the reason and keeps the
-    // current image. Returns whether the image is now shown.
-    bool open_image(const QString& path);
+    // Loads a SAM checkpoint in the background; an empty path means the built-in GrabCut.
+    void set_sam_model(const QString& checkpoint_path);
+    // Opens through the engine (off the GUI thread); `image_opened` or `image_failed` follows.
+    void open_image(const QString& path);
+    void open_folder(const QString& folder);
+    void step_folder(int delta);  // PgDn / PgUp
+    // The same as a click on the canvas at an image point (scripts, screenshots, accessibility).
+    void add_point(const QPointF& image_point, int label) { on_point_requested(image_point, label); }
+
+    // Exports (atomic writes); return an error message or an empty string.
+    QString export_current_mask(const QString& path);
+    QString export_object_masks(const QString& folder);
+    QString export_cutout(const QString& path);
+    QString export_overlay(const QString& path);
+
     QString current_path() const { return current_path_; }
-    QGraphicsView* view() const { return view_; }
+    int current_image_id() const { return image_id_; }
+    bool busy() const { return pending_ > 0; }
+    editing::EditDocument& document() { return document_; }
+    QUndoStack& undo_stack() { return undo_stack_; }
+    ImageCanvas* canvas() const { return canvas_; }
+    CandidateStrip* candidates() const { return candidates_; }
+    ObjectsDock* objects_dock() const { return objects_dock_; }
+    QString status_text() const;
 
 signals:
     void image_opened(const QString& path);
+    void image_failed(const QString& message);
+    void model_ready(const QString& description);
+    void masks_shown();  // after the decoder's answer for the current prompts is displayed
 
 private:
-    void choose_image();
-    void fit_to_window();
+    void build_menus();
+    void rebuild_recent_menu();
+    void open_settings_dialog();
+    void open_download_dialog();
+    void on_point_requested(const QPointF& point, int label);
+    void on_box_requested(const QRectF& box);
+    void on_point_moved(int index, const QPointF& point);
+    void on_point_removed(int index);
+    void choose_candidate(int index);
+    void accept_object();
+    void clear_prompts();
+    void push_prompts(editing::PromptState next, const QString& text);
+    void request_masks();
+    void refresh_masks();
+    void refresh_objects();
+    void set_status(const QString& text);
+    void choose_and_open_image();
+    void choose_and_open_folder();
+    void choose_and_export(int kind);
+    sam::SamPrompt prompt_from(const editing::PromptState& state) const;
 
-    QGraphicsScene* scene_ = nullptr;
-    QGraphicsView* view_ = nullptr;
-    QGraphicsPixmapItem* pixmap_item_ = nullptr;
+    engine::Engine& engine_;
+    AppSettings* settings_ = nullptr;
+    QMenu* recent_menu_ = nullptr;
+    editing::EditDocument document_;
+    QUndoStack undo_stack_;
+    ImageCanvas* canvas_ = nullptr;
+    CandidateStrip* candidates_ = nullptr;
+    ObjectsDock* objects_dock_ = nullptr;
+    QDockWidget* metrics_dock_ = nullptr;
+    QUndoView* undo_view_ = nullptr;
     QLabel* status_ = nullptr;
+    QLabel* engine_label_ = nullptr;
+    std::string model_id_;  // empty: GrabCut
+    QString model_name_;
     QString current_path_;
+    int image_id_ = 0;
+    QStringList folder_files_;
+    int folder_index_ = -1;
+    std::vector<int> preencoded_ids_;
+    int pending_ = 0;
+    int next_colour_ = 0;
 };
 
 }  // namespace ps::ui

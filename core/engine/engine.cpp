@@ -9,6 +9,7 @@
 #include "engine/embedding_store.h"
 #include "engine/latest_wins.h"
 #include "image/downscale.h"
+#include "models/grabcut/grabcut_segmenter.h"
 #include "io/image_reader.h"
 
 namespace ps::engine {
@@ -176,6 +177,11 @@ cv::Mat Engine::work_image(int image_id) const {
     return image ? image->work : cv::Mat();
 }
 
+cv::Mat Engine::full_image(int image_id) const {
+    auto image = find_image(image_id);
+    return image ? image->full : cv::Mat();
+}
+
 std::shared_ptr<Engine::OpenImage> Engine::find_image(int image_id) const {
     std::lock_guard<std::mutex> lock(images_mutex_);
     auto it = images_.find(image_id);
@@ -310,6 +316,24 @@ QFuture<Result<sam::SamMaskSet>> Engine::decode(int image_id, const std::string&
             model->first_request_done = true;
             metrics_->note_first_request_ms(clock_->now_ms() - requested_at);
         }
+        return masks;
+    });
+}
+
+QFuture<Result<sam::SamMaskSet>> Engine::segment_builtin(int image_id,
+                                                         const sam::SamPrompt& prompt,
+                                                         int channel) {
+    auto image = find_image(image_id);
+    if (!image) {
+        return QtFuture::makeReadyFuture(Result<sam::SamMaskSet>(make_error(
+            ErrorKind::InvalidArgument, "no open image with id " + std::to_string(image_id))));
+    }
+    return interactive_->decodes.request(channel, [this, image, prompt]() -> Result<sam::SamMaskSet> {
+        if (image->token->cancelled()) {
+            return make_error(ErrorKind::Cancelled, image->info.path + ": image was closed");
+        }
+        auto masks = grabcut::grabcut_segment(image->work, prompt);
+        if (masks) metrics_->record(Stage::MaskDecode, masks->decode_ms);
         return masks;
     });
 }

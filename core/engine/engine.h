@@ -64,6 +64,8 @@ public:
     void close_image(int image_id);
     // The interactive (possibly downscaled) RGB image, for display.
     cv::Mat work_image(int image_id) const;
+    // The full-resolution RGB image, for exports.
+    cv::Mat full_image(int image_id) const;
 
     QFuture<Result<EncodeInfo>> encode(int image_id, const std::string& model_id,
                                        Priority priority = Priority::EncodeVisible);
@@ -71,6 +73,12 @@ public:
     // Encodes first if the embedding is not cached. Masks are at the work image's size.
     QFuture<Result<sam::SamMaskSet>> decode(int image_id, const std::string& model_id,
                                             const sam::SamPrompt& prompt, int channel = 0);
+
+    // The built-in segmenter (OpenCV GrabCut) for when no SAM weights are present: same prompts,
+    // same latest-wins channel semantics, masks at the work image's size.
+    QFuture<Result<sam::SamMaskSet>> segment_builtin(int image_id, const sam::SamPrompt& prompt,
+                                                     int channel = 0);
+    static constexpr const char* kBuiltinSegmenterName = "GrabCut (built-in)";
 
     // Opt-in persistent embeddings for a folder (stored in <folder>/.photosynth/embeddings).
     Status enable_disk_cache(const QString& folder);

@@ -1,14 +1,14 @@
 // Image files to 8-bit RGB matrices and back, through Qt's image plugins, with size guards.
 #include "io/image_reader.h"
 
+#include "io/export_writer.h"
+
 #include <QBuffer>
 #include <QByteArray>
 #include <QFile>
 #include <QFileInfo>
 #include <QImage>
 #include <QImageReader>
-#include <QImageWriter>
-#include <QSaveFile>
 #include <QString>
 #include <QtEndian>
 #include <QtGlobal>
@@ -270,20 +270,7 @@ Status write_png(const std::string& path, const cv::Mat& image) {
     const QImage view(image.data, image.cols, image.rows, static_cast<qsizetype>(image.step[0]),
                       image.type() == CV_8UC1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888);
 
-    QSaveFile file(QString::fromStdString(path));
-    if (!file.open(QIODevice::WriteOnly))
-        return make_error(ErrorKind::Io,
-                          path + ": cannot open for writing: " + file.errorString().toStdString());
-    QImageWriter writer(&file, "png");
-    if (!writer.write(view)) {
-        file.cancelWriting();
-        return make_error(ErrorKind::Io,
-                          path + ": cannot write PNG: " + writer.errorString().toStdString());
-    }
-    if (!file.commit())
-        return make_error(ErrorKind::Io,
-                          path + ": cannot save: " + file.errorString().toStdString());
-    return Ok{};
+    return write_png_atomically(path, view);
 }
 
 }  // namespace ps::io

@@ -1,2 +1,0 @@
-// Editing state shared by the GUI and tests.
-namespace ps::editing {}

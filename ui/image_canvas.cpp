@@ -1,0 +1,273 @@
+// Canvas: image pixels are scene units, so scene coordinates are image coordinates.
+#include "image_canvas.h"
+
+#include <QGraphicsEllipseItem>
+#include <QGraphicsPixmapItem>
+#include <QGraphicsRectItem>
+#include <QKeyEvent>
+#include <QMouseEvent>
+#include <QScrollBar>
+#include <QWheelEvent>
+
+#include <opencv2/imgproc.hpp>
+
+namespace ps::ui {
+namespace {
+
+constexpr int kClickSlopPx = 4;    // a press that moves less than this is a click, not a drag
+constexpr double kMarkerRadiusPx = 6;  // on screen, whatever the zoom
+
+QColor label_colour(int label) { return label == 1 ? QColor(40, 200, 90) : QColor(230, 60, 60); }
+
+}  // namespace
+
+ImageCanvas::ImageCanvas(QWidget* parent) : QGraphicsView(parent) {
+    setObjectName("canvas");
+    setScene(new QGraphicsScene(this));
+    setBackgroundBrush(QColor(40, 40, 40));
+    setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
+    setRenderHint(QPainter::SmoothPixmapTransform);
+    setMouseTracking(true);
+    setDragMode(QGraphicsView::NoDrag);
+    setFocusPolicy(Qt::StrongFocus);
+}
+
+void ImageCanvas::set_image(const QImage& image) {
+    scene()->clear();
+    object_items_.clear();
+    prompt_items_.clear();
+    rubber_band_ = nullptr;
+    mask_image_ = QImage();
+    image_item_ = scene()->addPixmap(QPixmap::fromImage(image));
+    image_item_->setTransformationMode(Qt::SmoothTransformation);
+    mask_item_ = scene()->addPixmap(QPixmap());
+    mask_item_->setZValue(2);
+    scene()->setSceneRect(image_item_->boundingRect());
+    fit();
+}
+
+QImage ImageCanvas::colourise(const cv::Mat& mask, const QColor& colour) const {
+    QImage out(mask.cols, mask.rows, QImage::Format_ARGB32_Premultiplied);
+    out.fill(Qt::transparent);
+    cv::Mat edge;
+    if (outline_) cv::morphologyEx(mask, edge, cv::MORPH_GRADIENT, cv::Mat::ones(3, 3, CV_8U));
+    const int fill_alpha = int(overlay_opacity_ * 255);
+    for (int y = 0; y < mask.rows; ++y) {
+        const uchar* m = mask.ptr<uchar>(y);
+        const uchar* e = outline_ ? edge.ptr<uchar>(y) : nullptr;
+        auto* line = reinterpret_cast<QRgb*>(out.scanLine(y));
+        for (int x = 0; x < mask.cols; ++x) {
+            if (e && e[x]) {
+                line[x] = qPremultiply(qRgba(colour.red(), colour.green(), colour.blue(), 255));
+            } else if (m[x]) {
+                line[x] = qPremultiply(qRgba(colour.red(), colour.green(), colour.blue(), fill_alpha));
+            }
+        }
+    }
+    return out;
+}
+
+void ImageCanvas::show_mask(const cv::Mat& mask) {
+    if (!mask_item_) return;
+    if (mask.empty()) {
+        mask_image_ = QImage();
+        mask_item_->setPixmap(QPixmap());
+        return;
+    }
+    mask_image_ = QImage(mask.data, mask.cols, mask.rows, int(mask.step[0]),
+                         QImage::Format_Grayscale8)
+                      .copy();
+    mask_item_->setPixmap(QPixmap::fromImage(colourise(mask, overlay_colour_)));
+}
+
+void ImageCanvas::show_objects(const std::vector<editing::SegmentObject>& objects) {
+    for (QGraphicsPixmapItem* item : object_items_) {
+        scene()->removeItem(item);
+        delete item;
+    }
+    object_items_.clear();
+    if (!image_item_) return;
+    for (const editing::SegmentObject& object : objects) {
+        if (!object.visible || object.mask.empty()) continue;
+        auto* item = scene()->addPixmap(QPixmap::fromImage(colourise(object.mask, object.colour)));
+        item->setZValue(1);
+        object_items_.push_back(item);
+    }
+}
+
+void ImageCanvas::show_prompts(const editing::PromptState& prompts) {
+    prompts_ = prompts;
+    for (QGraphicsItem* item : prompt_items_) {
+        scene()->removeItem(item);
+        delete item;
+    }
+    prompt_items_.clear();
+    if (!image_item_) return;
+    if (prompts.box) {
+        const auto& b = *prompts.box;
+        auto* rect = scene()->addRect(QRectF(QPointF(b[0], b[1]), QPointF(b[2], b[3])),
+                                      QPen(QColor(255, 200, 0), 0, Qt::DashLine));
+        rect->setZValue(3);
+        prompt_items_.push_back(rect);
+    }
+    for (const sam::SamPoint& p : prompts.points) {
+        // Markers keep their size on screen: ItemIgnoresTransformations.
+        auto* dot = scene()->addEllipse(-kMarkerRadiusPx, -kMarkerRadiusPx, 2 * kMarkerRadiusPx,
+                                        2 * kMarkerRadiusPx, QPen(Qt::white, 1.5),
+                                        QBrush(label_colour(p.label)));
+        dot->setPos(p.x, p.y);
+        dot->setFlag(QGraphicsItem::ItemIgnoresTransformations);
+        dot->setZValue(4);
+        prompt_items_.push_back(dot);
+    }
+}
+
+void ImageCanvas::set_overlay_style(const QColor& colour, double opacity, bool outline) {
+    overlay_colour_ = colour;
+    overlay_opacity_ = std::clamp(opacity, 0.0, 1.0);
+    outline_ = outline;
+}
+
+void ImageCanvas::fit() {
+    if (image_item_) fitInView(image_item_, Qt::KeepAspectRatio);
+}
+
+void ImageCanvas::zoom_actual_size() { setTransform(QTransform()); }
+
+QPointF ImageCanvas::image_to_viewport(const QPointF& image_point) const {
+    return mapFromScene(image_point);
+}
+
+int ImageCanvas::point_at(const QPoint& viewport_pos) const {
+    for (size_t i = 0; i < prompts_.points.size(); ++i) {
+        const QPointF marker = mapFromScene(QPointF(prompts_.points[i].x, prompts_.points[i].y));
+        if (QLineF(marker, viewport_pos).length() <= kMarkerRadiusPx + 2) return int(i);
+    }
+    return -1;
+}
+
+void ImageCanvas::pan_by(const QPoint& delta) {
+    horizontalScrollBar()->setValue(horizontalScrollBar()->value() - delta.x());
+    verticalScrollBar()->setValue(verticalScrollBar()->value() - delta.y());
+}
+
+void ImageCanvas::mousePressEvent(QMouseEvent* event) {
+    if (!image_item_) return QGraphicsView::mousePressEvent(event);
+    press_pos_ = last_pos_ = event->position().toPoint();
+    press_image_pos_ = mapToScene(press_pos_);
+    const int marker = point_at(press_pos_);
+    if (event->button() == Qt::MiddleButton ||
+        (event->button() == Qt::LeftButton && space_held_)) {
+        gesture_ = Gesture::Pan;
+        setCursor(Qt::ClosedHandCursor);
+    } else if (event->button() == Qt::RightButton) {
+        // Right click on a marker deletes it; elsewhere it adds a background point.
+        if (marker >= 0) {
+            emit point_removed(marker);
+        } else if (scene()->sceneRect().contains(press_image_pos_)) {
+            emit point_requested(press_image_pos_, 0);
+        }
+        gesture_ = Gesture::None;
+    } else if (event->button() == Qt::LeftButton) {
+        moving_point_ = marker;
+        gesture_ = marker >= 0 ? Gesture::MovePoint : Gesture::Pending;
+    }
+    event->accept();
+}
+
+void ImageCanvas::mouseMoveEvent(QMouseEvent* event) {
+    const QPoint pos = event->position().toPoint();
+    switch (gesture_) {
+        case Gesture::Pan:
+            pan_by(pos - last_pos_);
+            break;
+        case Gesture::Pending:
+            if ((pos - press_pos_).manhattanLength() < kClickSlopPx) break;
+            gesture_ = Gesture::Box;
+            rubber_band_ = scene()->addRect(QRectF(), QPen(QColor(255, 200, 0), 0, Qt::DashLine));
+            rubber_band_->setZValue(5);
+            [[fallthrough]];
+        case Gesture::Box:
+            rubber_band_->setRect(QRectF(press_image_pos_, mapToScene(pos)).normalized());
+            break;
+        case Gesture::MovePoint:
+            if (moving_point_ >= 0 && moving_point_ < int(prompt_items_.size())) {
+                // Markers follow the box item, if any, in prompt_items_.
+                const int offset = prompts_.box ? 1 : 0;
+                prompt_items_[offset + moving_point_]->setPos(mapToScene(pos));
+            }
+            break;
+        case Gesture::None:
+            if (hover_preview_ && image_item_ && scene()->sceneRect().contains(mapToScene(pos))) {
+                emit hover_moved(mapToScene(pos));
+            }
+            break;
+    }
+    last_pos_ = pos;
+    QGraphicsView::mouseMoveEvent(event);
+}
+
+void ImageCanvas::mouseReleaseEvent(QMouseEvent* event) {
+    const QPointF image_pos = mapToScene(event->position().toPoint());
+    const QRectF bounds = scene()->sceneRect();
+    switch (gesture_) {
+        case Gesture::Pending:
+            if (bounds.contains(press_image_pos_)) {
+                const bool background = event->modifiers() & Qt::AltModifier;
+                emit point_requested(press_image_pos_, background ? 0 : 1);
+            }
+            break;
+        case Gesture::Box: {
+            const QRectF box = QRectF(press_image_pos_, image_pos).normalized().intersected(bounds);
+            scene()->removeItem(rubber_band_);
+            delete rubber_band_;
+            rubber_band_ = nullptr;
+            if (box.width() >= 2 && box.height() >= 2) emit box_requested(box);
+            break;
+        }
+        case Gesture::MovePoint:
+            if ((event->position().toPoint() - press_pos_).manhattanLength() >= kClickSlopPx) {
+                const QPointF clamped(std::clamp(image_pos.x(), bounds.left(), bounds.right() - 1),
+                                      std::clamp(image_pos.y(), bounds.top(), bounds.bottom() - 1));
+                emit point_moved(moving_point_, clamped);
+            }
+            break;
+        case Gesture::Pan:
+            unsetCursor();
+            break;
+        case Gesture::None:
+            break;
+    }
+    gesture_ = Gesture::None;
+    moving_point_ = -1;
+    event->accept();
+}
+
+void ImageCanvas::wheelEvent(QWheelEvent* event) {
+    const double factor = std::pow(1.0015, event->angleDelta().y());
+    const double current = transform().m11();
+    // Between 1/50 and 40x: beyond that nothing useful is visible.
+    if ((current < 0.02 && factor < 1) || (current > 40 && factor > 1)) return;
+    scale(factor, factor);
+    event->accept();
+}
+
+void ImageCanvas::keyPressEvent(QKeyEvent* event) {
+    if (event->key() == Qt::Key_Space && !event->isAutoRepeat()) {
+        space_held_ = true;
+        setCursor(Qt::OpenHandCursor);
+        return;
+    }
+    QGraphicsView::keyPressEvent(event);
+}
+
+void ImageCanvas::keyReleaseEvent(QKeyEvent* event) {
+    if (event->key() == Qt::Key_Space && !event->isAutoRepeat()) {
+        space_held_ = false;
+        unsetCursor();
+        return;
+    }
+    QGraphicsView::keyReleaseEvent(event);
+}
+
+}  // namespace ps::ui

@@ -1,0 +1,74 @@
+// The zoomable image canvas: shows the image, masks and prompts, and turns mouse gestures into
+// prompt requests. It edits nothing itself; the main window turns requests into commands.
+#pragma once
+
+#include <QGraphicsView>
+#include <QImage>
+
+#include <opencv2/core/mat.hpp>
+
+#include "editing/edit_document.h"
+
+class QGraphicsPixmapItem;
+class QGraphicsRectItem;
+
+namespace ps::ui {
+
+class ImageCanvas : public QGraphicsView {
+    Q_OBJECT
+public:
+    explicit ImageCanvas(QWidget* parent = nullptr);
+
+    void set_image(const QImage& image);  // resets zoom to fit
+    void show_prompts(const editing::PromptState& prompts);
+    void show_mask(const cv::Mat& mask);  // the candidate under edit; empty hides it
+    void show_objects(const std::vector<editing::SegmentObject>& objects);
+    void set_overlay_style(const QColor& colour, double opacity, bool outline);
+    void set_hover_preview(bool enabled) { hover_preview_ = enabled; }
+
+    void fit();
+    void zoom_actual_size();
+    QPointF image_to_viewport(const QPointF& image_point) const;
+    bool has_image() const { return image_item_ != nullptr; }
+    QImage displayed_mask() const { return mask_image_; }  // for tests and screenshots
+
+signals:
+    void point_requested(const QPointF& image_point, int label);  // 1 object, 0 background
+    void box_requested(const QRectF& image_rect);
+    void point_moved(int index, const QPointF& image_point);
+    void point_removed(int index);
+    void hover_moved(const QPointF& image_point);
+
+protected:
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
+    void keyPressEvent(QKeyEvent* event) override;
+    void keyReleaseEvent(QKeyEvent* event) override;
+
+private:
+    enum class Gesture { None, Pending, Box, MovePoint, Pan };
+    int point_at(const QPoint& viewport_pos) const;  // marker under the cursor, or -1
+    QImage colourise(const cv::Mat& mask, const QColor& colour) const;
+    void pan_by(const QPoint& delta);
+
+    QGraphicsPixmapItem* image_item_ = nullptr;
+    QGraphicsPixmapItem* mask_item_ = nullptr;
+    std::vector<QGraphicsPixmapItem*> object_items_;
+    std::vector<QGraphicsItem*> prompt_items_;
+    QGraphicsRectItem* rubber_band_ = nullptr;
+    editing::PromptState prompts_;
+    QImage mask_image_;
+    QColor overlay_colour_{30, 144, 255};
+    double overlay_opacity_ = 0.5;
+    bool outline_ = true;
+    bool hover_preview_ = false;
+    bool space_held_ = false;
+    Gesture gesture_ = Gesture::None;
+    QPoint press_pos_, last_pos_;
+    QPointF press_image_pos_;
+    int moving_point_ = -1;
+};
+
+}  // namespace ps::ui
