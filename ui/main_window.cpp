@@ -2,6 +2,9 @@
 #include "main_window.h"
 
 #include <QAction>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
@@ -82,6 +85,8 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
     connect(canvas_, &ImageCanvas::box_requested, this, &MainWindow::on_box_requested);
     connect(canvas_, &ImageCanvas::point_moved, this, &MainWindow::on_point_moved);
     connect(canvas_, &ImageCanvas::point_removed, this, &MainWindow::on_point_removed);
+    connect(canvas_, &ImageCanvas::hover_moved, this, &MainWindow::preview_hover);
+    setAcceptDrops(true);
     connect(candidates_, &CandidateStrip::candidate_chosen, this, &MainWindow::choose_candidate);
     connect(&document_, &editing::EditDocument::prompts_changed, this, [this] {
         canvas_->show_prompts(document_.prompts());
@@ -411,6 +416,37 @@ void MainWindow::request_masks() {
         set_status(tr("%1 · decoded in %2 ms").arg(segmenter).arg(masks->decode_ms, 0, 'f', 1));
         document_.store_candidates(generation, std::move(masks.value()), segmenter);
     });
+}
+
+void MainWindow::preview_hover(const QPointF& point) {
+    // Hover preview: the mask the prompts would give with one more object point under the
+    // cursor. Channel 1 is latest-wins, so a fast mouse costs one decode at a time.
+    if (!image_id_ || model_id_.empty()) return;
+    editing::PromptState state = document_.prompts();
+    state.points.push_back({point.x(), point.y(), 1});
+    const uint64_t generation = document_.prompts().generation;
+    when_finished(this, engine_.decode(image_id_, model_id_, prompt_from(state), /*channel=*/1),
+                  [this, generation](Result<sam::SamMaskSet> masks) {
+                      // Stale if the prompts changed meanwhile; errors only mean "no preview".
+                      if (!masks || document_.prompts().generation != generation) return;
+                      canvas_->show_mask(masks->masks[masks->best_index]);
+                  });
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.isEmpty() || !urls.first().isLocalFile()) return;
+    const QString path = urls.first().toLocalFile();
+    if (QFileInfo(path).isDir()) {
+        open_folder(path);
+    } else {
+        open_image(path);
+    }
+    event->acceptProposedAction();
 }
 
 void MainWindow::refresh_masks() {

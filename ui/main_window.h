@@ -59,6 +59,10 @@ public:
     ObjectsDock* objects_dock() const { return objects_dock_; }
     QString status_text() const;
 
+protected:
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
 signals:
     void image_opened(const QString& path);
     void image_failed(const QString& message);
@@ -79,6 +83,7 @@ private:
     void clear_prompts();
     void push_prompts(editing::PromptState next, const QString& text);
     void request_masks();
+    void preview_hover(const QPointF& point);
     void refresh_masks();
     void refresh_objects();
     void set_status(const QString& text);

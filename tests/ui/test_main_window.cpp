@@ -5,6 +5,7 @@
 #include <QElapsedTimer>
 #include <QLabel>
 #include <QListWidget>
+#include <QMimeData>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -66,6 +67,7 @@ private slots:
     void gui_stays_responsive_while_encoding();
     void grabcut_answers_without_weights();
     void corrupt_file_keeps_the_current_image();
+    void dropping_a_file_opens_it();
 };
 
 void TestMainWindow::click_right_click_undo_candidate_export() {
@@ -209,6 +211,24 @@ void TestMainWindow::corrupt_file_keeps_the_current_image() {
     QVERIFY(failed.first().first().toString().contains("broken.png"));
     QCOMPARE(window.current_path(), golden_dir() + "/images/coffee.png");
     QVERIFY(window.status_text().contains("broken.png"));
+}
+
+void TestMainWindow::dropping_a_file_opens_it() {
+    engine::Engine engine(settings());
+    ui::MainWindow window(engine);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QMimeData data;
+    data.setUrls({QUrl::fromLocalFile(golden_dir() + "/images/astronaut_crop.png")});
+    QDragEnterEvent enter(QPoint(50, 50), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&window, &enter);
+    QVERIFY(enter.isAccepted());
+    QSignalSpy opened(&window, &ui::MainWindow::image_opened);
+    QDropEvent drop(QPointF(50, 50), Qt::CopyAction, &data, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&window, &drop);
+    QVERIFY(opened.wait(30000));
+    QCOMPARE(window.current_path(), golden_dir() + "/images/astronaut_crop.png");
+    QVERIFY(window.canvas()->has_image());
 }
 
 QTEST_MAIN(TestMainWindow)
