@@ -28,8 +28,10 @@ struct Engine::Caches {
 };
 
 struct Engine::Interactive {
-    explicit Interactive(JobScheduler& scheduler) : decodes(scheduler, Priority::Interactive) {}
+    explicit Interactive(JobScheduler& scheduler)
+        : decodes(scheduler, Priority::Interactive), previews(scheduler, Priority::Interactive) {}
     LatestWins<sam::SamMaskSet> decodes;
+    LatestWins<cv::Mat> previews;
 };
 
 namespace {
@@ -335,6 +337,15 @@ QFuture<Result<sam::SamMaskSet>> Engine::segment_builtin(int image_id,
         auto masks = grabcut::grabcut_segment(image->work, prompt);
         if (masks) metrics_->record(Stage::MaskDecode, masks->decode_ms);
         return masks;
+    });
+}
+
+QFuture<Result<cv::Mat>> Engine::preview(int channel, ImageJob job, Stage stage) {
+    return interactive_->previews.request(channel, [this, job = std::move(job), stage]() {
+        const double start = clock_->now_ms();
+        Result<cv::Mat> result = job();
+        if (result) metrics_->record(stage, clock_->now_ms() - start);
+        return result;
     });
 }
 

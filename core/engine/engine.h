@@ -12,6 +12,8 @@
 #include <QObject>
 #include <QString>
 
+#include <functional>
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -79,6 +81,11 @@ public:
     QFuture<Result<sam::SamMaskSet>> segment_builtin(int image_id, const sam::SamPrompt& prompt,
                                                      int channel = 0);
     static constexpr const char* kBuiltinSegmenterName = "GrabCut (built-in)";
+
+    // Image work for previews (effects, mattes) off the caller's thread, latest-wins per
+    // channel: while sliders move only the newest request runs; older ones resolve Superseded.
+    using ImageJob = std::function<Result<cv::Mat>()>;
+    QFuture<Result<cv::Mat>> preview(int channel, ImageJob job, Stage stage = Stage::Effect);
 
     // Opt-in persistent embeddings for a folder (stored in <folder>/.photosynth/embeddings).
     Status enable_disk_cache(const QString& folder);
