@@ -7,30 +7,10 @@
 #include <string>
 
 #include "io/checkpoint.h"
+#include "models/sam/sam_init.h"
 #include "models/sam/sam_shapes.h"
 
-// Seeded random weights of a sensible scale, so a forward pass gives finite, varied output.
-inline ps::io::TensorMap random_sam_tensors(const ps::sam::SamConfig& config, uint64_t seed) {
-    at::manual_seed(seed);
-    ps::io::TensorMap tensors;
-    for (const auto& [key, spec] : ps::sam::sam_tensor_specs(config)) {
-        if (spec.integer) {
-            tensors[key] = at::zeros(spec.shape, at::kLong);
-        } else if (key.find("running_var") != std::string::npos) {
-            tensors[key] = at::rand(spec.shape) + 0.5;
-        } else {
-            tensors[key] = at::randn(spec.shape) * 0.05;
-        }
-    }
-    // Like the golden fixtures: scale the hypernetworks' last layer so masks are not flat.
-    for (auto& [key, tensor] : tensors) {
-        if (key.find("output_hypernetworks_mlps") != std::string::npos &&
-            key.find("layers.2") != std::string::npos) {
-            tensor = tensor * 30;
-        }
-    }
-    return tensors;
-}
+using ps::sam::random_sam_tensors;  // seeded random weights with the official layout
 
 // A small ViT SAM of another shape than any official one. grid 16 means 256x256 input, so an
 // encode takes milliseconds: for tests that encode hundreds of images.
