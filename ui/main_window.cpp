@@ -19,7 +19,9 @@
 #include <QVBoxLayout>
 
 #include "app_settings.h"
+#include "background_panel.h"
 #include "candidate_strip.h"
+#include "effects_panel.h"
 #include "future_watch.h"
 #include "download_dialog.h"
 #include "editing/checkpoint_discovery.h"
@@ -73,6 +75,15 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
     metrics_dock_ = metrics;
     addDockWidget(Qt::RightDockWidgetArea, metrics);
     connect(metrics, &MetricsDock::clear_cache_requested, this, [this] { engine_.clear_cache(); });
+    background_panel_ = new BackgroundPanel(engine_, this);
+    effects_panel_ = new EffectsPanel(engine_, this);
+    for (auto* panel : {static_cast<QDockWidget*>(background_panel_), static_cast<QDockWidget*>(effects_panel_)}) {
+        connect(panel, SIGNAL(export_finished(QString)), this, SLOT(on_panel_export(QString)));
+    }
+    addDockWidget(Qt::LeftDockWidgetArea, background_panel_);
+    addDockWidget(Qt::LeftDockWidgetArea, effects_panel_);
+    tabifyDockWidget(background_panel_, effects_panel_);
+    background_panel_->raise();
 
     status_ = new QLabel(tr("Open an image to start (Ctrl+O)"), this);
     status_->setObjectName("status_text");
@@ -120,6 +131,10 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
     if (settings_) {
         canvas_->set_overlay_style(settings_->overlay_color(), settings_->overlay_opacity(), true);
         canvas_->set_hover_preview(settings_->hover_preview());
+        if (!settings_->background_checkpoint().isEmpty()) {
+            background_panel_->set_u2net_checkpoint(settings_->background_checkpoint());
+            background_panel_->set_source("u2net");
+        }
     }
     set_sam_model(settings_ ? settings_->sam_checkpoint() : QString());
 }
@@ -143,6 +158,8 @@ void MainWindow::build_menus() {
     file->addAction(tr("Export All Object Masks…"), this, [this] { choose_and_export(1); });
     file->addAction(tr("Export &Cut-out…"), this, [this] { choose_and_export(2); });
     file->addAction(tr("Export &Overlay…"), this, [this] { choose_and_export(3); });
+    file->addAction(tr("Export &Background Removal…"), this, [this] { choose_and_export(4); });
+    file->addAction(tr("Export &Effect…"), this, [this] { choose_and_export(5); });
     file->addSeparator();
     file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -225,6 +242,8 @@ void MainWindow::open_image(const QString& path) {
         undo_stack_.clear();
         document_.clear();
         canvas_->set_image(to_qimage(engine_.work_image(image_id_)));
+        background_panel_->set_image(engine_.full_image(image_id_));
+        effects_panel_->set_image(engine_.full_image(image_id_));
         setWindowTitle(QFileInfo(path).fileName() + " — Photosynth");
         set_status(tr("%1 × %2 px").arg(image->width).arg(image->height));
         if (!model_id_.empty()) {
@@ -449,8 +468,20 @@ void MainWindow::dropEvent(QDropEvent* event) {
     event->acceptProposedAction();
 }
 
+cv::Mat MainWindow::subject_matte() const {
+    cv::Mat mask = document_.current_mask();
+    if (!mask.empty()) return mask;
+    for (const editing::SegmentObject& object : document_.objects()) {
+        if (!object.visible || object.mask.empty()) continue;
+        mask = mask.empty() ? object.mask.clone() : (mask | object.mask);
+    }
+    return mask;
+}
+
 void MainWindow::refresh_masks() {
     canvas_->show_mask(document_.current_mask());
+    background_panel_->set_sam_mask(subject_matte());
+    effects_panel_->set_matte(subject_matte());
     candidates_->show_candidates(document_.current_candidates(), document_.current_candidate_index(),
                                  document_.current_segmenter() != engine::Engine::kBuiltinSegmenterName);
     if (document_.current_candidates()) emit masks_shown();
@@ -458,10 +489,17 @@ void MainWindow::refresh_masks() {
 
 void MainWindow::refresh_objects() {
     canvas_->show_objects(document_.objects());
+    background_panel_->set_sam_mask(subject_matte());
+    effects_panel_->set_matte(subject_matte());
     objects_dock_->show_objects(document_.objects());
 }
 
 void MainWindow::set_status(const QString& text) { status_->setText(text); }
+
+void MainWindow::on_panel_export(const QString& error) {
+    set_status(error.isEmpty() ? tr("Exported") : error);
+    if (!error.isEmpty() && isVisible()) QMessageBox::warning(this, tr("Export failed"), error);
+}
 QString MainWindow::status_text() const { return status_->text(); }
 
 QString MainWindow::export_current_mask(const QString& path) {
@@ -534,6 +572,17 @@ void MainWindow::choose_and_export(int kind) {
             return;
         }
         error = export_object_masks(folder);
+    } else if (kind >= 4) {
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Export"), stem + (kind == 4 ? "_nobg.png" : "_effect.png"), tr("PNG (*.png)"));
+        if (path.isEmpty()) return;
+        // Full resolution on the engine's pool; the panel reports when the file is written.
+        if (kind == 4) {
+            background_panel_->export_result(path);
+        } else {
+            effects_panel_->export_result(path);
+        }
+        return;
     } else {
         const QString suggested = stem + (kind == 0 ? "_mask.png" : kind == 2 ? "_cutout.png" : "_overlay.png");
         // The save dialog asks before overwriting an existing file.

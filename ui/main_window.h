@@ -21,7 +21,9 @@ class Engine;
 namespace ps::ui {
 
 class AppSettings;
+class BackgroundPanel;
 class CandidateStrip;
+class EffectsPanel;
 class ImageCanvas;
 class ObjectsDock;
 
@@ -57,6 +59,8 @@ public:
     ImageCanvas* canvas() const { return canvas_; }
     CandidateStrip* candidates() const { return candidates_; }
     ObjectsDock* objects_dock() const { return objects_dock_; }
+    BackgroundPanel* background_panel() const { return background_panel_; }
+    EffectsPanel* effects_panel() const { return effects_panel_; }
     QString status_text() const;
 
 protected:
@@ -68,6 +72,9 @@ signals:
     void image_failed(const QString& message);
     void model_ready(const QString& description);
     void masks_shown();  // after the decoder's answer for the current prompts is displayed
+
+private slots:
+    void on_panel_export(const QString& error);
 
 private:
     void build_menus();
@@ -86,6 +93,7 @@ private:
     void preview_hover(const QPointF& point);
     void refresh_masks();
     void refresh_objects();
+    cv::Mat subject_matte() const;  // the current mask, else the union of visible objects
     void set_status(const QString& text);
     void choose_and_open_image();
     void choose_and_open_folder();
@@ -101,6 +109,8 @@ private:
     CandidateStrip* candidates_ = nullptr;
     ObjectsDock* objects_dock_ = nullptr;
     QDockWidget* metrics_dock_ = nullptr;
+    BackgroundPanel* background_panel_ = nullptr;
+    EffectsPanel* effects_panel_ = nullptr;
     QUndoView* undo_view_ = nullptr;
     QLabel* status_ = nullptr;
     QLabel* engine_label_ = nullptr;

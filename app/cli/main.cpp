@@ -1,4 +1,4 @@
-// photosynth-cli: the engine on the command line (segment, info).
+// photosynth-cli: the engine on the command line (segment, remove-bg, info).
 #include <QCoreApplication>
 
 #include <iostream>
@@ -26,6 +26,16 @@ const char* const kHelp =
     "  info CHECKPOINT [--json]            detected family, configuration, parameters, dtype\n"
     "  segment --model CKPT --image IMG --prompts PROMPTS.json --out DIR\n"
     "          [--device cpu|cuda|auto] [--precision fp32|fp16|bf16] [--metrics FILE.json]\n"
+    "  remove-bg --model CKPT --image IMG --out OUT.png [--matte MATTE.png]\n"
+    "          [--device cpu|cuda|auto] [--precision fp32|fp16|bf16]   U²-Net cut-out (RGBA)\n"
+    "          or --input-dir DIR --output-dir DIR [--matte-dir DIR] [--jobs N] [--overwrite]\n"
+    "  effect --name bw|pop_art|pop_art_grid|dither|halftone|duotone [--param k=v ...]\n"
+    "          [--mask MASK.png --target object|background] --image IMG --out OUT.png\n"
+    "          or --input-dir DIR --output-dir DIR [--jobs N] [--overwrite]; effect --list\n"
+    "  bench-effects [--width 6000] [--height 4000] [--iterations N] [--json FILE]\n"
+    "  bench --model CKPT... [--device ..] [--precision ..] [--images DIR | --synthetic WxH]\n"
+    "          [--iterations N] [--warmup N] --json OUT.json [--csv OUT.csv]\n"
+    "  init-checkpoint --arch vit_b|vit_l|vit_h|mobile_sam --out F.safetensors [--seed N]\n"
     "  environment: PHOTOSYNTH_MAX_WORKERS, PHOTOSYNTH_EMBED_CACHE_MB, PHOTOSYNTH_DEVICE,\n"
     "  PHOTOSYNTH_PRECISION, PHOTOSYNTH_SLOW_MS, PHOTOSYNTH_MAX_FILE_MB, PHOTOSYNTH_MAX_PIXELS\n";
 
@@ -42,6 +52,11 @@ int main(int argc, char** argv) {
     try {
         if (command == "info") return ps::cli::run_info(rest);
         if (command == "segment") return ps::cli::run_segment(rest);
+        if (command == "remove-bg") return ps::cli::run_remove_bg(rest);
+        if (command == "effect") return ps::cli::run_effect(rest);
+        if (command == "bench-effects") return ps::cli::run_bench_effects(rest);
+        if (command == "bench") return ps::cli::run_bench(rest);
+        if (command == "init-checkpoint") return ps::cli::run_init_checkpoint(rest);
     } catch (const std::exception& e) {
         // The engine returns errors as values; this is the last line of defence, never a crash.
         return ps::cli::fail(std::string("internal error: ") + e.what());

@@ -7,6 +7,8 @@
 
 #include "app_settings.h"
 #include "engine/engine.h"
+#include "background_panel.h"
+#include "effects_panel.h"
 #include "main_window.h"
 
 int main(int argc, char** argv) {
@@ -23,6 +25,8 @@ int main(int argc, char** argv) {
     // window when the masks are shown, and quit.
     QCommandLineOption point({"p", "point"}, "Add a prompt point x,y[,label] after opening", "x,y,label");
     QCommandLineOption screenshot("screenshot", "Save a screenshot of the window and quit", "png");
+    QCommandLineOption panel("panel", "Show a panel: background or effects", "name");
+    parser.addOption(panel);
     parser.addOption(point);
     parser.addOption(screenshot);
     parser.process(app);
@@ -39,6 +43,8 @@ int main(int argc, char** argv) {
             window.open_image(target);
         }
     }
+    if (parser.value(panel) == "effects") window.effects_panel()->raise();
+    if (parser.value(panel) == "background") window.background_panel()->raise();
     window.show();
     if (parser.isSet(point) || parser.isSet(screenshot)) {
         const QStringList points = parser.values(point);
@@ -61,7 +67,8 @@ int main(int argc, char** argv) {
         if (!shot.isEmpty()) {
             QObject::connect(&window, &ps::ui::MainWindow::masks_shown, &window, [&window, shot] {
                 if (window.busy()) return;  // wait for the answer to the last point
-                QTimer::singleShot(700, &window, [&window, shot] {  // let the metrics dock repaint
+                // Let the docks repaint and the panels' background previews arrive.
+                QTimer::singleShot(2500, &window, [&window, shot] {
                     // From the display server (Xvfb in scripts/screenshot.sh), as a user sees it.
                     QPixmap pixels = window.screen()->grabWindow(window.winId());
                     if (pixels.isNull()) pixels = window.grab();

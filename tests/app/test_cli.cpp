@@ -1,4 +1,5 @@
 // photosynth-cli end to end: real processes, real files, golden masks.
+#include "app/cli_process.h"
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -7,26 +8,6 @@
 #include <QtTest>
 
 #include "sam_golden.h"
-
-namespace {
-
-struct Run {
-    int exit_code = -1;
-    QString out, err;
-};
-
-Run run_cli(const QStringList& args) {
-    QProcess process;
-    process.start(QString::fromUtf8(PS_CLI_PATH), args);
-    Run run;
-    if (!process.waitForFinished(600000)) return run;
-    run.exit_code = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2;
-    run.out = QString::fromUtf8(process.readAllStandardOutput());
-    run.err = QString::fromUtf8(process.readAllStandardError());
-    return run;
-}
-
-}  // namespace
 
 class TestCli : public QObject {
     Q_OBJECT
@@ -57,7 +38,7 @@ void TestCli::segment_reproduces_golden_masks() {
     QFETCH(QString, image);
     QTemporaryDir dir;
     const QString out = dir.path() + "/out";
-    const Run run = run_cli({"segment", "--model", golden_dir() + "/" + checkpoint, "--image",
+    const CliRun run = run_cli({"segment", "--model", golden_dir() + "/" + checkpoint, "--image",
                              golden_dir() + "/images/" + image + ".png", "--prompts",
                              golden_dir() + "/images/" + image + "_prompts.json", "--out", out,
                              "--device", "cpu"});
@@ -108,7 +89,7 @@ void TestCli::info_reports_configuration() {
     QFETCH(QString, checkpoint);
     QFETCH(QString, family);
     QFETCH(int, parameters);
-    const Run run = run_cli({"info", golden_dir() + "/" + checkpoint, "--json"});
+    const CliRun run = run_cli({"info", golden_dir() + "/" + checkpoint, "--json"});
     QVERIFY2(run.exit_code == 0, qPrintable(run.err));
     const QJsonObject info = QJsonDocument::fromJson(run.out.toUtf8()).object();
     QCOMPARE(info["family"].toString(), family);
@@ -132,7 +113,7 @@ void TestCli::info_reports_configuration() {
 void TestCli::device_fallback_and_metrics_are_reported() {
     QTemporaryDir dir;
     const QString out = dir.path() + "/out", metrics = dir.path() + "/metrics.json";
-    const Run run = run_cli({"segment", "--model", golden_dir() + "/sam_vit_tiny.pth", "--image",
+    const CliRun run = run_cli({"segment", "--model", golden_dir() + "/sam_vit_tiny.pth", "--image",
                              golden_dir() + "/images/coffee.png", "--prompts",
                              golden_dir() + "/images/coffee_prompts.json", "--out", out,
                              "--device", "cuda", "--metrics", metrics});
@@ -189,7 +170,7 @@ void TestCli::bad_inputs_fail_with_one_clear_line_data() {
 void TestCli::bad_inputs_fail_with_one_clear_line() {
     QFETCH(QStringList, args);
     QFETCH(QString, expected);
-    const Run run = run_cli(args);
+    const CliRun run = run_cli(args);
     QVERIFY2(run.exit_code > 0, qPrintable(QString("exit code %1").arg(run.exit_code)));
     QVERIFY2(run.err.contains(expected), qPrintable(run.err));
     QVERIFY2(run.err.startsWith("photosynth-cli: "), qPrintable(run.err));

@@ -1,0 +1,89 @@
+// `photosynth-cli bench`: per-stage latency of each model through the engine, as JSON and CSV.
+#include <QFile>
+#include <QJsonDocument>
+#include <QSaveFile>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli_args.h"
+#include "commands.h"
+#include "engine/benchmark.h"
+
+namespace ps::cli {
+namespace {
+
+Status write_file(const std::string& path, const QByteArray& bytes) {
+    QSaveFile file(QString::fromStdString(path));
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
+        return make_error(ErrorKind::Io, path + ": cannot write: " + file.errorString().toStdString());
+    }
+    return Ok{};
+}
+
+void print_table(const engine::BenchmarkReport& report) {
+    for (const engine::ModelBenchmark& m : report.models) {
+        std::printf("%s (%s, %s %s)  load %.0f ms, cold first request %.1f ms, %.2f images/s\n",
+                    m.path.c_str(), m.arch.c_str(), m.device.c_str(), m.precision.c_str(), m.load_ms,
+                    m.cold_first_request_ms, m.images_per_s);
+        std::printf("  %-14s %6s %9s %9s %9s %9s\n", "stage", "n", "min ms", "p50 ms", "p95 ms", "max ms");
+        for (const auto& [stage, s] : m.stages) {
+            std::printf("  %-14s %6d %9.2f %9.2f %9.2f %9.2f\n", stage.c_str(), s.count, s.min_ms,
+                        s.p50_ms, s.p95_ms, s.max_ms);
+        }
+    }
+}
+
+}  // namespace
+
+int run_bench(const std::vector<std::string>& argv) {
+    const char* usage =
+        "usage: photosynth-cli bench --model CKPT [--model CKPT...] [--device cpu|cuda|auto] "
+        "[--precision fp32|fp16|bf16] [--images DIR | --synthetic WxH] [--iterations N] "
+        "[--warmup N] [--workers N] --json OUT.json [--csv OUT.csv]";
+    auto args = parse_args(argv, {"model", "device", "precision", "images", "synthetic",
+                                  "iterations", "warmup", "workers", "json", "csv"},
+                           {});
+    if (!args) return fail(args.message() + " (" + usage + ")", 2);
+    if (auto ok = require(*args, "bench", {"model", "json"}); !ok) {
+        return fail(ok.message() + " (" + usage + ")", 2);
+    }
+    engine::BenchmarkRequest request;
+    request.models = args->options["model"];
+    auto device = sam::parse_device(args->get("device", "auto"));
+    auto precision = sam::parse_precision(args->get("precision", "fp32"));
+    if (!device) return fail(device.message(), 2);
+    if (!precision) return fail(precision.message(), 2);
+    request.device = *device;
+    request.precision = *precision;
+    request.images_dir = args->get("images");
+    if (args->has("synthetic")) {
+        const std::string wxh = args->get("synthetic");
+        if (std::sscanf(wxh.c_str(), "%dx%d", &request.synthetic_width, &request.synthetic_height) != 2 ||
+            request.synthetic_width < 1 || request.synthetic_height < 1) {
+            return fail("--synthetic must be WIDTHxHEIGHT, got '" + wxh + "'", 2);
+        }
+    }
+    try {
+        request.iterations = std::stoi(args->get("iterations", "5"));
+        request.warmup = std::stoi(args->get("warmup", "1"));
+        request.workers = std::stoi(args->get("workers", "0"));
+    } catch (const std::exception&) {
+        return fail("--iterations, --warmup and --workers take whole numbers", 2);
+    }
+    auto report = engine::run_benchmark(request, [](int done, int total) {
+        std::fprintf(stderr, "\rbench: %d/%d", done, total);
+        if (done == total) std::fprintf(stderr, "\n");
+    });
+    if (!report) return fail(report.message());
+    print_table(*report);
+    if (auto ok = write_file(args->get("json"), QJsonDocument(report->to_json()).toJson()); !ok) {
+        return fail(ok.message());
+    }
+    if (args->has("csv")) {
+        if (auto ok = write_file(args->get("csv"), report->to_csv().toUtf8()); !ok) return fail(ok.message());
+    }
+    return 0;
+}
+
+}  // namespace ps::cli

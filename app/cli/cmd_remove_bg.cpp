@@ -1,0 +1,121 @@
+// `photosynth-cli remove-bg`: one image through U²-Net, an RGBA cut-out and optionally the matte.
+#include <QDir>
+#include <QFileInfo>
+
+#include <iostream>
+#include <mutex>
+
+#include "batch_runner.h"
+#include "cli_args.h"
+#include "commands.h"
+#include "engine/engine_settings.h"
+#include "image/mask_export.h"
+#include "io/export_writer.h"
+#include "io/image_reader.h"
+#include "models/u2net/u2net_model.h"
+
+namespace ps::cli {
+namespace {
+
+const char* const kUsage =
+    "usage: photosynth-cli remove-bg --model CKPT --image IMG --out OUT.png [--matte MATTE.png] "
+    "[--device cpu|cuda|auto] [--precision fp32|fp16|bf16] | --input-dir DIR --output-dir DIR "
+    "[--matte-dir DIR] [--jobs N] [--overwrite]";
+
+}  // namespace
+
+namespace {
+
+// Folder mode: one model, shared by the batch workers one at a time (a model instance is never
+// run by two threads at once); decoding and writing run in parallel.
+int run_remove_bg_folder(const Args& args, const u2net::U2NetOptions& options) {
+    BatchOptions batch;
+    batch.command = "remove-bg";
+    batch.overwrite = args.flags.count("overwrite") > 0;
+    if (args.has("jobs")) {
+        auto jobs = parse_jobs(args.get("jobs"));
+        if (!jobs) return fail(jobs.message(), 2);
+        batch.jobs = *jobs;
+    }
+    auto model = u2net::U2NetModel::load(args.get("model"), options);
+    if (!model) return fail(model.message());
+    std::mutex model_mutex;
+    const QString matte_dir = QString::fromStdString(args.get("matte-dir"));
+    if (!matte_dir.isEmpty() && !QDir().mkpath(matte_dir)) {
+        return fail(args.get("matte-dir") + ": cannot create the folder");
+    }
+    return run_batch(QString::fromStdString(args.get("input-dir")),
+                     QString::fromStdString(args.get("output-dir")), batch,
+                     [&](const QString& in, const QString& out) -> Status {
+                         auto rgb = io::read_rgb_image(in.toStdString(),
+                                                       io::ImageReadOptions::from_environment());
+                         if (!rgb) return rgb.error();
+                         Result<u2net::U2NetOutput> result = [&] {
+                             std::lock_guard<std::mutex> lock(model_mutex);
+                             return (*model)->run(*rgb);
+                         }();
+                         if (!result) return result.error();
+                         if (!matte_dir.isEmpty()) {
+                             const QString matte = matte_dir + "/" + QFileInfo(out).fileName();
+                             if (auto ok = io::write_png(matte.toStdString(), result->matte); !ok) return ok;
+                         }
+                         return io::write_rgba_png(out.toStdString(),
+                                                   image::cutout_rgba(*rgb, result->matte));
+                     });
+}
+
+}  // namespace
+
+int run_remove_bg(const std::vector<std::string>& argv) {
+    auto args = parse_args(argv, {"model", "image", "out", "matte", "device", "precision",
+                                  "input-dir", "output-dir", "matte-dir", "jobs"},
+                           {"overwrite"});
+    if (!args) return fail(args.message() + " (" + kUsage + ")", 2);
+    const bool folder_mode = args->has("input-dir");
+    const std::vector<std::string> required =
+        folder_mode ? std::vector<std::string>{"model", "input-dir", "output-dir"}
+                    : std::vector<std::string>{"model", "image", "out"};
+    if (auto ok = require(*args, "remove-bg", required); !ok) {
+        return fail(ok.message() + " (" + kUsage + ")", 2);
+    }
+    // Same defaults as `segment`: PHOTOSYNTH_DEVICE / PHOTOSYNTH_PRECISION, then the options.
+    const engine::EngineSettings settings = engine::EngineSettings::from_environment();
+    u2net::U2NetOptions options{settings.device, settings.precision};
+    if (args->has("device")) {
+        auto device = sam::parse_device(args->get("device"));
+        if (!device) return fail(device.message(), 2);
+        options.device = *device;
+    }
+    if (args->has("precision")) {
+        auto precision = sam::parse_precision(args->get("precision"));
+        if (!precision) return fail(precision.message(), 2);
+        options.precision = *precision;
+    }
+
+    if (folder_mode) return run_remove_bg_folder(*args, options);
+
+    // The image first: a typo in its path should not cost a model load.
+    auto rgb = io::read_rgb_image(args->get("image"), io::ImageReadOptions::from_environment());
+    if (!rgb) return fail(rgb.message());
+    auto model = u2net::U2NetModel::load(args->get("model"), options);
+    if (!model) return fail(model.message());
+    auto result = (*model)->run(*rgb);
+    if (!result) return fail(result.message());
+
+    if (auto ok = io::write_rgba_png(args->get("out"), image::cutout_rgba(*rgb, result->matte));
+        !ok) {
+        return fail(ok.message());
+    }
+    if (args->has("matte")) {
+        if (auto ok = io::write_png(args->get("matte"), result->matte); !ok) {
+            return fail(ok.message());
+        }
+    }
+    std::cout << "wrote " << args->get("out") << " (" << (*model)->config().arch << " on "
+              << (*model)->device_name() << ": preprocess " << result->preprocess_ms
+              << " ms, forward " << result->forward_ms << " ms, postprocess "
+              << result->postprocess_ms << " ms)\n";
+    return 0;
+}
+
+}  // namespace ps::cli

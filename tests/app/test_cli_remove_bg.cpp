@@ -1,0 +1,146 @@
+// photosynth-cli remove-bg end to end: a real process, real files, the golden U²-NetP matte.
+#include "app/cli_process.h"
+#include <QDir>
+#include <QFileInfo>
+#include <QImage>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "sam_golden.h"
+
+namespace {
+
+// Done-when 1 of issue 5: mean absolute difference <= 0.01 in [0, 1] units.
+constexpr double kMaxMatteMeanDiff = 0.01;
+
+}  // namespace
+
+class TestCliRemoveBg : public QObject {
+    Q_OBJECT
+  private slots:
+    void cutout_and_matte_match_golden_data();
+    void cutout_and_matte_match_golden();
+    void bad_inputs_fail_with_one_clear_line_data();
+    void bad_inputs_fail_with_one_clear_line();
+    void folder_mode_continues_past_bad_files();
+};
+
+void TestCliRemoveBg::cutout_and_matte_match_golden_data() {
+    QTest::addColumn<QString>("checkpoint");
+    QTest::newRow("pth") << "u2netp.pth";
+    QTest::newRow("safetensors") << "u2netp.safetensors";
+}
+
+void TestCliRemoveBg::cutout_and_matte_match_golden() {
+    QFETCH(QString, checkpoint);
+    QTemporaryDir dir;
+    const QString input = golden_dir() + "/images/u2net_input.png";
+    const QString out = dir.path() + "/cutout.png", matte_path = dir.path() + "/matte.png";
+    const CliRun run = run_cli({"remove-bg", "--model", golden_dir() + "/" + checkpoint, "--image",
+                             input, "--out", out, "--matte", matte_path, "--device", "cpu"});
+    QVERIFY2(run.exit_code == 0, qPrintable(run.err));
+    QVERIFY2(run.out.contains("forward"), qPrintable(run.out));
+
+    // The matte: 8-bit grey at the image's size, close to the reference.
+    const cv::Mat matte = read_grey_png(matte_path);
+    const cv::Mat expected = read_grey_png(golden_dir() + "/u2netp_matte.png");
+    QVERIFY2(!matte.empty() && !expected.empty(), "cannot read the mattes");
+    QCOMPARE(QImage(matte_path).format(), QImage::Format_Grayscale8);
+    QCOMPARE(matte.rows, expected.rows);
+    QCOMPARE(matte.cols, expected.cols);
+    cv::Mat diff;
+    cv::absdiff(matte, expected, diff);
+    const double mean_diff = cv::mean(diff)[0] / 255.0;
+    QVERIFY2(mean_diff <= kMaxMatteMeanDiff, qPrintable(QString("mean |diff| %1").arg(mean_diff)));
+
+    // The cut-out: RGBA with straight alpha equal to the matte and the colours untouched.
+    QImage cutout(out);
+    QVERIFY2(!cutout.isNull(), "cannot read the cut-out");
+    QVERIFY(cutout.hasAlphaChannel());
+    cutout = cutout.convertToFormat(QImage::Format_RGBA8888);  // straight, not premultiplied
+    const QImage original = QImage(input).convertToFormat(QImage::Format_RGB888);
+    QCOMPARE(cutout.size(), original.size());
+    int colour_mismatches = 0, alpha_mismatches = 0;
+    for (int y = 0; y < cutout.height(); ++y) {
+        const uchar* rgba = cutout.constScanLine(y);
+        const uchar* rgb = original.constScanLine(y);
+        for (int x = 0; x < cutout.width(); ++x) {
+            for (int c = 0; c < 3; ++c) colour_mismatches += rgba[4 * x + c] != rgb[3 * x + c];
+            alpha_mismatches += rgba[4 * x + 3] != matte.at<uchar>(y, x);
+        }
+    }
+    QCOMPARE(colour_mismatches, 0);
+    QCOMPARE(alpha_mismatches, 0);
+    // Not a constant alpha: the test could not fail otherwise on a flat matte.
+    double lowest = 0, highest = 0;
+    cv::minMaxLoc(matte, &lowest, &highest);
+    QVERIFY(highest - lowest > 100);
+}
+
+void TestCliRemoveBg::bad_inputs_fail_with_one_clear_line_data() {
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("expected");
+    const QString g = golden_dir();
+    const QString never = "/tmp/ps-remove-bg-never-written.png";
+    const QStringList base{"remove-bg", "--image", g + "/images/u2net_input.png", "--out", never};
+    QTest::newRow("SAM as U²-Net") << (base + QStringList{"--model", g + "/sam_vit_tiny.pth"})
+                                   << "looks like a Segment Anything checkpoint";
+    QTest::newRow("MobileSAM as U²-Net")
+        << (base + QStringList{"--model", g + "/mobile_sam_tiny.pth"})
+        << "looks like a Segment Anything checkpoint";
+    QTest::newRow("hostile pickle")
+        << (base + QStringList{"--model", g + "/hostile/pickle_os_system.pth"}) << "posix.system";
+    QTest::newRow("missing image") << (QStringList{"remove-bg", "--model", g + "/u2netp.pth",
+                                                   "--image", "/nonexistent.png", "--out", never})
+                                   << "nonexistent.png";
+    QTest::newRow("unknown device")
+        << (base + QStringList{"--model", g + "/u2netp.pth", "--device", "tpu"})
+        << "unknown device 'tpu'";
+    QTest::newRow("missing model") << base << "missing --model";
+    QTest::newRow("missing out") << (QStringList{"remove-bg", "--model", g + "/u2netp.pth",
+                                                 "--image", g + "/images/u2net_input.png"})
+                                 << "missing --out";
+}
+
+void TestCliRemoveBg::bad_inputs_fail_with_one_clear_line() {
+    QFETCH(QStringList, args);
+    QFETCH(QString, expected);
+    const CliRun run = run_cli(args);
+    QVERIFY2(run.exit_code > 0, qPrintable(QString("exit code %1").arg(run.exit_code)));
+    QVERIFY2(run.err.contains(expected), qPrintable(run.err));
+    QVERIFY2(run.err.startsWith("photosynth-cli: "), qPrintable(run.err));
+    QCOMPARE(run.err.count('\n'), 1);
+    QVERIFY(!QFileInfo::exists("/tmp/ps-remove-bg-never-written.png"));
+}
+
+void TestCliRemoveBg::folder_mode_continues_past_bad_files() {
+    QTemporaryDir dir;
+    const QString in = dir.path() + "/in", out = dir.path() + "/out", mattes = dir.path() + "/mattes";
+    QVERIFY(QDir().mkpath(in) && QDir().mkpath(out));
+    QVERIFY(QFile::copy(golden_dir() + "/images/u2net_input.png", in + "/a.png"));
+    QVERIFY(QFile::copy(golden_dir() + "/images/coffee.png", in + "/b.png"));
+    QFile bad(in + "/broken.png");
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write("not an image");
+    bad.close();
+    QFile existing(out + "/b.png");  // an output that exists is kept without --overwrite
+    QVERIFY(existing.open(QIODevice::WriteOnly));
+    existing.write("keep me");
+    existing.close();
+    const CliRun run = run_cli({"remove-bg", "--model", golden_dir() + "/u2netp.pth", "--input-dir", in,
+                                "--output-dir", out, "--matte-dir", mattes, "--jobs", "2"});
+    QVERIFY2(run.exit_code > 0, qPrintable(run.err));
+    QVERIFY2(run.err.contains("broken.png"), qPrintable(run.err));
+    QVERIFY(QImage(out + "/a.png").hasAlphaChannel());
+    QVERIFY(QFileInfo::exists(mattes + "/a.png"));
+    QFile kept(out + "/b.png");
+    QVERIFY(kept.open(QIODevice::ReadOnly));
+    QCOMPARE(kept.readAll(), QByteArray("keep me"));
+    QVERIFY(!QFileInfo::exists(out + "/broken.png"));
+    // No temporary or partial files are left behind.
+    for (const QString& name : QDir(out).entryList(QDir::Files)) QVERIFY2(name.endsWith(".png"), qPrintable(name));
+}
+
+QTEST_GUILESS_MAIN(TestCliRemoveBg)
+#include "test_cli_remove_bg.moc"

@@ -1,0 +1,85 @@
+// Background removal: a matte from U²-Net, the current SAM mask or the built-in GrabCut,
+// refinement controls, a background choice and a before/after split preview. Image work runs on
+// the engine's pool, latest-wins; export recomputes at full resolution.
+#pragma once
+
+#include <QDockWidget>
+
+#include <opencv2/core/mat.hpp>
+
+#include <memory>
+
+#include "image/matte_refine.h"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QSlider;
+class QSpinBox;
+
+namespace ps::engine {
+class Engine;
+}
+
+namespace ps::ui {
+
+class BackgroundPanel : public QDockWidget {
+    Q_OBJECT
+public:
+    explicit BackgroundPanel(engine::Engine& engine, QWidget* parent = nullptr);
+    ~BackgroundPanel() override;
+
+    void set_image(const cv::Mat& full_rgb);
+    void set_sam_mask(const cv::Mat& mask_u8);  // the current mask (any size), or empty
+    void set_u2net_checkpoint(const QString& path);  // loads in the background
+
+    void set_source(const QString& source);  // "u2net", "sam", "grabcut"
+    QString source() const;
+    void set_background(const QString& kind);  // "transparent", "colour", "blurred", "image"
+    image::RefineOptions refine_options() const;
+    int split_percent() const;
+
+    cv::Mat display_matte() const { return matte_display_; }  // CV_8UC1, display size
+    QImage preview() const { return preview_image_; }
+    QString status_text() const;
+
+    // Full-resolution export: the composite as chosen (RGBA for "transparent") and optionally
+    // the 8-bit matte; export_finished follows with an error or "".
+    void export_result(const QString& path, const QString& matte_path = QString());
+
+signals:
+    void model_ready(const QString& description);
+    void matte_ready();
+    void preview_ready();
+    void export_finished(const QString& error);
+
+private:
+    struct ModelSlot;
+    void request_matte();
+    void request_preview();
+    void show_preview();
+
+    engine::Engine& engine_;
+    std::shared_ptr<ModelSlot> model_;
+    QComboBox* source_ = nullptr;
+    QComboBox* background_ = nullptr;
+    QLineEdit* colour_ = nullptr;
+    QLineEdit* background_image_ = nullptr;
+    QCheckBox* hard_alpha_ = nullptr;
+    QSlider* threshold_ = nullptr;
+    QSpinBox* grow_ = nullptr;
+    QSpinBox* feather_ = nullptr;
+    QCheckBox* fill_holes_ = nullptr;
+    QSpinBox* specks_ = nullptr;
+    QCheckBox* edge_refine_ = nullptr;
+    QCheckBox* decontaminate_ = nullptr;
+    QSlider* split_ = nullptr;
+    QLabel* preview_label_ = nullptr;
+    QLabel* status_ = nullptr;
+    cv::Mat full_, display_, sam_mask_, matte_display_, composite_display_;
+    QImage preview_image_;
+    int matte_generation_ = 0, preview_generation_ = 0;
+};
+
+}  // namespace ps::ui

@@ -1,0 +1,281 @@
+// Effects panel: forms generated from the effect catalogue; previews on a display-sized copy.
+#include "effects_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include <opencv2/imgproc.hpp>
+
+#include "engine/engine.h"
+#include "future_watch.h"
+#include "image/effects/effect_registry.h"
+#include "image/downscale.h"
+#include "io/image_reader.h"
+
+namespace ps::ui {
+namespace {
+
+constexpr int kPreviewLongSide = 1280;   // the preview is computed at about screen size
+constexpr int kThumbnailLongSide = 160;
+constexpr int kPreviewChannel = 500, kThumbnailChannel = 600, kExportChannel = 700;
+
+QImage to_qimage(const cv::Mat& rgb) {
+    return QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step[0]), QImage::Format_RGB888).copy();
+}
+
+Result<cv::Mat> run_effect(const std::string& name, const std::vector<std::string>& assignments,
+                           const cv::Mat& rgb, const cv::Mat& matte, const std::string& target) {
+    auto params = image::parse_effect_params(name, assignments);
+    if (!params) return params.error();
+    auto output = image::apply_effect(name, rgb, *params);
+    if (!output) return output.error();
+    auto parsed_target = image::parse_effect_target(target);
+    if (!parsed_target) return parsed_target.error();
+    if (*parsed_target == image::EffectTarget::All || matte.empty()) return output;
+    return image::apply_with_target(rgb, *output, matte, *parsed_target);
+}
+
+}  // namespace
+
+EffectsPanel::EffectsPanel(engine::Engine& engine, QWidget* parent)
+    : QDockWidget(tr("Effects"), parent), engine_(engine) {
+    setObjectName("effects_panel");
+    auto* body = new QWidget(this);
+    auto* layout = new QVBoxLayout(body);
+    strip_ = new QListWidget(body);
+    strip_->setObjectName("effect_strip");
+    strip_->setViewMode(QListView::IconMode);
+    strip_->setFlow(QListView::LeftToRight);
+    strip_->setWrapping(false);
+    strip_->setIconSize(QSize(kThumbnailLongSide / 2, kThumbnailLongSide / 2));
+    strip_->setGridSize(QSize(kThumbnailLongSide / 2 + 16, kThumbnailLongSide / 2 + 28));
+    strip_->setFixedHeight(kThumbnailLongSide / 2 + 44);
+    for (const image::EffectInfo& info : image::effect_catalogue()) {
+        auto* item = new QListWidgetItem(QString::fromStdString(info.name), strip_);
+        item->setToolTip(QString::fromStdString(info.help));
+    }
+    layout->addWidget(strip_);
+    form_host_ = new QWidget(body);
+    form_ = new QFormLayout(form_host_);
+    layout->addWidget(form_host_);
+    target_ = new QComboBox(body);
+    target_->setObjectName("effect_target");
+    target_->addItems({"all", "object", "background"});
+    layout->addWidget(target_);
+    preview_label_ = new QLabel(body);
+    preview_label_->setObjectName("effect_preview");
+    preview_label_->setMinimumSize(240, 160);
+    preview_label_->setAlignment(Qt::AlignCenter);
+    layout->addWidget(preview_label_, 1);
+    status_ = new QLabel(body);
+    status_->setObjectName("effect_status");
+    status_->setWordWrap(true);
+    layout->addWidget(status_);
+    setWidget(body);
+
+    connect(strip_, &QListWidget::currentTextChanged, this, [this](const QString& name) {
+        if (name.isEmpty() || name == effect_) return;
+        effect_ = name;
+        rebuild_form();
+        request_preview();
+    });
+    connect(target_, &QComboBox::currentTextChanged, this, [this] { request_preview(); });
+    rebuild_form();
+}
+
+cv::Mat EffectsPanel::display_copy(const cv::Mat& image) const {
+    return image.empty() ? image : image::downscale_for_interactive(image, kPreviewLongSide);
+}
+
+void EffectsPanel::set_image(const cv::Mat& full_rgb) {
+    full_ = full_rgb;
+    display_ = display_copy(full_rgb);
+    matte_full_.release();
+    matte_display_.release();
+    render_thumbnails();
+    request_preview();
+}
+
+void EffectsPanel::set_matte(const cv::Mat& matte_u8) {
+    if (matte_u8.empty() || full_.empty()) {
+        matte_full_.release();
+        matte_display_.release();
+    } else {
+        // Mattes come at the work size; effects run on the full and display copies.
+        cv::resize(matte_u8, matte_full_, full_.size(), 0, 0, cv::INTER_LINEAR);
+        cv::resize(matte_u8, matte_display_, display_.size(), 0, 0, cv::INTER_LINEAR);
+    }
+    if (target_->currentText() != "all") request_preview();
+}
+
+void EffectsPanel::choose_effect(const QString& name) {
+    const auto items = strip_->findItems(name, Qt::MatchExactly);
+    if (!items.isEmpty()) strip_->setCurrentItem(items.first());
+}
+
+void EffectsPanel::set_target(const QString& target) { target_->setCurrentText(target); }
+
+void EffectsPanel::set_parameter(const QString& name, const QString& value) {
+    auto it = editors_.find(name.toStdString());
+    if (it == editors_.end()) return;
+    if (auto* spin = qobject_cast<QSpinBox*>(it->second)) spin->setValue(value.toInt());
+    if (auto* real = qobject_cast<QDoubleSpinBox*>(it->second)) real->setValue(value.toDouble());
+    if (auto* check = qobject_cast<QCheckBox*>(it->second)) check->setChecked(value == "true" || value == "1");
+    if (auto* combo = qobject_cast<QComboBox*>(it->second)) combo->setCurrentText(value);
+    if (auto* line = qobject_cast<QLineEdit*>(it->second)) {
+        line->setText(value);
+        emit line->editingFinished();
+    }
+}
+
+void EffectsPanel::rebuild_form() {
+    while (form_->rowCount() > 0) form_->removeRow(0);
+    editors_.clear();
+    const image::EffectInfo* info = image::find_effect(effect_.toStdString());
+    if (!info) return;
+    for (const image::ParamSpec& spec : info->params) {
+        QWidget* editor = nullptr;
+        const QString value = QString::fromStdString(spec.default_value);
+        switch (spec.kind) {
+            case image::ParamKind::Integer: {
+                auto* spin = new QSpinBox(form_host_);
+                spin->setRange(int(spec.min), int(spec.max));
+                spin->setValue(value.toInt());
+                connect(spin, &QSpinBox::valueChanged, this, &EffectsPanel::request_preview);
+                editor = spin;
+                break;
+            }
+            case image::ParamKind::Real: {
+                auto* spin = new QDoubleSpinBox(form_host_);
+                spin->setRange(spec.min, spec.max);
+                spin->setDecimals(3);
+                spin->setSingleStep((spec.max - spec.min) / 50);
+                spin->setValue(value.toDouble());
+                connect(spin, &QDoubleSpinBox::valueChanged, this, &EffectsPanel::request_preview);
+                editor = spin;
+                break;
+            }
+            case image::ParamKind::Boolean: {
+                auto* check = new QCheckBox(form_host_);
+                check->setChecked(value == "true" || value == "1");
+                connect(check, &QCheckBox::toggled, this, &EffectsPanel::request_preview);
+                editor = check;
+                break;
+            }
+            case image::ParamKind::Choice: {
+                auto* combo = new QComboBox(form_host_);
+                for (const std::string& c : spec.choices) combo->addItem(QString::fromStdString(c));
+                combo->setCurrentText(value);
+                connect(combo, &QComboBox::currentTextChanged, this, &EffectsPanel::request_preview);
+                editor = combo;
+                break;
+            }
+            default: {
+                auto* line = new QLineEdit(value, form_host_);
+                connect(line, &QLineEdit::editingFinished, this, &EffectsPanel::request_preview);
+                editor = line;
+                break;
+            }
+        }
+        editor->setObjectName(QString::fromStdString("param_" + spec.name));
+        editor->setToolTip(QString::fromStdString(spec.help));
+        form_->addRow(QString::fromStdString(spec.name), editor);
+        editors_[spec.name] = editor;
+    }
+}
+
+std::vector<std::string> EffectsPanel::assignments() const {
+    // Only values the user changed: some parameters are valid only together with others
+    // (dither's colors needs a palette), as on the command line.
+    std::map<std::string, std::string> defaults;
+    if (const image::EffectInfo* info = image::find_effect(effect_.toStdString())) {
+        for (const image::ParamSpec& spec : info->params) defaults[spec.name] = spec.default_value;
+    }
+    std::vector<std::string> out;
+    for (const auto& [name, editor] : editors_) {
+        QString value;
+        if (auto* spin = qobject_cast<QSpinBox*>(editor)) value = QString::number(spin->value());
+        if (auto* real = qobject_cast<QDoubleSpinBox*>(editor)) value = QString::number(real->value());
+        if (auto* check = qobject_cast<QCheckBox*>(editor)) value = check->isChecked() ? "true" : "false";
+        if (auto* combo = qobject_cast<QComboBox*>(editor)) value = combo->currentText();
+        if (auto* line = qobject_cast<QLineEdit*>(editor)) value = line->text();
+        const std::string text = value.toStdString();
+        const auto def = defaults.find(name);
+        const bool same_number = def != defaults.end() && !text.empty() &&
+                                 QString::fromStdString(def->second).toDouble() == value.toDouble() &&
+                                 (qobject_cast<QSpinBox*>(editor) || qobject_cast<QDoubleSpinBox*>(editor));
+        if (def != defaults.end() && (def->second == text || same_number)) continue;
+        out.push_back(name + "=" + text);
+    }
+    return out;
+}
+
+void EffectsPanel::request_preview() {
+    if (display_.empty()) return;
+    const int generation = ++generation_;
+    auto job = [name = effect_.toStdString(), assignments = assignments(), rgb = display_,
+                matte = matte_display_, target = target_->currentText().toStdString()] {
+        return run_effect(name, assignments, rgb, matte, target);
+    };
+    status_->setText(tr("Rendering preview…"));
+    when_finished(this, engine_.preview(kPreviewChannel, job), [this, generation](Result<cv::Mat> out) {
+        if (!out) {
+            if (out.error().kind != ErrorKind::Superseded) status_->setText(QString::fromStdString(out.message()));
+            return;
+        }
+        if (generation != generation_) return;
+        preview_image_ = to_qimage(*out);
+        preview_label_->setPixmap(QPixmap::fromImage(preview_image_).scaled(
+            preview_label_->size(), Qt::KeepAspectRatio, Qt::SmoothTransformation));
+        status_->setText(tr("%1 × %2 preview").arg(out->cols).arg(out->rows));
+        emit preview_ready();
+    });
+}
+
+void EffectsPanel::render_thumbnails() {
+    thumbnails_ready_ = 0;
+    if (display_.empty()) return;
+    const cv::Mat small = image::downscale_for_interactive(display_, kThumbnailLongSide);
+    const auto& catalogue = image::effect_catalogue();
+    for (int i = 0; i < int(catalogue.size()); ++i) {
+        const std::string name = catalogue[size_t(i)].name;
+        auto job = [name, small] { return run_effect(name, {}, small, cv::Mat(), "all"); };
+        when_finished(this, engine_.preview(kThumbnailChannel + i, job), [this, i](Result<cv::Mat> out) {
+            if (!out) return;
+            if (QListWidgetItem* item = strip_->item(i)) item->setIcon(QIcon(QPixmap::fromImage(to_qimage(*out))));
+            if (++thumbnails_ready_ == strip_->count()) emit thumbnails_done();
+        });
+    }
+}
+
+void EffectsPanel::export_result(const QString& path) {
+    if (full_.empty()) {
+        emit export_finished(tr("No image"));
+        return;
+    }
+    auto job = [name = effect_.toStdString(), assignments = assignments(), rgb = full_,
+                matte = matte_full_, target = target_->currentText().toStdString(),
+                path = path.toStdString()]() -> Result<cv::Mat> {
+        auto out = run_effect(name, assignments, rgb, matte, target);
+        if (!out) return out;
+        if (auto written = io::write_png(path, *out); !written) return written.error();
+        return out;
+    };
+    status_->setText(tr("Exporting at full resolution…"));
+    when_finished(this, engine_.preview(kExportChannel, job, engine::Stage::Export),
+                  [this](Result<cv::Mat> out) {
+                      const QString error = out ? QString() : QString::fromStdString(out.message());
+                      status_->setText(error.isEmpty() ? tr("Exported") : error);
+                      emit export_finished(error);
+                  });
+}
+
+}  // namespace ps::ui

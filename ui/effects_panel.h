@@ -1,0 +1,72 @@
+// Stylised effects: a thumbnail strip rendered in the background, the chosen effect's
+// parameters, the target (all / object / background) and a live preview; export recomputes at
+// full resolution. All image work runs on the engine's pool, latest-wins while sliders move.
+#pragma once
+
+#include <QDockWidget>
+
+#include <opencv2/core/mat.hpp>
+
+#include <map>
+#include <string>
+
+class QComboBox;
+class QFormLayout;
+class QLabel;
+class QListWidget;
+
+namespace ps::engine {
+class Engine;
+}
+
+namespace ps::ui {
+
+class EffectsPanel : public QDockWidget {
+    Q_OBJECT
+public:
+    explicit EffectsPanel(engine::Engine& engine, QWidget* parent = nullptr);
+
+    // The image to restyle (full resolution) and the subject matte at that size (may be empty:
+    // then only target "all" is offered).
+    void set_image(const cv::Mat& full_rgb);
+    void set_matte(const cv::Mat& matte_u8);
+
+    void choose_effect(const QString& name);
+    void set_parameter(const QString& name, const QString& value);  // as the form would
+    void set_target(const QString& target);                         // all / object / background
+    QString effect() const { return effect_; }
+    std::vector<std::string> assignments() const;  // "k=v" of the form's current values
+    QImage preview() const { return preview_image_; }
+    int thumbnails_ready() const { return thumbnails_ready_; }
+
+    // Recomputes at full resolution on the engine's pool and writes a PNG atomically;
+    // export_finished follows with an error message or "".
+    void export_result(const QString& path);
+
+signals:
+    void preview_ready();
+    void thumbnails_done();
+    void export_finished(const QString& error);
+
+private:
+    void rebuild_form();
+    void request_preview();
+    void render_thumbnails();
+    cv::Mat display_copy(const cv::Mat& image) const;
+
+    engine::Engine& engine_;
+    QListWidget* strip_ = nullptr;
+    QFormLayout* form_ = nullptr;
+    QWidget* form_host_ = nullptr;
+    QComboBox* target_ = nullptr;
+    QLabel* preview_label_ = nullptr;
+    QLabel* status_ = nullptr;
+    std::map<std::string, QWidget*> editors_;
+    QString effect_ = "bw";
+    cv::Mat full_, display_, matte_full_, matte_display_;
+    QImage preview_image_;
+    int thumbnails_ready_ = 0;
+    int generation_ = 0;
+};
+
+}  // namespace ps::ui
