@@ -1,5 +1,7 @@
 // `photosynth-cli init-checkpoint --arch ARCH --out F.safetensors`: a randomly initialised
 // checkpoint with the official key names and shapes, so benchmarks need no downloaded weights.
+#include <ATen/core/Tensor.h>
+
 #include <filesystem>
 #include <iostream>
 
@@ -8,33 +10,37 @@
 #include "io/checkpoint.h"
 #include "models/sam/sam_init.h"
 #include "models/sam/sam_shapes.h"
+#include "models/u2net/u2net_config.h"
 
 namespace ps::cli {
 
 int run_init_checkpoint(const std::vector<std::string>& argv) {
     const char* usage =
-        "usage: photosynth-cli init-checkpoint --arch vit_b|vit_l|vit_h|mobile_sam --out F.safetensors "
+        "usage: photosynth-cli init-checkpoint --arch vit_b|vit_l|vit_h|mobile_sam|u2net|u2netp "
+        "--out F.safetensors "
         "[--seed N]";
     auto args = parse_args(argv, {"arch", "out", "seed"}, {});
     if (!args) return fail(args.message() + " (" + usage + ")", 2);
     if (auto ok = require(*args, "init-checkpoint", {"arch", "out"}); !ok) {
         return fail(ok.message() + " (" + usage + ")", 2);
     }
-    sam::SamConfig config;
+    const std::string arch = args->get("arch");
+    const uint64_t seed = std::stoull(args->get("seed", "0"));
+    std::map<std::string, at::Tensor> tensors;
     try {
-        config = sam::official_sam_config(args->get("arch"));
+        tensors = arch.rfind("u2net", 0) == 0
+                      ? sam::random_tensors(u2net::u2net_tensor_specs(u2net::official_u2net_config(arch)), seed)
+                      : sam::random_sam_tensors(sam::official_sam_config(arch), seed);
     } catch (const std::invalid_argument& e) {
         return fail(std::string(e.what()) + " (" + usage + ")", 2);
     }
-    const uint64_t seed = std::stoull(args->get("seed", "0"));
-    const auto tensors = sam::random_sam_tensors(config, seed);
     if (auto saved = io::save_safetensors(args->get("out"), tensors,
                                           {{"format", "pt"},
                                            {"photosynth", "random init " + args->get("arch")}});
         !saved) {
         return fail(saved.message());
     }
-    std::cout << "wrote " << args->get("out") << " (" << config.arch << ", " << tensors.size()
+    std::cout << "wrote " << args->get("out") << " (" << arch << ", " << tensors.size()
               << " tensors, " << std::filesystem::file_size(args->get("out")) << " bytes)\n";
     return 0;
 }

@@ -8,9 +8,14 @@
 namespace ps::sam {
 
 std::map<std::string, at::Tensor> random_sam_tensors(const SamConfig& config, uint64_t seed) {
+    return random_tensors(sam_tensor_specs(config), seed);
+}
+
+std::map<std::string, at::Tensor> random_tensors(const std::map<std::string, TensorSpec>& specs,
+                                                 uint64_t seed) {
     at::manual_seed(seed);
     std::map<std::string, at::Tensor> tensors;
-    for (const auto& [key, spec] : sam_tensor_specs(config)) {
+    for (const auto& [key, spec] : specs) {
         at::Tensor t;
         if (spec.integer) {
             t = at::zeros(spec.shape, at::kLong);
