@@ -51,4 +51,18 @@ Status require(const Args& args, const std::string& command,
     return Ok{};
 }
 
+Status read_device_options(const Args& args, sam::Device& device, sam::Precision& precision) {
+    if (args.has("device")) {
+        auto parsed = sam::parse_device(args.get("device"));
+        if (!parsed) return parsed.error();
+        device = *parsed;
+    }
+    if (args.has("precision")) {
+        auto parsed = sam::parse_precision(args.get("precision"));
+        if (!parsed) return parsed.error();
+        precision = *parsed;
+    }
+    return Ok{};
+}
+
 }  // namespace ps::cli

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "models/sam/sam_model.h"
 
 namespace ps::cli {
 
@@ -26,5 +27,9 @@ Result<Args> parse_args(const std::vector<std::string>& argv, const std::set<std
 // Error unless every key in `required` is present: "segment: missing --model".
 Status require(const Args& args, const std::string& command,
                const std::vector<std::string>& required);
+
+// --device and --precision, when given, override `device` and `precision` (which hold the
+// defaults from the environment); an unknown value is an error naming it.
+Status read_device_options(const Args& args, sam::Device& device, sam::Precision& precision);
 
 }  // namespace ps::cli

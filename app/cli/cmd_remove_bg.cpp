@@ -81,15 +81,8 @@ int run_remove_bg(const std::vector<std::string>& argv) {
     // Same defaults as `segment`: PHOTOSYNTH_DEVICE / PHOTOSYNTH_PRECISION, then the options.
     const engine::EngineSettings settings = engine::EngineSettings::from_environment();
     u2net::U2NetOptions options{settings.device, settings.precision};
-    if (args->has("device")) {
-        auto device = sam::parse_device(args->get("device"));
-        if (!device) return fail(device.message(), 2);
-        options.device = *device;
-    }
-    if (args->has("precision")) {
-        auto precision = sam::parse_precision(args->get("precision"));
-        if (!precision) return fail(precision.message(), 2);
-        options.precision = *precision;
+    if (auto ok = read_device_options(*args, options.device, options.precision); !ok) {
+        return fail(ok.message(), 2);
     }
 
     if (folder_mode) return run_remove_bg_folder(*args, options);

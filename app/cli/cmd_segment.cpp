@@ -49,15 +49,8 @@ int run_segment(const std::vector<std::string>& argv) {
     engine::EngineSettings settings = engine::EngineSettings::from_environment();
     settings.downscale_max = 0;  // masks at the original size: no interactive working copy
     sam::SamOptions options{settings.device, settings.precision};
-    if (args->has("device")) {
-        auto device = sam::parse_device(args->get("device"));
-        if (!device) return fail(device.message(), 2);
-        options.device = *device;
-    }
-    if (args->has("precision")) {
-        auto precision = sam::parse_precision(args->get("precision"));
-        if (!precision) return fail(precision.message(), 2);
-        options.precision = *precision;
+    if (auto ok = read_device_options(*args, options.device, options.precision); !ok) {
+        return fail(ok.message(), 2);
     }
     options.tiny_vit_attention_biases = args->flags.count("mobile-sam-attention-biases") > 0;
 

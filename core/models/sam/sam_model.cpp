@@ -8,48 +8,12 @@
 #include <filesystem>
 
 #include "io/checkpoint.h"
+#include "models/sam/model_runtime.h"
 #include "models/sam/sam_network.h"
 #include "models/sam/sam_types.h"
 #include "models/sam/weights.h"
 
 namespace ps::sam {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double ms_since(Clock::time_point start) {
-    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-// Kernels on CUDA run asynchronously; reading one value waits for the stream, so timings are real.
-void wait_for(const at::Tensor& t) {
-    if (t.is_cuda() && t.numel() > 0) (void)t.flatten()[0].item<float>();
-}
-
-at::ScalarType scalar_type_of(Precision p) {
-    switch (p) {
-        case Precision::Fp16: return at::kHalf;
-        case Precision::Bf16: return at::kBFloat16;
-        default: return at::kFloat;
-    }
-}
-
-template <typename F>
-auto guarded(const std::string& what, F&& body) -> decltype(body()) {
-    try {
-        return body();
-    } catch (const WeightError& e) {
-        return make_error(ErrorKind::Mismatch, e.what());
-    } catch (const std::exception& e) {
-        // c10::Error messages carry a C++ backtrace; the first line is the useful part.
-        std::string message = e.what();
-        message = message.substr(0, message.find('\n'));
-        return make_error(ErrorKind::Runtime, what + ": " + message);
-    }
-}
-
-}  // namespace
-
 struct SamModel::Impl {
     std::string file_label;
     SamConfig config;
@@ -90,19 +54,10 @@ SamModel::~SamModel() = default;
 
 Result<std::unique_ptr<SamModel>> SamModel::load(const std::string& checkpoint_path,
                                                  const SamOptions& options) {
-    const auto start = Clock::now();
+    const auto start = SteadyClock::now();
     const std::string label = std::filesystem::path(checkpoint_path).filename().string();
-    if (options.device == Device::Cuda && !cuda_available()) {
-        return make_error(ErrorKind::Unsupported,
-                          label + ": device cuda requested, but this build of LibTorch has no "
-                                  "CUDA or no GPU answers");
-    }
-    const bool use_cuda = options.device == Device::Cuda ||
-                          (options.device == Device::Auto && cuda_available());
-    if (!use_cuda && options.precision == Precision::Fp16) {
-        return make_error(ErrorKind::Unsupported,
-                          label + ": fp16 is not supported on the CPU (use fp32 or bf16)");
-    }
+    auto device = choose_device(label, options.device, options.precision);
+    if (!device) return device.error();
     auto checkpoint = io::load_checkpoint(checkpoint_path);
     if (!checkpoint) return checkpoint.error();
     auto config = infer_sam_config(checkpoint->tensors, label);
@@ -110,19 +65,7 @@ Result<std::unique_ptr<SamModel>> SamModel::load(const std::string& checkpoint_p
 
     return guarded(label, [&]() -> Result<std::unique_ptr<SamModel>> {
         c10::InferenceMode inference;
-        const at::Device device = use_cuda ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
-        if (use_cuda && options.precision == Precision::Fp32) {
-            // cuDNN convolutions default to TF32 on Ampere and newer: 10-bit mantissas moved the
-            // embedding by 1.5e-3 against a 4e-5 tolerance. fp32 means fp32.
-            at::globalContext().setAllowTF32CuDNN(false);
-            at::globalContext().setAllowTF32CuBLAS(false);
-        }
-        const at::ScalarType dtype = scalar_type_of(options.precision);
-        std::map<std::string, at::Tensor> placed;
-        for (const auto& [key, tensor] : checkpoint->tensors) {
-            const bool floating = at::isFloatingType(tensor.scalar_type());
-            placed[key] = tensor.to(device, floating ? dtype : tensor.scalar_type());
-        }
+        const auto placed = place_tensors(checkpoint->tensors, *device, options.precision);
         auto impl = std::make_unique<Impl>();
         impl->file_label = label;
         impl->config = config.value();
@@ -149,7 +92,7 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::encode(const cv::Mat& rgb)
     return guarded(impl_->file_label + ": encode",
                    [&]() -> Result<std::shared_ptr<const SamEmbedding>> {
                        c10::InferenceMode inference;
-                       const auto start = Clock::now();
+                       const auto start = SteadyClock::now();
                        const int size = static_cast<int>(impl_->config.image_size);
                        const cv::Mat resized = resize_longest_side(rgb, size);
                        const at::Tensor host = at::from_blob(
@@ -161,7 +104,7 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::encode(const cv::Mat& rgb)
                        wait_for(input);
                        auto result = std::make_shared<SamEmbedding>();
                        result->preprocess_ms = ms_since(start);
-                       const auto encode_start = Clock::now();
+                       const auto encode_start = SteadyClock::now();
                        result->embedding = impl_->network->encode_image(input);
                        wait_for(result->embedding);
                        result->original = {rgb.rows, rgb.cols};
@@ -271,7 +214,7 @@ Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
     if (auto valid = validate_prompt(prompt, embedding.original); !valid) return valid.error();
     return guarded(impl_->file_label + ": decode", [&]() -> Result<SamMaskSet> {
         c10::InferenceMode inference;
-        const auto start = Clock::now();
+        const auto start = SteadyClock::now();
         const SamNetwork& net = *impl_->network;
         const Size2 orig = embedding.original, resized = embedding.resized;
         const PromptTensors tensors = prompt_to_tensors(prompt, orig, resized, net.device());
@@ -282,7 +225,7 @@ Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
         const at::Tensor iou = decoded.iou_predictions.to(at::kFloat).cpu();
         SamMaskSet out;
         out.decode_ms = ms_since(start);
-        const auto post_start = Clock::now();
+        const auto post_start = SteadyClock::now();
         const int size = static_cast<int>(impl_->config.image_size);
         const at::Tensor masks = (upscale_logits(low_res, size, resized, orig) > 0)
                                      .to(at::kByte)
