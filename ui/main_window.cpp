@@ -20,6 +20,7 @@
 
 #include "app_settings.h"
 #include "background_panel.h"
+#include "benchmark_panel.h"
 #include "candidate_strip.h"
 #include "effects_panel.h"
 #include "future_watch.h"
@@ -83,6 +84,10 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
     addDockWidget(Qt::LeftDockWidgetArea, background_panel_);
     addDockWidget(Qt::LeftDockWidgetArea, effects_panel_);
     tabifyDockWidget(background_panel_, effects_panel_);
+    benchmark_panel_ = new BenchmarkPanel(engine_, this);
+    addDockWidget(Qt::RightDockWidgetArea, benchmark_panel_);
+    tabifyDockWidget(metrics, benchmark_panel_);
+    metrics->raise();
     background_panel_->raise();
 
     status_ = new QLabel(tr("Open an image to start (Ctrl+O)"), this);
@@ -181,6 +186,10 @@ void MainWindow::build_menus() {
     models->addAction(tr("&Settings…"), QKeySequence::Preferences, this, &MainWindow::open_settings_dialog)
         ->setEnabled(settings_ != nullptr);
     models->addAction(tr("&Download Official Weights…"), this, &MainWindow::open_download_dialog);
+    models->addAction(tr("&Benchmark…"), this, [this] {
+        benchmark_panel_->show();
+        benchmark_panel_->raise();
+    });
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(tr("&Fit to Window"), QKeySequence(Qt::CTRL | Qt::Key_0), canvas_, &ImageCanvas::fit);
     view->addAction(tr("&Actual Size (100 %)"), QKeySequence(Qt::CTRL | Qt::Key_1), canvas_,

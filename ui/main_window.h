@@ -22,6 +22,7 @@ namespace ps::ui {
 
 class AppSettings;
 class BackgroundPanel;
+class BenchmarkPanel;
 class CandidateStrip;
 class EffectsPanel;
 class ImageCanvas;
@@ -111,6 +112,7 @@ private:
     QDockWidget* metrics_dock_ = nullptr;
     BackgroundPanel* background_panel_ = nullptr;
     EffectsPanel* effects_panel_ = nullptr;
+    BenchmarkPanel* benchmark_panel_ = nullptr;
     QUndoView* undo_view_ = nullptr;
     QLabel* status_ = nullptr;
     QLabel* engine_label_ = nullptr;

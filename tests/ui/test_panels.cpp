@@ -16,6 +16,7 @@
 #include "background_panel.h"
 #include "effects_panel.h"
 #include "engine/engine.h"
+#include "engine_settings_for_tests.h"
 #include "golden_dir.h"
 #include "image/downscale.h"
 #include "io/image_reader.h"
@@ -23,13 +24,6 @@
 using namespace ps;
 
 namespace {
-
-engine::EngineSettings settings() {
-    engine::EngineSettings s;
-    s.max_workers = 2;
-    s.device = sam::Device::Cpu;
-    return s;
-}
 
 cv::Mat coffee() { return *io::read_rgb_image(golden_path("images/coffee.png")); }
 
@@ -51,7 +45,7 @@ private slots:
 };
 
 void TestPanels::background_panel_grabcut_refine_and_colour() {
-    engine::Engine engine(settings());
+    engine::Engine engine(cpu_test_settings());
     ui::BackgroundPanel panel(engine);
     panel.show();
     QSignalSpy matte(&panel, &ui::BackgroundPanel::matte_ready);
@@ -88,7 +82,7 @@ void TestPanels::background_panel_grabcut_refine_and_colour() {
 }
 
 void TestPanels::background_panel_u2net_matte_and_export() {
-    engine::Engine engine(settings());
+    engine::Engine engine(cpu_test_settings());
     ui::BackgroundPanel panel(engine);
     QSignalSpy ready(&panel, &ui::BackgroundPanel::model_ready);
     panel.set_u2net_checkpoint(golden_dir() + "/u2netp.pth");
@@ -118,7 +112,7 @@ void TestPanels::background_panel_u2net_matte_and_export() {
 }
 
 void TestPanels::effects_panel_dither_target_and_export() {
-    engine::Engine engine(settings());
+    engine::Engine engine(cpu_test_settings());
     ui::EffectsPanel panel(engine);
     panel.show();
     QSignalSpy thumbs(&panel, &ui::EffectsPanel::thumbnails_done);
