@@ -40,11 +40,15 @@ sam::SamPrompt centre_box(const cv::Mat& rgb) {
     return prompt;
 }
 
+}  // namespace
+
 struct Background {
     QString kind;
     cv::Scalar colour;
-    cv::Mat image;
+    std::string image_path;  // read on the worker, never on the GUI thread
 };
+
+namespace {
 
 // The composite as the user chose it; "transparent" returns RGBA (straight alpha).
 cv::Mat compose(const cv::Mat& rgb, const cv::Mat& matte_u8, const image::RefineOptions& options,
@@ -54,8 +58,10 @@ cv::Mat compose(const cv::Mat& rgb, const cv::Mat& matte_u8, const image::Refine
     if (background.kind == "blurred") {
         return image::on_blurred(rgb, refined.matte, std::max(4.0, rgb.cols / 80.0), refined.foreground);
     }
-    if (background.kind == "image" && !background.image.empty()) {
-        return image::on_image(refined.foreground, refined.matte, background.image);
+    if (background.kind == "image" && !background.image_path.empty()) {
+        auto image = io::read_rgb_image(background.image_path);
+        if (!image) throw std::invalid_argument(image.message());
+        return image::on_image(refined.foreground, refined.matte, *image);
     }
     return image::rgba_straight(refined.foreground, refined.matte);
 }
@@ -267,15 +273,18 @@ void BackgroundPanel::request_matte() {
     });
 }
 
+Background BackgroundPanel::chosen_background() const {
+    Background background{background_->currentData().toString(), cv::Scalar(255, 255, 255),
+                          background_image_->text().toStdString()};
+    const QColor colour(colour_->text());
+    if (colour.isValid()) background.colour = cv::Scalar(colour.red(), colour.green(), colour.blue());
+    return background;
+}
+
 void BackgroundPanel::request_preview() {
     if (display_.empty() || matte_display_.empty()) return;
     const int generation = ++preview_generation_;
-    Background background{background_->currentData().toString(), cv::Scalar(255, 255, 255), cv::Mat()};
-    const QColor colour(colour_->text());
-    if (colour.isValid()) background.colour = cv::Scalar(colour.red(), colour.green(), colour.blue());
-    if (background.kind == "image" && !background_image_->text().isEmpty()) {
-        if (auto bg = io::read_rgb_image(background_image_->text().toStdString())) background.image = *bg;
-    }
+    const Background background = chosen_background();
     auto job = [rgb = display_, matte = matte_display_, options = refine_options(), background]() -> Result<cv::Mat> {
         try {
             cv::Mat out = compose(rgb, matte, options, background);
@@ -314,12 +323,7 @@ void BackgroundPanel::export_result(const QString& path, const QString& matte_pa
         emit export_finished(tr("No image"));
         return;
     }
-    Background background{background_->currentData().toString(), cv::Scalar(255, 255, 255), cv::Mat()};
-    const QColor colour(colour_->text());
-    if (colour.isValid()) background.colour = cv::Scalar(colour.red(), colour.green(), colour.blue());
-    if (background.kind == "image" && !background_image_->text().isEmpty()) {
-        if (auto bg = io::read_rgb_image(background_image_->text().toStdString())) background.image = *bg;
-    }
+    const Background background = chosen_background();
     auto job = [source = source(), rgb = full_, sam = sam_mask_, options = refine_options(), background,
                 model = std::static_pointer_cast<std::pair<std::mutex, std::unique_ptr<u2net::U2NetModel>>>(model_),
                 path = path.toStdString(), matte_path = matte_path.toStdString()]() -> Result<cv::Mat> {

@@ -24,6 +24,8 @@ class Engine;
 
 namespace ps::ui {
 
+struct Background;
+
 class BackgroundPanel : public QDockWidget {
     Q_OBJECT
 public:
@@ -59,6 +61,7 @@ private:
     void request_matte();
     void request_preview();
     void show_preview();
+    Background chosen_background() const;
 
     engine::Engine& engine_;
     std::shared_ptr<ModelSlot> model_;

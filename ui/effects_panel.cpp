@@ -32,14 +32,16 @@ QImage to_qimage(const cv::Mat& rgb) {
 }
 
 Result<cv::Mat> run_effect(const std::string& name, const std::vector<std::string>& assignments,
-                           const cv::Mat& rgb, const cv::Mat& matte, const std::string& target) {
+                           const cv::Mat& rgb, const cv::Mat& work_matte, const std::string& target) {
     auto params = image::parse_effect_params(name, assignments);
     if (!params) return params.error();
     auto output = image::apply_effect(name, rgb, *params);
     if (!output) return output.error();
     auto parsed_target = image::parse_effect_target(target);
     if (!parsed_target) return parsed_target.error();
-    if (*parsed_target == image::EffectTarget::All || matte.empty()) return output;
+    if (*parsed_target == image::EffectTarget::All || work_matte.empty()) return output;
+    cv::Mat matte = work_matte;
+    if (matte.size() != rgb.size()) cv::resize(work_matte, matte, rgb.size(), 0, 0, cv::INTER_LINEAR);
     return image::apply_with_target(rgb, *output, matte, *parsed_target);
 }
 
@@ -98,21 +100,15 @@ cv::Mat EffectsPanel::display_copy(const cv::Mat& image) const {
 void EffectsPanel::set_image(const cv::Mat& full_rgb) {
     full_ = full_rgb;
     display_ = display_copy(full_rgb);
-    matte_full_.release();
-    matte_display_.release();
+    matte_.release();
     render_thumbnails();
     request_preview();
 }
 
 void EffectsPanel::set_matte(const cv::Mat& matte_u8) {
-    if (matte_u8.empty() || full_.empty()) {
-        matte_full_.release();
-        matte_display_.release();
-    } else {
-        // Mattes come at the work size; effects run on the full and display copies.
-        cv::resize(matte_u8, matte_full_, full_.size(), 0, 0, cv::INTER_LINEAR);
-        cv::resize(matte_u8, matte_display_, display_.size(), 0, 0, cv::INTER_LINEAR);
-    }
+    // Kept at the size it comes in (the work image's); jobs resize it to the image they run on,
+    // so a 24-megapixel resize never happens on the GUI thread.
+    matte_ = full_.empty() ? cv::Mat() : matte_u8;
     if (target_->currentText() != "all") request_preview();
 }
 
@@ -222,7 +218,7 @@ void EffectsPanel::request_preview() {
     if (display_.empty()) return;
     const int generation = ++generation_;
     auto job = [name = effect_.toStdString(), assignments = assignments(), rgb = display_,
-                matte = matte_display_, target = target_->currentText().toStdString()] {
+                matte = matte_, target = target_->currentText().toStdString()] {
         return run_effect(name, assignments, rgb, matte, target);
     };
     status_->setText(tr("Rendering preview…"));
@@ -262,7 +258,7 @@ void EffectsPanel::export_result(const QString& path) {
         return;
     }
     auto job = [name = effect_.toStdString(), assignments = assignments(), rgb = full_,
-                matte = matte_full_, target = target_->currentText().toStdString(),
+                matte = matte_, target = target_->currentText().toStdString(),
                 path = path.toStdString()]() -> Result<cv::Mat> {
         auto out = run_effect(name, assignments, rgb, matte, target);
         if (!out) return out;

@@ -63,7 +63,7 @@ private:
     QLabel* status_ = nullptr;
     std::map<std::string, QWidget*> editors_;
     QString effect_ = "bw";
-    cv::Mat full_, display_, matte_full_, matte_display_;
+    cv::Mat full_, display_, matte_;  // matte_: as given (work size)
     QImage preview_image_;
     int thumbnails_ready_ = 0;
     int generation_ = 0;

@@ -47,22 +47,17 @@ void ImageCanvas::set_image(const QImage& image) {
 }
 
 QImage ImageCanvas::colourise(const cv::Mat& mask, const QColor& colour) const {
+    // Whole-image OpenCV ops, not a per-pixel loop: this runs on the GUI thread for every answer,
+    // on work images up to 4096 px. ARGB32_Premultiplied is B, G, R, A in memory (little-endian).
     QImage out(mask.cols, mask.rows, QImage::Format_ARGB32_Premultiplied);
-    out.fill(Qt::transparent);
-    cv::Mat edge;
-    if (outline_) cv::morphologyEx(mask, edge, cv::MORPH_GRADIENT, cv::Mat::ones(3, 3, CV_8U));
-    const int fill_alpha = int(overlay_opacity_ * 255);
-    for (int y = 0; y < mask.rows; ++y) {
-        const uchar* m = mask.ptr<uchar>(y);
-        const uchar* e = outline_ ? edge.ptr<uchar>(y) : nullptr;
-        auto* line = reinterpret_cast<QRgb*>(out.scanLine(y));
-        for (int x = 0; x < mask.cols; ++x) {
-            if (e && e[x]) {
-                line[x] = qPremultiply(qRgba(colour.red(), colour.green(), colour.blue(), 255));
-            } else if (m[x]) {
-                line[x] = qPremultiply(qRgba(colour.red(), colour.green(), colour.blue(), fill_alpha));
-            }
-        }
+    cv::Mat pixels(mask.rows, mask.cols, CV_8UC4, out.bits(), size_t(out.bytesPerLine()));
+    pixels.setTo(cv::Scalar::all(0));
+    const double a = overlay_opacity_;
+    pixels.setTo(cv::Scalar(colour.blue() * a, colour.green() * a, colour.red() * a, 255 * a), mask);
+    if (outline_) {
+        cv::Mat edge;
+        cv::morphologyEx(mask, edge, cv::MORPH_GRADIENT, cv::Mat::ones(3, 3, CV_8U));
+        pixels.setTo(cv::Scalar(colour.blue(), colour.green(), colour.red(), 255), edge);
     }
     return out;
 }

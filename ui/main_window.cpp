@@ -489,8 +489,9 @@ cv::Mat MainWindow::subject_matte() const {
 
 void MainWindow::refresh_masks() {
     canvas_->show_mask(document_.current_mask());
-    background_panel_->set_sam_mask(subject_matte());
-    effects_panel_->set_matte(subject_matte());
+    const cv::Mat subject = subject_matte();
+    background_panel_->set_sam_mask(subject);
+    effects_panel_->set_matte(subject);
     candidates_->show_candidates(document_.current_candidates(), document_.current_candidate_index(),
                                  document_.current_segmenter() != engine::Engine::kBuiltinSegmenterName);
     if (document_.current_candidates()) emit masks_shown();
@@ -498,8 +499,9 @@ void MainWindow::refresh_masks() {
 
 void MainWindow::refresh_objects() {
     canvas_->show_objects(document_.objects());
-    background_panel_->set_sam_mask(subject_matte());
-    effects_panel_->set_matte(subject_matte());
+    const cv::Mat subject = subject_matte();
+    background_panel_->set_sam_mask(subject);
+    effects_panel_->set_matte(subject);
     objects_dock_->show_objects(document_.objects());
 }
 

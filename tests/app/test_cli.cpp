@@ -171,10 +171,8 @@ void TestCli::bad_inputs_fail_with_one_clear_line() {
     QFETCH(QStringList, args);
     QFETCH(QString, expected);
     const CliRun run = run_cli(args);
-    QVERIFY2(run.exit_code > 0, qPrintable(QString("exit code %1").arg(run.exit_code)));
-    QVERIFY2(run.err.contains(expected), qPrintable(run.err));
-    QVERIFY2(run.err.startsWith("photosynth-cli: "), qPrintable(run.err));
-    QCOMPARE(run.err.count('\n'), 1);
+    const QString problem = one_line_failure_problem(run, expected);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
     QVERIFY(!QFileInfo::exists("/tmp/ps-never-written/result.json"));
 }
 
