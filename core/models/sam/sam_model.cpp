@@ -2,12 +2,17 @@
 #include "models/sam/sam_model.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
+#include <mutex>
 
+#include "image/prefaulted_allocator.h"
 #include "io/checkpoint.h"
+#include "models/sam/graph_cache.h"
 #include "models/sam/model_runtime.h"
 #include "models/sam/sam_network.h"
 #include "models/sam/sam_types.h"
@@ -21,6 +26,14 @@ struct SamModel::Impl {
     std::unique_ptr<SamNetwork> network;
     double load_ms = 0;
     mutable double last_encode_ms = 0;
+    // Recorded forward passes (CUDA only): the encoder per input size, the prompt encoder and
+    // mask decoder per prompt layout (labels, box, mask input, multimask).
+    mutable GraphCache encoder_graphs{2};
+    mutable GraphCache decoder_graphs{24};
+    // Page-locked staging for masks on their way to the host: a DMA at full bus speed instead
+    // of the driver's chunked copy into pageable memory.
+    mutable std::mutex staging_mutex;
+    mutable at::Tensor staging;
 };
 
 Result<Device> parse_device(const std::string& text) {
@@ -105,7 +118,14 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::encode(const cv::Mat& rgb)
                        auto result = std::make_shared<SamEmbedding>();
                        result->preprocess_ms = ms_since(start);
                        const auto encode_start = SteadyClock::now();
-                       result->embedding = impl_->network->encode_image(input);
+                       const SamNetwork& net = *impl_->network;
+                       result->embedding =
+                           impl_->encoder_graphs
+                               .run("encoder", {input},
+                                    [&net](const std::vector<at::Tensor>& in) {
+                                        return std::vector<at::Tensor>{net.encode_image(in[0])};
+                                    })
+                               .front();
                        wait_for(result->embedding);
                        result->original = {rgb.rows, rgb.cols};
                        result->resized = {resized.rows, resized.cols};
@@ -209,6 +229,54 @@ Status validate_prompt(const SamPrompt& prompt, Size2 original) {
 
 }  // namespace
 
+namespace {
+
+// The decoder graph is recorded per prompt layout: the labels select embeddings on the host.
+std::string prompt_layout(const SamPrompt& prompt, const PromptTensors& tensors) {
+    std::string key = "decoder:";
+    for (int label : tensors.labels) key += label == 0 ? '0' : '1';
+    if (tensors.box.defined()) key += 'b';
+    if (tensors.mask_input.defined()) key += 'm';
+    key += prompt.multimask ? 'M' : 'S';
+    return key;
+}
+
+// Masks come to the host through one page-locked buffer on CUDA (one DMA for all candidates),
+// then into the cv::Mats.
+void copy_masks_to_host(const at::Tensor& masks, std::mutex& staging_mutex, at::Tensor& staging,
+                        std::vector<cv::Mat>& out) {
+    const int64_t count = masks.size(1), height = masks.size(2), width = masks.size(3);
+    const int64_t plane = height * width;
+    for (int64_t i = 0; i < count; ++i)
+        out.push_back(image::make_prefaulted_mat(int(height), int(width), CV_8UC1));
+    std::unique_lock<std::mutex> lock(staging_mutex, std::defer_lock);
+    at::Tensor host;
+    if (masks.is_cuda()) {
+        lock.lock();
+        if (!staging.defined() || staging.numel() < masks.numel()) {
+            staging = at::empty({masks.numel()},
+                                at::TensorOptions().dtype(at::kByte).pinned_memory(true));
+        }
+        host = staging.narrow(0, 0, masks.numel()).view(masks.sizes());
+        host.copy_(masks);
+    } else {
+        host = masks.contiguous();
+    }
+    // Megabyte chunks over the intra-op threads: a single thread copies ~11 GB/s.
+    const uint8_t* source = host.data_ptr<uint8_t>();
+    constexpr int64_t kChunk = int64_t(1) << 20;
+    const int64_t chunks_per_mask = (plane + kChunk - 1) / kChunk;
+    at::parallel_for(0, count * chunks_per_mask, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t c = begin; c < end; ++c) {
+            const int64_t mask = c / chunks_per_mask, offset = (c % chunks_per_mask) * kChunk;
+            std::memcpy(out[size_t(mask)].data + offset, source + mask * plane + offset,
+                        size_t(std::min(kChunk, plane - offset)));
+        }
+    });
+}
+
+}  // namespace
+
 Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
                                     const SamPrompt& prompt) const {
     if (auto valid = validate_prompt(prompt, embedding.original); !valid) return valid.error();
@@ -218,27 +286,37 @@ Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
         const SamNetwork& net = *impl_->network;
         const Size2 orig = embedding.original, resized = embedding.resized;
         const PromptTensors tensors = prompt_to_tensors(prompt, orig, resized, net.device());
-        const EncodedPrompt encoded = net.encode_prompt(tensors.point_coords, tensors.labels, tensors.box, tensors.mask_input);
-        const DecodedMasks decoded =
-            net.decode_masks(embedding.embedding, encoded, prompt.multimask);
-        const at::Tensor low_res = decoded.low_res_logits.to(at::kFloat);
-        const at::Tensor iou = decoded.iou_predictions.to(at::kFloat).cpu();
+        // The prompt tensors that exist, in a fixed order, after the embedding.
+        std::vector<at::Tensor> inputs{embedding.embedding.to(net.device(), net.dtype())};
+        for (const at::Tensor* t : {&tensors.point_coords, &tensors.box, &tensors.mask_input})
+            if (t->defined()) inputs.push_back(*t);
+        const std::vector<int>& labels = tensors.labels;
+        const bool multimask = prompt.multimask;
+        const std::vector<at::Tensor> decoded = impl_->decoder_graphs.run(
+            prompt_layout(prompt, tensors), inputs,
+            [&net, &labels, multimask, has_points = tensors.point_coords.defined(),
+             has_box = tensors.box.defined(),
+             has_mask = tensors.mask_input.defined()](const std::vector<at::Tensor>& in) {
+                size_t next = 1;
+                const at::Tensor coords = has_points ? in[next++] : at::Tensor();
+                const at::Tensor box = has_box ? in[next++] : at::Tensor();
+                const at::Tensor mask = has_mask ? in[next++] : at::Tensor();
+                const EncodedPrompt encoded = net.encode_prompt(coords, labels, box, mask);
+                const DecodedMasks masks = net.decode_masks(in[0], encoded, multimask);
+                return std::vector<at::Tensor>{masks.low_res_logits, masks.iou_predictions};
+            });
+        const at::Tensor low_res = decoded[0].to(at::kFloat);
+        const at::Tensor iou = decoded[1].to(at::kFloat).cpu();
         SamMaskSet out;
         out.decode_ms = ms_since(start);
         const auto post_start = SteadyClock::now();
         const int size = static_cast<int>(impl_->config.image_size);
-        const at::Tensor masks = (upscale_logits(low_res, size, resized, orig) > 0)
-                                     .to(at::kByte)
-                                     .mul_(255)
-                                     .cpu()
-                                     .contiguous();
-        const int64_t count = masks.size(1);
-        for (int64_t i = 0; i < count; ++i) {
-            cv::Mat mask(orig.height, orig.width, CV_8UC1);
-            std::memcpy(mask.data, masks[0][i].data_ptr<uint8_t>(),
-                        static_cast<size_t>(orig.height) * orig.width);
-            out.masks.push_back(mask);
-            out.iou.push_back(iou[0][i].item<float>());
+        const at::Tensor masks =
+            upscale_logits(low_res, size, resized, orig).gt(0).to(at::kByte).mul_(255);
+        copy_masks_to_host(masks, impl_->staging_mutex, impl_->staging, out.masks);
+        const float* iou_values = iou.data_ptr<float>();
+        for (int64_t i = 0; i < masks.size(1); ++i) {
+            out.iou.push_back(iou_values[i]);
             auto logits = std::make_shared<SamLogits>();
             logits->logits = low_res.slice(1, i, i + 1).clone();
             out.low_res_logits.push_back(std::move(logits));
