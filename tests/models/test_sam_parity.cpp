@@ -42,6 +42,7 @@ class TestSamParity : public QObject {
 private slots:
     void golden_cases_data();
     void golden_cases();
+    void chunked_attention_matches();
 };
 
 void TestSamParity::golden_cases_data() {
@@ -166,6 +167,29 @@ void TestSamParity::golden_cases() {
         }
         results.push_back(std::move(masks.value()));
     }
+}
+
+// Heads in chunks (SamConfig::attention_chunk_bytes) change the peak memory, not the result:
+// one head at a time agrees with a single batch to float rounding (BLAS may take another kernel
+// for a batch of one, so bit equality is not promised).
+void TestSamParity::chunked_attention_matches() {
+    auto rgb = io::read_rgb_image(golden_path("images/coffee.png"));
+    if (!rgb.ok()) QSKIP("golden image coffee.png not found");
+    sam::SamOptions whole, chunked;
+    whole.device = chunked.device = sam::Device::Cpu;
+    whole.attention_chunk_bytes = int64_t(1) << 40;
+    chunked.attention_chunk_bytes = 1;  // one head per chunk
+    auto a = sam::SamModel::load(golden_path("sam_vit_tiny.pth"), whole);
+    auto b = sam::SamModel::load(golden_path("sam_vit_tiny.pth"), chunked);
+    QVERIFY2(a.ok() && b.ok(), "sam_vit_tiny.pth did not load");
+    auto ea = (*a)->encode(*rgb);
+    auto eb = (*b)->encode(*rgb);
+    QVERIFY(ea.ok() && eb.ok());
+    const double difference = max_abs_diff((*ea)->embedding, (*eb)->embedding);
+    qInfo("chunked vs whole attention: max |difference| %.3g", difference);
+    QVERIFY2(difference <= 1e-5, qPrintable(QString("max difference %1").arg(difference)));
+    // And the chunking really happened: the tiny model's heads are more than one chunk.
+    QVERIFY((*a)->config().vit.num_heads > 1);
 }
 
 QTEST_APPLESS_MAIN(TestSamParity)

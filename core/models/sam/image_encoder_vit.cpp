@@ -2,7 +2,9 @@
 #include <ATen/ATen.h>
 #include <torch/version.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "models/sam/image_encoder.h"
 #include "models/sam/layers.h"
@@ -37,6 +39,7 @@ struct VitAttention {
     Linear qkv, proj;
     int64_t num_heads = 1;
     double scale = 1.0;
+    int64_t chunk_bytes = int64_t(128) << 20;
     at::Tensor rel_h, rel_w;  // gathered tables, undefined without relative positions
 
     at::Tensor operator()(const at::Tensor& x) const {
@@ -49,45 +52,87 @@ struct VitAttention {
         at::Tensor out;
 #if TORCH_VERSION_MAJOR >= 2
         if (q.is_cuda() && q.scalar_type() != at::kFloat) {
-            // Fused attention on the GPU in bf16/fp16: the decomposed relative positions become an
-            // additive bias. Measured on an H100: ViT-B bf16 encode 15.3 -> 11.6 ms, ViT-H
-            // 40.2 -> 34.7 ms; in fp32 the biased kernel was slower (ViT-B 37.9 -> 40.5 ms), so
-            // fp32 keeps the explicit product.
-            at::Tensor bias;
-            if (rel_h.defined()) bias = rel_pos_bias(q, H, W);
-            out = at::scaled_dot_product_attention(q.unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0),
-                                                   bias.defined() ? bias.unsqueeze(0) : bias)
-                      .squeeze(0);
+            // Fused attention on the GPU in bf16/fp16. The decomposed relative positions ride
+            // inside the dot product (fused_rel_pos_attention) instead of a materialised bias,
+            // which cost 12 x 4096 x 4096 values per global block. Measured on an H100, ViT-B bf16
+            // encode: explicit product 15.3 ms, SDPA with the bias 11.6 ms, this (with CUDA
+            // graphs) see the README. fp32 keeps the explicit product: the biased kernel was
+            // slower there (ViT-B 37.9 -> 40.5 ms).
+            out = rel_h.defined() ? fused_rel_pos_attention(q, k, v, H, W)
+                                  : at::scaled_dot_product_attention(
+                                        q.unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0))
+                                        .squeeze(0);
         }
 #endif
-        if (!out.defined()) {
-            at::Tensor attn = at::matmul(q * scale, k.transpose(-2, -1));
-            if (rel_h.defined()) attn = add_decomposed_rel_pos(attn, q, H, W);
-            out = at::matmul(at::softmax(attn, -1), v);
-        }
+        if (!out.defined()) out = explicit_attention(q, k, v, H, W);
         return proj(out.reshape({B, num_heads, H, W, -1})
                         .permute({0, 2, 3, 1, 4})
                         .reshape({B, H, W, -1}));
     }
 
-    // The decomposed relative-position terms as a (B*heads) x HW x HW additive bias.
-    at::Tensor rel_pos_bias(const at::Tensor& q, int64_t H, int64_t W) const {
-        const int64_t BH = q.size(0), dim = q.size(2);
-        const at::Tensor r_q = q.reshape({BH, H, W, dim});
-        const at::Tensor rel_h_term = at::einsum("bhwc,hkc->bhwk", {r_q, rel_h});
-        const at::Tensor rel_w_term = at::einsum("bhwc,wkc->bhwk", {r_q, rel_w});
-        // reshape: the broadcast sum may take the einsum outputs' (permuted) layout.
-        return (rel_h_term.unsqueeze(4) + rel_w_term.unsqueeze(3)).reshape({BH, H * W, H * W});
+    // Heads in chunks whose attention matrix fits chunk_bytes (see SamConfig), each computed
+    // exactly as the reference does.
+    at::Tensor explicit_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                  int64_t H, int64_t W) const {
+        const int64_t heads = q.size(0), tokens = q.size(1);
+        const int64_t head_bytes = tokens * tokens * static_cast<int64_t>(q.element_size());
+        const int64_t chunk = std::clamp<int64_t>(chunk_bytes / std::max<int64_t>(head_bytes, 1), 1, heads);
+        if (chunk >= heads) return attend(q, k, v, H, W);
+        std::vector<at::Tensor> parts;
+        for (int64_t first = 0; first < heads; first += chunk) {
+            const int64_t last = std::min(heads, first + chunk);
+            parts.push_back(attend(q.slice(0, first, last), k.slice(0, first, last),
+                                   v.slice(0, first, last), H, W));
+        }
+        return at::cat(parts, 0);
     }
 
-    at::Tensor add_decomposed_rel_pos(const at::Tensor& attn, const at::Tensor& q, int64_t H,
-                                      int64_t W) const {
+    at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t H,
+                      int64_t W) const {
+        at::Tensor attn = at::matmul(q * scale, k.transpose(-2, -1));
+        if (rel_h.defined()) add_decomposed_rel_pos_(attn, q, H, W);
+        return at::matmul(at::softmax(attn, -1), v);
+    }
+
+#if TORCH_VERSION_MAJOR >= 2
+    // softmax(scale q.k + rel_h[q, kh] + rel_w[q, kw]) v as one flash-attention call: with
+    // q' = [scale q, rel_h(q), rel_w(q)] and k' = [k, onehot(kh), onehot(kw)], q'.k' is exactly
+    // that sum, and the head dimension grows from 64 to 64 + H + W (192 for a global block, 96
+    // for a window after padding to a multiple of 8) instead of an H*W x H*W bias per head.
+    at::Tensor fused_rel_pos_attention(const at::Tensor& q, const at::Tensor& k,
+                                       const at::Tensor& v, int64_t H, int64_t W) const {
+        const int64_t BH = q.size(0), tokens = H * W, dim = q.size(2);
+        const at::Tensor r_q = q.reshape({BH, H, W, dim});
+        const at::Tensor rel_h_term =
+            at::einsum("bhwc,hkc->bhwk", {r_q, rel_h}).reshape({BH, tokens, H});
+        const at::Tensor rel_w_term =
+            at::einsum("bhwc,wkc->bhwk", {r_q, rel_w}).reshape({BH, tokens, W});
+        const int64_t extended = dim + H + W, padded = (extended + 7) / 8 * 8;
+        const auto opts = q.options();
+        // Key token t = kh * W + kw carries onehot(kh) and onehot(kw).
+        const at::Tensor key_rows = at::cat({at::eye(H, opts).repeat_interleave(W, 0),
+                                             at::eye(W, opts).repeat({H, 1}),
+                                             at::zeros({tokens, padded - extended}, opts)},
+                                            1);
+        const at::Tensor q_ext =
+            at::cat({q * scale, rel_h_term, rel_w_term, at::zeros({BH, tokens, padded - extended}, opts)}, -1);
+        const at::Tensor k_ext = at::cat({k, key_rows.unsqueeze(0).expand({BH, tokens, padded - dim})}, -1);
+        const at::Tensor v_ext = at::constant_pad_nd(v, {0, padded - dim});
+        return at::scaled_dot_product_attention(q_ext.unsqueeze(0), k_ext.unsqueeze(0),
+                                                v_ext.unsqueeze(0), {}, 0.0, false, 1.0)
+            .squeeze(0)
+            .slice(-1, 0, dim);
+    }
+#endif
+
+    // In place, in the reference's order ((attn + rel_h) + rel_w): no second full-size matrix.
+    void add_decomposed_rel_pos_(at::Tensor& attn, const at::Tensor& q, int64_t H,
+                                 int64_t W) const {
         const int64_t B = q.size(0), dim = q.size(2);
         const at::Tensor r_q = q.reshape({B, H, W, dim});
         const at::Tensor rel_h_term = at::einsum("bhwc,hkc->bhwk", {r_q, rel_h});
         const at::Tensor rel_w_term = at::einsum("bhwc,wkc->bhwk", {r_q, rel_w});
-        return (attn.view({B, H, W, H, W}) + rel_h_term.unsqueeze(4) + rel_w_term.unsqueeze(3))
-            .view({B, H * W, H * W});
+        attn.view({B, H, W, H, W}).add_(rel_h_term.unsqueeze(4)).add_(rel_w_term.unsqueeze(3));
     }
 };
 
@@ -155,6 +200,7 @@ public:
                                           v.qkv_bias);
             block.attn.proj = Linear::load(w, bp + "attn.proj", v.embed_dim, v.embed_dim);
             block.attn.num_heads = v.num_heads;
+            block.attn.chunk_bytes = config.attention_chunk_bytes;
             block.attn.scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
             if (v.use_rel_pos) {
                 const int64_t span = block.window > 0 ? block.window : v.grid;

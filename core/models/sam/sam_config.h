@@ -48,6 +48,11 @@ struct SamConfig {
     // attention_biases (verified against the golden outputs: 0.015 max difference otherwise).
     // True uses the checkpoint's biases, as a model put through eval() again after loading does.
     bool tiny_vit_attention_biases = false;
+    // Explicit attention (CPU, and fp32 on CUDA) runs a few heads at a time so that one
+    // attention matrix stays under this many bytes: a global block of ViT-B at 1024² is
+    // 12 x 4096 x 4096 floats (805 MB), and with its rel-pos sum and softmax it set the
+    // encoder's peak memory. Results are identical; only the peak changes.
+    int64_t attention_chunk_bytes = int64_t(128) << 20;
     int64_t parameter_count = 0;
     std::string dtype;  // dtype of the floating tensors as stored, e.g. "float32"
 

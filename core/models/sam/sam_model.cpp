@@ -83,6 +83,8 @@ Result<std::unique_ptr<SamModel>> SamModel::load(const std::string& checkpoint_p
         impl->file_label = label;
         impl->config = config.value();
         impl->config.tiny_vit_attention_biases = options.tiny_vit_attention_biases;
+        if (options.attention_chunk_bytes > 0)
+            impl->config.attention_chunk_bytes = options.attention_chunk_bytes;
         impl->precision = options.precision;
         impl->network = std::make_unique<SamNetwork>(placed, impl->config, label);
         impl->load_ms = ms_since(start);
@@ -241,7 +243,7 @@ std::string prompt_layout(const SamPrompt& prompt, const PromptTensors& tensors)
     return key;
 }
 
-// Masks come to the host through one page-locked buffer on CUDA (one DMA for all candidates),
+// CUDA masks come to the host through one page-locked buffer (one DMA for all candidates),
 // then into the cv::Mats.
 void copy_masks_to_host(const at::Tensor& masks, std::mutex& staging_mutex, at::Tensor& staging,
                         std::vector<cv::Mat>& out) {
@@ -249,19 +251,12 @@ void copy_masks_to_host(const at::Tensor& masks, std::mutex& staging_mutex, at::
     const int64_t plane = height * width;
     for (int64_t i = 0; i < count; ++i)
         out.push_back(image::make_prefaulted_mat(int(height), int(width), CV_8UC1));
-    std::unique_lock<std::mutex> lock(staging_mutex, std::defer_lock);
-    at::Tensor host;
-    if (masks.is_cuda()) {
-        lock.lock();
-        if (!staging.defined() || staging.numel() < masks.numel()) {
-            staging = at::empty({masks.numel()},
-                                at::TensorOptions().dtype(at::kByte).pinned_memory(true));
-        }
-        host = staging.narrow(0, 0, masks.numel()).view(masks.sizes());
-        host.copy_(masks);
-    } else {
-        host = masks.contiguous();
+    std::lock_guard<std::mutex> lock(staging_mutex);
+    if (!staging.defined() || staging.numel() < masks.numel()) {
+        staging = at::empty({masks.numel()}, at::TensorOptions().dtype(at::kByte).pinned_memory(true));
     }
+    at::Tensor host = staging.narrow(0, 0, masks.numel()).view(masks.sizes());
+    host.copy_(masks);
     // Megabyte chunks over the intra-op threads: a single thread copies ~11 GB/s.
     const uint8_t* source = host.data_ptr<uint8_t>();
     constexpr int64_t kChunk = int64_t(1) << 20;
@@ -311,11 +306,15 @@ Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
         out.decode_ms = ms_since(start);
         const auto post_start = SteadyClock::now();
         const int size = static_cast<int>(impl_->config.image_size);
-        const at::Tensor masks =
-            upscale_logits(low_res, size, resized, orig).gt(0).to(at::kByte).mul_(255);
-        copy_masks_to_host(masks, impl_->staging_mutex, impl_->staging, out.masks);
+        if (low_res.is_cuda()) {
+            const at::Tensor masks =
+                upscale_logits(low_res, size, resized, orig).gt(0).to(at::kByte).mul_(255);
+            copy_masks_to_host(masks, impl_->staging_mutex, impl_->staging, out.masks);
+        } else {
+            out.masks = threshold_masks_cpu(low_res, size, resized, orig);
+        }
         const float* iou_values = iou.data_ptr<float>();
-        for (int64_t i = 0; i < masks.size(1); ++i) {
+        for (int64_t i = 0; i < low_res.size(1); ++i) {
             out.iou.push_back(iou_values[i]);
             auto logits = std::make_shared<SamLogits>();
             logits->logits = low_res.slice(1, i, i + 1).clone();

@@ -28,6 +28,8 @@ struct SamOptions {
     Precision precision = Precision::Fp32;
     // See SamConfig::tiny_vit_attention_biases: false reproduces the official MobileSAM predictor.
     bool tiny_vit_attention_biases = false;
+    // See SamConfig::attention_chunk_bytes; 0 keeps the default.
+    long long attention_chunk_bytes = 0;
 };
 
 struct SamPoint {

@@ -3,7 +3,10 @@
 
 #include <ATen/ATen.h>
 
+#include <opencv2/imgproc.hpp>
+
 #include "image/pil_resize.h"
+#include "image/prefaulted_allocator.h"
 #include "models/sam/sam_types.h"
 
 namespace ps::sam {
@@ -64,6 +67,25 @@ at::Tensor upscale_logits(const at::Tensor& low_res_logits, int target, Size2 re
     at::Tensor masks = at::upsample_bilinear2d(low_res_logits, {target, target}, false);
     masks = masks.slice(2, 0, resized.height).slice(3, 0, resized.width);
     return at::upsample_bilinear2d(masks, {original.height, original.width}, false);
+}
+
+std::vector<cv::Mat> threshold_masks_cpu(const at::Tensor& low_res_logits, int target,
+                                         Size2 resized, Size2 original) {
+    const at::Tensor logits = low_res_logits.contiguous();
+    const int count = static_cast<int>(logits.size(1));
+    const int h = static_cast<int>(logits.size(2)), w = static_cast<int>(logits.size(3));
+    std::vector<cv::Mat> masks;
+    cv::Mat square, full;
+    for (int i = 0; i < count; ++i) {
+        const cv::Mat low(h, w, CV_32F, logits[0][i].data_ptr<float>());
+        cv::resize(low, square, {target, target}, 0, 0, cv::INTER_LINEAR);
+        cv::resize(square(cv::Rect(0, 0, resized.width, resized.height)), full,
+                   {original.width, original.height}, 0, 0, cv::INTER_LINEAR);
+        cv::Mat mask = image::make_prefaulted_mat(original.height, original.width, CV_8UC1);
+        cv::compare(full, 0.0, mask, cv::CMP_GT);
+        masks.push_back(mask);
+    }
+    return masks;
 }
 
 }  // namespace ps::sam

@@ -42,4 +42,13 @@ PromptTensors prompt_to_tensors(const SamPrompt& prompt, Size2 original, Size2 r
 at::Tensor upscale_logits(const at::Tensor& low_res_logits, int target, Size2 resized,
                           Size2 original);
 
+// The same post-processing on the CPU with OpenCV, straight to 0/255 masks at the original size
+// (logits > 0). cv::resize's INTER_LINEAR maps pixel centres as align_corners=False does; only
+// float rounding of the weights differs, which moves no pixel but those with |logit| ~ 1e-6.
+// Measured on the 2-core machine (MobileSAM bench, 2048x1536, same run): post-processing of
+// three masks 66 ms with ATen's upsample, compare and copy, 18 ms with this.
+// low_res_logits: 1 x M x h x w float32 on the CPU.
+std::vector<cv::Mat> threshold_masks_cpu(const at::Tensor& low_res_logits, int target,
+                                         Size2 resized, Size2 original);
+
 }  // namespace ps::sam
