@@ -2,9 +2,17 @@
 # Installs the Debian bookworm packages Photosynth builds and runs against (only missing ones).
 # libopenblas0-openmp matters: Debian's LibTorch multiplies matrices through the system BLAS, and
 # the reference BLAS is ~8x slower (4.3 vs 33 GFLOP/s on a 2048^3 product, 2 cores).
+# --test also installs what only the tests use: labelme (its labelme_json_to_dataset renders our
+# LabelMe exports in tests/annotation/test_formats); the app itself does not need it.
 set -euo pipefail
 packages=(cmake g++ make pkg-config libtorch-dev qt6-base-dev qt6-charts-dev libopencv-dev
           libopenblas0-openmp libgl-dev)
+for argument in "$@"; do
+  case "$argument" in
+    --test) packages+=(labelme) ;;
+    *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

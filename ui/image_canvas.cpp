@@ -2,6 +2,7 @@
 #include "image_canvas.h"
 
 #include <QGraphicsEllipseItem>
+#include <QGraphicsPathItem>
 #include <QGraphicsPixmapItem>
 #include <QGraphicsRectItem>
 #include <QKeyEvent>
@@ -37,6 +38,8 @@ void ImageCanvas::set_image(const QImage& image) {
     object_items_.clear();
     prompt_items_.clear();
     rubber_band_ = nullptr;
+    stroke_item_ = nullptr;
+    brush_cursor_ = nullptr;
     mask_image_ = QImage();
     image_item_ = scene()->addPixmap(QPixmap::fromImage(image));
     image_item_->setTransformationMode(Qt::SmoothTransformation);
@@ -123,6 +126,46 @@ void ImageCanvas::set_overlay_style(const QColor& colour, double opacity, bool o
     outline_ = outline;
 }
 
+void ImageCanvas::set_tool(Tool tool) {
+    tool_ = tool;
+    if (tool == Tool::Points) {
+        unsetCursor();
+        if (brush_cursor_) brush_cursor_->hide();
+    } else {
+        setCursor(Qt::CrossCursor);
+    }
+}
+
+void ImageCanvas::set_brush_radius(double radius_px) {
+    brush_radius_px_ = std::clamp(radius_px, 1.0, 512.0);
+    if (brush_cursor_) update_brush_cursor(brush_cursor_->rect().center());
+}
+
+void ImageCanvas::update_brush_cursor(const QPointF& image_point) {
+    if (!image_item_ || tool_ == Tool::Points) return;
+    if (!brush_cursor_) {
+        // The ring shows the brush's footprint in image pixels, so it scales with the zoom.
+        brush_cursor_ = scene()->addEllipse(QRectF(), QPen(Qt::white, 0), Qt::NoBrush);
+        brush_cursor_->setZValue(6);
+    }
+    const double r = brush_radius_px_;
+    brush_cursor_->setRect(QRectF(image_point - QPointF(r, r), QSizeF(2 * r, 2 * r)));
+    brush_cursor_->setPen(QPen(tool_ == Tool::Eraser ? QColor(255, 90, 90) : QColor(Qt::white), 0));
+    brush_cursor_->show();
+}
+
+void ImageCanvas::begin_stroke(const QPointF& image_point, bool erase) {
+    gesture_ = Gesture::Stroke;
+    stroke_erases_ = erase;
+    stroke_ = {image_point};
+    const QColor colour = erase ? QColor(255, 90, 90, 140) : QColor(255, 255, 255, 140);
+    QPen pen(colour, 2 * brush_radius_px_, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);
+    QPainterPath path(image_point);
+    path.lineTo(image_point);  // a click alone shows its disc
+    stroke_item_ = scene()->addPath(path, pen);
+    stroke_item_->setZValue(5);
+}
+
 void ImageCanvas::fit() {
     if (image_item_) fitInView(image_item_, Qt::KeepAspectRatio);
 }
@@ -155,6 +198,10 @@ void ImageCanvas::mousePressEvent(QMouseEvent* event) {
         (event->button() == Qt::LeftButton && space_held_)) {
         gesture_ = Gesture::Pan;
         setCursor(Qt::ClosedHandCursor);
+    } else if (tool_ != Tool::Points &&
+               (event->button() == Qt::LeftButton || event->button() == Qt::RightButton)) {
+        begin_stroke(press_image_pos_,
+                     tool_ == Tool::Eraser || event->button() == Qt::RightButton);
     } else if (event->button() == Qt::RightButton) {
         // Right click on a marker deletes it; elsewhere it adds a background point.
         if (marker >= 0) {
@@ -176,6 +223,14 @@ void ImageCanvas::mouseMoveEvent(QMouseEvent* event) {
         case Gesture::Pan:
             pan_by(pos - last_pos_);
             break;
+        case Gesture::Stroke: {
+            const QPointF image_point = mapToScene(pos);
+            stroke_.push_back(image_point);
+            QPainterPath path = stroke_item_->path();
+            path.lineTo(image_point);
+            stroke_item_->setPath(path);
+            break;
+        }
         case Gesture::Pending:
             if ((pos - press_pos_).manhattanLength() < kClickSlopPx) break;
             gesture_ = Gesture::Box;
@@ -193,11 +248,13 @@ void ImageCanvas::mouseMoveEvent(QMouseEvent* event) {
             }
             break;
         case Gesture::None:
-            if (hover_preview_ && image_item_ && scene()->sceneRect().contains(mapToScene(pos))) {
+            if (tool_ == Tool::Points && hover_preview_ && image_item_ &&
+                scene()->sceneRect().contains(mapToScene(pos))) {
                 emit hover_moved(mapToScene(pos));
             }
             break;
     }
+    update_brush_cursor(mapToScene(pos));
     last_pos_ = pos;
     QGraphicsView::mouseMoveEvent(event);
 }
@@ -228,7 +285,18 @@ void ImageCanvas::mouseReleaseEvent(QMouseEvent* event) {
             }
             break;
         case Gesture::Pan:
-            unsetCursor();
+            if (tool_ == Tool::Points) {
+                unsetCursor();
+            } else {
+                setCursor(Qt::CrossCursor);
+            }
+            break;
+        case Gesture::Stroke:
+            scene()->removeItem(stroke_item_);
+            delete stroke_item_;
+            stroke_item_ = nullptr;
+            emit stroke_finished(stroke_, brush_radius_px_, stroke_erases_);
+            stroke_.clear();
             break;
         case Gesture::None:
             break;
@@ -259,7 +327,7 @@ void ImageCanvas::keyPressEvent(QKeyEvent* event) {
 void ImageCanvas::keyReleaseEvent(QKeyEvent* event) {
     if (event->key() == Qt::Key_Space && !event->isAutoRepeat()) {
         space_held_ = false;
-        unsetCursor();
+        set_tool(tool_);  // the tool's own cursor back
         return;
     }
     QGraphicsView::keyReleaseEvent(event);

@@ -9,6 +9,8 @@
 
 #include "editing/edit_document.h"
 
+class QGraphicsEllipseItem;
+class QGraphicsPathItem;
 class QGraphicsPixmapItem;
 class QGraphicsRectItem;
 
@@ -17,6 +19,10 @@ namespace ps::ui {
 class ImageCanvas : public QGraphicsView {
     Q_OBJECT
 public:
+    // Points: clicks and drags make prompts. Brush / Eraser: a left drag paints a stroke that
+    // adds to / cuts from an object's mask (with the brush, a right drag erases).
+    enum class Tool { Points, Brush, Eraser };
+
     explicit ImageCanvas(QWidget* parent = nullptr);
 
     void set_image(const QImage& image);  // resets zoom to fit
@@ -25,6 +31,12 @@ public:
     void show_objects(const std::vector<editing::SegmentObject>& objects);
     void set_overlay_style(const QColor& colour, double opacity, bool outline);
     void set_hover_preview(bool enabled) { hover_preview_ = enabled; }
+
+    void set_tool(Tool tool);
+    Tool tool() const { return tool_; }
+    // Radius of the brush and the eraser in image pixels.
+    void set_brush_radius(double radius_px);
+    double brush_radius() const { return brush_radius_px_; }
 
     void fit();
     void zoom_actual_size();
@@ -38,6 +50,8 @@ signals:
     void point_moved(int index, const QPointF& image_point);
     void point_removed(int index);
     void hover_moved(const QPointF& image_point);
+    // A finished brush or eraser stroke: its polyline in image pixels and the brush radius.
+    void stroke_finished(const QVector<QPointF>& image_points, double radius_px, bool erase);
 
 protected:
     void mousePressEvent(QMouseEvent* event) override;
@@ -48,10 +62,12 @@ protected:
     void keyReleaseEvent(QKeyEvent* event) override;
 
 private:
-    enum class Gesture { None, Pending, Box, MovePoint, Pan };
+    enum class Gesture { None, Pending, Box, MovePoint, Pan, Stroke };
     int point_at(const QPoint& viewport_pos) const;  // marker under the cursor, or -1
     QImage colourise(const cv::Mat& mask, const QColor& colour) const;
     void pan_by(const QPoint& delta);
+    void begin_stroke(const QPointF& image_point, bool erase);
+    void update_brush_cursor(const QPointF& image_point);
 
     QGraphicsPixmapItem* image_item_ = nullptr;
     QGraphicsPixmapItem* mask_item_ = nullptr;
@@ -69,6 +85,12 @@ private:
     QPoint press_pos_, last_pos_;
     QPointF press_image_pos_;
     int moving_point_ = -1;
+    Tool tool_ = Tool::Points;
+    double brush_radius_px_ = 8;
+    QVector<QPointF> stroke_;
+    bool stroke_erases_ = false;
+    QGraphicsPathItem* stroke_item_ = nullptr;
+    QGraphicsEllipseItem* brush_cursor_ = nullptr;
 };
 
 }  // namespace ps::ui

@@ -18,6 +18,7 @@
 #include <QUndoView>
 #include <QVBoxLayout>
 
+#include "annotation_controller.h"
 #include "app_settings.h"
 #include "background_panel.h"
 #include "benchmark_panel.h"
@@ -35,6 +36,7 @@
 #include "metrics_dock.h"
 #include "objects_dock.h"
 #include "settings_dialog.h"
+#include "shortcut_sheet.h"
 
 namespace ps::ui {
 namespace {
@@ -119,6 +121,7 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
         if (!object || object->name == name) return;
         editing::SegmentObject after = *object;
         after.name = name;
+        annotation_->restyle(after);  // in a project the name is the label
         undo_stack_.push(new editing::ObjectEditCommand(document_, *object, after, tr("Rename")));
     });
     connect(objects_dock_, &ObjectsDock::visibility_requested, this, [this](int id, bool visible) {
@@ -132,6 +135,7 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
     connect(objects_dock_, &ObjectsDock::delete_requested, this, [this](int id) {
         undo_stack_.push(new editing::DeleteObjectCommand(document_, id));
     });
+    annotation_ = new AnnotationController(*this, engine_);
     build_menus();
     if (settings_) {
         canvas_->set_overlay_style(settings_->overlay_color(), settings_->overlay_opacity(), true);
@@ -154,6 +158,7 @@ void MainWindow::build_menus() {
     file->addAction(tr("&Open Image…"), QKeySequence::Open, this, &MainWindow::choose_and_open_image);
     file->addAction(tr("Open &Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this,
                     &MainWindow::choose_and_open_folder);
+    annotation_->add_file_actions(file);
     file->addAction(tr("Next Image"), QKeySequence(Qt::Key_PageDown), this, [this] { step_folder(1); });
     file->addAction(tr("Previous Image"), QKeySequence(Qt::Key_PageUp), this, [this] { step_folder(-1); });
     recent_menu_ = file->addMenu(tr("Open &Recent"));
@@ -182,6 +187,7 @@ void MainWindow::build_menus() {
         edit->addAction(tr("Candidate %1").arg(i + 1), QKeySequence(Qt::Key_1 + i), this,
                         [this, i] { choose_candidate(i); });
     }
+    menuBar()->addMenu(annotation_->annotate_menu());
     QMenu* models = menuBar()->addMenu(tr("&Models"));
     models->addAction(tr("&Settings…"), QKeySequence::Preferences, this, &MainWindow::open_settings_dialog)
         ->setEnabled(settings_ != nullptr);
@@ -196,6 +202,14 @@ void MainWindow::build_menus() {
                     &ImageCanvas::zoom_actual_size);
     view->addSeparator();
     for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard Shortcuts"), QKeySequence(Qt::Key_F1), this, &MainWindow::show_shortcut_sheet);
+}
+
+void MainWindow::show_shortcut_sheet() {
+    auto* sheet = new ShortcutSheet(this, this);
+    sheet->setAttribute(Qt::WA_DeleteOnClose);
+    sheet->open();
 }
 
 void MainWindow::set_sam_model(const QString& checkpoint_path) {
@@ -236,6 +250,7 @@ void MainWindow::set_sam_model(const QString& checkpoint_path) {
 }
 
 void MainWindow::open_image(const QString& path) {
+    annotation_->before_open(path);
     ++pending_;
     set_status(tr("Opening %1…").arg(QFileInfo(path).fileName()));
     when_finished(this, engine_.open_image(path.toStdString()), [this, path](Result<engine::ImageInfo> image) {
@@ -249,12 +264,14 @@ void MainWindow::open_image(const QString& path) {
         image_id_ = image->id;
         current_path_ = path;
         undo_stack_.clear();
+        annotation_->image_closing();  // the old image's annotation must not see the clear
         document_.clear();
         canvas_->set_image(to_qimage(engine_.work_image(image_id_)));
         background_panel_->set_image(engine_.full_image(image_id_));
         effects_panel_->set_image(engine_.full_image(image_id_));
         setWindowTitle(QFileInfo(path).fileName() + " — Photosynth");
         set_status(tr("%1 × %2 px").arg(image->width).arg(image->height));
+        annotation_->image_opened(path, *image);  // a project's saved objects (or its problem)
         if (!model_id_.empty()) {
             ++pending_;
             set_status(tr("Encoding %1…").arg(QFileInfo(path).fileName()));
@@ -317,15 +334,23 @@ void MainWindow::open_folder(const QString& folder) {
         if (kImageSuffixes.contains(info.suffix().toLower())) files << info.absoluteFilePath();
     }
     if (files.isEmpty()) return set_status(tr("%1: no images").arg(folder));
+    set_folder_files(files);
+    step_folder(1);
+}
+
+void MainWindow::set_folder_files(const QStringList& files) {
     folder_files_ = files;
     folder_index_ = -1;
-    step_folder(1);
 }
 
 void MainWindow::step_folder(int delta) {
     if (folder_files_.isEmpty()) return;
     const int next = std::clamp(folder_index_ + delta, 0, int(folder_files_.size()) - 1);
-    if (next == folder_index_) return;
+    if (next != folder_index_) go_to_folder_image(next);
+}
+
+void MainWindow::go_to_folder_image(int next) {
+    if (next < 0 || next >= int(folder_files_.size())) return;
     folder_index_ = next;
     open_image(folder_files_[next]);
     // Pre-encode the neighbours at low priority: their embeddings land in the cache, keyed by
@@ -400,7 +425,8 @@ void MainWindow::choose_candidate(int index) {
 }
 
 void MainWindow::clear_prompts() {
-    if (document_.prompts().empty()) return;
+    // Esc with nothing to clear drops the object selection (label keys, brush target).
+    if (document_.prompts().empty()) return objects_dock_->select_object(-1);
     editing::PromptState next;
     next.generation = document_.next_generation();
     push_prompts(next, tr("Clear prompts"));
@@ -418,6 +444,9 @@ void MainWindow::accept_object() {
     const sam::SamMaskSet* set = document_.current_candidates();
     object.iou = set->iou[document_.current_candidate_index()];
     object.segmenter = document_.current_segmenter();
+    annotation_->style_new_object(object);
+    // The next label key then means the next object, not the one just accepted.
+    objects_dock_->select_object(-1);
     undo_stack_.push(new editing::AcceptObjectCommand(document_, object, document_.prompts()));
 }
 

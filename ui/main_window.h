@@ -20,6 +20,7 @@ class Engine;
 
 namespace ps::ui {
 
+class AnnotationController;
 class AppSettings;
 class BackgroundPanel;
 class BenchmarkPanel;
@@ -43,8 +44,12 @@ public:
     void open_image(const QString& path);
     void open_folder(const QString& folder);
     void step_folder(int delta);  // PgDn / PgUp
+    // The list PgDn / PgUp walk (a folder's or a project's images), and a jump within it.
+    void set_folder_files(const QStringList& files);
+    void go_to_folder_image(int index);
     // The same as a click on the canvas at an image point (scripts, screenshots, accessibility).
     void add_point(const QPointF& image_point, int label) { on_point_requested(image_point, label); }
+    void accept_mask() { accept_object(); }  // Enter
 
     // Exports (atomic writes); return an error message or an empty string.
     QString export_current_mask(const QString& path);
@@ -63,6 +68,12 @@ public:
     BackgroundPanel* background_panel() const { return background_panel_; }
     EffectsPanel* effects_panel() const { return effects_panel_; }
     QString status_text() const;
+    void show_status(const QString& text) { set_status(text); }
+    // The loaded SAM model; empty while the built-in GrabCut answers.
+    const std::string& model_id() const { return model_id_; }
+    QString model_name() const { return model_name_; }
+    AnnotationController* annotation() const { return annotation_; }
+    void show_shortcut_sheet();  // F1
 
 protected:
     void dragEnterEvent(QDragEnterEvent* event) override;
@@ -113,6 +124,7 @@ private:
     BackgroundPanel* background_panel_ = nullptr;
     EffectsPanel* effects_panel_ = nullptr;
     BenchmarkPanel* benchmark_panel_ = nullptr;
+    AnnotationController* annotation_ = nullptr;
     QUndoView* undo_view_ = nullptr;
     QLabel* status_ = nullptr;
     QLabel* engine_label_ = nullptr;

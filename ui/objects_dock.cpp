@@ -37,6 +37,13 @@ void ObjectsDock::show_objects(const std::vector<editing::SegmentObject>& object
         swatch.fill(object.colour);
         item->setIcon(QIcon(swatch));
         item->setToolTip(tr("%1 · %2").arg(object.segmenter).arg(object.iou, 0, 'f', 3));
+        if (!object.verified) {
+            // Batch results wait for a person's review: italic until verified.
+            QFont font = item->font();
+            font.setItalic(true);
+            item->setFont(font);
+            item->setToolTip(item->toolTip() + tr(" · not verified (V verifies)"));
+        }
         if (object.id == selected) list_->setCurrentItem(item);
     }
     updating_ = false;
@@ -45,6 +52,16 @@ void ObjectsDock::show_objects(const std::vector<editing::SegmentObject>& object
 int ObjectsDock::selected_object_id() const {
     const QListWidgetItem* item = list_->currentItem();
     return item ? item->data(Qt::UserRole).toInt() : -1;
+}
+
+void ObjectsDock::select_object(int object_id) {
+    for (int row = 0; row < list_->count(); ++row) {
+        if (list_->item(row)->data(Qt::UserRole).toInt() == object_id) {
+            list_->setCurrentRow(row);
+            return;
+        }
+    }
+    list_->setCurrentItem(nullptr);
 }
 
 void ObjectsDock::on_item_changed(QListWidgetItem* item) {

@@ -16,6 +16,7 @@ public:
     explicit ObjectsDock(QWidget* parent = nullptr);
     void show_objects(const std::vector<editing::SegmentObject>& objects);
     int selected_object_id() const;  // -1 when none
+    void select_object(int object_id);  // -1 clears the selection
     QListWidget* list() const { return list_; }
 
 signals:

@@ -13,6 +13,9 @@ int run_effect(const std::vector<std::string>& argv);
 int run_bench_effects(const std::vector<std::string>& argv);
 int run_bench(const std::vector<std::string>& argv);
 int run_init_checkpoint(const std::vector<std::string>& argv);
+int run_annotate(const std::vector<std::string>& argv);
+int run_export(const std::vector<std::string>& argv);
+int run_import(const std::vector<std::string>& argv);
 
 // Prints "photosynth-cli: <message>" on one line to stderr and returns 1 (2 for usage errors).
 int fail(const std::string& message, int code = 1);

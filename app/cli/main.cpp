@@ -1,4 +1,4 @@
-// photosynth-cli: the engine on the command line (segment, remove-bg, info).
+// photosynth-cli: the engine on the command line (segment, remove-bg, annotate, export...).
 #include <QCoreApplication>
 
 #include <iostream>
@@ -36,6 +36,12 @@ const char* const kHelp =
     "  bench --model CKPT... [--device ..] [--precision ..] [--images DIR | --synthetic WxH]\n"
     "          [--iterations N] [--warmup N] --json OUT.json [--csv OUT.csv]\n"
     "  init-checkpoint --arch vit_b|vit_l|vit_h|mobile_sam --out F.safetensors [--seed N]\n"
+    "  annotate --model CKPT --input-dir DIR --points POINTS.json --project DIR [--jobs N]\n"
+    "          [--device ..] [--precision ..] [--metrics FILE.json]   point prompts into a\n"
+    "          project (created if absent), unverified; resumes, skipping annotated images\n"
+    "  export --project DIR --format coco|yolo|labelme|png --out DIR [--polygons]\n"
+    "          [--include-hidden] [--only-verified]\n"
+    "  import --format coco|labelme --input FILE|DIR --project DIR [--image-dir DIR]\n"
     "  environment: PHOTOSYNTH_MAX_WORKERS, PHOTOSYNTH_EMBED_CACHE_MB, PHOTOSYNTH_DEVICE,\n"
     "  PHOTOSYNTH_PRECISION, PHOTOSYNTH_SLOW_MS, PHOTOSYNTH_MAX_FILE_MB, PHOTOSYNTH_MAX_PIXELS\n";
 
@@ -57,6 +63,9 @@ int main(int argc, char** argv) {
         if (command == "bench-effects") return ps::cli::run_bench_effects(rest);
         if (command == "bench") return ps::cli::run_bench(rest);
         if (command == "init-checkpoint") return ps::cli::run_init_checkpoint(rest);
+        if (command == "annotate") return ps::cli::run_annotate(rest);
+        if (command == "export") return ps::cli::run_export(rest);
+        if (command == "import") return ps::cli::run_import(rest);
     } catch (const std::exception& e) {
         // The engine returns errors as values; this is the last line of defence, never a crash.
         return ps::cli::fail(std::string("internal error: ") + e.what());

@@ -53,7 +53,7 @@ const char* to_string(ImageStatus status);
 std::optional<ImageStatus> image_status_from_string(const std::string& text);
 
 struct ImageAnnotation {
-    std::string image_file;  // relative to the project folder, '/' separated
+    std::string image_file;  // relative to the project's image root, '/' separated
     int width = 0, height = 0;
     ImageStatus status = ImageStatus::NotStarted;
     std::vector<AnnotatedObject> objects;

@@ -47,23 +47,27 @@ struct BatchSummary {
     double total_ms = 0;
     // Wall-clock throughput, total_ms over images_annotated and over objects, so the work that
     // overlaps with jobs > 1 is not counted twice.
-    double ms_per_image = 0;   // over the images annotated in this run
+    double ms_per_image = 0;  // over the images annotated in this run
     double ms_per_object = 0;
-    bool cancelled = false;          // stopped by BatchOptions::cancel before the end
-    int images_not_reached = 0;      // left for a later run by the cancel
+    bool cancelled = false;              // stopped by BatchOptions::cancel before the end
+    int images_not_reached = 0;          // left for a later run by the cancel
     std::vector<std::string> set_aside;  // corrupt annotation files renamed aside (messages)
     std::vector<std::string> labels_added;
 };
 
 struct BatchOptions {
-    int jobs = 1;  // images in flight (decode overlaps the next encode)
+    // Images in flight. The engine runs one model call per device at a time, so what overlaps
+    // is the rest: reading the next images, and masks to RLE and saving while the model works.
+    int jobs = 1;
     std::function<void(const BatchProgress&)> on_progress;  // called on the caller's thread
-    const std::atomic<bool>* cancel = nullptr;               // stop between images
+    const std::atomic<bool>* cancel = nullptr;              // stop between images
 };
 
 // `input_dir` holds the images named in `points`; it must be the project's image root or a
 // folder inside it (the project names images relative to its root). Results go to `project`.
-// Blocks the calling thread (run it off a GUI thread); the work runs on the engine's pool.
+// Blocks the calling thread (never the GUI thread) while the work runs on the engine's pool. On
+// one of that pool's own threads, release it for the call (QThreadPool::releaseThread): the
+// waits need the pool's workers.
 // Returns an error only when nothing could start (an unknown model, an unusable input folder);
 // per-image problems are in the summary's failures. One batch per engine at a time: its
 // decodes use the engine's latest-wins channels kBatchChannelBase and up.

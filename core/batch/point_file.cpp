@@ -18,7 +18,9 @@ Error bad(const std::string& where, const std::string& problem) {
     return make_error(ErrorKind::Format, where + ": " + problem);
 }
 
-bool is_number(const QJsonValue& value) { return value.isDouble() && std::isfinite(value.toDouble()); }
+bool is_number(const QJsonValue& value) {
+    return value.isDouble() && std::isfinite(value.toDouble());
+}
 
 // Point labels follow SAM: 1 object, 0 background. SAM's internal -1 (padding) and 2/3 (box
 // corners) are not prompts a user gives, so they are refused rather than read as "object".
@@ -32,7 +34,8 @@ std::optional<bool> read_point_label(const QJsonValue& value) {
 
 // A point is [x, y], [x, y, label] or {"x", "y", "label"}.
 Result<annotation::PromptPoint> read_point(const QJsonValue& value, const std::string& where) {
-    const std::string shape = "must be [x, y], [x, y, label] or {\"x\": .., \"y\": .., \"label\": ..}";
+    const std::string shape =
+        "must be [x, y], [x, y, label] or {\"x\": .., \"y\": .., \"label\": ..}";
     annotation::PromptPoint point;
     QJsonValue x, y, label(QJsonValue::Undefined);  // Undefined: no label given
     if (value.isArray()) {
@@ -88,7 +91,8 @@ Result<PointObject> read_object(const QJsonValue& value, const std::string& wher
         return bad(where, "\"label\" must be a non-empty string");
     object.label = json.value("label").toString().toStdString();
     if (json.contains("points")) {
-        if (!json.value("points").isArray()) return bad(where, "\"points\" must be a list of points");
+        if (!json.value("points").isArray())
+            return bad(where, "\"points\" must be a list of points");
         const QJsonArray points = json.value("points").toArray();
         for (int i = 0; i < points.size(); ++i) {
             auto point = read_point(points[i], where + " point " + std::to_string(i + 1));
@@ -117,12 +121,13 @@ bool is_safe_relative_name(const std::string& name) {
 Result<PointFile> read_point_file(const std::string& path) {
     QFile file(QString::fromStdString(path));
     if (!file.open(QIODevice::ReadOnly))
-        return make_error(ErrorKind::Io, path + ": cannot read (" + file.errorString().toStdString() + ")");
+        return make_error(ErrorKind::Io,
+                          path + ": cannot read (" + file.errorString().toStdString() + ")");
     QJsonParseError parse_error{};
     const QJsonDocument document = QJsonDocument::fromJson(file.readAll(), &parse_error);
     if (parse_error.error != QJsonParseError::NoError)
-        return bad(path, "not valid JSON (" + parse_error.errorString().toStdString() + " at byte " +
-                             std::to_string(parse_error.offset) + ")");
+        return bad(path, "not valid JSON (" + parse_error.errorString().toStdString() +
+                             " at byte " + std::to_string(parse_error.offset) + ")");
     if (!document.isObject() || !document.object().value("images").isObject())
         return bad(path, "expected {\"images\": {\"<file name>\": [objects...]}}");
     PointFile points;

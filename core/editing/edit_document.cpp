@@ -1,6 +1,8 @@
 // EditDocument: plain state with change signals.
 #include "editing/edit_document.h"
 
+#include <algorithm>
+
 namespace ps::editing {
 namespace {
 // Answers of prompt states far back in the undo history are dropped; undoing that far asks the
@@ -78,10 +80,21 @@ void EditDocument::update_object(const SegmentObject& object) {
     emit objects_changed();
 }
 
+void EditDocument::load_objects(std::vector<SegmentObject> objects, int next_object_id) {
+    objects_ = std::move(objects);
+    int highest = next_object_id - 1;
+    for (const SegmentObject& object : objects_) highest = std::max(highest, object.id);
+    object_counter_ = std::max(object_counter_, highest);
+    emit objects_changed();
+}
+
 void EditDocument::clear() {
     prompts_ = {};
     answers_.clear();
     objects_.clear();
+    // Object ids are per image (an annotation file numbers its own objects); the generation
+    // counter is not reset, so a late answer for the previous image can never match a prompt.
+    object_counter_ = 0;
     emit prompts_changed();
     emit objects_changed();
 }

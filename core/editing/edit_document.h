@@ -33,7 +33,8 @@ struct SegmentObject {
     bool visible = true;
     PromptState prompts;  // what made it (for re-running with another model)
     float iou = 0;
-    QString segmenter;    // "sam_vit_tiny.pth" or "GrabCut (built-in)"
+    QString segmenter;    // "sam_vit_tiny.pth", "GrabCut (built-in)" or "brush"
+    bool verified = true; // a person accepted it; batch results start unverified
 };
 
 class EditDocument : public QObject {
@@ -61,6 +62,9 @@ public:
     void remove_object(int id);
     void update_object(const SegmentObject& object);  // by id
     int next_object_id() { return ++object_counter_; }
+    // Replaces the objects (a saved annotation loaded for this image), without undo. Ids below
+    // `next_object_id` are never handed out again, so a new object never takes a saved one's id.
+    void load_objects(std::vector<SegmentObject> objects, int next_object_id);
     int object_position(int id) const;
 
     void clear();  // a new image

@@ -1,0 +1,74 @@
+// Private to the format readers and writers: what to export (images, objects, categories) and
+// how imported objects land in a project.
+#pragma once
+
+#include <opencv2/core/mat.hpp>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "annotation/formats.h"
+
+namespace ps::annotation {
+
+struct ExportImage {
+    ImageAnnotation annotation;
+    std::vector<const AnnotatedObject*> objects;  // into `annotation`, after the options' filters
+    std::string stem;                             // image name without extension: "a/b" for "a/b.jpg"
+};
+
+struct ExportSet {
+    std::vector<ExportImage> images;
+    // The label set's names in order, then labels used by objects but missing from the set.
+    std::vector<std::string> categories;
+    std::vector<std::string> skipped;
+    int category_index(const std::string& label) const;  // 0-based
+};
+
+// Reads every annotated image of the project (read-only: a corrupt file is skipped, not moved).
+ExportSet collect_export(const Project& project, const ExportOptions& options);
+
+// Writes atomically, records the path in the summary.
+Status write_output(const std::string& path, const std::string& bytes, ExportSummary& summary);
+// PNG bytes of a CV_8UC1 image: greyscale, or indexed with `palette` (RGB) when it is not empty.
+std::string encode_png(const cv::Mat& image, const std::vector<std::array<uint8_t, 3>>& palette = {});
+// CV_8UC1 of a PNG's first channel; empty when the bytes are not a PNG.
+cv::Mat decode_png_grey(const std::string& bytes);
+// Letters, digits, '-', '_' and '.' kept, the rest '_': a label inside a file name.
+std::string file_name_safe(const std::string& text);
+std::string json_bytes(const class QJsonObject& object);
+
+using Writer = Status (*)(const Project&, const ExportSet&, const std::string& out_dir,
+                          const ExportOptions&, ExportSummary&);
+Status write_coco(const Project&, const ExportSet&, const std::string&, const ExportOptions&, ExportSummary&);
+Status write_yolo(const Project&, const ExportSet&, const std::string&, const ExportOptions&, ExportSummary&);
+Status write_labelme(const Project&, const ExportSet&, const std::string&, const ExportOptions&, ExportSummary&);
+Status write_png_masks(const Project&, const ExportSet&, const std::string&, const ExportOptions&, ExportSummary&);
+
+// Adds imported objects to a project: finds the project's image for a name in the file, merges
+// into its annotation (an object already there with the same label and mask is not added
+// twice), adds missing labels, saves.
+class ImportSession {
+public:
+    ImportSession(Project& project, std::string model, ImportSummary& summary)
+        : project_(project), model_(std::move(model)), summary_(summary) {}
+
+    // The project's image for a file name or path as another tool wrote it: the same relative
+    // path, else the only project image with that base name.
+    std::optional<std::string> match_image(const std::string& name) const;
+    // `context` names the source in skip messages.
+    void add(const std::string& image, int width, int height,
+             const std::vector<std::pair<std::string, Rle>>& objects, const std::string& context);
+    Status finish();
+    const Project& project() const { return project_; }
+
+private:
+    Project& project_;
+    std::string model_;
+    ImportSummary& summary_;
+    LabelSet labels_ = project_.labels();
+};
+
+}  // namespace ps::annotation

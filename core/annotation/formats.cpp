@@ -1,0 +1,213 @@
+// export_project and the helpers every format shares (see format_common.h).
+#include <QBuffer>
+#include <QFileInfo>
+#include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <algorithm>
+#include <set>
+
+#include "annotation/atomic_file.h"
+#include "annotation/format_common.h"
+
+namespace ps::annotation {
+
+std::optional<ExportFormat> export_format_from_string(const std::string& name) {
+    if (name == "coco") return ExportFormat::Coco;
+    if (name == "yolo") return ExportFormat::Yolo;
+    if (name == "labelme") return ExportFormat::LabelMe;
+    if (name == "png") return ExportFormat::Png;
+    return std::nullopt;
+}
+
+int coco_image_id(const std::string& image_file) {
+    uint32_t hash = 2166136261u;  // FNV-1a 32-bit
+    for (unsigned char c : image_file) {
+        hash ^= c;
+        hash *= 16777619u;
+    }
+    const int id = static_cast<int>(hash & 0x7fffffffu);
+    return id == 0 ? 1 : id;  // COCO ids are positive
+}
+
+int ExportSet::category_index(const std::string& label) const {
+    const auto it = std::find(categories.begin(), categories.end(), label);
+    return it == categories.end() ? -1 : static_cast<int>(it - categories.begin());
+}
+
+ExportSet collect_export(const Project& project, const ExportOptions& options) {
+    ExportSet set;
+    for (const Label& label : project.labels().labels) set.categories.push_back(label.name);
+    std::set<std::string> stems;
+    for (const std::string& image : project.annotated_images()) {
+        const std::string path = project.annotation_path(image);
+        auto bytes = read_whole_file(path);
+        if (!bytes) {
+            set.skipped.push_back(image + ": " + bytes.message());
+            continue;
+        }
+        auto annotation = annotation_from_json(*bytes, path);
+        if (!annotation) {
+            set.skipped.push_back(image + ": " + annotation.message());
+            continue;
+        }
+        ExportImage entry;
+        entry.annotation = std::move(*annotation);
+        entry.annotation.image_file = image;
+        const QFileInfo info(QString::fromStdString(image));
+        entry.stem = (info.path() == "." ? info.completeBaseName() : info.path() + "/" + info.completeBaseName()).toStdString();
+        if (!stems.insert(entry.stem).second) {
+            set.skipped.push_back(image + ": another image has the same name without extension (" + entry.stem + ")");
+            continue;
+        }
+        set.images.push_back(std::move(entry));
+    }
+    // Pointers into the annotations once the vector no longer moves.
+    for (ExportImage& entry : set.images) {
+        for (const AnnotatedObject& object : entry.annotation.objects) {
+            if (object.hidden && !options.include_hidden) continue;
+            if (!object.verified && options.only_verified) continue;
+            if (rle_area(object.mask) == 0) continue;  // nothing to export, and COCO forbids area 0
+            entry.objects.push_back(&object);
+            if (set.category_index(object.label) < 0) set.categories.push_back(object.label);
+        }
+    }
+    return set;
+}
+
+Status write_output(const std::string& path, const std::string& bytes, ExportSummary& summary) {
+    if (auto written = write_file_atomically(path, bytes); !written) return written;
+    summary.files.push_back(path);
+    return Ok{};
+}
+
+std::string encode_png(const cv::Mat& image, const std::vector<std::array<uint8_t, 3>>& palette) {
+    CV_Assert(image.type() == CV_8UC1);
+    QImage view(image.data, image.cols, image.rows, static_cast<qsizetype>(image.step[0]),
+                palette.empty() ? QImage::Format_Grayscale8 : QImage::Format_Indexed8);
+    if (!palette.empty()) {
+        QList<QRgb> colours;
+        for (const auto& colour : palette) colours.append(qRgb(colour[0], colour[1], colour[2]));
+        view.setColorTable(colours);
+    }
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    view.save(&buffer, "PNG");
+    return bytes.toStdString();
+}
+
+cv::Mat decode_png_grey(const std::string& bytes) {
+    QImage image;
+    if (!image.loadFromData(QByteArray::fromStdString(bytes), "PNG")) return {};
+    // Indexed images keep their indices (labelme's 0/1 masks, our semantic PNGs).
+    if (image.format() != QImage::Format_Indexed8) image = image.convertToFormat(QImage::Format_Grayscale8);
+    cv::Mat mask(image.height(), image.width(), CV_8UC1);
+    for (int y = 0; y < image.height(); ++y)
+        std::copy_n(image.constScanLine(y), image.width(), mask.ptr<uint8_t>(y));
+    return mask;
+}
+
+std::string file_name_safe(const std::string& text) {
+    std::string safe = text;
+    for (char& c : safe)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+    return safe;
+}
+
+std::string json_bytes(const QJsonObject& object) {
+    return QJsonDocument(object).toJson(QJsonDocument::Indented).toStdString();
+}
+
+Result<ExportSummary> export_project(const Project& project, ExportFormat format, const std::string& out_dir,
+                                     const ExportOptions& options) {
+    if (out_dir.empty()) return make_error(ErrorKind::InvalidArgument, "no output folder given");
+    if (auto made = make_directories(out_dir); !made) return made.error();
+    const std::string out = QFileInfo(QString::fromStdString(out_dir)).absoluteFilePath().toStdString();
+    const ExportSet set = collect_export(project, options);
+    ExportSummary summary;
+    summary.skipped = set.skipped;
+    summary.images = static_cast<int>(set.images.size());
+    for (const ExportImage& image : set.images) summary.objects += static_cast<int>(image.objects.size());
+    Writer writer = nullptr;
+    switch (format) {
+    case ExportFormat::Coco: writer = write_coco; break;
+    case ExportFormat::Yolo: writer = write_yolo; break;
+    case ExportFormat::LabelMe: writer = write_labelme; break;
+    case ExportFormat::Png: writer = write_png_masks; break;
+    }
+    if (auto written = writer(project, set, out, options, summary); !written) return written.error();
+    return summary;
+}
+
+std::optional<std::string> ImportSession::match_image(const std::string& name) const {
+    QString normalised = QString::fromStdString(name);
+    normalised.replace('\\', '/');
+    const std::string relative = normalised.toStdString();
+    const auto& images = project_.images();
+    if (std::binary_search(images.begin(), images.end(), relative)) return relative;
+    const std::string base = QFileInfo(normalised).fileName().toStdString();
+    std::optional<std::string> found;
+    for (const std::string& image : images) {
+        if (QFileInfo(QString::fromStdString(image)).fileName().toStdString() != base) continue;
+        if (found) return std::nullopt;  // ambiguous
+        found = image;
+    }
+    return found;
+}
+
+void ImportSession::add(const std::string& image, int width, int height,
+                        const std::vector<std::pair<std::string, Rle>>& objects, const std::string& context) {
+    auto loaded = project_.load(image);
+    if (!loaded) {
+        summary_.skipped.push_back(context + ": " + loaded.message());
+        return;
+    }
+    if (loaded->problem) summary_.skipped.push_back(*loaded->problem);
+    ImageAnnotation annotation = std::move(loaded->annotation);
+    if (annotation.width == 0) {
+        annotation.width = width;
+        annotation.height = height;
+    } else if (annotation.width != width || annotation.height != height) {
+        summary_.skipped.push_back(context + ": size " + std::to_string(width) + "x" + std::to_string(height) +
+                                   " differs from the project's " + std::to_string(annotation.width) + "x" +
+                                   std::to_string(annotation.height) + " for " + image);
+        return;
+    }
+    int added = 0;
+    for (const auto& [label, mask] : objects) {
+        const bool present = std::any_of(annotation.objects.begin(), annotation.objects.end(),
+                                         [&](const AnnotatedObject& o) { return o.label == label && o.mask == mask; });
+        if (present) continue;
+        if (labels_.index_of(label) < 0) {
+            // New labels get colours of a fixed cycle, so that repeated imports agree.
+            static const std::array<std::array<uint8_t, 3>, 8> kColours = {{{230, 25, 75}, {60, 180, 75}, {255, 225, 25},
+                {0, 130, 200}, {245, 130, 48}, {145, 30, 180}, {70, 240, 240}, {240, 50, 230}}};
+            labels_.labels.push_back({label, kColours[labels_.labels.size() % kColours.size()], ""});
+            summary_.labels_added.push_back(label);
+        }
+        AnnotatedObject object;
+        object.label = label;
+        object.mask = mask;
+        object.bbox = rle_bbox(mask);
+        object.model = model_;
+        annotation.add(std::move(object));
+        ++added;
+    }
+    if (annotation.status == ImageStatus::NotStarted && !annotation.objects.empty())
+        annotation.status = ImageStatus::InProgress;
+    if (auto saved = project_.save(annotation); !saved) {
+        summary_.skipped.push_back(context + ": " + saved.message());
+        return;
+    }
+    summary_.images += 1;
+    summary_.objects += added;
+}
+
+Status ImportSession::finish() {
+    if (summary_.labels_added.empty()) return Ok{};
+    return project_.set_labels(labels_);
+}
+
+}  // namespace ps::annotation

@@ -1,0 +1,88 @@
+// Prompt scaling and mask selection for batch annotation (see object_decode.h).
+#include "batch/object_decode.h"
+
+#include <opencv2/core.hpp>
+
+#include <sstream>
+
+#include "annotation/rle.h"
+#include "image/mask_export.h"
+
+namespace ps::batch {
+namespace {
+
+std::string number(double value) {
+    std::ostringstream text;
+    text << value;
+    return text.str();
+}
+
+std::string size_text(cv::Size size) {
+    return std::to_string(size.width) + "×" + std::to_string(size.height);
+}
+
+}  // namespace
+
+Status check_prompts_inside(const annotation::ObjectPrompts& prompts, cv::Size full,
+                            const std::string& where) {
+    const auto outside = [&](const std::string& what) {
+        return make_error(ErrorKind::InvalidArgument,
+                          where + ": " + what + " is outside the " + size_text(full) + " image");
+    };
+    for (const auto& point : prompts.points) {
+        if (point.x < 0 || point.y < 0 || point.x > full.width || point.y > full.height)
+            return outside("point (" + number(point.x) + ", " + number(point.y) + ")");
+    }
+    if (const auto& box = prompts.box) {
+        if ((*box)[0] < 0 || (*box)[1] < 0 || (*box)[2] > full.width || (*box)[3] > full.height)
+            return outside("box [" + number((*box)[0]) + ", " + number((*box)[1]) + ", " +
+                           number((*box)[2]) + ", " + number((*box)[3]) + "]");
+    }
+    return Ok{};
+}
+
+sam::SamPrompt to_work_prompt(const annotation::ObjectPrompts& prompts, cv::Size full,
+                              cv::Size work) {
+    const double sx = static_cast<double>(work.width) / full.width;
+    const double sy = static_cast<double>(work.height) / full.height;
+    sam::SamPrompt prompt;
+    for (const auto& point : prompts.points)
+        prompt.points.push_back({point.x * sx, point.y * sy, point.positive ? 1 : 0});
+    if (const auto& box = prompts.box)
+        prompt.box =
+            std::array<double, 4>{(*box)[0] * sx, (*box)[1] * sy, (*box)[2] * sx, (*box)[3] * sy};
+    prompt.multimask = prompts.points.size() == 1 && !prompts.box;
+    return prompt;
+}
+
+Result<annotation::AnnotatedObject> object_from_masks(const sam::SamMaskSet& masks,
+                                                      const std::string& label,
+                                                      const annotation::ObjectPrompts& prompts,
+                                                      const std::string& model_name, cv::Size full,
+                                                      const std::string& where) {
+    int best = -1;
+    for (size_t i = 0; i < masks.masks.size() && i < masks.iou.size(); ++i) {
+        if (cv::countNonZero(masks.masks[i]) == 0) continue;
+        if (best < 0 || masks.iou[i] > masks.iou[static_cast<size_t>(best)])
+            best = static_cast<int>(i);
+    }
+    if (best < 0)
+        return make_error(ErrorKind::Runtime, where + ": the model returned only empty masks");
+    const cv::Mat& work_mask = masks.masks[static_cast<size_t>(best)];
+    const cv::Mat mask =
+        work_mask.size() == full ? work_mask : image::upscale_mask(work_mask, full);
+    annotation::AnnotatedObject object;
+    object.label = label;
+    object.mask = annotation::rle_encode(mask);
+    object.bbox = annotation::rle_bbox(object.mask);
+    object.prompts = prompts;
+    object.model = model_name;
+    object.predicted_iou = masks.iou[static_cast<size_t>(best)];
+    object.verified = false;  // batch results wait for a person's review
+    // A mask that vanished in the upscale (a speck below one work pixel) is no object either.
+    if (annotation::rle_area(object.mask) == 0)
+        return make_error(ErrorKind::Runtime, where + ": the mask is empty at full resolution");
+    return object;
+}
+
+}  // namespace ps::batch

@@ -1,0 +1,403 @@
+// AnnotationSession: document objects (work-image masks) <-> annotation objects (full-resolution
+// RLE), and the ordered background saves.
+#include "annotation_session.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+
+#include "engine/engine.h"
+#include "future_watch.h"
+#include "image/mask_export.h"
+
+namespace ps::ui {
+
+struct AnnotationSession::Opened {
+    annotation::Project project;
+    std::map<std::string, annotation::ImageStatus> statuses;
+};
+
+struct AnnotationSession::Prefetched {
+    annotation::LoadedAnnotation loaded;
+    std::vector<cv::Mat> full_masks;  // decoded, one per object
+};
+
+namespace {
+
+using annotation::ImageStatus;
+
+cv::Mat to_work_size(const cv::Mat& full, cv::Size work) {
+    if (full.size() == work) return full;
+    // Area averaging then the 50 % threshold: a pixel of the work mask is set when most of the
+    // full-resolution pixels it covers are (the inverse of image::upscale_mask's rule).
+    cv::Mat small;
+    cv::resize(full, small, work, 0, 0, cv::INTER_AREA);
+    cv::threshold(small, small, 127, 255, cv::THRESH_BINARY);
+    return small;
+}
+
+std::vector<annotation::PromptPoint> scale_points(const std::vector<sam::SamPoint>& points,
+                                                  double sx, double sy) {
+    std::vector<annotation::PromptPoint> out;
+    for (const sam::SamPoint& p : points) out.push_back({p.x * sx, p.y * sy, p.label != 0});
+    return out;
+}
+
+editing::PromptState prompts_at_work_size(const annotation::ObjectPrompts& prompts, double sx,
+                                          double sy) {
+    editing::PromptState state;
+    for (const annotation::PromptPoint& p : prompts.points) {
+        state.points.push_back({p.x * sx, p.y * sy, p.positive ? 1 : 0});
+    }
+    if (prompts.box) {
+        const auto& b = *prompts.box;
+        state.box = std::array<double, 4>{b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy};
+    }
+    return state;
+}
+
+QString qstr(const std::string& text) { return QString::fromStdString(text); }
+
+}  // namespace
+
+AnnotationSession::AnnotationSession(engine::Engine& engine, editing::EditDocument& document,
+                                     QObject* parent)
+    : QObject(parent), engine_(engine), document_(document) {
+    connect(&document_, &editing::EditDocument::objects_changed, this,
+            &AnnotationSession::sync_from_document);
+}
+
+AnnotationSession::~AnnotationSession() { flush(); }
+
+annotation::LabelSet AnnotationSession::default_labels() {
+    annotation::LabelSet set;
+    set.labels = {{"object", {230, 25, 75}, "Alt+1"},
+                  {"person", {60, 180, 75}, "Alt+2"},
+                  {"animal", {255, 225, 25}, "Alt+3"},
+                  {"vehicle", {0, 130, 200}, "Alt+4"}};
+    return set;
+}
+
+void AnnotationSession::open_project(const QString& folder) { start_open(folder, true); }
+
+void AnnotationSession::reload() {
+    if (project_) start_open(folder(), false);
+}
+
+void AnnotationSession::start_open(const QString& folder, bool fresh) {
+    flush();
+    const int ticket = ++open_ticket_;
+    const std::string path = folder.toStdString();
+    auto future = engine_.scheduler().submit<Opened>(
+        engine::Priority::Interactive, nullptr, [path]() -> Result<Opened> {
+            auto project = annotation::Project::open(path, default_labels());
+            if (!project) return project.error();
+            auto statuses = project->statuses();
+            return Opened{std::move(*project), std::move(statuses)};
+        });
+    when_finished(this, future, [this, ticket, fresh, folder](Result<Opened> opened) {
+        if (ticket != open_ticket_) return;
+        if (!opened) {
+            emit project_failed(qstr(opened.message()));
+            return;
+        }
+        project_ = std::make_shared<const annotation::Project>(std::move(opened->project));
+        statuses_ = std::move(opened->statuses);
+        if (fresh) problems_.clear();
+        emit labels_changed();
+        emit statuses_changed();
+        if (fresh) emit project_opened(folder);
+    });
+}
+
+QString AnnotationSession::folder() const {
+    return project_ ? qstr(project_->folder()) : QString();
+}
+
+const annotation::LabelSet& AnnotationSession::labels() const {
+    static const annotation::LabelSet none;
+    return project_ ? project_->labels() : none;
+}
+
+Status AnnotationSession::set_labels(const annotation::LabelSet& labels) {
+    if (!project_) return make_error(ErrorKind::InvalidArgument, "no annotation project is open");
+    auto next = std::make_shared<annotation::Project>(*project_);
+    if (Status saved = next->set_labels(labels); !saved) return saved;
+    project_ = std::move(next);
+    emit labels_changed();
+    return Ok{};
+}
+
+QColor AnnotationSession::label_colour(const QString& label) const {
+    if (const annotation::Label* found = labels().find(label.toStdString())) {
+        return QColor(found->colour[0], found->colour[1], found->colour[2]);
+    }
+    // A label outside the set (an imported name, say) still gets a stable colour.
+    return QColor::fromHsv(int(qHash(label) % 360), 200, 230);
+}
+
+QStringList AnnotationSession::image_paths() const {
+    QStringList paths;
+    if (!project_) return paths;
+    for (const std::string& file : project_->images()) paths << qstr(project_->image_path(file));
+    return paths;
+}
+
+std::string AnnotationSession::image_file_for(const QString& path) const {
+    if (!project_) return {};
+    const QString root = QDir(qstr(project_->image_root())).canonicalPath();
+    const QString canonical = QFileInfo(path).canonicalFilePath();
+    if (root.isEmpty() || canonical.isEmpty()) return {};
+    const QString relative = QDir(root).relativeFilePath(canonical);
+    if (relative.startsWith("../")) return {};
+    const std::string file = relative.toStdString();
+    const auto& images = project_->images();
+    return std::find(images.begin(), images.end(), file) != images.end() ? file : std::string();
+}
+
+ImageStatus AnnotationSession::status(const std::string& image_file) const {
+    auto it = statuses_.find(image_file);
+    return it == statuses_.end() ? ImageStatus::NotStarted : it->second;
+}
+
+std::optional<std::string> AnnotationSession::next_unannotated(const std::string& after) const {
+    if (!project_) return std::nullopt;
+    const auto& images = project_->images();
+    const auto at = std::find(images.begin(), images.end(), after);
+    const size_t start = at == images.end() ? 0 : size_t(at - images.begin()) + 1;
+    for (size_t i = 0; i < images.size(); ++i) {
+        const std::string& file = images[(start + i) % images.size()];
+        if (status(file) != ImageStatus::Done) return file;
+    }
+    return std::nullopt;
+}
+
+QFuture<Result<AnnotationSession::Prefetched>> AnnotationSession::load_job(
+    const std::string& image_file) const {
+    std::optional<annotation::ImageAnnotation> snapshot;
+    if (auto it = latest_.find(image_file); it != latest_.end()) snapshot = it->second;
+    auto project = project_;
+    return engine_.scheduler().submit<Prefetched>(
+        engine::Priority::Interactive, nullptr,
+        [project, image_file, snapshot]() -> Result<Prefetched> {
+            Prefetched out;
+            if (snapshot) {
+                out.loaded.annotation = *snapshot;
+            } else {
+                auto loaded = project->load(image_file);
+                if (!loaded) return loaded.error();
+                out.loaded = std::move(*loaded);
+            }
+            for (const annotation::AnnotatedObject& object : out.loaded.annotation.objects) {
+                out.full_masks.push_back(annotation::rle_decode(object.mask));
+            }
+            return out;
+        });
+}
+
+void AnnotationSession::prefetch(const QString& path) {
+    const std::string file = image_file_for(path);
+    if (file.empty()) return;
+    if (prefetched_.size() > 8) prefetched_.clear();  // opens that failed leave theirs behind
+    prefetched_[path] = load_job(file);
+}
+
+void AnnotationSession::detach_image() {
+    attached_ = false;
+    writable_ = false;
+    saved_masks_.clear();
+    current_ = {};
+    current_json_.clear();
+}
+
+void AnnotationSession::attach_image(const QString& path, cv::Size full_size, cv::Size work_size) {
+    detach_image();
+    const std::string file = image_file_for(path);
+    auto it = prefetched_.find(path);
+    QFuture<Result<Prefetched>> future = it != prefetched_.end() ? it->second : QFuture<Result<Prefetched>>();
+    prefetched_.erase(path);
+    if (file.empty()) return;
+    // Normally finished already: it ran while the engine decoded the image.
+    if (!future.isValid()) future = load_job(file);
+    future.waitForFinished();
+    if (future.resultCount() == 0) return;
+    Result<Prefetched> result = future.result();
+    attached_ = true;
+    full_size_ = full_size;
+    work_size_ = work_size;
+    current_.image_file = file;
+    current_.width = full_size.width;
+    current_.height = full_size.height;
+    if (!result) {
+        // Unreadable for another reason than a corrupt file (permissions, say): leave it alone.
+        problems_[file] = qstr(result.message());
+        emit problem_found(qstr(file), problems_[file]);
+        return;
+    }
+    const annotation::LoadedAnnotation& loaded = result->loaded;
+    if (loaded.problem) {
+        // Project has renamed the corrupt file aside: a save now starts a new file.
+        problems_[file] = qstr(*loaded.problem);
+        emit problem_found(qstr(file), problems_[file]);
+    }
+    const annotation::ImageAnnotation& saved = loaded.annotation;
+    const bool sized = saved.width == 0 || (saved.width == full_size.width && saved.height == full_size.height);
+    if (!sized) {
+        problems_[file] = tr("%1: the annotation is for a %2 × %3 image, the image is %4 × %5; "
+                             "it is shown read-only")
+                              .arg(qstr(project_->annotation_path(file)))
+                              .arg(saved.width)
+                              .arg(saved.height)
+                              .arg(full_size.width)
+                              .arg(full_size.height);
+        emit problem_found(qstr(file), problems_[file]);
+        return;
+    }
+    writable_ = true;
+    if (!loaded.problem) {
+        current_.status = saved.status;
+        current_.next_object_id = saved.next_object_id;
+    }
+    const double to_work_x = double(work_size.width) / full_size.width;
+    const double to_work_y = double(work_size.height) / full_size.height;
+    std::vector<editing::SegmentObject> objects;
+    for (size_t i = 0; i < saved.objects.size(); ++i) {
+        const annotation::AnnotatedObject& a = saved.objects[i];
+        editing::SegmentObject object;
+        object.id = a.id;
+        object.name = qstr(a.label);
+        object.colour = label_colour(object.name);
+        object.mask = to_work_size(result->full_masks[i], work_size);
+        object.visible = !a.hidden;
+        object.prompts = prompts_at_work_size(a.prompts, to_work_x, to_work_y);
+        object.iou = float(a.predicted_iou);
+        object.segmenter = qstr(a.model);
+        object.verified = a.verified;
+        saved_masks_[a.id] = {object.mask, a.mask};
+        objects.push_back(std::move(object));
+    }
+    current_.objects = saved.objects;
+    current_json_ = annotation::annotation_to_json(current_);
+    loading_ = true;
+    document_.load_objects(std::move(objects), current_.next_object_id);
+    loading_ = false;
+}
+
+annotation::Rle AnnotationSession::full_mask(const editing::SegmentObject& object) {
+    SavedMask* saved = nullptr;
+    if (auto it = saved_masks_.find(object.id); it != saved_masks_.end()) saved = &it->second;
+    // Masks are never changed in place (edits make new ones), so the same data is the same mask.
+    if (saved && saved->work.data == object.mask.data && saved->work.size() == object.mask.size()) {
+        return saved->full;
+    }
+    annotation::Rle full;
+    if (object.mask.empty()) {
+        full = annotation::rle_encode(cv::Mat::zeros(full_size_, CV_8UC1));
+    } else if (object.mask.size() == full_size_) {
+        full = annotation::rle_encode(object.mask);
+    } else if (saved && saved->work.size() == object.mask.size()) {
+        // Only the pixels that changed at work size change at full size: a stroke on a
+        // downscaled view keeps the rest of the saved full-resolution edge.
+        cv::Mat mask = annotation::rle_decode(saved->full);
+        const cv::Mat added = object.mask & ~saved->work;
+        const cv::Mat removed = saved->work & ~object.mask;
+        if (cv::countNonZero(added)) mask.setTo(255, image::upscale_mask(added, full_size_));
+        if (cv::countNonZero(removed)) mask.setTo(0, image::upscale_mask(removed, full_size_));
+        full = annotation::rle_encode(mask);
+    } else {
+        full = annotation::rle_encode(image::upscale_mask(object.mask, full_size_));
+    }
+    saved_masks_[object.id] = {object.mask, full};
+    return full;
+}
+
+void AnnotationSession::sync_from_document() {
+    if (!attached_ || !writable_ || loading_) return;
+    annotation::ImageAnnotation next = current_;
+    next.objects.clear();
+    const double to_full_x = double(full_size_.width) / work_size_.width;
+    const double to_full_y = double(full_size_.height) / work_size_.height;
+    for (const editing::SegmentObject& object : document_.objects()) {
+        annotation::AnnotatedObject a;
+        a.id = object.id;
+        a.label = object.name.toStdString();
+        a.mask = full_mask(object);
+        a.bbox = annotation::rle_bbox(a.mask);
+        a.prompts.points = scale_points(object.prompts.points, to_full_x, to_full_y);
+        if (object.prompts.box) {
+            const auto& b = *object.prompts.box;
+            a.prompts.box = std::array<double, 4>{b[0] * to_full_x, b[1] * to_full_y,
+                                                  b[2] * to_full_x, b[3] * to_full_y};
+        }
+        a.model = object.segmenter.toStdString();
+        a.predicted_iou = object.iou;
+        a.verified = object.verified;
+        a.hidden = !object.visible;
+        next.next_object_id = std::max(next.next_object_id, a.id + 1);
+        next.objects.push_back(std::move(a));
+    }
+    // Done is a person's decision and stays; otherwise the objects say where the image stands.
+    if (next.status != ImageStatus::Done) {
+        next.status = next.objects.empty() ? ImageStatus::NotStarted : ImageStatus::InProgress;
+    }
+    std::string json = annotation::annotation_to_json(next);
+    if (json == current_json_) return;
+    current_ = std::move(next);
+    current_json_ = std::move(json);
+    queue_save(current_);
+}
+
+void AnnotationSession::mark_done() {
+    if (!attached_ || !writable_) return;
+    current_.status = ImageStatus::Done;
+    current_json_ = annotation::annotation_to_json(current_);
+    queue_save(current_);
+}
+
+void AnnotationSession::queue_save(const annotation::ImageAnnotation& annotation) {
+    pending_[annotation.image_file] = annotation;
+    latest_[annotation.image_file] = annotation;
+    statuses_[annotation.image_file] = annotation.status;  // shown at once; the write follows
+    emit statuses_changed();
+    pump_saves();
+}
+
+void AnnotationSession::pump_saves() {
+    if (in_flight_ || pending_.empty() || !project_) return;
+    auto node = pending_.extract(pending_.begin());
+    const std::string file = node.key();
+    in_flight_ = true;
+    in_flight_file_ = file;
+    auto project = project_;
+    in_flight_future_ = engine_.scheduler().submit<Ok>(
+        engine::Priority::Interactive, nullptr,
+        [project, annotation = std::move(node.mapped())]() -> Status { return project->save(annotation); });
+    when_finished(this, in_flight_future_, [this, file](Status saved) {
+        in_flight_ = false;
+        if (!saved) emit save_failed(qstr(saved.message()));
+        if (!pending_.count(file)) latest_.erase(file);
+        pump_saves();
+    });
+}
+
+void AnnotationSession::flush() {
+    if (in_flight_) {
+        in_flight_future_.waitForFinished();
+        // A write that did not happen (the pool shutting down, a full disk) is tried once more
+        // here, from the newest snapshot, unless a newer one is queued anyway.
+        const bool written = in_flight_future_.resultCount() && in_flight_future_.result().ok();
+        if (!written && !pending_.count(in_flight_file_) && latest_.count(in_flight_file_)) {
+            pending_[in_flight_file_] = latest_[in_flight_file_];
+        }
+    }
+    for (auto& [file, annotation] : pending_) {
+        if (Status saved = project_->save(annotation); !saved) emit save_failed(qstr(saved.message()));
+    }
+    pending_.clear();
+    latest_.clear();
+}
+
+}  // namespace ps::ui
