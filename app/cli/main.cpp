@@ -35,7 +35,8 @@ const char* const kHelp =
     "  bench-effects [--width 6000] [--height 4000] [--iterations N] [--json FILE]\n"
     "  bench --model CKPT... [--device ..] [--precision ..] [--images DIR | --synthetic WxH]\n"
     "          [--iterations N] [--warmup N] --json OUT.json [--csv OUT.csv]\n"
-    "  init-checkpoint --arch vit_b|vit_l|vit_h|mobile_sam --out F.safetensors [--seed N]\n"
+    "  init-checkpoint --arch vit_b|vit_l|vit_h|mobile_sam|u2net|u2netp --out F.safetensors\n"
+    "          [--seed N]\n"
     "  annotate --model CKPT --input-dir DIR --points POINTS.json --project DIR [--jobs N]\n"
     "          [--device ..] [--precision ..] [--metrics FILE.json]   point prompts into a\n"
     "          project (created if absent), unverified; resumes, skipping annotated images\n"
@@ -43,7 +44,8 @@ const char* const kHelp =
     "          [--include-hidden] [--only-verified]\n"
     "  import --format coco|labelme --input FILE|DIR --project DIR [--image-dir DIR]\n"
     "  environment: PHOTOSYNTH_MAX_WORKERS, PHOTOSYNTH_EMBED_CACHE_MB, PHOTOSYNTH_DEVICE,\n"
-    "  PHOTOSYNTH_PRECISION, PHOTOSYNTH_SLOW_MS, PHOTOSYNTH_MAX_FILE_MB, PHOTOSYNTH_MAX_PIXELS\n";
+    "  PHOTOSYNTH_PRECISION, PHOTOSYNTH_SLOW_MS, PHOTOSYNTH_MAX_FILE_MB, PHOTOSYNTH_MAX_PIXELS,\n"
+    "  PHOTOSYNTH_CUDA_GRAPHS=0 (run CUDA forward passes without recorded graphs)\n";
 
 }  // namespace
 

@@ -17,6 +17,8 @@
 #include <thread>
 
 #include "engine/engine.h"
+#include "engine/gpu_memory.h"
+#include "engine/process_stats.h"
 #include "io/image_reader.h"
 #include "models/u2net/u2net_model.h"
 
@@ -100,6 +102,21 @@ std::vector<QString> list_images(const std::string& dir) {
 
 namespace {
 
+// Each model's own peaks: the windows are reset before it loads (start_peak_window) and read
+// after every iteration, so an encoder's transient attention buffers count.
+void start_peak_window() {
+    reset_peak_rss();
+    reset_gpu_peak();
+}
+
+void note_peaks(ModelBenchmark& mb) {
+    const MemoryStats memory = sample_memory();
+    const long long rss = read_peak_rss_bytes().value_or(memory.rss_bytes.value_or(0));
+    mb.peak_rss_bytes = std::max(mb.peak_rss_bytes, rss);
+    if (memory.vram_peak_bytes)
+        mb.peak_vram_bytes = std::max(mb.peak_vram_bytes.value_or(0), *memory.vram_peak_bytes);
+}
+
 Result<ModelBenchmark> benchmark_u2net(const std::string& path, const BenchmarkRequest& request,
                                        const std::vector<QString>& paths, const cv::Mat& synthetic) {
     const auto start = WallClock::now();
@@ -131,9 +148,7 @@ Result<ModelBenchmark> benchmark_u2net(const std::string& path, const BenchmarkR
             samples["postprocess"].push_back(out->postprocess_ms);
             samples["remove_bg"].push_back(total_ms);
         }
-        const MemoryStats memory = sample_memory();
-        mb.peak_rss_bytes = std::max(mb.peak_rss_bytes, memory.rss_bytes.value_or(0));
-        if (memory.vram_peak_bytes) mb.peak_vram_bytes = std::max(mb.peak_vram_bytes.value_or(0), *memory.vram_peak_bytes);
+        note_peaks(mb);
     }
     for (auto& [stage, values] : samples) mb.stages[stage] = summarise(values);
     mb.images_per_s = mb.stages["remove_bg"].p50_ms > 0 ? 1000.0 / mb.stages["remove_bg"].p50_ms : 0;
@@ -187,6 +202,7 @@ Result<BenchmarkReport> run_benchmark(const BenchmarkRequest& request,
     int done = 0;
 
     for (const std::string& model_path : request.models) {
+        start_peak_window();
         Engine engine(settings);
         auto info = wait(engine.load_model(model_path));
         if (!info && info.message().find("U²-Net") != std::string::npos) {
@@ -241,9 +257,7 @@ Result<BenchmarkReport> run_benchmark(const BenchmarkRequest& request,
                 samples["click_to_mask"].push_back(click_ms);
                 samples["cached_click"].push_back(cached_ms);
             }
-            const MemoryStats memory = sample_memory();
-            mb.peak_rss_bytes = std::max(mb.peak_rss_bytes, memory.rss_bytes.value_or(0));
-            if (memory.vram_peak_bytes) mb.peak_vram_bytes = std::max(mb.peak_vram_bytes.value_or(0), *memory.vram_peak_bytes);
+            note_peaks(mb);
             if (progress) progress(++done, total);
         }
         for (auto& [stage, values] : samples) mb.stages[stage] = summarise(values);

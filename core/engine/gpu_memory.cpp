@@ -111,6 +111,17 @@ void append_reason(std::string& reasons, const std::string& reason) {
 
 }  // namespace
 
+void reset_gpu_peak() {
+#if PS_HAVE_CUDA_ALLOCATOR
+    if (!at::hasCUDA()) return;
+    try {
+        c10::cuda::CUDACachingAllocator::resetPeakStats(kDeviceIndex);
+    } catch (const std::exception&) {
+        // No statistics to reset is not an error for a benchmark; the figure stays cumulative.
+    }
+#endif
+}
+
 void sample_gpu_memory(MemoryStats& stats) {
     append_reason(stats.vram_unavailable_reason, sample_allocator(stats));
     append_reason(stats.vram_unavailable_reason, sample_nvml(stats));

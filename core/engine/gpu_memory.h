@@ -11,4 +11,8 @@ namespace ps::engine {
 // "NVML not found", ...); a measured figure is never replaced by a fake zero.
 void sample_gpu_memory(MemoryStats& stats);
 
+// Starts a new peak window for vram_peak_bytes (the caching allocator's peak statistics), so a
+// benchmark reports each model's own peak rather than the largest model's so far.
+void reset_gpu_peak();
+
 }  // namespace ps::engine

@@ -19,6 +19,25 @@ std::optional<long long> read_rss_bytes() {
     return resident_pages * page_bytes;
 }
 
+std::optional<long long> read_peak_rss_bytes() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("VmHWM:", 0) != 0) continue;
+        std::istringstream fields(line.substr(6));
+        long long kib = 0;
+        if (fields >> kib) return kib * 1024;
+    }
+    return std::nullopt;
+}
+
+bool reset_peak_rss() {
+    std::ofstream clear_refs("/proc/self/clear_refs");
+    clear_refs << "5";
+    clear_refs.flush();
+    return static_cast<bool>(clear_refs);
+}
+
 std::optional<double> read_process_cpu_seconds() {
     std::ifstream stat_file("/proc/self/stat");
     std::string line;

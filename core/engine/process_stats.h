@@ -8,6 +8,12 @@ namespace ps::engine {
 
 // Resident set size: /proc/self/statm's resident pages times the page size.
 std::optional<long long> read_rss_bytes();
+// Peak resident set size since the process started or the last reset_peak_rss():
+// VmHWM of /proc/self/status. A sampled RSS misses the peak inside a long call (an encoder's
+// attention matrices live and die within one forward pass).
+std::optional<long long> read_peak_rss_bytes();
+// Starts a new peak window (writes 5 to /proc/self/clear_refs, Linux >= 4.0); false if refused.
+bool reset_peak_rss();
 // utime + stime of this process from /proc/self/stat, in seconds.
 std::optional<double> read_process_cpu_seconds();
 

@@ -1,7 +1,7 @@
 // Big cv::Mat buffers whose pages are present before anything writes them. A fresh buffer over
-// glibc's mmap threshold (the engine fixes it at 256 KB) is otherwise faulted in page by page
-// while it is filled: copying three 2048x1536 masks to the host measured 6-7 ms on an H100 VM,
-// almost all of it page faults, against ~0.5 ms for the copy itself.
+// glibc's mmap threshold is otherwise faulted in page by page while it is filled: copying three
+// 2048x1536 masks to the host measured 6-7 ms on an H100 VM, almost all of it page faults,
+// against ~0.5 ms for the copy itself.
 #pragma once
 
 #include <opencv2/core/mat.hpp>

@@ -53,26 +53,35 @@ at::Tensor Conv2d::operator()(const at::Tensor& x) const {
 
 ConvTranspose2d ConvTranspose2d::load(const Weights& w, const std::string& prefix, int64_t in,
                                       int64_t out, int64_t kernel) {
-    return {w.get(prefix + ".weight", {in, out, kernel, kernel}), w.get(prefix + ".bias", {out}),
-            kernel};
+    ConvTranspose2d layer;
+    layer.weight = w.get(prefix + ".weight", {in, out, kernel, kernel});
+    layer.bias = w.get(prefix + ".bias", {out});
+    layer.stride = kernel;
+    if (layer.weight.device().is_cpu()) {
+        layer.gemm_weight = layer.weight.to(at::kFloat).permute({0, 2, 3, 1}).reshape({in, -1}).contiguous();
+        layer.gemm_bias = layer.bias.to(at::kFloat).repeat({kernel * kernel});
+    }
+    return layer;
+}
+
+at::Tensor ConvTranspose2d::forward_pixels(const at::Tensor& pixels, int64_t H, int64_t W) const {
+    const int64_t k = stride, out = weight.size(1);
+    const at::Tensor product = at::addmm(gemm_bias, pixels, gemm_weight);  // (H*W) x (k*k*out)
+    return product.view({H, W, k, k, out}).permute({0, 2, 1, 3, 4}).reshape({H * k * W * k, out});
 }
 
 at::Tensor ConvTranspose2d::operator()(const at::Tensor& x) const {
     if (x.device().is_cpu()) {
-        // Kernel = stride: the output blocks do not overlap, so the layer is one matrix product
-        // (pixels x in) * (in x out*k*k) and a reshuffle. ATen's CPU conv_transpose2d goes
-        // through im2col/col2im at a fraction of the GEMM's speed.
-        const at::Tensor input = x.scalar_type() == at::kFloat ? x : x.to(at::kFloat);
-        const int64_t N = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
-        const int64_t out = weight.size(1), k = stride;
-        const at::Tensor product =
-            at::matmul(input.permute({0, 2, 3, 1}).reshape({N * H * W, C}),
-                       weight.to(at::kFloat).reshape({C, out * k * k}));
-        const at::Tensor y = product.view({N, H, W, out, k, k})
-                                 .permute({0, 3, 1, 4, 2, 5})
-                                 .reshape({N, out, H * k, W * k}) +
-                             bias.to(at::kFloat).view({1, out, 1, 1});
-        return y.to(x.scalar_type());
+        // In fp32 even for reduced precision: LibTorch 1.13's bf16 CPU kernel is wrong.
+        const int64_t N = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+        std::vector<at::Tensor> images;
+        for (int64_t n = 0; n < N; ++n) {
+            const at::Tensor pixels = x[n].to(at::kFloat).permute({1, 2, 0}).reshape({H * W, C});
+            images.push_back(forward_pixels(pixels, H, W)
+                                 .view({H * stride, W * stride, -1})
+                                 .permute({2, 0, 1}));
+        }
+        return at::stack(images).to(x.scalar_type());
     }
     return at::conv_transpose2d(x, weight, bias, {stride, stride});
 }

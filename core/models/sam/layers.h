@@ -49,9 +49,16 @@ struct Conv2d {
 struct ConvTranspose2d {
     at::Tensor weight, bias;
     int64_t stride = 2;
+    // The same weights for the CPU's GEMM form: in x (k * k * out), columns ordered (a, b, out),
+    // and the bias repeated to match; float32.
+    at::Tensor gemm_weight, gemm_bias;
     static ConvTranspose2d load(const Weights& w, const std::string& prefix, int64_t in,
                                 int64_t out, int64_t kernel);
     at::Tensor operator()(const at::Tensor& x) const;
+    // CPU, channels last: `pixels` is (H * W) x in, row-major over (y, x); returns
+    // (H*k * W*k) x out in the same layout. Kernel = stride means the output blocks do not
+    // overlap, so the layer is one GEMM plus a copy whose inner runs are k * out values long.
+    at::Tensor forward_pixels(const at::Tensor& pixels, int64_t H, int64_t W) const;
 };
 
 // TinyViT's Conv2d_BN: a bias-free convolution followed by an eval-mode BatchNorm.

@@ -110,16 +110,29 @@ DecodedMasks MaskDecoder::forward(const at::Tensor& image_embedding, const at::T
 
     const at::Tensor iou_token_out = queries.select(1, 0);
     const at::Tensor mask_tokens_out = queries.slice(1, 1, 1 + num_mask_tokens_);
-    const at::Tensor grid = keys.transpose(1, 2).reshape({1, C, H, W});
-    const at::Tensor upscaled = at::gelu(upscale2_(at::gelu(upscale_norm_(upscale1_(grid)))));
     std::vector<at::Tensor> hyper;
     for (int64_t i = 0; i < num_mask_tokens_; ++i) {
         hyper.push_back(hypernetworks_[i](mask_tokens_out.select(1, i)));
     }
-    const at::Tensor hyper_in = at::stack(hyper, 1);
-    const int64_t uc = upscaled.size(1), uh = upscaled.size(2), uw = upscaled.size(3);
-    const at::Tensor masks =
-        at::matmul(hyper_in, upscaled.view({1, uc, uh * uw})).view({1, -1, uh, uw});
+    const at::Tensor hyper_in = at::stack(hyper, 1);  // 1 x tokens x C/8
+    at::Tensor masks;
+    if (keys.is_cpu() && keys.scalar_type() == at::kFloat) {
+        // The keys are already pixels x channels: the upscaling stays channels-last, so no
+        // layout copies; the masks are one GEMM against the transposed view. Measured on the
+        // 2-core machine: 33 -> 21 ms for this part of the decoder.
+        at::Tensor pixels = upscale1_.forward_pixels(keys.reshape({H * W, C}), H, W);
+        pixels = at::gelu(at::layer_norm(pixels, {pixels.size(1)}, upscale_norm_.weight,
+                                         upscale_norm_.bias, upscale_norm_.eps));
+        const int64_t k1 = upscale1_.stride, k2 = upscale2_.stride;
+        pixels = at::gelu(upscale2_.forward_pixels(pixels, H * k1, W * k1));
+        masks = at::matmul(hyper_in, pixels.t()).view({1, -1, H * k1 * k2, W * k1 * k2});
+    } else {
+        const at::Tensor grid = keys.transpose(1, 2).reshape({1, C, H, W});
+        const at::Tensor upscaled =
+            at::gelu(upscale2_(at::gelu(upscale_norm_(upscale1_(grid)))));
+        const int64_t uc = upscaled.size(1), uh = upscaled.size(2), uw = upscaled.size(3);
+        masks = at::matmul(hyper_in, upscaled.view({1, uc, uh * uw})).view({1, -1, uh, uw});
+    }
     const at::Tensor iou = iou_head_(iou_token_out);
     const int64_t first = multimask ? 1 : 0, last = multimask ? num_mask_tokens_ : 1;
     return {masks.slice(1, first, last), iou.slice(1, first, last)};
