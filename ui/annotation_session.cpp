@@ -61,6 +61,27 @@ editing::PromptState prompts_at_work_size(const annotation::ObjectPrompts& promp
 
 QString qstr(const std::string& text) { return QString::fromStdString(text); }
 
+// True when annotation_to_json would write the same file (the bbox follows the mask, so it is
+// not compared). Field by field rather than by serialising: every document change would
+// otherwise re-encode every object's RLE string on the GUI thread.
+bool same_content(const annotation::ImageAnnotation& a, const annotation::ImageAnnotation& b) {
+    const auto same_prompts = [](const annotation::ObjectPrompts& p, const annotation::ObjectPrompts& q) {
+        return p.box == q.box &&
+               std::equal(p.points.begin(), p.points.end(), q.points.begin(), q.points.end(),
+                          [](const annotation::PromptPoint& u, const annotation::PromptPoint& v) {
+                              return u.x == v.x && u.y == v.y && u.positive == v.positive;
+                          });
+    };
+    const auto same_object = [&](const annotation::AnnotatedObject& o, const annotation::AnnotatedObject& p) {
+        return o.id == p.id && o.label == p.label && o.model == p.model && o.predicted_iou == p.predicted_iou &&
+               o.verified == p.verified && o.hidden == p.hidden && same_prompts(o.prompts, p.prompts) &&
+               o.mask == p.mask;
+    };
+    return a.image_file == b.image_file && a.width == b.width && a.height == b.height && a.status == b.status &&
+           a.next_object_id == b.next_object_id &&
+           std::equal(a.objects.begin(), a.objects.end(), b.objects.begin(), b.objects.end(), same_object);
+}
+
 }  // namespace
 
 AnnotationSession::AnnotationSession(engine::Engine& engine, editing::EditDocument& document,
@@ -210,7 +231,6 @@ void AnnotationSession::detach_image() {
     writable_ = false;
     saved_masks_.clear();
     current_ = {};
-    current_json_.clear();
 }
 
 void AnnotationSession::attach_image(const QString& path, cv::Size full_size, cv::Size work_size) {
@@ -280,7 +300,9 @@ void AnnotationSession::attach_image(const QString& path, cv::Size full_size, cv
         objects.push_back(std::move(object));
     }
     current_.objects = saved.objects;
-    current_json_ = annotation::annotation_to_json(current_);
+    // As annotation_to_json writes it, so that an unchanged document compares equal.
+    for (const annotation::AnnotatedObject& object : current_.objects)
+        current_.next_object_id = std::max(current_.next_object_id, object.id + 1);
     loading_ = true;
     document_.load_objects(std::move(objects), current_.next_object_id);
     loading_ = false;
@@ -343,17 +365,14 @@ void AnnotationSession::sync_from_document() {
     if (next.status != ImageStatus::Done) {
         next.status = next.objects.empty() ? ImageStatus::NotStarted : ImageStatus::InProgress;
     }
-    std::string json = annotation::annotation_to_json(next);
-    if (json == current_json_) return;
+    if (same_content(next, current_)) return;
     current_ = std::move(next);
-    current_json_ = std::move(json);
     queue_save(current_);
 }
 
 void AnnotationSession::mark_done() {
     if (!attached_ || !writable_) return;
     current_.status = ImageStatus::Done;
-    current_json_ = annotation::annotation_to_json(current_);
     queue_save(current_);
 }
 

@@ -113,8 +113,7 @@ private:
     bool writable_ = false;  // false when the file on disk cannot be matched to the image
     bool loading_ = false;
     cv::Size full_size_, work_size_;
-    annotation::ImageAnnotation current_;
-    std::string current_json_;  // as last queued: an unchanged document saves nothing
+    annotation::ImageAnnotation current_;  // as last queued: an unchanged document saves nothing
     std::map<int, SavedMask> saved_masks_;
 
     // Newest unsaved snapshot per image; `latest_` also covers the one being written, so a

@@ -10,6 +10,7 @@
 
 #include "annotation/annotation_json.h"
 #include "annotation/project.h"
+#include "io/image_reader.h"
 
 namespace ps::annotation {
 namespace {
@@ -21,6 +22,10 @@ std::string json_string(const std::string& text) {
     const QByteArray array = QJsonDocument(QJsonArray{qstring(text)}).toJson(QJsonDocument::Compact);
     return array.mid(1, array.size() - 2).toStdString();
 }
+
+// Ids are counted up by one from the file's next_object_id (here, in the editor, in a batch):
+// far below INT_MAX, no count can overflow; no person or batch makes 2^30 objects on an image.
+constexpr int kMaxObjectId = 1 << 30;
 
 Error malformed(const std::string& context, const std::string& problem) {
     return make_error(ErrorKind::Format, context + ": " + problem);
@@ -115,7 +120,8 @@ Result<AnnotatedObject> object_from_json(const QJsonValue& value, int height, in
     const QJsonObject json = value.toObject();
     AnnotatedObject object;
     const auto id = json_integer(json.value("id"));
-    if (!id || *id < 1) return malformed(where, "\"id\" must be a whole number >= 1");
+    if (!id || *id < 1 || *id > kMaxObjectId)
+        return malformed(where, "\"id\" must be a whole number from 1 to " + std::to_string(kMaxObjectId));
     object.id = *id;
     if (!json.value("label").isString() || json.value("label").toString().isEmpty())
         return malformed(where, "\"label\" must be a non-empty string");
@@ -148,6 +154,16 @@ std::optional<int> json_integer(const QJsonValue& value) {
     return static_cast<int>(number);
 }
 
+Status check_image_size(int height, int width, const std::string& context) {
+    // Read once: a bad value of the variable warns once, not once per mask.
+    static const long long max_pixels = io::ImageReadOptions::from_environment().max_pixels;
+    if (height < 0 || width < 0 || static_cast<long long>(height) * width > max_pixels)
+        return malformed(context, "size [" + std::to_string(height) + ", " + std::to_string(width) +
+                                      "] is over the limit of " + std::to_string(max_pixels) +
+                                      " pixels (PHOTOSYNTH_MAX_PIXELS)");
+    return Ok{};
+}
+
 QJsonObject rle_to_json(const Rle& rle) {
     QJsonObject json;
     json["size"] = QJsonArray{rle.height, rle.width};
@@ -162,6 +178,7 @@ Result<Rle> rle_from_json(const QJsonValue& value, const std::string& context) {
     const int height = size.size() == 2 ? json_integer(size[0]).value_or(-1) : -1;
     const int width = size.size() == 2 ? json_integer(size[1]).value_or(-1) : -1;
     if (height < 0 || width < 0) return malformed(context, "\"size\" must be [height, width]");
+    if (auto sized = check_image_size(height, width, context); !sized) return sized.error();
     const QJsonValue counts = json.value("counts");
     if (counts.isString())
         return rle_from_string(counts.toString().toStdString(), height, width, context);
@@ -222,13 +239,15 @@ Result<ImageAnnotation> annotation_from_json(const std::string& json, const std:
     const auto height = json_integer(root.value("height"));
     if (!width || !height || *width < 1 || *height < 1)
         return malformed(context, "\"width\" and \"height\" must be whole numbers >= 1");
+    if (auto sized = check_image_size(*height, *width, context); !sized) return sized.error();
     annotation.width = *width;
     annotation.height = *height;
     const auto status = image_status_from_string(root.value("status").toString().toStdString());
     if (!status) return malformed(context, "\"status\" must be not_started, in_progress or done");
     annotation.status = *status;
     const auto next_id = json_integer(root.value("next_object_id"));
-    if (!next_id || *next_id < 1) return malformed(context, "\"next_object_id\" must be a whole number >= 1");
+    if (!next_id || *next_id < 1 || *next_id > kMaxObjectId)
+        return malformed(context, "\"next_object_id\" must be a whole number from 1 to " + std::to_string(kMaxObjectId));
     annotation.next_object_id = *next_id;
     if (!root.value("objects").isArray()) return malformed(context, "\"objects\" must be a list");
     std::set<int> ids;

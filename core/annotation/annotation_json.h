@@ -17,6 +17,10 @@ namespace ps::annotation {
 // A JSON number that is a whole int; nullopt otherwise.
 std::optional<int> json_integer(const QJsonValue& value);
 
+// An image size read from a file, within the image reader's pixel limit (PHOTOSYNTH_MAX_PIXELS):
+// masks of that size are allocated whole, so a hostile size must not reach cv::Mat.
+Status check_image_size(int height, int width, const std::string& context);
+
 // COCO's RLE object {"size": [h, w], "counts": "<compressed>"}.
 QJsonObject rle_to_json(const Rle& rle);
 // Reads {"size", "counts"} with counts a compressed string or a list of run lengths.

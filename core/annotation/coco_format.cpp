@@ -46,6 +46,7 @@ Result<Rle> segmentation_to_rle(const QJsonValue& segmentation, int height, int 
                 return make_error(ErrorKind::Format, where + ": a polygon holds something other than numbers");
             polygon.emplace_back(flat[i].toDouble(), flat[i + 1].toDouble());
         }
+        if (auto valid = check_polygon(polygon, height, width, where); !valid) return valid.error();
         polygons.push_back(std::move(polygon));
     }
     return rle_encode(polygons_to_mask(polygons, height, width, PixelConvention::Corners));
@@ -128,6 +129,8 @@ Result<ImportSummary> import_coco(Project& project, const std::string& coco_json
         const auto width = json_integer(json.value("width")), height = json_integer(json.value("height"));
         if (!id || !width || !height || *width < 1 || *height < 1 || !json.value("file_name").isString())
             return make_error(ErrorKind::Format, coco_json_path + ": an image lacks \"id\", \"file_name\", \"width\" or \"height\"");
+        if (auto sized = check_image_size(*height, *width, coco_json_path + ": image " + std::to_string(*id)); !sized)
+            return sized.error();
         images[*id] = {json.value("file_name").toString().toStdString(), *width, *height, {}};
     }
 

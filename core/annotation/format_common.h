@@ -39,6 +39,10 @@ cv::Mat decode_png_grey(const std::string& bytes);
 // Letters, digits, '-', '_' and '.' kept, the rest '_': a label inside a file name.
 std::string file_name_safe(const std::string& text);
 std::string json_bytes(const class QJsonObject& object);
+// A polygon from another tool's file that polygons_to_mask can take: finite points near the
+// image and an outline of bounded length (the rasteriser walks the outline at 5x, as
+// pycocotools does; a hostile one would not fit in memory, a NaN is undefined behaviour).
+Status check_polygon(const Polygon& polygon, int height, int width, const std::string& where);
 
 using Writer = Status (*)(const Project&, const ExportSet&, const std::string& out_dir,
                           const ExportOptions&, ExportSummary&);

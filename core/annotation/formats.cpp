@@ -2,16 +2,32 @@
 #include <QBuffer>
 #include <QFileInfo>
 #include <QImage>
+#include <QImageReader>
 #include <QJsonDocument>
 #include <QJsonObject>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "annotation/atomic_file.h"
 #include "annotation/format_common.h"
 
 namespace ps::annotation {
+
+namespace {
+
+// An image file's size as the editor shows it (EXIF rotation applied), from its header only;
+// invalid when the file cannot be read.
+QSize shown_size(const std::string& path) {
+    QImageReader reader(QString::fromStdString(path));
+    reader.setDecideFormatFromContent(true);
+    QSize size = reader.size();
+    if (size.isValid() && (reader.transformation() & QImageIOHandler::TransformationRotate90)) size.transpose();
+    return size;
+}
+
+}  // namespace
 
 std::optional<ExportFormat> export_format_from_string(const std::string& name) {
     if (name == "coco") return ExportFormat::Coco;
@@ -120,6 +136,30 @@ std::string json_bytes(const QJsonObject& object) {
     return QJsonDocument(object).toJson(QJsonDocument::Indented).toStdString();
 }
 
+Status check_polygon(const Polygon& polygon, int height, int width, const std::string& where) {
+    // Vertices a few image sizes out are legal (the outline is clipped); farther is nonsense and
+    // would overflow the rasterisers' integer coordinates.
+    const double limit = std::min(2.0 * std::max(height, width) + 16.0, 1e9);
+    // Far longer than any traced outline of the image (its perimeter times 64), with a floor for
+    // small images.
+    const double max_outline_px = std::max(64.0 * (double(height) + width), double(1 << 20));
+    double outline_px = 0;
+    for (size_t i = 0; i < polygon.size(); ++i) {
+        const cv::Point2d& p = polygon[i];
+        if (!std::isfinite(p.x) || !std::isfinite(p.y) || std::abs(p.x) > limit || std::abs(p.y) > limit)
+            return make_error(ErrorKind::Format, where + ": a polygon point (" + std::to_string(p.x) + ", " +
+                                                     std::to_string(p.y) + ") lies far outside the " +
+                                                     std::to_string(width) + "x" + std::to_string(height) + " image");
+        const cv::Point2d& q = polygon[(i + 1) % polygon.size()];
+        outline_px += std::max(std::abs(q.x - p.x), std::abs(q.y - p.y));
+    }
+    if (outline_px > max_outline_px)
+        return make_error(ErrorKind::Format, where + ": a polygon's outline is " + std::to_string(std::llround(outline_px)) +
+                                                 " px long, over the limit of " +
+                                                 std::to_string(std::llround(max_outline_px)) + " px for this image");
+    return Ok{};
+}
+
 Result<ExportSummary> export_project(const Project& project, ExportFormat format, const std::string& out_dir,
                                      const ExportOptions& options) {
     if (out_dir.empty()) return make_error(ErrorKind::InvalidArgument, "no output folder given");
@@ -166,6 +206,15 @@ void ImportSession::add(const std::string& image, int width, int height,
     }
     if (loaded->problem) summary_.skipped.push_back(*loaded->problem);
     ImageAnnotation annotation = std::move(loaded->annotation);
+    // The other tool's size must be the image's: masks of another size would make an
+    // annotation the editor can only show read-only, and exports with the wrong sizes.
+    const QSize actual = shown_size(project_.image_path(image));
+    if (actual.isValid() && (actual.width() != width || actual.height() != height)) {
+        summary_.skipped.push_back(context + ": size " + std::to_string(width) + "x" + std::to_string(height) +
+                                   " differs from the image file's " + std::to_string(actual.width()) + "x" +
+                                   std::to_string(actual.height()) + " for " + image);
+        return;
+    }
     if (annotation.width == 0) {
         annotation.width = width;
         annotation.height = height;

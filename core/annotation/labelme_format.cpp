@@ -49,6 +49,7 @@ Result<cv::Mat> shape_mask(const QJsonObject& shape, int height, int width, cons
             return make_error(ErrorKind::Format, where + ": a point is not [x, y]");
         points.emplace_back(point[0].toDouble(), point[1].toDouble());
     }
+    if (auto valid = check_polygon(points, height, width, where); !valid) return valid.error();
     if (type == "polygon") {
         if (points.size() < 3) return make_error(ErrorKind::Format, where + ": a polygon needs 3 points or more");
         return polygons_to_mask({points}, height, width, PixelConvention::Centres);
@@ -61,8 +62,9 @@ Result<cv::Mat> shape_mask(const QJsonObject& shape, int height, int width, cons
     if (type == "mask") {
         if (points.size() != 2) return make_error(ErrorKind::Format, where + ": a mask shape needs 2 points");
         const cv::Mat crop = decode_png_grey(QByteArray::fromBase64(shape.value("mask").toString().toLatin1()).toStdString());
+        // check_polygon has bounded the points: the casts and sums fit.
         const int x0 = static_cast<int>(points[0].x), y0 = static_cast<int>(points[0].y);
-        if (crop.empty() || x0 < 0 || y0 < 0 || x0 + crop.cols > width || y0 + crop.rows > height)
+        if (crop.empty() || x0 < 0 || y0 < 0 || int64_t{x0} + crop.cols > width || int64_t{y0} + crop.rows > height)
             return make_error(ErrorKind::Format, where + ": the mask is not a PNG inside the image");
         cv::Mat mask(height, width, CV_8UC1, cv::Scalar(0));
         mask(cv::Rect(x0, y0, crop.cols, crop.rows)).setTo(255, crop != 0);
@@ -82,6 +84,10 @@ void import_file(ImportSession& session, const std::string& path, ImportSummary&
     const auto width = json_integer(root.value("imageWidth")), height = json_integer(root.value("imageHeight"));
     if (!document.isObject() || !root.value("shapes").isArray() || !width || !height || *width < 1 || *height < 1) {
         summary.skipped.push_back(path + ": not a LabelMe file (needs \"shapes\", \"imageWidth\", \"imageHeight\")");
+        return;
+    }
+    if (auto sized = check_image_size(*height, *width, path); !sized) {
+        summary.skipped.push_back(sized.message());
         return;
     }
     // imagePath is relative to the JSON file; find that file among the project's images.

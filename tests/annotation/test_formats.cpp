@@ -3,6 +3,7 @@
 // rendering our LabelMe files.
 #include <QtTest>
 
+#include <QBuffer>
 #include <QDir>
 #include <QImage>
 #include <QJsonArray>
@@ -362,6 +363,98 @@ private slots:
         QVERIFY(objects[1].mask == rle_encode(square));
         QCOMPARE(imported.labels().labels.size(), size_t(1));
         QCOMPARE(imported.status("one.png"), ImageStatus::InProgress);
+    }
+
+    void hostile_polygons_and_sizes_are_skipped() {
+        Fixture fixture;
+        // Coordinates the rasteriser cannot walk (1e12: an outline of 5e12 steps; 1e300: past
+        // long) and an image size whose mask cannot be allocated: messages, not a crash.
+        const QJsonObject coco{
+            {"images", QJsonArray{QJsonObject{{"id", 7}, {"file_name", "one.png"}, {"width", kWidth}, {"height", kHeight}}}},
+            {"categories", QJsonArray{QJsonObject{{"id", 3}, {"name", "fish"}}}},
+            {"annotations",
+             QJsonArray{QJsonObject{{"id", 1}, {"image_id", 7}, {"category_id", 3},
+                                    {"segmentation", QJsonArray{QJsonArray{0, 0, 1e12, 0, 1e12, 1e12}}}},
+                        QJsonObject{{"id", 2}, {"image_id", 7}, {"category_id", 3},
+                                    {"segmentation", QJsonArray{QJsonArray{0, 0, 1e300, 0, 1e300, -1e300}}}},
+                        QJsonObject{{"id", 3}, {"image_id", 7}, {"category_id", 3},
+                                    {"segmentation", QJsonArray{QJsonArray{10, 10, 20, 10, 20, 20, 10, 20}}}}}}};
+        const QString coco_path = fixture.dir.filePath("hostile.json");
+        QFile file(coco_path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QJsonDocument(coco).toJson());
+        file.close();
+        Project imported = fixture.fresh("imported");
+        auto result = import_coco(imported, coco_path.toStdString());
+        QVERIFY2(result.ok(), result.ok() ? "" : result.message().c_str());
+        QCOMPARE(result->objects, 1);
+        QCOMPARE(result->skipped.size(), size_t(2));
+        for (const std::string& skipped : result->skipped)
+            QVERIFY2(QString::fromStdString(skipped).contains("far outside"), skipped.c_str());
+
+        // A size that is not the image file's (width and height swapped): skipped, not an
+        // annotation the editor could only show read-only.
+        QJsonObject swapped = coco;
+        swapped["images"] = QJsonArray{QJsonObject{{"id", 7}, {"file_name", "three.png"}, {"width", kHeight}, {"height", kWidth}}};
+        swapped["annotations"] = QJsonArray{QJsonObject{{"id", 3}, {"image_id", 7}, {"category_id", 3},
+                                                        {"segmentation", QJsonArray{QJsonArray{10, 10, 20, 10, 20, 20}}}}};
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write(QJsonDocument(swapped).toJson());
+        file.close();
+        auto mismatched = import_coco(imported, coco_path.toStdString());
+        QVERIFY2(mismatched.ok(), mismatched.ok() ? "" : mismatched.message().c_str());
+        QCOMPARE(mismatched->objects, 0);
+        QCOMPARE(mismatched->skipped.size(), size_t(1));
+        QVERIFY2(QString::fromStdString(mismatched->skipped[0]).contains("differs from the image file's 96x80"),
+                 mismatched->skipped[0].c_str());
+        QVERIFY(imported.load("three.png")->annotation.objects.empty());
+
+        QJsonObject huge = coco;
+        huge["images"] = QJsonArray{QJsonObject{{"id", 7}, {"file_name", "one.png"}, {"width", 200000}, {"height", 200000}}};
+        huge["annotations"] = QJsonArray{QJsonObject{{"id", 3}, {"image_id", 7}, {"category_id", 3},
+                                                     {"segmentation", QJsonArray{QJsonArray{10, 10, 20, 10, 20, 20}}}}};
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write(QJsonDocument(huge).toJson());
+        file.close();
+        auto refused = import_coco(imported, coco_path.toStdString());
+        QVERIFY(!refused.ok());
+        QVERIFY2(QString::fromStdString(refused.message()).contains("over the limit"), refused.message().c_str());
+
+        const QString labelme_dir = fixture.dir.filePath("labelme-hostile");
+        QDir().mkpath(labelme_dir);
+        auto write_labelme = [&](const QString& name, int width, int height, const QJsonArray& shapes) {
+            QFile out(labelme_dir + "/" + name);
+            QVERIFY(out.open(QIODevice::WriteOnly));
+            out.write(QJsonDocument(QJsonObject{{"shapes", shapes}, {"imagePath", "../one.png"},
+                                                {"imageWidth", width}, {"imageHeight", height}})
+                          .toJson());
+        };
+        const QString tiny_png = QString::fromLatin1(
+            QByteArray::fromStdString([] {
+                QImage image(2, 2, QImage::Format_Grayscale8);
+                image.fill(255);
+                QByteArray bytes;
+                QBuffer buffer(&bytes);
+                buffer.open(QIODevice::WriteOnly);
+                image.save(&buffer, "PNG");
+                return bytes.toStdString();
+            }()).toBase64());
+        write_labelme("a.json", kWidth, kHeight,
+                      QJsonArray{QJsonObject{{"label", "far"}, {"shape_type", "polygon"},
+                                             {"points", QJsonArray{QJsonArray{0, 0}, QJsonArray{1e12, 0}, QJsonArray{1e12, 1e12}}}},
+                                 QJsonObject{{"label", "far"}, {"shape_type", "mask"}, {"mask", tiny_png},
+                                             {"points", QJsonArray{QJsonArray{1e300, 1e300}, QJsonArray{1e300, 1e300}}}}});
+        write_labelme("b.json", 200000, 200000,
+                      QJsonArray{QJsonObject{{"label", "big"}, {"shape_type", "polygon"},
+                                             {"points", QJsonArray{QJsonArray{0, 0}, QJsonArray{9, 0}, QJsonArray{9, 9}}}}});
+        Project second = fixture.fresh("second");
+        auto labelme = import_labelme(second, labelme_dir.toStdString());
+        QVERIFY2(labelme.ok(), labelme.ok() ? "" : labelme.message().c_str());
+        QCOMPARE(labelme->objects, 0);
+        QCOMPARE(labelme->skipped.size(), size_t(3));
+        QVERIFY2(QString::fromStdString(labelme->skipped[0]).contains("far outside"), labelme->skipped[0].c_str());
+        QVERIFY2(QString::fromStdString(labelme->skipped[1]).contains("far outside"), labelme->skipped[1].c_str());
+        QVERIFY2(QString::fromStdString(labelme->skipped[2]).contains("over the limit"), labelme->skipped[2].c_str());
     }
 
     void labelme_round_trip() {

@@ -129,6 +129,18 @@ private slots:
         QTest::newRow("duplicate id") << head + "\"objects\": [{\"id\": 1, \"label\": \"a\", \"mask\": {\"size\": [2, 4], \"counts\": \"8\"}},"
                                                 "{\"id\": 1, \"label\": \"b\", \"mask\": {\"size\": [2, 4], \"counts\": \"8\"}}]}"
                                       << "appears twice";
+        // Hostile sizes and ids: a mask of the size would be allocated whole on load, an id of
+        // INT_MAX overflows the next id.
+        QTest::newRow("huge size") << QString(head).replace("\"width\": 4, \"height\": 2", "\"width\": 100000, \"height\": 100000") +
+                                          "\"objects\": []}"
+                                   << "[100000, 100000] is over the limit";
+        QTest::newRow("huge mask size") << head + "\"objects\": [{\"id\": 1, \"label\": \"a\", \"mask\": {\"size\": [2000000, 2000000], \"counts\": []}}]}"
+                                        << "object 1 \"mask\": size [2000000, 2000000] is over the limit";
+        QTest::newRow("id at INT_MAX") << head + "\"objects\": [{\"id\": 2147483647, \"label\": \"a\", \"mask\": {\"size\": [2, 4], \"counts\": \"8\"}}]}"
+                                       << "\"id\" must be a whole number from 1 to 1073741824";
+        QTest::newRow("next id at INT_MAX") << QString(head).replace("\"next_object_id\": 2", "\"next_object_id\": 2147483647") +
+                                                   "\"objects\": []}"
+                                            << "\"next_object_id\" must be";
     }
 
     void malformed_files_are_named() {
