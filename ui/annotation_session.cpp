@@ -227,6 +227,8 @@ void AnnotationSession::prefetch(const QString& path) {
 }
 
 void AnnotationSession::detach_image() {
+    finish_conversions();  // the last edits of this image are saved
+    ++attach_generation_;
     attached_ = false;
     writable_ = false;
     saved_masks_.clear();
@@ -308,32 +310,108 @@ void AnnotationSession::attach_image(const QString& path, cv::Size full_size, cv
     loading_ = false;
 }
 
-annotation::Rle AnnotationSession::full_mask(const editing::SegmentObject& object) {
-    SavedMask* saved = nullptr;
-    if (auto it = saved_masks_.find(object.id); it != saved_masks_.end()) saved = &it->second;
+namespace {
+
+// The full-resolution RLE of a work-size mask. `saved` is the object's last saved mask, if any:
+// only the pixels that changed at work size change at full size, so a stroke on a downscaled
+// view keeps the rest of the saved full-resolution edge.
+annotation::Rle convert_to_full(const cv::Mat& work, const std::optional<annotation::Rle>& saved_full,
+                                const cv::Mat& saved_work, cv::Size full_size) {
+    if (work.empty()) return annotation::rle_encode(cv::Mat::zeros(full_size, CV_8UC1));
+    if (work.size() == full_size) return annotation::rle_encode(work);
+    if (saved_full && saved_work.size() == work.size()) {
+        cv::Mat mask = annotation::rle_decode(*saved_full);
+        const cv::Mat added = work & ~saved_work;
+        const cv::Mat removed = saved_work & ~work;
+        if (cv::countNonZero(added)) mask.setTo(255, image::upscale_mask(added, full_size));
+        if (cv::countNonZero(removed)) mask.setTo(0, image::upscale_mask(removed, full_size));
+        return annotation::rle_encode(mask);
+    }
+    return annotation::rle_encode(image::upscale_mask(work, full_size));
+}
+
+}  // namespace
+
+AnnotationSession::SavedMask AnnotationSession::Conversion::finish(cv::Size full_size) {
+    job.waitForFinished();
+    if (job.resultCount() && job.result().ok()) return job.result().value();
+    // Cancelled (the pool shutting down) or failed: the edit is still saved.
+    return {work, convert_to_full(work, saved_full, saved_work, full_size)};
+}
+
+std::optional<annotation::Rle> AnnotationSession::full_mask(const editing::SegmentObject& object) {
+    const auto it = saved_masks_.find(object.id);
     // Masks are never changed in place (edits make new ones), so the same data is the same mask.
-    if (saved && saved->work.data == object.mask.data && saved->work.size() == object.mask.size()) {
-        return saved->full;
+    if (it != saved_masks_.end() && it->second.work.data == object.mask.data &&
+        it->second.work.size() == object.mask.size()) {
+        return it->second.full;
     }
-    annotation::Rle full;
-    if (object.mask.empty()) {
-        full = annotation::rle_encode(cv::Mat::zeros(full_size_, CV_8UC1));
-    } else if (object.mask.size() == full_size_) {
-        full = annotation::rle_encode(object.mask);
-    } else if (saved && saved->work.size() == object.mask.size()) {
-        // Only the pixels that changed at work size change at full size: a stroke on a
-        // downscaled view keeps the rest of the saved full-resolution edge.
-        cv::Mat mask = annotation::rle_decode(saved->full);
-        const cv::Mat added = object.mask & ~saved->work;
-        const cv::Mat removed = saved->work & ~object.mask;
-        if (cv::countNonZero(added)) mask.setTo(255, image::upscale_mask(added, full_size_));
-        if (cv::countNonZero(removed)) mask.setTo(0, image::upscale_mask(removed, full_size_));
-        full = annotation::rle_encode(mask);
-    } else {
-        full = annotation::rle_encode(image::upscale_mask(object.mask, full_size_));
+    if (const auto running = converting_.find(object.id); running != converting_.end()) {
+        if (!running->second.job.isFinished()) return std::nullopt;  // its callback re-syncs
+        // Finished, its callback not yet run: take the answer if it is for this mask.
+        SavedMask done = running->second.finish(full_size_);
+        converting_.erase(running);
+        if (done.work.data == object.mask.data) {
+            saved_masks_[object.id] = done;
+            return done.full;
+        }
     }
-    saved_masks_[object.id] = {object.mask, full};
-    return full;
+    Conversion conversion;
+    conversion.work = object.mask;
+    if (it != saved_masks_.end()) {
+        conversion.saved_full = it->second.full;
+        conversion.saved_work = it->second.work;
+    }
+    conversion.job = engine_.scheduler().submit<SavedMask>(
+        engine::Priority::Interactive, nullptr,
+        [work = conversion.work, saved_full = conversion.saved_full,
+         saved_work = conversion.saved_work, full_size = full_size_]() -> Result<SavedMask> {
+            return SavedMask{work, convert_to_full(work, saved_full, saved_work, full_size)};
+        });
+    const QFuture<Result<SavedMask>> job = conversion.job;
+    converting_[object.id] = std::move(conversion);
+    const int generation = attach_generation_, id = object.id;
+    when_finished(this, job, [this, generation, id](const Result<SavedMask>&) {
+        if (generation != attach_generation_) return;
+        const auto running = converting_.find(id);
+        if (running == converting_.end()) return;  // already taken by full_mask or a flush
+        saved_masks_[id] = running->second.finish(full_size_);
+        converting_.erase(running);
+        sync_from_document();
+    });
+    return std::nullopt;
+}
+
+void AnnotationSession::finish_conversions() {
+    while (!converting_.empty()) {
+        auto node = converting_.extract(converting_.begin());
+        saved_masks_[node.key()] = node.mapped().finish(full_size_);
+    }
+    if (!unconverted_) return;
+    annotation::ImageAnnotation next = std::move(*unconverted_);
+    unconverted_.reset();
+    for (annotation::AnnotatedObject& object : next.objects) {
+        const auto work = unconverted_work_.find(object.id);
+        if (work == unconverted_work_.end()) continue;
+        const auto saved = saved_masks_.find(object.id);
+        if (saved == saved_masks_.end() || saved->second.work.data != work->second.data) {
+            // Edited again while the older mask converted: convert this one here.
+            std::optional<annotation::Rle> saved_full;
+            cv::Mat saved_work;
+            if (saved != saved_masks_.end()) {
+                saved_full = saved->second.full;
+                saved_work = saved->second.work;
+            }
+            saved_masks_[object.id] = {work->second, convert_to_full(work->second, saved_full,
+                                                                     saved_work, full_size_)};
+        }
+        object.mask = saved_masks_[object.id].full;
+        object.bbox = annotation::rle_bbox(object.mask);
+    }
+    unconverted_work_.clear();
+    if (same_content(next, current_)) return;
+    current_ = std::move(next);
+    queue_save(current_);
 }
 
 void AnnotationSession::sync_from_document() {
@@ -342,11 +420,17 @@ void AnnotationSession::sync_from_document() {
     next.objects.clear();
     const double to_full_x = double(full_size_.width) / work_size_.width;
     const double to_full_y = double(full_size_.height) / work_size_.height;
+    std::map<int, cv::Mat> waiting;  // objects whose full-resolution mask is being converted
     for (const editing::SegmentObject& object : document_.objects()) {
         annotation::AnnotatedObject a;
         a.id = object.id;
         a.label = object.name.toStdString();
-        a.mask = full_mask(object);
+        std::optional<annotation::Rle> full = full_mask(object);
+        if (full) {
+            a.mask = std::move(*full);
+        } else {
+            waiting[object.id] = object.mask;
+        }
         a.bbox = annotation::rle_bbox(a.mask);
         a.prompts.points = scale_points(object.prompts.points, to_full_x, to_full_y);
         if (object.prompts.box) {
@@ -365,6 +449,14 @@ void AnnotationSession::sync_from_document() {
     if (next.status != ImageStatus::Done) {
         next.status = next.objects.empty() ? ImageStatus::NotStarted : ImageStatus::InProgress;
     }
+    if (!waiting.empty()) {
+        // Saved when the conversions are done (their callback syncs again) or at a flush.
+        unconverted_ = std::move(next);
+        unconverted_work_ = std::move(waiting);
+        return;
+    }
+    unconverted_.reset();
+    unconverted_work_.clear();
     if (same_content(next, current_)) return;
     current_ = std::move(next);
     queue_save(current_);
@@ -372,6 +464,7 @@ void AnnotationSession::sync_from_document() {
 
 void AnnotationSession::mark_done() {
     if (!attached_ || !writable_) return;
+    finish_conversions();  // an object accepted a moment ago is part of what is done
     current_.status = ImageStatus::Done;
     queue_save(current_);
 }
@@ -403,6 +496,7 @@ void AnnotationSession::pump_saves() {
 }
 
 void AnnotationSession::flush() {
+    finish_conversions();
     if (in_flight_) {
         in_flight_future_.waitForFinished();
         // A write that did not happen (the pool shutting down, a full disk) is tried once more

@@ -72,7 +72,7 @@ public:
 
     // Blocks until every queued save is written.
     void flush();
-    bool saving() const { return in_flight_ || !pending_.empty(); }
+    bool saving() const { return in_flight_ || !pending_.empty() || !converting_.empty(); }
 
 signals:
     void project_opened(const QString& folder);
@@ -95,7 +95,10 @@ private:
 
     void start_open(const QString& folder, bool fresh);
     void sync_from_document();
-    annotation::Rle full_mask(const editing::SegmentObject& object);
+    // The object's full-resolution RLE when known; otherwise starts converting its work mask in
+    // the background (sync_from_document runs again when it is done) and returns nothing.
+    std::optional<annotation::Rle> full_mask(const editing::SegmentObject& object);
+    void finish_conversions();  // waits for them (flush)
     void queue_save(const annotation::ImageAnnotation& annotation);
     void pump_saves();
     QFuture<Result<Prefetched>> load_job(const std::string& image_file) const;
@@ -115,6 +118,21 @@ private:
     cv::Size full_size_, work_size_;
     annotation::ImageAnnotation current_;  // as last queued: an unchanged document saves nothing
     std::map<int, SavedMask> saved_masks_;
+    // Work-to-full conversions in flight (a decode, an upscale and an encode at full resolution:
+    // tens of ms on a large photo, so never on the GUI thread), per object id.
+    struct Conversion {
+        QFuture<Result<SavedMask>> job;
+        cv::Mat work, saved_work;
+        std::optional<annotation::Rle> saved_full;
+        SavedMask finish(cv::Size full_size);  // the job's answer, or computed here if it failed
+    };
+    std::map<int, Conversion> converting_;
+    // The newest document snapshot still waiting for converted masks (their objects hold an
+    // empty RLE), with the work masks it needs: finish_conversions() completes and saves it
+    // without reading the document, which may already be cleared by then.
+    std::optional<annotation::ImageAnnotation> unconverted_;
+    std::map<int, cv::Mat> unconverted_work_;
+    int attach_generation_ = 0;  // a conversion for an image no longer attached is dropped
 
     // Newest unsaved snapshot per image; `latest_` also covers the one being written, so a
     // re-opened image reads its newest state, not a file about to be replaced.
