@@ -47,12 +47,13 @@ void TwoWayBlock::operator()(at::Tensor& queries, at::Tensor& keys, const at::Te
     queries = norm1(queries);
 
     at::Tensor q = queries + query_pe;
-    at::Tensor k = keys + key_pe;
+    // The keys do not change before norm4, so keys + key_pe serves both attentions (the
+    // reference computes it twice: one image-sized addition saved per layer).
+    const at::Tensor k = keys + key_pe;
     queries = norm2(queries + token_to_image(q, k, keys));
     queries = norm3(queries + lin2(at::relu(lin1(queries))));
 
     q = queries + query_pe;
-    k = keys + key_pe;
     keys = norm4(keys + image_to_token(k, q, queries));
 }
 
