@@ -172,8 +172,9 @@ void Engine::close_image(int image_id) {
     // over the 200-image test). Returning it when an image closes bounds RSS (+6 MB there)
     // without the cost of the alternative, a fixed 256 KB mmap threshold: that made every
     // tensor a fresh mapping faulted in page by page, and measured on the 2-core machine
-    // (MobileSAM) encode 2.22 -> 1.37 s and a click 107 -> 52 ms once it was gone.
-    malloc_trim(0);
+    // (MobileSAM) encode 2.22 -> 1.37 s and a click 107 -> 52 ms once it was gone. On the pool:
+    // releasing a large image's pages takes milliseconds, and close_image is called from the GUI.
+    scheduler_.start(Priority::Batch, [] { malloc_trim(0); });
 }
 
 cv::Mat Engine::work_image(int image_id) const {
