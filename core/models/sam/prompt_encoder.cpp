@@ -90,10 +90,13 @@ EncodedPrompt PromptEncoder::forward(const at::Tensor& point_coords,
     out.sparse = tokens.empty() ? at::empty({0, dim_}, gaussian_.options())
                                 : at::cat(tokens, 0);
     out.sparse = out.sparse.unsqueeze(0);
-    out.dense = mask_input.defined()
-                    ? embed_mask(mask_input)
-                    : no_mask_.view({1, dim_, 1, 1}).expand({1, dim_, grid_, grid_});
+    out.has_mask_input = mask_input.defined();
+    out.dense = out.has_mask_input ? embed_mask(mask_input) : no_mask_dense();
     return out;
+}
+
+at::Tensor PromptEncoder::no_mask_dense() const {
+    return no_mask_.view({1, dim_, 1, 1}).expand({1, dim_, grid_, grid_});
 }
 
 }  // namespace ps::sam

@@ -13,6 +13,7 @@ namespace ps::sam {
 struct EncodedPrompt {
     at::Tensor sparse;  // 1 x T x C
     at::Tensor dense;   // 1 x C x G x G
+    bool has_mask_input = false;  // else dense is no_mask_dense()
 };
 
 class PromptEncoder {
@@ -23,6 +24,8 @@ public:
     // box: [4] or undefined. mask_input: 1 x 1 x 4G x 4G logits or undefined.
     EncodedPrompt forward(const at::Tensor& point_coords, const std::vector<int>& labels,
                           const at::Tensor& box, const at::Tensor& mask_input) const;
+    // The dense embedding of a prompt without a mask input: no_mask_embed over the grid.
+    at::Tensor no_mask_dense() const;
     // get_dense_pe(): the Fourier encoding of the G x G cell centres, 1 x C x G x G.
     const at::Tensor& dense_positional_encoding() const { return dense_pe_; }
     // _pe_encoding of coordinates already normalised to [0, 1]: ... x 2 -> ... x C.

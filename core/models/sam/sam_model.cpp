@@ -128,6 +128,8 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::encode(const cv::Mat& rgb)
                                         return std::vector<at::Tensor>{net.encode_image(in[0])};
                                     })
                                .front();
+                       if (net.device().is_cpu())
+                           result->decoder_image = net.project_image(result->embedding);
                        wait_for(result->embedding);
                        result->original = {rgb.rows, rgb.cols};
                        result->resized = {resized.rows, resized.cols};
@@ -162,8 +164,10 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::import_embedding(
                        at::Tensor host = at::empty(expected, at::TensorOptions().dtype(type));
                        std::memcpy(host.data_ptr(), data.bytes.data(), data.bytes.size());
                        auto out = std::make_shared<SamEmbedding>();
-                       out->embedding =
-                           host.to(impl_->network->device(), impl_->network->dtype());
+                       const SamNetwork& net = *impl_->network;
+                       out->embedding = host.to(net.device(), net.dtype());
+                       if (net.device().is_cpu())
+                           out->decoder_image = net.project_image(out->embedding);
                        out->original = {data.original_height, data.original_width};
                        out->resized = {data.resized_height, data.resized_width};
                        return std::shared_ptr<const SamEmbedding>(std::move(out));
@@ -188,7 +192,7 @@ SamEmbeddingData export_embedding(const SamEmbedding& embedding) {
 }
 
 long long embedding_bytes(const SamEmbedding& embedding) {
-    return static_cast<long long>(embedding.embedding.nbytes());
+    return static_cast<long long>(embedding.embedding.nbytes()) + embedding.decoder_image.bytes();
 }
 
 bool embedding_on_gpu(const SamEmbedding& embedding) { return embedding.embedding.is_cuda(); }
@@ -287,9 +291,12 @@ Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
             if (t->defined()) inputs.push_back(*t);
         const std::vector<int>& labels = tensors.labels;
         const bool multimask = prompt.multimask;
+        const ImageProjections* image =
+            net.device().is_cpu() && embedding.decoder_image.defined() ? &embedding.decoder_image
+                                                                       : nullptr;
         const std::vector<at::Tensor> decoded = impl_->decoder_graphs.run(
             prompt_layout(prompt, tensors), inputs,
-            [&net, &labels, multimask, has_points = tensors.point_coords.defined(),
+            [&net, &labels, multimask, image, has_points = tensors.point_coords.defined(),
              has_box = tensors.box.defined(),
              has_mask = tensors.mask_input.defined()](const std::vector<at::Tensor>& in) {
                 size_t next = 1;
@@ -297,7 +304,7 @@ Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
                 const at::Tensor box = has_box ? in[next++] : at::Tensor();
                 const at::Tensor mask = has_mask ? in[next++] : at::Tensor();
                 const EncodedPrompt encoded = net.encode_prompt(coords, labels, box, mask);
-                const DecodedMasks masks = net.decode_masks(in[0], encoded, multimask);
+                const DecodedMasks masks = net.decode_masks(in[0], encoded, multimask, image);
                 return std::vector<at::Tensor>{masks.low_res_logits, masks.iou_predictions};
             });
         const at::Tensor low_res = decoded[0].to(at::kFloat);

@@ -26,6 +26,11 @@ SamNetwork::SamNetwork(const std::map<std::string, at::Tensor>& tensors, const S
                                                   : make_tiny_vit_encoder(w, config);
     prompt_encoder_ = std::make_unique<PromptEncoder>(w, config);
     mask_decoder_ = std::make_unique<MaskDecoder>(w, config);
+    // Channels-last, the decoder's pixel-major view of the PE is contiguous like the keys after
+    // the first block, so keys + key_pe runs on rows instead of a transposing walk: 1.6 -> 0.3 ms
+    // for each of two additions per click on the 2-core machine. Same values.
+    const at::Tensor& pe = prompt_encoder_->dense_positional_encoding();
+    image_pe_ = device_.is_cpu() ? pe.contiguous(at::MemoryFormat::ChannelsLast) : pe;
 }
 
 at::Tensor SamNetwork::encode_image(const at::Tensor& input) const {
@@ -39,10 +44,15 @@ EncodedPrompt SamNetwork::encode_prompt(const at::Tensor& point_coords,
 }
 
 DecodedMasks SamNetwork::decode_masks(const at::Tensor& image_embedding,
-                                      const EncodedPrompt& prompt, bool multimask) const {
-    return mask_decoder_->forward(image_embedding.to(device_, dtype_),
-                                  prompt_encoder_->dense_positional_encoding(), prompt.sparse,
-                                  prompt.dense, multimask);
+                                      const EncodedPrompt& prompt, bool multimask,
+                                      const ImageProjections* image) const {
+    return mask_decoder_->forward(image_embedding.to(device_, dtype_), image_pe_, prompt.sparse,
+                                  prompt.dense, multimask, prompt.has_mask_input ? nullptr : image);
+}
+
+ImageProjections SamNetwork::project_image(const at::Tensor& image_embedding) const {
+    return mask_decoder_->project_image(image_embedding.to(device_, dtype_), image_pe_,
+                                        prompt_encoder_->no_mask_dense());
 }
 
 }  // namespace ps::sam

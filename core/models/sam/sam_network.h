@@ -29,8 +29,11 @@ public:
     at::Tensor encode_image(const at::Tensor& input) const;
     EncodedPrompt encode_prompt(const at::Tensor& point_coords, const std::vector<int>& labels,
                                 const at::Tensor& box, const at::Tensor& mask_input) const;
+    // `image`: project_image() of this embedding, or null; a prompt with a mask input ignores it.
     DecodedMasks decode_masks(const at::Tensor& image_embedding, const EncodedPrompt& prompt,
-                              bool multimask) const;
+                              bool multimask, const ImageProjections* image = nullptr) const;
+    // The mask decoder's per-image work for prompts without a mask input (MaskDecoder).
+    ImageProjections project_image(const at::Tensor& image_embedding) const;
 
 private:
     SamConfig config_;
@@ -39,6 +42,7 @@ private:
     std::unique_ptr<ImageEncoder> encoder_;
     std::unique_ptr<PromptEncoder> prompt_encoder_;
     std::unique_ptr<MaskDecoder> mask_decoder_;
+    at::Tensor image_pe_;  // the prompt encoder's dense PE, channels-last on the CPU
 };
 
 }  // namespace ps::sam
