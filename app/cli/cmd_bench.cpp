@@ -9,6 +9,7 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "engine/benchmark.h"
+#include "engine/profile_trace.h"
 
 namespace ps::cli {
 namespace {
@@ -40,9 +41,9 @@ int run_bench(const std::vector<std::string>& argv) {
     const char* usage =
         "usage: photosynth-cli bench --model CKPT [--model CKPT...] [--device cpu|cuda|auto] "
         "[--precision fp32|fp16|bf16] [--images DIR | --synthetic WxH] [--iterations N] "
-        "[--warmup N] [--workers N] --json OUT.json [--csv OUT.csv]";
+        "[--warmup N] [--workers N] --json OUT.json [--csv OUT.csv] [--trace OUT.trace.json]";
     auto args = parse_args(argv, {"model", "device", "precision", "images", "synthetic",
-                                  "iterations", "warmup", "workers", "json", "csv"},
+                                  "iterations", "warmup", "workers", "json", "csv", "trace"},
                            {});
     if (!args) return fail(args.message() + " (" + usage + ")", 2);
     if (auto ok = require(*args, "bench", {"model", "json"}); !ok) {
@@ -71,10 +72,19 @@ int run_bench(const std::vector<std::string>& argv) {
     } catch (const std::exception&) {
         return fail("--iterations, --warmup and --workers take whole numbers", 2);
     }
-    auto report = engine::run_benchmark(request, [](int done, int total) {
+    const auto progress = [](int done, int total) {
         std::fprintf(stderr, "\rbench: %d/%d", done, total);
         if (done == total) std::fprintf(stderr, "\n");
-    });
+    };
+    Result<engine::BenchmarkReport> report = make_error(ErrorKind::Runtime, "bench did not run");
+    if (args->has("trace")) {
+        // Profiling slows every operator down: the trace is for where time goes, not how much.
+        const Status traced = engine::record_trace(
+            args->get("trace"), [&] { report = engine::run_benchmark(request, progress); });
+        if (!traced) return fail(traced.message());
+    } else {
+        report = engine::run_benchmark(request, progress);
+    }
     if (!report) return fail(report.message());
     print_table(*report);
     if (auto ok = write_file(args->get("json"), QJsonDocument(report->to_json()).toJson()); !ok) {

@@ -82,19 +82,7 @@ class PrefaultedAllocator final : public cv::MatAllocator {
 public:
     cv::UMatData* allocate(int dims, const int* sizes, int type, void* data0, size_t* step,
                            cv::AccessFlag, cv::UMatUsageFlags) const override {
-        // Steps and size exactly as OpenCV's own StdMatAllocator computes them.
-        size_t total = CV_ELEM_SIZE(type);
-        for (int i = dims - 1; i >= 0; --i) {
-            if (step) {
-                if (data0 && step[i] != cv::Mat::AUTO_STEP) {
-                    CV_Assert(total <= step[i]);
-                    total = step[i];
-                } else {
-                    step[i] = total;
-                }
-            }
-            total *= static_cast<size_t>(sizes[i]);
-        }
+        const size_t total = dense_mat_bytes(dims, sizes, type, data0, step);
         auto* u = new cv::UMatData(this);
         u->size = total;
         if (data0) {
@@ -133,6 +121,22 @@ private:
 };
 
 }  // namespace
+
+size_t dense_mat_bytes(int dims, const int* sizes, int type, const void* data0, size_t* step) {
+    size_t total = CV_ELEM_SIZE(type);
+    for (int i = dims - 1; i >= 0; --i) {
+        if (step) {
+            if (data0 && step[i] != cv::Mat::AUTO_STEP) {
+                CV_Assert(total <= step[i]);
+                total = step[i];
+            } else {
+                step[i] = total;
+            }
+        }
+        total *= static_cast<size_t>(sizes[i]);
+    }
+    return total;
+}
 
 cv::MatAllocator* prefaulted_allocator() {
     // Never destroyed: Mats made with it may outlive any static destructor order.

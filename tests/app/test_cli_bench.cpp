@@ -8,6 +8,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
+#include <torch/version.h>
+
 #include <QtTest>
 
 class TestCliBench : public QObject {
@@ -15,6 +17,7 @@ class TestCliBench : public QObject {
 private slots:
     void init_checkpoint_writes_the_official_layout();
     void bench_writes_the_json_schema();
+    void bench_trace_records_operators_or_says_why_not();
 };
 
 void TestCliBench::init_checkpoint_writes_the_official_layout() {
@@ -71,6 +74,31 @@ void TestCliBench::bench_writes_the_json_schema() {
     QVERIFY(table.open(QIODevice::ReadOnly));
     const QList<QByteArray> lines = table.readAll().trimmed().split('\n');
     QCOMPARE(lines.size(), 1 + 6);  // header + one row per stage
+}
+
+void TestCliBench::bench_trace_records_operators_or_says_why_not() {
+    QTemporaryDir dir;
+    const std::string model = write_sam_checkpoint(dir.path(), custom_vit_config(16), 3);
+    QVERIFY(!model.empty());
+    const QString json = dir.path() + "/bench.json", trace = dir.path() + "/run.trace.json";
+    const CliRun run = run_cli({"bench", "--model", QString::fromStdString(model), "--device", "cpu",
+                                "--synthetic", "160x120", "--iterations", "1", "--warmup", "0",
+                                "--json", json, "--trace", trace});
+#if TORCH_VERSION_MAJOR >= 2
+    QVERIFY2(run.exit_code == 0, qPrintable(run.err));
+    QFile file(trace);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    // Operators run on the engine's worker threads, which Kineto does not follow; the file is a
+    // Chrome trace with its events array (GPU kernels appear in it when a GPU runs).
+    const QJsonObject doc = QJsonDocument::fromJson(file.readAll()).object();
+    QVERIFY(doc.contains("traceEvents") && doc["traceEvents"].isArray());
+    QVERIFY(QFile::exists(json));
+#else
+    QVERIFY(run.exit_code != 0);
+    QVERIFY2(run.err.contains("needs LibTorch 2.x"), qPrintable(run.err));
+    QVERIFY(!QFile::exists(json));
+    QVERIFY(!QFile::exists(trace));
+#endif
 }
 
 QTEST_GUILESS_MAIN(TestCliBench)

@@ -3,6 +3,9 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdlib>
+#include <cstring>
+
 namespace ps::sam {
 
 void wait_for(const at::Tensor& tensor) {
@@ -36,6 +39,12 @@ std::map<std::string, at::Tensor> place_tensors(const std::map<std::string, at::
     if (device.is_cuda() && precision == Precision::Fp32) {
         at::globalContext().setAllowTF32CuDNN(false);
         at::globalContext().setAllowTF32CuBLAS(false);
+    }
+    if (device.is_cuda()) {
+        // Our shapes are fixed per model, so cuDNN may time its algorithms once per shape (in the
+        // warm-up run before a CUDA graph records) instead of guessing from heuristics.
+        const char* flag = std::getenv("PHOTOSYNTH_CUDNN_BENCHMARK");
+        at::globalContext().setBenchmarkCuDNN(!(flag && std::strcmp(flag, "0") == 0));
     }
     const at::ScalarType dtype = scalar_type_of(precision);
     std::map<std::string, at::Tensor> placed;

@@ -2,17 +2,15 @@
 #include "models/sam/sam_model.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <mutex>
 
-#include "image/prefaulted_allocator.h"
 #include "io/checkpoint.h"
 #include "models/sam/graph_cache.h"
+#include "models/sam/host_masks.h"
 #include "models/sam/model_runtime.h"
 #include "models/sam/sam_network.h"
 #include "models/sam/sam_types.h"
@@ -30,10 +28,6 @@ struct SamModel::Impl {
     // mask decoder per prompt layout (labels, box, mask input, multimask).
     mutable GraphCache encoder_graphs{2};
     mutable GraphCache decoder_graphs{24};
-    // Page-locked staging for masks on their way to the host: a DMA at full bus speed instead
-    // of the driver's chunked copy into pageable memory.
-    mutable std::mutex staging_mutex;
-    mutable at::Tensor staging;
 };
 
 Result<Device> parse_device(const std::string& text) {
@@ -247,33 +241,6 @@ std::string prompt_layout(const SamPrompt& prompt, const PromptTensors& tensors)
     return key;
 }
 
-// CUDA masks come to the host through one page-locked buffer (one DMA for all candidates),
-// then into the cv::Mats.
-void copy_masks_to_host(const at::Tensor& masks, std::mutex& staging_mutex, at::Tensor& staging,
-                        std::vector<cv::Mat>& out) {
-    const int64_t count = masks.size(1), height = masks.size(2), width = masks.size(3);
-    const int64_t plane = height * width;
-    for (int64_t i = 0; i < count; ++i)
-        out.push_back(image::make_prefaulted_mat(int(height), int(width), CV_8UC1));
-    std::lock_guard<std::mutex> lock(staging_mutex);
-    if (!staging.defined() || staging.numel() < masks.numel()) {
-        staging = at::empty({masks.numel()}, at::TensorOptions().dtype(at::kByte).pinned_memory(true));
-    }
-    at::Tensor host = staging.narrow(0, 0, masks.numel()).view(masks.sizes());
-    host.copy_(masks);
-    // Megabyte chunks over the intra-op threads: a single thread copies ~11 GB/s.
-    const uint8_t* source = host.data_ptr<uint8_t>();
-    constexpr int64_t kChunk = int64_t(1) << 20;
-    const int64_t chunks_per_mask = (plane + kChunk - 1) / kChunk;
-    at::parallel_for(0, count * chunks_per_mask, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t c = begin; c < end; ++c) {
-            const int64_t mask = c / chunks_per_mask, offset = (c % chunks_per_mask) * kChunk;
-            std::memcpy(out[size_t(mask)].data + offset, source + mask * plane + offset,
-                        size_t(std::min(kChunk, plane - offset)));
-        }
-    });
-}
-
 }  // namespace
 
 Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
@@ -316,7 +283,7 @@ Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
         if (low_res.is_cuda()) {
             const at::Tensor masks =
                 upscale_logits(low_res, size, resized, orig).gt(0).to(at::kByte).mul_(255);
-            copy_masks_to_host(masks, impl_->staging_mutex, impl_->staging, out.masks);
+            out.masks = masks_to_host(masks);
         } else {
             out.masks = threshold_masks_cpu(low_res, size, resized, orig);
         }
