@@ -86,22 +86,35 @@ at::Tensor ConvTranspose2d::operator()(const at::Tensor& x) const {
     return at::conv_transpose2d(x, weight, bias, {stride, stride});
 }
 
+FoldedConv fold_batch_norm(const at::Tensor& weight, const at::Tensor& bias,
+                           const BatchNormStats& norm) {
+    // float64 on the CPU: the checkpoint may already be in bf16 on the GPU, and the fold should
+    // add no rounding of its own before the one cast back.
+    const auto wide = [](const at::Tensor& t) { return t.to(at::kCPU, at::kDouble); };
+    const at::Tensor scale = wide(norm.weight) / at::sqrt(wide(norm.running_var) + norm.eps);
+    const at::Tensor shift =
+        bias.defined() ? wide(bias) - wide(norm.running_mean) : -wide(norm.running_mean);
+    std::vector<int64_t> per_channel(static_cast<size_t>(weight.dim()), 1);
+    per_channel[0] = -1;
+    const at::Tensor folded_weight = wide(weight) * scale.view(per_channel);
+    const at::Tensor folded_bias = shift * scale + wide(norm.bias);
+    const at::TensorOptions like_weight = weight.options();
+    return {folded_weight.to(like_weight).contiguous(weight.suggest_memory_format()),
+            folded_bias.to(like_weight)};
+}
+
 ConvBatchNorm ConvBatchNorm::load(const Weights& w, const std::string& prefix, int64_t in,
                                   int64_t out, int64_t kernel, int64_t stride, int64_t padding,
                                   int64_t groups) {
     ConvBatchNorm layer;
     layer.conv = Conv2d::load(w, prefix + ".c", in, out, kernel, stride, padding, groups, false);
-    layer.bn_weight = w.get(prefix + ".bn.weight", {out});
-    layer.bn_bias = w.get(prefix + ".bn.bias", {out});
-    layer.running_mean = w.get(prefix + ".bn.running_mean", {out});
-    layer.running_var = w.get(prefix + ".bn.running_var", {out});
+    const BatchNormStats norm{
+        w.get(prefix + ".bn.weight", {out}), w.get(prefix + ".bn.bias", {out}),
+        w.get(prefix + ".bn.running_mean", {out}), w.get(prefix + ".bn.running_var", {out})};
+    FoldedConv folded = fold_batch_norm(layer.conv.weight, at::Tensor(), norm);
+    layer.conv.weight = std::move(folded.weight);
+    layer.conv.bias = std::move(folded.bias);
     return layer;
-}
-
-at::Tensor ConvBatchNorm::operator()(const at::Tensor& x) const {
-    return at::batch_norm(conv(x), bn_weight, bn_bias, running_mean, running_var,
-                          /*training=*/false, /*momentum=*/0.1, /*eps=*/1e-5,
-                          /*cudnn_enabled=*/true);
 }
 
 Mlp Mlp::load(const Weights& w, const std::string& prefix, int64_t in, int64_t hidden,

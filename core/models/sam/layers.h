@@ -61,13 +61,30 @@ struct ConvTranspose2d {
     at::Tensor forward_pixels(const at::Tensor& pixels, int64_t H, int64_t W) const;
 };
 
-// TinyViT's Conv2d_BN: a bias-free convolution followed by an eval-mode BatchNorm.
+// An eval-mode BatchNorm (gamma, beta, running mean and variance) after a convolution.
+struct BatchNormStats {
+    at::Tensor weight, bias, running_mean, running_var;
+    double eps = 1e-5;
+};
+
+// The convolution whose output equals batch_norm(conv(x, weight, bias)):
+// weight * s and (bias - mean) * s + beta per output channel, s = gamma / sqrt(var + eps).
+// Computed in float64 from the given tensors and returned in the weight's dtype, device and
+// memory format; `bias` may be undefined (zero).
+struct FoldedConv {
+    at::Tensor weight, bias;
+};
+FoldedConv fold_batch_norm(const at::Tensor& weight, const at::Tensor& bias,
+                           const BatchNormStats& norm);
+
+// TinyViT's Conv2d_BN: a bias-free convolution followed by an eval-mode BatchNorm, which is
+// folded into the convolution at load (one kernel instead of a convolution and a batch_norm's
+// two; the rounding differs from the reference's by ~1 ulp of fp32).
 struct ConvBatchNorm {
-    Conv2d conv;
-    at::Tensor bn_weight, bn_bias, running_mean, running_var;
+    Conv2d conv;  // the BatchNorm folded in: has a bias
     static ConvBatchNorm load(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
                               int64_t kernel, int64_t stride, int64_t padding, int64_t groups);
-    at::Tensor operator()(const at::Tensor& x) const;
+    at::Tensor operator()(const at::Tensor& x) const { return conv(x); }
 };
 
 // The decoder's MLP: Linear layers with ReLU between them (`layers.N`).

@@ -2,29 +2,58 @@
 #include "models/u2net/rsu_block.h"
 
 #include <ATen/ATen.h>
+#include <torch/version.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "models/sam/layers.h"
 
 namespace ps::u2net {
 
+namespace {
+
+// cuDNN's fused convolution + bias + ReLU (one kernel instead of a convolution and a clamp) is
+// on by default where it exists; PHOTOSYNTH_CUDNN_CONV_RELU=0 turns it off, for builds whose
+// cuDNN lacks the fused kernel for a precision, and to compare the two.
+bool cudnn_conv_relu_wanted(const at::Tensor& weight) {
+#if TORCH_VERSION_MAJOR >= 2
+    const char* flag = std::getenv("PHOTOSYNTH_CUDNN_CONV_RELU");
+    return weight.is_cuda() && !(flag && std::strcmp(flag, "0") == 0);
+#else
+    (void)weight;
+    return false;
+#endif
+}
+
+}  // namespace
+
 ReBnConv ReBnConv::load(const sam::Weights& w, const std::string& prefix, int64_t in, int64_t out,
                         int64_t dilation) {
+    const at::Tensor& weight = w.get(prefix + ".conv_s1.weight", {out, in, 3, 3});
+    const at::Tensor& bias = w.get(prefix + ".conv_s1.bias", {out});
+    const sam::BatchNormStats norm{
+        w.get(prefix + ".bn_s1.weight", {out}), w.get(prefix + ".bn_s1.bias", {out}),
+        w.get(prefix + ".bn_s1.running_mean", {out}), w.get(prefix + ".bn_s1.running_var", {out})};
+    sam::FoldedConv folded = sam::fold_batch_norm(weight, bias, norm);
     ReBnConv layer;
-    layer.weight = w.get(prefix + ".conv_s1.weight", {out, in, 3, 3});
-    layer.bias = w.get(prefix + ".conv_s1.bias", {out});
-    layer.bn_weight = w.get(prefix + ".bn_s1.weight", {out});
-    layer.bn_bias = w.get(prefix + ".bn_s1.bias", {out});
-    layer.running_mean = w.get(prefix + ".bn_s1.running_mean", {out});
-    layer.running_var = w.get(prefix + ".bn_s1.running_var", {out});
+    layer.weight = std::move(folded.weight);
+    layer.bias = std::move(folded.bias);
     layer.dilation = dilation;
+    layer.fused_relu = cudnn_conv_relu_wanted(layer.weight);
     return layer;
 }
 
 at::Tensor ReBnConv::operator()(const at::Tensor& x) const {
-    const at::Tensor conv =
+#if TORCH_VERSION_MAJOR >= 2
+    if (fused_relu && x.is_cuda()) {
+        return at::cudnn_convolution_relu(x, weight, bias, {1, 1}, {dilation, dilation},
+                                          {dilation, dilation}, 1);
+    }
+#endif
+    at::Tensor conv =
         at::conv2d(x, weight, bias, {1, 1}, {dilation, dilation}, {dilation, dilation}, 1);
-    at::Tensor normalised = at::batch_norm(conv, bn_weight, bn_bias, running_mean, running_var,
-                                           /*training=*/false, /*momentum=*/0.1, /*eps=*/1e-5,
-                                           /*cudnn_enabled=*/true);
-    return at::relu_(normalised);  // in place, as nn.ReLU(inplace=True)
+    return at::relu_(conv);  // in place, as nn.ReLU(inplace=True)
 }
 
 at::Tensor pool_ceil(const at::Tensor& x) {

@@ -13,10 +13,13 @@ namespace ps::u2net {
 
 // REBNCONV: 3x3 convolution (dilation d, padding d) + eval-mode BatchNorm + ReLU. Keys
 // `<prefix>.conv_s1.*` and `<prefix>.bn_s1.*`. (sam::ConvBatchNorm has other key names and no
-// dilation, so it does not fit.)
+// dilation, so it does not fit.) The BatchNorm is folded into the convolution at load
+// (sam::fold_batch_norm); on CUDA the ReLU runs inside cuDNN's convolution where LibTorch
+// offers it (fused_relu).
 struct ReBnConv {
-    at::Tensor weight, bias, bn_weight, bn_bias, running_mean, running_var;
+    at::Tensor weight, bias;  // the BatchNorm folded in
     int64_t dilation = 1;
+    bool fused_relu = false;  // at::cudnn_convolution_relu: CUDA, LibTorch >= 2, not disabled
     static ReBnConv load(const sam::Weights& w, const std::string& prefix, int64_t in, int64_t out,
                          int64_t dilation);
     at::Tensor operator()(const at::Tensor& x) const;

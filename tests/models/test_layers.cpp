@@ -1,0 +1,150 @@
+// BatchNorm folding: TinyViT's ConvBatchNorm and U²-Net's REBNCONV against the unfolded ops.
+// ATen and our ATen-using headers come before Qt's: Qt's `slots` macro breaks ATen's headers.
+#include <ATen/ATen.h>
+
+#include <map>
+#include <string>
+
+#include "models/sam/layers.h"
+#include "models/sam/weights.h"
+#include "models/u2net/rsu_block.h"
+
+#include <QtTest>
+
+using namespace ps;
+
+namespace {
+
+double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
+    return (a.to(at::kFloat) - b.to(at::kFloat)).abs().max().item<double>();
+}
+
+// Random BatchNorm statistics far from the identity (the variance well away from 1), so that a
+// fold that forgot a term could not pass.
+void add_batch_norm(std::map<std::string, at::Tensor>& tensors, const std::string& prefix,
+                    int64_t channels) {
+    tensors[prefix + ".weight"] = at::randn({channels}) * 0.5 + 1.0;
+    tensors[prefix + ".bias"] = at::randn({channels});
+    tensors[prefix + ".running_mean"] = at::randn({channels}) * 0.3;
+    tensors[prefix + ".running_var"] = at::rand({channels}) * 3.0 + 0.05;
+}
+
+at::Tensor batch_norm(const at::Tensor& x, const std::map<std::string, at::Tensor>& tensors,
+                      const std::string& prefix) {
+    return at::batch_norm(x, tensors.at(prefix + ".weight"), tensors.at(prefix + ".bias"),
+                          tensors.at(prefix + ".running_mean"), tensors.at(prefix + ".running_var"),
+                          /*training=*/false, 0.1, 1e-5, /*cudnn_enabled=*/false);
+}
+
+}  // namespace
+
+class TestLayers : public QObject {
+    Q_OBJECT
+private slots:
+    void folded_conv_batch_norm_matches_unfolded_data();
+    void folded_conv_batch_norm_matches_unfolded();
+    void folded_rebnconv_matches_unfolded();
+    void fold_keeps_dtype_and_memory_format();
+    void fold_keeps_shape_errors();
+};
+
+void TestLayers::folded_conv_batch_norm_matches_unfolded_data() {
+    QTest::addColumn<int>("in");
+    QTest::addColumn<int>("out");
+    QTest::addColumn<int>("kernel");
+    QTest::addColumn<int>("stride");
+    QTest::addColumn<int>("groups");
+    // The shapes TinyViT uses: patch embedding, MBConv's 1x1 and depthwise 3x3, a strided merge.
+    QTest::newRow("3x3 stride 2") << 3 << 8 << 3 << 2 << 1;
+    QTest::newRow("1x1") << 8 << 32 << 1 << 1 << 1;
+    QTest::newRow("depthwise 3x3") << 32 << 32 << 3 << 1 << 32;
+    QTest::newRow("depthwise 3x3 stride 2") << 16 << 16 << 3 << 2 << 16;
+}
+
+void TestLayers::folded_conv_batch_norm_matches_unfolded() {
+    QFETCH(int, in);
+    QFETCH(int, out);
+    QFETCH(int, kernel);
+    QFETCH(int, stride);
+    QFETCH(int, groups);
+    at::manual_seed(7);
+    std::map<std::string, at::Tensor> tensors;
+    tensors["layer.c.weight"] = at::randn({out, in / groups, kernel, kernel});
+    add_batch_norm(tensors, "layer.bn", out);
+    const sam::Weights w(tensors, "test.safetensors");
+    const int64_t padding = kernel / 2;
+    const sam::ConvBatchNorm layer =
+        sam::ConvBatchNorm::load(w, "layer", in, out, kernel, stride, padding, groups);
+
+    const at::Tensor x = at::randn({2, in, 13, 11});
+    const at::Tensor conv = at::conv2d(x, tensors["layer.c.weight"], {}, {stride, stride},
+                                       {padding, padding}, {1, 1}, groups);
+    const at::Tensor expected = batch_norm(conv, tensors, "layer.bn");
+    const at::Tensor got = layer(x);
+    QCOMPARE(got.sizes(), expected.sizes());
+    const double diff = max_abs_diff(got, expected);
+    QVERIFY2(diff <= 1e-5, qPrintable(QString("max |diff| %1 > 1e-5").arg(diff)));
+}
+
+void TestLayers::folded_rebnconv_matches_unfolded() {
+    at::manual_seed(11);
+    std::map<std::string, at::Tensor> tensors;
+    tensors["block.conv_s1.weight"] = at::randn({12, 6, 3, 3}) * 0.3;
+    tensors["block.conv_s1.bias"] = at::randn({12});
+    add_batch_norm(tensors, "block.bn_s1", 12);
+    const sam::Weights w(tensors, "test.safetensors");
+    const int64_t dilation = 2;
+    const u2net::ReBnConv layer = u2net::ReBnConv::load(w, "block", 6, 12, dilation);
+
+    const at::Tensor x = at::randn({1, 6, 17, 10});
+    const at::Tensor conv =
+        at::conv2d(x, tensors["block.conv_s1.weight"], tensors["block.conv_s1.bias"], {1, 1},
+                   {dilation, dilation}, {dilation, dilation}, 1);
+    const at::Tensor expected = at::relu(batch_norm(conv, tensors, "block.bn_s1"));
+    const at::Tensor got = layer(x);
+    QCOMPARE(got.sizes(), expected.sizes());
+    // Both signs reach the ReLU, or the test would not see a wrong clamp.
+    QVERIFY(expected.eq(0).any().item<bool>() && expected.gt(0).any().item<bool>());
+    const double diff = max_abs_diff(got, expected);
+    QVERIFY2(diff <= 1e-5, qPrintable(QString("max |diff| %1 > 1e-5").arg(diff)));
+}
+
+void TestLayers::fold_keeps_dtype_and_memory_format() {
+    // As U²-Net's weights arrive on CUDA in half precision: NHWC, bf16. The fold works in
+    // float64 and must hand back the same kind of tensor, rounded once.
+    at::manual_seed(3);
+    const at::Tensor weight =
+        at::randn({8, 4, 3, 3}).to(at::kBFloat16).contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor bias = at::randn({8}).to(at::kBFloat16);
+    const sam::BatchNormStats norm{at::ones({8}, at::kBFloat16), at::zeros({8}, at::kBFloat16),
+                                   at::zeros({8}, at::kBFloat16),
+                                   at::full({8}, 4.0, at::kBFloat16)};
+    const sam::FoldedConv folded = sam::fold_batch_norm(weight, bias, norm);
+    QCOMPARE(folded.weight.scalar_type(), at::kBFloat16);
+    QCOMPARE(folded.bias.scalar_type(), at::kBFloat16);
+    QVERIFY(folded.weight.is_contiguous(at::MemoryFormat::ChannelsLast));
+    QCOMPARE(folded.weight.sizes(), weight.sizes());
+    // The scale is 1 / sqrt(4 + 1e-5) = 0.5 * (1 - 1.25e-6),
+    // which rounded once to bf16 is exactly half of each value.
+    QCOMPARE(max_abs_diff(folded.weight, weight.to(at::kDouble) * 0.5), 0.0);
+    QCOMPARE(max_abs_diff(folded.bias, bias.to(at::kDouble) * 0.5), 0.0);
+}
+
+void TestLayers::fold_keeps_shape_errors() {
+    std::map<std::string, at::Tensor> tensors;
+    tensors["layer.c.weight"] = at::randn({8, 3, 3, 3});
+    add_batch_norm(tensors, "layer.bn", 8);
+    tensors["layer.bn.running_var"] = at::ones({7});
+    const sam::Weights w(tensors, "test.safetensors");
+    try {
+        sam::ConvBatchNorm::load(w, "layer", 3, 8, 3, 2, 1, 1);
+        QFAIL("a running_var of the wrong length was accepted");
+    } catch (const sam::WeightError& error) {
+        QCOMPARE(QString::fromStdString(error.what()),
+                 QString("test.safetensors: tensor layer.bn.running_var has shape [7], "
+                         "expected [8]"));
+    }
+}
+
+QTEST_APPLESS_MAIN(TestLayers)
+#include "test_layers.moc"
