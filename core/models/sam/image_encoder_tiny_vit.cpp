@@ -107,18 +107,20 @@ struct TinyVitBlock {
 class TinyVitEncoder : public ImageEncoder {
 public:
     TinyVitEncoder(const Weights& w, const SamConfig& config)
-        : config_(config.tiny_vit), use_attention_biases_(config.tiny_vit_attention_biases) {
+        : config_(config.tiny_vit),
+          use_attention_biases_(config.tiny_vit_attention_biases),
+          channels_last_(wants_channels_last(w.get("image_encoder.patch_embed.seq.0.c.weight"))) {
         const TinyVitConfig& t = config_;
         const std::string p = "image_encoder.";
         const int64_t d0 = t.embed_dims[0];
-        embed1_ = ConvBatchNorm::load(w, p + "patch_embed.seq.0", 3, d0 / 2, 3, 2, 1, 1);
-        embed2_ = ConvBatchNorm::load(w, p + "patch_embed.seq.2", d0 / 2, d0, 3, 2, 1, 1);
+        embed1_ = conv_bn(w, p + "patch_embed.seq.0", 3, d0 / 2, 3, 2, 1, 1);
+        embed2_ = conv_bn(w, p + "patch_embed.seq.2", d0 / 2, d0, 3, 2, 1, 1);
         for (int64_t b = 0; b < t.depths[0]; ++b) {
             const std::string bp = p + "layers.0.blocks." + std::to_string(b) + ".";
             const int64_t hid = t.mbconv_hidden;
-            conv_blocks_.push_back({ConvBatchNorm::load(w, bp + "conv1", d0, hid, 1, 1, 0, 1),
-                                    ConvBatchNorm::load(w, bp + "conv2", hid, hid, 3, 1, 1, hid),
-                                    ConvBatchNorm::load(w, bp + "conv3", hid, d0, 1, 1, 0, 1)});
+            conv_blocks_.push_back({conv_bn(w, bp + "conv1", d0, hid, 1, 1, 0, 1),
+                                    conv_bn(w, bp + "conv2", hid, hid, 3, 1, 1, hid),
+                                    conv_bn(w, bp + "conv3", hid, d0, 1, 1, 0, 1)});
         }
         const size_t stages = t.embed_dims.size();
         for (size_t s = 1; s < stages; ++s) {
@@ -133,15 +135,24 @@ public:
             const std::string mp = p + "layers." + std::to_string(s) + ".downsample.";
             const int64_t in = t.embed_dims[s], out = t.embed_dims[s + 1];
             const int64_t stride = t.merge_strides[s];
-            merges_.push_back({ConvBatchNorm::load(w, mp + "conv1", in, out, 1, 1, 0, 1),
-                               ConvBatchNorm::load(w, mp + "conv2", out, out, 3, stride, 1, out),
-                               ConvBatchNorm::load(w, mp + "conv3", out, out, 1, 1, 0, 1)});
+            merges_.push_back({conv_bn(w, mp + "conv1", in, out, 1, 1, 0, 1),
+                               conv_bn(w, mp + "conv2", out, out, 3, stride, 1, out),
+                               conv_bn(w, mp + "conv3", out, out, 1, 1, 0, 1)});
         }
         neck_ = Neck::load(w, t.embed_dims.back(), config.prompt_dim);
+        if (channels_last_) {
+            neck_.reduce.weight = neck_.reduce.weight.contiguous(at::MemoryFormat::ChannelsLast);
+            neck_.mix.weight = neck_.mix.weight.contiguous(at::MemoryFormat::ChannelsLast);
+        }
     }
 
     at::Tensor forward(const at::Tensor& image) const override {
-        at::Tensor x = embed2_(at::gelu(embed1_(image)));
+        // Stages >= 1 hand their convolutions the tokens B x (H*W) x C seen as B x C x H x W,
+        // which is NHWC already; channels last from the image on, with NHWC weights, no
+        // convolution converts layouts and PatchMerging's output flattens to contiguous tokens.
+        const at::Tensor input =
+            channels_last_ ? image.contiguous(at::MemoryFormat::ChannelsLast) : image;
+        at::Tensor x = embed2_(at::gelu(embed1_(input)));
         for (const MBConv& block : conv_blocks_) x = block(x);
         // Stages >= 1 work on tokens; PatchMerging takes NCHW and returns tokens.
         at::Tensor tokens = merges_[0](x);
@@ -161,6 +172,23 @@ public:
     }
 
 private:
+    // cuDNN's half-precision convolutions use tensor cores in NHWC; with NCHW activations or
+    // weights each call converts layouts, and a depthwise convolution falls back to ATen's slow
+    // native kernel. fp32 and the CPU keep NCHW (numerics as before; U²-Net measured fp32 NHWC
+    // slower, u2net_model.cpp).
+    static bool wants_channels_last(const at::Tensor& first_weight) {
+        return first_weight.is_cuda() && first_weight.scalar_type() != at::kFloat;
+    }
+
+    ConvBatchNorm conv_bn(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
+                          int64_t kernel, int64_t stride, int64_t padding, int64_t groups) const {
+        ConvBatchNorm layer =
+            ConvBatchNorm::load(w, prefix, in, out, kernel, stride, padding, groups);
+        if (channels_last_)
+            layer.conv.weight = layer.conv.weight.contiguous(at::MemoryFormat::ChannelsLast);
+        return layer;
+    }
+
     int64_t next_side(int64_t side, size_t merge) const {
         return (side - 1) / config_.merge_strides[merge] + 1;
     }
@@ -185,12 +213,13 @@ private:
         block.fc1 = Linear::load(w, bp + "mlp.fc1", dim, t.mlp_hidden[stage]);
         block.fc2 = Linear::load(w, bp + "mlp.fc2", t.mlp_hidden[stage], dim);
         const int64_t k = t.local_conv_size;
-        block.local_conv = ConvBatchNorm::load(w, bp + "local_conv", dim, dim, k, 1, k / 2, dim);
+        block.local_conv = conv_bn(w, bp + "local_conv", dim, dim, k, 1, k / 2, dim);
         return block;
     }
 
     TinyVitConfig config_;
     bool use_attention_biases_ = false;
+    bool channels_last_ = false;
     ConvBatchNorm embed1_, embed2_;
     std::vector<MBConv> conv_blocks_;
     std::vector<std::vector<TinyVitBlock>> stages_;
