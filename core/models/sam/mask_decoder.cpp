@@ -2,6 +2,7 @@
 #include "models/sam/mask_decoder.h"
 
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
 #include <cmath>
 
@@ -45,6 +46,15 @@ at::Tensor DecoderAttention::attend(const at::Tensor& q_projected, const at::Ten
     const at::Tensor q = separate(q_projected);
     const at::Tensor k = separate(k_projected);
     const at::Tensor v = separate(v_projected);
+#if TORCH_VERSION_MAJOR >= 2
+    if (q.is_cuda() && q.scalar_type() != at::kFloat) {
+        // One fused kernel instead of five (matmul, scale, softmax, matmul, copy): a click is
+        // a few hundred small launches, so their count is its GPU time. fp32 keeps the
+        // reference's explicit product.
+        const at::Tensor out = at::scaled_dot_product_attention(q, k, v);
+        return out_proj(out.transpose(1, 2).reshape({out.size(0), out.size(2), -1}));
+    }
+#endif
     const int64_t head_dim = q.size(3);
     at::Tensor attn = at::matmul(q, k.permute({0, 1, 3, 2}));
     attn = attn / std::sqrt(static_cast<double>(head_dim));
@@ -118,6 +128,17 @@ MaskDecoder::MaskDecoder(const Weights& w, const SamConfig& c)
         hypernetworks_.push_back(Mlp::load(
             w, p + "output_hypernetworks_mlps." + std::to_string(i), dim, dim, dim / 8, 3));
     }
+    if (iou_token_.is_cuda()) {
+        for (size_t layer = 0; layer < hypernetworks_.front().layers.size(); ++layer) {
+            std::vector<at::Tensor> weights, biases;
+            for (const Mlp& mlp : hypernetworks_) {
+                weights.push_back(mlp.layers[layer].weight.t());
+                biases.push_back(mlp.layers[layer].bias.unsqueeze(0));
+            }
+            hyper_weights_.push_back(at::stack(weights).contiguous());  // tokens x in x out
+            hyper_biases_.push_back(at::stack(biases));                 // tokens x 1 x out
+        }
+    }
     iou_head_ = Mlp::load(w, p + "iou_prediction_head", dim, c.iou_head_hidden,
                           c.num_mask_tokens, static_cast<int>(c.iou_head_depth));
 }
@@ -130,6 +151,23 @@ ImageProjections MaskDecoder::project_image(const at::Tensor& image_embedding,
     const TwoWayBlock& first = layers_.front();
     return {first.token_to_image.k_proj(k), first.token_to_image.v_proj(keys),
             first.image_to_token.q_proj(k)};
+}
+
+at::Tensor MaskDecoder::hypernetworks(const at::Tensor& mask_tokens_out) const {
+    if (mask_tokens_out.is_cuda() && !hyper_weights_.empty()) {
+        // The per-token MLPs as one batched chain: 5 launches instead of 20 and a stack.
+        at::Tensor x = mask_tokens_out.transpose(0, 1);  // tokens x 1 x C
+        for (size_t layer = 0; layer < hyper_weights_.size(); ++layer) {
+            x = at::baddbmm(hyper_biases_[layer], x, hyper_weights_[layer]);
+            if (layer + 1 < hyper_weights_.size()) x = at::relu(x);
+        }
+        return x.transpose(0, 1);
+    }
+    std::vector<at::Tensor> hyper;
+    for (int64_t i = 0; i < num_mask_tokens_; ++i) {
+        hyper.push_back(hypernetworks_[i](mask_tokens_out.select(1, i)));
+    }
+    return at::stack(hyper, 1);
 }
 
 DecodedMasks MaskDecoder::forward(const at::Tensor& image_embedding, const at::Tensor& image_pe,
@@ -150,11 +188,7 @@ DecodedMasks MaskDecoder::forward(const at::Tensor& image_embedding, const at::T
 
     const at::Tensor iou_token_out = queries.select(1, 0);
     const at::Tensor mask_tokens_out = queries.slice(1, 1, 1 + num_mask_tokens_);
-    std::vector<at::Tensor> hyper;
-    for (int64_t i = 0; i < num_mask_tokens_; ++i) {
-        hyper.push_back(hypernetworks_[i](mask_tokens_out.select(1, i)));
-    }
-    const at::Tensor hyper_in = at::stack(hyper, 1);  // 1 x tokens x C/8
+    const at::Tensor hyper_in = hypernetworks(mask_tokens_out);  // 1 x tokens x C/8
     at::Tensor masks;
     if (keys.is_cpu() && keys.scalar_type() == at::kFloat) {
         // The keys are already pixels x channels: the upscaling stays channels-last, so no

@@ -59,6 +59,8 @@ public:
                                    const at::Tensor& no_mask_dense) const;
 
 private:
+    at::Tensor hypernetworks(const at::Tensor& mask_tokens_out) const;
+
     at::Tensor iou_token_, mask_tokens_;
     std::vector<TwoWayBlock> layers_;
     DecoderAttention final_attn_;
@@ -66,6 +68,7 @@ private:
     ConvTranspose2d upscale1_, upscale2_;
     LayerNorm2d upscale_norm_;
     std::vector<Mlp> hypernetworks_;
+    std::vector<at::Tensor> hyper_weights_, hyper_biases_;  // the same stacked per layer (CUDA)
     Mlp iou_head_;
     int64_t num_mask_tokens_;
 };

@@ -134,25 +134,70 @@ __global__ void split_qkv_kernel(SplitQkvArgs a, int windows_h, int windows_w) {
     T* v_out = static_cast<T*>(a.v) + first_row * hd;
     const int64_t head_stride_ext = static_cast<int64_t>(tokens) * P;
     const int64_t head_stride_v = static_cast<int64_t>(tokens) * hd;
-    for (int e = threadIdx.x; e < heads * P; e += blockDim.x) {
-        const int head = e / P, d = e - head * P;
-        float qv = 0.f, kv = 0.f;
-        if (d < hd) {
-            qv = src ? to_float(src[head * hd + d]) * a.scale : 0.f;
-            kv = src ? to_float(src[C + head * hd + d]) : 0.f;
-        } else if (d < hd + sh) {
+    // Element d of q' and k' for one head (the part that is not a plain copy of q or k).
+    const auto extension = [&](int head, int d, float& qv, float& kv) {
+        qv = kv = 0.f;
+        if (d < hd + sh) {
             qv = result[head * result_ld + d - hd];
             kv = d - hd == p.row ? 1.f : 0.f;
         } else if (d < hd + sh + sw) {
             qv = result[head * result_ld + rows_h + d - hd - sh];
             kv = d - hd - sh == p.col ? 1.f : 0.f;
         }
-        q_out[head * head_stride_ext + d] = from_float<T>(qv);
-        k_out[head * head_stride_ext + d] = from_float<T>(kv);
-    }
-    for (int e = threadIdx.x; e < C; e += blockDim.x) {
-        const int head = e / hd, d = e - head * hd;
-        v_out[head * head_stride_v + d] = src ? src[2 * C + e] : from_float<T>(0.f);
+    };
+    if constexpr (kTensorCores) {
+        // 16-byte units (8 halves): few, wide, independent loads and stores per thread instead of
+        // one round trip per element; P and head_dim are multiples of 8 here.
+        constexpr int kVec = 8;
+        const int units = P / kVec, v_units = hd / kVec;
+        for (int e = threadIdx.x; e < heads * (units + v_units); e += blockDim.x) {
+            const bool is_v = e >= heads * units;
+            const int row = is_v ? (e - heads * units) / v_units : e / units;
+            const int d0 = (is_v ? e - heads * units - row * v_units : e - row * units) * kVec;
+            if (is_v) {
+                uint4 value = make_uint4(0, 0, 0, 0);
+                if (src) value = *reinterpret_cast<const uint4*>(src + 2 * C + row * hd + d0);
+                *reinterpret_cast<uint4*>(v_out + row * head_stride_v + d0) = value;
+                continue;
+            }
+            alignas(16) T qv[kVec];
+            uint4 kvec = make_uint4(0, 0, 0, 0);
+            if (d0 < hd) {
+                alignas(16) T q_in[kVec];
+                *reinterpret_cast<uint4*>(q_in) =
+                    src ? *reinterpret_cast<const uint4*>(src + row * hd + d0) : make_uint4(0, 0, 0, 0);
+                if (src) kvec = *reinterpret_cast<const uint4*>(src + C + row * hd + d0);
+                for (int i = 0; i < kVec; ++i) qv[i] = from_float<T>(to_float(q_in[i]) * a.scale);
+            } else {
+                alignas(16) T kv[kVec];
+                for (int i = 0; i < kVec; ++i) {
+                    float qf, kf;
+                    extension(row, d0 + i, qf, kf);
+                    qv[i] = from_float<T>(qf);
+                    kv[i] = from_float<T>(kf);
+                }
+                kvec = *reinterpret_cast<const uint4*>(kv);
+            }
+            *reinterpret_cast<uint4*>(q_out + row * head_stride_ext + d0) = *reinterpret_cast<const uint4*>(qv);
+            *reinterpret_cast<uint4*>(k_out + row * head_stride_ext + d0) = kvec;
+        }
+    } else {
+        for (int e = threadIdx.x; e < heads * P; e += blockDim.x) {
+            const int head = e / P, d = e - head * P;
+            float qv, kv;
+            if (d < hd) {
+                qv = src ? to_float(src[head * hd + d]) * a.scale : 0.f;
+                kv = src ? to_float(src[C + head * hd + d]) : 0.f;
+            } else {
+                extension(head, d, qv, kv);
+            }
+            q_out[head * head_stride_ext + d] = from_float<T>(qv);
+            k_out[head * head_stride_ext + d] = from_float<T>(kv);
+        }
+        for (int e = threadIdx.x; e < C; e += blockDim.x) {
+            const int head = e / hd, d = e - head * hd;
+            v_out[head * head_stride_v + d] = src ? src[2 * C + e] : from_float<T>(0.f);
+        }
     }
 }
 
@@ -204,7 +249,8 @@ cudaError_t launch_split(const SplitQkvArgs& a, cudaStream_t stream) {
         const bool fits = a.heads <= kTile && 3 * a.heads >= kTile && a.head_dim % kTile == 0 &&
                           a.table_rows_h % kTile == 0 && a.table_rows_w % kTile == 0 &&
                           aligned32(a.qkv) && (!a.bias || aligned32(a.bias)) &&
-                          aligned32(a.rel_h) && aligned32(a.rel_w);
+                          aligned32(a.rel_h) && aligned32(a.rel_w) && a.ext_dim % 8 == 0 &&
+                          aligned32(a.q_ext) && aligned32(a.k_ext) && aligned32(a.v);
         if (fits) return launch_split_kernel<T, true>(a, sizeof(float) * kTile * result_ld, stream);
     }
     const size_t shared = sizeof(float) * (a.heads * result_ld + a.heads * a.head_dim +
