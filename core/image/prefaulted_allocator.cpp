@@ -1,12 +1,16 @@
 // Prefaulted, huge-page-backed cv::Mat buffers (see prefaulted_allocator.h).
 #include "image/prefaulted_allocator.h"
 
+#include "image/buffer_mat_allocator.h"
+
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <string>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23  // Linux 5.14; older kernels answer EINVAL and fault lazily
@@ -78,42 +82,20 @@ void* map_prefaulted(size_t length, bool huge) {
     return data;
 }
 
-class PrefaultedAllocator final : public cv::MatAllocator {
-public:
-    cv::UMatData* allocate(int dims, const int* sizes, int type, void* data0, size_t* step,
-                           cv::AccessFlag, cv::UMatUsageFlags) const override {
-        const size_t total = dense_mat_bytes(dims, sizes, type, data0, step);
-        auto* u = new cv::UMatData(this);
-        u->size = total;
-        if (data0) {
-            u->data = u->origdata = static_cast<uchar*>(data0);
-            u->flags |= cv::UMatData::USER_ALLOCATED;
-            return u;
-        }
-        const bool huge = total >= kHugePage;
-        const size_t length = round_up(std::max<size_t>(total, 1), huge ? kHugePage : kPage);
+class PrefaultedAllocator final : public BufferMatAllocator {
+protected:
+    void* acquire(size_t bytes, void** handle) const override {
+        const bool huge = bytes >= kHugePage;
+        const size_t length = round_up(std::max<size_t>(bytes, 1), huge ? kHugePage : kPage);
         void* data = pool_.take(length);
         if (!data) data = map_prefaulted(length, huge);
-        if (!data) {
-            delete u;
-            CV_Error(cv::Error::StsNoMem, "cannot map " + std::to_string(length) + " bytes");
-        }
-        u->data = u->origdata = static_cast<uchar*>(data);
-        u->userdata = reinterpret_cast<void*>(length);  // what munmap needs
-        return u;
+        if (!data) CV_Error(cv::Error::StsNoMem, "cannot map " + std::to_string(length) + " bytes");
+        *handle = reinterpret_cast<void*>(length);  // what munmap needs
+        return data;
     }
 
-    bool allocate(cv::UMatData* u, cv::AccessFlag, cv::UMatUsageFlags) const override {
-        return u != nullptr;
-    }
-
-    void deallocate(cv::UMatData* u) const override {
-        if (!u) return;
-        CV_Assert(u->urefcount == 0 && u->refcount == 0);
-        if (!(u->flags & cv::UMatData::USER_ALLOCATED)) {
-            pool_.give_back(u->origdata, reinterpret_cast<size_t>(u->userdata));
-        }
-        delete u;
+    void release(void* data, void* handle) const override {
+        pool_.give_back(data, reinterpret_cast<size_t>(handle));
     }
 
 private:
@@ -121,22 +103,6 @@ private:
 };
 
 }  // namespace
-
-size_t dense_mat_bytes(int dims, const int* sizes, int type, const void* data0, size_t* step) {
-    size_t total = CV_ELEM_SIZE(type);
-    for (int i = dims - 1; i >= 0; --i) {
-        if (step) {
-            if (data0 && step[i] != cv::Mat::AUTO_STEP) {
-                CV_Assert(total <= step[i]);
-                total = step[i];
-            } else {
-                step[i] = total;
-            }
-        }
-        total *= static_cast<size_t>(sizes[i]);
-    }
-    return total;
-}
 
 cv::MatAllocator* prefaulted_allocator() {
     // Never destroyed: Mats made with it may outlive any static destructor order.

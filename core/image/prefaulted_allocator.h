@@ -13,10 +13,6 @@ namespace ps::image {
 // (MADV_POPULATE_WRITE); where the kernel lacks either, they behave like ordinary buffers.
 // Freed buffers are kept for reuse (up to 64 MB), so steady clicking allocates nothing new.
 cv::MatAllocator* prefaulted_allocator();
-
-// For cv::MatAllocator::allocate implementations: fills `step` (unless the caller gave its own
-// data and steps) and returns the buffer size, exactly as OpenCV's StdMatAllocator does.
-size_t dense_mat_bytes(int dims, const int* sizes, int type, const void* data0, size_t* step);
 cv::Mat make_prefaulted_mat(int rows, int cols, int type);
 
 }  // namespace ps::image

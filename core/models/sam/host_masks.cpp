@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "image/buffer_mat_allocator.h"
 #include "image/prefaulted_allocator.h"
 
 #if PHOTOSYNTH_WITH_CUDA
@@ -15,38 +16,22 @@ namespace ps::sam {
 namespace {
 
 #if PHOTOSYNTH_WITH_CUDA
-class PinnedMatAllocator final : public cv::MatAllocator {
-public:
-    cv::UMatData* allocate(int dims, const int* sizes, int type, void* data0, size_t* step,
-                           cv::AccessFlag, cv::UMatUsageFlags) const override {
-        const size_t total = image::dense_mat_bytes(dims, sizes, type, data0, step);
-        auto* u = new cv::UMatData(this);
-        u->size = total;
-        if (data0) {
-            u->data = u->origdata = static_cast<uchar*>(data0);
-            u->flags |= cv::UMatData::USER_ALLOCATED;
-            return u;
-        }
+// Buffers from LibTorch's caching pinned-memory allocator; the DataPtr is the handle.
+class PinnedMatAllocator final : public image::BufferMatAllocator {
+protected:
+    void* acquire(size_t bytes, void** handle) const override {
         try {
-            auto block = std::make_unique<at::DataPtr>(at::cuda::getCachingHostAllocator()->allocate(total));
-            u->data = u->origdata = static_cast<uchar*>(block->get());
-            u->userdata = block.release();
+            auto block = std::make_unique<at::DataPtr>(at::cuda::getCachingHostAllocator()->allocate(bytes));
+            void* data = block->get();
+            *handle = block.release();
+            return data;
         } catch (const std::exception& e) {
-            delete u;
             CV_Error(cv::Error::StsNoMem, std::string("pinned host memory: ") + e.what());
         }
-        return u;
     }
 
-    bool allocate(cv::UMatData* u, cv::AccessFlag, cv::UMatUsageFlags) const override {
-        return u != nullptr;
-    }
-
-    void deallocate(cv::UMatData* u) const override {
-        if (!u) return;
-        CV_Assert(u->urefcount == 0 && u->refcount == 0);
-        delete static_cast<at::DataPtr*>(u->userdata);  // back to LibTorch's pinned cache
-        delete u;
+    void release(void*, void* handle) const override {
+        delete static_cast<at::DataPtr*>(handle);  // back to LibTorch's pinned cache
     }
 };
 
