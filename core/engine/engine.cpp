@@ -1,6 +1,8 @@
 // Engine: scheduling, caching and measuring around the SAM models.
 #include "engine/engine.h"
 
+#include "engine/huge_page_allocator.h"
+
 #include <ATen/Parallel.h>
 #include <QDir>
 #include <malloc.h>
@@ -71,6 +73,7 @@ Engine::Engine(EngineSettings settings, std::shared_ptr<Clock> clock, QObject* p
     metrics_->set_slow_threshold_ms(settings_.slow_ms);
     // Torch's intra-op threads share the cores with the pool; never oversubscribe them.
     at::set_num_threads(settings_.max_workers);
+    install_huge_page_cpu_allocator();
     const long long host_budget = settings_.host_cache_bytes > 0 ? settings_.host_cache_bytes
                                                                  : default_host_cache_budget_bytes();
     const long long device_budget =
