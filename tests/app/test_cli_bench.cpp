@@ -17,7 +17,7 @@ class TestCliBench : public QObject {
 private slots:
     void init_checkpoint_writes_the_official_layout();
     void bench_writes_the_json_schema();
-    void bench_trace_records_operators_or_says_why_not();
+    void bench_trace_writes_a_trace_or_says_why_not();
 };
 
 void TestCliBench::init_checkpoint_writes_the_official_layout() {
@@ -76,7 +76,7 @@ void TestCliBench::bench_writes_the_json_schema() {
     QCOMPARE(lines.size(), 1 + 6);  // header + one row per stage
 }
 
-void TestCliBench::bench_trace_records_operators_or_says_why_not() {
+void TestCliBench::bench_trace_writes_a_trace_or_says_why_not() {
     QTemporaryDir dir;
     const std::string model = write_sam_checkpoint(dir.path(), custom_vit_config(16), 3);
     QVERIFY(!model.empty());
