@@ -36,6 +36,7 @@ Status record_trace(const std::string& path, const std::function<void()>& body) 
         }
         prof::disableProfiler()->save(path);
     } catch (const std::exception& e) {
+        std::remove(path.c_str());  // no empty or partial trace left behind
         const std::string message = e.what();
         return make_error(ErrorKind::Runtime,
                           path + ": profiling failed: " + message.substr(0, message.find('\n')));

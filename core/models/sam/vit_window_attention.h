@@ -18,14 +18,15 @@ struct WindowAttentionRows {
 // Whether this build has the kernels (a CUDA toolkit was found and a GPU answers).
 bool window_kernels_compiled();
 
-// Whether this build has the kernels (a CUDA toolkit was found) and `like` can use them: a CUDA
-// tensor of half precision, and not turned off with PHOTOSYNTH_VIT_KERNELS=0.
+// window_kernels_compiled() and `like` can use them: a CUDA tensor of half precision, and not
+// turned off with PHOTOSYNTH_VIT_KERNELS=0.
 bool window_kernels_usable(const at::Tensor& like);
 
 // qkv: batch x height x width x (3 x heads x head_dim) from the qkv projection of the unpadded
 // grid. Windows of span_h x span_w (the whole grid for global attention); padding tokens take
-// the projection of zeros, which is `bias` (may be undefined). rel_h: span_h x span_h x head_dim
-// as gathered by get_rel_pos, likewise rel_w.
+// the projection of zeros, which is `bias` (may be undefined). rel_h: span_h x R x head_dim as
+// gathered by get_rel_pos (R = span_h), or with its rows zero-padded by pad_rel_table once at
+// load (otherwise every call pads them), likewise rel_w.
 WindowAttentionRows split_qkv_rel_pos(const at::Tensor& qkv, const at::Tensor& bias,
                                       const at::Tensor& rel_h, const at::Tensor& rel_w,
                                       int64_t heads, int64_t span_h, int64_t span_w, double scale);
