@@ -3,13 +3,15 @@
 # libopenblas0-openmp matters: Debian's LibTorch multiplies matrices through the system BLAS, and
 # the reference BLAS is ~8x slower (4.3 vs 33 GFLOP/s on a 2048^3 product, 2 cores).
 # --test also installs what only the tests use: labelme (its labelme_json_to_dataset renders our
-# LabelMe exports in tests/annotation/test_formats); the app itself does not need it.
+# LabelMe exports in tests/annotation/test_formats), and for tests/packaging/test_deb.sh what
+# `cpack -G DEB` uses (dpkg-shlibdeps from dpkg-dev, file) and desktop-file-validate
+# (desktop-file-utils); the app itself needs none of them.
 set -euo pipefail
 packages=(cmake g++ make pkg-config libtorch-dev qt6-base-dev qt6-charts-dev libopencv-dev
           libopenblas0-openmp libgl-dev)
 for argument in "$@"; do
   case "$argument" in
-    --test) packages+=(labelme) ;;
+    --test) packages+=(labelme dpkg-dev file desktop-file-utils) ;;
     *) echo "usage: $0 [--test]" >&2; exit 2 ;;
   esac
 done
