@@ -55,59 +55,66 @@ AnnotationController::AnnotationController(MainWindow& window, engine::Engine& e
     annotate_menu_->addSeparator();
     annotate_menu_->addMenu(label_dock_->menu());
 
-    connect(session_, &AnnotationSession::project_opened, this, &AnnotationController::on_project_opened);
+    connect(session_, &AnnotationSession::project_opened, this,
+            &AnnotationController::on_project_opened);
     connect(session_, &AnnotationSession::project_failed, this, [this](const QString& message) {
         show_problem(tr("Cannot open the project"), message);
     });
-    connect(session_, &AnnotationSession::statuses_changed, this, [this] {
-        project_dock_->show_statuses(session_->statuses(), session_->problems());
-    });
+    connect(session_, &AnnotationSession::statuses_changed, this,
+            [this] { project_dock_->show_statuses(session_->statuses(), session_->problems()); });
     connect(session_, &AnnotationSession::labels_changed, this, [this] {
         label_dock_->set_labels(session_->labels());
         recolour_objects();
     });
-    connect(session_, &AnnotationSession::problem_found, this, [this](const QString&, const QString& message) {
-        project_dock_->show_statuses(session_->statuses(), session_->problems());
-        show_problem(tr("Annotation file set aside"), message);
-    });
-    connect(session_, &AnnotationSession::save_failed, this, [this](const QString& message) {
-        show_problem(tr("Annotation not saved"), message);
-    });
-    connect(label_dock_, &LabelDock::labels_edited, this, [this](const annotation::LabelSet& labels) {
-        if (Status saved = session_->set_labels(labels); !saved) {
-            show_problem(tr("Labels not saved"), QString::fromStdString(saved.message()));
-        }
-    });
-    connect(label_dock_, &LabelDock::label_triggered, this, &AnnotationController::relabel_selected);
-    connect(label_dock_, &LabelDock::current_label_changed, this, [this](const QString& label) {
-        window_.show_status(tr("Label: %1").arg(label));
-    });
+    connect(session_, &AnnotationSession::problem_found, this,
+            [this](const QString&, const QString& message) {
+                project_dock_->show_statuses(session_->statuses(), session_->problems());
+                show_problem(tr("Annotation file set aside"), message);
+            });
+    connect(session_, &AnnotationSession::save_failed, this,
+            [this](const QString& message) { show_problem(tr("Annotation not saved"), message); });
+    connect(label_dock_, &LabelDock::labels_edited, this,
+            [this](const annotation::LabelSet& labels) {
+                if (Status saved = session_->set_labels(labels); !saved) {
+                    show_problem(tr("Labels not saved"), QString::fromStdString(saved.message()));
+                }
+            });
+    connect(label_dock_, &LabelDock::label_triggered, this,
+            &AnnotationController::relabel_selected);
+    connect(label_dock_, &LabelDock::current_label_changed, this,
+            [this](const QString& label) { window_.show_status(tr("Label: %1").arg(label)); });
     connect(project_dock_, &ProjectDock::image_requested, this,
             [this](const QString& file) { go_to(file.toStdString()); });
-    connect(window_.canvas(), &ImageCanvas::stroke_finished, this, &AnnotationController::apply_stroke);
+    connect(window_.canvas(), &ImageCanvas::stroke_finished, this,
+            &AnnotationController::apply_stroke);
     set_project_actions_enabled(false);
 }
 
 AnnotationController::~AnnotationController() = default;
 
 void AnnotationController::build_actions() {
-    open_project_ = make_action(this, tr("Open &Project…"), QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O),
-                                "open_project", tr("Open or create an annotation project in a folder of images"));
+    open_project_ = make_action(this, tr("Open &Project…"),
+                                QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_O), "open_project",
+                                tr("Open or create an annotation project in a folder of images"));
     connect(open_project_, &QAction::triggered, this, [this] {
-        const QString folder = QFileDialog::getExistingDirectory(&window_, tr("Open Project Folder"));
+        const QString folder =
+            QFileDialog::getExistingDirectory(&window_, tr("Open Project Folder"));
         if (!folder.isEmpty()) open_project(folder);
     });
-    export_ = make_action(this, tr("Export / Import &Annotations…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E),
-                          "export_annotations");
+    export_ = make_action(this, tr("Export / Import &Annotations…"),
+                          QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), "export_annotations");
     connect(export_, &QAction::triggered, this, &AnnotationController::open_export_dialog);
-    point_file_ = make_action(this, tr("Apply Point &File…"), QKeySequence(), "apply_point_file",
-                              tr("Segment the objects a point file lists, with the loaded SAM model"));
+    point_file_ =
+        make_action(this, tr("Apply Point &File…"), QKeySequence(), "apply_point_file",
+                    tr("Segment the objects a point file lists, with the loaded SAM model"));
     connect(point_file_, &QAction::triggered, this, &AnnotationController::open_point_file_dialog);
 
     annotate_menu_ = new QMenu(tr("&Annotate"), &window_);
-    next_ = make_action(this, tr("&Next Unannotated Image"), QKeySequence(Qt::Key_N), "next_unannotated");
+    next_ = make_action(this, tr("&Next Unannotated Image"), QKeySequence(Qt::Key_N),
+                        "next_unannotated");
     connect(next_, &QAction::triggered, this, &AnnotationController::next_unannotated);
-    done_ = make_action(this, tr("Mark &Done && Next"), QKeySequence(Qt::CTRL | Qt::Key_Return), "mark_done",
+    done_ = make_action(this, tr("Mark &Done && Next"), QKeySequence(Qt::CTRL | Qt::Key_Return),
+                        "mark_done",
                         tr("The image is fully annotated; go to the next one that is not"));
     connect(done_, &QAction::triggered, this, &AnnotationController::mark_done_and_next);
     annotate_menu_->addAction(next_);
@@ -116,33 +123,42 @@ void AnnotationController::build_actions() {
 
     auto* tools = new QActionGroup(this);
     points_tool_ = make_action(tools, tr("&Point Tool"), QKeySequence(Qt::Key_P), "tool_points");
-    brush_tool_ = make_action(tools, tr("&Brush"), QKeySequence(Qt::Key_B), "tool_brush",
-                              tr("Paint into the selected object's mask (none selected: the newest)"));
+    brush_tool_ =
+        make_action(tools, tr("&Brush"), QKeySequence(Qt::Key_B), "tool_brush",
+                    tr("Paint into the selected object's mask (none selected: the newest)"));
     eraser_tool_ = make_action(tools, tr("&Eraser"), QKeySequence(Qt::Key_E), "tool_eraser",
                                tr("Cut from the selected object's mask"));
-    const std::pair<QAction*, ImageCanvas::Tool> tool_of[] = {{points_tool_, ImageCanvas::Tool::Points},
-                                                              {brush_tool_, ImageCanvas::Tool::Brush},
-                                                              {eraser_tool_, ImageCanvas::Tool::Eraser}};
+    const std::pair<QAction*, ImageCanvas::Tool> tool_of[] = {
+        {points_tool_, ImageCanvas::Tool::Points},
+        {brush_tool_, ImageCanvas::Tool::Brush},
+        {eraser_tool_, ImageCanvas::Tool::Eraser}};
     for (const auto& [action, tool] : tool_of) {
         action->setCheckable(true);
         annotate_menu_->addAction(action);
-        connect(action, &QAction::triggered, this, [this, tool = tool] { window_.canvas()->set_tool(tool); });
+        connect(action, &QAction::triggered, this,
+                [this, tool = tool] { window_.canvas()->set_tool(tool); });
     }
     points_tool_->setChecked(true);
-    smaller_ = make_action(this, tr("Smaller Brush"), QKeySequence(Qt::Key_BracketLeft), "brush_smaller");
-    larger_ = make_action(this, tr("Larger Brush"), QKeySequence(Qt::Key_BracketRight), "brush_larger");
+    smaller_ =
+        make_action(this, tr("Smaller Brush"), QKeySequence(Qt::Key_BracketLeft), "brush_smaller");
+    larger_ =
+        make_action(this, tr("Larger Brush"), QKeySequence(Qt::Key_BracketRight), "brush_larger");
     // Steps of about 20 %: a few presses go from a fine edge to a broad fill.
-    connect(smaller_, &QAction::triggered, this, [this] { set_brush_radius(window_.canvas()->brush_radius() / 1.25); });
-    connect(larger_, &QAction::triggered, this, [this] { set_brush_radius(window_.canvas()->brush_radius() * 1.25); });
+    connect(smaller_, &QAction::triggered, this,
+            [this] { set_brush_radius(window_.canvas()->brush_radius() / 1.25); });
+    connect(larger_, &QAction::triggered, this,
+            [this] { set_brush_radius(window_.canvas()->brush_radius() * 1.25); });
     annotate_menu_->addAction(smaller_);
     annotate_menu_->addAction(larger_);
     annotate_menu_->addSeparator();
-    verify_ = make_action(this, tr("&Verify Object"), QKeySequence(Qt::Key_V), "verify_object",
-                          tr("Mark the selected object (none selected: all of the image's) as checked by a person"));
+    verify_ = make_action(
+        this, tr("&Verify Object"), QKeySequence(Qt::Key_V), "verify_object",
+        tr("Mark the selected object (none selected: all of the image's) as checked by a person"));
     connect(verify_, &QAction::triggered, this, &AnnotationController::verify);
     hide_ = make_action(this, tr("&Hide / Show Object"), QKeySequence(Qt::Key_H), "hide_object");
     connect(hide_, &QAction::triggered, this, &AnnotationController::toggle_hidden);
-    delete_ = make_action(this, tr("De&lete Object"), QKeySequence(Qt::Key_Delete), "delete_object");
+    delete_ =
+        make_action(this, tr("De&lete Object"), QKeySequence(Qt::Key_Delete), "delete_object");
     connect(delete_, &QAction::triggered, this, &AnnotationController::delete_selected);
     annotate_menu_->addAction(verify_);
     annotate_menu_->addAction(hide_);
@@ -189,12 +205,17 @@ void AnnotationController::go_to(const std::string& image_file) {
     if (it != images.end()) window_.go_to_folder_image(int(it - images.begin()));
 }
 
-void AnnotationController::before_open(const QString& path) { session_->prefetch(path); }
+void AnnotationController::before_open(const QString& path) {
+    session_->prefetch(path);
+}
 
-void AnnotationController::image_closing() { session_->detach_image(); }
+void AnnotationController::image_closing() {
+    session_->detach_image();
+}
 
 void AnnotationController::image_opened(const QString& path, const engine::ImageInfo& image) {
-    session_->attach_image(path, {image.width, image.height}, {image.work_width, image.work_height});
+    session_->attach_image(path, {image.width, image.height},
+                           {image.work_width, image.work_height});
     if (!session_->active()) return;
     project_dock_->set_current(session_->current_image_file());
     if (!session_->image_attached()) {
@@ -220,9 +241,10 @@ void AnnotationController::restyle(editing::SegmentObject& object) {
     if (!session_->labels().find(object.name.toStdString()) && !object.name.isEmpty()) {
         annotation::LabelSet labels = session_->labels();
         const QColor colour = session_->label_colour(object.name);
-        labels.labels.push_back({object.name.toStdString(),
-                                 {uint8_t(colour.red()), uint8_t(colour.green()), uint8_t(colour.blue())},
-                                 {}});
+        labels.labels.push_back(
+            {object.name.toStdString(),
+             {uint8_t(colour.red()), uint8_t(colour.green()), uint8_t(colour.blue())},
+             {}});
         if (Status saved = session_->set_labels(labels); !saved) {
             show_problem(tr("Labels not saved"), QString::fromStdString(saved.message()));
         }
@@ -249,8 +271,8 @@ void AnnotationController::relabel_selected(const QString& label) {
     editing::SegmentObject after = *object;
     after.name = label;
     after.colour = session_->label_colour(label);
-    window_.undo_stack().push(
-        new editing::ObjectEditCommand(window_.document(), *object, after, tr("Label %1").arg(label)));
+    window_.undo_stack().push(new editing::ObjectEditCommand(window_.document(), *object, after,
+                                                             tr("Label %1").arg(label)));
 }
 
 void AnnotationController::next_unannotated() {
@@ -275,7 +297,8 @@ int AnnotationController::brush_target() const {
     return objects.empty() ? -1 : objects.back().id;
 }
 
-void AnnotationController::apply_stroke(const QVector<QPointF>& points, double radius_px, bool erase) {
+void AnnotationController::apply_stroke(const QVector<QPointF>& points, double radius_px,
+                                        bool erase) {
     editing::EditDocument& document = window_.document();
     const cv::Mat work = engine_.work_image(window_.current_image_id());
     if (work.empty() || points.isEmpty()) return;
@@ -293,14 +316,16 @@ void AnnotationController::apply_stroke(const QVector<QPointF>& points, double r
         painted.mask = editing::paint_stroke(cv::Mat(), work.size(), stroke, radius_px, false);
         painted.segmenter = "brush";
         style_new_object(painted);
-        window_.undo_stack().push(new editing::AcceptObjectCommand(document, painted, document.prompts()));
+        window_.undo_stack().push(
+            new editing::AcceptObjectCommand(document, painted, document.prompts()));
         return;
     }
     editing::SegmentObject after = *object;
     after.mask = editing::paint_stroke(object->mask, work.size(), stroke, radius_px, erase);
     if (!object->mask.empty() && cv::countNonZero(after.mask != object->mask) == 0) return;
     window_.undo_stack().push(new editing::ObjectEditCommand(
-        document, *object, after, erase ? tr("Erase from %1").arg(object->name) : tr("Brush on %1").arg(object->name)));
+        document, *object, after,
+        erase ? tr("Erase from %1").arg(object->name) : tr("Brush on %1").arg(object->name)));
 }
 
 void AnnotationController::set_brush_radius(double radius_px) {
@@ -327,12 +352,13 @@ void AnnotationController::verify() {
 }
 
 void AnnotationController::toggle_hidden() {
-    const editing::SegmentObject* object = window_.document().object(window_.objects_dock()->selected_object_id());
+    const editing::SegmentObject* object =
+        window_.document().object(window_.objects_dock()->selected_object_id());
     if (!object) return window_.show_status(tr("Select an object first"));
     editing::SegmentObject after = *object;
     after.visible = !object->visible;
-    window_.undo_stack().push(new editing::ObjectEditCommand(window_.document(), *object, after,
-                                                             after.visible ? tr("Show") : tr("Hide")));
+    window_.undo_stack().push(new editing::ObjectEditCommand(
+        window_.document(), *object, after, after.visible ? tr("Show") : tr("Hide")));
 }
 
 void AnnotationController::delete_selected() {
@@ -342,13 +368,9 @@ void AnnotationController::delete_selected() {
 }
 
 void AnnotationController::show_problem(const QString& title, const QString& message) {
-    window_.show_status(message);
-    if (!window_.isVisible()) return;
-    // Not exec(): a message must not stop the event loop (saves, answers) behind it.
-    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, &window_);
-    box->setObjectName("annotation_problem");
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    box->open();
+    // The banner, not a message box: it never stops the event loop (saves, answers) behind it,
+    // and it stays until the user dismisses it or a newer problem replaces it.
+    window_.show_error(tr("%1: %2").arg(title, message));
 }
 
 void AnnotationController::reload_after_external_write() {
@@ -362,19 +384,22 @@ AnnotationExportDialog* AnnotationController::open_export_dialog() {
     if (!session_->active()) return nullptr;
     auto* dialog = new AnnotationExportDialog(engine_, *session_, &window_);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &AnnotationExportDialog::import_finished, this, [this](bool ok, const QString& message) {
-        window_.show_status(message.section('\n', 0, 0));
-        if (ok) reload_after_external_write();
-    });
-    connect(dialog, &AnnotationExportDialog::export_finished, this,
-            [this](bool, const QString& message) { window_.show_status(message.section('\n', 0, 0)); });
+    connect(dialog, &AnnotationExportDialog::import_finished, this,
+            [this](bool ok, const QString& message) {
+                window_.show_status(message.section('\n', 0, 0));
+                if (ok) reload_after_external_write();
+            });
+    connect(
+        dialog, &AnnotationExportDialog::export_finished, this,
+        [this](bool, const QString& message) { window_.show_status(message.section('\n', 0, 0)); });
     dialog->open();
     return dialog;
 }
 
 PointFileDialog* AnnotationController::open_point_file_dialog() {
     if (!session_->active()) return nullptr;
-    auto* dialog = new PointFileDialog(engine_, *session_, window_.model_id(), window_.model_name(), &window_);
+    auto* dialog =
+        new PointFileDialog(engine_, *session_, window_.model_id(), window_.model_name(), &window_);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &PointFileDialog::run_finished, this, [this](bool, const QString& summary) {
         window_.show_status(summary.section('\n', 0, 0));

@@ -31,7 +31,7 @@ class ProjectDock;
 
 class AnnotationController : public QObject {
     Q_OBJECT
-public:
+  public:
     AnnotationController(MainWindow& window, engine::Engine& engine);
     ~AnnotationController() override;
 
@@ -69,10 +69,10 @@ public:
     AnnotationExportDialog* open_export_dialog();
     PointFileDialog* open_point_file_dialog();
 
-signals:
+  signals:
     void project_opened(const QString& folder);
 
-private:
+  private:
     void build_actions();
     void on_project_opened(const QString& folder);
     void show_problem(const QString& title, const QString& message);

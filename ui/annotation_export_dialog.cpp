@@ -34,8 +34,10 @@ const char* const kExportFormats[][2] = {{"COCO instances (JSON)", "coco"},
 
 QString listed(const std::vector<std::string>& items, int at_most = 8) {
     QStringList lines;
-    for (size_t i = 0; i < items.size() && int(i) < at_most; ++i) lines << QString::fromStdString(items[i]);
-    if (int(items.size()) > at_most) lines << QObject::tr("… and %1 more").arg(items.size() - size_t(at_most));
+    for (size_t i = 0; i < items.size() && int(i) < at_most; ++i)
+        lines << QString::fromStdString(items[i]);
+    if (int(items.size()) > at_most)
+        lines << QObject::tr("… and %1 more").arg(items.size() - size_t(at_most));
     return lines.join("\n");
 }
 
@@ -72,7 +74,8 @@ QWidget* AnnotationExportDialog::build_export_tab() {
     export_dir_ = new QLineEdit(QDir(session_.folder()).absolutePath() + "_export", tab);
     export_dir_->setObjectName("export_dir");
     form->addRow(tr("Folder"), path_field(export_dir_, tab, [this] {
-                     return QFileDialog::getExistingDirectory(this, tr("Export To"), export_dir_->text());
+                     return QFileDialog::getExistingDirectory(this, tr("Export To"),
+                                                              export_dir_->text());
                  }));
     coco_polygons_ = new QCheckBox(tr("COCO: polygons instead of RLE"), tab);
     coco_polygons_->setObjectName("export_coco_polygons");
@@ -83,7 +86,8 @@ QWidget* AnnotationExportDialog::build_export_tab() {
     tolerance_->setSingleStep(0.25);
     tolerance_->setValue(annotation::PolygonOptions{}.tolerance_px);
     tolerance_->setSuffix(tr(" px"));
-    tolerance_->setToolTip(tr("Polygon simplification (Douglas-Peucker); 0 keeps every contour vertex"));
+    tolerance_->setToolTip(
+        tr("Polygon simplification (Douglas-Peucker); 0 keeps every contour vertex"));
     form->addRow(tr("Polygon tolerance"), tolerance_);
     include_hidden_ = new QCheckBox(tr("Include hidden objects"), tab);
     include_hidden_->setObjectName("export_hidden");
@@ -143,13 +147,16 @@ void AnnotationExportDialog::set_running(bool running, const QString& status) {
     status_->setText(status);
 }
 
-QString AnnotationExportDialog::status_text() const { return status_->text(); }
+QString AnnotationExportDialog::status_text() const {
+    return status_->text();
+}
 
 void AnnotationExportDialog::start_export() {
     if (running_) return;
     auto project = session_.project();
     const QString out_dir = export_dir_->text().trimmed();
-    const auto format = annotation::export_format_from_string(export_format_->currentData().toString().toStdString());
+    const auto format = annotation::export_format_from_string(
+        export_format_->currentData().toString().toStdString());
     if (!project || out_dir.isEmpty() || !format) {
         set_running(false, tr("Choose an output folder."));
         emit export_finished(false, status_text());
@@ -178,7 +185,8 @@ void AnnotationExportDialog::start_export() {
                            .arg(summary->objects)
                            .arg(summary->images)
                            .arg(out_dir);
-        if (!summary->skipped.empty()) text += "\n" + tr("Skipped:") + "\n" + listed(summary->skipped);
+        if (!summary->skipped.empty())
+            text += "\n" + tr("Skipped:") + "\n" + listed(summary->skipped);
         set_running(false, text);
         emit export_finished(true, text);
     });
@@ -189,7 +197,8 @@ void AnnotationExportDialog::start_import() {
     const QString input = import_path_->text().trimmed();
     const bool coco = import_format_->currentData().toString() == "coco";
     if (!session_.project() || input.isEmpty() || !QFileInfo::exists(input)) {
-        set_running(false, tr("Choose an existing %1 to import.").arg(coco ? tr("COCO file") : tr("LabelMe file or folder")));
+        set_running(false, tr("Choose an existing %1 to import.")
+                               .arg(coco ? tr("COCO file") : tr("LabelMe file or folder")));
         emit import_finished(false, status_text());
         return;
     }
@@ -200,7 +209,8 @@ void AnnotationExportDialog::start_import() {
     const std::string path = input.toStdString();
     auto future = engine_.scheduler().submit<annotation::ImportSummary>(
         engine::Priority::Batch, nullptr, [project, path, coco]() {
-            return coco ? annotation::import_coco(*project, path) : annotation::import_labelme(*project, path);
+            return coco ? annotation::import_coco(*project, path)
+                        : annotation::import_labelme(*project, path);
         });
     when_finished(this, future, [this](Result<annotation::ImportSummary> summary) {
         if (!summary) {
@@ -208,13 +218,16 @@ void AnnotationExportDialog::start_import() {
             emit import_finished(false, status_text());
             return;
         }
-        QString text = tr("Imported %1 objects into %2 images.").arg(summary->objects).arg(summary->images);
+        QString text =
+            tr("Imported %1 objects into %2 images.").arg(summary->objects).arg(summary->images);
         if (!summary->labels_added.empty()) {
             QStringList added;
-            for (const std::string& label : summary->labels_added) added << QString::fromStdString(label);
+            for (const std::string& label : summary->labels_added)
+                added << QString::fromStdString(label);
             text += " " + tr("New labels: %1.").arg(added.join(", "));
         }
-        if (!summary->skipped.empty()) text += "\n" + tr("Skipped:") + "\n" + listed(summary->skipped);
+        if (!summary->skipped.empty())
+            text += "\n" + tr("Skipped:") + "\n" + listed(summary->skipped);
         set_running(false, text);
         emit import_finished(true, text);
     });

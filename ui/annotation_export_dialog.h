@@ -23,7 +23,7 @@ class AnnotationSession;
 
 class AnnotationExportDialog : public QDialog {
     Q_OBJECT
-public:
+  public:
     AnnotationExportDialog(engine::Engine& engine, AnnotationSession& session,
                            QWidget* parent = nullptr);
 
@@ -33,11 +33,11 @@ public:
     bool running() const { return running_; }
     QString status_text() const;
 
-signals:
+  signals:
     void export_finished(bool ok, const QString& message);
     void import_finished(bool ok, const QString& message);
 
-private:
+  private:
     QWidget* build_export_tab();
     QWidget* build_import_tab();
     void set_running(bool running, const QString& status);

@@ -59,27 +59,32 @@ editing::PromptState prompts_at_work_size(const annotation::ObjectPrompts& promp
     return state;
 }
 
-QString qstr(const std::string& text) { return QString::fromStdString(text); }
+QString qstr(const std::string& text) {
+    return QString::fromStdString(text);
+}
 
 // True when annotation_to_json would write the same file (the bbox follows the mask, so it is
 // not compared). Field by field rather than by serialising: every document change would
 // otherwise re-encode every object's RLE string on the GUI thread.
 bool same_content(const annotation::ImageAnnotation& a, const annotation::ImageAnnotation& b) {
-    const auto same_prompts = [](const annotation::ObjectPrompts& p, const annotation::ObjectPrompts& q) {
+    const auto same_prompts = [](const annotation::ObjectPrompts& p,
+                                 const annotation::ObjectPrompts& q) {
         return p.box == q.box &&
                std::equal(p.points.begin(), p.points.end(), q.points.begin(), q.points.end(),
                           [](const annotation::PromptPoint& u, const annotation::PromptPoint& v) {
                               return u.x == v.x && u.y == v.y && u.positive == v.positive;
                           });
     };
-    const auto same_object = [&](const annotation::AnnotatedObject& o, const annotation::AnnotatedObject& p) {
-        return o.id == p.id && o.label == p.label && o.model == p.model && o.predicted_iou == p.predicted_iou &&
-               o.verified == p.verified && o.hidden == p.hidden && same_prompts(o.prompts, p.prompts) &&
-               o.mask == p.mask;
+    const auto same_object = [&](const annotation::AnnotatedObject& o,
+                                 const annotation::AnnotatedObject& p) {
+        return o.id == p.id && o.label == p.label && o.model == p.model &&
+               o.predicted_iou == p.predicted_iou && o.verified == p.verified &&
+               o.hidden == p.hidden && same_prompts(o.prompts, p.prompts) && o.mask == p.mask;
     };
-    return a.image_file == b.image_file && a.width == b.width && a.height == b.height && a.status == b.status &&
-           a.next_object_id == b.next_object_id &&
-           std::equal(a.objects.begin(), a.objects.end(), b.objects.begin(), b.objects.end(), same_object);
+    return a.image_file == b.image_file && a.width == b.width && a.height == b.height &&
+           a.status == b.status && a.next_object_id == b.next_object_id &&
+           std::equal(a.objects.begin(), a.objects.end(), b.objects.begin(), b.objects.end(),
+                      same_object);
 }
 
 }  // namespace
@@ -91,7 +96,9 @@ AnnotationSession::AnnotationSession(engine::Engine& engine, editing::EditDocume
             &AnnotationSession::sync_from_document);
 }
 
-AnnotationSession::~AnnotationSession() { flush(); }
+AnnotationSession::~AnnotationSession() {
+    flush();
+}
 
 annotation::LabelSet AnnotationSession::default_labels() {
     annotation::LabelSet set;
@@ -102,7 +109,9 @@ annotation::LabelSet AnnotationSession::default_labels() {
     return set;
 }
 
-void AnnotationSession::open_project(const QString& folder) { start_open(folder, true); }
+void AnnotationSession::open_project(const QString& folder) {
+    start_open(folder, true);
+}
 
 void AnnotationSession::reload() {
     if (project_) start_open(folder(), false);
@@ -239,7 +248,8 @@ void AnnotationSession::attach_image(const QString& path, cv::Size full_size, cv
     detach_image();
     const std::string file = image_file_for(path);
     auto it = prefetched_.find(path);
-    QFuture<Result<Prefetched>> future = it != prefetched_.end() ? it->second : QFuture<Result<Prefetched>>();
+    QFuture<Result<Prefetched>> future =
+        it != prefetched_.end() ? it->second : QFuture<Result<Prefetched>>();
     prefetched_.erase(path);
     if (file.empty()) return;
     // Normally finished already: it ran while the engine decoded the image.
@@ -266,7 +276,8 @@ void AnnotationSession::attach_image(const QString& path, cv::Size full_size, cv
         emit problem_found(qstr(file), problems_[file]);
     }
     const annotation::ImageAnnotation& saved = loaded.annotation;
-    const bool sized = saved.width == 0 || (saved.width == full_size.width && saved.height == full_size.height);
+    const bool sized =
+        saved.width == 0 || (saved.width == full_size.width && saved.height == full_size.height);
     if (!sized) {
         problems_[file] = tr("%1: the annotation is for a %2 × %3 image, the image is %4 × %5; "
                              "it is shown read-only")
@@ -315,7 +326,8 @@ namespace {
 // The full-resolution RLE of a work-size mask. `saved` is the object's last saved mask, if any:
 // only the pixels that changed at work size change at full size, so a stroke on a downscaled
 // view keeps the rest of the saved full-resolution edge.
-annotation::Rle convert_to_full(const cv::Mat& work, const std::optional<annotation::Rle>& saved_full,
+annotation::Rle convert_to_full(const cv::Mat& work,
+                                const std::optional<annotation::Rle>& saved_full,
                                 const cv::Mat& saved_work, cv::Size full_size) {
     if (work.empty()) return annotation::rle_encode(cv::Mat::zeros(full_size, CV_8UC1));
     if (work.size() == full_size) return annotation::rle_encode(work);
@@ -402,8 +414,8 @@ void AnnotationSession::finish_conversions() {
                 saved_full = saved->second.full;
                 saved_work = saved->second.work;
             }
-            saved_masks_[object.id] = {work->second, convert_to_full(work->second, saved_full,
-                                                                     saved_work, full_size_)};
+            saved_masks_[object.id] = {
+                work->second, convert_to_full(work->second, saved_full, saved_work, full_size_)};
         }
         object.mask = saved_masks_[object.id].full;
         object.bbox = annotation::rle_bbox(object.mask);
@@ -486,7 +498,9 @@ void AnnotationSession::pump_saves() {
     auto project = project_;
     in_flight_future_ = engine_.scheduler().submit<Ok>(
         engine::Priority::Interactive, nullptr,
-        [project, annotation = std::move(node.mapped())]() -> Status { return project->save(annotation); });
+        [project, annotation = std::move(node.mapped())]() -> Status {
+            return project->save(annotation);
+        });
     when_finished(this, in_flight_future_, [this, file](Status saved) {
         in_flight_ = false;
         if (!saved) emit save_failed(qstr(saved.message()));
@@ -507,7 +521,8 @@ void AnnotationSession::flush() {
         }
     }
     for (auto& [file, annotation] : pending_) {
-        if (Status saved = project_->save(annotation); !saved) emit save_failed(qstr(saved.message()));
+        if (Status saved = project_->save(annotation); !saved)
+            emit save_failed(qstr(saved.message()));
     }
     pending_.clear();
     latest_.clear();

@@ -28,7 +28,7 @@ namespace ps::ui {
 
 class AnnotationSession : public QObject {
     Q_OBJECT
-public:
+  public:
     AnnotationSession(engine::Engine& engine, editing::EditDocument& document,
                       QObject* parent = nullptr);
     ~AnnotationSession() override;  // flush()
@@ -74,7 +74,7 @@ public:
     void flush();
     bool saving() const { return in_flight_ || !pending_.empty() || !converting_.empty(); }
 
-signals:
+  signals:
     void project_opened(const QString& folder);
     void project_failed(const QString& message);
     void statuses_changed();
@@ -82,7 +82,7 @@ signals:
     void problem_found(const QString& image_file, const QString& message);
     void save_failed(const QString& message);
 
-private:
+  private:
     struct Opened;
     struct Prefetched;
     // The full-resolution RLE last saved for an object, with the work mask it came from: an

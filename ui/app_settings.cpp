@@ -23,6 +23,8 @@ const char* const kHoverPreview = "editing/hover_preview";
 const char* const kRecentFiles = "editing/recent_files";
 const char* const kOverlayColor = "overlay/color";
 const char* const kOverlayOpacity = "overlay/opacity";
+const char* const kWindowGeometry = "window/geometry";
+const char* const kWindowState = "window/state";
 
 const QColor kDefaultOverlayColor(30, 144, 255);  // dodger blue: visible on skin, sky and foliage
 constexpr double kDefaultOverlayOpacity = 0.5;
@@ -196,6 +198,18 @@ void AppSettings::set_warm_loading(bool on) {
 
 void AppSettings::set_hover_preview(bool on) {
     settings_->setValue(kHoverPreview, on);
+}
+
+QByteArray AppSettings::window_geometry() const {
+    return settings_->value(kWindowGeometry).toByteArray();
+}
+QByteArray AppSettings::window_state() const {
+    return settings_->value(kWindowState).toByteArray();
+}
+
+void AppSettings::set_window_layout(const QByteArray& geometry, const QByteArray& state) {
+    settings_->setValue(kWindowGeometry, geometry);
+    settings_->setValue(kWindowState, state);
 }
 
 // ---- recent files ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 // The app's one settings class: every persisted preference, read and written through QSettings.
 #pragma once
 
+#include <QByteArray>
 #include <QColor>
 #include <QSettings>
 #include <QString>
@@ -55,6 +56,12 @@ class AppSettings {
     bool hover_preview() const;
     void set_warm_loading(bool on);
     void set_hover_preview(bool on);
+
+    // The main window's geometry (size, position, maximised) and dock layout, as Qt saves them;
+    // empty before the first quit.
+    QByteArray window_geometry() const;
+    QByteArray window_state() const;
+    void set_window_layout(const QByteArray& geometry, const QByteArray& state);
 
     // Most recent first, at most kMaxRecentFiles, each file once (compared as absolute paths).
     QStringList recent_files() const;

@@ -36,7 +36,8 @@ QImage to_qimage(const cv::Mat& rgb) {
 // GrabCut needs a prompt; without one, assume the subject fills the middle of the frame.
 sam::SamPrompt centre_box(const cv::Mat& rgb) {
     sam::SamPrompt prompt;
-    prompt.box = std::array<double, 4>{rgb.cols * 0.08, rgb.rows * 0.05, rgb.cols * 0.92, rgb.rows * 0.98};
+    prompt.box =
+        std::array<double, 4>{rgb.cols * 0.08, rgb.rows * 0.05, rgb.cols * 0.92, rgb.rows * 0.98};
     return prompt;
 }
 
@@ -53,10 +54,13 @@ namespace {
 // The composite as the user chose it; "transparent" returns RGBA (straight alpha).
 cv::Mat compose(const cv::Mat& rgb, const cv::Mat& matte_u8, const image::RefineOptions& options,
                 const Background& background) {
-    const image::RefinedMatte refined = image::refine_matte(image::matte_from_u8(matte_u8), rgb, options);
-    if (background.kind == "colour") return image::on_colour(refined.foreground, refined.matte, background.colour);
+    const image::RefinedMatte refined =
+        image::refine_matte(image::matte_from_u8(matte_u8), rgb, options);
+    if (background.kind == "colour")
+        return image::on_colour(refined.foreground, refined.matte, background.colour);
     if (background.kind == "blurred") {
-        return image::on_blurred(rgb, refined.matte, std::max(4.0, rgb.cols / 80.0), refined.foreground);
+        return image::on_blurred(rgb, refined.matte, std::max(4.0, rgb.cols / 80.0),
+                                 refined.foreground);
     }
     if (background.kind == "image" && !background.image_path.empty()) {
         auto image = io::read_rgb_image(background.image_path);
@@ -75,17 +79,20 @@ cv::Mat over_checkerboard(const cv::Mat& rgba) {
         for (int x = 0; x < rgba.cols; ++x) {
             const int check = ((x / 12 + y / 12) % 2) ? 200 : 240;
             const int a = in[x][3];
-            for (int c = 0; c < 3; ++c) o[x][c] = uchar((in[x][c] * a + check * (255 - a) + 127) / 255);
+            for (int c = 0; c < 3; ++c)
+                o[x][c] = uchar((in[x][c] * a + check * (255 - a) + 127) / 255);
         }
     }
     return out;
 }
 
-Result<cv::Mat> matte_for(const QString& source, const cv::Mat& rgb, const cv::Mat& sam_mask,
-                          const std::shared_ptr<std::pair<std::mutex, std::unique_ptr<u2net::U2NetModel>>>& model) {
+Result<cv::Mat> matte_for(
+    const QString& source, const cv::Mat& rgb, const cv::Mat& sam_mask,
+    const std::shared_ptr<std::pair<std::mutex, std::unique_ptr<u2net::U2NetModel>>>& model) {
     if (source == "sam") {
         if (sam_mask.empty()) {
-            return make_error(ErrorKind::InvalidArgument, "no SAM mask: click on the image first");
+            return make_error(ErrorKind::InvalidArgument,
+                              "No SAM mask yet: click on the image (or accept an object) first");
         }
         cv::Mat resized;
         cv::resize(sam_mask, resized, rgb.size(), 0, 0, cv::INTER_LINEAR);
@@ -93,7 +100,8 @@ Result<cv::Mat> matte_for(const QString& source, const cv::Mat& rgb, const cv::M
     }
     if (source == "u2net") {
         std::lock_guard<std::mutex> lock(model->first);  // one thread at a time per model
-        if (!model->second) return make_error(ErrorKind::InvalidArgument, "no U²-Net checkpoint loaded");
+        if (!model->second)
+            return make_error(ErrorKind::InvalidArgument, "no U²-Net checkpoint loaded");
         auto out = model->second->run(rgb);
         if (!out) return out.error();
         return out->matte;
@@ -108,7 +116,9 @@ Result<cv::Mat> matte_for(const QString& source, const cv::Mat& rgb, const cv::M
 struct BackgroundPanel::ModelSlot : std::pair<std::mutex, std::unique_ptr<u2net::U2NetModel>> {};
 
 BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
-    : QDockWidget(tr("Remove Background"), parent), engine_(engine), model_(std::make_shared<ModelSlot>()) {
+    : QDockWidget(tr("Remove Background"), parent),
+      engine_(engine),
+      model_(std::make_shared<ModelSlot>()) {
     setObjectName("background_panel");
     auto* body = new QWidget(this);
     auto* layout = new QVBoxLayout(body);
@@ -163,6 +173,11 @@ BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
     background_image_->setPlaceholderText(tr("path of a background image"));
     form->addRow(tr("Image"), background_image_);
     layout->addLayout(form);
+    on_canvas_ = new QCheckBox(tr("Before / after on the canvas"), body);
+    on_canvas_->setObjectName("background_on_canvas");
+    on_canvas_->setToolTip(
+        tr("Show the result on the main canvas; drag the line there to compare"));
+    layout->addWidget(on_canvas_);
     split_ = new QSlider(Qt::Horizontal, body);
     split_->setObjectName("split");
     split_->setRange(0, 100);
@@ -171,7 +186,7 @@ BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
     layout->addWidget(split_);
     preview_label_ = new QLabel(body);
     preview_label_->setObjectName("background_preview");
-    preview_label_->setMinimumSize(240, 160);
+    preview_label_->setMinimumSize(160, 100);
     preview_label_->setAlignment(Qt::AlignCenter);
     layout->addWidget(preview_label_, 1);
     status_ = new QLabel(body);
@@ -181,6 +196,24 @@ BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
     setWidget(body);
 
     connect(source_, &QComboBox::currentIndexChanged, this, &BackgroundPanel::request_matte);
+    // A control the user touches means "show me the result": on the canvas, where it is large.
+    connect(source_, &QComboBox::activated, this, &BackgroundPanel::user_changed_something);
+    connect(background_, &QComboBox::activated, this, &BackgroundPanel::user_changed_something);
+    for (QCheckBox* box : {hard_alpha_, fill_holes_, edge_refine_, decontaminate_}) {
+        connect(box, &QCheckBox::clicked, this, &BackgroundPanel::user_changed_something);
+    }
+    // Only changes made from the keyboard or the mouse on the control itself count, not focus
+    // changes (editingFinished) or values set by the program.
+    for (QSpinBox* spin : {grow_, feather_, specks_}) {
+        connect(spin, &QSpinBox::valueChanged, this, [this, spin] {
+            if (spin->hasFocus()) user_changed_something();
+        });
+    }
+    connect(threshold_, &QSlider::valueChanged, this, [this] {
+        if (threshold_->hasFocus() || threshold_->isSliderDown()) user_changed_something();
+    });
+    connect(on_canvas_, &QCheckBox::toggled, this, &BackgroundPanel::canvas_preview_changed);
+    connect(split_, &QSlider::valueChanged, this, &BackgroundPanel::split_changed);
     for (QCheckBox* box : {hard_alpha_, fill_holes_, edge_refine_, decontaminate_}) {
         connect(box, &QCheckBox::toggled, this, &BackgroundPanel::request_preview);
     }
@@ -190,21 +223,54 @@ BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
     connect(threshold_, &QSlider::valueChanged, this, &BackgroundPanel::request_preview);
     connect(background_, &QComboBox::currentIndexChanged, this, &BackgroundPanel::request_preview);
     connect(colour_, &QLineEdit::editingFinished, this, &BackgroundPanel::request_preview);
-    connect(background_image_, &QLineEdit::editingFinished, this, &BackgroundPanel::request_preview);
+    connect(background_image_, &QLineEdit::editingFinished, this,
+            &BackgroundPanel::request_preview);
     connect(split_, &QSlider::valueChanged, this, &BackgroundPanel::show_preview);
 }
 
 BackgroundPanel::~BackgroundPanel() = default;
 
-QString BackgroundPanel::source() const { return source_->currentData().toString(); }
+QString BackgroundPanel::source() const {
+    return source_->currentData().toString();
+}
 void BackgroundPanel::set_source(const QString& source) {
     source_->setCurrentIndex(source_->findData(source));
 }
 void BackgroundPanel::set_background(const QString& kind) {
     background_->setCurrentIndex(background_->findData(kind));
 }
-int BackgroundPanel::split_percent() const { return split_->value(); }
-QString BackgroundPanel::status_text() const { return status_->text(); }
+int BackgroundPanel::split_percent() const {
+    return split_->value();
+}
+void BackgroundPanel::set_split_percent(int percent) {
+    const QSignalBlocker quiet(split_);  // the canvas moved it: no echo back
+    split_->setValue(percent);
+    show_preview();
+}
+bool BackgroundPanel::shows_on_canvas() const {
+    return on_canvas_->isChecked();
+}
+void BackgroundPanel::set_shows_on_canvas(bool on) {
+    on_canvas_->setChecked(on);
+}
+void BackgroundPanel::user_changed_something() {
+    on_canvas_->setChecked(true);
+}
+
+void BackgroundPanel::show_problem(const QString& message) {
+    // The old result must not stay on screen as if it answered the new settings.
+    status_->setText(message);
+    status_->setStyleSheet("color: #c0392b");
+    composite_display_.release();
+    result_image_ = QImage();
+    preview_image_ = QImage();
+    preview_label_->setPixmap(QPixmap());
+    preview_label_->setText(message);
+    emit canvas_preview_changed();
+}
+QString BackgroundPanel::status_text() const {
+    return status_->text();
+}
 
 image::RefineOptions BackgroundPanel::refine_options() const {
     image::RefineOptions o;
@@ -221,8 +287,12 @@ image::RefineOptions BackgroundPanel::refine_options() const {
 
 void BackgroundPanel::set_image(const cv::Mat& full_rgb) {
     full_ = full_rgb;
-    display_ = full_rgb.empty() ? cv::Mat() : image::downscale_for_interactive(full_rgb, kPreviewLongSide);
+    display_ =
+        full_rgb.empty() ? cv::Mat() : image::downscale_for_interactive(full_rgb, kPreviewLongSide);
     matte_display_.release();
+    composite_display_.release();
+    result_image_ = QImage();
+    emit canvas_preview_changed();
     request_matte();
 }
 
@@ -234,14 +304,15 @@ void BackgroundPanel::set_sam_mask(const cv::Mat& mask_u8) {
 void BackgroundPanel::set_u2net_checkpoint(const QString& path) {
     status_->setText(tr("Loading %1…").arg(QFileInfo(path).fileName()));
     auto slot = model_;
-    auto future = engine_.scheduler().submit<QString>(engine::Priority::Interactive, nullptr,
-                                                       [slot, path]() -> Result<QString> {
-        auto model = u2net::U2NetModel::load(path.toStdString());
-        if (!model) return model.error();
-        std::lock_guard<std::mutex> lock(slot->first);
-        slot->second = std::move(model.value());
-        return QFileInfo(path).fileName() + " · " + QString::fromStdString(slot->second->device_name());
-    });
+    auto future = engine_.scheduler().submit<QString>(
+        engine::Priority::Interactive, nullptr, [slot, path]() -> Result<QString> {
+            auto model = u2net::U2NetModel::load(path.toStdString());
+            if (!model) return model.error();
+            std::lock_guard<std::mutex> lock(slot->first);
+            slot->second = std::move(model.value());
+            return QFileInfo(path).fileName() + " · " +
+                   QString::fromStdString(slot->second->device_name());
+        });
     when_finished(this, future, [this](Result<QString> description) {
         if (!description) {
             status_->setText(QString::fromStdString(description.message()));
@@ -257,27 +328,31 @@ void BackgroundPanel::request_matte() {
     if (display_.empty()) return;
     const int generation = ++matte_generation_;
     status_->setText(tr("Computing the matte…"));
-    auto job = [source = source(), rgb = display_, sam = sam_mask_, model = std::static_pointer_cast<
-                    std::pair<std::mutex, std::unique_ptr<u2net::U2NetModel>>>(model_)] {
-        return matte_for(source, rgb, sam, model);
-    };
-    when_finished(this, engine_.preview(kMatteChannel, job), [this, generation](Result<cv::Mat> matte) {
-        if (generation != matte_generation_) return;
-        if (!matte) {
-            if (matte.error().kind != ErrorKind::Superseded) status_->setText(QString::fromStdString(matte.message()));
-            return;
-        }
-        matte_display_ = *matte;
-        emit matte_ready();
-        request_preview();
-    });
+    auto job =
+        [source = source(), rgb = display_, sam = sam_mask_,
+         model =
+             std::static_pointer_cast<std::pair<std::mutex, std::unique_ptr<u2net::U2NetModel>>>(
+                 model_)] { return matte_for(source, rgb, sam, model); };
+    when_finished(this, engine_.preview(kMatteChannel, job),
+                  [this, generation](Result<cv::Mat> matte) {
+                      if (generation != matte_generation_) return;
+                      if (!matte) {
+                          if (matte.error().kind != ErrorKind::Superseded)
+                              show_problem(QString::fromStdString(matte.message()));
+                          return;
+                      }
+                      matte_display_ = *matte;
+                      emit matte_ready();
+                      request_preview();
+                  });
 }
 
 Background BackgroundPanel::chosen_background() const {
     Background background{background_->currentData().toString(), cv::Scalar(255, 255, 255),
                           background_image_->text().toStdString()};
     const QColor colour(colour_->text());
-    if (colour.isValid()) background.colour = cv::Scalar(colour.red(), colour.green(), colour.blue());
+    if (colour.isValid())
+        background.colour = cv::Scalar(colour.red(), colour.green(), colour.blue());
     return background;
 }
 
@@ -285,7 +360,8 @@ void BackgroundPanel::request_preview() {
     if (display_.empty() || matte_display_.empty()) return;
     const int generation = ++preview_generation_;
     const Background background = chosen_background();
-    auto job = [rgb = display_, matte = matte_display_, options = refine_options(), background]() -> Result<cv::Mat> {
+    auto job = [rgb = display_, matte = matte_display_, options = refine_options(),
+                background]() -> Result<cv::Mat> {
         try {
             cv::Mat out = compose(rgb, matte, options, background);
             return out.channels() == 4 ? over_checkerboard(out) : out;
@@ -293,17 +369,23 @@ void BackgroundPanel::request_preview() {
             return make_error(ErrorKind::InvalidArgument, e.what());
         }
     };
-    when_finished(this, engine_.preview(kPreviewChannel, job), [this, generation](Result<cv::Mat> out) {
-        if (generation != preview_generation_) return;
-        if (!out) {
-            if (out.error().kind != ErrorKind::Superseded) status_->setText(QString::fromStdString(out.message()));
-            return;
-        }
-        composite_display_ = *out;
-        status_->setText(tr("Preview %1 × %2").arg(out->cols).arg(out->rows));
-        show_preview();
-        emit preview_ready();
-    });
+    when_finished(this, engine_.preview(kPreviewChannel, job),
+                  [this, generation](Result<cv::Mat> out) {
+                      if (generation != preview_generation_) return;
+                      if (!out) {
+                          if (out.error().kind != ErrorKind::Superseded)
+                              show_problem(QString::fromStdString(out.message()));
+                          return;
+                      }
+                      composite_display_ = *out;
+                      result_image_ = to_qimage(composite_display_);
+                      status_->setStyleSheet(QString());
+                      status_->setText(tr("Preview %1 × %2").arg(out->cols).arg(out->rows));
+                      preview_label_->setText(QString());
+                      show_preview();
+                      emit preview_ready();
+                      emit canvas_preview_changed();
+                  });
 }
 
 void BackgroundPanel::show_preview() {
@@ -314,8 +396,9 @@ void BackgroundPanel::show_preview() {
     if (x > 0) display_.colRange(0, x).copyTo(split.colRange(0, x));
     if (x > 0 && x < split.cols) split.col(x).setTo(cv::Scalar(255, 200, 0));
     preview_image_ = to_qimage(split);
-    preview_label_->setPixmap(QPixmap::fromImage(preview_image_).scaled(
-        preview_label_->size(), Qt::KeepAspectRatio, Qt::SmoothTransformation));
+    preview_label_->setPixmap(
+        QPixmap::fromImage(preview_image_)
+            .scaled(preview_label_->size(), Qt::KeepAspectRatio, Qt::SmoothTransformation));
 }
 
 void BackgroundPanel::export_result(const QString& path, const QString& matte_path) {
@@ -324,18 +407,24 @@ void BackgroundPanel::export_result(const QString& path, const QString& matte_pa
         return;
     }
     const Background background = chosen_background();
-    auto job = [source = source(), rgb = full_, sam = sam_mask_, options = refine_options(), background,
-                model = std::static_pointer_cast<std::pair<std::mutex, std::unique_ptr<u2net::U2NetModel>>>(model_),
-                path = path.toStdString(), matte_path = matte_path.toStdString()]() -> Result<cv::Mat> {
+    auto job =
+        [source = source(), rgb = full_, sam = sam_mask_, options = refine_options(), background,
+         model =
+             std::static_pointer_cast<std::pair<std::mutex, std::unique_ptr<u2net::U2NetModel>>>(
+                 model_),
+         path = path.toStdString(), matte_path = matte_path.toStdString()]() -> Result<cv::Mat> {
         auto matte = matte_for(source, rgb, sam, model);  // the matte at full resolution
         if (!matte) return matte;
         try {
             const cv::Mat out = compose(rgb, *matte, options, background);
-            const Status written = out.channels() == 4 ? io::write_rgba_png(path, out) : io::write_png(path, out);
+            const Status written =
+                out.channels() == 4 ? io::write_rgba_png(path, out) : io::write_png(path, out);
             if (!written) return written.error();
             if (!matte_path.empty()) {
-                const image::RefinedMatte refined = image::refine_matte(image::matte_from_u8(*matte), rgb, options);
-                if (auto ok = io::write_png(matte_path, image::matte_to_u8(refined.matte)); !ok) return ok.error();
+                const image::RefinedMatte refined =
+                    image::refine_matte(image::matte_from_u8(*matte), rgb, options);
+                if (auto ok = io::write_png(matte_path, image::matte_to_u8(refined.matte)); !ok)
+                    return ok.error();
             }
             return out;
         } catch (const std::invalid_argument& e) {
@@ -343,11 +432,12 @@ void BackgroundPanel::export_result(const QString& path, const QString& matte_pa
         }
     };
     status_->setText(tr("Exporting at full resolution…"));
-    when_finished(this, engine_.preview(kExportChannel, job, engine::Stage::Export), [this](Result<cv::Mat> out) {
-        const QString error = out ? QString() : QString::fromStdString(out.message());
-        status_->setText(error.isEmpty() ? tr("Exported") : error);
-        emit export_finished(error);
-    });
+    when_finished(this, engine_.preview(kExportChannel, job, engine::Stage::Export),
+                  [this](Result<cv::Mat> out) {
+                      const QString error = out ? QString() : QString::fromStdString(out.message());
+                      status_->setText(error.isEmpty() ? tr("Exported") : error);
+                      emit export_finished(error);
+                  });
 }
 
 }  // namespace ps::ui

@@ -28,12 +28,12 @@ struct Background;
 
 class BackgroundPanel : public QDockWidget {
     Q_OBJECT
-public:
+  public:
     explicit BackgroundPanel(engine::Engine& engine, QWidget* parent = nullptr);
     ~BackgroundPanel() override;
 
     void set_image(const cv::Mat& full_rgb);
-    void set_sam_mask(const cv::Mat& mask_u8);  // the current mask (any size), or empty
+    void set_sam_mask(const cv::Mat& mask_u8);       // the current mask (any size), or empty
     void set_u2net_checkpoint(const QString& path);  // loads in the background
 
     void set_source(const QString& source);  // "u2net", "sam", "grabcut"
@@ -43,24 +43,35 @@ public:
     int split_percent() const;
 
     cv::Mat display_matte() const { return matte_display_; }  // CV_8UC1, display size
-    QImage preview() const { return preview_image_; }
+    QImage preview() const { return preview_image_; }         // the dock's before | after thumbnail
+    // The result alone at display size (RGBA results over a checkerboard); null while none.
+    QImage result_image() const { return result_image_; }
+    // Whether the result is to be shown on the main canvas (the user's choice; turned on when
+    // the user changes any control of the panel).
+    bool shows_on_canvas() const;
+    void set_shows_on_canvas(bool on);
+    void set_split_percent(int percent);  // the before / after line, also dragged on the canvas
     QString status_text() const;
 
     // Full-resolution export: the composite as chosen (RGBA for "transparent") and optionally
     // the 8-bit matte; export_finished follows with an error or "".
     void export_result(const QString& path, const QString& matte_path = QString());
 
-signals:
+  signals:
     void model_ready(const QString& description);
     void matte_ready();
     void preview_ready();
     void export_finished(const QString& error);
+    void canvas_preview_changed();  // the result or the "on canvas" choice changed
+    void split_changed(int percent);
 
-private:
+  private:
     struct ModelSlot;
     void request_matte();
     void request_preview();
     void show_preview();
+    void show_problem(const QString& message);
+    void user_changed_something();
     Background chosen_background() const;
 
     engine::Engine& engine_;
@@ -80,6 +91,8 @@ private:
     QSlider* split_ = nullptr;
     QLabel* preview_label_ = nullptr;
     QLabel* status_ = nullptr;
+    QCheckBox* on_canvas_ = nullptr;
+    QImage result_image_;
     cv::Mat full_, display_, sam_mask_, matte_display_, composite_display_;
     QImage preview_image_;
     int matte_generation_ = 0, preview_generation_ = 0;

@@ -28,7 +28,9 @@
 #include <QSpinBox>
 #include <QTableWidget>
 #include <QValueAxis>
+
 #include <QVBoxLayout>
+#include "chart_legend.h"
 
 #include <algorithm>
 
@@ -184,13 +186,20 @@ void BenchmarkPanel::build_ui() {
                                          tr("max ms")});
     results_->setEditTriggers(QAbstractItemView::NoEditTriggers);
     results_->verticalHeader()->hide();
+    // Names are elided in the middle ("u2n…" said nothing); the table scrolls sideways instead.
+    results_->setTextElideMode(Qt::ElideMiddle);
+    results_->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
+    models_->setTextElideMode(Qt::ElideMiddle);
     layout->addWidget(results_, 1);
 
     chart_ = new QChartView(new QChart, content);
     chart_->setObjectName("bench_chart");
     chart_->setRenderHint(QPainter::Antialiasing);
-    chart_->setMinimumHeight(220);
+    chart_->setMinimumHeight(180);
     layout->addWidget(chart_, 1);
+    chart_legend_ = new_chart_legend("bench_chart_legend", content);
+    chart_legend_->hide();
+    layout->addWidget(chart_legend_);
 
     setWidget(content);
 }
@@ -309,8 +318,11 @@ void BenchmarkPanel::fill_table(const engine::BenchmarkReport& report) {
                                        format_ms(summary.p50_ms),
                                        format_ms(summary.p95_ms),
                                        format_ms(summary.max_ms)};
-            for (int column = 0; column < cells.size(); ++column)
-                results_->setItem(row, column, new QTableWidgetItem(cells[column]));
+            for (int column = 0; column < cells.size(); ++column) {
+                auto* item = new QTableWidgetItem(cells[column]);
+                item->setToolTip(column == 0 ? QString::fromStdString(model.path) : cells[column]);
+                results_->setItem(row, column, item);
+            }
         }
     }
     results_->resizeColumnsToContents();
@@ -359,6 +371,7 @@ void BenchmarkPanel::fill_chart(const engine::BenchmarkReport& report) {
     y_axis->setRange(0, std::max(1.0, max_ms * 1.1));  // headroom over the tallest bar
     chart->addAxis(y_axis, Qt::AlignLeft);
     series->attachAxis(y_axis);
+    show_chart_legend(chart_legend_, *chart);
     chart->setTitle(tr("Latency per stage (p50, p95)"));
 }
 

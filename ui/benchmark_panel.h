@@ -28,7 +28,7 @@ namespace ps::ui {
 
 class BenchmarkPanel : public QDockWidget {
     Q_OBJECT
-public:
+  public:
     explicit BenchmarkPanel(engine::Engine& engine, QWidget* parent = nullptr);
     ~BenchmarkPanel() override;  // cancels a running benchmark
 
@@ -40,11 +40,11 @@ public:
     QString export_json(const QString& path) const;
     QString export_csv(const QString& path) const;
 
-signals:
+  signals:
     void finished(bool ok);
     void progress_changed(int done, int total);
 
-private:
+  private:
     void build_ui();
     void start_run();
     void cancel_run();
@@ -75,6 +75,7 @@ private:
     QLabel* status_ = nullptr;
     QTableWidget* results_ = nullptr;
     QChartView* chart_ = nullptr;
+    QLabel* chart_legend_ = nullptr;  // wrapped names under the chart
     QComboBox* history_box_ = nullptr;
     QPushButton* export_json_ = nullptr;
     QPushButton* export_csv_ = nullptr;

@@ -8,6 +8,17 @@
 #include <cmath>
 
 namespace ps::ui {
+namespace {
+
+// An empty slot shows a transparent icon of the thumbnails' size, so the strip has the same
+// height with and without candidates and the canvas below never jumps.
+QIcon placeholder_icon(const QSize& size) {
+    QPixmap blank(size);
+    blank.fill(Qt::transparent);
+    return QIcon(blank);
+}
+
+}  // namespace
 
 CandidateStrip::CandidateStrip(QWidget* parent) : QWidget(parent) {
     setObjectName("candidate_strip");
@@ -21,6 +32,8 @@ CandidateStrip::CandidateStrip(QWidget* parent) : QWidget(parent) {
         button->setCheckable(true);
         button->setEnabled(false);
         button->setToolTip(tr("Candidate %1 (key %1)").arg(i + 1));
+        button->setIcon(placeholder_icon(button->iconSize()));
+        button->setText(QString("%1").arg(i + 1));
         connect(button, &QToolButton::clicked, this, [this, i] { emit candidate_chosen(i); });
         layout->addWidget(button);
         buttons_.push_back(button);
@@ -35,7 +48,7 @@ void CandidateStrip::show_candidates(const sam::SamMaskSet* masks, int chosen, b
         button->setEnabled(present);
         button->setChecked(present && int(i) == chosen);
         if (!present) {
-            button->setIcon(QIcon());
+            button->setIcon(placeholder_icon(button->iconSize()));
             button->setText(QString("%1").arg(i + 1));
             continue;
         }
@@ -44,8 +57,9 @@ void CandidateStrip::show_candidates(const sam::SamMaskSet* masks, int chosen, b
         button->setIcon(QIcon(QPixmap::fromImage(
             image.scaled(button->iconSize(), Qt::KeepAspectRatio, Qt::SmoothTransformation))));
         const float iou = masks->iou[i];
-        button->setText(show_iou && std::isfinite(iou) ? QString("%1 · IoU %2").arg(i + 1).arg(iou, 0, 'f', 3)
-                                           : QString("%1").arg(i + 1));
+        button->setText(show_iou && std::isfinite(iou)
+                            ? QString("%1 · IoU %2").arg(i + 1).arg(iou, 0, 'f', 3)
+                            : QString("%1").arg(i + 1));
     }
 }
 

@@ -13,17 +13,17 @@ namespace ps::ui {
 
 class CandidateStrip : public QWidget {
     Q_OBJECT
-public:
+  public:
     explicit CandidateStrip(QWidget* parent = nullptr);
     // masks may be empty (no prompt); `chosen` is highlighted. show_iou is false for segmenters
     // that predict no IoU (GrabCut), so no made-up number is shown.
     void show_candidates(const sam::SamMaskSet* masks, int chosen, bool show_iou = true);
     QToolButton* button(int index) const { return buttons_.at(size_t(index)); }
 
-signals:
+  signals:
     void candidate_chosen(int index);
 
-private:
+  private:
     std::vector<QToolButton*> buttons_;
 };
 

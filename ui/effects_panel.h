@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+class QCheckBox;
 class QComboBox;
 class QFormLayout;
 class QLabel;
@@ -23,7 +24,7 @@ namespace ps::ui {
 
 class EffectsPanel : public QDockWidget {
     Q_OBJECT
-public:
+  public:
     explicit EffectsPanel(engine::Engine& engine, QWidget* parent = nullptr);
 
     // The image to restyle (full resolution) and the subject matte at that size (may be empty:
@@ -35,21 +36,28 @@ public:
     void set_parameter(const QString& name, const QString& value);  // as the form would
     void set_target(const QString& target);                         // all / object / background
     QString effect() const { return effect_; }
-    std::vector<std::string> assignments() const;  // "k=v" of the form's current values
-    QImage preview() const { return preview_image_; }
+    std::vector<std::string> assignments() const;      // "k=v" of the form's current values
+    QImage preview() const { return preview_image_; }  // null while there is none
+    QString target() const;
+    // Whether the preview is to be shown on the main canvas (the user's choice; turned on when
+    // the user picks an effect or a target).
+    bool shows_on_canvas() const;
+    void set_shows_on_canvas(bool on);
     int thumbnails_ready() const { return thumbnails_ready_; }
 
     // Recomputes at full resolution on the engine's pool and writes a PNG atomically;
     // export_finished follows with an error message or "".
     void export_result(const QString& path);
 
-signals:
+  signals:
     void preview_ready();
     void thumbnails_done();
     void export_finished(const QString& error);
+    void canvas_preview_changed();  // the preview or the "on canvas" choice changed
 
-private:
+  private:
     void rebuild_form();
+    void show_problem(const QString& message);
     void request_preview();
     void render_thumbnails();
     cv::Mat display_copy(const cv::Mat& image) const;
@@ -61,6 +69,7 @@ private:
     QComboBox* target_ = nullptr;
     QLabel* preview_label_ = nullptr;
     QLabel* status_ = nullptr;
+    QCheckBox* on_canvas_ = nullptr;
     std::map<std::string, QWidget*> editors_;
     QString effect_ = "bw";
     cv::Mat full_, display_, matte_;  // matte_: as given (work size)

@@ -2,6 +2,7 @@
 #include "image_canvas.h"
 
 #include <QGraphicsEllipseItem>
+#include <QGraphicsLineItem>
 #include <QGraphicsPathItem>
 #include <QGraphicsPixmapItem>
 #include <QGraphicsRectItem>
@@ -15,10 +16,13 @@
 namespace ps::ui {
 namespace {
 
-constexpr int kClickSlopPx = 4;    // a press that moves less than this is a click, not a drag
+constexpr int kClickSlopPx = 4;        // a press that moves less than this is a click, not a drag
 constexpr double kMarkerRadiusPx = 6;  // on screen, whatever the zoom
+constexpr double kSplitGrabPx = 6;     // how near the before / after line a press grabs it
 
-QColor label_colour(int label) { return label == 1 ? QColor(40, 200, 90) : QColor(230, 60, 60); }
+QColor label_colour(int label) {
+    return label == 1 ? QColor(40, 200, 90) : QColor(230, 60, 60);
+}
 
 }  // namespace
 
@@ -40,6 +44,9 @@ void ImageCanvas::set_image(const QImage& image) {
     rubber_band_ = nullptr;
     stroke_item_ = nullptr;
     brush_cursor_ = nullptr;
+    after_item_ = nullptr;
+    split_line_ = nullptr;
+    after_image_ = QImage();
     mask_image_ = QImage();
     image_item_ = scene()->addPixmap(QPixmap::fromImage(image));
     image_item_->setTransformationMode(Qt::SmoothTransformation);
@@ -56,7 +63,8 @@ QImage ImageCanvas::colourise(const cv::Mat& mask, const QColor& colour) const {
     cv::Mat pixels(mask.rows, mask.cols, CV_8UC4, out.bits(), size_t(out.bytesPerLine()));
     pixels.setTo(cv::Scalar::all(0));
     const double a = overlay_opacity_;
-    pixels.setTo(cv::Scalar(colour.blue() * a, colour.green() * a, colour.red() * a, 255 * a), mask);
+    pixels.setTo(cv::Scalar(colour.blue() * a, colour.green() * a, colour.red() * a, 255 * a),
+                 mask);
     if (outline_) {
         cv::Mat edge;
         cv::morphologyEx(mask, edge, cv::MORPH_GRADIENT, cv::Mat::ones(3, 3, CV_8U));
@@ -72,9 +80,9 @@ void ImageCanvas::show_mask(const cv::Mat& mask) {
         mask_item_->setPixmap(QPixmap());
         return;
     }
-    mask_image_ = QImage(mask.data, mask.cols, mask.rows, int(mask.step[0]),
-                         QImage::Format_Grayscale8)
-                      .copy();
+    mask_image_ =
+        QImage(mask.data, mask.cols, mask.rows, int(mask.step[0]), QImage::Format_Grayscale8)
+            .copy();
     mask_item_->setPixmap(QPixmap::fromImage(colourise(mask, overlay_colour_)));
 }
 
@@ -126,6 +134,54 @@ void ImageCanvas::set_overlay_style(const QColor& colour, double opacity, bool o
     outline_ = outline;
 }
 
+void ImageCanvas::show_comparison(const QImage& after) {
+    if (after.isNull() || !image_item_) {
+        delete after_item_;
+        delete split_line_;
+        after_item_ = nullptr;
+        split_line_ = nullptr;
+        after_image_ = QImage();
+        return;
+    }
+    after_image_ = after;
+    if (!after_item_) {
+        // Above the image, below objects, masks and prompts: the clicks stay visible.
+        after_item_ = scene()->addPixmap(QPixmap());
+        after_item_->setTransformationMode(Qt::SmoothTransformation);
+        after_item_->setZValue(0.5);
+        QPen pen(QColor(255, 200, 0), 2);
+        pen.setCosmetic(true);
+        split_line_ = scene()->addLine(QLineF(), pen);
+        split_line_->setZValue(6);
+        split_line_->setToolTip(tr("Drag: before | after"));
+    }
+    place_comparison();
+}
+
+void ImageCanvas::set_split(double split) {
+    split_ = std::clamp(split, 0.0, 1.0);
+    if (after_item_) place_comparison();
+}
+
+void ImageCanvas::place_comparison() {
+    const QRectF bounds = image_item_->boundingRect();
+    const int cut = int(std::lround(split_ * after_image_.width()));
+    const double scale = bounds.width() / std::max(1, after_image_.width());
+    // Only the part right of the line is drawn, so the original shows through on the left.
+    after_item_->setPixmap(QPixmap::fromImage(
+        after_image_.copy(cut, 0, after_image_.width() - cut, after_image_.height())));
+    after_item_->setScale(scale);
+    after_item_->setPos(bounds.left() + cut * scale, bounds.top());
+    const double x = bounds.left() + split_ * bounds.width();
+    split_line_->setLine(QLineF(x, bounds.top(), x, bounds.bottom()));
+}
+
+bool ImageCanvas::near_split_line(const QPoint& viewport_pos) const {
+    if (!split_line_) return false;
+    const QPointF top = mapFromScene(split_line_->line().p1());
+    return std::abs(top.x() - viewport_pos.x()) <= kSplitGrabPx;
+}
+
 void ImageCanvas::set_tool(Tool tool) {
     tool_ = tool;
     if (tool == Tool::Points) {
@@ -170,7 +226,9 @@ void ImageCanvas::fit() {
     if (image_item_) fitInView(image_item_, Qt::KeepAspectRatio);
 }
 
-void ImageCanvas::zoom_actual_size() { setTransform(QTransform()); }
+void ImageCanvas::zoom_actual_size() {
+    setTransform(QTransform());
+}
 
 QPointF ImageCanvas::image_to_viewport(const QPointF& image_point) const {
     return mapFromScene(image_point);
@@ -194,14 +252,16 @@ void ImageCanvas::mousePressEvent(QMouseEvent* event) {
     press_pos_ = last_pos_ = event->position().toPoint();
     press_image_pos_ = mapToScene(press_pos_);
     const int marker = point_at(press_pos_);
-    if (event->button() == Qt::MiddleButton ||
-        (event->button() == Qt::LeftButton && space_held_)) {
+    if (event->button() == Qt::LeftButton && marker < 0 && near_split_line(press_pos_)) {
+        gesture_ = Gesture::Split;
+        setCursor(Qt::SplitHCursor);
+    } else if (event->button() == Qt::MiddleButton ||
+               (event->button() == Qt::LeftButton && space_held_)) {
         gesture_ = Gesture::Pan;
         setCursor(Qt::ClosedHandCursor);
     } else if (tool_ != Tool::Points &&
                (event->button() == Qt::LeftButton || event->button() == Qt::RightButton)) {
-        begin_stroke(press_image_pos_,
-                     tool_ == Tool::Eraser || event->button() == Qt::RightButton);
+        begin_stroke(press_image_pos_, tool_ == Tool::Eraser || event->button() == Qt::RightButton);
     } else if (event->button() == Qt::RightButton) {
         // Right click on a marker deletes it; elsewhere it adds a background point.
         if (marker >= 0) {
@@ -223,6 +283,12 @@ void ImageCanvas::mouseMoveEvent(QMouseEvent* event) {
         case Gesture::Pan:
             pan_by(pos - last_pos_);
             break;
+        case Gesture::Split: {
+            const QRectF bounds = image_item_->boundingRect();
+            set_split((mapToScene(pos).x() - bounds.left()) / std::max(1.0, bounds.width()));
+            emit split_moved(split_);
+            break;
+        }
         case Gesture::Stroke: {
             const QPointF image_point = mapToScene(pos);
             stroke_.push_back(image_point);
@@ -248,6 +314,11 @@ void ImageCanvas::mouseMoveEvent(QMouseEvent* event) {
             }
             break;
         case Gesture::None:
+            if (tool_ == Tool::Points && near_split_line(pos)) {
+                setCursor(Qt::SplitHCursor);
+            } else if (tool_ == Tool::Points && cursor().shape() == Qt::SplitHCursor) {
+                unsetCursor();
+            }
             if (tool_ == Tool::Points && hover_preview_ && image_item_ &&
                 scene()->sceneRect().contains(mapToScene(pos))) {
                 emit hover_moved(mapToScene(pos));
@@ -284,6 +355,7 @@ void ImageCanvas::mouseReleaseEvent(QMouseEvent* event) {
                 emit point_moved(moving_point_, clamped);
             }
             break;
+        case Gesture::Split:
         case Gesture::Pan:
             if (tool_ == Tool::Points) {
                 unsetCursor();

@@ -10,6 +10,7 @@
 #include "editing/edit_document.h"
 
 class QGraphicsEllipseItem;
+class QGraphicsLineItem;
 class QGraphicsPathItem;
 class QGraphicsPixmapItem;
 class QGraphicsRectItem;
@@ -18,7 +19,7 @@ namespace ps::ui {
 
 class ImageCanvas : public QGraphicsView {
     Q_OBJECT
-public:
+  public:
     // Points: clicks and drags make prompts. Brush / Eraser: a left drag paints a stroke that
     // adds to / cuts from an object's mask (with the brush, a right drag erases).
     enum class Tool { Points, Brush, Eraser };
@@ -30,6 +31,14 @@ public:
     void show_mask(const cv::Mat& mask);  // the candidate under edit; empty hides it
     void show_objects(const std::vector<editing::SegmentObject>& objects);
     void set_overlay_style(const QColor& colour, double opacity, bool outline);
+    // Before / after on the canvas: `after` (any size; scaled over the image) is drawn right of
+    // a vertical split line the user drags; left of it the original shows. An empty image ends
+    // the comparison. `split` is the line's position as a fraction of the width, in [0, 1].
+    void show_comparison(const QImage& after);
+    bool comparing() const { return after_item_ != nullptr; }
+    void set_split(double split);
+    double split() const { return split_; }
+    QImage comparison() const { return after_image_; }  // for tests and screenshots
     void set_hover_preview(bool enabled) { hover_preview_ = enabled; }
 
     void set_tool(Tool tool);
@@ -44,7 +53,7 @@ public:
     bool has_image() const { return image_item_ != nullptr; }
     QImage displayed_mask() const { return mask_image_; }  // for tests and screenshots
 
-signals:
+  signals:
     void point_requested(const QPointF& image_point, int label);  // 1 object, 0 background
     void box_requested(const QRectF& image_rect);
     void point_moved(int index, const QPointF& image_point);
@@ -52,8 +61,9 @@ signals:
     void hover_moved(const QPointF& image_point);
     // A finished brush or eraser stroke: its polyline in image pixels and the brush radius.
     void stroke_finished(const QVector<QPointF>& image_points, double radius_px, bool erase);
+    void split_moved(double split);  // the user dragged the before / after line
 
-protected:
+  protected:
     void mousePressEvent(QMouseEvent* event) override;
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
@@ -61,8 +71,10 @@ protected:
     void keyPressEvent(QKeyEvent* event) override;
     void keyReleaseEvent(QKeyEvent* event) override;
 
-private:
-    enum class Gesture { None, Pending, Box, MovePoint, Pan, Stroke };
+  private:
+    enum class Gesture { None, Pending, Box, MovePoint, Pan, Stroke, Split };
+    bool near_split_line(const QPoint& viewport_pos) const;
+    void place_comparison();
     int point_at(const QPoint& viewport_pos) const;  // marker under the cursor, or -1
     QImage colourise(const cv::Mat& mask, const QColor& colour) const;
     void pan_by(const QPoint& delta);
@@ -91,6 +103,10 @@ private:
     bool stroke_erases_ = false;
     QGraphicsPathItem* stroke_item_ = nullptr;
     QGraphicsEllipseItem* brush_cursor_ = nullptr;
+    QImage after_image_;
+    QGraphicsPixmapItem* after_item_ = nullptr;
+    QGraphicsLineItem* split_line_ = nullptr;
+    double split_ = 0.5;
 };
 
 }  // namespace ps::ui

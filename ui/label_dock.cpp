@@ -22,7 +22,9 @@
 namespace ps::ui {
 namespace {
 
-QColor to_qcolor(const std::array<uint8_t, 3>& rgb) { return QColor(rgb[0], rgb[1], rgb[2]); }
+QColor to_qcolor(const std::array<uint8_t, 3>& rgb) {
+    return QColor(rgb[0], rgb[1], rgb[2]);
+}
 
 QIcon swatch(const QColor& colour) {
     QPixmap pixmap(14, 14);
@@ -32,7 +34,7 @@ QIcon swatch(const QColor& colour) {
 
 // Name, colour and hotkey of one label.
 class LabelDialog : public QDialog {
-public:
+  public:
     LabelDialog(const annotation::Label& label, bool new_label, QWidget* parent)
         : QDialog(parent), colour_(to_qcolor(label.colour)) {
         setWindowTitle(new_label ? tr("Add Label") : tr("Edit Label"));
@@ -62,11 +64,12 @@ public:
         label.colour = {uint8_t(colour_.red()), uint8_t(colour_.green()), uint8_t(colour_.blue())};
         // One key combination: the first of what the editor recorded.
         const QKeySequence keys = hotkey_->keySequence();
-        label.hotkey = keys.isEmpty() ? std::string() : QKeySequence(keys[0]).toString().toStdString();
+        label.hotkey =
+            keys.isEmpty() ? std::string() : QKeySequence(keys[0]).toString().toStdString();
         return label;
     }
 
-private:
+  private:
     void set_colour(const QColor& colour) {
         colour_ = colour;
         colour_button_->setIcon(swatch(colour));
@@ -107,13 +110,15 @@ LabelDock::LabelDock(QWidget* shortcut_scope, QWidget* parent)
 
     connect(add, &QPushButton::clicked, this, [this] { edit_with_dialog(-1); });
     connect(edit_, &QPushButton::clicked, this, [this] { edit_with_dialog(list_->currentRow()); });
-    connect(list_, &QListWidget::itemDoubleClicked, this, [this] { edit_with_dialog(list_->currentRow()); });
+    connect(list_, &QListWidget::itemDoubleClicked, this,
+            [this] { edit_with_dialog(list_->currentRow()); });
     connect(remove_, &QPushButton::clicked, this, [this] {
         const int index = list_->currentRow();
         if (index < 0) return;
         const QString name = QString::fromStdString(labels_.labels[size_t(index)].name);
-        if (QMessageBox::question(this, tr("Remove Label"),
-                                  tr("Remove the label “%1”? Objects that have it keep the name.").arg(name)) !=
+        if (QMessageBox::question(
+                this, tr("Remove Label"),
+                tr("Remove the label “%1”? Objects that have it keep the name.").arg(name)) !=
             QMessageBox::Yes) {
             return;
         }
@@ -151,7 +156,9 @@ void LabelDock::rebuild() {
         const QString name = QString::fromStdString(label.name);
         const QKeySequence hotkey(QString::fromStdString(label.hotkey));
         auto* item = new QListWidgetItem(swatch(to_qcolor(label.colour)), name, list_);
-        if (!hotkey.isEmpty()) item->setText(QString("%1   (%2)").arg(name, hotkey.toString(QKeySequence::NativeText)));
+        if (!hotkey.isEmpty())
+            item->setText(
+                QString("%1   (%2)").arg(name, hotkey.toString(QKeySequence::NativeText)));
         item->setData(Qt::UserRole, name);
         auto* action = new QAction(swatch(to_qcolor(label.colour)), name, actions_);
         action->setObjectName("label_action_" + name);

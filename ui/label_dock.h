@@ -16,7 +16,7 @@ namespace ps::ui {
 
 class LabelDock : public QDockWidget {
     Q_OBJECT
-public:
+  public:
     // `shortcut_scope`: the window whose other shortcuts a label's hotkey must not collide with.
     explicit LabelDock(QWidget* shortcut_scope, QWidget* parent = nullptr);
 
@@ -33,12 +33,12 @@ public:
     QString edit_label(int index, const annotation::Label& label);
     QString remove_label(int index);
 
-signals:
+  signals:
     void labels_edited(const annotation::LabelSet& labels);
     void label_triggered(const QString& name);  // by its hotkey or its menu entry
     void current_label_changed(const QString& name);
 
-private:
+  private:
     QString check(const annotation::Label& label, int index) const;
     void edit_with_dialog(int index);  // -1: a new label
     void rebuild();

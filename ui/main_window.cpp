@@ -2,41 +2,51 @@
 #include "main_window.h"
 
 #include <QAction>
-#include <QDragEnterEvent>
-#include <QDropEvent>
-#include <QMimeData>
+#include <QApplication>
+#include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QKeySequence>
 #include <QLabel>
+#include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QMimeData>
+#include <QScreen>
 #include <QShortcut>
 #include <QStatusBar>
 #include <QUndoView>
 #include <QVBoxLayout>
 
 #include "annotation_controller.h"
+#include "annotation_session.h"
 #include "app_settings.h"
 #include "background_panel.h"
 #include "benchmark_panel.h"
 #include "candidate_strip.h"
-#include "effects_panel.h"
-#include "future_watch.h"
+#include "dock_layout.h"
 #include "download_dialog.h"
 #include "editing/checkpoint_discovery.h"
 #include "editing/edit_commands.h"
+#include "effects_panel.h"
 #include "engine/engine.h"
+#include "future_watch.h"
 #include "image/mask_export.h"
 #include "image_canvas.h"
 #include "io/export_writer.h"
 #include "io/image_reader.h"
+#include "message_banner.h"
 #include "metrics_dock.h"
 #include "objects_dock.h"
+#include "resources.h"
 #include "settings_dialog.h"
 #include "shortcut_sheet.h"
+#include "text_entry_guard.h"
 
 namespace ps::ui {
 namespace {
@@ -49,24 +59,30 @@ QImage to_qimage(const cv::Mat& rgb) {
     return QImage(rgb.data, rgb.cols, rgb.rows, int(rgb.step[0]), QImage::Format_RGB888).copy();
 }
 
-const QStringList kImageSuffixes{"png", "jpg", "jpeg", "bmp", "gif", "ppm", "pgm", "tif", "tiff", "webp"};
+const QStringList kImageSuffixes{"png", "jpg", "jpeg", "bmp",  "gif",
+                                 "ppm", "pgm", "tif",  "tiff", "webp"};
 
 }  // namespace
 
 MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* parent)
     : QMainWindow(parent), engine_(engine), settings_(settings) {
+    init_resources();
     setWindowTitle("Photosynth");
-    resize(1280, 820);
+    // Enter and Escape in a text field (the rename editor, a parameter) belong to that field.
+    qApp->installEventFilter(new TextEntryGuard(this));
     auto* central = new QWidget(this);
     auto* layout = new QVBoxLayout(central);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
+    banner_ = new MessageBanner(central);
     candidates_ = new CandidateStrip(central);
     canvas_ = new ImageCanvas(central);
+    layout->addWidget(banner_);
     layout->addWidget(candidates_);
     layout->addWidget(canvas_, 1);
     setCentralWidget(central);
 
+    model_name_ = engine::Engine::kBuiltinSegmenterName;
     objects_dock_ = new ObjectsDock(this);
     addDockWidget(Qt::RightDockWidgetArea, objects_dock_);
     auto* history = new QDockWidget(tr("History"), this);
@@ -80,7 +96,8 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
     connect(metrics, &MetricsDock::clear_cache_requested, this, [this] { engine_.clear_cache(); });
     background_panel_ = new BackgroundPanel(engine_, this);
     effects_panel_ = new EffectsPanel(engine_, this);
-    for (auto* panel : {static_cast<QDockWidget*>(background_panel_), static_cast<QDockWidget*>(effects_panel_)}) {
+    for (auto* panel : {static_cast<QDockWidget*>(background_panel_),
+                        static_cast<QDockWidget*>(effects_panel_)}) {
         connect(panel, SIGNAL(export_finished(QString)), this, SLOT(on_panel_export(QString)));
     }
     addDockWidget(Qt::LeftDockWidgetArea, background_panel_);
@@ -91,6 +108,30 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
     tabifyDockWidget(metrics, benchmark_panel_);
     metrics->raise();
     background_panel_->raise();
+    // Tall panels scroll inside their docks: the window then fits 1366×768 (and 1920×1080 at
+    // scale 1.5) with every default dock open.
+    for (QDockWidget* dock :
+         {static_cast<QDockWidget*>(background_panel_), static_cast<QDockWidget*>(effects_panel_),
+          static_cast<QDockWidget*>(benchmark_panel_)}) {
+        make_scrollable(dock);
+    }
+    for (QDockWidget* panel : {static_cast<QDockWidget*>(background_panel_),
+                               static_cast<QDockWidget*>(effects_panel_)}) {
+        connect(panel, &QDockWidget::visibilityChanged, this, &MainWindow::update_comparison);
+    }
+    connect(background_panel_, &BackgroundPanel::canvas_preview_changed, this, [this] {
+        last_preview_panel_ = background_panel_;
+        update_comparison();
+    });
+    connect(effects_panel_, &EffectsPanel::canvas_preview_changed, this, [this] {
+        last_preview_panel_ = effects_panel_;
+        update_comparison();
+    });
+    connect(background_panel_, &BackgroundPanel::split_changed, this,
+            [this](int percent) { canvas_->set_split(percent / 100.0); });
+    connect(canvas_, &ImageCanvas::split_moved, this, [this](double split) {
+        background_panel_->set_split_percent(int(std::lround(split * 100)));
+    });
 
     status_ = new QLabel(tr("Open an image to start (Ctrl+O)"), this);
     status_->setObjectName("status_text");
@@ -114,16 +155,25 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
             request_masks();
         }
     });
-    connect(&document_, &editing::EditDocument::candidates_changed, this, &MainWindow::refresh_masks);
-    connect(&document_, &editing::EditDocument::objects_changed, this, &MainWindow::refresh_objects);
-    connect(objects_dock_, &ObjectsDock::rename_requested, this, [this](int id, const QString& name) {
-        const editing::SegmentObject* object = document_.object(id);
-        if (!object || object->name == name) return;
-        editing::SegmentObject after = *object;
-        after.name = name;
-        annotation_->restyle(after);  // in a project the name is the label
-        undo_stack_.push(new editing::ObjectEditCommand(document_, *object, after, tr("Rename")));
-    });
+    connect(&document_, &editing::EditDocument::candidates_changed, this,
+            &MainWindow::refresh_masks);
+    connect(&document_, &editing::EditDocument::objects_changed, this,
+            &MainWindow::refresh_objects);
+    connect(objects_dock_, &ObjectsDock::rename_requested, this,
+            [this](int id, const QString& typed) {
+                const editing::SegmentObject* object = document_.object(id);
+                const QString name = typed.trimmed();
+                if (!object || object->name == name) return;
+                if (name.isEmpty()) {
+                    show_warning(tr("An object needs a name: \"%1\" is kept").arg(object->name));
+                    return refresh_objects();  // the list shows the kept name again
+                }
+                editing::SegmentObject after = *object;
+                after.name = name;
+                annotation_->restyle(after);  // in a project the name is the label
+                undo_stack_.push(
+                    new editing::ObjectEditCommand(document_, *object, after, tr("Rename")));
+            });
     connect(objects_dock_, &ObjectsDock::visibility_requested, this, [this](int id, bool visible) {
         const editing::SegmentObject* object = document_.object(id);
         if (!object || object->visible == visible) return;
@@ -132,8 +182,13 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
         undo_stack_.push(new editing::ObjectEditCommand(document_, *object, after,
                                                         visible ? tr("Show") : tr("Hide")));
     });
-    connect(objects_dock_, &ObjectsDock::delete_requested, this, [this](int id) {
-        undo_stack_.push(new editing::DeleteObjectCommand(document_, id));
+    connect(objects_dock_, &ObjectsDock::delete_requested, this,
+            [this](int id) { undo_stack_.push(new editing::DeleteObjectCommand(document_, id)); });
+    // The selected object is "the mask" of exports and panels once the prompts are accepted.
+    connect(objects_dock_->list(), &QListWidget::currentRowChanged, this, [this] {
+        const cv::Mat subject = subject_matte();
+        background_panel_->set_sam_mask(subject);
+        effects_panel_->set_matte(subject);
     });
     annotation_ = new AnnotationController(*this, engine_);
     build_menus();
@@ -146,6 +201,87 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
         }
     }
     set_sam_model(settings_ ? settings_->sam_checkpoint() : QString());
+    restore_layout();
+}
+
+void MainWindow::restore_layout() {
+    if (settings_ && !settings_->window_geometry().isEmpty()) {
+        // The docks first: restoring their sizes after the geometry could grow the window.
+        restoreState(settings_->window_state());
+        restoreGeometry(settings_->window_geometry());
+        return;
+    }
+    // First start: 1280×820, or less where the screen is smaller, centred.
+    QSize size(1280, 820);
+    if (const QScreen* screen = QGuiApplication::primaryScreen()) {
+        const QRect available = screen->availableGeometry();
+        size = size.boundedTo(available.size() * 0.94);
+        resize(size);
+        move(available.center() - rect().center());
+        return;
+    }
+    resize(size);
+}
+
+bool MainWindow::has_unsaved_objects() const {
+    return !document_.objects().empty() && !annotation_->session().image_attached() &&
+           !undo_stack_.isClean();
+}
+
+bool MainWindow::confirm_discard() {
+    if (!isVisible() || !has_unsaved_objects()) return true;
+    QMessageBox box(QMessageBox::Warning, tr("Quit Photosynth"),
+                    tr("%n accepted object(s) on %1 are not saved. Export them (File ▸ Export All "
+                       "Object Masks…) or "
+                       "annotate in a project to keep them.",
+                       nullptr, int(document_.objects().size()))
+                        .arg(QFileInfo(current_path_).fileName()),
+                    QMessageBox::Discard | QMessageBox::Cancel, this);
+    box.setObjectName("discard_objects");
+    box.setInformativeText(tr("Quit and discard them?"));
+    box.setDefaultButton(QMessageBox::Cancel);
+    return box.exec() == QMessageBox::Discard;
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (!confirm_discard()) return event->ignore();
+    if (settings_) {
+        settings_->set_window_layout(saveGeometry(), saveState());
+        settings_->sync();
+    }
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::show_error(const QString& text) {
+    banner_->show_message(text, MessageBanner::Level::Error);
+    set_status(text.section('\n', 0, 0));
+}
+
+void MainWindow::show_warning(const QString& text) {
+    banner_->show_message(text, MessageBanner::Level::Warning);
+    set_status(text.section('\n', 0, 0));
+}
+
+QString MainWindow::banner_text() const {
+    return banner_->text();
+}
+
+void MainWindow::update_comparison() {
+    const auto result_of = [this](QDockWidget* panel) -> QImage {
+        // A tabified dock behind another tab is not visible: its result leaves the canvas.
+        if (!panel || !panel->isVisible()) return {};
+        if (panel == background_panel_) {
+            return background_panel_->shows_on_canvas() ? background_panel_->result_image()
+                                                        : QImage();
+        }
+        return effects_panel_->shows_on_canvas() ? effects_panel_->preview() : QImage();
+    };
+    QDockWidget* other = last_preview_panel_ == effects_panel_
+                             ? static_cast<QDockWidget*>(background_panel_)
+                             : static_cast<QDockWidget*>(effects_panel_);
+    QImage after = result_of(last_preview_panel_);
+    if (after.isNull()) after = result_of(other);
+    canvas_->show_comparison(after);
 }
 
 MainWindow::~MainWindow() {
@@ -155,16 +291,20 @@ MainWindow::~MainWindow() {
 
 void MainWindow::build_menus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    file->addAction(tr("&Open Image…"), QKeySequence::Open, this, &MainWindow::choose_and_open_image);
+    file->addAction(tr("&Open Image…"), QKeySequence::Open, this,
+                    &MainWindow::choose_and_open_image);
     file->addAction(tr("Open &Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this,
                     &MainWindow::choose_and_open_folder);
     annotation_->add_file_actions(file);
-    file->addAction(tr("Next Image"), QKeySequence(Qt::Key_PageDown), this, [this] { step_folder(1); });
-    file->addAction(tr("Previous Image"), QKeySequence(Qt::Key_PageUp), this, [this] { step_folder(-1); });
+    file->addAction(tr("Next Image"), QKeySequence(Qt::Key_PageDown), this,
+                    [this] { step_folder(1); });
+    file->addAction(tr("Previous Image"), QKeySequence(Qt::Key_PageUp), this,
+                    [this] { step_folder(-1); });
     recent_menu_ = file->addMenu(tr("Open &Recent"));
     rebuild_recent_menu();
     file->addSeparator();
-    file->addAction(tr("Export &Mask…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] { choose_and_export(0); });
+    file->addAction(tr("Export &Mask…"), QKeySequence(Qt::CTRL | Qt::Key_E), this,
+                    [this] { choose_and_export(0); });
     file->addAction(tr("Export All Object Masks…"), this, [this] { choose_and_export(1); });
     file->addAction(tr("Export &Cut-out…"), this, [this] { choose_and_export(2); });
     file->addAction(tr("Export &Overlay…"), this, [this] { choose_and_export(3); });
@@ -177,19 +317,26 @@ void MainWindow::build_menus() {
     QAction* undo = undo_stack_.createUndoAction(this, tr("&Undo"));
     undo->setShortcut(QKeySequence::Undo);
     QAction* redo = undo_stack_.createRedoAction(this, tr("&Redo"));
-    redo->setShortcuts({QKeySequence::Redo, QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)});
+    // Both customs, once each: QKeySequence::Redo is already Ctrl+Shift+Z on X11, and listing it
+    // again made the shortcut ambiguous (so it did nothing).
+    redo->setShortcuts(
+        {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence(Qt::CTRL | Qt::Key_Y)});
     edit->addAction(undo);
     edit->addAction(redo);
     edit->addSeparator();
-    edit->addAction(tr("&Accept Object"), QKeySequence(Qt::Key_Return), this, &MainWindow::accept_object);
-    edit->addAction(tr("&Clear Prompts"), QKeySequence(Qt::Key_Escape), this, &MainWindow::clear_prompts);
+    edit->addAction(tr("&Accept Object"), QKeySequence(Qt::Key_Return), this,
+                    &MainWindow::accept_object);
+    edit->addAction(tr("&Clear Prompts"), QKeySequence(Qt::Key_Escape), this,
+                    &MainWindow::clear_prompts);
     for (int i = 0; i < 3; ++i) {
         edit->addAction(tr("Candidate %1").arg(i + 1), QKeySequence(Qt::Key_1 + i), this,
                         [this, i] { choose_candidate(i); });
     }
     menuBar()->addMenu(annotation_->annotate_menu());
     QMenu* models = menuBar()->addMenu(tr("&Models"));
-    models->addAction(tr("&Settings…"), QKeySequence::Preferences, this, &MainWindow::open_settings_dialog)
+    models
+        ->addAction(tr("&Settings…"), QKeySequence::Preferences, this,
+                    &MainWindow::open_settings_dialog)
         ->setEnabled(settings_ != nullptr);
     models->addAction(tr("&Download Official Weights…"), this, &MainWindow::open_download_dialog);
     models->addAction(tr("&Benchmark…"), this, [this] {
@@ -197,13 +344,16 @@ void MainWindow::build_menus() {
         benchmark_panel_->raise();
     });
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    view->addAction(tr("&Fit to Window"), QKeySequence(Qt::CTRL | Qt::Key_0), canvas_, &ImageCanvas::fit);
+    view->addAction(tr("&Fit to Window"), QKeySequence(Qt::CTRL | Qt::Key_0), canvas_,
+                    &ImageCanvas::fit);
     view->addAction(tr("&Actual Size (100 %)"), QKeySequence(Qt::CTRL | Qt::Key_1), canvas_,
                     &ImageCanvas::zoom_actual_size);
     view->addSeparator();
-    for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+    for (QDockWidget* dock : findChildren<QDockWidget*>())
+        view->addAction(dock->toggleViewAction());
     QMenu* help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("&Keyboard Shortcuts"), QKeySequence(Qt::Key_F1), this, &MainWindow::show_shortcut_sheet);
+    help->addAction(tr("&Keyboard Shortcuts"), QKeySequence(Qt::Key_F1), this,
+                    &MainWindow::show_shortcut_sheet);
 }
 
 void MainWindow::show_shortcut_sheet() {
@@ -217,77 +367,96 @@ void MainWindow::set_sam_model(const QString& checkpoint_path) {
         model_id_.clear();
         model_name_ = engine::Engine::kBuiltinSegmenterName;
         engine_label_->setText(tr("GrabCut (built-in) · no SAM weights loaded"));
+        engine_label_->setToolTip(QString());
         return;
     }
     ++pending_;
     set_status(tr("Loading %1…").arg(QFileInfo(checkpoint_path).fileName()));
-    when_finished(this, engine_.load_model(checkpoint_path.toStdString()), [this, checkpoint_path](Result<engine::ModelInfo> model) {
-        --pending_;
-        if (!model) {
-            set_status(QString::fromStdString(model.message()));
-            return;
-        }
-        model_id_ = model->id;
-        model_name_ = QFileInfo(checkpoint_path).fileName();
-        QString label = tr("SAM %1 · %2 %3")
-                            .arg(QString::fromStdString(model->arch), QString::fromStdString(model->device),
-                                 QString::fromStdString(model->precision));
-        if (!model->fallback_reason.empty()) {
-            label += " ⚠";
-            engine_label_->setToolTip(QString::fromStdString(model->fallback_reason));
-        }
-        engine_label_->setText(label);
-        set_status(tr("Model ready in %1 ms").arg(model->load_ms, 0, 'f', 0));
-        if (image_id_) {
-            ++pending_;
-            when_finished(this, engine_.encode(image_id_, model_id_), [this](Result<engine::EncodeInfo> r) {
-                --pending_;
-                set_status(r ? tr("Ready") : QString::fromStdString(r.message()));
-            });
-        }
-        emit model_ready(label);
-    });
+    when_finished(
+        this, engine_.load_model(checkpoint_path.toStdString()),
+        [this, checkpoint_path](Result<engine::ModelInfo> model) {
+            --pending_;
+            if (!model) {
+                // The clicks still get an answer, from GrabCut, and the label says so.
+                if (model_id_.empty()) {
+                    model_name_ = engine::Engine::kBuiltinSegmenterName;
+                    engine_label_->setText(tr("GrabCut (built-in) · %1 failed to load")
+                                               .arg(QFileInfo(checkpoint_path).fileName()));
+                    engine_label_->setToolTip(QString::fromStdString(model.message()));
+                }
+                show_error(tr("Model not loaded: %1").arg(QString::fromStdString(model.message())));
+                return;
+            }
+            model_id_ = model->id;
+            model_name_ = QFileInfo(checkpoint_path).fileName();
+            QString label =
+                tr("SAM %1 · %2 %3")
+                    .arg(QString::fromStdString(model->arch), QString::fromStdString(model->device),
+                         QString::fromStdString(model->precision));
+            if (!model->fallback_reason.empty()) {
+                label += " ⚠";
+                engine_label_->setToolTip(QString::fromStdString(model->fallback_reason));
+            }
+            engine_label_->setText(label);
+            set_status(tr("Model ready in %1 ms").arg(model->load_ms, 0, 'f', 0));
+            if (image_id_) {
+                ++pending_;
+                when_finished(this, engine_.encode(image_id_, model_id_),
+                              [this](Result<engine::EncodeInfo> r) {
+                                  --pending_;
+                                  if (!r) return show_error(QString::fromStdString(r.message()));
+                                  set_status(tr("Ready"));
+                              });
+            }
+            emit model_ready(label);
+        });
 }
 
 void MainWindow::open_image(const QString& path) {
     annotation_->before_open(path);
     ++pending_;
     set_status(tr("Opening %1…").arg(QFileInfo(path).fileName()));
-    when_finished(this, engine_.open_image(path.toStdString()), [this, path](Result<engine::ImageInfo> image) {
-        --pending_;
-        if (!image) {
-            set_status(QString::fromStdString(image.message()));
-            emit image_failed(QString::fromStdString(image.message()));
-            return;
-        }
-        if (image_id_) engine_.close_image(image_id_);
-        image_id_ = image->id;
-        current_path_ = path;
-        undo_stack_.clear();
-        annotation_->image_closing();  // the old image's annotation must not see the clear
-        document_.clear();
-        canvas_->set_image(to_qimage(engine_.work_image(image_id_)));
-        background_panel_->set_image(engine_.full_image(image_id_));
-        effects_panel_->set_image(engine_.full_image(image_id_));
-        setWindowTitle(QFileInfo(path).fileName() + " — Photosynth");
-        set_status(tr("%1 × %2 px").arg(image->width).arg(image->height));
-        annotation_->image_opened(path, *image);  // a project's saved objects (or its problem)
-        if (!model_id_.empty()) {
-            ++pending_;
-            set_status(tr("Encoding %1…").arg(QFileInfo(path).fileName()));
-            when_finished(this, engine_.encode(image_id_, model_id_), [this](Result<engine::EncodeInfo> r) {
-                --pending_;
-                if (!r) return set_status(QString::fromStdString(r.message()));
-                set_status(r->cache_hit ? tr("Ready · %1").arg(QString::fromStdString(r->source))
-                                        : tr("Ready · encoded in %1 ms").arg(r->encode_ms, 0, 'f', 0));
-            });
-        }
-        if (settings_) {
-            settings_->add_recent_file(path);
-            rebuild_recent_menu();
-        }
-        emit image_opened(path);
-    });
+    when_finished(
+        this, engine_.open_image(path.toStdString()),
+        [this, path](Result<engine::ImageInfo> image) {
+            --pending_;
+            if (!image) {
+                show_error(QString::fromStdString(image.message()));
+                emit image_failed(QString::fromStdString(image.message()));
+                return;
+            }
+            if (image_id_) engine_.close_image(image_id_);
+            image_id_ = image->id;
+            current_path_ = path;
+            undo_stack_.clear();
+            annotation_->image_closing();  // the old image's annotation must not see the clear
+            document_.clear();
+            canvas_->set_image(to_qimage(engine_.work_image(image_id_)));
+            background_panel_->set_image(engine_.full_image(image_id_));
+            effects_panel_->set_image(engine_.full_image(image_id_));
+            setWindowTitle(QFileInfo(path).fileName() + " — Photosynth");
+            set_status(tr("%1 × %2 px").arg(image->width).arg(image->height));
+            annotation_->image_opened(path, *image);  // a project's saved objects (or its problem)
+            if (!model_id_.empty()) {
+                ++pending_;
+                set_status(tr("Encoding %1…").arg(QFileInfo(path).fileName()));
+                when_finished(
+                    this, engine_.encode(image_id_, model_id_),
+                    [this](Result<engine::EncodeInfo> r) {
+                        --pending_;
+                        if (!r) return show_error(QString::fromStdString(r.message()));
+                        set_status(
+                            r->cache_hit
+                                ? tr("Ready · %1").arg(QString::fromStdString(r->source))
+                                : tr("Ready · encoded in %1 ms").arg(r->encode_ms, 0, 'f', 0));
+                    });
+            }
+            if (settings_) {
+                settings_->add_recent_file(path);
+                rebuild_recent_menu();
+            }
+            emit image_opened(path);
+        });
 }
 
 void MainWindow::rebuild_recent_menu() {
@@ -295,7 +464,8 @@ void MainWindow::rebuild_recent_menu() {
     recent_menu_->clear();
     const QStringList files = settings_ ? settings_->recent_files() : QStringList();
     for (const QString& path : files) {
-        recent_menu_->addAction(QFileInfo(path).fileName(), this, [this, path] { open_image(path); })
+        recent_menu_
+            ->addAction(QFileInfo(path).fileName(), this, [this, path] { open_image(path); })
             ->setToolTip(path);
     }
     recent_menu_->setEnabled(!files.isEmpty());
@@ -333,7 +503,8 @@ void MainWindow::open_folder(const QString& folder) {
     for (const QFileInfo& info : QDir(folder).entryInfoList(QDir::Files, QDir::Name)) {
         if (kImageSuffixes.contains(info.suffix().toLower())) files << info.absoluteFilePath();
     }
-    if (files.isEmpty()) return set_status(tr("%1: no images").arg(folder));
+    if (files.isEmpty())
+        return show_warning(tr("%1: no images to open in this folder").arg(folder));
     set_folder_files(files);
     step_folder(1);
 }
@@ -360,11 +531,12 @@ void MainWindow::go_to_folder_image(int next) {
     if (model_id_.empty()) return;
     for (int neighbour : {next + 1, next - 1}) {
         if (neighbour < 0 || neighbour >= int(folder_files_.size())) continue;
-        when_finished(this, engine_.open_image(folder_files_[neighbour].toStdString()), [this](Result<engine::ImageInfo> image) {
-            if (!image) return;
-            preencoded_ids_.push_back(image->id);
-            engine_.encode(image->id, model_id_, engine::Priority::Preencode);
-        });
+        when_finished(this, engine_.open_image(folder_files_[neighbour].toStdString()),
+                      [this](Result<engine::ImageInfo> image) {
+                          if (!image) return;
+                          preencoded_ids_.push_back(image->id);
+                          engine_.encode(image->id, model_id_, engine::Priority::Preencode);
+                      });
     }
 }
 
@@ -379,7 +551,8 @@ sam::SamPrompt MainWindow::prompt_from(const editing::PromptState& state) const 
 
 void MainWindow::push_prompts(editing::PromptState next, const QString& text) {
     if (!image_id_) return;
-    undo_stack_.push(new editing::PromptCommand(document_, document_.prompts(), std::move(next), text));
+    undo_stack_.push(
+        new editing::PromptCommand(document_, document_.prompts(), std::move(next), text));
 }
 
 void MainWindow::on_point_requested(const QPointF& point, int label) {
@@ -418,7 +591,8 @@ void MainWindow::on_point_removed(int index) {
 
 void MainWindow::choose_candidate(int index) {
     const sam::SamMaskSet* set = document_.current_candidates();
-    if (!set || index >= int(set->masks.size()) || index == document_.current_candidate_index()) return;
+    if (!set || index >= int(set->masks.size()) || index == document_.current_candidate_index())
+        return;
     editing::PromptState next = document_.prompts();  // same generation: same decoder answer
     next.chosen_candidate = index;
     push_prompts(next, tr("Choose candidate %1").arg(index + 1));
@@ -465,9 +639,8 @@ void MainWindow::request_masks() {
         --pending_;
         if (!masks) {
             // A superseded answer is simply replaced by the newer one; other errors are shown.
-            if (masks.error().kind != ErrorKind::Superseded) {
-                set_status(QString::fromStdString(masks.message()));
-            }
+            if (masks.error().kind != ErrorKind::Superseded)
+                show_error(QString::fromStdString(masks.message()));
             return;
         }
         set_status(tr("%1 · decoded in %2 ms").arg(segmenter).arg(masks->decode_ms, 0, 'f', 1));
@@ -509,6 +682,8 @@ void MainWindow::dropEvent(QDropEvent* event) {
 cv::Mat MainWindow::subject_matte() const {
     cv::Mat mask = document_.current_mask();
     if (!mask.empty()) return mask;
+    const editing::SegmentObject* selected = document_.object(objects_dock_->selected_object_id());
+    if (selected && !selected->mask.empty()) return selected->mask;
     for (const editing::SegmentObject& object : document_.objects()) {
         if (!object.visible || object.mask.empty()) continue;
         mask = mask.empty() ? object.mask.clone() : (mask | object.mask);
@@ -521,8 +696,9 @@ void MainWindow::refresh_masks() {
     const cv::Mat subject = subject_matte();
     background_panel_->set_sam_mask(subject);
     effects_panel_->set_matte(subject);
-    candidates_->show_candidates(document_.current_candidates(), document_.current_candidate_index(),
-                                 document_.current_segmenter() != engine::Engine::kBuiltinSegmenterName);
+    candidates_->show_candidates(
+        document_.current_candidates(), document_.current_candidate_index(),
+        document_.current_segmenter() != engine::Engine::kBuiltinSegmenterName);
     if (document_.current_candidates()) emit masks_shown();
 }
 
@@ -534,19 +710,24 @@ void MainWindow::refresh_objects() {
     objects_dock_->show_objects(document_.objects());
 }
 
-void MainWindow::set_status(const QString& text) { status_->setText(text); }
+void MainWindow::set_status(const QString& text) {
+    status_->setText(text);
+}
 
 void MainWindow::on_panel_export(const QString& error) {
-    set_status(error.isEmpty() ? tr("Exported") : error);
-    if (!error.isEmpty() && isVisible()) QMessageBox::warning(this, tr("Export failed"), error);
+    if (!error.isEmpty()) return show_error(tr("Export failed: %1").arg(error));
+    set_status(tr("Exported"));
 }
-QString MainWindow::status_text() const { return status_->text(); }
+QString MainWindow::status_text() const {
+    return status_->text();
+}
 
 QString MainWindow::export_current_mask(const QString& path) {
-    const cv::Mat mask = document_.current_mask();
+    const cv::Mat mask = subject_matte();
     const cv::Mat full = engine_.full_image(image_id_);
-    if (mask.empty() || full.empty()) return tr("No mask to export");
+    if (mask.empty() || full.empty()) return tr("No mask to export: click on the image first");
     auto written = io::write_png(path.toStdString(), image::upscale_mask(mask, full.size()));
+    if (written) undo_stack_.setClean();
     return written ? QString() : QString::fromStdString(written.message());
 }
 
@@ -556,18 +737,21 @@ QString MainWindow::export_object_masks(const QString& folder) {
     const QString stem = QFileInfo(current_path_).completeBaseName();
     for (const editing::SegmentObject& object : document_.objects()) {
         const QString path = QString("%1/%2_object%3.png").arg(folder, stem).arg(object.id);
-        auto written = io::write_png(path.toStdString(), image::upscale_mask(object.mask, full.size()));
+        auto written =
+            io::write_png(path.toStdString(), image::upscale_mask(object.mask, full.size()));
         if (!written) return QString::fromStdString(written.message());
     }
+    undo_stack_.setClean();  // every object is on disk now
     return {};
 }
 
 QString MainWindow::export_cutout(const QString& path) {
-    const cv::Mat mask = document_.current_mask();
+    const cv::Mat mask = subject_matte();
     const cv::Mat full = engine_.full_image(image_id_);
-    if (mask.empty() || full.empty()) return tr("No mask to cut out with");
-    auto written = io::write_rgba_png(path.toStdString(),
-                                      image::cutout_rgba(full, image::upscale_mask(mask, full.size())));
+    if (mask.empty() || full.empty())
+        return tr("No mask to cut out with: click on the image first");
+    auto written = io::write_rgba_png(
+        path.toStdString(), image::cutout_rgba(full, image::upscale_mask(mask, full.size())));
     return written ? QString() : QString::fromStdString(written.message());
 }
 
@@ -585,13 +769,15 @@ QString MainWindow::export_overlay(const QString& path) {
         masks.push_back(image::upscale_mask(mask, full.size()));
         colours.emplace_back(30, 144, 255);
     }
-    auto written = io::write_png(path.toStdString(), image::overlay(full, masks, colours, 0.5, true));
+    auto written =
+        io::write_png(path.toStdString(), image::overlay(full, masks, colours, 0.5, true));
     return written ? QString() : QString::fromStdString(written.message());
 }
 
 void MainWindow::choose_and_open_image() {
     const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open Image"), QString(), tr("Images (*.png *.jpg *.jpeg *.bmp *.gif *.ppm *.pgm);;All files (*)"));
+        this, tr("Open Image"), QString(),
+        tr("Images (*.png *.jpg *.jpeg *.bmp *.gif *.ppm *.pgm);;All files (*)"));
     if (!path.isEmpty()) open_image(path);
 }
 
@@ -601,20 +787,37 @@ void MainWindow::choose_and_open_folder() {
 }
 
 void MainWindow::choose_and_export(int kind) {
-    if (!image_id_) return;
+    if (!image_id_) return show_warning(tr("Open an image first (Ctrl+O)"));
+    // Refuse before the file dialog, not after the user has chosen a name.
+    if ((kind == 0 || kind == 2) && subject_matte().empty()) {
+        return show_warning(
+            tr("Nothing to export yet: click on the image, or select an accepted object"));
+    }
+    if (kind == 1 && document_.objects().empty()) {
+        return show_warning(
+            tr("No accepted objects to export: press Enter to accept a mask first"));
+    }
     const QString stem = QFileInfo(current_path_).completeBaseName();
     QString error;
     if (kind == 1) {
-        const QString folder = QFileDialog::getExistingDirectory(this, tr("Export Object Masks To"));
+        const QString folder =
+            QFileDialog::getExistingDirectory(this, tr("Export Object Masks To"));
         if (folder.isEmpty()) return;
-        const bool exists = QFileInfo::exists(QString("%1/%2_object%3.png").arg(folder, stem).arg(document_.objects().empty() ? 0 : document_.objects().front().id));
-        if (exists && QMessageBox::question(this, tr("Overwrite?"), tr("Object masks already exist in %1. Overwrite them?").arg(folder)) != QMessageBox::Yes) {
+        const bool exists = QFileInfo::exists(
+            QString("%1/%2_object%3.png")
+                .arg(folder, stem)
+                .arg(document_.objects().empty() ? 0 : document_.objects().front().id));
+        if (exists && QMessageBox::question(
+                          this, tr("Overwrite?"),
+                          tr("Object masks already exist in %1. Overwrite them?").arg(folder)) !=
+                          QMessageBox::Yes) {
             return;
         }
         error = export_object_masks(folder);
     } else if (kind >= 4) {
         const QString path = QFileDialog::getSaveFileName(
-            this, tr("Export"), stem + (kind == 4 ? "_nobg.png" : "_effect.png"), tr("PNG (*.png)"));
+            this, tr("Export"), stem + (kind == 4 ? "_nobg.png" : "_effect.png"),
+            tr("PNG (*.png)"));
         if (path.isEmpty()) return;
         // Full resolution on the engine's pool; the panel reports when the file is written.
         if (kind == 4) {
@@ -624,14 +827,19 @@ void MainWindow::choose_and_export(int kind) {
         }
         return;
     } else {
-        const QString suggested = stem + (kind == 0 ? "_mask.png" : kind == 2 ? "_cutout.png" : "_overlay.png");
+        const QString suggested = stem + (kind == 0   ? "_mask.png"
+                                          : kind == 2 ? "_cutout.png"
+                                                      : "_overlay.png");
         // The save dialog asks before overwriting an existing file.
-        const QString path = QFileDialog::getSaveFileName(this, tr("Export"), suggested, tr("PNG (*.png)"));
+        const QString path =
+            QFileDialog::getSaveFileName(this, tr("Export"), suggested, tr("PNG (*.png)"));
         if (path.isEmpty()) return;
-        error = kind == 0 ? export_current_mask(path) : kind == 2 ? export_cutout(path) : export_overlay(path);
+        error = kind == 0   ? export_current_mask(path)
+                : kind == 2 ? export_cutout(path)
+                            : export_overlay(path);
     }
-    set_status(error.isEmpty() ? tr("Exported") : error);
-    if (!error.isEmpty()) QMessageBox::warning(this, tr("Export failed"), error);
+    if (!error.isEmpty()) return show_error(tr("Export failed: %1").arg(error));
+    set_status(tr("Exported"));
 }
 
 }  // namespace ps::ui

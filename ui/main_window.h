@@ -27,11 +27,12 @@ class BenchmarkPanel;
 class CandidateStrip;
 class EffectsPanel;
 class ImageCanvas;
+class MessageBanner;
 class ObjectsDock;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
-public:
+  public:
     // `settings` (optional; the app passes it, tests may not) backs the settings dialog, the
     // recent files and the overlay style.
     explicit MainWindow(engine::Engine& engine, AppSettings* settings = nullptr,
@@ -48,7 +49,9 @@ public:
     void set_folder_files(const QStringList& files);
     void go_to_folder_image(int index);
     // The same as a click on the canvas at an image point (scripts, screenshots, accessibility).
-    void add_point(const QPointF& image_point, int label) { on_point_requested(image_point, label); }
+    void add_point(const QPointF& image_point, int label) {
+        on_point_requested(image_point, label);
+    }
     void accept_mask() { accept_object(); }  // Enter
 
     // Exports (atomic writes); return an error message or an empty string.
@@ -68,27 +71,36 @@ public:
     BackgroundPanel* background_panel() const { return background_panel_; }
     EffectsPanel* effects_panel() const { return effects_panel_; }
     QString status_text() const;
+    // Progress goes to the status bar; what needs the user's attention goes to the banner
+    // above the canvas, where it stays until dismissed or replaced.
     void show_status(const QString& text) { set_status(text); }
+    void show_error(const QString& text);
+    void show_warning(const QString& text);
+    QString banner_text() const;
+    MessageBanner* banner() const { return banner_; }
+    // Accepted objects that would be lost on quit: outside a project and not exported since.
+    bool has_unsaved_objects() const;
     // The loaded SAM model; empty while the built-in GrabCut answers.
     const std::string& model_id() const { return model_id_; }
     QString model_name() const { return model_name_; }
     AnnotationController* annotation() const { return annotation_; }
     void show_shortcut_sheet();  // F1
 
-protected:
+  protected:
+    void closeEvent(QCloseEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
 
-signals:
+  signals:
     void image_opened(const QString& path);
     void image_failed(const QString& message);
     void model_ready(const QString& description);
     void masks_shown();  // after the decoder's answer for the current prompts is displayed
 
-private slots:
+  private slots:
     void on_panel_export(const QString& error);
 
-private:
+  private:
     void build_menus();
     void rebuild_recent_menu();
     void open_settings_dialog();
@@ -105,7 +117,12 @@ private:
     void preview_hover(const QPointF& point);
     void refresh_masks();
     void refresh_objects();
-    cv::Mat subject_matte() const;  // the current mask, else the union of visible objects
+    // What "the mask" means to exports and panels: the current mask, else the selected object's,
+    // else the union of the visible objects; empty when there is none.
+    cv::Mat subject_matte() const;
+    void update_comparison();  // the panel result shown before / after on the canvas
+    void restore_layout();
+    bool confirm_discard();
     void set_status(const QString& text);
     void choose_and_open_image();
     void choose_and_open_folder();
@@ -127,9 +144,11 @@ private:
     AnnotationController* annotation_ = nullptr;
     QUndoView* undo_view_ = nullptr;
     QLabel* status_ = nullptr;
+    MessageBanner* banner_ = nullptr;
+    QDockWidget* last_preview_panel_ = nullptr;
     QLabel* engine_label_ = nullptr;
     std::string model_id_;  // empty: GrabCut
-    QString model_name_;
+    QString model_name_;    // shown with each answer: a checkpoint's file name, or GrabCut
     QString current_path_;
     int image_id_ = 0;
     QStringList folder_files_;

@@ -13,6 +13,8 @@
 #include <QVBoxLayout>
 #include <QValueAxis>
 
+#include "chart_legend.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -98,9 +100,9 @@ void set_ranges(QValueAxis* x_axis, QValueAxis* y_axis, double now_s, double max
     x_axis->setTickType(QValueAxis::TicksDynamic);
     x_axis->setTickAnchor(0);
     x_axis->setTickInterval(span_s <= 12 ? 2 : span_s <= 90 ? 10 : 60);
-    // Headroom so the highest point is not drawn on the frame; a floor keeps an empty chart sane.
-    y_axis->setRange(0, std::max(1.0, max_y * 1.1));
-    y_axis->applyNiceNumbers();
+    // Headroom so the highest point is not drawn on the frame; whole-number ticks from 0 to at
+    // least 5 keep an empty chart's labels sane.
+    set_whole_number_range(y_axis, max_y * 1.1);
 }
 
 QLabel* new_label(const QString& object_name, QWidget* parent) {
@@ -216,11 +218,11 @@ void MetricsDock::refresh() {
     emit refreshed();
 }
 
-QChartView* MetricsDock::build_time_chart(TimeChart& time_chart, const QString& title,
-                                          const QString& object_name, QWidget* parent) {
+QWidget* MetricsDock::build_time_chart(TimeChart& time_chart, const QString& title,
+                                       const QString& object_name, QWidget* parent) {
     auto* chart = new QChart;
     chart->setTitle(title);
-    chart->legend()->setAlignment(Qt::AlignBottom);
+    chart->legend()->hide();  // the wrapped legend below replaces it
     chart->setMargins(QMargins(4, 4, 4, 4));
     auto* x_axis = new QValueAxis(chart);
     x_axis->setTitleText(tr("s"));
@@ -229,12 +231,20 @@ QChartView* MetricsDock::build_time_chart(TimeChart& time_chart, const QString& 
     y_axis->setLabelFormat("%.0f");
     chart->addAxis(x_axis, Qt::AlignBottom);
     chart->addAxis(y_axis, Qt::AlignLeft);
-    time_chart = {chart, x_axis, y_axis};
-    auto* view = new QChartView(chart, parent);  // the view owns the chart
+    auto* host = new QWidget(parent);
+    auto* layout = new QVBoxLayout(host);
+    layout->setContentsMargins(0, 0, 0, 0);
+    auto* view = new QChartView(chart, host);  // the view owns the chart
     view->setObjectName(object_name);
     view->setRenderHint(QPainter::Antialiasing);
-    view->setMinimumHeight(220);
-    return view;
+    view->setMinimumHeight(180);
+    layout->addWidget(view);
+    QLabel* legend = new_chart_legend(object_name + "_legend", host);
+    legend->hide();  // until a series exists
+    layout->addWidget(legend);
+    time_chart = {chart, x_axis, y_axis, legend};
+    set_whole_number_range(y_axis, 0);
+    return host;
 }
 
 QLineSeries* MetricsDock::add_series(const TimeChart& time_chart, const QString& name) {
@@ -243,6 +253,7 @@ QLineSeries* MetricsDock::add_series(const TimeChart& time_chart, const QString&
     time_chart.chart->addSeries(series);  // the chart takes ownership
     series->attachAxis(time_chart.x_axis);
     series->attachAxis(time_chart.y_axis);
+    show_chart_legend(time_chart.legend, *time_chart.chart);
     return series;
 }
 

@@ -48,6 +48,7 @@ class MetricsDock : public QDockWidget {
         QChart* chart = nullptr;
         QValueAxis* x_axis = nullptr;
         QValueAxis* y_axis = nullptr;
+        QLabel* legend = nullptr;  // wrapped names under the chart
     };
 
     void request_refresh();  // throttled entry point for changed() and the poll timer
@@ -55,8 +56,8 @@ class MetricsDock : public QDockWidget {
     void update_latency(const engine::MetricsSnapshot& snapshot, double now_s);
     void update_memory(const engine::MetricsSnapshot& snapshot, double now_s);
     void update_labels(const engine::MetricsSnapshot& snapshot);
-    static QChartView* build_time_chart(TimeChart& time_chart, const QString& title,
-                                        const QString& object_name, QWidget* parent);
+    static QWidget* build_time_chart(TimeChart& time_chart, const QString& title,
+                                     const QString& object_name, QWidget* parent);
     static QLineSeries* add_series(const TimeChart& time_chart, const QString& name);
 
     engine::Metrics& metrics_;

@@ -36,7 +36,8 @@ QString summary_of(const batch::BatchSummary& s) {
                      .arg(s.ms_per_object, 0, 'f', 0);
     }
     if (s.cancelled) {
-        lines << QObject::tr("Cancelled: %1 images not reached; run again to resume.").arg(s.images_not_reached);
+        lines << QObject::tr("Cancelled: %1 images not reached; run again to resume.")
+                     .arg(s.images_not_reached);
     }
     if (!s.labels_added.empty()) {
         QStringList labels;
@@ -46,7 +47,8 @@ QString summary_of(const batch::BatchSummary& s) {
     for (const std::string& aside : s.set_aside) lines << QString::fromStdString(aside);
     if (!s.failures.empty()) {
         lines << QObject::tr("%n image(s) failed:", nullptr, int(s.failures.size()));
-        for (const std::string& failure : s.failures) lines << "  " + QString::fromStdString(failure);
+        for (const std::string& failure : s.failures)
+            lines << "  " + QString::fromStdString(failure);
     }
     return lines.join("\n");
 }
@@ -68,10 +70,12 @@ PointFileDialog::PointFileDialog(engine::Engine& engine, AnnotationSession& sess
                                                          tr("JSON (*.json);;All files (*)"));
                  }));
     const auto project = session_.project();
-    input_dir_ = new QLineEdit(project ? QString::fromStdString(project->image_root()) : QString(), this);
+    input_dir_ =
+        new QLineEdit(project ? QString::fromStdString(project->image_root()) : QString(), this);
     input_dir_->setObjectName("points_input_dir");
     form->addRow(tr("Images"), path_field(input_dir_, this, [this] {
-                     return QFileDialog::getExistingDirectory(this, tr("Image Folder"), input_dir_->text());
+                     return QFileDialog::getExistingDirectory(this, tr("Image Folder"),
+                                                              input_dir_->text());
                  }));
     jobs_ = new QSpinBox(this);
     jobs_->setObjectName("points_jobs");
@@ -79,9 +83,11 @@ PointFileDialog::PointFileDialog(engine::Engine& engine, AnnotationSession& sess
     jobs_->setValue(2);
     jobs_->setToolTip(tr("Images in flight: the decodes of one overlap the encode of the next"));
     form->addRow(tr("Images in flight"), jobs_);
-    form->addRow(tr("Model"), new QLabel(model_id_.empty() ? tr("none — load SAM weights first (Models ▸ Settings)")
-                                                           : model_name,
-                                         this));
+    form->addRow(
+        tr("Model"),
+        new QLabel(model_id_.empty() ? tr("none — load SAM weights first (Models ▸ Settings)")
+                                     : model_name,
+                   this));
     layout->addLayout(form);
     progress_ = new QProgressBar(this);
     progress_->setObjectName("points_progress");
@@ -112,7 +118,9 @@ PointFileDialog::~PointFileDialog() {
     if (cancel_flag_) cancel_flag_->store(true);
 }
 
-QString PointFileDialog::summary_text() const { return summary_->toPlainText(); }
+QString PointFileDialog::summary_text() const {
+    return summary_->toPlainText();
+}
 
 void PointFileDialog::set_running(bool running) {
     running_ = running;
@@ -158,18 +166,21 @@ void PointFileDialog::start() {
     engine::Engine* engine = &engine_;
     auto future = engine_.scheduler().submit<batch::BatchSummary>(
         engine::Priority::Batch, nullptr,
-        [engine, model_id, input_dir, points = std::move(*points), project, options, cancel_flag]() {
+        [engine, model_id, input_dir, points = std::move(*points), project, options,
+         cancel_flag]() {
             // annotate_batch waits on encodes and decodes queued on this same pool; telling the
             // pool this thread is waiting lets those run even with a single worker.
             QThreadPool& pool = engine->scheduler().pool();
             pool.releaseThread();
-            auto summary = batch::annotate_batch(*engine, model_id, input_dir, points, *project, options);
+            auto summary =
+                batch::annotate_batch(*engine, model_id, input_dir, points, *project, options);
             pool.reserveThread();
             return summary;
         });
     when_finished(this, future, [this](Result<batch::BatchSummary> summary) {
         set_running(false);
-        const QString text = summary ? summary_of(*summary) : QString::fromStdString(summary.message());
+        const QString text =
+            summary ? summary_of(*summary) : QString::fromStdString(summary.message());
         summary_->setPlainText(text);
         current_->clear();
         const bool ok = summary && summary->failures.empty() && !summary->cancelled;
@@ -193,10 +204,13 @@ void PointFileDialog::reject() {
 void PointFileDialog::on_progress(const batch::BatchProgress& progress) {
     progress_->setRange(0, std::max(progress.total, 1));
     progress_->setValue(progress.done);
-    current_->setText(tr("%1 / %2 · %3").arg(progress.done).arg(progress.total)
+    current_->setText(tr("%1 / %2 · %3")
+                          .arg(progress.done)
+                          .arg(progress.total)
                           .arg(QString::fromStdString(progress.current)));
     if (progress.outcome == batch::ImageOutcome::Failed) {
-        summary_->appendPlainText(QString::fromStdString(progress.current + ": " + progress.detail));
+        summary_->appendPlainText(
+            QString::fromStdString(progress.current + ": " + progress.detail));
     }
     emit progress_changed(progress.done, progress.total);
 }

@@ -29,7 +29,7 @@ class AnnotationSession;
 
 class PointFileDialog : public QDialog {
     Q_OBJECT
-public:
+  public:
     // `model_id`: a loaded SAM model (the batch needs one); empty shows why it cannot run.
     PointFileDialog(engine::Engine& engine, AnnotationSession& session, std::string model_id,
                     const QString& model_name, QWidget* parent = nullptr);
@@ -40,15 +40,15 @@ public:
     bool running() const { return running_; }
     QString summary_text() const;
 
-signals:
+  signals:
     void progress_changed(int done, int total);
     // After every run that started (also a cancelled one): the project may have new objects.
     void run_finished(bool ok, const QString& summary);
 
-protected:
+  protected:
     void reject() override;  // Esc / Close: cancel first, close when the run has stopped
 
-private:
+  private:
     void on_progress(const batch::BatchProgress& progress);
     void set_running(bool running);
 

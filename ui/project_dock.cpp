@@ -30,18 +30,24 @@ QIcon dot(const QColor& colour, bool ring = false) {
 
 QIcon status_icon(ImageStatus status) {
     switch (status) {
-        case ImageStatus::NotStarted: return dot(QColor(150, 150, 150), true);
-        case ImageStatus::InProgress: return dot(QColor(245, 170, 40));
-        case ImageStatus::Done: return dot(QColor(60, 180, 75));
+        case ImageStatus::NotStarted:
+            return dot(QColor(150, 150, 150), true);
+        case ImageStatus::InProgress:
+            return dot(QColor(245, 170, 40));
+        case ImageStatus::Done:
+            return dot(QColor(60, 180, 75));
     }
     return {};
 }
 
 QString status_text(ImageStatus status) {
     switch (status) {
-        case ImageStatus::NotStarted: return QObject::tr("not started");
-        case ImageStatus::InProgress: return QObject::tr("in progress");
-        case ImageStatus::Done: return QObject::tr("done");
+        case ImageStatus::NotStarted:
+            return QObject::tr("not started");
+        case ImageStatus::InProgress:
+            return QObject::tr("in progress");
+        case ImageStatus::Done:
+            return QObject::tr("done");
     }
     return {};
 }
@@ -126,7 +132,8 @@ void ProjectDock::show_statuses(const std::map<std::string, ImageStatus>& status
                        .arg(total)
                        .arg(counts[int(ImageStatus::InProgress)])
                        .arg(counts[int(ImageStatus::NotStarted)]);
-    if (!problems.empty()) text += tr(" · %n unreadable annotation file(s)", nullptr, int(problems.size()));
+    if (!problems.empty())
+        text += tr(" · %n unreadable annotation file(s)", nullptr, int(problems.size()));
     summary_->setText(text);
 }
 
@@ -135,7 +142,9 @@ void ProjectDock::set_current(const std::string& image_file) {
     list_->setCurrentRow(it == rows_.end() ? -1 : it->second);
 }
 
-QString ProjectDock::summary() const { return summary_->text(); }
+QString ProjectDock::summary() const {
+    return summary_->text();
+}
 
 ImageStatus ProjectDock::shown_status(const std::string& image_file) const {
     auto it = rows_.find(image_file);

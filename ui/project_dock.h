@@ -18,7 +18,7 @@ namespace ps::ui {
 
 class ProjectDock : public QDockWidget {
     Q_OBJECT
-public:
+  public:
     // `next_unannotated`: the window's action, shown as the dock's button.
     ProjectDock(QAction* next_unannotated, QWidget* parent = nullptr);
 
@@ -31,13 +31,13 @@ public:
     // The status an image's row shows (for tests and accessibility): its item's data.
     annotation::ImageStatus shown_status(const std::string& image_file) const;
 
-signals:
+  signals:
     void image_requested(const QString& image_file);
 
-protected:
+  protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
 
-private:
+  private:
     QListWidget* list_ = nullptr;
     QLabel* summary_ = nullptr;
     std::map<std::string, int> rows_;

@@ -12,7 +12,10 @@
 namespace ps::ui {
 
 ScriptedSession::ScriptedSession(MainWindow& window, QStringList steps, QString screenshot)
-    : QObject(&window), window_(window), steps_(std::move(steps)), screenshot_(std::move(screenshot)) {
+    : QObject(&window),
+      window_(window),
+      steps_(std::move(steps)),
+      screenshot_(std::move(screenshot)) {
     poll_ = new QTimer(this);
     poll_->setInterval(50);
     connect(poll_, &QTimer::timeout, this, &ScriptedSession::play);
@@ -38,7 +41,8 @@ void ScriptedSession::play() {
         window_.annotation()->label_dock()->set_current_label(step.mid(6));
     } else if (const QStringList xyl = step.split(','); xyl.size() >= 2) {
         waiting_ = true;
-        window_.add_point({xyl[0].toDouble(), xyl[1].toDouble()}, xyl.size() > 2 ? xyl[2].toInt() : 1);
+        window_.add_point({xyl[0].toDouble(), xyl[1].toDouble()},
+                          xyl.size() > 2 ? xyl[2].toInt() : 1);
     }
 }
 
@@ -51,6 +55,8 @@ void ScriptedSession::finish() {
         QPixmap pixels = window_.screen()->grabWindow(window_.winId());
         if (pixels.isNull()) pixels = window_.grab();
         pixels.save(screenshot_);
+        // A scripted demo's objects are not the user's work: quit without asking about them.
+        window_.undo_stack().setClean();
         QApplication::quit();
     });
 }

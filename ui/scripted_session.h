@@ -14,14 +14,14 @@ class MainWindow;
 
 class ScriptedSession : public QObject {
     Q_OBJECT
-public:
+  public:
     // Steps: "x,y[,label]" a prompt point in image pixels (label 1 object, 0 background);
     // "accept" the current mask; "label=NAME" the current label; "done" mark done & next image.
     // Playing starts at the first opened image; `screenshot` (may be empty) is written after
     // the last step, and the application quits.
     ScriptedSession(MainWindow& window, QStringList steps, QString screenshot);
 
-private:
+  private:
     void play();
     void finish();
 

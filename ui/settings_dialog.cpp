@@ -18,6 +18,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableWidget>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -236,6 +237,7 @@ void SettingsDialog::rescan() {
             show_checkpoints(std::move(result).value());
         } else {
             scanning_ = false;
+            accept_after_scan_ = false;
             scan_status_->setText(QString::fromStdString(result.message()));
             emit discovery_finished();
         }
@@ -274,7 +276,9 @@ void SettingsDialog::show_checkpoints(Checkpoints found) {
     scan_status_->setToolTip(
         tr("Searched (and one level of subfolders):\n%1").arg(folders.join("\n")));
 
-    if (!select_after_scan_.isEmpty()) {
+    if (accept_after_scan_) {
+        QTimer::singleShot(0, this, &SettingsDialog::accept);
+    } else if (!select_after_scan_.isEmpty()) {
         const QString wanted = select_after_scan_;
         select_after_scan_.clear();
         for (int row = 0; row < table_->rowCount(); ++row) {
@@ -332,6 +336,28 @@ void SettingsDialog::accept() {
     // A typed path the scan knows to be the wrong kind of model is caught here, not at load.
     const QString canonical_sam = QFileInfo(sam_path).canonicalFilePath();
     const QString canonical_background = QFileInfo(background_path).canonicalFilePath();
+    // A typed path the scan has not seen (outside the model folders) is inspected first, off the
+    // GUI thread; OK is pressed again for the user when the scan has listed it.
+    const auto known = [this](const QString& canonical) {
+        return canonical.isEmpty() ||
+               std::any_of(checkpoints_.begin(), checkpoints_.end(),
+                           [&](const DiscoveredCheckpoint& c) { return c.path == canonical; });
+    };
+    for (const QString& path : {sam_path, background_path}) {
+        const QString canonical = QFileInfo(path).canonicalFilePath();
+        if (known(canonical)) continue;
+        if (accept_after_scan_) {
+            show_error(tr("%1 could not be inspected").arg(path));
+            accept_after_scan_ = false;
+            return;
+        }
+        if (!browsed_files_.contains(path)) browsed_files_ << path;
+        accept_after_scan_ = true;
+        show_error(tr("Checking %1…").arg(QFileInfo(path).fileName()));
+        rescan();
+        return;
+    }
+    accept_after_scan_ = false;
     for (const DiscoveredCheckpoint& c : checkpoints_) {
         if (!sam_path.isEmpty() && c.path == canonical_sam && !is_sam_family(c.family)) {
             show_error(tr("%1 is not a Segment Anything checkpoint (%2)")

@@ -61,8 +61,9 @@ class SettingsDialog : public QDialog {
     AppSettings& settings_;
     engine::JobScheduler* scheduler_ = nullptr;
     std::vector<editing::DiscoveredCheckpoint> checkpoints_;
-    QStringList browsed_files_;  // picked with Browse…; scanned even outside the folders
-    QString select_after_scan_;  // a browsed file, chosen once the scan lists it
+    QStringList browsed_files_;       // picked with Browse…; scanned even outside the folders
+    bool accept_after_scan_ = false;  // OK waits for the scan of a typed, unseen path
+    QString select_after_scan_;       // a browsed file, chosen once the scan lists it
     bool scanning_ = false;
     unsigned scan_generation_ = 0;  // only the newest scan's result is shown
 

@@ -34,7 +34,8 @@ QMenu* menu_of(const QAction* action) {
 QString menu_path(const QAction* action) {
     QStringList parts{plain(action->text())};
     QSet<const QMenu*> seen;  // a menu reachable from itself must not loop
-    for (QMenu* menu = menu_of(action); menu && !seen.contains(menu); menu = menu_of(menu->menuAction())) {
+    for (QMenu* menu = menu_of(action); menu && !seen.contains(menu);
+         menu = menu_of(menu->menuAction())) {
         seen.insert(menu);
         parts.prepend(plain(menu->title()));
     }
@@ -47,7 +48,8 @@ const char* const kGestures[][2] = {
     {"Alt+Click or Right-click", "Background point"},
     {"Drag", "Box prompt"},
     {"Drag a point", "Move it; right-click a point removes it"},
-    {"Drag (Brush / Eraser)", "Paint into / cut from the selected object (none selected: the newest)"},
+    {"Drag (Brush / Eraser)",
+     "Paint into / cut from the selected object (none selected: the newest)"},
     {"Right-drag (Brush)", "Erase"},
     {"Space+Drag or Middle-drag", "Pan"},
     {"Wheel", "Zoom"},

@@ -22,15 +22,16 @@ struct ShortcutEntry {
 // Every enabled-or-not action under `window` with a shortcut, one entry per key sequence.
 std::vector<ShortcutEntry> collect_shortcuts(const QWidget* window);
 // The action (other than `except`) under `window` that already uses `key`, or nullptr.
-QAction* shortcut_owner(const QWidget* window, const QKeySequence& key, const QAction* except = nullptr);
+QAction* shortcut_owner(const QWidget* window, const QKeySequence& key,
+                        const QAction* except = nullptr);
 
 class ShortcutSheet : public QDialog {
     Q_OBJECT
-public:
+  public:
     explicit ShortcutSheet(const QWidget* window, QWidget* parent = nullptr);
     QTableWidget* table() const { return table_; }
 
-private:
+  private:
     QTableWidget* table_ = nullptr;
 };
 

@@ -33,6 +33,7 @@
 #include "image_canvas.h"
 #include "label_dock.h"
 #include "main_window.h"
+#include "message_banner.h"
 #include "objects_dock.h"
 #include "point_file_dialog.h"
 #include "project_dock.h"
@@ -393,14 +394,12 @@ void TestAnnotation::corrupt_annotation_is_reported_and_kept() {
     QVERIFY(show_with_project(window, dir.path()));
     QCOMPARE(QFileInfo(window.current_path()).fileName(), QString("a.png"));
     const QString file_name = QFileInfo(QString::fromStdString(annotation_file)).fileName();
-    // Named in the status bar, the project list and a message box.
+    // Named in the status bar, the project list and the banner (which stays until dismissed).
     QVERIFY2(window.status_text().contains(file_name), qPrintable(window.status_text()));
     QListWidget* images = window.annotation()->project_dock()->list();
     QVERIFY(images->item(0)->toolTip().contains(file_name));
-    auto* box = window.findChild<QMessageBox*>("annotation_problem");
-    QVERIFY(box && box->isVisible());
-    box->close();
-    QApplication::setActiveWindow(&window);
+    QVERIFY2(window.banner_text().contains(file_name), qPrintable(window.banner_text()));
+    QVERIFY(window.banner()->isVisible());
     // The broken file was set aside untouched, and new work goes to a new file.
     const auto& problems = window.annotation()->session().problems();
     QVERIFY(problems.count("a.png"));

@@ -136,7 +136,7 @@ void TestPanels::effects_panel_dither_target_and_export() {
     cv::circle(matte, {300, 200}, 120, cv::Scalar(255), -1);
     panel.set_matte(matte);
     preview.clear();
-    panel.findChild<QComboBox*>("effect_target")->setCurrentText("background");
+    panel.set_target("background");
     QVERIFY(preview.wait(60000));
     const cv::Mat targeted = to_mat(panel.preview());
     cv::Mat changed;

@@ -1,0 +1,79 @@
+// Driving the real main window as a user does: the window active, keys sent to whatever widget
+// has the focus, clicks at image points, and waits for the engine's answers.
+#pragma once
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QtTest>
+
+#include "engine/engine.h"
+#include "image_canvas.h"
+#include "main_window.h"
+
+namespace window_driver {
+
+inline ps::engine::EngineSettings cpu_settings(int workers = 2) {
+    ps::engine::EngineSettings s;
+    s.max_workers = workers;
+    s.device = ps::sam::Device::Cpu;
+    s.host_cache_bytes = 256LL << 20;
+    return s;
+}
+
+inline bool activate(QWidget& window) {
+    window.show();
+    if (!QTest::qWaitForWindowExposed(&window)) return false;
+    QApplication::setActiveWindow(&window);
+    return QTest::qWaitForWindowActive(&window);
+}
+
+// Waits until the window has no request in flight (the encoder and the decoder run elsewhere).
+inline bool wait_idle(ps::ui::MainWindow& window, int timeout_ms = 60000) {
+    QElapsedTimer timer;
+    timer.start();
+    while (window.busy() && timer.elapsed() < timeout_ms) QTest::qWait(10);
+    return !window.busy();
+}
+
+inline bool open_and_wait(ps::ui::MainWindow& window, const QString& path) {
+    QSignalSpy opened(&window, &ps::ui::MainWindow::image_opened);
+    window.open_image(path);
+    return opened.wait(30000) && wait_idle(window);
+}
+
+// A left (object) or right (background) click at an image point, then the decoder's answer.
+inline bool click_image(ps::ui::MainWindow& window, double x, double y,
+                        Qt::MouseButton button = Qt::LeftButton) {
+    QSignalSpy shown(&window, &ps::ui::MainWindow::masks_shown);
+    const QPoint at = window.canvas()->image_to_viewport(QPointF(x, y)).toPoint();
+    QTest::mouseClick(window.canvas()->viewport(), button, {}, at);
+    return shown.wait(30000) && wait_idle(window);
+}
+
+// A key as the user types it: to the widget that has the keyboard focus.
+inline void press(int key, Qt::KeyboardModifiers modifiers = Qt::NoModifier) {
+    QWidget* focus = QApplication::focusWidget();
+    QVERIFY2(focus, "no widget has the keyboard focus");
+    QTest::keyClick(focus, Qt::Key(key), modifiers);
+}
+
+// Runs `answer` on the next modal dialog to appear (QMessageBox, QFileDialog…), from a timer,
+// since the code that opens it blocks in exec().
+template <typename Dialog, typename Answer>
+void when_modal(Answer answer, int timeout_ms = 20000) {
+    auto* timer = new QTimer;
+    auto* clock = new QElapsedTimer;
+    clock->start();
+    QObject::connect(timer, &QTimer::timeout, [timer, clock, answer, timeout_ms] {
+        auto* dialog = qobject_cast<Dialog*>(QApplication::activeModalWidget());
+        if (!dialog && clock->elapsed() < timeout_ms) return;
+        timer->stop();
+        timer->deleteLater();
+        delete clock;
+        if (dialog) answer(dialog);
+    });
+    timer->start(20);
+}
+
+}  // namespace window_driver
