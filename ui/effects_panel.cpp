@@ -70,9 +70,6 @@ EffectsPanel::EffectsPanel(engine::Engine& engine, QWidget* parent)
     // One fixed row: Static movement and uniform cells keep IconMode from re-flowing the items
     // into a second row when new thumbnails arrive.
     strip_->setMovement(QListView::Static);
-    strip_->setUniformItemSizes(true);
-    strip_->setWordWrap(true);
-    strip_->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     strip_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     strip_->setIconSize(QSize(kThumbnailLongSide / 2, kThumbnailLongSide / 2));
     strip_->setGridSize(QSize(kThumbnailLongSide / 2 + 16, kThumbnailLongSide / 2 + 28));

@@ -20,6 +20,7 @@
 #include <QScreen>
 #include <QShortcut>
 #include <QStatusBar>
+#include <QTimer>
 #include <QUndoView>
 #include <QVBoxLayout>
 
@@ -201,6 +202,9 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
         }
     }
     set_sam_model(settings_ ? settings_->sam_checkpoint() : QString());
+    // After the annotation docks joined the tabs (hiding the project dock brought another
+    // tab forward): background removal is the left area's first page.
+    background_panel_->raise();
     restore_layout();
 }
 
@@ -211,16 +215,25 @@ void MainWindow::restore_layout() {
         restoreGeometry(settings_->window_geometry());
         return;
     }
-    // First start: 1280×820, or less where the screen is smaller, centred.
-    QSize size(1280, 820);
-    if (const QScreen* screen = QGuiApplication::primaryScreen()) {
-        const QRect available = screen->availableGeometry();
-        size = size.boundedTo(available.size() * 0.94);
-        resize(size);
-        move(available.center() - rect().center());
-        return;
-    }
-    resize(size);
+    fit_to_screen_at_show_ = true;
+    resize(1280, 820);
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+    QMainWindow::showEvent(event);
+    if (!fit_to_screen_at_show_) return;
+    fit_to_screen_at_show_ = false;
+    // First start: 1280×820, or less where the screen is smaller, centred. After the first
+    // layout: before it, the docks' size hints stand in for their minimums and show() grew the
+    // window to 906 px on a 768 px screen.
+    QTimer::singleShot(0, this, [this] {
+        const QScreen* where = screen() ? screen() : QGuiApplication::primaryScreen();
+        if (!where) return;
+        const QRect available = where->availableGeometry();
+        resize(QSize(1280, 820).boundedTo(available.size() * 0.94));
+        move(available.center() - QPoint(width() / 2, height() / 2));
+        canvas_->fit();  // an image opened meanwhile was fitted to the old size
+    });
 }
 
 bool MainWindow::has_unsaved_objects() const {

@@ -88,6 +88,7 @@ class MainWindow : public QMainWindow {
 
   protected:
     void closeEvent(QCloseEvent* event) override;
+    void showEvent(QShowEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
 
@@ -145,6 +146,7 @@ class MainWindow : public QMainWindow {
     QUndoView* undo_view_ = nullptr;
     QLabel* status_ = nullptr;
     MessageBanner* banner_ = nullptr;
+    bool fit_to_screen_at_show_ = false;  // no saved geometry: size to the screen once shown
     QDockWidget* last_preview_panel_ = nullptr;
     QLabel* engine_label_ = nullptr;
     std::string model_id_;  // empty: GrabCut

@@ -3,11 +3,11 @@
 #include <QCommandLineParser>
 #include <QFileInfo>
 
+#include "annotation_controller.h"
 #include "app_settings.h"
-#include "engine/engine.h"
 #include "background_panel.h"
 #include "effects_panel.h"
-#include "annotation_controller.h"
+#include "engine/engine.h"
 #include "main_window.h"
 #include "scripted_session.h"
 
@@ -23,11 +23,12 @@ int main(int argc, char** argv) {
     parser.addOption(model);
     // Automation for documentation screenshots: steps played once the image is encoded (points,
     // and in a project "accept", "label=NAME", "done"), then a grab of the window, and quit.
-    QCommandLineOption point({"p", "point"},
-                             "After opening: a prompt point x,y[,label], or accept, label=NAME, done",
-                             "step");
+    QCommandLineOption point(
+        {"p", "point"}, "After opening: a prompt point x,y[,label], or accept, label=NAME, done",
+        "step");
     QCommandLineOption screenshot("screenshot", "Save a screenshot of the window and quit", "png");
-    QCommandLineOption panel("panel", "Show a panel: background or effects", "name");
+    QCommandLineOption panel(
+        "panel", "Show a panel (background or effects) and its result on the canvas", "name");
     QCommandLineOption project("project", "Open an annotation project (a folder of images)", "dir");
     parser.addOption(project);
     parser.addOption(panel);
@@ -49,8 +50,15 @@ int main(int argc, char** argv) {
             window.open_image(target);
         }
     }
-    if (parser.value(panel) == "effects") window.effects_panel()->raise();
-    if (parser.value(panel) == "background") window.background_panel()->raise();
+    // A panel in front, with its result before / after on the canvas.
+    if (parser.value(panel) == "effects") {
+        window.effects_panel()->raise();
+        window.effects_panel()->set_shows_on_canvas(true);
+    }
+    if (parser.value(panel) == "background") {
+        window.background_panel()->raise();
+        window.background_panel()->set_shows_on_canvas(true);
+    }
     window.show();
     if (parser.isSet(point) || parser.isSet(screenshot)) {
         new ps::ui::ScriptedSession(window, parser.values(point), parser.value(screenshot));
