@@ -1,0 +1,475 @@
+// The README's workflows end to end on the window the app builds, as a user drives it offscreen:
+// menus, keys to the focused widget, clicks on the canvas and Qt's own file dialogs answered by
+// typing a path; each file written is read back and checked. The steps share one window, in order.
+#include "io/checkpoint.h"  // ATen before Qt (Qt's `slots` macro breaks ATen's headers)
+
+#include <QAction>
+#include <QComboBox>
+#include <QDir>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+
+#include <memory>
+
+#include <opencv2/imgproc.hpp>
+
+#include "annotation_controller.h"
+#include "annotation_export_dialog.h"
+#include "annotation_session.h"
+#include "app_settings.h"
+#include "background_panel.h"
+#include "candidate_strip.h"
+#include "effects_panel.h"
+#include "golden_dir.h"
+#include "image/mask_export.h"
+#include "objects_dock.h"
+#include "sam_golden.h"
+#include "window_driver.h"
+
+using namespace ps;
+using namespace window_driver;
+
+namespace {
+
+constexpr int kWidth = 600, kHeight = 400;  // coffee.png
+
+QString coffee() {
+    return golden_dir() + "/images/coffee.png";
+}
+
+// The action a menu shows with this text (mnemonics ignored).
+QAction* action_named(QWidget& window, const QString& text) {
+    for (QAction* action : window.findChildren<QAction*>()) {
+        QString plain = action->text();
+        plain.remove('&');
+        if (plain == text) return action;
+    }
+    return nullptr;
+}
+
+// Answers the next file dialog as a user does: types the path into its file-name field and
+// presses Return. `shown` gets whether a dialog came (a QFileDialog, not Qt's native one).
+void type_into_next_file_dialog(const QString& path, bool* shown) {
+    *shown = false;
+    when_modal<QFileDialog>([path, shown](QFileDialog* dialog) {
+        auto* name = dialog->findChild<QLineEdit*>("fileNameEdit");
+        if (!name) return dialog->reject();
+        // Offscreen no window manager activates the dialog; the field must truly have the focus,
+        // since the dialog's completion keeps stale selections in a field without it.
+        QApplication::setActiveWindow(dialog);
+        name->setFocus(Qt::OtherFocusReason);
+        if (!QTest::qWaitFor([name] { return name->hasFocus(); })) return dialog->reject();
+        *shown = true;
+        name->selectAll();
+        QTest::keyClicks(QApplication::focusWidget(), path);
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Return);
+        if (dialog->isVisible()) dialog->reject();  // never leave the test blocked in exec()
+    });
+}
+
+// Triggers the menu action and answers its file dialog with `path`; true once the dialog came.
+bool through_menu(QWidget& window, const QString& action_text, const QString& path) {
+    QAction* action = action_named(window, action_text);
+    if (!action || !action->isEnabled()) {
+        qWarning("no enabled action \"%s\"", qPrintable(action_text));
+        return false;
+    }
+    bool shown = false;
+    type_into_next_file_dialog(path, &shown);
+    action->trigger();  // returns once the dialog has been answered
+    // As a window manager does when a modal dialog closes: its parent is active again.
+    QApplication::setActiveWindow(&window);
+    return shown;
+}
+
+QImage read_png(const QString& path) {
+    QImage image;
+    image.load(path, "PNG");
+    return image;
+}
+
+cv::Mat rgb_of(const QImage& image) {
+    const QImage rgb = image.convertToFormat(QImage::Format_RGB888);
+    cv::Mat mat(rgb.height(), rgb.width(), CV_8UC3);
+    for (int y = 0; y < rgb.height(); ++y) {
+        std::memcpy(mat.ptr(y), rgb.constScanLine(y), size_t(rgb.width()) * 3);
+    }
+    return mat;
+}
+
+cv::Mat alpha_of(const QImage& image) {
+    const QImage rgba = image.convertToFormat(QImage::Format_RGBA8888);
+    cv::Mat alpha(rgba.height(), rgba.width(), CV_8UC1);
+    for (int y = 0; y < rgba.height(); ++y) {
+        const uchar* row = rgba.constScanLine(y);
+        for (int x = 0; x < rgba.width(); ++x) alpha.at<uint8_t>(y, x) = row[4 * x + 3];
+    }
+    return alpha;
+}
+
+bool same(const cv::Mat& a, const cv::Mat& b) {
+    return a.size() == b.size() && a.type() == b.type() &&
+           cv::countNonZero(cv::Mat(a != b).reshape(1)) == 0;
+}
+
+bool wait_until(const std::function<bool()>& done, int timeout_ms = 30000) {
+    QElapsedTimer timer;
+    timer.start();
+    while (!done() && timer.elapsed() < timeout_ms) QTest::qWait(10);
+    return done();
+}
+
+}  // namespace
+
+class TestAppWorkflows : public QObject {
+    Q_OBJECT
+  private slots:
+    void initTestCase();
+    void open_image_through_the_file_dialog();
+    void sam_click_candidate_accept_rename_and_undo_by_keyboard();
+    void mask_cutout_overlay_and_object_masks_exported_through_the_menu();
+    void background_removal_with_u2net_exports_rgba();
+    void effect_from_the_strip_exports_png();
+    void project_object_exports_to_coco_json();
+    void cleanupTestCase();
+
+  private:
+    // The accepted object's mask at full size (one object on coffee.png after the SAM step).
+    cv::Mat object_mask_full();
+
+    QTemporaryDir tmp_;
+    std::unique_ptr<ui::AppSettings> settings_;
+    std::unique_ptr<engine::Engine> engine_;
+    std::unique_ptr<ui::MainWindow> window_;
+};
+
+void TestAppWorkflows::initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(tmp_.isValid());
+    // What app/gui/main.cpp builds, with a settings file of the test's own and the CPU.
+    settings_ = std::make_unique<ui::AppSettings>(tmp_.filePath("settings.ini"));
+    engine_ = std::make_unique<engine::Engine>(cpu_settings());
+    window_ = std::make_unique<ui::MainWindow>(*engine_, settings_.get());
+    QVERIFY(activate(*window_));
+}
+
+void TestAppWorkflows::open_image_through_the_file_dialog() {
+    ui::MainWindow& window = *window_;
+    QSignalSpy opened(&window, &ui::MainWindow::image_opened);
+    QVERIFY2(through_menu(window, "Open Image…", coffee()), "no file dialog to type into");
+    QVERIFY(opened.count() == 1 || opened.wait(30000));
+    QVERIFY(wait_idle(window));
+    QCOMPARE(QFileInfo(window.current_path()).canonicalFilePath(),
+             QFileInfo(coffee()).canonicalFilePath());
+    QVERIFY(window.current_image_id() != 0);
+    QCOMPARE(engine_->full_image(window.current_image_id()).size(), cv::Size(kWidth, kHeight));
+}
+
+void TestAppWorkflows::sam_click_candidate_accept_rename_and_undo_by_keyboard() {
+    ui::MainWindow& window = *window_;
+    QSignalSpy ready(&window, &ui::MainWindow::model_ready);
+    window.set_sam_model(golden_dir() + "/sam_vit_tiny.pth");
+    QVERIFY(ready.wait(60000));
+    QVERIFY(wait_idle(window));
+    QVERIFY(!window.model_id().empty());
+
+    QVERIFY(click_image(window, 300, 200));
+    QVERIFY2(window.status_text().contains("sam_vit_tiny"), qPrintable(window.status_text()));
+    // The click gave the canvas the keyboard focus: keys go where the user's would.
+    QWidget* focus = QApplication::focusWidget();
+    QVERIFY(focus == window.canvas() || window.canvas()->isAncestorOf(focus));
+    const sam::SamMaskSet* set = window.document().current_candidates();
+    QVERIFY(set && set->masks.size() == 3);
+    const cv::Mat second = set->masks[1].clone();
+    press(Qt::Key_2);
+    QCOMPARE(window.document().current_candidate_index(), 1);
+    QVERIFY(same(window.document().current_mask(), second));
+    press(Qt::Key_Return);
+    QCOMPARE(int(window.document().objects().size()), 1);
+    QVERIFY(same(window.document().objects().front().mask, second));
+    QVERIFY(cv::countNonZero(second) > 0);
+    QVERIFY(window.document().current_mask().empty());
+
+    // Rename through the Objects list's own editor: F2, type, Return.
+    QListWidget* list = window.objects_dock()->list();
+    QCOMPARE(list->count(), 1);
+    list->setFocus();
+    list->setCurrentRow(0);
+    QTest::keyClick(list, Qt::Key_F2);
+    auto* editor = qobject_cast<QLineEdit*>(QApplication::focusWidget());
+    QVERIFY2(editor, "F2 opened no editor");
+    editor->selectAll();
+    QTest::keyClicks(editor, "cup");
+    QTest::keyClick(editor, Qt::Key_Return);
+    QTRY_COMPARE(window.document().objects().front().name, QString("cup"));
+    QCOMPARE(list->item(0)->text(), QString("cup"));
+
+    // Undo and redo by keyboard on the focused canvas: the rename is one step.
+    const int after_rename = window.undo_stack().index();
+    window.canvas()->setFocus(Qt::MouseFocusReason);
+    QTRY_VERIFY(window.canvas()->hasFocus());
+    press(Qt::Key_Z, Qt::ControlModifier);
+    QCOMPARE(window.document().objects().front().name, QString("Object 1"));
+    QCOMPARE(window.undo_stack().index(), after_rename - 1);
+    QVERIFY(window.undo_stack().canRedo());
+    press(Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    QCOMPARE(window.document().objects().front().name, QString("cup"));
+    QCOMPARE(window.undo_stack().index(), after_rename);
+    press(Qt::Key_Z, Qt::ControlModifier);
+    QCOMPARE(window.document().objects().front().name, QString("Object 1"));
+    press(Qt::Key_Y, Qt::ControlModifier);
+    QCOMPARE(window.document().objects().front().name, QString("cup"));
+    QVERIFY(!window.undo_stack().canRedo());
+    QCOMPARE(int(window.document().objects().size()), 1);  // undo took the name, not the object
+    QCOMPARE(list->item(0)->text(), QString("cup"));
+}
+
+cv::Mat TestAppWorkflows::object_mask_full() {
+    const auto& objects = window_->document().objects();
+    if (objects.size() != 1) return {};
+    return image::upscale_mask(objects.front().mask, cv::Size(kWidth, kHeight));
+}
+
+void TestAppWorkflows::mask_cutout_overlay_and_object_masks_exported_through_the_menu() {
+    ui::MainWindow& window = *window_;
+    const cv::Mat object = object_mask_full();
+    QVERIFY2(!object.empty(), "the SAM step left no single object");
+    QVERIFY(cv::countNonZero(object) > 0);
+    QVERIFY(window.has_unsaved_objects());  // accepted, not yet exported
+    const QString out = tmp_.filePath("exports");
+    QVERIFY(QDir().mkpath(out));
+
+    // The mask: 0/255 at the image's size, the window's object mask.
+    QVERIFY(through_menu(window, "Export Mask…", out + "/mask.png"));
+    const QImage mask_png = read_png(out + "/mask.png");
+    QCOMPARE(mask_png.size(), QSize(kWidth, kHeight));
+    const cv::Mat mask = read_grey_png(out + "/mask.png");
+    QCOMPARE(cv::countNonZero(mask == 0) + cv::countNonZero(mask == 255), kWidth * kHeight);
+    QVERIFY(same(mask, object));
+
+    // The cut-out: RGBA, alpha the mask, colour the image's.
+    QVERIFY(through_menu(window, "Export Cut-out…", out + "/cutout.png"));
+    const QImage cutout = read_png(out + "/cutout.png");
+    QCOMPARE(cutout.size(), QSize(kWidth, kHeight));
+    QVERIFY(cutout.hasAlphaChannel());
+    QVERIFY(same(alpha_of(cutout), object));
+    const cv::Mat original = rgb_of(read_png(coffee()));
+    QVERIFY(same(rgb_of(cutout), original));
+
+    // The overlay: RGB; as image::overlay documents it, the object's colour at half opacity
+    // inside, in full on the 3x3 morphological gradient of its edge, the image elsewhere.
+    QVERIFY(through_menu(window, "Export Overlay…", out + "/overlay.png"));
+    const QImage overlay_png = read_png(out + "/overlay.png");
+    QCOMPARE(overlay_png.size(), QSize(kWidth, kHeight));
+    QVERIFY(!overlay_png.hasAlphaChannel());
+    const cv::Mat overlay = rgb_of(overlay_png);
+    cv::Mat edge;
+    cv::morphologyEx(object, edge, cv::MORPH_GRADIENT, cv::Mat::ones(3, 3, CV_8U));
+    const QColor colour = window.document().objects().front().colour;
+    const cv::Vec3b full_colour(colour.red(), colour.green(), colour.blue());
+    int wrong_edge = 0, wrong_inside = 0, wrong_outside = 0, blended = 0;
+    for (int y = 0; y < kHeight; ++y) {
+        for (int x = 0; x < kWidth; ++x) {
+            const cv::Vec3b& o = original.at<cv::Vec3b>(y, x);
+            const cv::Vec3b& v = overlay.at<cv::Vec3b>(y, x);
+            if (edge.at<uint8_t>(y, x)) {
+                wrong_edge += v != full_colour;
+            } else if (object.at<uint8_t>(y, x)) {
+                ++blended;
+                for (int c = 0; c < 3; ++c) {
+                    wrong_inside += std::abs(v[c] - (o[c] + full_colour[c]) / 2.0) > 1;
+                }
+            } else {
+                wrong_outside += v != o;
+            }
+        }
+    }
+    QVERIFY(cv::countNonZero(edge) > 0);
+    QCOMPARE(wrong_edge, 0);
+    QCOMPARE(wrong_inside, 0);
+    QCOMPARE(wrong_outside, 0);
+    qInfo("overlay: %d edge pixels, %d blended inside", cv::countNonZero(edge), blended);
+
+    // Every object mask into a folder chosen in the folder dialog.
+    const QString objects_dir = tmp_.filePath("objects");
+    QVERIFY(QDir().mkpath(objects_dir));
+    QVERIFY(through_menu(window, "Export All Object Masks…", objects_dir));
+    const QString object_file = QString("%1/coffee_object%2.png")
+                                    .arg(objects_dir)
+                                    .arg(window.document().objects().front().id);
+    QVERIFY2(QFileInfo::exists(object_file), qPrintable(QDir(objects_dir).entryList().join(", ")));
+    QCOMPARE(QDir(objects_dir).entryList(QDir::Files).size(), 1);
+    QVERIFY(same(read_grey_png(object_file), object));
+    QVERIFY(!window.has_unsaved_objects());  // exported: quitting loses nothing
+    QCOMPARE(window.status_text(), QString("Exported"));
+}
+
+void TestAppWorkflows::background_removal_with_u2net_exports_rgba() {
+    ui::MainWindow& window = *window_;
+    ui::BackgroundPanel* panel = window.background_panel();
+    panel->show();
+    panel->raise();
+    QSignalSpy model(panel, &ui::BackgroundPanel::model_ready);
+    panel->set_u2net_checkpoint(golden_dir() + "/u2netp.pth");
+    QVERIFY(model.wait(60000));
+
+    // The source chosen with the keyboard in the panel's combo box, as a user would.
+    auto* source = panel->findChild<QComboBox*>("matte_source");
+    QVERIFY(source);
+    const int u2net = source->findText("U²-Net");
+    QVERIFY(u2net >= 0);
+    source->setFocus();
+    QTRY_VERIFY(source->hasFocus());
+    for (int step = 0; step < source->count() && source->currentIndex() != u2net; ++step) {
+        press(source->currentIndex() < u2net ? Qt::Key_Down : Qt::Key_Up);
+    }
+    QCOMPARE(panel->source(), QString("u2net"));
+    QSignalSpy matte(panel, &ui::BackgroundPanel::matte_ready);
+    QVERIFY(matte.count() > 0 || matte.wait(60000));
+
+    QSignalSpy exported(panel, &ui::BackgroundPanel::export_finished);
+    const QString path = tmp_.filePath("exports/coffee_nobg.png");
+    QVERIFY(through_menu(window, "Export Background Removal…", path));
+    QVERIFY(exported.count() > 0 || exported.wait(60000));
+    QCOMPARE(exported.first().first().toString(), QString());
+    const QImage written = read_png(path);
+    QCOMPARE(written.size(), QSize(kWidth, kHeight));
+    QVERIFY(written.hasAlphaChannel());  // "Transparent", the default background
+    double lowest = 0, highest = 0;
+    cv::minMaxLoc(alpha_of(written), &lowest, &highest);
+    QVERIFY2(lowest < highest, "the alpha is flat: no matte reached the file");
+}
+
+void TestAppWorkflows::effect_from_the_strip_exports_png() {
+    ui::MainWindow& window = *window_;
+    ui::EffectsPanel* panel = window.effects_panel();
+    panel->show();
+    panel->raise();
+    auto* strip = panel->findChild<QListWidget*>("effect_strip");
+    QVERIFY(strip);
+    QListWidgetItem* halftone = nullptr;
+    for (int row = 0; row < strip->count(); ++row) {
+        if (strip->item(row)->data(Qt::UserRole).toString() == "halftone")
+            halftone = strip->item(row);
+    }
+    QVERIFY(halftone);
+    QTRY_VERIFY(strip->isVisible());
+    strip->scrollToItem(halftone);
+    QApplication::processEvents();
+    QSignalSpy previewed(panel, &ui::EffectsPanel::preview_ready);
+    QTest::mouseClick(strip->viewport(), Qt::LeftButton, {},
+                      strip->visualItemRect(halftone).center());
+    QCOMPARE(panel->effect(), QString("halftone"));
+    QVERIFY(panel->shows_on_canvas());  // the click is the user's choice
+    QTRY_VERIFY(window.canvas()->comparing());
+    QVERIFY(previewed.count() > 0 || previewed.wait(60000));
+
+    QSignalSpy exported(panel, &ui::EffectsPanel::export_finished);
+    const QString path = tmp_.filePath("exports/coffee_effect.png");
+    QVERIFY(through_menu(window, "Export Effect…", path));
+    QVERIFY(exported.count() > 0 || exported.wait(60000));
+    QCOMPARE(exported.first().first().toString(), QString());
+    const QImage written = read_png(path);
+    QCOMPARE(written.size(), QSize(kWidth, kHeight));
+    QVERIFY(!same(rgb_of(written), rgb_of(read_png(coffee()))));  // restyled
+}
+
+void TestAppWorkflows::project_object_exports_to_coco_json() {
+    ui::MainWindow& window = *window_;
+    const QString project = tmp_.filePath("project");
+    QVERIFY(QDir().mkpath(project));
+    QVERIFY(QFile::copy(coffee(), project + "/coffee.png"));
+    QSignalSpy project_opened(window.annotation(), &ui::AnnotationController::project_opened);
+    QSignalSpy image_opened(&window, &ui::MainWindow::image_opened);
+    window.annotation()->open_project(project);
+    QVERIFY(project_opened.wait(30000));
+    QVERIFY(image_opened.count() > 0 || image_opened.wait(30000));
+    QVERIFY(wait_idle(window));
+    QCOMPARE(QFileInfo(window.current_path()).fileName(), QString("coffee.png"));
+    QVERIFY(window.document().objects().empty());
+
+    // Left of the before / after line the effect step put across the middle of the canvas.
+    QVERIFY(click_image(window, 150, 220));
+    press(Qt::Key_Return);
+    QCOMPARE(int(window.document().objects().size()), 1);
+    ui::AnnotationSession& session = window.annotation()->session();
+    QVERIFY(wait_until([&] { return !session.saving(); }));
+    QCOMPARE(int(session.current_annotation().objects.size()), 1);  // saved at once
+    QVERIFY(!window.has_unsaved_objects());
+
+    // File ▸ Export / Import Annotations… opens the (window-modal, not blocking) dialog.
+    QAction* action = action_named(window, "Export / Import Annotations…");
+    QVERIFY(action && action->isEnabled());
+    action->trigger();
+    ui::AnnotationExportDialog* dialog = nullptr;
+    QVERIFY(wait_until([&] {
+        dialog = window.findChild<ui::AnnotationExportDialog*>();
+        return dialog && dialog->isVisible();
+    }));
+    auto* format = dialog->findChild<QComboBox*>("export_format");
+    QVERIFY(format);
+    const int coco = format->findData("coco");
+    QVERIFY(coco >= 0);
+    format->setFocus();
+    QTRY_VERIFY(format->hasFocus());
+    for (int step = 0; step < format->count() && format->currentIndex() != coco; ++step) {
+        press(format->currentIndex() < coco ? Qt::Key_Down : Qt::Key_Up);
+    }
+    QCOMPARE(format->currentData().toString(), QString("coco"));
+    const QString out = tmp_.filePath("coco");
+    auto* folder = dialog->findChild<QLineEdit*>("export_dir");
+    QVERIFY(folder);
+    folder->setFocus();
+    folder->selectAll();
+    QTest::keyClicks(folder, out);
+    QCOMPARE(folder->text(), out);
+    QSignalSpy exported(dialog, &ui::AnnotationExportDialog::export_finished);
+    QTest::mouseClick(dialog->findChild<QPushButton*>("export_button"), Qt::LeftButton);
+    QVERIFY(exported.count() > 0 || exported.wait(30000));
+    QVERIFY2(exported.first().first().toBool(), qPrintable(exported.first().last().toString()));
+    dialog->close();
+
+    QFile file(out + "/annotations.json");
+    QVERIFY2(file.open(QIODevice::ReadOnly), qPrintable(file.fileName()));
+    QJsonParseError error;
+    const QJsonDocument json = QJsonDocument::fromJson(file.readAll(), &error);
+    QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+    const QJsonArray images = json["images"].toArray();
+    QCOMPARE(images.size(), 1);
+    QCOMPARE(images[0]["file_name"].toString(), QString("coffee.png"));
+    QCOMPARE(images[0]["width"].toInt(), kWidth);
+    QCOMPARE(images[0]["height"].toInt(), kHeight);
+    const QJsonArray annotations = json["annotations"].toArray();
+    QCOMPARE(annotations.size(), 1);
+    QCOMPARE(annotations[0]["image_id"].toInt(), images[0]["id"].toInt());
+    QVERIFY(annotations[0]["area"].toDouble() > 0);
+}
+
+void TestAppWorkflows::cleanupTestCase() {
+    if (!window_) return;
+    bool asked = false;
+    if (window_->has_unsaved_objects()) {
+        when_modal<QMessageBox>([&asked](QMessageBox* box) {
+            asked = box->objectName() == "discard_objects";
+            box->button(QMessageBox::Discard)->click();
+        });
+    }
+    window_->close();
+    QVERIFY(!window_->isVisible());
+    if (asked) qInfo("answered Discard to the quit question");
+    window_.reset();
+    engine_.reset();
+}
+
+QTEST_MAIN(TestAppWorkflows)
+#include "test_app_workflows.moc"
