@@ -5,6 +5,7 @@
 
 #include <QAction>
 #include <QComboBox>
+#include <QDialogButtonBox>
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
@@ -23,6 +24,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "annotation/rle.h"
 #include "annotation_controller.h"
 #include "annotation_export_dialog.h"
 #include "annotation_session.h"
@@ -34,6 +36,7 @@
 #include "image/mask_export.h"
 #include "objects_dock.h"
 #include "sam_golden.h"
+#include "settings_dialog.h"
 #include "window_driver.h"
 
 using namespace ps;
@@ -58,10 +61,11 @@ QAction* action_named(QWidget& window, const QString& text) {
 }
 
 // Answers the next file dialog as a user does: types the path into its file-name field and
-// presses Return. `shown` gets whether a dialog came (a QFileDialog, not Qt's native one).
-void type_into_next_file_dialog(const QString& path, bool* shown) {
-    *shown = false;
-    when_modal<QFileDialog>([path, shown](QFileDialog* dialog) {
+// presses Return. The flag becomes true once the dialog (Qt's own widget dialog, as used
+// offscreen) took the path and closed; shared, since the answer may come after the caller left.
+std::shared_ptr<bool> type_into_next_file_dialog(const QString& path) {
+    auto accepted = std::make_shared<bool>(false);
+    when_modal<QFileDialog>([path, accepted](QFileDialog* dialog) {
         auto* name = dialog->findChild<QLineEdit*>("fileNameEdit");
         if (!name) return dialog->reject();
         // Offscreen no window manager activates the dialog; the field must truly have the focus,
@@ -69,27 +73,27 @@ void type_into_next_file_dialog(const QString& path, bool* shown) {
         QApplication::setActiveWindow(dialog);
         name->setFocus(Qt::OtherFocusReason);
         if (!QTest::qWaitFor([name] { return name->hasFocus(); })) return dialog->reject();
-        *shown = true;
         name->selectAll();
         QTest::keyClicks(QApplication::focusWidget(), path);
         QTest::keyClick(QApplication::focusWidget(), Qt::Key_Return);
+        *accepted = !dialog->isVisible() && dialog->result() == QDialog::Accepted;
         if (dialog->isVisible()) dialog->reject();  // never leave the test blocked in exec()
     });
+    return accepted;
 }
 
-// Triggers the menu action and answers its file dialog with `path`; true once the dialog came.
+// Triggers the menu action and answers its file dialog with `path`; true once the dialog took it.
 bool through_menu(QWidget& window, const QString& action_text, const QString& path) {
     QAction* action = action_named(window, action_text);
     if (!action || !action->isEnabled()) {
         qWarning("no enabled action \"%s\"", qPrintable(action_text));
         return false;
     }
-    bool shown = false;
-    type_into_next_file_dialog(path, &shown);
+    const std::shared_ptr<bool> accepted = type_into_next_file_dialog(path);
     action->trigger();  // returns once the dialog has been answered
     // As a window manager does when a modal dialog closes: its parent is active again.
     QApplication::setActiveWindow(&window);
-    return shown;
+    return *accepted;
 }
 
 QImage read_png(const QString& path) {
@@ -136,7 +140,7 @@ class TestAppWorkflows : public QObject {
   private slots:
     void initTestCase();
     void open_image_through_the_file_dialog();
-    void sam_click_candidate_accept_rename_and_undo_by_keyboard();
+    void sam_from_settings_click_candidate_accept_rename_undo_by_keyboard();
     void mask_cutout_overlay_and_object_masks_exported_through_the_menu();
     void background_removal_with_u2net_exports_rgba();
     void effect_from_the_strip_exports_png();
@@ -175,11 +179,34 @@ void TestAppWorkflows::open_image_through_the_file_dialog() {
     QCOMPARE(engine_->full_image(window.current_image_id()).size(), cv::Size(kWidth, kHeight));
 }
 
-void TestAppWorkflows::sam_click_candidate_accept_rename_and_undo_by_keyboard() {
+void TestAppWorkflows::sam_from_settings_click_candidate_accept_rename_undo_by_keyboard() {
     ui::MainWindow& window = *window_;
+    // Models ▸ Settings…: the checkpoint typed into its field, then OK (which inspects a path
+    // outside the model folders first, and accepts when that is done).
+    const QString sam_path = golden_dir() + "/sam_vit_tiny.pth";
+    bool typed = false;
+    when_modal<ui::SettingsDialog>([&typed, sam_path](ui::SettingsDialog* dialog) {
+        QTimer::singleShot(30000, dialog, &QDialog::reject);  // never hang in exec()
+        auto* field = dialog->findChild<QLineEdit*>("samPathEdit");
+        auto* ok = dialog->findChild<QPushButton*>("okButton");
+        if (!field || !ok) return dialog->reject();
+        QApplication::setActiveWindow(dialog);
+        field->setFocus(Qt::OtherFocusReason);
+        if (!QTest::qWaitFor([field] { return field->hasFocus(); })) return dialog->reject();
+        field->selectAll();
+        QTest::keyClicks(QApplication::focusWidget(), sam_path);
+        typed = field->text() == sam_path;
+        QTest::mouseClick(ok, Qt::LeftButton);
+    });
     QSignalSpy ready(&window, &ui::MainWindow::model_ready);
-    window.set_sam_model(golden_dir() + "/sam_vit_tiny.pth");
-    QVERIFY(ready.wait(60000));
+    QAction* settings = action_named(window, "Settings…");
+    QVERIFY(settings);
+    settings->trigger();  // returns once the dialog is closed
+    QApplication::setActiveWindow(&window);
+    QVERIFY(typed);
+    QCOMPARE(QFileInfo(settings_->sam_checkpoint()).canonicalFilePath(),
+             QFileInfo(sam_path).canonicalFilePath());
+    QVERIFY(ready.count() > 0 || ready.wait(60000));
     QVERIFY(wait_idle(window));
     QVERIFY(!window.model_id().empty());
 
@@ -345,9 +372,19 @@ void TestAppWorkflows::background_removal_with_u2net_exports_rgba() {
     const QImage written = read_png(path);
     QCOMPARE(written.size(), QSize(kWidth, kHeight));
     QVERIFY(written.hasAlphaChannel());  // "Transparent", the default background
+    const cv::Mat alpha = alpha_of(written);
     double lowest = 0, highest = 0;
-    cv::minMaxLoc(alpha_of(written), &lowest, &highest);
+    cv::minMaxLoc(alpha, &lowest, &highest);
     QVERIFY2(lowest < highest, "the alpha is flat: no matte reached the file");
+    // The U²-Net matte the panel shows is the one written (the display copy is the full image
+    // here: coffee.png is smaller than the display size).
+    const cv::Mat shown = panel->display_matte();
+    QCOMPARE(shown.size(), cv::Size(kWidth, kHeight));
+    cv::Mat difference;
+    cv::absdiff(alpha, shown, difference);
+    double largest = 0;
+    cv::minMaxLoc(difference, nullptr, &largest);
+    QVERIFY2(largest <= 1, qPrintable(QString("alpha differs by %1 from the matte").arg(largest)));
 }
 
 void TestAppWorkflows::effect_from_the_strip_exports_png() {
@@ -452,7 +489,17 @@ void TestAppWorkflows::project_object_exports_to_coco_json() {
     const QJsonArray annotations = json["annotations"].toArray();
     QCOMPARE(annotations.size(), 1);
     QCOMPARE(annotations[0]["image_id"].toInt(), images[0]["id"].toInt());
-    QVERIFY(annotations[0]["area"].toDouble() > 0);
+    // Its RLE is the object's mask as the window holds it.
+    const QJsonObject rle_json = annotations[0]["segmentation"].toObject();
+    const QJsonArray rle_size = rle_json["size"].toArray();
+    auto rle =
+        annotation::rle_from_string(rle_json["counts"].toString().toStdString(),
+                                    rle_size[0].toInt(), rle_size[1].toInt(), "annotations.json");
+    QVERIFY2(rle.ok(), rle.ok() ? "" : rle.message().c_str());
+    const cv::Mat exported_mask = annotation::rle_decode(*rle);
+    QVERIFY(same(exported_mask, image::upscale_mask(window.document().objects().front().mask,
+                                                    cv::Size(kWidth, kHeight))));
+    QCOMPARE(annotations[0]["area"].toDouble(), double(cv::countNonZero(exported_mask)));
 }
 
 void TestAppWorkflows::cleanupTestCase() {
