@@ -31,6 +31,7 @@
 
 #include <QVBoxLayout>
 #include "chart_legend.h"
+#include "display_names.h"
 
 #include <algorithm>
 
@@ -312,7 +313,7 @@ void BenchmarkPanel::fill_table(const engine::BenchmarkReport& report) {
             const QStringList cells = {model_name(model),
                                        QString::fromStdString(model.device),
                                        QString::fromStdString(model.precision),
-                                       QString::fromStdString(stage),
+                                       display_name(stage),
                                        QString::number(summary.count),
                                        format_ms(summary.min_ms),
                                        format_ms(summary.p50_ms),
@@ -321,6 +322,8 @@ void BenchmarkPanel::fill_table(const engine::BenchmarkReport& report) {
             for (int column = 0; column < cells.size(); ++column) {
                 auto* item = new QTableWidgetItem(cells[column]);
                 item->setToolTip(column == 0 ? QString::fromStdString(model.path) : cells[column]);
+                if (column == 3)
+                    item->setData(Qt::UserRole, QString::fromStdString(stage));  // the JSON's name
                 results_->setItem(row, column, item);
             }
         }
@@ -363,7 +366,7 @@ void BenchmarkPanel::fill_chart(const engine::BenchmarkReport& report) {
     }
     chart->addSeries(series);
     auto* x_axis = new QBarCategoryAxis;
-    x_axis->append(stages);
+    for (const QString& stage : stages) x_axis->append(display_name(stage.toStdString()));
     chart->addAxis(x_axis, Qt::AlignBottom);
     series->attachAxis(x_axis);
     auto* y_axis = new QValueAxis;

@@ -34,6 +34,16 @@ const std::map<std::string, const char*>& names() {
         {"antialias", "Smooth dots"},
         {"dark", "Shadows colour"},
         {"light", "Highlights colour"},
+        // Engine and benchmark stages.
+        {"decode", "Image decode"},
+        {"preprocess", "Preprocess"},
+        {"encode", "Encode"},
+        {"mask_decode", "Mask decoder"},
+        {"postprocess", "Post-process"},
+        {"effect", "Effect"},
+        {"export", "Export"},
+        {"click_to_mask", "Click to mask"},
+        {"cached_click", "Further click"},
         // Choices.
         {"floyd_steinberg", "Floyd–Steinberg"},
         {"atkinson", "Atkinson"},

@@ -215,25 +215,31 @@ void MainWindow::restore_layout() {
         restoreGeometry(settings_->window_geometry());
         return;
     }
-    fit_to_screen_at_show_ = true;
+    first_start_ = true;
     resize(1280, 820);
 }
 
 void MainWindow::showEvent(QShowEvent* event) {
     QMainWindow::showEvent(event);
-    if (!fit_to_screen_at_show_) return;
-    fit_to_screen_at_show_ = false;
-    // First start: 1280×820, or less where the screen is smaller, centred. After the first
-    // layout: before it, the docks' size hints stand in for their minimums and show() grew the
-    // window to 906 px on a 768 px screen.
-    QTimer::singleShot(0, this, [this] {
-        const QScreen* where = screen() ? screen() : QGuiApplication::primaryScreen();
-        if (!where) return;
-        const QRect available = where->availableGeometry();
-        resize(QSize(1280, 820).boundedTo(available.size() * 0.94));
-        move(available.center() - QPoint(width() / 2, height() / 2));
-        canvas_->fit();  // an image opened meanwhile was fitted to the old size
-    });
+    if (shown_once_) return;
+    shown_once_ = true;
+    // After the first layout: before it, the docks' size hints stand in for their minimums and
+    // show() grew the window to 906 px on a 768 px screen.
+    QTimer::singleShot(0, this, &MainWindow::fit_to_screen);
+}
+
+void MainWindow::fit_to_screen() {
+    const QScreen* where = screen() ? screen() : QGuiApplication::primaryScreen();
+    if (!where || isMaximized() || isFullScreen()) return;
+    const QRect available = where->availableGeometry();
+    // First start: 1280×820, or less where the screen is smaller, centred. A restored size
+    // from a larger screen (or another scale factor) shrinks to this one.
+    const QSize wanted = first_start_ ? QSize(1280, 820).boundedTo(available.size() * 0.94)
+                                      : size().boundedTo(available.size());
+    if (!first_start_ && wanted == size() && available.contains(frameGeometry())) return;
+    resize(wanted);
+    move(available.center() - QPoint(width() / 2, height() / 2));
+    canvas_->fit();  // an image opened meanwhile was fitted to the old size
 }
 
 bool MainWindow::has_unsaved_objects() const {
@@ -487,11 +493,18 @@ void MainWindow::rebuild_recent_menu() {
 void MainWindow::open_settings_dialog() {
     if (!settings_) return;
     const QString before = settings_->sam_checkpoint();
+    const QString background_before = settings_->background_checkpoint();
     SettingsDialog dialog(*settings_, this, &engine_.scheduler());
     if (dialog.exec() != QDialog::Accepted) return;
     canvas_->set_overlay_style(settings_->overlay_color(), settings_->overlay_opacity(), true);
     canvas_->set_hover_preview(settings_->hover_preview());
     if (settings_->sam_checkpoint() != before) set_sam_model(settings_->sam_checkpoint());
+    // A new background model is loaded now and becomes the panel's matte source, as at start.
+    if (const QString background = settings_->background_checkpoint();
+        background != background_before && !background.isEmpty()) {
+        background_panel_->set_u2net_checkpoint(background);
+        background_panel_->set_source("u2net");
+    }
     const QStringList overridden = AppSettings::overriding_environment();
     set_status(overridden.isEmpty()
                    ? tr("Settings saved; worker and cache changes apply at the next start")
@@ -740,7 +753,7 @@ QString MainWindow::export_current_mask(const QString& path) {
     const cv::Mat full = engine_.full_image(image_id_);
     if (mask.empty() || full.empty()) return tr("No mask to export: click on the image first");
     auto written = io::write_png(path.toStdString(), image::upscale_mask(mask, full.size()));
-    if (written) undo_stack_.setClean();
+    // Not "saved": one mask may be one object of several (only exporting them all is).
     return written ? QString() : QString::fromStdString(written.message());
 }
 

@@ -123,6 +123,7 @@ class MainWindow : public QMainWindow {
     cv::Mat subject_matte() const;
     void update_comparison();  // the panel result shown before / after on the canvas
     void restore_layout();
+    void fit_to_screen();  // once shown: the window within the screen's available area
     bool confirm_discard();
     void set_status(const QString& text);
     void choose_and_open_image();
@@ -146,7 +147,8 @@ class MainWindow : public QMainWindow {
     QUndoView* undo_view_ = nullptr;
     QLabel* status_ = nullptr;
     MessageBanner* banner_ = nullptr;
-    bool fit_to_screen_at_show_ = false;  // no saved geometry: size to the screen once shown
+    bool first_start_ = false;  // no saved geometry: the default size, fitted to the screen
+    bool shown_once_ = false;
     QDockWidget* last_preview_panel_ = nullptr;
     QLabel* engine_label_ = nullptr;
     std::string model_id_;  // empty: GrabCut

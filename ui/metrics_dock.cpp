@@ -14,6 +14,7 @@
 #include <QValueAxis>
 
 #include "chart_legend.h"
+#include "display_names.h"
 
 #include <algorithm>
 #include <cmath>
@@ -49,7 +50,7 @@ QString optional_ms(const std::optional<double>& ms) {
 }
 
 QString stage_text(Stage stage, const StageStats& stats) {
-    const QString name = QString::fromLatin1(engine::stage_name(stage));
+    const QString name = display_name(engine::stage_name(stage));
     const QString runs =
         stats.count == 1 ? QStringLiteral("1 run") : QStringLiteral("%1 runs").arg(stats.count);
     // The percentiles cover the rolling window only; an idle stage's window empties after five
@@ -265,8 +266,8 @@ void MetricsDock::update_latency(const MetricsSnapshot& snapshot, double now_s) 
         // so runs that finished between two repaints share one point.
         if (stats.count != plotted_count_[i] && stats.count > 0) {
             if (!latency_series_[i])
-                latency_series_[i] =
-                    add_series(latency_chart_, engine::stage_name(static_cast<Stage>(i)));
+                latency_series_[i] = add_series(
+                    latency_chart_, display_name(engine::stage_name(static_cast<Stage>(i))));
             latency_series_[i]->append(now_s, stats.last_ms);
             plotted_count_[i] = stats.count;
         }

@@ -343,17 +343,22 @@ void SettingsDialog::accept() {
                std::any_of(checkpoints_.begin(), checkpoints_.end(),
                            [&](const DiscoveredCheckpoint& c) { return c.path == canonical; });
     };
+    QStringList unseen;
     for (const QString& path : {sam_path, background_path}) {
-        const QString canonical = QFileInfo(path).canonicalFilePath();
-        if (known(canonical)) continue;
+        if (!known(QFileInfo(path).canonicalFilePath())) unseen << path;
+    }
+    if (!unseen.isEmpty()) {
         if (accept_after_scan_) {
-            show_error(tr("%1 could not be inspected").arg(path));
+            show_error(tr("%1 could not be inspected").arg(unseen.join(", ")));
             accept_after_scan_ = false;
             return;
         }
-        if (!browsed_files_.contains(path)) browsed_files_ << path;
+        // Every unseen path in one scan, so OK is pressed again only once.
+        for (const QString& path : unseen) {
+            if (!browsed_files_.contains(path)) browsed_files_ << path;
+        }
         accept_after_scan_ = true;
-        show_error(tr("Checking %1…").arg(QFileInfo(path).fileName()));
+        show_error(tr("Checking %1…").arg(unseen.join(", ")));
         rescan();
         return;
     }

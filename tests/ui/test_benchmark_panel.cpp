@@ -1,9 +1,9 @@
 // The benchmark panel, offscreen: a tiny SAM run driven through its widgets, history, export
 // and cancel.
-#include "sam_fixtures.h"  // ATen-using headers before Qt's `slots` macro
 #include "engine/benchmark.h"
 #include "engine/engine.h"
 #include "engine_settings_for_tests.h"
+#include "sam_fixtures.h"  // ATen-using headers before Qt's `slots` macro
 
 #include <QBarSeries>
 #include <QBarSet>
@@ -15,6 +15,8 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
+#include <QLegend>
 #include <QListWidget>
 #include <QProgressBar>
 #include <QPushButton>
@@ -77,7 +79,7 @@ void configure(ui::BenchmarkPanel& panel, int iterations) {
 
 class TestBenchmarkPanel : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void tiny_run_table_chart_export_history();
     void cancel_stops_a_long_run();
     void closing_the_panel_cancels_its_run();
@@ -116,7 +118,9 @@ void TestBenchmarkPanel::tiny_run_table_chart_export_history() {
     auto* table = child<QTableWidget>(panel, "bench_results");
     std::set<QString> stages;
     for (int row = 0; row < table->rowCount(); ++row) {
-        const QString stage = table->item(row, 3)->text();
+        const QString stage = table->item(row, 3)->data(Qt::UserRole).toString();
+        QVERIFY2(!table->item(row, 3)->text().contains('_'),
+                 qPrintable(table->item(row, 3)->text()));
         stages.insert(stage);
         if (stage == "encode" || stage == "mask_decode" || stage == "click_to_mask") {
             QCOMPARE(table->item(row, 4)->text(), QString("2"));
@@ -133,6 +137,13 @@ void TestBenchmarkPanel::tiny_run_table_chart_export_history() {
     QVERIFY(series);
     QCOMPARE(series->count(), 2);
     QCOMPARE(series->barSets().at(1)->label(), QString("p95"));
+    // Names wrap under the chart instead of being elided to "u2n…" in a narrow dock.
+    auto* legend = child<QLabel>(panel, "bench_chart_legend");
+    QVERIFY(legend->text().contains("p50") && legend->text().contains("p95"));
+    QVERIFY(legend->wordWrap());
+    QVERIFY(!chart->legend()->isVisible());
+    QCOMPARE(table->textElideMode(), Qt::ElideMiddle);
+    QCOMPARE(table->item(0, 0)->toolTip(), QString::fromStdString(bench.checkpoint));
 
     const QString json_path = dir.filePath("bench.json");
     QCOMPARE(panel.export_json(json_path), QString());

@@ -60,7 +60,7 @@ class TestMetricsDock : public QObject {
         dock.refresh();
 
         const QString encode = label_text(dock, "p50_encode");
-        QVERIFY2(encode.startsWith("encode p50 200 ms · p95 300 ms · max 300 ms"),
+        QVERIFY2(encode.startsWith("Encode p50 200 ms · p95 300 ms · max 300 ms"),
                  qPrintable(encode));
         QVERIFY2(encode.endsWith("3 runs"), qPrintable(encode));
         QVERIFY(dock.findChild<QLabel*>("p50_encode")->isVisibleTo(&dock));
@@ -81,17 +81,17 @@ class TestMetricsDock : public QObject {
         for (int i = 0; i < 10; ++i) metrics.record(Stage::MaskDecode, 5);
         dock.refresh();
 
-        QLineSeries* encode = find_series(dock, "latency_chart", "encode");
+        QLineSeries* encode = find_series(dock, "latency_chart", "Encode");
         QVERIFY(encode);
         QCOMPARE(encode->count(), 3);
         QCOMPARE(encode->at(0).y(), 100.0);
         QCOMPARE(encode->at(2).y(), 300.0);
         QVERIFY(encode->at(0).x() <= encode->at(2).x());
-        QLineSeries* mask = find_series(dock, "latency_chart", "mask_decode");
+        QLineSeries* mask = find_series(dock, "latency_chart", "Mask decoder");
         QVERIFY(mask);
         QCOMPARE(mask->count(), 1);  // ten runs between two repaints share one point
         QCOMPARE(mask->at(0).y(), 5.0);
-        QVERIFY(!find_series(dock, "latency_chart", "decode"));  // no samples, no series
+        QVERIFY(!find_series(dock, "latency_chart", "Image decode"));  // no samples, no series
     }
 
     void changed_signal_refreshes_without_an_explicit_call() {

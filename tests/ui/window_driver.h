@@ -8,17 +8,14 @@
 #include <QtTest>
 
 #include "engine/engine.h"
+#include "engine_settings_for_tests.h"
 #include "image_canvas.h"
 #include "main_window.h"
 
 namespace window_driver {
 
 inline ps::engine::EngineSettings cpu_settings(int workers = 2) {
-    ps::engine::EngineSettings s;
-    s.max_workers = workers;
-    s.device = ps::sam::Device::Cpu;
-    s.host_cache_bytes = 256LL << 20;
-    return s;
+    return cpu_test_settings(workers);
 }
 
 inline bool activate(QWidget& window) {
