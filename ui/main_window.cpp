@@ -3,24 +3,18 @@
 
 #include <QAction>
 #include <QApplication>
-#include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
-#include <QGuiApplication>
 #include <QKeySequence>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
-#include <QMessageBox>
 #include <QMimeData>
-#include <QScreen>
-#include <QShortcut>
 #include <QStatusBar>
-#include <QTimer>
 #include <QUndoView>
 #include <QVBoxLayout>
 
@@ -37,10 +31,7 @@
 #include "effects_panel.h"
 #include "engine/engine.h"
 #include "future_watch.h"
-#include "image/mask_export.h"
 #include "image_canvas.h"
-#include "io/export_writer.h"
-#include "io/image_reader.h"
 #include "message_banner.h"
 #include "metrics_dock.h"
 #include "objects_dock.h"
@@ -206,83 +197,6 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
     // tab forward): background removal is the left area's first page.
     background_panel_->raise();
     restore_layout();
-}
-
-void MainWindow::restore_layout() {
-    if (settings_ && !settings_->window_geometry().isEmpty()) {
-        // The docks first: restoring their sizes after the geometry could grow the window.
-        restoreState(settings_->window_state());
-        restoreGeometry(settings_->window_geometry());
-        return;
-    }
-    first_start_ = true;
-    resize(1280, 820);
-}
-
-void MainWindow::showEvent(QShowEvent* event) {
-    QMainWindow::showEvent(event);
-    if (shown_once_) return;
-    shown_once_ = true;
-    // After the first layout: before it, the docks' size hints stand in for their minimums and
-    // show() grew the window to 906 px on a 768 px screen.
-    QTimer::singleShot(0, this, &MainWindow::fit_to_screen);
-}
-
-void MainWindow::fit_to_screen() {
-    const QScreen* where = screen() ? screen() : QGuiApplication::primaryScreen();
-    if (!where || isMaximized() || isFullScreen()) return;
-    const QRect available = where->availableGeometry();
-    // First start: 1280×820, or less where the screen is smaller, centred. A restored size
-    // from a larger screen (or another scale factor) shrinks to this one.
-    const QSize wanted = first_start_ ? QSize(1280, 820).boundedTo(available.size() * 0.94)
-                                      : size().boundedTo(available.size());
-    if (!first_start_ && wanted == size() && available.contains(frameGeometry())) return;
-    resize(wanted);
-    move(available.center() - QPoint(width() / 2, height() / 2));
-    canvas_->fit();  // an image opened meanwhile was fitted to the old size
-}
-
-bool MainWindow::has_unsaved_objects() const {
-    return !document_.objects().empty() && !annotation_->session().image_attached() &&
-           !undo_stack_.isClean();
-}
-
-bool MainWindow::confirm_discard() {
-    if (!isVisible() || !has_unsaved_objects()) return true;
-    QMessageBox box(QMessageBox::Warning, tr("Quit Photosynth"),
-                    tr("%n accepted object(s) on %1 are not saved. Export them (File ▸ Export All "
-                       "Object Masks…) or "
-                       "annotate in a project to keep them.",
-                       nullptr, int(document_.objects().size()))
-                        .arg(QFileInfo(current_path_).fileName()),
-                    QMessageBox::Discard | QMessageBox::Cancel, this);
-    box.setObjectName("discard_objects");
-    box.setInformativeText(tr("Quit and discard them?"));
-    box.setDefaultButton(QMessageBox::Cancel);
-    return box.exec() == QMessageBox::Discard;
-}
-
-void MainWindow::closeEvent(QCloseEvent* event) {
-    if (!confirm_discard()) return event->ignore();
-    if (settings_) {
-        settings_->set_window_layout(saveGeometry(), saveState());
-        settings_->sync();
-    }
-    QMainWindow::closeEvent(event);
-}
-
-void MainWindow::show_error(const QString& text) {
-    banner_->show_message(text, MessageBanner::Level::Error);
-    set_status(text.section('\n', 0, 0));
-}
-
-void MainWindow::show_warning(const QString& text) {
-    banner_->show_message(text, MessageBanner::Level::Warning);
-    set_status(text.section('\n', 0, 0));
-}
-
-QString MainWindow::banner_text() const {
-    return banner_->text();
 }
 
 void MainWindow::update_comparison() {
@@ -748,58 +662,6 @@ QString MainWindow::status_text() const {
     return status_->text();
 }
 
-QString MainWindow::export_current_mask(const QString& path) {
-    const cv::Mat mask = subject_matte();
-    const cv::Mat full = engine_.full_image(image_id_);
-    if (mask.empty() || full.empty()) return tr("No mask to export: click on the image first");
-    auto written = io::write_png(path.toStdString(), image::upscale_mask(mask, full.size()));
-    // Not "saved": one mask may be one object of several (only exporting them all is).
-    return written ? QString() : QString::fromStdString(written.message());
-}
-
-QString MainWindow::export_object_masks(const QString& folder) {
-    const cv::Mat full = engine_.full_image(image_id_);
-    if (document_.objects().empty() || full.empty()) return tr("No objects to export");
-    const QString stem = QFileInfo(current_path_).completeBaseName();
-    for (const editing::SegmentObject& object : document_.objects()) {
-        const QString path = QString("%1/%2_object%3.png").arg(folder, stem).arg(object.id);
-        auto written =
-            io::write_png(path.toStdString(), image::upscale_mask(object.mask, full.size()));
-        if (!written) return QString::fromStdString(written.message());
-    }
-    undo_stack_.setClean();  // every object is on disk now
-    return {};
-}
-
-QString MainWindow::export_cutout(const QString& path) {
-    const cv::Mat mask = subject_matte();
-    const cv::Mat full = engine_.full_image(image_id_);
-    if (mask.empty() || full.empty())
-        return tr("No mask to cut out with: click on the image first");
-    auto written = io::write_rgba_png(
-        path.toStdString(), image::cutout_rgba(full, image::upscale_mask(mask, full.size())));
-    return written ? QString() : QString::fromStdString(written.message());
-}
-
-QString MainWindow::export_overlay(const QString& path) {
-    const cv::Mat full = engine_.full_image(image_id_);
-    if (full.empty()) return tr("No image");
-    std::vector<cv::Mat> masks;
-    std::vector<cv::Scalar> colours;
-    for (const editing::SegmentObject& object : document_.objects()) {
-        if (!object.visible) continue;
-        masks.push_back(image::upscale_mask(object.mask, full.size()));
-        colours.emplace_back(object.colour.red(), object.colour.green(), object.colour.blue());
-    }
-    if (const cv::Mat mask = document_.current_mask(); !mask.empty()) {
-        masks.push_back(image::upscale_mask(mask, full.size()));
-        colours.emplace_back(30, 144, 255);
-    }
-    auto written =
-        io::write_png(path.toStdString(), image::overlay(full, masks, colours, 0.5, true));
-    return written ? QString() : QString::fromStdString(written.message());
-}
-
 void MainWindow::choose_and_open_image() {
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Open Image"), QString(),
@@ -810,62 +672,6 @@ void MainWindow::choose_and_open_image() {
 void MainWindow::choose_and_open_folder() {
     const QString folder = QFileDialog::getExistingDirectory(this, tr("Open Folder"));
     if (!folder.isEmpty()) open_folder(folder);
-}
-
-void MainWindow::choose_and_export(int kind) {
-    if (!image_id_) return show_warning(tr("Open an image first (Ctrl+O)"));
-    // Refuse before the file dialog, not after the user has chosen a name.
-    if ((kind == 0 || kind == 2) && subject_matte().empty()) {
-        return show_warning(
-            tr("Nothing to export yet: click on the image, or select an accepted object"));
-    }
-    if (kind == 1 && document_.objects().empty()) {
-        return show_warning(
-            tr("No accepted objects to export: press Enter to accept a mask first"));
-    }
-    const QString stem = QFileInfo(current_path_).completeBaseName();
-    QString error;
-    if (kind == 1) {
-        const QString folder =
-            QFileDialog::getExistingDirectory(this, tr("Export Object Masks To"));
-        if (folder.isEmpty()) return;
-        const bool exists = QFileInfo::exists(
-            QString("%1/%2_object%3.png")
-                .arg(folder, stem)
-                .arg(document_.objects().empty() ? 0 : document_.objects().front().id));
-        if (exists && QMessageBox::question(
-                          this, tr("Overwrite?"),
-                          tr("Object masks already exist in %1. Overwrite them?").arg(folder)) !=
-                          QMessageBox::Yes) {
-            return;
-        }
-        error = export_object_masks(folder);
-    } else if (kind >= 4) {
-        const QString path = QFileDialog::getSaveFileName(
-            this, tr("Export"), stem + (kind == 4 ? "_nobg.png" : "_effect.png"),
-            tr("PNG (*.png)"));
-        if (path.isEmpty()) return;
-        // Full resolution on the engine's pool; the panel reports when the file is written.
-        if (kind == 4) {
-            background_panel_->export_result(path);
-        } else {
-            effects_panel_->export_result(path);
-        }
-        return;
-    } else {
-        const QString suggested = stem + (kind == 0   ? "_mask.png"
-                                          : kind == 2 ? "_cutout.png"
-                                                      : "_overlay.png");
-        // The save dialog asks before overwriting an existing file.
-        const QString path =
-            QFileDialog::getSaveFileName(this, tr("Export"), suggested, tr("PNG (*.png)"));
-        if (path.isEmpty()) return;
-        error = kind == 0   ? export_current_mask(path)
-                : kind == 2 ? export_cutout(path)
-                            : export_overlay(path);
-    }
-    if (!error.isEmpty()) return show_error(tr("Export failed: %1").arg(error));
-    set_status(tr("Exported"));
 }
 
 }  // namespace ps::ui
