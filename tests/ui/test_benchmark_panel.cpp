@@ -1,9 +1,10 @@
 // The benchmark panel, offscreen: a tiny SAM run driven through its widgets, history, export
 // and cancel.
+#include "sam_fixtures.h"  // ATen-using headers before Qt's `slots` macro
+
 #include "engine/benchmark.h"
 #include "engine/engine.h"
 #include "engine_settings_for_tests.h"
-#include "sam_fixtures.h"  // ATen-using headers before Qt's `slots` macro
 
 #include <QBarSeries>
 #include <QBarSet>
