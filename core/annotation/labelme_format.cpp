@@ -1,6 +1,7 @@
-// LabelMe JSON (version 5.1.1, what Debian's labelme reads): export as polygon shapes in
-// labelme's pixel-centre convention, optionally `mask` shapes (labelme >= 5.2); import of
-// polygon, rectangle and mask shapes.
+// LabelMe JSON (version 5.1.1, what Debian's labelme reads): export of each object as polygon
+// shapes without holes that share its label and group_id, checked against labelme's own
+// rasterisation; optionally `mask` shapes (labelme >= 5.2); import of polygon, rectangle and mask
+// shapes, `_background_` shapes cutting holes.
 #include <QDir>
 #include <QDirIterator>
 #include <QFileInfo>
@@ -10,7 +11,9 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <map>
+#include <set>
 
 #include "annotation/annotation_json.h"
 #include "annotation/atomic_file.h"
@@ -20,6 +23,161 @@ namespace ps::annotation {
 namespace {
 
 constexpr const char* kLabelMeVersion = "5.1.1";
+// labelme_json_to_dataset paints a shape of this label as background (value 0).
+constexpr const char* kBackgroundLabel = "_background_";
+
+// One 8-connected part of an object without holes, as a 0/255 crop at `offset` in the image.
+struct Piece {
+    cv::Mat mask;
+    cv::Point offset;
+};
+
+void add_components(const cv::Mat& mask, cv::Point offset, std::vector<Piece>& pieces) {
+    cv::Mat labels, stats, centroids;
+    const int count = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
+    for (int label = 1; label < count; ++label) {
+        const cv::Rect box(
+            stats.at<int>(label, cv::CC_STAT_LEFT), stats.at<int>(label, cv::CC_STAT_TOP),
+            stats.at<int>(label, cv::CC_STAT_WIDTH), stats.at<int>(label, cv::CC_STAT_HEIGHT));
+        pieces.push_back({labels(box) == label, offset + box.tl()});
+    }
+}
+
+// The holes of one component: background pixels not 4-connected to the outside (as
+// 8-connected foreground wants), 255 in a mask of the component's size.
+cv::Mat holes_of(const cv::Mat& component) {
+    cv::Mat background;
+    cv::copyMakeBorder(component == 0, background, 1, 1, 1, 1, cv::BORDER_CONSTANT, 255);
+    cv::floodFill(background, cv::Point(0, 0), 0, nullptr, 0, 0, 4);
+    return background(cv::Rect(1, 1, component.cols, component.rows));
+}
+
+// The column to cut a component at: one that crosses the most holes (a hole is 4-connected, so
+// every column between its leftmost and rightmost pixel crosses it), the middle one of those.
+int cut_column(const cv::Mat& holes) {
+    cv::Mat labels, stats, centroids;
+    const int count = cv::connectedComponentsWithStats(holes, labels, stats, centroids, 4, CV_32S);
+    std::vector<int> crossed(static_cast<size_t>(holes.cols) + 1, 0);
+    for (int label = 1; label < count; ++label) {
+        ++crossed[stats.at<int>(label, cv::CC_STAT_LEFT)];
+        --crossed[stats.at<int>(label, cv::CC_STAT_LEFT) + stats.at<int>(label, cv::CC_STAT_WIDTH)];
+    }
+    std::vector<int> best;
+    int most = 0;
+    for (int x = 0, running = 0; x < holes.cols; ++x) {
+        running += crossed[x];
+        if (running > most) most = running, best.clear();
+        if (running == most && most > 0) best.push_back(x);
+    }
+    return best[best.size() / 2];
+}
+
+// LabelMe has no holes: an object is the union of its shapes with one label and group_id
+// (labelme's shapes_to_label and labelme2coco gather instances so). A component with holes is
+// cut at a pixel column through one or more of them: both sides lose every hole the column
+// crosses (it is background for them, and open to the outside) and gain none, so cutting again
+// until no hole is left ends, after at most one cut per hole.
+std::vector<Piece> hole_free_pieces(const cv::Mat& mask) {
+    std::vector<Piece> pending, pieces;
+    add_components(mask, {0, 0}, pending);
+    while (!pending.empty()) {
+        Piece piece = std::move(pending.back());
+        pending.pop_back();
+        const cv::Mat holes = holes_of(piece.mask);
+        if (cv::countNonZero(holes) == 0) {
+            pieces.push_back(std::move(piece));
+            continue;
+        }
+        const int column = cut_column(holes);
+        cv::Mat left = piece.mask.clone(), right = piece.mask.clone();
+        left.colRange(column, left.cols).setTo(0);
+        right.colRange(0, column).setTo(0);
+        add_components(left, piece.offset, pending);
+        add_components(right, piece.offset, pending);
+    }
+    std::stable_sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) {
+        return cv::countNonZero(a.mask) > cv::countNonZero(b.mask);
+    });
+    return pieces;
+}
+
+double overlap(const cv::Mat& a, const cv::Mat& b) {
+    const int union_area = cv::countNonZero(a | b);
+    return union_area == 0 ? 1.0 : static_cast<double>(cv::countNonZero(a & b)) / union_area;
+}
+
+// A 1-px wide run is walked there and back through the same pixel centres, so two edges start
+// at every vertex of it, and Pillow 9.4's corner step misdraws a pixel at such a vertex unless
+// the earlier edge comes late in the edge list. Started at its lowest vertex, the polygon keeps
+// the vertices of the way there and simplifies the way back (vertices visited a second time)
+// with Douglas-Peucker at `tolerance_px`: a straight run comes back in one edge.
+Polygon walked_back_once(Polygon polygon, double tolerance_px, bool rightmost) {
+    const auto lowest = std::max_element(
+        polygon.begin(), polygon.end(), [&](const cv::Point2d& a, const cv::Point2d& b) {
+            return a.y < b.y || (a.y == b.y && (rightmost ? a.x < b.x : a.x > b.x));
+        });
+    std::rotate(polygon.begin(), lowest, polygon.end());
+    std::set<std::pair<double, double>> seen;
+    std::vector<char> again(polygon.size());
+    for (size_t i = 0; i < polygon.size(); ++i)
+        again[i] = !seen.insert({polygon[i].x, polygon[i].y}).second;
+    Polygon kept;
+    for (size_t i = 0; i < polygon.size();) {
+        if (!again[i] || kept.empty()) {
+            kept.push_back(polygon[i++]);
+            continue;
+        }
+        std::vector<cv::Point> run{cv::Point(kept.back())};
+        for (; i < polygon.size() && again[i]; ++i) run.emplace_back(polygon[i]);
+        run.emplace_back(polygon[i % polygon.size()]);
+        std::vector<cv::Point> simplified;
+        cv::approxPolyDP(run, simplified, tolerance_px, false);
+        for (size_t k = 1; k + 1 < simplified.size(); ++k) kept.emplace_back(simplified[k]);
+    }
+    return kept;
+}
+
+// The polygon of a hole-free piece that labelme draws back best: Douglas-Peucker through the
+// border pixels' centres, each try rasterised as labelme 5.1 does (labelme_polygon_mask) and
+// simplified again with half the tolerance (down to none) below `min_component_iou`. Pillow 9.4
+// misdraws a pixel where two edges that lean the same way leave one vertex (the tip of a 1-px
+// diagonal line) unless that vertex comes late in the edge list, so a few starting vertices are
+// tried and the first that draws the piece best kept.
+Polygon piece_polygon(const Piece& piece, PolygonOptions options) {
+    const double min_iou = options.min_component_iou;
+    options.convention = PixelConvention::Centres;
+    options.min_component_iou = 0;  // checked here, against labelme's reading
+    options.min_area_px = 0;
+    constexpr int kStarts = 8;
+    while (true) {
+        const std::vector<Polygon> polygons = mask_to_polygons(piece.mask, options);
+        Polygon best;
+        double best_iou = -1;
+        if (!polygons.empty()) {
+            const Polygon& polygon = polygons.front();  // a piece is one component
+            auto consider = [&](Polygon candidate) {
+                const double iou = overlap(
+                    labelme_polygon_mask(candidate, piece.mask.rows, piece.mask.cols), piece.mask);
+                if (iou > best_iou) best_iou = iou, best = std::move(candidate);
+            };
+            for (int start = 0; start < kStarts && best_iou < 1.0; ++start) {
+                Polygon rotated = polygon;
+                std::rotate(rotated.begin(),
+                            rotated.begin() + static_cast<long>(polygon.size() * start / kStarts),
+                            rotated.end());
+                consider(std::move(rotated));
+            }
+            for (const double way_back_px : {0.0, 0.5, 1.0})
+                for (const bool rightmost : {false, true})
+                    if (best_iou < 1.0) consider(walked_back_once(polygon, way_back_px, rightmost));
+        }
+        if (options.tolerance_px <= 0 || best_iou >= min_iou) {
+            for (cv::Point2d& point : best) point += cv::Point2d(piece.offset);
+            return best;
+        }
+        options.tolerance_px = options.tolerance_px > 0.1 ? options.tolerance_px / 2 : 0;
+    }
+}
 
 QJsonObject shape(const std::string& label, int group_id, const char* type, QJsonArray points) {
     return QJsonObject{{"label", QString::fromStdString(label)},
@@ -34,13 +192,39 @@ QJsonObject mask_shape(const AnnotatedObject& object) {
     const cv::Mat mask = rle_decode(object.mask);
     const cv::Rect box = cv::boundingRect(mask);
     QJsonObject json = shape(object.label, object.id, "mask",
-                             QJsonArray{QJsonArray{box.x, box.y}, QJsonArray{box.x + box.width - 1, box.y + box.height - 1}});
+                             QJsonArray{QJsonArray{box.x, box.y},
+                                        QJsonArray{box.x + box.width - 1, box.y + box.height - 1}});
     const cv::Mat crop = mask(box) / 255;
     json["mask"] = QString::fromLatin1(QByteArray::fromStdString(encode_png(crop)).toBase64());
     return json;
 }
 
-Result<cv::Mat> shape_mask(const QJsonObject& shape, int height, int width, const std::string& where) {
+std::string compact(const QJsonValue& value) {
+    const QByteArray wrapped = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    return wrapped.mid(1, wrapped.size() - 2).toStdString();  // without the array's brackets
+}
+
+// labelme's key order, one shape a line: labelme writes a number a line (json.dump, indent 2),
+// which made our files five times larger than their content.
+std::string labelme_bytes(const std::vector<std::pair<const char*, QJsonValue>>& root) {
+    std::string out = "{";
+    for (size_t k = 0; k < root.size(); ++k) {
+        out += std::string(k ? "," : "") + "\n  \"" + root[k].first + "\": ";
+        if (!root[k].second.isArray()) {
+            out += compact(root[k].second);
+            continue;
+        }
+        const QJsonArray items = root[k].second.toArray();
+        out += "[";
+        for (int i = 0; i < items.size(); ++i)
+            out += std::string(i ? "," : "") + "\n    " + compact(items[i]);
+        out += items.isEmpty() ? "]" : "\n  ]";
+    }
+    return out + "\n}\n";
+}
+
+Result<cv::Mat> shape_mask(const QJsonObject& shape, int height, int width,
+                           const std::string& where) {
     const std::string type = shape.value("shape_type").toString("polygon").toStdString();
     Polygon points;
     for (const QJsonValue& value : shape.value("points").toArray()) {
@@ -51,26 +235,34 @@ Result<cv::Mat> shape_mask(const QJsonObject& shape, int height, int width, cons
     }
     if (auto valid = check_polygon(points, height, width, where); !valid) return valid.error();
     if (type == "polygon") {
-        if (points.size() < 3) return make_error(ErrorKind::Format, where + ": a polygon needs 3 points or more");
-        return polygons_to_mask({points}, height, width, PixelConvention::Centres);
+        if (points.size() < 3)
+            return make_error(ErrorKind::Format, where + ": a polygon needs 3 points or more");
+        return labelme_polygon_mask(points, height, width);
     }
     if (type == "rectangle") {
-        if (points.size() != 2) return make_error(ErrorKind::Format, where + ": a rectangle needs 2 points");
-        const Polygon corners{points[0], {points[1].x, points[0].y}, points[1], {points[0].x, points[1].y}};
+        if (points.size() != 2)
+            return make_error(ErrorKind::Format, where + ": a rectangle needs 2 points");
+        const Polygon corners{
+            points[0], {points[1].x, points[0].y}, points[1], {points[0].x, points[1].y}};
         return polygons_to_mask({corners}, height, width, PixelConvention::Centres);
     }
     if (type == "mask") {
-        if (points.size() != 2) return make_error(ErrorKind::Format, where + ": a mask shape needs 2 points");
-        const cv::Mat crop = decode_png_grey(QByteArray::fromBase64(shape.value("mask").toString().toLatin1()).toStdString());
+        if (points.size() != 2)
+            return make_error(ErrorKind::Format, where + ": a mask shape needs 2 points");
+        const cv::Mat crop = decode_png_grey(
+            QByteArray::fromBase64(shape.value("mask").toString().toLatin1()).toStdString());
         // check_polygon has bounded the points: the casts and sums fit.
         const int x0 = static_cast<int>(points[0].x), y0 = static_cast<int>(points[0].y);
-        if (crop.empty() || x0 < 0 || y0 < 0 || int64_t{x0} + crop.cols > width || int64_t{y0} + crop.rows > height)
-            return make_error(ErrorKind::Format, where + ": the mask is not a PNG inside the image");
+        if (crop.empty() || x0 < 0 || y0 < 0 || int64_t{x0} + crop.cols > width ||
+            int64_t{y0} + crop.rows > height)
+            return make_error(ErrorKind::Format,
+                              where + ": the mask is not a PNG inside the image");
         cv::Mat mask(height, width, CV_8UC1, cv::Scalar(0));
         mask(cv::Rect(x0, y0, crop.cols, crop.rows)).setTo(255, crop != 0);
         return mask;
     }
-    return make_error(ErrorKind::Unsupported, where + ": shape type \"" + type + "\" is not a region (skipped)");
+    return make_error(ErrorKind::Unsupported,
+                      where + ": shape type \"" + type + "\" is not a region (skipped)");
 }
 
 void import_file(ImportSession& session, const std::string& path, ImportSummary& summary) {
@@ -81,9 +273,12 @@ void import_file(ImportSession& session, const std::string& path, ImportSummary&
     }
     const QJsonDocument document = QJsonDocument::fromJson(QByteArray::fromStdString(*bytes));
     const QJsonObject root = document.object();
-    const auto width = json_integer(root.value("imageWidth")), height = json_integer(root.value("imageHeight"));
-    if (!document.isObject() || !root.value("shapes").isArray() || !width || !height || *width < 1 || *height < 1) {
-        summary.skipped.push_back(path + ": not a LabelMe file (needs \"shapes\", \"imageWidth\", \"imageHeight\")");
+    const auto width = json_integer(root.value("imageWidth")),
+               height = json_integer(root.value("imageHeight"));
+    if (!document.isObject() || !root.value("shapes").isArray() || !width || !height ||
+        *width < 1 || *height < 1) {
+        summary.skipped.push_back(
+            path + ": not a LabelMe file (needs \"shapes\", \"imageWidth\", \"imageHeight\")");
         return;
     }
     if (auto sized = check_image_size(*height, *width, path); !sized) {
@@ -92,16 +287,22 @@ void import_file(ImportSession& session, const std::string& path, ImportSummary&
     }
     // imagePath is relative to the JSON file; find that file among the project's images.
     const QString image_path = root.value("imagePath").toString();
-    const QString absolute = QDir::cleanPath(QFileInfo(QString::fromStdString(path)).dir().filePath(image_path));
-    const QString in_root = QDir(QString::fromStdString(session.project().image_root())).relativeFilePath(absolute);
-    auto image = session.match_image(in_root.startsWith("..") ? image_path.toStdString() : in_root.toStdString());
+    const QString absolute =
+        QDir::cleanPath(QFileInfo(QString::fromStdString(path)).dir().filePath(image_path));
+    const QString in_root =
+        QDir(QString::fromStdString(session.project().image_root())).relativeFilePath(absolute);
+    auto image = session.match_image(in_root.startsWith("..") ? image_path.toStdString()
+                                                              : in_root.toStdString());
     if (!image) {
-        summary.skipped.push_back(path + ": image \"" + image_path.toStdString() + "\" is not in the project");
+        summary.skipped.push_back(path + ": image \"" + image_path.toStdString() +
+                                  "\" is not in the project");
         return;
     }
     // Shapes with one group_id and label are one object (labelme's instances); others alone.
-    // Objects keep the order of their first shape.
+    // Objects keep the order of their first shape. A `_background_` shape is a hole: it cuts its
+    // pixels out of the objects before it with its group_id, or of all of them without one.
     std::vector<std::pair<std::string, cv::Mat>> masks;
+    std::vector<std::optional<int>> mask_groups;
     std::map<std::pair<std::string, int>, size_t> groups;  // label, group_id -> index in masks
     const QJsonArray shapes = root.value("shapes").toArray();
     for (int i = 0; i < shapes.size(); ++i) {
@@ -118,6 +319,11 @@ void import_file(ImportSession& session, const std::string& path, ImportSummary&
             continue;
         }
         const auto group = json_integer(json.value("group_id"));
+        if (label == kBackgroundLabel) {
+            for (size_t m = 0; m < masks.size(); ++m)
+                if (!group || mask_groups[m] == group) masks[m].second.setTo(0, *mask);
+            continue;
+        }
         if (group) {
             const auto [it, is_new] = groups.emplace(std::make_pair(label, *group), masks.size());
             if (!is_new) {
@@ -126,22 +332,25 @@ void import_file(ImportSession& session, const std::string& path, ImportSummary&
             }
         }
         masks.emplace_back(label, std::move(*mask));
+        mask_groups.push_back(group);
     }
     std::vector<std::pair<std::string, Rle>> objects;
-    for (const auto& [label, mask] : masks) objects.emplace_back(label, rle_encode(mask));
+    for (const auto& [label, mask] : masks)
+        if (cv::countNonZero(mask) > 0) objects.emplace_back(label, rle_encode(mask));
     session.add(*image, *width, *height, objects, path);
 }
 
 }  // namespace
 
-Status write_labelme(const Project& project, const ExportSet& set, const std::string& out, const ExportOptions& options,
-                     ExportSummary& summary) {
-    PolygonOptions polygon_options = options.polygon;
-    polygon_options.convention = PixelConvention::Centres;
+Status write_labelme(const Project& project, const ExportSet& set, const std::string& out,
+                     const ExportOptions& options, ExportSummary& summary) {
     for (const ExportImage& image : set.images) {
         QJsonArray shapes;
         for (const AnnotatedObject* object : image.objects) {
-            for (const Polygon& polygon : mask_to_polygons(rle_decode(object->mask), polygon_options)) {
+            for (const Piece& piece : hole_free_pieces(rle_decode(object->mask))) {
+                if (cv::countNonZero(piece.mask) < options.polygon.min_area_px) continue;
+                const Polygon polygon = piece_polygon(piece, options.polygon);
+                if (polygon.empty()) continue;
                 QJsonArray points;
                 // labelme asserts more than two points; a 1- or 2-pixel part repeats its last.
                 for (size_t k = 0; k < std::max<size_t>(polygon.size(), 3); ++k) {
@@ -155,15 +364,18 @@ Status write_labelme(const Project& project, const ExportSet& set, const std::st
         const std::string json_path = out + "/" + image.stem + ".json";
         const QString image_path = QFileInfo(QString::fromStdString(json_path))
                                        .dir()
-                                       .relativeFilePath(QString::fromStdString(project.image_path(image.annotation.image_file)));
-        const QJsonObject root{{"version", kLabelMeVersion},
-                               {"flags", QJsonObject{}},
-                               {"shapes", shapes},
-                               {"imagePath", image_path},
-                               {"imageData", QJsonValue::Null},
-                               {"imageHeight", image.annotation.height},
-                               {"imageWidth", image.annotation.width}};
-        if (auto written = write_output(json_path, json_bytes(root), summary); !written) return written;
+                                       .relativeFilePath(QString::fromStdString(
+                                           project.image_path(image.annotation.image_file)));
+        const std::vector<std::pair<const char*, QJsonValue>> root{
+            {"version", kLabelMeVersion},
+            {"flags", QJsonObject{}},
+            {"shapes", shapes},
+            {"imagePath", image_path},
+            {"imageData", QJsonValue::Null},
+            {"imageHeight", image.annotation.height},
+            {"imageWidth", image.annotation.width}};
+        if (auto written = write_output(json_path, labelme_bytes(root), summary); !written)
+            return written;
     }
     return Ok{};
 }
@@ -173,7 +385,8 @@ Result<ImportSummary> import_labelme(Project& project, const std::string& path) 
     if (!info.exists()) return make_error(ErrorKind::Io, path + ": no such file or folder");
     std::vector<std::string> files;
     if (info.isDir()) {
-        QDirIterator it(info.absoluteFilePath(), {"*.json"}, QDir::Files, QDirIterator::Subdirectories);
+        QDirIterator it(info.absoluteFilePath(), {"*.json"}, QDir::Files,
+                        QDirIterator::Subdirectories);
         while (it.hasNext()) files.push_back(it.next().toStdString());
         std::sort(files.begin(), files.end());
     } else {

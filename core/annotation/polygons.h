@@ -41,5 +41,8 @@ std::vector<Polygon> mask_to_polygons(const cv::Mat& mask, const PolygonOptions&
 // Rasterises polygons (union; each polygon even-odd) into a CV_8UC1 0/255 mask of height x width.
 cv::Mat polygons_to_mask(const std::vector<Polygon>& polygons, int height, int width,
                          PixelConvention convention = PixelConvention::Corners);
+// One polygon in pixel centres as labelme 5.1's shape_to_mask rasterises it: Pillow 9.4's
+// ImageDraw.polygon fill (Debian bookworm's), quirks included, into a CV_8UC1 0/255 mask.
+cv::Mat labelme_polygon_mask(const Polygon& polygon, int height, int width);
 
 }  // namespace ps::annotation
