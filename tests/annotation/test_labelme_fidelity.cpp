@@ -299,6 +299,66 @@ class TestLabelMeFidelity : public QObject {
             tolerance, exact_objects, objects, worst, exact_labels, int(corpus().size()),
             all_points, all_bytes);
         QVERIFY2(failures.isEmpty(), qPrintable(failures.join("; ")));
+
+        // Our importer reads the same pieces back as labelme does.
+        auto imported =
+            Project::open(dir.filePath("imported").toStdString(), {}, dir.path().toStdString());
+        QVERIFY(imported.ok());
+        QVERIFY(import_labelme(*imported, out.toStdString()).ok());
+        for (const auto& [name, make] : corpus()) {
+            const auto loaded = imported->load(std::string(name) + ".png");
+            QVERIFY(loaded.ok());
+            QCOMPARE(loaded->annotation.objects.size(), cases[name].size());
+            for (size_t i = 0; i < cases[name].size(); ++i) {
+                const double overlap =
+                    iou(rle_decode(loaded->annotation.objects[i].mask), cases[name][i].mask);
+                QVERIFY2(overlap >= min_iou, qPrintable(QString("%1 object %2 imported at IoU %3")
+                                                            .arg(name)
+                                                            .arg(i + 1)
+                                                            .arg(overlap)));
+            }
+        }
+    }
+
+    // Files from other tools mark holes with `_background_` shapes drawn after the object.
+    void background_shapes_are_holes() {
+        QTemporaryDir dir;
+        QImage image(60, 50, QImage::Format_RGB888);
+        image.fill(Qt::black);
+        QVERIFY(image.save(dir.filePath("a.png")));
+        auto square = [](int x0, int y0, int x1, int y1) {
+            return QJsonArray{QJsonArray{x0, y0}, QJsonArray{x1, y0}, QJsonArray{x1, y1},
+                              QJsonArray{x0, y1}};
+        };
+        auto shape = [](const char* label, const QJsonArray& points, const QJsonValue& group) {
+            return QJsonObject{{"label", label},
+                               {"points", points},
+                               {"group_id", group},
+                               {"shape_type", "polygon"}};
+        };
+        const QJsonArray shapes{shape("cat", square(5, 5, 30, 30), 1),
+                                shape("dog", square(35, 5, 55, 30), 2),
+                                shape("_background_", square(10, 10, 20, 20), 1)};
+        const QJsonObject root{
+            {"shapes", shapes}, {"imagePath", "a.png"}, {"imageWidth", 60}, {"imageHeight", 50}};
+        QFile file(dir.filePath("a.json"));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QJsonDocument(root).toJson());
+        file.close();
+        auto project =
+            Project::open(dir.filePath("project").toStdString(), {}, dir.path().toStdString());
+        QVERIFY(project.ok());
+        auto summary = import_labelme(*project, dir.filePath("a.json").toStdString());
+        QVERIFY2(summary.ok(), summary.ok() ? "" : summary.message().c_str());
+        QCOMPARE(summary->objects, 2);  // no "_background_" object
+        const auto objects = project->load("a.png")->annotation.objects;
+        cv::Mat cat(50, 60, CV_8UC1, cv::Scalar(0)), dog = cat.clone();
+        cat(cv::Rect(5, 5, 26, 26)) = 255;
+        cat(cv::Rect(10, 10, 11, 11)) = 0;
+        dog(cv::Rect(35, 5, 21, 26)) = 255;
+        QCOMPARE(objects[0].label, std::string("cat"));
+        QCOMPARE(cv::countNonZero(rle_decode(objects[0].mask) != cat), 0);
+        QCOMPARE(cv::countNonZero(rle_decode(objects[1].mask) != dog), 0);
     }
 };
 
