@@ -2,13 +2,15 @@
 # Installs the Debian bookworm packages Photosynth builds and runs against (only missing ones).
 # libopenblas0-openmp matters: Debian's LibTorch multiplies matrices through the system BLAS, and
 # the reference BLAS is ~8x slower (4.3 vs 33 GFLOP/s on a 2048^3 product, 2 cores).
+# qt6-image-formats-plugins: Qt reads TIFF and WebP only through its plugins (dlopen'ed, so no
+# build step notices their absence; the image reader then names the package).
 # --test also installs what only the tests use: labelme (its labelme_json_to_dataset renders our
 # LabelMe exports in tests/annotation/test_formats), and for tests/packaging/test_deb.sh what
 # `cpack -G DEB` uses (dpkg-shlibdeps from dpkg-dev, file) and desktop-file-validate
 # (desktop-file-utils); the app itself needs none of them.
 set -euo pipefail
 packages=(cmake g++ make pkg-config libtorch-dev qt6-base-dev qt6-charts-dev libopencv-dev
-          libopenblas0-openmp libgl-dev)
+          libopenblas0-openmp libgl-dev qt6-image-formats-plugins)
 for argument in "$@"; do
   case "$argument" in
     --test) packages+=(labelme dpkg-dev file desktop-file-utils) ;;

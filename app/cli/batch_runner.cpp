@@ -28,8 +28,10 @@ struct FileResult {
     std::string reason;
 };
 
+// What Qt's plugins read, and always the image suffixes the project and the app list: without
+// the plugin a .webp or .tif is then reported with the missing package, not silently skipped.
 QSet<QString> image_suffixes() {
-    QSet<QString> suffixes;
+    QSet<QString> suffixes{"png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"};
     for (const QByteArray& format : QImageReader::supportedImageFormats())
         suffixes.insert(QString::fromLatin1(format).toLower());
     return suffixes;

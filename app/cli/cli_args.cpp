@@ -9,11 +9,17 @@ std::string Args::get(const std::string& key, const std::string& fallback) const
 }
 
 Result<Args> parse_args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
-                        const std::set<std::string>& flags) {
+                        const std::set<std::string>& flags, size_t max_positional) {
     Args args;
     for (size_t i = 0; i < argv.size(); ++i) {
         const std::string& a = argv[i];
+        if (a.size() > 1 && a[0] == '-' && a[1] != '-') {  // "-" alone may name standard input
+            return make_error(ErrorKind::InvalidArgument, "unknown option " + a);
+        }
         if (a.rfind("--", 0) != 0 || a == "--") {
+            if (args.positional.size() == max_positional) {
+                return make_error(ErrorKind::InvalidArgument, "unexpected argument '" + a + "'");
+            }
             args.positional.push_back(a);
             continue;
         }

@@ -20,9 +20,12 @@ struct Args {
     std::string get(const std::string& key, const std::string& fallback = {}) const;
 };
 
-// `valued` lists options that take a value; `flags` those that do not. Anything else is an error.
+// `valued` lists options that take a value; `flags` those that do not. Anything else starting
+// with "-" is an unknown option, and arguments beyond `max_positional` are unexpected: both are
+// errors, so a mistyped option is never silently ignored. (`--help` and `-h` are answered by
+// main before a command parses its arguments.)
 Result<Args> parse_args(const std::vector<std::string>& argv, const std::set<std::string>& valued,
-                        const std::set<std::string>& flags);
+                        const std::set<std::string>& flags, size_t max_positional = 0);
 
 // Error unless every key in `required` is present: "segment: missing --model".
 Status require(const Args& args, const std::string& command,

@@ -13,12 +13,13 @@
 #include "engine/engine.h"
 
 namespace ps::cli {
-namespace {
 
-const char* const kUsage =
+const char kAnnotateUsage[] =
     "usage: photosynth-cli annotate --model CKPT --input-dir DIR --points POINTS.json "
     "--project DIR [--jobs N] [--device cpu|cuda|auto] [--precision fp32|fp16|bf16] "
     "[--metrics FILE.json]";
+
+namespace {
 
 // Images in flight when --jobs is not given: reading the next image and saving this one overlap
 // the model's work (which the engine runs one call at a time per device); memory holds two.
@@ -73,9 +74,9 @@ int run_annotate(const std::vector<std::string>& argv) {
     auto args = parse_args(
         argv, {"model", "input-dir", "points", "project", "jobs", "device", "precision", "metrics"},
         {});
-    if (!args) return fail(args.message() + " (" + kUsage + ")", 2);
+    if (!args) return fail(args.message() + " (" + kAnnotateUsage + ")", 2);
     if (auto ok = require(*args, "annotate", {"model", "input-dir", "points", "project"}); !ok)
-        return fail(ok.message() + " (" + kUsage + ")", 2);
+        return fail(ok.message() + " (" + kAnnotateUsage + ")", 2);
     batch::BatchOptions batch_options;
     batch_options.jobs = kDefaultJobs;
     if (args->has("jobs")) {

@@ -17,7 +17,8 @@ namespace {
 Status write_file(const std::string& path, const QByteArray& bytes) {
     QSaveFile file(QString::fromStdString(path));
     if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-        return make_error(ErrorKind::Io, path + ": cannot write: " + file.errorString().toStdString());
+        return make_error(ErrorKind::Io,
+                          path + ": cannot write: " + file.errorString().toStdString());
     }
     return Ok{};
 }
@@ -25,9 +26,10 @@ Status write_file(const std::string& path, const QByteArray& bytes) {
 void print_table(const engine::BenchmarkReport& report) {
     for (const engine::ModelBenchmark& m : report.models) {
         std::printf("%s (%s, %s %s)  load %.0f ms, cold first request %.1f ms, %.2f images/s\n",
-                    m.path.c_str(), m.arch.c_str(), m.device.c_str(), m.precision.c_str(), m.load_ms,
-                    m.cold_first_request_ms, m.images_per_s);
-        std::printf("  %-14s %6s %9s %9s %9s %9s\n", "stage", "n", "min ms", "p50 ms", "p95 ms", "max ms");
+                    m.path.c_str(), m.arch.c_str(), m.device.c_str(), m.precision.c_str(),
+                    m.load_ms, m.cold_first_request_ms, m.images_per_s);
+        std::printf("  %-14s %6s %9s %9s %9s %9s\n", "stage", "n", "min ms", "p50 ms", "p95 ms",
+                    "max ms");
         for (const auto& [stage, s] : m.stages) {
             std::printf("  %-14s %6d %9.2f %9.2f %9.2f %9.2f\n", stage.c_str(), s.count, s.min_ms,
                         s.p50_ms, s.p95_ms, s.max_ms);
@@ -37,17 +39,19 @@ void print_table(const engine::BenchmarkReport& report) {
 
 }  // namespace
 
+const char kBenchUsage[] =
+    "usage: photosynth-cli bench --model CKPT [--model CKPT...] [--device cpu|cuda|auto] "
+    "[--precision fp32|fp16|bf16] [--images DIR | --synthetic WxH] [--iterations N] "
+    "[--warmup N] [--workers N] --json OUT.json [--csv OUT.csv] [--trace OUT.trace.json]";
+
 int run_bench(const std::vector<std::string>& argv) {
-    const char* usage =
-        "usage: photosynth-cli bench --model CKPT [--model CKPT...] [--device cpu|cuda|auto] "
-        "[--precision fp32|fp16|bf16] [--images DIR | --synthetic WxH] [--iterations N] "
-        "[--warmup N] [--workers N] --json OUT.json [--csv OUT.csv] [--trace OUT.trace.json]";
-    auto args = parse_args(argv, {"model", "device", "precision", "images", "synthetic",
-                                  "iterations", "warmup", "workers", "json", "csv", "trace"},
+    auto args = parse_args(argv,
+                           {"model", "device", "precision", "images", "synthetic", "iterations",
+                            "warmup", "workers", "json", "csv", "trace"},
                            {});
-    if (!args) return fail(args.message() + " (" + usage + ")", 2);
+    if (!args) return fail(args.message() + " (" + kBenchUsage + ")", 2);
     if (auto ok = require(*args, "bench", {"model", "json"}); !ok) {
-        return fail(ok.message() + " (" + usage + ")", 2);
+        return fail(ok.message() + " (" + kBenchUsage + ")", 2);
     }
     engine::BenchmarkRequest request;
     request.models = args->options["model"];
@@ -60,7 +64,8 @@ int run_bench(const std::vector<std::string>& argv) {
     request.images_dir = args->get("images");
     if (args->has("synthetic")) {
         const std::string wxh = args->get("synthetic");
-        if (std::sscanf(wxh.c_str(), "%dx%d", &request.synthetic_width, &request.synthetic_height) != 2 ||
+        if (std::sscanf(wxh.c_str(), "%dx%d", &request.synthetic_width,
+                        &request.synthetic_height) != 2 ||
             request.synthetic_width < 1 || request.synthetic_height < 1) {
             return fail("--synthetic must be WIDTHxHEIGHT, got '" + wxh + "'", 2);
         }
@@ -91,7 +96,8 @@ int run_bench(const std::vector<std::string>& argv) {
         return fail(ok.message());
     }
     if (args->has("csv")) {
-        if (auto ok = write_file(args->get("csv"), report->to_csv().toUtf8()); !ok) return fail(ok.message());
+        if (auto ok = write_file(args->get("csv"), report->to_csv().toUtf8()); !ok)
+            return fail(ok.message());
     }
     return 0;
 }

@@ -18,11 +18,12 @@
 #include "image/effects/effect_registry.h"
 
 namespace ps::cli {
-namespace {
 
-const char* const kUsage =
+const char kBenchEffectsUsage[] =
     "usage: photosynth-cli bench-effects [--width 6000] [--height 4000] [--iterations 3] "
     "[--seed 1] [--json FILE]";
+
+namespace {
 
 struct Case {
     std::string effect;
@@ -103,13 +104,13 @@ Result<int> positive(const Args& args, const std::string& key, int fallback, int
 
 int run_bench_effects(const std::vector<std::string>& argv) {
     auto args = parse_args(argv, {"width", "height", "iterations", "seed", "json"}, {});
-    if (!args) return fail(args.message() + " (" + kUsage + ")", 2);
+    if (!args) return fail(args.message() + " (" + kBenchEffectsUsage + ")", 2);
     const auto width = positive(*args, "width", 6000, 65535),
                height = positive(*args, "height", 4000, 65535),
                iterations = positive(*args, "iterations", 3, 1000),
                seed = positive(*args, "seed", 1, 1 << 30);
     for (const auto* value : {&width, &height, &iterations, &seed})
-        if (!*value) return fail(value->message() + " (" + kUsage + ")", 2);
+        if (!*value) return fail(value->message() + " (" + kBenchEffectsUsage + ")", 2);
 
     const std::vector<Case> cases = {{"bw", {}},
                                      {"pop_art", {}},

@@ -16,12 +16,13 @@
 #include "io/image_reader.h"
 
 namespace ps::cli {
-namespace {
 
-const char* const kUsage =
+const char kEffectUsage[] =
     "usage: photosynth-cli effect --name NAME [--param k=v ...] [--mask MASK.png --target "
     "object|background] (--image IMG --out OUT.png | --input-dir DIR --output-dir DIR [--jobs N] "
     "[--overwrite]); `effect --list` shows the effects and their parameters";
+
+namespace {
 
 struct EffectJob {
     std::string name;
@@ -81,7 +82,7 @@ Status run_one(const EffectJob& job, const QString& input, const QString& output
 }
 
 int usage_error(const std::string& message) {
-    return fail(message + " (" + kUsage + ")", 2);
+    return fail(message + " (" + kEffectUsage + ")", 2);
 }
 
 }  // namespace

@@ -8,20 +8,17 @@
 #include "commands.h"
 
 namespace ps::cli {
-namespace {
 
-const char* const kUsage =
+const char kExportUsage[] =
     "usage: photosynth-cli export --project DIR --format coco|yolo|labelme|png --out DIR "
     "[--polygons] [--include-hidden] [--only-verified]";
-
-}  // namespace
 
 int run_export(const std::vector<std::string>& argv) {
     auto args = parse_args(argv, {"project", "format", "out"},
                            {"polygons", "include-hidden", "only-verified"});
-    if (!args) return fail(args.message() + " (" + kUsage + ")", 2);
+    if (!args) return fail(args.message() + " (" + kExportUsage + ")", 2);
     if (auto ok = require(*args, "export", {"project", "format", "out"}); !ok)
-        return fail(ok.message() + " (" + kUsage + ")", 2);
+        return fail(ok.message() + " (" + kExportUsage + ")", 2);
     const auto format = annotation::export_format_from_string(args->get("format"));
     if (!format)
         return fail("export: unknown format '" + args->get("format") +

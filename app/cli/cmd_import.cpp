@@ -8,19 +8,16 @@
 #include "commands.h"
 
 namespace ps::cli {
-namespace {
 
-const char* const kUsage =
+const char kImportUsage[] =
     "usage: photosynth-cli import --format coco|labelme --input FILE|DIR --project DIR "
     "[--image-dir DIR]";
 
-}  // namespace
-
 int run_import(const std::vector<std::string>& argv) {
     auto args = parse_args(argv, {"format", "input", "project", "image-dir"}, {});
-    if (!args) return fail(args.message() + " (" + kUsage + ")", 2);
+    if (!args) return fail(args.message() + " (" + kImportUsage + ")", 2);
     if (auto ok = require(*args, "import", {"format", "input", "project"}); !ok)
-        return fail(ok.message() + " (" + kUsage + ")", 2);
+        return fail(ok.message() + " (" + kImportUsage + ")", 2);
     const std::string format = args->get("format");
     if (format != "coco" && format != "labelme")
         return fail("import: unknown format '" + format + "' (expected coco or labelme)", 2);

@@ -8,35 +8,75 @@
 #include "commands.h"
 #include "config_json.h"
 #include "io/checkpoint.h"
+#include "models/u2net/u2net_config.h"
 
 namespace ps::cli {
 
+const char kInfoUsage[] = "usage: photosynth-cli info CHECKPOINT [--json]";
+
+namespace {
+
+const char* format_name(io::CheckpointFormat format) {
+    return format == io::CheckpointFormat::TorchZip ? "torch zip" : "safetensors";
+}
+
+// The family's name as its paper gives it, and the command that runs it.
+std::string u2net_summary(const u2net::U2NetConfig& config) {
+    const std::string name = config.arch == "u2net"    ? "U²-Net"
+                             : config.arch == "u2netp" ? "U²-NetP"
+                                                       : "U²-Net (custom widths)";
+    return name + ": salient-object matte for background removal (remove-bg)";
+}
+
+int print(const std::string& path, const io::Checkpoint& checkpoint, QJsonObject json,
+          const std::string& text, bool as_json) {
+    if (as_json) {
+        json["file"] = QString::fromStdString(path);
+        json["format"] = format_name(checkpoint.format);
+        json["tensors"] = static_cast<qint64>(checkpoint.tensors.size());
+        std::cout << QJsonDocument(json).toJson().toStdString();
+    } else {
+        std::cout << std::filesystem::path(path).filename().string() << " ("
+                  << format_name(checkpoint.format) << ", " << checkpoint.tensors.size()
+                  << " tensors)\n"
+                  << text;
+    }
+    return 0;
+}
+
+}  // namespace
+
 int run_info(const std::vector<std::string>& argv) {
-    auto args = parse_args(argv, {}, {"json"});
-    if (!args) return fail(args.message(), 2);
-    if (args->positional.size() != 1) return fail("usage: photosynth-cli info CHECKPOINT [--json]", 2);
+    auto args = parse_args(argv, {}, {"json"}, 1);
+    if (!args) return fail(args.message() + " (" + kInfoUsage + ")", 2);
+    if (args->positional.size() != 1) return fail(kInfoUsage, 2);
     const std::string path = args->positional[0];
+    const bool as_json = args->flags.count("json") > 0;
     auto checkpoint = io::load_checkpoint(path);
     if (!checkpoint) return fail(checkpoint.message());
     const std::string label = std::filesystem::path(path).filename().string();
-    auto config = sam::infer_sam_config(checkpoint->tensors, label);
-    if (!config) return fail(config.message());
-    const char* format =
-        checkpoint->format == io::CheckpointFormat::TorchZip ? "torch zip" : "safetensors";
-    if (args->flags.count("json")) {
-        QJsonObject out = to_json(*config);
-        out["file"] = QString::fromStdString(path);
-        out["format"] = format;
-        out["tensors"] = static_cast<qint64>(checkpoint->tensors.size());
-        std::cout << QJsonDocument(out).toJson().toStdString();
-    } else {
-        std::cout << label << " (" << format << ", " << checkpoint->tensors.size()
-                  << " tensors)\n"
-                  << "family: " << (config->encoder == sam::EncoderKind::ViT ? "sam" : "mobile_sam")
-                  << "\n"
-                  << config->describe() << "\n";
+
+    auto sam_config = sam::infer_sam_config(checkpoint->tensors, label);
+    if (sam_config) {
+        const bool vit = sam_config->encoder == sam::EncoderKind::ViT;
+        return print(path, *checkpoint, to_json(*sam_config),
+                     std::string("family: ") + (vit ? "sam" : "mobile_sam") + "\n" +
+                         sam_config->describe() + "\n",
+                     as_json);
     }
-    return 0;
+    auto u2net_config = u2net::infer_u2net_config(checkpoint->tensors, label);
+    if (u2net_config) {
+        return print(path, *checkpoint, to_json(*u2net_config),
+                     "family: u2net\n" + u2net_summary(*u2net_config) + "\n" +
+                         u2net_config->describe() + "\n",
+                     as_json);
+    }
+    // Each inference names the other family when it sees it; past U²-Net's first key, its own
+    // error (a missing or odd tensor) is the one that helps.
+    const bool u2net_keys = checkpoint->tensors.count("stage1.rebnconvin.conv_s1.weight") > 0;
+    return fail(u2net_keys ? u2net_config.message()
+                           : sam_config.message() +
+                                 "; not U²-Net either (no stage1.rebnconvin.conv_s1.weight)");
 }
 
 }  // namespace ps::cli

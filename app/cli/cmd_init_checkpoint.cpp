@@ -14,29 +14,30 @@
 
 namespace ps::cli {
 
+const char kInitCheckpointUsage[] =
+    "usage: photosynth-cli init-checkpoint --arch vit_b|vit_l|vit_h|mobile_sam|u2net|u2netp "
+    "--out F.safetensors [--seed N]";
+
 int run_init_checkpoint(const std::vector<std::string>& argv) {
-    const char* usage =
-        "usage: photosynth-cli init-checkpoint --arch vit_b|vit_l|vit_h|mobile_sam|u2net|u2netp "
-        "--out F.safetensors "
-        "[--seed N]";
     auto args = parse_args(argv, {"arch", "out", "seed"}, {});
-    if (!args) return fail(args.message() + " (" + usage + ")", 2);
+    if (!args) return fail(args.message() + " (" + kInitCheckpointUsage + ")", 2);
     if (auto ok = require(*args, "init-checkpoint", {"arch", "out"}); !ok) {
-        return fail(ok.message() + " (" + usage + ")", 2);
+        return fail(ok.message() + " (" + kInitCheckpointUsage + ")", 2);
     }
     const std::string arch = args->get("arch");
     const uint64_t seed = std::stoull(args->get("seed", "0"));
     std::map<std::string, at::Tensor> tensors;
     try {
         tensors = arch.rfind("u2net", 0) == 0
-                      ? sam::random_tensors(u2net::u2net_tensor_specs(u2net::official_u2net_config(arch)), seed)
+                      ? sam::random_tensors(
+                            u2net::u2net_tensor_specs(u2net::official_u2net_config(arch)), seed)
                       : sam::random_sam_tensors(sam::official_sam_config(arch), seed);
     } catch (const std::invalid_argument& e) {
-        return fail(std::string(e.what()) + " (" + usage + ")", 2);
+        return fail(std::string(e.what()) + " (" + kInitCheckpointUsage + ")", 2);
     }
-    if (auto saved = io::save_safetensors(args->get("out"), tensors,
-                                          {{"format", "pt"},
-                                           {"photosynth", "random init " + args->get("arch")}});
+    if (auto saved = io::save_safetensors(
+            args->get("out"), tensors,
+            {{"format", "pt"}, {"photosynth", "random init " + args->get("arch")}});
         !saved) {
         return fail(saved.message());
     }

@@ -15,14 +15,11 @@
 #include "models/u2net/u2net_model.h"
 
 namespace ps::cli {
-namespace {
 
-const char* const kUsage =
+const char kRemoveBgUsage[] =
     "usage: photosynth-cli remove-bg --model CKPT --image IMG --out OUT.png [--matte MATTE.png] "
     "[--device cpu|cuda|auto] [--precision fp32|fp16|bf16] | --input-dir DIR --output-dir DIR "
     "[--matte-dir DIR] [--jobs N] [--overwrite]";
-
-}  // namespace
 
 namespace {
 
@@ -44,39 +41,40 @@ int run_remove_bg_folder(const Args& args, const u2net::U2NetOptions& options) {
     if (!matte_dir.isEmpty() && !QDir().mkpath(matte_dir)) {
         return fail(args.get("matte-dir") + ": cannot create the folder");
     }
-    return run_batch(QString::fromStdString(args.get("input-dir")),
-                     QString::fromStdString(args.get("output-dir")), batch,
-                     [&](const QString& in, const QString& out) -> Status {
-                         auto rgb = io::read_rgb_image(in.toStdString(),
-                                                       io::ImageReadOptions::from_environment());
-                         if (!rgb) return rgb.error();
-                         Result<u2net::U2NetOutput> result = [&] {
-                             std::lock_guard<std::mutex> lock(model_mutex);
-                             return (*model)->run(*rgb);
-                         }();
-                         if (!result) return result.error();
-                         if (!matte_dir.isEmpty()) {
-                             const QString matte = matte_dir + "/" + QFileInfo(out).fileName();
-                             if (auto ok = io::write_png(matte.toStdString(), result->matte); !ok) return ok;
-                         }
-                         return io::write_rgba_png(out.toStdString(),
-                                                   image::cutout_rgba(*rgb, result->matte));
-                     });
+    return run_batch(
+        QString::fromStdString(args.get("input-dir")),
+        QString::fromStdString(args.get("output-dir")), batch,
+        [&](const QString& in, const QString& out) -> Status {
+            auto rgb =
+                io::read_rgb_image(in.toStdString(), io::ImageReadOptions::from_environment());
+            if (!rgb) return rgb.error();
+            Result<u2net::U2NetOutput> result = [&] {
+                std::lock_guard<std::mutex> lock(model_mutex);
+                return (*model)->run(*rgb);
+            }();
+            if (!result) return result.error();
+            if (!matte_dir.isEmpty()) {
+                const QString matte = matte_dir + "/" + QFileInfo(out).fileName();
+                if (auto ok = io::write_png(matte.toStdString(), result->matte); !ok) return ok;
+            }
+            return io::write_rgba_png(out.toStdString(), image::cutout_rgba(*rgb, result->matte));
+        });
 }
 
 }  // namespace
 
 int run_remove_bg(const std::vector<std::string>& argv) {
-    auto args = parse_args(argv, {"model", "image", "out", "matte", "device", "precision",
-                                  "input-dir", "output-dir", "matte-dir", "jobs"},
+    auto args = parse_args(argv,
+                           {"model", "image", "out", "matte", "device", "precision", "input-dir",
+                            "output-dir", "matte-dir", "jobs"},
                            {"overwrite"});
-    if (!args) return fail(args.message() + " (" + kUsage + ")", 2);
+    if (!args) return fail(args.message() + " (" + kRemoveBgUsage + ")", 2);
     const bool folder_mode = args->has("input-dir");
     const std::vector<std::string> required =
         folder_mode ? std::vector<std::string>{"model", "input-dir", "output-dir"}
                     : std::vector<std::string>{"model", "image", "out"};
     if (auto ok = require(*args, "remove-bg", required); !ok) {
-        return fail(ok.message() + " (" + kUsage + ")", 2);
+        return fail(ok.message() + " (" + kRemoveBgUsage + ")", 2);
     }
     // Same defaults as `segment`: PHOTOSYNTH_DEVICE / PHOTOSYNTH_PRECISION, then the options.
     const engine::EngineSettings settings = engine::EngineSettings::from_environment();

@@ -9,24 +9,25 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "config_json.h"
+#include "engine/engine.h"
 #include "io/image_reader.h"
 #include "models/sam/prompt_file.h"
 #include "models/sam/sam_model.h"
-#include "engine/engine.h"
 
 namespace ps::cli {
-namespace {
 
-const char* const kUsage =
+const char kSegmentUsage[] =
     "usage: photosynth-cli segment --model CKPT --image IMG --prompts PROMPTS.json --out DIR "
     "[--device cpu|cuda|auto] [--precision fp32|fp16|bf16] [--metrics FILE.json] "
     "[--mobile-sam-attention-biases]";
 
+namespace {
+
 Status write_text_atomically(const QString& path, const QByteArray& bytes) {
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-        return make_error(ErrorKind::Io,
-                          path.toStdString() + ": cannot write: " + file.errorString().toStdString());
+        return make_error(ErrorKind::Io, path.toStdString() +
+                                             ": cannot write: " + file.errorString().toStdString());
     }
     return Ok{};
 }
@@ -40,11 +41,12 @@ T wait_for(QFuture<T> future) {
 }
 
 int run_segment(const std::vector<std::string>& argv) {
-    auto args = parse_args(argv, {"model", "image", "prompts", "out", "device", "precision", "metrics"},
-                           {"mobile-sam-attention-biases"});
-    if (!args) return fail(args.message() + " (" + kUsage + ")", 2);
+    auto args =
+        parse_args(argv, {"model", "image", "prompts", "out", "device", "precision", "metrics"},
+                   {"mobile-sam-attention-biases"});
+    if (!args) return fail(args.message() + " (" + kSegmentUsage + ")", 2);
     if (auto ok = require(*args, "segment", {"model", "image", "prompts", "out"}); !ok) {
-        return fail(ok.message() + " (" + kUsage + ")", 2);
+        return fail(ok.message() + " (" + kSegmentUsage + ")", 2);
     }
     engine::EngineSettings settings = engine::EngineSettings::from_environment();
     settings.downscale_max = 0;  // masks at the original size: no interactive working copy
@@ -120,7 +122,8 @@ int run_segment(const std::vector<std::string>& argv) {
     }
     if (args->has("metrics")) {
         const QByteArray json = QByteArray::fromStdString(engine.metrics().to_json(metrics));
-        if (auto ok = write_text_atomically(QString::fromStdString(args->get("metrics")), json); !ok) {
+        if (auto ok = write_text_atomically(QString::fromStdString(args->get("metrics")), json);
+            !ok) {
             return fail(ok.message());
         }
     }

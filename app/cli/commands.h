@@ -17,6 +17,19 @@ int run_annotate(const std::vector<std::string>& argv);
 int run_export(const std::vector<std::string>& argv);
 int run_import(const std::vector<std::string>& argv);
 
+// Each command's synopsis on one line, "usage: photosynth-cli NAME ...", defined beside the
+// command: quoted in its usage errors, and wrapped by main for `photosynth-cli NAME --help`.
+extern const char kInfoUsage[];
+extern const char kSegmentUsage[];
+extern const char kRemoveBgUsage[];
+extern const char kEffectUsage[];
+extern const char kBenchEffectsUsage[];
+extern const char kBenchUsage[];
+extern const char kInitCheckpointUsage[];
+extern const char kAnnotateUsage[];
+extern const char kExportUsage[];
+extern const char kImportUsage[];
+
 // Prints "photosynth-cli: <message>" on one line to stderr and returns 1 (2 for usage errors).
 int fail(const std::string& message, int code = 1);
 

@@ -1,4 +1,4 @@
-// Serialises SamConfig field by field.
+// Serialises SamConfig and U2NetConfig field by field.
 #include "config_json.h"
 
 #include <QJsonArray>
@@ -50,6 +50,28 @@ QJsonObject to_json(const sam::SamConfig& c) {
                        {"prompt_embed_dim", qint64(c.prompt_dim)},
                        {"mask_in_chans", qint64(c.mask_in_chans)},
                        {"mask_decoder", decoder},
+                       {"parameters", qint64(c.parameter_count)},
+                       {"dtype", QString::fromStdString(c.dtype)}};
+}
+
+QJsonObject to_json(const u2net::U2NetConfig& c) {
+    QJsonArray stages;
+    for (const u2net::RsuConfig& s : c.stages) {
+        stages.append(QJsonObject{{"name", QString::fromStdString(s.name)},
+                                  {"height", s.height},
+                                  {"dilated", s.dilated},
+                                  {"in_ch", qint64(s.in_ch)},
+                                  {"mid_ch", qint64(s.mid_ch)},
+                                  {"out_ch", qint64(s.out_ch)}});
+    }
+    QJsonArray side_in;
+    for (int64_t width : c.side_in) side_in.append(qint64(width));
+    return QJsonObject{{"family", "u2net"},
+                       {"arch", QString::fromStdString(c.arch)},
+                       {"input_size", qint64(c.input_size)},
+                       {"stages", stages},
+                       {"side_in", side_in},
+                       {"out_ch", qint64(c.out_ch)},
                        {"parameters", qint64(c.parameter_count)},
                        {"dtype", QString::fromStdString(c.dtype)}};
 }

@@ -1,12 +1,14 @@
-// The detected SAM configuration as JSON, for `info --json` and segment's result.json.
+// Detected model configurations as JSON, for `info --json` and segment's result.json.
 #pragma once
 
 #include <QJsonObject>
 
 #include "models/sam/sam_config.h"
+#include "models/u2net/u2net_config.h"
 
 namespace ps::cli {
 
 QJsonObject to_json(const sam::SamConfig& config);
+QJsonObject to_json(const u2net::U2NetConfig& config);
 
 }  // namespace ps::cli

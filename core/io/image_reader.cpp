@@ -169,12 +169,39 @@ std::optional<Error> truncation_error(const std::string& path, const QByteArray&
     return std::nullopt;
 }
 
+struct PluginFormat {
+    const char* name;     // Qt's format key, as QImageReader::supportedImageFormats() lists it
+    const char* package;  // the Debian package that installs its plugin
+};
+
+// Formats that Qt decodes through a plugin, recognised by their signature: without the plugin
+// Qt cannot tell them from any other unknown bytes. PNG and BMP are built into Qt Gui.
+std::optional<PluginFormat> plugin_format(const QByteArray& data) {
+    constexpr const char* kImageFormats = "qt6-image-formats-plugins";
+    if (data.startsWith("RIFF") && data.mid(8, 4) == "WEBP")
+        return PluginFormat{"webp", kImageFormats};
+    if (data.startsWith(QByteArray("II*\0", 4)) || data.startsWith(QByteArray("MM\0*", 4)))
+        return PluginFormat{"tiff", kImageFormats};
+    if (data.startsWith("GIF87a") || data.startsWith("GIF89a"))
+        return PluginFormat{"gif", "libqt6gui6"};
+    if (is_jpeg(data)) return PluginFormat{"jpeg", "libqt6gui6"};
+    return std::nullopt;
+}
+
 // `format`: what the reader recognised before decoding; after a failed read it may not say.
-Error decode_error(const std::string& path, const QImageReader& reader, const QByteArray& format) {
+Error decode_error(const std::string& path, const QImageReader& reader, const QByteArray& format,
+                   const QByteArray& data) {
     const std::string reason = reader.errorString().toStdString();
-    if (reader.error() == QImageReader::UnsupportedFormatError)
+    if (reader.error() == QImageReader::UnsupportedFormatError) {
+        const auto known = plugin_format(data);
+        if (known && !QImageReader::supportedImageFormats().contains(known->name))
+            return make_error(ErrorKind::Unsupported,
+                              path + ": cannot decode: Qt's " + known->name +
+                                  " image plugin is not installed (Debian package " +
+                                  known->package + ")");
         return make_error(ErrorKind::Unsupported,
                           path + ": cannot decode: unrecognised or unsupported image format");
+    }
     if (!format.isEmpty() && reader.error() == QImageReader::InvalidDataError)
         return make_error(ErrorKind::Format, path + ": cannot decode " + format.toStdString() +
                                                  ", the file is corrupt: " + reason);
@@ -254,7 +281,7 @@ Result<cv::Mat> read_rgb_image(const std::string& path, const ImageReadOptions& 
         return pixel_limit_error(path, header_size, options.max_pixels);
 
     QImage decoded;
-    if (!reader.read(&decoded) || decoded.isNull()) return decode_error(path, reader, format);
+    if (!reader.read(&decoded) || decoded.isNull()) return decode_error(path, reader, format, data);
     if (static_cast<long long>(decoded.width()) * decoded.height() > options.max_pixels)
         return pixel_limit_error(path, decoded.size(), options.max_pixels);
     return to_rgb_mat(decoded);

@@ -1,12 +1,13 @@
 // photosynth-cli effect end to end: real processes and files; single images, masks, folder mode
 // with a corrupt file and an existing output, atomic writes.
-#include "app/cli_process.h"
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QImageWriter>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+#include "app/cli_process.h"
 
 namespace {
 
@@ -74,6 +75,55 @@ class TestCliEffect : public QObject {
         QCOMPARE(entries(dir.path()), (QStringList{"in.png", "out.png"}));
     }
 
+    // WebP and TIFF (Qt's image-formats plugins) decode to the same pixels as a PNG of the same
+    // image: the effect's outputs are the same bytes.
+    void webp_and_tiff_images_are_read_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QByteArray>("format");
+        QTest::addColumn<int>("quality");  // 100 makes Qt's WebP writer lossless
+        QTest::newRow("webp") << "in.webp" << QByteArray("webp") << 100;
+        QTest::newRow("tif") << "in.tif" << QByteArray("tiff") << -1;
+        QTest::newRow("tiff") << "in.tiff" << QByteArray("tiff") << -1;
+    }
+    void webp_and_tiff_images_are_read() {
+        QFETCH(QString, name);
+        QFETCH(QByteArray, format);
+        QFETCH(int, quality);
+        QTemporaryDir dir;
+        const QImage image = test_image(29, 19, 8);
+        QImageWriter writer(dir.filePath(name), format);
+        writer.setQuality(quality);
+        QVERIFY2(
+            writer.write(image),
+            qPrintable(writer.errorString() +
+                       " (Qt's image-formats plugins: scripts/install-deps.sh installs them)"));
+        QVERIFY(image.save(dir.filePath("in.png")));
+        for (const QString& input : {name, QString("in.png")}) {
+            const CliRun run =
+                run_cli({"effect", "--name", "dither", "--image", dir.filePath(input), "--out",
+                         dir.filePath(input + ".out.png")});
+            QVERIFY2(run.exit_code == 0, qPrintable(run.err));
+        }
+        QCOMPARE(QImage(dir.filePath(name + ".out.png")).size(), image.size());
+        QCOMPARE(read_bytes(dir.filePath(name + ".out.png")),
+                 read_bytes(dir.filePath("in.png.out.png")));
+    }
+
+    void folder_mode_takes_webp_and_tiff() {
+        QTemporaryDir dir;
+        const QString in = dir.filePath("in"), out = dir.filePath("out");
+        QVERIFY(QDir().mkpath(in) && QDir().mkpath(out));
+        QVERIFY(test_image(11, 7, 9).save(in + "/a.webp", "webp", 100));
+        QVERIFY(test_image(12, 8, 10).save(in + "/b.tif", "tiff"));
+        QVERIFY(test_image(13, 9, 11).save(in + "/c.tiff", "tiff"));
+        const CliRun run =
+            run_cli({"effect", "--name", "bw", "--input-dir", in, "--output-dir", out});
+        QVERIFY2(run.exit_code == 0, qPrintable(run.err));
+        QVERIFY2(run.err.contains("3 image(s): 3 written"), qPrintable(run.err));
+        QCOMPARE(entries(out), (QStringList{"a.png", "b.png", "c.png"}));
+        QCOMPARE(QImage(out + "/c.png").size(), QSize(13, 9));
+    }
+
     // A grey mask and a cut-out's alpha both select the object; the untargeted side is exact.
     void mask_limits_the_effect_to_its_target_data() {
         QTest::addColumn<QString>("target");
@@ -96,8 +146,8 @@ class TestCliEffect : public QObject {
                 matte.setPixelColor(x, y,
                                     alpha_mask ? QColor(9, 9, 9, 255) : QColor(255, 255, 255));
         QVERIFY(matte.save(mask));
-        const CliRun run = run_cli({"effect", "--name", "dither", "--mask", mask, "--target", target,
-                                 "--image", in, "--out", out});
+        const CliRun run = run_cli({"effect", "--name", "dither", "--mask", mask, "--target",
+                                    target, "--image", in, "--out", out});
         QVERIFY2(run.exit_code == 0, qPrintable(run.err));
         const QImage result = read_rgb(out);
         const bool object = target == "object";

@@ -5,6 +5,7 @@
 #include <QFileInfo>
 #include <QImage>
 #include <QImageReader>
+#include <QImageWriter>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -123,6 +124,46 @@ class TestImageReader : public QObject {
                 QVERIFY2(message.contains(fragment), qPrintable(message));
             QCOMPARE(decoded.error().kind, file.kind);
         }
+    }
+
+    // The formats Debian's qt6-image-formats-plugins brings (project.cpp and the app list them as
+    // images): a lossless WebP and uncompressed TIFFs decode pixel for pixel.
+    void webp_and_tiff_decode_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QByteArray>("format");
+        QTest::addColumn<int>("quality");  // the writer's: 100 makes Qt's WebP writer lossless
+        QTest::newRow("webp") << "pattern.webp" << QByteArray("webp") << 100;
+        QTest::newRow("tif") << "pattern.tif" << QByteArray("tiff") << -1;
+        QTest::newRow("tiff") << "pattern.tiff" << QByteArray("tiff") << -1;
+    }
+    void webp_and_tiff_decode() {
+        QFETCH(QString, name);
+        QFETCH(QByteArray, format);
+        QFETCH(int, quality);
+        QVERIFY2(
+            QImageWriter::supportedImageFormats().contains(format),
+            qPrintable("Qt has no " + format +
+                       " plugin: install qt6-image-formats-plugins (scripts/install-deps.sh)"));
+        // Every pixel differs from its neighbours, so a swapped channel or a row off by one shows.
+        QImage pattern(7, 5, QImage::Format_RGB888);
+        for (int y = 0; y < pattern.height(); ++y)
+            for (int x = 0; x < pattern.width(); ++x)
+                pattern.setPixelColor(x, y, QColor(x * 36, y * 60, 255 - x * 20 - y * 9));
+        QImageWriter writer(path(name), format);
+        writer.setQuality(quality);
+        QVERIFY2(writer.write(pattern), qPrintable(writer.errorString()));
+
+        const auto decoded = ps::io::read_rgb_image(path(name).toStdString());
+        QVERIFY2(decoded.ok(), decoded.ok() ? "" : decoded.message().c_str());
+        QCOMPARE(QSize(decoded->cols, decoded->rows), pattern.size());
+        for (int y = 0; y < pattern.height(); ++y)
+            for (int x = 0; x < pattern.width(); ++x) {
+                const QColor expected = pattern.pixelColor(x, y);
+                const cv::Vec3b got = decoded->at<cv::Vec3b>(y, x);
+                QVERIFY2(got[0] == expected.red() && got[1] == expected.green() &&
+                             got[2] == expected.blue(),
+                         qPrintable(QString("pixel (%1, %2)").arg(x).arg(y)));
+            }
     }
 
     void limits_from_environment_data() {
