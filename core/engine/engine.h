@@ -33,21 +33,22 @@ namespace ps::engine {
 
 struct ImageInfo {
     int id = 0;
-    std::string path;             // or a name for images opened from memory
-    int width = 0, height = 0;    // full resolution (exports)
+    std::string path;                     // or a name for images opened from memory
+    int width = 0, height = 0;            // full resolution (exports)
     int work_width = 0, work_height = 0;  // after PHOTOSYNTH_DOWNSCALE_MAX (interactive work)
     std::string content_hash;
 };
 
 struct EncodeInfo {
     bool cache_hit = false;
-    std::string source;  // "encoder", "host cache", "device cache", "disk cache"
+    std::string
+        source;  // "encoder", "image" (a batch's own), "host cache", "device cache", "disk cache"
     double encode_ms = 0;  // 0 on a hit
 };
 
 class Engine : public QObject {
     Q_OBJECT
-public:
+  public:
     explicit Engine(EngineSettings settings = EngineSettings::from_environment(),
                     std::shared_ptr<Clock> clock = steady_clock(), QObject* parent = nullptr);
     ~Engine() override;
@@ -69,6 +70,8 @@ public:
     // The full-resolution RGB image, for exports.
     cv::Mat full_image(int image_id) const;
 
+    // Priority::Batch keeps the embedding with the image (freed by close_image) instead of the
+    // shared cache: a batch visits each image once, so caching would only grow memory.
     QFuture<Result<EncodeInfo>> encode(int image_id, const std::string& model_id,
                                        Priority priority = Priority::EncodeVisible);
     // Interactive: per channel only the newest request runs (older ones resolve Superseded).
@@ -96,7 +99,7 @@ public:
     const EngineSettings& settings() const { return settings_; }
     JobScheduler& scheduler() { return scheduler_; }
 
-private:
+  private:
     struct OpenImage;
     struct Caches;
     std::shared_ptr<OpenImage> find_image(int image_id) const;
@@ -104,7 +107,8 @@ private:
     // Cached embedding, or runs the encoder (under the model's and the device's locks).
     Result<std::shared_ptr<const sam::SamEmbedding>> embedding_for(const OpenImage& image,
                                                                    LoadedModel& model,
-                                                                   EncodeInfo& info);
+                                                                   EncodeInfo& info,
+                                                                   bool pin_to_image);
     std::optional<StoredEmbedding> load_stored(const EmbeddingKey& key);
     void store(const EmbeddingKey& key, const sam::SamEmbedding& embedding);
     std::mutex& device_mutex(const std::string& device);

@@ -94,6 +94,11 @@ void TestBatchAnnotator::downscaled_engine_gives_full_resolution_masks() {
     QVERIFY2(summary->failures.empty(), qPrintable(joined(summary->failures)));
     QCOMPARE(summary->images_annotated, 4);
     QCOMPARE(encode_count(*s.engine), 4LL);  // each image once, every object from the cache
+    // The embeddings stayed with their images and went with them: the shared cache, which a
+    // batch never reuses, holds none (memory stays flat however many images a batch has).
+    const engine::CacheTierStats cached = s.engine->metrics().snapshot().host_cache;
+    QCOMPARE(cached.entries, 0LL);
+    QCOMPARE(cached.bytes, 0LL);
     QVERIFY(on_caller_thread);
     QCOMPARE(int(reports.size()), 4);
     for (size_t i = 0; i < reports.size(); ++i) {
