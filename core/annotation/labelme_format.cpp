@@ -137,24 +137,136 @@ Polygon walked_back_once(Polygon polygon, double tolerance_px, bool rightmost) {
     return kept;
 }
 
-// The polygon of a hole-free piece that labelme draws back best: Douglas-Peucker through the
-// border pixels' centres, each try rasterised as labelme 5.1 does (labelme_polygon_mask) and
-// simplified again with half the tolerance (down to none) below `min_component_iou`. Pillow 9.4
-// misdraws a pixel where two edges that lean the same way leave one vertex (the tip of a 1-px
-// diagonal line) unless that vertex comes late in the edge list, so a few starting vertices are
-// tried and the first that draws the piece best kept.
+// Where a stretch of the outline [from, to] (indices mod its size) turns back in y or, flat, in
+// x; `to` when it runs one way.
+size_t turning_point(const Polygon& path, size_t from, size_t to) {
+    const size_t n = path.size();
+    int y_direction = 0, x_direction = 0;
+    for (size_t k = from; k < to; ++k) {
+        const cv::Point2d step = path[(k + 1) % n] - path[k % n];
+        const int dy = (step.y > 0) - (step.y < 0), dx = (step.x > 0) - (step.x < 0);
+        if (dy != 0 && y_direction != 0 && dy != y_direction) return k;
+        if (dy != 0) y_direction = dy;
+        if (y_direction == 0 && dx != 0 && x_direction != 0 && dx != x_direction) return k;
+        if (dx != 0) x_direction = dx;
+    }
+    return to;
+}
+
+// The point of the stretch [from, to] that the chord from its first to its last point misses by
+// more than tolerance_px on its row, the worst one; `to` if none. Pillow fills a row from the
+// nearest pixel of one crossing to the nearest of the next, so what counts is the chord's
+// crossing of each pixel row against the outermost border pixel centre of the stretch there:
+// the leftmost where the outline goes up, the rightmost where it goes down (the foreground lies
+// on its right).
+size_t worst_row_point(const Polygon& path, size_t from, size_t to, double tolerance_px) {
+    const size_t n = path.size();
+    const cv::Point2d a = path[from % n], b = path[to % n];
+    if (a.y == b.y) return to;  // a flat stretch that runs one way: Pillow draws it as a line
+    const bool up = b.y < a.y;
+    auto chord_miss = [&](double row, double x) {
+        return std::abs(a.x + (row - a.y) * (b.x - a.x) / (b.y - a.y) - x);
+    };
+    // Per row: the outermost crossing of the stretch's edges, and the edge it is on.
+    std::map<int, std::pair<double, size_t>> outermost;
+    auto offer = [&](int row, double x, size_t edge) {
+        const auto [it, is_new] = outermost.emplace(row, std::make_pair(x, edge));
+        if (!is_new && (up ? x < it->second.first : x > it->second.first)) it->second = {x, edge};
+    };
+    for (size_t k = from; k < to; ++k) {
+        const cv::Point2d p = path[k % n], q = path[(k + 1) % n];
+        if (p.y == q.y) {
+            offer(static_cast<int>(p.y), p.x, k);
+            offer(static_cast<int>(p.y), q.x, k);
+            continue;
+        }
+        const int first = static_cast<int>(std::ceil(std::min(p.y, q.y))),
+                  last = static_cast<int>(std::floor(std::max(p.y, q.y)));
+        for (int row = first; row <= last; ++row)
+            offer(row, p.x + (row - p.y) * (q.x - p.x) / (q.y - p.y), k);
+    }
+    double worst = tolerance_px;
+    size_t worst_index = to;
+    for (const auto& [row, crossing] : outermost) {
+        if (chord_miss(row, crossing.first) <= worst) continue;
+        worst = chord_miss(row, crossing.first);
+        // Split at the end of that edge that the chord misses more (one inside the stretch).
+        const size_t k = crossing.second;
+        const cv::Point2d p = path[k % n], q = path[(k + 1) % n];
+        if (k == from)
+            worst_index = k + 1;
+        else if (k + 1 == to)
+            worst_index = k;
+        else
+            worst_index = chord_miss(p.y, p.x) >= chord_miss(q.y, q.x) ? k : k + 1;
+    }
+    return worst_index;
+}
+
+// Douglas-Peucker on the exact pixel-centre outline of a piece, with the distance measured as
+// Pillow fills: along pixel rows, to the outermost border pixel centre (worst_row_point), on
+// stretches that run one way in y. The top and bottom points are kept.
+Polygon simplify_for_rows(const Polygon& path, double tolerance_px) {
+    const size_t n = path.size();
+    if (n < 4 || tolerance_px <= 0) return path;
+    size_t top = 0, bottom = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (path[i].y < path[top].y || (path[i].y == path[top].y && path[i].x < path[top].x))
+            top = i;
+        if (path[i].y > path[bottom].y ||
+            (path[i].y == path[bottom].y && path[i].x > path[bottom].x))
+            bottom = i;
+    }
+    std::vector<char> keep(n, 0);
+    keep[top] = keep[bottom] = 1;
+    std::vector<std::pair<size_t, size_t>> stack;  // stretches [from, to], indices mod n
+    if (top == bottom) {
+        stack.emplace_back(top, top + n);
+    } else {
+        stack.emplace_back(top, bottom > top ? bottom : bottom + n);
+        stack.emplace_back(bottom, top > bottom ? top : top + n);
+    }
+    while (!stack.empty()) {
+        const auto [from, to] = stack.back();
+        stack.pop_back();
+        if (to - from < 2) continue;
+        size_t split = turning_point(path, from, to);
+        if (split == from) split = from + 1;
+        if (split == to) split = worst_row_point(path, from, to, tolerance_px);
+        if (split == to) continue;
+        keep[split % n] = 1;
+        stack.emplace_back(from, split);
+        stack.emplace_back(split, to);
+    }
+    Polygon kept;
+    for (size_t i = 0; i < n; ++i)
+        if (keep[i]) kept.push_back(path[i]);
+    return kept;
+}
+
+// The polygon of a hole-free piece that labelme draws back best: its exact outline through the
+// border pixels' centres, simplified for rows (simplify_for_rows), each try rasterised as
+// labelme 5.1 does (labelme_polygon_mask) and simplified again with half the tolerance (down to
+// none) below `min_component_iou`. Pillow 9.4 misdraws a pixel where two edges that lean the
+// same way leave one vertex (the tip of a 1-px diagonal line) unless that vertex comes late in
+// the edge list, so a few starting vertices, and a 1-px run walked back once, are tried and the
+// first that draws the piece best kept.
 Polygon piece_polygon(const Piece& piece, PolygonOptions options) {
     const double min_iou = options.min_component_iou;
     options.convention = PixelConvention::Centres;
     options.min_component_iou = 0;  // checked here, against labelme's reading
     options.min_area_px = 0;
     constexpr int kStarts = 8;
+    const double tolerance_px = options.tolerance_px;
+    options.tolerance_px = 0;
+    const std::vector<Polygon> exact = mask_to_polygons(piece.mask, options);
+    options.tolerance_px = tolerance_px;
     while (true) {
-        const std::vector<Polygon> polygons = mask_to_polygons(piece.mask, options);
         Polygon best;
         double best_iou = -1;
-        if (!polygons.empty()) {
-            const Polygon& polygon = polygons.front();  // a piece is one component
+        if (!exact.empty()) {
+            const Polygon polygon =
+                simplify_for_rows(exact.front(), options.tolerance_px);  // one component
             auto consider = [&](Polygon candidate) {
                 const double iou = overlap(
                     labelme_polygon_mask(candidate, piece.mask.rows, piece.mask.cols), piece.mask);
