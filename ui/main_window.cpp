@@ -663,9 +663,10 @@ QString MainWindow::status_text() const {
 }
 
 void MainWindow::choose_and_open_image() {
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open Image"), QString(),
-        tr("Images (*.png *.jpg *.jpeg *.bmp *.gif *.ppm *.pgm);;All files (*)"));
+    const QString path =
+        QFileDialog::getOpenFileName(this, tr("Open Image"), QString(),
+                                     tr("Images (*.png *.jpg *.jpeg *.bmp *.gif *.ppm *.pgm *.tif "
+                                        "*.tiff *.webp);;All files (*)"));
     if (!path.isEmpty()) open_image(path);
 }
 

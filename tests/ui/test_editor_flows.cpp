@@ -9,6 +9,7 @@
 #include <QDialogButtonBox>
 #include <QDockWidget>
 #include <QFile>
+#include <QImageWriter>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -97,6 +98,7 @@ class TestEditorFlows : public QObject {
     void no_mask_is_said_not_silently_ignored();
     void effects_speak_human_and_keep_one_row();
     void chart_axes_and_legends_read_well();
+    void webp_and_tiff_open_in_the_app();
 };
 
 void TestEditorFlows::rename_commits_with_enter_tab_and_click_away() {
@@ -582,6 +584,22 @@ void TestEditorFlows::chart_axes_and_legends_read_well() {
     QVERIFY(legend);
     QTRY_VERIFY2(legend->text().contains("Image decode"), qPrintable(legend->text()));
     QVERIFY(!legend->text().contains("_"));  // words, not identifiers such as mask_decode
+}
+
+void TestEditorFlows::webp_and_tiff_open_in_the_app() {
+    engine::Engine engine(cpu_settings());
+    ui::MainWindow window(engine);
+    QVERIFY(activate(window));
+    QTemporaryDir dir;
+    const QImage original(coffee());
+    for (const char* suffix : {"webp", "tif"}) {
+        const QString path = dir.filePath(QString("coffee.") + suffix);
+        QImageWriter writer(path);
+        QVERIFY2(writer.write(original), qPrintable(path + ": " + writer.errorString()));
+        QVERIFY2(open_and_wait(window, path), qPrintable(window.banner_text()));
+        QCOMPARE(window.current_path(), path);
+        QVERIFY(window.canvas()->has_image());
+    }
 }
 
 QTEST_MAIN(TestEditorFlows)
