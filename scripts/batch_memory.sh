@@ -2,7 +2,8 @@
 # Peak RSS of `photosynth-cli annotate` over folders of N generated images (default 100 and 500):
 # a batch must not keep embeddings it never reuses, so the peak should not grow with N.
 # Usage: scripts/batch_memory.sh [CHECKPOINT] [N ...]   (default: the golden tiny SAM)
-# Needs the build (scripts/build.sh) and Debian's python3-numpy and python3-pil.
+# Needs the build (scripts/build.sh; PHOTOSYNTH_CLI names another binary) and Debian's
+# python3-numpy and python3-pil.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 checkpoint=${1:-${PHOTOSYNTH_GOLDEN:-../shared/golden}/sam_vit_tiny.pth}
@@ -30,7 +31,7 @@ for i in range(count):
     points[name] = [{"label": "square", "points": [[w / 2, h / 2, 1]]}]
 json.dump({"images": points}, open(os.path.join(folder, "..", f"points_{count}.json"), "w"))
 PY
-  /usr/bin/time -f "%M" -o "$scratch/rss_$n" ./build/app/photosynth-cli annotate --model "$checkpoint" \
+  /usr/bin/time -f "%M" -o "$scratch/rss_$n" ${PHOTOSYNTH_CLI:-./build/app/photosynth-cli} annotate --model "$checkpoint" \
     --input-dir "$folder" --points "$scratch/points_$n.json" --project "$scratch/project_$n" >/dev/null 2>&1
   echo "$n images: peak RSS $(( $(cat "$scratch/rss_$n") / 1024 )) MB"
 done
