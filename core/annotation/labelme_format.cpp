@@ -52,24 +52,30 @@ cv::Mat holes_of(const cv::Mat& component) {
     return background(cv::Rect(1, 1, component.cols, component.rows));
 }
 
-// The column to cut a component at: one that crosses the most holes (a hole is 4-connected, so
-// every column between its leftmost and rightmost pixel crosses it), the middle one of those.
+// The column to cut a component at: one through the hole in the middle (by leftmost column), so
+// that each side keeps about half of the others and cutting goes log(holes) deep, and of the
+// columns through that hole the one that crosses the most holes (a hole is 4-connected, so every
+// column between its leftmost and rightmost pixel crosses it).
 int cut_column(const cv::Mat& holes) {
     cv::Mat labels, stats, centroids;
     const int count = cv::connectedComponentsWithStats(holes, labels, stats, centroids, 4, CV_32S);
+    std::vector<std::pair<int, int>> spans;  // leftmost, one past the rightmost column
     std::vector<int> crossed(static_cast<size_t>(holes.cols) + 1, 0);
     for (int label = 1; label < count; ++label) {
-        ++crossed[stats.at<int>(label, cv::CC_STAT_LEFT)];
-        --crossed[stats.at<int>(label, cv::CC_STAT_LEFT) + stats.at<int>(label, cv::CC_STAT_WIDTH)];
+        const int left = stats.at<int>(label, cv::CC_STAT_LEFT);
+        spans.emplace_back(left, left + stats.at<int>(label, cv::CC_STAT_WIDTH));
+        ++crossed[spans.back().first];
+        --crossed[spans.back().second];
     }
-    std::vector<int> best;
-    int most = 0;
-    for (int x = 0, running = 0; x < holes.cols; ++x) {
+    std::nth_element(spans.begin(), spans.begin() + static_cast<long>(spans.size() / 2),
+                     spans.end());
+    const auto [from, to] = spans[spans.size() / 2];
+    int best = from, most = 0;
+    for (int x = 0, running = 0; x < to; ++x) {
         running += crossed[x];
-        if (running > most) most = running, best.clear();
-        if (running == most && most > 0) best.push_back(x);
+        if (x >= from && running > most) most = running, best = x;
     }
-    return best[best.size() / 2];
+    return best;
 }
 
 // LabelMe has no holes: an object is the union of its shapes with one label and group_id
