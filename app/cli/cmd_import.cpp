@@ -1,6 +1,7 @@
 // `photosynth-cli import`: COCO or LabelMe annotations from other tools into a project.
 #include <QFileInfo>
 
+#include <filesystem>
 #include <iostream>
 
 #include "annotation/formats.h"
@@ -8,6 +9,35 @@
 #include "commands.h"
 
 namespace ps::cli {
+namespace {
+
+// Removes the project state folder (and the project folder, if it was missing) that opening a
+// new project created, unless keep() was called: an import that fails leaves nothing new.
+class NewProjectGuard {
+public:
+    explicit NewProjectGuard(const std::string& project_folder) {
+        namespace fs = std::filesystem;
+        std::error_code error;
+        const fs::path folder = fs::absolute(project_folder).lexically_normal();
+        const fs::path state = folder / ".photosynth";
+        if (fs::exists(state, error)) return;
+        created_ = fs::exists(folder, error) ? state : folder;
+        // A missing project folder may have missing parents too.
+        while (created_.has_parent_path() && created_.parent_path() != created_ &&
+               !fs::exists(created_.parent_path(), error))
+            created_ = created_.parent_path();
+    }
+    ~NewProjectGuard() {
+        std::error_code error;
+        if (!created_.empty()) std::filesystem::remove_all(created_, error);
+    }
+    void keep() { created_.clear(); }
+
+private:
+    std::filesystem::path created_;
+};
+
+}  // namespace
 
 const char kImportUsage[] =
     "usage: photosynth-cli import --format coco|labelme --input FILE|DIR --project DIR "
@@ -28,7 +58,9 @@ int run_import(const std::vector<std::string>& argv) {
         return fail(image_dir + ": no such folder");
 
     // A project that does not exist yet is created, its images in --image-dir (default: the
-    // project folder itself), so work from another tool can continue here.
+    // project folder itself), so work from another tool can continue here. If the import then
+    // fails, what was created is removed again: a failure leaves nothing new behind.
+    NewProjectGuard created(args->get("project"));
     auto project = annotation::Project::open(args->get("project"), {}, image_dir);
     if (!project) return fail(project.message());
     if (!image_dir.empty() &&
@@ -39,6 +71,12 @@ int run_import(const std::vector<std::string>& argv) {
     auto summary = format == "coco" ? annotation::import_coco(*project, input)
                                     : annotation::import_labelme(*project, input);
     if (!summary) return fail(summary.message());
+    if (summary->images == 0 && !summary->skipped.empty()) {
+        for (const std::string& skipped : summary->skipped)
+            std::cerr << "import: skipped " << skipped << "\n";
+        return fail("import: nothing imported from " + input);
+    }
+    created.keep();
 
     std::cout << "imported " << summary->objects << " object(s) into " << summary->images
               << " image(s) of " << args->get("project");

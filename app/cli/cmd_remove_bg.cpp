@@ -61,6 +61,21 @@ int run_remove_bg_folder(const Args& args, const u2net::U2NetOptions& options) {
         });
 }
 
+// The output's folder must exist and take a new file: checked before the model runs, so a typo
+// in --out costs nothing (the write itself is atomic and could only fail after inference).
+Status check_output_file(const std::string& option, const std::string& path) {
+    const QFileInfo file(QString::fromStdString(path));
+    const QFileInfo folder(file.absolutePath());
+    if (file.isDir()) return make_error(ErrorKind::InvalidArgument, path + ": --" + option + " is a folder, expected a file name");
+    if (!folder.isDir())
+        return make_error(ErrorKind::Io, path + ": the folder " + folder.filePath().toStdString() + " of --" + option +
+                                             " does not exist");
+    if (!folder.isWritable())
+        return make_error(ErrorKind::Io, path + ": the folder " + folder.filePath().toStdString() + " of --" + option +
+                                             " is not writable");
+    return Ok{};
+}
+
 }  // namespace
 
 int run_remove_bg(const std::vector<std::string>& argv) {
@@ -85,6 +100,9 @@ int run_remove_bg(const std::vector<std::string>& argv) {
 
     if (folder_mode) return run_remove_bg_folder(*args, options);
 
+    if (auto ok = check_output_file("out", args->get("out")); !ok) return fail(ok.message());
+    if (args->has("matte"))
+        if (auto ok = check_output_file("matte", args->get("matte")); !ok) return fail(ok.message());
     // The image first: a typo in its path should not cost a model load.
     auto rgb = io::read_rgb_image(args->get("image"), io::ImageReadOptions::from_environment());
     if (!rgb) return fail(rgb.message());

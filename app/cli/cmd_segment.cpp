@@ -11,6 +11,7 @@
 #include "config_json.h"
 #include "engine/engine.h"
 #include "io/image_reader.h"
+#include "io/staged_folder.h"
 #include "models/sam/prompt_file.h"
 #include "models/sam/sam_model.h"
 
@@ -59,8 +60,11 @@ int run_segment(const std::vector<std::string>& argv) {
     // Validate the cheap inputs before the expensive steps, so a typo costs nothing.
     auto prompts = sam::read_prompts_file(args->get("prompts"));
     if (!prompts) return fail(prompts.message());
-    const QString out_dir = QString::fromStdString(args->get("out"));
-    if (!QDir().mkpath(out_dir)) return fail(args->get("out") + ": cannot create the folder");
+    // All or nothing: the masks and result.json are staged beside --out and moved there at the
+    // end, so a failure leaves no new folder and no masks without their result.json.
+    auto staged_out = io::StagedFolder::begin(args->get("out"));
+    if (!staged_out) return fail(staged_out.message());
+    const QString out_dir = QString::fromStdString(staged_out->path());
 
     engine::Engine engine(settings);
     auto image = wait_for(engine.open_image(args->get("image")));
@@ -120,6 +124,7 @@ int run_segment(const std::vector<std::string>& argv) {
         !ok) {
         return fail(ok.message());
     }
+    if (auto ok = staged_out->commit(); !ok) return fail(ok.message());
     if (args->has("metrics")) {
         const QByteArray json = QByteArray::fromStdString(engine.metrics().to_json(metrics));
         if (auto ok = write_text_atomically(QString::fromStdString(args->get("metrics")), json);

@@ -63,8 +63,10 @@ Status write_file_atomically(const std::string& path, const std::string& bytes) 
     if (auto made = make_directories(directory); !made) return made.error();
     // The temporary file sits beside the target (rename is atomic only within one file system)
     // and does not end in the target's extension, so a reader listing "*.json" never sees it.
+    // The pid in its name lets the next run remove it if this process is killed before the
+    // rename (io::remove_stale_temp_files).
     const std::string name = std::filesystem::path(path).filename().string();
-    std::string temp_path = directory + "/." + name + ".tmp-XXXXXX";
+    std::string temp_path = directory + "/." + name + ".tmp-" + std::to_string(::getpid()) + "-XXXXXX";
     const int fd = ::mkostemp(temp_path.data(), O_CLOEXEC);
     if (fd < 0) return io_error(path, "cannot create a temporary file in " + directory, errno);
 

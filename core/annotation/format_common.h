@@ -25,6 +25,10 @@ struct ExportSet {
     std::vector<std::string> categories;
     std::vector<std::string> skipped;
     int category_index(const std::string& label) const;  // 0-based
+    // The writers write into a staging folder; where a file lands once the export is committed
+    // (for paths relative to the output, as LabelMe's imagePath).
+    std::string staging_dir, final_dir;
+    std::string final_path(const std::string& staged_path) const;
 };
 
 // Reads every annotated image of the project (read-only: a corrupt file is skipped, not moved).

@@ -12,6 +12,7 @@
 
 #include "annotation/atomic_file.h"
 #include "annotation/format_common.h"
+#include "io/staged_folder.h"
 
 namespace ps::annotation {
 
@@ -50,6 +51,11 @@ int coco_image_id(const std::string& image_file) {
 int ExportSet::category_index(const std::string& label) const {
     const auto it = std::find(categories.begin(), categories.end(), label);
     return it == categories.end() ? -1 : static_cast<int>(it - categories.begin());
+}
+
+std::string ExportSet::final_path(const std::string& staged_path) const {
+    if (staging_dir.empty() || staged_path.compare(0, staging_dir.size(), staging_dir) != 0) return staged_path;
+    return final_dir + staged_path.substr(staging_dir.size());
 }
 
 ExportSet collect_export(const Project& project, const ExportOptions& options) {
@@ -163,9 +169,14 @@ Status check_polygon(const Polygon& polygon, int height, int width, const std::s
 Result<ExportSummary> export_project(const Project& project, ExportFormat format, const std::string& out_dir,
                                      const ExportOptions& options) {
     if (out_dir.empty()) return make_error(ErrorKind::InvalidArgument, "no output folder given");
-    if (auto made = make_directories(out_dir); !made) return made.error();
-    const std::string out = QFileInfo(QString::fromStdString(out_dir)).absoluteFilePath().toStdString();
-    const ExportSet set = collect_export(project, options);
+    // All or nothing: the files go to a staging folder beside out_dir, moved into it only once
+    // all are written (a full disk or a kill half-way leaves the previous export as it was).
+    auto staged = io::StagedFolder::begin(out_dir);
+    if (!staged) return staged.error();
+    const std::string out = staged->path();
+    ExportSet set = collect_export(project, options);
+    set.staging_dir = staged->path();
+    set.final_dir = staged->target();
     ExportSummary summary;
     summary.skipped = set.skipped;
     summary.images = static_cast<int>(set.images.size());
@@ -178,6 +189,8 @@ Result<ExportSummary> export_project(const Project& project, ExportFormat format
     case ExportFormat::Png: writer = write_png_masks; break;
     }
     if (auto written = writer(project, set, out, options, summary); !written) return written.error();
+    if (auto committed = staged->commit(); !committed) return committed.error();
+    for (std::string& file : summary.files) file = set.final_path(file);
     return summary;
 }
 

@@ -480,7 +480,7 @@ Status write_labelme(const Project& project, const ExportSet& set, const std::st
             if (options.labelme_masks) shapes.append(mask_shape(*object));
         }
         const std::string json_path = out + "/" + image.stem + ".json";
-        const QString image_path = QFileInfo(QString::fromStdString(json_path))
+        const QString image_path = QFileInfo(QString::fromStdString(set.final_path(json_path)))
                                        .dir()
                                        .relativeFilePath(QString::fromStdString(
                                            project.image_path(image.annotation.image_file)));

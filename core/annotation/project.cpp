@@ -19,6 +19,7 @@
 
 #include "annotation/annotation_json.h"
 #include "annotation/atomic_file.h"
+#include "io/staged_folder.h"
 
 namespace ps::annotation {
 namespace {
@@ -103,6 +104,8 @@ Result<Project> Project::open(const std::string& folder, const LabelSet& labels_
     project.folder_ = absolute_clean(folder);
     const std::string project_file = project_file_of(project.folder_);
     if (auto made = make_directories(annotations_folder_of(project.folder_)); !made) return made.error();
+    // Temporary files of saves whose process was killed (an `annotate` stopped mid-batch).
+    io::remove_stale_temp_files(project.folder_ + "/" + kStateFolder);
 
     std::error_code exists_error;
     if (fs::exists(project_file, exists_error)) {

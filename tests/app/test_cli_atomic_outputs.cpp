@@ -1,0 +1,256 @@
+// Commands that write several files do it all or nothing (issue 14, item 4): a YOLO re-export
+// that runs out of room (RLIMIT_FSIZE: write() fails with EFBIG, as on a full disk) or is killed
+// half-way (SIGXFSZ's default action, at a known point) leaves the previous export as it was;
+// the next run removes what a killed one left; segment, import and remove-bg leave nothing new
+// when they fail.
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+#include "app/cli_process.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "annotation/project.h"
+#include "annotation/rle.h"
+
+using namespace ps;
+
+namespace {
+
+constexpr int kImages = 25;
+constexpr int kSide = 64;
+// The big image's label file is several times this, the others well under it.
+constexpr rlim_t kFileSizeLimit = 3000;
+
+// Every file under `folder` (relative path → bytes).
+std::map<QString, QByteArray> snapshot(const QString& folder) {
+    std::map<QString, QByteArray> files;
+    QDirIterator it(folder, QDir::Files | QDir::Hidden | QDir::System,
+                    QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString path = it.next();
+        QFile file(path);
+        if (file.open(QIODevice::ReadOnly))
+            files[QDir(folder).relativeFilePath(path)] = file.readAll();
+    }
+    return files;
+}
+
+QStringList entries(const QString& folder) {
+    return QDir(folder).entryList(QDir::AllEntries | QDir::Hidden | QDir::System |
+                                  QDir::NoDotAndDotDot);
+}
+
+annotation::AnnotatedObject square(int x, int y, int size, const std::string& label) {
+    cv::Mat mask = cv::Mat::zeros(kSide, kSide, CV_8UC1);
+    cv::rectangle(mask, cv::Rect(x, y, size, size), cv::Scalar(1), cv::FILLED);
+    annotation::AnnotatedObject object;
+    object.label = label;
+    object.mask = annotation::rle_encode(mask);
+    object.bbox = {double(x), double(y), double(size), double(size)};
+    object.model = "brush";
+    return object;
+}
+
+// A project of kImages annotated images "img00.png"...; `variant` moves the squares, so two
+// variants export different bytes. Image "img12.png" has many objects: a label file far larger
+// than the others.
+bool write_project(const QString& folder, int variant) {
+    annotation::LabelSet labels;
+    labels.labels.push_back({"thing", {200, 30, 30}, ""});
+    auto project = annotation::Project::open(folder.toStdString(), labels);
+    if (!project) return false;
+    for (int i = 0; i < kImages; ++i) {
+        annotation::ImageAnnotation image;
+        image.image_file = QString("img%1.png").arg(i, 2, 10, QChar('0')).toStdString();
+        image.width = image.height = kSide;
+        image.status = annotation::ImageStatus::Done;
+        const int objects = i == 12 ? 120 : 2;
+        for (int k = 0; k < objects; ++k)
+            image.add(square((k % 12) * 5 + variant, (k / 12) * 5 + variant, 3, "thing"));
+        if (!project->save(image)) return false;
+    }
+    return true;
+}
+
+// The CLI with a file-size limit; `ignore_sigxfsz`: writes past it fail with EFBIG (a full disk
+// for the program), else the kernel kills it with SIGXFSZ at that write.
+CliRun run_cli_limited(const QStringList& args, rlim_t file_size_limit, bool ignore_sigxfsz) {
+    QProcess process;
+    process.setChildProcessModifier([=] {
+        const rlimit limit{file_size_limit, file_size_limit};
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+        const rlimit no_core{0, 0};
+        ::setrlimit(RLIMIT_CORE, &no_core);
+        ::signal(SIGXFSZ, ignore_sigxfsz ? SIG_IGN : SIG_DFL);
+    });
+    process.start(QString::fromUtf8(PS_CLI_PATH), args);
+    CliRun run;
+    if (!process.waitForFinished(120000)) return run;
+    run.exit_code = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2;
+    run.out = QString::fromUtf8(process.readAllStandardOutput());
+    run.err = QString::fromUtf8(process.readAllStandardError());
+    return run;
+}
+
+// The id of a process that has ended.
+long dead_pid() {
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return child;
+}
+
+}  // namespace
+
+class TestCliAtomicOutputs : public QObject {
+    Q_OBJECT
+
+  private slots:
+    void yolo_reexport_that_fails_leaves_the_old_export_data() {
+        QTest::addColumn<bool>("killed");
+        QTest::newRow("disk full (EFBIG)") << false;
+        QTest::newRow("killed half-way (SIGXFSZ)") << true;
+    }
+
+    void yolo_reexport_that_fails_leaves_the_old_export() {
+        QFETCH(bool, killed);
+        QTemporaryDir dir;
+        const QString project = dir.path() + "/project", out = dir.path() + "/yolo";
+        QVERIFY(write_project(project, 0));
+        const QStringList export_args{"export", "--project", project, "--format",
+                                      "yolo",   "--out",     out};
+        const CliRun first = run_cli(export_args);
+        QCOMPARE(first.exit_code, 0);
+        const auto old_files = snapshot(out);
+        QCOMPARE(int(old_files.size()), kImages + 1);
+        QVERIFY(old_files.at("labels/img12.txt").size() > qint64(2 * kFileSizeLimit));
+        const QStringList old_siblings = entries(dir.path());
+
+        QVERIFY(write_project(project, 1));  // every label file changes
+        const CliRun failed = run_cli_limited(export_args, kFileSizeLimit, !killed);
+        if (killed) {
+            QCOMPARE(failed.exit_code, -2);
+        } else {
+            QCOMPARE(failed.exit_code, 1);
+            QVERIFY2(failed.err.contains("img12"), qPrintable(failed.err));
+        }
+        // Not one file of the old export replaced, none added.
+        QVERIFY(snapshot(out) == old_files);
+        if (!killed) QCOMPARE(entries(dir.path()), old_siblings);
+
+        // The next run removes what the killed one left, and writes the whole new set.
+        const CliRun again = run_cli(export_args);
+        QCOMPARE(again.exit_code, 0);
+        QCOMPARE(entries(dir.path()), old_siblings);
+        const auto new_files = snapshot(out);
+        QCOMPARE(int(new_files.size()), kImages + 1);
+        for (const auto& [name, bytes] : new_files)
+            if (name != "classes.txt") QVERIFY2(bytes != old_files.at(name), qPrintable(name));
+    }
+
+    void export_into_a_new_folder_that_fails_leaves_no_folder() {
+        QTemporaryDir dir;
+        const QString project = dir.path() + "/project", out = dir.path() + "/new/deeper/yolo";
+        QVERIFY(write_project(project, 0));
+        const QStringList before = entries(dir.path());
+        const CliRun failed =
+            run_cli_limited({"export", "--project", project, "--format", "yolo", "--out", out},
+                            kFileSizeLimit, true);
+        QCOMPARE(failed.exit_code, 1);
+        QCOMPARE(entries(dir.path()), before);
+    }
+
+    void stale_temporary_files_are_removed_by_the_next_run() {
+        QTemporaryDir dir;
+        const QString project = dir.path() + "/project", out = dir.path() + "/coco";
+        QVERIFY(write_project(project, 0));
+        const QString annotations = project + "/.photosynth/annotations";
+        const long dead = dead_pid();
+        // What a killed `annotate` leaves: a save's temporary file, its pid in the name.
+        const QString stale = annotations + QString("/.img03.png.json.tmp-%1-a1B2c3").arg(dead);
+        // A save in progress in a running process (this one) is not touched.
+        const QString live =
+            annotations + QString("/.img04.png.json.tmp-%1-x9Y8z7").arg(::getpid());
+        // A killed export's staging folder.
+        const QString staging = dir.path() + QString("/.coco.tmp-%1-Q1w2E3").arg(dead);
+        QVERIFY(QDir().mkpath(staging));
+        for (const QString& path : {stale, live, staging + "/annotations.json"}) {
+            QFile file(path);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write("{\"half\": ");
+        }
+        const CliRun run =
+            run_cli({"export", "--project", project, "--format", "coco", "--out", out});
+        QCOMPARE(run.exit_code, 0);
+        QVERIFY(!QFile::exists(stale));
+        QVERIFY(QFile::exists(live));
+        QVERIFY(!QFileInfo::exists(staging));
+        QVERIFY(QFile::exists(out + "/annotations.json"));
+    }
+
+    void failed_segment_leaves_no_out_folder() {
+        QTemporaryDir dir;
+        const QString prompts = dir.path() + "/prompts.json", out = dir.path() + "/masks";
+        QFile file(prompts);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(R"({"prompts": [{"points": [[10, 10, 1]]}]})");
+        file.close();
+        const QStringList before = entries(dir.path());
+        const CliRun run =
+            run_cli({"segment", "--model", dir.path() + "/none.pth", "--image",
+                     dir.path() + "/missing.png", "--prompts", prompts, "--out", out});
+        QVERIFY2(run.exit_code == 1, qPrintable(run.err));
+        QCOMPARE(entries(dir.path()), before);
+    }
+
+    void failed_import_creates_no_project() {
+        QTemporaryDir dir;
+        const QString bad = dir.path() + "/bad.json";
+        QFile file(bad);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(R"({"images": "not a list"})");
+        file.close();
+        // A project folder that is missing, and one that exists (an image folder) without a
+        // project.
+        const QString images = dir.path() + "/images";
+        QVERIFY(QDir().mkpath(images));
+        const QStringList before = entries(dir.path());
+        for (const QString& project : {dir.path() + "/new_project", images}) {
+            const CliRun run =
+                run_cli({"import", "--format", "coco", "--input", bad, "--project", project});
+            QVERIFY2(run.exit_code == 1, qPrintable(run.err));
+            QCOMPARE(entries(dir.path()), before);
+            QCOMPARE(entries(images), QStringList{});
+        }
+    }
+
+    void remove_bg_checks_the_output_folder_before_the_model() {
+        QTemporaryDir dir;
+        const QString image = dir.path() + "/in.png";
+        QImage pixels(16, 16, QImage::Format_RGB888);
+        pixels.fill(Qt::red);
+        QVERIFY(pixels.save(image));
+        // The model does not exist either: the output folder must be what the error names.
+        const CliRun run = run_cli({"remove-bg", "--model", dir.path() + "/none.pth", "--image",
+                                    image, "--out", dir.path() + "/no_folder/out.png"});
+        const QString problem = one_line_failure_problem(run, "no_folder");
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        QVERIFY2(!run.err.contains("none.pth"), qPrintable(run.err));
+    }
+};
+
+QTEST_MAIN(TestCliAtomicOutputs)
+#include "test_cli_atomic_outputs.moc"
