@@ -38,10 +38,14 @@ void sync_directory(const std::string& directory) {
     ::close(fd);
 }
 
+// Symbolic links resolved: the staging folder must sit beside the real folder, on its file
+// system, or the commit's renames would fail half-way (EXDEV).
 std::string absolute_target(const std::string& target) {
     fs::path path = fs::absolute(fs::path(target)).lexically_normal();
     if (path.filename().empty() && path.has_parent_path()) path = path.parent_path();
-    return path.string();
+    std::error_code error;
+    const fs::path resolved = fs::weakly_canonical(path, error);
+    return (error || resolved.empty() ? path : resolved).string();
 }
 
 bool is_random_part(const std::string& text) {

@@ -108,6 +108,21 @@ class TestStagedFolder : public QObject {
         QCOMPARE(entries(dir.path()).filter("out"), QStringList{"out"});
     }
 
+    void a_target_behind_a_symbolic_link_is_staged_beside_the_real_folder() {
+        QTemporaryDir dir;
+        const QString real = dir.path() + "/real/out", link = dir.path() + "/link";
+        QVERIFY(write(real + "/a.txt", "old a"));
+        QVERIFY(QFile::link(real, link));
+        auto staged = io::StagedFolder::begin(link.toStdString());
+        QVERIFY(staged);
+        QCOMPARE(QFileInfo(QString::fromStdString(staged->path())).path(), dir.path() + "/real");
+        QVERIFY(write(QString::fromStdString(staged->path()) + "/a.txt", "new a"));
+        QVERIFY(staged->commit());
+        QCOMPARE(read(link + "/a.txt"), QByteArray("new a"));
+        QCOMPARE(entries(dir.path() + "/real"), QStringList{"out"});
+        QVERIFY(QFileInfo(link).isSymLink());
+    }
+
     void a_target_that_is_a_file_is_refused() {
         QTemporaryDir dir;
         QVERIFY(write(dir.path() + "/out", "a file"));
