@@ -240,7 +240,7 @@ void ImportSession::add(const std::string& image, int width, int height,
     int added = 0;
     for (const auto& [label, mask] : objects) {
         const bool present = std::any_of(annotation.objects.begin(), annotation.objects.end(),
-                                         [&](const AnnotatedObject& o) { return o.label == label && o.mask == mask; });
+                                         [&label = label, &mask = mask](const AnnotatedObject& o) { return o.label == label && o.mask == mask; });
         if (present) continue;
         if (labels_.index_of(label) < 0) {
             // New labels get colours of a fixed cycle, so that repeated imports agree.
