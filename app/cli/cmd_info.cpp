@@ -52,7 +52,8 @@ int run_info(const std::vector<std::string>& argv) {
     if (args->positional.size() != 1) return fail(kInfoUsage, 2);
     const std::string path = args->positional[0];
     const bool as_json = args->flags.count("json") > 0;
-    auto checkpoint = io::load_checkpoint(path);
+    // Shapes and dtypes only: info must not read a multi-GB file in full.
+    auto checkpoint = io::load_checkpoint(path, io::TensorStorage::MappedForInspection);
     if (!checkpoint) return fail(checkpoint.message());
     const std::string label = std::filesystem::path(path).filename().string();
 

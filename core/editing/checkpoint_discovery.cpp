@@ -83,7 +83,9 @@ DiscoveredCheckpoint inspect_checkpoint(const QString& path) {
     out.family = "unknown";
     const std::string label = info.fileName().toStdString();
     try {
-        auto checkpoint = io::load_checkpoint(out.path.toStdString());
+        // Shapes only: a scan of a models folder must not read every (multi-GB) file in full.
+        auto checkpoint =
+            io::load_checkpoint(out.path.toStdString(), io::TensorStorage::MappedForInspection);
         if (!checkpoint) {
             out.error = QString::fromStdString(checkpoint.message());
             return out;
