@@ -188,7 +188,7 @@ Result<ExportSummary> export_project(const Project& project, ExportFormat format
     case ExportFormat::LabelMe: writer = write_labelme; break;
     case ExportFormat::Png: writer = write_png_masks; break;
     }
-    if (auto written = writer(project, set, out, options, summary); !written) return written.error();
+    if (auto written = writer(project, set, out, options, summary); !written) return staged->failed(written.error());
     if (auto committed = staged->commit(); !committed) return committed.error();
     for (std::string& file : summary.files) file = set.final_path(file);
     return summary;

@@ -303,6 +303,15 @@ std::string StagedFolder::committed_path(const std::string& staged_path) const {
     return target_ + staged_path.substr(staging_.size());
 }
 
+Error StagedFolder::failed(Error error) const {
+    if (staging_.empty()) return error;
+    for (size_t at = error.message.find(staging_); at != std::string::npos;
+         at = error.message.find(staging_, at + target_.size()))
+        error.message.replace(at, staging_.size(), target_);
+    error.message += "; " + target_ + " was left as it was";
+    return error;
+}
+
 Status StagedFolder::commit() {
     if (committed_)
         return make_error(ErrorKind::Runtime, target_ + ": the output was already committed");

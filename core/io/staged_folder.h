@@ -38,6 +38,9 @@ class StagedFolder {
     std::string committed_path(const std::string& staged_path) const;
 
     Status commit();
+    // An error of writing the staged files, told about the target: staging paths in the message
+    // become the target's, and it says that the target was left as it was.
+    Error failed(Error error) const;
 
   private:
     StagedFolder() = default;

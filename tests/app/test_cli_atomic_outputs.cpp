@@ -145,7 +145,10 @@ class TestCliAtomicOutputs : public QObject {
             QCOMPARE(failed.exit_code, -2);
         } else {
             QCOMPARE(failed.exit_code, 1);
-            QVERIFY2(failed.err.contains("img12"), qPrintable(failed.err));
+            // The message names the output, not the staging folder.
+            QVERIFY2(failed.err.contains(out + "/labels/img12.txt: "), qPrintable(failed.err));
+            QVERIFY2(failed.err.contains(out + " was left as it was"), qPrintable(failed.err));
+            QVERIFY2(!failed.err.contains("/.yolo.tmp-"), qPrintable(failed.err));
         }
         // Not one file of the old export replaced, none added.
         QVERIFY(snapshot(out) == old_files);
