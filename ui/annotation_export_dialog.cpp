@@ -187,6 +187,8 @@ void AnnotationExportDialog::start_export() {
                            .arg(out_dir);
         if (!summary->skipped.empty())
             text += "\n" + tr("Skipped:") + "\n" + listed(summary->skipped);
+        if (!summary->warnings.empty())
+            text += "\n" + tr("Warnings:") + "\n" + listed(summary->warnings);
         set_running(false, text);
         emit export_finished(true, text);
     });

@@ -17,6 +17,7 @@
 #include <QPushButton>
 #include <QVBoxLayout>
 
+#include "io/input_limits.h"
 #include "shortcut_sheet.h"
 
 namespace ps::ui {
@@ -188,6 +189,8 @@ void LabelDock::set_current_label(const QString& name) {
 
 QString LabelDock::check(const annotation::Label& label, int index) const {
     if (label.name.empty()) return tr("A label needs a name.");
+    if (const auto name = io::check_label(label.name); !name)
+        return QString::fromStdString(name.message());
     const int same_name = labels_.index_of(label.name);
     if (same_name >= 0 && same_name != index) {
         return tr("There is already a label “%1”.").arg(QString::fromStdString(label.name));

@@ -47,6 +47,8 @@ int run_export(const std::vector<std::string>& argv) {
               << " image(s) as " << args->get("format") << " to " << args->get("out") << " ("
               << summary->files.size() << " file(s))\n";
     // A left-out image (a corrupt annotation file) makes the exit non-zero: the dataset is partial.
+    for (const std::string& warning : summary->warnings)
+        std::cerr << "export: warning: " << warning << "\n";
     for (const std::string& skipped : summary->skipped)
         std::cerr << "export: skipped " << skipped << "\n";
     return summary->skipped.empty() ? 0 : 1;

@@ -2,6 +2,8 @@
 // checkpoint with the official key names and shapes, so benchmarks need no downloaded weights.
 #include <ATen/core/Tensor.h>
 
+#include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <iostream>
 
@@ -25,7 +27,17 @@ int run_init_checkpoint(const std::vector<std::string>& argv) {
         return fail(ok.message() + " (" + kInitCheckpointUsage + ")", 2);
     }
     const std::string arch = args->get("arch");
-    const uint64_t seed = std::stoull(args->get("seed", "0"));
+    // Digits only: std::stoull would throw on "abc" and accept "-1" or "12abc".
+    const std::string seed_text = args->get("seed", "0");
+    uint64_t seed = 0;
+    const auto parsed =
+        std::from_chars(seed_text.data(), seed_text.data() + seed_text.size(), seed);
+    if (seed_text.empty() || parsed.ec != std::errc() ||
+        parsed.ptr != seed_text.data() + seed_text.size()) {
+        return fail("--seed '" + seed_text + "' is not a whole number from 0 to " +
+                        std::to_string(UINT64_MAX) + " (" + kInitCheckpointUsage + ")",
+                    2);
+    }
     std::map<std::string, at::Tensor> tensors;
     try {
         tensors = arch.rfind("u2net", 0) == 0

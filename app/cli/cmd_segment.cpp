@@ -69,6 +69,12 @@ int run_segment(const std::vector<std::string>& argv) {
     engine::Engine engine(settings);
     auto image = wait_for(engine.open_image(args->get("image")));
     if (!image) return fail(image.message());
+    // Every prompt against the image before the encode, so none fails after earlier PNGs exist.
+    for (size_t k = 0; k < prompts->size(); ++k) {
+        if (auto ok = sam::check_prompt((*prompts)[k].prompt, image->width, image->height); !ok)
+            return fail(args->get("prompts") + ": prompt " + std::to_string(k) + ": " +
+                        ok.message());
+    }
     auto model = wait_for(engine.load_model(args->get("model"), options));
     if (!model) return fail(model.message());
     // A fallback reason was already logged on stderr by the engine; result.json repeats it.

@@ -11,6 +11,7 @@
 #include "annotation/annotation_json.h"
 #include "annotation/project.h"
 #include "io/image_reader.h"
+#include "io/input_limits.h"
 
 namespace ps::annotation {
 namespace {
@@ -125,7 +126,9 @@ Result<AnnotatedObject> object_from_json(const QJsonValue& value, int height, in
     object.id = *id;
     if (!json.value("label").isString() || json.value("label").toString().isEmpty())
         return malformed(where, "\"label\" must be a non-empty string");
-    object.label = json.value("label").toString().toStdString();
+    auto label = io::check_label(json.value("label").toString().toStdString());
+    if (!label) return malformed(where, label.message());
+    object.label = *label;
     auto mask = rle_from_json(json.value("mask"), where + " \"mask\"");
     if (!mask) return mask.error();
     if (mask->height != height || mask->width != width)
@@ -288,6 +291,9 @@ Result<LabelSet> labels_from_json_value(const QJsonValue& value, const std::stri
         Label label;
         label.name = json.value("name").toString().toStdString();
         if (label.name.empty()) return malformed(context, where + " has no \"name\"");
+        auto name = io::check_label(label.name);
+        if (!name) return malformed(context, where + ": " + name.message());
+        label.name = *name;
         if (!names.insert(label.name).second)
             return malformed(context, "label \"" + label.name + "\" appears twice");
         if (json.contains("colour")) {
@@ -321,6 +327,12 @@ Status validate_labels(const LabelSet& labels, const std::string& context) {
     std::set<std::string> names;
     for (const Label& label : labels.labels) {
         if (label.name.empty()) return malformed(context, "a label has an empty name");
+        const auto checked = io::check_label(label.name);
+        if (!checked) return malformed(context, checked.message());
+        if (*checked != label.name)
+            return malformed(context, "label \"" + label.name +
+                                          "\" has white space around it (it would be \"" +
+                                          *checked + "\")");
         if (!names.insert(label.name).second)
             return malformed(context, "label \"" + label.name + "\" appears twice");
     }

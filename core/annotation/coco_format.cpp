@@ -10,6 +10,7 @@
 #include "annotation/annotation_json.h"
 #include "annotation/atomic_file.h"
 #include "annotation/format_common.h"
+#include "io/input_limits.h"
 
 namespace ps::annotation {
 namespace {
@@ -115,7 +116,10 @@ Result<ImportSummary> import_coco(Project& project, const std::string& coco_json
         const auto id = json_integer(value.toObject().value("id"));
         const std::string name = value.toObject().value("name").toString().toStdString();
         if (!id || name.empty()) return make_error(ErrorKind::Format, coco_json_path + ": a category lacks \"id\" or \"name\"");
-        category_names[*id] = name;
+        auto checked = io::check_label(name);
+        if (!checked)
+            return make_error(ErrorKind::Format, coco_json_path + ": category " + std::to_string(*id) + ": " + checked.message());
+        category_names[*id] = *checked;
     }
     struct Image {
         std::string file_name;

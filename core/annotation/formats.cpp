@@ -179,6 +179,10 @@ Result<ExportSummary> export_project(const Project& project, ExportFormat format
     set.final_dir = staged->target();
     ExportSummary summary;
     summary.skipped = set.skipped;
+    for (const ExportImage& entry : set.images)
+        if (!QFileInfo::exists(QString::fromStdString(project.image_path(entry.annotation.image_file))))
+            summary.warnings.push_back(entry.annotation.image_file + ": the image file is missing from " +
+                                       project.image_root());
     summary.images = static_cast<int>(set.images.size());
     for (const ExportImage& image : set.images) summary.objects += static_cast<int>(image.objects.size());
     Writer writer = nullptr;

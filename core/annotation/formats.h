@@ -31,6 +31,9 @@ struct ExportSummary {
     int objects = 0;
     std::vector<std::string> files;    // written, absolute paths
     std::vector<std::string> skipped;  // "<image>: <reason>" (e.g. corrupt annotation)
+    // Exported, but worth a word: "<image>: the image file is missing from <root>" (an
+    // annotation whose image was moved or deleted; the dataset names a file it lacks).
+    std::vector<std::string> warnings;
 };
 
 // COCO: <out>/annotations.json. Image ids are stable across exports: the 1-based position of

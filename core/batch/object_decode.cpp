@@ -3,41 +3,18 @@
 
 #include <opencv2/core.hpp>
 
-#include <sstream>
-
 #include "annotation/rle.h"
 #include "image/mask_export.h"
+#include "io/input_limits.h"
 
 namespace ps::batch {
-namespace {
-
-std::string number(double value) {
-    std::ostringstream text;
-    text << value;
-    return text.str();
-}
-
-std::string size_text(cv::Size size) {
-    return std::to_string(size.width) + "×" + std::to_string(size.height);
-}
-
-}  // namespace
 
 Status check_prompts_inside(const annotation::ObjectPrompts& prompts, cv::Size full,
                             const std::string& where) {
-    const auto outside = [&](const std::string& what) {
-        return make_error(ErrorKind::InvalidArgument,
-                          where + ": " + what + " is outside the " + size_text(full) + " image");
-    };
-    for (const auto& point : prompts.points) {
-        if (point.x < 0 || point.y < 0 || point.x > full.width || point.y > full.height)
-            return outside("point (" + number(point.x) + ", " + number(point.y) + ")");
-    }
-    if (const auto& box = prompts.box) {
-        if ((*box)[0] < 0 || (*box)[1] < 0 || (*box)[2] > full.width || (*box)[3] > full.height)
-            return outside("box [" + number((*box)[0]) + ", " + number((*box)[1]) + ", " +
-                           number((*box)[2]) + ", " + number((*box)[3]) + "]");
-    }
+    io::PromptGeometry geometry{{}, prompts.box};
+    for (const auto& point : prompts.points) geometry.points.push_back({point.x, point.y});
+    if (auto ok = io::check_prompt(geometry, full.width, full.height); !ok)
+        return make_error(ErrorKind::InvalidArgument, where + ": " + ok.message());
     return Ok{};
 }
 

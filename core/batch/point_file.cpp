@@ -11,6 +11,8 @@
 
 #include <cmath>
 
+#include "io/input_limits.h"
+
 namespace ps::batch {
 namespace {
 
@@ -89,7 +91,9 @@ Result<PointObject> read_object(const QJsonValue& value, const std::string& wher
     PointObject object;
     if (!json.value("label").isString() || json.value("label").toString().trimmed().isEmpty())
         return bad(where, "\"label\" must be a non-empty string");
-    object.label = json.value("label").toString().toStdString();
+    auto label = io::check_label(json.value("label").toString().toStdString());
+    if (!label) return bad(where, label.message());
+    object.label = *label;
     if (json.contains("points")) {
         if (!json.value("points").isArray())
             return bad(where, "\"points\" must be a list of points");
@@ -106,6 +110,9 @@ Result<PointObject> read_object(const QJsonValue& value, const std::string& wher
         object.prompts.box = *box;
     }
     if (object.prompts.empty()) return bad(where, "needs \"points\" or a \"box\"");
+    io::PromptGeometry geometry{{}, object.prompts.box};
+    for (const auto& point : object.prompts.points) geometry.points.push_back({point.x, point.y});
+    if (auto shape = io::check_prompt_shape(geometry); !shape) return bad(where, shape.message());
     return object;
 }
 
@@ -123,6 +130,9 @@ Result<PointFile> read_point_file(const std::string& path) {
     if (!file.open(QIODevice::ReadOnly))
         return make_error(ErrorKind::Io,
                           path + ": cannot read (" + file.errorString().toStdString() + ")");
+    if (file.size() > io::kMaxPromptFileBytes)
+        return bad(path, "point file is over " +
+                             std::to_string(io::kMaxPromptFileBytes / (1024 * 1024)) + " MiB");
     QJsonParseError parse_error{};
     const QJsonDocument document = QJsonDocument::fromJson(file.readAll(), &parse_error);
     if (parse_error.error != QJsonParseError::NoError)
@@ -141,6 +151,9 @@ Result<PointFile> read_point_file(const std::string& path) {
         if (!it.value().isArray()) return bad(where, "must hold a list of objects");
         const QJsonArray list = it.value().toArray();
         if (list.isEmpty()) return bad(where, "has no objects");
+        if (static_cast<size_t>(list.size()) > io::kMaxPromptsPerFile)
+            return bad(where, std::to_string(list.size()) + " objects, more than the " +
+                                  std::to_string(io::kMaxPromptsPerFile) + " an image may have");
         std::vector<PointObject> objects;
         for (int i = 0; i < list.size(); ++i) {
             auto object = read_object(list[i], where + " object " + std::to_string(i + 1));

@@ -142,6 +142,20 @@ void TestPointFile::malformed_files_name_the_problem_data() {
         << QByteArray(R"({"images": {"a.png": [{"label": "c", "points": [[1, 2]]}],
                                      "b.png": [{"label": "c", "points": [[1, 2]]}, {"label": "d"}]}})")
         << "\"b.png\" object 2: needs \"points\" or a \"box\"";
+    // The limits of docs/limits.md, shared with `segment` and the app (io/input_limits.h).
+    QTest::newRow("newline in label")
+        << QByteArray(R"({"images": {"a.png": [{"label": "ca\nt", "points": [[1, 2]]}]}})")
+        << "object 1: label \"ca\\u000at\" contains a control character";
+    QTest::newRow("label over 256 characters")
+        << (QByteArray(R"({"images": {"a.png": [{"label": ")") + QByteArray(257, 'x') +
+            QByteArray(R"(", "points": [[1, 2]]}]}})"))
+        << "has 257 characters, more than 256";
+    QByteArray many_points;
+    for (int i = 0; i < 65; ++i) many_points += (i ? ", " : "") + QByteArray("[1, 2]");
+    QTest::newRow("65 points")
+        << (QByteArray(R"({"images": {"a.png": [{"label": "c", "points": [)") + many_points +
+            QByteArray("]}]}}"))
+        << "object 1: has 65 points, more than the 64 a prompt may have";
 }
 
 void TestPointFile::malformed_files_name_the_problem() {

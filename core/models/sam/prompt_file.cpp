@@ -8,6 +8,8 @@
 
 #include <filesystem>
 
+#include "io/input_limits.h"
+
 namespace ps::sam {
 namespace {
 
@@ -19,6 +21,13 @@ Error bad(const std::string& label, size_t index, const std::string& what) {
 Result<PromptSpec> parse_one(const QJsonValue& value, size_t index, const std::string& label) {
     if (!value.isObject()) return bad(label, index, "is not an object");
     const QJsonObject obj = value.toObject();
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+        const QString key = it.key();
+        if (key != "points" && key != "box" && key != "multimask" && key != "refine")
+            return bad(label, index,
+                       "unknown key \"" + key.toStdString() +
+                           "\" (expected \"points\", \"box\", \"multimask\", \"refine\")");
+    }
     PromptSpec spec;
     if (obj.contains("points")) {
         if (!obj["points"].isArray()) return bad(label, index, "\"points\" is not an array");
@@ -48,6 +57,10 @@ Result<PromptSpec> parse_one(const QJsonValue& value, size_t index, const std::s
     if (spec.prompt.points.empty() && !spec.prompt.box) {
         return bad(label, index, "needs \"points\" or \"box\"");
     }
+    io::PromptGeometry geometry{{}, spec.prompt.box};
+    for (const SamPoint& point : spec.prompt.points) geometry.points.push_back({point.x, point.y});
+    if (auto shape = io::check_prompt_shape(geometry); !shape)
+        return bad(label, index, shape.message());
     if (obj.contains("multimask")) {
         if (!obj["multimask"].isBool()) return bad(label, index, "\"multimask\" must be a bool");
         spec.prompt.multimask = obj["multimask"].toBool();
@@ -80,6 +93,12 @@ Result<std::vector<PromptSpec>> parse_prompts(const std::string& json_text,
     }
     std::vector<PromptSpec> specs;
     const QJsonArray prompts = doc.object()["prompts"].toArray();
+    if (static_cast<size_t>(prompts.size()) > io::kMaxPromptsPerFile) {
+        return make_error(ErrorKind::InvalidArgument,
+                          label + ": " + std::to_string(prompts.size()) +
+                              " prompts, more than the " + std::to_string(io::kMaxPromptsPerFile) +
+                              " a prompts file may hold");
+    }
     for (qsizetype i = 0; i < prompts.size(); ++i) {
         auto spec = parse_one(prompts[i], static_cast<size_t>(i), label);
         if (!spec) return spec.error();
@@ -94,8 +113,10 @@ Result<std::vector<PromptSpec>> read_prompts_file(const std::string& path) {
     if (!file.open(QIODevice::ReadOnly)) {
         return make_error(ErrorKind::Io, path + ": cannot open: " + file.errorString().toStdString());
     }
-    if (file.size() > 64 * 1024 * 1024) {
-        return make_error(ErrorKind::InvalidArgument, path + ": prompts file is over 64 MB");
+    if (file.size() > io::kMaxPromptFileBytes) {
+        return make_error(ErrorKind::InvalidArgument,
+                          path + ": prompts file is over " +
+                              std::to_string(io::kMaxPromptFileBytes / (1024 * 1024)) + " MiB");
     }
     return parse_prompts(file.readAll().toStdString(), label);
 }

@@ -9,11 +9,13 @@
 #include <filesystem>
 
 #include "io/checkpoint.h"
+#include "io/input_limits.h"
 #include "models/sam/graph_cache.h"
 #include "models/sam/host_masks.h"
 #include "models/sam/model_runtime.h"
 #include "models/sam/sam_network.h"
 #include "models/sam/sam_types.h"
+#include "models/sam/state_dict_check.h"
 #include "models/sam/weights.h"
 
 namespace ps::sam {
@@ -67,6 +69,8 @@ Result<std::unique_ptr<SamModel>> SamModel::load(const std::string& checkpoint_p
     if (!device) return device.error();
     auto checkpoint = io::load_checkpoint(checkpoint_path);
     if (!checkpoint) return checkpoint.error();
+    if (auto weights = check_state_dict(checkpoint->tensors, label); !weights)
+        return weights.error();
     auto config = infer_sam_config(checkpoint->tensors, label);
     if (!config) return config.error();
 
@@ -201,33 +205,19 @@ std::shared_ptr<const SamEmbedding> embedding_to_host(const SamEmbedding& embedd
 double embedding_encode_ms(const SamEmbedding& embedding) { return embedding.encode_ms; }
 double embedding_preprocess_ms(const SamEmbedding& embedding) { return embedding.preprocess_ms; }
 
-namespace {
-
-Status validate_prompt(const SamPrompt& prompt, Size2 original) {
-    if (prompt.points.empty() && !prompt.box) {
-        return make_error(ErrorKind::InvalidArgument, "a prompt needs points, a box, or both");
-    }
+Status check_prompt(const SamPrompt& prompt, int width, int height) {
+    io::PromptGeometry geometry;
     for (const SamPoint& p : prompt.points) {
         if (p.label != 0 && p.label != 1) {
             return make_error(ErrorKind::InvalidArgument,
                               "point label " + std::to_string(p.label) +
                                   " is not 1 (object) or 0 (background)");
         }
-        if (!std::isfinite(p.x) || !std::isfinite(p.y)) {
-            return make_error(ErrorKind::InvalidArgument, "point coordinates must be finite");
-        }
+        geometry.points.push_back({p.x, p.y});
     }
-    if (prompt.box) {
-        for (double v : *prompt.box) {
-            if (!std::isfinite(v)) {
-                return make_error(ErrorKind::InvalidArgument, "box coordinates must be finite");
-            }
-        }
-    }
-    return Ok{};
+    geometry.box = prompt.box;
+    return io::check_prompt(geometry, width, height);
 }
-
-}  // namespace
 
 namespace {
 
@@ -245,7 +235,9 @@ std::string prompt_layout(const SamPrompt& prompt, const PromptTensors& tensors)
 
 Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
                                     const SamPrompt& prompt) const {
-    if (auto valid = validate_prompt(prompt, embedding.original); !valid) return valid.error();
+    if (auto valid = check_prompt(prompt, embedding.original.width, embedding.original.height);
+        !valid)
+        return make_error(ErrorKind::InvalidArgument, "prompt " + valid.message());
     return guarded(impl_->file_label + ": decode", [&]() -> Result<SamMaskSet> {
         c10::InferenceMode inference;
         const auto start = SteadyClock::now();

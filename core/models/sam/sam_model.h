@@ -47,6 +47,11 @@ struct SamPrompt {
     std::shared_ptr<const SamLogits> mask_input;
 };
 
+// The validation every prompt passes before a decode, whoever sends it (segment, annotate, the
+// app): point labels 0/1, then io::check_prompt (at most 64 points, finite coordinates inside the
+// width × height image, a box with x0 < x1 and y0 < y1). See docs/limits.md.
+Status check_prompt(const SamPrompt& prompt, int width, int height);
+
 // An encoded image (embedding on the model's device plus the sizes needed to map prompts).
 struct SamEmbedding;
 

@@ -19,8 +19,10 @@ namespace ps::sam {
 
 Size2 longest_side_size(Size2 original, int target) {
     const double scale = static_cast<double>(target) / std::max(original.height, original.width);
-    return {static_cast<int>(original.height * scale + 0.5),
-            static_cast<int>(original.width * scale + 0.5)};
+    // SAM's get_preprocess_shape rounds a 5000×1 image to 1024×0; one pixel is the least a side
+    // can keep, so thin images work (the only departure from the reference, for sides < 0.5 px).
+    return {std::max(1, static_cast<int>(original.height * scale + 0.5)),
+            std::max(1, static_cast<int>(original.width * scale + 0.5))};
 }
 
 cv::Mat resize_longest_side(const cv::Mat& rgb, int target) {

@@ -10,6 +10,7 @@
 #include "io/checkpoint.h"
 #include "models/sam/graph_cache.h"
 #include "models/sam/model_runtime.h"
+#include "models/sam/state_dict_check.h"
 #include "models/u2net/u2net_network.h"
 #include "models/u2net/u2net_transforms.h"
 
@@ -42,6 +43,8 @@ Result<std::unique_ptr<U2NetModel>> U2NetModel::load(const std::string& checkpoi
     if (!device) return device.error();
     auto checkpoint = io::load_checkpoint(checkpoint_path);
     if (!checkpoint) return checkpoint.error();
+    if (auto weights = sam::check_state_dict(checkpoint->tensors, label); !weights)
+        return weights.error();
     auto config = infer_u2net_config(checkpoint->tensors, label);
     if (!config) return config.error();
 

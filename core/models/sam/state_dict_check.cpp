@@ -1,0 +1,81 @@
+// Dtype and finiteness checks over a whole state dict (see state_dict_check.h).
+#include "models/sam/state_dict_check.h"
+
+#include <ATen/ATen.h>
+
+#include <array>
+#include <cmath>
+
+#include "models/sam/weights.h"
+
+namespace ps::sam {
+namespace {
+
+bool is_integer_buffer(const std::string& key) {
+    static const std::array<std::string, 2> suffixes{"num_batches_tracked", "attention_bias_idxs"};
+    for (const std::string& suffix : suffixes)
+        if (key.size() >= suffix.size() &&
+            key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0)
+            return true;
+    return false;
+}
+
+std::string dtype_name(at::ScalarType type) {
+    switch (type) {
+        case at::kByte:
+            return "uint8";
+        case at::kChar:
+            return "int8";
+        case at::kShort:
+            return "int16";
+        case at::kInt:
+            return "int32";
+        case at::kLong:
+            return "int64";
+        case at::kBool:
+            return "bool";
+        default:
+            return c10::toString(type);
+    }
+}
+
+// One pass with no temporary as large as the tensor: the float sum of finite weights is finite
+// (weights are far below 1e38), and a NaN or an infinity makes it non-finite. Only then is the
+// exact check run, so a sum that merely overflowed is not taken for a bad weight.
+bool all_finite(const at::Tensor& tensor) {
+    if (tensor.numel() == 0) return true;
+    const double sum = tensor.sum(at::kFloat).item<double>();
+    if (std::isfinite(sum)) return true;
+    return at::isfinite(tensor).all().item<bool>();
+}
+
+}  // namespace
+
+Status check_state_dict(const std::map<std::string, at::Tensor>& tensors,
+                        const std::string& file_label) {
+    try {
+        for (const auto& [key, tensor] : tensors) {
+            if (is_integer_buffer(key)) continue;
+            if (!at::isFloatingType(tensor.scalar_type()))
+                return make_error(ErrorKind::Format, file_label + ": tensor " + key +
+                                                         " has dtype " +
+                                                         dtype_name(tensor.scalar_type()) +
+                                                         ", expected a floating type");
+            // A zero-sized dimension would become a zero-sized image or layer later (a mutated
+            // pos_embed of [1, 0, 0, C] gave "pil_resize_bilinear: output size 0x0").
+            if (tensor.numel() == 0)
+                return make_error(ErrorKind::Format,
+                                  file_label + ": tensor " + key + " has shape " +
+                                      shape_string(tensor.sizes()) + ", which holds no values");
+            if (!all_finite(tensor))
+                return make_error(ErrorKind::Format,
+                                  file_label + ": tensor " + key + " holds NaN or infinite values");
+        }
+    } catch (const std::exception& e) {
+        return make_error(ErrorKind::Format,
+                          file_label + ": cannot check the weights: " + e.what());
+    }
+    return Ok{};
+}
+
+}  // namespace ps::sam

@@ -1,0 +1,23 @@
+// Checks a loaded state dict before any layer is built: every weight has a floating dtype and
+// holds only finite values. A mutated or corrupted checkpoint is refused at load with the tensor
+// named, instead of running with NaN masks or failing later in ATen ("expected scalar type Float
+// but found Long"). Shared by SAM, MobileSAM and U²-Net.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <map>
+#include <string>
+
+#include "common/result.h"
+
+namespace ps::sam {
+
+// "<file>: tensor K has dtype int64, expected a floating type", "<file>: tensor K has shape [1, 0,
+// 0, 256], which holds no values" or "<file>: tensor K holds NaN or infinite values". Integer
+// buffers that models keep on purpose (BatchNorm's num_batches_tracked, TinyViT's
+// attention_bias_idxs) are allowed.
+Status check_state_dict(const std::map<std::string, at::Tensor>& tensors,
+                        const std::string& file_label);
+
+}  // namespace ps::sam
