@@ -14,7 +14,7 @@ namespace {
 // Removes the project state folder (and the project folder, if it was missing) that opening a
 // new project created, unless keep() was called: an import that fails leaves nothing new.
 class NewProjectGuard {
-public:
+  public:
     explicit NewProjectGuard(const std::string& project_folder) {
         namespace fs = std::filesystem;
         std::error_code error;
@@ -33,7 +33,7 @@ public:
     }
     void keep() { created_.clear(); }
 
-private:
+  private:
     std::filesystem::path created_;
 };
 

@@ -66,13 +66,15 @@ int run_remove_bg_folder(const Args& args, const u2net::U2NetOptions& options) {
 Status check_output_file(const std::string& option, const std::string& path) {
     const QFileInfo file(QString::fromStdString(path));
     const QFileInfo folder(file.absolutePath());
-    if (file.isDir()) return make_error(ErrorKind::InvalidArgument, path + ": --" + option + " is a folder, expected a file name");
+    if (file.isDir())
+        return make_error(ErrorKind::InvalidArgument,
+                          path + ": --" + option + " is a folder, expected a file name");
     if (!folder.isDir())
-        return make_error(ErrorKind::Io, path + ": the folder " + folder.filePath().toStdString() + " of --" + option +
-                                             " does not exist");
+        return make_error(ErrorKind::Io, path + ": the folder " + folder.filePath().toStdString() +
+                                             " of --" + option + " does not exist");
     if (!folder.isWritable())
-        return make_error(ErrorKind::Io, path + ": the folder " + folder.filePath().toStdString() + " of --" + option +
-                                             " is not writable");
+        return make_error(ErrorKind::Io, path + ": the folder " + folder.filePath().toStdString() +
+                                             " of --" + option + " is not writable");
     return Ok{};
 }
 
@@ -102,7 +104,8 @@ int run_remove_bg(const std::vector<std::string>& argv) {
 
     if (auto ok = check_output_file("out", args->get("out")); !ok) return fail(ok.message());
     if (args->has("matte"))
-        if (auto ok = check_output_file("matte", args->get("matte")); !ok) return fail(ok.message());
+        if (auto ok = check_output_file("matte", args->get("matte")); !ok)
+            return fail(ok.message());
     // The image first: a typo in its path should not cost a model load.
     auto rgb = io::read_rgb_image(args->get("image"), io::ImageReadOptions::from_environment());
     if (!rgb) return fail(rgb.message());

@@ -16,11 +16,14 @@
 namespace ps::annotation {
 namespace {
 
-QString qstring(const std::string& text) { return QString::fromStdString(text); }
+QString qstring(const std::string& text) {
+    return QString::fromStdString(text);
+}
 
 // A JSON string literal, escaped by Qt's writer.
 std::string json_string(const std::string& text) {
-    const QByteArray array = QJsonDocument(QJsonArray{qstring(text)}).toJson(QJsonDocument::Compact);
+    const QByteArray array =
+        QJsonDocument(QJsonArray{qstring(text)}).toJson(QJsonDocument::Compact);
     return array.mid(1, array.size() - 2).toStdString();
 }
 
@@ -82,16 +85,19 @@ Result<ObjectPrompts> prompts_from_json(const QJsonValue& value, const std::stri
     const QJsonObject json = value.toObject();
     for (const QJsonValue& point_value : json.value("points").toArray()) {
         const QJsonArray point = point_value.toArray();
-        if (point.size() != 3 || !point[0].isDouble() || !point[1].isDouble() || !point[2].isDouble())
+        if (point.size() != 3 || !point[0].isDouble() || !point[1].isDouble() ||
+            !point[2].isDouble())
             return malformed(where, "a prompt point is not [x, y, 1 or 0]");
-        prompts.points.push_back({point[0].toDouble(), point[1].toDouble(), point[2].toDouble() != 0});
+        prompts.points.push_back(
+            {point[0].toDouble(), point[1].toDouble(), point[2].toDouble() != 0});
     }
     if (json.contains("box") && !json.value("box").isNull()) {
         const QJsonArray box = json.value("box").toArray();
         if (box.size() != 4) return malformed(where, "the prompt box is not [x0, y0, x1, y1]");
         std::array<double, 4> corners{};
         for (int i = 0; i < 4; ++i) {
-            if (!box[i].isDouble()) return malformed(where, "the prompt box is not [x0, y0, x1, y1]");
+            if (!box[i].isDouble())
+                return malformed(where, "the prompt box is not [x0, y0, x1, y1]");
             corners[static_cast<size_t>(i)] = box[i].toDouble();
         }
         prompts.box = corners;
@@ -122,7 +128,8 @@ Result<AnnotatedObject> object_from_json(const QJsonValue& value, int height, in
     AnnotatedObject object;
     const auto id = json_integer(json.value("id"));
     if (!id || *id < 1 || *id > kMaxObjectId)
-        return malformed(where, "\"id\" must be a whole number from 1 to " + std::to_string(kMaxObjectId));
+        return malformed(where,
+                         "\"id\" must be a whole number from 1 to " + std::to_string(kMaxObjectId));
     object.id = *id;
     if (!json.value("label").isString() || json.value("label").toString().isEmpty())
         return malformed(where, "\"label\" must be a non-empty string");
@@ -214,7 +221,9 @@ std::string annotation_to_json(const ImageAnnotation& annotation) {
     text += "  \"objects\": [";
     for (size_t i = 0; i < annotation.objects.size(); ++i) {
         text += i == 0 ? "\n    " : ",\n    ";
-        text += QJsonDocument(object_to_json(annotation.objects[i])).toJson(QJsonDocument::Compact).toStdString();
+        text += QJsonDocument(object_to_json(annotation.objects[i]))
+                    .toJson(QJsonDocument::Compact)
+                    .toStdString();
     }
     text += annotation.objects.empty() ? "]\n}\n" : "\n  ]\n}\n";
     return text;
@@ -222,7 +231,8 @@ std::string annotation_to_json(const ImageAnnotation& annotation) {
 
 Result<ImageAnnotation> annotation_from_json(const std::string& json, const std::string& context) {
     QJsonParseError parse_error{};
-    const QJsonDocument document = QJsonDocument::fromJson(QByteArray::fromStdString(json), &parse_error);
+    const QJsonDocument document =
+        QJsonDocument::fromJson(QByteArray::fromStdString(json), &parse_error);
     if (parse_error.error != QJsonParseError::NoError)
         return malformed(context, "not valid JSON (" + parse_error.errorString().toStdString() +
                                       " at byte " + std::to_string(parse_error.offset) + ")");
@@ -232,8 +242,9 @@ Result<ImageAnnotation> annotation_from_json(const std::string& json, const std:
     if (schema != kAnnotationSchema) {
         if (schema.rfind("photosynth-annotation/", 0) == 0)
             return make_error(ErrorKind::Unsupported,
-                              context + ": schema \"" + schema + "\" is newer than this Photosynth reads (" +
-                                  kAnnotationSchema + ")");
+                              context + ": schema \"" + schema +
+                                  "\" is newer than this Photosynth reads (" + kAnnotationSchema +
+                                  ")");
         return malformed(context, "\"schema\" is not \"" + std::string(kAnnotationSchema) + "\"");
     }
     ImageAnnotation annotation;
@@ -250,7 +261,8 @@ Result<ImageAnnotation> annotation_from_json(const std::string& json, const std:
     annotation.status = *status;
     const auto next_id = json_integer(root.value("next_object_id"));
     if (!next_id || *next_id < 1 || *next_id > kMaxObjectId)
-        return malformed(context, "\"next_object_id\" must be a whole number from 1 to " + std::to_string(kMaxObjectId));
+        return malformed(context, "\"next_object_id\" must be a whole number from 1 to " +
+                                      std::to_string(kMaxObjectId));
     annotation.next_object_id = *next_id;
     if (!root.value("objects").isArray()) return malformed(context, "\"objects\" must be a list");
     std::set<int> ids;
@@ -299,7 +311,8 @@ Result<LabelSet> labels_from_json_value(const QJsonValue& value, const std::stri
         if (json.contains("colour")) {
             const auto colour = colour_from_json(json.value("colour"));
             if (!colour)
-                return malformed(context, "label \"" + label.name + "\": \"colour\" must be \"#rrggbb\" or [r, g, b]");
+                return malformed(context, "label \"" + label.name +
+                                              "\": \"colour\" must be \"#rrggbb\" or [r, g, b]");
             label.colour = *colour;
         }
         label.hotkey = json.value("hotkey").toString().toStdString();
@@ -309,12 +322,15 @@ Result<LabelSet> labels_from_json_value(const QJsonValue& value, const std::stri
 }
 
 std::string labels_to_json(const LabelSet& labels) {
-    return QJsonDocument(labels_to_json_array(labels)).toJson(QJsonDocument::Indented).toStdString();
+    return QJsonDocument(labels_to_json_array(labels))
+        .toJson(QJsonDocument::Indented)
+        .toStdString();
 }
 
 Result<LabelSet> labels_from_json(const std::string& json, const std::string& context) {
     QJsonParseError parse_error{};
-    const QJsonDocument document = QJsonDocument::fromJson(QByteArray::fromStdString(json), &parse_error);
+    const QJsonDocument document =
+        QJsonDocument::fromJson(QByteArray::fromStdString(json), &parse_error);
     if (parse_error.error != QJsonParseError::NoError)
         return malformed(context, "not valid JSON (" + parse_error.errorString().toStdString() +
                                       " at byte " + std::to_string(parse_error.offset) + ")");

@@ -15,10 +15,13 @@
 namespace ps::annotation {
 namespace {
 
-std::string system_message(int error_number) { return std::strerror(error_number); }
+std::string system_message(int error_number) {
+    return std::strerror(error_number);
+}
 
 Error io_error(const std::string& path, const std::string& what, int error_number) {
-    return make_error(ErrorKind::Io, path + ": " + what + " (" + system_message(error_number) + ")");
+    return make_error(ErrorKind::Io,
+                      path + ": " + what + " (" + system_message(error_number) + ")");
 }
 
 std::string parent_of(const std::string& path) {
@@ -54,7 +57,9 @@ int write_all(int fd, const std::string& bytes) {
 Status make_directories(const std::string& path) {
     std::error_code error;
     std::filesystem::create_directories(path, error);
-    if (error) return make_error(ErrorKind::Io, path + ": cannot create the folder (" + error.message() + ")");
+    if (error)
+        return make_error(ErrorKind::Io,
+                          path + ": cannot create the folder (" + error.message() + ")");
     return Ok{};
 }
 
@@ -66,7 +71,8 @@ Status write_file_atomically(const std::string& path, const std::string& bytes) 
     // The pid in its name lets the next run remove it if this process is killed before the
     // rename (io::remove_stale_temp_files).
     const std::string name = std::filesystem::path(path).filename().string();
-    std::string temp_path = directory + "/." + name + ".tmp-" + std::to_string(::getpid()) + "-XXXXXX";
+    std::string temp_path =
+        directory + "/." + name + ".tmp-" + std::to_string(::getpid()) + "-XXXXXX";
     const int fd = ::mkostemp(temp_path.data(), O_CLOEXEC);
     if (fd < 0) return io_error(path, "cannot create a temporary file in " + directory, errno);
 
@@ -95,7 +101,8 @@ Status write_file_atomically(const std::string& path, const std::string& bytes) 
     if (::rename(temp_path.c_str(), path.c_str()) != 0)
         return fail("cannot rename " + temp_path + " over it", errno);
     if (const int error_number = sync_directory(directory); error_number != 0)
-        return io_error(path, "written, but its folder " + directory + " could not be flushed", error_number);
+        return io_error(path, "written, but its folder " + directory + " could not be flushed",
+                        error_number);
     return Ok{};
 }
 
@@ -121,20 +128,24 @@ Result<std::string> read_whole_file(const std::string& path) {
 
 Result<std::string> rename_aside(const std::string& path, const std::string& suffix) {
     for (int attempt = 1; attempt < 1000; ++attempt) {
-        const std::string target = path + suffix + (attempt == 1 ? "" : "-" + std::to_string(attempt));
+        const std::string target =
+            path + suffix + (attempt == 1 ? "" : "-" + std::to_string(attempt));
         // link() fails with EEXIST instead of replacing (rename would silently overwrite an
         // earlier set-aside file); the original name is removed only once the link exists.
         if (::link(path.c_str(), target.c_str()) == 0) {
-            if (::unlink(path.c_str()) != 0) return io_error(path, "kept as " + target + " but cannot remove it", errno);
+            if (::unlink(path.c_str()) != 0)
+                return io_error(path, "kept as " + target + " but cannot remove it", errno);
             sync_directory(parent_of(path));
             return target;
         }
         if (errno == EEXIST) continue;
-        if (errno != EPERM && errno != EOPNOTSUPP) return io_error(path, "cannot rename to " + target, errno);
+        if (errno != EPERM && errno != EOPNOTSUPP)
+            return io_error(path, "cannot rename to " + target, errno);
         // A file system without hard links: check, then rename (not atomic, still no clobber
         // unless another process races us to this exact name).
         if (::access(target.c_str(), F_OK) == 0) continue;
-        if (::rename(path.c_str(), target.c_str()) != 0) return io_error(path, "cannot rename to " + target, errno);
+        if (::rename(path.c_str(), target.c_str()) != 0)
+            return io_error(path, "cannot rename to " + target, errno);
         sync_directory(parent_of(path));
         return target;
     }

@@ -16,7 +16,7 @@ namespace ps::annotation {
 struct ExportImage {
     ImageAnnotation annotation;
     std::vector<const AnnotatedObject*> objects;  // into `annotation`, after the options' filters
-    std::string stem;                             // image name without extension: "a/b" for "a/b.jpg"
+    std::string stem;  // image name without extension: "a/b" for "a/b.jpg"
 };
 
 struct ExportSet {
@@ -37,7 +37,8 @@ ExportSet collect_export(const Project& project, const ExportOptions& options);
 // Writes atomically, records the path in the summary.
 Status write_output(const std::string& path, const std::string& bytes, ExportSummary& summary);
 // PNG bytes of a CV_8UC1 image: greyscale, or indexed with `palette` (RGB) when it is not empty.
-std::string encode_png(const cv::Mat& image, const std::vector<std::array<uint8_t, 3>>& palette = {});
+std::string encode_png(const cv::Mat& image,
+                       const std::vector<std::array<uint8_t, 3>>& palette = {});
 // CV_8UC1 of a PNG's first channel; empty when the bytes are not a PNG.
 cv::Mat decode_png_grey(const std::string& bytes);
 // Letters, digits, '-', '_' and '.' kept, the rest '_': a label inside a file name.
@@ -50,16 +51,20 @@ Status check_polygon(const Polygon& polygon, int height, int width, const std::s
 
 using Writer = Status (*)(const Project&, const ExportSet&, const std::string& out_dir,
                           const ExportOptions&, ExportSummary&);
-Status write_coco(const Project&, const ExportSet&, const std::string&, const ExportOptions&, ExportSummary&);
-Status write_yolo(const Project&, const ExportSet&, const std::string&, const ExportOptions&, ExportSummary&);
-Status write_labelme(const Project&, const ExportSet&, const std::string&, const ExportOptions&, ExportSummary&);
-Status write_png_masks(const Project&, const ExportSet&, const std::string&, const ExportOptions&, ExportSummary&);
+Status write_coco(const Project&, const ExportSet&, const std::string&, const ExportOptions&,
+                  ExportSummary&);
+Status write_yolo(const Project&, const ExportSet&, const std::string&, const ExportOptions&,
+                  ExportSummary&);
+Status write_labelme(const Project&, const ExportSet&, const std::string&, const ExportOptions&,
+                     ExportSummary&);
+Status write_png_masks(const Project&, const ExportSet&, const std::string&, const ExportOptions&,
+                       ExportSummary&);
 
 // Adds imported objects to a project: finds the project's image for a name in the file, merges
 // into its annotation (an object already there with the same label and mask is not added
 // twice), adds missing labels, saves.
 class ImportSession {
-public:
+  public:
     ImportSession(Project& project, std::string model, ImportSummary& summary)
         : project_(project), model_(std::move(model)), summary_(summary) {}
 
@@ -72,7 +77,7 @@ public:
     Status finish();
     const Project& project() const { return project_; }
 
-private:
+  private:
     Project& project_;
     std::string model_;
     ImportSummary& summary_;

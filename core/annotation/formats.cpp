@@ -24,7 +24,8 @@ QSize shown_size(const std::string& path) {
     QImageReader reader(QString::fromStdString(path));
     reader.setDecideFormatFromContent(true);
     QSize size = reader.size();
-    if (size.isValid() && (reader.transformation() & QImageIOHandler::TransformationRotate90)) size.transpose();
+    if (size.isValid() && (reader.transformation() & QImageIOHandler::TransformationRotate90))
+        size.transpose();
     return size;
 }
 
@@ -54,7 +55,8 @@ int ExportSet::category_index(const std::string& label) const {
 }
 
 std::string ExportSet::final_path(const std::string& staged_path) const {
-    if (staging_dir.empty() || staged_path.compare(0, staging_dir.size(), staging_dir) != 0) return staged_path;
+    if (staging_dir.empty() || staged_path.compare(0, staging_dir.size(), staging_dir) != 0)
+        return staged_path;
     return final_dir + staged_path.substr(staging_dir.size());
 }
 
@@ -78,9 +80,12 @@ ExportSet collect_export(const Project& project, const ExportOptions& options) {
         entry.annotation = std::move(*annotation);
         entry.annotation.image_file = image;
         const QFileInfo info(QString::fromStdString(image));
-        entry.stem = (info.path() == "." ? info.completeBaseName() : info.path() + "/" + info.completeBaseName()).toStdString();
+        entry.stem = (info.path() == "." ? info.completeBaseName()
+                                         : info.path() + "/" + info.completeBaseName())
+                         .toStdString();
         if (!stems.insert(entry.stem).second) {
-            set.skipped.push_back(image + ": another image has the same name without extension (" + entry.stem + ")");
+            set.skipped.push_back(image + ": another image has the same name without extension (" +
+                                  entry.stem + ")");
             continue;
         }
         set.images.push_back(std::move(entry));
@@ -124,7 +129,8 @@ cv::Mat decode_png_grey(const std::string& bytes) {
     QImage image;
     if (!image.loadFromData(QByteArray::fromStdString(bytes), "PNG")) return {};
     // Indexed images keep their indices (labelme's 0/1 masks, our semantic PNGs).
-    if (image.format() != QImage::Format_Indexed8) image = image.convertToFormat(QImage::Format_Grayscale8);
+    if (image.format() != QImage::Format_Indexed8)
+        image = image.convertToFormat(QImage::Format_Grayscale8);
     cv::Mat mask(image.height(), image.width(), CV_8UC1);
     for (int y = 0; y < image.height(); ++y)
         std::copy_n(image.constScanLine(y), image.width(), mask.ptr<uint8_t>(y));
@@ -134,7 +140,8 @@ cv::Mat decode_png_grey(const std::string& bytes) {
 std::string file_name_safe(const std::string& text) {
     std::string safe = text;
     for (char& c : safe)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+            c = '_';
     return safe;
 }
 
@@ -152,22 +159,26 @@ Status check_polygon(const Polygon& polygon, int height, int width, const std::s
     double outline_px = 0;
     for (size_t i = 0; i < polygon.size(); ++i) {
         const cv::Point2d& p = polygon[i];
-        if (!std::isfinite(p.x) || !std::isfinite(p.y) || std::abs(p.x) > limit || std::abs(p.y) > limit)
-            return make_error(ErrorKind::Format, where + ": a polygon point (" + std::to_string(p.x) + ", " +
-                                                     std::to_string(p.y) + ") lies far outside the " +
-                                                     std::to_string(width) + "x" + std::to_string(height) + " image");
+        if (!std::isfinite(p.x) || !std::isfinite(p.y) || std::abs(p.x) > limit ||
+            std::abs(p.y) > limit)
+            return make_error(ErrorKind::Format,
+                              where + ": a polygon point (" + std::to_string(p.x) + ", " +
+                                  std::to_string(p.y) + ") lies far outside the " +
+                                  std::to_string(width) + "x" + std::to_string(height) + " image");
         const cv::Point2d& q = polygon[(i + 1) % polygon.size()];
         outline_px += std::max(std::abs(q.x - p.x), std::abs(q.y - p.y));
     }
     if (outline_px > max_outline_px)
-        return make_error(ErrorKind::Format, where + ": a polygon's outline is " + std::to_string(std::llround(outline_px)) +
+        return make_error(ErrorKind::Format, where + ": a polygon's outline is " +
+                                                 std::to_string(std::llround(outline_px)) +
                                                  " px long, over the limit of " +
-                                                 std::to_string(std::llround(max_outline_px)) + " px for this image");
+                                                 std::to_string(std::llround(max_outline_px)) +
+                                                 " px for this image");
     return Ok{};
 }
 
-Result<ExportSummary> export_project(const Project& project, ExportFormat format, const std::string& out_dir,
-                                     const ExportOptions& options) {
+Result<ExportSummary> export_project(const Project& project, ExportFormat format,
+                                     const std::string& out_dir, const ExportOptions& options) {
     if (out_dir.empty()) return make_error(ErrorKind::InvalidArgument, "no output folder given");
     // All or nothing: the files go to a staging folder beside out_dir, moved into it only once
     // all are written (a full disk or a kill half-way leaves the previous export as it was).
@@ -180,19 +191,30 @@ Result<ExportSummary> export_project(const Project& project, ExportFormat format
     ExportSummary summary;
     summary.skipped = set.skipped;
     for (const ExportImage& entry : set.images)
-        if (!QFileInfo::exists(QString::fromStdString(project.image_path(entry.annotation.image_file))))
-            summary.warnings.push_back(entry.annotation.image_file + ": the image file is missing from " +
-                                       project.image_root());
+        if (!QFileInfo::exists(
+                QString::fromStdString(project.image_path(entry.annotation.image_file))))
+            summary.warnings.push_back(entry.annotation.image_file +
+                                       ": the image file is missing from " + project.image_root());
     summary.images = static_cast<int>(set.images.size());
-    for (const ExportImage& image : set.images) summary.objects += static_cast<int>(image.objects.size());
+    for (const ExportImage& image : set.images)
+        summary.objects += static_cast<int>(image.objects.size());
     Writer writer = nullptr;
     switch (format) {
-    case ExportFormat::Coco: writer = write_coco; break;
-    case ExportFormat::Yolo: writer = write_yolo; break;
-    case ExportFormat::LabelMe: writer = write_labelme; break;
-    case ExportFormat::Png: writer = write_png_masks; break;
+        case ExportFormat::Coco:
+            writer = write_coco;
+            break;
+        case ExportFormat::Yolo:
+            writer = write_yolo;
+            break;
+        case ExportFormat::LabelMe:
+            writer = write_labelme;
+            break;
+        case ExportFormat::Png:
+            writer = write_png_masks;
+            break;
     }
-    if (auto written = writer(project, set, out, options, summary); !written) return staged->failed(written.error());
+    if (auto written = writer(project, set, out, options, summary); !written)
+        return staged->failed(written.error());
     if (auto committed = staged->commit(); !committed) return committed.error();
     for (std::string& file : summary.files) file = set.final_path(file);
     return summary;
@@ -215,7 +237,8 @@ std::optional<std::string> ImportSession::match_image(const std::string& name) c
 }
 
 void ImportSession::add(const std::string& image, int width, int height,
-                        const std::vector<std::pair<std::string, Rle>>& objects, const std::string& context) {
+                        const std::vector<std::pair<std::string, Rle>>& objects,
+                        const std::string& context) {
     auto loaded = project_.load(image);
     if (!loaded) {
         summary_.skipped.push_back(context + ": " + loaded.message());
@@ -227,8 +250,9 @@ void ImportSession::add(const std::string& image, int width, int height,
     // annotation the editor can only show read-only, and exports with the wrong sizes.
     const QSize actual = shown_size(project_.image_path(image));
     if (actual.isValid() && (actual.width() != width || actual.height() != height)) {
-        summary_.skipped.push_back(context + ": size " + std::to_string(width) + "x" + std::to_string(height) +
-                                   " differs from the image file's " + std::to_string(actual.width()) + "x" +
+        summary_.skipped.push_back(context + ": size " + std::to_string(width) + "x" +
+                                   std::to_string(height) + " differs from the image file's " +
+                                   std::to_string(actual.width()) + "x" +
                                    std::to_string(actual.height()) + " for " + image);
         return;
     }
@@ -236,21 +260,31 @@ void ImportSession::add(const std::string& image, int width, int height,
         annotation.width = width;
         annotation.height = height;
     } else if (annotation.width != width || annotation.height != height) {
-        summary_.skipped.push_back(context + ": size " + std::to_string(width) + "x" + std::to_string(height) +
-                                   " differs from the project's " + std::to_string(annotation.width) + "x" +
+        summary_.skipped.push_back(context + ": size " + std::to_string(width) + "x" +
+                                   std::to_string(height) + " differs from the project's " +
+                                   std::to_string(annotation.width) + "x" +
                                    std::to_string(annotation.height) + " for " + image);
         return;
     }
     int added = 0;
     for (const auto& [label, mask] : objects) {
         const bool present = std::any_of(annotation.objects.begin(), annotation.objects.end(),
-                                         [&label = label, &mask = mask](const AnnotatedObject& o) { return o.label == label && o.mask == mask; });
+                                         [&label = label, &mask = mask](const AnnotatedObject& o) {
+                                             return o.label == label && o.mask == mask;
+                                         });
         if (present) continue;
         if (labels_.index_of(label) < 0) {
             // New labels get colours of a fixed cycle, so that repeated imports agree.
-            static const std::array<std::array<uint8_t, 3>, 8> kColours = {{{230, 25, 75}, {60, 180, 75}, {255, 225, 25},
-                {0, 130, 200}, {245, 130, 48}, {145, 30, 180}, {70, 240, 240}, {240, 50, 230}}};
-            labels_.labels.push_back({label, kColours[labels_.labels.size() % kColours.size()], ""});
+            static const std::array<std::array<uint8_t, 3>, 8> kColours = {{{230, 25, 75},
+                                                                            {60, 180, 75},
+                                                                            {255, 225, 25},
+                                                                            {0, 130, 200},
+                                                                            {245, 130, 48},
+                                                                            {145, 30, 180},
+                                                                            {70, 240, 240},
+                                                                            {240, 50, 230}}};
+            labels_.labels.push_back(
+                {label, kColours[labels_.labels.size() % kColours.size()], ""});
             summary_.labels_added.push_back(label);
         }
         AnnotatedObject object;

@@ -38,12 +38,15 @@ std::string annotations_folder_of(const std::string& folder) {
 }
 
 std::string absolute_clean(const std::string& path) {
-    return QDir::cleanPath(QFileInfo(QString::fromStdString(path)).absoluteFilePath()).toStdString();
+    return QDir::cleanPath(QFileInfo(QString::fromStdString(path)).absoluteFilePath())
+        .toStdString();
 }
 
 bool is_image_name(const std::string& name) {
-    const std::string extension = QFileInfo(QString::fromStdString(name)).suffix().toLower().toStdString();
-    static const std::set<std::string> kExtensions{"png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"};
+    const std::string extension =
+        QFileInfo(QString::fromStdString(name)).suffix().toLower().toStdString();
+    static const std::set<std::string> kExtensions{"png", "jpg",  "jpeg", "bmp",
+                                                   "tif", "tiff", "webp"};
     return kExtensions.count(extension) > 0;
 }
 
@@ -51,10 +54,11 @@ bool is_image_name(const std::string& name) {
 Status check_image_name(const std::string& image_file) {
     const QString name = QString::fromStdString(image_file);
     if (image_file.empty()) return make_error(ErrorKind::InvalidArgument, "empty image file name");
-    if (QDir::isAbsolutePath(name) || name.contains('\\') ||
-        name.split('/').contains("..") || name.split('/').contains(".") || name.split('/').contains(""))
-        return make_error(ErrorKind::InvalidArgument,
-                          image_file + ": an image name must be a relative path inside the image folder");
+    if (QDir::isAbsolutePath(name) || name.contains('\\') || name.split('/').contains("..") ||
+        name.split('/').contains(".") || name.split('/').contains(""))
+        return make_error(
+            ErrorKind::InvalidArgument,
+            image_file + ": an image name must be a relative path inside the image folder");
     return Ok{};
 }
 
@@ -70,9 +74,11 @@ std::string project_to_json(const std::string& image_root_as_stored, const Label
 // The image root as written in project.json: relative when it lies inside the project folder
 // (the pair moves together), absolute otherwise (the project can move alone).
 std::string stored_image_root(const std::string& folder, const std::string& image_root) {
-    const QString relative = QDir(QString::fromStdString(folder)).relativeFilePath(QString::fromStdString(image_root));
+    const QString relative =
+        QDir(QString::fromStdString(folder)).relativeFilePath(QString::fromStdString(image_root));
     if (relative.isEmpty()) return ".";
-    if (relative == ".." || relative.startsWith("../") || QDir::isAbsolutePath(relative)) return image_root;
+    if (relative == ".." || relative.startsWith("../") || QDir::isAbsolutePath(relative))
+        return image_root;
     return relative.toStdString();
 }
 
@@ -83,7 +89,8 @@ std::optional<ImageStatus> status_from_head(const std::string& head) {
     if (at == std::string::npos) return std::nullopt;
     size_t position = at + key.size();
     auto skip_space = [&] {
-        while (position < head.size() && std::isspace(static_cast<unsigned char>(head[position]))) ++position;
+        while (position < head.size() && std::isspace(static_cast<unsigned char>(head[position])))
+            ++position;
     };
     skip_space();
     if (position >= head.size() || head[position] != ':') return std::nullopt;
@@ -103,7 +110,8 @@ Result<Project> Project::open(const std::string& folder, const LabelSet& labels_
     Project project;
     project.folder_ = absolute_clean(folder);
     const std::string project_file = project_file_of(project.folder_);
-    if (auto made = make_directories(annotations_folder_of(project.folder_)); !made) return made.error();
+    if (auto made = make_directories(annotations_folder_of(project.folder_)); !made)
+        return made.error();
     // Temporary files of saves whose process was killed (an `annotate` stopped mid-batch).
     io::remove_stale_temp_files(project.folder_ + "/" + kStateFolder);
 
@@ -112,30 +120,34 @@ Result<Project> Project::open(const std::string& folder, const LabelSet& labels_
         auto bytes = read_whole_file(project_file);
         if (!bytes) return bytes.error();
         QJsonParseError parse_error{};
-        const QJsonDocument document = QJsonDocument::fromJson(QByteArray::fromStdString(*bytes), &parse_error);
+        const QJsonDocument document =
+            QJsonDocument::fromJson(QByteArray::fromStdString(*bytes), &parse_error);
         if (parse_error.error != QJsonParseError::NoError || !document.isObject())
             return make_error(ErrorKind::Format, project_file + ": not a valid project file (" +
                                                      parse_error.errorString().toStdString() + ")");
         const QJsonObject json = document.object();
         const std::string schema = json.value("schema").toString().toStdString();
         if (schema != kProjectSchema)
-            return make_error(schema.rfind("photosynth-project/", 0) == 0 ? ErrorKind::Unsupported : ErrorKind::Format,
-                              project_file + ": schema \"" + schema + "\", this Photosynth reads \"" +
-                                  kProjectSchema + "\"");
+            return make_error(schema.rfind("photosynth-project/", 0) == 0 ? ErrorKind::Unsupported
+                                                                          : ErrorKind::Format,
+                              project_file + ": schema \"" + schema +
+                                  "\", this Photosynth reads \"" + kProjectSchema + "\"");
         auto labels = labels_from_json_value(json.value("labels"), project_file);
         if (!labels) return labels.error();
         project.labels_ = std::move(*labels);
         const QString root = json.value("image_root").toString(".");
-        project.image_root_ = absolute_clean(
-            QDir::isAbsolutePath(root) ? root.toStdString()
-                                       : project.folder_ + "/" + root.toStdString());
+        project.image_root_ =
+            absolute_clean(QDir::isAbsolutePath(root) ? root.toStdString()
+                                                      : project.folder_ + "/" + root.toStdString());
     } else {
         if (auto valid = validate_labels(labels_if_new, project_file); !valid) return valid.error();
         project.labels_ = labels_if_new;
-        project.image_root_ = image_root_if_new.empty() ? project.folder_ : absolute_clean(image_root_if_new);
-        const std::string json =
-            project_to_json(stored_image_root(project.folder_, project.image_root_), project.labels_);
-        if (auto written = write_file_atomically(project_file, json); !written) return written.error();
+        project.image_root_ =
+            image_root_if_new.empty() ? project.folder_ : absolute_clean(image_root_if_new);
+        const std::string json = project_to_json(
+            stored_image_root(project.folder_, project.image_root_), project.labels_);
+        if (auto written = write_file_atomically(project_file, json); !written)
+            return written.error();
     }
     if (!QFileInfo(QString::fromStdString(project.image_root_)).isDir())
         return make_error(ErrorKind::Io, project.image_root_ + ": the image folder of project " +
@@ -181,7 +193,8 @@ std::vector<std::string> Project::annotated_images() const {
         const std::string name = it->path().filename().string();
         // Temporary files of an interrupted save start with '.' and do not end in ".json".
         if (name.empty() || name[0] == '.' || !it->is_regular_file(error)) continue;
-        if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+        if (name.size() <= suffix.size() ||
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
             continue;
         const std::string relative = it->path().lexically_relative(root).generic_string();
         names.push_back(relative.substr(0, relative.size() - suffix.size()));
@@ -215,10 +228,13 @@ Result<LoadedAnnotation> Project::load(const std::string& image_file) const {
     }
     // A newer schema is not corrupt: leave it for the Photosynth that wrote it.
     if (annotation.error().kind != ErrorKind::Format) return annotation.error();
-    const std::string stamp = QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss").toStdString();
+    const std::string stamp =
+        QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss").toStdString();
     auto aside = rename_aside(path, ".corrupt-" + stamp);
     // Never go on without setting it aside: the next save would overwrite what is left of it.
-    if (!aside) return make_error(ErrorKind::Io, annotation.message() + "; and it could not be set aside: " + aside.message());
+    if (!aside)
+        return make_error(ErrorKind::Io, annotation.message() +
+                                             "; and it could not be set aside: " + aside.message());
     loaded.set_aside_path = *aside;
     loaded.problem = annotation.message() + "; the file was set aside as " + *aside;
     return loaded;
@@ -233,13 +249,17 @@ Status Project::save(const ImageAnnotation& annotation) const {
     for (const auto& object : annotation.objects) {
         const std::string where = path + ": object " + std::to_string(object.id);
         if (object.id < 1 || !ids.insert(object.id).second)
-            return make_error(ErrorKind::InvalidArgument, where + ": the id is not unique and >= 1");
-        if (object.label.empty()) return make_error(ErrorKind::InvalidArgument, where + " has no label");
+            return make_error(ErrorKind::InvalidArgument,
+                              where + ": the id is not unique and >= 1");
+        if (object.label.empty())
+            return make_error(ErrorKind::InvalidArgument, where + " has no label");
         if (object.mask.height != annotation.height || object.mask.width != annotation.width)
             return make_error(ErrorKind::InvalidArgument,
                               where + ": mask size [" + std::to_string(object.mask.height) + ", " +
-                                  std::to_string(object.mask.width) + "] differs from the image's [" +
-                                  std::to_string(annotation.height) + ", " + std::to_string(annotation.width) + "]");
+                                  std::to_string(object.mask.width) +
+                                  "] differs from the image's [" +
+                                  std::to_string(annotation.height) + ", " +
+                                  std::to_string(annotation.width) + "]");
     }
     return write_file_atomically(path, annotation_to_json(annotation));
 }
@@ -290,7 +310,8 @@ std::optional<std::string> Project::next_unannotated(const std::string& after) c
     if (images_.empty()) return std::nullopt;
     const auto found = std::find(images_.begin(), images_.end(), after);
     // Start just after `after`; `after` itself comes last (wrapping around).
-    const size_t start = found == images_.end() ? 0 : static_cast<size_t>(found - images_.begin()) + 1;
+    const size_t start =
+        found == images_.end() ? 0 : static_cast<size_t>(found - images_.begin()) + 1;
     for (size_t i = 0; i < images_.size(); ++i) {
         const std::string& image = images_[(start + i) % images_.size()];
         if (status(image) != ImageStatus::Done) return image;

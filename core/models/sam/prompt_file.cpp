@@ -14,8 +14,7 @@ namespace ps::sam {
 namespace {
 
 Error bad(const std::string& label, size_t index, const std::string& what) {
-    return make_error(ErrorKind::Format,
-                      label + ": prompt " + std::to_string(index) + ": " + what);
+    return make_error(ErrorKind::Format, label + ": prompt " + std::to_string(index) + ": " + what);
 }
 
 Result<PromptSpec> parse_one(const QJsonValue& value, size_t index, const std::string& label) {
@@ -81,8 +80,7 @@ Result<PromptSpec> parse_one(const QJsonValue& value, size_t index, const std::s
 Result<std::vector<PromptSpec>> parse_prompts(const std::string& json_text,
                                               const std::string& label) {
     QJsonParseError error{};
-    const QJsonDocument doc =
-        QJsonDocument::fromJson(QByteArray::fromStdString(json_text), &error);
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(json_text), &error);
     if (error.error != QJsonParseError::NoError) {
         return make_error(ErrorKind::Format, label + ": invalid JSON at offset " +
                                                  std::to_string(error.offset) + ": " +
@@ -111,7 +109,8 @@ Result<std::vector<PromptSpec>> read_prompts_file(const std::string& path) {
     const std::string label = std::filesystem::path(path).filename().string();
     QFile file(QString::fromStdString(path));
     if (!file.open(QIODevice::ReadOnly)) {
-        return make_error(ErrorKind::Io, path + ": cannot open: " + file.errorString().toStdString());
+        return make_error(ErrorKind::Io,
+                          path + ": cannot open: " + file.errorString().toStdString());
     }
     if (file.size() > io::kMaxPromptFileBytes) {
         return make_error(ErrorKind::InvalidArgument,

@@ -50,13 +50,18 @@ Result<Precision> parse_precision(const std::string& text) {
 
 std::string to_string(Precision precision) {
     switch (precision) {
-        case Precision::Fp16: return "fp16";
-        case Precision::Bf16: return "bf16";
-        default: return "fp32";
+        case Precision::Fp16:
+            return "fp16";
+        case Precision::Bf16:
+            return "bf16";
+        default:
+            return "fp32";
     }
 }
 
-bool cuda_available() { return at::hasCUDA(); }
+bool cuda_available() {
+    return at::hasCUDA();
+}
 
 SamModel::SamModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SamModel::~SamModel() = default;
@@ -90,51 +95,60 @@ Result<std::unique_ptr<SamModel>> SamModel::load(const std::string& checkpoint_p
     });
 }
 
-const SamConfig& SamModel::config() const { return impl_->config; }
-std::string SamModel::device_name() const { return impl_->network->device().str(); }
-Precision SamModel::precision() const { return impl_->precision; }
-double SamModel::load_ms() const { return impl_->load_ms; }
-double SamModel::last_encode_ms() const { return impl_->last_encode_ms; }
-const SamNetwork& SamModel::network() const { return *impl_->network; }
+const SamConfig& SamModel::config() const {
+    return impl_->config;
+}
+std::string SamModel::device_name() const {
+    return impl_->network->device().str();
+}
+Precision SamModel::precision() const {
+    return impl_->precision;
+}
+double SamModel::load_ms() const {
+    return impl_->load_ms;
+}
+double SamModel::last_encode_ms() const {
+    return impl_->last_encode_ms;
+}
+const SamNetwork& SamModel::network() const {
+    return *impl_->network;
+}
 
 Result<std::shared_ptr<const SamEmbedding>> SamModel::encode(const cv::Mat& rgb) const {
     if (rgb.empty() || rgb.type() != CV_8UC3) {
         return make_error(ErrorKind::InvalidArgument,
                           "SAM encode needs a non-empty 8-bit RGB image");
     }
-    return guarded(impl_->file_label + ": encode",
-                   [&]() -> Result<std::shared_ptr<const SamEmbedding>> {
-                       c10::InferenceMode inference;
-                       const auto start = SteadyClock::now();
-                       const int size = static_cast<int>(impl_->config.image_size);
-                       const cv::Mat resized = resize_longest_side(rgb, size);
-                       const at::Tensor host = at::from_blob(
-                           const_cast<uchar*>(resized.ptr<uchar>()),
-                           {resized.rows, resized.cols, 3},
-                           {static_cast<int64_t>(resized.step[0]), 3, 1}, at::kByte);
-                       const at::Tensor input =
-                           normalize_and_pad(host.to(impl_->network->device()), size);
-                       wait_for(input);
-                       auto result = std::make_shared<SamEmbedding>();
-                       result->preprocess_ms = ms_since(start);
-                       const auto encode_start = SteadyClock::now();
-                       const SamNetwork& net = *impl_->network;
-                       result->embedding =
-                           impl_->encoder_graphs
-                               .run("encoder", {input},
-                                    [&net](const std::vector<at::Tensor>& in) {
-                                        return std::vector<at::Tensor>{net.encode_image(in[0])};
-                                    })
-                               .front();
-                       if (net.device().is_cpu())
-                           result->decoder_image = net.project_image(result->embedding);
-                       wait_for(result->embedding);
-                       result->original = {rgb.rows, rgb.cols};
-                       result->resized = {resized.rows, resized.cols};
-                       result->encode_ms = ms_since(encode_start);
-                       impl_->last_encode_ms = result->encode_ms;
-                       return std::shared_ptr<const SamEmbedding>(std::move(result));
-                   });
+    return guarded(
+        impl_->file_label + ": encode", [&]() -> Result<std::shared_ptr<const SamEmbedding>> {
+            c10::InferenceMode inference;
+            const auto start = SteadyClock::now();
+            const int size = static_cast<int>(impl_->config.image_size);
+            const cv::Mat resized = resize_longest_side(rgb, size);
+            const at::Tensor host = at::from_blob(
+                const_cast<uchar*>(resized.ptr<uchar>()), {resized.rows, resized.cols, 3},
+                {static_cast<int64_t>(resized.step[0]), 3, 1}, at::kByte);
+            const at::Tensor input = normalize_and_pad(host.to(impl_->network->device()), size);
+            wait_for(input);
+            auto result = std::make_shared<SamEmbedding>();
+            result->preprocess_ms = ms_since(start);
+            const auto encode_start = SteadyClock::now();
+            const SamNetwork& net = *impl_->network;
+            result->embedding =
+                impl_->encoder_graphs
+                    .run("encoder", {input},
+                         [&net](const std::vector<at::Tensor>& in) {
+                             return std::vector<at::Tensor>{net.encode_image(in[0])};
+                         })
+                    .front();
+            if (net.device().is_cpu()) result->decoder_image = net.project_image(result->embedding);
+            wait_for(result->embedding);
+            result->original = {rgb.rows, rgb.cols};
+            result->resized = {resized.rows, resized.cols};
+            result->encode_ms = ms_since(encode_start);
+            impl_->last_encode_ms = result->encode_ms;
+            return std::shared_ptr<const SamEmbedding>(std::move(result));
+        });
 }
 
 Result<std::shared_ptr<const SamEmbedding>> SamModel::import_embedding(
@@ -146,14 +160,15 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::import_embedding(
                                                    shape_string(data.shape) + ", expected " +
                                                    shape_string(expected));
     }
-    const at::ScalarType type = data.dtype == "bfloat16" ? at::kBFloat16
+    const at::ScalarType type = data.dtype == "bfloat16"  ? at::kBFloat16
                                 : data.dtype == "float16" ? at::kHalf
                                                           : at::kFloat;
     const int64_t numel = expected[1] * expected[2] * expected[3];
     if (data.dtype != "float32" && data.dtype != "bfloat16" && data.dtype != "float16") {
         return make_error(ErrorKind::Format, "stored embedding has unknown dtype " + data.dtype);
     }
-    if (static_cast<int64_t>(data.bytes.size()) != numel * static_cast<int64_t>(c10::elementSize(type))) {
+    if (static_cast<int64_t>(data.bytes.size()) !=
+        numel * static_cast<int64_t>(c10::elementSize(type))) {
         return make_error(ErrorKind::Format, "stored embedding has the wrong byte count");
     }
     return guarded(impl_->file_label + ": import embedding",
@@ -193,7 +208,9 @@ long long embedding_bytes(const SamEmbedding& embedding) {
     return static_cast<long long>(embedding.embedding.nbytes()) + embedding.decoder_image.bytes();
 }
 
-bool embedding_on_gpu(const SamEmbedding& embedding) { return embedding.embedding.is_cuda(); }
+bool embedding_on_gpu(const SamEmbedding& embedding) {
+    return embedding.embedding.is_cuda();
+}
 
 std::shared_ptr<const SamEmbedding> embedding_to_host(const SamEmbedding& embedding) {
     c10::InferenceMode inference;
@@ -202,16 +219,20 @@ std::shared_ptr<const SamEmbedding> embedding_to_host(const SamEmbedding& embedd
     return copy;
 }
 
-double embedding_encode_ms(const SamEmbedding& embedding) { return embedding.encode_ms; }
-double embedding_preprocess_ms(const SamEmbedding& embedding) { return embedding.preprocess_ms; }
+double embedding_encode_ms(const SamEmbedding& embedding) {
+    return embedding.encode_ms;
+}
+double embedding_preprocess_ms(const SamEmbedding& embedding) {
+    return embedding.preprocess_ms;
+}
 
 Status check_prompt(const SamPrompt& prompt, int width, int height) {
     io::PromptGeometry geometry;
     for (const SamPoint& p : prompt.points) {
         if (p.label != 0 && p.label != 1) {
-            return make_error(ErrorKind::InvalidArgument,
-                              "point label " + std::to_string(p.label) +
-                                  " is not 1 (object) or 0 (background)");
+            return make_error(
+                ErrorKind::InvalidArgument,
+                "point label " + std::to_string(p.label) + " is not 1 (object) or 0 (background)");
         }
         geometry.points.push_back({p.x, p.y});
     }
@@ -233,8 +254,7 @@ std::string prompt_layout(const SamPrompt& prompt, const PromptTensors& tensors)
 
 }  // namespace
 
-Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
-                                    const SamPrompt& prompt) const {
+Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding, const SamPrompt& prompt) const {
     if (auto valid = check_prompt(prompt, embedding.original.width, embedding.original.height);
         !valid)
         return make_error(ErrorKind::InvalidArgument, "prompt " + valid.message());
@@ -250,9 +270,9 @@ Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding,
             if (t->defined()) inputs.push_back(*t);
         const std::vector<int>& labels = tensors.labels;
         const bool multimask = prompt.multimask;
-        const ImageProjections* image =
-            net.device().is_cpu() && embedding.decoder_image.defined() ? &embedding.decoder_image
-                                                                       : nullptr;
+        const ImageProjections* image = net.device().is_cpu() && embedding.decoder_image.defined()
+                                            ? &embedding.decoder_image
+                                            : nullptr;
         const std::vector<at::Tensor> decoded = impl_->decoder_graphs.run(
             prompt_layout(prompt, tensors), inputs,
             [&net, &labels, multimask, image, has_points = tensors.point_coords.defined(),

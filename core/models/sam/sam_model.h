@@ -59,7 +59,7 @@ struct SamMaskSet {
     std::vector<cv::Mat> masks;  // CV_8UC1, 0/255, original image size, in the predictor's order
     std::vector<float> iou;      // predicted IoU per mask
     std::vector<std::shared_ptr<const SamLogits>> low_res_logits;  // per mask
-    int best_index = 0;          // argmax of iou
+    int best_index = 0;                                            // argmax of iou
     double decode_ms = 0, postprocess_ms = 0;
 };
 
@@ -82,7 +82,7 @@ double embedding_encode_ms(const SamEmbedding& embedding);
 double embedding_preprocess_ms(const SamEmbedding& embedding);
 
 class SamModel {
-public:
+  public:
     static Result<std::unique_ptr<SamModel>> load(const std::string& checkpoint_path,
                                                   const SamOptions& options = {});
     ~SamModel();
@@ -100,14 +100,15 @@ public:
     double last_encode_ms() const;
     Result<SamMaskSet> decode(const SamEmbedding& embedding, const SamPrompt& prompt) const;
     // Rebuilds an embedding from stored bytes; checks the shape against this model.
-    Result<std::shared_ptr<const SamEmbedding>> import_embedding(const SamEmbeddingData& data) const;
+    Result<std::shared_ptr<const SamEmbedding>> import_embedding(
+        const SamEmbeddingData& data) const;
 
     // The assembled network, for step-by-step tests and benchmarks (engine-internal type).
     const SamNetwork& network() const;
 
     struct Impl;
 
-private:
+  private:
     explicit SamModel(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };

@@ -104,7 +104,8 @@ Result<U2NetOutput> U2NetModel::run(const cv::Mat& rgb) const {
         const at::Tensor d0 =
             impl_->graphs
                 .run("u2net", {input},
-                     [&net, channels_last = impl_->channels_last](const std::vector<at::Tensor>& in) {
+                     [&net,
+                      channels_last = impl_->channels_last](const std::vector<at::Tensor>& in) {
                          const at::MemoryFormat format = channels_last
                                                              ? at::MemoryFormat::ChannelsLast
                                                              : at::MemoryFormat::Contiguous;
