@@ -152,10 +152,10 @@ void TestPointFile::malformed_files_name_the_problem_data() {
         << "has 257 characters, more than 256";
     QByteArray many_points;
     for (int i = 0; i < 65; ++i) many_points += (i ? ", " : "") + QByteArray("[1, 2]");
-    QTest::newRow("65 points")
-        << (QByteArray(R"({"images": {"a.png": [{"label": "c", "points": [)") + many_points +
-            QByteArray("]}]}}"))
-        << "object 1: has 65 points, more than the 64 a prompt may have";
+    QTest::newRow("65 points") << (QByteArray(
+                                       R"({"images": {"a.png": [{"label": "c", "points": [)") +
+                                   many_points + QByteArray("]}]}}"))
+                               << "object 1: has 65 points, more than the 64 a prompt may have";
 }
 
 void TestPointFile::malformed_files_name_the_problem() {

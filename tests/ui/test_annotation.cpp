@@ -28,8 +28,8 @@
 #include "annotation_export_dialog.h"
 #include "annotation_session.h"
 #include "editing/mask_stroke.h"
-#include "golden_dir.h"
 #include "engine/engine.h"
+#include "golden_dir.h"
 #include "image_canvas.h"
 #include "label_dock.h"
 #include "main_window.h"
@@ -70,7 +70,8 @@ void write_image(const QString& path, const std::vector<std::pair<cv::Scalar, cv
 void make_images(const QString& dir) {
     write_image(dir + "/a.png", {{cv::Scalar(220, 30, 30), cv::Rect(40, 40, 80, 70)}},
                 {{cv::Scalar(240, 220, 20), cv::RotatedRect({220, 150}, {80, 80}, 0)}}, 1);
-    write_image(dir + "/b.png", {}, {{cv::Scalar(30, 200, 60), cv::RotatedRect({160, 120}, {140, 90}, 0)}}, 2);
+    write_image(dir + "/b.png", {},
+                {{cv::Scalar(30, 200, 60), cv::RotatedRect({160, 120}, {140, 90}, 0)}}, 2);
     write_image(dir + "/c.png", {{cv::Scalar(210, 40, 200), cv::Rect(180, 60, 100, 120)}}, {}, 3);
 }
 
@@ -136,12 +137,14 @@ bool show_with_project(ui::MainWindow& window, const QString& dir) {
 
 std::vector<QString> labels_of(ui::MainWindow& window) {
     std::vector<QString> labels;
-    for (const editing::SegmentObject& object : window.document().objects()) labels.push_back(object.name);
+    for (const editing::SegmentObject& object : window.document().objects())
+        labels.push_back(object.name);
     return labels;
 }
 
 void select_in(QListWidget* list, int row) {
-    QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(row)).center());
+    QTest::mouseClick(list->viewport(), Qt::LeftButton, {},
+                      list->visualItemRect(list->item(row)).center());
 }
 
 struct CocoObject {
@@ -167,8 +170,9 @@ QMap<QString, std::vector<CocoObject>> read_coco(const QString& path, QStringLis
     for (const QJsonValue& a : coco["annotations"].toArray()) {
         const QJsonObject segmentation = a["segmentation"].toObject();
         const QJsonArray size = segmentation["size"].toArray();
-        auto rle = annotation::rle_from_string(segmentation["counts"].toString().toStdString(),
-                                               size[0].toInt(), size[1].toInt(), "annotations.json");
+        auto rle =
+            annotation::rle_from_string(segmentation["counts"].toString().toStdString(),
+                                        size[0].toInt(), size[1].toInt(), "annotations.json");
         out[images[a["image_id"].toInt()]].push_back(
             {names[a["category_id"].toInt()], rle ? annotation::rle_decode(*rle) : cv::Mat()});
     }
@@ -179,7 +183,7 @@ QMap<QString, std::vector<CocoObject>> read_coco(const QString& path, QStringLis
 
 class TestAnnotation : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void paint_stroke_adds_and_cuts();
     void annotate_export_reopen_data();
     void annotate_export_reopen();
@@ -201,7 +205,8 @@ void TestAnnotation::paint_stroke_adds_and_cuts() {
     QCOMPARE(int(erased.at<uint8_t>(10, 18)), 0);
     QCOMPARE(int(erased.at<uint8_t>(10, 5)), 255);
     QCOMPARE(int(painted.at<uint8_t>(10, 18)), 255);  // the input is left alone (undo keeps it)
-    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, editing::paint_stroke(cv::Mat(size, CV_8UC3), size, {}, 3, false));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
+                             editing::paint_stroke(cv::Mat(size, CV_8UC3), size, {}, 3, false));
 }
 
 void TestAnnotation::annotate_export_reopen_data() {
@@ -217,7 +222,7 @@ void TestAnnotation::annotate_export_reopen() {
     make_images(dir.path());
     engine::Engine engine(settings(downscale_max));
     QTemporaryDir export_dir;
-    const QPointF undone_from(20, 215), undone_to(70, 215);   // brushed, then undone
+    const QPointF undone_from(20, 215), undone_to(70, 215);    // brushed, then undone
     const QPointF brushed_from(250, 20), brushed_to(300, 20);  // brushed and kept
     {
         ui::MainWindow window(engine);
@@ -249,7 +254,8 @@ void TestAnnotation::annotate_export_reopen() {
         QVERIFY(mask_at(window.document().objects().back().mask, window, 45, 215));
         QTest::keyClick(&window, Qt::Key_Z, Qt::ControlModifier);
         QVERIFY(!mask_at(window.document().objects().back().mask, window, 45, 215));
-        QCOMPARE(int(window.document().objects().size()), 2);  // undo took the stroke, not an object
+        QCOMPARE(int(window.document().objects().size()),
+                 2);  // undo took the stroke, not an object
         drag(window, brushed_from, brushed_to);
         QVERIFY(mask_at(window.document().objects().back().mask, window, 275, 20));
         QVERIFY(!mask_at(window.document().objects().front().mask, window, 275, 20));
@@ -297,7 +303,8 @@ void TestAnnotation::annotate_export_reopen() {
     QStringList categories;
     const auto coco = read_coco(export_dir.path() + "/annotations.json", &categories);
     QCOMPARE(coco.size(), 3);
-    for (const char* label : {"object", "person", "animal", "vehicle"}) QVERIFY(categories.contains(label));
+    for (const char* label : {"object", "person", "animal", "vehicle"})
+        QVERIFY(categories.contains(label));
     const auto names = [](const std::vector<CocoObject>& objects) {
         QStringList out;
         for (const CocoObject& object : objects) out << object.label;
@@ -351,11 +358,12 @@ void TestAnnotation::shortcuts_do_not_collide() {
         owners[entry.key.toString(QKeySequence::PortableText)] << entry.where;
     }
     for (auto it = owners.begin(); it != owners.end(); ++it) {
-        QVERIFY2(it.value().size() == 1, qPrintable(it.key() + " is used by " + it.value().join(", ")));
+        QVERIFY2(it.value().size() == 1,
+                 qPrintable(it.key() + " is used by " + it.value().join(", ")));
     }
     // The click-to-mask loop is all there: candidates, accept, labels, tools, navigation.
-    for (const char* key : {"1", "2", "3", "Return", "Esc", "Ctrl+Z", "Alt+1", "Alt+4", "B", "E", "P",
-                            "[", "]", "N", "Ctrl+Return", "PgDown", "V", "Del", "F1"}) {
+    for (const char* key : {"1", "2", "3", "Return", "Esc", "Ctrl+Z", "Alt+1", "Alt+4", "B", "E",
+                            "P", "[", "]", "N", "Ctrl+Return", "PgDown", "V", "Del", "F1"}) {
         QVERIFY2(owners.contains(key), key);
     }
     // F1 shows them all, from the same actions.
@@ -378,7 +386,8 @@ void TestAnnotation::corrupt_annotation_is_reported_and_kept() {
     QTemporaryDir dir;
     make_images(dir.path());
     const std::string annotation_file = [&] {
-        auto project = annotation::Project::open(dir.path().toStdString(), ui::AnnotationSession::default_labels());
+        auto project = annotation::Project::open(dir.path().toStdString(),
+                                                 ui::AnnotationSession::default_labels());
         return project ? project->annotation_path("a.png") : std::string();
     }();
     QVERIFY(!annotation_file.empty());
@@ -503,7 +512,8 @@ void TestAnnotation::point_file_runs_in_the_background() {
     QVERIFY(reopened.wait(30000));
     QVERIFY(wait_idle(window));
     QCOMPARE(labels_of(window), (std::vector<QString>{"person", "tree"}));
-    for (const editing::SegmentObject& object : window.document().objects()) QVERIFY(!object.verified);
+    for (const editing::SegmentObject& object : window.document().objects())
+        QVERIFY(!object.verified);
     QVERIFY(window.annotation()->label_dock()->labels().find("tree"));
     ui::ProjectDock* dock = window.annotation()->project_dock();
     QCOMPARE(dock->shown_status("a.png"), ImageStatus::InProgress);
@@ -513,7 +523,8 @@ void TestAnnotation::point_file_runs_in_the_background() {
     QApplication::setActiveWindow(&window);
     QTest::keyClick(&window, Qt::Key_V);
     QVERIFY(wait_idle(window));
-    for (const auto& object : window.annotation()->session().current_annotation().objects) QVERIFY(object.verified);
+    for (const auto& object : window.annotation()->session().current_annotation().objects)
+        QVERIFY(object.verified);
     auto project = annotation::Project::open(dir.path().toStdString());
     QVERIFY(project.ok());
     auto loaded = project->load("a.png");

@@ -50,15 +50,6 @@ QString coffee() {
     return golden_dir() + "/images/coffee.png";
 }
 
-// The action a menu shows with this text (mnemonics ignored).
-QAction* action_named(QWidget& window, const QString& text) {
-    for (QAction* action : window.findChildren<QAction*>()) {
-        QString plain = action->text();
-        plain.remove('&');
-        if (plain == text) return action;
-    }
-    return nullptr;
-}
 
 // Answers the next file dialog as a user does: types the path into its file-name field and
 // presses Return. The flag becomes true once the dialog (Qt's own widget dialog, as used

@@ -47,14 +47,6 @@ QString coffee() {
     return golden_dir() + "/images/coffee.png";
 }
 
-QAction* action_named(QWidget& window, const QString& text) {
-    for (QAction* action : window.findChildren<QAction*>()) {
-        QString plain = action->text();
-        plain.remove('&');
-        if (plain == text) return action;
-    }
-    return nullptr;
-}
 
 // Opens the list's own editor on the object's row with F2, as a user does.
 QLineEdit* start_rename(ui::MainWindow& window, int row) {

@@ -6,8 +6,8 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QSignalSpy>
-#include <QSpinBox>
 #include <QSlider>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -25,12 +25,15 @@ using namespace ps;
 
 namespace {
 
-cv::Mat coffee() { return *io::read_rgb_image(golden_path("images/coffee.png")); }
+cv::Mat coffee() {
+    return *io::read_rgb_image(golden_path("images/coffee.png"));
+}
 
 cv::Mat to_mat(const QImage& image) {
     const QImage rgb = image.convertToFormat(QImage::Format_RGB888);
     cv::Mat out(rgb.height(), rgb.width(), CV_8UC3);
-    for (int y = 0; y < rgb.height(); ++y) std::memcpy(out.ptr(y), rgb.constScanLine(y), size_t(rgb.width()) * 3);
+    for (int y = 0; y < rgb.height(); ++y)
+        std::memcpy(out.ptr(y), rgb.constScanLine(y), size_t(rgb.width()) * 3);
     return out;
 }
 
@@ -38,7 +41,7 @@ cv::Mat to_mat(const QImage& image) {
 
 class TestPanels : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void background_panel_grabcut_refine_and_colour();
     void background_panel_u2net_matte_and_export();
     void effects_panel_dither_target_and_export();
@@ -93,7 +96,8 @@ void TestPanels::background_panel_u2net_matte_and_export() {
     panel.set_image(image);
     QVERIFY(matte.wait(60000));
     // The panel's matte is the model's matte of the display copy.
-    auto model = u2net::U2NetModel::load(golden_path("u2netp.pth"), {sam::Device::Cpu, sam::Precision::Fp32});
+    auto model = u2net::U2NetModel::load(golden_path("u2netp.pth"),
+                                         {sam::Device::Cpu, sam::Precision::Fp32});
     QVERIFY(model.ok());
     auto direct = (*model)->run(image::downscale_for_interactive(image, 1024));
     QVERIFY(direct.ok());

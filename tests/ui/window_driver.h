@@ -2,6 +2,7 @@
 // has the focus, clicks at image points, and waits for the engine's answers.
 #pragma once
 
+#include <QAction>
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QSignalSpy>
@@ -46,6 +47,16 @@ inline bool click_image(ps::ui::MainWindow& window, double x, double y,
     const QPoint at = window.canvas()->image_to_viewport(QPointF(x, y)).toPoint();
     QTest::mouseClick(window.canvas()->viewport(), button, {}, at);
     return shown.wait(30000) && wait_idle(window);
+}
+
+// The action a menu shows with this text (mnemonics ignored).
+inline QAction* action_named(QWidget& window, const QString& text) {
+    for (QAction* action : window.findChildren<QAction*>()) {
+        QString plain = action->text();
+        plain.remove('&');
+        if (plain == text) return action;
+    }
+    return nullptr;
 }
 
 // A key as the user types it: to the widget that has the keyboard focus.
