@@ -1,7 +1,6 @@
 // `photosynth-cli import`: COCO or LabelMe annotations from other tools into a project.
 #include <QFileInfo>
 
-#include <filesystem>
 #include <iostream>
 
 #include "annotation/formats.h"
@@ -9,42 +8,13 @@
 #include "commands.h"
 
 namespace ps::cli {
-namespace {
-
-// Removes the project state folder (and the project folder, if it was missing) that opening a
-// new project created, unless keep() was called: an import that fails leaves nothing new.
-class NewProjectGuard {
-  public:
-    explicit NewProjectGuard(const std::string& project_folder) {
-        namespace fs = std::filesystem;
-        std::error_code error;
-        const fs::path folder = fs::absolute(project_folder).lexically_normal();
-        const fs::path state = folder / ".photosynth";
-        if (fs::exists(state, error)) return;
-        created_ = fs::exists(folder, error) ? state : folder;
-        // A missing project folder may have missing parents too.
-        while (created_.has_parent_path() && created_.parent_path() != created_ &&
-               !fs::exists(created_.parent_path(), error))
-            created_ = created_.parent_path();
-    }
-    ~NewProjectGuard() {
-        std::error_code error;
-        if (!created_.empty()) std::filesystem::remove_all(created_, error);
-    }
-    void keep() { created_.clear(); }
-
-  private:
-    std::filesystem::path created_;
-};
-
-}  // namespace
 
 const char kImportUsage[] =
     "usage: photosynth-cli import --format coco|labelme --input FILE|DIR --project DIR "
-    "[--image-dir DIR]";
+    "[--image-dir DIR] [--skip-invalid]";
 
 int run_import(const std::vector<std::string>& argv) {
-    auto args = parse_args(argv, {"format", "input", "project", "image-dir"}, {});
+    auto args = parse_args(argv, {"format", "input", "project", "image-dir"}, {"skip-invalid"});
     if (!args) return fail(args.message() + " (" + kImportUsage + ")", 2);
     if (auto ok = require(*args, "import", {"format", "input", "project"}); !ok)
         return fail(ok.message() + " (" + kImportUsage + ")", 2);
@@ -58,25 +28,32 @@ int run_import(const std::vector<std::string>& argv) {
         return fail(image_dir + ": no such folder");
 
     // A project that does not exist yet is created, its images in --image-dir (default: the
-    // project folder itself), so work from another tool can continue here. If the import then
-    // fails, what was created is removed again: a failure leaves nothing new behind.
-    NewProjectGuard created(args->get("project"));
-    auto project = annotation::Project::open(args->get("project"), {}, image_dir);
+    // project folder itself), so work from another tool can continue here. It is written with
+    // the imported annotations, all at once at the end: a failure or a kill leaves nothing new.
+    auto project = annotation::Project::open(args->get("project"), {}, image_dir,
+                                             annotation::Creation::OnFirstSave);
     if (!project) return fail(project.message());
     if (!image_dir.empty() &&
         QFileInfo(QString::fromStdString(image_dir)).canonicalFilePath() !=
             QFileInfo(QString::fromStdString(project->image_root())).canonicalFilePath())
         return fail("import: --image-dir " + image_dir + " is not the project's image folder " +
                     project->image_root());
-    auto summary = format == "coco" ? annotation::import_coco(*project, input)
-                                    : annotation::import_labelme(*project, input);
+    // Without --skip-invalid, anything that cannot be imported makes the whole import fail.
+    const bool skip_invalid = args->flags.count("skip-invalid") > 0;
+    const auto mode =
+        skip_invalid ? annotation::ImportMode::SkipInvalid : annotation::ImportMode::AllOrNothing;
+    auto summary = format == "coco" ? annotation::import_coco(*project, input, mode)
+                                    : annotation::import_labelme(*project, input, mode);
     if (!summary) return fail(summary.message());
-    if (summary->images == 0 && !summary->skipped.empty()) {
-        for (const std::string& skipped : summary->skipped)
-            std::cerr << "import: skipped " << skipped << "\n";
-        return fail("import: nothing imported from " + input);
-    }
-    created.keep();
+    for (const std::string& skipped : summary->skipped)
+        std::cerr << "import: skipped " << skipped << "\n";
+    if (!summary->skipped.empty() && !skip_invalid)
+        return fail("import: nothing imported from " + input + ": " +
+                    std::to_string(summary->skipped.size()) +
+                    " item(s) cannot be used (listed above; --skip-invalid imports the rest)");
+    if (summary->images == 0)
+        return fail("import: nothing imported from " + input +
+                    ": no annotation matches an image of " + project->image_root());
 
     std::cout << "imported " << summary->objects << " object(s) into " << summary->images
               << " image(s) of " << args->get("project");
@@ -85,10 +62,7 @@ int run_import(const std::vector<std::string>& argv) {
         for (const std::string& label : summary->labels_added) std::cout << " " << label;
     }
     std::cout << "\n";
-    // Anything left out makes the exit non-zero: a script must not take a partial import for all.
-    for (const std::string& skipped : summary->skipped)
-        std::cerr << "import: skipped " << skipped << "\n";
-    return summary->skipped.empty() ? 0 : 1;
+    return 0;
 }
 
 }  // namespace ps::cli

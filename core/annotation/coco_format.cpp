@@ -108,7 +108,8 @@ Status write_coco(const Project& project, const ExportSet& set, const std::strin
     return write_output(out + "/annotations.json", json_bytes(root), summary);
 }
 
-Result<ImportSummary> import_coco(Project& project, const std::string& coco_json_path) {
+Result<ImportSummary> import_coco(Project& project, const std::string& coco_json_path,
+                                  ImportMode mode) {
     auto bytes = read_whole_file(coco_json_path);
     if (!bytes) return bytes.error();
     QJsonParseError parse_error{};
@@ -191,7 +192,7 @@ Result<ImportSummary> import_coco(Project& project, const std::string& coco_json
         image->second.objects.emplace_back(category->second, std::move(*rle));
     }
 
-    ImportSession session(project, "import:coco", summary);
+    ImportSession session(project, "import:coco", mode, summary);
     for (const auto& [id, image] : images) {
         if (image.objects.empty()) continue;
         const auto target = session.match_image(image.file_name);

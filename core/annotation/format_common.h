@@ -6,6 +6,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -62,11 +63,12 @@ Status write_png_masks(const Project&, const ExportSet&, const std::string&, con
 
 // Adds imported objects to a project: finds the project's image for a name in the file, merges
 // into its annotation (an object already there with the same label and mask is not added
-// twice), adds missing labels, saves.
+// twice), adds missing labels. Nothing is written before finish(), which saves every changed
+// annotation and the labels in one all-or-nothing Project::save_all().
 class ImportSession {
   public:
-    ImportSession(Project& project, std::string model, ImportSummary& summary)
-        : project_(project), model_(std::move(model)), summary_(summary) {}
+    ImportSession(Project& project, std::string model, ImportMode mode, ImportSummary& summary)
+        : project_(project), model_(std::move(model)), mode_(mode), summary_(summary) {}
 
     // The project's image for a file name or path as another tool wrote it: the same relative
     // path, else the only project image with that base name.
@@ -78,10 +80,17 @@ class ImportSession {
     const Project& project() const { return project_; }
 
   private:
+    // The image's annotation as this import has it so far: pending, else the project's.
+    Result<ImageAnnotation> current(const std::string& image, const std::string& context);
+
     Project& project_;
     std::string model_;
+    ImportMode mode_;
     ImportSummary& summary_;
     LabelSet labels_ = project_.labels();
+    std::map<std::string, ImageAnnotation> pending_;  // by image, written by finish()
+    std::set<std::string> matched_;  // images merged into, whether or not anything was new
+    int pending_objects_ = 0;
 };
 
 }  // namespace ps::annotation

@@ -239,13 +239,12 @@ std::optional<std::string> ImportSession::match_image(const std::string& name) c
 void ImportSession::add(const std::string& image, int width, int height,
                         const std::vector<std::pair<std::string, Rle>>& objects,
                         const std::string& context) {
-    auto loaded = project_.load(image);
-    if (!loaded) {
-        summary_.skipped.push_back(context + ": " + loaded.message());
+    auto current_annotation = current(image, context);
+    if (!current_annotation) {
+        summary_.skipped.push_back(current_annotation.message());
         return;
     }
-    if (loaded->problem) summary_.skipped.push_back(*loaded->problem);
-    ImageAnnotation annotation = std::move(loaded->annotation);
+    ImageAnnotation annotation = std::move(*current_annotation);
     // The other tool's size must be the image's: masks of another size would make an
     // annotation the editor can only show read-only, and exports with the wrong sizes.
     const QSize actual = shown_size(project_.image_path(image));
@@ -297,17 +296,40 @@ void ImportSession::add(const std::string& image, int width, int height,
     }
     if (annotation.status == ImageStatus::NotStarted && !annotation.objects.empty())
         annotation.status = ImageStatus::InProgress;
-    if (auto saved = project_.save(annotation); !saved) {
-        summary_.skipped.push_back(context + ": " + saved.message());
-        return;
-    }
-    summary_.images += 1;
-    summary_.objects += added;
+    matched_.insert(image);
+    if (added == 0) return;
+    pending_[image] = std::move(annotation);
+    pending_objects_ += added;
+}
+
+Result<ImageAnnotation> ImportSession::current(const std::string& image,
+                                               const std::string& context) {
+    if (auto pending = pending_.find(image); pending != pending_.end()) return pending->second;
+    auto loaded = project_.load(image);
+    if (!loaded) return make_error(loaded.error().kind, context + ": " + loaded.message());
+    if (loaded->problem) summary_.skipped.push_back(*loaded->problem);
+    return std::move(loaded->annotation);
 }
 
 Status ImportSession::finish() {
-    if (summary_.labels_added.empty()) return Ok{};
-    return project_.set_labels(labels_);
+    if (mode_ == ImportMode::AllOrNothing && !summary_.skipped.empty()) {
+        pending_.clear();
+        summary_.labels_added.clear();
+        return Ok{};
+    }
+    if (pending_.empty() && summary_.labels_added.empty()) {
+        summary_.images = static_cast<int>(matched_.size());
+        return Ok{};  // nothing new: a project that does not exist yet is not made for it
+    }
+    std::vector<ImageAnnotation> changed;
+    for (auto& [image, annotation] : pending_) changed.push_back(std::move(annotation));
+    pending_.clear();
+    std::optional<LabelSet> labels;
+    if (!summary_.labels_added.empty()) labels = labels_;
+    if (auto saved = project_.save_all(changed, labels); !saved) return saved;
+    summary_.images = static_cast<int>(matched_.size());
+    summary_.objects = pending_objects_;
+    return Ok{};
 }
 
 }  // namespace ps::annotation

@@ -54,11 +54,22 @@ struct ImportSummary {
     std::vector<std::string> skipped;  // "<image or annotation>: <reason>"
 };
 
+// What an import does with the objects or images it cannot use (listed in `skipped` either way).
+enum class ImportMode {
+    SkipInvalid,   // import the rest (the app: the summary shows what was left out)
+    AllOrNothing,  // change nothing if anything was skipped (`photosynth-cli import`)
+};
+
 // Adds the file's objects to the project's images (matched by file name), labels added to the
 // label set as needed; imported objects are unverified, model "import:coco" / "import:labelme".
-Result<ImportSummary> import_coco(Project& project, const std::string& coco_json_path);
+// Every change is written at the end in one Project::save_all(): an error or a kill leaves the
+// project as it was, and a project opened with Creation::OnFirstSave is made only then.
+// `images` and `objects` count what was written (0 when AllOrNothing skipped anything).
+Result<ImportSummary> import_coco(Project& project, const std::string& coco_json_path,
+                                  ImportMode mode = ImportMode::SkipInvalid);
 // `path` is one LabelMe JSON file or a folder of them.
-Result<ImportSummary> import_labelme(Project& project, const std::string& path);
+Result<ImportSummary> import_labelme(Project& project, const std::string& path,
+                                     ImportMode mode = ImportMode::SkipInvalid);
 
 // Stable COCO image id for a file name (FNV-1a 32-bit of the relative path, kept positive).
 int coco_image_id(const std::string& image_file);

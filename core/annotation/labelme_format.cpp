@@ -498,7 +498,7 @@ Status write_labelme(const Project& project, const ExportSet& set, const std::st
     return Ok{};
 }
 
-Result<ImportSummary> import_labelme(Project& project, const std::string& path) {
+Result<ImportSummary> import_labelme(Project& project, const std::string& path, ImportMode mode) {
     const QFileInfo info(QString::fromStdString(path));
     if (!info.exists()) return make_error(ErrorKind::Io, path + ": no such file or folder");
     std::vector<std::string> files;
@@ -511,7 +511,7 @@ Result<ImportSummary> import_labelme(Project& project, const std::string& path) 
         files.push_back(info.absoluteFilePath().toStdString());
     }
     ImportSummary summary;
-    ImportSession session(project, "import:labelme", summary);
+    ImportSession session(project, "import:labelme", mode, summary);
     for (const std::string& file : files) import_file(session, file, summary);
     if (auto finished = session.finish(); !finished) return finished.error();
     return summary;

@@ -102,21 +102,51 @@ std::optional<ImageStatus> status_from_head(const std::string& head) {
     return image_status_from_string(head.substr(position + 1, end - position - 1));
 }
 
+// What save() and save_all() refuse to write: an annotation the editor could not open again.
+Status check_annotation(const ImageAnnotation& annotation, const std::string& path) {
+    if (auto valid = check_image_name(annotation.image_file); !valid) return valid.error();
+    if (annotation.width < 1 || annotation.height < 1)
+        return make_error(ErrorKind::InvalidArgument, path + ": the image size is not set");
+    std::set<int> ids;
+    for (const auto& object : annotation.objects) {
+        const std::string where = path + ": object " + std::to_string(object.id);
+        if (object.id < 1 || !ids.insert(object.id).second)
+            return make_error(ErrorKind::InvalidArgument,
+                              where + ": the id is not unique and >= 1");
+        if (object.label.empty())
+            return make_error(ErrorKind::InvalidArgument, where + " has no label");
+        if (object.mask.height != annotation.height || object.mask.width != annotation.width)
+            return make_error(ErrorKind::InvalidArgument,
+                              where + ": mask size [" + std::to_string(object.mask.height) + ", " +
+                                  std::to_string(object.mask.width) +
+                                  "] differs from the image's [" +
+                                  std::to_string(annotation.height) + ", " +
+                                  std::to_string(annotation.width) + "]");
+    }
+    return Ok{};
+}
+
 }  // namespace
 
 Result<Project> Project::open(const std::string& folder, const LabelSet& labels_if_new,
-                              const std::string& image_root_if_new) {
+                              const std::string& image_root_if_new, Creation creation) {
     if (folder.empty()) return make_error(ErrorKind::InvalidArgument, "no project folder given");
     Project project;
     project.folder_ = absolute_clean(folder);
     const std::string project_file = project_file_of(project.folder_);
-    if (auto made = make_directories(annotations_folder_of(project.folder_)); !made)
-        return made.error();
-    // Temporary files of saves whose process was killed (an `annotate` stopped mid-batch).
-    io::remove_stale_temp_files(project.folder_ + "/" + kStateFolder);
-
+    const std::string state_folder = project.folder_ + "/" + kStateFolder;
     std::error_code exists_error;
-    if (fs::exists(project_file, exists_error)) {
+    // A save_all() of a killed process: finished if it had committed, else removed.
+    if (fs::is_directory(project.folder_, exists_error)) io::clean_stale_staging(state_folder);
+    const bool exists = fs::exists(project_file, exists_error);
+    if (exists || creation == Creation::OnOpen) {
+        if (auto made = make_directories(annotations_folder_of(project.folder_)); !made)
+            return made.error();
+        // Temporary files of saves whose process was killed (an `annotate` stopped mid-batch).
+        io::remove_stale_temp_files(state_folder);
+    }
+
+    if (exists) {
         auto bytes = read_whole_file(project_file);
         if (!bytes) return bytes.error();
         QJsonParseError parse_error{};
@@ -144,10 +174,14 @@ Result<Project> Project::open(const std::string& folder, const LabelSet& labels_
         project.labels_ = labels_if_new;
         project.image_root_ =
             image_root_if_new.empty() ? project.folder_ : absolute_clean(image_root_if_new);
-        const std::string json = project_to_json(
-            stored_image_root(project.folder_, project.image_root_), project.labels_);
-        if (auto written = write_file_atomically(project_file, json); !written)
-            return written.error();
+        project.exists_ = false;
+        if (creation == Creation::OnOpen) {
+            const std::string json = project_to_json(
+                stored_image_root(project.folder_, project.image_root_), project.labels_);
+            if (auto written = write_file_atomically(project_file, json); !written)
+                return written.error();
+            project.exists_ = true;
+        }
     }
     if (!QFileInfo(QString::fromStdString(project.image_root_)).isDir())
         return make_error(ErrorKind::Io, project.image_root_ + ": the image folder of project " +
@@ -157,6 +191,7 @@ Result<Project> Project::open(const std::string& folder, const LabelSet& labels_
 }
 
 Status Project::set_labels(const LabelSet& labels) {
+    if (!exists_) return save_all({}, labels);
     const std::string project_file = project_file_of(folder_);
     if (auto valid = validate_labels(labels, project_file); !valid) return valid.error();
     const std::string json = project_to_json(stored_image_root(folder_, image_root_), labels);
@@ -241,27 +276,48 @@ Result<LoadedAnnotation> Project::load(const std::string& image_file) const {
 }
 
 Status Project::save(const ImageAnnotation& annotation) const {
-    if (auto valid = check_image_name(annotation.image_file); !valid) return valid.error();
+    if (!exists_)
+        return make_error(ErrorKind::Runtime,
+                          folder_ + ": the project is written by its first save_all()");
     const std::string path = annotation_path(annotation.image_file);
-    if (annotation.width < 1 || annotation.height < 1)
-        return make_error(ErrorKind::InvalidArgument, path + ": the image size is not set");
-    std::set<int> ids;
-    for (const auto& object : annotation.objects) {
-        const std::string where = path + ": object " + std::to_string(object.id);
-        if (object.id < 1 || !ids.insert(object.id).second)
-            return make_error(ErrorKind::InvalidArgument,
-                              where + ": the id is not unique and >= 1");
-        if (object.label.empty())
-            return make_error(ErrorKind::InvalidArgument, where + " has no label");
-        if (object.mask.height != annotation.height || object.mask.width != annotation.width)
-            return make_error(ErrorKind::InvalidArgument,
-                              where + ": mask size [" + std::to_string(object.mask.height) + ", " +
-                                  std::to_string(object.mask.width) +
-                                  "] differs from the image's [" +
-                                  std::to_string(annotation.height) + ", " +
-                                  std::to_string(annotation.width) + "]");
-    }
+    if (auto valid = check_annotation(annotation, path); !valid) return valid.error();
     return write_file_atomically(path, annotation_to_json(annotation));
+}
+
+Status Project::save_all(const std::vector<ImageAnnotation>& annotations,
+                         const std::optional<LabelSet>& labels) {
+    const std::string project_file = project_file_of(folder_);
+    for (const ImageAnnotation& annotation : annotations)
+        if (auto valid = check_annotation(annotation, annotation_path(annotation.image_file));
+            !valid)
+            return valid.error();
+    if (labels)
+        if (auto valid = validate_labels(*labels, project_file); !valid) return valid.error();
+    if (annotations.empty() && !labels && exists_) return Ok{};
+
+    auto staged = io::StagedFolder::begin(folder_ + "/" + kStateFolder);
+    if (!staged) return staged.error();
+    // Staged paths mirror .photosynth/: project.json and annotations/<image>.json.
+    const std::string staged_project = staged->path();
+    if (labels || !exists_) {
+        const std::string json =
+            project_to_json(stored_image_root(folder_, image_root_), labels ? *labels : labels_);
+        if (auto written = write_file_atomically(staged_project + "/project.json", json); !written)
+            return staged->failed(written.error());
+    }
+    for (const ImageAnnotation& annotation : annotations) {
+        const std::string path =
+            staged_project + "/annotations/" + annotation.image_file + kAnnotationSuffix;
+        if (auto written = write_file_atomically(path, annotation_to_json(annotation)); !written)
+            return staged->failed(written.error());
+    }
+    if (!exists_)
+        if (auto made = make_directories(staged_project + "/annotations"); !made)
+            return staged->failed(made.error());
+    if (auto committed = staged->commit(); !committed) return committed;
+    if (labels) labels_ = *labels;
+    exists_ = true;
+    return Ok{};
 }
 
 Status Project::remove_annotation(const std::string& image_file) const {

@@ -26,15 +26,23 @@ struct LoadedAnnotation {
     std::string set_aside_path;
 };
 
+// When a project that does not exist yet is written: at once by open() (the app, `annotate`), or
+// by the first save_all() (an import: if it fails or is killed, no project was made).
+enum class Creation { OnOpen, OnFirstSave };
+
 class Project {
-public:
+  public:
     // Opens the project in `folder`, creating <folder>/.photosynth/project.json with `labels`
     // when there is none. An existing project keeps its labels and its image folder (pass {} to
     // just open). The images live in `image_root` (default: the project folder itself; stored in
     // project.json relative to the project when possible), so annotations can sit apart from a
-    // read-only image folder.
+    // read-only image folder. Opening finishes (or removes) a save_all() that a killed process
+    // left half-done.
     static Result<Project> open(const std::string& folder, const LabelSet& labels_if_new = {},
-                                const std::string& image_root_if_new = {});
+                                const std::string& image_root_if_new = {},
+                                Creation creation = Creation::OnOpen);
+    // False for a Creation::OnFirstSave project until save_all() has written it.
+    bool exists() const { return exists_; }
 
     const std::string& folder() const { return folder_; }
     const std::string& image_root() const { return image_root_; }
@@ -52,6 +60,12 @@ public:
     // Atomic; the annotation's image_file names the target.
     Status save(const ImageAnnotation& annotation) const;
     Status remove_annotation(const std::string& image_file) const;
+    // Several annotations, and the labels when given, all or nothing: staged beside
+    // .photosynth/ and moved in behind a commit marker (io::StagedFolder), so a failure changes
+    // nothing and a kill leaves the old state or, once the project is next opened, the new one.
+    // Creates the project when it does not exist yet.
+    Status save_all(const std::vector<ImageAnnotation>& annotations,
+                    const std::optional<LabelSet>& labels = std::nullopt);
 
     // From the annotation files' headers (cheap: status only); NotStarted when absent or corrupt.
     ImageStatus status(const std::string& image_file) const;
@@ -62,12 +76,13 @@ public:
     std::string annotation_path(const std::string& image_file) const;
     std::string image_path(const std::string& image_file) const;
 
-private:
+  private:
     Project() = default;
     std::string folder_;
     std::string image_root_;
     LabelSet labels_;
     std::vector<std::string> images_;
+    bool exists_ = true;
 };
 
 // Serialisation of the schema (used by Project, import and tests).

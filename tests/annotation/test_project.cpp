@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "annotation/project.h"
+#include "dead_process.h"
 
 using namespace ps::annotation;
 
@@ -184,6 +185,100 @@ private slots:
         auto empty = project->load("sub dir/é.png");
         QVERIFY(empty.ok());
         QVERIFY(empty->annotation.objects.empty());
+    }
+
+    // An import's many files: all written or none, and what a killed save_all() left is
+    // finished (after its commit marker) or removed (before it) by the next open().
+    void save_all_is_all_or_nothing() {
+        QTemporaryDir dir;
+        for (const char* name : {"a.png", "b.png", "c.png", "d.png"}) touch_image(dir.filePath(name));
+        auto project = Project::open(dir.path().toStdString(), animals());
+        QVERIFY(project.ok());
+        auto annotation_of = [](const std::string& image, cv::Rect area) {
+            ImageAnnotation annotation;
+            annotation.image_file = image;
+            annotation.width = 64;
+            annotation.height = 48;
+            annotation.add(object_with("cat", area));
+            return annotation;
+        };
+        QVERIFY(project->save(annotation_of("a.png", {1, 1, 5, 5})).ok());
+        QFile a_file(dir.filePath(".photosynth/annotations/a.png.json"));
+        QVERIFY(a_file.open(QIODevice::ReadOnly));
+        const QByteArray a_before = a_file.readAll();
+        a_file.close();
+        const QStringList entries_before = QDir(dir.path()).entryList(QDir::AllEntries | QDir::Hidden);
+
+        // One bad annotation among good ones: nothing written.
+        ImageAnnotation bad = annotation_of("b.png", {2, 2, 5, 5});
+        bad.objects[0].mask = rle_encode(cv::Mat(10, 10, CV_8UC1, cv::Scalar(0)));
+        const auto refused = project->save_all({annotation_of("a.png", {9, 9, 5, 5}), bad});
+        QVERIFY(!refused.ok());
+        QVERIFY2(refused.message().find("b.png.json: object 1: mask size") != std::string::npos, refused.message().c_str());
+        QVERIFY(a_file.open(QIODevice::ReadOnly));
+        QCOMPARE(a_file.readAll(), a_before);
+        a_file.close();
+        QCOMPARE(project->status("b.png"), ImageStatus::NotStarted);
+        QCOMPARE(QDir(dir.path()).entryList(QDir::AllEntries | QDir::Hidden), entries_before);
+
+        // Good ones, with new labels: every file replaced or added at once.
+        LabelSet more = animals();
+        more.labels.push_back({"fox", {9, 9, 9}, ""});
+        QVERIFY(project->save_all({annotation_of("a.png", {9, 9, 5, 5}), annotation_of("b.png", {2, 2, 5, 5})}, more).ok());
+        QCOMPARE(project->labels().labels.size(), size_t(4));
+        QCOMPARE(project->load("a.png")->annotation.objects[0].bbox[0], 9.0);
+        QCOMPARE(project->load("b.png")->annotation.objects.size(), size_t(1));
+        QCOMPARE(Project::open(dir.path().toStdString())->labels().labels.size(), size_t(4));
+        QCOMPARE(QDir(dir.path()).entryList(QDir::AllEntries | QDir::Hidden), entries_before);
+
+        // What two killed processes left: one committed (its marker written), one not.
+        const long dead = dead_pid();
+        const QString committed = dir.filePath(QString("..photosynth.tmp-%1-Abc123").arg(dead));
+        const QString uncommitted = dir.filePath(QString("..photosynth.tmp-%1-Xyz789").arg(dead));
+        auto stage = [](const QString& staging, const ImageAnnotation& annotation) {
+            QVERIFY(QDir().mkpath(staging + "/annotations"));
+            QFile file(staging + "/annotations/" + QString::fromStdString(annotation.image_file) + ".json");
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(QByteArray::fromStdString(annotation_to_json(annotation)));
+        };
+        stage(committed, annotation_of("c.png", {3, 3, 5, 5}));
+        stage(committed, annotation_of("a.png", {20, 20, 5, 5}));
+        stage(uncommitted, annotation_of("d.png", {4, 4, 5, 5}));
+        QFile marker(committed + ".commit");
+        QVERIFY(marker.open(QIODevice::WriteOnly));
+        marker.close();
+        auto reopened = Project::open(dir.path().toStdString());
+        QVERIFY(reopened.ok());
+        QCOMPARE(reopened->load("c.png")->annotation.objects.size(), size_t(1));
+        QCOMPARE(reopened->load("a.png")->annotation.objects[0].bbox[0], 20.0);
+        QCOMPARE(reopened->status("d.png"), ImageStatus::NotStarted);
+        QCOMPARE(QDir(dir.path()).entryList(QDir::AllEntries | QDir::Hidden), entries_before);
+    }
+
+    // An import into a project that does not exist yet makes it with its first save_all():
+    // opening writes nothing, so a failure or a kill before then leaves no project.
+    void creation_on_first_save() {
+        QTemporaryDir dir;
+        touch_image(dir.filePath("a.png"));
+        auto project = Project::open(dir.path().toStdString(), animals(), {}, Creation::OnFirstSave);
+        QVERIFY(project.ok());
+        QVERIFY(!project->exists());
+        QCOMPARE(project->images(), std::vector<std::string>{"a.png"});
+        QVERIFY(!QFileInfo::exists(dir.filePath(".photosynth")));
+        ImageAnnotation annotation;
+        annotation.image_file = "a.png";
+        annotation.width = 64;
+        annotation.height = 48;
+        annotation.add(object_with("dog", {1, 2, 3, 4}));
+        QVERIFY(!project->save(annotation).ok());  // only save_all() makes the project
+        QVERIFY(!QFileInfo::exists(dir.filePath(".photosynth")));
+        QVERIFY(project->save_all({annotation}).ok());
+        QVERIFY(project->exists());
+        auto reopened = Project::open(dir.path().toStdString());
+        QVERIFY(reopened.ok());
+        QCOMPARE(reopened->labels().labels.size(), size_t(3));
+        QCOMPARE(reopened->load("a.png")->annotation.objects[0].label, std::string("dog"));
+        QVERIFY(reopened->save(annotation).ok());
     }
 
     void save_refuses_bad_annotations() {

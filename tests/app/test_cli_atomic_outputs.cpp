@@ -6,6 +6,10 @@
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -22,6 +26,7 @@
 #include <map>
 
 #include "annotation/project.h"
+#include "dead_process.h"
 #include "annotation/rle.h"
 
 using namespace ps;
@@ -66,10 +71,11 @@ annotation::AnnotatedObject square(int x, int y, int size, const std::string& la
 // A project of kImages annotated images "img00.png"...; `variant` moves the squares, so two
 // variants export different bytes. Image "img12.png" has many objects: a label file far larger
 // than the others.
-bool write_project(const QString& folder, int variant) {
+bool write_project(const QString& folder, int variant, const QString& image_root = {}) {
     annotation::LabelSet labels;
     labels.labels.push_back({"thing", {200, 30, 30}, ""});
-    auto project = annotation::Project::open(folder.toStdString(), labels);
+    auto project =
+        annotation::Project::open(folder.toStdString(), labels, image_root.toStdString());
     if (!project) return false;
     for (int i = 0; i < kImages; ++i) {
         annotation::ImageAnnotation image;
@@ -81,6 +87,16 @@ bool write_project(const QString& folder, int variant) {
             image.add(square((k % 12) * 5 + variant, (k / 12) * 5 + variant, 3, "thing"));
         if (!project->save(image)) return false;
     }
+    return true;
+}
+
+// kImages black images "img00.png"... of kSide² pixels in `folder`, for imports to match.
+bool write_images(const QString& folder) {
+    if (!QDir().mkpath(folder)) return false;
+    QImage pixels(kSide, kSide, QImage::Format_RGB888);
+    pixels.fill(Qt::black);
+    for (int i = 0; i < kImages; ++i)
+        if (!pixels.save(folder + QString("/img%1.png").arg(i, 2, 10, QChar('0')))) return false;
     return true;
 }
 
@@ -102,15 +118,6 @@ CliRun run_cli_limited(const QStringList& args, rlim_t file_size_limit, bool ign
     run.out = QString::fromUtf8(process.readAllStandardOutput());
     run.err = QString::fromUtf8(process.readAllStandardError());
     return run;
-}
-
-// The id of a process that has ended.
-long dead_pid() {
-    const pid_t child = ::fork();
-    if (child == 0) ::_exit(0);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    return child;
 }
 
 }  // namespace
@@ -238,6 +245,99 @@ class TestCliAtomicOutputs : public QObject {
             QCOMPARE(entries(dir.path()), before);
             QCOMPARE(entries(images), QStringList{});
         }
+    }
+
+    void import_that_fails_changes_nothing_data() {
+        QTest::addColumn<QString>("failure");
+        QTest::addColumn<bool>("new_project");
+        for (const bool fresh : {false, true}) {
+            const char* where = fresh ? ", new project" : ", existing project";
+            QTest::newRow(qPrintable(QString("disk full (EFBIG)") + where)) << "full" << fresh;
+            QTest::newRow(qPrintable(QString("killed half-way (SIGXFSZ)") + where))
+                << "killed" << fresh;
+            QTest::newRow(qPrintable(QString("one unusable annotation") + where))
+                << "invalid" << fresh;
+        }
+    }
+
+    // An import writes many annotation files; none may change unless all do. Source: a COCO
+    // export of another project over the same images (every image gets new objects; img12's
+    // file is far over the size limit, and comes after twelve others in the writing order).
+    void import_that_fails_changes_nothing() {
+        QFETCH(QString, failure);
+        QFETCH(bool, new_project);
+        QTemporaryDir dir;
+        const QString images = dir.path() + "/images", source = dir.path() + "/source",
+                      coco = dir.path() + "/coco", target = dir.path() + "/target";
+        QVERIFY(write_images(images));
+        QVERIFY(write_project(source, 1, images));
+        QCOMPARE(run_cli({"export", "--project", source, "--format", "coco", "--out", coco})
+                     .exit_code,
+                 0);
+        QString input = coco + "/annotations.json";
+        if (failure == "invalid") {
+            // The last annotation names a category the file does not have.
+            QFile file(input);
+            QVERIFY(file.open(QIODevice::ReadOnly));
+            QJsonObject root = QJsonDocument::fromJson(file.readAll()).object();
+            QJsonArray annotations = root["annotations"].toArray();
+            QVERIFY(!annotations.isEmpty());
+            QJsonObject last = annotations.last().toObject();
+            last["category_id"] = 99;
+            annotations.replace(annotations.size() - 1, last);
+            root["annotations"] = annotations;
+            input = dir.path() + "/bad_category.json";
+            QFile bad(input);
+            const QByteArray json = QJsonDocument(root).toJson();
+            QVERIFY(bad.open(QIODevice::WriteOnly) && bad.write(json) == json.size());
+        }
+        if (!new_project) QVERIFY(write_project(target, 0, images));
+        const QString state = target + "/.photosynth";
+        const auto before = snapshot(target);
+        const auto state_before = snapshot(state);
+        const QStringList siblings = entries(dir.path());
+        const QStringList import_args{"import", "--format", "coco",   "--input",
+                                      input,    "--project", target, "--image-dir", images};
+
+        const CliRun failed = failure == "invalid"
+                                  ? run_cli(import_args)
+                                  : run_cli_limited(import_args, kFileSizeLimit, failure == "full");
+        if (failure == "killed") {
+            QCOMPARE(failed.exit_code, -2);
+        } else {
+            QVERIFY2(failed.exit_code == 1, qPrintable(failed.err));
+            QVERIFY2(failed.err.contains(failure == "full" ? "was left as it was"
+                                                           : "nothing imported"),
+                     qPrintable(failed.err));
+        }
+        // Not one annotation file changed or added, no project made.
+        QCOMPARE(QFileInfo::exists(state), !new_project);
+        QVERIFY(snapshot(state) == state_before);
+        if (failure != "killed") {
+            QCOMPARE(entries(dir.path()), siblings);
+            QVERIFY(snapshot(target) == before);
+        }
+
+        // The next run removes what a killed one left (a staging folder beside .photosynth)
+        // and, given the room or --skip-invalid, imports everything at once.
+        QStringList again_args = import_args;
+        if (failure == "invalid") again_args << "--skip-invalid";
+        const CliRun again = run_cli(again_args);
+        QVERIFY2(again.exit_code == 0, qPrintable(again.err));
+        QCOMPARE(QDir(target).entryList({".*tmp-*"}, QDir::AllEntries | QDir::Hidden),
+                 QStringList{});
+        auto project = annotation::Project::open(target.toStdString());
+        QVERIFY(project);
+        QCOMPARE(int(project->annotated_images().size()), kImages);
+        const auto loaded = project->load("img12.png");
+        QVERIFY(loaded && !loaded->problem);
+        // Its own 120 objects (none when new) and the source's (one of them may be the one
+        // left out for its category).
+        const int objects = (new_project ? 0 : 120) + 120;
+        const int loaded_objects = int(loaded->annotation.objects.size());
+        QVERIFY2(loaded_objects <= objects &&
+                     loaded_objects >= objects - (failure == "invalid" ? 1 : 0),
+                 qPrintable(QString::number(loaded_objects)));
     }
 
     void remove_bg_checks_the_output_folder_before_the_model() {

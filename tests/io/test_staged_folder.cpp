@@ -11,6 +11,7 @@
 
 #include <filesystem>
 
+#include "dead_process.h"
 #include "io/staged_folder.h"
 
 using namespace ps;
@@ -31,14 +32,6 @@ QByteArray read(const QString& path) {
 QStringList entries(const QString& folder) {
     return QDir(folder).entryList(QDir::AllEntries | QDir::Hidden | QDir::System |
                                   QDir::NoDotAndDotDot);
-}
-
-long dead_pid() {
-    const pid_t child = ::fork();
-    if (child == 0) ::_exit(0);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    return child;
 }
 
 }  // namespace
