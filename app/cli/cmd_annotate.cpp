@@ -11,6 +11,7 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "engine/engine.h"
+#include "output_checks.h"
 
 namespace ps::cli {
 
@@ -98,6 +99,9 @@ int run_annotate(const std::vector<std::string>& argv) {
     const std::string input_dir = args->get("input-dir");
     if (!QFileInfo(QString::fromStdString(input_dir)).isDir())
         return fail(input_dir + ": no such folder");
+    if (args->has("metrics"))
+        if (auto ok = check_output_file("metrics", args->get("metrics")); !ok)
+            return fail(ok.message());
     engine::Engine engine(settings);
     auto model = engine.load_model(args->get("model"), model_options).result();
     if (!model) return fail(model.message());

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "engine/benchmark.h"
 #include "engine/profile_trace.h"
+#include "output_checks.h"
 
 namespace ps::cli {
 namespace {
@@ -53,6 +54,11 @@ int run_bench(const std::vector<std::string>& argv) {
     if (auto ok = require(*args, "bench", {"model", "json"}); !ok) {
         return fail(ok.message() + " (" + kBenchUsage + ")", 2);
     }
+    // Where the results go, before minutes of measuring.
+    for (const char* output : {"json", "csv", "trace"})
+        if (args->has(output))
+            if (auto ok = check_output_file(output, args->get(output)); !ok)
+                return fail(ok.message());
     engine::BenchmarkRequest request;
     request.models = args->options["model"];
     auto device = sam::parse_device(args->get("device", "auto"));

@@ -16,6 +16,7 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "image/effects/effect_registry.h"
+#include "output_checks.h"
 
 namespace ps::cli {
 
@@ -111,6 +112,8 @@ int run_bench_effects(const std::vector<std::string>& argv) {
                seed = positive(*args, "seed", 1, 1 << 30);
     for (const auto* value : {&width, &height, &iterations, &seed})
         if (!*value) return fail(value->message() + " (" + kBenchEffectsUsage + ")", 2);
+    if (args->has("json"))
+        if (auto ok = check_output_file("json", args->get("json")); !ok) return fail(ok.message());
 
     const std::vector<Case> cases = {{"bw", {}},
                                      {"pop_art", {}},

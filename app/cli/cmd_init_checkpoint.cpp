@@ -13,6 +13,7 @@
 #include "models/sam/sam_init.h"
 #include "models/sam/sam_shapes.h"
 #include "models/u2net/u2net_config.h"
+#include "output_checks.h"
 
 namespace ps::cli {
 
@@ -38,6 +39,7 @@ int run_init_checkpoint(const std::vector<std::string>& argv) {
                         std::to_string(UINT64_MAX) + " (" + kInitCheckpointUsage + ")",
                     2);
     }
+    if (auto ok = check_output_file("out", args->get("out")); !ok) return fail(ok.message());
     std::map<std::string, at::Tensor> tensors;
     try {
         tensors = arch.rfind("u2net", 0) == 0

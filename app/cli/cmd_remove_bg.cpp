@@ -13,6 +13,7 @@
 #include "io/export_writer.h"
 #include "io/image_reader.h"
 #include "models/u2net/u2net_model.h"
+#include "output_checks.h"
 
 namespace ps::cli {
 
@@ -34,6 +35,14 @@ int run_remove_bg_folder(const Args& args, const u2net::U2NetOptions& options) {
         if (!jobs) return fail(jobs.message(), 2);
         batch.jobs = *jobs;
     }
+    // The folders before the model: a typo in one costs no load.
+    if (!QFileInfo(QString::fromStdString(args.get("input-dir"))).isDir())
+        return fail(args.get("input-dir") + ": no such folder");
+    if (auto ok = check_output_folder("output-dir", args.get("output-dir")); !ok)
+        return fail(ok.message());
+    if (args.has("matte-dir"))
+        if (auto ok = check_output_folder("matte-dir", args.get("matte-dir")); !ok)
+            return fail(ok.message());
     auto model = u2net::U2NetModel::load(args.get("model"), options);
     if (!model) return fail(model.message());
     std::mutex model_mutex;
@@ -59,23 +68,6 @@ int run_remove_bg_folder(const Args& args, const u2net::U2NetOptions& options) {
             }
             return io::write_rgba_png(out.toStdString(), image::cutout_rgba(*rgb, result->matte));
         });
-}
-
-// The output's folder must exist and take a new file: checked before the model runs, so a typo
-// in --out costs nothing (the write itself is atomic and could only fail after inference).
-Status check_output_file(const std::string& option, const std::string& path) {
-    const QFileInfo file(QString::fromStdString(path));
-    const QFileInfo folder(file.absolutePath());
-    if (file.isDir())
-        return make_error(ErrorKind::InvalidArgument,
-                          path + ": --" + option + " is a folder, expected a file name");
-    if (!folder.isDir())
-        return make_error(ErrorKind::Io, path + ": the folder " + folder.filePath().toStdString() +
-                                             " of --" + option + " does not exist");
-    if (!folder.isWritable())
-        return make_error(ErrorKind::Io, path + ": the folder " + folder.filePath().toStdString() +
-                                             " of --" + option + " is not writable");
-    return Ok{};
 }
 
 }  // namespace

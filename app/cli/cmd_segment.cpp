@@ -14,6 +14,7 @@
 #include "io/staged_folder.h"
 #include "models/sam/prompt_file.h"
 #include "models/sam/sam_model.h"
+#include "output_checks.h"
 
 namespace ps::cli {
 
@@ -60,6 +61,9 @@ int run_segment(const std::vector<std::string>& argv) {
     // Validate the cheap inputs before the expensive steps, so a typo costs nothing.
     auto prompts = sam::read_prompts_file(args->get("prompts"));
     if (!prompts) return fail(prompts.message());
+    if (args->has("metrics"))
+        if (auto ok = check_output_file("metrics", args->get("metrics")); !ok)
+            return fail(ok.message());
     // All or nothing: the masks and result.json are staged beside --out and moved there at the
     // end, so a failure leaves no new folder and no masks without their result.json.
     auto staged_out = io::StagedFolder::begin(args->get("out"));
@@ -130,14 +134,20 @@ int run_segment(const std::vector<std::string>& argv) {
         !ok) {
         return fail(ok.message());
     }
-    if (auto ok = staged_out->commit(); !ok) return fail(ok.message());
+    // --metrics is written beside its target now and renamed into place after the masks: a
+    // failure of either leaves neither.
+    QSaveFile metrics_file(QString::fromStdString(args->get("metrics")));
     if (args->has("metrics")) {
         const QByteArray json = QByteArray::fromStdString(engine.metrics().to_json(metrics));
-        if (auto ok = write_text_atomically(QString::fromStdString(args->get("metrics")), json);
-            !ok) {
-            return fail(ok.message());
-        }
+        if (!metrics_file.open(QIODevice::WriteOnly) || metrics_file.write(json) != json.size())
+            return fail(args->get("metrics") +
+                        ": cannot write: " + metrics_file.errorString().toStdString());
     }
+    if (auto ok = staged_out->commit(); !ok) return fail(ok.message());
+    if (args->has("metrics") && !metrics_file.commit())
+        return fail(args->get("metrics") +
+                    ": cannot write: " + metrics_file.errorString().toStdString() +
+                    " (the masks are in " + args->get("out") + ")");
     std::cout << "wrote " << results.size() << " prompt result(s) to " << args->get("out")
               << " (encode " << encoded->encode_ms << " ms on " << model->device << ")\n";
     return 0;

@@ -11,6 +11,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 #include "app/cli_process.h"
@@ -338,6 +339,70 @@ class TestCliAtomicOutputs : public QObject {
         QVERIFY2(loaded_objects <= objects &&
                      loaded_objects >= objects - (failure == "invalid" ? 1 : 0),
                  qPrintable(QString::number(loaded_objects)));
+    }
+
+    // Where a command writes is checked before its expensive step (a model load, a batch, a
+    // benchmark): the model does not exist either, and the error must name the output.
+    void outputs_are_checked_before_the_model_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("expected");
+        const QString model = "@/none.pth", images = "@/images", lost = "@/no_folder";
+        QTest::newRow("segment --metrics")
+            << QStringList{"segment", "--model",  model,  "--image",   "@/missing.png",
+                           "--prompts", "@/prompts.json", "--out", "@/masks", "--metrics",
+                           lost + "/metrics.json"}
+            << "no_folder/metrics.json: the folder";
+        QTest::newRow("annotate --metrics")
+            << QStringList{"annotate",  "--model",         model,     "--input-dir", images,
+                           "--points",  "@/points.json",   "--project", "@/project",
+                           "--metrics", lost + "/m.json"}
+            << "no_folder/m.json: the folder";
+        QTest::newRow("remove-bg --output-dir a file")
+            << QStringList{"remove-bg", "--model", model, "--input-dir", images, "--output-dir",
+                           "@/a_file"}
+            << "a_file: --output-dir is a file";
+        QTest::newRow("remove-bg --output-dir under a file")
+            << QStringList{"remove-bg", "--model", model, "--input-dir", images, "--output-dir",
+                           "@/a_file/cutouts"}
+            << "a_file/cutouts: --output-dir cannot be created";
+        QTest::newRow("remove-bg --matte-dir")
+            << QStringList{"remove-bg",  "--model", model,       "--input-dir", images,
+                           "--output-dir", "@/out", "--matte-dir", "@/a_file"}
+            << "a_file: --matte-dir is a file";
+        QTest::newRow("remove-bg --input-dir missing")
+            << QStringList{"remove-bg", "--model", model, "--input-dir", "@/nothing",
+                           "--output-dir", "@/out"}
+            << "nothing: no such folder";
+        QTest::newRow("bench --json")
+            << QStringList{"bench", "--model", model, "--json", lost + "/bench.json"}
+            << "no_folder/bench.json: the folder";
+        QTest::newRow("bench --csv")
+            << QStringList{"bench", "--model", model, "--json", "@/bench.json", "--csv", images}
+            << "images: --csv is a folder";
+        QTest::newRow("init-checkpoint --out")
+            << QStringList{"init-checkpoint", "--arch", "vit_h", "--out", lost + "/vit_h.st"}
+            << "no_folder/vit_h.st: the folder";
+    }
+
+    void outputs_are_checked_before_the_model() {
+        QFETCH(QStringList, args);
+        QFETCH(QString, expected);
+        QTemporaryDir dir;
+        QVERIFY(write_images(dir.path() + "/images"));
+        for (auto [name, text] : {std::pair{"/prompts.json", R"({"prompts": [{"points": [[1, 1, 1]]}]})"},
+                                  std::pair{"/points.json", R"({"images": {"img00.png": [{"label": "a", "points": [[1, 1, 1]]}]}})"},
+                                  std::pair{"/a_file", "not a folder"}}) {
+            QFile file(dir.path() + name);
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(text);
+        }
+        args.replaceInStrings(QRegularExpression("^@"), dir.path());
+        const QStringList before = entries(dir.path());
+        const CliRun run = run_cli(args);
+        const QString problem = one_line_failure_problem(run, expected);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
+        QVERIFY2(!run.err.contains("none.pth"), qPrintable(run.err));
+        QCOMPARE(entries(dir.path()), before);
     }
 
     void remove_bg_checks_the_output_folder_before_the_model() {
