@@ -12,19 +12,29 @@
 
 namespace ps::fuzz {
 
-// Writes the bytes to this process's scratch file (under $TMPDIR, else /tmp) and returns its
-// path; `suffix` keeps readers that look at the extension on their usual path. Aborts when the
-// file cannot be written: a fuzz run that tests nothing must not look green.
-inline std::string write_scratch_file(const uint8_t* data, size_t size, const char* suffix) {
-    const char* dir = std::getenv("TMPDIR");
-    const std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") +
-                             "/photosynth-fuzz-" + std::to_string(::getpid()) + suffix;
+// Writes the bytes to `path`, replacing it. Aborts when the file cannot be written: a fuzz run
+// that tests nothing must not look green.
+inline void write_file(const std::string& path, const uint8_t* data, size_t size) {
     std::FILE* file = std::fopen(path.c_str(), "wb");
     if (file == nullptr || (size > 0 && std::fwrite(data, 1, size, file) != size) ||
         std::fclose(file) != 0) {
         std::perror(path.c_str());
         std::abort();
     }
+}
+
+// The folder for this process's scratch files: $TMPDIR, else /tmp.
+inline std::string scratch_dir() {
+    const char* dir = std::getenv("TMPDIR");
+    return dir != nullptr && *dir != '\0' ? dir : "/tmp";
+}
+
+// Writes the bytes to this process's scratch file (under scratch_dir()) and returns its path;
+// `suffix` keeps readers that look at the extension on their usual path.
+inline std::string write_scratch_file(const uint8_t* data, size_t size, const char* suffix) {
+    const std::string path =
+        scratch_dir() + "/photosynth-fuzz-" + std::to_string(::getpid()) + suffix;
+    write_file(path, data, size);
     return path;
 }
 

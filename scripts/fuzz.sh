@@ -2,7 +2,8 @@
 # Builds the libFuzzer targets of fuzz/ with clang (ASan + UBSan) in build-fuzz/ and runs one.
 #   scripts/fuzz.sh build                      configure + build every target
 #   scripts/fuzz.sh run TARGET [SECONDS]       fuzz TARGET (pickle, safetensors, torch_zip,
-#                                              image, json) for SECONDS (default 600)
+#                                              image, json, coco, labelme) for SECONDS
+#                                              (default 600)
 # A run starts from fuzz/corpus/TARGET and fuzz/regressions/TARGET, grows a working corpus in
 # build-fuzz/corpus/TARGET (not committed), and writes crashes to build-fuzz/crashes/TARGET/.
 # Keep a crashing input as fuzz/regressions/TARGET/<what>.bin once it is fixed: ctest's
@@ -18,7 +19,7 @@ build)
         -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPHOTOSYNTH_FUZZ=ON \
         -DPHOTOSYNTH_BUILD_GUI=OFF -DPHOTOSYNTH_BUILD_TESTS=OFF >/dev/null
     flock "$lock" cmake --build "$build" -j2 --target fuzz_pickle fuzz_safetensors \
-        fuzz_torch_zip fuzz_image fuzz_json
+        fuzz_torch_zip fuzz_image fuzz_json fuzz_coco fuzz_labelme
     ;;
 run)
     target=${2:?target name}
@@ -34,7 +35,7 @@ run)
         "$build/corpus/$target" $seeds
     ;;
 *)
-    sed -n '2,10p' "$0"
+    sed -n '2,11p' "$0"
     exit 2
     ;;
 esac

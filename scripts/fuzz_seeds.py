@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Regenerates the fuzz seed corpora (fuzz/corpus/<target>/) from small real files: the golden
 hostile checkpoints and their data.pkl, the golden images downscaled to 16 px (PNG written here,
-JPEG through cjpeg), the golden PROMPTS.json files and hand-written POINTS.json and annotation
-files. Needs `convert FILE.png ppm:-` (ImageMagick) and `cjpeg` (libjpeg-turbo-progs).
+JPEG through cjpeg), the golden PROMPTS.json files and hand-written POINTS.json, annotation, COCO
+and LabelMe files. Needs `convert FILE.png ppm:-` (ImageMagick) and `cjpeg` (libjpeg-turbo-progs).
 
     scripts/fuzz_seeds.py [--golden DIR]
 """
 import argparse
+import base64
 import json
 import os
 import pathlib
@@ -151,6 +152,144 @@ def json_seeds(golden):
     (folder / "labels.json").write_text(json.dumps(labels))
 
 
+# The importer targets' scratch project (fuzz/scratch_project.cpp): a.png 8x6, sub/a.png 3x4,
+# sub/b.png 5x5, broken.png (unreadable; its annotation says 7x7); labels cat and dog.
+def rle_counts(width, height, inside):
+    """COCO's uncompressed counts (column-major, background first) of the pixels inside(x, y)."""
+    counts, current, run = [], False, 0
+    for x in range(width):
+        for y in range(height):
+            if inside(x, y) != current:
+                counts.append(run)
+                current, run = not current, 0
+            run += 1
+    return counts + [run]
+
+
+def rle_string(counts):
+    """pycocotools' rleToString: LEB128-like, 5 bits a character, deltas from the 3rd count on."""
+    out = []
+    for i, count in enumerate(counts):
+        x = count - counts[i - 2] if i > 2 else count
+        more = True
+        while more:
+            c = x & 0x1f
+            x >>= 5
+            more = x != -1 if c & 0x10 else x != 0
+            out.append(chr((c | 0x20 if more else c) + 48))
+    return "".join(out)
+
+
+def coco_seeds():
+    folder = fresh("coco")
+    cats = [{"id": 1, "name": "cat", "supercategory": ""}, {"id": 2, "name": "bird"}]
+    a = {"id": 1, "file_name": "a.png", "width": 8, "height": 6}
+    b = {"id": 2, "file_name": "b.png", "width": 5, "height": 5}  # by base name: sub/b.png
+    box = rle_counts(8, 6, lambda x, y: 2 <= x <= 4 and 1 <= y <= 3)
+    ring = rle_counts(5, 5, lambda x, y: 0 < x < 4 and 0 < y < 4 and (x, y) != (2, 2))
+
+    def write(name, images, annotations, categories=cats):
+        (folder / name).write_text(json.dumps(
+            {"images": images, "annotations": annotations, "categories": categories}))
+
+    def ann(i, image_id, category_id, segmentation, **extra):
+        return dict({"id": i, "image_id": image_id, "category_id": category_id,
+                     "segmentation": segmentation, "area": 1, "bbox": [0, 0, 1, 1],
+                     "iscrowd": 0}, **extra)
+
+    write("polygon.json", [a], [ann(1, 1, 1, [[1, 1, 6, 1, 6, 4, 1, 4]]),
+                                ann(2, 1, 2, [[0, 0, 3, 0, 0, 3], [5, 5, 7.5, 5, 7.5, 5.9]])])
+    write("rle_counts.json", [a, b], [ann(1, 1, 1, {"size": [6, 8], "counts": box}, iscrowd=1),
+                                      ann(2, 2, 2, {"size": [5, 5], "counts": ring}, iscrowd=1)])
+    write("rle_string.json", [a, b],
+          [ann(1, 1, 2, {"size": [6, 8], "counts": rle_string(box)}),
+           ann(2, 2, 1, {"size": [5, 5], "counts": rle_string(ring)})])
+    write("bad_ids.json", [a], [ann(1, 1, 99, [[1, 1, 6, 1, 6, 4]]),   # no such category
+                                ann(2, 42, 1, [[1, 1, 6, 1, 6, 4]]),   # no such image
+                                ann(3, 1, 1, [[1, 1, 6, 1, 6, 4]])])
+    write("bad_segmentations.json", [a, b], [
+        ann(1, 1, 1, [[1, 1, 6, 1]]),                                  # under 3 points
+        ann(2, 1, 1, [[1, 1, 6, 1, 6, "x"]]),
+        ann(3, 1, 1, [[-1e12, 0, 6, 1, 6, 4]]),                        # far outside
+        ann(4, 1, 1, {"size": [6, 8], "counts": [40, 9]}),             # sum over 48
+        ann(5, 1, 1, {"size": [5, 5], "counts": ring}),                # not the image's size
+        ann(6, 2, 1, {"size": [5, 5], "counts": "0`0"}),
+        ann(7, 2, 1, "segmentation"),
+        ann(8, 2, 1, [[-3, -3, 9, -3, 9, 9, -3, 9]])])                 # clipped to the image
+    write("image_matching.json", [
+        {"id": 1, "file_name": "sub/a.png", "width": 3, "height": 4},
+        {"id": 2, "file_name": "x/a.png", "width": 3, "height": 4},     # ambiguous base name
+        {"id": 3, "file_name": "sub\\b.png", "width": 5, "height": 5},  # Windows separator
+        {"id": 4, "file_name": "a.png", "width": 6, "height": 8},       # not the file's size
+        {"id": 5, "file_name": "missing.png", "width": 5, "height": 5}],
+          [ann(i, i, 1, [[0, 0, 2, 0, 2, 2]]) for i in range(1, 6)])
+    # broken.png cannot be read: its annotation's size (7x7) decides; the dog square at (1, 1)
+    # is already there and not added twice.
+    write("unreadable_image.json", [{"id": 7, "file_name": "broken.png", "width": 7, "height": 7},
+                                    {"id": 8, "file_name": "broken.png", "width": 9, "height": 9}],
+          [ann(1, 7, 3, [[1, 1, 3, 1, 3, 3, 1, 3]]), ann(2, 7, 1, [[4, 4, 6, 4, 6, 6]]),
+           ann(3, 8, 1, [[1, 1, 3, 1, 3, 3]])],
+          [{"id": 1, "name": " cat "}, {"id": 3, "name": "dog"}])
+    write("empty.json", [], [], [])
+    write("bad_category.json", [a], [ann(1, 1, 1, [[1, 1, 6, 1, 6, 4]])],
+          [{"id": 1, "name": "a\nb"}])
+    write("huge_image.json", [{"id": 1, "file_name": "a.png", "width": 100000, "height": 100000}],
+          [])
+
+
+def labelme_seeds():
+    folder = fresh("labelme")
+
+    def shape(label, points, shape_type="polygon", group_id=None, **extra):
+        return dict({"label": label, "points": points, "group_id": group_id,
+                     "shape_type": shape_type, "flags": {}}, **extra)
+
+    def write(name, shapes, image_path="a.png", width=8, height=6, **extra):
+        root = dict({"version": "5.1.1", "flags": {}, "shapes": shapes, "imagePath": image_path,
+                     "imageData": None, "imageHeight": height, "imageWidth": width}, **extra)
+        (folder / name).write_text(json.dumps(root, indent=1))
+
+    write("polygon.json", [shape("cat", [[1, 1], [6, 1], [6, 4], [1, 4]]),
+                           shape("bird", [[0, 0], [2, 0], [0, 2]])])
+    write("rectangle.json", [shape("bird", [[0.5, 0.5], [3.5, 2.5]], "rectangle"),
+                             shape("cat", [[4, 4], [1, 1]], "rectangle", 3)],
+          "sub/b.png", 5, 5)
+    write("other_shapes.json", [shape("cat", [[3, 3], [5, 3]], "circle"),
+                                shape("cat", [[2, 2]], "point"),
+                                shape("cat", [[0, 0], [7, 5]], "line"),
+                                shape("cat", [[0, 0], [7, 0], [7, 5]], "linestrip"),
+                                shape("dog", [[1, 1], [6, 1], [6, 4]])])
+    # One instance of two shapes (same label and group_id), a hole cut from it by a
+    # `_background_` shape of its group, then one cut from everything before it.
+    write("groups_and_holes.json", [
+        shape("cat", [[0, 0], [3, 0], [3, 5], [0, 5]], group_id=1),
+        shape("cat", [[4, 0], [7, 0], [7, 5], [4, 5]], group_id=1),
+        shape("dog", [[0, 0], [7, 0], [7, 5]], group_id=2),
+        shape("_background_", [[1, 1], [2, 1], [2, 2], [1, 2]], group_id=1),
+        shape("_background_", [[5, 2], [6, 2], [6, 3]])])
+    crop = png(3, 2, 0, 8, [b"\x00\x01\x01", b"\x01\x01\x00"])
+    write("mask_shape.json", [
+        shape("cat", [[2, 1], [4, 2]], "mask", mask=base64.b64encode(crop).decode()),
+        shape("cat", [[6, 5], [8, 6]], "mask", mask=base64.b64encode(crop).decode()),  # outside
+        shape("dog", [[0, 0], [1, 1]], "mask", mask="bm90IGEgcG5n")])
+    write("image_data.json", [shape("dog", [[0, 0], [2, 0], [2, 3]])], "sub/a.png", 3, 4,
+          imageData=base64.b64encode(png(3, 4, 0, 8, [b"\x80" * 3] * 4)).decode(),
+          version="4.5.6")
+    (folder / "no_image_data.json").write_text(json.dumps(
+        {"shapes": [{"label": "cat", "points": [[0, 0], [4, 0], [4, 4]]}],
+         "imagePath": "..\\photos\\b.png", "imageHeight": 5, "imageWidth": 5}))
+    write("bad_shapes.json", [shape("", [[0, 0], [2, 0], [2, 2]]),
+                              shape("cat", [[0, 0], [2, 0]]),
+                              shape("cat", [[0, 0], [2, "x"], [2, 2]]),
+                              shape("cat", [[0, 0], [1e300, 0], [2, 2]]),
+                              shape("cat", [[0, 0], [1, 1], [2, 2]], "rectangle")])
+    write("size_mismatch.json", [shape("cat", [[0, 0], [2, 0], [2, 2]])], "a.png", 6, 8)
+    write("unreadable_image.json", [shape("dog", [[1, 1], [2, 1], [2, 2], [1, 2]]),
+                                    shape("cat", [[4, 4], [6, 4], [6, 6]])],
+          "broken.png", 7, 7)
+    write("not_in_project.json", [shape("cat", [[0, 0], [2, 0], [2, 2]])], "x/a.png")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--golden", type=pathlib.Path,
@@ -160,6 +299,8 @@ def main():
     image_seeds(args.golden)
     checkpoint_seeds(args.golden)
     json_seeds(args.golden)
+    coco_seeds()
+    labelme_seeds()
     total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())
     print(f"{sum(1 for f in CORPUS.rglob('*') if f.is_file())} seed files, {total} bytes")
 
