@@ -6,7 +6,7 @@
 inline ps::engine::EngineSettings cpu_test_settings(int workers = 2) {
     ps::engine::EngineSettings s;
     s.max_workers = workers;
-    s.device = ps::sam::Device::Cpu;
+    s.device = ps::runtime::Device::Cpu;
     s.host_cache_bytes = 256LL << 20;
     return s;
 }

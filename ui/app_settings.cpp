@@ -57,11 +57,11 @@ bool env_set(const char* name) {
 
 }  // namespace
 
-QString device_name(sam::Device device) {
+QString device_name(runtime::Device device) {
     switch (device) {
-        case sam::Device::Cpu:
+        case runtime::Device::Cpu:
             return "cpu";
-        case sam::Device::Cuda:
+        case runtime::Device::Cuda:
             return "cuda";
         default:
             return "auto";
@@ -117,24 +117,24 @@ Status AppSettings::set_background_checkpoint(const QString& path) {
 
 // ---- device and precision -------------------------------------------------------------------
 
-sam::Device AppSettings::device() const {
+runtime::Device AppSettings::device() const {
     const auto parsed =
-        sam::parse_device(settings_->value(kDevice, "auto").toString().toStdString());
-    return parsed ? *parsed : sam::Device::Auto;
+        runtime::parse_device(settings_->value(kDevice, "auto").toString().toStdString());
+    return parsed ? *parsed : runtime::Device::Auto;
 }
 
-sam::Precision AppSettings::precision() const {
+runtime::Precision AppSettings::precision() const {
     const auto parsed =
-        sam::parse_precision(settings_->value(kPrecision, "fp32").toString().toStdString());
-    return parsed ? *parsed : sam::Precision::Fp32;
+        runtime::parse_precision(settings_->value(kPrecision, "fp32").toString().toStdString());
+    return parsed ? *parsed : runtime::Precision::Fp32;
 }
 
-void AppSettings::set_device(sam::Device device) {
+void AppSettings::set_device(runtime::Device device) {
     settings_->setValue(kDevice, device_name(device));
 }
 
-void AppSettings::set_precision(sam::Precision precision) {
-    settings_->setValue(kPrecision, QString::fromStdString(sam::to_string(precision)));
+void AppSettings::set_precision(runtime::Precision precision) {
+    settings_->setValue(kPrecision, QString::fromStdString(runtime::to_string(precision)));
 }
 
 // ---- numbers --------------------------------------------------------------------------------

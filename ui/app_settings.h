@@ -40,10 +40,10 @@ class AppSettings {
     Status set_background_checkpoint(const QString& path);
     static Status check_checkpoint_path(const QString& path);
 
-    sam::Device device() const;        // stored text that does not parse reads as Auto
-    sam::Precision precision() const;  // likewise Fp32
-    void set_device(sam::Device device);
-    void set_precision(sam::Precision precision);
+    runtime::Device device() const;        // stored text that does not parse reads as Auto
+    runtime::Precision precision() const;  // likewise Fp32
+    void set_device(runtime::Device device);
+    void set_precision(runtime::Precision precision);
 
     int cache_budget_mb() const;            // 0 = automatic (from free memory)
     int worker_count() const;               // 0 = automatic (one per core)
@@ -92,6 +92,6 @@ class AppSettings {
 };
 
 // "auto", "cpu", "cuda": the stored and displayed names (sam::parse_device reads them back).
-QString device_name(sam::Device device);
+QString device_name(runtime::Device device);
 
 }  // namespace ps::ui

@@ -227,8 +227,8 @@ void BenchmarkPanel::start_run() {
         return;
     }
     // The combos hold exactly the parser's spellings, so these cannot fail.
-    request.device = *sam::parse_device(device_->currentText().toStdString());
-    request.precision = *sam::parse_precision(precision_->currentText().toStdString());
+    request.device = *runtime::parse_device(device_->currentText().toStdString());
+    request.precision = *runtime::parse_precision(precision_->currentText().toStdString());
     request.images_dir = images_dir_->text().trimmed().toStdString();
     request.synthetic_width = width_->value();
     request.synthetic_height = height_->value();

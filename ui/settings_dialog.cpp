@@ -110,7 +110,7 @@ QWidget* SettingsDialog::build_engine_group() {
     device_->addItem(tr("CPU"), "cpu");
     // Still selectable without a GPU (the settings may be shared with another machine), but
     // say so: the engine will fall back to the CPU and report why.
-    device_->addItem(sam::cuda_available() ? tr("CUDA") : tr("CUDA (no GPU found here)"), "cuda");
+    device_->addItem(runtime::cuda_available() ? tr("CUDA") : tr("CUDA (no GPU found here)"), "cuda");
     form->addRow(tr("&Device:"), device_);
 
     precision_ = new QComboBox;
@@ -195,7 +195,7 @@ QWidget* SettingsDialog::build_models_group() {
 void SettingsDialog::load_from_settings() {
     device_->setCurrentIndex(device_->findData(device_name(settings_.device())));
     precision_->setCurrentIndex(
-        precision_->findData(QString::fromStdString(sam::to_string(settings_.precision()))));
+        precision_->findData(QString::fromStdString(runtime::to_string(settings_.precision()))));
     cache_mb_->setValue(settings_.cache_budget_mb());
     workers_->setValue(settings_.worker_count());
     downscale_px_->setValue(settings_.downscale_limit_px());
@@ -379,9 +379,9 @@ void SettingsDialog::accept() {
     // The widgets' ranges are the setters' ranges, so these cannot fail after the checks above.
     settings_.set_sam_checkpoint(sam_path);
     settings_.set_background_checkpoint(background_path);
-    settings_.set_device(*sam::parse_device(device_->currentData().toString().toStdString()));
+    settings_.set_device(*runtime::parse_device(device_->currentData().toString().toStdString()));
     settings_.set_precision(
-        *sam::parse_precision(precision_->currentData().toString().toStdString()));
+        *runtime::parse_precision(precision_->currentData().toString().toStdString()));
     settings_.set_cache_budget_mb(cache_mb_->value());
     settings_.set_worker_count(workers_->value());
     settings_.set_downscale_limit_px(downscale_px_->value());

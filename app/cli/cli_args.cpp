@@ -57,14 +57,14 @@ Status require(const Args& args, const std::string& command,
     return Ok{};
 }
 
-Status read_device_options(const Args& args, sam::Device& device, sam::Precision& precision) {
+Status read_device_options(const Args& args, runtime::Device& device, runtime::Precision& precision) {
     if (args.has("device")) {
-        auto parsed = sam::parse_device(args.get("device"));
+        auto parsed = runtime::parse_device(args.get("device"));
         if (!parsed) return parsed.error();
         device = *parsed;
     }
     if (args.has("precision")) {
-        auto parsed = sam::parse_precision(args.get("precision"));
+        auto parsed = runtime::parse_precision(args.get("precision"));
         if (!parsed) return parsed.error();
         precision = *parsed;
     }

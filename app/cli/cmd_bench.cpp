@@ -61,8 +61,8 @@ int run_bench(const std::vector<std::string>& argv) {
                 return fail(ok.message());
     engine::BenchmarkRequest request;
     request.models = args->options["model"];
-    auto device = sam::parse_device(args->get("device", "auto"));
-    auto precision = sam::parse_precision(args->get("precision", "fp32"));
+    auto device = runtime::parse_device(args->get("device", "auto"));
+    auto precision = runtime::parse_precision(args->get("precision", "fp32"));
     if (!device) return fail(device.message(), 2);
     if (!precision) return fail(precision.message(), 2);
     request.device = *device;

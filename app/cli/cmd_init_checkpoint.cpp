@@ -43,7 +43,7 @@ int run_init_checkpoint(const std::vector<std::string>& argv) {
     std::map<std::string, at::Tensor> tensors;
     try {
         tensors = arch.rfind("u2net", 0) == 0
-                      ? sam::random_tensors(
+                      ? runtime::random_tensors(
                             u2net::u2net_tensor_specs(u2net::official_u2net_config(arch)), seed)
                       : sam::random_sam_tensors(sam::official_sam_config(arch), seed);
     } catch (const std::invalid_argument& e) {

@@ -75,7 +75,7 @@ int run_segment(const std::vector<std::string>& argv) {
     if (!image) return fail(image.message());
     // Every prompt against the image before the encode, so none fails after earlier PNGs exist.
     for (size_t k = 0; k < prompts->size(); ++k) {
-        if (auto ok = sam::check_prompt((*prompts)[k].prompt, image->width, image->height); !ok)
+        if (auto ok = runtime::check_prompt((*prompts)[k].prompt, image->width, image->height); !ok)
             return fail(args->get("prompts") + ": prompt " + std::to_string(k) + ": " +
                         ok.message());
     }

@@ -63,7 +63,7 @@ QJsonObject machine_info() {
             {"cpu", cpu_model()},
             {"cores", int(std::thread::hardware_concurrency())},
             {"libtorch", TORCH_VERSION},
-            {"cuda_available", sam::cuda_available()},
+            {"cuda_available", runtime::cuda_available()},
             {"gpu", gpu}};
 }
 
@@ -127,7 +127,7 @@ Result<ModelBenchmark> benchmark_u2net(const std::string& path, const BenchmarkR
     mb.family = "u2net";
     mb.arch = (*model)->config().arch;
     mb.device = (*model)->device_name();
-    mb.precision = sam::to_string((*model)->precision());
+    mb.precision = runtime::to_string((*model)->precision());
     mb.load_ms = ms_since(start);
     std::map<std::string, std::vector<double>> samples;
     for (int i = -1; i < request.warmup + request.iterations; ++i) {
@@ -297,8 +297,8 @@ QJsonObject BenchmarkReport::to_json() const {
             {"stages", stages}});
     }
     const QJsonObject settings{
-        {"device", request.device == sam::Device::Cuda ? "cuda" : request.device == sam::Device::Cpu ? "cpu" : "auto"},
-        {"precision", QString::fromStdString(sam::to_string(request.precision))},
+        {"device", request.device == runtime::Device::Cuda ? "cuda" : request.device == runtime::Device::Cpu ? "cpu" : "auto"},
+        {"precision", QString::fromStdString(runtime::to_string(request.precision))},
         {"images", request.images_dir.empty()
                        ? QJsonValue(QString("synthetic %1x%2").arg(request.synthetic_width).arg(request.synthetic_height))
                        : QJsonValue(QString::fromStdString(request.images_dir))},

@@ -19,8 +19,8 @@ namespace ps::engine {
 
 struct BenchmarkRequest {
     std::vector<std::string> models;  // checkpoint paths
-    sam::Device device = sam::Device::Auto;
-    sam::Precision precision = sam::Precision::Fp32;
+    runtime::Device device = runtime::Device::Auto;
+    runtime::Precision precision = runtime::Precision::Fp32;
     std::string images_dir;           // images to encode; empty: synthetic
     int synthetic_width = 1920, synthetic_height = 1080;
     int iterations = 5, warmup = 1;

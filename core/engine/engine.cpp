@@ -44,7 +44,7 @@ struct Engine::Interactive {
 namespace {
 
 long long default_device_budget() {
-    if (!sam::cuda_available()) return 0;
+    if (!runtime::cuda_available()) return 0;
     const MemoryStats memory = sample_memory();
     if (memory.gpu_total_bytes && memory.gpu_used_bytes) {
         return (*memory.gpu_total_bytes - *memory.gpu_used_bytes) / 4;

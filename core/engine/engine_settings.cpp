@@ -38,14 +38,14 @@ EngineSettings EngineSettings::from_environment() {
     s.downscale_max = image::downscale_max_from_environment();
     read_number("PHOTOSYNTH_SLOW_MS", s.slow_ms, 0, 1e9);
     if (const QByteArray device = qgetenv("PHOTOSYNTH_DEVICE"); !device.isEmpty()) {
-        if (auto parsed = sam::parse_device(device.toStdString())) {
+        if (auto parsed = runtime::parse_device(device.toStdString())) {
             s.device = *parsed;
         } else {
             qWarning("PHOTOSYNTH_DEVICE ignored: %s", parsed.message().c_str());
         }
     }
     if (const QByteArray precision = qgetenv("PHOTOSYNTH_PRECISION"); !precision.isEmpty()) {
-        if (auto parsed = sam::parse_precision(precision.toStdString())) {
+        if (auto parsed = runtime::parse_precision(precision.toStdString())) {
             s.precision = *parsed;
         } else {
             qWarning("PHOTOSYNTH_PRECISION ignored: %s", parsed.message().c_str());

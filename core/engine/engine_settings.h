@@ -13,8 +13,8 @@ struct EngineSettings {
     long long host_cache_bytes = 0;     // PHOTOSYNTH_EMBED_CACHE_MB; 0 = default from free RAM
     long long device_cache_bytes = 0;   // 0 = default from free GPU memory (none on CPU)
     int downscale_max = 4096;           // PHOTOSYNTH_DOWNSCALE_MAX: long side for interactive work
-    sam::Device device = sam::Device::Auto;        // PHOTOSYNTH_DEVICE
-    sam::Precision precision = sam::Precision::Fp32;  // PHOTOSYNTH_PRECISION
+    runtime::Device device = runtime::Device::Auto;        // PHOTOSYNTH_DEVICE
+    runtime::Precision precision = runtime::Precision::Fp32;  // PHOTOSYNTH_PRECISION
     bool warm_models = false;           // PHOTOSYNTH_WARM_MODEL=1: load configured models at start
     std::vector<std::string> models;    // PHOTOSYNTH_MODELS: checkpoint paths, ':'-separated
     double slow_ms = 2000;              // PHOTOSYNTH_SLOW_MS

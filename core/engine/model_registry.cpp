@@ -6,10 +6,10 @@
 namespace ps::engine {
 namespace {
 
-const char* device_word(sam::Device device) {
+const char* device_word(runtime::Device device) {
     switch (device) {
-        case sam::Device::Cpu: return "cpu";
-        case sam::Device::Cuda: return "cuda";
+        case runtime::Device::Cpu: return "cpu";
+        case runtime::Device::Cuda: return "cuda";
         default: return "auto";
     }
 }
@@ -20,14 +20,14 @@ std::string cache_identity(const std::string& path, const sam::SamModel& model) 
     const QFileInfo file(QString::fromStdString(path));
     return file.canonicalFilePath().toStdString() + "#" + std::to_string(file.size()) + "#" +
            std::to_string(file.lastModified().toMSecsSinceEpoch()) + "#" + model.config().arch +
-           "#" + sam::to_string(model.precision()) + "#" +
+           "#" + runtime::to_string(model.precision()) + "#" +
            (model.device_name().rfind("cuda", 0) == 0 ? "cuda" : "cpu");
 }
 
 }  // namespace
 
 std::string ModelRegistry::make_id(const std::string& path, const sam::SamOptions& options) {
-    return path + "@" + device_word(options.device) + "/" + sam::to_string(options.precision);
+    return path + "@" + device_word(options.device) + "/" + runtime::to_string(options.precision);
 }
 
 Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const std::string& path,
@@ -39,22 +39,22 @@ Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const std::string& path
     }
     sam::SamOptions effective = options;
     std::string reason;
-    if (options.device != sam::Device::Cpu && !sam::cuda_available()) {
-        effective.device = sam::Device::Cpu;
-        reason = options.device == sam::Device::Cuda
+    if (options.device != runtime::Device::Cpu && !runtime::cuda_available()) {
+        effective.device = runtime::Device::Cpu;
+        reason = options.device == runtime::Device::Cuda
                      ? "CUDA requested, but LibTorch has no CUDA or no GPU answered: running on CPU"
                      : "auto: no CUDA GPU available, running on CPU";
     }
-    if (effective.device == sam::Device::Cpu && effective.precision == sam::Precision::Fp16) {
-        effective.precision = sam::Precision::Fp32;
+    if (effective.device == runtime::Device::Cpu && effective.precision == runtime::Precision::Fp16) {
+        effective.precision = runtime::Precision::Fp32;
         reason += std::string(reason.empty() ? "" : "; ") + "fp16 is GPU-only: running in fp32";
     }
     auto model = sam::SamModel::load(path, effective);
-    if (!model && effective.device != sam::Device::Cpu) {
+    if (!model && effective.device != runtime::Device::Cpu) {
         // A GPU that exists but fails (driver, out of memory) must not leave the user stuck.
         const std::string cuda_error = model.message();
-        effective.device = sam::Device::Cpu;
-        if (effective.precision == sam::Precision::Fp16) effective.precision = sam::Precision::Fp32;
+        effective.device = runtime::Device::Cpu;
+        if (effective.precision == runtime::Precision::Fp16) effective.precision = runtime::Precision::Fp32;
         model = sam::SamModel::load(path, effective);
         if (model) reason = "CUDA load failed (" + cuda_error + "): running on CPU";
     }
@@ -68,7 +68,7 @@ Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const std::string& path
                     config.encoder == sam::EncoderKind::ViT ? "sam" : "mobile_sam",
                     config.arch,
                     loaded->sam->device_name(),
-                    sam::to_string(loaded->sam->precision()),
+                    runtime::to_string(loaded->sam->precision()),
                     reason,
                     loaded->sam->load_ms(),
                     config.parameter_count};

@@ -60,7 +60,7 @@ void TestCliBench::bench_writes_the_json_schema() {
     QVERIFY(m["images_per_s"].toDouble() > 0);
     QVERIFY(m["peak_rss_bytes"].toDouble() > 0);
     // Unavailable without CUDA (null, never a fake 0); with CUDA it is measured even for a CPU run.
-    if (!ps::sam::cuda_available()) QVERIFY(m["peak_vram_bytes"].isNull());
+    if (!ps::runtime::cuda_available()) QVERIFY(m["peak_vram_bytes"].isNull());
     const QJsonObject stages = m["stages"].toObject();
     for (const char* stage : {"preprocess", "encode", "mask_decode", "postprocess", "click_to_mask", "cached_click"}) {
         const QJsonObject s = stages[stage].toObject();

@@ -29,7 +29,7 @@ EngineSettings test_settings(int workers = 2) {
     EngineSettings s;
     s.max_workers = workers;
     s.host_cache_bytes = 64LL << 20;
-    s.device = sam::Device::Cpu;
+    s.device = runtime::Device::Cpu;
     return s;
 }
 
@@ -231,13 +231,13 @@ void TestEngine::disk_cache_survives_restart_and_ignores_corruption() {
 
 void TestEngine::unavailable_device_reports_the_fallback() {
     EngineSettings settings = test_settings();
-    settings.device = sam::Device::Cuda;
+    settings.device = runtime::Device::Cuda;
     Engine engine(settings);
     auto model = wait(engine.load_model(mini_model_));
     QVERIFY2(model.ok(), model.ok() ? "" : model.message().c_str());
     const MetricsSnapshot m = engine.metrics().snapshot();
     QCOMPARE(m.device, model->device);
-    if (sam::cuda_available()) {
+    if (runtime::cuda_available()) {
         QVERIFY(model->device.rfind("cuda", 0) == 0);
         QVERIFY(model->fallback_reason.empty());
     } else {

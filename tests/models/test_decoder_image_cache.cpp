@@ -27,8 +27,8 @@ struct Loaded {
 Loaded load_and_encode(const QString& source, const QString& precision, const QString& folder) {
     Loaded out;
     sam::SamOptions options;
-    options.device = sam::Device::Cpu;
-    options.precision = *sam::parse_precision(precision.toStdString());
+    options.device = runtime::Device::Cpu;
+    options.precision = *runtime::parse_precision(precision.toStdString());
     std::string path;
     cv::Mat rgb;
     if (source == "generated") {

@@ -14,7 +14,7 @@ using namespace ps;
 
 Q_DECLARE_METATYPE(cv::Mat)
 Q_DECLARE_METATYPE(cv::Size)
-Q_DECLARE_METATYPE(sam::SamPrompt)
+Q_DECLARE_METATYPE(runtime::Prompt)
 
 // Fails the test with the segmenter's message.
 #define QVERIFY_OK(result) QVERIFY2((result).ok(), (result).ok() ? "" : (result).message().c_str())
@@ -65,7 +65,7 @@ std::array<double, 4> box_around(const Disc& disc, int margin) {
             double(disc.centre.x + reach), double(disc.centre.y + reach)};
 }
 
-sam::SamPoint point_at(cv::Point p, int label) {
+runtime::Point point_at(cv::Point p, int label) {
     return {double(p.x), double(p.y), label};
 }
 
@@ -74,7 +74,7 @@ const Disc kYellow{{330, 300}, 110, cv::Scalar(235, 215, 60)};
 const Disc kCyan{{560, 300}, 80, cv::Scalar(60, 215, 235)};
 
 // The mask is one full-size 0/255 plane with the documented metadata.
-void check_mask_set(const sam::SamMaskSet& set, cv::Size size) {
+void check_mask_set(const runtime::MaskSet& set, cv::Size size) {
     QCOMPARE(set.masks.size(), size_t(1));
     const cv::Mat& mask = set.masks[0];
     QCOMPARE(mask.type(), CV_8UC1);
@@ -112,7 +112,7 @@ class TestGrabCut : public QObject {
         QFETCH(bool, with_box);
         const Disc disc{{size.width * 2 / 5, size.height / 2}, radius, kYellow.colour};
         const cv::Mat rgb = synthetic_image(size, {disc});
-        sam::SamPrompt prompt;
+        runtime::Prompt prompt;
         if (with_box)
             prompt.box = box_around(disc, radius / 4);
         else
@@ -130,7 +130,7 @@ class TestGrabCut : public QObject {
         const cv::Mat rgb = synthetic_image(kSize, {kYellow, kCyan});
         const cv::Mat yellow = disc_mask(kSize, kYellow);
         const cv::Mat cyan = disc_mask(kSize, kCyan);
-        sam::SamPrompt prompt;
+        runtime::Prompt prompt;
         prompt.box = {double(kYellow.centre.x - kYellow.radius - 30), 150.0,
                       double(kCyan.centre.x + kCyan.radius + 30), 450.0};
 
@@ -156,7 +156,7 @@ class TestGrabCut : public QObject {
         const cv::Mat rgb = synthetic_image(kSize, {kYellow, spot});
         const cv::Mat spot_mask = disc_mask(kSize, spot);
         const cv::Mat rest = disc_mask(kSize, kYellow) & ~spot_mask;
-        sam::SamPrompt prompt;
+        runtime::Prompt prompt;
         prompt.points = {point_at(kYellow.centre, 1)};
 
         auto with_spot = grabcut::grabcut_segment(rgb, prompt);
@@ -178,7 +178,7 @@ class TestGrabCut : public QObject {
     void click_selects_one_of_two_same_coloured_objects() {
         const Disc twin{{600, 300}, 60, kYellow.colour};
         const cv::Mat rgb = synthetic_image(kSize, {kYellow, twin});
-        sam::SamPrompt prompt;
+        runtime::Prompt prompt;
         prompt.points = {point_at(kYellow.centre, 1)};
         auto result = grabcut::grabcut_segment(rgb, prompt);
         QVERIFY_OK(result);
@@ -191,11 +191,11 @@ class TestGrabCut : public QObject {
 
     void invalid_input_is_refused_data() {
         QTest::addColumn<cv::Mat>("rgb");
-        QTest::addColumn<sam::SamPrompt>("prompt");
+        QTest::addColumn<runtime::Prompt>("prompt");
         QTest::addColumn<int>("iterations");
         QTest::addColumn<QString>("expected");
         const cv::Mat rgb(60, 80, CV_8UC3, cv::Scalar(40, 40, 40));
-        sam::SamPrompt click;
+        runtime::Prompt click;
         click.points = {{40, 30, 1}};
 
         QTest::newRow("empty image") << cv::Mat() << click << 5 << "expected a non-empty CV_8UC3";
@@ -203,34 +203,34 @@ class TestGrabCut : public QObject {
             << cv::Mat(60, 80, CV_8UC1) << click << 5 << "expected a non-empty CV_8UC3";
         QTest::newRow("float image")
             << cv::Mat(60, 80, CV_32FC3) << click << 5 << "expected a non-empty CV_8UC3";
-        QTest::newRow("no prompt") << rgb << sam::SamPrompt{} << 5 << "needs an object point";
-        sam::SamPrompt background_only;
+        QTest::newRow("no prompt") << rgb << runtime::Prompt{} << 5 << "needs an object point";
+        runtime::Prompt background_only;
         background_only.points = {{40, 30, 0}};
         QTest::newRow("background points only")
             << rgb << background_only << 5 << "needs an object point";
         for (int label : {2, -1}) {
-            sam::SamPrompt odd_label;
+            runtime::Prompt odd_label;
             odd_label.points = {{40, 30, label}};
             QTest::newRow(qPrintable(QString("label %1").arg(label)))
                 << rgb << odd_label << 5 << "expected 1 (object) or 0 (background)";
         }
-        sam::SamPrompt not_a_number;
+        runtime::Prompt not_a_number;
         not_a_number.points = {{std::numeric_limits<double>::quiet_NaN(), 30, 1}};
         QTest::newRow("NaN coordinate") << rgb << not_a_number << 5 << "non-finite";
-        sam::SamPrompt flat_box;
+        runtime::Prompt flat_box;
         flat_box.box = std::array<double, 4>{10, 10, 10, 50};
         QTest::newRow("empty box") << rgb << flat_box << 5 << "the box is empty";
-        sam::SamPrompt inverted_box;
+        runtime::Prompt inverted_box;
         inverted_box.box = std::array<double, 4>{50, 10, 10, 50};
         QTest::newRow("inverted box") << rgb << inverted_box << 5 << "the box is empty";
-        sam::SamPrompt whole_image;
+        runtime::Prompt whole_image;
         whole_image.box = std::array<double, 4>{0, 0, 80, 60};
         QTest::newRow("box covers the image") << rgb << whole_image << 5 << "no background";
         QTest::newRow("zero iterations") << rgb << click << 0 << "iterations 0";
     }
     void invalid_input_is_refused() {
         QFETCH(cv::Mat, rgb);
-        QFETCH(sam::SamPrompt, prompt);
+        QFETCH(runtime::Prompt, prompt);
         QFETCH(int, iterations);
         QFETCH(QString, expected);
         grabcut::GrabCutOptions options;

@@ -5,8 +5,8 @@
 #include <map>
 #include <string>
 
-#include "models/sam/layers.h"
-#include "models/sam/weights.h"
+#include "models/runtime/layers.h"
+#include "models/runtime/weights.h"
 #include "models/u2net/rsu_block.h"
 
 #include <QtTest>
@@ -71,10 +71,10 @@ void TestLayers::folded_conv_batch_norm_matches_unfolded() {
     std::map<std::string, at::Tensor> tensors;
     tensors["layer.c.weight"] = at::randn({out, in / groups, kernel, kernel});
     add_batch_norm(tensors, "layer.bn", out);
-    const sam::Weights w(tensors, "test.safetensors");
+    const runtime::Weights w(tensors, "test.safetensors");
     const int64_t padding = kernel / 2;
-    const sam::ConvBatchNorm layer =
-        sam::ConvBatchNorm::load(w, "layer", in, out, kernel, stride, padding, groups);
+    const runtime::ConvBatchNorm layer =
+        runtime::ConvBatchNorm::load(w, "layer", in, out, kernel, stride, padding, groups);
 
     const at::Tensor x = at::randn({2, in, 13, 11});
     const at::Tensor conv = at::conv2d(x, tensors["layer.c.weight"], {}, {stride, stride},
@@ -92,7 +92,7 @@ void TestLayers::folded_rebnconv_matches_unfolded() {
     tensors["block.conv_s1.weight"] = at::randn({12, 6, 3, 3}) * 0.3;
     tensors["block.conv_s1.bias"] = at::randn({12});
     add_batch_norm(tensors, "block.bn_s1", 12);
-    const sam::Weights w(tensors, "test.safetensors");
+    const runtime::Weights w(tensors, "test.safetensors");
     const int64_t dilation = 2;
     const u2net::ReBnConv layer = u2net::ReBnConv::load(w, "block", 6, 12, dilation);
 
@@ -116,10 +116,10 @@ void TestLayers::fold_keeps_dtype_and_memory_format() {
     const at::Tensor weight =
         at::randn({8, 4, 3, 3}).to(at::kBFloat16).contiguous(at::MemoryFormat::ChannelsLast);
     const at::Tensor bias = at::randn({8}).to(at::kBFloat16);
-    const sam::BatchNormStats norm{at::ones({8}, at::kBFloat16), at::zeros({8}, at::kBFloat16),
+    const runtime::BatchNormStats norm{at::ones({8}, at::kBFloat16), at::zeros({8}, at::kBFloat16),
                                    at::zeros({8}, at::kBFloat16),
                                    at::full({8}, 4.0, at::kBFloat16)};
-    const sam::FoldedConv folded = sam::fold_batch_norm(weight, bias, norm);
+    const runtime::FoldedConv folded = runtime::fold_batch_norm(weight, bias, norm);
     QCOMPARE(folded.weight.scalar_type(), at::kBFloat16);
     QCOMPARE(folded.bias.scalar_type(), at::kBFloat16);
     QVERIFY(folded.weight.is_contiguous(at::MemoryFormat::ChannelsLast));
@@ -135,11 +135,11 @@ void TestLayers::fold_keeps_shape_errors() {
     tensors["layer.c.weight"] = at::randn({8, 3, 3, 3});
     add_batch_norm(tensors, "layer.bn", 8);
     tensors["layer.bn.running_var"] = at::ones({7});
-    const sam::Weights w(tensors, "test.safetensors");
+    const runtime::Weights w(tensors, "test.safetensors");
     try {
-        sam::ConvBatchNorm::load(w, "layer", 3, 8, 3, 2, 1, 1);
+        runtime::ConvBatchNorm::load(w, "layer", 3, 8, 3, 2, 1, 1);
         QFAIL("a running_var of the wrong length was accepted");
-    } catch (const sam::WeightError& error) {
+    } catch (const runtime::WeightError& error) {
         QCOMPARE(QString::fromStdString(error.what()),
                  QString("test.safetensors: tensor layer.bn.running_var has shape [7], "
                          "expected [8]"));

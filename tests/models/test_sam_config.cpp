@@ -106,7 +106,7 @@ void TestSamConfig::custom_architecture_runs_end_to_end() {
     QTemporaryDir dir;
     const std::string path = (dir.path() + "/custom.safetensors").toStdString();
     QVERIFY(io::save_safetensors(path, random_sam_tensors(custom_vit_config(), 7)).ok());
-    auto model = sam::SamModel::load(path, {sam::Device::Cpu, sam::Precision::Fp32});
+    auto model = sam::SamModel::load(path, {runtime::Device::Cpu, runtime::Precision::Fp32});
     QVERIFY2(model.ok(), model.ok() ? "" : model.message().c_str());
     const sam::SamConfig& c = (*model)->config();
     QCOMPARE(c.vit.embed_dim, int64_t(48));

@@ -52,7 +52,7 @@ void TestSamParity::golden_cases_data() {
     QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("precision");
     QStringList devices{"cpu"};
-    if (sam::cuda_available()) devices << "cuda";
+    if (runtime::cuda_available()) devices << "cuda";
     // bf16 on the CPU is slow in LibTorch 1.13; PHOTOSYNTH_TEST_BF16=0 skips it.
     const bool bf16 = qgetenv("PHOTOSYNTH_TEST_BF16") != "0";
     // PHOTOSYNTH_TEST_MODELS=sam_vit_tiny limits the rows (the GPU machine gets golden files in
@@ -85,8 +85,8 @@ void TestSamParity::golden_cases() {
     QVERIFY2(!tol.isEmpty(), "sam_tolerances.json not found or lacks this model");
 
     sam::SamOptions options;
-    options.device = *sam::parse_device(device.toStdString());
-    options.precision = *sam::parse_precision(precision.toStdString());
+    options.device = *runtime::parse_device(device.toStdString());
+    options.precision = *runtime::parse_precision(precision.toStdString());
     auto loaded = sam::SamModel::load(golden_path(checkpoint), options);
     QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.message().c_str());
     const sam::SamModel& sam_model = **loaded;
@@ -176,7 +176,7 @@ void TestSamParity::chunked_attention_matches() {
     auto rgb = io::read_rgb_image(golden_path("images/coffee.png"));
     if (!rgb.ok()) QSKIP("golden image coffee.png not found");
     sam::SamOptions whole, chunked;
-    whole.device = chunked.device = sam::Device::Cpu;
+    whole.device = chunked.device = runtime::Device::Cpu;
     whole.attention_chunk_bytes = int64_t(1) << 40;
     chunked.attention_chunk_bytes = 1;  // one head per chunk
     auto a = sam::SamModel::load(golden_path("sam_vit_tiny.pth"), whole);

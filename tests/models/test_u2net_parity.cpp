@@ -86,7 +86,7 @@ void TestU2NetParity::golden_case_data() {
     QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("precision");
     QStringList devices{"cpu"};
-    if (sam::cuda_available()) devices << "cuda";
+    if (runtime::cuda_available()) devices << "cuda";
     // As in test_sam_parity: PHOTOSYNTH_TEST_BF16=0 skips the (slow on CPU) bf16 rows.
     const bool bf16 = qgetenv("PHOTOSYNTH_TEST_BF16") != "0";
     for (const QString& device : devices) {
@@ -106,8 +106,8 @@ void TestU2NetParity::golden_case() {
     QFETCH(QString, precision);
     const Tolerances tol = tolerances_for(precision);
     u2net::U2NetOptions options;
-    options.device = *sam::parse_device(device.toStdString());
-    options.precision = *sam::parse_precision(precision.toStdString());
+    options.device = *runtime::parse_device(device.toStdString());
+    options.precision = *runtime::parse_precision(precision.toStdString());
     auto loaded = u2net::U2NetModel::load(golden_path(checkpoint), options);
     QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.message().c_str());
     const u2net::U2NetModel& model = **loaded;
@@ -215,7 +215,7 @@ void TestU2NetParity::odd_input_sizes_keep_their_size() {
     // 75 x 101 halves to 38 x 51, 19 x 26, 10 x 13, 5 x 7, 3 x 4 with ceil_mode; floor pooling
     // would make the decoder's concatenations fail or the outputs shrink.
     auto model = u2net::U2NetModel::load(golden_path("u2netp.pth"),
-                                         {sam::Device::Cpu, sam::Precision::Fp32});
+                                         {runtime::Device::Cpu, runtime::Precision::Fp32});
     QVERIFY2(model.ok(), model.ok() ? "" : model.message().c_str());
     at::manual_seed(3);
     const u2net::SideOutputs outputs = (*model)->network().forward(at::randn({1, 3, 75, 101}));
@@ -281,7 +281,7 @@ void TestU2NetParity::foreign_and_broken_files_are_explained() {
     QTemporaryDir dir;
     const std::string path = (dir.path() + "/case.safetensors").toStdString();
     QVERIFY(io::save_safetensors(path, tensors).ok());
-    auto model = u2net::U2NetModel::load(path, {sam::Device::Cpu, sam::Precision::Fp32});
+    auto model = u2net::U2NetModel::load(path, {runtime::Device::Cpu, runtime::Precision::Fp32});
     QVERIFY(!model.ok());
     QVERIFY2(QString::fromStdString(model.message()).contains(expected), model.message().c_str());
     QVERIFY2(model.message().rfind("case.safetensors: ", 0) == 0, model.message().c_str());

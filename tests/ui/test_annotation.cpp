@@ -49,7 +49,7 @@ constexpr int kWidth = 320, kHeight = 240;
 engine::EngineSettings settings(int downscale_max = 0, int workers = 2) {
     engine::EngineSettings s;
     s.max_workers = workers;
-    s.device = sam::Device::Cpu;
+    s.device = runtime::Device::Cpu;
     s.host_cache_bytes = 64LL << 20;
     s.downscale_max = downscale_max;
     return s;

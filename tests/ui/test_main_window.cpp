@@ -27,7 +27,7 @@ namespace {
 engine::EngineSettings settings(int workers = 2) {
     engine::EngineSettings s;
     s.max_workers = workers;
-    s.device = sam::Device::Cpu;
+    s.device = runtime::Device::Cpu;
     s.host_cache_bytes = 256LL << 20;
     return s;
 }

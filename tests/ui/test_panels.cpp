@@ -97,7 +97,7 @@ void TestPanels::background_panel_u2net_matte_and_export() {
     QVERIFY(matte.wait(60000));
     // The panel's matte is the model's matte of the display copy.
     auto model = u2net::U2NetModel::load(golden_path("u2netp.pth"),
-                                         {sam::Device::Cpu, sam::Precision::Fp32});
+                                         {runtime::Device::Cpu, runtime::Precision::Fp32});
     QVERIFY(model.ok());
     auto direct = (*model)->run(image::downscale_for_interactive(image, 1024));
     QVERIFY(direct.ok());

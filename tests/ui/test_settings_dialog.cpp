@@ -105,8 +105,8 @@ class TestSettingsDialog : public QObject {
 
     void defaults_without_a_file() {
         AppSettings settings(ini());
-        QCOMPARE(settings.device(), ps::sam::Device::Auto);
-        QCOMPARE(settings.precision(), ps::sam::Precision::Fp32);
+        QCOMPARE(settings.device(), ps::runtime::Device::Auto);
+        QCOMPARE(settings.precision(), ps::runtime::Precision::Fp32);
         QCOMPARE(settings.cache_budget_mb(), 0);
         QCOMPARE(settings.worker_count(), 0);
         QCOMPARE(settings.downscale_limit_px(), 4096);
@@ -124,8 +124,8 @@ class TestSettingsDialog : public QObject {
             AppSettings settings(ini());
             QVERIFY(settings.set_sam_checkpoint(sam));
             QVERIFY(settings.set_background_checkpoint(u2));
-            settings.set_device(ps::sam::Device::Cuda);
-            settings.set_precision(ps::sam::Precision::Bf16);
+            settings.set_device(ps::runtime::Device::Cuda);
+            settings.set_precision(ps::runtime::Precision::Bf16);
             QVERIFY(settings.set_cache_budget_mb(512));
             QVERIFY(settings.set_worker_count(3));
             QVERIFY(settings.set_downscale_limit_px(0));
@@ -137,8 +137,8 @@ class TestSettingsDialog : public QObject {
         AppSettings reread(ini());
         QCOMPARE(reread.sam_checkpoint(), sam);
         QCOMPARE(reread.background_checkpoint(), u2);
-        QCOMPARE(reread.device(), ps::sam::Device::Cuda);
-        QCOMPARE(reread.precision(), ps::sam::Precision::Bf16);
+        QCOMPARE(reread.device(), ps::runtime::Device::Cuda);
+        QCOMPARE(reread.precision(), ps::runtime::Precision::Bf16);
         QCOMPARE(reread.cache_budget_mb(), 512);
         QCOMPARE(reread.worker_count(), 3);
         QCOMPARE(reread.downscale_limit_px(), 0);
@@ -183,8 +183,8 @@ class TestSettingsDialog : public QObject {
         raw.setValue("engine/downscale_limit_px", -20);
         raw.setValue("overlay/opacity", 7);
         AppSettings settings(&raw);
-        QCOMPARE(settings.device(), ps::sam::Device::Auto);
-        QCOMPARE(settings.precision(), ps::sam::Precision::Fp32);
+        QCOMPARE(settings.device(), ps::runtime::Device::Auto);
+        QCOMPARE(settings.precision(), ps::runtime::Precision::Fp32);
         QCOMPARE(settings.worker_count(), 0);
         QCOMPARE(settings.downscale_limit_px(), 4096);
         QCOMPARE(settings.overlay_opacity(), 0.5);
@@ -213,21 +213,21 @@ class TestSettingsDialog : public QObject {
     void engine_settings_map_the_stored_values() {
         AppSettings settings(ini());
         const auto automatic = settings.to_engine_settings();
-        QCOMPARE(automatic.device, ps::sam::Device::Auto);
+        QCOMPARE(automatic.device, ps::runtime::Device::Auto);
         QCOMPARE(automatic.max_workers, ps::engine::EngineSettings::from_environment().max_workers);
         QCOMPARE(automatic.host_cache_bytes, 0LL);
         QVERIFY(automatic.models.empty());
 
         QVERIFY(settings.set_sam_checkpoint(models_ + "/sam_vit_tiny.pth"));
-        settings.set_device(ps::sam::Device::Cuda);
-        settings.set_precision(ps::sam::Precision::Fp16);
+        settings.set_device(ps::runtime::Device::Cuda);
+        settings.set_precision(ps::runtime::Precision::Fp16);
         QVERIFY(settings.set_worker_count(3));
         QVERIFY(settings.set_cache_budget_mb(256));
         QVERIFY(settings.set_downscale_limit_px(2048));
         settings.set_warm_loading(true);
         const auto mapped = settings.to_engine_settings();
-        QCOMPARE(mapped.device, ps::sam::Device::Cuda);
-        QCOMPARE(mapped.precision, ps::sam::Precision::Fp16);
+        QCOMPARE(mapped.device, ps::runtime::Device::Cuda);
+        QCOMPARE(mapped.precision, ps::runtime::Precision::Fp16);
         QCOMPARE(mapped.max_workers, 3);
         QCOMPARE(mapped.host_cache_bytes, 256LL * 1024 * 1024);
         QCOMPARE(mapped.downscale_max, 2048);
@@ -238,7 +238,7 @@ class TestSettingsDialog : public QObject {
 
     void the_environment_overrides_stored_values() {
         AppSettings settings(ini());
-        settings.set_device(ps::sam::Device::Cuda);
+        settings.set_device(ps::runtime::Device::Cuda);
         QVERIFY(settings.set_worker_count(3));
         qputenv("PHOTOSYNTH_DEVICE", "cpu");
         qputenv("PHOTOSYNTH_MAX_WORKERS", "5");
@@ -246,7 +246,7 @@ class TestSettingsDialog : public QObject {
         const QStringList overrides = AppSettings::overriding_environment();
         qunsetenv("PHOTOSYNTH_DEVICE");
         qunsetenv("PHOTOSYNTH_MAX_WORKERS");
-        QCOMPARE(mapped.device, ps::sam::Device::Cpu);
+        QCOMPARE(mapped.device, ps::runtime::Device::Cpu);
         QCOMPARE(mapped.max_workers, 5);
         QCOMPARE(overrides, QStringList({"PHOTOSYNTH_DEVICE=cpu", "PHOTOSYNTH_MAX_WORKERS=5"}));
     }
@@ -307,13 +307,13 @@ class TestSettingsDialog : public QObject {
         QCOMPARE(child<QLineEdit>(dialog, "samPathEdit")->text(), models_ + "/sam_vit_tiny.pth");
         QVERIFY(!error->isVisible());
         // Nothing is written before OK.
-        QCOMPARE(AppSettings(ini()).device(), ps::sam::Device::Auto);
+        QCOMPARE(AppSettings(ini()).device(), ps::runtime::Device::Auto);
 
         click_ok(dialog);
         QCOMPARE(dialog.result(), int(QDialog::Accepted));
         AppSettings reread(ini());
-        QCOMPARE(reread.device(), ps::sam::Device::Cuda);
-        QCOMPARE(reread.precision(), ps::sam::Precision::Bf16);
+        QCOMPARE(reread.device(), ps::runtime::Device::Cuda);
+        QCOMPARE(reread.precision(), ps::runtime::Precision::Bf16);
         QCOMPARE(reread.worker_count(), 3);
         QCOMPARE(reread.cache_budget_mb(), 768);
         QCOMPARE(reread.downscale_limit_px(), 2048);
@@ -321,7 +321,7 @@ class TestSettingsDialog : public QObject {
         QVERIFY(!reread.hover_preview());
         QCOMPARE(reread.background_checkpoint(),
                  QFileInfo(models_ + "/u2netp.pth").canonicalFilePath());
-        QCOMPARE(reread.to_engine_settings().device, ps::sam::Device::Cuda);
+        QCOMPARE(reread.to_engine_settings().device, ps::runtime::Device::Cuda);
     }
 
     void cancel_discards_the_edits() {

@@ -27,7 +27,7 @@ Error invalid(const std::string& message) {
     return make_error(ErrorKind::InvalidArgument, "GrabCut: " + message);
 }
 
-std::optional<Error> validate(const cv::Mat& rgb, const sam::SamPrompt& prompt,
+std::optional<Error> validate(const cv::Mat& rgb, const runtime::Prompt& prompt,
                               const GrabCutOptions& options) {
     if (rgb.empty() || rgb.dims != 2 || rgb.type() != CV_8UC3)
         return invalid("image is " + cv::typeToString(rgb.type()) +
@@ -38,7 +38,7 @@ std::optional<Error> validate(const cv::Mat& rgb, const sam::SamPrompt& prompt,
                        ", expected >= 1)");
     bool has_positive = false;
     for (size_t i = 0; i < prompt.points.size(); ++i) {
-        const sam::SamPoint& point = prompt.points[i];
+        const runtime::Point& point = prompt.points[i];
         if (point.label != 0 && point.label != 1)
             return invalid("point " + std::to_string(i) + " has label " +
                            std::to_string(point.label) + ", expected 1 (object) or 0 (background)");
@@ -61,14 +61,14 @@ std::optional<Error> validate(const cv::Mat& rgb, const sam::SamPrompt& prompt,
 // Maps original-image coordinates onto the working copy, pixel centres onto pixel centres.
 struct WorkScale {
     double x = 1, y = 1;
-    cv::Point point(const sam::SamPoint& p) const {
+    cv::Point point(const runtime::Point& p) const {
         return {static_cast<int>(std::lround((p.x + 0.5) * x - 0.5)),
                 static_cast<int>(std::lround((p.y + 0.5) * y - 0.5))};
     }
 };
 
 // The trimap GrabCut starts from, at working size.
-cv::Mat initial_mask(cv::Size work, const sam::SamPrompt& prompt, const WorkScale& scale) {
+cv::Mat initial_mask(cv::Size work, const runtime::Prompt& prompt, const WorkScale& scale) {
     const int long_side = std::max(work.width, work.height);
     // A seed small enough to sit inside the clicked object, but a few pixels wide so that the
     // GMMs start with more than one sample of its colours; tiny images get a smaller one.
@@ -93,7 +93,7 @@ cv::Mat initial_mask(cv::Size work, const sam::SamPrompt& prompt, const WorkScal
         // Far from the object clicks everything starts as background, so that the background
         // model is learnt from the rest of the image.
         mask = cv::Mat(work, CV_8UC1, cv::Scalar(cv::GC_PR_BGD));
-        for (const sam::SamPoint& point : prompt.points)
+        for (const runtime::Point& point : prompt.points)
             if (point.label == 1)
                 cv::circle(mask, scale.point(point), neighbourhood_radius, cv::GC_PR_FGD,
                            cv::FILLED);
@@ -101,16 +101,16 @@ cv::Mat initial_mask(cv::Size work, const sam::SamPrompt& prompt, const WorkScal
     // Around a background click, probable object becomes probable background; definite
     // background outside a box stays definite.
     cv::Mat neighbourhood(work, CV_8UC1, cv::Scalar(0));
-    for (const sam::SamPoint& point : prompt.points)
+    for (const runtime::Point& point : prompt.points)
         if (point.label == 0)
             cv::circle(neighbourhood, scale.point(point), neighbourhood_radius, cv::Scalar(255),
                        cv::FILLED);
     mask.setTo(cv::GC_PR_BGD, neighbourhood & (mask == cv::GC_PR_FGD));
-    for (const sam::SamPoint& point : prompt.points)
+    for (const runtime::Point& point : prompt.points)
         if (point.label == 1)
             cv::circle(mask, scale.point(point), seed_radius, cv::GC_FGD, cv::FILLED);
     // Background seeds last: where the user said both, the later, corrective click wins.
-    for (const sam::SamPoint& point : prompt.points)
+    for (const runtime::Point& point : prompt.points)
         if (point.label == 0)
             cv::circle(mask, scale.point(point), seed_radius, cv::GC_BGD, cv::FILLED);
     return mask;
@@ -142,7 +142,7 @@ bool has_both_classes(const cv::Mat& trimap) {
 
 }  // namespace
 
-Result<sam::SamMaskSet> grabcut_segment(const cv::Mat& rgb, const sam::SamPrompt& prompt,
+Result<runtime::MaskSet> grabcut_segment(const cv::Mat& rgb, const runtime::Prompt& prompt,
                                         const GrabCutOptions& options) {
     if (auto error = validate(rgb, prompt, options)) return *error;
     const auto start = Clock::now();
@@ -167,7 +167,7 @@ Result<sam::SamMaskSet> grabcut_segment(const cv::Mat& rgb, const sam::SamPrompt
     cv::Mat work_mask = (trimap & 1) * 255;
     if (!prompt.box) work_mask = keep_clicked_regions(work_mask, seeds);
 
-    sam::SamMaskSet result;
+    runtime::MaskSet result;
     result.decode_ms = elapsed_ms(start);
     const auto upscale_start = Clock::now();
     result.masks.push_back(image::upscale_mask(work_mask, rgb.size()));

@@ -4,7 +4,7 @@
 #include <opencv2/core/mat.hpp>
 
 #include "common/result.h"
-#include "models/sam/sam_model.h"
+#include "models/runtime/segmentation_types.h"
 
 namespace ps::grabcut {
 
@@ -35,7 +35,7 @@ struct GrabCutOptions {
 // Errors: empty or non-CV_8UC3 image, no positive point and no box, a label other than 0 or 1,
 // a non-finite coordinate, an empty box or one covering the whole image (GrabCut needs some
 // background to learn from), invalid options.
-Result<sam::SamMaskSet> grabcut_segment(const cv::Mat& rgb, const sam::SamPrompt& prompt,
+Result<runtime::MaskSet> grabcut_segment(const cv::Mat& rgb, const runtime::Prompt& prompt,
                                         const GrabCutOptions& options = {});
 
 }  // namespace ps::grabcut

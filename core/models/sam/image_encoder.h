@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "models/sam/sam_config.h"
-#include "models/sam/weights.h"
+#include "models/runtime/weights.h"
 
 namespace ps::sam {
 
@@ -17,8 +17,8 @@ public:
     virtual at::Tensor forward(const at::Tensor& x) const = 0;
 };
 
-std::unique_ptr<ImageEncoder> make_vit_encoder(const Weights& w, const SamConfig& config);
-std::unique_ptr<ImageEncoder> make_tiny_vit_encoder(const Weights& w, const SamConfig& config);
+std::unique_ptr<ImageEncoder> make_vit_encoder(const runtime::Weights& w, const SamConfig& config);
+std::unique_ptr<ImageEncoder> make_tiny_vit_encoder(const runtime::Weights& w, const SamConfig& config);
 
 
 }  // namespace ps::sam

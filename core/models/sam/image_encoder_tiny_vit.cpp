@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "models/sam/image_encoder.h"
-#include "models/sam/layers.h"
+#include "models/runtime/layers.h"
 #include "models/sam/neck.h"
 
 namespace ps::sam {
@@ -12,7 +12,7 @@ namespace {
 
 // MBConv: 1x1 expand, 3x3 depthwise, 1x1 project, residual, GELU after each and after the sum.
 struct MBConv {
-    ConvBatchNorm expand, depthwise, project;
+    runtime::ConvBatchNorm expand, depthwise, project;
     at::Tensor operator()(const at::Tensor& x) const {
         const at::Tensor y = project(at::gelu(depthwise(at::gelu(expand(x)))));
         return at::gelu(y + x);
@@ -21,7 +21,7 @@ struct MBConv {
 
 // PatchMerging: works on NCHW; returns tokens B x (H*W) x C.
 struct PatchMerging {
-    ConvBatchNorm conv1, conv2, conv3;
+    runtime::ConvBatchNorm conv1, conv2, conv3;
     at::Tensor operator()(const at::Tensor& x) const {
         const at::Tensor y = conv3(at::gelu(conv2(at::gelu(conv1(x)))));
         return y.flatten(2).transpose(1, 2);
@@ -30,8 +30,8 @@ struct PatchMerging {
 
 // Windowed attention with a learned bias per head and (|dy|, |dx|) offset.
 struct TinyAttention {
-    LayerNorm norm;
-    Linear qkv, proj;
+    runtime::LayerNorm norm;
+    runtime::Linear qkv, proj;
     int64_t num_heads = 1, key_dim = 1;
     double scale = 1.0;
     at::Tensor bias;  // heads x N x N, gathered from attention_biases once at load
@@ -67,9 +67,9 @@ at::Tensor gather_attention_bias(const at::Tensor& biases, int64_t window) {
 
 struct TinyVitBlock {
     TinyAttention attn;
-    LayerNorm mlp_norm;
-    Linear fc1, fc2;
-    ConvBatchNorm local_conv;
+    runtime::LayerNorm mlp_norm;
+    runtime::Linear fc1, fc2;
+    runtime::ConvBatchNorm local_conv;
     int64_t window = 7;
 
     at::Tensor operator()(const at::Tensor& x, int64_t H, int64_t W) const {
@@ -106,7 +106,7 @@ struct TinyVitBlock {
 
 class TinyVitEncoder : public ImageEncoder {
 public:
-    TinyVitEncoder(const Weights& w, const SamConfig& config)
+    TinyVitEncoder(const runtime::Weights& w, const SamConfig& config)
         : config_(config.tiny_vit),
           use_attention_biases_(config.tiny_vit_attention_biases),
           channels_last_(wants_channels_last(w.get("image_encoder.patch_embed.seq.0.c.weight"))) {
@@ -182,10 +182,10 @@ private:
         return first_weight.is_cuda() ? half : !half;
     }
 
-    ConvBatchNorm conv_bn(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
+    runtime::ConvBatchNorm conv_bn(const runtime::Weights& w, const std::string& prefix, int64_t in, int64_t out,
                           int64_t kernel, int64_t stride, int64_t padding, int64_t groups) const {
-        ConvBatchNorm layer =
-            ConvBatchNorm::load(w, prefix, in, out, kernel, stride, padding, groups);
+        runtime::ConvBatchNorm layer =
+            runtime::ConvBatchNorm::load(w, prefix, in, out, kernel, stride, padding, groups);
         if (channels_last_)
             layer.conv.weight = layer.conv.weight.contiguous(at::MemoryFormat::ChannelsLast);
         return layer;
@@ -195,7 +195,7 @@ private:
         return (side - 1) / config_.merge_strides[merge] + 1;
     }
 
-    TinyVitBlock load_block(const Weights& w, const std::string& bp, size_t stage) const {
+    TinyVitBlock load_block(const runtime::Weights& w, const std::string& bp, size_t stage) const {
         const TinyVitConfig& t = config_;
         const int64_t dim = t.embed_dims[stage], heads = t.num_heads[stage];
         const int64_t window = t.window_sizes[stage];
@@ -204,16 +204,16 @@ private:
         block.attn.num_heads = heads;
         block.attn.key_dim = dim / heads;
         block.attn.scale = 1.0 / std::sqrt(static_cast<double>(block.attn.key_dim));
-        block.attn.norm = LayerNorm::load(w, bp + "attn.norm", dim, 1e-5);
-        block.attn.qkv = Linear::load(w, bp + "attn.qkv", dim, 3 * dim);
-        block.attn.proj = Linear::load(w, bp + "attn.proj", dim, dim);
+        block.attn.norm = runtime::LayerNorm::load(w, bp + "attn.norm", dim, 1e-5);
+        block.attn.qkv = runtime::Linear::load(w, bp + "attn.qkv", dim, 3 * dim);
+        block.attn.proj = runtime::Linear::load(w, bp + "attn.proj", dim, dim);
         const at::Tensor& biases = w.get(bp + "attn.attention_biases", {heads, window * window});
         block.attn.bias = use_attention_biases_ ? gather_attention_bias(biases, window)
                                                 : at::zeros({heads, window * window, window * window},
                                                             biases.options());
-        block.mlp_norm = LayerNorm::load(w, bp + "mlp.norm", dim, 1e-5);
-        block.fc1 = Linear::load(w, bp + "mlp.fc1", dim, t.mlp_hidden[stage]);
-        block.fc2 = Linear::load(w, bp + "mlp.fc2", t.mlp_hidden[stage], dim);
+        block.mlp_norm = runtime::LayerNorm::load(w, bp + "mlp.norm", dim, 1e-5);
+        block.fc1 = runtime::Linear::load(w, bp + "mlp.fc1", dim, t.mlp_hidden[stage]);
+        block.fc2 = runtime::Linear::load(w, bp + "mlp.fc2", t.mlp_hidden[stage], dim);
         const int64_t k = t.local_conv_size;
         block.local_conv = conv_bn(w, bp + "local_conv", dim, dim, k, 1, k / 2, dim);
         return block;
@@ -222,7 +222,7 @@ private:
     TinyVitConfig config_;
     bool use_attention_biases_ = false;
     bool channels_last_ = false;
-    ConvBatchNorm embed1_, embed2_;
+    runtime::ConvBatchNorm embed1_, embed2_;
     std::vector<MBConv> conv_blocks_;
     std::vector<std::vector<TinyVitBlock>> stages_;
     std::vector<PatchMerging> merges_;
@@ -231,7 +231,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<ImageEncoder> make_tiny_vit_encoder(const Weights& w, const SamConfig& config) {
+std::unique_ptr<ImageEncoder> make_tiny_vit_encoder(const runtime::Weights& w, const SamConfig& config) {
     return std::make_unique<TinyVitEncoder>(w, config);
 }
 

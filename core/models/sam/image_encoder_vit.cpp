@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "models/sam/image_encoder.h"
-#include "models/sam/layers.h"
+#include "models/runtime/layers.h"
 #include "models/sam/neck.h"
 #include "models/sam/vit_window_attention.h"
 
@@ -37,7 +37,7 @@ at::Tensor gather_rel_pos(const at::Tensor& rel_pos, int64_t q_size, int64_t k_s
 }
 
 struct VitAttention {
-    Linear qkv, proj;
+    runtime::Linear qkv, proj;
     int64_t num_heads = 1;
     double scale = 1.0;
     int64_t chunk_bytes = int64_t(128) << 20;
@@ -158,9 +158,9 @@ struct VitAttention {
 };
 
 struct VitBlock {
-    LayerNorm norm1, norm2;
+    runtime::LayerNorm norm1, norm2;
     VitAttention attn;
-    Linear lin1, lin2;
+    runtime::Linear lin1, lin2;
     int64_t window = 0;
 
     at::Tensor operator()(const at::Tensor& x) const {
@@ -210,10 +210,10 @@ struct VitBlock {
 
 class VitEncoder : public ImageEncoder {
 public:
-    VitEncoder(const Weights& w, const SamConfig& config) : config_(config.vit) {
+    VitEncoder(const runtime::Weights& w, const SamConfig& config) : config_(config.vit) {
         const VitConfig& v = config_;
         const std::string p = "image_encoder.";
-        patch_embed_ = Conv2d::load(w, p + "patch_embed.proj", 3, v.embed_dim, v.patch_size,
+        patch_embed_ = runtime::Conv2d::load(w, p + "patch_embed.proj", 3, v.embed_dim, v.patch_size,
                                     v.patch_size, 0, 1, true);
         pos_embed_ = w.get(p + "pos_embed", {1, v.grid, v.grid, v.embed_dim});
         const int64_t head_dim = v.embed_dim / v.num_heads;
@@ -221,11 +221,11 @@ public:
             const std::string bp = p + "blocks." + std::to_string(b) + ".";
             VitBlock block;
             block.window = v.window_size_per_block[b];
-            block.norm1 = LayerNorm::load(w, bp + "norm1", v.embed_dim, 1e-6);
-            block.norm2 = LayerNorm::load(w, bp + "norm2", v.embed_dim, 1e-6);
-            block.attn.qkv = Linear::load(w, bp + "attn.qkv", v.embed_dim, 3 * v.embed_dim,
+            block.norm1 = runtime::LayerNorm::load(w, bp + "norm1", v.embed_dim, 1e-6);
+            block.norm2 = runtime::LayerNorm::load(w, bp + "norm2", v.embed_dim, 1e-6);
+            block.attn.qkv = runtime::Linear::load(w, bp + "attn.qkv", v.embed_dim, 3 * v.embed_dim,
                                           v.qkv_bias);
-            block.attn.proj = Linear::load(w, bp + "attn.proj", v.embed_dim, v.embed_dim);
+            block.attn.proj = runtime::Linear::load(w, bp + "attn.proj", v.embed_dim, v.embed_dim);
             block.attn.num_heads = v.num_heads;
             block.attn.chunk_bytes = config.attention_chunk_bytes;
             block.attn.scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
@@ -240,8 +240,8 @@ public:
                     block.attn.rel_w_rows = pad_rel_table(block.attn.rel_w);
                 }
             }
-            block.lin1 = Linear::load(w, bp + "mlp.lin1", v.embed_dim, v.mlp_dim);
-            block.lin2 = Linear::load(w, bp + "mlp.lin2", v.mlp_dim, v.embed_dim);
+            block.lin1 = runtime::Linear::load(w, bp + "mlp.lin1", v.embed_dim, v.mlp_dim);
+            block.lin2 = runtime::Linear::load(w, bp + "mlp.lin2", v.mlp_dim, v.embed_dim);
             blocks_.push_back(std::move(block));
         }
         neck_ = Neck::load(w, v.embed_dim, config.prompt_dim);
@@ -274,7 +274,7 @@ private:
     }
 
     VitConfig config_;
-    Conv2d patch_embed_;
+    runtime::Conv2d patch_embed_;
     at::Tensor pos_embed_;
     std::vector<VitBlock> blocks_;
     Neck neck_;
@@ -282,7 +282,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<ImageEncoder> make_vit_encoder(const Weights& w, const SamConfig& config) {
+std::unique_ptr<ImageEncoder> make_vit_encoder(const runtime::Weights& w, const SamConfig& config) {
     return std::make_unique<VitEncoder>(w, config);
 }
 

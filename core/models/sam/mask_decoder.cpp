@@ -21,16 +21,16 @@ long long ImageProjections::bytes() const {
     return total;
 }
 
-DecoderAttention DecoderAttention::load(const Weights& w, const std::string& prefix, int64_t dim,
+DecoderAttention DecoderAttention::load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
                                         int64_t internal_dim, int64_t heads) {
     if (internal_dim % heads != 0) {
         w.fail(prefix + ": " + std::to_string(heads) + " heads do not divide width " +
                std::to_string(internal_dim));
     }
-    return {Linear::load(w, prefix + ".q_proj", dim, internal_dim),
-            Linear::load(w, prefix + ".k_proj", dim, internal_dim),
-            Linear::load(w, prefix + ".v_proj", dim, internal_dim),
-            Linear::load(w, prefix + ".out_proj", internal_dim, dim), heads};
+    return {runtime::Linear::load(w, prefix + ".q_proj", dim, internal_dim),
+            runtime::Linear::load(w, prefix + ".k_proj", dim, internal_dim),
+            runtime::Linear::load(w, prefix + ".v_proj", dim, internal_dim),
+            runtime::Linear::load(w, prefix + ".out_proj", internal_dim, dim), heads};
 }
 
 at::Tensor DecoderAttention::operator()(const at::Tensor& q_in, const at::Tensor& k_in,
@@ -95,7 +95,7 @@ void TwoWayBlock::operator()(at::Tensor& queries, at::Tensor& keys, const at::Te
         keys);
 }
 
-MaskDecoder::MaskDecoder(const Weights& w, const SamConfig& c)
+MaskDecoder::MaskDecoder(const runtime::Weights& w, const SamConfig& c)
     : num_mask_tokens_(c.num_mask_tokens) {
     const std::string p = "mask_decoder.";
     const int64_t dim = c.prompt_dim, internal = dim / c.attention_downsample;
@@ -109,29 +109,29 @@ MaskDecoder::MaskDecoder(const Weights& w, const SamConfig& c)
                                                       internal, c.decoder_heads);
         block.image_to_token = DecoderAttention::load(w, lp + "cross_attn_image_to_token", dim,
                                                       internal, c.decoder_heads);
-        block.norm1 = LayerNorm::load(w, lp + "norm1", dim, 1e-5);
-        block.norm2 = LayerNorm::load(w, lp + "norm2", dim, 1e-5);
-        block.norm3 = LayerNorm::load(w, lp + "norm3", dim, 1e-5);
-        block.norm4 = LayerNorm::load(w, lp + "norm4", dim, 1e-5);
-        block.lin1 = Linear::load(w, lp + "mlp.lin1", dim, c.decoder_mlp_dim);
-        block.lin2 = Linear::load(w, lp + "mlp.lin2", c.decoder_mlp_dim, dim);
+        block.norm1 = runtime::LayerNorm::load(w, lp + "norm1", dim, 1e-5);
+        block.norm2 = runtime::LayerNorm::load(w, lp + "norm2", dim, 1e-5);
+        block.norm3 = runtime::LayerNorm::load(w, lp + "norm3", dim, 1e-5);
+        block.norm4 = runtime::LayerNorm::load(w, lp + "norm4", dim, 1e-5);
+        block.lin1 = runtime::Linear::load(w, lp + "mlp.lin1", dim, c.decoder_mlp_dim);
+        block.lin2 = runtime::Linear::load(w, lp + "mlp.lin2", c.decoder_mlp_dim, dim);
         block.skip_first_layer_pe = i == 0;
         layers_.push_back(std::move(block));
     }
     final_attn_ = DecoderAttention::load(w, p + "transformer.final_attn_token_to_image", dim,
                                          internal, c.decoder_heads);
-    norm_final_ = LayerNorm::load(w, p + "transformer.norm_final_attn", dim, 1e-5);
-    upscale1_ = ConvTranspose2d::load(w, p + "output_upscaling.0", dim, dim / 4, 2);
-    upscale_norm_ = LayerNorm2d::load(w, p + "output_upscaling.1", dim / 4);
-    upscale2_ = ConvTranspose2d::load(w, p + "output_upscaling.3", dim / 4, dim / 8, 2);
+    norm_final_ = runtime::LayerNorm::load(w, p + "transformer.norm_final_attn", dim, 1e-5);
+    upscale1_ = runtime::ConvTranspose2d::load(w, p + "output_upscaling.0", dim, dim / 4, 2);
+    upscale_norm_ = runtime::LayerNorm2d::load(w, p + "output_upscaling.1", dim / 4);
+    upscale2_ = runtime::ConvTranspose2d::load(w, p + "output_upscaling.3", dim / 4, dim / 8, 2);
     for (int64_t i = 0; i < c.num_mask_tokens; ++i) {
-        hypernetworks_.push_back(Mlp::load(
+        hypernetworks_.push_back(runtime::Mlp::load(
             w, p + "output_hypernetworks_mlps." + std::to_string(i), dim, dim, dim / 8, 3));
     }
     if (iou_token_.is_cuda()) {
         for (size_t layer = 0; layer < hypernetworks_.front().layers.size(); ++layer) {
             std::vector<at::Tensor> weights, biases;
-            for (const Mlp& mlp : hypernetworks_) {
+            for (const runtime::Mlp& mlp : hypernetworks_) {
                 weights.push_back(mlp.layers[layer].weight.t());
                 biases.push_back(mlp.layers[layer].bias.unsqueeze(0));
             }
@@ -139,7 +139,7 @@ MaskDecoder::MaskDecoder(const Weights& w, const SamConfig& c)
             hyper_biases_.push_back(at::stack(biases));                 // tokens x 1 x out
         }
     }
-    iou_head_ = Mlp::load(w, p + "iou_prediction_head", dim, c.iou_head_hidden,
+    iou_head_ = runtime::Mlp::load(w, p + "iou_prediction_head", dim, c.iou_head_hidden,
                           c.num_mask_tokens, static_cast<int>(c.iou_head_depth));
 }
 

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "models/sam/layers.h"
+#include "models/runtime/layers.h"
 #include "models/sam/sam_config.h"
 
 namespace ps::sam {
@@ -27,9 +27,9 @@ struct ImageProjections {
 
 // Attention with projections to an internal width (embedding_dim / downsample_rate).
 struct DecoderAttention {
-    Linear q_proj, k_proj, v_proj, out_proj;
+    runtime::Linear q_proj, k_proj, v_proj, out_proj;
     int64_t num_heads = 8;
-    static DecoderAttention load(const Weights& w, const std::string& prefix, int64_t dim,
+    static DecoderAttention load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
                                  int64_t internal_dim, int64_t heads);
     at::Tensor operator()(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) const;
     // The rest of operator() for inputs already through q_proj, k_proj and v_proj.
@@ -38,8 +38,8 @@ struct DecoderAttention {
 
 struct TwoWayBlock {
     DecoderAttention self_attn, token_to_image, image_to_token;
-    LayerNorm norm1, norm2, norm3, norm4;
-    Linear lin1, lin2;
+    runtime::LayerNorm norm1, norm2, norm3, norm4;
+    runtime::Linear lin1, lin2;
     bool skip_first_layer_pe = false;
     // queries: 1 x T x C, keys: 1 x HW x C. Updates both in place of the arguments. `image`,
     // for the first block only, replaces the projections of keys it holds.
@@ -49,7 +49,7 @@ struct TwoWayBlock {
 
 class MaskDecoder {
 public:
-    MaskDecoder(const Weights& w, const SamConfig& config);
+    MaskDecoder(const runtime::Weights& w, const SamConfig& config);
     // `image`: project_image() of this embedding; right only while `dense` is the no-mask one.
     DecodedMasks forward(const at::Tensor& image_embedding, const at::Tensor& image_pe,
                          const at::Tensor& sparse, const at::Tensor& dense, bool multimask,
@@ -64,12 +64,12 @@ private:
     at::Tensor iou_token_, mask_tokens_;
     std::vector<TwoWayBlock> layers_;
     DecoderAttention final_attn_;
-    LayerNorm norm_final_;
-    ConvTranspose2d upscale1_, upscale2_;
-    LayerNorm2d upscale_norm_;
-    std::vector<Mlp> hypernetworks_;
+    runtime::LayerNorm norm_final_;
+    runtime::ConvTranspose2d upscale1_, upscale2_;
+    runtime::LayerNorm2d upscale_norm_;
+    std::vector<runtime::Mlp> hypernetworks_;
     std::vector<at::Tensor> hyper_weights_, hyper_biases_;  // the same stacked per layer (CUDA)
-    Mlp iou_head_;
+    runtime::Mlp iou_head_;
     int64_t num_mask_tokens_;
 };
 

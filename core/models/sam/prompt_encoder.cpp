@@ -7,7 +7,7 @@
 
 namespace ps::sam {
 
-PromptEncoder::PromptEncoder(const Weights& w, const SamConfig& config)
+PromptEncoder::PromptEncoder(const runtime::Weights& w, const SamConfig& config)
     : input_size_(config.image_size), grid_(config.embedding_grid), dim_(config.prompt_dim) {
     const std::string p = "prompt_encoder.";
     gaussian_ = w.get(p + "pe_layer.positional_encoding_gaussian_matrix", {2, dim_ / 2});
@@ -18,11 +18,11 @@ PromptEncoder::PromptEncoder(const Weights& w, const SamConfig& config)
     not_a_point_ = w.get(p + "not_a_point_embed.weight", {1, dim_});
     no_mask_ = w.get(p + "no_mask_embed.weight", {1, dim_});
     const int64_t chans = config.mask_in_chans;
-    mask_conv1_ = Conv2d::load(w, p + "mask_downscaling.0", 1, chans / 4, 2, 2, 0, 1, true);
-    mask_norm1_ = LayerNorm2d::load(w, p + "mask_downscaling.1", chans / 4);
-    mask_conv2_ = Conv2d::load(w, p + "mask_downscaling.3", chans / 4, chans, 2, 2, 0, 1, true);
-    mask_norm2_ = LayerNorm2d::load(w, p + "mask_downscaling.4", chans);
-    mask_conv3_ = Conv2d::load(w, p + "mask_downscaling.6", chans, dim_, 1, 1, 0, 1, true);
+    mask_conv1_ = runtime::Conv2d::load(w, p + "mask_downscaling.0", 1, chans / 4, 2, 2, 0, 1, true);
+    mask_norm1_ = runtime::LayerNorm2d::load(w, p + "mask_downscaling.1", chans / 4);
+    mask_conv2_ = runtime::Conv2d::load(w, p + "mask_downscaling.3", chans / 4, chans, 2, 2, 0, 1, true);
+    mask_norm2_ = runtime::LayerNorm2d::load(w, p + "mask_downscaling.4", chans);
+    mask_conv3_ = runtime::Conv2d::load(w, p + "mask_downscaling.6", chans, dim_, 1, 1, 0, 1, true);
 
     // PositionEmbeddingRandom.forward(): cumsum - 0.5 over a grid of ones, divided by the size,
     // is exactly (i + 0.5) / G in float32.

@@ -5,7 +5,7 @@
 
 #include <vector>
 
-#include "models/sam/layers.h"
+#include "models/runtime/layers.h"
 #include "models/sam/sam_config.h"
 
 namespace ps::sam {
@@ -18,7 +18,7 @@ struct EncodedPrompt {
 
 class PromptEncoder {
 public:
-    PromptEncoder(const Weights& w, const SamConfig& config);
+    PromptEncoder(const runtime::Weights& w, const SamConfig& config);
 
     // point_coords: N x 2 (float, input frame, e.g. 1024), labels: 1 object, 0 background.
     // box: [4] or undefined. mask_input: 1 x 1 x 4G x 4G logits or undefined.
@@ -40,8 +40,8 @@ private:
     at::Tensor gaussian_;  // 2 x C/2
     std::vector<at::Tensor> point_embeddings_;  // 4 x (1 x C)
     at::Tensor not_a_point_, no_mask_;
-    Conv2d mask_conv1_, mask_conv2_, mask_conv3_;
-    LayerNorm2d mask_norm1_, mask_norm2_;
+    runtime::Conv2d mask_conv1_, mask_conv2_, mask_conv3_;
+    runtime::LayerNorm2d mask_norm1_, mask_norm2_;
     int64_t input_size_, grid_, dim_;
     at::Tensor dense_pe_;
 };

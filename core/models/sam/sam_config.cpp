@@ -6,7 +6,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "models/sam/weights.h"
+#include "models/runtime/weights.h"
 
 namespace ps::sam {
 namespace {
@@ -54,18 +54,18 @@ std::string arch_name_vit(const VitConfig& v) {
     return "vit_custom";
 }
 
-void infer_vit(const Weights& w, SamConfig& config) {
+void infer_vit(const runtime::Weights& w, SamConfig& config) {
     VitConfig& v = config.vit;
     const at::Tensor& proj = w.get("image_encoder.patch_embed.proj.weight");
     if (proj.dim() != 4 || proj.size(1) != 3 || proj.size(2) != proj.size(3)) {
         w.fail("tensor image_encoder.patch_embed.proj.weight has shape " +
-               shape_string(proj.sizes()) + ", expected [embed, 3, patch, patch]");
+               runtime::shape_string(proj.sizes()) + ", expected [embed, 3, patch, patch]");
     }
     v.embed_dim = proj.size(0);
     v.patch_size = proj.size(2);
     const at::Tensor& pos = w.get("image_encoder.pos_embed");
     if (pos.dim() != 4 || pos.size(1) != pos.size(2) || pos.size(3) != v.embed_dim) {
-        w.fail("tensor image_encoder.pos_embed has shape " + shape_string(pos.sizes()) +
+        w.fail("tensor image_encoder.pos_embed has shape " + runtime::shape_string(pos.sizes()) +
                ", expected [1, grid, grid, " + std::to_string(v.embed_dim) + "]");
     }
     v.grid = pos.size(1);
@@ -87,7 +87,7 @@ void infer_vit(const Weights& w, SamConfig& config) {
         // the window in windowed ones.
         const at::Tensor& rel = w.get(key);
         if (rel.dim() != 2 || rel.size(0) % 2 == 0) {
-            w.fail("tensor " + key + " has shape " + shape_string(rel.sizes()) +
+            w.fail("tensor " + key + " has shape " + runtime::shape_string(rel.sizes()) +
                    ", expected [2*span-1, head_dim]");
         }
         if (head_dim == 0) head_dim = rel.size(1);
@@ -116,7 +116,7 @@ int64_t merge_stride(int64_t out_dim) {
     return (out_dim == 320 || out_dim == 448 || out_dim == 576) ? 1 : 2;
 }
 
-void infer_tiny_vit(const Weights& w, SamConfig& config) {
+void infer_tiny_vit(const runtime::Weights& w, SamConfig& config) {
     TinyVitConfig& t = config.tiny_vit;
     const std::string layers = std::string(kEnc) + "layers";
     const int num_layers = w.count_children(layers);
@@ -172,17 +172,17 @@ void infer_tiny_vit(const Weights& w, SamConfig& config) {
     config.arch = mobile_sam ? "mobile_sam" : "tiny_vit_custom";
 }
 
-void infer_prompt_and_decoder(const Weights& w, SamConfig& c) {
+void infer_prompt_and_decoder(const runtime::Weights& w, SamConfig& c) {
     const at::Tensor& gaussian = w.get("prompt_encoder.pe_layer.positional_encoding_gaussian_matrix");
     if (gaussian.dim() != 2 || gaussian.size(0) != 2) {
         w.fail("tensor prompt_encoder.pe_layer.positional_encoding_gaussian_matrix has shape " +
-               shape_string(gaussian.sizes()) + ", expected [2, dim/2]");
+               runtime::shape_string(gaussian.sizes()) + ", expected [2, dim/2]");
     }
     c.prompt_dim = gaussian.size(1) * 2;
     c.mask_in_chans = w.get("prompt_encoder.mask_downscaling.3.weight").size(0);
     const at::Tensor& neck = w.get("image_encoder.neck.0.weight");
     if (neck.dim() != 4 || neck.size(0) != c.prompt_dim || neck.size(1) != c.neck_in) {
-        w.fail("tensor image_encoder.neck.0.weight has shape " + shape_string(neck.sizes()) +
+        w.fail("tensor image_encoder.neck.0.weight has shape " + runtime::shape_string(neck.sizes()) +
                ", expected [" + std::to_string(c.prompt_dim) + ", " + std::to_string(c.neck_in) +
                ", 1, 1]");
     }
@@ -261,7 +261,7 @@ Result<SamConfig> infer_sam_config(const std::map<std::string, at::Tensor>& tens
                                   "* tensors (an encoder-only or incomplete SAM checkpoint)");
         }
     }
-    const Weights w(tensors, file_label);
+    const runtime::Weights w(tensors, file_label);
     SamConfig config;
     try {
         if (w.has("image_encoder.patch_embed.proj.weight")) {
@@ -276,7 +276,7 @@ Result<SamConfig> infer_sam_config(const std::map<std::string, at::Tensor>& tens
                                            "patch_embed.proj (ViT) nor patch_embed.seq (TinyViT))");
         }
         infer_prompt_and_decoder(w, config);
-    } catch (const WeightError& e) {
+    } catch (const runtime::WeightError& e) {
         return make_error(ErrorKind::Mismatch, e.what());
     }
     count_parameters(tensors, config);

@@ -16,9 +16,4 @@ namespace ps::sam {
 // last layers are scaled ×30 (as the golden fixtures do) so masks are not flat.
 std::map<std::string, at::Tensor> random_sam_tensors(const SamConfig& config, uint64_t seed);
 
-struct TensorSpec;
-// The same initialisation for any layout (U²-Net uses it too).
-std::map<std::string, at::Tensor> random_tensors(const std::map<std::string, TensorSpec>& specs,
-                                                 uint64_t seed);
-
 }  // namespace ps::sam

@@ -10,78 +10,47 @@
 
 #include "io/checkpoint.h"
 #include "io/input_limits.h"
-#include "models/sam/graph_cache.h"
+#include "models/runtime/graph_cache.h"
 #include "models/sam/host_masks.h"
-#include "models/sam/model_runtime.h"
+#include "models/runtime/model_runtime.h"
 #include "models/sam/sam_network.h"
 #include "models/sam/sam_types.h"
-#include "models/sam/state_dict_check.h"
-#include "models/sam/weights.h"
+#include "models/runtime/state_dict_check.h"
+#include "models/runtime/weights.h"
 
 namespace ps::sam {
 struct SamModel::Impl {
     std::string file_label;
     SamConfig config;
-    Precision precision = Precision::Fp32;
+    runtime::Precision precision = runtime::Precision::Fp32;
     std::unique_ptr<SamNetwork> network;
     double load_ms = 0;
     mutable double last_encode_ms = 0;
     // Recorded forward passes (CUDA only): the encoder per input size, the prompt encoder and
     // mask decoder per prompt layout (labels, box, mask input, multimask).
-    mutable GraphCache encoder_graphs{2};
-    mutable GraphCache decoder_graphs{24};
+    mutable runtime::GraphCache encoder_graphs{2};
+    mutable runtime::GraphCache decoder_graphs{24};
 };
-
-Result<Device> parse_device(const std::string& text) {
-    if (text == "auto") return Device::Auto;
-    if (text == "cpu") return Device::Cpu;
-    if (text == "cuda" || text == "gpu") return Device::Cuda;
-    return make_error(ErrorKind::InvalidArgument,
-                      "unknown device '" + text + "' (expected cpu, cuda or auto)");
-}
-
-Result<Precision> parse_precision(const std::string& text) {
-    if (text == "fp32" || text == "float32") return Precision::Fp32;
-    if (text == "fp16" || text == "float16") return Precision::Fp16;
-    if (text == "bf16" || text == "bfloat16") return Precision::Bf16;
-    return make_error(ErrorKind::InvalidArgument,
-                      "unknown precision '" + text + "' (expected fp32, fp16 or bf16)");
-}
-
-std::string to_string(Precision precision) {
-    switch (precision) {
-        case Precision::Fp16:
-            return "fp16";
-        case Precision::Bf16:
-            return "bf16";
-        default:
-            return "fp32";
-    }
-}
-
-bool cuda_available() {
-    return at::hasCUDA();
-}
 
 SamModel::SamModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SamModel::~SamModel() = default;
 
 Result<std::unique_ptr<SamModel>> SamModel::load(const std::string& checkpoint_path,
                                                  const SamOptions& options) {
-    const auto start = SteadyClock::now();
+    const auto start = runtime::SteadyClock::now();
     const std::string label = std::filesystem::path(checkpoint_path).filename().string();
-    auto device = choose_device(label, options.device, options.precision);
+    auto device = runtime::choose_device(label, options.device, options.precision);
     if (!device) return device.error();
     auto checkpoint = io::load_checkpoint(checkpoint_path);
     if (!checkpoint) return checkpoint.error();
-    if (auto weights = check_state_dict(checkpoint->tensors, label); !weights)
+    if (auto weights = runtime::check_state_dict(checkpoint->tensors, label); !weights)
         return weights.error();
     auto config = infer_sam_config(checkpoint->tensors, label);
     if (!config) return config.error();
 
-    return guarded(label, [&]() -> Result<std::unique_ptr<SamModel>> {
+    return runtime::guarded(label, [&]() -> Result<std::unique_ptr<SamModel>> {
         c10::InferenceMode inference;
-        const auto placed = place_tensors(checkpoint->tensors, *device, options.precision);
+        const auto placed = runtime::place_tensors(checkpoint->tensors, *device, options.precision);
         auto impl = std::make_unique<Impl>();
         impl->file_label = label;
         impl->config = config.value();
@@ -90,7 +59,7 @@ Result<std::unique_ptr<SamModel>> SamModel::load(const std::string& checkpoint_p
             impl->config.attention_chunk_bytes = options.attention_chunk_bytes;
         impl->precision = options.precision;
         impl->network = std::make_unique<SamNetwork>(placed, impl->config, label);
-        impl->load_ms = ms_since(start);
+        impl->load_ms = runtime::ms_since(start);
         return std::unique_ptr<SamModel>(new SamModel(std::move(impl)));
     });
 }
@@ -101,7 +70,7 @@ const SamConfig& SamModel::config() const {
 std::string SamModel::device_name() const {
     return impl_->network->device().str();
 }
-Precision SamModel::precision() const {
+runtime::Precision SamModel::precision() const {
     return impl_->precision;
 }
 double SamModel::load_ms() const {
@@ -119,20 +88,20 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::encode(const cv::Mat& rgb)
         return make_error(ErrorKind::InvalidArgument,
                           "SAM encode needs a non-empty 8-bit RGB image");
     }
-    return guarded(
+    return runtime::guarded(
         impl_->file_label + ": encode", [&]() -> Result<std::shared_ptr<const SamEmbedding>> {
             c10::InferenceMode inference;
-            const auto start = SteadyClock::now();
+            const auto start = runtime::SteadyClock::now();
             const int size = static_cast<int>(impl_->config.image_size);
             const cv::Mat resized = resize_longest_side(rgb, size);
             const at::Tensor host = at::from_blob(
                 const_cast<uchar*>(resized.ptr<uchar>()), {resized.rows, resized.cols, 3},
                 {static_cast<int64_t>(resized.step[0]), 3, 1}, at::kByte);
             const at::Tensor input = normalize_and_pad(host.to(impl_->network->device()), size);
-            wait_for(input);
+            runtime::wait_for(input);
             auto result = std::make_shared<SamEmbedding>();
-            result->preprocess_ms = ms_since(start);
-            const auto encode_start = SteadyClock::now();
+            result->preprocess_ms = runtime::ms_since(start);
+            const auto encode_start = runtime::SteadyClock::now();
             const SamNetwork& net = *impl_->network;
             result->embedding =
                 impl_->encoder_graphs
@@ -142,10 +111,10 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::encode(const cv::Mat& rgb)
                          })
                     .front();
             if (net.device().is_cpu()) result->decoder_image = net.project_image(result->embedding);
-            wait_for(result->embedding);
+            runtime::wait_for(result->embedding);
             result->original = {rgb.rows, rgb.cols};
             result->resized = {resized.rows, resized.cols};
-            result->encode_ms = ms_since(encode_start);
+            result->encode_ms = runtime::ms_since(encode_start);
             impl_->last_encode_ms = result->encode_ms;
             return std::shared_ptr<const SamEmbedding>(std::move(result));
         });
@@ -157,8 +126,8 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::import_embedding(
     const std::vector<int64_t> expected{1, c.prompt_dim, c.embedding_grid, c.embedding_grid};
     if (data.shape != expected) {
         return make_error(ErrorKind::Mismatch, impl_->file_label + ": stored embedding has shape " +
-                                                   shape_string(data.shape) + ", expected " +
-                                                   shape_string(expected));
+                                                   runtime::shape_string(data.shape) + ", expected " +
+                                                   runtime::shape_string(expected));
     }
     const at::ScalarType type = data.dtype == "bfloat16"  ? at::kBFloat16
                                 : data.dtype == "float16" ? at::kHalf
@@ -171,7 +140,7 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::import_embedding(
         numel * static_cast<int64_t>(c10::elementSize(type))) {
         return make_error(ErrorKind::Format, "stored embedding has the wrong byte count");
     }
-    return guarded(impl_->file_label + ": import embedding",
+    return runtime::guarded(impl_->file_label + ": import embedding",
                    [&]() -> Result<std::shared_ptr<const SamEmbedding>> {
                        c10::InferenceMode inference;
                        at::Tensor host = at::empty(expected, at::TensorOptions().dtype(type));
@@ -226,20 +195,6 @@ double embedding_preprocess_ms(const SamEmbedding& embedding) {
     return embedding.preprocess_ms;
 }
 
-Status check_prompt(const SamPrompt& prompt, int width, int height) {
-    io::PromptGeometry geometry;
-    for (const SamPoint& p : prompt.points) {
-        if (p.label != 0 && p.label != 1) {
-            return make_error(
-                ErrorKind::InvalidArgument,
-                "point label " + std::to_string(p.label) + " is not 1 (object) or 0 (background)");
-        }
-        geometry.points.push_back({p.x, p.y});
-    }
-    geometry.box = prompt.box;
-    return io::check_prompt(geometry, width, height);
-}
-
 namespace {
 
 // The decoder graph is recorded per prompt layout: the labels select embeddings on the host.
@@ -255,12 +210,12 @@ std::string prompt_layout(const SamPrompt& prompt, const PromptTensors& tensors)
 }  // namespace
 
 Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding, const SamPrompt& prompt) const {
-    if (auto valid = check_prompt(prompt, embedding.original.width, embedding.original.height);
+    if (auto valid = runtime::check_prompt(prompt, embedding.original.width, embedding.original.height);
         !valid)
         return make_error(ErrorKind::InvalidArgument, "prompt " + valid.message());
-    return guarded(impl_->file_label + ": decode", [&]() -> Result<SamMaskSet> {
+    return runtime::guarded(impl_->file_label + ": decode", [&]() -> Result<SamMaskSet> {
         c10::InferenceMode inference;
-        const auto start = SteadyClock::now();
+        const auto start = runtime::SteadyClock::now();
         const SamNetwork& net = *impl_->network;
         const Size2 orig = embedding.original, resized = embedding.resized;
         const PromptTensors tensors = prompt_to_tensors(prompt, orig, resized, net.device());
@@ -289,8 +244,8 @@ Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding, const SamProm
         const at::Tensor low_res = decoded[0].to(at::kFloat);
         const at::Tensor iou = decoded[1].to(at::kFloat).cpu();
         SamMaskSet out;
-        out.decode_ms = ms_since(start);
-        const auto post_start = SteadyClock::now();
+        out.decode_ms = runtime::ms_since(start);
+        const auto post_start = runtime::SteadyClock::now();
         const int size = static_cast<int>(impl_->config.image_size);
         if (low_res.is_cuda()) {
             const at::Tensor masks =
@@ -309,7 +264,7 @@ Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding, const SamProm
         for (size_t i = 1; i < out.iou.size(); ++i) {
             if (out.iou[i] > out.iou[out.best_index]) out.best_index = static_cast<int>(i);
         }
-        out.postprocess_ms = ms_since(post_start);
+        out.postprocess_ms = runtime::ms_since(post_start);
         return out;
     });
 }

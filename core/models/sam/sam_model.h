@@ -11,57 +11,29 @@
 #include <vector>
 
 #include "common/result.h"
+#include "models/runtime/device.h"
+#include "models/runtime/segmentation_types.h"
 #include "models/sam/sam_config.h"
 
 namespace ps::sam {
 
-enum class Device { Auto, Cpu, Cuda };
-enum class Precision { Fp32, Fp16, Bf16 };
-
-Result<Device> parse_device(const std::string& text);        // "auto", "cpu", "cuda"
-Result<Precision> parse_precision(const std::string& text);  // "fp32", "fp16", "bf16"
-std::string to_string(Precision precision);
-bool cuda_available();
+// SAM answers the shared segmentation types (models/runtime/segmentation_types.h).
+using SamPoint = runtime::Point;
+using SamPrompt = runtime::Prompt;
+using SamMaskSet = runtime::MaskSet;
+using SamLogits = runtime::MaskLogits;
 
 struct SamOptions {
-    Device device = Device::Auto;
-    Precision precision = Precision::Fp32;
+    runtime::Device device = runtime::Device::Auto;
+    runtime::Precision precision = runtime::Precision::Fp32;
     // See SamConfig::tiny_vit_attention_biases: false reproduces the official MobileSAM predictor.
     bool tiny_vit_attention_biases = false;
     // See SamConfig::attention_chunk_bytes; 0 keeps the default.
     long long attention_chunk_bytes = 0;
 };
 
-struct SamPoint {
-    double x = 0, y = 0;  // original-image pixels, fractional allowed
-    int label = 1;        // 1 object, 0 background
-};
-
-// Low-resolution mask logits kept on the model's device, to feed back as a prompt's mask_input.
-struct SamLogits;
-
-struct SamPrompt {
-    std::vector<SamPoint> points;
-    std::optional<std::array<double, 4>> box;  // x0, y0, x1, y1 in original-image pixels
-    bool multimask = true;
-    std::shared_ptr<const SamLogits> mask_input;
-};
-
-// The validation every prompt passes before a decode, whoever sends it (segment, annotate, the
-// app): point labels 0/1, then io::check_prompt (at most 64 points, finite coordinates inside the
-// width × height image, a box with x0 < x1 and y0 < y1). See docs/limits.md.
-Status check_prompt(const SamPrompt& prompt, int width, int height);
-
 // An encoded image (embedding on the model's device plus the sizes needed to map prompts).
 struct SamEmbedding;
-
-struct SamMaskSet {
-    std::vector<cv::Mat> masks;  // CV_8UC1, 0/255, original image size, in the predictor's order
-    std::vector<float> iou;      // predicted IoU per mask
-    std::vector<std::shared_ptr<const SamLogits>> low_res_logits;  // per mask
-    int best_index = 0;                                            // argmax of iou
-    double decode_ms = 0, postprocess_ms = 0;
-};
 
 class SamNetwork;
 
@@ -91,7 +63,7 @@ class SamModel {
 
     const SamConfig& config() const;
     std::string device_name() const;  // "cpu", "cuda:0"
-    Precision precision() const;
+    runtime::Precision precision() const;
     double load_ms() const;
 
     // image: CV_8UC3 RGB. The embedding stays valid after the model is gone only as data; use it

@@ -21,7 +21,7 @@ at::Device device_of(const std::map<std::string, at::Tensor>& tensors) {
 SamNetwork::SamNetwork(const std::map<std::string, at::Tensor>& tensors, const SamConfig& config,
                        const std::string& file_label)
     : config_(config), dtype_(dominant_float_type(tensors)), device_(device_of(tensors)) {
-    const Weights w(tensors, file_label);
+    const runtime::Weights w(tensors, file_label);
     encoder_ = config.encoder == EncoderKind::ViT ? make_vit_encoder(w, config)
                                                   : make_tiny_vit_encoder(w, config);
     prompt_encoder_ = std::make_unique<PromptEncoder>(w, config);

@@ -6,7 +6,7 @@
 namespace ps::sam {
 namespace {
 
-using Specs = std::map<std::string, TensorSpec>;
+using Specs = std::map<std::string, runtime::TensorSpec>;
 
 void linear(Specs& s, const std::string& p, int64_t in, int64_t out, bool bias = true) {
     s[p + ".weight"] = {{out, in}};
@@ -173,7 +173,7 @@ SamConfig vit_config(int64_t embed, int64_t depth, int64_t heads, std::vector<in
 
 }  // namespace
 
-std::map<std::string, TensorSpec> sam_tensor_specs(const SamConfig& config) {
+runtime::TensorSpecs sam_tensor_specs(const SamConfig& config) {
     Specs specs;
     if (config.encoder == EncoderKind::ViT) {
         vit_encoder(specs, config);

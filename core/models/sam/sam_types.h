@@ -3,15 +3,14 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "models/runtime/mask_logits.h"
 #include "models/sam/mask_decoder.h"
 #include "models/sam/sam_model.h"
 #include "models/sam/sam_transforms.h"
 
 namespace ps::sam {
 
-struct SamLogits {
-    at::Tensor logits;  // 1 x 1 x 4G x 4G, float32, on the model's device
-};
+// SamLogits (runtime::MaskLogits) holds 1 x 1 x 4G x 4G float32 logits.
 
 struct SamEmbedding {
     at::Tensor embedding;  // 1 x C x G x G in the model's dtype and device

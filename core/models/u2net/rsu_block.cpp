@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "models/sam/layers.h"
+#include "models/runtime/layers.h"
 
 namespace ps::u2net {
 
@@ -28,14 +28,14 @@ bool cudnn_conv_relu_wanted(const at::Tensor& weight) {
 
 }  // namespace
 
-ReBnConv ReBnConv::load(const sam::Weights& w, const std::string& prefix, int64_t in, int64_t out,
+ReBnConv ReBnConv::load(const runtime::Weights& w, const std::string& prefix, int64_t in, int64_t out,
                         int64_t dilation) {
     const at::Tensor& weight = w.get(prefix + ".conv_s1.weight", {out, in, 3, 3});
     const at::Tensor& bias = w.get(prefix + ".conv_s1.bias", {out});
-    const sam::BatchNormStats norm{
+    const runtime::BatchNormStats norm{
         w.get(prefix + ".bn_s1.weight", {out}), w.get(prefix + ".bn_s1.bias", {out}),
         w.get(prefix + ".bn_s1.running_mean", {out}), w.get(prefix + ".bn_s1.running_var", {out})};
-    sam::FoldedConv folded = sam::fold_batch_norm(weight, bias, norm);
+    runtime::FoldedConv folded = runtime::fold_batch_norm(weight, bias, norm);
     ReBnConv layer;
     layer.weight = std::move(folded.weight);
     layer.bias = std::move(folded.bias);
@@ -80,7 +80,7 @@ int64_t decoder_dilation(const RsuConfig& c, int k) {
 
 }  // namespace
 
-RsuBlock RsuBlock::load(const sam::Weights& w, const RsuConfig& c) {
+RsuBlock RsuBlock::load(const runtime::Weights& w, const RsuConfig& c) {
     RsuBlock block;
     block.config = c;
     const std::string p = c.name + ".rebnconv";

@@ -6,21 +6,21 @@
 #include <string>
 #include <vector>
 
-#include "models/sam/weights.h"
+#include "models/runtime/weights.h"
 #include "models/u2net/u2net_config.h"
 
 namespace ps::u2net {
 
 // REBNCONV: 3x3 convolution (dilation d, padding d) + eval-mode BatchNorm + ReLU. Keys
-// `<prefix>.conv_s1.*` and `<prefix>.bn_s1.*`. (sam::ConvBatchNorm has other key names and no
+// `<prefix>.conv_s1.*` and `<prefix>.bn_s1.*`. (runtime::ConvBatchNorm has other key names and no
 // dilation, so it does not fit.) The BatchNorm is folded into the convolution at load
-// (sam::fold_batch_norm); on CUDA the ReLU runs inside cuDNN's convolution where LibTorch
+// (runtime::fold_batch_norm); on CUDA the ReLU runs inside cuDNN's convolution where LibTorch
 // offers it (fused_relu).
 struct ReBnConv {
     at::Tensor weight, bias;  // the BatchNorm folded in
     int64_t dilation = 1;
     bool fused_relu = false;  // at::cudnn_convolution_relu: CUDA, LibTorch >= 2, not disabled
-    static ReBnConv load(const sam::Weights& w, const std::string& prefix, int64_t in, int64_t out,
+    static ReBnConv load(const runtime::Weights& w, const std::string& prefix, int64_t in, int64_t out,
                          int64_t dilation);
     at::Tensor operator()(const at::Tensor& x) const;
 };
@@ -32,7 +32,7 @@ struct RsuBlock {
     ReBnConv in;
     std::vector<ReBnConv> encoder;  // rebnconv1..L
     std::vector<ReBnConv> decoder;  // rebnconv1d..(L-1)d, decoder[k - 1] is rebnconv<k>d
-    static RsuBlock load(const sam::Weights& w, const RsuConfig& config);
+    static RsuBlock load(const runtime::Weights& w, const RsuConfig& config);
     at::Tensor operator()(const at::Tensor& x) const;
 };
 

@@ -6,14 +6,14 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "models/sam/weights.h"
+#include "models/runtime/weights.h"
 
 namespace ps::u2net {
 namespace {
 
-using sam::TensorSpec;
-using sam::Weights;
-using Specs = std::map<std::string, TensorSpec>;
+using runtime::TensorSpec;
+using runtime::Weights;
+using Specs = std::map<std::string, runtime::TensorSpec>;
 
 bool has_prefix(const std::map<std::string, at::Tensor>& tensors, const std::string& prefix) {
     auto it = tensors.lower_bound(prefix);
@@ -39,16 +39,16 @@ std::string conv_key(const std::string& stage, const std::string& conv) {
 }
 
 // A 3x3 convolution weight [out, in, 3, 3] (REBNCONV and the side outputs).
-const at::Tensor& conv3x3(const Weights& w, const std::string& key) {
+const at::Tensor& conv3x3(const runtime::Weights& w, const std::string& key) {
     const at::Tensor& t = w.get(key);
     if (t.dim() != 4 || t.size(2) != 3 || t.size(3) != 3) {
-        w.fail("tensor " + key + " has shape " + sam::shape_string(t.sizes()) +
+        w.fail("tensor " + key + " has shape " + runtime::shape_string(t.sizes()) +
                ", expected [out, in, 3, 3]");
     }
     return t;
 }
 
-void infer_stage(const Weights& w, RsuConfig& s) {
+void infer_stage(const runtime::Weights& w, RsuConfig& s) {
     const at::Tensor& in = conv3x3(w, conv_key(s.name, "rebnconvin"));
     s.in_ch = in.size(1);
     s.out_ch = in.size(0);
@@ -61,7 +61,7 @@ void infer_stage(const Weights& w, RsuConfig& s) {
     }
 }
 
-void expect_width(const Weights& w, const std::string& what, int64_t got, int64_t expected) {
+void expect_width(const runtime::Weights& w, const std::string& what, int64_t got, int64_t expected) {
     if (got != expected) {
         w.fail(what + " reads " + std::to_string(got) + " channels, but " +
                std::to_string(expected) + " arrive there");
@@ -70,7 +70,7 @@ void expect_width(const Weights& w, const std::string& what, int64_t got, int64_
 
 // The channel plumbing of U2NET.forward: encoder stages chain, decoder stages read the upsampled
 // deeper output concatenated with the skip, side k reads stage kd (side6 reads stage6).
-void check_chaining(const Weights& w, U2NetConfig& c) {
+void check_chaining(const runtime::Weights& w, U2NetConfig& c) {
     expect_width(w, "stage1", c.stages[0].in_ch, 3);
     for (int k = 1; k < 6; ++k) {
         expect_width(w, c.stages[k].name, c.stages[k].in_ch, c.stages[k - 1].out_ch);
@@ -174,7 +174,7 @@ U2NetConfig official_u2net_config(const std::string& arch) {
     return c;
 }
 
-std::map<std::string, TensorSpec> u2net_tensor_specs(const U2NetConfig& c) {
+std::map<std::string, runtime::TensorSpec> u2net_tensor_specs(const U2NetConfig& c) {
     Specs s;
     for (const RsuConfig& st : c.stages) {
         const std::string p = st.name + ".rebnconv";
@@ -203,13 +203,13 @@ Result<U2NetConfig> infer_u2net_config(const std::map<std::string, at::Tensor>& 
     if (!tensors.count("stage1.rebnconvin.conv_s1.weight")) {
         return make_error(ErrorKind::Mismatch, file_label + ": " + describe_foreign(tensors));
     }
-    const Weights w(tensors, file_label);
+    const runtime::Weights w(tensors, file_label);
     U2NetConfig config;
     config.stages = u2net_stage_layout();
     try {
         for (RsuConfig& stage : config.stages) infer_stage(w, stage);
         check_chaining(w, config);
-    } catch (const sam::WeightError& e) {
+    } catch (const runtime::WeightError& e) {
         return make_error(ErrorKind::Mismatch, e.what());
     }
     config.arch = same_widths(config, official_u2net_config("u2net"))    ? "u2net"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/result.h"
-#include "models/sam/sam_shapes.h"
+#include "models/runtime/tensor_specs.h"
 
 namespace at {
 class Tensor;
@@ -53,6 +53,6 @@ Result<U2NetConfig> infer_u2net_config(const std::map<std::string, at::Tensor>& 
 U2NetConfig official_u2net_config(const std::string& arch);
 
 // Every tensor name and shape of a state dict for `config`, with the official key names.
-std::map<std::string, sam::TensorSpec> u2net_tensor_specs(const U2NetConfig& config);
+std::map<std::string, runtime::TensorSpec> u2net_tensor_specs(const U2NetConfig& config);
 
 }  // namespace ps::u2net

@@ -8,27 +8,27 @@
 #include <filesystem>
 
 #include "io/checkpoint.h"
-#include "models/sam/graph_cache.h"
-#include "models/sam/model_runtime.h"
-#include "models/sam/state_dict_check.h"
+#include "models/runtime/graph_cache.h"
+#include "models/runtime/model_runtime.h"
+#include "models/runtime/state_dict_check.h"
 #include "models/u2net/u2net_network.h"
 #include "models/u2net/u2net_transforms.h"
 
 namespace ps::u2net {
-using sam::guarded;
-using sam::ms_since;
-using sam::SteadyClock;
-using sam::wait_for;
+using runtime::guarded;
+using runtime::ms_since;
+using runtime::SteadyClock;
+using runtime::wait_for;
 
 struct U2NetModel::Impl {
     std::string file_label;
     U2NetConfig config;
-    sam::Precision precision = sam::Precision::Fp32;
+    runtime::Precision precision = runtime::Precision::Fp32;
     std::unique_ptr<U2NetNetwork> network;
     double load_ms = 0;
     // U²-Net is ~1000 small kernels: replaying them as one CUDA graph removes the launch cost
     // that dominates at 320² (graph_cache.h).
-    mutable sam::GraphCache graphs{2};
+    mutable runtime::GraphCache graphs{2};
     bool channels_last = false;  // weights and input in NHWC (half precision on CUDA)
 };
 
@@ -37,24 +37,24 @@ U2NetModel::~U2NetModel() = default;
 
 Result<std::unique_ptr<U2NetModel>> U2NetModel::load(const std::string& checkpoint_path,
                                                      const U2NetOptions& options) {
-    const auto start = SteadyClock::now();
+    const auto start = runtime::SteadyClock::now();
     const std::string label = std::filesystem::path(checkpoint_path).filename().string();
-    auto device = sam::choose_device(label, options.device, options.precision);
+    auto device = runtime::choose_device(label, options.device, options.precision);
     if (!device) return device.error();
     auto checkpoint = io::load_checkpoint(checkpoint_path);
     if (!checkpoint) return checkpoint.error();
-    if (auto weights = sam::check_state_dict(checkpoint->tensors, label); !weights)
+    if (auto weights = runtime::check_state_dict(checkpoint->tensors, label); !weights)
         return weights.error();
     auto config = infer_u2net_config(checkpoint->tensors, label);
     if (!config) return config.error();
 
-    return guarded(label, [&]() -> Result<std::unique_ptr<U2NetModel>> {
+    return runtime::guarded(label, [&]() -> Result<std::unique_ptr<U2NetModel>> {
         c10::InferenceMode inference;
-        auto placed = sam::place_tensors(checkpoint->tensors, *device, options.precision);
+        auto placed = runtime::place_tensors(checkpoint->tensors, *device, options.precision);
         // cuDNN's half-precision convolutions run on tensor cores in NHWC. Measured on an H100
         // (CUDA graphs on, 320²): bf16 U²-Net 5.11 -> 3.78 ms, U²-NetP 3.92 -> 3.04 ms; in fp32
         // NHWC was slower (12.1 -> 13.0, 5.3 -> 6.8 ms), so fp32 keeps NCHW.
-        const bool channels_last = device->is_cuda() && options.precision != sam::Precision::Fp32;
+        const bool channels_last = device->is_cuda() && options.precision != runtime::Precision::Fp32;
         if (channels_last)
             for (auto& [name, t] : placed)
                 if (t.dim() == 4) t = t.contiguous(at::MemoryFormat::ChannelsLast);
@@ -64,7 +64,7 @@ Result<std::unique_ptr<U2NetModel>> U2NetModel::load(const std::string& checkpoi
         impl->precision = options.precision;
         impl->channels_last = channels_last;
         impl->network = std::make_unique<U2NetNetwork>(placed, impl->config, label);
-        impl->load_ms = ms_since(start);
+        impl->load_ms = runtime::ms_since(start);
         return std::unique_ptr<U2NetModel>(new U2NetModel(std::move(impl)));
     });
 }
@@ -75,7 +75,7 @@ const U2NetConfig& U2NetModel::config() const {
 std::string U2NetModel::device_name() const {
     return impl_->network->device().str();
 }
-sam::Precision U2NetModel::precision() const {
+runtime::Precision U2NetModel::precision() const {
     return impl_->precision;
 }
 double U2NetModel::load_ms() const {
@@ -89,17 +89,17 @@ Result<U2NetOutput> U2NetModel::run(const cv::Mat& rgb) const {
     if (rgb.empty() || rgb.type() != CV_8UC3) {
         return make_error(ErrorKind::InvalidArgument, "U²-Net needs a non-empty 8-bit RGB image");
     }
-    return guarded(impl_->file_label + ": run", [&]() -> Result<U2NetOutput> {
+    return runtime::guarded(impl_->file_label + ": run", [&]() -> Result<U2NetOutput> {
         c10::InferenceMode inference;
         const U2NetNetwork& net = *impl_->network;
         U2NetOutput out;
-        const auto start = SteadyClock::now();
+        const auto start = runtime::SteadyClock::now();
         const int size = static_cast<int>(impl_->config.input_size);
         const at::Tensor input = normalize_for_u2net(resize_for_u2net(rgb, size), net.device());
-        wait_for(input);
-        out.preprocess_ms = ms_since(start);
+        runtime::wait_for(input);
+        out.preprocess_ms = runtime::ms_since(start);
 
-        const auto forward_start = SteadyClock::now();
+        const auto forward_start = runtime::SteadyClock::now();
         // Only d0 is used; the side maps cost one sigmoid each and are dropped here.
         const at::Tensor d0 =
             impl_->graphs
@@ -112,12 +112,12 @@ Result<U2NetOutput> U2NetModel::run(const cv::Mat& rgb) const {
                          return std::vector<at::Tensor>{net.forward(in[0].contiguous(format))[0]};
                      })
                 .front();
-        wait_for(d0);
-        out.forward_ms = ms_since(forward_start);
+        runtime::wait_for(d0);
+        out.forward_ms = runtime::ms_since(forward_start);
 
-        const auto post_start = SteadyClock::now();
+        const auto post_start = runtime::SteadyClock::now();
         out.matte = matte_from_d0(d0, rgb.rows, rgb.cols);
-        out.postprocess_ms = ms_since(post_start);
+        out.postprocess_ms = runtime::ms_since(post_start);
         return out;
     });
 }

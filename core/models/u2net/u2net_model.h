@@ -8,14 +8,14 @@
 #include <string>
 
 #include "common/result.h"
-#include "models/sam/sam_model.h"  // Device, Precision and their parsers, shared with SAM
+#include "models/runtime/device.h"
 #include "models/u2net/u2net_config.h"
 
 namespace ps::u2net {
 
 struct U2NetOptions {
-    sam::Device device = sam::Device::Auto;
-    sam::Precision precision = sam::Precision::Fp32;
+    runtime::Device device = runtime::Device::Auto;
+    runtime::Precision precision = runtime::Precision::Fp32;
 };
 
 struct U2NetOutput {
@@ -38,7 +38,7 @@ class U2NetModel {
 
     const U2NetConfig& config() const;
     std::string device_name() const;  // "cpu", "cuda:0"
-    sam::Precision precision() const;
+    runtime::Precision precision() const;
     double load_ms() const;
 
     // rgb: CV_8UC3 in RGB order. One thread at a time per model.

@@ -8,16 +8,16 @@ namespace ps::u2net {
 U2NetNetwork::U2NetNetwork(const std::map<std::string, at::Tensor>& tensors,
                            const U2NetConfig& config, const std::string& file_label)
     : config_(config), dtype_(at::kFloat), device_(at::kCPU) {
-    const sam::Weights w(tensors, file_label);
+    const runtime::Weights w(tensors, file_label);
     const at::Tensor& first = w.get("stage1.rebnconvin.conv_s1.weight");
     dtype_ = first.scalar_type();
     device_ = first.device();
     for (const RsuConfig& stage : config.stages) stages_.push_back(RsuBlock::load(w, stage));
     for (int k = 0; k < 6; ++k) {
-        sides_[k] = sam::Conv2d::load(w, "side" + std::to_string(k + 1), config.side_in[k],
+        sides_[k] = runtime::Conv2d::load(w, "side" + std::to_string(k + 1), config.side_in[k],
                                       config.out_ch, 3, 1, 1, 1, true);
     }
-    outconv_ = sam::Conv2d::load(w, "outconv", 6 * config.out_ch, config.out_ch, 1, 1, 0, 1, true);
+    outconv_ = runtime::Conv2d::load(w, "outconv", 6 * config.out_ch, config.out_ch, 1, 1, 0, 1, true);
 }
 
 SideOutputs U2NetNetwork::forward(const at::Tensor& input) const {

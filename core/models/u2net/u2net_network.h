@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "models/sam/layers.h"
+#include "models/runtime/layers.h"
 #include "models/u2net/rsu_block.h"
 #include "models/u2net/u2net_config.h"
 
@@ -36,8 +36,8 @@ class U2NetNetwork {
     at::ScalarType dtype_;
     at::Device device_;
     std::vector<RsuBlock> stages_;      // in config_.stages order
-    std::array<sam::Conv2d, 6> sides_;  // side1..side6
-    sam::Conv2d outconv_;
+    std::array<runtime::Conv2d, 6> sides_;  // side1..side6
+    runtime::Conv2d outconv_;
 };
 
 }  // namespace ps::u2net

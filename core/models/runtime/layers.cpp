@@ -1,9 +1,9 @@
 // Layer forward passes as ATen calls that mirror the PyTorch modules op for op.
-#include "models/sam/layers.h"
+#include "models/runtime/layers.h"
 
 #include <ATen/ATen.h>
 
-namespace ps::sam {
+namespace ps::runtime {
 
 Linear Linear::load(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
                     bool with_bias) {
@@ -139,4 +139,4 @@ at::Tensor Mlp::operator()(const at::Tensor& x) const {
 }
 
 
-}  // namespace ps::sam
+}  // namespace ps::runtime

@@ -1,12 +1,12 @@
 // Device choice and weight placement shared by the SAM and U²-Net models.
-#include "models/sam/model_runtime.h"
+#include "models/runtime/model_runtime.h"
 
 #include <ATen/ATen.h>
 
 #include <cstdlib>
 #include <cstring>
 
-namespace ps::sam {
+namespace ps::runtime {
 
 void wait_for(const at::Tensor& tensor) {
     if (tensor.is_cuda() && tensor.numel() > 0) (void)tensor.flatten()[0].item<float>();
@@ -58,4 +58,4 @@ std::map<std::string, at::Tensor> place_tensors(const std::map<std::string, at::
     return placed;
 }
 
-}  // namespace ps::sam
+}  // namespace ps::runtime

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "models/sam/weights.h"
+#include "models/runtime/weights.h"
 
-namespace ps::sam {
+namespace ps::runtime {
 
 struct Linear {
     at::Tensor weight, bias;  // bias may be undefined
@@ -96,4 +96,4 @@ struct Mlp {
 };
 
 
-}  // namespace ps::sam
+}  // namespace ps::runtime

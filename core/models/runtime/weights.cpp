@@ -1,9 +1,9 @@
 // Weight lookup with precise error messages.
-#include "models/sam/weights.h"
+#include "models/runtime/weights.h"
 
 #include <sstream>
 
-namespace ps::sam {
+namespace ps::runtime {
 
 std::string shape_string(at::IntArrayRef shape) {
     std::ostringstream out;
@@ -41,4 +41,4 @@ int Weights::count_children(const std::string& prefix) const {
     }
 }
 
-}  // namespace ps::sam
+}  // namespace ps::runtime

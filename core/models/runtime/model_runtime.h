@@ -9,10 +9,10 @@
 #include <string>
 
 #include "common/result.h"
-#include "models/sam/sam_model.h"
-#include "models/sam/weights.h"
+#include "models/runtime/device.h"
+#include "models/runtime/weights.h"
 
-namespace ps::sam {
+namespace ps::runtime {
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -48,4 +48,4 @@ auto guarded(const std::string& what, F&& body) -> decltype(body()) {
     }
 }
 
-}  // namespace ps::sam
+}  // namespace ps::runtime

@@ -11,7 +11,7 @@
 
 #include "common/result.h"
 
-namespace ps::sam {
+namespace ps::runtime {
 
 // "<file>: tensor K has dtype int64, expected a floating type", "<file>: tensor K has shape [1, 0,
 // 0, 256], which holds no values" or "<file>: tensor K holds NaN or infinite values". Integer
@@ -20,4 +20,4 @@ namespace ps::sam {
 Status check_state_dict(const std::map<std::string, at::Tensor>& tensors,
                         const std::string& file_label);
 
-}  // namespace ps::sam
+}  // namespace ps::runtime

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace ps::sam {
+namespace ps::runtime {
 
 class GraphCache {
 public:
@@ -41,4 +41,4 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace ps::sam
+}  // namespace ps::runtime

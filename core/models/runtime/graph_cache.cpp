@@ -1,5 +1,5 @@
 // CUDA graph recording and replay (see graph_cache.h).
-#include "models/sam/graph_cache.h"
+#include "models/runtime/graph_cache.h"
 
 #include <ATen/ATen.h>
 
@@ -17,7 +17,7 @@
 #include <mutex>
 #include <set>
 
-namespace ps::sam {
+namespace ps::runtime {
 namespace {
 
 [[maybe_unused]] bool graphs_enabled() {
@@ -165,4 +165,4 @@ std::vector<at::Tensor> GraphCache::run(const std::string& key,
 #endif
 }
 
-}  // namespace ps::sam
+}  // namespace ps::runtime

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace ps::sam {
+namespace ps::runtime {
 
 // Thrown while a network is assembled; converted to an Error at the module border (sam_model.cpp).
 class WeightError : public std::runtime_error {
@@ -38,4 +38,4 @@ private:
 
 std::string shape_string(at::IntArrayRef shape);
 
-}  // namespace ps::sam
+}  // namespace ps::runtime

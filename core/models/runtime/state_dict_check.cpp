@@ -1,14 +1,14 @@
 // Dtype and finiteness checks over a whole state dict (see state_dict_check.h).
-#include "models/sam/state_dict_check.h"
+#include "models/runtime/state_dict_check.h"
 
 #include <ATen/ATen.h>
 
 #include <array>
 #include <cmath>
 
-#include "models/sam/weights.h"
+#include "models/runtime/weights.h"
 
-namespace ps::sam {
+namespace ps::runtime {
 namespace {
 
 bool is_integer_buffer(const std::string& key) {
@@ -78,4 +78,4 @@ Status check_state_dict(const std::map<std::string, at::Tensor>& tensors,
     return Ok{};
 }
 
-}  // namespace ps::sam
+}  // namespace ps::runtime
