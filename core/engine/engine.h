@@ -95,6 +95,15 @@ class Engine : public QObject {
     void disable_disk_cache();
     void clear_cache();
 
+    // Work that is not a model call (an export, an import, a batch, a benchmark) on the engine's
+    // pool at `priority`: the app never starts threads or reaches the scheduler itself. A
+    // cancelled `token` or an engine shutting down answers a cancelled error instead.
+    template <typename T>
+    QFuture<Result<T>> run_task(Priority priority, std::function<Result<T>()> body,
+                                std::shared_ptr<CancelToken> token = nullptr) {
+        return scheduler_.submit<T>(priority, std::move(token), std::move(body));
+    }
+
     Metrics& metrics() { return *metrics_; }
     const EngineSettings& settings() const { return settings_; }
     JobScheduler& scheduler() { return scheduler_; }
