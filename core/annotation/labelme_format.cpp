@@ -18,6 +18,7 @@
 #include "annotation/annotation_json.h"
 #include "annotation/atomic_file.h"
 #include "annotation/format_common.h"
+#include "io/input_limits.h"
 
 namespace ps::annotation {
 namespace {
@@ -425,12 +426,20 @@ void import_file(ImportSession& session, const std::string& path, ImportSummary&
     const QJsonArray shapes = root.value("shapes").toArray();
     for (int i = 0; i < shapes.size(); ++i) {
         const QJsonObject json = shapes[i].toObject();
-        const std::string label = json.value("label").toString().toStdString();
         const std::string where = path + ": shape " + std::to_string(i + 1);
-        if (label.empty()) {
+        const std::string raw_label = json.value("label").toString().toStdString();
+        if (raw_label.empty()) {
             summary.skipped.push_back(where + ": no label");
             continue;
         }
+        // Trimmed and checked as COCO category names are: a label with a line break or a
+        // control character is this shape's problem, named here, not the whole label set's.
+        auto checked_label = io::check_label(raw_label);
+        if (!checked_label) {
+            summary.skipped.push_back(where + ": " + checked_label.message());
+            continue;
+        }
+        const std::string label = *checked_label;
         auto mask = shape_mask(json, *height, *width, where);
         if (!mask) {
             summary.skipped.push_back(mask.message());

@@ -60,7 +60,13 @@ void fill_corners(const Polygon& polygon, cv::Mat& mask) {
         const long dx = std::labs(xe - xs), dy = std::labs(ys - ye);
         const bool flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
         if (flip) std::swap(xs, xe), std::swap(ys, ye);
-        const double slope = dx >= dy ? double(ye - ys) / double(dx) : double(xe - xs) / double(dy);
+        // A repeated vertex (a closed polygon's last point, say) is a segment of length 0:
+        // pycocotools divides 0 by 0 there and casts NaN; its one point lies between two points
+        // of the same column, which the crossings below skip, so any value gives the same mask.
+        const long length = std::max(dx, dy);
+        const double slope = length == 0 ? 0.0
+                             : dx >= dy  ? double(ye - ys) / double(dx)
+                                         : double(xe - xs) / double(dy);
         for (long d = 0; d <= std::max(dx, dy); ++d) {
             const long t = flip ? std::max(dx, dy) - d : d;
             if (dx >= dy) {
