@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "annotating/sam_prompt.h"
 #include "engine/engine.h"
 #include "future_watch.h"
 #include "image/mask_export.h"
@@ -37,26 +38,6 @@ cv::Mat to_work_size(const cv::Mat& full, cv::Size work) {
     cv::resize(full, small, work, 0, 0, cv::INTER_AREA);
     cv::threshold(small, small, 127, 255, cv::THRESH_BINARY);
     return small;
-}
-
-std::vector<annotation::PromptPoint> scale_points(const std::vector<sam::SamPoint>& points,
-                                                  double sx, double sy) {
-    std::vector<annotation::PromptPoint> out;
-    for (const sam::SamPoint& p : points) out.push_back({p.x * sx, p.y * sy, p.label != 0});
-    return out;
-}
-
-editing::PromptState prompts_at_work_size(const annotation::ObjectPrompts& prompts, double sx,
-                                          double sy) {
-    editing::PromptState state;
-    for (const annotation::PromptPoint& p : prompts.points) {
-        state.points.push_back({p.x * sx, p.y * sy, p.positive ? 1 : 0});
-    }
-    if (prompts.box) {
-        const auto& b = *prompts.box;
-        state.box = std::array<double, 4>{b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy};
-    }
-    return state;
 }
 
 QString qstr(const std::string& text) {
@@ -294,8 +275,6 @@ void AnnotationSession::attach_image(const QString& path, cv::Size full_size, cv
         current_.status = saved.status;
         current_.next_object_id = saved.next_object_id;
     }
-    const double to_work_x = double(work_size.width) / full_size.width;
-    const double to_work_y = double(work_size.height) / full_size.height;
     std::vector<editing::SegmentObject> objects;
     for (size_t i = 0; i < saved.objects.size(); ++i) {
         const annotation::AnnotatedObject& a = saved.objects[i];
@@ -305,7 +284,10 @@ void AnnotationSession::attach_image(const QString& path, cv::Size full_size, cv
         object.colour = label_colour(object.name);
         object.mask = to_work_size(result->full_masks[i], work_size);
         object.visible = !a.hidden;
-        object.prompts = prompts_at_work_size(a.prompts, to_work_x, to_work_y);
+        const runtime::Prompt work_prompt =
+            annotating::to_sam_prompt(a.prompts, full_size, work_size);
+        object.prompts.points = work_prompt.points;
+        object.prompts.box = work_prompt.box;
         object.iou = float(a.predicted_iou);
         object.segmenter = qstr(a.model);
         object.verified = a.verified;
@@ -430,8 +412,6 @@ void AnnotationSession::sync_from_document() {
     if (!attached_ || !writable_ || loading_) return;
     annotation::ImageAnnotation next = current_;
     next.objects.clear();
-    const double to_full_x = double(full_size_.width) / work_size_.width;
-    const double to_full_y = double(full_size_.height) / work_size_.height;
     std::map<int, cv::Mat> waiting;  // objects whose full-resolution mask is being converted
     for (const editing::SegmentObject& object : document_.objects()) {
         annotation::AnnotatedObject a;
@@ -444,12 +424,8 @@ void AnnotationSession::sync_from_document() {
             waiting[object.id] = object.mask;
         }
         a.bbox = annotation::rle_bbox(a.mask);
-        a.prompts.points = scale_points(object.prompts.points, to_full_x, to_full_y);
-        if (object.prompts.box) {
-            const auto& b = *object.prompts.box;
-            a.prompts.box = std::array<double, 4>{b[0] * to_full_x, b[1] * to_full_y,
-                                                  b[2] * to_full_x, b[3] * to_full_y};
-        }
+        a.prompts = annotating::to_object_prompts(object.prompts.points, object.prompts.box,
+                                                  work_size_, full_size_);
         a.model = object.segmenter.toStdString();
         a.predicted_iou = object.iou;
         a.verified = object.verified;

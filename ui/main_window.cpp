@@ -18,6 +18,7 @@
 #include <QUndoView>
 #include <QVBoxLayout>
 
+#include "annotating/sam_prompt.h"
 #include "annotation_controller.h"
 #include "annotation_session.h"
 #include "app_settings.h"
@@ -480,15 +481,6 @@ void MainWindow::go_to_folder_image(int next) {
     }
 }
 
-sam::SamPrompt MainWindow::prompt_from(const editing::PromptState& state) const {
-    sam::SamPrompt prompt;
-    prompt.points = state.points;
-    prompt.box = state.box;
-    // One point alone is ambiguous: ask for three candidates, as SAM's authors recommend.
-    prompt.multimask = state.points.size() == 1 && !state.box;
-    return prompt;
-}
-
 void MainWindow::push_prompts(editing::PromptState next, const QString& text) {
     if (!image_id_) return;
     undo_stack_.push(
@@ -567,7 +559,7 @@ void MainWindow::accept_object() {
 void MainWindow::request_masks() {
     const editing::PromptState state = document_.prompts();
     if (state.empty() || !image_id_) return;
-    sam::SamPrompt prompt = prompt_from(state);
+    sam::SamPrompt prompt = annotating::to_sam_prompt(state.points, state.box);
     ++pending_;
     const bool builtin = model_id_.empty();
     set_status(builtin ? tr("Segmenting (GrabCut)…") : tr("Decoding…"));
@@ -595,7 +587,9 @@ void MainWindow::preview_hover(const QPointF& point) {
     editing::PromptState state = document_.prompts();
     state.points.push_back({point.x(), point.y(), 1});
     const uint64_t generation = document_.prompts().generation;
-    when_finished(this, engine_.decode(image_id_, model_id_, prompt_from(state), /*channel=*/1),
+    when_finished(this,
+                  engine_.decode(image_id_, model_id_,
+                                 annotating::to_sam_prompt(state.points, state.box), /*channel=*/1),
                   [this, generation](Result<sam::SamMaskSet> masks) {
                       // Stale if the prompts changed meanwhile; errors only mean "no preview".
                       if (!masks || document_.prompts().generation != generation) return;

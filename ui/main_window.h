@@ -129,7 +129,6 @@ class MainWindow : public QMainWindow {
     void choose_and_open_image();
     void choose_and_open_folder();
     void choose_and_export(int kind);
-    sam::SamPrompt prompt_from(const editing::PromptState& state) const;
 
     engine::Engine& engine_;
     AppSettings* settings_ = nullptr;

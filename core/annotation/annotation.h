@@ -13,9 +13,9 @@
 namespace ps::annotation {
 
 struct Label {
-    std::string name;                       // unique within a project
-    std::array<uint8_t, 3> colour{0, 0, 0}; // RGB
-    std::string hotkey;                     // a QKeySequence string ("1", "Q"); may be empty
+    std::string name;                        // unique within a project
+    std::array<uint8_t, 3> colour{0, 0, 0};  // RGB
+    std::string hotkey;                      // a QKeySequence string ("1", "Q"); may be empty
 };
 
 struct LabelSet {
@@ -25,11 +25,13 @@ struct LabelSet {
 };
 
 struct PromptPoint {
-    double x = 0, y = 0;  // full-resolution image pixels
-    bool positive = true; // object (true) or background (false)
+    double x = 0, y = 0;   // full-resolution image pixels
+    bool positive = true;  // object (true) or background (false)
 };
 
-// What made an object, kept so that a re-run with another model can regenerate it.
+// What made an object, kept so that a re-run with another model can regenerate it. The decoder's
+// prompt (runtime::Prompt) is made from it, and it from the decoder's, only by
+// core/annotating/sam_prompt.h.
 struct ObjectPrompts {
     std::vector<PromptPoint> points;
     std::optional<std::array<double, 4>> box;  // x0, y0, x1, y1 in image pixels
@@ -37,14 +39,14 @@ struct ObjectPrompts {
 };
 
 struct AnnotatedObject {
-    int id = 0;                      // unique within the image, never reused
-    std::string label;               // a LabelSet name
-    Rle mask;                        // at the image's full resolution
-    std::array<double, 4> bbox{};    // COCO: x, y, width, height of the mask
-    ObjectPrompts prompts;           // empty for hand-drawn or imported objects
-    std::string model;               // "sam_vit_b.pth", "brush", "import:coco"...
+    int id = 0;                    // unique within the image, never reused
+    std::string label;             // a LabelSet name
+    Rle mask;                      // at the image's full resolution
+    std::array<double, 4> bbox{};  // COCO: x, y, width, height of the mask
+    ObjectPrompts prompts;         // empty for hand-drawn or imported objects
+    std::string model;             // "sam_vit_b.pth", "brush", "import:coco"...
     double predicted_iou = 0;
-    bool verified = false;           // a person accepted it (batch results start unverified)
+    bool verified = false;  // a person accepted it (batch results start unverified)
     bool hidden = false;
 };
 

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 
+#include "annotating/sam_prompt.h"
 #include "batch/label_growth.h"
 #include "batch/object_decode.h"
 #include "engine/engine.h"
@@ -235,9 +236,10 @@ class BatchRun {
     // embedding is cached, so each costs only the mask decoder); other images fill the pool.
     void decode_next(ImageTask& task) {
         const PointObject& object = (*task.objects)[task.decoded.size()];
-        task.decoding = signal_.watch(engine_.decode(
-            task.image_id, model_id_, to_work_prompt(object.prompts, task.full, task.work),
-            kBatchChannelBase + task.slot));
+        task.decoding = signal_.watch(
+            engine_.decode(task.image_id, model_id_,
+                           annotating::to_sam_prompt(object.prompts, task.full, task.work),
+                           kBatchChannelBase + task.slot));
     }
 
     void decoded(ImageTask& task) {

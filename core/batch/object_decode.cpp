@@ -18,20 +18,6 @@ Status check_prompts_inside(const annotation::ObjectPrompts& prompts, cv::Size f
     return Ok{};
 }
 
-sam::SamPrompt to_work_prompt(const annotation::ObjectPrompts& prompts, cv::Size full,
-                              cv::Size work) {
-    const double sx = static_cast<double>(work.width) / full.width;
-    const double sy = static_cast<double>(work.height) / full.height;
-    sam::SamPrompt prompt;
-    for (const auto& point : prompts.points)
-        prompt.points.push_back({point.x * sx, point.y * sy, point.positive ? 1 : 0});
-    if (const auto& box = prompts.box)
-        prompt.box =
-            std::array<double, 4>{(*box)[0] * sx, (*box)[1] * sy, (*box)[2] * sx, (*box)[3] * sy};
-    prompt.multimask = prompts.points.size() == 1 && !prompts.box;
-    return prompt;
-}
-
 Result<annotation::AnnotatedObject> object_from_masks(const sam::SamMaskSet& masks,
                                                       const std::string& label,
                                                       const annotation::ObjectPrompts& prompts,

@@ -1,6 +1,6 @@
-// One point-file object through the engine's frame: its prompts go from full-resolution image
-// pixels to the engine's work image (PHOTOSYNTH_DOWNSCALE_MAX), and the masks that come back go
-// the other way into a full-resolution, unverified AnnotatedObject.
+// One point-file object through the engine's frame: its prompts go to the engine's work image
+// through annotating::to_sam_prompt, and the masks that come back go the other way into a
+// full-resolution, unverified AnnotatedObject.
 #pragma once
 
 #include <opencv2/core/types.hpp>
@@ -18,12 +18,6 @@ namespace ps::batch {
 // offending coordinate and the image size; `where` prefixes it ("object 2 (cat)").
 Status check_prompts_inside(const annotation::ObjectPrompts& prompts, cv::Size full,
                             const std::string& where);
-
-// Scales points and box by work / full per axis, as SAM's ResizeLongestSide scales prompts with
-// the image. Several prompts (points, or a box) ask for one mask; a single click is ambiguous
-// and asks for SAM's three candidates (the advice of the segment-anything README).
-sam::SamPrompt to_work_prompt(const annotation::ObjectPrompts& prompts, cv::Size full,
-                              cv::Size work);
 
 // The candidate with the highest predicted IoU among the non-empty ones, brought to full
 // resolution (image::upscale_mask) and run-length encoded, unverified. An answer whose every

@@ -34,9 +34,6 @@ class TestObjectDecode : public QObject {
     void prompts_inside_pass();
     void prompts_outside_are_named_data();
     void prompts_outside_are_named();
-    void work_prompt_scales_each_axis();
-    void one_click_asks_for_candidates_data();
-    void one_click_asks_for_candidates();
     void best_non_empty_candidate_is_kept();
     void work_mask_is_brought_to_full_resolution();
     void only_empty_candidates_is_an_error();
@@ -89,51 +86,6 @@ void TestObjectDecode::prompts_outside_are_named() {
     const Status inside = batch::check_prompts_inside(prompts, {160, 120}, "object 1 (cat)");
     QVERIFY(!inside);
     QVERIFY2(QString::fromStdString(inside.message()).contains(expected), inside.message().c_str());
-}
-
-void TestObjectDecode::work_prompt_scales_each_axis() {
-    // 400×300 shown as 100×60: x scales by 1/4, y by 1/5 (the rounding of a real downscale
-    // makes the two factors differ slightly; each axis keeps its own).
-    const auto prompts =
-        prompts_of({{200, 150, true}, {40, 10, false}}, std::array<double, 4>{20, 30, 380, 290});
-    const sam::SamPrompt prompt = batch::to_work_prompt(prompts, {400, 300}, {100, 60});
-    QCOMPARE(prompt.points.size(), size_t(2));
-    QCOMPARE(prompt.points[0].x, 50.0);
-    QCOMPARE(prompt.points[0].y, 30.0);
-    QCOMPARE(prompt.points[0].label, 1);
-    QCOMPARE(prompt.points[1].x, 10.0);
-    QCOMPARE(prompt.points[1].y, 2.0);
-    QCOMPARE(prompt.points[1].label, 0);
-    QVERIFY(prompt.box);
-    QCOMPARE((*prompt.box)[0], 5.0);
-    QCOMPARE((*prompt.box)[1], 6.0);
-    QCOMPARE((*prompt.box)[2], 95.0);
-    QCOMPARE((*prompt.box)[3], 58.0);
-    QVERIFY(!prompt.mask_input);
-    // Same size: the prompt is unchanged.
-    const sam::SamPrompt same = batch::to_work_prompt(prompts, {400, 300}, {400, 300});
-    QCOMPARE(same.points[0].x, 200.0);
-    QCOMPARE((*same.box)[3], 290.0);
-}
-
-void TestObjectDecode::one_click_asks_for_candidates_data() {
-    QTest::addColumn<int>("points");
-    QTest::addColumn<bool>("box");
-    QTest::addColumn<bool>("multimask");
-    QTest::newRow("one point") << 1 << false << true;
-    QTest::newRow("two points") << 2 << false << false;
-    QTest::newRow("box") << 0 << true << false;
-    QTest::newRow("point and box") << 1 << true << false;
-}
-
-void TestObjectDecode::one_click_asks_for_candidates() {
-    QFETCH(int, points);
-    QFETCH(bool, box);
-    QFETCH(bool, multimask);
-    annotation::ObjectPrompts prompts;
-    for (int i = 0; i < points; ++i) prompts.points.push_back({10.0 * i, 5, true});
-    if (box) prompts.box = std::array<double, 4>{0, 0, 20, 20};
-    QCOMPARE(batch::to_work_prompt(prompts, {64, 64}, {64, 64}).multimask, multimask);
 }
 
 void TestObjectDecode::best_non_empty_candidate_is_kept() {
