@@ -18,7 +18,7 @@
 #include "future_watch.h"
 #include "image/composite.h"
 #include "image/downscale.h"
-#include "io/export_writer.h"
+#include "io/image_writer.h"
 #include "io/image_reader.h"
 #include "models/grabcut/grabcut_segmenter.h"
 #include "models/u2net/u2net_model.h"

@@ -19,7 +19,7 @@
 #include "future_watch.h"
 #include "image/downscale.h"
 #include "image/effects/effect_registry.h"
-#include "io/image_reader.h"
+#include "io/image_writer.h"
 
 namespace ps::ui {
 namespace {

@@ -8,8 +8,7 @@
 #include "effects_panel.h"
 #include "engine/engine.h"
 #include "image/mask_export.h"
-#include "io/export_writer.h"
-#include "io/image_reader.h"
+#include "io/image_writer.h"
 #include "main_window.h"
 
 namespace ps::ui {

@@ -11,6 +11,7 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "engine/engine.h"
+#include "io/atomic_file.h"
 #include "output_checks.h"
 
 namespace ps::cli {
@@ -118,8 +119,7 @@ int run_annotate(const std::vector<std::string>& argv) {
 
     if (args->has("metrics")) {
         const engine::MetricsSnapshot metrics = engine.metrics().snapshot();
-        if (auto ok = annotation::write_file_atomically(args->get("metrics"),
-                                                        engine.metrics().to_json(metrics));
+        if (auto ok = io::atomic_write(args->get("metrics"), engine.metrics().to_json(metrics));
             !ok)
             return fail(ok.message());
     }

@@ -1,27 +1,23 @@
 // `photosynth-cli bench`: per-stage latency of each model through the engine, as JSON and CSV.
 #include <QFile>
 #include <QJsonDocument>
-#include <QSaveFile>
 
 #include <cstdio>
 #include <iostream>
+#include <string_view>
 
 #include "cli_args.h"
 #include "commands.h"
 #include "engine/benchmark.h"
 #include "engine/profile_trace.h"
+#include "io/atomic_file.h"
 #include "output_checks.h"
 
 namespace ps::cli {
 namespace {
 
 Status write_file(const std::string& path, const QByteArray& bytes) {
-    QSaveFile file(QString::fromStdString(path));
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-        return make_error(ErrorKind::Io,
-                          path + ": cannot write: " + file.errorString().toStdString());
-    }
-    return Ok{};
+    return io::atomic_write(path, std::string_view(bytes.constData(), size_t(bytes.size())));
 }
 
 void print_table(const engine::BenchmarkReport& report) {

@@ -3,7 +3,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 
 #include <opencv2/core.hpp>
 
@@ -16,6 +15,7 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "image/effects/effect_registry.h"
+#include "io/atomic_file.h"
 #include "output_checks.h"
 
 namespace ps::cli {
@@ -173,10 +173,9 @@ int run_bench_effects(const std::vector<std::string>& argv) {
                                  {"seed", *seed},
                                  {"opencv_threads", cv::getNumThreads()},
                                  {"effects", rows}};
-        QSaveFile file(QString::fromStdString(args->get("json")));
         const QByteArray bytes = QJsonDocument(report).toJson();
-        if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit())
-            return fail(args->get("json") + ": cannot write: " + file.errorString().toStdString());
+        if (auto ok = io::atomic_write(args->get("json"), bytes.toStdString()); !ok)
+            return fail(ok.message());
     }
     return 0;
 }

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "image/effects/effect_registry.h"
 #include "io/image_reader.h"
+#include "io/image_writer.h"
 
 namespace ps::cli {
 

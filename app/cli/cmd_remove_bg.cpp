@@ -10,7 +10,7 @@
 #include "commands.h"
 #include "engine/engine_settings.h"
 #include "image/mask_export.h"
-#include "io/export_writer.h"
+#include "io/image_writer.h"
 #include "io/image_reader.h"
 #include "models/u2net/u2net_model.h"
 #include "output_checks.h"

@@ -2,15 +2,16 @@
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QSaveFile>
 
 #include <iostream>
+#include <optional>
 
 #include "cli_args.h"
 #include "commands.h"
 #include "config_json.h"
 #include "engine/engine.h"
-#include "io/image_reader.h"
+#include "io/atomic_file.h"
+#include "io/image_writer.h"
 #include "io/staged_folder.h"
 #include "models/sam/prompt_file.h"
 #include "models/sam/sam_model.h"
@@ -22,19 +23,6 @@ const char kSegmentUsage[] =
     "usage: photosynth-cli segment --model CKPT --image IMG --prompts PROMPTS.json --out DIR "
     "[--device cpu|cuda|auto] [--precision fp32|fp16|bf16] [--metrics FILE.json] "
     "[--mobile-sam-attention-biases]";
-
-namespace {
-
-Status write_text_atomically(const QString& path, const QByteArray& bytes) {
-    QSaveFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-        return make_error(ErrorKind::Io, path.toStdString() +
-                                             ": cannot write: " + file.errorString().toStdString());
-    }
-    return Ok{};
-}
-
-}  // namespace
 
 template <typename T>
 T wait_for(QFuture<T> future) {
@@ -130,24 +118,25 @@ int run_segment(const std::vector<std::string>& argv) {
                               {"width", image->width},
                               {"height", image->height}}},
         {"prompts", prompt_results}};
-    if (auto ok = write_text_atomically(out_dir + "/result.json", QJsonDocument(result).toJson());
+    if (auto ok = io::atomic_write((out_dir + "/result.json").toStdString(),
+                                   QJsonDocument(result).toJson().toStdString());
         !ok) {
         return fail(ok.message());
     }
     // --metrics is written beside its target now and renamed into place after the masks: a
     // failure of either leaves neither.
-    QSaveFile metrics_file(QString::fromStdString(args->get("metrics")));
+    std::optional<io::AtomicFile> metrics_file;
     if (args->has("metrics")) {
-        const QByteArray json = QByteArray::fromStdString(engine.metrics().to_json(metrics));
-        if (!metrics_file.open(QIODevice::WriteOnly) || metrics_file.write(json) != json.size())
-            return fail(args->get("metrics") +
-                        ": cannot write: " + metrics_file.errorString().toStdString());
+        auto file = io::AtomicFile::create(args->get("metrics"));
+        if (!file) return fail(file.message());
+        if (auto ok = file->write(engine.metrics().to_json(metrics)); !ok)
+            return fail(ok.message());
+        metrics_file = std::move(file.value());
     }
     if (auto ok = staged_out->commit(); !ok) return fail(ok.message());
-    if (args->has("metrics") && !metrics_file.commit())
-        return fail(args->get("metrics") +
-                    ": cannot write: " + metrics_file.errorString().toStdString() +
-                    " (the masks are in " + args->get("out") + ")");
+    if (metrics_file)
+        if (auto ok = metrics_file->commit(); !ok)
+            return fail(ok.message() + " (the masks are in " + args->get("out") + ")");
     std::cout << "wrote " << results.size() << " prompt result(s) to " << args->get("out")
               << " (encode " << encoded->encode_ms << " ms on " << model->device << ")\n";
     return 0;

@@ -8,8 +8,8 @@
 #include <set>
 
 #include "annotation/annotation_json.h"
-#include "annotation/atomic_file.h"
 #include "annotation/format_common.h"
+#include "io/atomic_file.h"
 #include "io/input_limits.h"
 
 namespace ps::annotation {
@@ -110,7 +110,7 @@ Status write_coco(const Project& project, const ExportSet& set, const std::strin
 
 Result<ImportSummary> import_coco(Project& project, const std::string& coco_json_path,
                                   ImportMode mode) {
-    auto bytes = read_whole_file(coco_json_path);
+    auto bytes = io::read_whole_file(coco_json_path);
     if (!bytes) return bytes.error();
     QJsonParseError parse_error{};
     const QJsonDocument document =

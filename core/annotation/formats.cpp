@@ -10,8 +10,8 @@
 #include <cmath>
 #include <set>
 
-#include "annotation/atomic_file.h"
 #include "annotation/format_common.h"
+#include "io/atomic_file.h"
 #include "io/staged_folder.h"
 
 namespace ps::annotation {
@@ -66,7 +66,7 @@ ExportSet collect_export(const Project& project, const ExportOptions& options) {
     std::set<std::string> stems;
     for (const std::string& image : project.annotated_images()) {
         const std::string path = project.annotation_path(image);
-        auto bytes = read_whole_file(path);
+        auto bytes = io::read_whole_file(path);
         if (!bytes) {
             set.skipped.push_back(image + ": " + bytes.message());
             continue;
@@ -104,7 +104,8 @@ ExportSet collect_export(const Project& project, const ExportOptions& options) {
 }
 
 Status write_output(const std::string& path, const std::string& bytes, ExportSummary& summary) {
-    if (auto written = write_file_atomically(path, bytes); !written) return written;
+    if (auto written = io::atomic_write(path, bytes, io::MissingFolders::Create); !written)
+        return written;
     summary.files.push_back(path);
     return Ok{};
 }

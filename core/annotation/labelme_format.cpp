@@ -16,8 +16,8 @@
 #include <set>
 
 #include "annotation/annotation_json.h"
-#include "annotation/atomic_file.h"
 #include "annotation/format_common.h"
+#include "io/atomic_file.h"
 #include "io/input_limits.h"
 
 namespace ps::annotation {
@@ -385,7 +385,7 @@ Result<cv::Mat> shape_mask(const QJsonObject& shape, int height, int width,
 }
 
 void import_file(ImportSession& session, const std::string& path, ImportSummary& summary) {
-    auto bytes = read_whole_file(path);
+    auto bytes = io::read_whole_file(path);
     if (!bytes) {
         summary.skipped.push_back(bytes.message());
         return;

@@ -18,7 +18,7 @@
 #include <set>
 
 #include "annotation/annotation_json.h"
-#include "annotation/atomic_file.h"
+#include "io/atomic_file.h"
 #include "io/staged_folder.h"
 
 namespace ps::annotation {
@@ -140,14 +140,14 @@ Result<Project> Project::open(const std::string& folder, const LabelSet& labels_
     if (fs::is_directory(project.folder_, exists_error)) io::clean_stale_staging(state_folder);
     const bool exists = fs::exists(project_file, exists_error);
     if (exists || creation == Creation::OnOpen) {
-        if (auto made = make_directories(annotations_folder_of(project.folder_)); !made)
+        if (auto made = io::make_directories(annotations_folder_of(project.folder_)); !made)
             return made.error();
         // Temporary files of saves whose process was killed (an `annotate` stopped mid-batch).
         io::remove_stale_temp_files(state_folder);
     }
 
     if (exists) {
-        auto bytes = read_whole_file(project_file);
+        auto bytes = io::read_whole_file(project_file);
         if (!bytes) return bytes.error();
         QJsonParseError parse_error{};
         const QJsonDocument document =
@@ -178,7 +178,8 @@ Result<Project> Project::open(const std::string& folder, const LabelSet& labels_
         if (creation == Creation::OnOpen) {
             const std::string json = project_to_json(
                 stored_image_root(project.folder_, project.image_root_), project.labels_);
-            if (auto written = write_file_atomically(project_file, json); !written)
+            if (auto written = io::atomic_write(project_file, json, io::MissingFolders::Create);
+                !written)
                 return written.error();
             project.exists_ = true;
         }
@@ -195,7 +196,8 @@ Status Project::set_labels(const LabelSet& labels) {
     const std::string project_file = project_file_of(folder_);
     if (auto valid = validate_labels(labels, project_file); !valid) return valid.error();
     const std::string json = project_to_json(stored_image_root(folder_, image_root_), labels);
-    if (auto written = write_file_atomically(project_file, json); !written) return written.error();
+    if (auto written = io::atomic_write(project_file, json, io::MissingFolders::Create); !written)
+        return written.error();
     labels_ = labels;
     return Ok{};
 }
@@ -253,7 +255,7 @@ Result<LoadedAnnotation> Project::load(const std::string& image_file) const {
     const std::string path = annotation_path(image_file);
     std::error_code error;
     if (!fs::exists(path, error)) return loaded;
-    auto bytes = read_whole_file(path);
+    auto bytes = io::read_whole_file(path);
     if (!bytes) return bytes.error();
     auto annotation = annotation_from_json(*bytes, path);
     if (annotation) {
@@ -265,7 +267,7 @@ Result<LoadedAnnotation> Project::load(const std::string& image_file) const {
     if (annotation.error().kind != ErrorKind::Format) return annotation.error();
     const std::string stamp =
         QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss").toStdString();
-    auto aside = rename_aside(path, ".corrupt-" + stamp);
+    auto aside = io::rename_aside(path, ".corrupt-" + stamp);
     // Never go on without setting it aside: the next save would overwrite what is left of it.
     if (!aside)
         return make_error(ErrorKind::Io, annotation.message() +
@@ -281,7 +283,7 @@ Status Project::save(const ImageAnnotation& annotation) const {
                           folder_ + ": the project is written by its first save_all()");
     const std::string path = annotation_path(annotation.image_file);
     if (auto valid = check_annotation(annotation, path); !valid) return valid.error();
-    return write_file_atomically(path, annotation_to_json(annotation));
+    return io::atomic_write(path, annotation_to_json(annotation), io::MissingFolders::Create);
 }
 
 Status Project::save_all(const std::vector<ImageAnnotation>& annotations,
@@ -302,17 +304,21 @@ Status Project::save_all(const std::vector<ImageAnnotation>& annotations,
     if (labels || !exists_) {
         const std::string json =
             project_to_json(stored_image_root(folder_, image_root_), labels ? *labels : labels_);
-        if (auto written = write_file_atomically(staged_project + "/project.json", json); !written)
+        if (auto written = io::atomic_write(staged_project + "/project.json", json,
+                                            io::MissingFolders::Create);
+            !written)
             return staged->failed(written.error());
     }
     for (const ImageAnnotation& annotation : annotations) {
         const std::string path =
             staged_project + "/annotations/" + annotation.image_file + kAnnotationSuffix;
-        if (auto written = write_file_atomically(path, annotation_to_json(annotation)); !written)
+        if (auto written =
+                io::atomic_write(path, annotation_to_json(annotation), io::MissingFolders::Create);
+            !written)
             return staged->failed(written.error());
     }
     if (!exists_)
-        if (auto made = make_directories(staged_project + "/annotations"); !made)
+        if (auto made = io::make_directories(staged_project + "/annotations"); !made)
             return staged->failed(made.error());
     if (auto committed = staged->commit(); !committed) return committed;
     if (labels) labels_ = *labels;
@@ -350,7 +356,7 @@ ImageStatus Project::status(const std::string& image_file) const {
     if (head.find(kAnnotationSchema) != std::string::npos)
         if (const auto status = status_from_head(head)) return *status;
     // Written by another tool in another key order: parse it all (rare).
-    auto bytes = read_whole_file(path);
+    auto bytes = io::read_whole_file(path);
     if (!bytes) return ImageStatus::NotStarted;
     auto annotation = annotation_from_json(*bytes, path);
     return annotation ? annotation->status : ImageStatus::NotStarted;

@@ -91,7 +91,4 @@ Result<ImageAnnotation> annotation_from_json(const std::string& json, const std:
 std::string labels_to_json(const LabelSet& labels);
 Result<LabelSet> labels_from_json(const std::string& json, const std::string& context);
 
-// write, fsync, rename, fsync(dir). Used for every file the annotation code writes.
-Status write_file_atomically(const std::string& path, const std::string& bytes);
-
 }  // namespace ps::annotation

@@ -7,13 +7,14 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 #include <QtEndian>
 
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include "engine/embedding_cache.h"
+#include "io/atomic_file.h"
 
 namespace ps::engine {
 namespace {
@@ -184,14 +185,8 @@ Status EmbeddingStore::save(const StoredEmbedding& entry) {
     file.append(reinterpret_cast<const char*>(entry.data.data()), qsizetype(entry.data.size()));
     file.append(checksum_of(file.constData() + kPrefixBytes, file.size() - kPrefixBytes));
 
-    const QString path = path_for(entry.key);
-    QSaveFile out(path);
-    if (!out.open(QIODevice::WriteOnly) || out.write(file) != file.size() || !out.commit()) {
-        return make_error(ErrorKind::Io, QStringLiteral("%1: cannot write embedding: %2")
-                                             .arg(path, out.errorString())
-                                             .toStdString());
-    }
-    return Ok{};
+    return io::atomic_write(path_for(entry.key).toStdString(),
+                            std::string_view(file.constData(), size_t(file.size())));
 }
 
 std::optional<StoredEmbedding> EmbeddingStore::load(const std::string& key) {

@@ -1,6 +1,5 @@
-// Crash-safe file writes (see project.h): a reader, or the next start after a SIGKILL or a power
-// cut, finds either the old bytes or the new ones, never a torn file.
-#include "annotation/atomic_file.h"
+// Crash-safe file writes (see atomic_file.h): write, fsync, rename, fsync the folder.
+#include "io/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,18 +9,11 @@
 #include <cstring>
 #include <filesystem>
 
-#include "annotation/project.h"
-
-namespace ps::annotation {
+namespace ps::io {
 namespace {
 
-std::string system_message(int error_number) {
-    return std::strerror(error_number);
-}
-
 Error io_error(const std::string& path, const std::string& what, int error_number) {
-    return make_error(ErrorKind::Io,
-                      path + ": " + what + " (" + system_message(error_number) + ")");
+    return make_error(ErrorKind::Io, path + ": " + what + " (" + std::strerror(error_number) + ")");
 }
 
 std::string parent_of(const std::string& path) {
@@ -29,20 +21,10 @@ std::string parent_of(const std::string& path) {
     return parent.empty() ? "." : parent;
 }
 
-// Makes the directory entry itself durable: without it a rename can be lost at power failure
-// even though the file's data were synced.
-int sync_directory(const std::string& directory) {
-    const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return errno;
-    const int result = ::fsync(fd) == 0 ? 0 : errno;
-    ::close(fd);
-    return result;
-}
-
-int write_all(int fd, const std::string& bytes) {
+int write_all(int fd, const char* data, size_t size) {
     size_t written = 0;
-    while (written < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    while (written < size) {
+        const ssize_t n = ::write(fd, data + written, size - written);
         if (n < 0) {
             if (errno == EINTR) continue;
             return errno;
@@ -54,6 +36,14 @@ int write_all(int fd, const std::string& bytes) {
 
 }  // namespace
 
+int sync_directory(const std::string& directory) {
+    const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    const int result = ::fsync(fd) == 0 ? 0 : errno;
+    ::close(fd);
+    return result;
+}
+
 Status make_directories(const std::string& path) {
     std::error_code error;
     std::filesystem::create_directories(path, error);
@@ -63,47 +53,96 @@ Status make_directories(const std::string& path) {
     return Ok{};
 }
 
-Status write_file_atomically(const std::string& path, const std::string& bytes) {
+Result<AtomicFile> AtomicFile::create(const std::string& path, MissingFolders folders) {
     const std::string directory = parent_of(path);
-    if (auto made = make_directories(directory); !made) return made.error();
-    // The temporary file sits beside the target (rename is atomic only within one file system)
-    // and does not end in the target's extension, so a reader listing "*.json" never sees it.
-    // The pid in its name lets the next run remove it if this process is killed before the
-    // rename (io::remove_stale_temp_files).
+    if (folders == MissingFolders::Create)
+        if (auto made = make_directories(directory); !made) return made.error();
+    // Beside the target: rename is atomic only within one file system. The pid in the name lets
+    // the next run remove it if this process is killed before the rename.
     const std::string name = std::filesystem::path(path).filename().string();
-    std::string temp_path =
-        directory + "/." + name + ".tmp-" + std::to_string(::getpid()) + "-XXXXXX";
-    const int fd = ::mkostemp(temp_path.data(), O_CLOEXEC);
-    if (fd < 0) return io_error(path, "cannot create a temporary file in " + directory, errno);
-
-    auto fail = [&](const std::string& what, int error_number) -> Status {
-        ::unlink(temp_path.c_str());
-        return io_error(path, what, error_number);
-    };
+    AtomicFile file;
+    file.path_ = path;
+    file.temp_path_ = directory + "/." + name + ".tmp-" + std::to_string(::getpid()) + "-XXXXXX";
+    file.fd_ = ::mkostemp(file.temp_path_.data(), O_CLOEXEC);
+    if (file.fd_ < 0) {
+        const int error_number = errno;
+        file.temp_path_.clear();
+        return io_error(path, "cannot create a temporary file in " + directory, error_number);
+    }
     // mkstemp makes 0600 files; keep an existing file's mode, else the usual 0644.
     struct stat existing {};
     const mode_t mode = ::stat(path.c_str(), &existing) == 0 ? (existing.st_mode & 07777) : 0644;
-    if (::fchmod(fd, mode) != 0) {
-        const int error_number = errno;
-        ::close(fd);
-        return fail("cannot set the mode of " + temp_path, error_number);
+    if (::fchmod(file.fd_, mode) != 0)
+        return file.fail("cannot set the mode of " + file.temp_path_, errno);
+    return file;
+}
+
+AtomicFile::AtomicFile(AtomicFile&& other) noexcept
+    : path_(std::move(other.path_)), temp_path_(std::move(other.temp_path_)), fd_(other.fd_) {
+    other.temp_path_.clear();
+    other.fd_ = -1;
+}
+
+AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
+    if (this != &other) {
+        discard();
+        path_ = std::move(other.path_);
+        temp_path_ = std::move(other.temp_path_);
+        fd_ = other.fd_;
+        other.temp_path_.clear();
+        other.fd_ = -1;
     }
-    if (const int error_number = write_all(fd, bytes); error_number != 0) {
-        ::close(fd);
+    return *this;
+}
+
+AtomicFile::~AtomicFile() {
+    discard();
+}
+
+void AtomicFile::discard() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    if (!temp_path_.empty()) ::unlink(temp_path_.c_str());
+    temp_path_.clear();
+}
+
+Error AtomicFile::fail(const std::string& what, int error_number) {
+    discard();
+    return io_error(path_, what, error_number);
+}
+
+Status AtomicFile::write(const void* data, size_t size) {
+    if (fd_ < 0) return make_error(ErrorKind::Io, path_ + ": cannot write (already closed)");
+    if (const int error_number = write_all(fd_, static_cast<const char*>(data), size);
+        error_number != 0) {
+        const std::string temp_path = temp_path_;
         return fail("cannot write " + temp_path, error_number);
     }
-    if (::fsync(fd) != 0) {
-        const int error_number = errno;
-        ::close(fd);
-        return fail("cannot flush " + temp_path + " to disk", error_number);
-    }
-    if (::close(fd) != 0) return fail("cannot close " + temp_path, errno);
-    if (::rename(temp_path.c_str(), path.c_str()) != 0)
+    return Ok{};
+}
+
+Status AtomicFile::commit() {
+    if (fd_ < 0) return make_error(ErrorKind::Io, path_ + ": cannot write (already closed)");
+    const std::string temp_path = temp_path_;
+    if (::fsync(fd_) != 0) return fail("cannot flush " + temp_path + " to disk", errno);
+    const int closed = ::close(fd_);
+    fd_ = -1;
+    if (closed != 0) return fail("cannot close " + temp_path, errno);
+    if (::rename(temp_path.c_str(), path_.c_str()) != 0)
         return fail("cannot rename " + temp_path + " over it", errno);
+    temp_path_.clear();  // renamed: nothing to discard any more
+    const std::string directory = parent_of(path_);
     if (const int error_number = sync_directory(directory); error_number != 0)
-        return io_error(path, "written, but its folder " + directory + " could not be flushed",
+        return io_error(path_, "written, but its folder " + directory + " could not be flushed",
                         error_number);
     return Ok{};
+}
+
+Status atomic_write(const std::string& path, std::string_view bytes, MissingFolders folders) {
+    auto file = AtomicFile::create(path, folders);
+    if (!file) return file.error();
+    if (auto written = file->write(bytes); !written) return written;
+    return file->commit();
 }
 
 Result<std::string> read_whole_file(const std::string& path) {
@@ -152,4 +191,4 @@ Result<std::string> rename_aside(const std::string& path, const std::string& suf
     return make_error(ErrorKind::Io, path + ": no free name to set it aside as " + path + suffix);
 }
 
-}  // namespace ps::annotation
+}  // namespace ps::io

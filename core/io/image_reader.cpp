@@ -1,7 +1,5 @@
-// Image files to 8-bit RGB matrices and back, through Qt's image plugins, with size guards.
+// Image files to 8-bit RGB matrices through Qt's image plugins, with size guards.
 #include "io/image_reader.h"
-
-#include "io/export_writer.h"
 
 #include <QBuffer>
 #include <QByteArray>
@@ -285,19 +283,6 @@ Result<cv::Mat> read_rgb_image(const std::string& path, const ImageReadOptions& 
     if (static_cast<long long>(decoded.width()) * decoded.height() > options.max_pixels)
         return pixel_limit_error(path, decoded.size(), options.max_pixels);
     return to_rgb_mat(decoded);
-}
-
-Status write_png(const std::string& path, const cv::Mat& image) {
-    if (image.empty() || image.dims != 2 || (image.type() != CV_8UC1 && image.type() != CV_8UC3))
-        return make_error(ErrorKind::InvalidArgument,
-                          path + ": cannot write " + cv::typeToString(image.type()) +
-                              " image as PNG, expected a non-empty CV_8UC1 or CV_8UC3 (RGB) image");
-
-    // Wraps the matrix's memory without copying; QImage honours the row stride.
-    const QImage view(image.data, image.cols, image.rows, static_cast<qsizetype>(image.step[0]),
-                      image.type() == CV_8UC1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888);
-
-    return write_png_atomically(path, view);
 }
 
 }  // namespace ps::io

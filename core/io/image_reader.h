@@ -29,7 +29,4 @@ struct ImageReadOptions {
 // process-wide QImageReader allocation limit to what max_pixels needs.
 Result<cv::Mat> read_rgb_image(const std::string& path, const ImageReadOptions& options = {});
 
-// Writes an 8-bit single-channel (grey) or RGB image as PNG atomically (QSaveFile).
-Status write_png(const std::string& path, const cv::Mat& image);
-
 }  // namespace ps::io

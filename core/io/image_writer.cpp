@@ -1,30 +1,42 @@
-// Export files: PNG with alpha, written atomically through QSaveFile.
-#include "io/export_writer.h"
+// PNG export: encoded in memory by Qt's PNG plugin, then written with io::atomic_write.
+#include "io/image_writer.h"
 
+#include <QBuffer>
+#include <QByteArray>
 #include <QImage>
 #include <QImageWriter>
-#include <QSaveFile>
-#include <QString>
 
 #include <opencv2/core.hpp>
 
+#include <string_view>
+
+#include "io/atomic_file.h"
+
 namespace ps::io {
+namespace {
 
 Status write_png_atomically(const std::string& path, const QImage& image) {
-    QSaveFile file(QString::fromStdString(path));
-    if (!file.open(QIODevice::WriteOnly))
-        return make_error(ErrorKind::Io,
-                          path + ": cannot open for writing: " + file.errorString().toStdString());
-    QImageWriter writer(&file, "png");
-    if (!writer.write(image)) {
-        file.cancelWriting();
+    QByteArray encoded;
+    QBuffer buffer(&encoded);
+    buffer.open(QIODevice::WriteOnly);
+    QImageWriter writer(&buffer, "png");
+    if (!writer.write(image))
         return make_error(ErrorKind::Io,
                           path + ": cannot write PNG: " + writer.errorString().toStdString());
-    }
-    if (!file.commit())
-        return make_error(ErrorKind::Io,
-                          path + ": cannot save: " + file.errorString().toStdString());
-    return Ok{};
+    return atomic_write(path, std::string_view(encoded.constData(), size_t(encoded.size())));
+}
+
+}  // namespace
+
+Status write_png(const std::string& path, const cv::Mat& image) {
+    if (image.empty() || image.dims != 2 || (image.type() != CV_8UC1 && image.type() != CV_8UC3))
+        return make_error(ErrorKind::InvalidArgument,
+                          path + ": cannot write " + cv::typeToString(image.type()) +
+                              " image as PNG, expected a non-empty CV_8UC1 or CV_8UC3 (RGB) image");
+    // Wraps the matrix's memory without copying; QImage honours the row stride.
+    const QImage view(image.data, image.cols, image.rows, static_cast<qsizetype>(image.step[0]),
+                      image.type() == CV_8UC1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888);
+    return write_png_atomically(path, view);
 }
 
 Status write_rgba_png(const std::string& path, const cv::Mat& rgba) {

@@ -8,13 +8,12 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 
+#include "io/atomic_file.h"
 #include "io/dtype.h"
 
 namespace ps::io {
@@ -173,19 +172,6 @@ Result<TensorMap> read_safetensors(const std::shared_ptr<MappedFile>& file) {
 
 namespace {
 
-// Writes all of `bytes` to `fd`, retrying short writes.
-bool write_all(int fd, const void* bytes, size_t count) {
-    const auto* cursor = static_cast<const char*>(bytes);
-    while (count > 0) {
-        const ssize_t written = ::write(fd, cursor, count);
-        if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) return false;
-        cursor += written;
-        count -= static_cast<size_t>(written);
-    }
-    return true;
-}
-
 // The header and the tensors to write, in file order.
 Result<std::pair<QByteArray, std::vector<std::pair<std::string, at::Tensor>>>> plan_file(
     const TensorMap& tensors, const std::map<std::string, std::string>& metadata) {
@@ -242,33 +228,23 @@ Status save_safetensors(const std::string& path, const TensorMap& tensors,
     if (!plan) return fail(plan.error().kind, plan.message());
     const auto& [header, ordered] = plan.value();
 
-    const std::string temporary_path = path + ".tmp";
-    const int fd = ::open(temporary_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return fail(ErrorKind::Io,
-                    std::string("cannot create ") + temporary_path + ": " + std::strerror(errno));
+    // AtomicFile's messages start with the full path; this module's start with the file name.
+    auto io_fail = [&](const Error& error) -> Status {
+        std::string message = error.message;
+        if (message.rfind(path + ": ", 0) == 0) message.erase(0, path.size() + 2);
+        return fail(error.kind, message);
+    };
+    auto file = AtomicFile::create(path);
+    if (!file) return io_fail(file.error());
     uint8_t length_bytes[8];
     for (int i = 0; i < 8; ++i)
         length_bytes[i] = static_cast<uint8_t>(uint64_t(header.size()) >> (8 * i));
-    bool written =
-        write_all(fd, length_bytes, 8) && write_all(fd, header.constData(), header.size());
-    for (size_t i = 0; written && i < ordered.size(); ++i) {
-        written = write_all(fd, ordered[i].second.data_ptr(), ordered[i].second.nbytes());
-    }
-    written = written && ::fsync(fd) == 0;
-    const int write_errno = errno;
-    const bool closed = ::close(fd) == 0;
-    if (!written || !closed) {
-        ::unlink(temporary_path.c_str());
-        return fail(ErrorKind::Io, std::string("cannot write ") + temporary_path + ": " +
-                                       std::strerror(written ? errno : write_errno));
-    }
-    if (::rename(temporary_path.c_str(), path.c_str()) != 0) {
-        const int rename_errno = errno;
-        ::unlink(temporary_path.c_str());
-        return fail(ErrorKind::Io, "cannot rename the temporary file into place: " +
-                                       std::string(std::strerror(rename_errno)));
-    }
+    Status written = file->write(length_bytes, 8);
+    if (written) written = file->write(header.constData(), size_t(header.size()));
+    for (size_t i = 0; written && i < ordered.size(); ++i)
+        written = file->write(ordered[i].second.data_ptr(), ordered[i].second.nbytes());
+    if (written) written = file->commit();
+    if (!written) return io_fail(written.error());
     return Ok{};
 }
 

@@ -15,6 +15,8 @@
 #include <random>
 #include <vector>
 
+#include "io/atomic_file.h"
+
 namespace ps::io {
 namespace {
 
@@ -29,13 +31,6 @@ constexpr auto kStaleWithoutPid = std::chrono::minutes(10);
 
 Error io_error(const std::string& path, const std::string& what, int error_number) {
     return make_error(ErrorKind::Io, path + ": " + what + " (" + std::strerror(error_number) + ")");
-}
-
-void sync_directory(const std::string& directory) {
-    const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    ::fsync(fd);
-    ::close(fd);
 }
 
 // Symbolic links resolved: the staging folder must sit beside the real folder, on its file

@@ -296,23 +296,6 @@ private slots:
         QVERIFY(!QFile::exists(dir.filePath(".photosynth/annotations/x.png.json")));
     }
 
-    void atomic_write_replaces_whole_files() {
-        QTemporaryDir dir;
-        const std::string path = dir.filePath("deep/er/file.json").toStdString();
-        QVERIFY(write_file_atomically(path, "first").ok());
-        QVERIFY(write_file_atomically(path, "second, longer").ok());
-        QFile file(QString::fromStdString(path));
-        QVERIFY(file.open(QIODevice::ReadOnly));
-        QCOMPARE(file.readAll(), QByteArray("second, longer"));
-        QCOMPARE(QDir(dir.filePath("deep/er")).entryList(QDir::Files | QDir::Hidden).size(), 1);
-        // A folder in the way: the error names the path and nothing is left behind.
-        QDir().mkpath(dir.filePath("blocked.json"));
-        const auto failed = write_file_atomically(dir.filePath("blocked.json").toStdString(), "x");
-        QVERIFY(!failed.ok());
-        QVERIFY2(failed.message().find(dir.filePath("blocked.json").toStdString()) == 0, failed.message().c_str());
-        QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 0);
-    }
-
     void corrupt_file_is_set_aside() {
         QTemporaryDir dir;
         touch_image(dir.filePath("a.png"));

@@ -11,7 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "batch/point_file.h"
-#include "io/image_reader.h"
+#include "io/image_writer.h"
 
 struct SyntheticDataset {
     ps::batch::PointFile points;  // what the point file says: the expected objects per image

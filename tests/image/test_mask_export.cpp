@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "image/mask_export.h"
-#include "io/export_writer.h"
+#include "io/image_writer.h"
 
 namespace {
 

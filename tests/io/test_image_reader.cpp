@@ -18,6 +18,7 @@
 #include "golden_dir.h"
 #include "io/image_corpus.h"
 #include "io/image_reader.h"
+#include "io/image_writer.h"
 
 namespace {
 
