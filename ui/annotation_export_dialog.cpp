@@ -171,8 +171,8 @@ void AnnotationExportDialog::start_export() {
     project = session_.project();
     set_running(true, tr("Exporting to %1…").arg(out_dir));
     const std::string out = out_dir.toStdString();
-    auto future = engine_.scheduler().submit<annotation::ExportSummary>(
-        engine::Priority::Batch, nullptr, [project, format, out, options]() {
+    auto future = engine_.run_task<annotation::ExportSummary>(
+        engine::Priority::Batch, [project, format, out, options]() {
             return annotation::export_project(*project, *format, out, options);
         });
     when_finished(this, future, [this, out_dir](Result<annotation::ExportSummary> summary) {
@@ -209,8 +209,8 @@ void AnnotationExportDialog::start_import() {
     auto project = std::make_shared<annotation::Project>(*session_.project());
     set_running(true, tr("Importing %1…").arg(QFileInfo(input).fileName()));
     const std::string path = input.toStdString();
-    auto future = engine_.scheduler().submit<annotation::ImportSummary>(
-        engine::Priority::Batch, nullptr, [project, path, coco]() {
+    auto future = engine_.run_task<annotation::ImportSummary>(
+        engine::Priority::Batch, [project, path, coco]() {
             return coco ? annotation::import_coco(*project, path)
                         : annotation::import_labelme(*project, path);
         });

@@ -102,8 +102,8 @@ void AnnotationSession::start_open(const QString& folder, bool fresh) {
     flush();
     const int ticket = ++open_ticket_;
     const std::string path = folder.toStdString();
-    auto future = engine_.scheduler().submit<Opened>(
-        engine::Priority::Interactive, nullptr, [path]() -> Result<Opened> {
+    auto future =
+        engine_.run_task<Opened>(engine::Priority::Interactive, [path]() -> Result<Opened> {
             auto project = annotation::Project::open(path, default_labels());
             if (!project) return project.error();
             auto statuses = project->statuses();
@@ -191,9 +191,8 @@ QFuture<Result<AnnotationSession::Prefetched>> AnnotationSession::load_job(
     std::optional<annotation::ImageAnnotation> snapshot;
     if (auto it = latest_.find(image_file); it != latest_.end()) snapshot = it->second;
     auto project = project_;
-    return engine_.scheduler().submit<Prefetched>(
-        engine::Priority::Interactive, nullptr,
-        [project, image_file, snapshot]() -> Result<Prefetched> {
+    return engine_.run_task<Prefetched>(
+        engine::Priority::Interactive, [project, image_file, snapshot]() -> Result<Prefetched> {
             Prefetched out;
             if (snapshot) {
                 out.loaded.annotation = *snapshot;
@@ -356,8 +355,8 @@ std::optional<annotation::Rle> AnnotationSession::full_mask(const editing::Segme
         conversion.saved_full = it->second.full;
         conversion.saved_work = it->second.work;
     }
-    conversion.job = engine_.scheduler().submit<SavedMask>(
-        engine::Priority::Interactive, nullptr,
+    conversion.job = engine_.run_task<SavedMask>(
+        engine::Priority::Interactive,
         [work = conversion.work, saved_full = conversion.saved_full,
          saved_work = conversion.saved_work, full_size = full_size_]() -> Result<SavedMask> {
             return SavedMask{work, convert_to_full(work, saved_full, saved_work, full_size)};
@@ -472,11 +471,11 @@ void AnnotationSession::pump_saves() {
     in_flight_ = true;
     in_flight_file_ = file;
     auto project = project_;
-    in_flight_future_ = engine_.scheduler().submit<Ok>(
-        engine::Priority::Interactive, nullptr,
-        [project, annotation = std::move(node.mapped())]() -> Status {
-            return project->save(annotation);
-        });
+    in_flight_future_ =
+        engine_.run_task<Ok>(engine::Priority::Interactive,
+                             [project, annotation = std::move(node.mapped())]() -> Status {
+                                 return project->save(annotation);
+                             });
     when_finished(this, in_flight_future_, [this, file](Status saved) {
         in_flight_ = false;
         if (!saved) emit save_failed(qstr(saved.message()));

@@ -151,7 +151,6 @@ void PointFileDialog::start() {
     QPointer<PointFileDialog> guard(this);
     batch::BatchOptions options;
     options.jobs = jobs_->value();
-    options.cancel = cancel_flag_.get();
     options.on_progress = [guard](const batch::BatchProgress& progress) {
         QMetaObject::invokeMethod(
             QCoreApplication::instance(),
@@ -160,23 +159,8 @@ void PointFileDialog::start() {
             },
             Qt::QueuedConnection);
     };
-    auto cancel_flag = cancel_flag_;
-    const std::string model_id = model_id_;
-    const std::string input_dir = input_dir_->text().trimmed().toStdString();
-    engine::Engine* engine = &engine_;
-    auto future = engine_.scheduler().submit<batch::BatchSummary>(
-        engine::Priority::Batch, nullptr,
-        [engine, model_id, input_dir, points = std::move(*points), project, options,
-         cancel_flag]() {
-            // annotate_batch waits on encodes and decodes queued on this same pool; telling the
-            // pool this thread is waiting lets those run even with a single worker.
-            QThreadPool& pool = engine->scheduler().pool();
-            pool.releaseThread();
-            auto summary =
-                batch::annotate_batch(*engine, model_id, input_dir, points, *project, options);
-            pool.reserveThread();
-            return summary;
-        });
+    auto future = batch::start_batch(engine_, model_id_, input_dir_->text().trimmed().toStdString(),
+                                     std::move(*points), project, options, cancel_flag_);
     when_finished(this, future, [this](Result<batch::BatchSummary> summary) {
         set_running(false);
         const QString text =

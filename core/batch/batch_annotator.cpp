@@ -6,6 +6,7 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QFuture>
+#include <QThreadPool>
 
 #include <algorithm>
 #include <condition_variable>
@@ -358,6 +359,27 @@ Result<BatchSummary> annotate_batch(engine::Engine& engine, const std::string& m
     BatchRun run(engine, model_id, model_name, QString::fromStdString(input_dir), *prefix, project,
                  options);
     return run.run(points);
+}
+
+QFuture<Result<BatchSummary>> start_batch(engine::Engine& engine, const std::string& model_id,
+                                          const std::string& input_dir, PointFile points,
+                                          std::shared_ptr<annotation::Project> project,
+                                          BatchOptions options,
+                                          std::shared_ptr<const std::atomic<bool>> cancel) {
+    engine::Engine* owner = &engine;
+    options.cancel = cancel.get();
+    return engine.run_task<BatchSummary>(
+        engine::Priority::Batch,
+        [owner, model_id, input_dir, points = std::move(points), project = std::move(project),
+         options = std::move(options), cancel = std::move(cancel)]() -> Result<BatchSummary> {
+            // annotate_batch waits on encodes and decodes queued on this same pool; telling the
+            // pool this thread is waiting lets those run even with a single worker.
+            QThreadPool& pool = owner->scheduler().pool();
+            pool.releaseThread();
+            auto summary = annotate_batch(*owner, model_id, input_dir, points, *project, options);
+            pool.reserveThread();
+            return summary;
+        });
 }
 
 }  // namespace ps::batch

@@ -12,8 +12,11 @@
 // started or finished, or that holds imported objects, is skipped the same way.
 #pragma once
 
+#include <QFuture>
+
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -74,6 +77,16 @@ struct BatchOptions {
 Result<BatchSummary> annotate_batch(engine::Engine& engine, const std::string& model_id,
                                     const std::string& input_dir, const PointFile& points,
                                     annotation::Project& project, const BatchOptions& options);
+
+// annotate_batch as an engine task at Priority::Batch, for a caller that must not block (the
+// GUI). `project` is the task's own copy; the worker the task runs on is lent back to the pool
+// while it waits on its own encodes and decodes, so the run makes progress even with one worker.
+// `cancel` (kept alive by the task, so its caller may go away) replaces options.cancel.
+QFuture<Result<BatchSummary>> start_batch(engine::Engine& engine, const std::string& model_id,
+                                          const std::string& input_dir, PointFile points,
+                                          std::shared_ptr<annotation::Project> project,
+                                          BatchOptions options,
+                                          std::shared_ptr<const std::atomic<bool>> cancel);
 
 // Far above the GUI's interactive channels (0, 1): a batch never supersedes a click.
 constexpr int kBatchChannelBase = 1 << 20;
