@@ -27,9 +27,9 @@
 #include "candidate_strip.h"
 #include "dock_layout.h"
 #include "download_dialog.h"
-#include "editing/checkpoint_discovery.h"
 #include "editing/edit_commands.h"
 #include "effects_panel.h"
+#include "engine/checkpoint_discovery.h"
 #include "engine/engine.h"
 #include "future_watch.h"
 #include "image_canvas.h"
@@ -183,7 +183,7 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
         background_panel_->set_sam_mask(subject);
         effects_panel_->set_matte(subject);
     });
-    annotation_ = new AnnotationController(*this, engine_);
+    annotation_ = new AnnotationController(annotation_context(), engine_, this);
     build_menus();
     if (settings_) {
         canvas_->set_overlay_style(settings_->overlay_color(), settings_->overlay_opacity(), true);
@@ -409,7 +409,7 @@ void MainWindow::open_settings_dialog() {
     if (!settings_) return;
     const QString before = settings_->sam_checkpoint();
     const QString background_before = settings_->background_checkpoint();
-    SettingsDialog dialog(*settings_, this, &engine_.scheduler());
+    SettingsDialog dialog(*settings_, this, &engine_);
     if (dialog.exec() != QDialog::Accepted) return;
     canvas_->set_overlay_style(settings_->overlay_color(), settings_->overlay_opacity(), true);
     canvas_->set_hover_preview(settings_->hover_preview());
@@ -427,7 +427,7 @@ void MainWindow::open_settings_dialog() {
 }
 
 void MainWindow::open_download_dialog() {
-    const QString folder = editing::user_model_folder();
+    const QString folder = engine::user_model_folder();
     QDir().mkpath(folder);
     DownloadDialog dialog(":/models/manifest.json", folder, this);
     connect(&dialog, &DownloadDialog::downloaded, this, [this](const QString& path) {
@@ -437,6 +437,26 @@ void MainWindow::open_download_dialog() {
         }
     });
     dialog.exec();
+}
+
+AnnotationContext MainWindow::annotation_context() {
+    AnnotationContext context;
+    context.window = this;
+    context.tab_with = background_panel_;
+    context.document = &document_;
+    context.undo_stack = &undo_stack_;
+    context.canvas = canvas_;
+    context.selected_object_id = [this] { return objects_dock_->selected_object_id(); };
+    context.current_image_id = [this] { return image_id_; };
+    context.current_path = [this] { return current_path_; };
+    context.show_status = [this](const QString& text) { show_status(text); };
+    context.show_error = [this](const QString& text) { show_error(text); };
+    context.set_folder_files = [this](const QStringList& files) { set_folder_files(files); };
+    context.go_to_folder_image = [this](int index) { go_to_folder_image(index); };
+    context.open_image = [this](const QString& path) { open_image(path); };
+    context.model_id = [this] { return model_id_; };
+    context.model_name = [this] { return model_name_; };
+    return context;
 }
 
 void MainWindow::open_folder(const QString& folder) {

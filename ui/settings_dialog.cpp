@@ -24,12 +24,12 @@
 #include <algorithm>
 
 #include "app_settings.h"
-#include "engine/job_scheduler.h"
+#include "engine/engine.h"
 
 namespace ps::ui {
 namespace {
 
-using editing::DiscoveredCheckpoint;
+using engine::DiscoveredCheckpoint;
 using Checkpoints = std::vector<DiscoveredCheckpoint>;
 
 bool is_sam_family(const QString& family) {
@@ -38,12 +38,12 @@ bool is_sam_family(const QString& family) {
 
 // The folders plus files picked with Browse… that live elsewhere or have another extension.
 Checkpoints scan(const std::vector<QString>& folders, const QStringList& files) {
-    Checkpoints found = editing::discover_checkpoints(folders);
+    Checkpoints found = engine::discover_checkpoints(folders);
     for (const QString& file : files) {
         const QString canonical = QFileInfo(file).canonicalFilePath();
         const bool listed = std::any_of(found.begin(), found.end(),
                                         [&](const auto& c) { return c.path == canonical; });
-        if (!listed) found.push_back(editing::inspect_checkpoint(file));
+        if (!listed) found.push_back(engine::inspect_checkpoint(file));
     }
     return found;
 }
@@ -59,9 +59,8 @@ QSpinBox* make_spin(const char* name, int max, const QString& zero_text, const Q
 
 }  // namespace
 
-SettingsDialog::SettingsDialog(AppSettings& settings, QWidget* parent,
-                               engine::JobScheduler* scheduler)
-    : QDialog(parent), settings_(settings), scheduler_(scheduler) {
+SettingsDialog::SettingsDialog(AppSettings& settings, QWidget* parent, engine::Engine* engine)
+    : QDialog(parent), settings_(settings), engine_(engine) {
     setObjectName("settingsDialog");
     setWindowTitle(tr("Settings"));
     auto* layout = new QVBoxLayout(this);
@@ -110,7 +109,8 @@ QWidget* SettingsDialog::build_engine_group() {
     device_->addItem(tr("CPU"), "cpu");
     // Still selectable without a GPU (the settings may be shared with another machine), but
     // say so: the engine will fall back to the CPU and report why.
-    device_->addItem(runtime::cuda_available() ? tr("CUDA") : tr("CUDA (no GPU found here)"), "cuda");
+    device_->addItem(runtime::cuda_available() ? tr("CUDA") : tr("CUDA (no GPU found here)"),
+                     "cuda");
     form->addRow(tr("&Device:"), device_);
 
     precision_ = new QComboBox;
@@ -206,7 +206,7 @@ void SettingsDialog::load_from_settings() {
 }
 
 std::vector<QString> SettingsDialog::scanned_folders() const {
-    std::vector<QString> folders = editing::default_model_folders();
+    std::vector<QString> folders = engine::default_model_folders();
     for (const QString& path : {settings_.sam_checkpoint(), settings_.background_checkpoint()}) {
         if (!path.isEmpty()) folders.push_back(QFileInfo(path).absolutePath());
     }
@@ -219,15 +219,15 @@ void SettingsDialog::rescan() {
     const unsigned generation = ++scan_generation_;
     scanning_ = true;
     scan_status_->setText(tr("Looking for checkpoints…"));
-    if (scheduler_ == nullptr) {
+    if (engine_ == nullptr) {
         show_checkpoints(scan(folders, files));
         return;
     }
     using Scan = Result<Checkpoints>;
     // EncodeVisible: the user is looking at the table; a click on the canvas still goes first.
-    QFuture<Scan> future = scheduler_->submit<Checkpoints>(
-        engine::Priority::EncodeVisible, nullptr,
-        [folders, files]() -> Scan { return scan(folders, files); });
+    QFuture<Scan> future =
+        engine_->run_task<Checkpoints>(engine::Priority::EncodeVisible,
+                                       [folders, files]() -> Scan { return scan(folders, files); });
     auto* watcher = new QFutureWatcher<Scan>(this);
     connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation] {
         watcher->deleteLater();
@@ -307,7 +307,7 @@ void SettingsDialog::browse() {
     const QString current =
         sam_path_->text().isEmpty() ? background_path_->text() : sam_path_->text();
     const QString start =
-        current.isEmpty() ? editing::user_model_folder() : QFileInfo(current).absolutePath();
+        current.isEmpty() ? engine::user_model_folder() : QFileInfo(current).absolutePath();
     const QString file =
         QFileDialog::getOpenFileName(this, tr("Choose a checkpoint"), start,
                                      tr("Checkpoints (*.pth *.pt *.safetensors);;All files (*)"));

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "editing/checkpoint_discovery.h"
+#include "engine/checkpoint_discovery.h"
 
 class QCheckBox;
 class QComboBox;
@@ -18,7 +18,7 @@ class QSpinBox;
 class QTableWidget;
 
 namespace ps::engine {
-class JobScheduler;
+class Engine;
 }
 
 namespace ps::ui {
@@ -32,16 +32,16 @@ class SettingsDialog : public QDialog {
     enum Column { ColumnName, ColumnFamily, ColumnArch, ColumnSize, ColumnDetails, ColumnCount };
 
     // Reads `settings` now; OK writes the edited values back, Cancel leaves them untouched.
-    // With a scheduler (the engine's) the checkpoint scan runs there, so opening the dialog never
-    // waits on the disk; without one it runs here, before the constructor returns.
+    // With an engine the checkpoint scan runs on its pool (Engine::run_task), so opening the
+    // dialog never waits on the disk; without one it runs here, before the constructor returns.
     explicit SettingsDialog(AppSettings& settings, QWidget* parent = nullptr,
-                            engine::JobScheduler* scheduler = nullptr);
+                            engine::Engine* engine = nullptr);
 
     // Default model folders plus the folders of the configured and browsed checkpoints.
     std::vector<QString> scanned_folders() const;
-    const std::vector<editing::DiscoveredCheckpoint>& checkpoints() const { return checkpoints_; }
+    const std::vector<engine::DiscoveredCheckpoint>& checkpoints() const { return checkpoints_; }
     bool scanning() const { return scanning_; }
-    // Rescans scanned_folders(); discovery_finished() follows (at once without a scheduler).
+    // Rescans scanned_folders(); discovery_finished() follows (at once without an engine).
     void rescan();
 
     void accept() override;
@@ -53,14 +53,14 @@ class SettingsDialog : public QDialog {
     QWidget* build_engine_group();
     QWidget* build_models_group();
     void load_from_settings();
-    void show_checkpoints(std::vector<editing::DiscoveredCheckpoint> found);
+    void show_checkpoints(std::vector<engine::DiscoveredCheckpoint> found);
     void use_row(int row);
     void browse();
     void show_error(const QString& message);
 
     AppSettings& settings_;
-    engine::JobScheduler* scheduler_ = nullptr;
-    std::vector<editing::DiscoveredCheckpoint> checkpoints_;
+    engine::Engine* engine_ = nullptr;
+    std::vector<engine::DiscoveredCheckpoint> checkpoints_;
     QStringList browsed_files_;       // picked with Browse…; scanned even outside the folders
     bool accept_after_scan_ = false;  // OK waits for the scan of a typed, unseen path
     QString select_after_scan_;       // a browsed file, chosen once the scan lists it

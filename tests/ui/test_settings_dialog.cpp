@@ -17,7 +17,7 @@
 #include <map>
 
 #include "app_settings.h"
-#include "engine/job_scheduler.h"
+#include "engine/engine.h"
 #include "golden_dir.h"
 #include "settings_dialog.h"
 
@@ -374,8 +374,10 @@ class TestSettingsDialog : public QObject {
     void scan_runs_on_the_engine_pool() {
         AppSettings settings(ini());
         QVERIFY(settings.set_background_checkpoint(models_ + "/u2netp.pth"));
-        ps::engine::JobScheduler scheduler(1);
-        SettingsDialog dialog(settings, nullptr, &scheduler);
+        ps::engine::EngineSettings engine_settings;
+        engine_settings.max_workers = 1;
+        ps::engine::Engine engine(engine_settings);
+        SettingsDialog dialog(settings, nullptr, &engine);
         QSignalSpy finished(&dialog, &SettingsDialog::discovery_finished);
         QVERIFY(dialog.scanning());  // the result is delivered through the event loop
         QVERIFY(finished.wait(10000));

@@ -5,7 +5,7 @@
 #include "io/checkpoint.h"
 #include "models/sam/sam_config.h"
 
-#include "editing/checkpoint_discovery.h"
+#include "engine/checkpoint_discovery.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -16,7 +16,7 @@
 #include <exception>
 #include <string>
 
-namespace ps::editing {
+namespace ps::engine {
 namespace {
 
 const QStringList kCheckpointPatterns = {"*.pth", "*.pt", "*.safetensors"};
@@ -148,4 +148,4 @@ std::vector<QString> default_model_folders() {
     return folders;
 }
 
-}  // namespace ps::editing
+}  // namespace ps::engine

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace ps::editing {
+namespace ps::engine {
 
 struct DiscoveredCheckpoint {
     QString path;  // absolute, canonical
@@ -38,4 +38,4 @@ std::vector<QString> default_model_folders();
 // The user data folder alone: where downloads go.
 QString user_model_folder();
 
-}  // namespace ps::editing
+}  // namespace ps::engine

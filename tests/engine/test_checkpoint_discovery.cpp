@@ -1,5 +1,5 @@
 // Checkpoint discovery over a folder of golden checkpoints, a hostile pickle and a fake .pth.
-#include "editing/checkpoint_discovery.h"
+#include "engine/checkpoint_discovery.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -12,7 +12,7 @@
 
 #include "golden_dir.h"
 
-using ps::editing::DiscoveredCheckpoint;
+using ps::engine::DiscoveredCheckpoint;
 
 namespace {
 
@@ -56,7 +56,7 @@ class TestCheckpointDiscovery : public QObject {
         notes.close();
 
         // The folder twice (once with a trailing slash) must not list anything twice.
-        found_ = by_file_name(ps::editing::discover_checkpoints(
+        found_ = by_file_name(ps::engine::discover_checkpoints(
             {root, root + "/", root + "/does-not-exist", QString()}));
     }
 
@@ -148,13 +148,13 @@ class TestCheckpointDiscovery : public QObject {
     }
 
     void inspect_checkpoint_of_a_missing_file_is_an_error() {
-        const auto missing = ps::editing::inspect_checkpoint(dir_.filePath("nope.pth"));
+        const auto missing = ps::engine::inspect_checkpoint(dir_.filePath("nope.pth"));
         QCOMPARE(missing.family, QString("unknown"));
         QVERIFY(!missing.error.isEmpty());
     }
 
     void default_folders_include_the_checkout_and_the_user_folder() {
-        const auto folders = ps::editing::default_model_folders();
+        const auto folders = ps::engine::default_model_folders();
         QCOMPARE(folders.size(), size_t(3));
         const QString app_dir = QCoreApplication::applicationDirPath();
         QCOMPARE(folders[0], QDir::cleanPath(app_dir + "/../models"));
