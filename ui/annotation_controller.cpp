@@ -4,24 +4,20 @@
 #include <QAction>
 #include <QActionGroup>
 #include <QFileDialog>
-#include <QListWidget>
+#include <QMainWindow>
 #include <QMenu>
 #include <QMessageBox>
-#include <QStatusBar>
 #include <QUndoStack>
 
 #include <opencv2/core.hpp>
 
 #include "annotation_export_dialog.h"
 #include "annotation_session.h"
-#include "background_panel.h"
 #include "editing/edit_commands.h"
 #include "editing/mask_stroke.h"
 #include "engine/engine.h"
 #include "image_canvas.h"
 #include "label_dock.h"
-#include "main_window.h"
-#include "objects_dock.h"
 #include "point_file_dialog.h"
 #include "project_dock.h"
 
@@ -39,17 +35,19 @@ QAction* make_action(QObject* parent, const QString& text, const QKeySequence& k
 
 }  // namespace
 
-AnnotationController::AnnotationController(MainWindow& window, engine::Engine& engine)
-    : QObject(&window), window_(window), engine_(engine) {
-    session_ = new AnnotationSession(engine_, window_.document(), this);
+AnnotationController::AnnotationController(AnnotationContext context, engine::Engine& engine,
+                                           QObject* parent)
+    : QObject(parent), context_(std::move(context)), engine_(engine) {
+    QMainWindow* window = context_.window;
+    session_ = new AnnotationSession(engine_, *context_.document, this);
     build_actions();
-    label_dock_ = new LabelDock(&window_, &window_);
-    project_dock_ = new ProjectDock(next_, &window_);
+    label_dock_ = new LabelDock(window, window);
+    project_dock_ = new ProjectDock(next_, window);
     // Left, where the image panels are: a project puts its images in front of them (they serve
     // editing, not annotation) and its labels below.
-    window_.addDockWidget(Qt::LeftDockWidgetArea, project_dock_);
-    window_.tabifyDockWidget(window_.background_panel(), project_dock_);
-    window_.addDockWidget(Qt::LeftDockWidgetArea, label_dock_);
+    window->addDockWidget(Qt::LeftDockWidgetArea, project_dock_);
+    if (context_.tab_with) window->tabifyDockWidget(context_.tab_with, project_dock_);
+    window->addDockWidget(Qt::LeftDockWidgetArea, label_dock_);
     project_dock_->hide();  // shown with a project
     label_dock_->hide();
     annotate_menu_->addSeparator();
@@ -82,10 +80,10 @@ AnnotationController::AnnotationController(MainWindow& window, engine::Engine& e
     connect(label_dock_, &LabelDock::label_triggered, this,
             &AnnotationController::relabel_selected);
     connect(label_dock_, &LabelDock::current_label_changed, this,
-            [this](const QString& label) { window_.show_status(tr("Label: %1").arg(label)); });
+            [this](const QString& label) { context_.show_status(tr("Label: %1").arg(label)); });
     connect(project_dock_, &ProjectDock::image_requested, this,
             [this](const QString& file) { go_to(file.toStdString()); });
-    connect(window_.canvas(), &ImageCanvas::stroke_finished, this,
+    connect(context_.canvas, &ImageCanvas::stroke_finished, this,
             &AnnotationController::apply_stroke);
     set_project_actions_enabled(false);
 }
@@ -98,7 +96,7 @@ void AnnotationController::build_actions() {
                                 tr("Open or create an annotation project in a folder of images"));
     connect(open_project_, &QAction::triggered, this, [this] {
         const QString folder =
-            QFileDialog::getExistingDirectory(&window_, tr("Open Project Folder"));
+            QFileDialog::getExistingDirectory(context_.window, tr("Open Project Folder"));
         if (!folder.isEmpty()) open_project(folder);
     });
     export_ = make_action(this, tr("Export / Import &Annotations…"),
@@ -109,7 +107,7 @@ void AnnotationController::build_actions() {
                     tr("Segment the objects a point file lists, with the loaded SAM model"));
     connect(point_file_, &QAction::triggered, this, &AnnotationController::open_point_file_dialog);
 
-    annotate_menu_ = new QMenu(tr("&Annotate"), &window_);
+    annotate_menu_ = new QMenu(tr("&Annotate"), context_.window);
     next_ = make_action(this, tr("&Next Unannotated Image"), QKeySequence(Qt::Key_N),
                         "next_unannotated");
     connect(next_, &QAction::triggered, this, &AnnotationController::next_unannotated);
@@ -136,7 +134,7 @@ void AnnotationController::build_actions() {
         action->setCheckable(true);
         annotate_menu_->addAction(action);
         connect(action, &QAction::triggered, this,
-                [this, tool = tool] { window_.canvas()->set_tool(tool); });
+                [this, tool = tool] { context_.canvas->set_tool(tool); });
     }
     points_tool_->setChecked(true);
     smaller_ =
@@ -145,9 +143,9 @@ void AnnotationController::build_actions() {
         make_action(this, tr("Larger Brush"), QKeySequence(Qt::Key_BracketRight), "brush_larger");
     // Steps of about 20 %: a few presses go from a fine edge to a broad fill.
     connect(smaller_, &QAction::triggered, this,
-            [this] { set_brush_radius(window_.canvas()->brush_radius() / 1.25); });
+            [this] { set_brush_radius(context_.canvas->brush_radius() / 1.25); });
     connect(larger_, &QAction::triggered, this,
-            [this] { set_brush_radius(window_.canvas()->brush_radius() * 1.25); });
+            [this] { set_brush_radius(context_.canvas->brush_radius() * 1.25); });
     annotate_menu_->addAction(smaller_);
     annotate_menu_->addAction(larger_);
     annotate_menu_->addSeparator();
@@ -176,7 +174,7 @@ void AnnotationController::set_project_actions_enabled(bool enabled) {
 }
 
 void AnnotationController::open_project(const QString& folder) {
-    window_.show_status(tr("Opening project %1…").arg(folder));
+    context_.show_status(tr("Opening project %1…").arg(folder));
     session_->open_project(folder);
 }
 
@@ -188,9 +186,9 @@ void AnnotationController::on_project_opened(const QString& folder) {
     project_dock_->show();
     project_dock_->raise();
     label_dock_->show();
-    window_.set_folder_files(session_->image_paths());
+    context_.set_folder_files(session_->image_paths());
     if (project->images().empty()) {
-        window_.show_status(tr("%1: no images in the project folder").arg(folder));
+        context_.show_status(tr("%1: no images in the project folder").arg(folder));
     } else {
         go_to(session_->next_unannotated({}).value_or(project->images().front()));
     }
@@ -202,7 +200,7 @@ void AnnotationController::go_to(const std::string& image_file) {
     if (!project) return;
     const auto& images = project->images();
     const auto it = std::find(images.begin(), images.end(), image_file);
-    if (it != images.end()) window_.go_to_folder_image(int(it - images.begin()));
+    if (it != images.end()) context_.go_to_folder_image(int(it - images.begin()));
 }
 
 void AnnotationController::before_open(const QString& path) {
@@ -219,7 +217,7 @@ void AnnotationController::image_opened(const QString& path, const engine::Image
     if (!session_->active()) return;
     project_dock_->set_current(session_->current_image_file());
     if (!session_->image_attached()) {
-        window_.show_status(tr("%1 is not in the project: its objects are not saved").arg(path));
+        context_.show_status(tr("%1 is not in the project: its objects are not saved").arg(path));
     }
 }
 
@@ -254,7 +252,7 @@ void AnnotationController::restyle(editing::SegmentObject& object) {
 
 void AnnotationController::recolour_objects() {
     if (!session_->image_attached()) return;
-    editing::EditDocument& document = window_.document();
+    editing::EditDocument& document = edit_document();
     for (editing::SegmentObject object : document.objects()) {
         const QColor colour = session_->label_colour(object.name);
         if (object.colour == colour) continue;
@@ -264,23 +262,23 @@ void AnnotationController::recolour_objects() {
 }
 
 void AnnotationController::relabel_selected(const QString& label) {
-    window_.show_status(tr("Label: %1").arg(label));
-    const int id = window_.objects_dock()->selected_object_id();
-    const editing::SegmentObject* object = window_.document().object(id);
+    context_.show_status(tr("Label: %1").arg(label));
+    const int id = context_.selected_object_id();
+    const editing::SegmentObject* object = edit_document().object(id);
     if (!object || object->name == label) return;
     editing::SegmentObject after = *object;
     after.name = label;
     after.colour = session_->label_colour(label);
-    window_.undo_stack().push(new editing::ObjectEditCommand(window_.document(), *object, after,
-                                                             tr("Label %1").arg(label)));
+    undo_stack().push(
+        new editing::ObjectEditCommand(edit_document(), *object, after, tr("Label %1").arg(label)));
 }
 
 void AnnotationController::next_unannotated() {
     if (!session_->active()) return;
     const std::string current = session_->current_image_file();
     const auto next = session_->next_unannotated(current);
-    if (!next) return window_.show_status(tr("Every image of the project is done"));
-    if (*next == current) return window_.show_status(tr("This is the only image not done"));
+    if (!next) return context_.show_status(tr("Every image of the project is done"));
+    if (*next == current) return context_.show_status(tr("This is the only image not done"));
     go_to(*next);
 }
 
@@ -291,23 +289,23 @@ void AnnotationController::mark_done_and_next() {
 }
 
 int AnnotationController::brush_target() const {
-    const int selected = window_.objects_dock()->selected_object_id();
-    if (window_.document().object(selected)) return selected;
-    const auto& objects = window_.document().objects();
+    const int selected = context_.selected_object_id();
+    if (edit_document().object(selected)) return selected;
+    const auto& objects = edit_document().objects();
     return objects.empty() ? -1 : objects.back().id;
 }
 
 void AnnotationController::apply_stroke(const QVector<QPointF>& points, double radius_px,
                                         bool erase) {
-    editing::EditDocument& document = window_.document();
-    const cv::Mat work = engine_.work_image(window_.current_image_id());
+    editing::EditDocument& document = edit_document();
+    const cv::Mat work = engine_.work_image(context_.current_image_id());
     if (work.empty() || points.isEmpty()) return;
     std::vector<cv::Point2d> stroke;
     for (const QPointF& p : points) stroke.emplace_back(p.x(), p.y());
     const int target = brush_target();
     const editing::SegmentObject* object = document.object(target);
     if (!object) {
-        if (erase) return window_.show_status(tr("Nothing to erase: no object on this image"));
+        if (erase) return context_.show_status(tr("Nothing to erase: no object on this image"));
         // The first stroke on an image without objects paints a new, hand-drawn object.
         editing::SegmentObject painted;
         painted.id = document.next_object_id();
@@ -316,32 +314,31 @@ void AnnotationController::apply_stroke(const QVector<QPointF>& points, double r
         painted.mask = editing::paint_stroke(cv::Mat(), work.size(), stroke, radius_px, false);
         painted.segmenter = "brush";
         style_new_object(painted);
-        window_.undo_stack().push(
-            new editing::AcceptObjectCommand(document, painted, document.prompts()));
+        undo_stack().push(new editing::AcceptObjectCommand(document, painted, document.prompts()));
         return;
     }
     editing::SegmentObject after = *object;
     after.mask = editing::paint_stroke(object->mask, work.size(), stroke, radius_px, erase);
     if (!object->mask.empty() && cv::countNonZero(after.mask != object->mask) == 0) return;
-    window_.undo_stack().push(new editing::ObjectEditCommand(
+    undo_stack().push(new editing::ObjectEditCommand(
         document, *object, after,
         erase ? tr("Erase from %1").arg(object->name) : tr("Brush on %1").arg(object->name)));
 }
 
 void AnnotationController::set_brush_radius(double radius_px) {
-    window_.canvas()->set_brush_radius(radius_px);
-    window_.show_status(tr("Brush radius %1 px").arg(window_.canvas()->brush_radius(), 0, 'f', 1));
+    context_.canvas->set_brush_radius(radius_px);
+    context_.show_status(tr("Brush radius %1 px").arg(context_.canvas->brush_radius(), 0, 'f', 1));
 }
 
 void AnnotationController::verify() {
-    editing::EditDocument& document = window_.document();
-    const int selected = window_.objects_dock()->selected_object_id();
+    editing::EditDocument& document = edit_document();
+    const int selected = context_.selected_object_id();
     std::vector<editing::SegmentObject> targets;
     for (const editing::SegmentObject& object : document.objects()) {
         if (!object.verified && (selected < 0 || object.id == selected)) targets.push_back(object);
     }
-    if (targets.empty()) return window_.show_status(tr("Nothing to verify"));
-    QUndoStack& stack = window_.undo_stack();
+    if (targets.empty()) return context_.show_status(tr("Nothing to verify"));
+    QUndoStack& stack = undo_stack();
     stack.beginMacro(tr("Verify %n object(s)", nullptr, int(targets.size())));
     for (const editing::SegmentObject& object : targets) {
         editing::SegmentObject after = object;
@@ -352,57 +349,57 @@ void AnnotationController::verify() {
 }
 
 void AnnotationController::toggle_hidden() {
-    const editing::SegmentObject* object =
-        window_.document().object(window_.objects_dock()->selected_object_id());
-    if (!object) return window_.show_status(tr("Select an object first"));
+    const editing::SegmentObject* object = edit_document().object(context_.selected_object_id());
+    if (!object) return context_.show_status(tr("Select an object first"));
     editing::SegmentObject after = *object;
     after.visible = !object->visible;
-    window_.undo_stack().push(new editing::ObjectEditCommand(
-        window_.document(), *object, after, after.visible ? tr("Show") : tr("Hide")));
+    undo_stack().push(new editing::ObjectEditCommand(edit_document(), *object, after,
+                                                     after.visible ? tr("Show") : tr("Hide")));
 }
 
 void AnnotationController::delete_selected() {
-    const int id = window_.objects_dock()->selected_object_id();
-    if (!window_.document().object(id)) return window_.show_status(tr("Select an object first"));
-    window_.undo_stack().push(new editing::DeleteObjectCommand(window_.document(), id));
+    const int id = context_.selected_object_id();
+    if (!edit_document().object(id)) return context_.show_status(tr("Select an object first"));
+    undo_stack().push(new editing::DeleteObjectCommand(edit_document(), id));
 }
 
 void AnnotationController::show_problem(const QString& title, const QString& message) {
     // The banner, not a message box: it never stops the event loop (saves, answers) behind it,
     // and it stays until the user dismisses it or a newer problem replaces it.
-    window_.show_error(tr("%1: %2").arg(title, message));
+    context_.show_error(tr("%1: %2").arg(title, message));
 }
 
 void AnnotationController::reload_after_external_write() {
     // A batch or an import wrote annotation files: re-read the statuses and the labels, and
     // re-open the image on screen so that its objects come from the file.
     session_->reload();
-    if (session_->image_attached()) window_.open_image(window_.current_path());
+    if (session_->image_attached()) context_.open_image(context_.current_path());
 }
 
 AnnotationExportDialog* AnnotationController::open_export_dialog() {
     if (!session_->active()) return nullptr;
-    auto* dialog = new AnnotationExportDialog(engine_, *session_, &window_);
+    auto* dialog = new AnnotationExportDialog(engine_, *session_, context_.window);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &AnnotationExportDialog::import_finished, this,
             [this](bool ok, const QString& message) {
-                window_.show_status(message.section('\n', 0, 0));
+                context_.show_status(message.section('\n', 0, 0));
                 if (ok) reload_after_external_write();
             });
-    connect(
-        dialog, &AnnotationExportDialog::export_finished, this,
-        [this](bool, const QString& message) { window_.show_status(message.section('\n', 0, 0)); });
+    connect(dialog, &AnnotationExportDialog::export_finished, this,
+            [this](bool, const QString& message) {
+                context_.show_status(message.section('\n', 0, 0));
+            });
     dialog->open();
     return dialog;
 }
 
 PointFileDialog* AnnotationController::open_point_file_dialog() {
     if (!session_->active()) return nullptr;
-    auto* dialog =
-        new PointFileDialog(engine_, *session_, window_.model_id(), window_.model_name(), &window_);
+    auto* dialog = new PointFileDialog(engine_, *session_, context_.model_id(),
+                                       context_.model_name(), context_.window);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     connect(dialog, &PointFileDialog::run_finished, this, [this](bool, const QString& summary) {
-        window_.show_status(summary.section('\n', 0, 0));
+        context_.show_status(summary.section('\n', 0, 0));
         reload_after_external_write();
     });
     dialog->open();

@@ -6,14 +6,20 @@
 
 #include <QObject>
 #include <QPointF>
+#include <QString>
+#include <QStringList>
 #include <QVector>
 
+#include <functional>
 #include <string>
 
 #include "editing/edit_document.h"
 
 class QAction;
+class QDockWidget;
+class QMainWindow;
 class QMenu;
+class QUndoStack;
 
 namespace ps::engine {
 class Engine;
@@ -24,15 +30,37 @@ namespace ps::ui {
 
 class AnnotationExportDialog;
 class AnnotationSession;
+class ImageCanvas;
 class LabelDock;
-class MainWindow;
 class PointFileDialog;
 class ProjectDock;
+
+// What annotation mode needs from the window that hosts it, and nothing more: the window fills
+// it in (tests may fill it with a bare QMainWindow), so the controller never sees MainWindow.
+struct AnnotationContext {
+    QMainWindow* window = nullptr;    // parent of the docks, dialogs and the Annotate menu
+    QDockWidget* tab_with = nullptr;  // the left dock the project dock joins as a tab
+    editing::EditDocument* document = nullptr;
+    QUndoStack* undo_stack = nullptr;
+    ImageCanvas* canvas = nullptr;
+    std::function<int()> selected_object_id;  // -1 when none
+    std::function<int()> current_image_id;    // the engine's id of the image shown; 0 when none
+    std::function<QString()> current_path;
+    std::function<void(const QString&)> show_status;  // progress: the status bar
+    std::function<void(const QString&)> show_error;   // needs attention: the banner
+    // The list PgDn / PgUp walk, a jump within it, and opening an image again.
+    std::function<void(const QStringList&)> set_folder_files;
+    std::function<void(int)> go_to_folder_image;
+    std::function<void(const QString&)> open_image;
+    std::function<std::string()> model_id;  // the loaded SAM model; empty for GrabCut
+    std::function<QString()> model_name;
+};
 
 class AnnotationController : public QObject {
     Q_OBJECT
   public:
-    AnnotationController(MainWindow& window, engine::Engine& engine);
+    AnnotationController(AnnotationContext context, engine::Engine& engine,
+                         QObject* parent = nullptr);
     ~AnnotationController() override;
 
     // Menus: File gets the project entries, and the Annotate menu is returned for the bar.
@@ -81,8 +109,10 @@ class AnnotationController : public QObject {
     void recolour_objects();
     int brush_target() const;  // the selected object, else the newest; -1 when none
     void set_project_actions_enabled(bool enabled);
+    editing::EditDocument& edit_document() const { return *context_.document; }
+    QUndoStack& undo_stack() const { return *context_.undo_stack; }
 
-    MainWindow& window_;
+    AnnotationContext context_;
     engine::Engine& engine_;
     AnnotationSession* session_ = nullptr;
     LabelDock* label_dock_ = nullptr;

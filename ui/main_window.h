@@ -21,6 +21,7 @@ class Engine;
 namespace ps::ui {
 
 class AnnotationController;
+struct AnnotationContext;
 class AppSettings;
 class BackgroundPanel;
 class BenchmarkPanel;
@@ -129,6 +130,7 @@ class MainWindow : public QMainWindow {
     void choose_and_open_image();
     void choose_and_open_folder();
     void choose_and_export(int kind);
+    AnnotationContext annotation_context();  // what annotation mode may use of the window
 
     engine::Engine& engine_;
     AppSettings* settings_ = nullptr;
