@@ -183,7 +183,7 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
         background_panel_->set_sam_mask(subject);
         effects_panel_->set_matte(subject);
     });
-    annotation_ = new AnnotationController(*this, engine_);
+    annotation_ = new AnnotationController(annotation_context(), engine_, this);
     build_menus();
     if (settings_) {
         canvas_->set_overlay_style(settings_->overlay_color(), settings_->overlay_opacity(), true);
@@ -437,6 +437,26 @@ void MainWindow::open_download_dialog() {
         }
     });
     dialog.exec();
+}
+
+AnnotationContext MainWindow::annotation_context() {
+    AnnotationContext context;
+    context.window = this;
+    context.tab_with = background_panel_;
+    context.document = &document_;
+    context.undo_stack = &undo_stack_;
+    context.canvas = canvas_;
+    context.selected_object_id = [this] { return objects_dock_->selected_object_id(); };
+    context.current_image_id = [this] { return image_id_; };
+    context.current_path = [this] { return current_path_; };
+    context.show_status = [this](const QString& text) { show_status(text); };
+    context.show_error = [this](const QString& text) { show_error(text); };
+    context.set_folder_files = [this](const QStringList& files) { set_folder_files(files); };
+    context.go_to_folder_image = [this](int index) { go_to_folder_image(index); };
+    context.open_image = [this](const QString& path) { open_image(path); };
+    context.model_id = [this] { return model_id_; };
+    context.model_name = [this] { return model_name_; };
+    return context;
 }
 
 void MainWindow::open_folder(const QString& folder) {
