@@ -11,17 +11,15 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
-#include <mutex>
 #include <opencv2/imgproc.hpp>
 
 #include "engine/engine.h"
 #include "future_watch.h"
-#include "image/composite.h"
+#include "image/background.h"
 #include "image/downscale.h"
-#include "io/image_writer.h"
 #include "io/image_reader.h"
+#include "io/image_writer.h"
 #include "models/grabcut/grabcut_segmenter.h"
-#include "models/u2net/u2net_model.h"
 
 namespace ps::ui {
 namespace {
@@ -44,51 +42,32 @@ sam::SamPrompt centre_box(const cv::Mat& rgb) {
 }  // namespace
 
 struct Background {
-    QString kind;
-    cv::Scalar colour;
+    image::BackgroundKind kind = image::BackgroundKind::Transparent;
+    cv::Scalar colour{255, 255, 255};
     std::string image_path;  // read on the worker, never on the GUI thread
 };
 
 namespace {
 
-// The composite as the user chose it; "transparent" returns RGBA (straight alpha).
-cv::Mat compose(const cv::Mat& rgb, const cv::Mat& matte_u8, const image::RefineOptions& options,
-                const Background& background) {
-    const image::RefinedMatte refined =
-        image::refine_matte(image::matte_from_u8(matte_u8), rgb, options);
-    if (background.kind == "colour")
-        return image::on_colour(refined.foreground, refined.matte, background.colour);
-    if (background.kind == "blurred") {
-        return image::on_blurred(rgb, refined.matte, std::max(4.0, rgb.cols / 80.0),
-                                 refined.foreground);
-    }
-    if (background.kind == "image" && !background.image_path.empty()) {
-        auto image = io::read_rgb_image(background.image_path);
-        if (!image) throw std::invalid_argument(image.message());
-        return image::on_image(refined.foreground, refined.matte, *image);
-    }
-    return image::rgba_straight(refined.foreground, refined.matte);
-}
-
-// RGBA over a checkerboard, so transparency is visible in the preview.
-cv::Mat over_checkerboard(const cv::Mat& rgba) {
-    cv::Mat out(rgba.size(), CV_8UC3);
-    for (int y = 0; y < rgba.rows; ++y) {
-        const auto* in = rgba.ptr<cv::Vec4b>(y);
-        auto* o = out.ptr<cv::Vec3b>(y);
-        for (int x = 0; x < rgba.cols; ++x) {
-            const int check = ((x / 12 + y / 12) % 2) ? 200 : 240;
-            const int a = in[x][3];
-            for (int c = 0; c < 3; ++c)
-                o[x][c] = uchar((in[x][c] * a + check * (255 - a) + 127) / 255);
+// The composite as the user chose it (core's one pipeline, shared with `remove-bg`).
+Result<image::Cutout> compose(const cv::Mat& rgb, const cv::Mat& matte_u8,
+                              const image::RefineOptions& options, const Background& background) {
+    image::BackgroundOptions chosen{background.kind, background.colour, cv::Mat()};
+    if (background.kind == image::BackgroundKind::Image) {
+        if (background.image_path.empty()) {
+            chosen.kind = image::BackgroundKind::Transparent;  // no image chosen yet
+        } else {
+            auto read = io::read_rgb_image(background.image_path);
+            if (!read) return read.error();
+            chosen.image = std::move(read.value());
         }
     }
-    return out;
+    return image::remove_background(rgb, matte_u8, options, chosen);
 }
 
-Result<cv::Mat> matte_for(
-    const QString& source, const cv::Mat& rgb, const cv::Mat& sam_mask,
-    const std::shared_ptr<std::pair<std::mutex, std::unique_ptr<u2net::U2NetModel>>>& model) {
+// The mattes that need no model: the current SAM mask, or GrabCut on a centre box.
+Result<cv::Mat> matte_without_model(const QString& source, const cv::Mat& rgb,
+                                    const cv::Mat& sam_mask) {
     if (source == "sam") {
         if (sam_mask.empty()) {
             return make_error(ErrorKind::InvalidArgument,
@@ -98,14 +77,6 @@ Result<cv::Mat> matte_for(
         cv::resize(sam_mask, resized, rgb.size(), 0, 0, cv::INTER_LINEAR);
         return resized;
     }
-    if (source == "u2net") {
-        std::lock_guard<std::mutex> lock(model->first);  // one thread at a time per model
-        if (!model->second)
-            return make_error(ErrorKind::InvalidArgument, "no U²-Net checkpoint loaded");
-        auto out = model->second->run(rgb);
-        if (!out) return out.error();
-        return out->matte;
-    }
     auto masks = grabcut::grabcut_segment(rgb, centre_box(rgb));
     if (!masks) return masks.error();
     return masks->masks.front();
@@ -113,12 +84,16 @@ Result<cv::Mat> matte_for(
 
 }  // namespace
 
-struct BackgroundPanel::ModelSlot : std::pair<std::mutex, std::unique_ptr<u2net::U2NetModel>> {};
+struct BackgroundPanel::EngineImage {
+    // A default (never started) future reads as cancelled.
+    QFuture<Result<engine::ImageInfo>> opening;
+    int id = 0;
+};
 
 BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
     : QDockWidget(tr("Remove Background"), parent),
       engine_(engine),
-      model_(std::make_shared<ModelSlot>()) {
+      engine_image_(std::make_unique<EngineImage>()) {
     setObjectName("background_panel");
     auto* body = new QWidget(this);
     auto* layout = new QVBoxLayout(body);
@@ -228,7 +203,9 @@ BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
     connect(split_, &QSlider::valueChanged, this, &BackgroundPanel::show_preview);
 }
 
-BackgroundPanel::~BackgroundPanel() = default;
+BackgroundPanel::~BackgroundPanel() {
+    if (engine_image_->id > 0) engine_.close_image(engine_image_->id);
+}
 
 QString BackgroundPanel::source() const {
     return source_->currentData().toString();
@@ -292,6 +269,10 @@ void BackgroundPanel::set_image(const cv::Mat& full_rgb) {
     matte_display_.release();
     composite_display_.release();
     result_image_ = QImage();
+    // The engine's copy (for U²-Net) is opened when a matte first needs it.
+    if (engine_image_->id > 0) engine_.close_image(engine_image_->id);
+    *engine_image_ = {};
+    ++image_generation_;
     emit canvas_preview_changed();
     request_matte();
 }
@@ -303,53 +284,96 @@ void BackgroundPanel::set_sam_mask(const cv::Mat& mask_u8) {
 
 void BackgroundPanel::set_u2net_checkpoint(const QString& path) {
     status_->setText(tr("Loading %1…").arg(QFileInfo(path).fileName()));
-    auto slot = model_;
-    auto future = engine_.scheduler().submit<QString>(
-        engine::Priority::Interactive, nullptr, [slot, path]() -> Result<QString> {
-            auto model = u2net::U2NetModel::load(path.toStdString());
-            if (!model) return model.error();
-            std::lock_guard<std::mutex> lock(slot->first);
-            slot->second = std::move(model.value());
-            return QFileInfo(path).fileName() + " · " +
-                   QString::fromStdString(slot->second->device_name());
-        });
-    when_finished(this, future, [this](Result<QString> description) {
-        if (!description) {
-            status_->setText(QString::fromStdString(description.message()));
-            return;
-        }
-        status_->setText(tr("U²-Net ready: %1").arg(*description));
-        emit model_ready(*description);
-        if (source() == "u2net") request_matte();
-    });
+    const int generation = ++model_generation_;
+    // The engine's device and precision settings, its locks and its metrics: as SAM's models.
+    when_finished(this, engine_.load_model(path.toStdString()),
+                  [this, path, generation](Result<engine::ModelInfo> info) {
+                      if (generation != model_generation_) return;
+                      if (info)
+                          if (auto ok = engine::require_family(*info, "u2net"); !ok)
+                              info = ok.error();
+                      if (!info) {
+                          status_->setText(QString::fromStdString(info.message()));
+                          return;
+                      }
+                      if (!model_id_.empty() && model_id_ != info->id)
+                          engine_.unload_model(model_id_);
+                      model_id_ = info->id;
+                      const QString description =
+                          QFileInfo(path).fileName() + " · " + QString::fromStdString(info->device);
+                      status_->setText(tr("U²-Net ready: %1").arg(description));
+                      emit model_ready(description);
+                      if (source() == "u2net") request_matte();
+                  });
+}
+
+void BackgroundPanel::matte_then(int longest_side_px, int channel,
+                                 std::function<void(Result<cv::Mat>)> done) {
+    if (source() != "u2net") {
+        const cv::Mat rgb = longest_side_px > 0 ? display_ : full_;
+        auto job = [source = source(), rgb, sam = sam_mask_] {
+            return matte_without_model(source, rgb, sam);
+        };
+        when_finished(this, engine_.preview(channel, job), std::move(done));
+        return;
+    }
+    if (model_id_.empty()) {
+        done(make_error(ErrorKind::InvalidArgument, "no U²-Net checkpoint loaded"));
+        return;
+    }
+    // Opened once per image; every later matte of it reuses the engine's copy.
+    if (engine_image_->opening.isCanceled())
+        engine_image_->opening = engine_.open_image(full_, "background");
+    const std::string model_id = model_id_;
+    const int image_generation = image_generation_;
+    when_finished(this, engine_image_->opening,
+                  [this, model_id, longest_side_px, image_generation,
+                   done = std::move(done)](Result<engine::ImageInfo> image) mutable {
+                      if (!image) {
+                          done(image.error());
+                          return;
+                      }
+                      if (image_generation != image_generation_) {
+                          engine_.close_image(image->id);  // the panel moved on to another image
+                          done(make_error(ErrorKind::Superseded, "the image changed"));
+                          return;
+                      }
+                      engine_image_->id = image->id;
+                      engine::MatteOptions options;
+                      options.longest_side_px = longest_side_px;
+                      when_finished(this, engine_.matte(image->id, model_id, options),
+                                    [done = std::move(done)](Result<engine::MatteResult> matte) {
+                                        if (!matte) return done(matte.error());
+                                        done(std::move(matte->matte));
+                                    });
+                  });
 }
 
 void BackgroundPanel::request_matte() {
     if (display_.empty()) return;
     const int generation = ++matte_generation_;
     status_->setText(tr("Computing the matte…"));
-    auto job =
-        [source = source(), rgb = display_, sam = sam_mask_,
-         model =
-             std::static_pointer_cast<std::pair<std::mutex, std::unique_ptr<u2net::U2NetModel>>>(
-                 model_)] { return matte_for(source, rgb, sam, model); };
-    when_finished(this, engine_.preview(kMatteChannel, job),
-                  [this, generation](Result<cv::Mat> matte) {
-                      if (generation != matte_generation_) return;
-                      if (!matte) {
-                          if (matte.error().kind != ErrorKind::Superseded)
-                              show_problem(QString::fromStdString(matte.message()));
-                          return;
-                      }
-                      matte_display_ = *matte;
-                      emit matte_ready();
-                      request_preview();
-                  });
+    matte_then(kPreviewLongSide, kMatteChannel, [this, generation](Result<cv::Mat> matte) {
+        if (generation != matte_generation_) return;
+        if (!matte) {
+            if (matte.error().kind != ErrorKind::Superseded)
+                show_problem(QString::fromStdString(matte.message()));
+            return;
+        }
+        matte_display_ = *matte;
+        emit matte_ready();
+        request_preview();
+    });
 }
 
 Background BackgroundPanel::chosen_background() const {
-    Background background{background_->currentData().toString(), cv::Scalar(255, 255, 255),
-                          background_image_->text().toStdString()};
+    const QString kind = background_->currentData().toString();
+    Background background;
+    background.kind = kind == "colour"    ? image::BackgroundKind::Colour
+                      : kind == "blurred" ? image::BackgroundKind::Blurred
+                      : kind == "image"   ? image::BackgroundKind::Image
+                                          : image::BackgroundKind::Transparent;
+    background.image_path = background_image_->text().toStdString();
     const QColor colour(colour_->text());
     if (colour.isValid())
         background.colour = cv::Scalar(colour.red(), colour.green(), colour.blue());
@@ -362,12 +386,9 @@ void BackgroundPanel::request_preview() {
     const Background background = chosen_background();
     auto job = [rgb = display_, matte = matte_display_, options = refine_options(),
                 background]() -> Result<cv::Mat> {
-        try {
-            cv::Mat out = compose(rgb, matte, options, background);
-            return out.channels() == 4 ? over_checkerboard(out) : out;
-        } catch (const std::invalid_argument& e) {
-            return make_error(ErrorKind::InvalidArgument, e.what());
-        }
+        auto out = compose(rgb, matte, options, background);
+        if (!out) return out.error();
+        return out->image.channels() == 4 ? image::over_checkerboard(out->image) : out->image;
     };
     when_finished(this, engine_.preview(kPreviewChannel, job),
                   [this, generation](Result<cv::Mat> out) {
@@ -406,38 +427,35 @@ void BackgroundPanel::export_result(const QString& path, const QString& matte_pa
         emit export_finished(tr("No image"));
         return;
     }
-    const Background background = chosen_background();
-    auto job =
-        [source = source(), rgb = full_, sam = sam_mask_, options = refine_options(), background,
-         model =
-             std::static_pointer_cast<std::pair<std::mutex, std::unique_ptr<u2net::U2NetModel>>>(
-                 model_),
-         path = path.toStdString(), matte_path = matte_path.toStdString()]() -> Result<cv::Mat> {
-        auto matte = matte_for(source, rgb, sam, model);  // the matte at full resolution
-        if (!matte) return matte;
-        try {
-            const cv::Mat out = compose(rgb, *matte, options, background);
-            const Status written =
-                out.channels() == 4 ? io::write_rgba_png(path, out) : io::write_png(path, out);
-            if (!written) return written.error();
-            if (!matte_path.empty()) {
-                const image::RefinedMatte refined =
-                    image::refine_matte(image::matte_from_u8(*matte), rgb, options);
-                if (auto ok = io::write_png(matte_path, image::matte_to_u8(refined.matte)); !ok)
-                    return ok.error();
-            }
-            return out;
-        } catch (const std::invalid_argument& e) {
-            return make_error(ErrorKind::InvalidArgument, e.what());
-        }
-    };
     status_->setText(tr("Exporting at full resolution…"));
-    when_finished(this, engine_.preview(kExportChannel, job, engine::Stage::Export),
-                  [this](Result<cv::Mat> out) {
-                      const QString error = out ? QString() : QString::fromStdString(out.message());
-                      status_->setText(error.isEmpty() ? tr("Exported") : error);
-                      emit export_finished(error);
-                  });
+    const auto finish = [this](const Status& written) {
+        const QString error = written ? QString() : QString::fromStdString(written.message());
+        status_->setText(error.isEmpty() ? tr("Exported") : error);
+        emit export_finished(error);
+    };
+    // The matte at full resolution, then the same pipeline as the preview, written as chosen.
+    matte_then(
+        0, kExportChannel,
+        [this, finish, rgb = full_, options = refine_options(), background = chosen_background(),
+         path = path.toStdString(), matte_path = matte_path.toStdString()](Result<cv::Mat> matte) {
+            if (!matte) return finish(matte.error());
+            auto job = [rgb, matte = *matte, options, background, path,
+                        matte_path]() -> Result<cv::Mat> {
+                auto out = compose(rgb, matte, options, background);
+                if (!out) return out.error();
+                const Status written = out->image.channels() == 4
+                                           ? io::write_rgba_png(path, out->image)
+                                           : io::write_png(path, out->image);
+                if (!written) return written.error();
+                if (!matte_path.empty())
+                    if (auto ok = io::write_png(matte_path, out->matte); !ok) return ok.error();
+                return out->image;
+            };
+            when_finished(this, engine_.preview(kExportChannel, job, engine::Stage::Export),
+                          [finish](Result<cv::Mat> out) {
+                              finish(out ? Status(Ok{}) : Status(out.error()));
+                          });
+        });
 }
 
 }  // namespace ps::ui

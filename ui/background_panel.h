@@ -1,14 +1,18 @@
-// Background removal: a matte from U²-Net, the current SAM mask or the built-in GrabCut,
-// refinement controls, a background choice and a before/after split preview. Image work runs on
-// the engine's pool, latest-wins; export recomputes at full resolution.
+// Background removal: a matte from U²-Net (Engine::matte), the current SAM mask or the built-in
+// GrabCut, refinement controls, a background choice and a before/after split preview; the
+// pipeline after the matte is core's (image/background.h), shared with `remove-bg`. Image work
+// runs on the engine's pool, latest-wins; export recomputes at full resolution.
 #pragma once
 
 #include <QDockWidget>
 
 #include <opencv2/core/mat.hpp>
 
+#include <functional>
 #include <memory>
+#include <string>
 
+#include "common/result.h"
 #include "image/matte_refine.h"
 
 class QCheckBox;
@@ -34,7 +38,7 @@ class BackgroundPanel : public QDockWidget {
 
     void set_image(const cv::Mat& full_rgb);
     void set_sam_mask(const cv::Mat& mask_u8);       // the current mask (any size), or empty
-    void set_u2net_checkpoint(const QString& path);  // loads in the background
+    void set_u2net_checkpoint(const QString& path);  // loads through the engine, in the background
 
     void set_source(const QString& source);  // "u2net", "sam", "grabcut"
     QString source() const;
@@ -66,7 +70,9 @@ class BackgroundPanel : public QDockWidget {
     void split_changed(int percent);
 
   private:
-    struct ModelSlot;
+    // The matte of the current source at display size (longest_side_px > 0) or full resolution
+    // (0), delivered to `done` on the GUI thread.
+    void matte_then(int longest_side_px, int channel, std::function<void(Result<cv::Mat>)> done);
     void request_matte();
     void request_preview();
     void show_preview();
@@ -75,7 +81,11 @@ class BackgroundPanel : public QDockWidget {
     Background chosen_background() const;
 
     engine::Engine& engine_;
-    std::shared_ptr<ModelSlot> model_;
+    std::string model_id_;  // the engine's U²-Net, empty until one is loaded
+    int model_generation_ = 0;
+    struct EngineImage;  // the engine's copy of the image, opened when U²-Net first needs it
+    std::unique_ptr<EngineImage> engine_image_;
+    int image_generation_ = 0;
     QComboBox* source_ = nullptr;
     QComboBox* background_ = nullptr;
     QLineEdit* colour_ = nullptr;

@@ -253,8 +253,8 @@ void BenchmarkPanel::start_run() {
             Qt::QueuedConnection);
     };
     auto cancel = cancel_;
-    auto future = engine_.scheduler().submit<engine::BenchmarkReport>(
-        engine::Priority::Batch, nullptr,
+    auto future = engine_.run_task<engine::BenchmarkReport>(
+        engine::Priority::Batch,
         [request, report_progress, cancel]() -> Result<engine::BenchmarkReport> {
             return engine::run_benchmark(request, report_progress, cancel.get());
         });

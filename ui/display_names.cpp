@@ -42,6 +42,7 @@ const std::map<std::string, const char*>& names() {
         {"postprocess", "Post-process"},
         {"effect", "Effect"},
         {"export", "Export"},
+        {"matte", "Background matte"},
         {"click_to_mask", "Click to mask"},
         {"cached_click", "Further click"},
         // Choices.

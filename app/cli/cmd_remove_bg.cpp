@@ -1,32 +1,100 @@
-// `photosynth-cli remove-bg`: one image through U²-Net, an RGBA cut-out and optionally the matte.
+// `photosynth-cli remove-bg`: images through the engine's U²-Net and core's background pipeline
+// (matte -> refinement -> cut-out or new background), one image or a folder.
 #include <QDir>
 #include <QFileInfo>
 
 #include <iostream>
-#include <mutex>
 
 #include "batch_runner.h"
 #include "cli_args.h"
 #include "commands.h"
-#include "engine/engine_settings.h"
-#include "image/mask_export.h"
+#include "engine/engine.h"
+#include "image/background.h"
 #include "io/image_writer.h"
-#include "io/image_reader.h"
-#include "models/u2net/u2net_model.h"
 #include "output_checks.h"
 
 namespace ps::cli {
 
 const char kRemoveBgUsage[] =
     "usage: photosynth-cli remove-bg --model CKPT --image IMG --out OUT.png [--matte MATTE.png] "
-    "[--device cpu|cuda|auto] [--precision fp32|fp16|bf16] | --input-dir DIR --output-dir DIR "
-    "[--matte-dir DIR] [--jobs N] [--overwrite]";
+    "| --input-dir DIR --output-dir DIR [--matte-dir DIR] [--jobs N] [--overwrite]; "
+    "both: [--feather PX] [--grow PX] [--decontaminate] "
+    "[--background transparent|#RRGGBB|blurred] [--device cpu|cuda|auto] "
+    "[--precision fp32|fp16|bf16]";
 
 namespace {
 
-// Folder mode: one model, shared by the batch workers one at a time (a model instance is never
-// run by two threads at once); decoding and writing run in parallel.
-int run_remove_bg_folder(const Args& args, const u2net::U2NetOptions& options) {
+template <typename T>
+T wait(QFuture<T> future) {
+    future.waitForFinished();
+    return future.result();
+}
+
+// What happens after the matte, as the Remove Background panel's controls of the same names.
+struct Pipeline {
+    image::RefineOptions refine;
+    image::BackgroundOptions background;
+};
+
+Result<int> whole_number(const Args& args, const std::string& key, int lowest, int highest) {
+    bool ok = false;
+    const int value = QString::fromStdString(args.get(key)).toInt(&ok);
+    if (!ok || value < lowest || value > highest) {
+        return make_error(ErrorKind::InvalidArgument,
+                          "--" + key + " '" + args.get(key) + "': expected a whole number from " +
+                              std::to_string(lowest) + " to " + std::to_string(highest));
+    }
+    return value;
+}
+
+// The defaults refine nothing and keep a transparent background: the cut-out is the image with
+// the model's matte as alpha, as remove-bg wrote before these options existed.
+Result<Pipeline> read_pipeline(const Args& args) {
+    Pipeline pipeline;
+    if (args.has("feather")) {
+        auto px = whole_number(args, "feather", 0, 100);  // the panel's range
+        if (!px) return px.error();
+        pipeline.refine.feather_sigma_px = *px;
+    }
+    if (args.has("grow")) {
+        auto px = whole_number(args, "grow", -100, 100);
+        if (!px) return px.error();
+        pipeline.refine.grow_px = *px;
+    }
+    pipeline.refine.decontaminate = args.flags.count("decontaminate") > 0;
+    if (args.has("background")) {
+        auto background = image::parse_background(args.get("background"));
+        if (!background) return background.error();
+        pipeline.background = *background;
+    }
+    return pipeline;
+}
+
+Status write_outputs(const image::Cutout& cutout, const std::string& out,
+                     const std::string& matte_path) {
+    const Status written = cutout.image.channels() == 4 ? io::write_rgba_png(out, cutout.image)
+                                                        : io::write_png(out, cutout.image);
+    if (!written) return written;
+    if (!matte_path.empty()) return io::write_png(matte_path, cutout.matte);
+    return Ok{};
+}
+
+// One image already open in the engine: its matte at full resolution, then the pipeline.
+Result<image::Cutout> cut_out(engine::Engine& engine, const engine::ImageInfo& image,
+                              const std::string& model_id, const Pipeline& pipeline,
+                              engine::MatteOptions options, engine::MatteResult* timings) {
+    auto matte = wait(engine.matte(image.id, model_id, options));
+    if (!matte) return matte.error();
+    auto cutout = image::remove_background(engine.full_image(image.id), matte->matte,
+                                           pipeline.refine, pipeline.background);
+    if (timings) *timings = std::move(*matte);
+    return cutout;
+}
+
+// Folder mode: one model in the engine, which runs it one image at a time under its locks;
+// decoding, the pipeline and writing run in parallel on the batch workers.
+int run_remove_bg_folder(const Args& args, const engine::EngineSettings& settings,
+                         const Pipeline& pipeline) {
     BatchOptions batch;
     batch.command = "remove-bg";
     batch.overwrite = args.flags.count("overwrite") > 0;
@@ -43,30 +111,29 @@ int run_remove_bg_folder(const Args& args, const u2net::U2NetOptions& options) {
     if (args.has("matte-dir"))
         if (auto ok = check_output_folder("matte-dir", args.get("matte-dir")); !ok)
             return fail(ok.message());
-    auto model = u2net::U2NetModel::load(args.get("model"), options);
+    engine::Engine engine(settings);
+    auto model = wait(engine.load_model(args.get("model")));
     if (!model) return fail(model.message());
-    std::mutex model_mutex;
+    if (auto ok = engine::require_family(*model, "u2net"); !ok) return fail(ok.message());
     const QString matte_dir = QString::fromStdString(args.get("matte-dir"));
     if (!matte_dir.isEmpty() && !QDir().mkpath(matte_dir)) {
         return fail(args.get("matte-dir") + ": cannot create the folder");
     }
+    engine::MatteOptions options;
+    options.priority = engine::Priority::Batch;  // each image once: no cache to fill
     return run_batch(
         QString::fromStdString(args.get("input-dir")),
         QString::fromStdString(args.get("output-dir")), batch,
         [&](const QString& in, const QString& out) -> Status {
-            auto rgb =
-                io::read_rgb_image(in.toStdString(), io::ImageReadOptions::from_environment());
-            if (!rgb) return rgb.error();
-            Result<u2net::U2NetOutput> result = [&] {
-                std::lock_guard<std::mutex> lock(model_mutex);
-                return (*model)->run(*rgb);
-            }();
-            if (!result) return result.error();
-            if (!matte_dir.isEmpty()) {
-                const QString matte = matte_dir + "/" + QFileInfo(out).fileName();
-                if (auto ok = io::write_png(matte.toStdString(), result->matte); !ok) return ok;
-            }
-            return io::write_rgba_png(out.toStdString(), image::cutout_rgba(*rgb, result->matte));
+            auto image = wait(engine.open_image(in.toStdString()));
+            if (!image) return image.error();
+            auto cutout = cut_out(engine, *image, model->id, pipeline, options, nullptr);
+            engine.close_image(image->id);
+            if (!cutout) return cutout.error();
+            const std::string matte =
+                matte_dir.isEmpty() ? std::string()
+                                    : (matte_dir + "/" + QFileInfo(out).fileName()).toStdString();
+            return write_outputs(*cutout, out.toStdString(), matte);
         });
 }
 
@@ -75,8 +142,8 @@ int run_remove_bg_folder(const Args& args, const u2net::U2NetOptions& options) {
 int run_remove_bg(const std::vector<std::string>& argv) {
     auto args = parse_args(argv,
                            {"model", "image", "out", "matte", "device", "precision", "input-dir",
-                            "output-dir", "matte-dir", "jobs"},
-                           {"overwrite"});
+                            "output-dir", "matte-dir", "jobs", "feather", "grow", "background"},
+                           {"overwrite", "decontaminate"});
     if (!args) return fail(args.message() + " (" + kRemoveBgUsage + ")", 2);
     const bool folder_mode = args->has("input-dir");
     const std::vector<std::string> required =
@@ -86,39 +153,34 @@ int run_remove_bg(const std::vector<std::string>& argv) {
         return fail(ok.message() + " (" + kRemoveBgUsage + ")", 2);
     }
     // Same defaults as `segment`: PHOTOSYNTH_DEVICE / PHOTOSYNTH_PRECISION, then the options.
-    const engine::EngineSettings settings = engine::EngineSettings::from_environment();
-    u2net::U2NetOptions options{settings.device, settings.precision};
-    if (auto ok = read_device_options(*args, options.device, options.precision); !ok) {
+    engine::EngineSettings settings = engine::EngineSettings::from_environment();
+    if (auto ok = read_device_options(*args, settings.device, settings.precision); !ok) {
         return fail(ok.message(), 2);
     }
+    auto pipeline = read_pipeline(*args);
+    if (!pipeline) return fail(pipeline.message() + " (" + kRemoveBgUsage + ")", 2);
 
-    if (folder_mode) return run_remove_bg_folder(*args, options);
+    if (folder_mode) return run_remove_bg_folder(*args, settings, *pipeline);
 
     if (auto ok = check_output_file("out", args->get("out")); !ok) return fail(ok.message());
     if (args->has("matte"))
         if (auto ok = check_output_file("matte", args->get("matte")); !ok)
             return fail(ok.message());
+    engine::Engine engine(settings);
     // The image first: a typo in its path should not cost a model load.
-    auto rgb = io::read_rgb_image(args->get("image"), io::ImageReadOptions::from_environment());
-    if (!rgb) return fail(rgb.message());
-    auto model = u2net::U2NetModel::load(args->get("model"), options);
+    auto image = wait(engine.open_image(args->get("image")));
+    if (!image) return fail(image.message());
+    auto model = wait(engine.load_model(args->get("model")));
     if (!model) return fail(model.message());
-    auto result = (*model)->run(*rgb);
-    if (!result) return fail(result.message());
-
-    if (auto ok = io::write_rgba_png(args->get("out"), image::cutout_rgba(*rgb, result->matte));
-        !ok) {
+    if (auto ok = engine::require_family(*model, "u2net"); !ok) return fail(ok.message());
+    engine::MatteResult timings;
+    auto cutout = cut_out(engine, *image, model->id, *pipeline, {}, &timings);
+    if (!cutout) return fail(cutout.message());
+    if (auto ok = write_outputs(*cutout, args->get("out"), args->get("matte")); !ok)
         return fail(ok.message());
-    }
-    if (args->has("matte")) {
-        if (auto ok = io::write_png(args->get("matte"), result->matte); !ok) {
-            return fail(ok.message());
-        }
-    }
-    std::cout << "wrote " << args->get("out") << " (" << (*model)->config().arch << " on "
-              << (*model)->device_name() << ": preprocess " << result->preprocess_ms
-              << " ms, forward " << result->forward_ms << " ms, postprocess "
-              << result->postprocess_ms << " ms)\n";
+    std::cout << "wrote " << args->get("out") << " (" << model->arch << " on " << model->device
+              << ": preprocess " << timings.preprocess_ms << " ms, forward " << timings.forward_ms
+              << " ms, postprocess " << timings.postprocess_ms << " ms)\n";
     return 0;
 }
 

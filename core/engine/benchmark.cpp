@@ -20,7 +20,6 @@
 #include "engine/gpu_memory.h"
 #include "engine/process_stats.h"
 #include "io/image_reader.h"
-#include "models/u2net/u2net_model.h"
 
 namespace ps::engine {
 namespace {
@@ -48,7 +47,8 @@ QString cpu_model() {
     QFile file("/proc/cpuinfo");
     if (!file.open(QIODevice::ReadOnly)) return "unknown";
     for (const QByteArray& line : file.readAll().split('\n')) {
-        if (line.startsWith("model name")) return QString::fromUtf8(line.mid(line.indexOf(':') + 1)).trimmed();
+        if (line.startsWith("model name"))
+            return QString::fromUtf8(line.mid(line.indexOf(':') + 1)).trimmed();
     }
     return "unknown";
 }
@@ -91,8 +91,10 @@ cv::Mat synthetic_image(int width, int height, int seed) {
 
 std::vector<QString> list_images(const std::string& dir) {
     std::vector<QString> out;
-    const QStringList filters{"*.png", "*.jpg", "*.jpeg", "*.bmp", "*.ppm", "*.PNG", "*.JPG", "*.JPEG"};
-    for (const QFileInfo& f : QDir(QString::fromStdString(dir)).entryInfoList(filters, QDir::Files, QDir::Name)) {
+    const QStringList filters{"*.png", "*.jpg", "*.jpeg", "*.bmp",
+                              "*.ppm", "*.PNG", "*.JPG",  "*.JPEG"};
+    for (const QFileInfo& f :
+         QDir(QString::fromStdString(dir)).entryInfoList(filters, QDir::Files, QDir::Name)) {
         out.push_back(f.absoluteFilePath());
     }
     return out;
@@ -117,30 +119,28 @@ void note_peaks(ModelBenchmark& mb) {
         mb.peak_vram_bytes = std::max(mb.peak_vram_bytes.value_or(0), *memory.vram_peak_bytes);
 }
 
-Result<ModelBenchmark> benchmark_u2net(const std::string& path, const BenchmarkRequest& request,
-                                       const std::vector<QString>& paths, const cv::Mat& synthetic) {
-    const auto start = WallClock::now();
-    auto model = u2net::U2NetModel::load(path, {request.device, request.precision});
-    if (!model) return model.error();
-    ModelBenchmark mb;
-    mb.path = path;
-    mb.family = "u2net";
-    mb.arch = (*model)->config().arch;
-    mb.device = (*model)->device_name();
-    mb.precision = runtime::to_string((*model)->precision());
-    mb.load_ms = ms_since(start);
+// Background removal through Engine::matte, as the panel and `remove-bg` run it: every
+// iteration opens its image and misses the cache, so the network runs each time.
+Result<ModelBenchmark> benchmark_matte(Engine& engine, const ModelInfo& info,
+                                       const BenchmarkRequest& request,
+                                       const std::vector<QString>& paths, const cv::Mat& synthetic,
+                                       const std::atomic<bool>* cancel) {
+    ModelBenchmark mb{info.path,      info.family,          info.arch,   info.device,
+                      info.precision, info.fallback_reason, info.load_ms};
     std::map<std::string, std::vector<double>> samples;
     for (int i = -1; i < request.warmup + request.iterations; ++i) {
-        cv::Mat rgb = synthetic;
-        if (!paths.empty()) {
-            auto read = io::read_rgb_image(paths[size_t(std::max(i, 0)) % paths.size()].toStdString());
-            if (!read) return read.error();
-            rgb = *read;
-        }
+        if (cancel && cancel->load()) break;
+        auto image = paths.empty()
+                         ? wait(engine.open_image(synthetic, "synthetic"))
+                         : wait(engine.open_image(
+                               paths[size_t(std::max(i, 0)) % paths.size()].toStdString()));
+        if (!image) return image.error();
+        engine.clear_cache();
         const auto run_start = WallClock::now();
-        auto out = (*model)->run(rgb);
+        auto out = wait(engine.matte(image->id, info.id));
         if (!out) return out.error();
         const double total_ms = ms_since(run_start);
+        engine.close_image(image->id);
         if (i < 0) mb.cold_first_request_ms = total_ms;
         if (i >= request.warmup) {
             samples["preprocess"].push_back(out->preprocess_ms);
@@ -151,7 +151,8 @@ Result<ModelBenchmark> benchmark_u2net(const std::string& path, const BenchmarkR
         note_peaks(mb);
     }
     for (auto& [stage, values] : samples) mb.stages[stage] = summarise(values);
-    mb.images_per_s = mb.stages["remove_bg"].p50_ms > 0 ? 1000.0 / mb.stages["remove_bg"].p50_ms : 0;
+    mb.images_per_s =
+        mb.stages["remove_bg"].p50_ms > 0 ? 1000.0 / mb.stages["remove_bg"].p50_ms : 0;
     return mb;
 }
 
@@ -181,18 +182,20 @@ Result<BenchmarkReport> run_benchmark(const BenchmarkRequest& request,
         return make_error(ErrorKind::InvalidArgument, "bench: no model given");
     }
     if (request.iterations < 1 || request.warmup < 0) {
-        return make_error(ErrorKind::InvalidArgument, "bench: iterations must be >= 1, warmup >= 0");
+        return make_error(ErrorKind::InvalidArgument,
+                          "bench: iterations must be >= 1, warmup >= 0");
     }
     std::vector<QString> paths;
     if (!request.images_dir.empty()) {
         paths = list_images(request.images_dir);
         if (paths.empty()) {
-            return make_error(ErrorKind::InvalidArgument, request.images_dir + ": no images to benchmark");
+            return make_error(ErrorKind::InvalidArgument,
+                              request.images_dir + ": no images to benchmark");
         }
     }
-    const cv::Mat synthetic = paths.empty()
-                                  ? synthetic_image(request.synthetic_width, request.synthetic_height, 0)
-                                  : cv::Mat();
+    const cv::Mat synthetic =
+        paths.empty() ? synthetic_image(request.synthetic_width, request.synthetic_height, 0)
+                      : cv::Mat();
     EngineSettings settings = EngineSettings::from_environment();
     settings.device = request.device;
     settings.precision = request.precision;
@@ -205,18 +208,17 @@ Result<BenchmarkReport> run_benchmark(const BenchmarkRequest& request,
         start_peak_window();
         Engine engine(settings);
         auto info = wait(engine.load_model(model_path));
-        if (!info && info.message().find("U²-Net") != std::string::npos) {
-            // Background removal models have their own pipeline: time it directly.
-            auto u2 = benchmark_u2net(model_path, request, paths, synthetic);
-            if (!u2) return u2.error();
-            report.models.push_back(std::move(u2.value()));
+        if (!info) return info.error();
+        if (info->family == "u2net") {
+            auto matte = benchmark_matte(engine, *info, request, paths, synthetic, cancel);
+            if (!matte) return matte.error();
+            report.models.push_back(std::move(matte.value()));
             done += per_model;
             if (progress) progress(done, total);
             continue;
         }
-        if (!info) return info.error();
-        ModelBenchmark mb{model_path, info->family, info->arch, info->device, info->precision,
-                          info->fallback_reason, info->load_ms};
+        ModelBenchmark mb{model_path,      info->family,          info->arch,   info->device,
+                          info->precision, info->fallback_reason, info->load_ms};
         std::map<std::string, std::vector<double>> samples;
         cv::RNG rng(7);
         for (int i = -1; i < request.warmup + request.iterations; ++i) {
@@ -225,14 +227,16 @@ Result<BenchmarkReport> run_benchmark(const BenchmarkRequest& request,
             const auto open_start = WallClock::now();
             auto image = paths.empty()
                              ? wait(engine.open_image(synthetic, "synthetic"))
-                             : wait(engine.open_image(paths[size_t(std::max(i, 0)) % paths.size()].toStdString()));
+                             : wait(engine.open_image(
+                                   paths[size_t(std::max(i, 0)) % paths.size()].toStdString()));
             if (!image) return image.error();
             const double open_ms = ms_since(open_start);
             engine.clear_cache();  // every iteration runs the encoder
             const auto encode_start = WallClock::now();
             auto encoded = wait(engine.encode(image->id, info->id));
             if (!encoded) return encoded.error();
-            const double preprocess_ms = engine.metrics().snapshot().stage(Stage::Preprocess).last_ms;
+            const double preprocess_ms =
+                engine.metrics().snapshot().stage(Stage::Preprocess).last_ms;
             sam::SamPrompt prompt;
             prompt.points = {{rng.uniform(0.3, 0.7) * image->work_width,
                               rng.uniform(0.3, 0.7) * image->work_height, 1}};
@@ -271,7 +275,7 @@ Result<BenchmarkReport> run_benchmark(const BenchmarkRequest& request,
 namespace {
 
 QJsonObject to_json(const LatencySummary& s) {
-    return {{"n", s.count},       {"min_ms", s.min_ms}, {"p50_ms", s.p50_ms}, {"p95_ms", s.p95_ms},
+    return {{"n", s.count},       {"min_ms", s.min_ms}, {"p50_ms", s.p50_ms},  {"p95_ms", s.p95_ms},
             {"p99_ms", s.p99_ms}, {"max_ms", s.max_ms}, {"mean_ms", s.mean_ms}};
 }
 
@@ -281,35 +285,47 @@ QJsonObject BenchmarkReport::to_json() const {
     QJsonArray models_json;
     for (const ModelBenchmark& m : models) {
         QJsonObject stages;
-        for (const auto& [name, summary] : m.stages) stages[QString::fromStdString(name)] = engine::to_json(summary);
+        for (const auto& [name, summary] : m.stages)
+            stages[QString::fromStdString(name)] = engine::to_json(summary);
         models_json.append(QJsonObject{
             {"path", QString::fromStdString(m.path)},
             {"family", QString::fromStdString(m.family)},
             {"arch", QString::fromStdString(m.arch)},
             {"device", QString::fromStdString(m.device)},
             {"precision", QString::fromStdString(m.precision)},
-            {"fallback_reason", m.fallback_reason.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(m.fallback_reason))},
+            {"fallback_reason", m.fallback_reason.empty()
+                                    ? QJsonValue()
+                                    : QJsonValue(QString::fromStdString(m.fallback_reason))},
             {"load_ms", m.load_ms},
             {"cold_first_request_ms", m.cold_first_request_ms},
             {"images_per_s", m.images_per_s},
             {"peak_rss_bytes", double(m.peak_rss_bytes)},
-            {"peak_vram_bytes", m.peak_vram_bytes ? QJsonValue(double(*m.peak_vram_bytes)) : QJsonValue()},
+            {"peak_vram_bytes",
+             m.peak_vram_bytes ? QJsonValue(double(*m.peak_vram_bytes)) : QJsonValue()},
             {"stages", stages}});
     }
     const QJsonObject settings{
-        {"device", request.device == runtime::Device::Cuda ? "cuda" : request.device == runtime::Device::Cpu ? "cpu" : "auto"},
+        {"device", request.device == runtime::Device::Cuda  ? "cuda"
+                   : request.device == runtime::Device::Cpu ? "cpu"
+                                                            : "auto"},
         {"precision", QString::fromStdString(runtime::to_string(request.precision))},
         {"images", request.images_dir.empty()
-                       ? QJsonValue(QString("synthetic %1x%2").arg(request.synthetic_width).arg(request.synthetic_height))
+                       ? QJsonValue(QString("synthetic %1x%2")
+                                        .arg(request.synthetic_width)
+                                        .arg(request.synthetic_height))
                        : QJsonValue(QString::fromStdString(request.images_dir))},
         {"iterations", request.iterations},
         {"warmup", request.warmup},
         {"workers", request.workers}};
-    return {{"schema", "photosynth-bench/1"}, {"machine", machine}, {"settings", settings}, {"models", models_json}};
+    return {{"schema", "photosynth-bench/1"},
+            {"machine", machine},
+            {"settings", settings},
+            {"models", models_json}};
 }
 
 QString BenchmarkReport::to_csv() const {
-    QString csv = "model,arch,device,precision,stage,n,min_ms,p50_ms,p95_ms,p99_ms,max_ms,mean_ms\n";
+    QString csv =
+        "model,arch,device,precision,stage,n,min_ms,p50_ms,p95_ms,p99_ms,max_ms,mean_ms\n";
     for (const ModelBenchmark& m : models) {
         for (const auto& [stage, s] : m.stages) {
             csv += QString("%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12\n")

@@ -1,4 +1,4 @@
-// Engine: scheduling, caching and measuring around the SAM models.
+// Engine: scheduling, caching and measuring around the models of every family.
 #include "engine/engine.h"
 
 #include "engine/huge_page_allocator.h"
@@ -62,6 +62,18 @@ std::shared_ptr<const sam::SamEmbedding> as_embedding(std::shared_ptr<const void
     return std::static_pointer_cast<const sam::SamEmbedding>(std::move(value));
 }
 
+// A request for one family's work on another family's model, or for a missing image or model.
+std::optional<Error> request_error(bool image_found, const LoadedModel* model, int image_id,
+                                   const std::string& model_id, bool wants_sam) {
+    if (!image_found) {
+        return make_error(ErrorKind::InvalidArgument,
+                          "no open image with id " + std::to_string(image_id));
+    }
+    if (!model) return make_error(ErrorKind::InvalidArgument, "no loaded model " + model_id);
+    if (auto ok = require_family(model->info, wants_sam ? "sam" : "u2net"); !ok) return ok.error();
+    return std::nullopt;
+}
+
 bool is_out_of_memory(const std::string& message) {
     return message.find("out of memory") != std::string::npos;
 }
@@ -113,7 +125,14 @@ QFuture<Result<ModelInfo>> Engine::load_model(const std::string& path,
             const ModelInfo& info = (*model)->info;
             metrics_->set_model_load_ms(info.load_ms);
             metrics_->set_device(info.device, info.precision, info.fallback_reason);
-            if (!info.fallback_reason.empty()) {
+            // Auto on a machine without a GPU is no fallback worth a warning (it would be the
+            // only stderr line of every CLI run there); the reason stays in the metrics.
+            const bool on_cpu = info.device.rfind("cuda", 0) != 0;
+            const bool device_ignored =
+                on_cpu && options.device != runtime::Device::Cpu &&
+                (options.device == runtime::Device::Cuda || runtime::cuda_available());
+            const bool precision_ignored = info.precision != runtime::to_string(options.precision);
+            if (!info.fallback_reason.empty() && (device_ignored || precision_ignored)) {
                 qWarning("%s: %s", path.c_str(), info.fallback_reason.c_str());
             }
             return info;
@@ -122,7 +141,7 @@ QFuture<Result<ModelInfo>> Engine::load_model(const std::string& path,
 
 std::optional<sam::SamConfig> Engine::model_config(const std::string& model_id) const {
     auto model = registry_.find(model_id);
-    if (!model) return std::nullopt;
+    if (!model || !model->sam) return std::nullopt;
     return model->sam->config();
 }
 
@@ -310,10 +329,8 @@ QFuture<Result<EncodeInfo>> Engine::encode(int image_id, const std::string& mode
                                            Priority priority) {
     auto image = find_image(image_id);
     auto model = registry_.find(model_id);
-    if (!image || !model) {
-        return QtFuture::makeReadyFuture(Result<EncodeInfo>(make_error(
-            ErrorKind::InvalidArgument, !image ? "no open image with id " + std::to_string(image_id)
-                                               : "no loaded model " + model_id)));
+    if (auto error = request_error(bool(image), model.get(), image_id, model_id, true)) {
+        return QtFuture::makeReadyFuture(Result<EncodeInfo>(*error));
     }
     const bool pin_to_image = priority == Priority::Batch;
     return scheduler_.submit<EncodeInfo>(
@@ -329,10 +346,8 @@ QFuture<Result<sam::SamMaskSet>> Engine::decode(int image_id, const std::string&
                                                 const sam::SamPrompt& prompt, int channel) {
     auto image = find_image(image_id);
     auto model = registry_.find(model_id);
-    if (!image || !model) {
-        return QtFuture::makeReadyFuture(Result<sam::SamMaskSet>(make_error(
-            ErrorKind::InvalidArgument, !image ? "no open image with id " + std::to_string(image_id)
-                                               : "no loaded model " + model_id)));
+    if (auto error = request_error(bool(image), model.get(), image_id, model_id, true)) {
+        return QtFuture::makeReadyFuture(Result<sam::SamMaskSet>(*error));
     }
     const double requested_at = clock_->now_ms();
     return interactive_->decodes.request(
@@ -373,6 +388,72 @@ QFuture<Result<sam::SamMaskSet>> Engine::segment_builtin(int image_id, const sam
             if (masks) metrics_->record(Stage::MaskDecode, masks->decode_ms);
             return masks;
         });
+}
+
+QFuture<Result<MatteResult>> Engine::matte(int image_id, const std::string& model_id,
+                                           const MatteOptions& options) {
+    auto image = find_image(image_id);
+    auto model = registry_.find(model_id);
+    if (auto error = request_error(bool(image), model.get(), image_id, model_id, false)) {
+        return QtFuture::makeReadyFuture(Result<MatteResult>(*error));
+    }
+    if (options.longest_side_px < 0) {
+        return QtFuture::makeReadyFuture(Result<MatteResult>(make_error(
+            ErrorKind::InvalidArgument,
+            "matte: longest_side_px " + std::to_string(options.longest_side_px) + " < 0")));
+    }
+    return scheduler_.submit<MatteResult>(
+        options.priority, image->token, [this, image, model, options]() -> Result<MatteResult> {
+            return run_matte(*image, *model, options);
+        });
+}
+
+Result<MatteResult> Engine::run_matte(const OpenImage& image, LoadedModel& model,
+                                      const MatteOptions& options) {
+    // Mattes share the embedding cache's host tier and byte budget: one bound for all the
+    // engine's per-image results, and the same key rules (pixels, model file, size).
+    const EmbeddingKey key{image.info.content_hash, model.cache_identity,
+                           "matte;longest=" + std::to_string(options.longest_side_px)};
+    const auto cached = [&]() -> std::optional<MatteResult> {
+        if (!caches_->memory.contains(key)) return std::nullopt;
+        auto value = caches_->memory.get(key);
+        if (!value) return std::nullopt;
+        MatteResult hit;
+        // A copy: the caller may write into its matte, the cache's must stay as computed.
+        hit.matte = std::static_pointer_cast<const cv::Mat>(value)->clone();
+        hit.cache_hit = true;
+        return hit;
+    };
+    if (auto hit = cached()) {
+        publish_cache_stats();
+        return *hit;
+    }
+    const cv::Mat rgb = options.longest_side_px > 0
+                            ? image::downscale_for_interactive(image.full, options.longest_side_px)
+                            : image.full;
+    const double requested_at = clock_->now_ms();
+    std::lock_guard<std::mutex> device_lock(device_mutex(model.info.device));
+    std::lock_guard<std::mutex> model_lock(model.run_mutex);
+    // Another job may have made this matte while we waited for the locks.
+    if (auto hit = cached()) return *hit;
+    auto out = model.u2net->run(rgb);
+    if (!out) return out.error();
+    metrics_->record(Stage::Matte, out->preprocess_ms + out->forward_ms + out->postprocess_ms);
+    if (!model.first_request_done) {
+        model.first_request_done = true;
+        metrics_->note_first_request_ms(clock_->now_ms() - requested_at);
+    }
+    if (options.priority != Priority::Batch) {
+        auto stored = std::make_shared<const cv::Mat>(out->matte.clone());
+        caches_->memory.put(key, {stored, static_cast<long long>(stored->total()), CacheTier::Host});
+        publish_cache_stats();
+    }
+    MatteResult result;
+    result.matte = std::move(out->matte);
+    result.preprocess_ms = out->preprocess_ms;
+    result.forward_ms = out->forward_ms;
+    result.postprocess_ms = out->postprocess_ms;
+    return result;
 }
 
 QFuture<Result<cv::Mat>> Engine::preview(int channel, ImageJob job, Stage stage) {

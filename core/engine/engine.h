@@ -6,6 +6,8 @@
 //   auto image = engine.open_image("photo.jpg").result();            // Result<ImageInfo>
 //   engine.encode(image->id, model->id);                             // optional: pre-encode
 //   auto masks = engine.decode(image->id, model->id, prompt).result();  // Result<SamMaskSet>
+//   auto u2 = engine.load_model("u2netp.pth").result();             // family "u2net"
+//   auto matte = engine.matte(image->id, u2->id).result();          // Result<MatteResult>
 #pragma once
 
 #include <QFuture>
@@ -46,6 +48,21 @@ struct EncodeInfo {
     double encode_ms = 0;  // 0 on a hit
 };
 
+// Background removal: which image the network sees.
+struct MatteOptions {
+    // 0: the full-resolution image (exports, the CLI); else the image downscaled so that its
+    // longest side is at most this (previews), as image::downscale_for_interactive does.
+    int longest_side_px = 0;
+    // Priority::Batch mattes are not cached: a batch visits each image once.
+    Priority priority = Priority::Interactive;
+};
+
+struct MatteResult {
+    cv::Mat matte;  // CV_8UC1 at the (downscaled) image's size, 0 background .. 255 subject
+    bool cache_hit = false;
+    double preprocess_ms = 0, forward_ms = 0, postprocess_ms = 0;  // 0 on a hit
+};
+
 class Engine : public QObject {
     Q_OBJECT
   public:
@@ -53,7 +70,8 @@ class Engine : public QObject {
                     std::shared_ptr<Clock> clock = steady_clock(), QObject* parent = nullptr);
     ~Engine() override;
 
-    // Models. Options default to the settings' device and precision.
+    // Models of any family (ModelInfo::family: "sam", "mobile_sam", "u2net"). Options default to
+    // the settings' device and precision.
     QFuture<Result<ModelInfo>> load_model(const std::string& path);
     QFuture<Result<ModelInfo>> load_model(const std::string& path, const sam::SamOptions& options);
     bool unload_model(const std::string& model_id);
@@ -84,6 +102,12 @@ class Engine : public QObject {
     QFuture<Result<sam::SamMaskSet>> segment_builtin(int image_id, const sam::SamPrompt& prompt,
                                                      int channel = 0);
     static constexpr const char* kBuiltinSegmenterName = "GrabCut (built-in)";
+
+    // The foreground matte of a background-removal model ("u2net" family), under the model's and
+    // the device's locks, cached per image + model + size in the embedding cache's host tier,
+    // timed as Stage::Matte.
+    QFuture<Result<MatteResult>> matte(int image_id, const std::string& model_id,
+                                       const MatteOptions& options = {});
 
     // Image work for previews (effects, mattes) off the caller's thread, latest-wins per
     // channel: while sliders move only the newest request runs; older ones resolve Superseded.
@@ -120,6 +144,8 @@ class Engine : public QObject {
                                                                    bool pin_to_image);
     std::optional<StoredEmbedding> load_stored(const EmbeddingKey& key);
     void store(const EmbeddingKey& key, const sam::SamEmbedding& embedding);
+    Result<MatteResult> run_matte(const OpenImage& image, LoadedModel& model,
+                                  const MatteOptions& options);
     std::mutex& device_mutex(const std::string& device);
     void publish_cache_stats();
 

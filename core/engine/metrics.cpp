@@ -31,6 +31,8 @@ const char* stage_name(Stage stage) {
             return "effect";
         case Stage::Export:
             return "export";
+        case Stage::Matte:
+            return "matte";
     }
     return "unknown";
 }

@@ -19,8 +19,9 @@ namespace ps::engine {
 
 class ProcessStatsSampler;
 
-enum class Stage { Decode, Preprocess, Encode, MaskDecode, Postprocess, Effect, Export };
-constexpr int kStageCount = 7;
+// Matte: one background-removal network call (Engine::matte), preprocess to matte.
+enum class Stage { Decode, Preprocess, Encode, MaskDecode, Postprocess, Effect, Export, Matte };
+constexpr int kStageCount = 8;
 const char* stage_name(Stage stage);  // "decode", "preprocess", "encode", "mask_decode", ...
 
 struct StageStats {

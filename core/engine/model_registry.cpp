@@ -1,30 +1,131 @@
-// Model loading with honest device fallback.
+// Model loading with honest device fallback, for every family.
 #include "engine/model_registry.h"
 
+#include "io/checkpoint.h"
+#include "models/u2net/u2net_config.h"
+
 #include <QFileInfo>
+
+#include <filesystem>
 
 namespace ps::engine {
 namespace {
 
 const char* device_word(runtime::Device device) {
     switch (device) {
-        case runtime::Device::Cpu: return "cpu";
-        case runtime::Device::Cuda: return "cuda";
-        default: return "auto";
+        case runtime::Device::Cpu:
+            return "cpu";
+        case runtime::Device::Cuda:
+            return "cuda";
+        default:
+            return "auto";
     }
 }
 
-// What makes embeddings from this file interchangeable: the same bytes (size + mtime + path
-// as a cheap proxy), the same architecture, precision and kind of device.
-std::string cache_identity(const std::string& path, const sam::SamModel& model) {
+// What makes embeddings (and mattes) from this file interchangeable: the same bytes (size +
+// mtime + path as a cheap proxy), the same architecture, precision and kind of device.
+std::string cache_identity(const std::string& path, const std::string& arch,
+                           runtime::Precision precision, const std::string& device_name) {
     const QFileInfo file(QString::fromStdString(path));
     return file.canonicalFilePath().toStdString() + "#" + std::to_string(file.size()) + "#" +
-           std::to_string(file.lastModified().toMSecsSinceEpoch()) + "#" + model.config().arch +
-           "#" + runtime::to_string(model.precision()) + "#" +
-           (model.device_name().rfind("cuda", 0) == 0 ? "cuda" : "cpu");
+           std::to_string(file.lastModified().toMSecsSinceEpoch()) + "#" + arch + "#" +
+           runtime::to_string(precision) + "#" +
+           (device_name.rfind("cuda", 0) == 0 ? "cuda" : "cpu");
+}
+
+// U²-Net's configuration is read off the shapes of a memory-mapped file (headers only), so a
+// SAM checkpoint of several GB is not read twice. Anything that is not U²-Net goes to SAM's
+// loader, which names what the file is when it is neither.
+bool is_u2net_checkpoint(const std::string& path) {
+    auto mapped = io::load_checkpoint(path, io::TensorStorage::MappedForInspection);
+    if (!mapped) return false;
+    const std::string label = std::filesystem::path(path).filename().string();
+    return bool(u2net::infer_u2net_config(mapped->tensors, label));
+}
+
+// Loads with `effective`, and if a GPU load fails retries once on the CPU, saying why.
+template <typename Model, typename Options, typename Load>
+Result<std::unique_ptr<Model>> load_with_fallback(Options& effective, std::string& reason,
+                                                  Load load) {
+    auto model = load(effective);
+    if (!model && effective.device != runtime::Device::Cpu) {
+        // A GPU that exists but fails (driver, out of memory) must not leave the user stuck.
+        const std::string cuda_error = model.message();
+        effective.device = runtime::Device::Cpu;
+        if (effective.precision == runtime::Precision::Fp16)
+            effective.precision = runtime::Precision::Fp32;
+        model = load(effective);
+        if (model) reason = "CUDA load failed (" + cuda_error + "): running on CPU";
+    }
+    return model;
+}
+
+Result<std::shared_ptr<LoadedModel>> load_sam(const std::string& id, const std::string& path,
+                                              sam::SamOptions effective, std::string reason) {
+    auto model = load_with_fallback<sam::SamModel>(
+        effective, reason, [&](const sam::SamOptions& o) { return sam::SamModel::load(path, o); });
+    if (!model) return model.error();
+    auto loaded = std::make_shared<LoadedModel>();
+    loaded->sam = std::move(model.value());
+    const sam::SamModel& sam = *loaded->sam;
+    const sam::SamConfig& config = sam.config();
+    loaded->info = {id,
+                    path,
+                    config.encoder == sam::EncoderKind::ViT ? "sam" : "mobile_sam",
+                    config.arch,
+                    sam.device_name(),
+                    runtime::to_string(sam.precision()),
+                    reason,
+                    sam.load_ms(),
+                    config.parameter_count};
+    loaded->cache_identity = cache_identity(path, config.arch, sam.precision(), sam.device_name());
+    return loaded;
+}
+
+Result<std::shared_ptr<LoadedModel>> load_u2net(const std::string& id, const std::string& path,
+                                                const sam::SamOptions& options,
+                                                std::string reason) {
+    u2net::U2NetOptions effective{options.device, options.precision};
+    auto model = load_with_fallback<u2net::U2NetModel>(
+        effective, reason,
+        [&](const u2net::U2NetOptions& o) { return u2net::U2NetModel::load(path, o); });
+    if (!model) return model.error();
+    auto loaded = std::make_shared<LoadedModel>();
+    loaded->u2net = std::move(model.value());
+    const u2net::U2NetModel& u2 = *loaded->u2net;
+    loaded->info = {id,
+                    path,
+                    "u2net",
+                    u2.config().arch,
+                    u2.device_name(),
+                    runtime::to_string(u2.precision()),
+                    reason,
+                    u2.load_ms(),
+                    u2.config().parameter_count};
+    loaded->cache_identity =
+        cache_identity(path, u2.config().arch, u2.precision(), u2.device_name());
+    return loaded;
 }
 
 }  // namespace
+
+Status require_family(const ModelInfo& model, const std::string& family) {
+    const bool promptable = model.family == "sam" || model.family == "mobile_sam";
+    if (family == "sam" ? promptable : model.family == family) return Ok{};
+    const std::string label = std::filesystem::path(model.path).filename().string();
+    if (family == "u2net") {
+        return make_error(ErrorKind::InvalidArgument,
+                          label + ": looks like a " +
+                              (promptable ? "Segment Anything checkpoint (" + model.family + ")"
+                                          : model.family + " checkpoint") +
+                              ", not U²-Net: background removal needs a U²-Net or U²-NetP "
+                              "checkpoint");
+    }
+    return make_error(ErrorKind::InvalidArgument,
+                      label + ": a " + model.family +
+                          " background-removal checkpoint: prompted masks need a SAM or "
+                          "MobileSAM checkpoint");
+}
 
 std::string ModelRegistry::make_id(const std::string& path, const sam::SamOptions& options) {
     return path + "@" + device_word(options.device) + "/" + runtime::to_string(options.precision);
@@ -45,36 +146,16 @@ Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const std::string& path
                      ? "CUDA requested, but LibTorch has no CUDA or no GPU answered: running on CPU"
                      : "auto: no CUDA GPU available, running on CPU";
     }
-    if (effective.device == runtime::Device::Cpu && effective.precision == runtime::Precision::Fp16) {
+    if (effective.device == runtime::Device::Cpu &&
+        effective.precision == runtime::Precision::Fp16) {
         effective.precision = runtime::Precision::Fp32;
         reason += std::string(reason.empty() ? "" : "; ") + "fp16 is GPU-only: running in fp32";
     }
-    auto model = sam::SamModel::load(path, effective);
-    if (!model && effective.device != runtime::Device::Cpu) {
-        // A GPU that exists but fails (driver, out of memory) must not leave the user stuck.
-        const std::string cuda_error = model.message();
-        effective.device = runtime::Device::Cpu;
-        if (effective.precision == runtime::Precision::Fp16) effective.precision = runtime::Precision::Fp32;
-        model = sam::SamModel::load(path, effective);
-        if (model) reason = "CUDA load failed (" + cuda_error + "): running on CPU";
-    }
-    if (!model) return model.error();
-
-    auto loaded = std::make_shared<LoadedModel>();
-    loaded->sam = std::move(model.value());
-    const sam::SamConfig& config = loaded->sam->config();
-    loaded->info = {id,
-                    path,
-                    config.encoder == sam::EncoderKind::ViT ? "sam" : "mobile_sam",
-                    config.arch,
-                    loaded->sam->device_name(),
-                    runtime::to_string(loaded->sam->precision()),
-                    reason,
-                    loaded->sam->load_ms(),
-                    config.parameter_count};
-    loaded->cache_identity = cache_identity(path, *loaded->sam);
+    auto loaded = is_u2net_checkpoint(path) ? load_u2net(id, path, effective, reason)
+                                            : load_sam(id, path, effective, reason);
+    if (!loaded) return loaded.error();
     std::lock_guard<std::mutex> lock(mutex_);
-    auto [it, inserted] = models_.emplace(id, loaded);
+    auto [it, inserted] = models_.emplace(id, *loaded);
     return it->second;  // another thread may have won the race; use its instance
 }
 

@@ -1,5 +1,5 @@
-// Loaded models: load by path (family detected from the checkpoint), device fallback with a
-// reason, one thread at a time per model, unload on demand.
+// Loaded models of every family: load by path (family detected from the checkpoint's tensors),
+// device fallback with a reason, one thread at a time per model, unload on demand.
 #pragma once
 
 #include <map>
@@ -10,31 +10,38 @@
 
 #include "common/result.h"
 #include "models/sam/sam_model.h"
+#include "models/u2net/u2net_model.h"
 
 namespace ps::engine {
 
 struct ModelInfo {
-    std::string id;         // registry key: path + requested device + precision
+    std::string id;  // registry key: path + requested device + precision
     std::string path;
-    std::string family;     // "sam", "mobile_sam"
-    std::string arch;       // "vit_b", "mobile_sam", "vit_custom", ...
-    std::string device;     // actually used, e.g. "cuda:0", "cpu"
-    std::string precision;  // actually used
+    std::string family;           // "sam", "mobile_sam" (promptable); "u2net" (background removal)
+    std::string arch;             // "vit_b", "mobile_sam", "vit_custom", "u2net", "u2netp", ...
+    std::string device;           // actually used, e.g. "cuda:0", "cpu"
+    std::string precision;        // actually used
     std::string fallback_reason;  // why the request was not honoured as asked (empty if it was)
     double load_ms = 0;
     long long parameters = 0;
 };
 
+// Ok when `model` is of `family` ("u2net", or "sam" for either promptable family); else an
+// InvalidArgument error naming the file, what it is and what the task needs.
+Status require_family(const ModelInfo& model, const std::string& family);
+
 struct LoadedModel {
     ModelInfo info;
     std::string cache_identity;  // file identity + arch + precision + device kind (cache keys)
-    std::unique_ptr<sam::SamModel> sam;
-    std::mutex run_mutex;        // a model instance is never run by two threads at once
+    // Exactly one is set, as info.family says.
+    std::unique_ptr<sam::SamModel> sam;        // "sam", "mobile_sam"
+    std::unique_ptr<u2net::U2NetModel> u2net;  // "u2net" (U²-Net, U²-NetP)
+    std::mutex run_mutex;             // a model instance is never run by two threads at once
     bool first_request_done = false;  // guarded by run_mutex
 };
 
 class ModelRegistry {
-public:
+  public:
     // Loads (or returns the already loaded) model. Device fallback: a CUDA request without a
     // usable GPU, or a CUDA load failure, loads on the CPU and says why in fallback_reason.
     Result<std::shared_ptr<LoadedModel>> load(const std::string& path,
@@ -46,7 +53,7 @@ public:
 
     static std::string make_id(const std::string& path, const sam::SamOptions& options);
 
-private:
+  private:
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<LoadedModel>> models_;
 };

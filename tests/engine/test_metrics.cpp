@@ -45,7 +45,7 @@ class TestMetrics : public QObject {
 
 void TestMetrics::stage_names() {
     const char* expected[kStageCount] = {"decode",      "preprocess", "encode", "mask_decode",
-                                         "postprocess", "effect",     "export"};
+                                         "postprocess", "effect",     "export", "matte"};
     for (int i = 0; i < kStageCount; ++i)
         QCOMPARE(QString(stage_name(static_cast<Stage>(i))), QString(expected[i]));
 }
