@@ -157,17 +157,6 @@ long long mem_available_bytes() {
 long long default_host_cache_budget_bytes() {
     constexpr long long kMiB = 1024LL * 1024;
     constexpr long long kGiB = 1024 * kMiB;
-    if (qEnvironmentVariableIsSet("PHOTOSYNTH_EMBED_CACHE_MB")) {
-        const QString text = qEnvironmentVariable("PHOTOSYNTH_EMBED_CACHE_MB").trimmed();
-        bool ok = false;
-        const long long mib = text.toLongLong(&ok);
-        // The upper bound keeps mib * kMiB from overflowing (1 PiB is no real budget anyway).
-        if (ok && mib >= 0 && mib <= kGiB) return mib * kMiB;
-        qWarning(
-            "PHOTOSYNTH_EMBED_CACHE_MB=\"%s\" is not a size in MiB (an integer >= 0); "
-            "using the default embedding cache budget",
-            qPrintable(text));
-    }
     const long long available = mem_available_bytes();
     if (available > 0) return std::min(available / 4, 4 * kGiB);
     return kGiB;

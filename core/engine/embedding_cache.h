@@ -89,9 +89,9 @@ class EmbeddingCache {
     std::function<void(const EmbeddingKey&, CachedValue)> device_eviction_handler_;
 };
 
-// Default budgets: PHOTOSYNTH_EMBED_CACHE_MB (MiB, integer >= 0) when set (host; an invalid
-// value is ignored with a warning), else a quarter of MemAvailable capped at 4 GiB, else 1 GiB
-// when /proc/meminfo is unreadable; device: a quarter of free GPU memory when known, else 0.
+// Default budgets, used when EngineSettings leaves them automatic (PHOTOSYNTH_EMBED_CACHE_MB
+// unset): host, a quarter of MemAvailable capped at 4 GiB, else 1 GiB when /proc/meminfo is
+// unreadable; device: a quarter of free GPU memory when known, else 0.
 long long default_host_cache_budget_bytes();
 
 }  // namespace ps::engine

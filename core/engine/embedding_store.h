@@ -30,7 +30,7 @@ struct StoredEmbedding {
 //   header   compact JSON: {"key", "dtype", "shape", "meta", "payload_bytes"}
 //   payload  payload_bytes raw tensor bytes
 //   16 bytes checksum: content_hash(header + payload) as 16 raw bytes (the hex digits decoded)
-// Written atomically (QSaveFile), creating the folder. On load, anything wrong — bad magic,
+// Written atomically (io::atomic_write), creating the folder. On load, anything wrong — bad magic,
 // other version, header not JSON, key mismatch (stale entry or hash collision), payload size
 // != numel * itemsize, checksum mismatch, truncation, trailing bytes — yields std::nullopt and
 // counts as a rejected entry (it is rebuilt, never trusted); the file is removed. Rejections

@@ -89,8 +89,8 @@ Engine::Engine(EngineSettings settings, std::shared_ptr<Clock> clock, QObject* p
     metrics_->set_slow_threshold_ms(settings_.slow_ms);
     // Torch's intra-op threads share the cores with the pool; never oversubscribe them.
     at::set_num_threads(settings_.max_workers);
-    install_huge_page_cpu_allocator();
-    const long long host_budget = settings_.host_cache_bytes > 0
+    install_huge_page_cpu_allocator(settings_.cpu_huge_pages);
+    const long long host_budget = settings_.host_cache_bytes >= 0
                                       ? settings_.host_cache_bytes
                                       : default_host_cache_budget_bytes();
     const long long device_budget =
@@ -153,7 +153,7 @@ QFuture<Result<ImageInfo>> Engine::open_image(const std::string& path) {
     return scheduler_.submit<ImageInfo>(
         Priority::EncodeVisible, nullptr, [this, path]() -> Result<ImageInfo> {
             const double start = clock_->now_ms();
-            auto rgb = io::read_rgb_image(path, io::ImageReadOptions::from_environment());
+            auto rgb = io::read_rgb_image(path, settings_.image_read);
             if (!rgb) return rgb.error();
             return register_image(std::move(rgb.value()), path, start);
         });

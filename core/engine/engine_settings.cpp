@@ -1,4 +1,6 @@
-// Reads engine settings from the environment, each with a clear warning when invalid.
+// Reads engine settings from the environment, each with a clear warning when invalid. The only
+// file of core that reads PHOTOSYNTH_* variables, with io::ImageReadOptions::from_environment
+// (which the annotation layer, below the engine, also needs).
 #include "engine/engine_settings.h"
 
 #include <QByteArray>
@@ -6,6 +8,8 @@
 #include <QStringList>
 #include <QtGlobal>
 
+#include <algorithm>
+#include <climits>
 #include <thread>
 
 #include "image/downscale.h"
@@ -26,16 +30,38 @@ void read_number(const char* name, T& target, double min, double max) {
     target = static_cast<T>(value);
 }
 
+// A whole number in [min, max] (surrounding blanks allowed); else the target is kept, warned.
+template <typename T>
+void read_whole_number(const char* name, T& target, long long min, long long max,
+                       const char* unit) {
+    if (!qEnvironmentVariableIsSet(name)) return;
+    const QByteArray raw = qgetenv(name).trimmed();
+    bool ok = false;
+    const long long value = raw.toLongLong(&ok);
+    if (!ok || value < min || value > max) {
+        qWarning("%s=\"%s\" ignored: expected a whole number of %s in [%lld, %lld]", name,
+                 raw.constData(), unit, min, max);
+        return;
+    }
+    target = static_cast<T>(value);
+}
+
+// The comparison switches: on unless the variable is "0".
+bool switched_on(const char* name) {
+    return qgetenv(name) != "0";
+}
+
 }  // namespace
 
 EngineSettings EngineSettings::from_environment() {
     EngineSettings s;
     s.max_workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     read_number("PHOTOSYNTH_MAX_WORKERS", s.max_workers, 1, 256);
-    double cache_mb = 0;
-    read_number("PHOTOSYNTH_EMBED_CACHE_MB", cache_mb, 0, 1 << 24);
-    s.host_cache_bytes = static_cast<long long>(cache_mb * 1024 * 1024);
-    s.downscale_max = image::downscale_max_from_environment();
+    long long cache_mb = -1;
+    read_whole_number("PHOTOSYNTH_EMBED_CACHE_MB", cache_mb, 0, 1 << 24, "MiB");
+    if (cache_mb >= 0) s.host_cache_bytes = cache_mb * 1024 * 1024;
+    s.downscale_max = image::kDefaultDownscaleMax;
+    read_whole_number("PHOTOSYNTH_DOWNSCALE_MAX", s.downscale_max, 0, INT_MAX, "pixels (0 = off)");
     read_number("PHOTOSYNTH_SLOW_MS", s.slow_ms, 0, 1e9);
     if (const QByteArray device = qgetenv("PHOTOSYNTH_DEVICE"); !device.isEmpty()) {
         if (auto parsed = runtime::parse_device(device.toStdString())) {
@@ -56,6 +82,8 @@ EngineSettings EngineSettings::from_environment() {
          QString::fromLocal8Bit(qgetenv("PHOTOSYNTH_MODELS")).split(':', Qt::SkipEmptyParts)) {
         s.models.push_back(path.toStdString());
     }
+    s.cpu_huge_pages = switched_on("PHOTOSYNTH_CPU_HUGE_PAGES");
+    s.image_read = io::ImageReadOptions::from_environment();
     return s;
 }
 

@@ -88,12 +88,11 @@ private:
 }  // namespace
 #endif
 
-void install_huge_page_cpu_allocator() {
+void install_huge_page_cpu_allocator(bool enabled) {
 #if TORCH_VERSION_MAJOR < 2
     static std::once_flag once;
-    std::call_once(once, [] {
-        const char* flag = std::getenv("PHOTOSYNTH_CPU_HUGE_PAGES");
-        if (flag && std::strcmp(flag, "0") == 0) return;
+    std::call_once(once, [enabled] {
+        if (!enabled) return;
         static HugePageCpuAllocator allocator(c10::GetDefaultCPUAllocator());
         c10::SetCPUAllocator(&allocator, /*priority=*/1);
     });

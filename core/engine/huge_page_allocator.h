@@ -8,8 +8,9 @@
 namespace ps::engine {
 
 // Installs it once for the process (LibTorch 1.x; 2.x keeps its own allocator, whose interface
-// differs). PHOTOSYNTH_CPU_HUGE_PAGES=0 leaves ATen's allocator in place. Tensors allocated
-// before keep their own deleters, so installing late is safe.
-void install_huge_page_cpu_allocator();
+// differs); `enabled` false (EngineSettings::cpu_huge_pages, PHOTOSYNTH_CPU_HUGE_PAGES=0) leaves
+// ATen's allocator in place. The first call decides. Tensors allocated before keep their own
+// deleters, so installing late is safe.
+void install_huge_page_cpu_allocator(bool enabled = true);
 
 }  // namespace ps::engine

@@ -69,15 +69,6 @@ Metrics::Metrics(std::shared_ptr<Clock> clock, QObject* parent)
     // Prime the CPU sampler: the first snapshot then reports usage since the engine started
     // (a CLI run takes exactly one snapshot, at exit).
     process_sampler_->sample();
-    if (qEnvironmentVariableIsSet("PHOTOSYNTH_SLOW_MS")) {
-        bool ok = false;
-        const double slow_ms = qEnvironmentVariable("PHOTOSYNTH_SLOW_MS").toDouble(&ok);
-        if (ok && slow_ms >= 0)
-            slow_threshold_ms_ = slow_ms;
-        else
-            qWarning("PHOTOSYNTH_SLOW_MS=\"%s\" is not a number of milliseconds; using %.0f ms",
-                     qPrintable(qEnvironmentVariable("PHOTOSYNTH_SLOW_MS")), slow_threshold_ms_);
-    }
     signal_timer_->setSingleShot(true);
     // A coarse timer may fire up to 5% early, which would break "at most one per interval".
     signal_timer_->setTimerType(Qt::PreciseTimer);

@@ -71,8 +71,8 @@ class Metrics : public QObject {
     ~Metrics() override;
 
     void record(Stage stage, double ms);
-    // Operations slower than this are logged (qWarning) with their stage and counted;
-    // PHOTOSYNTH_SLOW_MS overrides the default of 2000 ms.
+    // Operations slower than this are logged (qWarning) with their stage and counted; 2000 ms
+    // until set (the engine sets EngineSettings::slow_ms, PHOTOSYNTH_SLOW_MS).
     void set_slow_threshold_ms(double ms);
     double slow_threshold_ms() const;
 

@@ -2,13 +2,9 @@
 #include "image/downscale.h"
 
 #include <opencv2/core.hpp>
-#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <cerrno>
-#include <climits>
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -34,25 +30,6 @@ cv::Mat downscale_for_interactive(const cv::Mat& rgb, int max_long_side) {
     cv::Mat resized;
     cv::resize(rgb, resized, size, 0, 0, cv::INTER_AREA);
     return resized;
-}
-
-int downscale_max_from_environment() {
-    const char* raw = std::getenv("PHOTOSYNTH_DOWNSCALE_MAX");
-    if (raw == nullptr || *raw == '\0') return kDefaultDownscaleMax;
-    char* end = nullptr;
-    errno = 0;
-    const long value = std::strtol(raw, &end, 10);
-    while (end != nullptr && (*end == ' ' || *end == '\t' || *end == '\n')) ++end;
-    if (errno != 0 || end == raw || *end != '\0' || value < 0 || value > INT_MAX) {
-        // The image module has no Qt, so the warning goes through OpenCV's log.
-        CV_LOG_WARNING(nullptr, "PHOTOSYNTH_DOWNSCALE_MAX="
-                                    << raw
-                                    << " ignored: expected a whole number of pixels >= 0"
-                                       " (0 = off); using "
-                                    << kDefaultDownscaleMax);
-        return kDefaultDownscaleMax;
-    }
-    return static_cast<int>(value);
 }
 
 }  // namespace ps::image

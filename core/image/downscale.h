@@ -1,11 +1,12 @@
-// The smaller working copy of an image for interactive work (PHOTOSYNTH_DOWNSCALE_MAX).
+// The smaller working copy of an image for interactive work.
 #pragma once
 
 #include <opencv2/core/mat.hpp>
 
 namespace ps::image {
 
-// Long side, in pixels, of the working copy when PHOTOSYNTH_DOWNSCALE_MAX is unset.
+// Long side, in pixels, of the working copy by default (EngineSettings::downscale_max,
+// PHOTOSYNTH_DOWNSCALE_MAX).
 constexpr int kDefaultDownscaleMax = 4096;
 
 // Returns `rgb` itself (same data, no copy) when its long side is within max_long_side or
@@ -14,9 +15,5 @@ constexpr int kDefaultDownscaleMax = 4096;
 // Any type cv::resize accepts. Throws std::invalid_argument on an empty or non-2-D image or a
 // negative max_long_side. Exports keep using the full-resolution image.
 cv::Mat downscale_for_interactive(const cv::Mat& rgb, int max_long_side);
-
-// PHOTOSYNTH_DOWNSCALE_MAX (px, 0 = off); kDefaultDownscaleMax when unset, and when not a whole
-// number >= 0, with a warning through OpenCV's log.
-int downscale_max_from_environment();
 
 }  // namespace ps::image

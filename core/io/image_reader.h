@@ -18,7 +18,9 @@ struct ImageReadOptions {
 
     // The defaults, overridden by PHOTOSYNTH_MAX_FILE_MB (megabytes of 2^20 bytes) and
     // PHOTOSYNTH_MAX_PIXELS (a pixel count, e.g. 300000000) where they hold a positive whole
-    // number; any other value is ignored with a qWarning.
+    // number; any other value is ignored with a qWarning. The one reader of the environment
+    // outside EngineSettings::from_environment (which fills EngineSettings::image_read from it):
+    // the annotation layer, which has no engine, checks mask sizes against the same limit.
     static ImageReadOptions from_environment();
 };
 

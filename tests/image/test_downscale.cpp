@@ -4,11 +4,9 @@
 
 #include <opencv2/core.hpp>
 
-#include <optional>
 #include <stdexcept>
 
 #include "image/downscale.h"
-#include "io/image_corpus.h"
 
 Q_DECLARE_METATYPE(cv::Size)
 
@@ -103,25 +101,6 @@ class TestDownscale : public QObject {
         const cv::Mat rgb = empty ? cv::Mat() : cv::Mat(8, 8, CV_8UC3, cv::Scalar::all(0));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
                                  ps::image::downscale_for_interactive(rgb, max_long_side));
-    }
-
-    void limit_from_environment_data() {
-        QTest::addColumn<QByteArray>("value");  // null: unset
-        QTest::addColumn<int>("expected");
-        QTest::newRow("unset") << QByteArray() << 4096;
-        QTest::newRow("set") << QByteArray("2048") << 2048;
-        QTest::newRow("zero is off") << QByteArray("0") << 0;
-        QTest::newRow("negative ignored") << QByteArray("-1") << 4096;
-        QTest::newRow("not a number ignored") << QByteArray("big") << 4096;
-        QTest::newRow("trailing junk ignored") << QByteArray("1024px") << 4096;
-        QTest::newRow("overflow ignored") << QByteArray("99999999999") << 4096;
-    }
-    void limit_from_environment() {
-        QFETCH(QByteArray, value);
-        QFETCH(int, expected);
-        const corpus::ScopedEnv env("PHOTOSYNTH_DOWNSCALE_MAX",
-                                    value.isNull() ? std::nullopt : std::optional(value));
-        QCOMPARE(ps::image::downscale_max_from_environment(), expected);
     }
 };
 

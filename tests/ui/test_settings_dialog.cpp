@@ -215,7 +215,7 @@ class TestSettingsDialog : public QObject {
         const auto automatic = settings.to_engine_settings();
         QCOMPARE(automatic.device, ps::runtime::Device::Auto);
         QCOMPARE(automatic.max_workers, ps::engine::EngineSettings::from_environment().max_workers);
-        QCOMPARE(automatic.host_cache_bytes, 0LL);
+        QCOMPARE(automatic.host_cache_bytes, ps::engine::EngineSettings::kAutomaticCache);
         QVERIFY(automatic.models.empty());
 
         QVERIFY(settings.set_sam_checkpoint(models_ + "/sam_vit_tiny.pth"));
