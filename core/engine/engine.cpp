@@ -120,7 +120,9 @@ QFuture<Result<ModelInfo>> Engine::load_model(const std::string& path,
                                               const sam::SamOptions& options) {
     return scheduler_.submit<ModelInfo>(
         Priority::Interactive, nullptr, [this, path, options]() -> Result<ModelInfo> {
-            auto model = registry_.load(path, options);
+            sam::SamOptions effective = options;
+            effective.gpu = settings_.gpu;  // the engine's switches, from the environment
+            auto model = registry_.load(path, effective);
             if (!model) return model.error();
             const ModelInfo& info = (*model)->info;
             metrics_->set_model_load_ms(info.load_ms);

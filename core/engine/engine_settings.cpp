@@ -83,6 +83,10 @@ EngineSettings EngineSettings::from_environment() {
         s.models.push_back(path.toStdString());
     }
     s.cpu_huge_pages = switched_on("PHOTOSYNTH_CPU_HUGE_PAGES");
+    s.gpu.cuda_graphs = switched_on("PHOTOSYNTH_CUDA_GRAPHS");
+    s.gpu.cudnn_benchmark = switched_on("PHOTOSYNTH_CUDNN_BENCHMARK");
+    s.gpu.vit_kernels = switched_on("PHOTOSYNTH_VIT_KERNELS");
+    s.gpu.cudnn_conv_relu = switched_on("PHOTOSYNTH_CUDNN_CONV_RELU");
     s.image_read = io::ImageReadOptions::from_environment();
     return s;
 }

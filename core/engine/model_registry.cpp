@@ -85,7 +85,7 @@ Result<std::shared_ptr<LoadedModel>> load_sam(const std::string& id, const std::
 Result<std::shared_ptr<LoadedModel>> load_u2net(const std::string& id, const std::string& path,
                                                 const sam::SamOptions& options,
                                                 std::string reason) {
-    u2net::U2NetOptions effective{options.device, options.precision};
+    u2net::U2NetOptions effective{options.device, options.precision, options.gpu};
     auto model = load_with_fallback<u2net::U2NetModel>(
         effective, reason,
         [&](const u2net::U2NetOptions& o) { return u2net::U2NetModel::load(path, o); });

@@ -15,10 +15,11 @@ using ps::engine::EngineSettings;
 namespace {
 
 const char* const kVariables[] = {
-    "PHOTOSYNTH_MAX_WORKERS", "PHOTOSYNTH_EMBED_CACHE_MB", "PHOTOSYNTH_DOWNSCALE_MAX",
-    "PHOTOSYNTH_DEVICE",      "PHOTOSYNTH_PRECISION",      "PHOTOSYNTH_WARM_MODEL",
-    "PHOTOSYNTH_MODELS",      "PHOTOSYNTH_SLOW_MS",        "PHOTOSYNTH_CPU_HUGE_PAGES",
-    "PHOTOSYNTH_MAX_FILE_MB", "PHOTOSYNTH_MAX_PIXELS"};
+    "PHOTOSYNTH_MAX_WORKERS",     "PHOTOSYNTH_EMBED_CACHE_MB", "PHOTOSYNTH_DOWNSCALE_MAX",
+    "PHOTOSYNTH_DEVICE",          "PHOTOSYNTH_PRECISION",      "PHOTOSYNTH_WARM_MODEL",
+    "PHOTOSYNTH_MODELS",          "PHOTOSYNTH_SLOW_MS",        "PHOTOSYNTH_CPU_HUGE_PAGES",
+    "PHOTOSYNTH_MAX_FILE_MB",     "PHOTOSYNTH_MAX_PIXELS",     "PHOTOSYNTH_CUDA_GRAPHS",
+    "PHOTOSYNTH_CUDNN_BENCHMARK", "PHOTOSYNTH_VIT_KERNELS",    "PHOTOSYNTH_CUDNN_CONV_RELU"};
 
 // Sets one variable for the scope, then restores what was there.
 class ScopedEnv {
@@ -62,6 +63,8 @@ class TestEngineSettings : public QObject {
         QVERIFY(s.models.empty());
         QCOMPARE(s.slow_ms, 2000.0);
         QVERIFY(s.cpu_huge_pages);
+        QVERIFY(s.gpu.cuda_graphs && s.gpu.cudnn_benchmark && s.gpu.vit_kernels &&
+                s.gpu.cudnn_conv_relu);
         QCOMPARE(s.image_read.max_file_bytes,
                  ps::io::ImageReadOptions::kDefaultMaxFileMegabytes * 1024 * 1024);
         QCOMPARE(s.image_read.max_pixels, ps::io::ImageReadOptions::kDefaultMaxPixels);
@@ -79,6 +82,10 @@ class TestEngineSettings : public QObject {
         const ScopedEnv huge("PHOTOSYNTH_CPU_HUGE_PAGES", "0");
         const ScopedEnv file_mb("PHOTOSYNTH_MAX_FILE_MB", "7");
         const ScopedEnv pixels("PHOTOSYNTH_MAX_PIXELS", "1000");
+        const ScopedEnv graphs("PHOTOSYNTH_CUDA_GRAPHS", "0");
+        const ScopedEnv benchmark("PHOTOSYNTH_CUDNN_BENCHMARK", "0");
+        const ScopedEnv kernels("PHOTOSYNTH_VIT_KERNELS", "0");
+        const ScopedEnv conv_relu("PHOTOSYNTH_CUDNN_CONV_RELU", "0");
         const EngineSettings s = EngineSettings::from_environment();
         QCOMPARE(s.max_workers, 3);
         QCOMPARE(s.host_cache_bytes, 123LL * 1024 * 1024);
@@ -91,6 +98,10 @@ class TestEngineSettings : public QObject {
         QVERIFY(!s.cpu_huge_pages);
         QCOMPARE(s.image_read.max_file_bytes, 7LL * 1024 * 1024);
         QCOMPARE(s.image_read.max_pixels, 1000LL);
+        QVERIFY(!s.gpu.cuda_graphs);
+        QVERIFY(!s.gpu.cudnn_benchmark);
+        QVERIFY(!s.gpu.vit_kernels);
+        QVERIFY(!s.gpu.cudnn_conv_relu);
     }
 
     void zero_means_off() {
@@ -105,9 +116,11 @@ class TestEngineSettings : public QObject {
 
     void switches_turn_off_only_with_zero() {
         const ScopedEnv huge("PHOTOSYNTH_CPU_HUGE_PAGES", "1");
+        const ScopedEnv graphs("PHOTOSYNTH_CUDA_GRAPHS", "off");  // only "0" turns a path off
         const ScopedEnv warm("PHOTOSYNTH_WARM_MODEL", "yes");
         const EngineSettings s = EngineSettings::from_environment();
         QVERIFY(s.cpu_huge_pages);
+        QVERIFY(s.gpu.cuda_graphs);
         QVERIFY(!s.warm_models);  // only "1" warms
     }
 

@@ -16,4 +16,14 @@ Result<Precision> parse_precision(const std::string& text);  // "fp32", "fp16", 
 std::string to_string(Precision precision);
 bool cuda_available();
 
+// Our GPU fast paths, all on by default; each can be turned off to compare with plain LibTorch
+// or to work around a library that lacks a kernel. Plain values in the models' options: the
+// engine fills them from EngineSettings (PHOTOSYNTH_CUDA_GRAPHS=0 and so on).
+struct GpuSwitches {
+    bool cuda_graphs = true;      // PHOTOSYNTH_CUDA_GRAPHS: forward passes replayed from graphs
+    bool cudnn_benchmark = true;  // PHOTOSYNTH_CUDNN_BENCHMARK: cuDNN autotuning (half only)
+    bool vit_kernels = true;      // PHOTOSYNTH_VIT_KERNELS: our ViT window-attention kernels
+    bool cudnn_conv_relu = true;  // PHOTOSYNTH_CUDNN_CONV_RELU: U²-Net's fused conv + ReLU
+};
+
 }  // namespace ps::runtime

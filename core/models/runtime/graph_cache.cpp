@@ -20,11 +20,6 @@
 namespace ps::runtime {
 namespace {
 
-[[maybe_unused]] bool graphs_enabled() {
-    const char* value = std::getenv("PHOTOSYNTH_CUDA_GRAPHS");
-    return !value || std::string(value) != "0";
-}
-
 [[maybe_unused]] std::string signature(const std::string& key, const std::vector<at::Tensor>& inputs) {
     std::string out = key;
     for (const at::Tensor& t : inputs) {
@@ -91,7 +86,7 @@ struct Recorded {
 
 struct GraphCache::Impl {
     size_t capacity;
-    bool enabled = graphs_enabled() && compiled_in();
+    bool enabled = compiled_in();
     mutable std::mutex mutex;
     std::list<std::string> recency;  // front: most recently used
     std::map<std::string, std::unique_ptr<Recorded>> graphs;
@@ -104,6 +99,11 @@ GraphCache::GraphCache(size_t capacity) : impl_(std::make_unique<Impl>()) {
 }
 
 GraphCache::~GraphCache() = default;
+
+void GraphCache::set_enabled(bool enabled) {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->enabled = enabled && compiled_in();
+}
 
 bool GraphCache::compiled_in() {
 #if PHOTOSYNTH_WITH_CUDA

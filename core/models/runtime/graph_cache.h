@@ -32,6 +32,9 @@ public:
     std::vector<at::Tensor> run(const std::string& key, const std::vector<at::Tensor>& inputs,
                                 const Forward& forward);
 
+    // false: every run() is direct (GpuSwitches::cuda_graphs). On by default where compiled in.
+    void set_enabled(bool enabled);
+
     size_t size() const;
     std::string last_problem() const;
     static bool compiled_in();  // built against a CUDA LibTorch

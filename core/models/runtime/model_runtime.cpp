@@ -35,7 +35,8 @@ Result<at::Device> choose_device(const std::string& label, Device device, Precis
 }
 
 std::map<std::string, at::Tensor> place_tensors(const std::map<std::string, at::Tensor>& tensors,
-                                                at::Device device, Precision precision) {
+                                                at::Device device, Precision precision,
+                                                bool cudnn_benchmark) {
     if (device.is_cuda() && precision == Precision::Fp32) {
         at::globalContext().setAllowTF32CuDNN(false);
         at::globalContext().setAllowTF32CuBLAS(false);
@@ -45,9 +46,7 @@ std::map<std::string, at::Tensor> place_tensors(const std::map<std::string, at::
         // warm-up run before a CUDA graph records) instead of guessing from heuristics. Only in
         // half precision: in fp32 (TF32 off) the trials reserved up to 9 GB of workspace on an
         // H100 (peak VRAM of a ViT-B run 0.8 -> 9.3 GB). The flag is global: the last load sets it.
-        const char* flag = std::getenv("PHOTOSYNTH_CUDNN_BENCHMARK");
-        const bool wanted = precision != Precision::Fp32 && !(flag && std::strcmp(flag, "0") == 0);
-        at::globalContext().setBenchmarkCuDNN(wanted);
+        at::globalContext().setBenchmarkCuDNN(precision != Precision::Fp32 && cudnn_benchmark);
     }
     const at::ScalarType dtype = scalar_type_of(precision);
     std::map<std::string, at::Tensor> placed;

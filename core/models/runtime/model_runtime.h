@@ -28,9 +28,11 @@ Result<at::Device> choose_device(const std::string& label, Device device, Precis
 
 // Floating tensors moved to `device` in `precision`; others (counters) keep their type. On CUDA
 // in fp32, TF32 is turned off: cuDNN's default TF32 convolutions moved SAM embeddings by 1.5e-3
-// against a 4e-5 tolerance. fp32 means fp32.
+// against a 4e-5 tolerance. fp32 means fp32. `cudnn_benchmark` (GpuSwitches): let cuDNN time its
+// algorithms in half precision.
 std::map<std::string, at::Tensor> place_tensors(const std::map<std::string, at::Tensor>& tensors,
-                                                at::Device device, Precision precision);
+                                                at::Device device, Precision precision,
+                                                bool cudnn_benchmark);
 
 at::ScalarType scalar_type_of(Precision precision);
 

@@ -162,11 +162,12 @@ struct VitBlock {
     VitAttention attn;
     runtime::Linear lin1, lin2;
     int64_t window = 0;
+    bool window_kernels = true;  // SamConfig::window_kernels
 
     at::Tensor operator()(const at::Tensor& x) const {
         at::Tensor y = norm1(x);
 #if TORCH_VERSION_MAJOR >= 2
-        if (attn.rel_h.defined() && window_kernels_usable(y)) {
+        if (window_kernels && attn.rel_h.defined() && window_kernels_usable(y)) {
             const at::Tensor h = x + attn.windowed(y, window);
             return h + lin2(at::gelu(lin1(norm2(h))));
         }
@@ -221,6 +222,7 @@ public:
             const std::string bp = p + "blocks." + std::to_string(b) + ".";
             VitBlock block;
             block.window = v.window_size_per_block[b];
+            block.window_kernels = config.window_kernels;
             block.norm1 = runtime::LayerNorm::load(w, bp + "norm1", v.embed_dim, 1e-6);
             block.norm2 = runtime::LayerNorm::load(w, bp + "norm2", v.embed_dim, 1e-6);
             block.attn.qkv = runtime::Linear::load(w, bp + "attn.qkv", v.embed_dim, 3 * v.embed_dim,

@@ -53,6 +53,9 @@ struct SamConfig {
     // 12 x 4096 x 4096 floats (805 MB), and with its rel-pos sum and softmax it set the
     // encoder's peak memory. Results are identical; only the peak changes.
     int64_t attention_chunk_bytes = int64_t(128) << 20;
+    // Our windowed-attention CUDA kernels where usable (window_kernels_usable); false runs
+    // LibTorch's ops, to compare (SamOptions::gpu.vit_kernels, PHOTOSYNTH_VIT_KERNELS=0).
+    bool window_kernels = true;
     int64_t parameter_count = 0;
     std::string dtype;  // dtype of the floating tensors as stored, e.g. "float32"
 

@@ -50,13 +50,17 @@ Result<std::unique_ptr<SamModel>> SamModel::load(const std::string& checkpoint_p
 
     return runtime::guarded(label, [&]() -> Result<std::unique_ptr<SamModel>> {
         c10::InferenceMode inference;
-        const auto placed = runtime::place_tensors(checkpoint->tensors, *device, options.precision);
+        const auto placed = runtime::place_tensors(checkpoint->tensors, *device, options.precision,
+                                                   options.gpu.cudnn_benchmark);
         auto impl = std::make_unique<Impl>();
         impl->file_label = label;
         impl->config = config.value();
         impl->config.tiny_vit_attention_biases = options.tiny_vit_attention_biases;
         if (options.attention_chunk_bytes > 0)
             impl->config.attention_chunk_bytes = options.attention_chunk_bytes;
+        impl->config.window_kernels = options.gpu.vit_kernels;
+        impl->encoder_graphs.set_enabled(options.gpu.cuda_graphs);
+        impl->decoder_graphs.set_enabled(options.gpu.cuda_graphs);
         impl->precision = options.precision;
         impl->network = std::make_unique<SamNetwork>(placed, impl->config, label);
         impl->load_ms = runtime::ms_since(start);

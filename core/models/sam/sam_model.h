@@ -30,6 +30,7 @@ struct SamOptions {
     bool tiny_vit_attention_biases = false;
     // See SamConfig::attention_chunk_bytes; 0 keeps the default.
     long long attention_chunk_bytes = 0;
+    runtime::GpuSwitches gpu;
 };
 
 // An encoded image (embedding on the model's device plus the sizes needed to map prompts).

@@ -25,12 +25,8 @@ bool window_kernels_compiled() {
 
 bool window_kernels_usable(const at::Tensor& like) {
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-    static const bool enabled = [] {
-        const char* flag = std::getenv("PHOTOSYNTH_VIT_KERNELS");
-        return !(flag && std::strcmp(flag, "0") == 0);
-    }();
     const at::ScalarType type = like.scalar_type();
-    return enabled && like.is_cuda() && (type == at::kBFloat16 || type == at::kHalf);
+    return like.is_cuda() && (type == at::kBFloat16 || type == at::kHalf);
 #else
     (void)like;
     return false;

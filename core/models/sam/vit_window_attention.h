@@ -18,8 +18,8 @@ struct WindowAttentionRows {
 // Whether this build has the kernels (a CUDA toolkit was found and a GPU answers).
 bool window_kernels_compiled();
 
-// window_kernels_compiled() and `like` can use them: a CUDA tensor of half precision, and not
-// turned off with PHOTOSYNTH_VIT_KERNELS=0.
+// window_kernels_compiled() and `like` can use them: a CUDA tensor of half precision. (Whether
+// they are wanted is SamConfig::window_kernels.)
 bool window_kernels_usable(const at::Tensor& like);
 
 // qkv: batch x height x width x (3 x heads x head_dim) from the qkv projection of the unpadded

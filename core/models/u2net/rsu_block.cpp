@@ -14,12 +14,11 @@ namespace ps::u2net {
 namespace {
 
 // cuDNN's fused convolution + bias + ReLU (one kernel instead of a convolution and a clamp) is
-// on by default where it exists; PHOTOSYNTH_CUDNN_CONV_RELU=0 turns it off, for builds whose
-// cuDNN lacks the fused kernel for a precision, and to compare the two.
-bool cudnn_conv_relu_wanted(const at::Tensor& weight) {
+// on by default where it exists; U2NetConfig::cudnn_conv_relu turns it off (U2NetNetwork), for
+// builds whose cuDNN lacks the fused kernel for a precision, and to compare the two.
+bool cudnn_conv_relu_available(const at::Tensor& weight) {
 #if TORCH_VERSION_MAJOR >= 2
-    const char* flag = std::getenv("PHOTOSYNTH_CUDNN_CONV_RELU");
-    return weight.is_cuda() && !(flag && std::strcmp(flag, "0") == 0);
+    return weight.is_cuda();
 #else
     (void)weight;
     return false;
@@ -40,7 +39,7 @@ ReBnConv ReBnConv::load(const runtime::Weights& w, const std::string& prefix, in
     layer.weight = std::move(folded.weight);
     layer.bias = std::move(folded.bias);
     layer.dilation = dilation;
-    layer.fused_relu = cudnn_conv_relu_wanted(layer.weight);
+    layer.fused_relu = cudnn_conv_relu_available(layer.weight);
     return layer;
 }
 

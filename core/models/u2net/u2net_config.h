@@ -34,6 +34,9 @@ struct U2NetConfig {
     int64_t input_size = 320;  // the official test-time resolution (RescaleT(320))
     int64_t parameter_count = 0;
     std::string dtype;  // dtype of the floating tensors as stored, e.g. "float32"
+    // cuDNN's fused convolution + ReLU where LibTorch offers it (ReBnConv::fused_relu); false
+    // for builds whose cuDNN lacks it, and to compare (U2NetOptions::gpu.cudnn_conv_relu).
+    bool cudnn_conv_relu = true;
 
     const RsuConfig& stage(const std::string& name) const;
     std::string describe() const;  // one line, for `info` and logs

@@ -50,7 +50,8 @@ Result<std::unique_ptr<U2NetModel>> U2NetModel::load(const std::string& checkpoi
 
     return runtime::guarded(label, [&]() -> Result<std::unique_ptr<U2NetModel>> {
         c10::InferenceMode inference;
-        auto placed = runtime::place_tensors(checkpoint->tensors, *device, options.precision);
+        auto placed = runtime::place_tensors(checkpoint->tensors, *device, options.precision,
+                                             options.gpu.cudnn_benchmark);
         // cuDNN's half-precision convolutions run on tensor cores in NHWC. Measured on an H100
         // (CUDA graphs on, 320²): bf16 U²-Net 5.11 -> 3.78 ms, U²-NetP 3.92 -> 3.04 ms; in fp32
         // NHWC was slower (12.1 -> 13.0, 5.3 -> 6.8 ms), so fp32 keeps NCHW.
@@ -61,6 +62,8 @@ Result<std::unique_ptr<U2NetModel>> U2NetModel::load(const std::string& checkpoi
         auto impl = std::make_unique<Impl>();
         impl->file_label = label;
         impl->config = config.value();
+        impl->config.cudnn_conv_relu = options.gpu.cudnn_conv_relu;
+        impl->graphs.set_enabled(options.gpu.cuda_graphs);
         impl->precision = options.precision;
         impl->channels_last = channels_last;
         impl->network = std::make_unique<U2NetNetwork>(placed, impl->config, label);

@@ -16,6 +16,7 @@ namespace ps::u2net {
 struct U2NetOptions {
     runtime::Device device = runtime::Device::Auto;
     runtime::Precision precision = runtime::Precision::Fp32;
+    runtime::GpuSwitches gpu;
 };
 
 struct U2NetOutput {

@@ -13,6 +13,13 @@ U2NetNetwork::U2NetNetwork(const std::map<std::string, at::Tensor>& tensors,
     dtype_ = first.scalar_type();
     device_ = first.device();
     for (const RsuConfig& stage : config.stages) stages_.push_back(RsuBlock::load(w, stage));
+    if (!config.cudnn_conv_relu) {
+        for (RsuBlock& stage : stages_) {
+            stage.in.fused_relu = false;
+            for (ReBnConv& layer : stage.encoder) layer.fused_relu = false;
+            for (ReBnConv& layer : stage.decoder) layer.fused_relu = false;
+        }
+    }
     for (int k = 0; k < 6; ++k) {
         sides_[k] = runtime::Conv2d::load(w, "side" + std::to_string(k + 1), config.side_in[k],
                                       config.out_ch, 3, 1, 1, 1, true);
