@@ -11,8 +11,8 @@
 
 #include <opencv2/core.hpp>
 
+#include "annotating/annotation_session.h"
 #include "annotation_export_dialog.h"
-#include "annotation_session.h"
 #include "editing/edit_commands.h"
 #include "editing/mask_stroke.h"
 #include "engine/engine.h"
@@ -39,7 +39,7 @@ AnnotationController::AnnotationController(AnnotationContext context, engine::En
                                            QObject* parent)
     : QObject(parent), context_(std::move(context)), engine_(engine) {
     QMainWindow* window = context_.window;
-    session_ = new AnnotationSession(engine_, *context_.document, this);
+    session_ = new annotating::AnnotationSession(engine_, *context_.document, this);
     build_actions();
     label_dock_ = new LabelDock(window, window);
     project_dock_ = new ProjectDock(next_, window);
@@ -53,23 +53,23 @@ AnnotationController::AnnotationController(AnnotationContext context, engine::En
     annotate_menu_->addSeparator();
     annotate_menu_->addMenu(label_dock_->menu());
 
-    connect(session_, &AnnotationSession::project_opened, this,
+    connect(session_, &annotating::AnnotationSession::project_opened, this,
             &AnnotationController::on_project_opened);
-    connect(session_, &AnnotationSession::project_failed, this, [this](const QString& message) {
-        show_problem(tr("Cannot open the project"), message);
-    });
-    connect(session_, &AnnotationSession::statuses_changed, this,
+    connect(
+        session_, &annotating::AnnotationSession::project_failed, this,
+        [this](const QString& message) { show_problem(tr("Cannot open the project"), message); });
+    connect(session_, &annotating::AnnotationSession::statuses_changed, this,
             [this] { project_dock_->show_statuses(session_->statuses(), session_->problems()); });
-    connect(session_, &AnnotationSession::labels_changed, this, [this] {
+    connect(session_, &annotating::AnnotationSession::labels_changed, this, [this] {
         label_dock_->set_labels(session_->labels());
         recolour_objects();
     });
-    connect(session_, &AnnotationSession::problem_found, this,
+    connect(session_, &annotating::AnnotationSession::problem_found, this,
             [this](const QString&, const QString& message) {
                 project_dock_->show_statuses(session_->statuses(), session_->problems());
                 show_problem(tr("Annotation file set aside"), message);
             });
-    connect(session_, &AnnotationSession::save_failed, this,
+    connect(session_, &annotating::AnnotationSession::save_failed, this,
             [this](const QString& message) { show_problem(tr("Annotation not saved"), message); });
     connect(label_dock_, &LabelDock::labels_edited, this,
             [this](const annotation::LabelSet& labels) {

@@ -26,10 +26,13 @@ class Engine;
 struct ImageInfo;
 }  // namespace ps::engine
 
+namespace ps::annotating {
+class AnnotationSession;
+}
+
 namespace ps::ui {
 
 class AnnotationExportDialog;
-class AnnotationSession;
 class ImageCanvas;
 class LabelDock;
 class PointFileDialog;
@@ -67,7 +70,7 @@ class AnnotationController : public QObject {
     void add_file_actions(QMenu* file);
     QMenu* annotate_menu() const { return annotate_menu_; }
 
-    AnnotationSession& session() { return *session_; }
+    annotating::AnnotationSession& session() { return *session_; }
     LabelDock* label_dock() const { return label_dock_; }
     ProjectDock* project_dock() const { return project_dock_; }
 
@@ -114,7 +117,7 @@ class AnnotationController : public QObject {
 
     AnnotationContext context_;
     engine::Engine& engine_;
-    AnnotationSession* session_ = nullptr;
+    annotating::AnnotationSession* session_ = nullptr;
     LabelDock* label_dock_ = nullptr;
     ProjectDock* project_dock_ = nullptr;
     QMenu* annotate_menu_ = nullptr;

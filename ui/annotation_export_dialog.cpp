@@ -15,8 +15,8 @@
 #include <QTabWidget>
 #include <QVBoxLayout>
 
+#include "annotating/annotation_session.h"
 #include "annotation/formats.h"
-#include "annotation_session.h"
 #include "engine/engine.h"
 #include "future_watch.h"
 #include "path_field.h"
@@ -43,7 +43,8 @@ QString listed(const std::vector<std::string>& items, int at_most = 8) {
 
 }  // namespace
 
-AnnotationExportDialog::AnnotationExportDialog(engine::Engine& engine, AnnotationSession& session,
+AnnotationExportDialog::AnnotationExportDialog(engine::Engine& engine,
+                                               annotating::AnnotationSession& session,
                                                QWidget* parent)
     : QDialog(parent), engine_(engine), session_(session) {
     setObjectName("annotation_export_dialog");

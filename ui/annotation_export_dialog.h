@@ -17,14 +17,16 @@ namespace ps::engine {
 class Engine;
 }
 
-namespace ps::ui {
-
+namespace ps::annotating {
 class AnnotationSession;
+}
+
+namespace ps::ui {
 
 class AnnotationExportDialog : public QDialog {
     Q_OBJECT
   public:
-    AnnotationExportDialog(engine::Engine& engine, AnnotationSession& session,
+    AnnotationExportDialog(engine::Engine& engine, annotating::AnnotationSession& session,
                            QWidget* parent = nullptr);
 
     // What the Export / Import buttons do, with the values in the dialog's fields.
@@ -43,7 +45,7 @@ class AnnotationExportDialog : public QDialog {
     void set_running(bool running, const QString& status);
 
     engine::Engine& engine_;
-    AnnotationSession& session_;
+    annotating::AnnotationSession& session_;
     QTabWidget* tabs_ = nullptr;
     QComboBox* export_format_ = nullptr;
     QLineEdit* export_dir_ = nullptr;

@@ -20,7 +20,6 @@
 
 #include "annotating/sam_prompt.h"
 #include "annotation_controller.h"
-#include "annotation_session.h"
 #include "app_settings.h"
 #include "background_panel.h"
 #include "benchmark_panel.h"

@@ -9,8 +9,8 @@
 #include <QTimer>
 #include <QUndoStack>
 
+#include "annotating/annotation_session.h"
 #include "annotation_controller.h"
-#include "annotation_session.h"
 #include "app_settings.h"
 #include "image_canvas.h"
 #include "main_window.h"

@@ -15,7 +15,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 
-#include "annotation_session.h"
+#include "annotating/annotation_session.h"
 #include "batch/batch_annotator.h"
 #include "engine/engine.h"
 #include "future_watch.h"
@@ -55,7 +55,7 @@ QString summary_of(const batch::BatchSummary& s) {
 
 }  // namespace
 
-PointFileDialog::PointFileDialog(engine::Engine& engine, AnnotationSession& session,
+PointFileDialog::PointFileDialog(engine::Engine& engine, annotating::AnnotationSession& session,
                                  std::string model_id, const QString& model_name, QWidget* parent)
     : QDialog(parent), engine_(engine), session_(session), model_id_(std::move(model_id)) {
     setObjectName("point_file_dialog");

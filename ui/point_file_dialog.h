@@ -23,16 +23,18 @@ namespace ps::engine {
 class Engine;
 }
 
-namespace ps::ui {
-
+namespace ps::annotating {
 class AnnotationSession;
+}
+
+namespace ps::ui {
 
 class PointFileDialog : public QDialog {
     Q_OBJECT
   public:
     // `model_id`: a loaded SAM model (the batch needs one); empty shows why it cannot run.
-    PointFileDialog(engine::Engine& engine, AnnotationSession& session, std::string model_id,
-                    const QString& model_name, QWidget* parent = nullptr);
+    PointFileDialog(engine::Engine& engine, annotating::AnnotationSession& session,
+                    std::string model_id, const QString& model_name, QWidget* parent = nullptr);
     ~PointFileDialog() override;  // cancels a run still going
 
     void start();   // the Run button
@@ -53,7 +55,7 @@ class PointFileDialog : public QDialog {
     void set_running(bool running);
 
     engine::Engine& engine_;
-    AnnotationSession& session_;
+    annotating::AnnotationSession& session_;
     std::string model_id_;
     QLineEdit* points_path_ = nullptr;
     QLineEdit* input_dir_ = nullptr;

@@ -22,11 +22,11 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "annotating/annotation_session.h"
 #include "annotation/project.h"
 #include "annotation/rle.h"
 #include "annotation_controller.h"
 #include "annotation_export_dialog.h"
-#include "annotation_session.h"
 #include "editing/mask_stroke.h"
 #include "engine/engine.h"
 #include "golden_dir.h"
@@ -387,7 +387,7 @@ void TestAnnotation::corrupt_annotation_is_reported_and_kept() {
     make_images(dir.path());
     const std::string annotation_file = [&] {
         auto project = annotation::Project::open(dir.path().toStdString(),
-                                                 ui::AnnotationSession::default_labels());
+                                                 annotating::AnnotationSession::default_labels());
         return project ? project->annotation_path("a.png") : std::string();
     }();
     QVERIFY(!annotation_file.empty());
@@ -442,7 +442,8 @@ void TestAnnotation::label_hotkey_must_be_free() {
         QVERIFY2(!labels->add_label({"tree", {0, 128, 0}, taken}).isEmpty(), taken);
     }
     QVERIFY(!labels->add_label({"person", {0, 128, 0}, ""}).isEmpty());  // names are unique
-    QSignalSpy changed(&window.annotation()->session(), &ui::AnnotationSession::labels_changed);
+    QSignalSpy changed(&window.annotation()->session(),
+                       &annotating::AnnotationSession::labels_changed);
     QCOMPARE(labels->add_label({"tree", {0, 128, 0}, "Alt+5"}), QString());
     QCOMPARE(changed.count(), 1);
     QCOMPARE(int(labels->labels().labels.size()), 5);

@@ -24,10 +24,10 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "annotating/annotation_session.h"
 #include "annotation/rle.h"
 #include "annotation_controller.h"
 #include "annotation_export_dialog.h"
-#include "annotation_session.h"
 #include "app_settings.h"
 #include "background_panel.h"
 #include "candidate_strip.h"
@@ -49,7 +49,6 @@ constexpr int kWidth = 600, kHeight = 400;  // coffee.png
 QString coffee() {
     return golden_dir() + "/images/coffee.png";
 }
-
 
 // Answers the next file dialog as a user does: types the path into its file-name field and
 // presses Return. The flag becomes true once the dialog (Qt's own widget dialog, as used
@@ -430,7 +429,7 @@ void TestAppWorkflows::project_object_exports_to_coco_json() {
     QVERIFY(click_image(window, 150, 220));
     press(Qt::Key_Return);
     QCOMPARE(int(window.document().objects().size()), 1);
-    ui::AnnotationSession& session = window.annotation()->session();
+    annotating::AnnotationSession& session = window.annotation()->session();
     QVERIFY(wait_until([&] { return !session.saving(); }));
     QCOMPARE(int(session.current_annotation().objects.size()), 1);  // saved at once
     QVERIFY(!window.has_unsaved_objects());

@@ -1,7 +1,8 @@
 // The annotation project behind the window: keeps the open image's ImageAnnotation in step with
 // the EditDocument and saves it through Project after every accepted, edited or deleted object.
 // Saves run on the engine's pool one at a time, in order, newest snapshot per image; flush()
-// writes whatever is still queued (closing, exporting, tests).
+// writes whatever is still queued (closing, exporting, tests). No widgets: the window's
+// annotation controller drives it, and tests drive it with a bare EditDocument.
 #pragma once
 
 #include <QColor>
@@ -24,7 +25,7 @@ namespace ps::engine {
 class Engine;
 }
 
-namespace ps::ui {
+namespace ps::annotating {
 
 class AnnotationSession : public QObject {
     Q_OBJECT
@@ -143,4 +144,4 @@ class AnnotationSession : public QObject {
     QFuture<Status> in_flight_future_;
 };
 
-}  // namespace ps::ui
+}  // namespace ps::annotating

@@ -1,9 +1,10 @@
 // AnnotationSession: document objects (work-image masks) <-> annotation objects (full-resolution
 // RLE), and the ordered background saves.
-#include "annotation_session.h"
+#include "annotating/annotation_session.h"
 
 #include <QDir>
 #include <QFileInfo>
+#include <QFutureWatcher>
 
 #include <opencv2/imgproc.hpp>
 
@@ -11,10 +12,9 @@
 
 #include "annotating/sam_prompt.h"
 #include "engine/engine.h"
-#include "future_watch.h"
 #include "image/mask_export.h"
 
-namespace ps::ui {
+namespace ps::annotating {
 
 struct AnnotationSession::Opened {
     annotation::Project project;
@@ -29,6 +29,20 @@ struct AnnotationSession::Prefetched {
 namespace {
 
 using annotation::ImageStatus;
+
+// A future's result delivered to `callback` on the session's thread. As ui/future_watch.h: a
+// QFutureWatcher connected before setFuture() also reports futures already finished, which
+// QFuture::then(context, ...) in Qt 6.4 sometimes lost.
+template <typename T, typename Callback>
+void when_finished(QObject* context, QFuture<T> future, Callback callback) {
+    auto* watcher = new QFutureWatcher<T>(context);
+    QObject::connect(watcher, &QFutureWatcher<T>::finished, context,
+                     [watcher, callback = std::move(callback)]() mutable {
+                         watcher->deleteLater();
+                         if (watcher->future().resultCount() > 0) callback(watcher->result());
+                     });
+    watcher->setFuture(std::move(future));
+}
 
 cv::Mat to_work_size(const cv::Mat& full, cv::Size work) {
     if (full.size() == work) return full;
@@ -503,4 +517,4 @@ void AnnotationSession::flush() {
     latest_.clear();
 }
 
-}  // namespace ps::ui
+}  // namespace ps::annotating
