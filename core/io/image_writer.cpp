@@ -15,6 +15,14 @@
 namespace ps::io {
 namespace {
 
+// QImage's default density is the screen's (96 dpi offscreen, other values on a desktop) in a
+// GUI process and 100 dpi without one, and PNG stores it (pHYs): a fixed one makes the same
+// pixels the same file in the app and the CLI. 3937 dots/m = 100 dpi, what the CLI always wrote.
+void set_export_density(QImage& image) {
+    image.setDotsPerMeterX(3937);
+    image.setDotsPerMeterY(3937);
+}
+
 Status write_png_atomically(const std::string& path, const QImage& image) {
     QByteArray encoded;
     QBuffer buffer(&encoded);
@@ -34,8 +42,9 @@ Status write_png(const std::string& path, const cv::Mat& image) {
                           path + ": cannot write " + cv::typeToString(image.type()) +
                               " image as PNG, expected a non-empty CV_8UC1 or CV_8UC3 (RGB) image");
     // Wraps the matrix's memory without copying; QImage honours the row stride.
-    const QImage view(image.data, image.cols, image.rows, static_cast<qsizetype>(image.step[0]),
-                      image.type() == CV_8UC1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888);
+    QImage view(image.data, image.cols, image.rows, static_cast<qsizetype>(image.step[0]),
+                image.type() == CV_8UC1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888);
+    set_export_density(view);
     return write_png_atomically(path, view);
 }
 
@@ -46,8 +55,9 @@ Status write_rgba_png(const std::string& path, const cv::Mat& rgba) {
                               " image as RGBA PNG, expected a non-empty CV_8UC4 image");
     // Wraps the matrix's memory without copying. Format_RGBA8888 (not the _Premultiplied one)
     // is straight alpha, what PNG stores, so Qt writes the bytes without converting them.
-    const QImage view(rgba.data, rgba.cols, rgba.rows, static_cast<qsizetype>(rgba.step[0]),
-                      QImage::Format_RGBA8888);
+    QImage view(rgba.data, rgba.cols, rgba.rows, static_cast<qsizetype>(rgba.step[0]),
+                QImage::Format_RGBA8888);
+    set_export_density(view);
     return write_png_atomically(path, view);
 }
 
