@@ -11,6 +11,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMainWindow>
 #include <QMap>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -18,6 +19,7 @@
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QUndoStack>
 #include <QtTest>
 
 #include <opencv2/imgproc.hpp>
@@ -191,6 +193,7 @@ class TestAnnotation : public QObject {
     void corrupt_annotation_is_reported_and_kept();
     void label_hotkey_must_be_free();
     void point_file_runs_in_the_background();
+    void controller_needs_only_its_context();
 };
 
 void TestAnnotation::paint_stroke_adds_and_cuts() {
@@ -535,6 +538,52 @@ void TestAnnotation::point_file_runs_in_the_background() {
     loaded = project->load("c.png");
     QVERIFY(loaded.ok());
     QCOMPARE(int(loaded->annotation.objects.size()), 1);  // once, though two runs saw it
+}
+
+// The controller sees the window only through AnnotationContext: a bare QMainWindow hosts it, the
+// callbacks record what it asks of the window.
+void TestAnnotation::controller_needs_only_its_context() {
+    QTemporaryDir dir;
+    make_images(dir.path());
+    engine::Engine engine(settings());
+    QMainWindow host;
+    editing::EditDocument document;
+    QUndoStack undo_stack;
+    QStringList statuses, errors, folder_files;
+    QList<int> jumps;
+    ui::AnnotationContext context;
+    context.window = &host;
+    context.document = &document;
+    context.undo_stack = &undo_stack;
+    context.canvas = new ui::ImageCanvas(&host);
+    context.selected_object_id = [] { return -1; };
+    context.current_image_id = [] { return 0; };
+    context.current_path = [] { return QString(); };
+    context.show_status = [&](const QString& text) { statuses << text; };
+    context.show_error = [&](const QString& text) { errors << text; };
+    context.set_folder_files = [&](const QStringList& files) { folder_files = files; };
+    context.go_to_folder_image = [&](int index) { jumps << index; };
+    context.open_image = [](const QString&) {};
+    context.model_id = [] { return std::string(); };
+    context.model_name = [] { return QString(); };
+    ui::AnnotationController controller(context, engine, &host);
+
+    QSignalSpy opened(&controller, &ui::AnnotationController::project_opened);
+    controller.open_project(dir.path());
+    QVERIFY(opened.wait(10000));
+    QVERIFY(errors.isEmpty());
+    QCOMPARE(folder_files.size(), 3);
+    QVERIFY(folder_files.front().endsWith("a.png"));
+    QCOMPARE(jumps, QList<int>({0}));  // the first image not done
+    QVERIFY(host.findChild<ui::ProjectDock*>());
+    QVERIFY(host.findChild<ui::LabelDock*>());
+    // Without an image or a selection, the actions say why they did nothing.
+    controller.verify();
+    QCOMPARE(statuses.back(), QString("Nothing to verify"));
+    controller.delete_selected();
+    QCOMPARE(statuses.back(), QString("Select an object first"));
+    QCOMPARE(undo_stack.count(), 0);
+    controller.session().flush();
 }
 
 QTEST_MAIN(TestAnnotation)
