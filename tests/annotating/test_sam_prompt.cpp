@@ -7,18 +7,6 @@
 
 using namespace ps;
 
-namespace {
-
-annotation::ObjectPrompts prompts_of(std::vector<annotation::PromptPoint> points,
-                                     std::optional<std::array<double, 4>> box = std::nullopt) {
-    annotation::ObjectPrompts prompts;
-    prompts.points = std::move(points);
-    prompts.box = box;
-    return prompts;
-}
-
-}  // namespace
-
 class TestSamPrompt : public QObject {
     Q_OBJECT
   private slots:
@@ -32,8 +20,8 @@ class TestSamPrompt : public QObject {
 void TestSamPrompt::work_prompt_scales_each_axis() {
     // 400×300 shown as 100×60: x scales by 1/4, y by 1/5 (the rounding of a real downscale
     // makes the two factors differ slightly; each axis keeps its own).
-    const auto prompts =
-        prompts_of({{200, 150, true}, {40, 10, false}}, std::array<double, 4>{20, 30, 380, 290});
+    const annotation::ObjectPrompts prompts{{{200, 150, true}, {40, 10, false}},
+                                            std::array<double, 4>{20, 30, 380, 290}};
     const runtime::Prompt prompt = annotating::to_sam_prompt(prompts, {400, 300}, {100, 60});
     QCOMPARE(prompt.points.size(), size_t(2));
     QCOMPARE(prompt.points[0].x, 50.0);
