@@ -1,11 +1,11 @@
 // photosynth-cli remove-bg end to end: a real process, real files, the golden U²-NetP matte.
-#include "app/cli_process.h"
 #include <QDir>
 #include <QFileInfo>
 #include <QImage>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
+#include "app/cli_process.h"
 
 #include "sam_golden.h"
 
@@ -24,6 +24,7 @@ class TestCliRemoveBg : public QObject {
     void bad_inputs_fail_with_one_clear_line_data();
     void bad_inputs_fail_with_one_clear_line();
     void folder_mode_continues_past_bad_files();
+    void refinement_and_background_reach_single_and_folder_mode();
 };
 
 void TestCliRemoveBg::cutout_and_matte_match_golden_data() {
@@ -38,7 +39,7 @@ void TestCliRemoveBg::cutout_and_matte_match_golden() {
     const QString input = golden_dir() + "/images/u2net_input.png";
     const QString out = dir.path() + "/cutout.png", matte_path = dir.path() + "/matte.png";
     const CliRun run = run_cli({"remove-bg", "--model", golden_dir() + "/" + checkpoint, "--image",
-                             input, "--out", out, "--matte", matte_path, "--device", "cpu"});
+                                input, "--out", out, "--matte", matte_path, "--device", "cpu"});
     QVERIFY2(run.exit_code == 0, qPrintable(run.err));
     QVERIFY2(run.out.contains("forward"), qPrintable(run.out));
 
@@ -101,6 +102,16 @@ void TestCliRemoveBg::bad_inputs_fail_with_one_clear_line_data() {
     QTest::newRow("missing out") << (QStringList{"remove-bg", "--model", g + "/u2netp.pth",
                                                  "--image", g + "/images/u2net_input.png"})
                                  << "missing --out";
+    const QStringList u2 = base + QStringList{"--model", g + "/u2netp.pth"};
+    QTest::newRow("grow too far") << (u2 + QStringList{"--grow", "101"})
+                                  << "--grow '101': expected a whole number from -100 to 100";
+    QTest::newRow("feather negative") << (u2 + QStringList{"--feather", "-1"})
+                                      << "--feather '-1': expected a whole number from 0 to 100";
+    QTest::newRow("feather not a number")
+        << (u2 + QStringList{"--feather", "soft"}) << "--feather 'soft'";
+    QTest::newRow("background name") << (u2 + QStringList{"--background", "white"})
+                                     << "background \"white\": expected transparent, blurred or "
+                                        "a colour #RRGGBB";
 }
 
 void TestCliRemoveBg::bad_inputs_fail_with_one_clear_line() {
@@ -114,7 +125,8 @@ void TestCliRemoveBg::bad_inputs_fail_with_one_clear_line() {
 
 void TestCliRemoveBg::folder_mode_continues_past_bad_files() {
     QTemporaryDir dir;
-    const QString in = dir.path() + "/in", out = dir.path() + "/out", mattes = dir.path() + "/mattes";
+    const QString in = dir.path() + "/in", out = dir.path() + "/out",
+                  mattes = dir.path() + "/mattes";
     QVERIFY(QDir().mkpath(in) && QDir().mkpath(out));
     QVERIFY(QFile::copy(golden_dir() + "/images/u2net_input.png", in + "/a.png"));
     QVERIFY(QFile::copy(golden_dir() + "/images/coffee.png", in + "/b.png"));
@@ -126,8 +138,8 @@ void TestCliRemoveBg::folder_mode_continues_past_bad_files() {
     QVERIFY(existing.open(QIODevice::WriteOnly));
     existing.write("keep me");
     existing.close();
-    const CliRun run = run_cli({"remove-bg", "--model", golden_dir() + "/u2netp.pth", "--input-dir", in,
-                                "--output-dir", out, "--matte-dir", mattes, "--jobs", "2"});
+    const CliRun run = run_cli({"remove-bg", "--model", golden_dir() + "/u2netp.pth", "--input-dir",
+                                in, "--output-dir", out, "--matte-dir", mattes, "--jobs", "2"});
     QVERIFY2(run.exit_code > 0, qPrintable(run.err));
     QVERIFY2(run.err.contains("broken.png"), qPrintable(run.err));
     QVERIFY(QImage(out + "/a.png").hasAlphaChannel());
@@ -137,7 +149,49 @@ void TestCliRemoveBg::folder_mode_continues_past_bad_files() {
     QCOMPARE(kept.readAll(), QByteArray("keep me"));
     QVERIFY(!QFileInfo::exists(out + "/broken.png"));
     // No temporary or partial files are left behind.
-    for (const QString& name : QDir(out).entryList(QDir::Files)) QVERIFY2(name.endsWith(".png"), qPrintable(name));
+    for (const QString& name : QDir(out).entryList(QDir::Files))
+        QVERIFY2(name.endsWith(".png"), qPrintable(name));
+}
+
+void TestCliRemoveBg::refinement_and_background_reach_single_and_folder_mode() {
+    // A colour background writes RGB: opaque subject pixels keep their colour, clear background
+    // pixels are the colour; folder mode gives the same file as single mode.
+    QTemporaryDir dir;
+    const QString input = golden_dir() + "/images/u2net_input.png";
+    const QString in = dir.path() + "/in", out = dir.path() + "/out";
+    QVERIFY(QDir().mkpath(in) && QDir().mkpath(out));
+    QVERIFY(QFile::copy(input, in + "/a.png"));
+    const QStringList options{"--grow",       "-2",      "--feather", "1",  "--decontaminate",
+                              "--background", "#00ff00", "--device",  "cpu"};
+    const QString single = dir.path() + "/single.png", matte_path = dir.path() + "/matte.png";
+    const CliRun run =
+        run_cli(QStringList{"remove-bg", "--model", golden_dir() + "/u2netp.pth", "--image", input,
+                            "--out", single, "--matte", matte_path} +
+                options);
+    QVERIFY2(run.exit_code == 0, qPrintable(run.err));
+    const QImage result(single);
+    QVERIFY(!result.isNull());
+    QVERIFY(!result.hasAlphaChannel());
+    const QImage rgb = result.convertToFormat(QImage::Format_RGB888);
+    const cv::Mat matte = read_grey_png(matte_path);
+    int background = 0, green = 0;
+    for (int y = 0; y < rgb.height(); ++y)
+        for (int x = 0; x < rgb.width(); ++x)
+            if (matte.at<uchar>(y, x) == 0) {
+                ++background;
+                const uchar* p = rgb.constScanLine(y) + 3 * x;
+                green += p[0] == 0 && p[1] == 255 && p[2] == 0;
+            }
+    QVERIFY(background > 0);
+    QCOMPARE(green, background);
+
+    const CliRun folder = run_cli(QStringList{"remove-bg", "--model", golden_dir() + "/u2netp.pth",
+                                              "--input-dir", in, "--output-dir", out} +
+                                  options);
+    QVERIFY2(folder.exit_code == 0, qPrintable(folder.err));
+    QFile a(single), b(out + "/a.png");
+    QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+    QVERIFY(a.readAll() == b.readAll());
 }
 
 QTEST_GUILESS_MAIN(TestCliRemoveBg)
