@@ -5,6 +5,7 @@
 #include <QtTest>
 #include <opencv2/core.hpp>
 
+#include "engine/benchmark.h"
 #include "engine/engine.h"
 #include "engine_settings_for_tests.h"
 #include "golden_dir.h"
@@ -52,6 +53,7 @@ class TestEngineMatte : public QObject {
     void concurrent_mattes_run_the_model_one_at_a_time();
     void batch_and_oversized_mattes_are_not_cached();
     void wrong_family_is_refused_with_a_clear_message();
+    void benchmark_times_u2net_through_the_engine();
 };
 
 void TestEngineMatte::load_model_reports_the_family_data() {
@@ -237,6 +239,33 @@ void TestEngineMatte::wrong_family_is_refused_with_a_clear_message() {
     QVERIFY(!encoded.ok());
     QVERIFY(!wait(engine.matte(image->id, "no such model")).ok());
     QVERIFY(!wait(engine.matte(12345, u2->id)).ok());
+}
+
+void TestEngineMatte::benchmark_times_u2net_through_the_engine() {
+    // One request with both kinds: SAM's stages for SAM, the matte's for U²-NetP.
+    BenchmarkRequest request;
+    request.models = {golden_path("sam_vit_tiny.pth"), golden_path("u2netp.pth")};
+    request.device = runtime::Device::Cpu;
+    request.synthetic_width = 320;
+    request.synthetic_height = 240;
+    request.iterations = 2;
+    request.warmup = 1;
+    request.workers = 2;
+    auto report = run_benchmark(request);
+    QVERIFY2(report.ok(), report.ok() ? "" : report.message().c_str());
+    QCOMPARE(int(report->models.size()), 2);
+    QCOMPARE(QString::fromStdString(report->models[0].family), QString("sam"));
+    QVERIFY(report->models[0].stages.count("encode"));
+    const ModelBenchmark& u2 = report->models[1];
+    QCOMPARE(QString::fromStdString(u2.family), QString("u2net"));
+    QCOMPARE(QString::fromStdString(u2.arch), QString("u2netp"));
+    QCOMPARE(QString::fromStdString(u2.device), QString("cpu"));
+    for (const char* stage : {"preprocess", "forward", "postprocess", "remove_bg"}) {
+        QVERIFY2(u2.stages.count(stage), stage);
+        QCOMPARE(u2.stages.at(stage).count, 2);  // every iteration ran the network
+    }
+    QVERIFY(u2.stages.at("remove_bg").p50_ms >= u2.stages.at("forward").p50_ms);
+    QVERIFY(u2.cold_first_request_ms > 0 && u2.images_per_s > 0);
 }
 
 QTEST_GUILESS_MAIN(TestEngineMatte)
