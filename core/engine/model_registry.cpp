@@ -121,10 +121,12 @@ Status require_family(const ModelInfo& model, const std::string& family) {
                               ", not U²-Net: background removal needs a U²-Net or U²-NetP "
                               "checkpoint");
     }
-    return make_error(ErrorKind::InvalidArgument,
-                      label + ": a " + model.family +
-                          " background-removal checkpoint: prompted masks need a SAM or "
-                          "MobileSAM checkpoint");
+    return make_error(
+        ErrorKind::InvalidArgument,
+        label + ": looks like a " +
+            (model.family == "u2net" ? std::string("U²-Net background-removal") : model.family) +
+            " checkpoint, not Segment Anything: prompted masks need a SAM or "
+            "MobileSAM checkpoint");
 }
 
 std::string ModelRegistry::make_id(const std::string& path, const sam::SamOptions& options) {

@@ -233,7 +233,8 @@ void TestEngineMatte::wrong_family_is_refused_with_a_clear_message() {
     prompt.points = {{10, 10, 1}};
     auto masks = wait(engine.decode(image->id, u2->id, prompt));
     QVERIFY(!masks.ok());
-    QVERIFY2(QString::fromStdString(masks.message()).contains("u2netp.pth"),
+    QVERIFY2(QString::fromStdString(masks.message())
+                 .contains("u2netp.pth: looks like a U²-Net background-removal checkpoint"),
              masks.message().c_str());
     auto encoded = wait(engine.encode(image->id, u2->id));
     QVERIFY(!encoded.ok());
