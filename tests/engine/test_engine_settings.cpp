@@ -4,12 +4,13 @@
 #include <QtTest>
 
 #include <climits>
-#include <optional>
 #include <thread>
 
 #include "engine/engine_settings.h"
 #include "image/downscale.h"
+#include "io/image_corpus.h"  // corpus::ScopedEnv
 
+using corpus::ScopedEnv;
 using ps::engine::EngineSettings;
 
 namespace {
@@ -20,27 +21,6 @@ const char* const kVariables[] = {
     "PHOTOSYNTH_MODELS",          "PHOTOSYNTH_SLOW_MS",        "PHOTOSYNTH_CPU_HUGE_PAGES",
     "PHOTOSYNTH_MAX_FILE_MB",     "PHOTOSYNTH_MAX_PIXELS",     "PHOTOSYNTH_CUDA_GRAPHS",
     "PHOTOSYNTH_CUDNN_BENCHMARK", "PHOTOSYNTH_VIT_KERNELS",    "PHOTOSYNTH_CUDNN_CONV_RELU"};
-
-// Sets one variable for the scope, then restores what was there.
-class ScopedEnv {
-  public:
-    ScopedEnv(const char* name, const QByteArray& value)
-        : name_(name),
-          previous_(qEnvironmentVariableIsSet(name) ? std::optional<QByteArray>(qgetenv(name))
-                                                    : std::nullopt) {
-        qputenv(name_, value);
-    }
-    ~ScopedEnv() {
-        if (previous_)
-            qputenv(name_, *previous_);
-        else
-            qunsetenv(name_);
-    }
-
-  private:
-    const char* name_;
-    std::optional<QByteArray> previous_;
-};
 
 }  // namespace
 
