@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "engine/engine.h"
 #include "image/background.h"
+#include "io/image_reader.h"
 #include "io/image_writer.h"
 #include "output_checks.h"
 
@@ -19,7 +20,7 @@ const char kRemoveBgUsage[] =
     "usage: photosynth-cli remove-bg --model CKPT --image IMG --out OUT.png [--matte MATTE.png] "
     "| --input-dir DIR --output-dir DIR [--matte-dir DIR] [--jobs N] [--overwrite]; "
     "both: [--feather PX] [--grow PX] [--decontaminate] "
-    "[--background transparent|#RRGGBB|blurred] [--device cpu|cuda|auto] "
+    "[--background transparent|#RRGGBB|blurred | --background-image IMG] [--device cpu|cuda|auto] "
     "[--precision fp32|fp16|bf16]";
 
 namespace {
@@ -62,10 +63,21 @@ Result<Pipeline> read_pipeline(const Args& args) {
         pipeline.refine.grow_px = *px;
     }
     pipeline.refine.decontaminate = args.flags.count("decontaminate") > 0;
+    if (args.has("background") && args.has("background-image")) {
+        return make_error(ErrorKind::InvalidArgument,
+                          "--background and --background-image exclude each other");
+    }
     if (args.has("background")) {
         auto background = image::parse_background(args.get("background"));
         if (!background) return background.error();
         pipeline.background = *background;
+    }
+    if (args.has("background-image")) {
+        // Read once, before the model loads: a typo costs nothing and every image shares it.
+        auto background = io::read_rgb_image(args.get("background-image"));
+        if (!background) return background.error();
+        pipeline.background.kind = image::BackgroundKind::Image;
+        pipeline.background.image = std::move(background.value());
     }
     return pipeline;
 }
@@ -140,10 +152,11 @@ int run_remove_bg_folder(const Args& args, const engine::EngineSettings& setting
 }  // namespace
 
 int run_remove_bg(const std::vector<std::string>& argv) {
-    auto args = parse_args(argv,
-                           {"model", "image", "out", "matte", "device", "precision", "input-dir",
-                            "output-dir", "matte-dir", "jobs", "feather", "grow", "background"},
-                           {"overwrite", "decontaminate"});
+    auto args = parse_args(
+        argv,
+        {"model", "image", "out", "matte", "device", "precision", "input-dir", "output-dir",
+         "matte-dir", "jobs", "feather", "grow", "background", "background-image"},
+        {"overwrite", "decontaminate"});
     if (!args) return fail(args.message() + " (" + kRemoveBgUsage + ")", 2);
     const bool folder_mode = args->has("input-dir");
     const std::vector<std::string> required =

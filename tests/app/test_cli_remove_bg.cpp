@@ -109,6 +109,13 @@ void TestCliRemoveBg::bad_inputs_fail_with_one_clear_line_data() {
                                       << "--feather '-1': expected a whole number from 0 to 100";
     QTest::newRow("feather not a number")
         << (u2 + QStringList{"--feather", "soft"}) << "--feather 'soft'";
+    QTest::newRow("missing background image")
+        << (u2 + QStringList{"--background-image", "/nonexistent-background.png"})
+        << "nonexistent-background.png";
+    QTest::newRow("two backgrounds")
+        << (u2 +
+            QStringList{"--background", "blurred", "--background-image", g + "/images/coffee.png"})
+        << "--background and --background-image exclude each other";
     QTest::newRow("background name") << (u2 + QStringList{"--background", "white"})
                                      << "background \"white\": expected transparent, blurred or "
                                         "a colour #RRGGBB";
@@ -192,6 +199,29 @@ void TestCliRemoveBg::refinement_and_background_reach_single_and_folder_mode() {
     QFile a(single), b(out + "/a.png");
     QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
     QVERIFY(a.readAll() == b.readAll());
+
+    // Another image as the background: a solid blue one shows where the matte is 0.
+    QImage blue(64, 48, QImage::Format_RGB888);
+    blue.fill(QColor(0, 0, 255));
+    QVERIFY(blue.save(dir.path() + "/blue.png"));
+    const QString on_image = dir.path() + "/on_image.png";
+    const QString hard_matte = dir.path() + "/hard_matte.png";
+    const CliRun image_run =
+        run_cli({"remove-bg", "--model", golden_dir() + "/u2netp.pth", "--image", input, "--out",
+                 on_image, "--matte", hard_matte, "--grow", "-2", "--background-image",
+                 dir.path() + "/blue.png", "--device", "cpu"});
+    QVERIFY2(image_run.exit_code == 0, qPrintable(image_run.err));
+    const QImage composed = QImage(on_image).convertToFormat(QImage::Format_RGB888);
+    const cv::Mat hard = read_grey_png(hard_matte);  // grown or shrunk mattes are 0 or 255
+    int blue_pixels = 0;
+    for (int y = 0; y < composed.height(); ++y)
+        for (int x = 0; x < composed.width(); ++x) {
+            const uchar* p = composed.constScanLine(y) + 3 * x;
+            blue_pixels += p[0] == 0 && p[1] == 0 && p[2] == 255 && hard.at<uchar>(y, x) == 0;
+        }
+    const int clear = int(hard.total()) - cv::countNonZero(hard);
+    QVERIFY(clear > 0);
+    QCOMPARE(blue_pixels, clear);
 }
 
 QTEST_GUILESS_MAIN(TestCliRemoveBg)
