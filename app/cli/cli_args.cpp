@@ -57,7 +57,8 @@ Status require(const Args& args, const std::string& command,
     return Ok{};
 }
 
-Status read_device_options(const Args& args, runtime::Device& device, runtime::Precision& precision) {
+Status read_device_options(const Args& args, runtime::Device& device,
+                           runtime::Precision& precision) {
     if (args.has("device")) {
         auto parsed = runtime::parse_device(args.get("device"));
         if (!parsed) return parsed.error();

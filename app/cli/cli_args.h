@@ -33,6 +33,7 @@ Status require(const Args& args, const std::string& command,
 
 // --device and --precision, when given, override `device` and `precision` (which hold the
 // defaults from the environment); an unknown value is an error naming it.
-Status read_device_options(const Args& args, runtime::Device& device, runtime::Precision& precision);
+Status read_device_options(const Args& args, runtime::Device& device,
+                           runtime::Precision& precision);
 
 }  // namespace ps::cli

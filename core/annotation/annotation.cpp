@@ -18,9 +18,12 @@ int LabelSet::index_of(const std::string& name) const {
 
 const char* to_string(ImageStatus status) {
     switch (status) {
-    case ImageStatus::NotStarted: return "not_started";
-    case ImageStatus::InProgress: return "in_progress";
-    case ImageStatus::Done: return "done";
+        case ImageStatus::NotStarted:
+            return "not_started";
+        case ImageStatus::InProgress:
+            return "in_progress";
+        case ImageStatus::Done:
+            return "done";
     }
     return "not_started";
 }
@@ -50,8 +53,9 @@ int ImageAnnotation::add(AnnotatedObject object) {
 }
 
 bool ImageAnnotation::remove(int object_id) {
-    const auto it = std::find_if(objects.begin(), objects.end(),
-                                 [&](const AnnotatedObject& object) { return object.id == object_id; });
+    const auto it =
+        std::find_if(objects.begin(), objects.end(),
+                     [&](const AnnotatedObject& object) { return object.id == object_id; });
     if (it == objects.end()) return false;
     objects.erase(it);
     return true;

@@ -29,10 +29,13 @@ struct Loop {
 // All boundary loops of a 0/1 mask that has a background border of one pixel.
 std::vector<Loop> trace_loops(const cv::Mat& padded) {
     const int corner_columns = padded.cols + 1;
-    const size_t corners = static_cast<size_t>(corner_columns) * static_cast<size_t>(padded.rows + 1);
+    const size_t corners =
+        static_cast<size_t>(corner_columns) * static_cast<size_t>(padded.rows + 1);
     // Per corner: bit d = an edge of direction d starts here, bit 4 + d = already traced.
     std::vector<uint8_t> edges(corners, 0);
-    auto id = [&](cv::Point corner) { return static_cast<size_t>(corner.y) * corner_columns + corner.x; };
+    auto id = [&](cv::Point corner) {
+        return static_cast<size_t>(corner.y) * corner_columns + corner.x;
+    };
     for (int y = 1; y < padded.rows - 1; ++y) {
         const uint8_t* row = padded.ptr<uint8_t>(y);
         const uint8_t* above = padded.ptr<uint8_t>(y - 1);
@@ -48,16 +51,20 @@ std::vector<Loop> trace_loops(const cv::Mat& padded) {
     std::vector<Loop> loops;
     for (size_t first = 0; first < corners; ++first) {
         for (int first_direction = 0; first_direction < 4; ++first_direction) {
-            if (!(edges[first] & (1 << first_direction)) || (edges[first] & (16 << first_direction))) continue;
+            if (!(edges[first] & (1 << first_direction)) ||
+                (edges[first] & (16 << first_direction)))
+                continue;
             Loop loop;
-            cv::Point corner(static_cast<int>(first % corner_columns), static_cast<int>(first / corner_columns));
+            cv::Point corner(static_cast<int>(first % corner_columns),
+                             static_cast<int>(first / corner_columns));
             auto direction = static_cast<Direction>(first_direction);
             while (true) {
                 edges[id(corner)] |= 16 << direction;
                 loop.start.push_back(corner);
                 loop.direction.push_back(direction);
                 const cv::Point next = corner + kStep[direction];
-                loop.twice_area += static_cast<long long>(corner.x) * next.y - static_cast<long long>(next.x) * corner.y;
+                loop.twice_area += static_cast<long long>(corner.x) * next.y -
+                                   static_cast<long long>(next.x) * corner.y;
                 corner = next;
                 const uint8_t out = edges[id(corner)] & 15;
                 // Two edges leave a corner only where two pixels touch diagonally: turning
@@ -123,7 +130,8 @@ Path simplify(const Path& path, double tolerance) {
         double worst = -1;
         size_t worst_index = from;
         for (size_t i = from + 1; i < to; ++i) {
-            const double d = distance_to_segment(path[i % n].position, path[from % n].position, path[to % n].position);
+            const double d = distance_to_segment(path[i % n].position, path[from % n].position,
+                                                 path[to % n].position);
             if (d > worst) worst = d, worst_index = i;
         }
         if (worst > tolerance) {
@@ -149,8 +157,9 @@ ComponentLoops component_loops(const cv::Mat& padded, PixelConvention convention
     std::vector<Loop> loops = trace_loops(padded);
     ComponentLoops result;
     if (loops.empty()) return result;
-    const auto outer_it = std::max_element(loops.begin(), loops.end(),
-                                           [](const Loop& a, const Loop& b) { return a.twice_area < b.twice_area; });
+    const auto outer_it =
+        std::max_element(loops.begin(), loops.end(),
+                         [](const Loop& a, const Loop& b) { return a.twice_area < b.twice_area; });
     const size_t outer_index = static_cast<size_t>(outer_it - loops.begin());
 
     // Each hole is bridged from its leftmost edge (the right edge of a foreground pixel, going
@@ -182,7 +191,8 @@ ComponentLoops component_loops(const cv::Mat& padded, PixelConvention convention
         while (pixels[x - 1]) --x;
         bridges.push_back({l, best, key_of({x, row + 1}, kUp), hole.start[best].x});
     }
-    std::sort(bridges.begin(), bridges.end(), [](const Bridge& a, const Bridge& b) { return a.leftmost_x < b.leftmost_x; });
+    std::sort(bridges.begin(), bridges.end(),
+              [](const Bridge& a, const Bridge& b) { return a.leftmost_x < b.leftmost_x; });
 
     // Mark the edges that carry a bridge end: anchor[loop][edge].
     std::vector<std::unordered_map<size_t, int>> anchors(loops.size());
@@ -227,18 +237,24 @@ ComponentLoops component_loops(const cv::Mat& padded, PixelConvention convention
                     // A corner moves onto the centre of the pixel diagonally inside it. Where
                     // that pixel is background (two pixels touching at this corner only), the
                     // path goes from one pixel's centre to the other's instead.
-                    const cv::Point2d inside = corner + 0.5 * (kForegroundSide[in] + kForegroundSide[out]) - half;
+                    const cv::Point2d inside =
+                        corner + 0.5 * (kForegroundSide[in] + kForegroundSide[out]) - half;
                     if (padded.at<uint8_t>(cv::Point(inside)) != 0) {
                         path.push_back({inside, -1});
                     } else {
-                        path.push_back({corner + 0.5 * kForegroundSide[in] - 0.5 * cv::Point2d(kStep[in]) - half, -1});
-                        path.push_back({corner + 0.5 * kForegroundSide[out] + 0.5 * cv::Point2d(kStep[out]) - half, -1});
+                        path.push_back({corner + 0.5 * kForegroundSide[in] -
+                                            0.5 * cv::Point2d(kStep[in]) - half,
+                                        -1});
+                        path.push_back({corner + 0.5 * kForegroundSide[out] +
+                                            0.5 * cv::Point2d(kStep[out]) - half,
+                                        -1});
                     }
                 }
             }
             if (anchor != anchors[l].end()) {
                 cv::Point2d middle = cv::Point2d(loop.start[i]) + 0.5 * cv::Point2d(kStep[out]);
-                if (convention == PixelConvention::Centres) middle += 0.5 * kForegroundSide[out] - half;
+                if (convention == PixelConvention::Centres)
+                    middle += 0.5 * kForegroundSide[out] - half;
                 path.push_back({middle, anchor->second});
             }
         }
@@ -256,8 +272,10 @@ Polygon splice(const Path& outer, const std::vector<Path>& holes, cv::Point2d of
     for (size_t h = 0; h < holes.size(); ++h) {
         const Path& hole = holes[h];
         const int own = static_cast<int>(2 * h), target = own + 1;
-        const auto at = std::find_if(joined.begin(), joined.end(), [&](const PathPoint& p) { return p.anchor == target; });
-        const auto start = std::find_if(hole.begin(), hole.end(), [&](const PathPoint& p) { return p.anchor == own; });
+        const auto at = std::find_if(joined.begin(), joined.end(),
+                                     [&](const PathPoint& p) { return p.anchor == target; });
+        const auto start = std::find_if(hole.begin(), hole.end(),
+                                        [&](const PathPoint& p) { return p.anchor == own; });
         if (at == joined.end() || start == hole.end()) continue;  // cannot happen: anchors are kept
         Path detour(start, hole.end());
         detour.insert(detour.end(), hole.begin(), start);
@@ -286,13 +304,15 @@ double mask_iou(const cv::Mat& a, const cv::Mat& b) {
 std::vector<Polygon> mask_to_polygons(const cv::Mat& mask, const PolygonOptions& options) {
     CV_Assert(mask.type() == CV_8UC1);
     cv::Mat labels, stats, centroids;
-    const int count = cv::connectedComponentsWithStats(mask != 0, labels, stats, centroids, 8, CV_32S);
+    const int count =
+        cv::connectedComponentsWithStats(mask != 0, labels, stats, centroids, 8, CV_32S);
     std::vector<std::pair<int, Polygon>> polygons;  // area, polygon
     for (int label = 1; label < count; ++label) {
         const int area = stats.at<int>(label, cv::CC_STAT_AREA);
         if (area < options.min_area_px) continue;
-        const cv::Rect box(stats.at<int>(label, cv::CC_STAT_LEFT), stats.at<int>(label, cv::CC_STAT_TOP),
-                           stats.at<int>(label, cv::CC_STAT_WIDTH), stats.at<int>(label, cv::CC_STAT_HEIGHT));
+        const cv::Rect box(
+            stats.at<int>(label, cv::CC_STAT_LEFT), stats.at<int>(label, cv::CC_STAT_TOP),
+            stats.at<int>(label, cv::CC_STAT_WIDTH), stats.at<int>(label, cv::CC_STAT_HEIGHT));
         cv::Mat component = labels(box) == label;  // 0/255
         cv::Mat padded;
         cv::copyMakeBorder(component, padded, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);
@@ -306,7 +326,8 @@ std::vector<Polygon> mask_to_polygons(const cv::Mat& mask, const PolygonOptions&
             for (const Path& hole : loops.holes) holes.push_back(simplify(hole, tolerance));
             polygon = splice(simplify(loops.outer, tolerance), holes, {0, 0});
             if (tolerance <= 0) break;
-            const cv::Mat back = polygons_to_mask({polygon}, padded.rows, padded.cols, options.convention);
+            const cv::Mat back =
+                polygons_to_mask({polygon}, padded.rows, padded.cols, options.convention);
             if (mask_iou(back, padded) >= options.min_component_iou) break;
             tolerance = tolerance > 0.1 ? tolerance / 2 : 0;
         }
@@ -314,7 +335,8 @@ std::vector<Polygon> mask_to_polygons(const cv::Mat& mask, const PolygonOptions&
         for (cv::Point2d& point : polygon) point += offset;
         polygons.emplace_back(area, std::move(polygon));
     }
-    std::stable_sort(polygons.begin(), polygons.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::stable_sort(polygons.begin(), polygons.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
     std::vector<Polygon> result;
     for (auto& entry : polygons) result.push_back(std::move(entry.second));
     return result;

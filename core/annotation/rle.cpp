@@ -136,7 +136,8 @@ double rle_iou(const Rle& a, const Rle& b) {
     // Walk both run lists at once; each stretch between two run ends is uniform in both masks.
     uint64_t intersection = 0, union_area = 0;
     size_t ia = 0, ib = 0;
-    uint64_t left_a = a.counts.empty() ? 0 : a.counts[0], left_b = b.counts.empty() ? 0 : b.counts[0];
+    uint64_t left_a = a.counts.empty() ? 0 : a.counts[0],
+             left_b = b.counts.empty() ? 0 : b.counts[0];
     const uint64_t total = static_cast<uint64_t>(a.height) * static_cast<uint64_t>(a.width);
     uint64_t position = 0;
     while (position < total && ia < a.counts.size() && ib < b.counts.size()) {
@@ -156,7 +157,8 @@ double rle_iou(const Rle& a, const Rle& b) {
         left_b -= step;
         position += step;
     }
-    return union_area == 0 ? 0 : static_cast<double>(intersection) / static_cast<double>(union_area);
+    return union_area == 0 ? 0
+                           : static_cast<double>(intersection) / static_cast<double>(union_area);
 }
 
 std::string rle_to_string(const Rle& rle) {
@@ -196,9 +198,9 @@ Result<Rle> rle_from_string(const std::string& counts, int height, int width,
             if (character < 48 || character > 48 + 63)
                 return invalid(context, "RLE counts string has the character '" +
                                             std::string(1, counts[position]) + "' at position " +
-                                            std::to_string(position) +
-                                            " (expected '0'..'o')");
-            if (shift > 35) return invalid(context, "RLE counts string holds a number over 32 bits");
+                                            std::to_string(position) + " (expected '0'..'o')");
+            if (shift > 35)
+                return invalid(context, "RLE counts string holds a number over 32 bits");
             const int group = character - 48;
             value |= static_cast<int64_t>(group & 0x1f) << shift;
             more = (group & 0x20) != 0;
@@ -218,8 +220,8 @@ Result<Rle> rle_from_string(const std::string& counts, int height, int width,
 Result<Rle> rle_from_counts(std::vector<uint32_t> counts, int height, int width,
                             const std::string& context) {
     if (height < 0 || width < 0)
-        return invalid(context, "RLE size [" + std::to_string(height) + ", " + std::to_string(width) +
-                                    "] is negative");
+        return invalid(context, "RLE size [" + std::to_string(height) + ", " +
+                                    std::to_string(width) + "] is negative");
     const uint64_t expected = static_cast<uint64_t>(height) * static_cast<uint64_t>(width);
     const uint64_t total = total_of(counts);
     if (total != expected)

@@ -5,7 +5,10 @@ namespace ps::editing {
 
 PromptCommand::PromptCommand(EditDocument& document, PromptState before, PromptState after,
                              const QString& text)
-    : QUndoCommand(text), document_(document), before_(std::move(before)), after_(std::move(after)) {}
+    : QUndoCommand(text),
+      document_(document),
+      before_(std::move(before)),
+      after_(std::move(after)) {}
 
 AcceptObjectCommand::AcceptObjectCommand(EditDocument& document, SegmentObject object,
                                          PromptState prompts_before)
@@ -28,7 +31,10 @@ void AcceptObjectCommand::undo() {
 
 ObjectEditCommand::ObjectEditCommand(EditDocument& document, SegmentObject before,
                                      SegmentObject after, const QString& text)
-    : QUndoCommand(text), document_(document), before_(std::move(before)), after_(std::move(after)) {}
+    : QUndoCommand(text),
+      document_(document),
+      before_(std::move(before)),
+      after_(std::move(after)) {}
 
 DeleteObjectCommand::DeleteObjectCommand(EditDocument& document, int object_id)
     : document_(document) {

@@ -9,25 +9,25 @@ namespace ps::editing {
 
 // Any change of the prompt state: add/move/remove a point, draw a box, clear, choose a candidate.
 class PromptCommand : public QUndoCommand {
-public:
+  public:
     PromptCommand(EditDocument& document, PromptState before, PromptState after,
                   const QString& text);
     void undo() override { document_.set_prompts(before_); }
     void redo() override { document_.set_prompts(after_); }
 
-private:
+  private:
     EditDocument& document_;
     PromptState before_, after_;
 };
 
 // Accepting the current mask as an object also clears the prompts, as one step.
 class AcceptObjectCommand : public QUndoCommand {
-public:
+  public:
     AcceptObjectCommand(EditDocument& document, SegmentObject object, PromptState prompts_before);
     void undo() override;
     void redo() override;
 
-private:
+  private:
     EditDocument& document_;
     SegmentObject object_;
     PromptState prompts_before_;
@@ -35,24 +35,24 @@ private:
 
 // Rename, recolour, hide or show.
 class ObjectEditCommand : public QUndoCommand {
-public:
+  public:
     ObjectEditCommand(EditDocument& document, SegmentObject before, SegmentObject after,
                       const QString& text);
     void undo() override { document_.update_object(before_); }
     void redo() override { document_.update_object(after_); }
 
-private:
+  private:
     EditDocument& document_;
     SegmentObject before_, after_;
 };
 
 class DeleteObjectCommand : public QUndoCommand {
-public:
+  public:
     DeleteObjectCommand(EditDocument& document, int object_id);
     void undo() override { document_.insert_object(object_, position_); }
     void redo() override { document_.remove_object(object_.id); }
 
-private:
+  private:
     EditDocument& document_;
     SegmentObject object_;
     int position_ = -1;

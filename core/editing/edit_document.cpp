@@ -17,8 +17,7 @@ void EditDocument::set_prompts(const PromptState& state) {
     emit prompts_changed();
 }
 
-void EditDocument::store_candidates(uint64_t generation, sam::SamMaskSet masks,
-                                    QString segmenter) {
+void EditDocument::store_candidates(uint64_t generation, sam::SamMaskSet masks, QString segmenter) {
     answers_[generation] = {std::move(masks), std::move(segmenter)};
     while (answers_.size() > kKeptAnswers) answers_.erase(answers_.begin());
     if (generation == prompts_.generation) emit candidates_changed();

@@ -17,10 +17,10 @@
 namespace ps::editing {
 
 struct PromptState {
-    std::vector<sam::SamPoint> points;          // work-image pixels
-    std::optional<std::array<double, 4>> box;   // x0, y0, x1, y1
-    int chosen_candidate = -1;                  // -1: the one with the best predicted IoU
-    uint64_t generation = 0;                    // identifies this state's decoder answer
+    std::vector<sam::SamPoint> points;         // work-image pixels
+    std::optional<std::array<double, 4>> box;  // x0, y0, x1, y1
+    int chosen_candidate = -1;                 // -1: the one with the best predicted IoU
+    uint64_t generation = 0;                   // identifies this state's decoder answer
 
     bool empty() const { return points.empty() && !box; }
 };
@@ -33,13 +33,13 @@ struct SegmentObject {
     bool visible = true;
     PromptState prompts;  // what made it (for re-running with another model)
     float iou = 0;
-    QString segmenter;    // "sam_vit_tiny.pth", "GrabCut (built-in)" or "brush"
-    bool verified = true; // a person accepted it; batch results start unverified
+    QString segmenter;     // "sam_vit_tiny.pth", "GrabCut (built-in)" or "brush"
+    bool verified = true;  // a person accepted it; batch results start unverified
 };
 
 class EditDocument : public QObject {
     Q_OBJECT
-public:
+  public:
     explicit EditDocument(QObject* parent = nullptr);
 
     const PromptState& prompts() const { return prompts_; }
@@ -69,12 +69,12 @@ public:
 
     void clear();  // a new image
 
-signals:
+  signals:
     void prompts_changed();
     void candidates_changed();
     void objects_changed();
 
-private:
+  private:
     struct Answer {
         sam::SamMaskSet masks;
         QString segmenter;

@@ -20,7 +20,8 @@ cv::Mat paint_stroke(const cv::Mat& mask, cv::Size size, const std::vector<cv::P
     // stroke where the pointer was at high zoom instead of snapping it to whole pixels.
     constexpr int kShift = 4;
     const auto fixed = [](const cv::Point2d& p) {
-        return cv::Point(int(std::lround(p.x * (1 << kShift))), int(std::lround(p.y * (1 << kShift))));
+        return cv::Point(int(std::lround(p.x * (1 << kShift))),
+                         int(std::lround(p.y * (1 << kShift))));
     };
     const cv::Scalar value = erase ? cv::Scalar(0) : cv::Scalar(255);
     const int radius = std::max(1, int(std::lround(radius_px)));
@@ -30,7 +31,8 @@ cv::Mat paint_stroke(const cv::Mat& mask, cv::Size size, const std::vector<cv::P
         cv::circle(out, fixed(p), radius << kShift, value, cv::FILLED, cv::LINE_8, kShift);
     }
     for (size_t i = 1; i < points.size(); ++i) {
-        cv::line(out, fixed(points[i - 1]), fixed(points[i]), value, 2 * radius, cv::LINE_8, kShift);
+        cv::line(out, fixed(points[i - 1]), fixed(points[i]), value, 2 * radius, cv::LINE_8,
+                 kShift);
     }
     return out;
 }

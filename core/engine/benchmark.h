@@ -21,10 +21,10 @@ struct BenchmarkRequest {
     std::vector<std::string> models;  // checkpoint paths
     runtime::Device device = runtime::Device::Auto;
     runtime::Precision precision = runtime::Precision::Fp32;
-    std::string images_dir;           // images to encode; empty: synthetic
+    std::string images_dir;  // images to encode; empty: synthetic
     int synthetic_width = 1920, synthetic_height = 1080;
     int iterations = 5, warmup = 1;
-    int workers = 0;                  // 0: the engine's default
+    int workers = 0;  // 0: the engine's default
 };
 
 struct LatencySummary {
@@ -41,13 +41,13 @@ struct ModelBenchmark {
     // decode (image file), preprocess, encode, mask_decode, postprocess, click_to_mask
     // (prompt to full-resolution host mask, embedding cached), cached_click (a further click).
     std::map<std::string, LatencySummary> stages;
-    double images_per_s = 0;           // 1000 / p50 of preprocess + encode
+    double images_per_s = 0;  // 1000 / p50 of preprocess + encode
     long long peak_rss_bytes = 0;
     std::optional<long long> peak_vram_bytes;  // unset without CUDA
 };
 
 struct BenchmarkReport {
-    QJsonObject machine;   // host, CPU, cores, LibTorch version, CUDA
+    QJsonObject machine;  // host, CPU, cores, LibTorch version, CUDA
     BenchmarkRequest request;
     std::vector<ModelBenchmark> models;
     QJsonObject to_json() const;

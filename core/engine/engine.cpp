@@ -404,10 +404,10 @@ QFuture<Result<MatteResult>> Engine::matte(int image_id, const std::string& mode
             ErrorKind::InvalidArgument,
             "matte: longest_side_px " + std::to_string(options.longest_side_px) + " < 0")));
     }
-    return scheduler_.submit<MatteResult>(
-        options.priority, image->token, [this, image, model, options]() -> Result<MatteResult> {
-            return run_matte(*image, *model, options);
-        });
+    return scheduler_.submit<MatteResult>(options.priority, image->token,
+                                          [this, image, model, options]() -> Result<MatteResult> {
+                                              return run_matte(*image, *model, options);
+                                          });
 }
 
 Result<MatteResult> Engine::run_matte(const OpenImage& image, LoadedModel& model,
@@ -447,7 +447,8 @@ Result<MatteResult> Engine::run_matte(const OpenImage& image, LoadedModel& model
     }
     if (options.priority != Priority::Batch) {
         auto stored = std::make_shared<const cv::Mat>(out->matte.clone());
-        caches_->memory.put(key, {stored, static_cast<long long>(stored->total()), CacheTier::Host});
+        caches_->memory.put(key,
+                            {stored, static_cast<long long>(stored->total()), CacheTier::Host});
         publish_cache_stats();
     }
     MatteResult result;

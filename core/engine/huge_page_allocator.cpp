@@ -53,7 +53,7 @@ void free_any(void* data) {
 }
 
 class HugePageCpuAllocator final : public c10::Allocator {
-public:
+  public:
     explicit HugePageCpuAllocator(c10::Allocator* fallback) : fallback_(fallback) {
         mappings().fallback_deleter = fallback->raw_deleter();
     }
@@ -69,7 +69,8 @@ public:
         const uintptr_t aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
         if (aligned > start) munmap(raw, aligned - start);
         const uintptr_t end = start + length + kHugePage;
-        if (end > aligned + length) munmap(reinterpret_cast<void*>(aligned + length), end - aligned - length);
+        if (end > aligned + length)
+            munmap(reinterpret_cast<void*>(aligned + length), end - aligned - length);
         void* data = reinterpret_cast<void*>(aligned);
         madvise(data, length, MADV_HUGEPAGE);
         {
@@ -81,7 +82,7 @@ public:
 
     c10::DeleterFnPtr raw_deleter() const override { return &free_any; }
 
-private:
+  private:
     c10::Allocator* fallback_;
 };
 

@@ -10,7 +10,9 @@ JobScheduler::JobScheduler(int max_threads) {
     pool_.setObjectName("photosynth-engine");
 }
 
-JobScheduler::~JobScheduler() { shutdown(); }
+JobScheduler::~JobScheduler() {
+    shutdown();
+}
 
 void JobScheduler::shutdown() {
     shutdown_->cancel();
@@ -22,7 +24,8 @@ void JobScheduler::start(Priority priority, std::function<void()> job) {
 }
 
 Error JobScheduler::cancelled_error() {
-    return make_error(ErrorKind::Cancelled, "cancelled before it ran (image closed or engine stopped)");
+    return make_error(ErrorKind::Cancelled,
+                      "cancelled before it ran (image closed or engine stopped)");
 }
 
 Error JobScheduler::exception_error(const char* what) {

@@ -18,16 +18,16 @@ namespace ps::engine {
 enum class Priority { Batch = 0, Preencode = 1, EncodeVisible = 2, Interactive = 3 };
 
 class CancelToken {
-public:
+  public:
     void cancel() { cancelled_.store(true); }
     bool cancelled() const { return cancelled_.load(); }
 
-private:
+  private:
     std::atomic<bool> cancelled_{false};
 };
 
 class JobScheduler {
-public:
+  public:
     explicit JobScheduler(int max_threads);
     ~JobScheduler();  // shutdown()
     // Cancels what is queued and waits for what runs. Idempotent.
@@ -50,7 +50,7 @@ public:
     int max_threads() const { return pool_.maxThreadCount(); }
     bool wait_idle(int timeout_ms = -1) { return pool_.waitForDone(timeout_ms); }
 
-private:
+  private:
     static Error cancelled_error();
     static Error exception_error(const char* what);
 

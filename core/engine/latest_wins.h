@@ -16,7 +16,7 @@ namespace ps::engine {
 
 template <typename T>
 class LatestWins {
-public:
+  public:
     using Work = std::function<Result<T>()>;
 
     LatestWins(JobScheduler& scheduler, Priority priority)
@@ -46,7 +46,7 @@ public:
         return future;
     }
 
-private:
+  private:
     struct Channel {
         std::mutex mutex;
         Work pending_work;

@@ -1,7 +1,8 @@
 // A Chrome/Perfetto trace (chrome://tracing, ui.perfetto.dev) of every operator and GPU kernel
 // while `body` runs, from LibTorch's Kineto profiler: where a benchmark's time goes, kernel by
 // kernel (operators only of the calling thread: Kineto does not follow worker threads; GPU
-// kernels from every thread). Needs LibTorch 2.x built with Kineto (the CUDA one); elsewhere an error says so.
+// kernels from every thread). Needs LibTorch 2.x built with Kineto (the CUDA one); elsewhere an
+// error says so.
 #pragma once
 
 #include <functional>

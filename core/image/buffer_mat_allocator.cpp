@@ -3,8 +3,7 @@
 namespace ps::image {
 
 cv::UMatData* BufferMatAllocator::allocate(int dims, const int* sizes, int type, void* data0,
-                                           size_t* step, cv::AccessFlag,
-                                           cv::UMatUsageFlags) const {
+                                           size_t* step, cv::AccessFlag, cv::UMatUsageFlags) const {
     // Steps and size exactly as OpenCV's own StdMatAllocator computes them.
     size_t total = CV_ELEM_SIZE(type);
     for (int i = dims - 1; i >= 0; --i) {

@@ -22,7 +22,9 @@ namespace {
 constexpr size_t kHugePage = size_t(2) << 20;
 constexpr size_t kPage = 4096;
 
-size_t round_up(size_t value, size_t unit) { return (value + unit - 1) / unit * unit; }
+size_t round_up(size_t value, size_t unit) {
+    return (value + unit - 1) / unit * unit;
+}
 
 // A 2 MB-aligned anonymous mapping of `length` bytes (a multiple of 2 MB): map 2 MB more, keep
 // the aligned middle.
@@ -41,7 +43,7 @@ void* map_aligned(size_t length) {
 // Freed buffers wait here for the next Mat of the same mapped size, pages still present: the
 // masks of the next click reuse those of the last one. Bounded, so it never hoards memory.
 class BufferPool {
-public:
+  public:
     static constexpr size_t kMaxPooledBytes = size_t(64) << 20;
 
     void* take(size_t length) {
@@ -66,16 +68,16 @@ public:
         munmap(data, length);
     }
 
-private:
+  private:
     std::mutex mutex_;
     std::multimap<size_t, void*> free_;
     size_t pooled_bytes_ = 0;
 };
 
 void* map_prefaulted(size_t length, bool huge) {
-    void* data = huge ? map_aligned(length)
-                      : mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                             -1, 0);
+    void* data =
+        huge ? map_aligned(length)
+             : mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (!data || data == MAP_FAILED) return nullptr;
     if (huge) madvise(data, length, MADV_HUGEPAGE);
     madvise(data, length, MADV_POPULATE_WRITE);
@@ -83,7 +85,7 @@ void* map_prefaulted(size_t length, bool huge) {
 }
 
 class PrefaultedAllocator final : public BufferMatAllocator {
-protected:
+  protected:
     void* acquire(size_t bytes, void** handle) const override {
         const bool huge = bytes >= kHugePage;
         const size_t length = round_up(std::max<size_t>(bytes, 1), huge ? kHugePage : kPage);
@@ -98,7 +100,7 @@ protected:
         pool_.give_back(data, reinterpret_cast<size_t>(handle));
     }
 
-private:
+  private:
     mutable BufferPool pool_;
 };
 

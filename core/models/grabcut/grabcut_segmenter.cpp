@@ -143,7 +143,7 @@ bool has_both_classes(const cv::Mat& trimap) {
 }  // namespace
 
 Result<runtime::MaskSet> grabcut_segment(const cv::Mat& rgb, const runtime::Prompt& prompt,
-                                        const GrabCutOptions& options) {
+                                         const GrabCutOptions& options) {
     if (auto error = validate(rgb, prompt, options)) return *error;
     const auto start = Clock::now();
 

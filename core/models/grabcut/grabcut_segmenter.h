@@ -36,6 +36,6 @@ struct GrabCutOptions {
 // a non-finite coordinate, an empty box or one covering the whole image (GrabCut needs some
 // background to learn from), invalid options.
 Result<runtime::MaskSet> grabcut_segment(const cv::Mat& rgb, const runtime::Prompt& prompt,
-                                        const GrabCutOptions& options = {});
+                                         const GrabCutOptions& options = {});
 
 }  // namespace ps::grabcut

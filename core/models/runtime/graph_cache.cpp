@@ -20,7 +20,8 @@
 namespace ps::runtime {
 namespace {
 
-[[maybe_unused]] std::string signature(const std::string& key, const std::vector<at::Tensor>& inputs) {
+[[maybe_unused]] std::string signature(const std::string& key,
+                                       const std::vector<at::Tensor>& inputs) {
     std::string out = key;
     for (const at::Tensor& t : inputs) {
         out += '|';
@@ -153,7 +154,8 @@ std::vector<at::Tensor> GraphCache::run(const std::string& key,
     }
     impl_->recency.push_front(id);
     Recorded& graph = *found->second;
-    for (size_t i = 0; i < inputs.size(); ++i) graph.inputs[i].copy_(inputs[i], /*non_blocking=*/true);
+    for (size_t i = 0; i < inputs.size(); ++i)
+        graph.inputs[i].copy_(inputs[i], /*non_blocking=*/true);
     graph.graph.replay();
     std::vector<at::Tensor> outputs;
     outputs.reserve(graph.outputs.size());

@@ -16,7 +16,7 @@
 namespace ps::runtime {
 
 class GraphCache {
-public:
+  public:
     using Forward = std::function<std::vector<at::Tensor>(const std::vector<at::Tensor>&)>;
 
     // `capacity`: graphs kept (least recently used go first); each holds its activations.
@@ -39,7 +39,7 @@ public:
     std::string last_problem() const;
     static bool compiled_in();  // built against a CUDA LibTorch
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

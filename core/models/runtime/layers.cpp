@@ -13,7 +13,9 @@ Linear Linear::load(const Weights& w, const std::string& prefix, int64_t in, int
     return layer;
 }
 
-at::Tensor Linear::operator()(const at::Tensor& x) const { return at::linear(x, weight, bias); }
+at::Tensor Linear::operator()(const at::Tensor& x) const {
+    return at::linear(x, weight, bias);
+}
 
 LayerNorm LayerNorm::load(const Weights& w, const std::string& prefix, int64_t dim, double eps) {
     return {w.get(prefix + ".weight", {dim}), w.get(prefix + ".bias", {dim}), eps};
@@ -58,7 +60,8 @@ ConvTranspose2d ConvTranspose2d::load(const Weights& w, const std::string& prefi
     layer.bias = w.get(prefix + ".bias", {out});
     layer.stride = kernel;
     if (layer.weight.device().is_cpu()) {
-        layer.gemm_weight = layer.weight.to(at::kFloat).permute({0, 2, 3, 1}).reshape({in, -1}).contiguous();
+        layer.gemm_weight =
+            layer.weight.to(at::kFloat).permute({0, 2, 3, 1}).reshape({in, -1}).contiguous();
         layer.gemm_bias = layer.bias.to(at::kFloat).repeat({kernel * kernel});
     }
     return layer;
@@ -77,9 +80,8 @@ at::Tensor ConvTranspose2d::operator()(const at::Tensor& x) const {
         std::vector<at::Tensor> images;
         for (int64_t n = 0; n < N; ++n) {
             const at::Tensor pixels = x[n].to(at::kFloat).permute({1, 2, 0}).reshape({H * W, C});
-            images.push_back(forward_pixels(pixels, H, W)
-                                 .view({H * stride, W * stride, -1})
-                                 .permute({2, 0, 1}));
+            images.push_back(
+                forward_pixels(pixels, H, W).view({H * stride, W * stride, -1}).permute({2, 0, 1}));
         }
         return at::stack(images).to(x.scalar_type());
     }
@@ -117,8 +119,8 @@ ConvBatchNorm ConvBatchNorm::load(const Weights& w, const std::string& prefix, i
     return layer;
 }
 
-Mlp Mlp::load(const Weights& w, const std::string& prefix, int64_t in, int64_t hidden,
-              int64_t out, int num_layers) {
+Mlp Mlp::load(const Weights& w, const std::string& prefix, int64_t in, int64_t hidden, int64_t out,
+              int num_layers) {
     Mlp mlp;
     for (int i = 0; i < num_layers; ++i) {
         const int64_t layer_in = i == 0 ? in : hidden;
@@ -137,6 +139,5 @@ at::Tensor Mlp::operator()(const at::Tensor& x) const {
     }
     return y;
 }
-
 
 }  // namespace ps::runtime

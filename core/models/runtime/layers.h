@@ -95,5 +95,4 @@ struct Mlp {
     at::Tensor operator()(const at::Tensor& x) const;
 };
 
-
 }  // namespace ps::runtime

@@ -14,17 +14,21 @@ void wait_for(const at::Tensor& tensor) {
 
 at::ScalarType scalar_type_of(Precision precision) {
     switch (precision) {
-        case Precision::Fp16: return at::kHalf;
-        case Precision::Bf16: return at::kBFloat16;
-        default: return at::kFloat;
+        case Precision::Fp16:
+            return at::kHalf;
+        case Precision::Bf16:
+            return at::kBFloat16;
+        default:
+            return at::kFloat;
     }
 }
 
 Result<at::Device> choose_device(const std::string& label, Device device, Precision precision) {
     if (device == Device::Cuda && !cuda_available()) {
         return make_error(ErrorKind::Unsupported,
-                          label + ": device cuda requested, but this build of LibTorch has no "
-                                  "CUDA or no GPU answers");
+                          label +
+                              ": device cuda requested, but this build of LibTorch has no "
+                              "CUDA or no GPU answers");
     }
     const bool use_cuda = device == Device::Cuda || (device == Device::Auto && cuda_available());
     if (!use_cuda && precision == Precision::Fp16) {

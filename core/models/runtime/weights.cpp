@@ -13,7 +13,9 @@ std::string shape_string(at::IntArrayRef shape) {
     return out.str();
 }
 
-void Weights::fail(const std::string& what) const { throw WeightError(file_label_ + ": " + what); }
+void Weights::fail(const std::string& what) const {
+    throw WeightError(file_label_ + ": " + what);
+}
 
 const at::Tensor& Weights::get(const std::string& key) const {
     auto it = tensors_.find(key);

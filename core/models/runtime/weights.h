@@ -12,12 +12,12 @@ namespace ps::runtime {
 
 // Thrown while a network is assembled; converted to an Error at the module border (sam_model.cpp).
 class WeightError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 class Weights {
-public:
+  public:
     Weights(const std::map<std::string, at::Tensor>& tensors, std::string file_label)
         : tensors_(tensors), file_label_(std::move(file_label)) {}
 
@@ -31,7 +31,7 @@ public:
     [[noreturn]] void fail(const std::string& what) const;
     const std::string& file_label() const { return file_label_; }
 
-private:
+  private:
     const std::map<std::string, at::Tensor>& tensors_;
     std::string file_label_;
 };

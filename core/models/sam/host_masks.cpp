@@ -18,10 +18,11 @@ namespace {
 #if PHOTOSYNTH_WITH_CUDA
 // Buffers from LibTorch's caching pinned-memory allocator; the DataPtr is the handle.
 class PinnedMatAllocator final : public image::BufferMatAllocator {
-protected:
+  protected:
     void* acquire(size_t bytes, void** handle) const override {
         try {
-            auto block = std::make_unique<at::DataPtr>(at::cuda::getCachingHostAllocator()->allocate(bytes));
+            auto block =
+                std::make_unique<at::DataPtr>(at::cuda::getCachingHostAllocator()->allocate(bytes));
             void* data = block->get();
             *handle = block.release();
             return data;
@@ -63,7 +64,8 @@ std::vector<cv::Mat> masks_to_host(const at::Tensor& masks) {
     std::vector<cv::Mat> out;
     for (int64_t i = 0; i < count; ++i) {
         cv::Mat mat = make_host_mat(rows, cols);
-        at::from_blob(mat.data, {rows, cols}, at::TensorOptions().dtype(at::kByte)).copy_(masks[0][i]);
+        at::from_blob(mat.data, {rows, cols}, at::TensorOptions().dtype(at::kByte))
+            .copy_(masks[0][i]);
         out.push_back(std::move(mat));
     }
     return out;

@@ -3,8 +3,8 @@
 
 #include <cmath>
 
-#include "models/sam/image_encoder.h"
 #include "models/runtime/layers.h"
+#include "models/sam/image_encoder.h"
 #include "models/sam/neck.h"
 
 namespace ps::sam {
@@ -105,7 +105,7 @@ struct TinyVitBlock {
 };
 
 class TinyVitEncoder : public ImageEncoder {
-public:
+  public:
     TinyVitEncoder(const runtime::Weights& w, const SamConfig& config)
         : config_(config.tiny_vit),
           use_attention_biases_(config.tiny_vit_attention_biases),
@@ -127,7 +127,8 @@ public:
             std::vector<TinyVitBlock> blocks;
             for (int64_t b = 0; b < t.depths[s]; ++b) {
                 blocks.push_back(load_block(
-                    w, p + "layers." + std::to_string(s) + ".blocks." + std::to_string(b) + ".", s));
+                    w, p + "layers." + std::to_string(s) + ".blocks." + std::to_string(b) + ".",
+                    s));
             }
             stages_.push_back(std::move(blocks));
         }
@@ -171,7 +172,7 @@ public:
         return neck_(tokens.view({B, side, side, C}).permute({0, 3, 1, 2}));
     }
 
-private:
+  private:
     // cuDNN's half-precision convolutions use tensor cores in NHWC; with NCHW activations or
     // weights each call converts layouts, and a depthwise convolution falls back to ATen's slow
     // native kernel. On the CPU in fp32, oneDNN works in NHWC too and NCHW costs a reorder per
@@ -182,8 +183,9 @@ private:
         return first_weight.is_cuda() ? half : !half;
     }
 
-    runtime::ConvBatchNorm conv_bn(const runtime::Weights& w, const std::string& prefix, int64_t in, int64_t out,
-                          int64_t kernel, int64_t stride, int64_t padding, int64_t groups) const {
+    runtime::ConvBatchNorm conv_bn(const runtime::Weights& w, const std::string& prefix, int64_t in,
+                                   int64_t out, int64_t kernel, int64_t stride, int64_t padding,
+                                   int64_t groups) const {
         runtime::ConvBatchNorm layer =
             runtime::ConvBatchNorm::load(w, prefix, in, out, kernel, stride, padding, groups);
         if (channels_last_)
@@ -208,9 +210,10 @@ private:
         block.attn.qkv = runtime::Linear::load(w, bp + "attn.qkv", dim, 3 * dim);
         block.attn.proj = runtime::Linear::load(w, bp + "attn.proj", dim, dim);
         const at::Tensor& biases = w.get(bp + "attn.attention_biases", {heads, window * window});
-        block.attn.bias = use_attention_biases_ ? gather_attention_bias(biases, window)
-                                                : at::zeros({heads, window * window, window * window},
-                                                            biases.options());
+        block.attn.bias =
+            use_attention_biases_
+                ? gather_attention_bias(biases, window)
+                : at::zeros({heads, window * window, window * window}, biases.options());
         block.mlp_norm = runtime::LayerNorm::load(w, bp + "mlp.norm", dim, 1e-5);
         block.fc1 = runtime::Linear::load(w, bp + "mlp.fc1", dim, t.mlp_hidden[stage]);
         block.fc2 = runtime::Linear::load(w, bp + "mlp.fc2", t.mlp_hidden[stage], dim);
@@ -231,7 +234,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<ImageEncoder> make_tiny_vit_encoder(const runtime::Weights& w, const SamConfig& config) {
+std::unique_ptr<ImageEncoder> make_tiny_vit_encoder(const runtime::Weights& w,
+                                                    const SamConfig& config) {
     return std::make_unique<TinyVitEncoder>(w, config);
 }
 

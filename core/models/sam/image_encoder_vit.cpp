@@ -6,8 +6,8 @@
 #include <cmath>
 #include <vector>
 
-#include "models/sam/image_encoder.h"
 #include "models/runtime/layers.h"
+#include "models/sam/image_encoder.h"
 #include "models/sam/neck.h"
 #include "models/sam/vit_window_attention.h"
 
@@ -41,7 +41,7 @@ struct VitAttention {
     int64_t num_heads = 1;
     double scale = 1.0;
     int64_t chunk_bytes = int64_t(128) << 20;
-    at::Tensor rel_h, rel_w;  // gathered tables, undefined without relative positions
+    at::Tensor rel_h, rel_w;            // gathered tables, undefined without relative positions
     at::Tensor rel_h_rows, rel_w_rows;  // the same, rows padded for the GPU kernels (CUDA only)
 
     at::Tensor operator()(const at::Tensor& x) const {
@@ -61,15 +61,14 @@ struct VitAttention {
             // with CUDA graphs; ViT-H 33.8 -> 27.8 ms). fp32 keeps the explicit product: the
             // biased kernel was slower there (ViT-B 37.9 -> 40.5 ms).
             out = rel_h.defined() ? fused_rel_pos_attention(q, k, v, H, W)
-                                  : at::scaled_dot_product_attention(
-                                        q.unsqueeze(0), k.unsqueeze(0), v.unsqueeze(0))
+                                  : at::scaled_dot_product_attention(q.unsqueeze(0), k.unsqueeze(0),
+                                                                     v.unsqueeze(0))
                                         .squeeze(0);
         }
 #endif
         if (!out.defined()) out = explicit_attention(q, k, v, H, W);
-        return proj(out.reshape({B, num_heads, H, W, -1})
-                        .permute({0, 2, 3, 1, 4})
-                        .reshape({B, H, W, -1}));
+        return proj(
+            out.reshape({B, num_heads, H, W, -1}).permute({0, 2, 3, 1, 4}).reshape({B, H, W, -1}));
     }
 
 #if TORCH_VERSION_MAJOR >= 2
@@ -82,8 +81,8 @@ struct VitAttention {
     at::Tensor windowed(const at::Tensor& x, int64_t window) const {
         const int64_t B = x.size(0), H = x.size(1), W = x.size(2);
         const int64_t span_h = window > 0 ? window : H, span_w = window > 0 ? window : W;
-        const WindowAttentionRows rows =
-            split_qkv_rel_pos(qkv(x), qkv.bias, rel_h_rows, rel_w_rows, num_heads, span_h, span_w, scale);
+        const WindowAttentionRows rows = split_qkv_rel_pos(qkv(x), qkv.bias, rel_h_rows, rel_w_rows,
+                                                           num_heads, span_h, span_w, scale);
         // cuDNN's and the memory-efficient kernel take v narrower than q and k.
         const at::Tensor out = at::scaled_dot_product_attention(
             rows.q.unsqueeze(0), rows.k.unsqueeze(0), rows.v.unsqueeze(0), {}, 0.0, false, 1.0);
@@ -97,7 +96,8 @@ struct VitAttention {
                                   int64_t H, int64_t W) const {
         const int64_t heads = q.size(0), tokens = q.size(1);
         const int64_t head_bytes = tokens * tokens * static_cast<int64_t>(q.element_size());
-        const int64_t chunk = std::clamp<int64_t>(chunk_bytes / std::max<int64_t>(head_bytes, 1), 1, heads);
+        const int64_t chunk =
+            std::clamp<int64_t>(chunk_bytes / std::max<int64_t>(head_bytes, 1), 1, heads);
         if (chunk >= heads) return attend(q, k, v, H, W);
         std::vector<at::Tensor> parts;
         for (int64_t first = 0; first < heads; first += chunk) {
@@ -131,13 +131,15 @@ struct VitAttention {
         const int64_t extended = dim + H + W, padded = (extended + 7) / 8 * 8;
         const auto opts = q.options();
         // Key token t = kh * W + kw carries onehot(kh) and onehot(kw).
-        const at::Tensor key_rows = at::cat({at::eye(H, opts).repeat_interleave(W, 0),
-                                             at::eye(W, opts).repeat({H, 1}),
-                                             at::zeros({tokens, padded - extended}, opts)},
-                                            1);
-        const at::Tensor q_ext =
-            at::cat({q * scale, rel_h_term, rel_w_term, at::zeros({BH, tokens, padded - extended}, opts)}, -1);
-        const at::Tensor k_ext = at::cat({k, key_rows.unsqueeze(0).expand({BH, tokens, padded - dim})}, -1);
+        const at::Tensor key_rows =
+            at::cat({at::eye(H, opts).repeat_interleave(W, 0), at::eye(W, opts).repeat({H, 1}),
+                     at::zeros({tokens, padded - extended}, opts)},
+                    1);
+        const at::Tensor q_ext = at::cat(
+            {q * scale, rel_h_term, rel_w_term, at::zeros({BH, tokens, padded - extended}, opts)},
+            -1);
+        const at::Tensor k_ext =
+            at::cat({k, key_rows.unsqueeze(0).expand({BH, tokens, padded - dim})}, -1);
         const at::Tensor v_ext = at::constant_pad_nd(v, {0, padded - dim});
         return at::scaled_dot_product_attention(q_ext.unsqueeze(0), k_ext.unsqueeze(0),
                                                 v_ext.unsqueeze(0), {}, 0.0, false, 1.0)
@@ -189,8 +191,8 @@ struct VitBlock {
     // window_partition(): pad to a multiple of the window, then cut into windows.
     at::Tensor partition(const at::Tensor& x, int64_t pad_h, int64_t pad_w) const {
         const int64_t B = x.size(0), C = x.size(3);
-        at::Tensor padded = (pad_h || pad_w) ? at::constant_pad_nd(x, {0, 0, 0, pad_w, 0, pad_h})
-                                             : x;
+        at::Tensor padded =
+            (pad_h || pad_w) ? at::constant_pad_nd(x, {0, 0, 0, pad_w, 0, pad_h}) : x;
         const int64_t Hp = padded.size(1), Wp = padded.size(2);
         return padded.view({B, Hp / window, window, Wp / window, window, C})
             .permute({0, 1, 3, 2, 4, 5})
@@ -210,12 +212,12 @@ struct VitBlock {
 };
 
 class VitEncoder : public ImageEncoder {
-public:
+  public:
     VitEncoder(const runtime::Weights& w, const SamConfig& config) : config_(config.vit) {
         const VitConfig& v = config_;
         const std::string p = "image_encoder.";
-        patch_embed_ = runtime::Conv2d::load(w, p + "patch_embed.proj", 3, v.embed_dim, v.patch_size,
-                                    v.patch_size, 0, 1, true);
+        patch_embed_ = runtime::Conv2d::load(w, p + "patch_embed.proj", 3, v.embed_dim,
+                                             v.patch_size, v.patch_size, 0, 1, true);
         pos_embed_ = w.get(p + "pos_embed", {1, v.grid, v.grid, v.embed_dim});
         const int64_t head_dim = v.embed_dim / v.num_heads;
         for (int64_t b = 0; b < v.depth; ++b) {
@@ -225,8 +227,8 @@ public:
             block.window_kernels = config.window_kernels;
             block.norm1 = runtime::LayerNorm::load(w, bp + "norm1", v.embed_dim, 1e-6);
             block.norm2 = runtime::LayerNorm::load(w, bp + "norm2", v.embed_dim, 1e-6);
-            block.attn.qkv = runtime::Linear::load(w, bp + "attn.qkv", v.embed_dim, 3 * v.embed_dim,
-                                          v.qkv_bias);
+            block.attn.qkv =
+                runtime::Linear::load(w, bp + "attn.qkv", v.embed_dim, 3 * v.embed_dim, v.qkv_bias);
             block.attn.proj = runtime::Linear::load(w, bp + "attn.proj", v.embed_dim, v.embed_dim);
             block.attn.num_heads = v.num_heads;
             block.attn.chunk_bytes = config.attention_chunk_bytes;
@@ -255,7 +257,7 @@ public:
         return neck_(x.permute({0, 3, 1, 2}));
     }
 
-private:
+  private:
     // The patch embedding gives channels-last patches. On the GPU in half precision as one GEMM
     // over the unfolded patches (kernel = stride): cuDNN's choice for this convolution took
     // 0.45 ms of a ViT-H forward on an H100, the GEMM and its unfold copy a tenth of that.

@@ -10,7 +10,9 @@ namespace ps::sam {
 namespace {
 
 // 1 x C x H x W -> 1 x HW x C (a view), the layout of TwoWayTransformer's keys.
-at::Tensor pixels_major(const at::Tensor& x) { return x.flatten(2).permute({0, 2, 1}); }
+at::Tensor pixels_major(const at::Tensor& x) {
+    return x.flatten(2).permute({0, 2, 1});
+}
 
 }  // namespace
 
@@ -21,8 +23,8 @@ long long ImageProjections::bytes() const {
     return total;
 }
 
-DecoderAttention DecoderAttention::load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
-                                        int64_t internal_dim, int64_t heads) {
+DecoderAttention DecoderAttention::load(const runtime::Weights& w, const std::string& prefix,
+                                        int64_t dim, int64_t internal_dim, int64_t heads) {
     if (internal_dim % heads != 0) {
         w.fail(prefix + ": " + std::to_string(heads) + " heads do not divide width " +
                std::to_string(internal_dim));
@@ -140,7 +142,7 @@ MaskDecoder::MaskDecoder(const runtime::Weights& w, const SamConfig& c)
         }
     }
     iou_head_ = runtime::Mlp::load(w, p + "iou_prediction_head", dim, c.iou_head_hidden,
-                          c.num_mask_tokens, static_cast<int>(c.iou_head_depth));
+                                   c.num_mask_tokens, static_cast<int>(c.iou_head_depth));
 }
 
 ImageProjections MaskDecoder::project_image(const at::Tensor& image_embedding,
@@ -202,8 +204,7 @@ DecodedMasks MaskDecoder::forward(const at::Tensor& image_embedding, const at::T
         masks = at::matmul(hyper_in, pixels.t()).view({1, -1, H * k1 * k2, W * k1 * k2});
     } else {
         const at::Tensor grid = keys.transpose(1, 2).reshape({1, C, H, W});
-        const at::Tensor upscaled =
-            at::gelu(upscale2_(at::gelu(upscale_norm_(upscale1_(grid)))));
+        const at::Tensor upscaled = at::gelu(upscale2_(at::gelu(upscale_norm_(upscale1_(grid)))));
         const int64_t uc = upscaled.size(1), uh = upscaled.size(2), uw = upscaled.size(3);
         masks = at::matmul(hyper_in, upscaled.view({1, uc, uh * uw})).view({1, -1, uh, uw});
     }

@@ -11,7 +11,7 @@
 namespace ps::sam {
 
 struct DecodedMasks {
-    at::Tensor low_res_logits;  // 1 x M x 4G x 4G
+    at::Tensor low_res_logits;   // 1 x M x 4G x 4G
     at::Tensor iou_predictions;  // 1 x M
 };
 
@@ -48,7 +48,7 @@ struct TwoWayBlock {
 };
 
 class MaskDecoder {
-public:
+  public:
     MaskDecoder(const runtime::Weights& w, const SamConfig& config);
     // `image`: project_image() of this embedding; right only while `dense` is the no-mask one.
     DecodedMasks forward(const at::Tensor& image_embedding, const at::Tensor& image_pe,
@@ -58,7 +58,7 @@ public:
     ImageProjections project_image(const at::Tensor& image_embedding, const at::Tensor& image_pe,
                                    const at::Tensor& no_mask_dense) const;
 
-private:
+  private:
     at::Tensor hypernetworks(const at::Tensor& mask_tokens_out) const;
 
     at::Tensor iou_token_, mask_tokens_;

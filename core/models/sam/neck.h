@@ -18,7 +18,8 @@ inline Neck Neck::load(const runtime::Weights& w, int64_t in_dim, int64_t out_di
     const std::string p = "image_encoder.neck.";
     return {runtime::Conv2d::load(w, p + "0", in_dim, out_dim, 1, 1, 0, 1, false),
             runtime::Conv2d::load(w, p + "2", out_dim, out_dim, 3, 1, 1, 1, false),
-            runtime::LayerNorm2d::load(w, p + "1", out_dim), runtime::LayerNorm2d::load(w, p + "3", out_dim)};
+            runtime::LayerNorm2d::load(w, p + "1", out_dim),
+            runtime::LayerNorm2d::load(w, p + "3", out_dim)};
 }
 
 }  // namespace ps::sam

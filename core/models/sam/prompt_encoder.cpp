@@ -18,9 +18,11 @@ PromptEncoder::PromptEncoder(const runtime::Weights& w, const SamConfig& config)
     not_a_point_ = w.get(p + "not_a_point_embed.weight", {1, dim_});
     no_mask_ = w.get(p + "no_mask_embed.weight", {1, dim_});
     const int64_t chans = config.mask_in_chans;
-    mask_conv1_ = runtime::Conv2d::load(w, p + "mask_downscaling.0", 1, chans / 4, 2, 2, 0, 1, true);
+    mask_conv1_ =
+        runtime::Conv2d::load(w, p + "mask_downscaling.0", 1, chans / 4, 2, 2, 0, 1, true);
     mask_norm1_ = runtime::LayerNorm2d::load(w, p + "mask_downscaling.1", chans / 4);
-    mask_conv2_ = runtime::Conv2d::load(w, p + "mask_downscaling.3", chans / 4, chans, 2, 2, 0, 1, true);
+    mask_conv2_ =
+        runtime::Conv2d::load(w, p + "mask_downscaling.3", chans / 4, chans, 2, 2, 0, 1, true);
     mask_norm2_ = runtime::LayerNorm2d::load(w, p + "mask_downscaling.4", chans);
     mask_conv3_ = runtime::Conv2d::load(w, p + "mask_downscaling.6", chans, dim_, 1, 1, 0, 1, true);
 
@@ -55,9 +57,15 @@ at::Tensor PromptEncoder::embed_points(const at::Tensor& coords, const std::vect
     for (size_t i = 0; i < all_labels.size(); ++i) {
         const at::Tensor row = embedding[static_cast<int64_t>(i)].unsqueeze(0);
         switch (all_labels[i]) {
-            case -1: rows.push_back(at::zeros_like(row) + not_a_point_); break;
-            case 0: rows.push_back(row + point_embeddings_[0]); break;
-            default: rows.push_back(row + point_embeddings_[1]); break;
+            case -1:
+                rows.push_back(at::zeros_like(row) + not_a_point_);
+                break;
+            case 0:
+                rows.push_back(row + point_embeddings_[0]);
+                break;
+            default:
+                rows.push_back(row + point_embeddings_[1]);
+                break;
         }
     }
     return at::cat(rows, 0);
@@ -77,9 +85,8 @@ at::Tensor PromptEncoder::embed_mask(const at::Tensor& mask) const {
     return mask_conv3_(x);
 }
 
-EncodedPrompt PromptEncoder::forward(const at::Tensor& point_coords,
-                                     const std::vector<int>& labels, const at::Tensor& box,
-                                     const at::Tensor& mask_input) const {
+EncodedPrompt PromptEncoder::forward(const at::Tensor& point_coords, const std::vector<int>& labels,
+                                     const at::Tensor& box, const at::Tensor& mask_input) const {
     std::vector<at::Tensor> tokens;
     const bool has_box = box.defined();
     if (point_coords.defined() && point_coords.size(0) > 0) {
@@ -87,8 +94,7 @@ EncodedPrompt PromptEncoder::forward(const at::Tensor& point_coords,
     }
     if (has_box) tokens.push_back(embed_box(box));
     EncodedPrompt out;
-    out.sparse = tokens.empty() ? at::empty({0, dim_}, gaussian_.options())
-                                : at::cat(tokens, 0);
+    out.sparse = tokens.empty() ? at::empty({0, dim_}, gaussian_.options()) : at::cat(tokens, 0);
     out.sparse = out.sparse.unsqueeze(0);
     out.has_mask_input = mask_input.defined();
     out.dense = out.has_mask_input ? embed_mask(mask_input) : no_mask_dense();

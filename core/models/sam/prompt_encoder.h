@@ -11,13 +11,13 @@
 namespace ps::sam {
 
 struct EncodedPrompt {
-    at::Tensor sparse;  // 1 x T x C
-    at::Tensor dense;   // 1 x C x G x G
+    at::Tensor sparse;            // 1 x T x C
+    at::Tensor dense;             // 1 x C x G x G
     bool has_mask_input = false;  // else dense is no_mask_dense()
 };
 
 class PromptEncoder {
-public:
+  public:
     PromptEncoder(const runtime::Weights& w, const SamConfig& config);
 
     // point_coords: N x 2 (float, input frame, e.g. 1024), labels: 1 object, 0 background.
@@ -31,13 +31,13 @@ public:
     // _pe_encoding of coordinates already normalised to [0, 1]: ... x 2 -> ... x C.
     at::Tensor fourier(const at::Tensor& unit_coords) const;
 
-private:
+  private:
     at::Tensor embed_points(const at::Tensor& coords, const std::vector<int>& labels,
                             bool pad) const;
     at::Tensor embed_box(const at::Tensor& box) const;
     at::Tensor embed_mask(const at::Tensor& mask) const;
 
-    at::Tensor gaussian_;  // 2 x C/2
+    at::Tensor gaussian_;                       // 2 x C/2
     std::vector<at::Tensor> point_embeddings_;  // 4 x (1 x C)
     at::Tensor not_a_point_, no_mask_;
     runtime::Conv2d mask_conv1_, mask_conv2_, mask_conv3_;

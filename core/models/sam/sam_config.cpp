@@ -151,9 +151,8 @@ void infer_tiny_vit(const runtime::Weights& w, SamConfig& config) {
         const std::string key = layers + "." + std::to_string(i) + ".downsample.conv1.c.weight";
         const int64_t out_dim = w.get(key).size(0);
         if (out_dim != t.embed_dims[i + 1]) {
-            w.fail("tensor " + key + " maps to width " + std::to_string(out_dim) +
-                   " but stage " + std::to_string(i + 1) + " is " +
-                   std::to_string(t.embed_dims[i + 1]) + " wide");
+            w.fail("tensor " + key + " maps to width " + std::to_string(out_dim) + " but stage " +
+                   std::to_string(i + 1) + " is " + std::to_string(t.embed_dims[i + 1]) + " wide");
         }
         t.merge_strides.push_back(merge_stride(out_dim));
     }
@@ -173,7 +172,8 @@ void infer_tiny_vit(const runtime::Weights& w, SamConfig& config) {
 }
 
 void infer_prompt_and_decoder(const runtime::Weights& w, SamConfig& c) {
-    const at::Tensor& gaussian = w.get("prompt_encoder.pe_layer.positional_encoding_gaussian_matrix");
+    const at::Tensor& gaussian =
+        w.get("prompt_encoder.pe_layer.positional_encoding_gaussian_matrix");
     if (gaussian.dim() != 2 || gaussian.size(0) != 2) {
         w.fail("tensor prompt_encoder.pe_layer.positional_encoding_gaussian_matrix has shape " +
                runtime::shape_string(gaussian.sizes()) + ", expected [2, dim/2]");
@@ -182,9 +182,9 @@ void infer_prompt_and_decoder(const runtime::Weights& w, SamConfig& c) {
     c.mask_in_chans = w.get("prompt_encoder.mask_downscaling.3.weight").size(0);
     const at::Tensor& neck = w.get("image_encoder.neck.0.weight");
     if (neck.dim() != 4 || neck.size(0) != c.prompt_dim || neck.size(1) != c.neck_in) {
-        w.fail("tensor image_encoder.neck.0.weight has shape " + runtime::shape_string(neck.sizes()) +
-               ", expected [" + std::to_string(c.prompt_dim) + ", " + std::to_string(c.neck_in) +
-               ", 1, 1]");
+        w.fail("tensor image_encoder.neck.0.weight has shape " +
+               runtime::shape_string(neck.sizes()) + ", expected [" + std::to_string(c.prompt_dim) +
+               ", " + std::to_string(c.neck_in) + ", 1, 1]");
     }
     const int64_t dim = w.get("mask_decoder.iou_token.weight").size(1);
     if (dim != c.prompt_dim) {
@@ -217,10 +217,18 @@ void count_parameters(const std::map<std::string, at::Tensor>& tensors, SamConfi
         if (n > most) most = n, dominant = type;
     }
     switch (dominant) {
-        case at::kHalf: c.dtype = "float16"; break;
-        case at::kBFloat16: c.dtype = "bfloat16"; break;
-        case at::kDouble: c.dtype = "float64"; break;
-        default: c.dtype = "float32"; break;
+        case at::kHalf:
+            c.dtype = "float16";
+            break;
+        case at::kBFloat16:
+            c.dtype = "bfloat16";
+            break;
+        case at::kDouble:
+            c.dtype = "float64";
+            break;
+        default:
+            c.dtype = "float32";
+            break;
     }
 }
 
@@ -244,8 +252,8 @@ std::string SamConfig::describe() const {
             out << (i ? ", " : "") << tiny_vit.depths[i];
         out << "]";
     }
-    out << "; prompt/decoder width " << prompt_dim << ", decoder depth " << decoder_depth
-        << "; " << parameter_count << " parameters (" << dtype << ")";
+    out << "; prompt/decoder width " << prompt_dim << ", decoder depth " << decoder_depth << "; "
+        << parameter_count << " parameters (" << dtype << ")";
     return out.str();
 }
 
@@ -272,8 +280,9 @@ Result<SamConfig> infer_sam_config(const std::map<std::string, at::Tensor>& tens
             infer_tiny_vit(w, config);
         } else {
             return make_error(ErrorKind::Unsupported,
-                              file_label + ": unknown SAM image encoder (neither "
-                                           "patch_embed.proj (ViT) nor patch_embed.seq (TinyViT))");
+                              file_label +
+                                  ": unknown SAM image encoder (neither "
+                                  "patch_embed.proj (ViT) nor patch_embed.seq (TinyViT))");
         }
         infer_prompt_and_decoder(w, config);
     } catch (const runtime::WeightError& e) {

@@ -11,12 +11,12 @@
 #include "io/checkpoint.h"
 #include "io/input_limits.h"
 #include "models/runtime/graph_cache.h"
-#include "models/sam/host_masks.h"
 #include "models/runtime/model_runtime.h"
-#include "models/sam/sam_network.h"
-#include "models/sam/sam_types.h"
 #include "models/runtime/state_dict_check.h"
 #include "models/runtime/weights.h"
+#include "models/sam/host_masks.h"
+#include "models/sam/sam_network.h"
+#include "models/sam/sam_types.h"
 
 namespace ps::sam {
 struct SamModel::Impl {
@@ -130,8 +130,8 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::import_embedding(
     const std::vector<int64_t> expected{1, c.prompt_dim, c.embedding_grid, c.embedding_grid};
     if (data.shape != expected) {
         return make_error(ErrorKind::Mismatch, impl_->file_label + ": stored embedding has shape " +
-                                                   runtime::shape_string(data.shape) + ", expected " +
-                                                   runtime::shape_string(expected));
+                                                   runtime::shape_string(data.shape) +
+                                                   ", expected " + runtime::shape_string(expected));
     }
     const at::ScalarType type = data.dtype == "bfloat16"  ? at::kBFloat16
                                 : data.dtype == "float16" ? at::kHalf
@@ -145,19 +145,20 @@ Result<std::shared_ptr<const SamEmbedding>> SamModel::import_embedding(
         return make_error(ErrorKind::Format, "stored embedding has the wrong byte count");
     }
     return runtime::guarded(impl_->file_label + ": import embedding",
-                   [&]() -> Result<std::shared_ptr<const SamEmbedding>> {
-                       c10::InferenceMode inference;
-                       at::Tensor host = at::empty(expected, at::TensorOptions().dtype(type));
-                       std::memcpy(host.data_ptr(), data.bytes.data(), data.bytes.size());
-                       auto out = std::make_shared<SamEmbedding>();
-                       const SamNetwork& net = *impl_->network;
-                       out->embedding = host.to(net.device(), net.dtype());
-                       if (net.device().is_cpu())
-                           out->decoder_image = net.project_image(out->embedding);
-                       out->original = {data.original_height, data.original_width};
-                       out->resized = {data.resized_height, data.resized_width};
-                       return std::shared_ptr<const SamEmbedding>(std::move(out));
-                   });
+                            [&]() -> Result<std::shared_ptr<const SamEmbedding>> {
+                                c10::InferenceMode inference;
+                                at::Tensor host =
+                                    at::empty(expected, at::TensorOptions().dtype(type));
+                                std::memcpy(host.data_ptr(), data.bytes.data(), data.bytes.size());
+                                auto out = std::make_shared<SamEmbedding>();
+                                const SamNetwork& net = *impl_->network;
+                                out->embedding = host.to(net.device(), net.dtype());
+                                if (net.device().is_cpu())
+                                    out->decoder_image = net.project_image(out->embedding);
+                                out->original = {data.original_height, data.original_width};
+                                out->resized = {data.resized_height, data.resized_width};
+                                return std::shared_ptr<const SamEmbedding>(std::move(out));
+                            });
 }
 
 SamEmbeddingData export_embedding(const SamEmbedding& embedding) {
@@ -214,7 +215,8 @@ std::string prompt_layout(const SamPrompt& prompt, const PromptTensors& tensors)
 }  // namespace
 
 Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding, const SamPrompt& prompt) const {
-    if (auto valid = runtime::check_prompt(prompt, embedding.original.width, embedding.original.height);
+    if (auto valid =
+            runtime::check_prompt(prompt, embedding.original.width, embedding.original.height);
         !valid)
         return make_error(ErrorKind::InvalidArgument, "prompt " + valid.message());
     return runtime::guarded(impl_->file_label + ": decode", [&]() -> Result<SamMaskSet> {

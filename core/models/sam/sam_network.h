@@ -16,7 +16,7 @@
 namespace ps::sam {
 
 class SamNetwork {
-public:
+  public:
     // tensors: already on the target device and in the target floating dtype.
     SamNetwork(const std::map<std::string, at::Tensor>& tensors, const SamConfig& config,
                const std::string& file_label);
@@ -35,7 +35,7 @@ public:
     // The mask decoder's per-image work for prompts without a mask input (MaskDecoder).
     ImageProjections project_image(const at::Tensor& image_embedding) const;
 
-private:
+  private:
     SamConfig config_;
     at::ScalarType dtype_;
     at::Device device_;

@@ -45,7 +45,8 @@ void vit_encoder(Specs& s, const SamConfig& c) {
         linear(s, bp + "attn.qkv", v.embed_dim, 3 * v.embed_dim, v.qkv_bias);
         linear(s, bp + "attn.proj", v.embed_dim, v.embed_dim);
         if (v.use_rel_pos) {
-            const int64_t span = v.window_size_per_block[b] > 0 ? v.window_size_per_block[b] : v.grid;
+            const int64_t span =
+                v.window_size_per_block[b] > 0 ? v.window_size_per_block[b] : v.grid;
             s[bp + "attn.rel_pos_h"] = {{2 * span - 1, head_dim}};
             s[bp + "attn.rel_pos_w"] = {{2 * span - 1, head_dim}};
         }
@@ -102,7 +103,8 @@ void neck_and_prompt(Specs& s, const SamConfig& c) {
     norm(s, "image_encoder.neck.3", C);
     const std::string p = "prompt_encoder.";
     s[p + "pe_layer.positional_encoding_gaussian_matrix"] = {{2, C / 2}};
-    for (int i = 0; i < 4; ++i) s[p + "point_embeddings." + std::to_string(i) + ".weight"] = {{1, C}};
+    for (int i = 0; i < 4; ++i)
+        s[p + "point_embeddings." + std::to_string(i) + ".weight"] = {{1, C}};
     s[p + "not_a_point_embed.weight"] = {{1, C}};
     conv(s, p + "mask_downscaling.0", 1, m / 4, 2, 1, true);
     norm(s, p + "mask_downscaling.1", m / 4);

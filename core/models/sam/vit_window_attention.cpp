@@ -43,10 +43,14 @@ namespace {
 
 cuda::ElementType element_type(const at::Tensor& t) {
     switch (t.scalar_type()) {
-        case at::kFloat: return cuda::ElementType::F32;
-        case at::kHalf: return cuda::ElementType::F16;
-        case at::kBFloat16: return cuda::ElementType::BF16;
-        default: throw std::invalid_argument("ViT window kernels: unsupported element type");
+        case at::kFloat:
+            return cuda::ElementType::F32;
+        case at::kHalf:
+            return cuda::ElementType::F16;
+        case at::kBFloat16:
+            return cuda::ElementType::BF16;
+        default:
+            throw std::invalid_argument("ViT window kernels: unsupported element type");
     }
 }
 
@@ -56,14 +60,15 @@ void check(cudaError_t status, const char* what) {
     }
 }
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
 
 }  // namespace
 
 WindowAttentionRows split_qkv_rel_pos(const at::Tensor& qkv, const at::Tensor& bias,
                                       const at::Tensor& rel_h, const at::Tensor& rel_w,
-                                      int64_t heads, int64_t span_h, int64_t span_w,
-                                      double scale) {
+                                      int64_t heads, int64_t span_h, int64_t span_w, double scale) {
     const at::Tensor input = qkv.contiguous();
     const int64_t B = input.size(0), H = input.size(1), W = input.size(2);
     const int64_t head_dim = input.size(3) / 3 / heads;
@@ -72,7 +77,8 @@ WindowAttentionRows split_qkv_rel_pos(const at::Tensor& qkv, const at::Tensor& b
     const at::Tensor bias_row = bias.defined() ? bias.to(input.scalar_type()).contiguous() : bias;
     if (table_h.size(0) != span_h || table_h.size(1) < span_h || table_h.size(2) != head_dim ||
         table_w.size(0) != span_w || table_w.size(1) < span_w || table_w.size(2) != head_dim) {
-        throw std::invalid_argument("ViT window kernels: relative-position tables do not match the window");
+        throw std::invalid_argument(
+            "ViT window kernels: relative-position tables do not match the window");
     }
     const int64_t rows = B * ceil_div(H, span_h) * ceil_div(W, span_w) * heads;
     const int64_t tokens = span_h * span_w, ext = extended_head_dim(head_dim, span_h, span_w);
@@ -103,8 +109,8 @@ WindowAttentionRows split_qkv_rel_pos(const at::Tensor& qkv, const at::Tensor& b
     return out;
 }
 
-at::Tensor merge_window_heads(const at::Tensor& attn, int64_t batch, int64_t height,
-                              int64_t width, int64_t heads, int64_t span_h, int64_t span_w) {
+at::Tensor merge_window_heads(const at::Tensor& attn, int64_t batch, int64_t height, int64_t width,
+                              int64_t heads, int64_t span_h, int64_t span_w) {
     const at::Tensor input = attn.stride(-1) == 1 ? attn : attn.contiguous();
     const int64_t head_dim = input.size(2);
     at::Tensor out = at::empty({batch, height, width, heads * head_dim}, input.options());

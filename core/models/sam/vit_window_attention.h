@@ -36,8 +36,8 @@ WindowAttentionRows split_qkv_rel_pos(const at::Tensor& qkv, const at::Tensor& b
 at::Tensor pad_rel_table(const at::Tensor& table);
 
 // attn: (windows x heads) x tokens x head_dim -> batch x height x width x (heads x head_dim).
-at::Tensor merge_window_heads(const at::Tensor& attn, int64_t batch, int64_t height,
-                              int64_t width, int64_t heads, int64_t span_h, int64_t span_w);
+at::Tensor merge_window_heads(const at::Tensor& attn, int64_t batch, int64_t height, int64_t width,
+                              int64_t heads, int64_t span_h, int64_t span_w);
 
 // The extended row length: head_dim + span_h + span_w rounded up to 8 (fused kernels want it).
 inline int64_t extended_head_dim(int64_t head_dim, int64_t span_h, int64_t span_w) {

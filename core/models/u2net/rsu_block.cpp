@@ -27,8 +27,8 @@ bool cudnn_conv_relu_available(const at::Tensor& weight) {
 
 }  // namespace
 
-ReBnConv ReBnConv::load(const runtime::Weights& w, const std::string& prefix, int64_t in, int64_t out,
-                        int64_t dilation) {
+ReBnConv ReBnConv::load(const runtime::Weights& w, const std::string& prefix, int64_t in,
+                        int64_t out, int64_t dilation) {
     const at::Tensor& weight = w.get(prefix + ".conv_s1.weight", {out, in, 3, 3});
     const at::Tensor& bias = w.get(prefix + ".conv_s1.bias", {out});
     const runtime::BatchNormStats norm{

@@ -20,8 +20,8 @@ struct ReBnConv {
     at::Tensor weight, bias;  // the BatchNorm folded in
     int64_t dilation = 1;
     bool fused_relu = false;  // at::cudnn_convolution_relu: CUDA, LibTorch >= 2, not disabled
-    static ReBnConv load(const runtime::Weights& w, const std::string& prefix, int64_t in, int64_t out,
-                         int64_t dilation);
+    static ReBnConv load(const runtime::Weights& w, const std::string& prefix, int64_t in,
+                         int64_t out, int64_t dilation);
     at::Tensor operator()(const at::Tensor& x) const;
 };
 

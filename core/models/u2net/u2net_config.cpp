@@ -61,7 +61,8 @@ void infer_stage(const runtime::Weights& w, RsuConfig& s) {
     }
 }
 
-void expect_width(const runtime::Weights& w, const std::string& what, int64_t got, int64_t expected) {
+void expect_width(const runtime::Weights& w, const std::string& what, int64_t got,
+                  int64_t expected) {
     if (got != expected) {
         w.fail(what + " reads " + std::to_string(got) + " channels, but " +
                std::to_string(expected) + " arrive there");

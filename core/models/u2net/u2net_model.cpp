@@ -55,7 +55,8 @@ Result<std::unique_ptr<U2NetModel>> U2NetModel::load(const std::string& checkpoi
         // cuDNN's half-precision convolutions run on tensor cores in NHWC. Measured on an H100
         // (CUDA graphs on, 320²): bf16 U²-Net 5.11 -> 3.78 ms, U²-NetP 3.92 -> 3.04 ms; in fp32
         // NHWC was slower (12.1 -> 13.0, 5.3 -> 6.8 ms), so fp32 keeps NCHW.
-        const bool channels_last = device->is_cuda() && options.precision != runtime::Precision::Fp32;
+        const bool channels_last =
+            device->is_cuda() && options.precision != runtime::Precision::Fp32;
         if (channels_last)
             for (auto& [name, t] : placed)
                 if (t.dim() == 4) t = t.contiguous(at::MemoryFormat::ChannelsLast);

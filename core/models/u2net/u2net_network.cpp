@@ -22,9 +22,10 @@ U2NetNetwork::U2NetNetwork(const std::map<std::string, at::Tensor>& tensors,
     }
     for (int k = 0; k < 6; ++k) {
         sides_[k] = runtime::Conv2d::load(w, "side" + std::to_string(k + 1), config.side_in[k],
-                                      config.out_ch, 3, 1, 1, 1, true);
+                                          config.out_ch, 3, 1, 1, 1, true);
     }
-    outconv_ = runtime::Conv2d::load(w, "outconv", 6 * config.out_ch, config.out_ch, 1, 1, 0, 1, true);
+    outconv_ =
+        runtime::Conv2d::load(w, "outconv", 6 * config.out_ch, config.out_ch, 1, 1, 0, 1, true);
 }
 
 SideOutputs U2NetNetwork::forward(const at::Tensor& input) const {

@@ -35,7 +35,7 @@ class U2NetNetwork {
     U2NetConfig config_;
     at::ScalarType dtype_;
     at::Device device_;
-    std::vector<RsuBlock> stages_;      // in config_.stages order
+    std::vector<RsuBlock> stages_;          // in config_.stages order
     std::array<runtime::Conv2d, 6> sides_;  // side1..side6
     runtime::Conv2d outconv_;
 };

@@ -14,18 +14,34 @@
 namespace ps::sam::cuda {
 namespace {
 
-__device__ inline float to_float(float v) { return v; }
-__device__ inline float to_float(__half v) { return __half2float(v); }
-__device__ inline float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ inline float to_float(float v) {
+    return v;
+}
+__device__ inline float to_float(__half v) {
+    return __half2float(v);
+}
+__device__ inline float to_float(__nv_bfloat16 v) {
+    return __bfloat162float(v);
+}
 
-template <typename T> __device__ inline T from_float(float v);
-template <> __device__ inline float from_float<float>(float v) { return v; }
-template <> __device__ inline __half from_float<__half>(float v) { return __float2half_rn(v); }
-template <> __device__ inline __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
+template <typename T>
+__device__ inline T from_float(float v);
+template <>
+__device__ inline float from_float<float>(float v) {
+    return v;
+}
+template <>
+__device__ inline __half from_float<__half>(float v) {
+    return __float2half_rn(v);
+}
+template <>
+__device__ inline __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
     return __float2bfloat16_rn(v);
 }
 
-inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+inline int64_t ceil_div(int64_t a, int64_t b) {
+    return (a + b - 1) / b;
+}
 
 // Where a token of a window lies in the unpadded grid.
 // 32-bit arithmetic: 64-bit division costs tens of instructions on the GPU.
@@ -62,7 +78,8 @@ __device__ void rel_dots_tensor_cores(const T* q, const T* table_h, const T* tab
     using namespace nvcuda;
     for (int tile = threadIdx.x / 32; tile < tiles; tile += blockDim.x / 32) {
         const bool vertical = tile < tiles_h;
-        const T* table = vertical ? table_h + tile * kTile * hd : table_w + (tile - tiles_h) * kTile * hd;
+        const T* table =
+            vertical ? table_h + tile * kTile * hd : table_w + (tile - tiles_h) * kTile * hd;
         wmma::fragment<wmma::accumulator, kTile, kTile, kTile, float> acc;
         wmma::fill_fragment(acc, 0.f);
         for (int kk = 0; kk < hd; kk += kTile) {
@@ -78,9 +95,9 @@ __device__ void rel_dots_tensor_cores(const T* q, const T* table_h, const T* tab
 
 // The same on the CUDA cores, through shared memory (float, odd shapes, tests).
 template <typename T>
-__device__ void rel_dots_generic(const T* q, const T* table_h, const T* table_w, int heads,
-                                 int hd, int sh, int sw, int rows_h, float* scratch,
-                                 float* result, int result_ld) {
+__device__ void rel_dots_generic(const T* q, const T* table_h, const T* table_w, int heads, int hd,
+                                 int sh, int sw, int rows_h, float* scratch, float* result,
+                                 int result_ld) {
     float* qs = scratch;
     float* rel = qs + heads * hd;  // rel_h rows then rel_w rows
     for (int e = threadIdx.x; e < heads * hd; e += blockDim.x) qs[e] = q ? to_float(q[e]) : 0.f;
@@ -107,8 +124,8 @@ __global__ void split_qkv_kernel(SplitQkvArgs a, int windows_h, int windows_w) {
     const int tokens = sh * sw, result_ld = rows_h + rows_w;
     float* result = shared;  // max(heads, 16) x result_ld: rel_h dots, then rel_w dots
 
-    const TokenPlace p = place_in_window(blockIdx.x / tokens, blockIdx.x % tokens, sh, sw,
-                                         windows_h, windows_w);
+    const TokenPlace p =
+        place_in_window(blockIdx.x / tokens, blockIdx.x % tokens, sh, sw, windows_h, windows_w);
     const bool real = p.y < a.height && p.x < a.width;
     const T* src = real ? static_cast<const T*>(a.qkv) +
                               ((p.b * a.height + p.y) * a.width + p.x) * 3 * static_cast<int64_t>(C)
@@ -165,7 +182,8 @@ __global__ void split_qkv_kernel(SplitQkvArgs a, int windows_h, int windows_w) {
             if (d0 < hd) {
                 alignas(16) T q_in[kVec];
                 *reinterpret_cast<uint4*>(q_in) =
-                    src ? *reinterpret_cast<const uint4*>(src + row * hd + d0) : make_uint4(0, 0, 0, 0);
+                    src ? *reinterpret_cast<const uint4*>(src + row * hd + d0)
+                        : make_uint4(0, 0, 0, 0);
                 if (src) kvec = *reinterpret_cast<const uint4*>(src + C + row * hd + d0);
                 for (int i = 0; i < kVec; ++i) qv[i] = from_float<T>(to_float(q_in[i]) * a.scale);
             } else {
@@ -178,7 +196,8 @@ __global__ void split_qkv_kernel(SplitQkvArgs a, int windows_h, int windows_w) {
                 }
                 kvec = *reinterpret_cast<const uint4*>(kv);
             }
-            *reinterpret_cast<uint4*>(q_out + row * head_stride_ext + d0) = *reinterpret_cast<const uint4*>(qv);
+            *reinterpret_cast<uint4*>(q_out + row * head_stride_ext + d0) =
+                *reinterpret_cast<const uint4*>(qv);
             *reinterpret_cast<uint4*>(k_out + row * head_stride_ext + d0) = kvec;
         }
     } else {
@@ -225,18 +244,21 @@ __global__ void merge_heads_kernel(MergeArgs a, int windows_h, int windows_w, in
     }
 }
 
-bool aligned32(const void* p) { return reinterpret_cast<uintptr_t>(p) % 32 == 0; }
+bool aligned32(const void* p) {
+    return reinterpret_cast<uintptr_t>(p) % 32 == 0;
+}
 
 template <typename T, bool kTensorCores>
 cudaError_t launch_split_kernel(const SplitQkvArgs& a, size_t shared, cudaStream_t stream) {
     const int64_t windows_h = ceil_div(a.height, a.span_h), windows_w = ceil_div(a.width, a.span_w);
     const int64_t blocks = a.batch * windows_h * windows_w * a.span_h * a.span_w;
-    cudaError_t status = cudaFuncSetAttribute(split_qkv_kernel<T, kTensorCores>,
-                                              cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                              static_cast<int>(shared));
+    cudaError_t status =
+        cudaFuncSetAttribute(split_qkv_kernel<T, kTensorCores>,
+                             cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(shared));
     if (status != cudaSuccess) return status;
-    split_qkv_kernel<T, kTensorCores><<<static_cast<unsigned>(blocks), kSplitThreads, shared, stream>>>(
-        a, static_cast<int>(windows_h), static_cast<int>(windows_w));
+    split_qkv_kernel<T, kTensorCores>
+        <<<static_cast<unsigned>(blocks), kSplitThreads, shared, stream>>>(
+            a, static_cast<int>(windows_h), static_cast<int>(windows_w));
     return cudaGetLastError();
 }
 
@@ -266,8 +288,9 @@ cudaError_t launch_merge_vec(const MergeArgs& a, cudaStream_t stream) {
     if (a.batch * a.height * a.width * a.heads * a.head_dim >= (int64_t(1) << 31)) {
         return cudaErrorInvalidValue;  // 32-bit indexing above
     }
-    merge_heads_kernel<T, VEC><<<static_cast<unsigned>(ceil_div(chunks, threads)), threads, 0, stream>>>(
-        a, static_cast<int>(windows_h), static_cast<int>(windows_w), static_cast<int>(chunks));
+    merge_heads_kernel<T, VEC>
+        <<<static_cast<unsigned>(ceil_div(chunks, threads)), threads, 0, stream>>>(
+            a, static_cast<int>(windows_h), static_cast<int>(windows_w), static_cast<int>(chunks));
     return cudaGetLastError();
 }
 
@@ -285,17 +308,23 @@ cudaError_t launch_merge(const MergeArgs& a, cudaStream_t stream) {
 
 cudaError_t split_qkv_rel_pos(const SplitQkvArgs& args, ElementType type, cudaStream_t stream) {
     switch (type) {
-        case ElementType::F32: return launch_split<float>(args, stream);
-        case ElementType::F16: return launch_split<__half>(args, stream);
-        default: return launch_split<__nv_bfloat16>(args, stream);
+        case ElementType::F32:
+            return launch_split<float>(args, stream);
+        case ElementType::F16:
+            return launch_split<__half>(args, stream);
+        default:
+            return launch_split<__nv_bfloat16>(args, stream);
     }
 }
 
 cudaError_t merge_window_heads(const MergeArgs& args, ElementType type, cudaStream_t stream) {
     switch (type) {
-        case ElementType::F32: return launch_merge<float>(args, stream);
-        case ElementType::F16: return launch_merge<__half>(args, stream);
-        default: return launch_merge<__nv_bfloat16>(args, stream);
+        case ElementType::F32:
+            return launch_merge<float>(args, stream);
+        case ElementType::F16:
+            return launch_merge<__half>(args, stream);
+        default:
+            return launch_merge<__nv_bfloat16>(args, stream);
     }
 }
 

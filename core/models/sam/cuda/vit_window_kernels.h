@@ -21,9 +21,9 @@ struct SplitQkvArgs {
     const void* rel_h = nullptr;  // span_h x table_rows_h x head_dim: rel_h[i][kh], rows >= span
     const void* rel_w = nullptr;  // span_w x table_rows_w x head_dim (rows past the span: zeros)
     int64_t table_rows_h = 0, table_rows_w = 0;
-    void* q_ext = nullptr;        // (windows x heads) x (span_h x span_w) x ext_dim
-    void* k_ext = nullptr;        // same
-    void* v = nullptr;            // (windows x heads) x (span_h x span_w) x head_dim
+    void* q_ext = nullptr;  // (windows x heads) x (span_h x span_w) x ext_dim
+    void* k_ext = nullptr;  // same
+    void* v = nullptr;      // (windows x heads) x (span_h x span_w) x head_dim
     int64_t batch = 0, height = 0, width = 0;
     int64_t span_h = 0, span_w = 0;  // window size; the whole grid for global attention
     int64_t heads = 0, head_dim = 0, ext_dim = 0;
