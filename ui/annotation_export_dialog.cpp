@@ -18,7 +18,7 @@
 #include "annotating/annotation_session.h"
 #include "annotation/formats.h"
 #include "engine/engine.h"
-#include "future_watch.h"
+#include "engine/future_watch.h"
 #include "path_field.h"
 
 namespace ps::ui {
@@ -176,7 +176,7 @@ void AnnotationExportDialog::start_export() {
         engine::Priority::Batch, [project, format, out, options]() {
             return annotation::export_project(*project, *format, out, options);
         });
-    when_finished(this, future, [this, out_dir](Result<annotation::ExportSummary> summary) {
+    engine::when_finished(this, future, [this, out_dir](Result<annotation::ExportSummary> summary) {
         if (!summary) {
             set_running(false, QString::fromStdString(summary.message()));
             emit export_finished(false, status_text());
@@ -215,7 +215,7 @@ void AnnotationExportDialog::start_import() {
             return coco ? annotation::import_coco(*project, path)
                         : annotation::import_labelme(*project, path);
         });
-    when_finished(this, future, [this](Result<annotation::ImportSummary> summary) {
+    engine::when_finished(this, future, [this](Result<annotation::ImportSummary> summary) {
         if (!summary) {
             set_running(false, QString::fromStdString(summary.message()));
             emit import_finished(false, status_text());

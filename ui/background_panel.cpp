@@ -14,7 +14,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "engine/engine.h"
-#include "future_watch.h"
+#include "engine/future_watch.h"
 #include "image/background.h"
 #include "image/downscale.h"
 #include "io/image_reader.h"
@@ -286,25 +286,25 @@ void BackgroundPanel::set_u2net_checkpoint(const QString& path) {
     status_->setText(tr("Loading %1…").arg(QFileInfo(path).fileName()));
     const int generation = ++model_generation_;
     // The engine's device and precision settings, its locks and its metrics: as SAM's models.
-    when_finished(this, engine_.load_model(path.toStdString()),
-                  [this, path, generation](Result<engine::ModelInfo> info) {
-                      if (generation != model_generation_) return;
-                      if (info)
-                          if (auto ok = engine::require_family(*info, "u2net"); !ok)
-                              info = ok.error();
-                      if (!info) {
-                          status_->setText(QString::fromStdString(info.message()));
-                          return;
-                      }
-                      if (!model_id_.empty() && model_id_ != info->id)
-                          engine_.unload_model(model_id_);
-                      model_id_ = info->id;
-                      const QString description =
-                          QFileInfo(path).fileName() + " · " + QString::fromStdString(info->device);
-                      status_->setText(tr("U²-Net ready: %1").arg(description));
-                      emit model_ready(description);
-                      if (source() == "u2net") request_matte();
-                  });
+    engine::when_finished(this, engine_.load_model(path.toStdString()),
+                          [this, path, generation](Result<engine::ModelInfo> info) {
+                              if (generation != model_generation_) return;
+                              if (info)
+                                  if (auto ok = engine::require_family(*info, "u2net"); !ok)
+                                      info = ok.error();
+                              if (!info) {
+                                  status_->setText(QString::fromStdString(info.message()));
+                                  return;
+                              }
+                              if (!model_id_.empty() && model_id_ != info->id)
+                                  engine_.unload_model(model_id_);
+                              model_id_ = info->id;
+                              const QString description = QFileInfo(path).fileName() + " · " +
+                                                          QString::fromStdString(info->device);
+                              status_->setText(tr("U²-Net ready: %1").arg(description));
+                              emit model_ready(description);
+                              if (source() == "u2net") request_matte();
+                          });
 }
 
 void BackgroundPanel::matte_then(int longest_side_px, int channel,
@@ -314,7 +314,7 @@ void BackgroundPanel::matte_then(int longest_side_px, int channel,
         auto job = [source = source(), rgb, sam = sam_mask_] {
             return matte_without_model(source, rgb, sam);
         };
-        when_finished(this, engine_.preview(channel, job), std::move(done));
+        engine::when_finished(this, engine_.preview(channel, job), std::move(done));
         return;
     }
     if (model_id_.empty()) {
@@ -326,27 +326,28 @@ void BackgroundPanel::matte_then(int longest_side_px, int channel,
         engine_image_->opening = engine_.open_image(full_, "background");
     const std::string model_id = model_id_;
     const int image_generation = image_generation_;
-    when_finished(this, engine_image_->opening,
-                  [this, model_id, longest_side_px, image_generation,
-                   done = std::move(done)](Result<engine::ImageInfo> image) mutable {
-                      if (!image) {
-                          done(image.error());
-                          return;
-                      }
-                      if (image_generation != image_generation_) {
-                          engine_.close_image(image->id);  // the panel moved on to another image
-                          done(make_error(ErrorKind::Superseded, "the image changed"));
-                          return;
-                      }
-                      engine_image_->id = image->id;
-                      engine::MatteOptions options;
-                      options.longest_side_px = longest_side_px;
-                      when_finished(this, engine_.matte(image->id, model_id, options),
-                                    [done = std::move(done)](Result<engine::MatteResult> matte) {
-                                        if (!matte) return done(matte.error());
-                                        done(std::move(matte->matte));
-                                    });
-                  });
+    engine::when_finished(
+        this, engine_image_->opening,
+        [this, model_id, longest_side_px, image_generation,
+         done = std::move(done)](Result<engine::ImageInfo> image) mutable {
+            if (!image) {
+                done(image.error());
+                return;
+            }
+            if (image_generation != image_generation_) {
+                engine_.close_image(image->id);  // the panel moved on to another image
+                done(make_error(ErrorKind::Superseded, "the image changed"));
+                return;
+            }
+            engine_image_->id = image->id;
+            engine::MatteOptions options;
+            options.longest_side_px = longest_side_px;
+            engine::when_finished(this, engine_.matte(image->id, model_id, options),
+                                  [done = std::move(done)](Result<engine::MatteResult> matte) {
+                                      if (!matte) return done(matte.error());
+                                      done(std::move(matte->matte));
+                                  });
+        });
 }
 
 void BackgroundPanel::request_matte() {
@@ -390,23 +391,23 @@ void BackgroundPanel::request_preview() {
         if (!out) return out.error();
         return out->image.channels() == 4 ? image::over_checkerboard(out->image) : out->image;
     };
-    when_finished(this, engine_.preview(kPreviewChannel, job),
-                  [this, generation](Result<cv::Mat> out) {
-                      if (generation != preview_generation_) return;
-                      if (!out) {
-                          if (out.error().kind != ErrorKind::Superseded)
-                              show_problem(QString::fromStdString(out.message()));
-                          return;
-                      }
-                      composite_display_ = *out;
-                      result_image_ = to_qimage(composite_display_);
-                      status_->setStyleSheet(QString());
-                      status_->setText(tr("Preview %1 × %2").arg(out->cols).arg(out->rows));
-                      preview_label_->setText(QString());
-                      show_preview();
-                      emit preview_ready();
-                      emit canvas_preview_changed();
-                  });
+    engine::when_finished(this, engine_.preview(kPreviewChannel, job),
+                          [this, generation](Result<cv::Mat> out) {
+                              if (generation != preview_generation_) return;
+                              if (!out) {
+                                  if (out.error().kind != ErrorKind::Superseded)
+                                      show_problem(QString::fromStdString(out.message()));
+                                  return;
+                              }
+                              composite_display_ = *out;
+                              result_image_ = to_qimage(composite_display_);
+                              status_->setStyleSheet(QString());
+                              status_->setText(tr("Preview %1 × %2").arg(out->cols).arg(out->rows));
+                              preview_label_->setText(QString());
+                              show_preview();
+                              emit preview_ready();
+                              emit canvas_preview_changed();
+                          });
 }
 
 void BackgroundPanel::show_preview() {
@@ -451,10 +452,10 @@ void BackgroundPanel::export_result(const QString& path, const QString& matte_pa
                     if (auto ok = io::write_png(matte_path, out->matte); !ok) return ok.error();
                 return out->image;
             };
-            when_finished(this, engine_.preview(kExportChannel, job, engine::Stage::Export),
-                          [finish](Result<cv::Mat> out) {
-                              finish(out ? Status(Ok{}) : Status(out.error()));
-                          });
+            engine::when_finished(this, engine_.preview(kExportChannel, job, engine::Stage::Export),
+                                  [finish](Result<cv::Mat> out) {
+                                      finish(out ? Status(Ok{}) : Status(out.error()));
+                                  });
         });
 }
 

@@ -35,7 +35,7 @@
 
 #include <algorithm>
 
-#include "future_watch.h"
+#include "engine/future_watch.h"
 
 namespace ps::ui {
 
@@ -258,7 +258,7 @@ void BenchmarkPanel::start_run() {
         [request, report_progress, cancel]() -> Result<engine::BenchmarkReport> {
             return engine::run_benchmark(request, report_progress, cancel.get());
         });
-    when_finished(this, future, [this, cancel](Result<engine::BenchmarkReport> result) {
+    engine::when_finished(this, future, [this, cancel](Result<engine::BenchmarkReport> result) {
         set_running(false);
         const bool cancelled = cancel->load();
         if (!result) {

@@ -16,7 +16,7 @@
 
 #include "display_names.h"
 #include "engine/engine.h"
-#include "future_watch.h"
+#include "engine/future_watch.h"
 #include "image/downscale.h"
 #include "image/effects/effect_registry.h"
 #include "io/image_writer.h"
@@ -284,7 +284,7 @@ void EffectsPanel::request_preview() {
         return run_effect(name, assignments, rgb, matte, target);
     };
     status_->setText(tr("Rendering preview…"));
-    when_finished(
+    engine::when_finished(
         this, engine_.preview(kPreviewChannel, job), [this, generation](Result<cv::Mat> out) {
             if (generation != generation_) return;
             if (!out) {
@@ -312,13 +312,14 @@ void EffectsPanel::render_thumbnails() {
     for (int i = 0; i < int(catalogue.size()); ++i) {
         const std::string name = catalogue[size_t(i)].name;
         auto job = [name, small] { return run_effect(name, {}, small, cv::Mat(), "all"); };
-        when_finished(this, engine_.preview(kThumbnailChannel + i, job),
-                      [this, i](Result<cv::Mat> out) {
-                          if (!out) return;
-                          if (QListWidgetItem* item = strip_->item(i))
-                              item->setIcon(QIcon(QPixmap::fromImage(to_qimage(*out))));
-                          if (++thumbnails_ready_ == strip_->count()) emit thumbnails_done();
-                      });
+        engine::when_finished(this, engine_.preview(kThumbnailChannel + i, job),
+                              [this, i](Result<cv::Mat> out) {
+                                  if (!out) return;
+                                  if (QListWidgetItem* item = strip_->item(i))
+                                      item->setIcon(QIcon(QPixmap::fromImage(to_qimage(*out))));
+                                  if (++thumbnails_ready_ == strip_->count())
+                                      emit thumbnails_done();
+                              });
     }
 }
 
@@ -336,12 +337,13 @@ void EffectsPanel::export_result(const QString& path) {
         return out;
     };
     status_->setText(tr("Exporting at full resolution…"));
-    when_finished(this, engine_.preview(kExportChannel, job, engine::Stage::Export),
-                  [this](Result<cv::Mat> out) {
-                      const QString error = out ? QString() : QString::fromStdString(out.message());
-                      status_->setText(error.isEmpty() ? tr("Exported") : error);
-                      emit export_finished(error);
-                  });
+    engine::when_finished(this, engine_.preview(kExportChannel, job, engine::Stage::Export),
+                          [this](Result<cv::Mat> out) {
+                              const QString error =
+                                  out ? QString() : QString::fromStdString(out.message());
+                              status_->setText(error.isEmpty() ? tr("Exported") : error);
+                              emit export_finished(error);
+                          });
 }
 
 }  // namespace ps::ui

@@ -30,7 +30,7 @@
 #include "effects_panel.h"
 #include "engine/checkpoint_discovery.h"
 #include "engine/engine.h"
-#include "future_watch.h"
+#include "engine/future_watch.h"
 #include "image_canvas.h"
 #include "message_banner.h"
 #include "metrics_dock.h"
@@ -305,7 +305,7 @@ void MainWindow::set_sam_model(const QString& checkpoint_path) {
     }
     ++pending_;
     set_status(tr("Loading %1…").arg(QFileInfo(checkpoint_path).fileName()));
-    when_finished(
+    engine::when_finished(
         this, engine_.load_model(checkpoint_path.toStdString()),
         [this, checkpoint_path](Result<engine::ModelInfo> model) {
             --pending_;
@@ -334,12 +334,13 @@ void MainWindow::set_sam_model(const QString& checkpoint_path) {
             set_status(tr("Model ready in %1 ms").arg(model->load_ms, 0, 'f', 0));
             if (image_id_) {
                 ++pending_;
-                when_finished(this, engine_.encode(image_id_, model_id_),
-                              [this](Result<engine::EncodeInfo> r) {
-                                  --pending_;
-                                  if (!r) return show_error(QString::fromStdString(r.message()));
-                                  set_status(tr("Ready"));
-                              });
+                engine::when_finished(
+                    this, engine_.encode(image_id_, model_id_),
+                    [this](Result<engine::EncodeInfo> r) {
+                        --pending_;
+                        if (!r) return show_error(QString::fromStdString(r.message()));
+                        set_status(tr("Ready"));
+                    });
             }
             emit model_ready(label);
         });
@@ -349,7 +350,7 @@ void MainWindow::open_image(const QString& path) {
     annotation_->before_open(path);
     ++pending_;
     set_status(tr("Opening %1…").arg(QFileInfo(path).fileName()));
-    when_finished(
+    engine::when_finished(
         this, engine_.open_image(path.toStdString()),
         [this, path](Result<engine::ImageInfo> image) {
             --pending_;
@@ -373,7 +374,7 @@ void MainWindow::open_image(const QString& path) {
             if (!model_id_.empty()) {
                 ++pending_;
                 set_status(tr("Encoding %1…").arg(QFileInfo(path).fileName()));
-                when_finished(
+                engine::when_finished(
                     this, engine_.encode(image_id_, model_id_),
                     [this](Result<engine::EncodeInfo> r) {
                         --pending_;
@@ -491,12 +492,12 @@ void MainWindow::go_to_folder_image(int next) {
     if (model_id_.empty()) return;
     for (int neighbour : {next + 1, next - 1}) {
         if (neighbour < 0 || neighbour >= int(folder_files_.size())) continue;
-        when_finished(this, engine_.open_image(folder_files_[neighbour].toStdString()),
-                      [this](Result<engine::ImageInfo> image) {
-                          if (!image) return;
-                          preencoded_ids_.push_back(image->id);
-                          engine_.encode(image->id, model_id_, engine::Priority::Preencode);
-                      });
+        engine::when_finished(this, engine_.open_image(folder_files_[neighbour].toStdString()),
+                              [this](Result<engine::ImageInfo> image) {
+                                  if (!image) return;
+                                  preencoded_ids_.push_back(image->id);
+                                  engine_.encode(image->id, model_id_, engine::Priority::Preencode);
+                              });
     }
 }
 
@@ -586,17 +587,18 @@ void MainWindow::request_masks() {
                           : engine_.decode(image_id_, model_id_, prompt);
     const uint64_t generation = state.generation;
     const QString segmenter = model_name_;
-    when_finished(this, future, [this, generation, segmenter](Result<sam::SamMaskSet> masks) {
-        --pending_;
-        if (!masks) {
-            // A superseded answer is simply replaced by the newer one; other errors are shown.
-            if (masks.error().kind != ErrorKind::Superseded)
-                show_error(QString::fromStdString(masks.message()));
-            return;
-        }
-        set_status(tr("%1 · decoded in %2 ms").arg(segmenter).arg(masks->decode_ms, 0, 'f', 1));
-        document_.store_candidates(generation, std::move(masks.value()), segmenter);
-    });
+    engine::when_finished(
+        this, future, [this, generation, segmenter](Result<sam::SamMaskSet> masks) {
+            --pending_;
+            if (!masks) {
+                // A superseded answer is simply replaced by the newer one; other errors are shown.
+                if (masks.error().kind != ErrorKind::Superseded)
+                    show_error(QString::fromStdString(masks.message()));
+                return;
+            }
+            set_status(tr("%1 · decoded in %2 ms").arg(segmenter).arg(masks->decode_ms, 0, 'f', 1));
+            document_.store_candidates(generation, std::move(masks.value()), segmenter);
+        });
 }
 
 void MainWindow::preview_hover(const QPointF& point) {
@@ -606,14 +608,15 @@ void MainWindow::preview_hover(const QPointF& point) {
     editing::PromptState state = document_.prompts();
     state.points.push_back({point.x(), point.y(), 1});
     const uint64_t generation = document_.prompts().generation;
-    when_finished(this,
-                  engine_.decode(image_id_, model_id_,
-                                 annotating::to_sam_prompt(state.points, state.box), /*channel=*/1),
-                  [this, generation](Result<sam::SamMaskSet> masks) {
-                      // Stale if the prompts changed meanwhile; errors only mean "no preview".
-                      if (!masks || document_.prompts().generation != generation) return;
-                      canvas_->show_mask(masks->masks[masks->best_index]);
-                  });
+    engine::when_finished(
+        this,
+        engine_.decode(image_id_, model_id_, annotating::to_sam_prompt(state.points, state.box),
+                       /*channel=*/1),
+        [this, generation](Result<sam::SamMaskSet> masks) {
+            // Stale if the prompts changed meanwhile; errors only mean "no preview".
+            if (!masks || document_.prompts().generation != generation) return;
+            canvas_->show_mask(masks->masks[masks->best_index]);
+        });
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {

@@ -18,7 +18,7 @@
 #include "annotating/annotation_session.h"
 #include "batch/batch_annotator.h"
 #include "engine/engine.h"
-#include "future_watch.h"
+#include "engine/future_watch.h"
 #include "path_field.h"
 
 namespace ps::ui {
@@ -161,7 +161,7 @@ void PointFileDialog::start() {
     };
     auto future = batch::start_batch(engine_, model_id_, input_dir_->text().trimmed().toStdString(),
                                      std::move(*points), project, options, cancel_flag_);
-    when_finished(this, future, [this](Result<batch::BatchSummary> summary) {
+    engine::when_finished(this, future, [this](Result<batch::BatchSummary> summary) {
         set_running(false);
         const QString text =
             summary ? summary_of(*summary) : QString::fromStdString(summary.message());

@@ -12,6 +12,7 @@
 
 #include "annotating/sam_prompt.h"
 #include "engine/engine.h"
+#include "engine/future_watch.h"
 #include "image/mask_export.h"
 
 namespace ps::annotating {
@@ -29,20 +30,6 @@ struct AnnotationSession::Prefetched {
 namespace {
 
 using annotation::ImageStatus;
-
-// A future's result delivered to `callback` on the session's thread. As ui/future_watch.h: a
-// QFutureWatcher connected before setFuture() also reports futures already finished, which
-// QFuture::then(context, ...) in Qt 6.4 sometimes lost.
-template <typename T, typename Callback>
-void when_finished(QObject* context, QFuture<T> future, Callback callback) {
-    auto* watcher = new QFutureWatcher<T>(context);
-    QObject::connect(watcher, &QFutureWatcher<T>::finished, context,
-                     [watcher, callback = std::move(callback)]() mutable {
-                         watcher->deleteLater();
-                         if (watcher->future().resultCount() > 0) callback(watcher->result());
-                     });
-    watcher->setFuture(std::move(future));
-}
 
 cv::Mat to_work_size(const cv::Mat& full, cv::Size work) {
     if (full.size() == work) return full;
@@ -123,7 +110,7 @@ void AnnotationSession::start_open(const QString& folder, bool fresh) {
             auto statuses = project->statuses();
             return Opened{std::move(*project), std::move(statuses)};
         });
-    when_finished(this, future, [this, ticket, fresh, folder](Result<Opened> opened) {
+    engine::when_finished(this, future, [this, ticket, fresh, folder](Result<Opened> opened) {
         if (ticket != open_ticket_) return;
         if (!opened) {
             emit project_failed(qstr(opened.message()));
@@ -378,7 +365,7 @@ std::optional<annotation::Rle> AnnotationSession::full_mask(const editing::Segme
     const QFuture<Result<SavedMask>> job = conversion.job;
     converting_[object.id] = std::move(conversion);
     const int generation = attach_generation_, id = object.id;
-    when_finished(this, job, [this, generation, id](const Result<SavedMask>&) {
+    engine::when_finished(this, job, [this, generation, id](const Result<SavedMask>&) {
         if (generation != attach_generation_) return;
         const auto running = converting_.find(id);
         if (running == converting_.end()) return;  // already taken by full_mask or a flush
@@ -490,7 +477,7 @@ void AnnotationSession::pump_saves() {
                              [project, annotation = std::move(node.mapped())]() -> Status {
                                  return project->save(annotation);
                              });
-    when_finished(this, in_flight_future_, [this, file](Status saved) {
+    engine::when_finished(this, in_flight_future_, [this, file](Status saved) {
         in_flight_ = false;
         if (!saved) emit save_failed(qstr(saved.message()));
         if (!pending_.count(file)) latest_.erase(file);

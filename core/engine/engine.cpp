@@ -113,7 +113,10 @@ Engine::~Engine() {
 }
 
 QFuture<Result<ModelInfo>> Engine::load_model(const std::string& path) {
-    return load_model(path, sam::SamOptions{settings_.device, settings_.precision});
+    sam::SamOptions options;
+    options.device = settings_.device;
+    options.precision = settings_.precision;
+    return load_model(path, options);
 }
 
 QFuture<Result<ModelInfo>> Engine::load_model(const std::string& path,

@@ -195,6 +195,7 @@ void TestEngineMatte::batch_and_oversized_mattes_are_not_cached() {
         Engine engine(cpu_test_settings());
         auto model = wait(engine.load_model(golden_path("u2netp.pth")));
         auto image = wait(engine.open_image(rgb, "batch"));
+        QVERIFY(model.ok() && image.ok());
         MatteOptions batch;
         batch.priority = Priority::Batch;
         QVERIFY(wait(engine.matte(image->id, model->id, batch)).ok());
@@ -209,6 +210,7 @@ void TestEngineMatte::batch_and_oversized_mattes_are_not_cached() {
         Engine engine(tiny);
         auto model = wait(engine.load_model(golden_path("u2netp.pth")));
         auto image = wait(engine.open_image(rgb, "tiny budget"));
+        QVERIFY(model.ok() && image.ok());
         QVERIFY(wait(engine.matte(image->id, model->id)).ok());
         auto again = wait(engine.matte(image->id, model->id));
         QVERIFY(again.ok() && !again->cache_hit);

@@ -8,7 +8,7 @@
 
 #include <utility>
 
-namespace ps::ui {
+namespace ps::engine {
 
 template <typename T, typename Callback>
 void when_finished(QObject* context, QFuture<T> future, Callback callback) {
@@ -21,4 +21,4 @@ void when_finished(QObject* context, QFuture<T> future, Callback callback) {
     watcher->setFuture(std::move(future));
 }
 
-}  // namespace ps::ui
+}  // namespace ps::engine
