@@ -58,14 +58,7 @@ bool env_set(const char* name) {
 }  // namespace
 
 QString device_name(runtime::Device device) {
-    switch (device) {
-        case runtime::Device::Cpu:
-            return "cpu";
-        case runtime::Device::Cuda:
-            return "cuda";
-        default:
-            return "auto";
-    }
+    return QString::fromStdString(runtime::to_string(device));
 }
 
 AppSettings::AppSettings()

@@ -11,17 +11,6 @@
 namespace ps::engine {
 namespace {
 
-const char* device_word(runtime::Device device) {
-    switch (device) {
-        case runtime::Device::Cpu:
-            return "cpu";
-        case runtime::Device::Cuda:
-            return "cuda";
-        default:
-            return "auto";
-    }
-}
-
 // What makes embeddings (and mattes) from this file interchangeable: the same bytes (size +
 // mtime + path as a cheap proxy), the same architecture, precision and kind of device.
 std::string cache_identity(const std::string& path, const std::string& arch,
@@ -130,7 +119,8 @@ Status require_family(const ModelInfo& model, const std::string& family) {
 }
 
 std::string ModelRegistry::make_id(const std::string& path, const sam::SamOptions& options) {
-    return path + "@" + device_word(options.device) + "/" + runtime::to_string(options.precision);
+    return path + "@" + runtime::to_string(options.device) + "/" +
+           runtime::to_string(options.precision);
 }
 
 Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const std::string& path,

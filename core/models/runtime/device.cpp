@@ -32,6 +32,17 @@ std::string to_string(Precision precision) {
     }
 }
 
+std::string to_string(Device device) {
+    switch (device) {
+        case Device::Cpu:
+            return "cpu";
+        case Device::Cuda:
+            return "cuda";
+        default:
+            return "auto";
+    }
+}
+
 bool cuda_available() {
     return at::hasCUDA();
 }

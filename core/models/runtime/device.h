@@ -14,6 +14,7 @@ enum class Precision { Fp32, Fp16, Bf16 };
 Result<Device> parse_device(const std::string& text);        // "auto", "cpu", "cuda"
 Result<Precision> parse_precision(const std::string& text);  // "fp32", "fp16", "bf16"
 std::string to_string(Precision precision);
+std::string to_string(Device device);  // "auto", "cpu", "cuda": what parse_device reads
 bool cuda_available();
 
 // Our GPU fast paths, all on by default; each can be turned off to compare with plain LibTorch
