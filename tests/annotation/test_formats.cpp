@@ -25,7 +25,9 @@ namespace {
 
 constexpr int kWidth = 96, kHeight = 80;
 
-cv::Mat blank() { return cv::Mat(kHeight, kWidth, CV_8UC1, cv::Scalar(0)); }
+cv::Mat blank() {
+    return cv::Mat(kHeight, kWidth, CV_8UC1, cv::Scalar(0));
+}
 
 cv::Mat ring() {
     cv::Mat mask = blank();
@@ -66,13 +68,16 @@ void write_image(const QString& path) {
 cv::Mat read_grey_png(const QString& path, bool keep_indices = false) {
     QImage image(path);
     if (image.isNull()) return {};
-    if (!(keep_indices && image.format() == QImage::Format_Indexed8)) image = image.convertToFormat(QImage::Format_Grayscale8);
+    if (!(keep_indices && image.format() == QImage::Format_Indexed8))
+        image = image.convertToFormat(QImage::Format_Grayscale8);
     cv::Mat mask(image.height(), image.width(), CV_8UC1);
-    for (int y = 0; y < image.height(); ++y) std::copy_n(image.constScanLine(y), image.width(), mask.ptr<uint8_t>(y));
+    for (int y = 0; y < image.height(); ++y)
+        std::copy_n(image.constScanLine(y), image.width(), mask.ptr<uint8_t>(y));
     return mask;
 }
 
-AnnotatedObject object(const std::string& label, const cv::Mat& mask, bool verified = true, bool hidden = false) {
+AnnotatedObject object(const std::string& label, const cv::Mat& mask, bool verified = true,
+                       bool hidden = false) {
     AnnotatedObject result;
     result.label = label;
     result.mask = rle_encode(mask);
@@ -89,10 +94,13 @@ struct Fixture {
     std::optional<Project> project;
 
     Fixture() {
-        for (const char* name : {"one.png", "nested/two.png", "three.png"}) write_image(dir.filePath(name));
+        for (const char* name : {"one.png", "nested/two.png", "three.png"})
+            write_image(dir.filePath(name));
         LabelSet labels;
-        labels.labels = {{"cat", {255, 0, 0}, "1"}, {"dog", {0, 0, 255}, "2"}, {"tree", {0, 200, 0}, "3"}};
-        auto opened = Project::open(dir.filePath("project").toStdString(), labels, dir.path().toStdString());
+        labels.labels = {
+            {"cat", {255, 0, 0}, "1"}, {"dog", {0, 0, 255}, "2"}, {"tree", {0, 200, 0}, "3"}};
+        auto opened =
+            Project::open(dir.filePath("project").toStdString(), labels, dir.path().toStdString());
         if (!opened) qFatal("%s", opened.message().c_str());
         project = std::move(*opened);
         ImageAnnotation one;
@@ -112,7 +120,8 @@ struct Fixture {
     }
 
     // The exported objects of an image: label and mask, in object order.
-    std::vector<std::pair<std::string, cv::Mat>> expected(const std::string& image, bool hidden = false) const {
+    std::vector<std::pair<std::string, cv::Mat>> expected(const std::string& image,
+                                                          bool hidden = false) const {
         std::vector<std::pair<std::string, cv::Mat>> objects;
         const auto loaded = project->load(image);
         for (const auto& o : loaded->annotation.objects)
@@ -139,7 +148,9 @@ void compare_imported(const Fixture& fixture, const Project& imported, double mi
             QCOMPARE(objects[i].label, expected[i].first);
             QVERIFY(!objects[i].verified);
             const double overlap = iou(rle_decode(objects[i].mask), expected[i].second);
-            QVERIFY2(overlap >= min_iou, qPrintable(QString("%1 object %2: IoU %3").arg(image.c_str()).arg(i).arg(overlap)));
+            QVERIFY2(
+                overlap >= min_iou,
+                qPrintable(QString("%1 object %2: IoU %3").arg(image.c_str()).arg(i).arg(overlap)));
         }
     }
 }
@@ -151,7 +162,8 @@ cv::Mat coco_polygon_to_mask(const std::vector<double>& xy, int h, int w) {
     const double scale = 5;
     const size_t k = xy.size() / 2;
     std::vector<int> x(k + 1), y(k + 1), u, v;
-    for (size_t j = 0; j < k; ++j) x[j] = int(scale * xy[j * 2] + .5), y[j] = int(scale * xy[j * 2 + 1] + .5);
+    for (size_t j = 0; j < k; ++j)
+        x[j] = int(scale * xy[j * 2] + .5), y[j] = int(scale * xy[j * 2 + 1] + .5);
     x[k] = x[0];
     y[k] = y[0];
     for (size_t j = 0; j < k; ++j) {
@@ -193,7 +205,8 @@ cv::Mat coco_polygon_to_mask(const std::vector<double>& xy, int h, int w) {
         const uint32_t run = positions[j] - previous;
         previous = positions[j];
         if (j > 0 && run == 0) {  // two crossings at one place cancel: merge with the next run
-            if (++j < positions.size()) counts.back() += positions[j] - previous, previous = positions[j];
+            if (++j < positions.size())
+                counts.back() += positions[j] - previous, previous = positions[j];
             continue;
         }
         counts.push_back(run);
@@ -204,10 +217,10 @@ cv::Mat coco_polygon_to_mask(const std::vector<double>& xy, int h, int w) {
 
 // Unsimplified polygons must give the masks back exactly, simplified ones within IoU 0.98.
 void tolerance_table() {
-        QTest::addColumn<double>("tolerance");
-        QTest::addColumn<double>("min_iou");
-        QTest::newRow("exact polygons") << 0.0 << 1.0;
-        QTest::newRow("simplified") << 0.5 << 0.98;
+    QTest::addColumn<double>("tolerance");
+    QTest::addColumn<double>("min_iou");
+    QTest::newRow("exact polygons") << 0.0 << 1.0;
+    QTest::newRow("simplified") << 0.5 << 0.98;
 }
 
 QJsonObject read_json(const QString& path) {
@@ -221,7 +234,7 @@ QJsonObject read_json(const QString& path) {
 class TestFormats : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void coco_rle_round_trip_is_exact() {
         Fixture fixture;
         const QString out = fixture.dir.filePath("coco");
@@ -275,7 +288,12 @@ private slots:
         fixture.project->rescan();
         auto second = export_project(*fixture.project, ExportFormat::Coco, out.toStdString());
         QVERIFY(second.ok());
-        QCOMPARE(read_json(out + "/annotations.json").value("images").toArray()[1].toObject().value("id").toInt(),
+        QCOMPARE(read_json(out + "/annotations.json")
+                     .value("images")
+                     .toArray()[1]
+                     .toObject()
+                     .value("id")
+                     .toInt(),
                  coco_image_id("one.png"));
     }
 
@@ -284,9 +302,11 @@ private slots:
         const QString out = fixture.dir.filePath("coco-polygons");
         ExportOptions options;
         options.coco_polygons = true;
-        QVERIFY(export_project(*fixture.project, ExportFormat::Coco, out.toStdString(), options).ok());
+        QVERIFY(
+            export_project(*fixture.project, ExportFormat::Coco, out.toStdString(), options).ok());
         const QJsonObject coco = read_json(out + "/annotations.json");
-        const QJsonArray segmentation = coco.value("annotations").toArray()[0].toObject().value("segmentation").toArray();
+        const QJsonArray segmentation =
+            coco.value("annotations").toArray()[0].toObject().value("segmentation").toArray();
         QCOMPARE(segmentation.size(), 2);  // two components of thin_parts
         Project imported = fixture.fresh("imported");
         auto result = import_coco(imported, (out + "/annotations.json").toStdString());
@@ -305,8 +325,10 @@ private slots:
         options.coco_polygons = true;
         options.include_hidden = true;
         options.polygon.tolerance_px = tolerance;
-        QVERIFY(export_project(*fixture.project, ExportFormat::Coco, out.toStdString(), options).ok());
-        const QJsonArray annotations = read_json(out + "/annotations.json").value("annotations").toArray();
+        QVERIFY(
+            export_project(*fixture.project, ExportFormat::Coco, out.toStdString(), options).ok());
+        const QJsonArray annotations =
+            read_json(out + "/annotations.json").value("annotations").toArray();
         const auto expected = fixture.expected("one.png", true);
         int checked = 0;
         for (const QJsonValue& value : annotations) {
@@ -316,10 +338,12 @@ private slots:
             for (const QJsonValue& polygon : annotation.value("segmentation").toArray()) {
                 std::vector<double> xy;
                 for (const QJsonValue& number : polygon.toArray()) xy.push_back(number.toDouble());
-                decoded |= coco_polygon_to_mask(xy, kHeight, kWidth);  // pycocotools merges the parts
+                decoded |=
+                    coco_polygon_to_mask(xy, kHeight, kWidth);  // pycocotools merges the parts
             }
             const double overlap = iou(decoded, expected[size_t(checked)].second);
-            QVERIFY2(overlap >= min_iou, qPrintable(QString("object %1: IoU %2").arg(checked).arg(overlap)));
+            QVERIFY2(overlap >= min_iou,
+                     qPrintable(QString("object %1: IoU %2").arg(checked).arg(overlap)));
             ++checked;
         }
         QCOMPARE(checked, 3);
@@ -330,17 +354,34 @@ private slots:
         // one.png 96x80: an uncompressed RLE (iscrowd 1 style) of the first column's 10 top
         // pixels, a polygon square, a missing category and a bad RLE.
         const QJsonObject coco{
-            {"images", QJsonArray{QJsonObject{{"id", 7}, {"file_name", "somewhere/one.png"}, {"width", kWidth}, {"height", kHeight}}}},
+            {"images", QJsonArray{QJsonObject{{"id", 7},
+                                              {"file_name", "somewhere/one.png"},
+                                              {"width", kWidth},
+                                              {"height", kHeight}}}},
             {"categories", QJsonArray{QJsonObject{{"id", 3}, {"name", "fish"}}}},
             {"annotations",
-             QJsonArray{QJsonObject{{"id", 1}, {"image_id", 7}, {"category_id", 3}, {"iscrowd", 1},
-                                    {"segmentation", QJsonObject{{"size", QJsonArray{kHeight, kWidth}},
-                                                                 {"counts", QJsonArray{0, 10, kHeight * kWidth - 10}}}}},
-                        QJsonObject{{"id", 2}, {"image_id", 7}, {"category_id", 3},
-                                    {"segmentation", QJsonArray{QJsonArray{10, 10, 20, 10, 20, 20, 10, 20}}}},
-                        QJsonObject{{"id", 3}, {"image_id", 7}, {"category_id", 9}, {"segmentation", QJsonArray{}}},
-                        QJsonObject{{"id", 4}, {"image_id", 7}, {"category_id", 3},
-                                    {"segmentation", QJsonObject{{"size", QJsonArray{kHeight, kWidth}}, {"counts", "0"}}}}}}};
+             QJsonArray{
+                 QJsonObject{{"id", 1},
+                             {"image_id", 7},
+                             {"category_id", 3},
+                             {"iscrowd", 1},
+                             {"segmentation",
+                              QJsonObject{{"size", QJsonArray{kHeight, kWidth}},
+                                          {"counts", QJsonArray{0, 10, kHeight * kWidth - 10}}}}},
+                 QJsonObject{
+                     {"id", 2},
+                     {"image_id", 7},
+                     {"category_id", 3},
+                     {"segmentation", QJsonArray{QJsonArray{10, 10, 20, 10, 20, 20, 10, 20}}}},
+                 QJsonObject{{"id", 3},
+                             {"image_id", 7},
+                             {"category_id", 9},
+                             {"segmentation", QJsonArray{}}},
+                 QJsonObject{{"id", 4},
+                             {"image_id", 7},
+                             {"category_id", 3},
+                             {"segmentation", QJsonObject{{"size", QJsonArray{kHeight, kWidth}},
+                                                          {"counts", "0"}}}}}}};
         const QString path = fixture.dir.filePath("hand.json");
         QFile file(path);
         QVERIFY(file.open(QIODevice::WriteOnly));
@@ -351,8 +392,10 @@ private slots:
         QVERIFY2(result.ok(), result.ok() ? "" : result.message().c_str());
         QCOMPARE(result->objects, 2);
         QCOMPARE(result->skipped.size(), size_t(2));
-        QVERIFY2(QString::fromStdString(result->skipped[0]).contains("annotation 3: no category"), result->skipped[0].c_str());
-        QVERIFY2(QString::fromStdString(result->skipped[1]).startsWith(path + ": annotation 4"), result->skipped[1].c_str());
+        QVERIFY2(QString::fromStdString(result->skipped[0]).contains("annotation 3: no category"),
+                 result->skipped[0].c_str());
+        QVERIFY2(QString::fromStdString(result->skipped[1]).startsWith(path + ": annotation 4"),
+                 result->skipped[1].c_str());
         const auto objects = imported.load("one.png")->annotation.objects;
         QCOMPARE(objects.size(), size_t(2));
         cv::Mat column = blank();
@@ -370,15 +413,26 @@ private slots:
         // Coordinates the rasteriser cannot walk (1e12: an outline of 5e12 steps; 1e300: past
         // long) and an image size whose mask cannot be allocated: messages, not a crash.
         const QJsonObject coco{
-            {"images", QJsonArray{QJsonObject{{"id", 7}, {"file_name", "one.png"}, {"width", kWidth}, {"height", kHeight}}}},
+            {"images",
+             QJsonArray{QJsonObject{
+                 {"id", 7}, {"file_name", "one.png"}, {"width", kWidth}, {"height", kHeight}}}},
             {"categories", QJsonArray{QJsonObject{{"id", 3}, {"name", "fish"}}}},
             {"annotations",
-             QJsonArray{QJsonObject{{"id", 1}, {"image_id", 7}, {"category_id", 3},
-                                    {"segmentation", QJsonArray{QJsonArray{0, 0, 1e12, 0, 1e12, 1e12}}}},
-                        QJsonObject{{"id", 2}, {"image_id", 7}, {"category_id", 3},
-                                    {"segmentation", QJsonArray{QJsonArray{0, 0, 1e300, 0, 1e300, -1e300}}}},
-                        QJsonObject{{"id", 3}, {"image_id", 7}, {"category_id", 3},
-                                    {"segmentation", QJsonArray{QJsonArray{10, 10, 20, 10, 20, 20, 10, 20}}}}}}};
+             QJsonArray{
+                 QJsonObject{{"id", 1},
+                             {"image_id", 7},
+                             {"category_id", 3},
+                             {"segmentation", QJsonArray{QJsonArray{0, 0, 1e12, 0, 1e12, 1e12}}}},
+                 QJsonObject{
+                     {"id", 2},
+                     {"image_id", 7},
+                     {"category_id", 3},
+                     {"segmentation", QJsonArray{QJsonArray{0, 0, 1e300, 0, 1e300, -1e300}}}},
+                 QJsonObject{
+                     {"id", 3},
+                     {"image_id", 7},
+                     {"category_id", 3},
+                     {"segmentation", QJsonArray{QJsonArray{10, 10, 20, 10, 20, 20, 10, 20}}}}}}};
         const QString coco_path = fixture.dir.filePath("hostile.json");
         QFile file(coco_path);
         QVERIFY(file.open(QIODevice::WriteOnly));
@@ -395,9 +449,13 @@ private slots:
         // A size that is not the image file's (width and height swapped): skipped, not an
         // annotation the editor could only show read-only.
         QJsonObject swapped = coco;
-        swapped["images"] = QJsonArray{QJsonObject{{"id", 7}, {"file_name", "three.png"}, {"width", kHeight}, {"height", kWidth}}};
-        swapped["annotations"] = QJsonArray{QJsonObject{{"id", 3}, {"image_id", 7}, {"category_id", 3},
-                                                        {"segmentation", QJsonArray{QJsonArray{10, 10, 20, 10, 20, 20}}}}};
+        swapped["images"] = QJsonArray{QJsonObject{
+            {"id", 7}, {"file_name", "three.png"}, {"width", kHeight}, {"height", kWidth}}};
+        swapped["annotations"] = QJsonArray{
+            QJsonObject{{"id", 3},
+                        {"image_id", 7},
+                        {"category_id", 3},
+                        {"segmentation", QJsonArray{QJsonArray{10, 10, 20, 10, 20, 20}}}}};
         QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
         file.write(QJsonDocument(swapped).toJson());
         file.close();
@@ -405,56 +463,78 @@ private slots:
         QVERIFY2(mismatched.ok(), mismatched.ok() ? "" : mismatched.message().c_str());
         QCOMPARE(mismatched->objects, 0);
         QCOMPARE(mismatched->skipped.size(), size_t(1));
-        QVERIFY2(QString::fromStdString(mismatched->skipped[0]).contains("differs from the image file's 96x80"),
+        QVERIFY2(QString::fromStdString(mismatched->skipped[0])
+                     .contains("differs from the image file's 96x80"),
                  mismatched->skipped[0].c_str());
         QVERIFY(imported.load("three.png")->annotation.objects.empty());
 
         QJsonObject huge = coco;
-        huge["images"] = QJsonArray{QJsonObject{{"id", 7}, {"file_name", "one.png"}, {"width", 200000}, {"height", 200000}}};
-        huge["annotations"] = QJsonArray{QJsonObject{{"id", 3}, {"image_id", 7}, {"category_id", 3},
-                                                     {"segmentation", QJsonArray{QJsonArray{10, 10, 20, 10, 20, 20}}}}};
+        huge["images"] = QJsonArray{QJsonObject{
+            {"id", 7}, {"file_name", "one.png"}, {"width", 200000}, {"height", 200000}}};
+        huge["annotations"] = QJsonArray{
+            QJsonObject{{"id", 3},
+                        {"image_id", 7},
+                        {"category_id", 3},
+                        {"segmentation", QJsonArray{QJsonArray{10, 10, 20, 10, 20, 20}}}}};
         QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
         file.write(QJsonDocument(huge).toJson());
         file.close();
         auto refused = import_coco(imported, coco_path.toStdString());
         QVERIFY(!refused.ok());
-        QVERIFY2(QString::fromStdString(refused.message()).contains("over the limit"), refused.message().c_str());
+        QVERIFY2(QString::fromStdString(refused.message()).contains("over the limit"),
+                 refused.message().c_str());
 
         const QString labelme_dir = fixture.dir.filePath("labelme-hostile");
         QDir().mkpath(labelme_dir);
-        auto write_labelme = [&](const QString& name, int width, int height, const QJsonArray& shapes) {
+        auto write_labelme = [&](const QString& name, int width, int height,
+                                 const QJsonArray& shapes) {
             QFile out(labelme_dir + "/" + name);
             QVERIFY(out.open(QIODevice::WriteOnly));
-            out.write(QJsonDocument(QJsonObject{{"shapes", shapes}, {"imagePath", "../one.png"},
-                                                {"imageWidth", width}, {"imageHeight", height}})
+            out.write(QJsonDocument(QJsonObject{{"shapes", shapes},
+                                                {"imagePath", "../one.png"},
+                                                {"imageWidth", width},
+                                                {"imageHeight", height}})
                           .toJson());
         };
-        const QString tiny_png = QString::fromLatin1(
-            QByteArray::fromStdString([] {
-                QImage image(2, 2, QImage::Format_Grayscale8);
-                image.fill(255);
-                QByteArray bytes;
-                QBuffer buffer(&bytes);
-                buffer.open(QIODevice::WriteOnly);
-                image.save(&buffer, "PNG");
-                return bytes.toStdString();
-            }()).toBase64());
-        write_labelme("a.json", kWidth, kHeight,
-                      QJsonArray{QJsonObject{{"label", "far"}, {"shape_type", "polygon"},
-                                             {"points", QJsonArray{QJsonArray{0, 0}, QJsonArray{1e12, 0}, QJsonArray{1e12, 1e12}}}},
-                                 QJsonObject{{"label", "far"}, {"shape_type", "mask"}, {"mask", tiny_png},
-                                             {"points", QJsonArray{QJsonArray{1e300, 1e300}, QJsonArray{1e300, 1e300}}}}});
-        write_labelme("b.json", 200000, 200000,
-                      QJsonArray{QJsonObject{{"label", "big"}, {"shape_type", "polygon"},
-                                             {"points", QJsonArray{QJsonArray{0, 0}, QJsonArray{9, 0}, QJsonArray{9, 9}}}}});
+        const QString tiny_png =
+            QString::fromLatin1(QByteArray::fromStdString([] {
+                                    QImage image(2, 2, QImage::Format_Grayscale8);
+                                    image.fill(255);
+                                    QByteArray bytes;
+                                    QBuffer buffer(&bytes);
+                                    buffer.open(QIODevice::WriteOnly);
+                                    image.save(&buffer, "PNG");
+                                    return bytes.toStdString();
+                                }())
+                                    .toBase64());
+        write_labelme(
+            "a.json", kWidth, kHeight,
+            QJsonArray{QJsonObject{{"label", "far"},
+                                   {"shape_type", "polygon"},
+                                   {"points", QJsonArray{QJsonArray{0, 0}, QJsonArray{1e12, 0},
+                                                         QJsonArray{1e12, 1e12}}}},
+                       QJsonObject{{"label", "far"},
+                                   {"shape_type", "mask"},
+                                   {"mask", tiny_png},
+                                   {"points", QJsonArray{QJsonArray{1e300, 1e300},
+                                                         QJsonArray{1e300, 1e300}}}}});
+        write_labelme(
+            "b.json", 200000, 200000,
+            QJsonArray{QJsonObject{
+                {"label", "big"},
+                {"shape_type", "polygon"},
+                {"points", QJsonArray{QJsonArray{0, 0}, QJsonArray{9, 0}, QJsonArray{9, 9}}}}});
         Project second = fixture.fresh("second");
         auto labelme = import_labelme(second, labelme_dir.toStdString());
         QVERIFY2(labelme.ok(), labelme.ok() ? "" : labelme.message().c_str());
         QCOMPARE(labelme->objects, 0);
         QCOMPARE(labelme->skipped.size(), size_t(3));
-        QVERIFY2(QString::fromStdString(labelme->skipped[0]).contains("far outside"), labelme->skipped[0].c_str());
-        QVERIFY2(QString::fromStdString(labelme->skipped[1]).contains("far outside"), labelme->skipped[1].c_str());
-        QVERIFY2(QString::fromStdString(labelme->skipped[2]).contains("over the limit"), labelme->skipped[2].c_str());
+        QVERIFY2(QString::fromStdString(labelme->skipped[0]).contains("far outside"),
+                 labelme->skipped[0].c_str());
+        QVERIFY2(QString::fromStdString(labelme->skipped[1]).contains("far outside"),
+                 labelme->skipped[1].c_str());
+        QVERIFY2(QString::fromStdString(labelme->skipped[2]).contains("over the limit"),
+                 labelme->skipped[2].c_str());
     }
 
     void labelme_round_trip() {
@@ -462,7 +542,8 @@ private slots:
         const QString out = fixture.dir.filePath("labelme");
         ExportOptions options;
         options.include_hidden = true;
-        QVERIFY(export_project(*fixture.project, ExportFormat::LabelMe, out.toStdString(), options).ok());
+        QVERIFY(export_project(*fixture.project, ExportFormat::LabelMe, out.toStdString(), options)
+                    .ok());
         const QJsonObject json = read_json(out + "/nested/two.json");
         QCOMPARE(json.value("version").toString(), QString("5.1.1"));
         QCOMPARE(json.value("imagePath").toString(), QString("../../nested/two.png"));
@@ -502,11 +583,13 @@ private slots:
         ExportOptions options;
         options.labelme_masks = true;
         options.polygon.tolerance_px = 3;  // coarse polygons: the mask shape carries the detail
-        QVERIFY(export_project(*fixture.project, ExportFormat::LabelMe, out.toStdString(), options).ok());
+        QVERIFY(export_project(*fixture.project, ExportFormat::LabelMe, out.toStdString(), options)
+                    .ok());
         QJsonObject json = read_json(out + "/one.json");
         QJsonArray shapes = json.value("shapes").toArray();
         bool has_mask = false;
-        for (const QJsonValue& shape : shapes) has_mask |= shape.toObject().value("shape_type") == "mask";
+        for (const QJsonValue& shape : shapes)
+            has_mask |= shape.toObject().value("shape_type") == "mask";
         QVERIFY(has_mask);
         // Keep only the mask shapes: they alone must give the exact masks back.
         QJsonArray masks_only;
@@ -514,10 +597,14 @@ private slots:
             if (shape.toObject().value("shape_type") == "mask") masks_only.append(shape);
         // Labels are trimmed and checked as COCO names are: " box " is "box"; one with a line
         // break is that shape's problem only.
-        masks_only.append(QJsonObject{{"label", " box "}, {"points", QJsonArray{QJsonArray{2, 3}, QJsonArray{11, 7}}},
-                                      {"shape_type", "rectangle"}, {"group_id", QJsonValue::Null}});
-        masks_only.append(QJsonObject{{"label", "dot"}, {"points", QJsonArray{QJsonArray{5, 5}}}, {"shape_type", "point"}});
-        masks_only.append(QJsonObject{{"label", "two\nlines"}, {"points", QJsonArray{QJsonArray{1, 1}, QJsonArray{4, 4}}},
+        masks_only.append(QJsonObject{{"label", " box "},
+                                      {"points", QJsonArray{QJsonArray{2, 3}, QJsonArray{11, 7}}},
+                                      {"shape_type", "rectangle"},
+                                      {"group_id", QJsonValue::Null}});
+        masks_only.append(QJsonObject{
+            {"label", "dot"}, {"points", QJsonArray{QJsonArray{5, 5}}}, {"shape_type", "point"}});
+        masks_only.append(QJsonObject{{"label", "two\nlines"},
+                                      {"points", QJsonArray{QJsonArray{1, 1}, QJsonArray{4, 4}}},
                                       {"shape_type", "rectangle"}});
         json["shapes"] = masks_only;
         QFile file(out + "/one.json");
@@ -528,13 +615,16 @@ private slots:
         auto result = import_labelme(imported, (out + "/one.json").toStdString());
         QVERIFY2(result.ok(), result.ok() ? "" : result.message().c_str());
         QCOMPARE(result->skipped.size(), size_t(2));
-        QVERIFY2(QString::fromStdString(result->skipped[0]).contains("\"point\""), result->skipped[0].c_str());
-        QVERIFY2(QString::fromStdString(result->skipped[1]).contains("control character"), result->skipped[1].c_str());
+        QVERIFY2(QString::fromStdString(result->skipped[0]).contains("\"point\""),
+                 result->skipped[0].c_str());
+        QVERIFY2(QString::fromStdString(result->skipped[1]).contains("control character"),
+                 result->skipped[1].c_str());
         const auto objects = imported.load("one.png")->annotation.objects;
         QCOMPARE(objects.back().label, std::string("box"));
         const auto expected = fixture.expected("one.png");
         QCOMPARE(objects.size(), expected.size() + 1);
-        for (size_t i = 0; i < expected.size(); ++i) QVERIFY(objects[i].mask == rle_encode(expected[i].second));
+        for (size_t i = 0; i < expected.size(); ++i)
+            QVERIFY(objects[i].mask == rle_encode(expected[i].second));
         cv::Mat box = blank();
         box(cv::Rect(2, 3, 10, 5)) = 255;  // PIL's rectangle includes both corners
         QVERIFY(objects.back().mask == rle_encode(box));
@@ -548,7 +638,8 @@ private slots:
         QFile classes(out + "/classes.txt");
         QVERIFY(classes.open(QIODevice::ReadOnly));
         QCOMPARE(classes.readAll(), QByteArray("cat\ndog\ntree\n"));
-        for (const auto& [image, stem] : std::vector<std::pair<std::string, QString>>{{"one.png", "one"}, {"nested/two.png", "nested/two"}}) {
+        for (const auto& [image, stem] : std::vector<std::pair<std::string, QString>>{
+                 {"one.png", "one"}, {"nested/two.png", "nested/two"}}) {
             QFile labels(out + "/labels/" + stem + ".txt");
             QVERIFY(labels.open(QIODevice::ReadOnly));
             std::map<int, cv::Mat> by_class;
@@ -575,7 +666,8 @@ private slots:
             QCOMPARE(by_class.size(), expected.size());
             for (const auto& [index, mask] : expected) {
                 const double overlap = iou(by_class[index], mask);
-                QVERIFY2(overlap >= 0.98, qPrintable(QString("class %1: IoU %2").arg(index).arg(overlap)));
+                QVERIFY2(overlap >= 0.98,
+                         qPrintable(QString("class %1: IoU %2").arg(index).arg(overlap)));
             }
         }
     }
@@ -590,7 +682,9 @@ private slots:
         QCOMPARE(names.readAll(), QByteArray("_background_\ncat\ndog\ntree\n"));
         const cv::Mat dog = read_grey_png(out + "/masks/one_1_dog.png");
         QCOMPARE(cv::countNonZero(dog != ring()), 0);
-        QCOMPARE(cv::countNonZero(read_grey_png(out + "/masks/nested/two_1_tree.png") != thin_parts()), 0);
+        QCOMPARE(
+            cv::countNonZero(read_grey_png(out + "/masks/nested/two_1_tree.png") != thin_parts()),
+            0);
         QVERIFY(!QFile::exists(out + "/masks/one_3_tree.png"));  // hidden
         const QImage semantic(out + "/semantic/one.png");
         QCOMPARE(semantic.format(), QImage::Format_Indexed8);
@@ -601,7 +695,8 @@ private slots:
         expected.setTo(1, thin_parts());
         QCOMPARE(cv::countNonZero(indices != expected), 0);
         QCOMPARE(int(summary->files.size()), 1 + 2 + 1 + 2);
-        for (const std::string& file : summary->files) QVERIFY(QFileInfo(QString::fromStdString(file)).isAbsolute());
+        for (const std::string& file : summary->files)
+            QVERIFY(QFileInfo(QString::fromStdString(file)).isAbsolute());
     }
 
     void corrupt_annotation_is_skipped_not_moved() {
@@ -611,11 +706,13 @@ private slots:
         QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
         file.write("{ broken");
         file.close();
-        auto summary = export_project(*fixture.project, ExportFormat::Coco, fixture.dir.filePath("coco").toStdString());
+        auto summary = export_project(*fixture.project, ExportFormat::Coco,
+                                      fixture.dir.filePath("coco").toStdString());
         QVERIFY(summary.ok());
         QCOMPARE(summary->images, 1);
         QCOMPARE(summary->skipped.size(), size_t(1));
-        QVERIFY2(QString::fromStdString(summary->skipped[0]).startsWith("one.png: " + path), summary->skipped[0].c_str());
+        QVERIFY2(QString::fromStdString(summary->skipped[0]).startsWith("one.png: " + path),
+                 summary->skipped[0].c_str());
         QVERIFY(QFile::exists(path));
     }
 
@@ -626,19 +723,24 @@ private slots:
         QFETCH(double, min_iou);
         const QString tool = QStandardPaths::findExecutable("labelme_json_to_dataset");
         if (tool.isEmpty())
-            QSKIP("labelme_json_to_dataset is not on PATH: install Debian's labelme (scripts/install-deps.sh --test)");
+            QSKIP(
+                "labelme_json_to_dataset is not on PATH: install Debian's labelme "
+                "(scripts/install-deps.sh --test)");
         Fixture fixture;
         const QString out = fixture.dir.filePath("labelme");
         ExportOptions options;
         options.polygon.tolerance_px = tolerance;
-        QVERIFY(export_project(*fixture.project, ExportFormat::LabelMe, out.toStdString(), options).ok());
-        for (const auto& [image, stem] : std::vector<std::pair<std::string, QString>>{{"one.png", "one"}, {"nested/two.png", "nested/two"}}) {
+        QVERIFY(export_project(*fixture.project, ExportFormat::LabelMe, out.toStdString(), options)
+                    .ok());
+        for (const auto& [image, stem] : std::vector<std::pair<std::string, QString>>{
+                 {"one.png", "one"}, {"nested/two.png", "nested/two"}}) {
             QProcess process;
             QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
             environment.insert("MPLBACKEND", "Agg");
             environment.insert("QT_QPA_PLATFORM", "offscreen");
             process.setProcessEnvironment(environment);
-            const QString rendered = fixture.dir.filePath("rendered-" + QString(stem).replace('/', '-'));
+            const QString rendered =
+                fixture.dir.filePath("rendered-" + QString(stem).replace('/', '-'));
             process.start(tool, {out + "/" + stem + ".json", "-o", rendered});
             QVERIFY(process.waitForFinished(120000));
             QVERIFY2(process.exitCode() == 0, process.readAllStandardError().constData());
@@ -650,14 +752,18 @@ private slots:
             names.erase(std::unique(names.begin(), names.end()), names.end());
             cv::Mat expected = blank();
             for (const auto& [label, mask] : objects)
-                expected.setTo(int(std::find(names.begin(), names.end(), label) - names.begin()) + 1, mask);
+                expected.setTo(
+                    int(std::find(names.begin(), names.end(), label) - names.begin()) + 1, mask);
             const cv::Mat label_png = read_grey_png(rendered + "/label.png", true);
             QCOMPARE(label_png.size(), expected.size());
             for (int value = 1; value <= int(names.size()); ++value) {
                 const double overlap = iou(label_png == value, expected == value);
-                QVERIFY2(overlap >= min_iou, qPrintable(QString("%1 label %2: IoU %3, %4 pixels differ")
-                                                            .arg(image.c_str()).arg(names[value - 1].c_str())
-                                                            .arg(overlap).arg(cv::countNonZero(label_png != expected))));
+                QVERIFY2(overlap >= min_iou,
+                         qPrintable(QString("%1 label %2: IoU %3, %4 pixels differ")
+                                        .arg(image.c_str())
+                                        .arg(names[value - 1].c_str())
+                                        .arg(overlap)
+                                        .arg(cv::countNonZero(label_png != expected))));
             }
         }
     }

@@ -25,11 +25,13 @@ void touch_image(const QString& path) {
 
 LabelSet animals() {
     LabelSet labels;
-    labels.labels = {{"cat", {255, 0, 0}, "1"}, {"dog", {0, 128, 255}, "2"}, {"bird \"tweety\"", {1, 2, 3}, ""}};
+    labels.labels = {
+        {"cat", {255, 0, 0}, "1"}, {"dog", {0, 128, 255}, "2"}, {"bird \"tweety\"", {1, 2, 3}, ""}};
     return labels;
 }
 
-AnnotatedObject object_with(const std::string& label, cv::Rect area, int height = 48, int width = 64) {
+AnnotatedObject object_with(const std::string& label, cv::Rect area, int height = 48,
+                            int width = 64) {
     cv::Mat mask(height, width, CV_8UC1, cv::Scalar(0));
     mask(area) = 255;
     AnnotatedObject object;
@@ -65,7 +67,7 @@ ImageAnnotation full_annotation() {
 class TestProject : public QObject {
     Q_OBJECT
 
-private slots:
+  private slots:
     void schema_round_trip_keeps_every_field() {
         const ImageAnnotation original = full_annotation();
         const std::string json = annotation_to_json(original);
@@ -119,29 +121,50 @@ private slots:
     void malformed_files_are_named_data() {
         QTest::addColumn<QString>("json");
         QTest::addColumn<QString>("problem");
-        const QString head = "{\"schema\": \"photosynth-annotation/1\", \"status\": \"done\", \"width\": 4, \"height\": 2, \"next_object_id\": 2, ";
+        const QString head =
+            "{\"schema\": \"photosynth-annotation/1\", \"status\": \"done\", \"width\": 4, "
+            "\"height\": 2, \"next_object_id\": 2, ";
         QTest::newRow("truncated") << head.left(40) << "not valid JSON";
-        QTest::newRow("other schema") << "{\"schema\": \"something/1\"}" << "\"schema\"";
-        QTest::newRow("bad status") << QString(head).replace("done", "finished") + "\"objects\": []}" << "\"status\"";
-        QTest::newRow("mask size") << head + "\"objects\": [{\"id\": 1, \"label\": \"a\", \"mask\": {\"size\": [3, 4], \"counts\": \"<0\"}}]}"
+        QTest::newRow("other schema") << "{\"schema\": \"something/1\"}"
+                                      << "\"schema\"";
+        QTest::newRow("bad status")
+            << QString(head).replace("done", "finished") + "\"objects\": []}"
+            << "\"status\"";
+        QTest::newRow("mask size") << head +
+                                          "\"objects\": [{\"id\": 1, \"label\": \"a\", \"mask\": "
+                                          "{\"size\": [3, 4], \"counts\": \"<0\"}}]}"
                                    << "object 1: mask size [3, 4]";
-        QTest::newRow("bad counts") << head + "\"objects\": [{\"id\": 1, \"label\": \"a\", \"mask\": {\"size\": [2, 4], \"counts\": \"9\"}}]}"
+        QTest::newRow("bad counts") << head +
+                                           "\"objects\": [{\"id\": 1, \"label\": \"a\", \"mask\": "
+                                           "{\"size\": [2, 4], \"counts\": \"9\"}}]}"
                                     << "object 1 \"mask\": RLE runs cover 9 pixels";
-        QTest::newRow("duplicate id") << head + "\"objects\": [{\"id\": 1, \"label\": \"a\", \"mask\": {\"size\": [2, 4], \"counts\": \"8\"}},"
-                                                "{\"id\": 1, \"label\": \"b\", \"mask\": {\"size\": [2, 4], \"counts\": \"8\"}}]}"
+        QTest::newRow("duplicate id") << head +
+                                             "\"objects\": [{\"id\": 1, \"label\": \"a\", "
+                                             "\"mask\": {\"size\": [2, 4], \"counts\": \"8\"}},"
+                                             "{\"id\": 1, \"label\": \"b\", \"mask\": {\"size\": "
+                                             "[2, 4], \"counts\": \"8\"}}]}"
                                       << "appears twice";
         // Hostile sizes and ids: a mask of the size would be allocated whole on load, an id of
         // INT_MAX overflows the next id.
-        QTest::newRow("huge size") << QString(head).replace("\"width\": 4, \"height\": 2", "\"width\": 100000, \"height\": 100000") +
-                                          "\"objects\": []}"
-                                   << "[100000, 100000] is over the limit";
-        QTest::newRow("huge mask size") << head + "\"objects\": [{\"id\": 1, \"label\": \"a\", \"mask\": {\"size\": [2000000, 2000000], \"counts\": []}}]}"
-                                        << "object 1 \"mask\": size [2000000, 2000000] is over the limit";
-        QTest::newRow("id at INT_MAX") << head + "\"objects\": [{\"id\": 2147483647, \"label\": \"a\", \"mask\": {\"size\": [2, 4], \"counts\": \"8\"}}]}"
-                                       << "\"id\" must be a whole number from 1 to 1073741824";
-        QTest::newRow("next id at INT_MAX") << QString(head).replace("\"next_object_id\": 2", "\"next_object_id\": 2147483647") +
-                                                   "\"objects\": []}"
-                                            << "\"next_object_id\" must be";
+        QTest::newRow("huge size")
+            << QString(head).replace("\"width\": 4, \"height\": 2",
+                                     "\"width\": 100000, \"height\": 100000") +
+                   "\"objects\": []}"
+            << "[100000, 100000] is over the limit";
+        QTest::newRow("huge mask size")
+            << head +
+                   "\"objects\": [{\"id\": 1, \"label\": \"a\", \"mask\": {\"size\": [2000000, "
+                   "2000000], \"counts\": []}}]}"
+            << "object 1 \"mask\": size [2000000, 2000000] is over the limit";
+        QTest::newRow("id at INT_MAX")
+            << head +
+                   "\"objects\": [{\"id\": 2147483647, \"label\": \"a\", \"mask\": {\"size\": [2, "
+                   "4], \"counts\": \"8\"}}]}"
+            << "\"id\" must be a whole number from 1 to 1073741824";
+        QTest::newRow("next id at INT_MAX")
+            << QString(head).replace("\"next_object_id\": 2", "\"next_object_id\": 2147483647") +
+                   "\"objects\": []}"
+            << "\"next_object_id\" must be";
     }
 
     void malformed_files_are_named() {
@@ -165,7 +188,10 @@ private slots:
         QVERIFY(project->save(original).ok());
         QVERIFY(QFile::exists(dir.filePath(".photosynth/annotations/sub dir/é.png.json")));
         // No temporary file is left beside it.
-        QCOMPARE(QDir(dir.filePath(".photosynth/annotations/sub dir")).entryList(QDir::Files | QDir::Hidden).size(), 1);
+        QCOMPARE(QDir(dir.filePath(".photosynth/annotations/sub dir"))
+                     .entryList(QDir::Files | QDir::Hidden)
+                     .size(),
+                 1);
         auto loaded = project->load("sub dir/é.png");
         QVERIFY(loaded.ok());
         QVERIFY(!loaded->problem);
@@ -191,7 +217,8 @@ private slots:
     // finished (after its commit marker) or removed (before it) by the next open().
     void save_all_is_all_or_nothing() {
         QTemporaryDir dir;
-        for (const char* name : {"a.png", "b.png", "c.png", "d.png"}) touch_image(dir.filePath(name));
+        for (const char* name : {"a.png", "b.png", "c.png", "d.png"})
+            touch_image(dir.filePath(name));
         auto project = Project::open(dir.path().toStdString(), animals());
         QVERIFY(project.ok());
         auto annotation_of = [](const std::string& image, cv::Rect area) {
@@ -207,14 +234,16 @@ private slots:
         QVERIFY(a_file.open(QIODevice::ReadOnly));
         const QByteArray a_before = a_file.readAll();
         a_file.close();
-        const QStringList entries_before = QDir(dir.path()).entryList(QDir::AllEntries | QDir::Hidden);
+        const QStringList entries_before =
+            QDir(dir.path()).entryList(QDir::AllEntries | QDir::Hidden);
 
         // One bad annotation among good ones: nothing written.
         ImageAnnotation bad = annotation_of("b.png", {2, 2, 5, 5});
         bad.objects[0].mask = rle_encode(cv::Mat(10, 10, CV_8UC1, cv::Scalar(0)));
         const auto refused = project->save_all({annotation_of("a.png", {9, 9, 5, 5}), bad});
         QVERIFY(!refused.ok());
-        QVERIFY2(refused.message().find("b.png.json: object 1: mask size") != std::string::npos, refused.message().c_str());
+        QVERIFY2(refused.message().find("b.png.json: object 1: mask size") != std::string::npos,
+                 refused.message().c_str());
         QVERIFY(a_file.open(QIODevice::ReadOnly));
         QCOMPARE(a_file.readAll(), a_before);
         a_file.close();
@@ -224,7 +253,11 @@ private slots:
         // Good ones, with new labels: every file replaced or added at once.
         LabelSet more = animals();
         more.labels.push_back({"fox", {9, 9, 9}, ""});
-        QVERIFY(project->save_all({annotation_of("a.png", {9, 9, 5, 5}), annotation_of("b.png", {2, 2, 5, 5})}, more).ok());
+        QVERIFY(project
+                    ->save_all({annotation_of("a.png", {9, 9, 5, 5}),
+                                annotation_of("b.png", {2, 2, 5, 5})},
+                               more)
+                    .ok());
         QCOMPARE(project->labels().labels.size(), size_t(4));
         QCOMPARE(project->load("a.png")->annotation.objects[0].bbox[0], 9.0);
         QCOMPARE(project->load("b.png")->annotation.objects.size(), size_t(1));
@@ -237,7 +270,8 @@ private slots:
         const QString uncommitted = dir.filePath(QString("..photosynth.tmp-%1-Xyz789").arg(dead));
         auto stage = [](const QString& staging, const ImageAnnotation& annotation) {
             QVERIFY(QDir().mkpath(staging + "/annotations"));
-            QFile file(staging + "/annotations/" + QString::fromStdString(annotation.image_file) + ".json");
+            QFile file(staging + "/annotations/" + QString::fromStdString(annotation.image_file) +
+                       ".json");
             QVERIFY(file.open(QIODevice::WriteOnly));
             file.write(QByteArray::fromStdString(annotation_to_json(annotation)));
         };
@@ -260,7 +294,8 @@ private slots:
     void creation_on_first_save() {
         QTemporaryDir dir;
         touch_image(dir.filePath("a.png"));
-        auto project = Project::open(dir.path().toStdString(), animals(), {}, Creation::OnFirstSave);
+        auto project =
+            Project::open(dir.path().toStdString(), animals(), {}, Creation::OnFirstSave);
         QVERIFY(project.ok());
         QVERIFY(!project->exists());
         QCOMPARE(project->images(), std::vector<std::string>{"a.png"});
@@ -292,7 +327,8 @@ private slots:
         annotation.objects[0].mask = rle_encode(cv::Mat(10, 10, CV_8UC1, cv::Scalar(0)));
         const auto saved = project->save(annotation);
         QVERIFY(!saved.ok());
-        QVERIFY2(saved.message().find("mask size [10, 10]") != std::string::npos, saved.message().c_str());
+        QVERIFY2(saved.message().find("mask size [10, 10]") != std::string::npos,
+                 saved.message().c_str());
         QVERIFY(!QFile::exists(dir.filePath(".photosynth/annotations/x.png.json")));
     }
 
@@ -302,7 +338,8 @@ private slots:
         auto project = Project::open(dir.path().toStdString(), animals());
         QVERIFY(project.ok());
         const QString path = QString::fromStdString(project->annotation_path("a.png"));
-        const QByteArray garbage = QByteArray("{\"schema\": \"photosynth-annotation/1\", \"status\": \"done\", \"objects\": [{\"id");
+        const QByteArray garbage = QByteArray(
+            "{\"schema\": \"photosynth-annotation/1\", \"status\": \"done\", \"objects\": [{\"id");
         for (int round = 0; round < 2; ++round) {  // the second one must not overwrite the first
             QFile file(path);
             QVERIFY(file.open(QIODevice::WriteOnly));
@@ -313,23 +350,29 @@ private slots:
             QVERIFY(loaded.ok());
             QVERIFY(loaded->problem.has_value());
             const QString problem = QString::fromStdString(*loaded->problem);
-            QVERIFY2(problem.contains(path) && problem.contains("not valid JSON"), qPrintable(problem));
+            QVERIFY2(problem.contains(path) && problem.contains("not valid JSON"),
+                     qPrintable(problem));
             const QString aside = QString::fromStdString(loaded->set_aside_path);
             QVERIFY2(problem.contains(aside), qPrintable(problem));
-            QVERIFY2(QFileInfo(aside).fileName().startsWith("a.png.json.corrupt-"), qPrintable(aside));
+            QVERIFY2(QFileInfo(aside).fileName().startsWith("a.png.json.corrupt-"),
+                     qPrintable(aside));
             QVERIFY(!QFile::exists(path));
             QFile kept(aside);
             QVERIFY(kept.open(QIODevice::ReadOnly));
             QCOMPARE(kept.readAll(), garbage + QByteArray::number(round));
             QVERIFY(loaded->annotation.objects.empty());
         }
-        QCOMPARE(QDir(QFileInfo(path).path()).entryList({"a.png.json.corrupt-*"}, QDir::Files).size(), 2);
-        QCOMPARE(project->annotated_images().size(), size_t(0));  // set-aside files are no annotations
+        QCOMPARE(
+            QDir(QFileInfo(path).path()).entryList({"a.png.json.corrupt-*"}, QDir::Files).size(),
+            2);
+        QCOMPARE(project->annotated_images().size(),
+                 size_t(0));  // set-aside files are no annotations
     }
 
     void next_unannotated_wraps_around() {
         QTemporaryDir dir;
-        for (const char* name : {"1.png", "2.png", "3.png", "4.png"}) touch_image(dir.filePath(name));
+        for (const char* name : {"1.png", "2.png", "3.png", "4.png"})
+            touch_image(dir.filePath(name));
         auto project = Project::open(dir.path().toStdString());
         QVERIFY(project.ok());
         auto mark = [&](const char* name, ImageStatus status) {
@@ -360,11 +403,13 @@ private slots:
         touch_image(images.filePath(".hidden/y.png"));
         touch_image(images.filePath("notes.txt"));
         const QString project_dir = work.filePath("project");
-        auto project = Project::open(project_dir.toStdString(), animals(), images.path().toStdString());
+        auto project =
+            Project::open(project_dir.toStdString(), animals(), images.path().toStdString());
         QVERIFY2(project.ok(), project.ok() ? "" : project.message().c_str());
         QCOMPARE(project->images(), std::vector<std::string>{"x.png"});
         QCOMPARE(QString::fromStdString(project->image_path("x.png")), images.filePath("x.png"));
-        QVERIFY(!QFile::exists(images.filePath(".photosynth")));  // nothing written beside the images
+        QVERIFY(
+            !QFile::exists(images.filePath(".photosynth")));  // nothing written beside the images
         // Reopened without naming the image folder: project.json remembers it.
         auto again = Project::open(project_dir.toStdString());
         QVERIFY(again.ok());
@@ -372,12 +417,14 @@ private slots:
         // Inside the project, the root is stored relative (the pair can move together).
         QTemporaryDir both;
         touch_image(both.filePath("imgs/z.png"));
-        QVERIFY(Project::open(both.path().toStdString(), {}, both.filePath("imgs").toStdString()).ok());
+        QVERIFY(
+            Project::open(both.path().toStdString(), {}, both.filePath("imgs").toStdString()).ok());
         QFile json(both.filePath(".photosynth/project.json"));
         QVERIFY(json.open(QIODevice::ReadOnly));
         QVERIFY(json.readAll().contains("\"image_root\": \"imgs\""));
         // A missing image folder is an error that names it.
-        auto missing = Project::open(work.filePath("p2").toStdString(), {}, work.filePath("nowhere").toStdString());
+        auto missing = Project::open(work.filePath("p2").toStdString(), {},
+                                     work.filePath("nowhere").toStdString());
         QVERIFY(!missing.ok());
         QVERIFY(missing.message().find("nowhere") != std::string::npos);
     }

@@ -354,10 +354,16 @@ void TestCliAnnotate::bad_arguments_fail_with_one_clear_line_data() {
     QTest::newRow("import without --project")
         << QStringList{"import", "--format", "coco", "--input", bad_points}
         << "import: missing --project";
-    QTest::newRow("import not COCO")
-        << QStringList{"import",    "--format",           "coco",        "--input", bad_points,
-                       "--project", dir.filePath("other"), "--image-dir", c.images}
-        << "bad_points.json";
+    QTest::newRow("import not COCO") << QStringList{"import",
+                                                    "--format",
+                                                    "coco",
+                                                    "--input",
+                                                    bad_points,
+                                                    "--project",
+                                                    dir.filePath("other"),
+                                                    "--image-dir",
+                                                    c.images}
+                                     << "bad_points.json";
     QTest::newRow("import into a folder that does not exist")
         << QStringList{"import", "--format", "coco", "--input", bad_points, "--project", never}
         << "never: the image folder of project";

@@ -27,8 +27,8 @@
 #include <map>
 
 #include "annotation/project.h"
-#include "dead_process.h"
 #include "annotation/rle.h"
+#include "dead_process.h"
 
 using namespace ps;
 
@@ -272,9 +272,9 @@ class TestCliAtomicOutputs : public QObject {
                       coco = dir.path() + "/coco", target = dir.path() + "/target";
         QVERIFY(write_images(images));
         QVERIFY(write_project(source, 1, images));
-        QCOMPARE(run_cli({"export", "--project", source, "--format", "coco", "--out", coco})
-                     .exit_code,
-                 0);
+        QCOMPARE(
+            run_cli({"export", "--project", source, "--format", "coco", "--out", coco}).exit_code,
+            0);
         QString input = coco + "/annotations.json";
         if (failure == "invalid") {
             // The last annotation names a category the file does not have.
@@ -297,8 +297,8 @@ class TestCliAtomicOutputs : public QObject {
         const auto before = snapshot(target);
         const auto state_before = snapshot(state);
         const QStringList siblings = entries(dir.path());
-        const QStringList import_args{"import", "--format", "coco",   "--input",
-                                      input,    "--project", target, "--image-dir", images};
+        const QStringList import_args{"import",    "--format", "coco",        "--input", input,
+                                      "--project", target,     "--image-dir", images};
 
         const CliRun failed = failure == "invalid"
                                   ? run_cli(import_args)
@@ -307,9 +307,9 @@ class TestCliAtomicOutputs : public QObject {
             QCOMPARE(failed.exit_code, -2);
         } else {
             QVERIFY2(failed.exit_code == 1, qPrintable(failed.err));
-            QVERIFY2(failed.err.contains(failure == "full" ? "was left as it was"
-                                                           : "nothing imported"),
-                     qPrintable(failed.err));
+            QVERIFY2(
+                failed.err.contains(failure == "full" ? "was left as it was" : "nothing imported"),
+                qPrintable(failed.err));
         }
         // Not one annotation file changed or added, no project made.
         QCOMPARE(QFileInfo::exists(state), !new_project);
@@ -336,9 +336,9 @@ class TestCliAtomicOutputs : public QObject {
         // left out for its category).
         const int objects = (new_project ? 0 : 120) + 120;
         const int loaded_objects = int(loaded->annotation.objects.size());
-        QVERIFY2(loaded_objects <= objects &&
-                     loaded_objects >= objects - (failure == "invalid" ? 1 : 0),
-                 qPrintable(QString::number(loaded_objects)));
+        QVERIFY2(
+            loaded_objects <= objects && loaded_objects >= objects - (failure == "invalid" ? 1 : 0),
+            qPrintable(QString::number(loaded_objects)));
     }
 
     // Where a command writes is checked before its expensive step (a model load, a batch, a
@@ -347,31 +347,38 @@ class TestCliAtomicOutputs : public QObject {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("expected");
         const QString model = "@/none.pth", images = "@/images", lost = "@/no_folder";
-        QTest::newRow("segment --metrics")
-            << QStringList{"segment", "--model",  model,  "--image",   "@/missing.png",
-                           "--prompts", "@/prompts.json", "--out", "@/masks", "--metrics",
-                           lost + "/metrics.json"}
-            << "no_folder/metrics.json: the folder";
+        QTest::newRow("segment --metrics") << QStringList{"segment",
+                                                          "--model",
+                                                          model,
+                                                          "--image",
+                                                          "@/missing.png",
+                                                          "--prompts",
+                                                          "@/prompts.json",
+                                                          "--out",
+                                                          "@/masks",
+                                                          "--metrics",
+                                                          lost + "/metrics.json"}
+                                           << "no_folder/metrics.json: the folder";
         QTest::newRow("annotate --metrics")
-            << QStringList{"annotate",  "--model",         model,     "--input-dir", images,
-                           "--points",  "@/points.json",   "--project", "@/project",
-                           "--metrics", lost + "/m.json"}
+            << QStringList{"annotate",  "--model",   model,           "--input-dir",
+                           images,      "--points",  "@/points.json", "--project",
+                           "@/project", "--metrics", lost + "/m.json"}
             << "no_folder/m.json: the folder";
         QTest::newRow("remove-bg --output-dir a file")
-            << QStringList{"remove-bg", "--model", model, "--input-dir", images, "--output-dir",
-                           "@/a_file"}
+            << QStringList{"remove-bg", "--model",      model,     "--input-dir",
+                           images,      "--output-dir", "@/a_file"}
             << "a_file: --output-dir is a file";
         QTest::newRow("remove-bg --output-dir under a file")
-            << QStringList{"remove-bg", "--model", model, "--input-dir", images, "--output-dir",
-                           "@/a_file/cutouts"}
+            << QStringList{"remove-bg",    "--model",         model, "--input-dir", images,
+                           "--output-dir", "@/a_file/cutouts"}
             << "a_file/cutouts: --output-dir cannot be created";
         QTest::newRow("remove-bg --matte-dir")
-            << QStringList{"remove-bg",  "--model", model,       "--input-dir", images,
-                           "--output-dir", "@/out", "--matte-dir", "@/a_file"}
+            << QStringList{"remove-bg",    "--model", model,         "--input-dir", images,
+                           "--output-dir", "@/out",   "--matte-dir", "@/a_file"}
             << "a_file: --matte-dir is a file";
         QTest::newRow("remove-bg --input-dir missing")
-            << QStringList{"remove-bg", "--model", model, "--input-dir", "@/nothing",
-                           "--output-dir", "@/out"}
+            << QStringList{"remove-bg", "--model",      model,  "--input-dir",
+                           "@/nothing", "--output-dir", "@/out"}
             << "nothing: no such folder";
         QTest::newRow("bench --json")
             << QStringList{"bench", "--model", model, "--json", lost + "/bench.json"}
@@ -389,9 +396,11 @@ class TestCliAtomicOutputs : public QObject {
         QFETCH(QString, expected);
         QTemporaryDir dir;
         QVERIFY(write_images(dir.path() + "/images"));
-        for (auto [name, text] : {std::pair{"/prompts.json", R"({"prompts": [{"points": [[1, 1, 1]]}]})"},
-                                  std::pair{"/points.json", R"({"images": {"img00.png": [{"label": "a", "points": [[1, 1, 1]]}]}})"},
-                                  std::pair{"/a_file", "not a folder"}}) {
+        for (auto [name, text] :
+             {std::pair{"/prompts.json", R"({"prompts": [{"points": [[1, 1, 1]]}]})"},
+              std::pair{"/points.json",
+                        R"({"images": {"img00.png": [{"label": "a", "points": [[1, 1, 1]]}]}})"},
+              std::pair{"/a_file", "not a folder"}}) {
             QFile file(dir.path() + name);
             QVERIFY(file.open(QIODevice::WriteOnly));
             file.write(text);

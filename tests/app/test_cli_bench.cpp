@@ -4,17 +4,17 @@
 
 #include "app/cli_process.h"
 
+#include <torch/version.h>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
-#include <torch/version.h>
 
 #include <QtTest>
 
 class TestCliBench : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void init_checkpoint_writes_the_official_layout();
     void bench_writes_the_json_schema();
     void bench_trace_writes_a_trace_or_says_why_not();
@@ -29,7 +29,8 @@ void TestCliBench::init_checkpoint_writes_the_official_layout() {
     QVERIFY2(info.exit_code == 0, qPrintable(info.err));
     const QJsonObject config = QJsonDocument::fromJson(info.out.toUtf8()).object();
     QCOMPARE(config["arch"].toString(), QString("mobile_sam"));
-    QCOMPARE(config["image_encoder"].toObject()["embed_dims"].toArray(), (QJsonArray{64, 128, 160, 320}));
+    QCOMPARE(config["image_encoder"].toObject()["embed_dims"].toArray(),
+             (QJsonArray{64, 128, 160, 320}));
     const CliRun bad = run_cli({"init-checkpoint", "--arch", "vit_x", "--out", path});
     QVERIFY(bad.exit_code > 0 && bad.err.contains("vit_x"));
 }
@@ -39,9 +40,9 @@ void TestCliBench::bench_writes_the_json_schema() {
     const std::string model = write_sam_checkpoint(dir.path(), custom_vit_config(16), 3);
     QVERIFY(!model.empty());
     const QString json = dir.path() + "/bench.json", csv = dir.path() + "/bench.csv";
-    const CliRun run = run_cli({"bench", "--model", QString::fromStdString(model), "--device", "cpu",
-                                "--synthetic", "320x240", "--iterations", "3", "--warmup", "1",
-                                "--json", json, "--csv", csv});
+    const CliRun run = run_cli({"bench", "--model", QString::fromStdString(model), "--device",
+                                "cpu", "--synthetic", "320x240", "--iterations", "3", "--warmup",
+                                "1", "--json", json, "--csv", csv});
     QVERIFY2(run.exit_code == 0, qPrintable(run.err));
     QFile file(json);
     QVERIFY(file.open(QIODevice::ReadOnly));
@@ -62,13 +63,15 @@ void TestCliBench::bench_writes_the_json_schema() {
     // Unavailable without CUDA (null, never a fake 0); with CUDA it is measured even for a CPU run.
     if (!ps::runtime::cuda_available()) QVERIFY(m["peak_vram_bytes"].isNull());
     const QJsonObject stages = m["stages"].toObject();
-    for (const char* stage : {"preprocess", "encode", "mask_decode", "postprocess", "click_to_mask", "cached_click"}) {
+    for (const char* stage :
+         {"preprocess", "encode", "mask_decode", "postprocess", "click_to_mask", "cached_click"}) {
         const QJsonObject s = stages[stage].toObject();
         QVERIFY2(s["n"].toInt() == 3, stage);
         QVERIFY2(s["min_ms"].toDouble() <= s["p50_ms"].toDouble() &&
                      s["p50_ms"].toDouble() <= s["p95_ms"].toDouble() &&
                      s["p95_ms"].toDouble() <= s["p99_ms"].toDouble() &&
-                     s["p99_ms"].toDouble() <= s["max_ms"].toDouble(), stage);
+                     s["p99_ms"].toDouble() <= s["max_ms"].toDouble(),
+                 stage);
     }
     QFile table(csv);
     QVERIFY(table.open(QIODevice::ReadOnly));
@@ -81,9 +84,9 @@ void TestCliBench::bench_trace_writes_a_trace_or_says_why_not() {
     const std::string model = write_sam_checkpoint(dir.path(), custom_vit_config(16), 3);
     QVERIFY(!model.empty());
     const QString json = dir.path() + "/bench.json", trace = dir.path() + "/run.trace.json";
-    const CliRun run = run_cli({"bench", "--model", QString::fromStdString(model), "--device", "cpu",
-                                "--synthetic", "160x120", "--iterations", "1", "--warmup", "0",
-                                "--json", json, "--trace", trace});
+    const CliRun run = run_cli({"bench", "--model", QString::fromStdString(model), "--device",
+                                "cpu", "--synthetic", "160x120", "--iterations", "1", "--warmup",
+                                "0", "--json", json, "--trace", trace});
 #if TORCH_VERSION_MAJOR >= 2
     QVERIFY2(run.exit_code == 0, qPrintable(run.err));
     QFile file(trace);

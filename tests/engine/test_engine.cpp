@@ -11,6 +11,7 @@
 
 #include "engine/engine.h"
 #include "engine/metrics.h"
+#include "future_result.h"
 #include "golden_dir.h"
 #include "io/image_reader.h"
 
@@ -18,12 +19,6 @@ using namespace ps;
 using namespace ps::engine;
 
 namespace {
-
-template <typename T>
-T wait(QFuture<T> future) {
-    future.waitForFinished();
-    return future.result();
-}
 
 EngineSettings test_settings(int workers = 2) {
     EngineSettings s;
@@ -67,7 +62,7 @@ struct PoolBlocker {
 
 class TestEngine : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase();
     void burst_of_decodes_delivers_only_the_newest();
     void closing_an_image_cancels_its_queued_work();
@@ -78,7 +73,7 @@ private slots:
     void memory_stays_bounded_over_200_images();
     void warm_loading_preloads_configured_models();
 
-private:
+  private:
     QTemporaryDir dir_;
     std::string golden_model_, mini_model_;
 };
@@ -155,9 +150,9 @@ void TestEngine::priorities_order_a_busy_pool() {
     }
     blocker.release();
     for (auto& f : futures) f.waitForFinished();
-    const std::vector<Priority> expected{Priority::Interactive, Priority::Interactive,
+    const std::vector<Priority> expected{Priority::Interactive,   Priority::Interactive,
                                          Priority::EncodeVisible, Priority::Preencode,
-                                         Priority::Batch, Priority::Batch};
+                                         Priority::Batch,         Priority::Batch};
     QVERIFY(order == expected);
 }
 
@@ -287,7 +282,8 @@ void TestEngine::memory_stays_bounded_over_200_images() {
     // Bounded, not merely small: the second hundred images must not keep growing memory.
     const long long late_growth = sample_memory().rss_bytes.value_or(0) - halfway;
     qInfo("RSS grew by %.1f MB over the last 100 images", late_growth / 1048576.0);
-    QVERIFY2(late_growth < (12LL << 20), qPrintable(QString("late growth %1 bytes").arg(late_growth)));
+    QVERIFY2(late_growth < (12LL << 20),
+             qPrintable(QString("late growth %1 bytes").arg(late_growth)));
 }
 
 void TestEngine::warm_loading_preloads_configured_models() {

@@ -8,6 +8,7 @@
 #include "engine/benchmark.h"
 #include "engine/engine.h"
 #include "engine_settings_for_tests.h"
+#include "future_result.h"
 #include "golden_dir.h"
 #include "image/downscale.h"
 #include "io/image_reader.h"
@@ -16,12 +17,6 @@ using namespace ps;
 using namespace ps::engine;
 
 namespace {
-
-template <typename T>
-T wait(QFuture<T> future) {
-    future.waitForFinished();
-    return future.result();
-}
 
 cv::Mat u2net_input() {
     auto rgb = io::read_rgb_image(golden_path("images/u2net_input.png"));

@@ -114,7 +114,7 @@ sam::ImageProjections zeros_like(const sam::ImageProjections& p) {
 
 class TestDecoderImageCache : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void cached_matches_uncached_data();
     void cached_matches_uncached();
     void mask_prompt_bypasses_cache_data() { cached_matches_uncached_data(); }
@@ -125,10 +125,14 @@ private slots:
 void TestDecoderImageCache::cached_matches_uncached_data() {
     QTest::addColumn<QString>("source");
     QTest::addColumn<QString>("precision");
-    QTest::newRow("generated/fp32") << "generated" << "fp32";
-    QTest::newRow("generated/bf16") << "generated" << "bf16";
-    QTest::newRow("sam_vit_tiny/fp32") << "sam_vit_tiny.pth" << "fp32";
-    QTest::newRow("mobile_sam_tiny/fp32") << "mobile_sam_tiny.pth" << "fp32";
+    QTest::newRow("generated/fp32") << "generated"
+                                    << "fp32";
+    QTest::newRow("generated/bf16") << "generated"
+                                    << "bf16";
+    QTest::newRow("sam_vit_tiny/fp32") << "sam_vit_tiny.pth"
+                                       << "fp32";
+    QTest::newRow("mobile_sam_tiny/fp32") << "mobile_sam_tiny.pth"
+                                          << "fp32";
 }
 
 void TestDecoderImageCache::cached_matches_uncached() {
@@ -185,8 +189,8 @@ void TestDecoderImageCache::mask_prompt_bypasses_cache() {
         const sam::DecodedMasks plain = net.decode_masks(emb.embedding, encoded, prompt.multimask);
         // Ignored, even when wrong.
         QVERIFY(same(plain, net.decode_masks(emb.embedding, encoded, prompt.multimask, &zeros)));
-        QVERIFY(same(plain, net.decode_masks(emb.embedding, encoded, prompt.multimask,
-                                             &emb.decoder_image)));
+        QVERIFY(same(
+            plain, net.decode_masks(emb.embedding, encoded, prompt.multimask, &emb.decoder_image)));
         // Were they used, the result would differ: the bypass is what keeps it right.
         sam::EncodedPrompt as_if_no_mask = encoded;
         as_if_no_mask.has_mask_input = false;

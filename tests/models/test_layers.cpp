@@ -40,7 +40,7 @@ at::Tensor batch_norm(const at::Tensor& x, const std::map<std::string, at::Tenso
 
 class TestLayers : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void folded_conv_batch_norm_matches_unfolded_data();
     void folded_conv_batch_norm_matches_unfolded();
     void folded_rebnconv_matches_unfolded();
@@ -117,8 +117,8 @@ void TestLayers::fold_keeps_dtype_and_memory_format() {
         at::randn({8, 4, 3, 3}).to(at::kBFloat16).contiguous(at::MemoryFormat::ChannelsLast);
     const at::Tensor bias = at::randn({8}).to(at::kBFloat16);
     const runtime::BatchNormStats norm{at::ones({8}, at::kBFloat16), at::zeros({8}, at::kBFloat16),
-                                   at::zeros({8}, at::kBFloat16),
-                                   at::full({8}, 4.0, at::kBFloat16)};
+                                       at::zeros({8}, at::kBFloat16),
+                                       at::full({8}, 4.0, at::kBFloat16)};
     const runtime::FoldedConv folded = runtime::fold_batch_norm(weight, bias, norm);
     QCOMPARE(folded.weight.scalar_type(), at::kBFloat16);
     QCOMPARE(folded.bias.scalar_type(), at::kBFloat16);
