@@ -13,6 +13,9 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <mutex>
+#include <string>
+
 #include "engine/engine.h"
 #include "engine/future_watch.h"
 #include "image/background.h"
@@ -49,6 +52,21 @@ struct Background {
 
 namespace {
 
+// The chosen background image, decoded once per path (previews recompose on every slider step).
+Result<cv::Mat> background_image(const std::string& path) {
+    static std::mutex mutex;
+    static std::string cached_path;
+    static cv::Mat cached;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (path != cached_path) {
+        auto read = io::read_rgb_image(path);
+        if (!read) return read.error();
+        cached = std::move(read.value());
+        cached_path = path;
+    }
+    return cached;  // shared, read-only: remove_background only reads it
+}
+
 // The composite as the user chose it (core's one pipeline, shared with `remove-bg`).
 Result<image::Cutout> compose(const cv::Mat& rgb, const cv::Mat& matte_u8,
                               const image::RefineOptions& options, const Background& background) {
@@ -57,7 +75,7 @@ Result<image::Cutout> compose(const cv::Mat& rgb, const cv::Mat& matte_u8,
         if (background.image_path.empty()) {
             chosen.kind = image::BackgroundKind::Transparent;  // no image chosen yet
         } else {
-            auto read = io::read_rgb_image(background.image_path);
+            auto read = background_image(background.image_path);
             if (!read) return read.error();
             chosen.image = std::move(read.value());
         }

@@ -4,7 +4,6 @@
 
 #include <QDir>
 #include <QFileInfo>
-#include <QFutureWatcher>
 
 #include <opencv2/imgproc.hpp>
 

@@ -15,10 +15,6 @@
 #include "models/u2net/u2net_transforms.h"
 
 namespace ps::u2net {
-using runtime::guarded;
-using runtime::ms_since;
-using runtime::SteadyClock;
-using runtime::wait_for;
 
 struct U2NetModel::Impl {
     std::string file_label;
