@@ -6,8 +6,8 @@
 #include <string>
 
 #include "models/runtime/layers.h"
+#include "models/runtime/rsu_block.h"
 #include "models/runtime/weights.h"
-#include "models/u2net/rsu_block.h"
 
 #include <QtTest>
 
@@ -94,7 +94,7 @@ void TestLayers::folded_rebnconv_matches_unfolded() {
     add_batch_norm(tensors, "block.bn_s1", 12);
     const runtime::Weights w(tensors, "test.safetensors");
     const int64_t dilation = 2;
-    const u2net::ReBnConv layer = u2net::ReBnConv::load(w, "block", 6, 12, dilation);
+    const runtime::ReBnConv layer = runtime::ReBnConv::load(w, "block", 6, 12, dilation);
 
     const at::Tensor x = at::randn({1, 6, 17, 10});
     const at::Tensor conv =

@@ -78,4 +78,17 @@ Status check_state_dict(const std::map<std::string, at::Tensor>& tensors,
     return Ok{};
 }
 
+std::string floating_dtype_name(at::ScalarType type) {
+    switch (type) {
+        case at::kHalf:
+            return "float16";
+        case at::kBFloat16:
+            return "bfloat16";
+        case at::kDouble:
+            return "float64";
+        default:
+            return "float32";
+    }
+}
+
 }  // namespace ps::runtime

@@ -20,4 +20,8 @@ namespace ps::runtime {
 Status check_state_dict(const std::map<std::string, at::Tensor>& tensors,
                         const std::string& file_label);
 
+// How a family's config names the dtype its weights are stored in: "float32", "bfloat16",
+// "float16", "float64" (anything else reads as "float32", the load converts it).
+std::string floating_dtype_name(at::ScalarType type);
+
 }  // namespace ps::runtime

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "models/runtime/state_dict_check.h"
 #include "models/runtime/weights.h"
 
 namespace ps::u2net {
@@ -34,75 +35,18 @@ std::string describe_foreign(const std::map<std::string, at::Tensor>& tensors) {
            std::to_string(tensors.size()) + " tensors (first: " + tensors.begin()->first + ")";
 }
 
-std::string conv_key(const std::string& stage, const std::string& conv) {
-    return stage + "." + conv + ".conv_s1.weight";
-}
-
-// A 3x3 convolution weight [out, in, 3, 3] (REBNCONV and the side outputs).
-const at::Tensor& conv3x3(const runtime::Weights& w, const std::string& key) {
-    const at::Tensor& t = w.get(key);
-    if (t.dim() != 4 || t.size(2) != 3 || t.size(3) != 3) {
-        w.fail("tensor " + key + " has shape " + runtime::shape_string(t.sizes()) +
-               ", expected [out, in, 3, 3]");
-    }
-    return t;
-}
-
-void infer_stage(const runtime::Weights& w, RsuConfig& s) {
-    const at::Tensor& in = conv3x3(w, conv_key(s.name, "rebnconvin"));
-    s.in_ch = in.size(1);
-    s.out_ch = in.size(0);
-    s.mid_ch = conv3x3(w, conv_key(s.name, "rebnconv1")).size(0);
-    const std::string deepest = "rebnconv" + std::to_string(s.height);
-    const std::string beyond = "rebnconv" + std::to_string(s.height + 1);
-    if (!w.has(conv_key(s.name, deepest)) || w.has(conv_key(s.name, beyond))) {
-        w.fail(s.name + " is not an RSU-" + std::to_string(s.height) + " block (expected " +
-               s.name + "." + deepest + ".* and no " + s.name + "." + beyond + ".*)");
-    }
-}
-
-void expect_width(const runtime::Weights& w, const std::string& what, int64_t got,
-                  int64_t expected) {
-    if (got != expected) {
-        w.fail(what + " reads " + std::to_string(got) + " channels, but " +
-               std::to_string(expected) + " arrive there");
-    }
-}
-
-// The channel plumbing of U2NET.forward: encoder stages chain, decoder stages read the upsampled
-// deeper output concatenated with the skip, side k reads stage kd (side6 reads stage6).
-void check_chaining(const runtime::Weights& w, U2NetConfig& c) {
-    expect_width(w, "stage1", c.stages[0].in_ch, 3);
-    for (int k = 1; k < 6; ++k) {
-        expect_width(w, c.stages[k].name, c.stages[k].in_ch, c.stages[k - 1].out_ch);
-    }
-    for (int k = 6; k < 11; ++k) {
-        const int skip = 10 - k;  // stage5d pairs with stage5 (index 4), stage1d with stage1
-        expect_width(w, c.stages[k].name, c.stages[k].in_ch,
-                     c.stages[k - 1].out_ch + c.stages[skip].out_ch);
-    }
-    const at::Tensor& side1 = conv3x3(w, "side1.weight");
+// The side outputs of U2NET.forward: side k reads stage kd (side6 reads stage6), and the 1x1
+// outconv fuses the six maps.
+void check_sides(const runtime::Weights& w, U2NetConfig& c) {
+    const at::Tensor& side1 = runtime::conv3x3_weight(w, "side1.weight");
     c.out_ch = side1.size(0);
     for (int k = 1; k <= 6; ++k) {
         const std::string key = "side" + std::to_string(k) + ".weight";
-        const RsuConfig& source = c.stages[k == 6 ? 5 : 11 - k];
+        const RsuConfig& source = runtime::side_source(c.stages, k);
         c.side_in[k - 1] = source.out_ch;
         w.get(key, {c.out_ch, source.out_ch, 3, 3});
     }
     w.get("outconv.weight", {c.out_ch, 6 * c.out_ch, 1, 1});
-}
-
-std::string dtype_name(at::ScalarType type) {
-    switch (type) {
-        case at::kHalf:
-            return "float16";
-        case at::kBFloat16:
-            return "bfloat16";
-        case at::kDouble:
-            return "float64";
-        default:
-            return "float32";
-    }
 }
 
 bool same_widths(const U2NetConfig& a, const U2NetConfig& b) {
@@ -113,23 +57,7 @@ bool same_widths(const U2NetConfig& a, const U2NetConfig& b) {
     return a.out_ch == b.out_ch;
 }
 
-void rebnconv_specs(Specs& s, const std::string& p, int64_t in, int64_t out) {
-    s[p + ".conv_s1.weight"] = {{out, in, 3, 3}};
-    for (const char* n : {"conv_s1.bias", "bn_s1.weight", "bn_s1.bias", "bn_s1.running_mean",
-                          "bn_s1.running_var"}) {
-        s[p + "." + n] = {{out}};
-    }
-    s[p + ".bn_s1.num_batches_tracked"] = {{}, true};
-}
-
 }  // namespace
-
-std::vector<RsuConfig> u2net_stage_layout() {
-    return {{"stage1", 7, false},  {"stage2", 6, false},  {"stage3", 5, false},
-            {"stage4", 4, false},  {"stage5", 4, true},   {"stage6", 4, true},
-            {"stage5d", 4, true},  {"stage4d", 4, false}, {"stage3d", 5, false},
-            {"stage2d", 6, false}, {"stage1d", 7, false}};
-}
 
 const RsuConfig& U2NetConfig::stage(const std::string& name) const {
     for (const RsuConfig& s : stages) {
@@ -165,30 +93,19 @@ U2NetConfig official_u2net_config(const std::string& arch) {
     }
     U2NetConfig c;
     c.arch = arch;
-    c.stages = u2net_stage_layout();
+    c.stages = runtime::rsu_stage_layout();
     for (size_t i = 0; i < c.stages.size(); ++i) {
         c.stages[i].in_ch = widths[i][0];
         c.stages[i].mid_ch = widths[i][1];
         c.stages[i].out_ch = widths[i][2];
     }
-    for (int k = 1; k <= 6; ++k) c.side_in[k - 1] = c.stages[k == 6 ? 5 : 11 - k].out_ch;
+    for (int k = 1; k <= 6; ++k) c.side_in[k - 1] = runtime::side_source(c.stages, k).out_ch;
     return c;
 }
 
 std::map<std::string, runtime::TensorSpec> u2net_tensor_specs(const U2NetConfig& c) {
     Specs s;
-    for (const RsuConfig& st : c.stages) {
-        const std::string p = st.name + ".rebnconv";
-        rebnconv_specs(s, p + "in", st.in_ch, st.out_ch);
-        rebnconv_specs(s, p + "1", st.out_ch, st.mid_ch);
-        for (int k = 2; k <= st.height; ++k) {
-            rebnconv_specs(s, p + std::to_string(k), st.mid_ch, st.mid_ch);
-        }
-        for (int k = st.height - 1; k >= 2; --k) {
-            rebnconv_specs(s, p + std::to_string(k) + "d", 2 * st.mid_ch, st.mid_ch);
-        }
-        rebnconv_specs(s, p + "1d", 2 * st.mid_ch, st.out_ch);
-    }
+    runtime::add_rsu_specs(s, c.stages);
     for (int k = 1; k <= 6; ++k) {
         const std::string p = "side" + std::to_string(k);
         s[p + ".weight"] = {{c.out_ch, c.side_in[k - 1], 3, 3}};
@@ -206,10 +123,10 @@ Result<U2NetConfig> infer_u2net_config(const std::map<std::string, at::Tensor>& 
     }
     const runtime::Weights w(tensors, file_label);
     U2NetConfig config;
-    config.stages = u2net_stage_layout();
+    config.stages = runtime::rsu_stage_layout();
     try {
-        for (RsuConfig& stage : config.stages) infer_stage(w, stage);
-        check_chaining(w, config);
+        runtime::infer_rsu_stages(w, config.stages, 3);
+        check_sides(w, config);
     } catch (const runtime::WeightError& e) {
         return make_error(ErrorKind::Mismatch, e.what());
     }
@@ -219,7 +136,8 @@ Result<U2NetConfig> infer_u2net_config(const std::map<std::string, at::Tensor>& 
     for (const auto& [key, tensor] : tensors) {
         if (at::isFloatingType(tensor.scalar_type())) config.parameter_count += tensor.numel();
     }
-    config.dtype = dtype_name(tensors.at("stage1.rebnconvin.conv_s1.weight").scalar_type());
+    config.dtype =
+        runtime::floating_dtype_name(tensors.at("stage1.rebnconvin.conv_s1.weight").scalar_type());
     return config;
 }
 

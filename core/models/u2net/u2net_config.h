@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "models/runtime/rsu_block.h"
 #include "models/runtime/tensor_specs.h"
 
 namespace at {
@@ -16,13 +17,7 @@ class Tensor;
 
 namespace ps::u2net {
 
-// One residual U-block (RSU-L or RSU-4F) of the official u2net.py.
-struct RsuConfig {
-    std::string name;      // checkpoint prefix: "stage1" ... "stage6", "stage5d" ... "stage1d"
-    int height = 7;        // L: encoder convolutions rebnconv1..L
-    bool dilated = false;  // RSU-4F: dilations instead of pooling (not stored in the file)
-    int64_t in_ch = 0, mid_ch = 0, out_ch = 0;
-};
+using runtime::RsuConfig;
 
 struct U2NetConfig {
     std::string arch;  // "u2net", "u2netp" or "u2net_custom"
@@ -41,10 +36,6 @@ struct U2NetConfig {
     const RsuConfig& stage(const std::string& name) const;
     std::string describe() const;  // one line, for `info` and logs
 };
-
-// The fixed stage layout of u2net.py: names, RSU heights and which blocks are RSU-4F. Only the
-// widths differ between the released models, so only they are inferred.
-std::vector<RsuConfig> u2net_stage_layout();
 
 // Infers the widths, or explains what the file is if it is not U²-Net
 // ("sam_vit_b.pth: looks like a Segment Anything checkpoint (image_encoder.*), not U²-Net").

@@ -12,13 +12,9 @@ U2NetNetwork::U2NetNetwork(const std::map<std::string, at::Tensor>& tensors,
     const at::Tensor& first = w.get("stage1.rebnconvin.conv_s1.weight");
     dtype_ = first.scalar_type();
     device_ = first.device();
-    for (const RsuConfig& stage : config.stages) stages_.push_back(RsuBlock::load(w, stage));
-    if (!config.cudnn_conv_relu) {
-        for (RsuBlock& stage : stages_) {
-            stage.in.fused_relu = false;
-            for (ReBnConv& layer : stage.encoder) layer.fused_relu = false;
-            for (ReBnConv& layer : stage.decoder) layer.fused_relu = false;
-        }
+    for (const RsuConfig& stage : config.stages) {
+        stages_.push_back(runtime::RsuBlock::load(w, stage));
+        stages_.back().set_fused_relu(config.cudnn_conv_relu);
     }
     for (int k = 0; k < 6; ++k) {
         sides_[k] = runtime::Conv2d::load(w, "side" + std::to_string(k + 1), config.side_in[k],
@@ -33,20 +29,20 @@ SideOutputs U2NetNetwork::forward(const at::Tensor& input) const {
     std::array<at::Tensor, 6> encoded;
     at::Tensor x = input.to(dtype_);
     for (int k = 0; k < 6; ++k) {
-        encoded[k] = stages_[k](k == 0 ? x : pool_ceil(encoded[k - 1]));
+        encoded[k] = stages_[k](k == 0 ? x : runtime::pool_ceil(encoded[k - 1]));
     }
     // Decoder: stage5d..stage1d, each on the deeper output upsampled to its skip's size.
     // decoded[k] is stage<k+1>d's output; decoded[5] stands for stage6 (side6 reads it).
     std::array<at::Tensor, 6> decoded;
     decoded[5] = encoded[5];
     for (int k = 4; k >= 0; --k) {
-        const at::Tensor deeper = upsample_like(decoded[k + 1], encoded[k]);
+        const at::Tensor deeper = runtime::upsample_like(decoded[k + 1], encoded[k]);
         decoded[k] = stages_[10 - k](at::cat({deeper, encoded[k]}, 1));
     }
     // Side outputs, all brought to side1's size, fused by the 1x1 outconv.
     std::array<at::Tensor, 6> sides;
     sides[0] = sides_[0](decoded[0]);
-    for (int k = 1; k < 6; ++k) sides[k] = upsample_like(sides_[k](decoded[k]), sides[0]);
+    for (int k = 1; k < 6; ++k) sides[k] = runtime::upsample_like(sides_[k](decoded[k]), sides[0]);
     const at::Tensor fused =
         outconv_(at::cat({sides[0], sides[1], sides[2], sides[3], sides[4], sides[5]}, 1));
     SideOutputs out;

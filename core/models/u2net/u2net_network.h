@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "models/runtime/layers.h"
-#include "models/u2net/rsu_block.h"
+#include "models/runtime/rsu_block.h"
 #include "models/u2net/u2net_config.h"
 
 namespace ps::u2net {
@@ -35,8 +35,8 @@ class U2NetNetwork {
     U2NetConfig config_;
     at::ScalarType dtype_;
     at::Device device_;
-    std::vector<RsuBlock> stages_;          // in config_.stages order
-    std::array<runtime::Conv2d, 6> sides_;  // side1..side6
+    std::vector<runtime::RsuBlock> stages_;  // in config_.stages order
+    std::array<runtime::Conv2d, 6> sides_;   // side1..side6
     runtime::Conv2d outconv_;
 };
 
