@@ -1,0 +1,132 @@
+// IsNetModel: loading, device and precision placement, and the image-to-matte entry point.
+#include "models/isnet/isnet_model.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <filesystem>
+
+#include "io/checkpoint.h"
+#include "models/isnet/isnet_network.h"
+#include "models/isnet/isnet_transforms.h"
+#include "models/runtime/graph_cache.h"
+#include "models/runtime/model_runtime.h"
+#include "models/runtime/state_dict_check.h"
+
+namespace ps::isnet {
+
+struct IsNetModel::Impl {
+    std::string file_label;
+    IsNetConfig config;
+    runtime::Precision precision = runtime::Precision::Fp32;
+    std::unique_ptr<IsNetNetwork> network;
+    double load_ms = 0;
+    // Fixed 1024² input: the ~1000 small kernels replay as one CUDA graph (graph_cache.h).
+    mutable runtime::GraphCache graphs{2};
+    bool channels_last = false;  // weights and input in NHWC (half precision on CUDA)
+};
+
+IsNetModel::IsNetModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+IsNetModel::~IsNetModel() = default;
+
+Result<std::unique_ptr<IsNetModel>> IsNetModel::load(const std::string& checkpoint_path,
+                                                     const IsNetOptions& options) {
+    const auto start = runtime::SteadyClock::now();
+    const std::string label = std::filesystem::path(checkpoint_path).filename().string();
+    auto device = runtime::choose_device(label, options.device, options.precision);
+    if (!device) return device.error();
+    auto checkpoint = io::load_checkpoint(checkpoint_path);
+    if (!checkpoint) return checkpoint.error();
+    if (auto weights = runtime::check_state_dict(checkpoint->tensors, label); !weights)
+        return weights.error();
+    auto config = infer_isnet_config(checkpoint->tensors, label);
+    if (!config) return config.error();
+
+    return runtime::guarded(label, [&]() -> Result<std::unique_ptr<IsNetModel>> {
+        c10::InferenceMode inference;
+        auto placed = runtime::place_tensors(checkpoint->tensors, *device, options.precision,
+                                             options.gpu.cudnn_benchmark);
+        // As U²-Net (u2net_model.cpp): cuDNN's half-precision convolutions run on tensor cores
+        // in NHWC; fp32 keeps NCHW.
+        const bool channels_last =
+            device->is_cuda() && options.precision != runtime::Precision::Fp32;
+        if (channels_last)
+            for (auto& [name, t] : placed)
+                if (t.dim() == 4) t = t.contiguous(at::MemoryFormat::ChannelsLast);
+        auto impl = std::make_unique<Impl>();
+        impl->file_label = label;
+        impl->config = config.value();
+        impl->config.cudnn_conv_relu = options.gpu.cudnn_conv_relu;
+        impl->graphs.set_enabled(options.gpu.cuda_graphs);
+        impl->precision = options.precision;
+        impl->channels_last = channels_last;
+        impl->network = std::make_unique<IsNetNetwork>(placed, impl->config, label);
+        impl->load_ms = runtime::ms_since(start);
+        return std::unique_ptr<IsNetModel>(new IsNetModel(std::move(impl)));
+    });
+}
+
+const IsNetConfig& IsNetModel::config() const {
+    return impl_->config;
+}
+std::string IsNetModel::arch() const {
+    return impl_->config.arch;
+}
+std::string IsNetModel::describe() const {
+    return impl_->config.describe();
+}
+int IsNetModel::input_size() const {
+    return static_cast<int>(impl_->config.input_size);
+}
+std::string IsNetModel::device_name() const {
+    return impl_->network->device().str();
+}
+runtime::Precision IsNetModel::precision() const {
+    return impl_->precision;
+}
+double IsNetModel::load_ms() const {
+    return impl_->load_ms;
+}
+const IsNetNetwork& IsNetModel::network() const {
+    return *impl_->network;
+}
+
+Result<IsNetOutput> IsNetModel::run(const cv::Mat& rgb) const {
+    if (rgb.empty() || rgb.type() != CV_8UC3) {
+        return make_error(ErrorKind::InvalidArgument, "ISNet needs a non-empty 8-bit RGB image");
+    }
+    return runtime::guarded(impl_->file_label + ": run", [&]() -> Result<IsNetOutput> {
+        c10::InferenceMode inference;
+        const IsNetNetwork& net = *impl_->network;
+        IsNetOutput out;
+        const auto start = runtime::SteadyClock::now();
+        // The resize runs on the CPU whatever the device: the reference's truncation to uint8
+        // makes one ulp of a different kernel a whole grey level.
+        const int size = input_size();
+        const at::Tensor input = normalize_for_isnet(resize_for_isnet(rgb, size), net.device());
+        runtime::wait_for(input);
+        out.preprocess_ms = runtime::ms_since(start);
+
+        const auto forward_start = runtime::SteadyClock::now();
+        const at::Tensor d1 =
+            impl_->graphs
+                .run("isnet", {input},
+                     [&net,
+                      channels_last = impl_->channels_last](const std::vector<at::Tensor>& in) {
+                         const at::MemoryFormat format = channels_last
+                                                             ? at::MemoryFormat::ChannelsLast
+                                                             : at::MemoryFormat::Contiguous;
+                         return std::vector<at::Tensor>{net.forward_d1(in[0].contiguous(format))};
+                     })
+                .front();
+        runtime::wait_for(d1);
+        out.forward_ms = runtime::ms_since(forward_start);
+
+        const auto post_start = runtime::SteadyClock::now();
+        out.matte = matte_from_d1(d1, rgb.rows, rgb.cols);
+        out.postprocess_ms = runtime::ms_since(post_start);
+        return out;
+    });
+}
+
+}  // namespace ps::isnet

@@ -1,0 +1,58 @@
+// Public ISNet API: load a checkpoint, turn an RGB image into a foreground matte.
+// No ATen in this header's own declarations: the engine holds it as a runtime::MattingModel.
+#pragma once
+
+#include <opencv2/core/mat.hpp>
+
+#include <memory>
+#include <string>
+
+#include "common/result.h"
+#include "models/isnet/isnet_config.h"
+#include "models/runtime/device.h"
+#include "models/runtime/matting_model.h"
+
+namespace ps::isnet {
+
+struct IsNetOptions {
+    runtime::Device device = runtime::Device::Auto;
+    runtime::Precision precision = runtime::Precision::Fp32;
+    runtime::GpuSwitches gpu;
+};
+
+using IsNetOutput = runtime::MatteOutput;
+
+class IsNetNetwork;
+
+class IsNetModel final : public runtime::MattingModel {
+  public:
+    // Errors name the file: SAM and U²-Net checkpoints are recognised and refused clearly.
+    static Result<std::unique_ptr<IsNetModel>> load(const std::string& checkpoint_path,
+                                                    const IsNetOptions& options = {});
+    ~IsNetModel() override;
+    IsNetModel(const IsNetModel&) = delete;
+    IsNetModel& operator=(const IsNetModel&) = delete;
+
+    const IsNetConfig& config() const;
+    std::string family() const override { return "isnet"; }
+    std::string arch() const override;
+    std::string describe() const override;
+    int input_size() const override;
+    std::string device_name() const override;
+    runtime::Precision precision() const override;
+    double load_ms() const override;
+
+    // rgb: CV_8UC3 in RGB order. One thread at a time per model.
+    Result<IsNetOutput> run(const cv::Mat& rgb) const override;
+
+    // The assembled network, for step-by-step tests (engine-internal type, needs ATen).
+    const IsNetNetwork& network() const;
+
+    struct Impl;
+
+  private:
+    explicit IsNetModel(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ps::isnet
