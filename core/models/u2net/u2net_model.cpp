@@ -72,6 +72,15 @@ Result<std::unique_ptr<U2NetModel>> U2NetModel::load(const std::string& checkpoi
 const U2NetConfig& U2NetModel::config() const {
     return impl_->config;
 }
+std::string U2NetModel::arch() const {
+    return impl_->config.arch;
+}
+std::string U2NetModel::describe() const {
+    return impl_->config.describe();
+}
+int U2NetModel::input_size() const {
+    return static_cast<int>(impl_->config.input_size);
+}
 std::string U2NetModel::device_name() const {
     return impl_->network->device().str();
 }

@@ -1,5 +1,5 @@
 // Public U²-Net API: load a checkpoint, turn an RGB image into a foreground matte.
-// No ATen in this header: the GUI and CLI include it without paying for torch's headers.
+// The engine holds it as a runtime::MattingModel, as every background-removal family.
 #pragma once
 
 #include <opencv2/core/mat.hpp>
@@ -9,6 +9,7 @@
 
 #include "common/result.h"
 #include "models/runtime/device.h"
+#include "models/runtime/matting_model.h"
 #include "models/u2net/u2net_config.h"
 
 namespace ps::u2net {
@@ -19,31 +20,32 @@ struct U2NetOptions {
     runtime::GpuSwitches gpu;
 };
 
-struct U2NetOutput {
-    cv::Mat matte;              // CV_8UC1 at the input image's size, 0 background .. 255 subject
-    double preprocess_ms = 0;   // 320x320 resize, normalisation, upload
-    double forward_ms = 0;      // the network alone
-    double postprocess_ms = 0;  // min-max normalisation, resize to the image size, download
-};
+// preprocess_ms: the 320x320 resize, normalisation, upload; postprocess_ms: min-max
+// normalisation, resize to the image size, download.
+using U2NetOutput = runtime::MatteOutput;
 
 class U2NetNetwork;
 
-class U2NetModel {
+class U2NetModel final : public runtime::MattingModel {
   public:
     // Errors name the file: a SAM checkpoint is recognised and refused with a clear message.
     static Result<std::unique_ptr<U2NetModel>> load(const std::string& checkpoint_path,
                                                     const U2NetOptions& options = {});
-    ~U2NetModel();
+    ~U2NetModel() override;
     U2NetModel(const U2NetModel&) = delete;
     U2NetModel& operator=(const U2NetModel&) = delete;
 
     const U2NetConfig& config() const;
-    std::string device_name() const;  // "cpu", "cuda:0"
-    runtime::Precision precision() const;
-    double load_ms() const;
+    std::string family() const override { return "u2net"; }
+    std::string arch() const override;
+    std::string describe() const override;
+    int input_size() const override;
+    std::string device_name() const override;  // "cpu", "cuda:0"
+    runtime::Precision precision() const override;
+    double load_ms() const override;
 
     // rgb: CV_8UC3 in RGB order. One thread at a time per model.
-    Result<U2NetOutput> run(const cv::Mat& rgb) const;
+    Result<U2NetOutput> run(const cv::Mat& rgb) const override;
 
     // The assembled network, for step-by-step tests (engine-internal type, needs ATen).
     const U2NetNetwork& network() const;
