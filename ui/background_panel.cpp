@@ -102,16 +102,8 @@ Result<cv::Mat> matte_without_model(const QString& source, const cv::Mat& rgb,
 
 }  // namespace
 
-struct BackgroundPanel::EngineImage {
-    // A default (never started) future reads as cancelled.
-    QFuture<Result<engine::ImageInfo>> opening;
-    int id = 0;
-};
-
 BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
-    : QDockWidget(tr("Remove Background"), parent),
-      engine_(engine),
-      engine_image_(std::make_unique<EngineImage>()) {
+    : QDockWidget(tr("Remove Background"), parent), engine_(engine) {
     setObjectName("background_panel");
     auto* body = new QWidget(this);
     auto* layout = new QVBoxLayout(body);
@@ -221,9 +213,7 @@ BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
     connect(split_, &QSlider::valueChanged, this, &BackgroundPanel::show_preview);
 }
 
-BackgroundPanel::~BackgroundPanel() {
-    if (engine_image_->id > 0) engine_.close_image(engine_image_->id);
-}
+BackgroundPanel::~BackgroundPanel() = default;
 
 QString BackgroundPanel::source() const {
     return source_->currentData().toString();
@@ -280,17 +270,14 @@ image::RefineOptions BackgroundPanel::refine_options() const {
     return o;
 }
 
-void BackgroundPanel::set_image(const cv::Mat& full_rgb) {
-    full_ = full_rgb;
+void BackgroundPanel::set_image(int engine_image_id) {
+    image_id_ = engine_image_id;
+    full_ = engine_image_id > 0 ? engine_.full_image(engine_image_id) : cv::Mat();
     display_ =
-        full_rgb.empty() ? cv::Mat() : image::downscale_for_interactive(full_rgb, kPreviewLongSide);
+        full_.empty() ? cv::Mat() : image::downscale_for_interactive(full_, kPreviewLongSide);
     matte_display_.release();
     composite_display_.release();
     result_image_ = QImage();
-    // The engine's copy (for U²-Net) is opened when a matte first needs it.
-    if (engine_image_->id > 0) engine_.close_image(engine_image_->id);
-    *engine_image_ = {};
-    ++image_generation_;
     emit canvas_preview_changed();
     request_matte();
 }
@@ -339,33 +326,13 @@ void BackgroundPanel::matte_then(int longest_side_px, int channel,
         done(make_error(ErrorKind::InvalidArgument, "no U²-Net checkpoint loaded"));
         return;
     }
-    // Opened once per image; every later matte of it reuses the engine's copy.
-    if (engine_image_->opening.isCanceled())
-        engine_image_->opening = engine_.open_image(full_, "background");
-    const std::string model_id = model_id_;
-    const int image_generation = image_generation_;
-    engine::when_finished(
-        this, engine_image_->opening,
-        [this, model_id, longest_side_px, image_generation,
-         done = std::move(done)](Result<engine::ImageInfo> image) mutable {
-            if (!image) {
-                done(image.error());
-                return;
-            }
-            if (image_generation != image_generation_) {
-                engine_.close_image(image->id);  // the panel moved on to another image
-                done(make_error(ErrorKind::Superseded, "the image changed"));
-                return;
-            }
-            engine_image_->id = image->id;
-            engine::MatteOptions options;
-            options.longest_side_px = longest_side_px;
-            engine::when_finished(this, engine_.matte(image->id, model_id, options),
-                                  [done = std::move(done)](Result<engine::MatteResult> matte) {
-                                      if (!matte) return done(matte.error());
-                                      done(std::move(matte->matte));
-                                  });
-        });
+    engine::MatteOptions options;
+    options.longest_side_px = longest_side_px;
+    engine::when_finished(this, engine_.matte(image_id_, model_id_, options),
+                          [done = std::move(done)](Result<engine::MatteResult> matte) {
+                              if (!matte) return done(matte.error());
+                              done(std::move(matte->matte));
+                          });
 }
 
 void BackgroundPanel::request_matte() {

@@ -36,7 +36,9 @@ class BackgroundPanel : public QDockWidget {
     explicit BackgroundPanel(engine::Engine& engine, QWidget* parent = nullptr);
     ~BackgroundPanel() override;
 
-    void set_image(const cv::Mat& full_rgb);
+    // An image the engine has open (the window's): the panel reads its pixels and runs mattes on
+    // it, never opening a second copy; 0 clears. The window keeps it open while it is shown.
+    void set_image(int engine_image_id);
     void set_sam_mask(const cv::Mat& mask_u8);       // the current mask (any size), or empty
     void set_u2net_checkpoint(const QString& path);  // loads through the engine, in the background
 
@@ -83,9 +85,7 @@ class BackgroundPanel : public QDockWidget {
     engine::Engine& engine_;
     std::string model_id_;  // the engine's U²-Net, empty until one is loaded
     int model_generation_ = 0;
-    struct EngineImage;  // the engine's copy of the image, opened when U²-Net first needs it
-    std::unique_ptr<EngineImage> engine_image_;
-    int image_generation_ = 0;
+    int image_id_ = 0;  // the engine's image (owned by the window)
     QComboBox* source_ = nullptr;
     QComboBox* background_ = nullptr;
     QLineEdit* colour_ = nullptr;

@@ -366,7 +366,7 @@ void MainWindow::open_image(const QString& path) {
             annotation_->image_closing();  // the old image's annotation must not see the clear
             document_.clear();
             canvas_->set_image(to_qimage(engine_.work_image(image_id_)));
-            background_panel_->set_image(engine_.full_image(image_id_));
+            background_panel_->set_image(image_id_);
             effects_panel_->set_image(engine_.full_image(image_id_));
             setWindowTitle(QFileInfo(path).fileName() + " — Photosynth");
             set_status(tr("%1 × %2 px").arg(image->width).arg(image->height));

@@ -132,7 +132,8 @@ int run_remove_bg_folder(const Args& args, const engine::EngineSettings& setting
         return fail(args.get("matte-dir") + ": cannot create the folder");
     }
     engine::MatteOptions options;
-    options.priority = engine::Priority::Batch;  // each image once: no cache to fill
+    options.priority = engine::Priority::Batch;
+    options.cache = false;  // each image once
     return run_batch(
         QString::fromStdString(args.get("input-dir")),
         QString::fromStdString(args.get("output-dir")), batch,
@@ -187,7 +188,9 @@ int run_remove_bg(const std::vector<std::string>& argv) {
     if (!model) return fail(model.message());
     if (auto ok = engine::require_family(*model, "u2net"); !ok) return fail(ok.message());
     engine::MatteResult timings;
-    auto cutout = cut_out(engine, *image, model->id, *pipeline, {}, &timings);
+    engine::MatteOptions options;
+    options.cache = false;  // one image, one matte
+    auto cutout = cut_out(engine, *image, model->id, *pipeline, options, &timings);
     if (!cutout) return fail(cutout.message());
     if (auto ok = write_outputs(*cutout, args->get("out"), args->get("matte")); !ok)
         return fail(ok.message());

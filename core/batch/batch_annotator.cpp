@@ -6,7 +6,6 @@
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QFuture>
-#include <QThreadPool>
 
 #include <algorithm>
 #include <condition_variable>
@@ -368,17 +367,12 @@ QFuture<Result<BatchSummary>> start_batch(engine::Engine& engine, const std::str
                                           std::shared_ptr<const std::atomic<bool>> cancel) {
     engine::Engine* owner = &engine;
     options.cancel = cancel.get();
-    return engine.run_task<BatchSummary>(
+    // annotate_batch waits on encodes and decodes queued on the same pool.
+    return engine.run_waiting_task<BatchSummary>(
         engine::Priority::Batch,
         [owner, model_id, input_dir, points = std::move(points), project = std::move(project),
          options = std::move(options), cancel = std::move(cancel)]() -> Result<BatchSummary> {
-            // annotate_batch waits on encodes and decodes queued on this same pool; telling the
-            // pool this thread is waiting lets those run even with a single worker.
-            QThreadPool& pool = owner->scheduler().pool();
-            pool.releaseThread();
-            auto summary = annotate_batch(*owner, model_id, input_dir, points, *project, options);
-            pool.reserveThread();
-            return summary;
+            return annotate_batch(*owner, model_id, input_dir, points, *project, options);
         });
 }
 

@@ -120,8 +120,7 @@ void note_peaks(ModelBenchmark& mb) {
         mb.peak_vram_bytes = std::max(mb.peak_vram_bytes.value_or(0), *memory.vram_peak_bytes);
 }
 
-// Background removal through Engine::matte, as the panel and `remove-bg` run it: every
-// iteration opens its image and misses the cache, so the network runs each time.
+// Background removal through Engine::matte, as `remove-bg` runs it (uncached).
 Result<ModelBenchmark> benchmark_matte(Engine& engine, const ModelInfo& info,
                                        const BenchmarkRequest& request,
                                        const std::vector<QString>& paths, const cv::Mat& synthetic,
@@ -129,6 +128,9 @@ Result<ModelBenchmark> benchmark_matte(Engine& engine, const ModelInfo& info,
     ModelBenchmark mb{info.path,      info.family,          info.arch,   info.device,
                       info.precision, info.fallback_reason, info.load_ms};
     std::map<std::string, std::vector<double>> samples;
+    // As remove-bg runs it: no cache, so the network runs every iteration.
+    MatteOptions uncached;
+    uncached.cache = false;
     // The synthetic image is opened once, as the SAM loop encodes one image: a fresh 9 MB copy
     // per iteration made preprocessing read it cache-cold, ~1 ms that the network never saw.
     std::optional<ImageInfo> synthetic_image;
@@ -144,9 +146,8 @@ Result<ModelBenchmark> benchmark_matte(Engine& engine, const ModelInfo& info,
                          : wait(engine.open_image(
                                paths[size_t(std::max(i, 0)) % paths.size()].toStdString()));
         if (!image) return image.error();
-        engine.clear_cache();  // every iteration misses the cache: the network runs each time
         const auto run_start = WallClock::now();
-        auto out = wait(engine.matte(image->id, info.id));
+        auto out = wait(engine.matte(image->id, info.id, uncached));
         if (!out) return out.error();
         const double total_ms = ms_since(run_start);
         if (!synthetic_image) engine.close_image(image->id);

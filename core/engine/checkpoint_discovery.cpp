@@ -2,8 +2,8 @@
 // the headers and shapes are read) and classify it with the same code that will later load it.
 //
 // ATen-bearing headers come before any Qt header: Qt's `slots` macro breaks ATen's headers.
+#include "engine/model_family.h"
 #include "io/checkpoint.h"
-#include "models/sam/sam_config.h"
 
 #include "engine/checkpoint_discovery.h"
 
@@ -21,51 +21,17 @@ namespace {
 
 const QStringList kCheckpointPatterns = {"*.pth", "*.pt", "*.safetensors"};
 
-std::int64_t floating_elements(const io::TensorMap& tensors) {
-    std::int64_t count = 0;
-    for (const auto& [key, tensor] : tensors) {
-        if (at::isFloatingType(tensor.scalar_type())) count += tensor.numel();
-    }
-    return count;
-}
-
-// U²-Net and U²-NetP share every key; they differ in the width of the RSU blocks' middle
-// channels (u2net.py: RSU7(in_ch, 32, 64) for U2NET, RSU7(in_ch, 16, 64) for U2NETP).
-QString u2net_arch(const io::TensorMap& tensors) {
-    const auto it = tensors.find("stage1.rebnconv1.conv_s1.weight");
-    if (it == tensors.end() || it->second.dim() != 4) return "u2net_custom";
-    switch (it->second.size(0)) {
-        case 32:
-            return "u2net";
-        case 16:
-            return "u2netp";
-        default:
-            return "u2net_custom";
-    }
-}
-
 void classify(const io::Checkpoint& checkpoint, const std::string& label,
               DiscoveredCheckpoint& out) {
-    auto config = sam::infer_sam_config(checkpoint.tensors, label);
-    if (config) {
-        out.family = config->encoder == sam::EncoderKind::TinyViT ? "mobile_sam" : "sam";
-        out.arch = QString::fromStdString(config->arch);
-        out.parameter_count = config->parameter_count;
-        out.description = QString::fromStdString(config->describe());
+    auto match = identify_family(checkpoint.tensors, label);
+    if (!match) {
+        out.error = QString::fromStdString(match.message());
         return;
     }
-    // infer_sam_config is the one place that recognises foreign state dicts; its verdict is
-    // reused rather than duplicating the key tests here.
-    if (config.message().find("U²-Net") != std::string::npos) {
-        out.family = "u2net";
-        out.arch = u2net_arch(checkpoint.tensors);
-        out.parameter_count = floating_elements(checkpoint.tensors);
-        out.description = QStringLiteral("%1: U²-Net background removal; %2 parameters")
-                              .arg(out.arch)
-                              .arg(out.parameter_count);
-        return;
-    }
-    out.error = QString::fromStdString(config.message());
+    out.family = QString::fromStdString(match->family);
+    out.arch = QString::fromStdString(match->arch);
+    out.parameter_count = match->parameter_count;
+    out.description = QString::fromStdString(match->description);
 }
 
 QString canonical_or_absolute(const QFileInfo& info) {
@@ -92,8 +58,8 @@ DiscoveredCheckpoint inspect_checkpoint(const QString& path) {
         }
         classify(*checkpoint, label, out);
     } catch (const std::exception& e) {
-        // The loader and infer_sam_config return errors; this guards a scan of a whole folder
-        // against anything they missed (a c10::Error from an odd tensor, std::bad_alloc).
+        // The loader and the families' inference return errors; this guards a scan of a whole
+        // folder against anything they missed (a c10::Error from an odd tensor, std::bad_alloc).
         out.family = "unknown";
         out.error = QString::fromStdString(label + ": " + e.what());
     }

@@ -420,7 +420,7 @@ Result<MatteResult> Engine::run_matte(const OpenImage& image, LoadedModel& model
     const EmbeddingKey key{image.info.content_hash, model.cache_identity,
                            "matte;longest=" + std::to_string(options.longest_side_px)};
     const auto cached = [&]() -> std::optional<MatteResult> {
-        if (!caches_->memory.contains(key)) return std::nullopt;
+        if (!options.cache || !caches_->memory.contains(key)) return std::nullopt;
         auto value = caches_->memory.get(key);
         if (!value) return std::nullopt;
         MatteResult hit;
@@ -448,7 +448,7 @@ Result<MatteResult> Engine::run_matte(const OpenImage& image, LoadedModel& model
         model.first_request_done = true;
         metrics_->note_first_request_ms(clock_->now_ms() - requested_at);
     }
-    if (options.priority != Priority::Batch) {
+    if (options.cache) {
         auto stored = std::make_shared<const cv::Mat>(out->matte.clone());
         caches_->memory.put(key,
                             {stored, static_cast<long long>(stored->total()), CacheTier::Host});

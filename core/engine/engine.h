@@ -53,8 +53,11 @@ struct MatteOptions {
     // 0: the full-resolution image (exports, the CLI); else the image downscaled so that its
     // longest side is at most this (previews), as image::downscale_for_interactive does.
     int longest_side_px = 0;
-    // Priority::Batch mattes are not cached: a batch visits each image once.
     Priority priority = Priority::Interactive;
+    // Keep the matte in the cache's host tier (a copy) so that the next request for the same
+    // image, model and size is a hit: what previews want. Batches, the CLI and the benchmark
+    // visit each image once and turn it off, which also spares them the copy.
+    bool cache = true;
 };
 
 struct MatteResult {
@@ -127,9 +130,24 @@ class Engine : public QObject {
                                 std::shared_ptr<CancelToken> token = nullptr) {
         return scheduler_.submit<T>(priority, std::move(token), std::move(body));
     }
+    // run_task for a body that itself waits on engine work (a batch waits on its encodes): its
+    // worker is lent back to the pool while the body runs, so that work runs even on one worker.
+    template <typename T>
+    QFuture<Result<T>> run_waiting_task(Priority priority, std::function<Result<T>()> body,
+                                        std::shared_ptr<CancelToken> token = nullptr) {
+        return scheduler_.submit<T>(priority, std::move(token),
+                                    [this, body = std::move(body)]() -> Result<T> {
+                                        const LentWorker lent(scheduler_.pool());
+                                        return body();
+                                    });
+    }
+    // Waits until no engine work runs or is queued (tests, shutdown of a batch window).
+    bool wait_idle(int timeout_ms = -1) { return scheduler_.wait_idle(timeout_ms); }
 
     Metrics& metrics() { return *metrics_; }
     const EngineSettings& settings() const { return settings_; }
+    // For tests that must hold the pool's workers (tests/engine); the app, the CLI and core
+    // outside engine/ never reach it (tests/architecture/check_includes.sh).
     JobScheduler& scheduler() { return scheduler_; }
 
   private:

@@ -26,6 +26,19 @@ class CancelToken {
     std::atomic<bool> cancelled_{false};
 };
 
+// While alive, the calling pool worker counts as waiting (QThreadPool::releaseThread), so the
+// pool may start another worker for the jobs this one waits on; reserved again on destruction.
+class LentWorker {
+  public:
+    explicit LentWorker(QThreadPool& pool) : pool_(pool) { pool_.releaseThread(); }
+    ~LentWorker() { pool_.reserveThread(); }
+    LentWorker(const LentWorker&) = delete;
+    LentWorker& operator=(const LentWorker&) = delete;
+
+  private:
+    QThreadPool& pool_;
+};
+
 class JobScheduler {
   public:
     explicit JobScheduler(int max_threads);

@@ -1,8 +1,8 @@
 // Model loading with honest device fallback, for every family.
 #include "engine/model_registry.h"
 
+#include "engine/model_family.h"
 #include "io/checkpoint.h"
-#include "models/u2net/u2net_config.h"
 
 #include <QFileInfo>
 
@@ -22,14 +22,14 @@ std::string cache_identity(const std::string& path, const std::string& arch,
            (device_name.rfind("cuda", 0) == 0 ? "cuda" : "cpu");
 }
 
-// U²-Net's configuration is read off the shapes of a memory-mapped file (headers only), so a
-// SAM checkpoint of several GB is not read twice. Anything that is not U²-Net goes to SAM's
-// loader, which names what the file is when it is neither.
-bool is_u2net_checkpoint(const std::string& path) {
+// The family is read off the shapes of a memory-mapped file (headers only), so a checkpoint of
+// several GB is not read twice. A file no family recognises goes to SAM's loader, whose errors
+// name what the file is (truncated, hostile, another kind of model).
+std::string family_of(const std::string& path) {
     auto mapped = io::load_checkpoint(path, io::TensorStorage::MappedForInspection);
-    if (!mapped) return false;
-    const std::string label = std::filesystem::path(path).filename().string();
-    return bool(u2net::infer_u2net_config(mapped->tensors, label));
+    if (!mapped) return {};
+    auto match = identify_family(mapped->tensors, std::filesystem::path(path).filename().string());
+    return match ? match->family : std::string();
 }
 
 // Loads with `effective`, and if a GPU load fails retries once on the CPU, saying why.
@@ -143,8 +143,8 @@ Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const std::string& path
         effective.precision = runtime::Precision::Fp32;
         reason += std::string(reason.empty() ? "" : "; ") + "fp16 is GPU-only: running in fp32";
     }
-    auto loaded = is_u2net_checkpoint(path) ? load_u2net(id, path, effective, reason)
-                                            : load_sam(id, path, effective, reason);
+    auto loaded = family_of(path) == "u2net" ? load_u2net(id, path, effective, reason)
+                                             : load_sam(id, path, effective, reason);
     if (!loaded) return loaded.error();
     std::lock_guard<std::mutex> lock(mutex_);
     auto [it, inserted] = models_.emplace(id, *loaded);

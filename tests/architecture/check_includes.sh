@@ -2,7 +2,9 @@
 # The folder rules of docs/architecture.md, checked on the sources instead of by eye:
 #  1. a model family (core/models/<family>/) includes from models/ only its own folder and
 #     models/runtime/; the runtime includes no family;
-#  2. core/ includes nothing of ui/ or app/ and no Qt Widgets.
+#  2. core/ includes nothing of ui/ or app/ and no Qt Widgets;
+#  3. only core/engine/ reaches the engine's scheduler or thread pool: the app, the CLI and the
+#     rest of core go through the Engine's façade (run_task, run_waiting_task, matte, ...).
 # Prints each violation as "file:line: include" and exits 1 if there is any.
 # usage: tests/architecture/check_includes.sh [SOURCE_ROOT]
 set -u
@@ -33,8 +35,13 @@ while IFS= read -r hit; do
 done < <(grep -rnE --include='*.h' --include='*.cpp' \
     '#include ["<](ui/|app/|QtWidgets|QWidget|QMainWindow|QDialog|QApplication|QLabel|QPushButton)' core)
 
+while IFS= read -r hit; do
+    report "${hit%%:*}:$(cut -d: -f2 <<<"$hit")" "reaches the engine's scheduler: ${hit#*:*:}"
+done < <(grep -rnE --include='*.h' --include='*.cpp' '(\.|->)(scheduler|pool)\(\)' \
+    app ui core | grep -v '^core/engine/')
+
 if [ "$violations" -gt 0 ]; then
-    echo "$violations include(s) break the folder rules of docs/architecture.md"
+    echo "$violations violation(s) of the folder rules of docs/architecture.md"
     exit 1
 fi
-echo "folder rules hold: $(find core/models -mindepth 1 -maxdepth 1 -type d | wc -l) model folders, core free of widgets"
+echo "folder rules hold: $(find core/models -mindepth 1 -maxdepth 1 -type d | wc -l) model folders, core free of widgets, the scheduler behind the engine"

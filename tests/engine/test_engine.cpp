@@ -291,7 +291,7 @@ void TestEngine::warm_loading_preloads_configured_models() {
     settings.warm_models = true;
     settings.models = {mini_model_};
     Engine engine(settings);
-    QVERIFY(engine.scheduler().wait_idle(60000));
+    QVERIFY(engine.wait_idle(60000));
     QCOMPARE(int(engine.models().size()), 1);
     QCOMPARE(engine.models().front().path, mini_model_);
     const MetricsSnapshot m = engine.metrics().snapshot();

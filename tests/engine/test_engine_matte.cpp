@@ -46,7 +46,7 @@ class TestEngineMatte : public QObject {
     void matte_equals_the_model_and_hits_the_cache_second();
     void preview_size_matte_is_the_downscaled_images();
     void concurrent_mattes_run_the_model_one_at_a_time();
-    void batch_and_oversized_mattes_are_not_cached();
+    void uncached_and_oversized_mattes_are_not_cached();
     void wrong_family_is_refused_with_a_clear_message();
     void benchmark_times_u2net_through_the_engine();
 };
@@ -183,20 +183,28 @@ void TestEngineMatte::concurrent_mattes_run_the_model_one_at_a_time() {
     QCOMPARE(engine.metrics().snapshot().stage(Stage::Matte).count, 4LL);
 }
 
-void TestEngineMatte::batch_and_oversized_mattes_are_not_cached() {
+void TestEngineMatte::uncached_and_oversized_mattes_are_not_cached() {
     const cv::Mat rgb = u2net_input();
     {
-        // A batch visits each image once: its mattes do not fill the cache.
+        // Batches, the CLI and the benchmark visit each image once: uncached mattes neither
+        // fill the cache nor are answered by it.
         Engine engine(cpu_test_settings());
         auto model = wait(engine.load_model(golden_path("u2netp.pth")));
         auto image = wait(engine.open_image(rgb, "batch"));
         QVERIFY(model.ok() && image.ok());
-        MatteOptions batch;
-        batch.priority = Priority::Batch;
-        QVERIFY(wait(engine.matte(image->id, model->id, batch)).ok());
+        MatteOptions uncached;
+        uncached.priority = Priority::Batch;
+        uncached.cache = false;
+        QVERIFY(wait(engine.matte(image->id, model->id, uncached)).ok());
         QCOMPARE(engine.metrics().snapshot().host_cache.entries, 0LL);
-        auto again = wait(engine.matte(image->id, model->id, batch));
+        auto again = wait(engine.matte(image->id, model->id, uncached));
         QVERIFY(again.ok() && !again->cache_hit);
+        QVERIFY(wait(engine.matte(image->id, model->id)).ok());  // cached
+        QCOMPARE(engine.metrics().snapshot().host_cache.entries, 1LL);
+        auto bypass = wait(engine.matte(image->id, model->id, uncached));
+        QVERIFY(bypass.ok() && !bypass->cache_hit);
+        QCOMPARE(differing_pixels(bypass->matte, again->matte), 0);
+        QCOMPARE(engine.metrics().snapshot().stage(Stage::Matte).count, 4LL);
     }
     {
         // The cache has a byte budget: a matte larger than it is not kept.

@@ -225,7 +225,7 @@ void TestBenchmarkPanel::closing_the_panel_cancels_its_run() {
     QTest::mouseClick(child<QPushButton>(*bench.panel, "bench_run"), Qt::LeftButton);
     QVERIFY(progress.wait(120000));
     bench.panel.reset();
-    QVERIFY(bench.engine.scheduler().wait_idle(60000));
+    QVERIFY(bench.engine.wait_idle(60000));
     QCoreApplication::processEvents();  // progress posted for the gone panel is dropped safely
 }
 

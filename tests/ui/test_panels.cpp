@@ -17,6 +17,7 @@
 #include "effects_panel.h"
 #include "engine/engine.h"
 #include "engine_settings_for_tests.h"
+#include "future_result.h"
 #include "golden_dir.h"
 #include "image/downscale.h"
 #include "io/image_reader.h"
@@ -27,6 +28,12 @@ namespace {
 
 cv::Mat coffee() {
     return *io::read_rgb_image(golden_path("images/coffee.png"));
+}
+
+// The panel works on an image the engine has open, as the window's.
+int open_in(engine::Engine& engine, const cv::Mat& rgb) {
+    auto image = wait(engine.open_image(rgb, "panel test"));
+    return image.ok() ? image->id : 0;
 }
 
 cv::Mat to_mat(const QImage& image) {
@@ -53,7 +60,7 @@ void TestPanels::background_panel_grabcut_refine_and_colour() {
     panel.show();
     QSignalSpy matte(&panel, &ui::BackgroundPanel::matte_ready);
     QSignalSpy preview(&panel, &ui::BackgroundPanel::preview_ready);
-    panel.set_image(coffee());
+    panel.set_image(open_in(engine, coffee()));
     QVERIFY(matte.wait(60000));
     QVERIFY(preview.wait(60000));
     const cv::Mat m = panel.display_matte();
@@ -93,7 +100,9 @@ void TestPanels::background_panel_u2net_matte_and_export() {
     QSignalSpy matte(&panel, &ui::BackgroundPanel::matte_ready);
     const cv::Mat image = *io::read_rgb_image(golden_path("images/u2net_input.png"));
     panel.set_source("u2net");
-    panel.set_image(image);
+    const int image_id = open_in(engine, image);
+    QVERIFY(image_id > 0);
+    panel.set_image(image_id);
     QVERIFY(matte.wait(60000));
     // The panel's matte is the model's matte of the display copy.
     auto model = u2net::U2NetModel::load(golden_path("u2netp.pth"),

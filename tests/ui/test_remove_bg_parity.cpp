@@ -12,6 +12,7 @@
 #include "app/cli_process.h"
 #include "background_panel.h"
 #include "engine/engine.h"
+#include "future_result.h"
 #include "golden_dir.h"
 #include "io/image_reader.h"
 
@@ -70,7 +71,9 @@ void TestRemoveBgParity::panel_and_cli_write_the_same_bytes() {
     QSignalSpy ready(&panel, &ui::BackgroundPanel::model_ready);
     panel.set_u2net_checkpoint(checkpoint);
     QVERIFY(ready.wait(60000));
-    panel.set_image(*rgb);
+    auto image = wait(engine.open_image(*rgb, "parity"));  // the window's image, as in the app
+    QVERIFY(image.ok());
+    panel.set_image(image->id);
 
     auto* source = panel.findChild<QComboBox*>("matte_source");
     QTest::keyClick(source, Qt::Key_End);

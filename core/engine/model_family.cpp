@@ -1,0 +1,22 @@
+#include "engine/model_family.h"
+
+#include "models/sam/sam_config.h"
+#include "models/u2net/u2net_config.h"
+
+namespace ps::engine {
+
+Result<FamilyMatch> identify_family(const io::TensorMap& tensors, const std::string& file_label) {
+    // Background-removal families first: their inference refuses a SAM file quickly (by its
+    // keys), while SAM's is the one that explains what an unknown file looks like.
+    if (auto u2 = u2net::infer_u2net_config(tensors, file_label)) {
+        return FamilyMatch{"u2net", u2->arch, u2->parameter_count,
+                           u2->arch + ": U²-Net background removal; " +
+                               std::to_string(u2->parameter_count) + " parameters"};
+    }
+    auto sam = sam::infer_sam_config(tensors, file_label);
+    if (!sam) return sam.error();
+    return FamilyMatch{sam->encoder == sam::EncoderKind::TinyViT ? "mobile_sam" : "sam", sam->arch,
+                       sam->parameter_count, sam->describe()};
+}
+
+}  // namespace ps::engine
