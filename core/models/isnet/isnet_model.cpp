@@ -23,7 +23,7 @@ struct IsNetModel::Impl {
     double load_ms = 0;
     // Fixed 1024² input: the ~1000 small kernels replay as one CUDA graph (graph_cache.h).
     mutable runtime::GraphCache graphs{2};
-    bool channels_last = false;  // weights and input in NHWC (half precision on CUDA)
+    at::MemoryFormat memory_format = at::MemoryFormat::Contiguous;  // NHWC: half on CUDA
 };
 
 IsNetModel::IsNetModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -44,23 +44,16 @@ Result<std::unique_ptr<IsNetModel>> IsNetModel::load(const std::string& checkpoi
 
     return runtime::guarded(label, [&]() -> Result<std::unique_ptr<IsNetModel>> {
         c10::InferenceMode inference;
-        auto placed = runtime::place_tensors(checkpoint->tensors, *device, options.precision,
-                                             options.gpu.cudnn_benchmark);
-        // As U²-Net (u2net_model.cpp): cuDNN's half-precision convolutions run on tensor cores
-        // in NHWC; fp32 keeps NCHW.
-        const bool channels_last =
-            device->is_cuda() && options.precision != runtime::Precision::Fp32;
-        if (channels_last)
-            for (auto& [name, t] : placed)
-                if (t.dim() == 4) t = t.contiguous(at::MemoryFormat::ChannelsLast);
+        runtime::ConvPlacement placed = runtime::place_conv_tensors(
+            checkpoint->tensors, *device, options.precision, options.gpu.cudnn_benchmark);
         auto impl = std::make_unique<Impl>();
         impl->file_label = label;
         impl->config = config.value();
         impl->config.cudnn_conv_relu = options.gpu.cudnn_conv_relu;
         impl->graphs.set_enabled(options.gpu.cuda_graphs);
         impl->precision = options.precision;
-        impl->channels_last = channels_last;
-        impl->network = std::make_unique<IsNetNetwork>(placed, impl->config, label);
+        impl->memory_format = placed.memory_format();
+        impl->network = std::make_unique<IsNetNetwork>(placed.tensors, impl->config, label);
         impl->load_ms = runtime::ms_since(start);
         return std::unique_ptr<IsNetModel>(new IsNetModel(std::move(impl)));
     });
@@ -111,11 +104,7 @@ Result<IsNetOutput> IsNetModel::run(const cv::Mat& rgb) const {
         const at::Tensor d1 =
             impl_->graphs
                 .run("isnet", {input},
-                     [&net,
-                      channels_last = impl_->channels_last](const std::vector<at::Tensor>& in) {
-                         const at::MemoryFormat format = channels_last
-                                                             ? at::MemoryFormat::ChannelsLast
-                                                             : at::MemoryFormat::Contiguous;
+                     [&net, format = impl_->memory_format](const std::vector<at::Tensor>& in) {
                          return std::vector<at::Tensor>{net.forward_d1(in[0].contiguous(format))};
                      })
                 .front();

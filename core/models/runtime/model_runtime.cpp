@@ -61,4 +61,15 @@ std::map<std::string, at::Tensor> place_tensors(const std::map<std::string, at::
     return placed;
 }
 
+ConvPlacement place_conv_tensors(const std::map<std::string, at::Tensor>& tensors,
+                                 at::Device device, Precision precision, bool cudnn_benchmark) {
+    ConvPlacement out;
+    out.tensors = place_tensors(tensors, device, precision, cudnn_benchmark);
+    out.channels_last = device.is_cuda() && precision != Precision::Fp32;
+    if (out.channels_last)
+        for (auto& [name, t] : out.tensors)
+            if (t.dim() == 4) t = t.contiguous(at::MemoryFormat::ChannelsLast);
+    return out;
+}
+
 }  // namespace ps::runtime

@@ -25,7 +25,7 @@ struct U2NetModel::Impl {
     // U²-Net is ~1000 small kernels: replaying them as one CUDA graph removes the launch cost
     // that dominates at 320² (graph_cache.h).
     mutable runtime::GraphCache graphs{2};
-    bool channels_last = false;  // weights and input in NHWC (half precision on CUDA)
+    at::MemoryFormat memory_format = at::MemoryFormat::Contiguous;  // NHWC: half on CUDA
 };
 
 U2NetModel::U2NetModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -46,24 +46,16 @@ Result<std::unique_ptr<U2NetModel>> U2NetModel::load(const std::string& checkpoi
 
     return runtime::guarded(label, [&]() -> Result<std::unique_ptr<U2NetModel>> {
         c10::InferenceMode inference;
-        auto placed = runtime::place_tensors(checkpoint->tensors, *device, options.precision,
-                                             options.gpu.cudnn_benchmark);
-        // cuDNN's half-precision convolutions run on tensor cores in NHWC. Measured on an H100
-        // (CUDA graphs on, 320²): bf16 U²-Net 5.11 -> 3.78 ms, U²-NetP 3.92 -> 3.04 ms; in fp32
-        // NHWC was slower (12.1 -> 13.0, 5.3 -> 6.8 ms), so fp32 keeps NCHW.
-        const bool channels_last =
-            device->is_cuda() && options.precision != runtime::Precision::Fp32;
-        if (channels_last)
-            for (auto& [name, t] : placed)
-                if (t.dim() == 4) t = t.contiguous(at::MemoryFormat::ChannelsLast);
+        runtime::ConvPlacement placed = runtime::place_conv_tensors(
+            checkpoint->tensors, *device, options.precision, options.gpu.cudnn_benchmark);
         auto impl = std::make_unique<Impl>();
         impl->file_label = label;
         impl->config = config.value();
         impl->config.cudnn_conv_relu = options.gpu.cudnn_conv_relu;
         impl->graphs.set_enabled(options.gpu.cuda_graphs);
         impl->precision = options.precision;
-        impl->channels_last = channels_last;
-        impl->network = std::make_unique<U2NetNetwork>(placed, impl->config, label);
+        impl->memory_format = placed.memory_format();
+        impl->network = std::make_unique<U2NetNetwork>(placed.tensors, impl->config, label);
         impl->load_ms = runtime::ms_since(start);
         return std::unique_ptr<U2NetModel>(new U2NetModel(std::move(impl)));
     });
@@ -113,11 +105,7 @@ Result<U2NetOutput> U2NetModel::run(const cv::Mat& rgb) const {
         const at::Tensor d0 =
             impl_->graphs
                 .run("u2net", {input},
-                     [&net,
-                      channels_last = impl_->channels_last](const std::vector<at::Tensor>& in) {
-                         const at::MemoryFormat format = channels_last
-                                                             ? at::MemoryFormat::ChannelsLast
-                                                             : at::MemoryFormat::Contiguous;
+                     [&net, format = impl_->memory_format](const std::vector<at::Tensor>& in) {
                          return std::vector<at::Tensor>{net.forward(in[0].contiguous(format))[0]};
                      })
                 .front();
