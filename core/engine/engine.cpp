@@ -231,10 +231,10 @@ std::shared_ptr<Engine::OpenImage> Engine::find_image(int image_id) const {
     return it == images_.end() ? nullptr : it->second;
 }
 
-std::mutex& Engine::device_mutex(const std::string& device) {
+DeviceThread& Engine::device_thread(const std::string& device) {
     std::lock_guard<std::mutex> lock(devices_mutex_);
-    auto& slot = device_mutexes_[device];
-    if (!slot) slot = std::make_unique<std::mutex>();
+    auto& slot = device_threads_[device];
+    if (!slot) slot = std::make_unique<DeviceThread>(device);
     return *slot;
 }
 
@@ -281,33 +281,36 @@ Result<std::shared_ptr<const sam::SamEmbedding>> Engine::embedding_for(const Ope
             return *embedding;
         }
     }
-    std::lock_guard<std::mutex> device_lock(device_mutex(model.info.device));
-    std::lock_guard<std::mutex> model_lock(model.run_mutex);
-    // Another job may have encoded this image while we waited for the locks.
-    if (auto hit = from_memory()) return hit;
-    auto embedding = model.sam->encode(image.work);
-    if (!embedding && is_out_of_memory(embedding.message())) {
-        // Free the GPU tier and try once more before giving up.
-        caches_->memory.set_budgets(caches_->memory.stats(CacheTier::Host).budget_bytes, 0);
-        metrics_->set_device(model.info.device, model.info.precision,
-                             "CUDA out of memory: GPU embedding cache dropped");
-        embedding = model.sam->encode(image.work);
-    }
-    if (!embedding) return embedding.error();
-    const sam::SamEmbedding& e = **embedding;
-    metrics_->record(Stage::Preprocess, sam::embedding_preprocess_ms(e));
-    metrics_->record(Stage::Encode, sam::embedding_encode_ms(e));
-    info = {false, "encoder", sam::embedding_encode_ms(e)};
-    if (pin_to_image) {
-        std::lock_guard<std::mutex> lock(image.pinned_mutex);
-        image.pinned[key.str()] = *embedding;
-    } else {
-        caches_->memory.put(key, {*embedding, sam::embedding_bytes(e),
-                                  sam::embedding_on_gpu(e) ? CacheTier::Device : CacheTier::Host});
-    }
-    store(key, e);
-    publish_cache_stats();
-    return *embedding;
+    return device_thread(model.info.device)
+        .run([&]() -> Result<std::shared_ptr<const sam::SamEmbedding>> {
+            std::lock_guard<std::mutex> model_lock(model.run_mutex);
+            // Another job may have encoded this image while this one waited for the device.
+            if (auto hit = from_memory()) return hit;
+            auto embedding = model.sam->encode(image.work);
+            if (!embedding && is_out_of_memory(embedding.message())) {
+                // Free the GPU tier and try once more before giving up.
+                caches_->memory.set_budgets(caches_->memory.stats(CacheTier::Host).budget_bytes, 0);
+                metrics_->set_device(model.info.device, model.info.precision,
+                                     "CUDA out of memory: GPU embedding cache dropped");
+                embedding = model.sam->encode(image.work);
+            }
+            if (!embedding) return embedding.error();
+            const sam::SamEmbedding& e = **embedding;
+            metrics_->record(Stage::Preprocess, sam::embedding_preprocess_ms(e));
+            metrics_->record(Stage::Encode, sam::embedding_encode_ms(e));
+            info = {false, "encoder", sam::embedding_encode_ms(e)};
+            if (pin_to_image) {
+                std::lock_guard<std::mutex> lock(image.pinned_mutex);
+                image.pinned[key.str()] = *embedding;
+            } else {
+                caches_->memory.put(
+                    key, {*embedding, sam::embedding_bytes(e),
+                          sam::embedding_on_gpu(e) ? CacheTier::Device : CacheTier::Host});
+            }
+            store(key, e);
+            publish_cache_stats();
+            return *embedding;
+        });
 }
 
 std::optional<StoredEmbedding> Engine::load_stored(const EmbeddingKey& key) {
@@ -363,9 +366,10 @@ QFuture<Result<sam::SamMaskSet>> Engine::decode(int image_id, const std::string&
             EncodeInfo info;
             auto embedding = embedding_for(*image, *model, info, false);
             if (!embedding) return embedding.error();
-            std::lock_guard<std::mutex> device_lock(device_mutex(model->info.device));
-            std::lock_guard<std::mutex> model_lock(model->run_mutex);
-            auto masks = model->sam->decode(**embedding, prompt);
+            auto masks = device_thread(model->info.device).run([&] {
+                std::lock_guard<std::mutex> model_lock(model->run_mutex);
+                return model->sam->decode(**embedding, prompt);
+            });
             if (!masks) return masks.error();
             metrics_->record(Stage::MaskDecode, masks->decode_ms);
             metrics_->record(Stage::Postprocess, masks->postprocess_ms);
@@ -437,17 +441,21 @@ Result<MatteResult> Engine::run_matte(const OpenImage& image, LoadedModel& model
                             ? image::downscale_for_interactive(image.full, options.longest_side_px)
                             : image.full;
     const double requested_at = clock_->now_ms();
-    std::lock_guard<std::mutex> device_lock(device_mutex(model.info.device));
-    std::lock_guard<std::mutex> model_lock(model.run_mutex);
-    // Another job may have made this matte while we waited for the locks.
-    if (auto hit = cached()) return *hit;
-    auto out = model.u2net->run(rgb);
+    std::optional<MatteResult> hit;
+    auto out = device_thread(model.info.device).run([&]() -> decltype(model.u2net->run(rgb)) {
+        std::lock_guard<std::mutex> model_lock(model.run_mutex);
+        // Another job may have made this matte while this one waited for the device.
+        if ((hit = cached())) return make_error(ErrorKind::Superseded, "cached meanwhile");
+        auto made = model.u2net->run(rgb);
+        if (made && !model.first_request_done) {
+            model.first_request_done = true;
+            metrics_->note_first_request_ms(clock_->now_ms() - requested_at);
+        }
+        return made;
+    });
+    if (hit) return *hit;
     if (!out) return out.error();
     metrics_->record(Stage::Matte, out->preprocess_ms + out->forward_ms + out->postprocess_ms);
-    if (!model.first_request_done) {
-        model.first_request_done = true;
-        metrics_->note_first_request_ms(clock_->now_ms() - requested_at);
-    }
     if (options.cache) {
         auto stored = std::make_shared<const cv::Mat>(out->matte.clone());
         caches_->memory.put(key,

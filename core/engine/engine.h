@@ -23,6 +23,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "engine/device_thread.h"
 #include "engine/embedding_cache.h"
 #include "engine/embedding_store.h"
 #include "engine/engine_settings.h"
@@ -164,7 +165,8 @@ class Engine : public QObject {
     void store(const EmbeddingKey& key, const sam::SamEmbedding& embedding);
     Result<MatteResult> run_matte(const OpenImage& image, LoadedModel& model,
                                   const MatteOptions& options);
-    std::mutex& device_mutex(const std::string& device);
+    // The thread that runs `device`'s model calls (made on first use).
+    DeviceThread& device_thread(const std::string& device);
     void publish_cache_stats();
 
     EngineSettings settings_;
@@ -176,7 +178,7 @@ class Engine : public QObject {
     std::map<int, std::shared_ptr<OpenImage>> images_;
     int next_image_id_ = 1;
     std::mutex devices_mutex_;
-    std::map<std::string, std::unique_ptr<std::mutex>> device_mutexes_;
+    std::map<std::string, std::unique_ptr<DeviceThread>> device_threads_;  // outlive the pool
     struct Interactive;
     std::unique_ptr<Interactive> interactive_;
     JobScheduler scheduler_;  // declared last: shut down first (see ~Engine)
