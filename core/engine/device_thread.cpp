@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+
 namespace ps::engine {
 
 DeviceThread::DeviceThread(const std::string& device) : thread_([this] { loop(); }) {
@@ -18,10 +20,16 @@ DeviceThread::~DeviceThread() {
     thread_.join();
 }
 
-void DeviceThread::post(std::function<void()> task) {
+// Heap order: the top is the highest priority, and within one priority the first posted.
+bool DeviceThread::runs_later(const Task& a, const Task& b) {
+    return a.priority != b.priority ? a.priority < b.priority : a.order > b.order;
+}
+
+void DeviceThread::post(Priority priority, std::function<void()> task) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        queue_.push_back(std::move(task));
+        queue_.push_back({static_cast<int>(priority), posted_++, std::move(task)});
+        std::push_heap(queue_.begin(), queue_.end(), runs_later);
     }
     wake_.notify_one();
 }
@@ -31,10 +39,11 @@ void DeviceThread::loop() {
     for (;;) {
         wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) return;  // stopping, nothing left
-        auto task = std::move(queue_.front());
-        queue_.pop_front();
+        std::pop_heap(queue_.begin(), queue_.end(), runs_later);
+        auto task = std::move(queue_.back().run);
+        queue_.pop_back();
         lock.unlock();
-        task();  // a packaged_task: what the call throws goes to its waiter
+        task();  // a packaged_task's or a drain's: neither lets an exception out
         lock.lock();
     }
 }

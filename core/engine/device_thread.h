@@ -7,13 +7,15 @@
 #pragma once
 
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <future>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <type_traits>
+#include <vector>
+
+#include "engine/job_scheduler.h"
 
 namespace ps::engine {
 
@@ -27,26 +29,37 @@ class DeviceThread {
     // Runs `call` on the device's thread and returns what it returns (or rethrows what it
     // threw); the caller waits meanwhile. Called from the device's thread itself, runs inline.
     template <typename F>
-    std::invoke_result_t<F&> run(F&& call);
+    std::invoke_result_t<F&> run(Priority priority, F&& call);
+
+    // Queues `task` (which must not throw): higher priorities first, then in the order posted.
+    // Work that always needs the device (a mask decode) is posted here directly, sparing the
+    // hand-over from a pool worker.
+    void post(Priority priority, std::function<void()> task);
 
   private:
-    void post(std::function<void()> task);
+    struct Task {
+        int priority = 0;
+        long long order = 0;
+        std::function<void()> run;
+    };
+    static bool runs_later(const Task& a, const Task& b);
     void loop();
 
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::deque<std::function<void()>> queue_;
+    std::vector<Task> queue_;  // a heap: std::push_heap / pop_heap
+    long long posted_ = 0;
     bool stopping_ = false;
     std::thread thread_;  // last: starts once the queue exists
 };
 
 template <typename F>
-std::invoke_result_t<F&> DeviceThread::run(F&& call) {
+std::invoke_result_t<F&> DeviceThread::run(Priority priority, F&& call) {
     if (std::this_thread::get_id() == thread_.get_id()) return call();
     // `call` outlives the task: this frame waits for it below.
     std::packaged_task<std::invoke_result_t<F&>()> task(std::ref(call));
     auto done = task.get_future();
-    post([&task] { task(); });
+    post(priority, [&task] { task(); });
     return done.get();
 }
 

@@ -36,9 +36,12 @@ struct Engine::Caches {
 
 struct Engine::Interactive {
     explicit Interactive(JobScheduler& scheduler)
-        : decodes(scheduler, Priority::Interactive), previews(scheduler, Priority::Interactive) {}
-    LatestWins<sam::SamMaskSet> decodes;
+        : builtin_decodes(scheduler, Priority::Interactive),
+          previews(scheduler, Priority::Interactive) {}
+    LatestWins<sam::SamMaskSet> builtin_decodes;  // GrabCut: no device, the pool
     LatestWins<cv::Mat> previews;
+    // A model's decodes drain on its device's thread; guarded by Engine::devices_mutex_.
+    std::map<std::string, std::unique_ptr<LatestWins<sam::SamMaskSet>>> model_decodes;
 };
 
 namespace {
@@ -110,6 +113,10 @@ Engine::Engine(EngineSettings settings, std::shared_ptr<Clock> clock, QObject* p
 
 Engine::~Engine() {
     scheduler_.shutdown();
+    // Then the device threads, before the decodes' channels they drain: what is still queued
+    // there sees the scheduler stopped and resolves as cancelled.
+    std::lock_guard<std::mutex> lock(devices_mutex_);
+    device_threads_.clear();
 }
 
 QFuture<Result<ModelInfo>> Engine::load_model(const std::string& path) {
@@ -238,10 +245,25 @@ DeviceThread& Engine::device_thread(const std::string& device) {
     return *slot;
 }
 
+LatestWins<sam::SamMaskSet>& Engine::decodes_on(const std::string& device) {
+    DeviceThread& thread = device_thread(device);
+    std::lock_guard<std::mutex> lock(devices_mutex_);
+    auto& slot = interactive_->model_decodes[device];
+    if (!slot) {
+        slot = std::make_unique<LatestWins<sam::SamMaskSet>>(
+            scheduler_, Priority::Interactive,
+            [&thread](Priority priority, std::function<void()> drain) {
+                thread.post(priority, std::move(drain));
+            });
+    }
+    return *slot;
+}
+
 Result<std::shared_ptr<const sam::SamEmbedding>> Engine::embedding_for(const OpenImage& image,
                                                                        LoadedModel& model,
                                                                        EncodeInfo& info,
-                                                                       bool pin_to_image) {
+                                                                       bool pin_to_image,
+                                                                       Priority priority) {
     const EmbeddingKey key = key_for(image.info.content_hash, model, settings_.downscale_max);
     const auto from_memory = [&]() -> std::shared_ptr<const sam::SamEmbedding> {
         {
@@ -282,7 +304,7 @@ Result<std::shared_ptr<const sam::SamEmbedding>> Engine::embedding_for(const Ope
         }
     }
     return device_thread(model.info.device)
-        .run([&]() -> Result<std::shared_ptr<const sam::SamEmbedding>> {
+        .run(priority, [&]() -> Result<std::shared_ptr<const sam::SamEmbedding>> {
             std::lock_guard<std::mutex> model_lock(model.run_mutex);
             // Another job may have encoded this image while this one waited for the device.
             if (auto hit = from_memory()) return hit;
@@ -342,9 +364,10 @@ QFuture<Result<EncodeInfo>> Engine::encode(int image_id, const std::string& mode
     }
     const bool pin_to_image = priority == Priority::Batch;
     return scheduler_.submit<EncodeInfo>(
-        priority, image->token, [this, image, model, pin_to_image]() -> Result<EncodeInfo> {
+        priority, image->token,
+        [this, image, model, pin_to_image, priority]() -> Result<EncodeInfo> {
             EncodeInfo info;
-            auto embedding = embedding_for(*image, *model, info, pin_to_image);
+            auto embedding = embedding_for(*image, *model, info, pin_to_image, priority);
             if (!embedding) return embedding.error();
             return info;
         });
@@ -358,18 +381,18 @@ QFuture<Result<sam::SamMaskSet>> Engine::decode(int image_id, const std::string&
         return QtFuture::makeReadyFuture(Result<sam::SamMaskSet>(*error));
     }
     const double requested_at = clock_->now_ms();
-    return interactive_->decodes.request(
-        channel, [this, image, model, prompt, requested_at]() -> Result<sam::SamMaskSet> {
+    // Straight to the device's thread: a decode always needs it, so a pool worker would only
+    // hand it over.
+    return decodes_on(model->info.device)
+        .request(channel, [this, image, model, prompt, requested_at]() -> Result<sam::SamMaskSet> {
             if (image->token->cancelled()) {
                 return make_error(ErrorKind::Cancelled, image->info.path + ": image was closed");
             }
             EncodeInfo info;
-            auto embedding = embedding_for(*image, *model, info, false);
+            auto embedding = embedding_for(*image, *model, info, false, Priority::Interactive);
             if (!embedding) return embedding.error();
-            auto masks = device_thread(model->info.device).run([&] {
-                std::lock_guard<std::mutex> model_lock(model->run_mutex);
-                return model->sam->decode(**embedding, prompt);
-            });
+            std::lock_guard<std::mutex> model_lock(model->run_mutex);
+            auto masks = model->sam->decode(**embedding, prompt);
             if (!masks) return masks.error();
             metrics_->record(Stage::MaskDecode, masks->decode_ms);
             metrics_->record(Stage::Postprocess, masks->postprocess_ms);
@@ -388,7 +411,7 @@ QFuture<Result<sam::SamMaskSet>> Engine::segment_builtin(int image_id, const sam
         return QtFuture::makeReadyFuture(Result<sam::SamMaskSet>(make_error(
             ErrorKind::InvalidArgument, "no open image with id " + std::to_string(image_id))));
     }
-    return interactive_->decodes.request(
+    return interactive_->builtin_decodes.request(
         channel, [this, image, prompt]() -> Result<sam::SamMaskSet> {
             if (image->token->cancelled()) {
                 return make_error(ErrorKind::Cancelled, image->info.path + ": image was closed");
@@ -442,17 +465,19 @@ Result<MatteResult> Engine::run_matte(const OpenImage& image, LoadedModel& model
                             : image.full;
     const double requested_at = clock_->now_ms();
     std::optional<MatteResult> hit;
-    auto out = device_thread(model.info.device).run([&]() -> decltype(model.u2net->run(rgb)) {
-        std::lock_guard<std::mutex> model_lock(model.run_mutex);
-        // Another job may have made this matte while this one waited for the device.
-        if ((hit = cached())) return make_error(ErrorKind::Superseded, "cached meanwhile");
-        auto made = model.u2net->run(rgb);
-        if (made && !model.first_request_done) {
-            model.first_request_done = true;
-            metrics_->note_first_request_ms(clock_->now_ms() - requested_at);
-        }
-        return made;
-    });
+    auto out = device_thread(model.info.device)
+                   .run(options.priority, [&]() -> decltype(model.u2net->run(rgb)) {
+                       std::lock_guard<std::mutex> model_lock(model.run_mutex);
+                       // Another job may have made this matte while this one waited for the device.
+                       if ((hit = cached()))
+                           return make_error(ErrorKind::Superseded, "cached meanwhile");
+                       auto made = model.u2net->run(rgb);
+                       if (made && !model.first_request_done) {
+                           model.first_request_done = true;
+                           metrics_->note_first_request_ms(clock_->now_ms() - requested_at);
+                       }
+                       return made;
+                   });
     if (hit) return *hit;
     if (!out) return out.error();
     metrics_->record(Stage::Matte, out->preprocess_ms + out->forward_ms + out->postprocess_ms);

@@ -28,6 +28,7 @@
 #include "engine/embedding_store.h"
 #include "engine/engine_settings.h"
 #include "engine/job_scheduler.h"
+#include "engine/latest_wins.h"
 #include "engine/metrics.h"
 #include "engine/model_registry.h"
 #include "models/sam/sam_model.h"
@@ -160,13 +161,16 @@ class Engine : public QObject {
     Result<std::shared_ptr<const sam::SamEmbedding>> embedding_for(const OpenImage& image,
                                                                    LoadedModel& model,
                                                                    EncodeInfo& info,
-                                                                   bool pin_to_image);
+                                                                   bool pin_to_image,
+                                                                   Priority priority);
     std::optional<StoredEmbedding> load_stored(const EmbeddingKey& key);
     void store(const EmbeddingKey& key, const sam::SamEmbedding& embedding);
     Result<MatteResult> run_matte(const OpenImage& image, LoadedModel& model,
                                   const MatteOptions& options);
     // The thread that runs `device`'s model calls (made on first use).
     DeviceThread& device_thread(const std::string& device);
+    // Latest-wins mask decodes of models on `device`, drained on its thread.
+    LatestWins<sam::SamMaskSet>& decodes_on(const std::string& device);
     void publish_cache_stats();
 
     EngineSettings settings_;

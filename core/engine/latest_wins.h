@@ -19,8 +19,12 @@ class LatestWins {
   public:
     using Work = std::function<Result<T>()>;
 
-    LatestWins(JobScheduler& scheduler, Priority priority)
-        : scheduler_(scheduler), priority_(priority) {}
+    // Where a channel's drain runs: the scheduler's pool unless `start` says otherwise (the
+    // engine posts mask decodes straight to their device's thread). The scheduler's shutdown
+    // cancels what has not run either way.
+    using Start = std::function<void(Priority, std::function<void()>)>;
+    LatestWins(JobScheduler& scheduler, Priority priority, Start start = nullptr)
+        : scheduler_(scheduler), priority_(priority), start_(std::move(start)) {}
 
     QFuture<Result<T>> request(int channel, Work work) {
         auto promise = std::make_shared<QPromise<Result<T>>>();
@@ -42,7 +46,12 @@ class LatestWins {
             schedule = !state->draining;
             state->draining = true;
         }
-        if (schedule) scheduler_.start(priority_, [this, state] { drain(*state); });
+        if (!schedule) return future;
+        auto drain_job = [this, state] { drain(*state); };
+        if (start_)
+            start_(priority_, std::move(drain_job));
+        else
+            scheduler_.start(priority_, std::move(drain_job));
         return future;
     }
 
@@ -98,6 +107,7 @@ class LatestWins {
 
     JobScheduler& scheduler_;
     Priority priority_;
+    Start start_;
     std::mutex mutex_;
     std::map<int, std::shared_ptr<Channel>> channels_;
 };
