@@ -35,6 +35,12 @@ class DeviceThread {
     // Work that always needs the device (a mask decode) is posted here directly, sparing the
     // hand-over from a pool worker.
     void post(Priority priority, std::function<void()> task);
+    // post, in the shape JobScheduler::submit_on and LatestWins take.
+    JobScheduler::StartJob starter() {
+        return [this](Priority priority, std::function<void()> task) {
+            post(priority, std::move(task));
+        };
+    }
 
   private:
     struct Task {

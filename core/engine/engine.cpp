@@ -250,11 +250,8 @@ LatestWins<sam::SamMaskSet>& Engine::decodes_on(const std::string& device) {
     std::lock_guard<std::mutex> lock(devices_mutex_);
     auto& slot = interactive_->model_decodes[device];
     if (!slot) {
-        slot = std::make_unique<LatestWins<sam::SamMaskSet>>(
-            scheduler_, Priority::Interactive,
-            [&thread](Priority priority, std::function<void()> drain) {
-                thread.post(priority, std::move(drain));
-            });
+        slot = std::make_unique<LatestWins<sam::SamMaskSet>>(scheduler_, Priority::Interactive,
+                                                             thread.starter());
     }
     return *slot;
 }
@@ -434,10 +431,13 @@ QFuture<Result<MatteResult>> Engine::matte(int image_id, const std::string& mode
             ErrorKind::InvalidArgument,
             "matte: longest_side_px " + std::to_string(options.longest_side_px) + " < 0")));
     }
-    return scheduler_.submit<MatteResult>(options.priority, image->token,
-                                          [this, image, model, options]() -> Result<MatteResult> {
-                                              return run_matte(*image, *model, options);
-                                          });
+    // Straight to the device's thread, like a decode: a matte almost always runs the model, so
+    // a pool worker would only hand it over (a cache hit waits its turn there, in priority).
+    return scheduler_.submit_on<MatteResult>(
+        device_thread(model->info.device).starter(), options.priority, image->token,
+        [this, image, model, options]() -> Result<MatteResult> {
+            return run_matte(*image, *model, options);
+        });
 }
 
 Result<MatteResult> Engine::run_matte(const OpenImage& image, LoadedModel& model,

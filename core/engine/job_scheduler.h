@@ -53,7 +53,17 @@ class JobScheduler {
     // escapes a worker thread.
     template <typename T>
     QFuture<Result<T>> submit(Priority priority, std::shared_ptr<CancelToken> token,
-                              std::function<Result<T>()> body);
+                              std::function<Result<T>()> body) {
+        return submit_on<T>([this](Priority p, std::function<void()> job) { start(p, job); },
+                            priority, std::move(token), std::move(body));
+    }
+    // submit, with the job run wherever `start_job` puts it (a device's own thread); the
+    // scheduler's shutdown cancels it all the same.
+    using StartJob = std::function<void(Priority, std::function<void()>)>;
+    template <typename T>
+    QFuture<Result<T>> submit_on(const StartJob& start_job, Priority priority,
+                                 std::shared_ptr<CancelToken> token,
+                                 std::function<Result<T>()> body);
 
     // Fire-and-forget; the job must handle its own errors and the shutdown flag.
     void start(Priority priority, std::function<void()> job);
@@ -72,13 +82,14 @@ class JobScheduler {
 };
 
 template <typename T>
-QFuture<Result<T>> JobScheduler::submit(Priority priority, std::shared_ptr<CancelToken> token,
-                                        std::function<Result<T>()> body) {
+QFuture<Result<T>> JobScheduler::submit_on(const StartJob& start_job, Priority priority,
+                                           std::shared_ptr<CancelToken> token,
+                                           std::function<Result<T>()> body) {
     auto promise = std::make_shared<QPromise<Result<T>>>();
     QFuture<Result<T>> future = promise->future();
     promise->start();
     auto shutdown = shutdown_;
-    start(priority, [promise, token, shutdown, body = std::move(body)]() {
+    start_job(priority, [promise, token, shutdown, body = std::move(body)]() {
         if (shutdown->cancelled() || (token && token->cancelled())) {
             promise->addResult(Result<T>(cancelled_error()));
         } else {
