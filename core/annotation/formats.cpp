@@ -13,6 +13,7 @@
 #include "annotation/format_common.h"
 #include "io/atomic_file.h"
 #include "io/staged_folder.h"
+#include "io/temp_name.h"
 
 namespace ps::annotation {
 
@@ -55,9 +56,7 @@ int ExportSet::category_index(const std::string& label) const {
 }
 
 std::string ExportSet::final_path(const std::string& staged_path) const {
-    if (staging_dir.empty() || staged_path.compare(0, staging_dir.size(), staging_dir) != 0)
-        return staged_path;
-    return final_dir + staged_path.substr(staging_dir.size());
+    return io::rebase_path(staged_path, staging_dir, final_dir);
 }
 
 ExportSet collect_export(const Project& project, const ExportOptions& options) {

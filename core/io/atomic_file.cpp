@@ -1,6 +1,8 @@
 // Crash-safe file writes (see atomic_file.h): write, fsync, rename, fsync the folder.
 #include "io/atomic_file.h"
 
+#include "io/temp_name.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -62,7 +64,7 @@ Result<AtomicFile> AtomicFile::create(const std::string& path, MissingFolders fo
     const std::string name = std::filesystem::path(path).filename().string();
     AtomicFile file;
     file.path_ = path;
-    file.temp_path_ = directory + "/." + name + ".tmp-" + std::to_string(::getpid()) + "-XXXXXX";
+    file.temp_path_ = directory + "/" + temp_name_stem(name) + "XXXXXX";
     file.fd_ = ::mkostemp(file.temp_path_.data(), O_CLOEXEC);
     if (file.fd_ < 0) {
         const int error_number = errno;

@@ -2,6 +2,8 @@
 // by rename, and let the next run clean up or finish what a killed one left.
 #include "io/staged_folder.h"
 
+#include "io/temp_name.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -22,9 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kTempTag = ".tmp-";
 constexpr const char* kCommitSuffix = ".commit";
-constexpr int kRandomLength = 6;
 // A temporary file without a pid in its name (older writers) is abandoned once this old: an
 // atomic write takes milliseconds.
 constexpr auto kStaleWithoutPid = std::chrono::minutes(10);
@@ -43,23 +43,6 @@ std::string absolute_target(const std::string& target) {
     return (error || resolved.empty() ? path : resolved).string();
 }
 
-bool is_random_part(const std::string& text) {
-    if (text.size() != kRandomLength) return false;
-    for (unsigned char c : text)
-        if (!std::isalnum(c)) return false;
-    return true;
-}
-
-// "<pid>-XXXXXX" → pid; -1 when `text` is not of that form.
-long parse_pid_and_random(const std::string& text) {
-    const size_t dash = text.find('-');
-    if (dash == 0 || dash == std::string::npos || dash > 10) return -1;
-    for (size_t i = 0; i < dash; ++i)
-        if (!std::isdigit(static_cast<unsigned char>(text[i]))) return -1;
-    if (!is_random_part(text.substr(dash + 1))) return -1;
-    return std::stol(text.substr(0, dash));
-}
-
 std::string random_part() {
     static const char kAlphabet[] =
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -67,7 +50,7 @@ std::string random_part() {
     std::mt19937 generator(device());
     std::uniform_int_distribution<int> pick(0, static_cast<int>(sizeof kAlphabet) - 2);
     std::string text;
-    for (int i = 0; i < kRandomLength; ++i) text += kAlphabet[pick(generator)];
+    for (int i = 0; i < kTempRandomLength; ++i) text += kAlphabet[pick(generator)];
     return text;
 }
 
@@ -136,21 +119,20 @@ bool process_alive(long pid) {
 
 int clean_stale_staging(const std::string& target_path) {
     const fs::path target(absolute_target(target_path));
-    const std::string prefix = "." + target.filename().string() + kTempTag;
+    const std::string target_name = target.filename().string();
     const std::string commit_suffix = kCommitSuffix;
     int found = 0;
     std::error_code error;
     std::vector<fs::path> stale_folders, stale_markers;
     for (const fs::directory_entry& entry : fs::directory_iterator(target.parent_path(), error)) {
-        const std::string name = entry.path().filename().string();
-        if (name.compare(0, prefix.size(), prefix) != 0) continue;
-        std::string rest = name.substr(prefix.size());
-        const bool marker = rest.size() > commit_suffix.size() &&
-                            rest.compare(rest.size() - commit_suffix.size(), commit_suffix.size(),
+        std::string name = entry.path().filename().string();
+        const bool marker = name.size() > commit_suffix.size() &&
+                            name.compare(name.size() - commit_suffix.size(), commit_suffix.size(),
                                          commit_suffix) == 0;
-        if (marker) rest.resize(rest.size() - commit_suffix.size());
-        const long pid = parse_pid_and_random(rest);
-        if (pid < 0 || process_alive(pid)) continue;
+        if (marker) name.resize(name.size() - commit_suffix.size());
+        const auto temp = parse_temp_name(name);
+        if (!temp || temp->target_name != target_name || temp->pid <= 0 || process_alive(temp->pid))
+            continue;
         if (marker) {
             stale_markers.push_back(entry.path());
         } else if (entry.is_directory(error) && !entry.is_symlink(error)) {
@@ -182,13 +164,11 @@ int remove_stale_temp_files(const std::string& folder) {
         const std::string name = it->path().filename().string();
         std::error_code entry_error;
         if (name.empty() || name[0] != '.' || !it->is_regular_file(entry_error)) continue;
-        const size_t tag = name.rfind(kTempTag);
-        if (tag == std::string::npos || tag < 2) continue;
-        const std::string rest = name.substr(tag + std::strlen(kTempTag));
-        const long pid = parse_pid_and_random(rest);
-        if (pid > 0) {
-            if (!process_alive(pid)) stale.push_back(it->path());
-        } else if (is_random_part(rest)) {
+        const auto temp = parse_temp_name(name);
+        if (!temp) continue;
+        if (temp->pid > 0) {
+            if (!process_alive(temp->pid)) stale.push_back(it->path());
+        } else {
             std::error_code time_error;
             const auto modified = fs::last_write_time(it->path(), time_error);
             if (!time_error && now - modified > kStaleWithoutPid) stale.push_back(it->path());
@@ -227,8 +207,8 @@ Result<StagedFolder> StagedFolder::begin(const std::string& target_path) {
     }
     clean_stale_staging(staged.target_);
 
-    const std::string stem = target.parent_path().string() + "/." + target.filename().string() +
-                             kTempTag + std::to_string(::getpid()) + "-";
+    const std::string stem =
+        target.parent_path().string() + "/" + temp_name_stem(target.filename().string());
     for (int attempt = 0; attempt < 100; ++attempt) {
         const std::string candidate = stem + random_part();
         // mkdir, not mkdtemp: the folder becomes the target and keeps the usual mode (umask).
@@ -294,8 +274,7 @@ void StagedFolder::discard() {
 }
 
 std::string StagedFolder::committed_path(const std::string& staged_path) const {
-    if (staged_path.compare(0, staging_.size(), staging_) != 0) return staged_path;
-    return target_ + staged_path.substr(staging_.size());
+    return rebase_path(staged_path, staging_, target_);
 }
 
 Error StagedFolder::failed(Error error) const {
