@@ -18,6 +18,8 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QStandardPaths>
+#include <QTabBar>
+#include <QTabWidget>
 #include <QTemporaryDir>
 
 #include <memory>
@@ -135,6 +137,7 @@ class TestAppWorkflows : public QObject {
     void background_removal_with_u2net_exports_rgba();
     void effect_from_the_strip_exports_png();
     void project_object_exports_to_coco_json();
+    void labelme_file_imports_through_the_dialog();
     void cleanupTestCase();
 
   private:
@@ -490,6 +493,80 @@ void TestAppWorkflows::project_object_exports_to_coco_json() {
     QVERIFY(same(exported_mask, image::upscale_mask(window.document().objects().front().mask,
                                                     cv::Size(kWidth, kHeight))));
     QCOMPARE(annotations[0]["area"].toDouble(), double(cv::countNonZero(exported_mask)));
+}
+
+// Another tool's work comes in through the same dialog's Import tab: a LabelMe file with one
+// rectangle (as labelme writes it) and one shape the importer cannot use. The window shows the
+// imported object beside the one already there, the unusable shape is listed, and the project
+// files hold both objects.
+void TestAppWorkflows::labelme_file_imports_through_the_dialog() {
+    ui::MainWindow& window = *window_;
+    QCOMPARE(int(window.document().objects().size()), 1);  // the export step's object
+    const QString labelme = tmp_.filePath("from_labelme.json");
+    {
+        QFile file(labelme);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(R"({"version": "5.2.1", "flags": {}, "shapes": [
+            {"label": "saucer", "points": [[420, 260], [560, 330]], "group_id": null,
+             "description": "", "shape_type": "rectangle", "flags": {}},
+            {"label": "bad", "points": [[10, 10]], "group_id": null,
+             "description": "", "shape_type": "polygon", "flags": {}}],
+            "imagePath": "coffee.png", "imageData": null,
+            "imageHeight": 400, "imageWidth": 600})");
+    }
+    QAction* action = action_named(window, "Export / Import Annotations…");
+    QVERIFY(action && action->isEnabled());
+    action->trigger();
+    ui::AnnotationExportDialog* dialog = nullptr;
+    QVERIFY(wait_until([&] {
+        dialog = window.findChild<ui::AnnotationExportDialog*>();
+        return dialog && dialog->isVisible();
+    }));
+    auto* tabs = dialog->findChild<QTabWidget*>();
+    QVERIFY(tabs);
+    QTabBar* bar = tabs->tabBar();
+    QTest::mouseClick(bar, Qt::LeftButton, {}, bar->tabRect(1).center());
+    QCOMPARE(tabs->tabText(tabs->currentIndex()), QString("Import"));
+    auto* format = dialog->findChild<QComboBox*>("import_format");
+    QVERIFY(format);
+    format->setFocus();
+    QTRY_VERIFY(format->hasFocus());
+    const int labelme_index = format->findData("labelme");
+    for (int step = 0; step < format->count() && format->currentIndex() != labelme_index; ++step)
+        press(format->currentIndex() < labelme_index ? Qt::Key_Down : Qt::Key_Up);
+    QCOMPARE(format->currentData().toString(), QString("labelme"));
+    auto* from = dialog->findChild<QLineEdit*>("import_path");
+    QVERIFY(from);
+    from->setFocus();
+    from->selectAll();
+    QTest::keyClicks(from, labelme);
+    QSignalSpy imported(dialog, &ui::AnnotationExportDialog::import_finished);
+    QSignalSpy reopened(&window, &ui::MainWindow::image_opened);
+    QTest::mouseClick(dialog->findChild<QPushButton*>("import_button"), Qt::LeftButton);
+    QVERIFY(imported.count() > 0 || imported.wait(30000));
+    const QString message = imported.first().last().toString();
+    QVERIFY2(imported.first().first().toBool(), qPrintable(message));
+    QVERIFY2(message.contains("Imported 1 objects into 1 images"), qPrintable(message));
+    // The unusable shape is listed, by file and shape number.
+    QVERIFY2(message.contains("Skipped:") && message.contains("from_labelme.json: shape 2: a "
+                                                              "polygon needs 3 points or more"),
+             qPrintable(message));
+    dialog->close();
+
+    // The window re-reads the image's annotation: the object it had, and the imported one.
+    QVERIFY(reopened.count() > 0 || reopened.wait(30000));
+    QVERIFY(wait_idle(window));
+    const auto& objects = window.document().objects();
+    QCOMPARE(int(objects.size()), 2);
+    const auto saucer = std::find_if(objects.begin(), objects.end(),
+                                     [](const auto& o) { return o.name == "saucer"; });
+    QVERIFY(saucer != objects.end());
+    // labelme's rectangle: both corners inclusive, 141 x 71 pixels at full resolution.
+    const cv::Mat mask = image::upscale_mask(saucer->mask, cv::Size(kWidth, kHeight));
+    QCOMPARE(cv::countNonZero(mask), 141 * 71);
+    QCOMPARE(cv::countNonZero(mask(cv::Rect(420, 260, 141, 71))), 141 * 71);
+    annotating::AnnotationSession& session = window.annotation()->session();
+    QCOMPARE(int(session.current_annotation().objects.size()), 2);
 }
 
 void TestAppWorkflows::cleanupTestCase() {
