@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "config_json.h"
 #include "io/checkpoint.h"
+#include "models/isnet/isnet_config.h"
 #include "models/u2net/u2net_config.h"
 
 namespace ps::cli {
@@ -26,6 +27,12 @@ std::string u2net_summary(const u2net::U2NetConfig& config) {
                              : config.arch == "u2netp" ? "U²-NetP"
                                                        : "U²-Net (custom widths)";
     return name + ": salient-object matte for background removal (remove-bg)";
+}
+
+std::string isnet_summary(const isnet::IsNetConfig& config) {
+    return std::string(config.arch == "isnet" ? "ISNet (DIS, isnet-general-use)"
+                                              : "ISNet (custom widths)") +
+           ": dichotomous image segmentation matte for background removal (remove-bg)";
 }
 
 int print(const std::string& path, const io::Checkpoint& checkpoint, QJsonObject json,
@@ -72,12 +79,21 @@ int run_info(const std::vector<std::string>& argv) {
                          u2net_config->describe() + "\n",
                      as_json);
     }
-    // Each inference names the other family when it sees it; past U²-Net's first key, its own
-    // error (a missing or odd tensor) is the one that helps.
+    auto isnet_config = isnet::infer_isnet_config(checkpoint->tensors, label);
+    if (isnet_config) {
+        return print(path, *checkpoint, to_json(*isnet_config),
+                     "family: isnet\n" + isnet_summary(*isnet_config) + "\n" +
+                         isnet_config->describe() + "\n",
+                     as_json);
+    }
+    // Each inference names the other families when it sees them; past a family's first key, its
+    // own error (a missing or odd tensor) is the one that helps.
+    if (checkpoint->tensors.count("conv_in.weight")) return fail(isnet_config.message());
     const bool u2net_keys = checkpoint->tensors.count("stage1.rebnconvin.conv_s1.weight") > 0;
-    return fail(u2net_keys ? u2net_config.message()
-                           : sam_config.message() +
-                                 "; not U²-Net either (no stage1.rebnconvin.conv_s1.weight)");
+    return fail(u2net_keys
+                    ? u2net_config.message()
+                    : sam_config.message() +
+                          "; not U²-Net or ISNet either (no stage1.rebnconvin.conv_s1.weight)");
 }
 
 }  // namespace ps::cli

@@ -10,6 +10,7 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "io/checkpoint.h"
+#include "models/isnet/isnet_config.h"
 #include "models/sam/sam_init.h"
 #include "models/sam/sam_shapes.h"
 #include "models/u2net/u2net_config.h"
@@ -18,7 +19,7 @@
 namespace ps::cli {
 
 const char kInitCheckpointUsage[] =
-    "usage: photosynth-cli init-checkpoint --arch vit_b|vit_l|vit_h|mobile_sam|u2net|u2netp "
+    "usage: photosynth-cli init-checkpoint --arch vit_b|vit_l|vit_h|mobile_sam|u2net|u2netp|isnet "
     "--out F.safetensors [--seed N]";
 
 int run_init_checkpoint(const std::vector<std::string>& argv) {
@@ -45,6 +46,9 @@ int run_init_checkpoint(const std::vector<std::string>& argv) {
         tensors = arch.rfind("u2net", 0) == 0
                       ? runtime::random_tensors(
                             u2net::u2net_tensor_specs(u2net::official_u2net_config(arch)), seed)
+                  : arch == "isnet"
+                      ? runtime::random_tensors(
+                            isnet::isnet_tensor_specs(isnet::official_isnet_config(arch)), seed)
                       : sam::random_sam_tensors(sam::official_sam_config(arch), seed);
     } catch (const std::invalid_argument& e) {
         return fail(std::string(e.what()) + " (" + kInitCheckpointUsage + ")", 2);

@@ -1,5 +1,6 @@
-// `photosynth-cli remove-bg`: images through the engine's U²-Net and core's background pipeline
-// (matte -> refinement -> cut-out or new background), one image or a folder.
+// `photosynth-cli remove-bg`: images through the engine's matting model (U²-Net, ISNet) and
+// core's background pipeline (matte -> refinement -> cut-out or new background), one image or a
+// folder.
 #include <QDir>
 #include <QFileInfo>
 
@@ -126,7 +127,7 @@ int run_remove_bg_folder(const Args& args, const engine::EngineSettings& setting
     engine::Engine engine(settings);
     auto model = wait(engine.load_model(args.get("model")));
     if (!model) return fail(model.message());
-    if (auto ok = engine::require_family(*model, "u2net"); !ok) return fail(ok.message());
+    if (auto ok = engine::require_family(*model, "matting"); !ok) return fail(ok.message());
     const QString matte_dir = QString::fromStdString(args.get("matte-dir"));
     if (!matte_dir.isEmpty() && !QDir().mkpath(matte_dir)) {
         return fail(args.get("matte-dir") + ": cannot create the folder");
@@ -186,7 +187,7 @@ int run_remove_bg(const std::vector<std::string>& argv) {
     if (!image) return fail(image.message());
     auto model = wait(engine.load_model(args->get("model")));
     if (!model) return fail(model.message());
-    if (auto ok = engine::require_family(*model, "u2net"); !ok) return fail(ok.message());
+    if (auto ok = engine::require_family(*model, "matting"); !ok) return fail(ok.message());
     engine::MatteResult timings;
     engine::MatteOptions options;
     options.cache = false;  // one image, one matte

@@ -1,7 +1,9 @@
-// Serialises SamConfig and U2NetConfig field by field.
+// Serialises SamConfig, U2NetConfig and IsNetConfig field by field.
 #include "config_json.h"
 
 #include <QJsonArray>
+
+#include <array>
 
 namespace ps::cli {
 namespace {
@@ -10,6 +12,26 @@ template <typename T>
 QJsonArray array_of(const std::vector<T>& values) {
     QJsonArray out;
     for (const T& v : values) out.append(static_cast<qint64>(v));
+    return out;
+}
+
+// The RSU stages U²-Net and ISNet share, and the input widths of their side outputs.
+QJsonArray rsu_stages_json(const std::vector<runtime::RsuConfig>& stages) {
+    QJsonArray out;
+    for (const runtime::RsuConfig& s : stages) {
+        out.append(QJsonObject{{"name", QString::fromStdString(s.name)},
+                               {"height", s.height},
+                               {"dilated", s.dilated},
+                               {"in_ch", qint64(s.in_ch)},
+                               {"mid_ch", qint64(s.mid_ch)},
+                               {"out_ch", qint64(s.out_ch)}});
+    }
+    return out;
+}
+
+QJsonArray widths_json(const std::array<int64_t, 6>& widths) {
+    QJsonArray out;
+    for (int64_t width : widths) out.append(qint64(width));
     return out;
 }
 
@@ -55,22 +77,23 @@ QJsonObject to_json(const sam::SamConfig& c) {
 }
 
 QJsonObject to_json(const u2net::U2NetConfig& c) {
-    QJsonArray stages;
-    for (const u2net::RsuConfig& s : c.stages) {
-        stages.append(QJsonObject{{"name", QString::fromStdString(s.name)},
-                                  {"height", s.height},
-                                  {"dilated", s.dilated},
-                                  {"in_ch", qint64(s.in_ch)},
-                                  {"mid_ch", qint64(s.mid_ch)},
-                                  {"out_ch", qint64(s.out_ch)}});
-    }
-    QJsonArray side_in;
-    for (int64_t width : c.side_in) side_in.append(qint64(width));
     return QJsonObject{{"family", "u2net"},
                        {"arch", QString::fromStdString(c.arch)},
                        {"input_size", qint64(c.input_size)},
-                       {"stages", stages},
-                       {"side_in", side_in},
+                       {"stages", rsu_stages_json(c.stages)},
+                       {"side_in", widths_json(c.side_in)},
+                       {"out_ch", qint64(c.out_ch)},
+                       {"parameters", qint64(c.parameter_count)},
+                       {"dtype", QString::fromStdString(c.dtype)}};
+}
+
+QJsonObject to_json(const isnet::IsNetConfig& c) {
+    return QJsonObject{{"family", "isnet"},
+                       {"arch", QString::fromStdString(c.arch)},
+                       {"input_size", qint64(c.input_size)},
+                       {"stem_ch", qint64(c.stem_ch)},
+                       {"stages", rsu_stages_json(c.stages)},
+                       {"side_in", widths_json(c.side_in)},
                        {"out_ch", qint64(c.out_ch)},
                        {"parameters", qint64(c.parameter_count)},
                        {"dtype", QString::fromStdString(c.dtype)}};

@@ -34,13 +34,14 @@ struct Command {
 
 const Command kCommands[] = {
     {"info", ps::cli::run_info, ps::cli::kInfoUsage,
-     "what a checkpoint holds: its family (sam, mobile_sam, u2net), configuration read off the "
+     "what a checkpoint holds: its family (sam, mobile_sam, u2net, isnet), configuration read off "
+     "the "
      "tensor shapes, parameter count and dtype"},
     {"segment", ps::cli::run_segment, ps::cli::kSegmentUsage,
      "SAM or MobileSAM masks for each prompt of PROMPTS.json: promptK_maskI.png and result.json "
      "in DIR"},
     {"remove-bg", ps::cli::run_remove_bg, ps::cli::kRemoveBgUsage,
-     "U²-Net cut-out (RGBA) and matte of one image, or of every image of a folder"},
+     "U²-Net or ISNet cut-out (RGBA) and matte of one image, or of every image of a folder"},
     {"effect", ps::cli::run_effect, ps::cli::kEffectUsage,
      "an image effect on the whole image, or on an object or its background through a mask"},
     {"bench-effects", ps::cli::run_bench_effects, ps::cli::kBenchEffectsUsage,

@@ -219,7 +219,7 @@ Result<BenchmarkReport> run_benchmark(const BenchmarkRequest& request,
         Engine engine(settings);
         auto info = wait(engine.load_model(model_path));
         if (!info) return info.error();
-        if (info->family == "u2net") {
+        if (is_matting_family(info->family)) {
             auto matte = benchmark_matte(engine, *info, request, paths, synthetic, cancel);
             if (!matte) return matte.error();
             report.models.push_back(std::move(matte.value()));

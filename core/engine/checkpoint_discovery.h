@@ -11,8 +11,8 @@ namespace ps::engine {
 struct DiscoveredCheckpoint {
     QString path;  // absolute, canonical
     std::int64_t size_bytes = 0;
-    QString family;  // "sam", "mobile_sam", "u2net" or "unknown"
-    QString arch;    // SamConfig::arch ("vit_b", "mobile_sam", ...), "u2net", "u2netp"
+    QString family;  // "sam", "mobile_sam", "u2net", "isnet" or "unknown"
+    QString arch;    // SamConfig::arch ("vit_b", "mobile_sam", ...), "u2net", "u2netp", "isnet"
     std::int64_t parameter_count = 0;  // floating-point tensor elements, as SamConfig counts them
     QString description;               // one line on what the file holds (empty when unusable)
     QString error;                     // why the file cannot be used (empty when usable)

@@ -73,7 +73,8 @@ std::optional<Error> request_error(bool image_found, const LoadedModel* model, i
                           "no open image with id " + std::to_string(image_id));
     }
     if (!model) return make_error(ErrorKind::InvalidArgument, "no loaded model " + model_id);
-    if (auto ok = require_family(model->info, wants_sam ? "sam" : "u2net"); !ok) return ok.error();
+    if (auto ok = require_family(model->info, wants_sam ? "sam" : "matting"); !ok)
+        return ok.error();
     return std::nullopt;
 }
 
@@ -466,12 +467,12 @@ Result<MatteResult> Engine::run_matte(const OpenImage& image, LoadedModel& model
     const double requested_at = clock_->now_ms();
     std::optional<MatteResult> hit;
     auto out = device_thread(model.info.device)
-                   .run(options.priority, [&]() -> decltype(model.u2net->run(rgb)) {
+                   .run(options.priority, [&]() -> decltype(model.matting->run(rgb)) {
                        std::lock_guard<std::mutex> model_lock(model.run_mutex);
                        // Another job may have made this matte while this one waited for the device.
                        if ((hit = cached()))
                            return make_error(ErrorKind::Superseded, "cached meanwhile");
-                       auto made = model.u2net->run(rgb);
+                       auto made = model.matting->run(rgb);
                        if (made && !model.first_request_done) {
                            model.first_request_done = true;
                            metrics_->note_first_request_ms(clock_->now_ms() - requested_at);

@@ -75,8 +75,8 @@ class Engine : public QObject {
                     std::shared_ptr<Clock> clock = steady_clock(), QObject* parent = nullptr);
     ~Engine() override;
 
-    // Models of any family (ModelInfo::family: "sam", "mobile_sam", "u2net"). Options default to
-    // the settings' device and precision.
+    // Models of any family (ModelInfo::family: "sam", "mobile_sam", "u2net", "isnet"). Options
+    // default to the settings' device and precision.
     QFuture<Result<ModelInfo>> load_model(const std::string& path);
     QFuture<Result<ModelInfo>> load_model(const std::string& path, const sam::SamOptions& options);
     bool unload_model(const std::string& model_id);
@@ -108,9 +108,9 @@ class Engine : public QObject {
                                                      int channel = 0);
     static constexpr const char* kBuiltinSegmenterName = "GrabCut (built-in)";
 
-    // The foreground matte of a background-removal model ("u2net" family), under the model's and
-    // the device's locks, cached per image + model + size in the embedding cache's host tier,
-    // timed as Stage::Matte.
+    // The foreground matte of a background-removal model (is_matting_family: U²-Net, ISNet), under
+    // the model's and the device's locks, cached per image + model + size in the embedding cache's
+    // host tier, timed as Stage::Matte.
     QFuture<Result<MatteResult>> matte(int image_id, const std::string& model_id,
                                        const MatteOptions& options = {});
 

@@ -3,6 +3,8 @@
 
 #include "engine/model_family.h"
 #include "io/checkpoint.h"
+#include "models/isnet/isnet_model.h"
+#include "models/u2net/u2net_model.h"
 
 #include <QFileInfo>
 
@@ -71,51 +73,63 @@ Result<std::shared_ptr<LoadedModel>> load_sam(const std::string& id, const std::
     return loaded;
 }
 
-Result<std::shared_ptr<LoadedModel>> load_u2net(const std::string& id, const std::string& path,
-                                                const sam::SamOptions& options,
-                                                std::string reason) {
-    u2net::U2NetOptions effective{options.device, options.precision, options.gpu};
-    auto model = load_with_fallback<u2net::U2NetModel>(
-        effective, reason,
-        [&](const u2net::U2NetOptions& o) { return u2net::U2NetModel::load(path, o); });
+// Any background-removal family: its options mirror SamOptions' device, precision and switches.
+template <typename Model, typename Options>
+Result<std::shared_ptr<LoadedModel>> load_matting(const std::string& id, const std::string& path,
+                                                  const sam::SamOptions& options,
+                                                  std::string reason) {
+    Options effective{options.device, options.precision, options.gpu};
+    auto model = load_with_fallback<Model>(effective, reason,
+                                           [&](const Options& o) { return Model::load(path, o); });
     if (!model) return model.error();
     auto loaded = std::make_shared<LoadedModel>();
-    loaded->u2net = std::move(model.value());
-    const u2net::U2NetModel& u2 = *loaded->u2net;
+    const long long parameters = model.value()->config().parameter_count;
+    loaded->matting = std::move(model.value());
+    const runtime::MattingModel& m = *loaded->matting;
     loaded->info = {id,
                     path,
-                    "u2net",
-                    u2.config().arch,
-                    u2.device_name(),
-                    runtime::to_string(u2.precision()),
+                    m.family(),
+                    m.arch(),
+                    m.device_name(),
+                    runtime::to_string(m.precision()),
                     reason,
-                    u2.load_ms(),
-                    u2.config().parameter_count};
-    loaded->cache_identity =
-        cache_identity(path, u2.config().arch, u2.precision(), u2.device_name());
+                    m.load_ms(),
+                    parameters};
+    loaded->cache_identity = cache_identity(path, m.arch(), m.precision(), m.device_name());
     return loaded;
+}
+
+// What people call each family in messages.
+std::string display_name(const std::string& family) {
+    if (family == "u2net") return "U²-Net background-removal";
+    if (family == "isnet") return "ISNet background-removal";
+    if (family == "sam" || family == "mobile_sam") return "Segment Anything";
+    return family;
 }
 
 }  // namespace
 
+bool is_matting_family(const std::string& family) {
+    return family == "u2net" || family == "isnet";
+}
+
 Status require_family(const ModelInfo& model, const std::string& family) {
     const bool promptable = model.family == "sam" || model.family == "mobile_sam";
-    if (family == "sam" ? promptable : model.family == family) return Ok{};
+    const bool ok = family == "sam"       ? promptable
+                    : family == "matting" ? is_matting_family(model.family)
+                                          : model.family == family;
+    if (ok) return Ok{};
     const std::string label = std::filesystem::path(model.path).filename().string();
-    if (family == "u2net") {
-        return make_error(ErrorKind::InvalidArgument,
-                          label + ": looks like a " +
-                              (promptable ? "Segment Anything checkpoint (" + model.family + ")"
-                                          : model.family + " checkpoint") +
-                              ", not U²-Net: background removal needs a U²-Net or U²-NetP "
-                              "checkpoint");
-    }
-    return make_error(
-        ErrorKind::InvalidArgument,
-        label + ": looks like a " +
-            (model.family == "u2net" ? std::string("U²-Net background-removal") : model.family) +
-            " checkpoint, not Segment Anything: prompted masks need a SAM or "
-            "MobileSAM checkpoint");
+    const std::string what = display_name(model.family);
+    const std::string article = what.rfind("ISNet", 0) == 0 ? "an " : "a ";
+    const std::string needed =
+        family == "sam" ? "not Segment Anything: prompted masks need a SAM or MobileSAM checkpoint"
+        : family == "matting"
+            ? "not a background-removal model: it needs a U²-Net, U²-NetP or ISNet checkpoint"
+            : "not " + display_name(family);
+    return make_error(ErrorKind::InvalidArgument,
+                      label + ": looks like " + article + what + " checkpoint" +
+                          (promptable ? " (" + model.family + ")" : "") + ", " + needed);
 }
 
 std::string ModelRegistry::make_id(const std::string& path, const sam::SamOptions& options) {
@@ -143,8 +157,13 @@ Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const std::string& path
         effective.precision = runtime::Precision::Fp32;
         reason += std::string(reason.empty() ? "" : "; ") + "fp16 is GPU-only: running in fp32";
     }
-    auto loaded = family_of(path) == "u2net" ? load_u2net(id, path, effective, reason)
-                                             : load_sam(id, path, effective, reason);
+    const std::string family = family_of(path);
+    auto loaded =
+        family == "u2net"
+            ? load_matting<u2net::U2NetModel, u2net::U2NetOptions>(id, path, effective, reason)
+        : family == "isnet"
+            ? load_matting<isnet::IsNetModel, isnet::IsNetOptions>(id, path, effective, reason)
+            : load_sam(id, path, effective, reason);
     if (!loaded) return loaded.error();
     std::lock_guard<std::mutex> lock(mutex_);
     auto [it, inserted] = models_.emplace(id, *loaded);

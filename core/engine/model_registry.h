@@ -9,33 +9,37 @@
 #include <vector>
 
 #include "common/result.h"
+#include "models/runtime/matting_model.h"
 #include "models/sam/sam_model.h"
-#include "models/u2net/u2net_model.h"
 
 namespace ps::engine {
 
 struct ModelInfo {
     std::string id;  // registry key: path + requested device + precision
     std::string path;
-    std::string family;           // "sam", "mobile_sam" (promptable); "u2net" (background removal)
-    std::string arch;             // "vit_b", "mobile_sam", "vit_custom", "u2net", "u2netp", ...
-    std::string device;           // actually used, e.g. "cuda:0", "cpu"
+    std::string family;  // "sam", "mobile_sam" (promptable); "u2net", "isnet" (background removal)
+    std::string arch;    // "vit_b", "mobile_sam", "vit_custom", "u2net", "u2netp", "isnet", ...
+    std::string device;  // actually used, e.g. "cuda:0", "cpu"
     std::string precision;        // actually used
     std::string fallback_reason;  // why the request was not honoured as asked (empty if it was)
     double load_ms = 0;
     long long parameters = 0;
 };
 
-// Ok when `model` is of `family` ("u2net", or "sam" for either promptable family); else an
-// InvalidArgument error naming the file, what it is and what the task needs.
+// The background-removal families, which LoadedModel::matting holds: "u2net", "isnet".
+bool is_matting_family(const std::string& family);
+
+// Ok when `model` is of `family`: "sam" for either promptable family, "matting" for any
+// background-removal one, else that family exactly; else an InvalidArgument error naming the
+// file, what it is and what the task needs.
 Status require_family(const ModelInfo& model, const std::string& family);
 
 struct LoadedModel {
     ModelInfo info;
     std::string cache_identity;  // file identity + arch + precision + device kind (cache keys)
     // Exactly one is set, as info.family says.
-    std::unique_ptr<sam::SamModel> sam;        // "sam", "mobile_sam"
-    std::unique_ptr<u2net::U2NetModel> u2net;  // "u2net" (U²-Net, U²-NetP)
+    std::unique_ptr<sam::SamModel> sam;              // "sam", "mobile_sam"
+    std::unique_ptr<runtime::MattingModel> matting;  // is_matting_family: U²-Net(P), ISNet
     std::mutex run_mutex;             // a model instance is never run by two threads at once
     bool first_request_done = false;  // guarded by run_mutex
 };

@@ -1,0 +1,137 @@
+// ISNet through the engine: load_model says "isnet", Engine::matte equals IsNetModel::run and is
+// timed and cached like U²-Net's, the wrong kind of request is refused in one line, and the
+// benchmark times it. The tiny golden checkpoint of tests/data/isnet keeps it fast on a CPU.
+#include "models/isnet/isnet_model.h"  // ATen-using headers before Qt's `slots` macro
+
+#include <QtTest>
+#include <opencv2/core.hpp>
+
+#include "engine/benchmark.h"
+#include "engine/checkpoint_discovery.h"
+#include "engine/engine.h"
+#include "engine_settings_for_tests.h"
+#include "future_result.h"
+#include "golden_dir.h"
+#include "io/image_reader.h"
+#include "isnet_data.h"
+
+using namespace ps;
+using namespace ps::engine;
+
+namespace {
+
+cv::Mat landscape() {
+    auto rgb = io::read_rgb_image(isnet_data_path("landscape.png"));
+    return rgb ? *rgb : cv::Mat();
+}
+
+}  // namespace
+
+class TestIsNetEngine : public QObject {
+    Q_OBJECT
+  private slots:
+    void load_model_reports_isnet();
+    void discovery_names_isnet();
+    void matte_equals_the_model_and_hits_the_cache_second();
+    void wrong_kind_is_refused_with_a_clear_message();
+    void benchmark_times_isnet_through_the_engine();
+};
+
+void TestIsNetEngine::load_model_reports_isnet() {
+    Engine engine(cpu_test_settings());
+    auto info = wait(engine.load_model(isnet_data_path("isnet_tiny.pth")));
+    QVERIFY2(info.ok(), info.ok() ? "" : info.message().c_str());
+    QCOMPARE(QString::fromStdString(info->family), QString("isnet"));
+    QCOMPARE(QString::fromStdString(info->arch), QString("isnet_custom"));
+    QCOMPARE(QString::fromStdString(info->device), QString("cpu"));
+    QCOMPARE(QString::fromStdString(info->precision), QString("fp32"));
+    QVERIFY(info->parameters > 600000);
+    QVERIFY(is_matting_family(info->family));
+    QVERIFY(require_family(*info, "matting").ok());
+    QVERIFY(!engine.model_config(info->id).has_value());  // only SAM has a SamConfig
+}
+
+void TestIsNetEngine::discovery_names_isnet() {
+    // The Models list: the same family test as the registry (identify_family).
+    const DiscoveredCheckpoint c =
+        inspect_checkpoint(QString::fromStdString(isnet_data_path("isnet_tiny.pth")));
+    QVERIFY2(c.usable(), qPrintable(c.error));
+    QCOMPARE(c.family, QString("isnet"));
+    QCOMPARE(c.arch, QString("isnet_custom"));
+    QCOMPARE(c.parameter_count, std::int64_t(698270));
+    QVERIFY2(c.description.contains("ISNet"), qPrintable(c.description));
+}
+
+void TestIsNetEngine::matte_equals_the_model_and_hits_the_cache_second() {
+    const cv::Mat rgb = landscape();
+    QVERIFY(!rgb.empty());
+    auto direct = isnet::IsNetModel::load(isnet_data_path("isnet_tiny.pth"),
+                                          {runtime::Device::Cpu, runtime::Precision::Fp32});
+    QVERIFY2(direct.ok(), direct.ok() ? "" : direct.message().c_str());
+    auto expected = (*direct)->run(rgb);
+    QVERIFY(expected.ok());
+    double lowest = 0, highest = 0;
+    cv::minMaxLoc(expected->matte, &lowest, &highest);
+    QVERIFY2(highest - lowest > 100, "a flat matte could not show a difference");
+
+    Engine engine(cpu_test_settings());
+    auto model = wait(engine.load_model(isnet_data_path("isnet_tiny.pth")));
+    auto image = wait(engine.open_image(rgb, "landscape"));
+    QVERIFY(model.ok() && image.ok());
+    auto first = wait(engine.matte(image->id, model->id));
+    QVERIFY2(first.ok(), first.ok() ? "" : first.message().c_str());
+    QVERIFY(!first->cache_hit);
+    QCOMPARE(first->matte.size(), rgb.size());
+    QCOMPARE(cv::countNonZero(first->matte != expected->matte), 0);
+    QVERIFY(first->forward_ms > 0);
+    QCOMPARE(engine.metrics().snapshot().stage(Stage::Matte).count, 1LL);
+    auto second = wait(engine.matte(image->id, model->id));
+    QVERIFY(second.ok() && second->cache_hit);
+    QCOMPARE(cv::countNonZero(second->matte != expected->matte), 0);
+}
+
+void TestIsNetEngine::wrong_kind_is_refused_with_a_clear_message() {
+    Engine engine(cpu_test_settings());
+    auto isnet_model = wait(engine.load_model(isnet_data_path("isnet_tiny.pth")));
+    auto sam = wait(engine.load_model(golden_path("sam_vit_tiny.pth")));
+    auto image = wait(engine.open_image(landscape(), "landscape"));
+    QVERIFY(isnet_model.ok() && sam.ok() && image.ok());
+    // Prompted masks from ISNet: refused before any work, naming the file and what it is.
+    auto encoded = wait(engine.encode(image->id, isnet_model->id));
+    QVERIFY(!encoded.ok());
+    QCOMPARE(encoded.error().kind, ErrorKind::InvalidArgument);
+    QVERIFY2(QString::fromStdString(encoded.message())
+                 .startsWith("isnet_tiny.pth: looks like an ISNet background-removal checkpoint"),
+             encoded.message().c_str());
+    // A matte from SAM names the families that can make one.
+    auto matte = wait(engine.matte(image->id, sam->id));
+    QVERIFY(!matte.ok());
+    QVERIFY2(QString::fromStdString(matte.message()).contains("U²-Net") &&
+                 QString::fromStdString(matte.message()).contains("ISNet"),
+             matte.message().c_str());
+    QVERIFY(!QString::fromStdString(matte.message()).contains('\n'));
+}
+
+void TestIsNetEngine::benchmark_times_isnet_through_the_engine() {
+    BenchmarkRequest request;
+    request.models = {isnet_data_path("isnet_tiny.pth")};
+    request.device = runtime::Device::Cpu;
+    request.synthetic_width = 320;
+    request.synthetic_height = 240;
+    request.iterations = 2;
+    request.warmup = 1;
+    request.workers = 2;
+    auto report = run_benchmark(request);
+    QVERIFY2(report.ok(), report.ok() ? "" : report.message().c_str());
+    QCOMPARE(int(report->models.size()), 1);
+    const ModelBenchmark& m = report->models[0];
+    QCOMPARE(QString::fromStdString(m.family), QString("isnet"));
+    QCOMPARE(QString::fromStdString(m.arch), QString("isnet_custom"));
+    for (const char* stage : {"preprocess", "forward", "postprocess", "remove_bg"}) {
+        QVERIFY2(m.stages.count(stage), stage);
+        QCOMPARE(m.stages.at(stage).count, 2);  // every iteration ran the network
+    }
+}
+
+QTEST_GUILESS_MAIN(TestIsNetEngine)
+#include "test_isnet_engine.moc"
