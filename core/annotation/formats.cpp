@@ -64,20 +64,13 @@ ExportSet collect_export(const Project& project, const ExportOptions& options) {
     for (const Label& label : project.labels().labels) set.categories.push_back(label.name);
     std::set<std::string> stems;
     for (const std::string& image : project.annotated_images()) {
-        const std::string path = project.annotation_path(image);
-        auto bytes = io::read_whole_file(path);
-        if (!bytes) {
-            set.skipped.push_back(image + ": " + bytes.message());
-            continue;
-        }
-        auto annotation = annotation_from_json(*bytes, path);
+        auto annotation = project.read(image);
         if (!annotation) {
             set.skipped.push_back(image + ": " + annotation.message());
             continue;
         }
         ExportImage entry;
         entry.annotation = std::move(*annotation);
-        entry.annotation.image_file = image;
         const QFileInfo info(QString::fromStdString(image));
         entry.stem = (info.path() == "." ? info.completeBaseName()
                                          : info.path() + "/" + info.completeBaseName())
@@ -305,6 +298,13 @@ void ImportSession::add(const std::string& image, int width, int height,
 Result<ImageAnnotation> ImportSession::current(const std::string& image,
                                                const std::string& context) {
     if (auto pending = pending_.find(image); pending != pending_.end()) return pending->second;
+    // An import that must change nothing when anything is wrong does not set a corrupt file
+    // aside either: it reports it.
+    if (mode_ == ImportMode::AllOrNothing) {
+        auto stored = project_.read(image);
+        if (!stored) return make_error(stored.error().kind, context + ": " + stored.message());
+        return stored;
+    }
     auto loaded = project_.load(image);
     if (!loaded) return make_error(loaded.error().kind, context + ": " + loaded.message());
     if (loaded->problem) summary_.skipped.push_back(*loaded->problem);

@@ -248,23 +248,33 @@ std::string Project::image_path(const std::string& image_file) const {
     return image_root_ + "/" + image_file;
 }
 
-Result<LoadedAnnotation> Project::load(const std::string& image_file) const {
+Result<ImageAnnotation> Project::read(const std::string& image_file) const {
     if (auto valid = check_image_name(image_file); !valid) return valid.error();
-    LoadedAnnotation loaded;
-    loaded.annotation.image_file = image_file;
+    ImageAnnotation empty;
+    empty.image_file = image_file;
     const std::string path = annotation_path(image_file);
     std::error_code error;
-    if (!fs::exists(path, error)) return loaded;
+    if (!fs::exists(path, error)) return empty;
     auto bytes = io::read_whole_file(path);
     if (!bytes) return bytes.error();
     auto annotation = annotation_from_json(*bytes, path);
+    if (!annotation) return annotation.error();
+    annotation->image_file = image_file;  // the file's own "image" is informative
+    return annotation;
+}
+
+Result<LoadedAnnotation> Project::load(const std::string& image_file) const {
+    auto annotation = read(image_file);
+    LoadedAnnotation loaded;
     if (annotation) {
         loaded.annotation = std::move(*annotation);
-        loaded.annotation.image_file = image_file;  // the file's own "image" is informative
         return loaded;
     }
-    // A newer schema is not corrupt: leave it for the Photosynth that wrote it.
+    // A newer schema is not corrupt: leave it for the Photosynth that wrote it. (A bad image
+    // name or an unreadable file are not Format errors either.)
     if (annotation.error().kind != ErrorKind::Format) return annotation.error();
+    loaded.annotation.image_file = image_file;
+    const std::string path = annotation_path(image_file);
     const std::string stamp =
         QDateTime::currentDateTime().toString("yyyyMMdd-hhmmss").toStdString();
     auto aside = io::rename_aside(path, ".corrupt-" + stamp);

@@ -56,6 +56,11 @@ class Project {
     // still in the image root: what the exports write.
     std::vector<std::string> annotated_images() const;
 
+    // The image's annotation as stored (empty when it has none), touching nothing: a corrupt
+    // file is an error naming it (exports, an import that must change nothing).
+    Result<ImageAnnotation> read(const std::string& image_file) const;
+    // read(), but a corrupt file is set aside (".corrupt-<time>") and the image starts empty,
+    // with `problem` saying so: what the editor and saves want, so work can go on.
     Result<LoadedAnnotation> load(const std::string& image_file) const;
     // Atomic; the annotation's image_file names the target.
     Status save(const ImageAnnotation& annotation) const;

@@ -716,6 +716,57 @@ class TestFormats : public QObject {
         QVERIFY(QFile::exists(path));
     }
 
+    // An import that must change nothing (the CLI's default) reports a corrupt annotation file
+    // of the image it would add to and leaves it where it is; the app's import sets it aside
+    // and goes on, as opening the image in the editor does.
+    void import_into_a_corrupt_annotation() {
+        Fixture fixture;
+        const QString annotation =
+            QString::fromStdString(fixture.project->annotation_path("one.png"));
+        const auto corrupt = [&] {
+            QFile file(annotation);
+            if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
+            return file.write("{ broken") == 8;
+        };
+        QVERIFY(corrupt());
+        const QJsonObject coco{
+            {"images",
+             QJsonArray{QJsonObject{
+                 {"id", 1}, {"file_name", "one.png"}, {"width", kWidth}, {"height", kHeight}}}},
+            {"categories", QJsonArray{QJsonObject{{"id", 1}, {"name", "fish"}}}},
+            {"annotations",
+             QJsonArray{QJsonObject{
+                 {"id", 1},
+                 {"image_id", 1},
+                 {"category_id", 1},
+                 {"segmentation", QJsonArray{QJsonArray{10, 10, 20, 10, 20, 20, 10, 20}}}}}}};
+        const QString path = fixture.dir.filePath("in.json");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QJsonDocument(coco).toJson());
+        file.close();
+        const QStringList before = QDir(QFileInfo(annotation).path()).entryList(QDir::Files);
+
+        auto strict = import_coco(*fixture.project, path.toStdString(), ImportMode::AllOrNothing);
+        QVERIFY(strict.ok());
+        QCOMPARE(strict->objects, 0);
+        QCOMPARE(strict->skipped.size(), size_t(1));
+        QVERIFY2(QString::fromStdString(strict->skipped[0]).contains(annotation),
+                 strict->skipped[0].c_str());
+        QCOMPARE(QDir(QFileInfo(annotation).path()).entryList(QDir::Files), before);
+        QFile left(annotation);
+        QVERIFY(left.open(QIODevice::ReadOnly));
+        QCOMPARE(left.readAll(), QByteArray("{ broken"));
+        left.close();
+
+        auto permissive = import_coco(*fixture.project, path.toStdString());
+        QVERIFY(permissive.ok());
+        QCOMPARE(permissive->objects, 1);
+        QVERIFY2(QString::fromStdString(permissive->skipped.at(0)).contains("set aside"),
+                 permissive->skipped[0].c_str());
+        QCOMPARE(fixture.project->load("one.png")->annotation.objects.size(), size_t(1));
+    }
+
     void labelme_json_to_dataset_renders_our_file_data() { tolerance_table(); }
 
     void labelme_json_to_dataset_renders_our_file() {
