@@ -9,8 +9,8 @@
 #include <QtTest>
 
 #include "app/cli_process.h"
-#include "isnet_data.h"
 #include "sam_golden.h"
+#include "test_data.h"
 
 class TestCliIsNet : public QObject {
     Q_OBJECT

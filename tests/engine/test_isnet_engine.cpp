@@ -13,7 +13,7 @@
 #include "future_result.h"
 #include "golden_dir.h"
 #include "io/image_reader.h"
-#include "isnet_data.h"
+#include "test_data.h"
 
 using namespace ps;
 using namespace ps::engine;

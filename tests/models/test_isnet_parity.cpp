@@ -14,8 +14,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "isnet_data.h"
 #include "sam_golden.h"
+#include "test_data.h"
 
 using namespace ps;
 
