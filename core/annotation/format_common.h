@@ -35,7 +35,7 @@ struct ExportSet {
 // Reads every annotated image of the project (read-only: a corrupt file is skipped, not moved).
 ExportSet collect_export(const Project& project, const ExportOptions& options);
 
-// Writes atomically, records the path in the summary.
+// Writes into the export's staging folder (io::write_staged_file), records the path.
 Status write_output(const std::string& path, const std::string& bytes, ExportSummary& summary);
 // PNG bytes of a CV_8UC1 image: greyscale, or indexed with `palette` (RGB) when it is not empty.
 std::string encode_png(const cv::Mat& image,

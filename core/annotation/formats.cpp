@@ -96,7 +96,8 @@ ExportSet collect_export(const Project& project, const ExportOptions& options) {
 }
 
 Status write_output(const std::string& path, const std::string& bytes, ExportSummary& summary) {
-    if (auto written = io::atomic_write(path, bytes, io::MissingFolders::Create); !written)
+    // Every export writes into its StagedFolder (export_project): no temporary file per file.
+    if (auto written = io::write_staged_file(path, bytes, io::MissingFolders::Create); !written)
         return written;
     summary.files.push_back(path);
     return Ok{};

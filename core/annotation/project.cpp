@@ -314,16 +314,16 @@ Status Project::save_all(const std::vector<ImageAnnotation>& annotations,
     if (labels || !exists_) {
         const std::string json =
             project_to_json(stored_image_root(folder_, image_root_), labels ? *labels : labels_);
-        if (auto written = io::atomic_write(staged_project + "/project.json", json,
-                                            io::MissingFolders::Create);
+        if (auto written = io::write_staged_file(staged_project + "/project.json", json,
+                                                 io::MissingFolders::Create);
             !written)
             return staged->failed(written.error());
     }
     for (const ImageAnnotation& annotation : annotations) {
         const std::string path =
             staged_project + "/annotations/" + annotation.image_file + kAnnotationSuffix;
-        if (auto written =
-                io::atomic_write(path, annotation_to_json(annotation), io::MissingFolders::Create);
+        if (auto written = io::write_staged_file(path, annotation_to_json(annotation),
+                                                 io::MissingFolders::Create);
             !written)
             return staged->failed(written.error());
     }

@@ -147,6 +147,24 @@ Status atomic_write(const std::string& path, std::string_view bytes, MissingFold
     return file->commit();
 }
 
+Status write_staged_file(const std::string& path, std::string_view bytes, MissingFolders folders) {
+    if (folders == MissingFolders::Create)
+        if (auto made = make_directories(parent_of(path)); !made) return made;
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return io_error(path, "cannot create", errno);
+    int error_number = write_all(fd, bytes.data(), bytes.size());
+    const char* what = "cannot write";
+    if (error_number == 0 && ::fsync(fd) != 0) {
+        error_number = errno;
+        what = "cannot flush to disk";
+    }
+    if (::close(fd) != 0 && error_number == 0) {
+        error_number = errno;
+        what = "cannot close";
+    }
+    return error_number == 0 ? Status(Ok{}) : Status(io_error(path, what, error_number));
+}
+
 Result<std::string> read_whole_file(const std::string& path) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return io_error(path, "cannot open", errno);

@@ -43,6 +43,19 @@ std::string absolute_target(const std::string& target) {
     return (error || resolved.empty() ? path : resolved).string();
 }
 
+// `root` and every folder below it (not following links).
+std::vector<std::string> folders_under(const std::string& root) {
+    std::vector<std::string> folders{root};
+    std::error_code error;
+    for (fs::recursive_directory_iterator it(root, error), end; !error && it != end;
+         it.increment(error)) {
+        std::error_code entry_error;
+        if (it->is_directory(entry_error) && !it->is_symlink(entry_error))
+            folders.push_back(it->path().string());
+    }
+    return folders;
+}
+
 std::string random_part() {
     static const char kAlphabet[] =
         "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -291,6 +304,11 @@ Status StagedFolder::commit() {
         return make_error(ErrorKind::Runtime, target_ + ": the output was already committed");
     const std::string parent = fs::path(target_).parent_path().string();
     std::error_code error;
+    // The staged files were fsynced without a rename each (write_staged_file): their folders'
+    // entries are made durable here, once per folder, before anything becomes visible.
+    for (const std::string& folder : folders_under(staging_))
+        if (const int error_number = sync_directory(folder); error_number != 0)
+            return io_error(folder, "cannot flush the staged folder to disk", error_number);
     if (!fs::exists(fs::symlink_status(target_, error))) {
         if (::rename(staging_.c_str(), target_.c_str()) == 0) {
             committed_ = true;

@@ -1,5 +1,6 @@
 // io::atomic_write and io::AtomicFile: a file is replaced whole or not at all, errors name the
-// file, and nothing is left beside it when a write fails or is abandoned.
+// file, and nothing is left beside it when a write fails or is abandoned. io::write_staged_file
+// for files of a staged folder.
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -37,6 +38,25 @@ class TestAtomicFile : public QObject {
         QVERIFY(io::atomic_write(path, "second, longer", io::MissingFolders::Create).ok());
         QCOMPARE(contents(QString::fromStdString(path)), QByteArray("second, longer"));
         QCOMPARE(entries(dir.filePath("deep/er")), 1);
+    }
+
+    // Files of a staged folder: written in place (no temporary beside them), committed with it.
+    void staged_files_are_written_in_place_and_committed_with_the_folder() {
+        QTemporaryDir dir;
+        const std::string out = dir.filePath("out").toStdString();
+        auto staged = io::StagedFolder::begin(out);
+        QVERIFY(staged.ok());
+        const std::string file = staged->path() + "/a/b/mask.png";
+        QVERIFY(!io::write_staged_file(file, "x").ok());  // folders not made unless asked
+        QVERIFY(io::write_staged_file(file, "longer first", io::MissingFolders::Create).ok());
+        QVERIFY(io::write_staged_file(file, "second").ok());  // truncated, not appended
+        QCOMPARE(entries(QString::fromStdString(staged->path() + "/a/b")), 1);
+        const Status blocked = io::write_staged_file(staged->path() + "/a", "x");
+        QVERIFY2(!blocked.ok() && blocked.message().find(staged->path() + "/a: ") == 0,
+                 blocked.message().c_str());
+        QVERIFY(staged->commit().ok());
+        QCOMPARE(contents(QString::fromStdString(out + "/a/b/mask.png")), QByteArray("second"));
+        QCOMPARE(entries(dir.path()), 1);  // the output alone: no staging folder, no marker
     }
 
     void missing_folder_fails_unless_asked_to_create_it() {
