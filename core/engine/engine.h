@@ -108,9 +108,9 @@ class Engine : public QObject {
                                                      int channel = 0);
     static constexpr const char* kBuiltinSegmenterName = "GrabCut (built-in)";
 
-    // The foreground matte of a background-removal model (is_matting_family: U²-Net, ISNet), under
-    // the model's and the device's locks, cached per image + model + size in the embedding cache's
-    // host tier, timed as Stage::Matte.
+    // The foreground matte of a background-removal model (is_matting_family: U²-Net, ISNet), run
+    // on its device's thread (DeviceThread) at options.priority, cached per image + model + size
+    // in the embedding cache's host tier, timed as Stage::Matte.
     QFuture<Result<MatteResult>> matte(int image_id, const std::string& model_id,
                                        const MatteOptions& options = {});
 
@@ -157,7 +157,7 @@ class Engine : public QObject {
     struct Caches;
     std::shared_ptr<OpenImage> find_image(int image_id) const;
     Result<ImageInfo> register_image(cv::Mat rgb, const std::string& name, double decode_start_ms);
-    // Cached embedding, or runs the encoder (under the model's and the device's locks).
+    // Cached embedding, or runs the encoder on the model's device thread at `priority`.
     Result<std::shared_ptr<const sam::SamEmbedding>> embedding_for(const OpenImage& image,
                                                                    LoadedModel& model,
                                                                    EncodeInfo& info,
