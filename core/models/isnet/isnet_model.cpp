@@ -10,6 +10,7 @@
 #include "models/isnet/isnet_network.h"
 #include "models/isnet/isnet_transforms.h"
 #include "models/runtime/graph_cache.h"
+#include "models/runtime/matting_stages.h"
 #include "models/runtime/model_runtime.h"
 #include "models/runtime/state_dict_check.h"
 
@@ -85,37 +86,17 @@ const IsNetNetwork& IsNetModel::network() const {
 }
 
 Result<IsNetOutput> IsNetModel::run(const cv::Mat& rgb) const {
-    if (rgb.empty() || rgb.type() != CV_8UC3) {
-        return make_error(ErrorKind::InvalidArgument, "ISNet needs a non-empty 8-bit RGB image");
-    }
-    return runtime::guarded(impl_->file_label + ": run", [&]() -> Result<IsNetOutput> {
-        c10::InferenceMode inference;
-        const IsNetNetwork& net = *impl_->network;
-        IsNetOutput out;
-        const auto start = runtime::SteadyClock::now();
+    const IsNetNetwork& net = *impl_->network;
+    const int size = input_size();
+    return runtime::run_matting_stages(
+        "ISNet", impl_->file_label, rgb, impl_->graphs, impl_->memory_format,
         // The resize runs on the CPU whatever the device: the reference's truncation to uint8
         // makes one ulp of a different kernel a whole grey level.
-        const int size = input_size();
-        const at::Tensor input = normalize_for_isnet(resize_for_isnet(rgb, size), net.device());
-        runtime::wait_for(input);
-        out.preprocess_ms = runtime::ms_since(start);
-
-        const auto forward_start = runtime::SteadyClock::now();
-        const at::Tensor d1 =
-            impl_->graphs
-                .run("isnet", {input},
-                     [&net, format = impl_->memory_format](const std::vector<at::Tensor>& in) {
-                         return std::vector<at::Tensor>{net.forward_d1(in[0].contiguous(format))};
-                     })
-                .front();
-        runtime::wait_for(d1);
-        out.forward_ms = runtime::ms_since(forward_start);
-
-        const auto post_start = runtime::SteadyClock::now();
-        out.matte = matte_from_d1(d1, rgb.rows, rgb.cols);
-        out.postprocess_ms = runtime::ms_since(post_start);
-        return out;
-    });
+        [&](const cv::Mat& image) {
+            return normalize_for_isnet(resize_for_isnet(image, size), net.device());
+        },
+        [&](const at::Tensor& input) { return net.forward_d1(input); },
+        [&](const at::Tensor& d1) { return matte_from_d1(d1, rgb.rows, rgb.cols); });
 }
 
 }  // namespace ps::isnet

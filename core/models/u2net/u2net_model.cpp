@@ -9,6 +9,7 @@
 
 #include "io/checkpoint.h"
 #include "models/runtime/graph_cache.h"
+#include "models/runtime/matting_stages.h"
 #include "models/runtime/model_runtime.h"
 #include "models/runtime/state_dict_check.h"
 #include "models/u2net/u2net_network.h"
@@ -87,36 +88,16 @@ const U2NetNetwork& U2NetModel::network() const {
 }
 
 Result<U2NetOutput> U2NetModel::run(const cv::Mat& rgb) const {
-    if (rgb.empty() || rgb.type() != CV_8UC3) {
-        return make_error(ErrorKind::InvalidArgument, "U²-Net needs a non-empty 8-bit RGB image");
-    }
-    return runtime::guarded(impl_->file_label + ": run", [&]() -> Result<U2NetOutput> {
-        c10::InferenceMode inference;
-        const U2NetNetwork& net = *impl_->network;
-        U2NetOutput out;
-        const auto start = runtime::SteadyClock::now();
-        const int size = static_cast<int>(impl_->config.input_size);
-        const at::Tensor input = normalize_for_u2net(resize_for_u2net(rgb, size), net.device());
-        runtime::wait_for(input);
-        out.preprocess_ms = runtime::ms_since(start);
-
-        const auto forward_start = runtime::SteadyClock::now();
+    const U2NetNetwork& net = *impl_->network;
+    const int size = static_cast<int>(impl_->config.input_size);
+    return runtime::run_matting_stages(
+        "U²-Net", impl_->file_label, rgb, impl_->graphs, impl_->memory_format,
+        [&](const cv::Mat& image) {
+            return normalize_for_u2net(resize_for_u2net(image, size), net.device());
+        },
         // Only d0 is used; the side maps cost one sigmoid each and are dropped here.
-        const at::Tensor d0 =
-            impl_->graphs
-                .run("u2net", {input},
-                     [&net, format = impl_->memory_format](const std::vector<at::Tensor>& in) {
-                         return std::vector<at::Tensor>{net.forward(in[0].contiguous(format))[0]};
-                     })
-                .front();
-        runtime::wait_for(d0);
-        out.forward_ms = runtime::ms_since(forward_start);
-
-        const auto post_start = runtime::SteadyClock::now();
-        out.matte = matte_from_d0(d0, rgb.rows, rgb.cols);
-        out.postprocess_ms = runtime::ms_since(post_start);
-        return out;
-    });
+        [&](const at::Tensor& input) { return net.forward(input)[0]; },
+        [&](const at::Tensor& d0) { return matte_from_d0(d0, rgb.rows, rgb.cols); });
 }
 
 }  // namespace ps::u2net
