@@ -291,25 +291,25 @@ void BackgroundPanel::set_u2net_checkpoint(const QString& path) {
     status_->setText(tr("Loading %1…").arg(QFileInfo(path).fileName()));
     const int generation = ++model_generation_;
     // The engine's device and precision settings, its locks and its metrics: as SAM's models.
-    engine::when_finished(this, engine_.load_model(path.toStdString()),
-                          [this, path, generation](Result<engine::ModelInfo> info) {
-                              if (generation != model_generation_) return;
-                              if (info)
-                                  if (auto ok = engine::require_family(*info, "u2net"); !ok)
-                                      info = ok.error();
-                              if (!info) {
-                                  status_->setText(QString::fromStdString(info.message()));
-                                  return;
-                              }
-                              if (!model_id_.empty() && model_id_ != info->id)
-                                  engine_.unload_model(model_id_);
-                              model_id_ = info->id;
-                              const QString description = QFileInfo(path).fileName() + " · " +
-                                                          QString::fromStdString(info->device);
-                              status_->setText(tr("U²-Net ready: %1").arg(description));
-                              emit model_ready(description);
-                              if (source() == "u2net") request_matte();
-                          });
+    engine::when_finished(
+        this, engine_.load_model(path.toStdString()),
+        [this, path, generation](Result<engine::ModelInfo> info) {
+            if (generation != model_generation_) return;
+            if (info)
+                if (auto ok = engine::require_family(*info, "matting"); !ok) info = ok.error();
+            if (!info) {
+                status_->setText(QString::fromStdString(info.message()));
+                return;
+            }
+            if (!model_id_.empty() && model_id_ != info->id) engine_.unload_model(model_id_);
+            model_id_ = info->id;
+            const QString description =
+                QFileInfo(path).fileName() + " · " + QString::fromStdString(info->device);
+            status_->setText(
+                tr("%1 ready: %2").arg(QString::fromStdString(info->arch), description));
+            emit model_ready(description);
+            if (source() == "u2net") request_matte();
+        });
 }
 
 void BackgroundPanel::matte_then(int longest_side_px, int channel,
@@ -323,7 +323,7 @@ void BackgroundPanel::matte_then(int longest_side_px, int channel,
         return;
     }
     if (model_id_.empty()) {
-        done(make_error(ErrorKind::InvalidArgument, "no U²-Net checkpoint loaded"));
+        done(make_error(ErrorKind::InvalidArgument, "no background-removal checkpoint loaded"));
         return;
     }
     engine::MatteOptions options;

@@ -293,7 +293,7 @@ void SettingsDialog::use_row(int row) {
     const DiscoveredCheckpoint& c = checkpoints_[row];
     if (is_sam_family(c.family)) {
         sam_path_->setText(c.path);
-    } else if (c.family == "u2net") {
+    } else if (engine::is_matting_family(c.family.toStdString())) {
         background_path_->setText(c.path);
     } else {
         show_error(c.error.isEmpty() ? tr("%1 is not a model Photosynth can use").arg(c.path)
@@ -369,8 +369,9 @@ void SettingsDialog::accept() {
                            .arg(QFileInfo(c.path).fileName(), c.usable() ? c.family : c.error));
             return;
         }
-        if (!background_path.isEmpty() && c.path == canonical_background && c.family != "u2net") {
-            show_error(tr("%1 is not a U²-Net checkpoint (%2)")
+        if (!background_path.isEmpty() && c.path == canonical_background &&
+            !engine::is_matting_family(c.family.toStdString())) {
+            show_error(tr("%1 is not a background-removal checkpoint (%2)")
                            .arg(QFileInfo(c.path).fileName(), c.usable() ? c.family : c.error));
             return;
         }
