@@ -125,6 +125,20 @@ bool wait_until(const std::function<bool()>& done, int timeout_ms = 30000) {
     return done();
 }
 
+// File ▸ Export / Import Annotations…: the (window-modal, not blocking) dialog once it shows, or
+// null when the action is missing, disabled or nothing shows.
+ps::ui::AnnotationExportDialog* open_annotation_dialog(QWidget& window) {
+    QAction* action = action_named(window, "Export / Import Annotations…");
+    if (!action || !action->isEnabled()) return nullptr;
+    action->trigger();
+    ps::ui::AnnotationExportDialog* dialog = nullptr;
+    wait_until([&] {
+        dialog = window.findChild<ps::ui::AnnotationExportDialog*>();
+        return dialog && dialog->isVisible();
+    });
+    return dialog && dialog->isVisible() ? dialog : nullptr;
+}
+
 }  // namespace
 
 class TestAppWorkflows : public QObject {
@@ -438,14 +452,8 @@ void TestAppWorkflows::project_object_exports_to_coco_json() {
     QVERIFY(!window.has_unsaved_objects());
 
     // File ▸ Export / Import Annotations… opens the (window-modal, not blocking) dialog.
-    QAction* action = action_named(window, "Export / Import Annotations…");
-    QVERIFY(action && action->isEnabled());
-    action->trigger();
-    ui::AnnotationExportDialog* dialog = nullptr;
-    QVERIFY(wait_until([&] {
-        dialog = window.findChild<ui::AnnotationExportDialog*>();
-        return dialog && dialog->isVisible();
-    }));
+    ui::AnnotationExportDialog* dialog = open_annotation_dialog(window);
+    QVERIFY(dialog);
     auto* format = dialog->findChild<QComboBox*>("export_format");
     QVERIFY(format);
     const int coco = format->findData("coco");
@@ -514,14 +522,8 @@ void TestAppWorkflows::labelme_file_imports_through_the_dialog() {
             "imagePath": "coffee.png", "imageData": null,
             "imageHeight": 400, "imageWidth": 600})");
     }
-    QAction* action = action_named(window, "Export / Import Annotations…");
-    QVERIFY(action && action->isEnabled());
-    action->trigger();
-    ui::AnnotationExportDialog* dialog = nullptr;
-    QVERIFY(wait_until([&] {
-        dialog = window.findChild<ui::AnnotationExportDialog*>();
-        return dialog && dialog->isVisible();
-    }));
+    ui::AnnotationExportDialog* dialog = open_annotation_dialog(window);
+    QVERIFY(dialog);
     auto* tabs = dialog->findChild<QTabWidget*>();
     QVERIFY(tabs);
     QTabBar* bar = tabs->tabBar();
