@@ -6,58 +6,24 @@
 
 #include <filesystem>
 
-#include "io/checkpoint.h"
 #include "models/isnet/isnet_network.h"
 #include "models/isnet/isnet_transforms.h"
-#include "models/runtime/graph_cache.h"
+#include "models/runtime/conv_matting_state.h"
 #include "models/runtime/matting_stages.h"
 #include "models/runtime/model_runtime.h"
-#include "models/runtime/state_dict_check.h"
 
 namespace ps::isnet {
 
-struct IsNetModel::Impl {
-    std::string file_label;
-    IsNetConfig config;
-    runtime::Precision precision = runtime::Precision::Fp32;
-    std::unique_ptr<IsNetNetwork> network;
-    double load_ms = 0;
-    // Fixed 1024² input: the ~1000 small kernels replay as one CUDA graph (graph_cache.h).
-    mutable runtime::GraphCache graphs{2};
-    at::MemoryFormat memory_format = at::MemoryFormat::Contiguous;  // NHWC: half on CUDA
-};
+struct IsNetModel::Impl : runtime::ConvMattingState<IsNetConfig, IsNetNetwork> {};
 
 IsNetModel::IsNetModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 IsNetModel::~IsNetModel() = default;
 
 Result<std::unique_ptr<IsNetModel>> IsNetModel::load(const std::string& checkpoint_path,
                                                      const IsNetOptions& options) {
-    const auto start = runtime::SteadyClock::now();
-    const std::string label = std::filesystem::path(checkpoint_path).filename().string();
-    auto device = runtime::choose_device(label, options.device, options.precision);
-    if (!device) return device.error();
-    auto checkpoint = io::load_checkpoint(checkpoint_path);
-    if (!checkpoint) return checkpoint.error();
-    if (auto weights = runtime::check_state_dict(checkpoint->tensors, label); !weights)
-        return weights.error();
-    auto config = infer_isnet_config(checkpoint->tensors, label);
-    if (!config) return config.error();
-
-    return runtime::guarded(label, [&]() -> Result<std::unique_ptr<IsNetModel>> {
-        c10::InferenceMode inference;
-        runtime::ConvPlacement placed = runtime::place_conv_tensors(
-            checkpoint->tensors, *device, options.precision, options.gpu.cudnn_benchmark);
-        auto impl = std::make_unique<Impl>();
-        impl->file_label = label;
-        impl->config = config.value();
-        impl->config.cudnn_conv_relu = options.gpu.cudnn_conv_relu;
-        impl->graphs.set_enabled(options.gpu.cuda_graphs);
-        impl->precision = options.precision;
-        impl->memory_format = placed.memory_format();
-        impl->network = std::make_unique<IsNetNetwork>(placed.tensors, impl->config, label);
-        impl->load_ms = runtime::ms_since(start);
-        return std::unique_ptr<IsNetModel>(new IsNetModel(std::move(impl)));
-    });
+    auto impl = runtime::load_conv_matting<Impl>(checkpoint_path, options, infer_isnet_config);
+    if (!impl) return impl.error();
+    return std::unique_ptr<IsNetModel>(new IsNetModel(std::move(*impl)));
 }
 
 const IsNetConfig& IsNetModel::config() const {

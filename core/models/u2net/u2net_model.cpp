@@ -7,59 +7,24 @@
 #include <chrono>
 #include <filesystem>
 
-#include "io/checkpoint.h"
-#include "models/runtime/graph_cache.h"
+#include "models/runtime/conv_matting_state.h"
 #include "models/runtime/matting_stages.h"
 #include "models/runtime/model_runtime.h"
-#include "models/runtime/state_dict_check.h"
 #include "models/u2net/u2net_network.h"
 #include "models/u2net/u2net_transforms.h"
 
 namespace ps::u2net {
 
-struct U2NetModel::Impl {
-    std::string file_label;
-    U2NetConfig config;
-    runtime::Precision precision = runtime::Precision::Fp32;
-    std::unique_ptr<U2NetNetwork> network;
-    double load_ms = 0;
-    // U²-Net is ~1000 small kernels: replaying them as one CUDA graph removes the launch cost
-    // that dominates at 320² (graph_cache.h).
-    mutable runtime::GraphCache graphs{2};
-    at::MemoryFormat memory_format = at::MemoryFormat::Contiguous;  // NHWC: half on CUDA
-};
+struct U2NetModel::Impl : runtime::ConvMattingState<U2NetConfig, U2NetNetwork> {};
 
 U2NetModel::U2NetModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 U2NetModel::~U2NetModel() = default;
 
 Result<std::unique_ptr<U2NetModel>> U2NetModel::load(const std::string& checkpoint_path,
                                                      const U2NetOptions& options) {
-    const auto start = runtime::SteadyClock::now();
-    const std::string label = std::filesystem::path(checkpoint_path).filename().string();
-    auto device = runtime::choose_device(label, options.device, options.precision);
-    if (!device) return device.error();
-    auto checkpoint = io::load_checkpoint(checkpoint_path);
-    if (!checkpoint) return checkpoint.error();
-    if (auto weights = runtime::check_state_dict(checkpoint->tensors, label); !weights)
-        return weights.error();
-    auto config = infer_u2net_config(checkpoint->tensors, label);
-    if (!config) return config.error();
-
-    return runtime::guarded(label, [&]() -> Result<std::unique_ptr<U2NetModel>> {
-        c10::InferenceMode inference;
-        runtime::ConvPlacement placed = runtime::place_conv_tensors(
-            checkpoint->tensors, *device, options.precision, options.gpu.cudnn_benchmark);
-        auto impl = std::make_unique<Impl>();
-        impl->file_label = label;
-        impl->config = config.value();
-        impl->config.cudnn_conv_relu = options.gpu.cudnn_conv_relu;
-        impl->graphs.set_enabled(options.gpu.cuda_graphs);
-        impl->precision = options.precision;
-        impl->memory_format = placed.memory_format();
-        impl->network = std::make_unique<U2NetNetwork>(placed.tensors, impl->config, label);
-        impl->load_ms = runtime::ms_since(start);
-        return std::unique_ptr<U2NetModel>(new U2NetModel(std::move(impl)));
-    });
+    auto impl = runtime::load_conv_matting<Impl>(checkpoint_path, options, infer_u2net_config);
+    if (!impl) return impl.error();
+    return std::unique_ptr<U2NetModel>(new U2NetModel(std::move(*impl)));
 }
 
 const U2NetConfig& U2NetModel::config() const {
