@@ -14,26 +14,23 @@ namespace {
 
 using runtime::RsuConfig;
 
-bool has_prefix(const std::map<std::string, at::Tensor>& tensors, const std::string& prefix) {
-    auto it = tensors.lower_bound(prefix);
-    return it != tensors.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-}
-
 // Explains what a non-ISNet state dict looks like, so the user learns which tool it belongs to.
 std::string describe_foreign(const std::map<std::string, at::Tensor>& tensors) {
     if (tensors.empty()) return "holds no tensors";
-    if (has_prefix(tensors, "image_encoder.") || has_prefix(tensors, "mask_decoder.")) {
+    if (runtime::has_key_prefix(tensors, "image_encoder.") ||
+        runtime::has_key_prefix(tensors, "mask_decoder.")) {
         return "looks like a Segment Anything checkpoint (image_encoder.*, mask_decoder.*), not "
                "ISNet; use it with `segment`";
     }
-    if (has_prefix(tensors, "outconv.") && has_prefix(tensors, "stage1.rebnconvin.")) {
+    if (runtime::has_key_prefix(tensors, "outconv.") &&
+        runtime::has_key_prefix(tensors, "stage1.rebnconvin.")) {
         return "looks like a U²-Net checkpoint (outconv.*, no conv_in.*), not ISNet";
     }
-    if (has_prefix(tensors, "conv_in.conv.")) {
+    if (runtime::has_key_prefix(tensors, "conv_in.conv.")) {
         return "looks like ISNet's ground-truth encoder (ISNetGTEncoder, conv_in.conv.*), which "
                "only training uses; use the ISNetDIS weights";
     }
-    if (has_prefix(tensors, "module.conv_in.")) {
+    if (runtime::has_key_prefix(tensors, "module.conv_in.")) {
         return "has DataParallel keys (module.conv_in.*); save net.module.state_dict() instead";
     }
     return "is not an ISNet checkpoint: no conv_in.weight among its " +
@@ -114,7 +111,7 @@ runtime::TensorSpecs isnet_tensor_specs(const IsNetConfig& c) {
 
 Result<IsNetConfig> infer_isnet_config(const std::map<std::string, at::Tensor>& tensors,
                                        const std::string& file_label) {
-    if (!tensors.count("conv_in.weight") || has_prefix(tensors, "outconv.")) {
+    if (!tensors.count("conv_in.weight") || runtime::has_key_prefix(tensors, "outconv.")) {
         return make_error(ErrorKind::Mismatch, file_label + ": " + describe_foreign(tensors));
     }
     const runtime::Weights w(tensors, file_label);

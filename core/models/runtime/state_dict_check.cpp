@@ -91,4 +91,9 @@ std::string floating_dtype_name(at::ScalarType type) {
     }
 }
 
+bool has_key_prefix(const std::map<std::string, at::Tensor>& tensors, const std::string& prefix) {
+    auto it = tensors.lower_bound(prefix);
+    return it != tensors.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+}
+
 }  // namespace ps::runtime

@@ -24,4 +24,7 @@ Status check_state_dict(const std::map<std::string, at::Tensor>& tensors,
 // "float16", "float64" (anything else reads as "float32", the load converts it).
 std::string floating_dtype_name(at::ScalarType type);
 
+// Whether any key starts with `prefix` (a module of the state dict: "image_encoder.").
+bool has_key_prefix(const std::map<std::string, at::Tensor>& tensors, const std::string& prefix);
+
 }  // namespace ps::runtime

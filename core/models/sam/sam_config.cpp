@@ -6,17 +6,13 @@
 #include <cmath>
 #include <sstream>
 
+#include "models/runtime/state_dict_check.h"
 #include "models/runtime/weights.h"
 
 namespace ps::sam {
 namespace {
 
 const char* const kEnc = "image_encoder.";
-
-bool has_prefix(const std::map<std::string, at::Tensor>& tensors, const std::string& prefix) {
-    auto it = tensors.lower_bound(prefix);
-    return it != tensors.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-}
 
 std::string join_first_keys(const std::map<std::string, at::Tensor>& tensors, size_t count) {
     std::string keys;
@@ -31,15 +27,17 @@ std::string join_first_keys(const std::map<std::string, at::Tensor>& tensors, si
 // Explains what a non-SAM state dict looks like, so the user learns which tool it belongs to.
 std::string describe_foreign(const std::map<std::string, at::Tensor>& tensors) {
     if (tensors.empty()) return "holds no tensors";
-    if (has_prefix(tensors, "stage1.rebnconvin.") || has_prefix(tensors, "stage1d.")) {
+    if (runtime::has_key_prefix(tensors, "stage1.rebnconvin.") ||
+        runtime::has_key_prefix(tensors, "stage1d.")) {
         return "looks like a U²-Net background-removal checkpoint (stage1.rebnconvin.*, side1.*), "
                "not Segment Anything";
     }
-    if (has_prefix(tensors, "patch_embed.seq.")) {
+    if (runtime::has_key_prefix(tensors, "patch_embed.seq.")) {
         return "looks like a bare TinyViT classifier (patch_embed.seq.*), not a full MobileSAM "
                "checkpoint with image_encoder/prompt_encoder/mask_decoder";
     }
-    if (has_prefix(tensors, "patch_embed.proj.") && has_prefix(tensors, "blocks.")) {
+    if (runtime::has_key_prefix(tensors, "patch_embed.proj.") &&
+        runtime::has_key_prefix(tensors, "blocks.")) {
         return "looks like a bare ViT backbone (patch_embed.proj.*, blocks.*), not a full SAM "
                "checkpoint";
     }
@@ -259,11 +257,11 @@ std::string SamConfig::describe() const {
 
 Result<SamConfig> infer_sam_config(const std::map<std::string, at::Tensor>& tensors,
                                    const std::string& file_label) {
-    if (!has_prefix(tensors, kEnc)) {
+    if (!runtime::has_key_prefix(tensors, kEnc)) {
         return make_error(ErrorKind::Mismatch, file_label + ": " + describe_foreign(tensors));
     }
     for (const char* part : {"prompt_encoder.", "mask_decoder."}) {
-        if (!has_prefix(tensors, part)) {
+        if (!runtime::has_key_prefix(tensors, part)) {
             return make_error(ErrorKind::Mismatch,
                               file_label + ": has image_encoder.* but no " + part +
                                   "* tensors (an encoder-only or incomplete SAM checkpoint)");

@@ -16,19 +16,15 @@ using runtime::TensorSpec;
 using runtime::Weights;
 using Specs = std::map<std::string, runtime::TensorSpec>;
 
-bool has_prefix(const std::map<std::string, at::Tensor>& tensors, const std::string& prefix) {
-    auto it = tensors.lower_bound(prefix);
-    return it != tensors.end() && it->first.compare(0, prefix.size(), prefix) == 0;
-}
-
 // Explains what a non-U²-Net state dict looks like, so the user learns which tool it belongs to.
 std::string describe_foreign(const std::map<std::string, at::Tensor>& tensors) {
     if (tensors.empty()) return "holds no tensors";
-    if (has_prefix(tensors, "image_encoder.") || has_prefix(tensors, "mask_decoder.")) {
+    if (runtime::has_key_prefix(tensors, "image_encoder.") ||
+        runtime::has_key_prefix(tensors, "mask_decoder.")) {
         return "looks like a Segment Anything checkpoint (image_encoder.*, mask_decoder.*), not "
                "U²-Net; use it with `segment`";
     }
-    if (has_prefix(tensors, "module.stage1.")) {
+    if (runtime::has_key_prefix(tensors, "module.stage1.")) {
         return "has DataParallel keys (module.stage1.*); save net.module.state_dict() instead";
     }
     return "is not a U²-Net checkpoint: no stage1.rebnconvin.conv_s1.weight among its " +
