@@ -301,36 +301,43 @@ Result<std::shared_ptr<const sam::SamEmbedding>> Engine::embedding_for(const Ope
             return *embedding;
         }
     }
-    return device_thread(model.info.device)
-        .run(priority, [&]() -> Result<std::shared_ptr<const sam::SamEmbedding>> {
-            std::lock_guard<std::mutex> model_lock(model.run_mutex);
-            // Another job may have encoded this image while this one waited for the device.
-            if (auto hit = from_memory()) return hit;
-            auto embedding = model.sam->encode(image.work);
-            if (!embedding && is_out_of_memory(embedding.message())) {
-                // Free the GPU tier and try once more before giving up.
-                caches_->memory.set_budgets(caches_->memory.stats(CacheTier::Host).budget_bytes, 0);
-                metrics_->set_device(model.info.device, model.info.precision,
-                                     "CUDA out of memory: GPU embedding cache dropped");
-                embedding = model.sam->encode(image.work);
-            }
-            if (!embedding) return embedding.error();
-            const sam::SamEmbedding& e = **embedding;
-            metrics_->record(Stage::Preprocess, sam::embedding_preprocess_ms(e));
-            metrics_->record(Stage::Encode, sam::embedding_encode_ms(e));
-            info = {false, "encoder", sam::embedding_encode_ms(e)};
-            if (pin_to_image) {
-                std::lock_guard<std::mutex> lock(image.pinned_mutex);
-                image.pinned[key.str()] = *embedding;
-            } else {
-                caches_->memory.put(
-                    key, {*embedding, sam::embedding_bytes(e),
-                          sam::embedding_on_gpu(e) ? CacheTier::Device : CacheTier::Host});
-            }
-            store(key, e);
-            publish_cache_stats();
-            return *embedding;
-        });
+    bool encoded = false;
+    auto result =
+        device_thread(model.info.device)
+            .run(priority, [&]() -> Result<std::shared_ptr<const sam::SamEmbedding>> {
+                std::lock_guard<std::mutex> model_lock(model.run_mutex);
+                // Another job may have encoded this image while this one waited for the device.
+                if (auto hit = from_memory()) return hit;
+                auto embedding = model.sam->encode(image.work);
+                if (!embedding && is_out_of_memory(embedding.message())) {
+                    // Free the GPU tier and try once more before giving up.
+                    caches_->memory.set_budgets(caches_->memory.stats(CacheTier::Host).budget_bytes,
+                                                0);
+                    metrics_->set_device(model.info.device, model.info.precision,
+                                         "CUDA out of memory: GPU embedding cache dropped");
+                    embedding = model.sam->encode(image.work);
+                }
+                if (!embedding) return embedding.error();
+                const sam::SamEmbedding& e = **embedding;
+                metrics_->record(Stage::Preprocess, sam::embedding_preprocess_ms(e));
+                metrics_->record(Stage::Encode, sam::embedding_encode_ms(e));
+                info = {false, "encoder", sam::embedding_encode_ms(e)};
+                if (pin_to_image) {
+                    std::lock_guard<std::mutex> lock(image.pinned_mutex);
+                    image.pinned[key.str()] = *embedding;
+                } else {
+                    caches_->memory.put(
+                        key, {*embedding, sam::embedding_bytes(e),
+                              sam::embedding_on_gpu(e) ? CacheTier::Device : CacheTier::Host});
+                }
+                encoded = true;
+                return *embedding;
+            });
+    // The disk store's write is not model work: off the device's thread (when this encode came
+    // from the pool), so the clicks queued there do not wait for it.
+    if (encoded && result) store(key, **result);
+    publish_cache_stats();
+    return result;
 }
 
 std::optional<StoredEmbedding> Engine::load_stored(const EmbeddingKey& key) {
