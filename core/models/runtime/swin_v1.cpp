@@ -1,0 +1,291 @@
+// Swin-V1 forward in ATen, op for op as swin_v1.py's SwinTransformer (tokens kept as N x H x W x
+// C).
+#include "models/runtime/swin_v1.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+
+namespace ps::runtime {
+namespace {
+
+std::string joined(const std::vector<int64_t>& values) {
+    std::ostringstream out;
+    for (size_t i = 0; i < values.size(); ++i) out << (i ? "/" : "") << values[i];
+    return out.str();
+}
+
+std::string layer_key(const std::string& prefix, int64_t i) {
+    return prefix + "layers." + std::to_string(i);
+}
+
+std::string block_key(const std::string& prefix, int64_t i, int64_t j) {
+    return layer_key(prefix, i) + ".blocks." + std::to_string(j);
+}
+
+// WindowAttention's relative_position_index: for tokens a, b of a w x w window,
+// (ya - yb + w - 1) * (2w - 1) + (xa - xb + w - 1).
+at::Tensor relative_position_index(int64_t window) {
+    const at::Tensor coords = at::arange(window, at::kLong);
+    const at::Tensor y = coords.repeat_interleave(window), x = coords.repeat({window});
+    const at::Tensor dy = y.unsqueeze(1) - y.unsqueeze(0) + (window - 1);
+    const at::Tensor dx = x.unsqueeze(1) - x.unsqueeze(0) + (window - 1);
+    return dy * (2 * window - 1) + dx;
+}
+
+// B x H x W x C (H, W multiples of w) -> (B * nW) x w² x C, windows in row-major order.
+at::Tensor partition(const at::Tensor& x, int64_t w) {
+    const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
+    return x.view({B, H / w, w, W / w, w, C}).permute({0, 1, 3, 2, 4, 5}).reshape({-1, w * w, C});
+}
+
+at::Tensor reverse(const at::Tensor& windows, int64_t w, int64_t B, int64_t H, int64_t W) {
+    const int64_t C = windows.size(-1);
+    return windows.view({B, H / w, W / w, w, w, C})
+        .permute({0, 1, 3, 2, 4, 5})
+        .reshape({B, H, W, C});
+}
+
+}  // namespace
+
+std::string SwinV1Config::describe() const {
+    std::ostringstream out;
+    out << "embed " << embed_dim << ", depths " << joined(depths) << ", heads " << joined(num_heads)
+        << ", window " << window_size;
+    return out.str();
+}
+
+SwinV1Config official_swin_v1_config(const std::string& name) {
+    SwinV1Config c;
+    if (name == "swin_v1_t") {
+        c.embed_dim = 96, c.depths = {2, 2, 6, 2}, c.num_heads = {3, 6, 12, 24}, c.window_size = 7;
+    } else if (name == "swin_v1_s") {
+        c.embed_dim = 96, c.depths = {2, 2, 18, 2}, c.num_heads = {3, 6, 12, 24}, c.window_size = 7;
+    } else if (name == "swin_v1_b") {
+        c.embed_dim = 128, c.depths = {2, 2, 18, 2}, c.num_heads = {4, 8, 16, 32};
+        c.window_size = 12;
+    } else if (name == "swin_v1_l") {
+        c.embed_dim = 192, c.depths = {2, 2, 18, 2}, c.num_heads = {6, 12, 24, 48};
+        c.window_size = 12;
+    } else {
+        throw std::invalid_argument("unknown Swin-V1 backbone " + name);
+    }
+    return c;
+}
+
+std::string swin_v1_name(const SwinV1Config& config) {
+    for (const char* name : {"swin_v1_t", "swin_v1_s", "swin_v1_b", "swin_v1_l"}) {
+        const SwinV1Config c = official_swin_v1_config(name);
+        if (c.embed_dim == config.embed_dim && c.depths == config.depths &&
+            c.num_heads == config.num_heads && c.window_size == config.window_size &&
+            c.patch_size == config.patch_size && c.mlp_hidden_ratio == config.mlp_hidden_ratio) {
+            return name;
+        }
+    }
+    return "";
+}
+
+SwinV1Config infer_swin_v1_config(const Weights& w, const std::string& prefix) {
+    SwinV1Config c;
+    const at::Tensor& proj = w.get(prefix + "patch_embed.proj.weight");
+    if (proj.dim() != 4 || proj.size(2) != proj.size(3)) {
+        w.fail("tensor " + prefix + "patch_embed.proj.weight has shape " +
+               shape_string(proj.sizes()) + ", expected [embed_dim, 3, patch, patch]");
+    }
+    c.embed_dim = proj.size(0);
+    c.in_channels = proj.size(1);
+    c.patch_size = proj.size(2);
+    const int stages = w.count_children(prefix + "layers");
+    if (stages == 0) w.fail("missing tensors " + prefix + "layers.0.*");
+    c.depths.clear();
+    c.num_heads.clear();
+    for (int i = 0; i < stages; ++i) {
+        const int depth = w.count_children(layer_key(prefix, i) + ".blocks");
+        if (depth == 0) w.fail("missing tensors " + layer_key(prefix, i) + ".blocks.0.*");
+        c.depths.push_back(depth);
+        const std::string table_key =
+            block_key(prefix, i, 0) + ".attn.relative_position_bias_table";
+        const at::Tensor& table = w.get(table_key);
+        const int64_t side = std::llround(std::sqrt(static_cast<double>(table.size(0))));
+        if (table.dim() != 2 || side * side != table.size(0) || side % 2 == 0) {
+            w.fail("tensor " + table_key + " has shape " + shape_string(table.sizes()) +
+                   ", expected [(2 * window - 1)², heads]");
+        }
+        c.num_heads.push_back(table.size(1));
+        const int64_t window = (side + 1) / 2;
+        if (i == 0) c.window_size = window;
+        if (window != c.window_size) {
+            w.fail("tensor " + table_key + " is for window " + std::to_string(window) +
+                   ", layer 0's for " + std::to_string(c.window_size));
+        }
+    }
+    const at::Tensor& fc1 = w.get(block_key(prefix, 0, 0) + ".mlp.fc1.weight");
+    c.mlp_hidden_ratio = fc1.size(0) / c.embed_dim;
+    return c;
+}
+
+void add_swin_v1_specs(TensorSpecs& s, const std::string& prefix, const SwinV1Config& c) {
+    const int64_t E = c.embed_dim, P = c.patch_size, N = c.window_size * c.window_size;
+    const int64_t table = (2 * c.window_size - 1) * (2 * c.window_size - 1);
+    s[prefix + "patch_embed.proj.weight"] = {{E, c.in_channels, P, P}};
+    s[prefix + "patch_embed.proj.bias"] = {{E}};
+    s[prefix + "patch_embed.norm.weight"] = {{E}};
+    s[prefix + "patch_embed.norm.bias"] = {{E}};
+    for (int64_t i = 0; i < c.stages(); ++i) {
+        const int64_t D = c.stage_dim(i), H = D * c.mlp_hidden_ratio;
+        for (int64_t j = 0; j < c.depths[i]; ++j) {
+            const std::string b = block_key(prefix, i, j) + ".";
+            for (const char* norm : {"norm1", "norm2"}) {
+                s[b + norm + ".weight"] = {{D}};
+                s[b + norm + ".bias"] = {{D}};
+            }
+            s[b + "attn.relative_position_bias_table"] = {{table, c.num_heads[i]}};
+            s[b + "attn.relative_position_index"] = {{N, N}, true};
+            s[b + "attn.qkv.weight"] = {{3 * D, D}};
+            s[b + "attn.qkv.bias"] = {{3 * D}};
+            s[b + "attn.proj.weight"] = {{D, D}};
+            s[b + "attn.proj.bias"] = {{D}};
+            s[b + "mlp.fc1.weight"] = {{H, D}};
+            s[b + "mlp.fc1.bias"] = {{H}};
+            s[b + "mlp.fc2.weight"] = {{D, H}};
+            s[b + "mlp.fc2.bias"] = {{D}};
+        }
+        if (i + 1 < c.stages()) {
+            const std::string d = layer_key(prefix, i) + ".downsample.";
+            s[d + "norm.weight"] = {{4 * D}};
+            s[d + "norm.bias"] = {{4 * D}};
+            s[d + "reduction.weight"] = {{2 * D, 4 * D}};
+        }
+        s[prefix + "norm" + std::to_string(i) + ".weight"] = {{D}};
+        s[prefix + "norm" + std::to_string(i) + ".bias"] = {{D}};
+    }
+}
+
+SwinV1 SwinV1::load(const Weights& w, const std::string& prefix, const SwinV1Config& c) {
+    SwinV1 net;
+    net.config_ = c;
+    net.patch_proj_ = Conv2d::load(w, prefix + "patch_embed.proj", c.in_channels, c.embed_dim,
+                                   c.patch_size, c.patch_size, 0, 1, true);
+    net.patch_norm_ = LayerNorm::load(w, prefix + "patch_embed.norm", c.embed_dim, 1e-5);
+    const int64_t N = c.window_size * c.window_size;
+    const int64_t table = (2 * c.window_size - 1) * (2 * c.window_size - 1);
+    const at::Tensor index = relative_position_index(c.window_size);
+    for (int64_t i = 0; i < c.stages(); ++i) {
+        const int64_t D = c.stage_dim(i), hidden = D * c.mlp_hidden_ratio;
+        Stage stage;
+        for (int64_t j = 0; j < c.depths[i]; ++j) {
+            const std::string b = block_key(prefix, i, j);
+            Block block;
+            block.heads = c.num_heads[i];
+            block.shift = j % 2 == 1 ? c.window_size / 2 : 0;
+            block.norm1 = LayerNorm::load(w, b + ".norm1", D, 1e-5);
+            block.norm2 = LayerNorm::load(w, b + ".norm2", D, 1e-5);
+            block.qkv = Linear::load(w, b + ".attn.qkv", D, 3 * D);
+            block.proj = Linear::load(w, b + ".attn.proj", D, D);
+            block.fc1 = Linear::load(w, b + ".mlp.fc1", D, hidden);
+            block.fc2 = Linear::load(w, b + ".mlp.fc2", hidden, D);
+            const at::Tensor& bias_table =
+                w.get(b + ".attn.relative_position_bias_table", {table, block.heads});
+            block.position_bias = bias_table.index_select(0, index.view(-1).to(bias_table.device()))
+                                      .view({N, N, block.heads})
+                                      .permute({2, 0, 1})
+                                      .contiguous();
+            stage.blocks.push_back(std::move(block));
+        }
+        if (i + 1 < c.stages()) {
+            const std::string d = layer_key(prefix, i) + ".downsample";
+            stage.has_downsample = true;
+            stage.merge_norm = LayerNorm::load(w, d + ".norm", 4 * D, 1e-5);
+            stage.reduction = Linear::load(w, d + ".reduction", 4 * D, 2 * D, false);
+        }
+        stage.out_norm = LayerNorm::load(w, prefix + "norm" + std::to_string(i), D, 1e-5);
+        net.stages_.push_back(std::move(stage));
+    }
+    return net;
+}
+
+// BasicLayer.forward's attn_mask: the padded map split into 3 x 3 regions by the slices
+// [0, Hp - w), [Hp - w, Hp - shift), [Hp - shift, Hp) (likewise W); after the cyclic shift, tokens
+// of one window from different regions must not attend to each other. nW x 1 x N x N.
+at::Tensor SwinV1::shift_mask(int64_t Hp, int64_t Wp, const at::Tensor& like) const {
+    const int64_t w = config_.window_size, shift = w / 2;
+    const auto regions = [&](int64_t n) {
+        const at::Tensor at_ = at::arange(n, at::kLong);
+        return (at_ >= n - w).to(at::kLong) + (at_ >= n - shift).to(at::kLong);
+    };
+    const at::Tensor label = (regions(Hp).unsqueeze(1) * 3 + regions(Wp).unsqueeze(0))
+                                 .view({1, Hp, Wp, 1})
+                                 .to(at::kFloat);
+    const at::Tensor windows = partition(label, w).squeeze(-1);  // nW x N
+    const at::Tensor differs = windows.unsqueeze(1) != windows.unsqueeze(2);
+    const at::Tensor mask =
+        at::zeros(differs.sizes(), at::kFloat).masked_fill_(differs, config_.shift_mask_value);
+    return mask.unsqueeze(1).to(like.device(), like.scalar_type());
+}
+
+at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
+                             const at::Tensor& mask) const {
+    const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
+    const int64_t w = config_.window_size, N = w * w;
+    const int64_t pad_r = (w - W % w) % w, pad_b = (w - H % w) % w;
+    at::Tensor h = block.norm1(x);
+    // Padded tokens are zeros after the norm; they are not masked out, as in the reference.
+    if (pad_r > 0 || pad_b > 0) h = at::constant_pad_nd(h, {0, 0, 0, pad_r, 0, pad_b});
+    const int64_t Hp = H + pad_b, Wp = W + pad_r;
+    if (block.shift > 0) h = at::roll(h, {-block.shift, -block.shift}, {1, 2});
+    const at::Tensor windows = partition(h, w);  // B_ x N x C
+    const int64_t windows_count = windows.size(0), heads = block.heads, head_dim = C / heads;
+
+    const at::Tensor qkv =
+        block.qkv(windows).reshape({windows_count, N, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
+    // scaled_dot_product_attention's math: q and k each scaled by sqrt(head_dim^-0.5).
+    const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(head_dim)));
+    at::Tensor attn = at::matmul(qkv[0] * factor, (qkv[1] * factor).transpose(-2, -1));
+    attn.add_(block.position_bias);
+    if (block.shift > 0) {
+        attn.view({B, -1, heads, N, N}).add_(mask);
+    }
+    attn = at::softmax(attn, -1);
+    at::Tensor out = at::matmul(attn, qkv[2]).transpose(1, 2).reshape({windows_count, N, C});
+    out = block.proj(out);
+
+    h = reverse(out, w, B, Hp, Wp);
+    if (block.shift > 0) h = at::roll(h, {block.shift, block.shift}, {1, 2});
+    if (pad_r > 0 || pad_b > 0) h = h.slice(1, 0, H).slice(2, 0, W);
+    at::Tensor y = x + h;
+    return y + block.fc2(at::gelu(block.fc1(block.norm2(y))));
+}
+
+SwinV1Features SwinV1::forward(const at::Tensor& input) const {
+    const int64_t P = config_.patch_size;
+    at::Tensor x = input;
+    const int64_t pad_w = (P - x.size(3) % P) % P, pad_h = (P - x.size(2) % P) % P;
+    if (pad_w > 0 || pad_h > 0) x = at::constant_pad_nd(x, {0, pad_w, 0, pad_h});
+    x = patch_norm_(patch_proj_(x).permute({0, 2, 3, 1}));  // B x Wh x Ww x C
+    SwinV1Features features;
+    features.patch_embed = x.permute({0, 3, 1, 2}).contiguous();
+    const int64_t w = config_.window_size;
+    for (const Stage& stage : stages_) {
+        const int64_t H = x.size(1), W = x.size(2);
+        const int64_t Hp = (H + w - 1) / w * w, Wp = (W + w - 1) / w * w;
+        const at::Tensor mask = stage.blocks.size() > 1 ? shift_mask(Hp, Wp, x) : at::Tensor();
+        x = x.contiguous();
+        for (const Block& block : stage.blocks) x = run_block(block, x, mask);
+        features.stages.push_back(stage.out_norm(x).permute({0, 3, 1, 2}).contiguous());
+        if (!stage.has_downsample) break;
+        // PatchMerging: pad odd sizes, then the 2 x 2 neighbours in the order x0 (0, 0),
+        // x1 (1, 0), x2 (0, 1), x3 (1, 1) concatenated on channels.
+        at::Tensor m = x;
+        if (H % 2 == 1 || W % 2 == 1) m = at::constant_pad_nd(m, {0, 0, 0, W % 2, 0, H % 2});
+        const auto pick = [&](int64_t dy, int64_t dx) {
+            return m.slice(1, dy, m.size(1), 2).slice(2, dx, m.size(2), 2);
+        };
+        m = at::cat({pick(0, 0), pick(1, 0), pick(0, 1), pick(1, 1)}, -1);
+        x = stage.reduction(stage.merge_norm(m));
+    }
+    return features;
+}
+
+}  // namespace ps::runtime
