@@ -4,6 +4,11 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "batch_runner.h"
@@ -14,12 +19,17 @@
 #include "io/image_reader.h"
 #include "io/image_writer.h"
 #include "output_checks.h"
+#ifdef PHOTOSYNTH_WITH_VIDEO
+#include "video/video_matting.h"
+#endif
 
 namespace ps::cli {
 
 const char kRemoveBgUsage[] =
     "usage: photosynth-cli remove-bg --model CKPT --image IMG --out OUT.png [--matte MATTE.png] "
-    "| --input-dir DIR --output-dir DIR [--matte-dir DIR] [--jobs N] [--overwrite]; "
+    "| --input-dir DIR --output-dir DIR [--matte-dir DIR] [--jobs N] [--batch N] [--overwrite] "
+    "| --video IN --out DIR [--frames cutout|matte] [--preview OUT.mp4] [--smooth S] [--batch N] "
+    "[--overwrite]; "
     "both: [--feather PX] [--grow PX] [--decontaminate] "
     "[--background transparent|#RRGGBB|blurred | --background-image IMG] [--device cpu|cuda|auto] "
     "[--precision fp32|fp16|bf16]";
@@ -151,19 +161,133 @@ int run_remove_bg_folder(const Args& args, const engine::EngineSettings& setting
         });
 }
 
+// "--smooth" text: image::smooth_matte's strength.
+Result<double> parse_smoothing(const std::string& text) {
+    bool ok = false;
+    const double value = QString::fromStdString(text).toDouble(&ok);
+    if (!ok || value < 0 || value > 0.95) {
+        return make_error(ErrorKind::InvalidArgument,
+                          "--smooth '" + text + "': expected a number from 0 (off) to 0.95");
+    }
+    return value;
+}
+
+// The options that change a frame's bytes, as text for the video manifest.
+std::string pipeline_text(const Args& args) {
+    std::string text;
+    for (const char* key : {"feather", "grow", "background", "background-image"})
+        text += std::string(key) + "=" + args.get(key) + ";";
+    if (args.has("background-image")) {
+        std::error_code ec;
+        text += "background-bytes=" +
+                std::to_string(std::filesystem::file_size(args.get("background-image"), ec)) + ";";
+    }
+    return text + "decontaminate=" + (args.flags.count("decontaminate") ? "1" : "0");
+}
+
+// Progress on stderr: a bar redrawn in place on a terminal, else a line per tenth.
+class FrameProgress {
+  public:
+    FrameProgress() : bar_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+    void operator()(long long done, long long total) {
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        const double fps = seconds > 0 ? done / seconds : 0;
+        const std::string of = total > 0 ? "/" + std::to_string(total) : "";
+        if (bar_) {
+            std::fprintf(stderr, "\rremove-bg: frame %lld%s (%.1f frames/s)   ", done, of.c_str(),
+                         fps);
+            return;
+        }
+        const long long tenth = total > 0 ? done * 10 / total : done / 100;
+        if (tenth == last_tenth_) return;
+        last_tenth_ = tenth;
+        std::fprintf(stderr, "remove-bg: frame %lld%s (%.1f frames/s)\n", done, of.c_str(), fps);
+    }
+    ~FrameProgress() {
+        if (bar_) std::fprintf(stderr, "\n");
+    }
+
+  private:
+    bool bar_;
+    std::chrono::steady_clock::time_point start_;
+    long long last_tenth_ = -1;
+};
+
+int run_remove_bg_video(const Args& args, const engine::EngineSettings& settings,
+                        const Pipeline& pipeline, int batch) {
+#ifdef PHOTOSYNTH_WITH_VIDEO
+    video::VideoMattingOptions options;
+    options.input = args.get("video");
+    options.output_dir = args.get("out");
+    options.preview_path = args.get("preview");
+    options.overwrite = args.flags.count("overwrite") > 0;
+    options.batch = batch;
+    options.refine = pipeline.refine;
+    options.background = pipeline.background;
+    options.pipeline_text = pipeline_text(args);
+    if (args.has("frames")) {
+        const std::string frames = args.get("frames");
+        if (frames != "cutout" && frames != "matte")
+            return fail("--frames '" + frames + "': expected cutout or matte", 2);
+        options.output = frames == "matte" ? video::FrameOutput::Matte : video::FrameOutput::Cutout;
+    }
+    if (args.has("smooth")) {
+        auto smoothing = parse_smoothing(args.get("smooth"));
+        if (!smoothing) return fail(smoothing.message(), 2);
+        options.smoothing = *smoothing;
+    }
+    if (QFileInfo(QString::fromStdString(options.output_dir)).isFile())
+        return fail(options.output_dir + ": a file; --out names a folder for a video's frames");
+    engine::Engine engine(settings);
+    auto model = wait(engine.load_model(args.get("model")));
+    if (!model) return fail(model.message());
+    if (auto ok = engine::require_family(*model, "matting"); !ok) return fail(ok.message());
+    options.model_id = model->id;
+    std::error_code ec;
+    options.model_identity = std::filesystem::path(args.get("model")).filename().string() + ";" +
+                             std::to_string(std::filesystem::file_size(args.get("model"), ec));
+    video::VideoMattingReport report;
+    {
+        FrameProgress progress;
+        auto done = video::matte_video(engine, options, std::ref(progress));
+        if (!done) return fail(done.message());
+        report = *done;
+    }
+    std::cout << "wrote " << report.written << " frame(s) to " << options.output_dir << ", kept "
+              << report.resumed << " from an earlier run, " << report.frames << " in all ("
+              << model->arch << " on " << model->device << ", "
+              << (report.seconds > 0 ? report.written / report.seconds : 0) << " frames/s)\n";
+    if (!options.preview_path.empty()) std::cout << "wrote " << options.preview_path << "\n";
+    return 0;
+#else
+    (void)settings, (void)pipeline, (void)batch;
+    return fail(args.get("video") +
+                ": this build has no video support (OpenCV's videoio was not found at build time)");
+#endif
+}
+
 }  // namespace
 
 int run_remove_bg(const std::vector<std::string>& argv) {
-    auto args = parse_args(
-        argv,
-        {"model", "image", "out", "matte", "device", "precision", "input-dir", "output-dir",
-         "matte-dir", "jobs", "feather", "grow", "background", "background-image"},
-        {"overwrite", "decontaminate"});
+    auto args = parse_args(argv,
+                           {"model", "image", "out", "matte", "device", "precision", "input-dir",
+                            "output-dir", "matte-dir", "jobs", "feather", "grow", "background",
+                            "background-image", "video", "frames", "preview", "smooth", "batch"},
+                           {"overwrite", "decontaminate"});
     if (!args) return fail(args.message() + " (" + kRemoveBgUsage + ")", 2);
     const bool folder_mode = args->has("input-dir");
+    const bool video_mode = args->has("video");
+    if (folder_mode && video_mode)
+        return fail(
+            "--input-dir and --video exclude each other (" + std::string(kRemoveBgUsage) + ")", 2);
     const std::vector<std::string> required =
-        folder_mode ? std::vector<std::string>{"model", "input-dir", "output-dir"}
-                    : std::vector<std::string>{"model", "image", "out"};
+        folder_mode  ? std::vector<std::string>{"model", "input-dir", "output-dir"}
+        : video_mode ? std::vector<std::string>{"model", "video", "out"}
+                     : std::vector<std::string>{"model", "image", "out"};
+    for (const char* key : {"frames", "preview", "smooth"})
+        if (args->has(key) && !video_mode)
+            return fail("--" + std::string(key) + " applies to --video only", 2);
     if (auto ok = require(*args, "remove-bg", required); !ok) {
         return fail(ok.message() + " (" + kRemoveBgUsage + ")", 2);
     }
@@ -175,6 +299,15 @@ int run_remove_bg(const std::vector<std::string>& argv) {
     auto pipeline = read_pipeline(*args);
     if (!pipeline) return fail(pipeline.message() + " (" + kRemoveBgUsage + ")", 2);
 
+    int batch = 1;
+    if (args->has("batch")) {
+        if (!folder_mode && !video_mode)
+            return fail("--batch applies to --input-dir or --video", 2);
+        auto n = whole_number(*args, "batch", 1, 64);
+        if (!n) return fail(n.message(), 2);
+        batch = *n;
+    }
+    if (video_mode) return run_remove_bg_video(*args, settings, *pipeline, batch);
     if (folder_mode) return run_remove_bg_folder(*args, settings, *pipeline);
 
     if (auto ok = check_output_file("out", args->get("out")); !ok) return fail(ok.message());

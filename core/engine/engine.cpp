@@ -78,6 +78,15 @@ std::optional<Error> request_error(bool image_found, const LoadedModel* model, i
     return std::nullopt;
 }
 
+MatteResult matte_result(runtime::MatteOutput&& out) {
+    MatteResult result;
+    result.matte = std::move(out.matte);
+    result.preprocess_ms = out.preprocess_ms;
+    result.forward_ms = out.forward_ms;
+    result.postprocess_ms = out.postprocess_ms;
+    return result;
+}
+
 bool is_out_of_memory(const std::string& message) {
     return message.find("out of memory") != std::string::npos;
 }
@@ -495,12 +504,32 @@ Result<MatteResult> Engine::run_matte(const OpenImage& image, LoadedModel& model
                             {stored, static_cast<long long>(stored->total()), CacheTier::Host});
         publish_cache_stats();
     }
-    MatteResult result;
-    result.matte = std::move(out->matte);
-    result.preprocess_ms = out->preprocess_ms;
-    result.forward_ms = out->forward_ms;
-    result.postprocess_ms = out->postprocess_ms;
-    return result;
+    return matte_result(std::move(*out));
+}
+
+QFuture<Result<std::vector<MatteResult>>> Engine::matte_batch(std::vector<cv::Mat> rgbs,
+                                                              const std::string& model_id,
+                                                              const MatteBatchOptions& options) {
+    using Out = std::vector<MatteResult>;
+    auto model = registry_.find(model_id);
+    if (auto error = request_error(true, model.get(), 0, model_id, false)) {
+        return QtFuture::makeReadyFuture(Result<Out>(*error));
+    }
+    return scheduler_.submit_on<Out>(
+        device_thread(model->info.device).starter(), options.priority, nullptr,
+        [this, model, options, rgbs = std::move(rgbs)]() -> Result<Out> {
+            std::lock_guard<std::mutex> model_lock(model->run_mutex);
+            auto made = model->matting->run_batch(rgbs, options.pad_to);
+            if (!made) return made.error();
+            Out results;
+            results.reserve(made->size());
+            for (auto& one : *made) {
+                metrics_->record(Stage::Matte,
+                                 one.preprocess_ms + one.forward_ms + one.postprocess_ms);
+                results.push_back(matte_result(std::move(one)));
+            }
+            return results;
+        });
 }
 
 QFuture<Result<cv::Mat>> Engine::preview(int channel, ImageJob job, Stage stage) {

@@ -62,6 +62,14 @@ struct MatteOptions {
     bool cache = true;
 };
 
+// Several images through one forward pass (Engine::matte_batch).
+struct MatteBatchOptions {
+    Priority priority = Priority::Batch;
+    // Pad every batch to this many images (zero images, results dropped) so that all batches of
+    // a run have one shape: one CUDA graph, recorded once, replays them all. 0: no padding.
+    int pad_to = 0;
+};
+
 struct MatteResult {
     cv::Mat matte;  // CV_8UC1 at the (downscaled) image's size, 0 background .. 255 subject
     bool cache_hit = false;
@@ -113,6 +121,14 @@ class Engine : public QObject {
     // in the embedding cache's host tier, timed as Stage::Matte.
     QFuture<Result<MatteResult>> matte(int image_id, const std::string& model_id,
                                        const MatteOptions& options = {});
+
+    // Mattes of several images (CV_8UC3 RGB, any sizes; not opened in the engine, not cached) in
+    // one forward pass of a matting model (runtime::MattingModel::run_batch), on its device's
+    // thread: `remove-bg --batch N` and video frames. Results in the images' order, each at its
+    // image's size; forward_ms is each image's share of the pass.
+    QFuture<Result<std::vector<MatteResult>>> matte_batch(std::vector<cv::Mat> rgbs,
+                                                          const std::string& model_id,
+                                                          const MatteBatchOptions& options = {});
 
     // Image work for previews (effects, mattes) off the caller's thread, latest-wins per
     // channel: while sliders move only the newest request runs; older ones resolve Superseded.

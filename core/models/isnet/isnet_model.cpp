@@ -52,17 +52,26 @@ const IsNetNetwork& IsNetModel::network() const {
 }
 
 Result<IsNetOutput> IsNetModel::run(const cv::Mat& rgb) const {
+    auto out = run_batch({rgb}, 1);
+    if (!out) return out.error();
+    return std::move(out->front());
+}
+
+Result<std::vector<IsNetOutput>> IsNetModel::run_batch(const std::vector<cv::Mat>& rgbs,
+                                                       int pad_to) const {
     const IsNetNetwork& net = *impl_->network;
     const int size = input_size();
-    return runtime::run_matting_stages(
-        "ISNet", impl_->file_label, rgb, impl_->graphs, impl_->memory_format,
+    return runtime::run_matting_batch(
+        "ISNet", impl_->file_label, rgbs, pad_to, impl_->graphs, impl_->memory_format,
         // The resize runs on the CPU whatever the device: the reference's truncation to uint8
         // makes one ulp of a different kernel a whole grey level.
         [&](const cv::Mat& image) {
             return normalize_for_isnet(resize_for_isnet(image, size), net.device());
         },
         [&](const at::Tensor& input) { return net.forward_d1(input); },
-        [&](const at::Tensor& d1) { return matte_from_d1(d1, rgb.rows, rgb.cols); });
+        [](const at::Tensor& d1, const cv::Mat& rgb) {
+            return matte_from_d1(d1, rgb.rows, rgb.cols);
+        });
 }
 
 }  // namespace ps::isnet

@@ -44,6 +44,9 @@ class IsNetModel final : public runtime::MattingModel {
 
     // rgb: CV_8UC3 in RGB order. One thread at a time per model.
     Result<IsNetOutput> run(const cv::Mat& rgb) const override;
+    // One forward pass for all of rgbs (each resized to input_size()), padded to pad_to images.
+    Result<std::vector<IsNetOutput>> run_batch(const std::vector<cv::Mat>& rgbs,
+                                               int pad_to) const override;
 
     // The assembled network, for step-by-step tests (engine-internal type, needs ATen).
     const IsNetNetwork& network() const;

@@ -6,6 +6,7 @@
 #include <opencv2/core/mat.hpp>
 
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "models/runtime/device.h"
@@ -24,6 +25,20 @@ class MattingModel {
     virtual ~MattingModel() = default;
     // rgb: CV_8UC3 in RGB order. One thread at a time per model.
     virtual Result<MatteOutput> run(const cv::Mat& rgb) const = 0;
+    // Several images, one matte each in order. Families with a fixed input size override it to
+    // run them as one forward pass (runtime::run_matting_batch), padded to `pad_to` images so
+    // that a run's batches share one shape; this default runs them one by one.
+    virtual Result<std::vector<MatteOutput>> run_batch(const std::vector<cv::Mat>& rgbs,
+                                                       int pad_to) const {
+        std::vector<MatteOutput> out;
+        out.reserve(rgbs.size());
+        for (const cv::Mat& rgb : rgbs) {
+            auto one = run(rgb);
+            if (!one) return one.error();
+            out.push_back(std::move(*one));
+        }
+        return out;
+    }
     virtual std::string family() const = 0;       // "u2net", "isnet": ModelInfo::family
     virtual std::string arch() const = 0;         // "u2netp", "isnet", "isnet_custom"
     virtual std::string describe() const = 0;     // one line, for `info` and logs

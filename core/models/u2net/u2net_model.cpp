@@ -53,16 +53,25 @@ const U2NetNetwork& U2NetModel::network() const {
 }
 
 Result<U2NetOutput> U2NetModel::run(const cv::Mat& rgb) const {
+    auto out = run_batch({rgb}, 1);
+    if (!out) return out.error();
+    return std::move(out->front());
+}
+
+Result<std::vector<U2NetOutput>> U2NetModel::run_batch(const std::vector<cv::Mat>& rgbs,
+                                                       int pad_to) const {
     const U2NetNetwork& net = *impl_->network;
     const int size = static_cast<int>(impl_->config.input_size);
-    return runtime::run_matting_stages(
-        "U²-Net", impl_->file_label, rgb, impl_->graphs, impl_->memory_format,
+    return runtime::run_matting_batch(
+        "U²-Net", impl_->file_label, rgbs, pad_to, impl_->graphs, impl_->memory_format,
         [&](const cv::Mat& image) {
             return normalize_for_u2net(resize_for_u2net(image, size), net.device());
         },
         // Only d0 is used; the side maps cost one sigmoid each and are dropped here.
         [&](const at::Tensor& input) { return net.forward(input)[0]; },
-        [&](const at::Tensor& d0) { return matte_from_d0(d0, rgb.rows, rgb.cols); });
+        [](const at::Tensor& d0, const cv::Mat& rgb) {
+            return matte_from_d0(d0, rgb.rows, rgb.cols);
+        });
 }
 
 }  // namespace ps::u2net

@@ -46,6 +46,9 @@ class U2NetModel final : public runtime::MattingModel {
 
     // rgb: CV_8UC3 in RGB order. One thread at a time per model.
     Result<U2NetOutput> run(const cv::Mat& rgb) const override;
+    // One forward pass for all of rgbs (each resized to the input size), padded to pad_to images.
+    Result<std::vector<U2NetOutput>> run_batch(const std::vector<cv::Mat>& rgbs,
+                                               int pad_to) const override;
 
     // The assembled network, for step-by-step tests (engine-internal type, needs ATen).
     const U2NetNetwork& network() const;

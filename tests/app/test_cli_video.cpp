@@ -1,0 +1,262 @@
+// photosynth-cli remove-bg --video, a real process each time, on a short Motion-JPEG clip that
+// the test writes through the same FFmpeg: one PNG per frame equal to remove-bg of that frame as
+// a still, a preview video of every frame, --batch, resume after deleted frames and after a
+// SIGKILL (same bytes as an uninterrupted run, smoothing included), and bad input refused in one
+// line with nothing written.
+#include <QtTest>
+
+#ifdef PHOTOSYNTH_WITH_VIDEO
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+
+#include "app/cli_process.h"
+#include "golden_dir.h"
+
+namespace {
+
+const QString kModel = QString::fromStdString(golden_path("u2netp.pth"));
+
+// A subject (a disc) moving over a gradient, `frames` frames of 96x64 at 10 fps.
+QString write_clip(const QString& path, int frames) {
+    cv::VideoWriter writer(path.toStdString(), cv::CAP_FFMPEG,
+                           cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10.0, cv::Size(96, 64));
+    if (!writer.isOpened()) return "cannot write " + path;
+    for (int i = 0; i < frames; ++i) {
+        cv::Mat bgr(64, 96, CV_8UC3);
+        for (int y = 0; y < 64; ++y)
+            for (int x = 0; x < 96; ++x) bgr.at<cv::Vec3b>(y, x) = cv::Vec3b(x * 2, 80, y * 3);
+        cv::circle(bgr, cv::Point(20 + i * 4, 32), 14, cv::Scalar(30, 200, 240), cv::FILLED);
+        writer.write(bgr);
+    }
+    return {};
+}
+
+// The clip's frames as FFmpeg decodes them, RGB.
+std::vector<cv::Mat> decode_clip(const QString& path) {
+    cv::VideoCapture capture(path.toStdString(), cv::CAP_FFMPEG);
+    std::vector<cv::Mat> frames;
+    cv::Mat bgr;
+    while (capture.read(bgr)) {
+        cv::Mat rgb;
+        cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+        frames.push_back(rgb);
+    }
+    return frames;
+}
+
+QString frame(const QString& dir, int index) {
+    return dir + QString("/frame_%1.png").arg(index, 6, 10, QChar('0'));
+}
+
+QByteArray bytes_of(const QString& path) {
+    QFile file(path);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
+QStringList video_args(const QString& clip, const QString& out) {
+    return {"remove-bg", "--model",  kModel, "--video",     clip,  "--out",
+            out,         "--device", "cpu",  "--precision", "fp32"};
+}
+
+int visible_files(const QString& dir) {
+    return QDir(dir).entryList(QDir::Files).size();
+}
+
+}  // namespace
+
+class TestCliVideo : public QObject {
+    Q_OBJECT
+  private slots:
+    void frames_are_the_stills_cut_out_and_the_preview_has_every_frame();
+    void batches_give_the_frames_of_single_images();
+    void resume_redoes_only_missing_frames_with_the_same_bytes();
+    void a_killed_run_resumes_to_the_uninterrupted_result();
+    void bad_input_is_one_line_and_writes_nothing();
+};
+
+void TestCliVideo::frames_are_the_stills_cut_out_and_the_preview_has_every_frame() {
+    QTemporaryDir dir;
+    const QString clip = dir.filePath("clip.avi"), out = dir.filePath("frames"),
+                  preview = dir.filePath("preview.avi");
+    QCOMPARE(write_clip(clip, 12), QString());
+    const CliRun run = run_cli(video_args(clip, out) << "--preview" << preview);
+    QVERIFY2(run.exit_code == 0, qPrintable(run.err));
+    QVERIFY2(run.out.contains("wrote 12 frame(s)"), qPrintable(run.out));
+    QVERIFY2(run.err.contains("frame 12/12"), qPrintable(run.err));
+    QCOMPARE(visible_files(out), 13);  // 12 frames + remove-bg-video.json
+    const std::vector<cv::Mat> decoded = decode_clip(clip);
+    QCOMPARE(int(decoded.size()), 12);
+    for (int index : {0, 7}) {
+        const QImage cut(frame(out, index));
+        QCOMPARE(cut.size(), QSize(96, 64));
+        QVERIFY(cut.hasAlphaChannel());
+        // The same frame as a still through single-image remove-bg: the same bytes.
+        const QString still = dir.filePath(QString("still%1.png").arg(index));
+        QImage(decoded[index].data, 96, 64, int(decoded[index].step), QImage::Format_RGB888)
+            .save(still);
+        const QString still_out = dir.filePath(QString("still%1_cut.png").arg(index));
+        const CliRun one = run_cli({"remove-bg", "--model", kModel, "--image", still, "--out",
+                                    still_out, "--device", "cpu", "--precision", "fp32"});
+        QVERIFY2(one.exit_code == 0, qPrintable(one.err));
+        QCOMPARE(QImage(still_out).convertToFormat(QImage::Format_RGBA8888),
+                 cut.convertToFormat(QImage::Format_RGBA8888));
+    }
+    cv::VideoCapture check(preview.toStdString(), cv::CAP_FFMPEG);
+    QVERIFY(check.isOpened());
+    int frames = 0;
+    cv::Mat bgr;
+    while (check.read(bgr)) ++frames;
+    QCOMPARE(frames, 12);
+    QVERIFY(!QFile::exists(dir.filePath(".preview.partial.avi")));
+}
+
+void TestCliVideo::batches_give_the_frames_of_single_images() {
+    QTemporaryDir dir;
+    const QString clip = dir.filePath("clip.avi");
+    QCOMPARE(write_clip(clip, 10), QString());
+    const CliRun one = run_cli(video_args(clip, dir.filePath("one")));
+    QVERIFY2(one.exit_code == 0, qPrintable(one.err));
+    // 10 frames in batches of 4: two full batches and a padded one.
+    const CliRun four = run_cli(video_args(clip, dir.filePath("four")) << "--batch"
+                                                                       << "4");
+    QVERIFY2(four.exit_code == 0, qPrintable(four.err));
+    for (int index = 0; index < 10; ++index) {
+        const QImage a =
+            QImage(frame(dir.filePath("one"), index)).convertToFormat(QImage::Format_RGBA8888);
+        const QImage b =
+            QImage(frame(dir.filePath("four"), index)).convertToFormat(QImage::Format_RGBA8888);
+        QCOMPARE(a.size(), b.size());
+        // A batched convolution may round differently in the last float bit; the 8-bit matte
+        // then moves by one level at a few pixels at most.
+        int differing = 0, worst = 0;
+        for (int y = 0; y < a.height(); ++y)
+            for (int x = 0; x < a.width(); ++x) {
+                const int d = std::abs(qAlpha(a.pixel(x, y)) - qAlpha(b.pixel(x, y)));
+                differing += d > 0;
+                worst = std::max(worst, d);
+            }
+        QVERIFY2(worst <= 1 && differing <= a.width() * a.height() / 100,
+                 qPrintable(QString("frame %1: %2 pixels differ, by up to %3")
+                                .arg(index)
+                                .arg(differing)
+                                .arg(worst)));
+    }
+}
+
+void TestCliVideo::resume_redoes_only_missing_frames_with_the_same_bytes() {
+    QTemporaryDir dir;
+    const QString clip = dir.filePath("clip.avi"), out = dir.filePath("frames");
+    QCOMPARE(write_clip(clip, 12), QString());
+    const QStringList args = video_args(clip, out) << "--smooth"
+                                                   << "0.6"
+                                                   << "--frames"
+                                                   << "matte";
+    const CliRun first = run_cli(args);
+    QVERIFY2(first.exit_code == 0, qPrintable(first.err));
+    std::vector<QByteArray> whole;
+    for (int i = 0; i < 12; ++i) whole.push_back(bytes_of(frame(out, i)));
+    QVERIFY(!whole[11].isEmpty());
+    // Frames 5..11 lost: the rerun redoes exactly them, smoothing over kept frames 3 and 4.
+    for (int i = 5; i < 12; ++i) QVERIFY(QFile::remove(frame(out, i)));
+    const CliRun again = run_cli(args);
+    QVERIFY2(again.exit_code == 0, qPrintable(again.err));
+    QVERIFY2(again.out.contains("wrote 7 frame(s)") && again.out.contains("kept 5"),
+             qPrintable(again.out));
+    for (int i = 0; i < 12; ++i)
+        QVERIFY2(bytes_of(frame(out, i)) == whole[i], qPrintable(QString::number(i)));
+    // Finished: nothing to redo.
+    const CliRun done = run_cli(args);
+    QVERIFY2(done.out.contains("wrote 0 frame(s)") && done.out.contains("kept 12"),
+             qPrintable(done.out));
+    // Other options into the same folder: refused, nothing touched.
+    const CliRun other = run_cli(video_args(clip, out) << "--frames"
+                                                       << "matte");
+    QCOMPARE(one_line_failure_problem(other, "holds frames of another run (different options)"),
+             QString());
+    for (int i = 0; i < 12; ++i) QVERIFY(bytes_of(frame(out, i)) == whole[i]);
+}
+
+void TestCliVideo::a_killed_run_resumes_to_the_uninterrupted_result() {
+    QTemporaryDir dir;
+    const QString clip = dir.filePath("clip.avi");
+    QCOMPARE(write_clip(clip, 40), QString());
+    const CliRun reference = run_cli(video_args(clip, dir.filePath("reference")));
+    QVERIFY2(reference.exit_code == 0, qPrintable(reference.err));
+
+    const QString out = dir.filePath("killed");
+    QProcess process;
+    process.start(QString::fromUtf8(PS_CLI_PATH), video_args(clip, out));
+    QVERIFY(process.waitForStarted());
+    // Killed once a few frames are written, mid-run.
+    QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(frame(out, 3)), 60000);
+    ::kill(static_cast<pid_t>(process.processId()), SIGKILL);
+    process.waitForFinished();
+    int written = 0;
+    for (int i = 0; i < 40; ++i) written += QFile::exists(frame(out, i));
+    QVERIFY2(written < 40, "the run finished before the kill; make the clip longer");
+
+    const CliRun resumed = run_cli(video_args(clip, out));
+    QVERIFY2(resumed.exit_code == 0, qPrintable(resumed.err));
+    QVERIFY2(resumed.out.contains(QString("kept %1").arg(written)), qPrintable(resumed.out));
+    for (int i = 0; i < 40; ++i)
+        QVERIFY2(bytes_of(frame(out, i)) == bytes_of(frame(dir.filePath("reference"), i)),
+                 qPrintable(QString::number(i)));
+    // No temporary file of the killed write is left, hidden or not.
+    QCOMPARE(QDir(out).entryList(QDir::Files | QDir::Hidden).size(), 41);
+}
+
+void TestCliVideo::bad_input_is_one_line_and_writes_nothing() {
+    QTemporaryDir dir;
+    const QString text = dir.filePath("notes.mp4");
+    QFile file(text);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("this is not a video\n");
+    file.close();
+    const QString out = dir.filePath("frames");
+    const CliRun not_video = run_cli(video_args(text, out) << "--preview" << dir.filePath("p.mp4"));
+    QCOMPARE(one_line_failure_problem(not_video, "notes.mp4: cannot open as a video"), QString());
+    QVERIFY(!QFile::exists(out));
+    QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 1);
+
+    const CliRun missing = run_cli(video_args(dir.filePath("absent.mp4"), out));
+    QCOMPARE(one_line_failure_problem(missing, "absent.mp4: no such file"), QString());
+
+    const QString clip = dir.filePath("clip.avi");
+    QCOMPARE(write_clip(clip, 2), QString());
+    const CliRun frames = run_cli(video_args(clip, out) << "--frames"
+                                                        << "alpha");
+    QCOMPARE(frames.exit_code, 2);
+    QVERIFY(frames.err.contains("--frames 'alpha'"));
+    const CliRun smooth = run_cli(video_args(clip, out) << "--smooth"
+                                                        << "2");
+    QCOMPARE(smooth.exit_code, 2);
+    const CliRun preview = run_cli(video_args(clip, out) << "--preview" << dir.filePath("p.gif"));
+    QCOMPARE(one_line_failure_problem(preview, "must end in .mp4, .avi or .mkv"), QString());
+    QVERIFY(!QFile::exists(out));
+    const CliRun sam =
+        run_cli({"remove-bg", "--model", QString::fromStdString(golden_path("sam_vit_tiny.pth")),
+                 "--video", clip, "--out", out});
+    QVERIFY(sam.exit_code != 0);
+    QVERIFY(!QFile::exists(out));
+}
+
+#else
+// A build without OpenCV's videoio (the GPU machine's) has no video mode to test.
+class TestCliVideo : public QObject {
+    Q_OBJECT
+  private slots:
+    void video_support_is_not_built() { QSKIP("built without OpenCV videoio"); }
+};
+#endif
+
+QTEST_GUILESS_MAIN(TestCliVideo)
+#include "test_cli_video.moc"
