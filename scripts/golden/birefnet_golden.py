@@ -177,11 +177,45 @@ def swin_part(official, out, report):
     save_safetensors(out + "/swin_v1_tiny__golden.safetensors", golden)
 
 
+# B, C, H, W, Cout, k, stride, pad, dilation, groups, offset_groups, with mask, offset scale
+DEFORM_CASES = [
+    (1, 8, 12, 10, 6, 3, 1, 1, 1, 1, 1, True, 3.0),   # BiRefNet's 3 x 3 (offsets leave the image)
+    (1, 8, 9, 11, 5, 7, 1, 3, 1, 1, 1, True, 5.0),    # BiRefNet's 7 x 7
+    (1, 8, 7, 6, 4, 1, 1, 0, 1, 1, 1, True, 2.0),     # BiRefNet's 1 x 1
+    (2, 4, 10, 12, 6, 3, 2, 2, 2, 2, 2, True, 4.0),   # stride, dilation, groups, offset groups
+    (1, 3, 5, 6, 2, 3, 1, 1, 1, 1, 1, False, 1.5),    # no mask
+]
+
+
+def deform_part(out):
+    """torchvision.ops.deform_conv2d (the stand-in, checked against torchvision) on random inputs
+    in float64, each case's tensors under case<i>."""
+    from torchvision.ops import deform_conv2d
+    generator = torch.Generator().manual_seed(SEED + 3)
+    tensors = {}
+    for i, (B, C, H, W, Cout, k, s, p, d, g, og, with_mask, scale) in enumerate(DEFORM_CASES):
+        Ho = (H + 2 * p - d * (k - 1) - 1) // s + 1
+        Wo = (W + 2 * p - d * (k - 1) - 1) // s + 1
+        draw = lambda *shape: torch.randn(*shape, generator=generator, dtype=torch.float64)
+        x, weight, bias = draw(B, C, H, W), draw(Cout, C // g, k, k), draw(Cout)
+        offset = draw(B, 2 * og * k * k, Ho, Wo) * scale
+        mask = torch.rand(B, og * k * k, Ho, Wo, generator=generator, dtype=torch.float64) * 2
+        result = deform_conv2d(x, offset, weight, bias, stride=s, padding=p, dilation=d,
+                               mask=mask if with_mask else None)
+        case = "case%d." % i
+        tensors.update({case + "input": x, case + "offset": offset, case + "weight": weight,
+                        case + "bias": bias, case + "output": result,
+                        case + "geometry": torch.tensor([s, p, d], dtype=torch.int64)})
+        if with_mask:
+            tensors[case + "mask"] = mask
+    save_safetensors(out + "/deform_conv2d_cases.safetensors", tensors)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--birefnet", required=True, help="clone or bare mirror of ZhengPeng7/BiRefNet")
     parser.add_argument("--out", default="tests/data/birefnet")
-    parser.add_argument("--part", default="all", choices=["all", "swin"])
+    parser.add_argument("--part", default="all", choices=["all", "swin", "deform"])
     args = parser.parse_args()
     out = os.path.abspath(args.out)
     repo = os.path.abspath(args.birefnet)
@@ -193,7 +227,10 @@ def main():
                    "decoder_widths": {str(k): v for k, v in DECODER_WIDTHS.items()}})
     report.setdefault("fp32_vs_fp64", {})
     report.setdefault("bf16_vs_fp64", {})
-    swin_part(official, out, report)
+    if args.part in ("all", "swin"):
+        swin_part(official, out, report)
+    if args.part in ("all", "deform"):
+        deform_part(out)
     if args.part == "all":
         birefnet_part(official, out, report)
     with open(report_path, "w") as f:

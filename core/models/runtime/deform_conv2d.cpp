@@ -1,0 +1,148 @@
+// torchvision's deform_conv2d (deform_conv2d_kernel.cpp: bilinear_interpolate, deformable_im2col,
+// then a GEMM with the weight) expressed in ATen ops. Columns are laid out pixel-major
+// (pixel, tap, channel), so one index_select of a channels-last copy of the input gathers whole
+// rows, and the weight is permuted to (Cout, tap, channel) to meet them.
+#include "models/runtime/deform_conv2d.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace ps::runtime {
+namespace {
+
+// About 8 M gathered values per chunk (32 MB in float32): BiRefNet's 7 x 7 taps over 64 channels
+// at 256 x 256 pixels would otherwise be an 800 MB column matrix.
+constexpr int64_t kChunkValues = int64_t{8} << 20;
+
+void check(bool ok, const std::string& what) {
+    if (!ok) throw std::invalid_argument("deform_conv2d: " + what);
+}
+
+// The (L x K x C_g) columns of one image and one offset group for output pixels [begin, end).
+// pixels: H*W x C_g (channels last); dy, dx, modulation: L x K slices of this chunk.
+at::Tensor sample_columns(const at::Tensor& pixels, int64_t H, int64_t W, const at::Tensor& y,
+                          const at::Tensor& x, const at::Tensor& modulation) {
+    const at::Tensor valid = (y > -1) & (y < H) & (x > -1) & (x < W);
+    const at::Tensor y0 = at::floor(y), x0 = at::floor(x);
+    const at::Tensor ly = y - y0, lx = x - x0;
+    const at::Tensor hy = 1 - ly, hx = 1 - lx;
+    const int64_t L = y.size(0), K = y.size(1), C = pixels.size(1);
+    at::Tensor value;
+    const at::Tensor corners[4][3] = {
+        {y0, x0, hy * hx}, {y0, x0 + 1, hy * lx}, {y0 + 1, x0, ly * hx}, {y0 + 1, x0 + 1, ly * lx}};
+    for (const auto& corner : corners) {
+        const at::Tensor &cy = corner[0], &cx = corner[1];
+        const at::Tensor inside = valid & (cy >= 0) & (cy <= H - 1) & (cx >= 0) & (cx <= W - 1);
+        const at::Tensor index =
+            (cy.clamp(0, H - 1) * W + cx.clamp(0, W - 1)).to(at::kLong).reshape({-1});
+        const at::Tensor weight = (corner[2] * inside.to(corner[2].scalar_type())).reshape({-1, 1});
+        const at::Tensor term = pixels.index_select(0, index).mul_(weight);
+        value = value.defined() ? value.add_(term) : term;
+    }
+    // torchvision: columns = mask * bilinear value.
+    if (modulation.defined()) value.mul_(modulation.reshape({-1, 1}));
+    return value.view({L, K, C});
+}
+
+}  // namespace
+
+at::Tensor deform_conv2d(const at::Tensor& input_, const at::Tensor& offset_,
+                         const at::Tensor& weight_, const at::Tensor& bias_,
+                         const at::Tensor& mask_, const DeformConvGeometry& g) {
+    check(input_.dim() == 4 && weight_.dim() == 4 && offset_.dim() == 4,
+          "input, weight and offset must be 4-d");
+    const bool reduced = input_.scalar_type() != at::kFloat && input_.scalar_type() != at::kDouble;
+    const at::ScalarType compute = reduced ? at::kFloat : input_.scalar_type();
+    const at::Tensor input = input_.to(compute), offset = offset_.to(compute);
+    const at::Tensor weight = weight_.to(compute);
+    const int64_t B = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
+    const int64_t Cout = weight.size(0), Cg = weight.size(1), kh = weight.size(2),
+                  kw = weight.size(3), K = kh * kw;
+    check(Cg > 0 && C % Cg == 0 && Cout % (C / Cg) == 0, "weight does not divide the channels");
+    const int64_t groups = C / Cg;
+    const int64_t Ho = (H + 2 * g.pad_h - g.dilation_h * (kh - 1) - 1) / g.stride_h + 1;
+    const int64_t Wo = (W + 2 * g.pad_w - g.dilation_w * (kw - 1) - 1) / g.stride_w + 1;
+    check(offset.size(0) == B && offset.size(2) == Ho && offset.size(3) == Wo &&
+              offset.size(1) % (2 * K) == 0,
+          "offset must be B x 2*offset_groups*kh*kw x Ho x Wo");
+    const int64_t offset_groups = offset.size(1) / (2 * K);
+    check(offset_groups > 0 && C % offset_groups == 0, "offset groups do not divide the channels");
+    at::Tensor mask;
+    if (mask_.defined()) {
+        mask = mask_.to(compute);
+        check(mask.size(0) == B && mask.size(1) == offset_groups * K && mask.size(2) == Ho &&
+                  mask.size(3) == Wo,
+              "mask must be B x offset_groups*kh*kw x Ho x Wo");
+    }
+    const int64_t L = Ho * Wo, C_og = C / offset_groups;
+    const at::TensorOptions options = input.options();
+    // Each tap's undeformed sampling point, L x K.
+    const at::Tensor rows = at::arange(Ho, options).mul_(g.stride_h).sub_(g.pad_h);
+    const at::Tensor cols = at::arange(Wo, options).mul_(g.stride_w).sub_(g.pad_w);
+    const at::Tensor tap_i = at::arange(kh, options).mul_(g.dilation_h).repeat_interleave(kw);
+    const at::Tensor tap_j = at::arange(kw, options).mul_(g.dilation_w).repeat({kh});
+    const at::Tensor base_y =
+        (rows.view({Ho, 1}).expand({Ho, Wo}).reshape({L, 1}) + tap_i.view({1, K})).contiguous();
+    const at::Tensor base_x =
+        (cols.view({1, Wo}).expand({Ho, Wo}).reshape({L, 1}) + tap_j.view({1, K})).contiguous();
+    // Cout x (K * C/groups) per group, matching the (tap, channel) column order.
+    std::vector<at::Tensor> group_weights;
+    const int64_t out_per_group = Cout / groups;
+    for (int64_t gi = 0; gi < groups; ++gi) {
+        group_weights.push_back(weight.slice(0, gi * out_per_group, (gi + 1) * out_per_group)
+                                    .permute({0, 2, 3, 1})
+                                    .reshape({out_per_group, K * Cg})
+                                    .t());
+    }
+    const at::Tensor bias = bias_.defined() ? bias_.to(compute) : at::Tensor();
+    const int64_t chunk = std::max<int64_t>(1, kChunkValues / std::max<int64_t>(1, K * C));
+
+    std::vector<at::Tensor> images;
+    for (int64_t b = 0; b < B; ++b) {
+        // H*W x C, channels last, one block per offset group.
+        const at::Tensor pixels = input[b].permute({1, 2, 0}).reshape({H * W, C});
+        std::vector<at::Tensor> og_pixels;
+        for (int64_t o = 0; o < offset_groups; ++o) {
+            og_pixels.push_back(pixels.slice(1, o * C_og, (o + 1) * C_og).contiguous());
+        }
+        // offset (2K per group) x L -> per group L x K for dy and dx.
+        const at::Tensor off = offset[b].reshape({offset_groups, K, 2, L});
+        const at::Tensor mod =
+            mask.defined() ? mask[b].reshape({offset_groups, K, L}) : at::Tensor();
+        at::Tensor out = at::empty({L, Cout}, options);
+        for (int64_t begin = 0; begin < L; begin += chunk) {
+            const int64_t end = std::min(L, begin + chunk), n = end - begin;
+            std::vector<at::Tensor> sampled;
+            for (int64_t o = 0; o < offset_groups; ++o) {
+                const at::Tensor dy = off[o].select(1, 0).slice(1, begin, end).t();
+                const at::Tensor dx = off[o].select(1, 1).slice(1, begin, end).t();
+                const at::Tensor m = mod.defined() ? mod[o].slice(1, begin, end).t() : at::Tensor();
+                sampled.push_back(sample_columns(og_pixels[o], H, W,
+                                                 base_y.slice(0, begin, end) + dy,
+                                                 base_x.slice(0, begin, end) + dx, m));
+            }
+            const at::Tensor columns = offset_groups == 1 ? sampled[0] : at::cat(sampled, 2);
+            at::Tensor out_chunk = out.slice(0, begin, end);
+            for (int64_t gi = 0; gi < groups; ++gi) {
+                const at::Tensor group_columns =
+                    groups == 1 ? columns.view({n, K * C})
+                                : columns.slice(2, gi * Cg, (gi + 1) * Cg).reshape({n, K * Cg});
+                if (groups == 1) {
+                    at::mm_out(out_chunk, group_columns, group_weights[gi]);
+                } else {
+                    out_chunk.slice(1, gi * out_per_group, (gi + 1) * out_per_group)
+                        .copy_(at::mm(group_columns, group_weights[gi]));
+                }
+            }
+        }
+        if (bias.defined()) out.add_(bias);
+        images.push_back(out.t().reshape({Cout, Ho, Wo}));
+    }
+    return at::stack(images).to(input_.scalar_type());
+}
+
+}  // namespace ps::runtime

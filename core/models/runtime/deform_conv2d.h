@@ -1,0 +1,34 @@
+// Modulated deformable convolution (DCNv2, Zhu et al. 2019) with the semantics of
+// torchvision.ops.deform_conv2d, written with ATen ops (index_select gathers and one matrix
+// product per chunk of output pixels) so the same code runs on the CPU and CUDA; LibTorch has none.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+
+namespace ps::runtime {
+
+struct DeformConvGeometry {
+    int64_t stride_h = 1, stride_w = 1;
+    int64_t pad_h = 0, pad_w = 0;
+    int64_t dilation_h = 1, dilation_w = 1;
+};
+
+// input  B x C x H x W; weight Cout x C/groups x kh x kw (groups = C / weight.size(1));
+// offset B x (2 * offset_groups * kh * kw) x Ho x Wo, per offset group and kernel tap k = i * kw +
+// j
+//        the pair (dy, dx) at channels 2k, 2k + 1;
+// mask   B x (offset_groups * kh * kw) x Ho x Wo or undefined (all ones); bias Cout or undefined.
+// Tap k of output (ho, wo) samples input channel c (offset group c / (C / offset_groups)) at
+// (ho * stride_h - pad_h + i * dilation_h + dy, wo * stride_w - pad_w + j * dilation_w + dx):
+// bilinearly, 0 when the point lies at or beyond one pixel outside the image (y <= -1, y >= H,
+// likewise x), each corner counting only if inside; the sample times the mask is the column
+// that meets the weight. Reduced-precision inputs are computed in float32 (as torchvision's
+// autocast rule runs it) and returned in the input's dtype. Throws std::invalid_argument on
+// inconsistent shapes.
+at::Tensor deform_conv2d(const at::Tensor& input, const at::Tensor& offset,
+                         const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& mask,
+                         const DeformConvGeometry& geometry);
+
+}  // namespace ps::runtime

@@ -1,0 +1,101 @@
+// runtime::deform_conv2d against torchvision.ops.deform_conv2d's semantics (the golden stand-in,
+// itself checked against torchvision: tests/data/birefnet/README.md) in float64 and float32, and
+// two cases whose answer is known by construction (zero offsets = conv2d; a whole-pixel offset =
+// a shifted convolution).
+#include <ATen/ATen.h>
+
+#include "io/checkpoint.h"
+#include "models/runtime/deform_conv2d.h"
+
+#include <QtTest>
+
+#include "test_data.h"
+
+using namespace ps;
+
+class TestBirefnetDeformConv2d : public QObject {
+    Q_OBJECT
+
+  private slots:
+    void matches_torchvision_data() {
+        QTest::addColumn<int>("dtype");
+        QTest::addColumn<double>("tolerance");
+        // Relative to the largest output (outputs reach ~40: sums of up to 392 random products).
+        // bfloat16 rounds the inputs and offsets (a 5-pixel offset by 0.02 pixels) before the
+        // float32 computation.
+        QTest::newRow("float64") << static_cast<int>(at::kDouble) << 1e-13;
+        QTest::newRow("float32") << static_cast<int>(at::kFloat) << 5e-6;
+        QTest::newRow("bfloat16") << static_cast<int>(at::kBFloat16) << 0.06;
+    }
+    void matches_torchvision() {
+        QFETCH(int, dtype);
+        QFETCH(double, tolerance);
+        const auto type = static_cast<at::ScalarType>(dtype);
+        auto file =
+            io::load_checkpoint(test_data_path("birefnet", "deform_conv2d_cases.safetensors"));
+        QVERIFY2(file.ok(), file.ok() ? "" : file.message().c_str());
+        const io::TensorMap& t = file->tensors;
+        int cases = 0;
+        for (;; ++cases) {
+            const std::string p = "case" + std::to_string(cases) + ".";
+            if (!t.count(p + "input")) break;
+            const at::Tensor geometry = t.at(p + "geometry");
+            runtime::DeformConvGeometry g;
+            g.stride_h = g.stride_w = geometry[0].item<int64_t>();
+            g.pad_h = g.pad_w = geometry[1].item<int64_t>();
+            g.dilation_h = g.dilation_w = geometry[2].item<int64_t>();
+            const at::Tensor mask = t.count(p + "mask") ? t.at(p + "mask").to(type) : at::Tensor();
+            const at::Tensor got = runtime::deform_conv2d(
+                t.at(p + "input").to(type), t.at(p + "offset").to(type),
+                t.at(p + "weight").to(type), t.at(p + "bias").to(type), mask, g);
+            QCOMPARE(got.scalar_type(), type);
+            const at::Tensor& expected = t.at(p + "output");
+            QCOMPARE(got.sizes(), expected.sizes());
+            const double diff = (got.to(at::kDouble) - expected).abs().max().item<double>() /
+                                expected.abs().max().item<double>();
+            qInfo("case %d: max |diff| / max |output| %.3g (tolerance %.3g)", cases, diff,
+                  tolerance);
+            QVERIFY(diff <= tolerance);
+        }
+        QCOMPARE(cases, 5);
+    }
+
+    void zero_offsets_are_a_convolution() {
+        at::manual_seed(1);
+        const at::Tensor x = at::randn({1, 5, 9, 8}, at::kDouble);
+        const at::Tensor w = at::randn({4, 5, 3, 3}, at::kDouble);
+        const at::Tensor b = at::randn({4}, at::kDouble);
+        runtime::DeformConvGeometry g;
+        g.pad_h = g.pad_w = 1;
+        const at::Tensor got =
+            runtime::deform_conv2d(x, at::zeros({1, 18, 9, 8}, at::kDouble), w, b, at::Tensor(), g);
+        const at::Tensor expected = at::conv2d(x, w, b, 1, 1);
+        QVERIFY((got - expected).abs().max().item<double>() < 1e-12);
+    }
+
+    void a_whole_pixel_offset_shifts_the_input() {
+        // dx = +1 at every tap of a 1 x 1 kernel reads the right neighbour; the last column reads
+        // outside the image and is 0. The mask scales it.
+        const at::Tensor x = at::arange(12, at::kDouble).view({1, 1, 3, 4});
+        at::Tensor offset = at::zeros({1, 2, 3, 4}, at::kDouble);
+        offset.select(1, 1).fill_(1.0);
+        const at::Tensor mask = at::full({1, 1, 3, 4}, 0.5, at::kDouble);
+        const at::Tensor got = runtime::deform_conv2d(
+            x, offset, at::ones({1, 1, 1, 1}, at::kDouble), at::Tensor(), mask, {});
+        const at::Tensor expected =
+            at::tensor({0.5, 1.0, 1.5, 0.0, 2.5, 3.0, 3.5, 0.0, 4.5, 5.0, 5.5, 0.0}, at::kDouble)
+                .view({1, 1, 3, 4});
+        QVERIFY(at::equal(got, expected));
+    }
+
+    void inconsistent_shapes_are_refused() {
+        QVERIFY_EXCEPTION_THROWN(
+            runtime::deform_conv2d(at::zeros({1, 4, 5, 5}), at::zeros({1, 17, 5, 5}),
+                                   at::zeros({2, 4, 3, 3}), at::Tensor(), at::Tensor(),
+                                   {1, 1, 1, 1}),
+            std::invalid_argument);
+    }
+};
+
+QTEST_MAIN(TestBirefnetDeformConv2d)
+#include "test_birefnet_deform_conv2d.moc"
