@@ -38,6 +38,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # The tiny Swin-V1 (the published ones: T 96/[2,2,6,2]/[3,6,12,24]/7, L 192/[2,2,18,2]/[6,12,24,48]/12).
 TINY_SWIN = dict(embed_dim=10, depths=[2, 2, 2, 2], num_heads=[1, 2, 2, 4], window_size=7)
 DECODER_WIDTHS = {64: 8, 256: 32, 1280: 160}
+# "tiny" for the golden network; "swin_v1_l" / "swin_v1_t" build the published layouts (key lists).
+MODE = {"size": "tiny"}
 
 
 def sdpa_math(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
@@ -66,6 +68,12 @@ def load_official(repo):
 
     def tiny_init(self):
         original_init(self)
+        if MODE["size"] != "tiny":
+            self.bb = MODE["size"]
+            self.lateral_channels_in_collection = {
+                "swin_v1_l": [3072, 1536, 768, 384], "swin_v1_t": [1536, 768, 384, 192]}[self.bb]
+            self.cxt = self.lateral_channels_in_collection[1:][::-1][-self.cxt_num:]
+            return
         dims = [TINY_SWIN["embed_dim"] * 2 ** i for i in range(4)][::-1]
         self.lateral_channels_in_collection = [c * 2 for c in dims]  # mul_scl_ipt 'cat'
         self.cxt = self.lateral_channels_in_collection[1:][::-1][-self.cxt_num:] if self.cxt_num else []
@@ -73,7 +81,9 @@ def load_official(repo):
     config_module.Config.__init__ = tiny_init
     import models.backbones.swin_v1 as swin_v1
     import models.backbones.build_backbone as build_backbone
-    build_backbone.swin_v1_l = lambda: swin_v1.SwinTransformer(**TINY_SWIN)
+    published_l = build_backbone.swin_v1_l
+    build_backbone.swin_v1_l = lambda: (swin_v1.SwinTransformer(**TINY_SWIN) if MODE["size"] == "tiny"
+                                        else published_l())
     import models.birefnet as birefnet
     import models.modules.aspp as aspp
     import models.modules.decoder_blocks as decoder_blocks
@@ -81,13 +91,13 @@ def load_official(repo):
     tiny = tiny_nn()
     for module in (aspp, decoder_blocks, deform_conv, birefnet):
         module.nn = tiny
-    return types.SimpleNamespace(swin_v1=swin_v1, birefnet=birefnet, config=config_module.Config())
+    return types.SimpleNamespace(swin_v1=swin_v1, birefnet=birefnet, Config=config_module.Config)
 
 
 def tiny_nn():
     """torch.nn with Conv2d and BatchNorm2d mapping the decoder's hard-coded widths."""
     def width(c):
-        return DECODER_WIDTHS.get(c, c)
+        return DECODER_WIDTHS.get(c, c) if MODE["size"] == "tiny" else c
 
     class Conv2d(torch.nn.Conv2d):
         def __init__(self, in_channels, out_channels, *args, **kwargs):
@@ -150,17 +160,19 @@ def stats(a, b):
 
 
 def swin_part(official, out, report):
-    """The backbone alone at an odd size (patch-embed and merging padding, window padding)."""
-    torch.manual_seed(SEED)
-    net = randomise(official.swin_v1.SwinTransformer(**TINY_SWIN), SEED + 1)
-    state = {"bb." + k: v for k, v in net.state_dict().items()}
-    save_safetensors(out + "/swin_v1_tiny.safetensors", state)
+    """The backbone alone (the tiny BiRefNet's bb.*, birefnet_tiny.pth) at an odd size
+    (patch-embed and merging padding, window padding)."""
+    net = official.swin_v1.SwinTransformer(**TINY_SWIN)
+    bb = {k[3:]: v for k, v in torch.load(out + "/birefnet_tiny.pth").items() if k.startswith("bb.")}
+    net.load_state_dict(bb)
+    net.eval()
     torch.manual_seed(SEED + 2)
     x = torch.randn(1, 3, 50, 70)
     with torch.no_grad():
         outs32 = net(x)
-    net64 = randomise(official.swin_v1.SwinTransformer(**TINY_SWIN), SEED + 1)
+    net64 = official.swin_v1.SwinTransformer(**TINY_SWIN)
     net64.load_state_dict(net.state_dict())
+    net64.eval()  # drop_path_rate 0.2: DropPath is live in training mode
     net64 = net64.double()
     net16 = official.swin_v1.SwinTransformer(**TINY_SWIN)
     net16.load_state_dict(net.state_dict())
@@ -211,11 +223,123 @@ def deform_part(out):
     save_safetensors(out + "/deform_conv2d_cases.safetensors", tensors)
 
 
+TINY_INPUT = {"square": (128, 128), "wide": (160, 96)}  # (width, height) of the network input
+OUT_SCALE = 4.0  # conv_out1's logits scaled to std OUT_SCALE (random weights leave them flat)
+
+
+def normalize(tensor, mean, std):
+    # torchvision.transforms.functional.normalize on a float tensor: sub_(mean).div_(std).
+    mean = torch.as_tensor(mean, dtype=tensor.dtype).view(-1, 1, 1)
+    std = torch.as_tensor(std, dtype=tensor.dtype).view(-1, 1, 1)
+    return tensor.sub(mean).div(std)
+
+
+def preprocess(image, size_wh):
+    """The tutorial / model card's transform_image: transforms.Resize((h, w)) on the PIL image
+    (Image.resize((w, h), BILINEAR): Pillow's antialiasing bilinear), ToTensor (uint8 / 255,
+    CHW), Normalize(ImageNet mean, std)."""
+    resized = image.resize(size_wh, Image.BILINEAR)
+    array = np.asarray(resized, dtype=np.uint8)
+    tensor = torch.from_numpy(array.copy()).permute(2, 0, 1).float().div(255)
+    return array, normalize(tensor, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]).unsqueeze(0)
+
+
+def postprocess(logits, height, width):
+    """inference.py: model(inputs)[-1].sigmoid().to(float32), F.interpolate(size=(H, W),
+    bilinear, align_corners=True), save_tensor_img = ToPILImage: mul(255).byte() (truncates)."""
+    pred = logits.sigmoid().to(torch.float32)
+    res = F.interpolate(pred, size=(height, width), mode="bilinear", align_corners=True)
+    return res, res.squeeze().mul(255).byte().numpy()
+
+
+def make_images():
+    shared = os.path.join(HERE, "..", "..", "..", "shared", "golden", "images")
+    landscape = np.array(Image.open(shared + "/u2net_input.png").convert("RGB"))[60:190, 120:320]
+    y, x = np.mgrid[0:720, 0:1280].astype(np.float64)
+    large = np.stack([x / 1279 * 255, y / 719 * 255, 128 + 100 * np.sin(x / 37.0) * np.cos(y / 23.0)], -1)
+    large[(x - 700) ** 2 + (y - 380) ** 2 < 230 ** 2] = [240, 30, 60]
+    large[300:330, 100:1100] = [10, 200, 40]
+    return {"square": landscape, "wide": large.round().clip(0, 255).astype(np.uint8)}
+
+
+def encoder_and_logits(net, x):
+    with torch.no_grad():
+        (x1, x2, x3, x4), _ = net.forward_enc(x)
+        squeezed = net.squeeze_module(x4)
+        logits = net.decoder([x, x1, x2, x3, squeezed])[-1]
+        assert torch.equal(logits, net(x)[-1]) or x.dtype != torch.float32
+    return {"x1": x1, "x2": x2, "x3": x3, "x4": x4, "x4_squeezed": squeezed, "logits": logits}
+
+
+def birefnet_part(official, out, report):
+    import copy
+    images = {}
+    for case, array in make_images().items():
+        Image.fromarray(array).save(out + "/%s.png" % case)
+        images[case] = Image.open(out + "/%s.png" % case).convert("RGB")
+    torch.manual_seed(SEED + 4)
+    net = randomise(official.birefnet.BiRefNet(bb_pretrained=False), SEED + 5)
+    with torch.no_grad():
+        logits = net(preprocess(images["square"], TINY_INPUT["square"])[1])[-1]
+        conv = net.decoder.conv_out1[0]
+        scale = OUT_SCALE / float(logits.std())
+        conv.weight.mul_(scale)
+        conv.bias.sub_(float(logits.mean())).mul_(scale)
+    state = net.state_dict()
+    torch.save(state, out + "/birefnet_tiny.pth")
+    report["tiny_parameters"] = sum(v.numel() for v in state.values() if v.is_floating_point())
+    report["tiny_keys"] = len(state)
+    net64 = copy.deepcopy(net).double()
+    net16 = copy.deepcopy(net).to(torch.bfloat16)
+    cases = {}
+    for case, image in images.items():
+        resized, x = preprocess(image, TINY_INPUT[case])
+        r32 = encoder_and_logits(net, x)
+        r64 = encoder_and_logits(net64, x.double())
+        r16 = encoder_and_logits(net16, x.to(torch.bfloat16))
+        matte32, u8 = postprocess(r32["logits"], image.height, image.width)
+        matte64, _ = postprocess(r64["logits"], image.height, image.width)
+        matte16, u8_16 = postprocess(r16["logits"].float(), image.height, image.width)
+        Image.fromarray(u8, mode="L").save(out + "/birefnet_tiny__%s_matte.png" % case)
+        golden = {"resized": torch.from_numpy(resized.copy()), "input": x, "matte": matte32}
+        golden.update(r32)
+        if image.width * image.height > 200 * 200:
+            del golden["matte"]  # the PNG holds the 8-bit matte; the float one would be 3.7 MB
+        save_safetensors(out + "/birefnet_tiny__%s.safetensors" % case, golden)
+        for key in r32:
+            report["fp32_vs_fp64"]["%s.%s" % (case, key)] = stats(r32[key], r64[key])
+            report["bf16_vs_fp64"]["%s.%s" % (case, key)] = stats(r16[key].float(), r64[key])
+        report["fp32_vs_fp64"][case + ".matte"] = stats(matte32, matte64)
+        report["bf16_vs_fp64"][case + ".matte"] = stats(matte16, matte64)
+        report["bf16_vs_fp64"][case + ".matte_u8"] = stats(torch.from_numpy(u8_16).double() / 255,
+                                                           torch.from_numpy(u8).double() / 255)
+        cases[case] = {"image_wh": [image.width, image.height], "input_wh": list(TINY_INPUT[case]),
+                       "logits_min_max_mean": [float(r32["logits"].min()), float(r32["logits"].max()),
+                                               float(r32["logits"].mean())],
+                       "matte_foreground_fraction": float((matte32 > 0.5).double().mean())}
+    report["cases"] = cases
+
+
+def key_list_part(official, out):
+    """The state-dict layout of the published BiRefNet (Swin-L: BiRefNet, _HR, _dynamic, and the
+    other general checkpoints) and BiRefNet_lite (Swin-T: _lite, _lite-2K), built at full size."""
+    layouts = {}
+    for size in ("swin_v1_l", "swin_v1_t"):
+        MODE["size"] = size
+        net = official.birefnet.BiRefNet(bb_pretrained=False)
+        layouts[size] = {k: [list(v.shape), str(v.dtype).replace("torch.", "")]
+                         for k, v in net.state_dict().items()}
+        del net
+    MODE["size"] = "tiny"
+    with open(out + "/official_layouts.json", "w") as f:
+        json.dump(layouts, f, separators=(",", ":"))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--birefnet", required=True, help="clone or bare mirror of ZhengPeng7/BiRefNet")
     parser.add_argument("--out", default="tests/data/birefnet")
-    parser.add_argument("--part", default="all", choices=["all", "swin", "deform"])
+    parser.add_argument("--part", default="all", choices=["all", "swin", "deform", "keys"])
     args = parser.parse_args()
     out = os.path.abspath(args.out)
     repo = os.path.abspath(args.birefnet)
@@ -227,12 +351,14 @@ def main():
                    "decoder_widths": {str(k): v for k, v in DECODER_WIDTHS.items()}})
     report.setdefault("fp32_vs_fp64", {})
     report.setdefault("bf16_vs_fp64", {})
+    if args.part == "all":
+        birefnet_part(official, out, report)
     if args.part in ("all", "swin"):
         swin_part(official, out, report)
     if args.part in ("all", "deform"):
         deform_part(out)
-    if args.part == "all":
-        birefnet_part(official, out, report)
+    if args.part in ("all", "keys"):
+        key_list_part(official, out)
     with open(report_path, "w") as f:
         json.dump(report, f, indent=1)
     print(json.dumps(report, indent=1))

@@ -1,6 +1,7 @@
-// runtime::SwinV1 against BiRefNet's official swin_v1.py at a tiny size (tests/data/birefnet,
-// swin_v1_tiny*.safetensors): the four stage outputs at an odd input size (patch, window and
-// merging padding), fp32 and bf16 on the CPU; configuration inference and the published layouts.
+// runtime::SwinV1 against BiRefNet's official swin_v1.py at a tiny size (tests/data/birefnet: the
+// bb.* tensors of birefnet_tiny.pth and swin_v1_tiny__golden.safetensors): the four stage outputs
+// at an odd input size (patch, window and merging padding), fp32 and bf16 on the CPU; configuration
+// inference and the published layouts.
 #include <ATen/ATen.h>
 
 #include "io/checkpoint.h"
@@ -20,6 +21,15 @@ io::TensorMap load_file(const QString& name) {
     return file.ok() ? file->tensors : io::TensorMap{};
 }
 
+// The backbone's tensors of the tiny BiRefNet (bb.*).
+io::TensorMap backbone_tensors() {
+    io::TensorMap out;
+    for (const auto& [key, t] : load_file("birefnet_tiny.pth")) {
+        if (key.rfind("bb.", 0) == 0) out[key] = t;
+    }
+    return out;
+}
+
 io::TensorMap converted(const io::TensorMap& tensors, at::ScalarType dtype) {
     io::TensorMap out;
     for (const auto& [key, t] : tensors) {
@@ -35,9 +45,9 @@ class TestBirefnetSwinV1 : public QObject {
 
   private slots:
     void infers_the_tiny_config() {
-        const io::TensorMap tensors = load_file("swin_v1_tiny.safetensors");
+        const io::TensorMap tensors = backbone_tensors();
         QVERIFY(!tensors.empty());
-        const runtime::Weights w(tensors, "swin_v1_tiny.safetensors");
+        const runtime::Weights w(tensors, "birefnet_tiny.pth");
         const runtime::SwinV1Config c = runtime::infer_swin_v1_config(w, "bb.");
         QCOMPARE(c.embed_dim, int64_t{10});
         QCOMPARE(c.depths, (std::vector<int64_t>{2, 2, 2, 2}));
@@ -79,10 +89,10 @@ class TestBirefnetSwinV1 : public QObject {
         QFETCH(QString, precision);
         QFETCH(double, tolerance);
         const at::ScalarType dtype = precision == "bf16" ? at::kBFloat16 : at::kFloat;
-        const io::TensorMap tensors = converted(load_file("swin_v1_tiny.safetensors"), dtype);
+        const io::TensorMap tensors = converted(backbone_tensors(), dtype);
         const io::TensorMap golden = load_file("swin_v1_tiny__golden.safetensors");
         QVERIFY(!tensors.empty() && !golden.empty());
-        const runtime::Weights w(tensors, "swin_v1_tiny.safetensors");
+        const runtime::Weights w(tensors, "birefnet_tiny.pth");
         const runtime::SwinV1 net =
             runtime::SwinV1::load(w, "bb.", runtime::infer_swin_v1_config(w, "bb."));
         c10::InferenceMode guard;
@@ -103,7 +113,7 @@ class TestBirefnetSwinV1 : public QObject {
     }
 
     void a_wrong_table_is_named() {
-        io::TensorMap tensors = load_file("swin_v1_tiny.safetensors");
+        io::TensorMap tensors = backbone_tensors();
         tensors["bb.layers.0.blocks.0.attn.relative_position_bias_table"] = at::zeros({12, 1});
         const runtime::Weights w(tensors, "x.safetensors");
         try {

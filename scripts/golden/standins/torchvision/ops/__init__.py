@@ -36,6 +36,15 @@ def _bilinear(image, y, x):
 
 def deform_conv2d(input, offset, weight, bias=None, stride=(1, 1), padding=(0, 0),
                   dilation=(1, 1), mask=None):
+    if input.dtype not in (torch.float32, torch.float64):
+        # torchvision's autocast rule runs deform_conv2d in float32 (its kernels take no bf16).
+        f = lambda t: None if t is None else t.float()
+        return _deform_conv2d(f(input), f(offset), f(weight), f(bias), stride, padding, dilation,
+                              f(mask)).to(input.dtype)
+    return _deform_conv2d(input, offset, weight, bias, stride, padding, dilation, mask)
+
+
+def _deform_conv2d(input, offset, weight, bias, stride, padding, dilation, mask):
     sh, sw = _pair(stride)
     ph, pw = _pair(padding)
     dh, dw = _pair(dilation)
