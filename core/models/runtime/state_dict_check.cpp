@@ -12,7 +12,10 @@ namespace ps::runtime {
 namespace {
 
 bool is_integer_buffer(const std::string& key) {
-    static const std::array<std::string, 2> suffixes{"num_batches_tracked", "attention_bias_idxs"};
+    // BatchNorm's counter, TinyViT's attention_bias_idxs and Swin's relative_position_index
+    // (an int64 buffer InSPyReNet's and BiRefNet's checkpoints carry).
+    static const std::array<std::string, 3> suffixes{"num_batches_tracked", "attention_bias_idxs",
+                                                     "relative_position_index"};
     for (const std::string& suffix : suffixes)
         if (key.size() >= suffix.size() &&
             key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0)
