@@ -17,6 +17,7 @@ OpenCV, kornia, timm and easydict come from scripts/golden/standins):
       --inspyrenet /work/.mirror/plemeri+InSPyReNet/repo --out tests/data/inspyrenet
 """
 import argparse
+import copy
 import json
 import os
 import struct
@@ -95,8 +96,16 @@ def build(official, backbone_name, base_size, calibration_input):
         backbone = swin.SwinTransformer(**SWIN)
         e = SWIN["embed_dim"]
         in_channels = [e, e, 2 * e, 4 * e, 8 * e]  # [128, 128, 256, 512, 1024] for SwinB
-    net = inspyrenet.InSPyReNet(backbone, in_channels, DEPTH, [base_size, base_size], threshold=None)
-    randomise(net, calibration_input)
+    # Calibrated once at the "fast" size; other base sizes (which change no shape, only SICA's
+    # context sizes) get the same weights.
+    calibrated = inspyrenet.InSPyReNet(backbone, in_channels, DEPTH,
+                                       [MODES["fast"], MODES["fast"]], threshold=None)
+    randomise(calibrated, calibration_input)
+    net = calibrated
+    if base_size != MODES["fast"]:
+        net = inspyrenet.InSPyReNet(copy.deepcopy(backbone), in_channels, DEPTH,
+                                    [base_size, base_size], threshold=None)
+        net.load_state_dict(calibrated.state_dict())
     net.eval()
     return net
 
@@ -282,6 +291,24 @@ def backbone_features(net, x):
         return {"x%d" % (i + 1): f for i, f in enumerate(net.backbone(x))}
 
 
+def official_layouts(official):
+    """Every key and shape of the full-size InSPyReNet_Res2Net50 and InSPyReNet_SwinB (built,
+    not run): what their checkpoints and transparent-background's ckpt_base.pth / ckpt_fast.pth
+    hold (Remover loads them into InSPyReNet_SwinB(depth=64, pretrained=False, ...) with
+    strict=True, and base_size changes no shape)."""
+    inspyrenet = official[0]
+    layouts = {}
+    for arch, make in [("inspyrenet_res2net50", inspyrenet.InSPyReNet_Res2Net50),
+                       ("inspyrenet_swinb", inspyrenet.InSPyReNet_SwinB)]:
+        net = make(depth=64, pretrained=False, base_size=[1024, 1024], threshold=None)
+        sd = net.state_dict()
+        layouts[arch] = {
+            "keys": {k: list(v.shape) for k, v in sd.items()},
+            "floats": sum(v.numel() for v in sd.values() if v.is_floating_point()),
+            "parameters": sum(p.numel() for p in net.parameters())}
+    return layouts
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--inspyrenet", required=True, help="clone or bare mirror of plemeri/InSPyReNet")
@@ -290,6 +317,8 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     official = load_official(args.inspyrenet)
+    with open(args.out + "/official_layouts.json", "w") as f:
+        json.dump(official_layouts(official), f, separators=(",", ":"), sort_keys=True)
     images = make_images(args.shared_images)
     for case, im in images.items():
         Image.fromarray(im).save(args.out + "/%s.png" % case)
