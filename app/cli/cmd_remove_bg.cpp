@@ -6,15 +6,18 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "batch_runner.h"
 #include "cli_args.h"
 #include "commands.h"
 #include "engine/engine.h"
+#include "engine/matte_batcher.h"
 #include "image/background.h"
 #include "io/image_reader.h"
 #include "io/image_writer.h"
@@ -114,10 +117,11 @@ Result<image::Cutout> cut_out(engine::Engine& engine, const engine::ImageInfo& i
     return cutout;
 }
 
-// Folder mode: one model in the engine, which runs it one image at a time under its locks;
-// decoding, the pipeline and writing run in parallel on the batch workers.
+// Folder mode: one model in the engine, which runs it one image (or, with --batch N, one
+// forward pass of N images) at a time on its device's thread; decoding, the pipeline and writing
+// run in parallel on the batch workers.
 int run_remove_bg_folder(const Args& args, const engine::EngineSettings& settings,
-                         const Pipeline& pipeline) {
+                         const Pipeline& pipeline, int batch_size) {
     BatchOptions batch;
     batch.command = "remove-bg";
     batch.overwrite = args.flags.count("overwrite") > 0;
@@ -126,6 +130,8 @@ int run_remove_bg_folder(const Args& args, const engine::EngineSettings& setting
         if (!jobs) return fail(jobs.message(), 2);
         batch.jobs = *jobs;
     }
+    // A batch fills only when N workers wait at once; twice that decode the next one meanwhile.
+    if (batch_size > 1) batch.jobs = std::max(batch.jobs > 0 ? batch.jobs : 0, 2 * batch_size);
     // The folders before the model: a typo in one costs no load.
     if (!QFileInfo(QString::fromStdString(args.get("input-dir"))).isDir())
         return fail(args.get("input-dir") + ": no such folder");
@@ -142,23 +148,37 @@ int run_remove_bg_folder(const Args& args, const engine::EngineSettings& setting
     if (!matte_dir.isEmpty() && !QDir().mkpath(matte_dir)) {
         return fail(args.get("matte-dir") + ": cannot create the folder");
     }
+    const auto matte_file = [&matte_dir](const QString& out) {
+        return matte_dir.isEmpty() ? std::string()
+                                   : (matte_dir + "/" + QFileInfo(out).fileName()).toStdString();
+    };
     engine::MatteOptions options;
     options.priority = engine::Priority::Batch;
     options.cache = false;  // each image once
-    return run_batch(
-        QString::fromStdString(args.get("input-dir")),
-        QString::fromStdString(args.get("output-dir")), batch,
-        [&](const QString& in, const QString& out) -> Status {
-            auto image = wait(engine.open_image(in.toStdString()));
-            if (!image) return image.error();
-            auto cutout = cut_out(engine, *image, model->id, pipeline, options, nullptr);
-            engine.close_image(image->id);
-            if (!cutout) return cutout.error();
-            const std::string matte =
-                matte_dir.isEmpty() ? std::string()
-                                    : (matte_dir + "/" + QFileInfo(out).fileName()).toStdString();
-            return write_outputs(*cutout, out.toStdString(), matte);
-        });
+    std::unique_ptr<engine::MatteBatcher> batcher;
+    if (batch_size > 1)
+        batcher = std::make_unique<engine::MatteBatcher>(engine, model->id, batch_size);
+    return run_batch(QString::fromStdString(args.get("input-dir")),
+                     QString::fromStdString(args.get("output-dir")), batch,
+                     [&](const QString& in, const QString& out) -> Status {
+                         if (batcher) {
+                             auto rgb = io::read_rgb_image(in.toStdString(), settings.image_read);
+                             if (!rgb) return rgb.error();
+                             auto matte = batcher->matte(*rgb);
+                             if (!matte) return matte.error();
+                             auto cutout = image::remove_background(
+                                 *rgb, matte->matte, pipeline.refine, pipeline.background);
+                             if (!cutout) return cutout.error();
+                             return write_outputs(*cutout, out.toStdString(), matte_file(out));
+                         }
+                         auto image = wait(engine.open_image(in.toStdString()));
+                         if (!image) return image.error();
+                         auto cutout =
+                             cut_out(engine, *image, model->id, pipeline, options, nullptr);
+                         engine.close_image(image->id);
+                         if (!cutout) return cutout.error();
+                         return write_outputs(*cutout, out.toStdString(), matte_file(out));
+                     });
 }
 
 // "--smooth" text: image::smooth_matte's strength.
@@ -308,7 +328,7 @@ int run_remove_bg(const std::vector<std::string>& argv) {
         batch = *n;
     }
     if (video_mode) return run_remove_bg_video(*args, settings, *pipeline, batch);
-    if (folder_mode) return run_remove_bg_folder(*args, settings, *pipeline);
+    if (folder_mode) return run_remove_bg_folder(*args, settings, *pipeline, batch);
 
     if (auto ok = check_output_file("out", args->get("out")); !ok) return fail(ok.message());
     if (args->has("matte"))

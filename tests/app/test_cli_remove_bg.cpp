@@ -25,6 +25,7 @@ class TestCliRemoveBg : public QObject {
     void bad_inputs_fail_with_one_clear_line();
     void folder_mode_continues_past_bad_files();
     void refinement_and_background_reach_single_and_folder_mode();
+    void folder_batches_give_the_mattes_of_single_images();
 };
 
 void TestCliRemoveBg::cutout_and_matte_match_golden_data() {
@@ -222,6 +223,54 @@ void TestCliRemoveBg::refinement_and_background_reach_single_and_folder_mode() {
     const int clear = int(hard.total()) - cv::countNonZero(hard);
     QVERIFY(clear > 0);
     QCOMPARE(blue_pixels, clear);
+}
+
+// --batch 3 over 5 images (of different sizes): a full forward pass of 3 and a padded one of 2,
+// each image's matte that of the image alone (a batched convolution may move a few pixels by
+// one grey level), a bad file still reported alone.
+void TestCliRemoveBg::folder_batches_give_the_mattes_of_single_images() {
+    QTemporaryDir dir;
+    const QString in = dir.path() + "/in";
+    QVERIFY(QDir().mkpath(in));
+    const QStringList images{"u2net_input.png", "coffee.png", "astronaut_crop.png"};
+    for (int i = 0; i < 5; ++i)
+        QVERIFY(QFile::copy(golden_dir() + "/images/" + images[i % 3],
+                            in + QString("/img%1.png").arg(i)));
+    QFile bad(in + "/broken.png");
+    QVERIFY(bad.open(QIODevice::WriteOnly));
+    bad.write("not an image");
+    bad.close();
+    const QString model = golden_dir() + "/u2netp.pth";
+    const CliRun single =
+        run_cli({"remove-bg", "--model", model, "--input-dir", in, "--output-dir",
+                 dir.path() + "/one", "--matte-dir", dir.path() + "/one_m", "--device", "cpu"});
+    const CliRun batched = run_cli({"remove-bg", "--model", model, "--input-dir", in,
+                                    "--output-dir", dir.path() + "/three", "--matte-dir",
+                                    dir.path() + "/three_m", "--batch", "3", "--device", "cpu"});
+    QCOMPARE(batched.exit_code, single.exit_code);  // 1: the broken file
+    QVERIFY2(batched.err.contains("broken.png"), qPrintable(batched.err));
+    for (int i = 0; i < 5; ++i) {
+        const QString name = QString("/img%1.png").arg(i);
+        const cv::Mat a = read_grey_png(dir.path() + "/one_m" + name);
+        const cv::Mat b = read_grey_png(dir.path() + "/three_m" + name);
+        QVERIFY2(!a.empty() && a.size() == b.size(), qPrintable(name));
+        cv::Mat diff;
+        cv::absdiff(a, b, diff);
+        double worst = 0;
+        cv::minMaxLoc(diff, nullptr, &worst);
+        QVERIFY2(
+            worst <= 1 && cv::countNonZero(diff) <= int(a.total() / 100),
+            qPrintable(
+                name +
+                QString(": %1 pixels differ, by up to %2").arg(cv::countNonZero(diff)).arg(worst)));
+    }
+    const CliRun zero = run_cli({"remove-bg", "--model", model, "--input-dir", in, "--output-dir",
+                                 dir.path() + "/z", "--batch", "0"});
+    QCOMPARE(zero.exit_code, 2);
+    QVERIFY2(zero.err.contains("--batch '0'"), qPrintable(zero.err));
+    const CliRun single_image = run_cli({"remove-bg", "--model", model, "--image", in + "/img0.png",
+                                         "--out", dir.path() + "/x.png", "--batch", "2"});
+    QCOMPARE(single_image.exit_code, 2);
 }
 
 QTEST_GUILESS_MAIN(TestCliRemoveBg)

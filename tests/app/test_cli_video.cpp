@@ -188,7 +188,7 @@ void TestCliVideo::resume_redoes_only_missing_frames_with_the_same_bytes() {
 void TestCliVideo::a_killed_run_resumes_to_the_uninterrupted_result() {
     QTemporaryDir dir;
     const QString clip = dir.filePath("clip.avi");
-    QCOMPARE(write_clip(clip, 40), QString());
+    QCOMPARE(write_clip(clip, 24), QString());
     const CliRun reference = run_cli(video_args(clip, dir.filePath("reference")));
     QVERIFY2(reference.exit_code == 0, qPrintable(reference.err));
 
@@ -201,17 +201,17 @@ void TestCliVideo::a_killed_run_resumes_to_the_uninterrupted_result() {
     ::kill(static_cast<pid_t>(process.processId()), SIGKILL);
     process.waitForFinished();
     int written = 0;
-    for (int i = 0; i < 40; ++i) written += QFile::exists(frame(out, i));
-    QVERIFY2(written < 40, "the run finished before the kill; make the clip longer");
+    for (int i = 0; i < 24; ++i) written += QFile::exists(frame(out, i));
+    QVERIFY2(written < 24, "the run finished before the kill; make the clip longer");
 
     const CliRun resumed = run_cli(video_args(clip, out));
     QVERIFY2(resumed.exit_code == 0, qPrintable(resumed.err));
     QVERIFY2(resumed.out.contains(QString("kept %1").arg(written)), qPrintable(resumed.out));
-    for (int i = 0; i < 40; ++i)
+    for (int i = 0; i < 24; ++i)
         QVERIFY2(bytes_of(frame(out, i)) == bytes_of(frame(dir.filePath("reference"), i)),
                  qPrintable(QString::number(i)));
     // No temporary file of the killed write is left, hidden or not.
-    QCOMPARE(QDir(out).entryList(QDir::Files | QDir::Hidden).size(), 41);
+    QCOMPARE(QDir(out).entryList(QDir::Files | QDir::Hidden).size(), 25);
 }
 
 void TestCliVideo::bad_input_is_one_line_and_writes_nothing() {
