@@ -32,6 +32,7 @@ void classify(const io::Checkpoint& checkpoint, const std::string& label,
     out.arch = QString::fromStdString(match->arch);
     out.parameter_count = match->parameter_count;
     out.description = QString::fromStdString(match->description);
+    out.input_size = match->input_size;
 }
 
 QString canonical_or_absolute(const QFileInfo& info) {

@@ -15,6 +15,7 @@ struct DiscoveredCheckpoint {
     QString arch;    // SamConfig::arch ("vit_b", "mobile_sam", ...), "u2net", "u2netp", "isnet"
     std::int64_t parameter_count = 0;  // floating-point tensor elements, as SamConfig counts them
     QString description;               // one line on what the file holds (empty when unusable)
+    int input_size = 0;  // background removal: the square side the network sees (1024 for ISNet)
     QString error;                     // why the file cannot be used (empty when usable)
 
     bool usable() const { return error.isEmpty(); }

@@ -12,14 +12,16 @@ Result<FamilyMatch> identify_family(const io::TensorMap& tensors, const std::str
     if (auto u2 = u2net::infer_u2net_config(tensors, file_label)) {
         return FamilyMatch{"u2net", u2->arch, u2->parameter_count,
                            u2->arch + ": U²-Net background removal; " +
-                               std::to_string(u2->parameter_count) + " parameters"};
+                               std::to_string(u2->parameter_count) + " parameters",
+                           static_cast<int>(u2->input_size)};
     }
     // ISNet after U²-Net: U²-Net's refuses an ISNet file (stage1 reads 64 channels, not 3) and
     // ISNet's a U²-Net file (outconv.*).
     if (auto is = isnet::infer_isnet_config(tensors, file_label)) {
         return FamilyMatch{"isnet", is->arch, is->parameter_count,
                            is->arch + ": ISNet (DIS) background removal; " +
-                               std::to_string(is->parameter_count) + " parameters"};
+                               std::to_string(is->parameter_count) + " parameters",
+                           static_cast<int>(is->input_size)};
     }
     auto sam = sam::infer_sam_config(tensors, file_label);
     if (!sam) return sam.error();

@@ -15,6 +15,7 @@ struct FamilyMatch {
     std::string arch;    // "vit_b", "mobile_sam", "u2netp", "u2net_custom", "isnet", ...
     long long parameter_count = 0;
     std::string description;  // one line for people: "u2netp: U²-Net background removal; ..."
+    int input_size = 0;       // matting families: the square side the image is resized to
 };
 
 // An error when no family recognises the tensors; its message names the file and what the
