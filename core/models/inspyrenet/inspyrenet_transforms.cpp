@@ -1,0 +1,74 @@
+// transparent-background's Remover pre- and post-processing, bit for bit where it can be.
+#include "models/inspyrenet/inspyrenet_transforms.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "image/pil_resize.h"
+
+namespace ps::inspyrenet {
+
+at::Tensor input_for_inspyrenet(const cv::Mat& rgb, int width, int height) {
+    if (rgb.empty() || rgb.type() != CV_8UC3) {
+        throw std::invalid_argument("InSPyReNet needs a non-empty 8-bit RGB image");
+    }
+    if (width <= 0 || height <= 0) throw std::invalid_argument("InSPyReNet size must be positive");
+    const cv::Mat resized = image::pil_resize_bilinear(rgb, width, height);
+    static const double mean[3] = {0.485, 0.456, 0.406};
+    static const double std_dev[3] = {0.229, 0.224, 0.225};
+    at::Tensor out = at::empty({1, 3, height, width}, at::kFloat);
+    float* planes = out.data_ptr<float>();
+    const int64_t area = static_cast<int64_t>(width) * height;
+    for (int y = 0; y < height; ++y) {
+        const uchar* row = resized.ptr<uchar>(y);
+        for (int x = 0; x < width; ++x) {
+            for (int c = 0; c < 3; ++c) {
+                // float32 `/= 255`, then float64 `-= mean` and `/= std`, each stored as float32.
+                const float scaled = static_cast<float>(row[3 * x + c]) / 255.0f;
+                const float centred = static_cast<float>(static_cast<double>(scaled) - mean[c]);
+                planes[c * area + static_cast<int64_t>(y) * width + x] =
+                    static_cast<float>(static_cast<double>(centred) / std_dev[c]);
+            }
+        }
+    }
+    return out;
+}
+
+at::Tensor soft_matte_from_pred(const at::Tensor& pred, int height, int width) {
+    if (!pred.defined() || pred.dim() != 4 || pred.size(0) != 1 || pred.size(1) != 1) {
+        throw std::invalid_argument("pred must be a 1 x 1 x h x w tensor");
+    }
+    if (height <= 0 || width <= 0) throw std::invalid_argument("matte size must be positive");
+    return at::upsample_bilinear2d(pred.to(at::kFloat), {height, width}, /*align_corners=*/true);
+}
+
+cv::Mat matte_from_pred(const at::Tensor& pred, int height, int width) {
+    const at::Tensor bytes = (soft_matte_from_pred(pred, height, width) * 255.0f)
+                                 .clamp_(0, 255)
+                                 .to(at::kByte)  // truncation, as numpy's astype(np.uint8)
+                                 .cpu()
+                                 .contiguous();
+    cv::Mat matte(height, width, CV_8UC1);
+    std::memcpy(matte.data, bytes.data_ptr<uint8_t>(), static_cast<size_t>(height) * width);
+    return matte;
+}
+
+cv::Size dynamic_size(int width, int height, int long_side) {
+    double w = width, h = height;
+    const double L = long_side;
+    if (w >= h && h > L) {
+        w = w / (h / L);
+        h = L;
+    } else if (h > w && w > L) {
+        h = h / (w / L);
+        w = L;
+    }
+    // Python's round(): halves to even, as std::nearbyint in the default rounding mode.
+    return {static_cast<int>(std::nearbyint(w / 32)) * 32,
+            static_cast<int>(std::nearbyint(h / 32)) * 32};
+}
+
+}  // namespace ps::inspyrenet
