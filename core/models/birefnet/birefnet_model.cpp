@@ -1,0 +1,75 @@
+// BiRefNetModel: loading, device and precision placement, and the image-to-matte entry point.
+#include "models/birefnet/birefnet_model.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include "models/birefnet/birefnet_network.h"
+#include "models/birefnet/birefnet_transforms.h"
+#include "models/runtime/conv_matting_state.h"
+#include "models/runtime/matting_stages.h"
+#include "models/runtime/model_runtime.h"
+
+namespace ps::birefnet {
+
+struct BiRefNetModel::Impl : runtime::ConvMattingState<BiRefNetConfig, BiRefNetNetwork> {};
+
+BiRefNetModel::BiRefNetModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BiRefNetModel::~BiRefNetModel() = default;
+
+Result<std::unique_ptr<BiRefNetModel>> BiRefNetModel::load(const std::string& checkpoint_path,
+                                                           const BiRefNetOptions& options) {
+    auto impl = runtime::load_conv_matting<Impl>(checkpoint_path, options, infer_birefnet_config);
+    if (!impl) return impl.error();
+    return std::unique_ptr<BiRefNetModel>(new BiRefNetModel(std::move(*impl)));
+}
+
+const BiRefNetConfig& BiRefNetModel::config() const {
+    return impl_->config;
+}
+std::string BiRefNetModel::arch() const {
+    return impl_->config.arch;
+}
+std::string BiRefNetModel::describe() const {
+    return impl_->config.describe();
+}
+int BiRefNetModel::input_size() const {
+    return static_cast<int>(impl_->config.input_width);
+}
+std::string BiRefNetModel::device_name() const {
+    return impl_->network->device().str();
+}
+runtime::Precision BiRefNetModel::precision() const {
+    return impl_->precision;
+}
+double BiRefNetModel::load_ms() const {
+    return impl_->load_ms;
+}
+const BiRefNetNetwork& BiRefNetModel::network() const {
+    return *impl_->network;
+}
+
+Result<BiRefNetOutput> BiRefNetModel::run(const cv::Mat& rgb) const {
+    auto out = run_batch({rgb}, 1);
+    if (!out) return out.error();
+    return std::move(out->front());
+}
+
+Result<std::vector<BiRefNetOutput>> BiRefNetModel::run_batch(const std::vector<cv::Mat>& rgbs,
+                                                             int pad_to) const {
+    const BiRefNetNetwork& net = *impl_->network;
+    const int width = static_cast<int>(impl_->config.input_width);
+    const int height = static_cast<int>(impl_->config.input_height);
+    return runtime::run_matting_batch(
+        "BiRefNet", impl_->file_label, rgbs, pad_to, impl_->graphs, impl_->memory_format,
+        // Pillow's resize runs on the CPU whatever the device: it is integer arithmetic on uint8.
+        [&](const cv::Mat& image) {
+            return normalize_for_birefnet(resize_for_birefnet(image, width, height), net.device());
+        },
+        [&](const at::Tensor& input) { return net.forward(input); },
+        [](const at::Tensor& logits, const cv::Mat& rgb) {
+            return matte_from_logits(logits, rgb.rows, rgb.cols);
+        });
+}
+
+}  // namespace ps::birefnet

@@ -1,0 +1,64 @@
+// The assembled BiRefNet on one device and dtype: the normalised image in, the last prediction's
+// logits out (BiRefNet.forward in eval mode, scaled_preds[-1]).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <array>
+#include <map>
+#include <string>
+
+#include "models/birefnet/birefnet_blocks.h"
+#include "models/birefnet/birefnet_config.h"
+#include "models/runtime/layers.h"
+#include "models/runtime/swin_v1.h"
+
+namespace ps::birefnet {
+
+// The checkpoints of one forward (the golden files hold the same names).
+struct BiRefNetSteps {
+    at::Tensor x1, x2, x3, x4;  // forward_enc: both scales concatenated, x4 with the cxt maps
+    at::Tensor x4_squeezed;     // squeeze_module(x4)
+    at::Tensor logits;          // decoder's p1_out: 1 x 1 x H x W, before the sigmoid
+};
+
+class BiRefNetNetwork {
+  public:
+    // tensors: the state dict (wrapper prefixes "_orig_mod." / "module." allowed), on the target
+    // device and in the target floating dtype.
+    BiRefNetNetwork(const std::map<std::string, at::Tensor>& tensors, const BiRefNetConfig& config,
+                    const std::string& file_label);
+
+    const BiRefNetConfig& config() const { return config_; }
+    at::ScalarType dtype() const { return dtype_; }
+    at::Device device() const { return device_; }
+
+    // input: N x 3 x H x W (H, W multiples of 32: the decoder cuts the image into 32 x 32, 16 x 16,
+    // 8 x 8 and 4 x 4 patches, as image2patches requires) -> logits N x 1 x H x W in the model
+    // dtype. Throws std::invalid_argument for other sizes.
+    at::Tensor forward(const at::Tensor& input) const;
+    BiRefNetSteps forward_steps(const at::Tensor& input) const;
+
+  private:
+    struct Level {  // one decoder level k = 4..2: out_ref's gradient attention on its output
+        BasicDecBlock block;
+        runtime::Conv2d gdt_conv, gdt_attention;  // gdt_convs_k (BatchNorm folded), .._attn_k
+        runtime::Conv2d lateral;                  // lateral_block(k): the skip into level k-1
+    };
+    std::array<at::Tensor, 4> encode(const at::Tensor& x) const;
+    at::Tensor decode(const at::Tensor& x, const std::array<at::Tensor, 4>& features) const;
+    // ipt_blk(k): the image cut into the patch grid of `like` and run through SimpleConvs.
+    at::Tensor image_patches(int k, const at::Tensor& x, const at::Tensor& like) const;
+
+    BiRefNetConfig config_;
+    at::ScalarType dtype_;
+    at::Device device_;
+    runtime::SwinV1 backbone_;
+    BasicDecBlock squeeze_;
+    std::array<runtime::Conv2d, 5> ipt_conv1_, ipt_conv_out_;  // ipt_blk5..ipt_blk1
+    std::array<Level, 3> levels_;                              // decoder_block4..2 and their skips
+    BasicDecBlock block1_;                                     // decoder_block1
+    runtime::Conv2d conv_out1_;
+};
+
+}  // namespace ps::birefnet

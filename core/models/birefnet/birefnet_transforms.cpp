@@ -1,0 +1,56 @@
+// BiRefNet pre- and post-processing exactly as the model card and inference.py state them.
+#include "models/birefnet/birefnet_transforms.h"
+
+#include <ATen/ATen.h>
+
+#include <cstring>
+#include <stdexcept>
+
+#include "image/pil_resize.h"
+
+namespace ps::birefnet {
+
+cv::Mat resize_for_birefnet(const cv::Mat& rgb, int width, int height) {
+    if (rgb.empty() || rgb.type() != CV_8UC3) {
+        throw std::invalid_argument("BiRefNet needs a non-empty 8-bit RGB image");
+    }
+    if (width <= 0 || height <= 0)
+        throw std::invalid_argument("BiRefNet input size must be positive");
+    return image::pil_resize_bilinear(rgb, width, height);
+}
+
+at::Tensor normalize_for_birefnet(const cv::Mat& resized_rgb, at::Device device) {
+    if (resized_rgb.empty() || resized_rgb.type() != CV_8UC3) {
+        throw std::invalid_argument("BiRefNet normalisation needs an 8-bit RGB image");
+    }
+    const at::Tensor hwc = at::from_blob(
+        const_cast<uchar*>(resized_rgb.ptr<uchar>()), {resized_rgb.rows, resized_rgb.cols, 3},
+        {static_cast<int64_t>(resized_rgb.step[0]), 3, 1}, at::kByte);
+    const at::Tensor mean = at::tensor({0.485f, 0.456f, 0.406f}).view({3, 1, 1});
+    const at::Tensor std = at::tensor({0.229f, 0.224f, 0.225f}).view({3, 1, 1});
+    const at::Tensor chw = hwc.permute({2, 0, 1}).to(at::kFloat).div(255);
+    return chw.sub(mean).div(std).unsqueeze(0).contiguous().to(device);
+}
+
+at::Tensor soft_matte_from_logits(const at::Tensor& logits, int height, int width) {
+    if (!logits.defined() || logits.dim() != 4 || logits.size(0) != 1 || logits.size(1) != 1) {
+        throw std::invalid_argument("BiRefNet logits must be a 1 x 1 x h x w tensor");
+    }
+    if (height <= 0 || width <= 0) throw std::invalid_argument("matte size must be positive");
+    const at::Tensor prediction = at::sigmoid(logits).to(at::kFloat);
+    return at::upsample_bilinear2d(prediction, {height, width}, /*align_corners=*/true);
+}
+
+cv::Mat matte_from_logits(const at::Tensor& logits, int height, int width) {
+    const at::Tensor bytes = soft_matte_from_logits(logits, height, width)
+                                 .mul(255)
+                                 .clamp_(0, 255)
+                                 .to(at::kByte)  // truncation, as Tensor.byte()
+                                 .cpu()
+                                 .contiguous();
+    cv::Mat matte(height, width, CV_8UC1);
+    std::memcpy(matte.data, bytes.data_ptr<uint8_t>(), static_cast<size_t>(height) * width);
+    return matte;
+}
+
+}  // namespace ps::birefnet
