@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "config_json.h"
 #include "io/checkpoint.h"
+#include "models/inspyrenet/inspyrenet_config.h"
 #include "models/isnet/isnet_config.h"
 #include "models/u2net/u2net_config.h"
 
@@ -33,6 +34,21 @@ std::string isnet_summary(const isnet::IsNetConfig& config) {
     return std::string(config.arch == "isnet" ? "ISNet (DIS, isnet-general-use)"
                                               : "ISNet (custom widths)") +
            ": dichotomous image segmentation matte for background removal (remove-bg)";
+}
+
+// transparent-background's ckpt_base.pth and ckpt_fast.pth share one layout: the mode (and the
+// input size) comes from the file name.
+std::string inspyrenet_summary(const inspyrenet::InSPyReNetConfig& config) {
+    std::string name = config.arch == "inspyrenet_custom"
+                           ? "InSPyReNet (custom widths, " + config.backbone_name() + ")"
+                           : "InSPyReNet " + config.backbone_name();
+    if (config.backbone == inspyrenet::Backbone::SwinB) {
+        name += ", transparent-background \"" + config.mode + "\" mode (" +
+                std::to_string(config.base_size) +
+                "; base and fast checkpoints have identical layouts, the mode is read off the "
+                "file name: \"fast\" in it means 384, otherwise 1024)";
+    }
+    return name + ": salient-object matte for background removal (remove-bg)";
 }
 
 int print(const std::string& path, const io::Checkpoint& checkpoint, QJsonObject json,
@@ -86,9 +102,18 @@ int run_info(const std::vector<std::string>& argv) {
                          isnet_config->describe() + "\n",
                      as_json);
     }
+    auto inspyrenet_config = inspyrenet::infer_inspyrenet_config(checkpoint->tensors, label);
+    if (inspyrenet_config) {
+        return print(path, *checkpoint, to_json(*inspyrenet_config),
+                     "family: inspyrenet\n" + inspyrenet_summary(*inspyrenet_config) + "\n" +
+                         inspyrenet_config->describe() + "\n",
+                     as_json);
+    }
     // Each inference names the other families when it sees them; past a family's first key, its
     // own error (a missing or odd tensor) is the one that helps.
     if (checkpoint->tensors.count("conv_in.weight")) return fail(isnet_config.message());
+    if (checkpoint->tensors.count("decoder.conv1.conv.weight"))
+        return fail(inspyrenet_config.message());
     const bool u2net_keys = checkpoint->tensors.count("stage1.rebnconvin.conv_s1.weight") > 0;
     return fail(u2net_keys
                     ? u2net_config.message()

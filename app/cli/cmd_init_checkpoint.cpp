@@ -10,6 +10,7 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "io/checkpoint.h"
+#include "models/inspyrenet/inspyrenet_config.h"
 #include "models/isnet/isnet_config.h"
 #include "models/sam/sam_init.h"
 #include "models/sam/sam_shapes.h"
@@ -19,8 +20,10 @@
 namespace ps::cli {
 
 const char kInitCheckpointUsage[] =
-    "usage: photosynth-cli init-checkpoint --arch vit_b|vit_l|vit_h|mobile_sam|u2net|u2netp|isnet "
-    "--out F.safetensors [--seed N]";
+    "usage: photosynth-cli init-checkpoint --arch "
+    "vit_b|vit_l|vit_h|mobile_sam|u2net|u2netp|isnet|inspyrenet_res2net50|inspyrenet_swinb "
+    "--out F.safetensors [--seed N] (inspyrenet_swinb: transparent-background's layout, one for "
+    "both modes; a file name with \"fast\" in it runs at 384, any other at 1024)";
 
 int run_init_checkpoint(const std::vector<std::string>& argv) {
     auto args = parse_args(argv, {"arch", "out", "seed"}, {});
@@ -49,6 +52,10 @@ int run_init_checkpoint(const std::vector<std::string>& argv) {
                   : arch == "isnet"
                       ? runtime::random_tensors(
                             isnet::isnet_tensor_specs(isnet::official_isnet_config(arch)), seed)
+                  : arch.rfind("inspyrenet", 0) == 0
+                      ? runtime::random_tensors(inspyrenet::inspyrenet_tensor_specs(
+                                                    inspyrenet::official_inspyrenet_config(arch)),
+                                                seed)
                       : sam::random_sam_tensors(sam::official_sam_config(arch), seed);
     } catch (const std::invalid_argument& e) {
         return fail(std::string(e.what()) + " (" + kInitCheckpointUsage + ")", 2);

@@ -1,4 +1,4 @@
-// Serialises SamConfig, U2NetConfig and IsNetConfig field by field.
+// Serialises SamConfig, U2NetConfig, IsNetConfig and InSPyReNetConfig field by field.
 #include "config_json.h"
 
 #include <QJsonArray>
@@ -95,6 +95,37 @@ QJsonObject to_json(const isnet::IsNetConfig& c) {
                        {"stages", rsu_stages_json(c.stages)},
                        {"side_in", widths_json(c.side_in)},
                        {"out_ch", qint64(c.out_ch)},
+                       {"parameters", qint64(c.parameter_count)},
+                       {"dtype", QString::fromStdString(c.dtype)}};
+}
+
+QJsonObject to_json(const inspyrenet::InSPyReNetConfig& c) {
+    QJsonObject backbone{{"name", QString::fromStdString(c.backbone_name())}};
+    if (c.backbone == inspyrenet::Backbone::SwinB) {
+        QJsonArray depths, heads;
+        for (int64_t d : c.swin.depths) depths.append(qint64(d));
+        for (int64_t h : c.swin.num_heads) heads.append(qint64(h));
+        backbone["embed_dim"] = qint64(c.swin.embed_dim);
+        backbone["depths"] = depths;
+        backbone["num_heads"] = heads;
+        backbone["window_size"] = qint64(c.swin.window_size);
+    } else {
+        QJsonArray blocks, widths;
+        for (int64_t b : c.res2net.blocks) blocks.append(qint64(b));
+        for (int64_t w : c.res2net.widths) widths.append(qint64(w));
+        backbone["blocks"] = blocks;
+        backbone["widths"] = widths;
+        backbone["scale"] = qint64(c.res2net.scale);
+    }
+    QJsonArray in_channels;
+    for (int64_t ch : c.in_channels) in_channels.append(qint64(ch));
+    return QJsonObject{{"family", "inspyrenet"},
+                       {"arch", QString::fromStdString(c.arch)},
+                       {"input_size", qint64(c.base_size)},
+                       {"mode", QString::fromStdString(c.mode)},
+                       {"backbone", backbone},
+                       {"in_channels", in_channels},
+                       {"depth", qint64(c.depth)},
                        {"parameters", qint64(c.parameter_count)},
                        {"dtype", QString::fromStdString(c.dtype)}};
 }

@@ -3,6 +3,7 @@
 
 #include <QJsonObject>
 
+#include "models/inspyrenet/inspyrenet_config.h"
 #include "models/isnet/isnet_config.h"
 #include "models/sam/sam_config.h"
 #include "models/u2net/u2net_config.h"
@@ -12,5 +13,6 @@ namespace ps::cli {
 QJsonObject to_json(const sam::SamConfig& config);
 QJsonObject to_json(const u2net::U2NetConfig& config);
 QJsonObject to_json(const isnet::IsNetConfig& config);
+QJsonObject to_json(const inspyrenet::InSPyReNetConfig& config);
 
 }  // namespace ps::cli

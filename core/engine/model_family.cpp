@@ -1,5 +1,6 @@
 #include "engine/model_family.h"
 
+#include "models/inspyrenet/inspyrenet_config.h"
 #include "models/isnet/isnet_config.h"
 #include "models/sam/sam_config.h"
 #include "models/u2net/u2net_config.h"
@@ -22,6 +23,14 @@ Result<FamilyMatch> identify_family(const io::TensorMap& tensors, const std::str
                            is->arch + ": ISNet (DIS) background removal; " +
                                std::to_string(is->parameter_count) + " parameters",
                            static_cast<int>(is->input_size)};
+    }
+    // InSPyReNet by its decoder's keys (decoder.*, attention0.*), which no other family has.
+    if (auto in = inspyrenet::infer_inspyrenet_config(tensors, file_label)) {
+        return FamilyMatch{"inspyrenet", in->arch, in->parameter_count,
+                           in->arch + ": InSPyReNet (" + in->backbone_name() +
+                               ") background removal; " + std::to_string(in->parameter_count) +
+                               " parameters",
+                           static_cast<int>(in->base_size)};
     }
     auto sam = sam::infer_sam_config(tensors, file_label);
     if (!sam) return sam.error();

@@ -3,6 +3,7 @@
 
 #include "engine/model_family.h"
 #include "io/checkpoint.h"
+#include "models/inspyrenet/inspyrenet_model.h"
 #include "models/isnet/isnet_model.h"
 #include "models/u2net/u2net_model.h"
 
@@ -103,6 +104,7 @@ Result<std::shared_ptr<LoadedModel>> load_matting(const std::string& id, const s
 std::string display_name(const std::string& family) {
     if (family == "u2net") return "U²-Net background-removal";
     if (family == "isnet") return "ISNet background-removal";
+    if (family == "inspyrenet") return "InSPyReNet background-removal";
     if (family == "sam" || family == "mobile_sam") return "Segment Anything";
     return family;
 }
@@ -110,7 +112,7 @@ std::string display_name(const std::string& family) {
 }  // namespace
 
 bool is_matting_family(const std::string& family) {
-    return family == "u2net" || family == "isnet";
+    return family == "u2net" || family == "isnet" || family == "inspyrenet";
 }
 
 Status require_family(const ModelInfo& model, const std::string& family) {
@@ -121,11 +123,12 @@ Status require_family(const ModelInfo& model, const std::string& family) {
     if (ok) return Ok{};
     const std::string label = std::filesystem::path(model.path).filename().string();
     const std::string what = display_name(model.family);
-    const std::string article = what.rfind("ISNet", 0) == 0 ? "an " : "a ";
+    const std::string article = what.rfind("I", 0) == 0 ? "an " : "a ";  // ISNet, InSPyReNet
     const std::string needed =
         family == "sam" ? "not Segment Anything: prompted masks need a SAM or MobileSAM checkpoint"
         : family == "matting"
-            ? "not a background-removal model: it needs a U²-Net, U²-NetP or ISNet checkpoint"
+            ? "not a background-removal model: it needs a U²-Net, U²-NetP, ISNet or InSPyReNet "
+              "checkpoint"
             : "not " + display_name(family);
     return make_error(ErrorKind::InvalidArgument,
                       label + ": looks like " + article + what + " checkpoint" +
@@ -163,6 +166,9 @@ Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const std::string& path
             ? load_matting<u2net::U2NetModel, u2net::U2NetOptions>(id, path, effective, reason)
         : family == "isnet"
             ? load_matting<isnet::IsNetModel, isnet::IsNetOptions>(id, path, effective, reason)
+        : family == "inspyrenet"
+            ? load_matting<inspyrenet::InSPyReNetModel, inspyrenet::InSPyReNetOptions>(
+                  id, path, effective, reason)
             : load_sam(id, path, effective, reason);
     if (!loaded) return loaded.error();
     std::lock_guard<std::mutex> lock(mutex_);

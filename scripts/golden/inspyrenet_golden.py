@@ -420,6 +420,16 @@ def main():
                     "hr_size_wh": list(hr_wh), "blended": blended,
                     "transition2_fraction": float(net.transition2(d3).mean()),
                     "foreground_fraction": float((m32 > 0.5).double().mean())}
+    # The Res2Net50 model at its real base size (384, what the engine and the CLI run it at
+    # without options): portrait's 8-bit matte, for the command-line test.
+    net = build(official, "res2net50", 384, calibration)
+    net64 = to_double(build(official, "res2net50", 384, calibration))
+    image = Image.open(args.out + "/portrait.png").convert("RGB")
+    x = to_input(pil_resize(image, (384, 384)))
+    m32, u8 = postprocess(run_static(net, x, "f32")["pred"], image.size[::-1])
+    m64, _ = postprocess(run_static(net64, x, "f64")["pred"], image.size[::-1])
+    report["fp32_vs_fp64"]["inspyrenet_res2net50_tiny.384.portrait.matte"] = stats(m32, m64)
+    Image.fromarray(u8, mode="L").save(args.out + "/inspyrenet_res2net50_tiny__384_portrait_matte.png")
     with open(args.out + "/inspyrenet_measured.json", "w") as f:
         json.dump(report, f, indent=1)
     print(json.dumps(report, indent=1))

@@ -1,0 +1,138 @@
+// InSPyReNet through the engine: load_model says "inspyrenet", Engine::matte equals
+// InSPyReNetModel::run and is cached like the other matting families', the wrong kind of request
+// is refused in one line, and the benchmark times it. The tiny Res2Net50 checkpoint of
+// tests/data/inspyrenet (run at its default 384) keeps it fast on a CPU.
+#include "models/inspyrenet/inspyrenet_model.h"  // ATen-using headers before Qt's `slots` macro
+
+#include <QtTest>
+#include <opencv2/core.hpp>
+
+#include "engine/benchmark.h"
+#include "engine/checkpoint_discovery.h"
+#include "engine/engine.h"
+#include "engine_settings_for_tests.h"
+#include "future_result.h"
+#include "golden_dir.h"
+#include "io/image_reader.h"
+#include "test_data.h"
+
+using namespace ps;
+using namespace ps::engine;
+
+namespace {
+
+std::string tiny() {
+    return test_data_path("inspyrenet", "inspyrenet_res2net50_tiny.pth");
+}
+
+cv::Mat portrait() {
+    auto rgb = io::read_rgb_image(test_data_path("inspyrenet", "portrait.png"));
+    return rgb ? *rgb : cv::Mat();
+}
+
+}  // namespace
+
+class TestInSPyReNetEngine : public QObject {
+    Q_OBJECT
+  private slots:
+    void load_model_reports_inspyrenet();
+    void discovery_names_inspyrenet();
+    void matte_equals_the_model_and_hits_the_cache_second();
+    void wrong_kind_is_refused_with_a_clear_message();
+    void benchmark_times_inspyrenet_through_the_engine();
+};
+
+void TestInSPyReNetEngine::load_model_reports_inspyrenet() {
+    Engine engine(cpu_test_settings());
+    auto info = wait(engine.load_model(tiny()));
+    QVERIFY2(info.ok(), info.ok() ? "" : info.message().c_str());
+    QCOMPARE(QString::fromStdString(info->family), QString("inspyrenet"));
+    QCOMPARE(QString::fromStdString(info->arch), QString("inspyrenet_custom"));
+    QCOMPARE(QString::fromStdString(info->device), QString("cpu"));
+    QCOMPARE(QString::fromStdString(info->precision), QString("fp32"));
+    QVERIFY(info->parameters > 300000);
+    QVERIFY(is_matting_family(info->family));
+    QVERIFY(require_family(*info, "matting").ok());
+    QVERIFY(!engine.model_config(info->id).has_value());  // only SAM has a SamConfig
+}
+
+void TestInSPyReNetEngine::discovery_names_inspyrenet() {
+    const DiscoveredCheckpoint c = inspect_checkpoint(QString::fromStdString(tiny()));
+    QVERIFY2(c.usable(), qPrintable(c.error));
+    QCOMPARE(c.family, QString("inspyrenet"));
+    QCOMPARE(c.arch, QString("inspyrenet_custom"));
+    QVERIFY2(c.description.contains("InSPyReNet (Res2Net50-v1b)"), qPrintable(c.description));
+}
+
+void TestInSPyReNetEngine::matte_equals_the_model_and_hits_the_cache_second() {
+    const cv::Mat rgb = portrait();
+    QVERIFY(!rgb.empty());
+    auto direct =
+        inspyrenet::InSPyReNetModel::load(tiny(), {runtime::Device::Cpu, runtime::Precision::Fp32});
+    QVERIFY2(direct.ok(), direct.ok() ? "" : direct.message().c_str());
+    QCOMPARE((*direct)->input_size(), 384);
+    auto expected = (*direct)->run(rgb);
+    QVERIFY(expected.ok());
+    double lowest = 0, highest = 0;
+    cv::minMaxLoc(expected->matte, &lowest, &highest);
+    QVERIFY2(highest - lowest > 100, "a flat matte could not show a difference");
+
+    Engine engine(cpu_test_settings());
+    auto model = wait(engine.load_model(tiny()));
+    auto image = wait(engine.open_image(rgb, "portrait"));
+    QVERIFY(model.ok() && image.ok());
+    auto first = wait(engine.matte(image->id, model->id));
+    QVERIFY2(first.ok(), first.ok() ? "" : first.message().c_str());
+    QVERIFY(!first->cache_hit);
+    QCOMPARE(first->matte.size(), rgb.size());
+    QCOMPARE(cv::countNonZero(first->matte != expected->matte), 0);
+    QVERIFY(first->forward_ms > 0);
+    QCOMPARE(engine.metrics().snapshot().stage(Stage::Matte).count, 1LL);
+    auto second = wait(engine.matte(image->id, model->id));
+    QVERIFY(second.ok() && second->cache_hit);
+    QCOMPARE(cv::countNonZero(second->matte != expected->matte), 0);
+}
+
+void TestInSPyReNetEngine::wrong_kind_is_refused_with_a_clear_message() {
+    Engine engine(cpu_test_settings());
+    auto inspyrenet_model = wait(engine.load_model(tiny()));
+    auto sam = wait(engine.load_model(golden_path("sam_vit_tiny.pth")));
+    auto image = wait(engine.open_image(portrait(), "portrait"));
+    QVERIFY(inspyrenet_model.ok() && sam.ok() && image.ok());
+    auto encoded = wait(engine.encode(image->id, inspyrenet_model->id));
+    QVERIFY(!encoded.ok());
+    QCOMPARE(encoded.error().kind, ErrorKind::InvalidArgument);
+    QVERIFY2(QString::fromStdString(encoded.message())
+                 .startsWith("inspyrenet_res2net50_tiny.pth: looks like an InSPyReNet "
+                             "background-removal checkpoint"),
+             encoded.message().c_str());
+    auto matte = wait(engine.matte(image->id, sam->id));
+    QVERIFY(!matte.ok());
+    QVERIFY2(QString::fromStdString(matte.message()).contains("InSPyReNet"),
+             matte.message().c_str());
+    QVERIFY(!QString::fromStdString(matte.message()).contains('\n'));
+}
+
+void TestInSPyReNetEngine::benchmark_times_inspyrenet_through_the_engine() {
+    BenchmarkRequest request;
+    request.models = {tiny()};
+    request.device = runtime::Device::Cpu;
+    request.synthetic_width = 320;
+    request.synthetic_height = 240;
+    request.iterations = 2;
+    request.warmup = 1;
+    request.workers = 2;
+    auto report = run_benchmark(request);
+    QVERIFY2(report.ok(), report.ok() ? "" : report.message().c_str());
+    QCOMPARE(int(report->models.size()), 1);
+    const ModelBenchmark& m = report->models[0];
+    QCOMPARE(QString::fromStdString(m.family), QString("inspyrenet"));
+    QCOMPARE(QString::fromStdString(m.arch), QString("inspyrenet_custom"));
+    for (const char* stage : {"preprocess", "forward", "postprocess", "remove_bg"}) {
+        QVERIFY2(m.stages.count(stage), stage);
+        QCOMPARE(m.stages.at(stage).count, 2);
+    }
+}
+
+QTEST_GUILESS_MAIN(TestInSPyReNetEngine)
+#include "test_inspyrenet_engine.moc"
