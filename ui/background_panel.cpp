@@ -3,6 +3,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QLabel>
@@ -16,6 +17,8 @@
 #include <mutex>
 #include <string>
 
+#include "display_names.h"
+#include "engine/checkpoint_discovery.h"
 #include "engine/engine.h"
 #include "engine/future_watch.h"
 #include "image/background.h"
@@ -28,6 +31,8 @@ namespace ps::ui {
 namespace {
 
 constexpr int kPreviewLongSide = 1024;
+// Item data of a checkpoint entry of "Matte from": the prefix, then the absolute path.
+const QString kModelPrefix = QStringLiteral("model:");
 constexpr int kMatteChannel = 800, kPreviewChannel = 801, kExportChannel = 802;
 
 QImage to_qimage(const cv::Mat& rgb) {
@@ -112,7 +117,6 @@ BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
     source_->setObjectName("matte_source");
     source_->addItem(tr("GrabCut (built-in)"), "grabcut");
     source_->addItem(tr("SAM mask"), "sam");
-    source_->addItem(tr("U²-Net"), "u2net");
     form->addRow(tr("Matte from"), source_);
     hard_alpha_ = new QCheckBox(tr("hard edge"), body);
     hard_alpha_->setObjectName("hard_alpha");
@@ -180,7 +184,7 @@ BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
     layout->addWidget(status_);
     setWidget(body);
 
-    connect(source_, &QComboBox::currentIndexChanged, this, &BackgroundPanel::request_matte);
+    connect(source_, &QComboBox::currentIndexChanged, this, &BackgroundPanel::source_changed);
     // A control the user touches means "show me the result": on the canvas, where it is large.
     connect(source_, &QComboBox::activated, this, &BackgroundPanel::user_changed_something);
     connect(background_, &QComboBox::activated, this, &BackgroundPanel::user_changed_something);
@@ -216,10 +220,72 @@ BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
 BackgroundPanel::~BackgroundPanel() = default;
 
 QString BackgroundPanel::source() const {
-    return source_->currentData().toString();
+    const QString data = source_->currentData().toString();
+    return data.startsWith(kModelPrefix) ? QStringLiteral("model") : data;
+}
+QString BackgroundPanel::model_path() const {
+    const QString data = source_->currentData().toString();
+    return data.startsWith(kModelPrefix) ? data.mid(kModelPrefix.size()) : QString();
 }
 void BackgroundPanel::set_source(const QString& source) {
-    source_->setCurrentIndex(source_->findData(source));
+    if (source != "model") {
+        source_->setCurrentIndex(source_->findData(source));
+        return;
+    }
+    int index =
+        last_model_path_.isEmpty() ? -1 : source_->findData(kModelPrefix + last_model_path_);
+    for (int i = 0; index < 0 && i < source_->count(); ++i)
+        if (source_->itemData(i).toString().startsWith(kModelPrefix)) index = i;
+    if (index >= 0) source_->setCurrentIndex(index);
+}
+
+int BackgroundPanel::add_model_entry(const QString& path, const QString& label,
+                                     const QString& tooltip) {
+    int index = source_->findData(kModelPrefix + path);
+    if (index < 0) {
+        source_->addItem(label, kModelPrefix + path);
+        index = source_->count() - 1;
+    } else {
+        source_->setItemText(index, label);
+    }
+    source_->setItemData(index, tooltip, Qt::ToolTipRole);
+    return index;
+}
+
+void BackgroundPanel::add_matting_models(const std::vector<engine::DiscoveredCheckpoint>& found) {
+    for (const auto& checkpoint : found) {
+        if (!checkpoint.usable() || !engine::is_matting_family(checkpoint.family.toStdString()))
+            continue;
+        add_model_entry(checkpoint.path,
+                        matting_model_label(checkpoint.family, checkpoint.arch,
+                                            QFileInfo(checkpoint.path).fileName(),
+                                            checkpoint.size_bytes, checkpoint.input_size),
+                        checkpoint.description + "\n" + QDir::toNativeSeparators(checkpoint.path));
+    }
+}
+
+void BackgroundPanel::set_matting_checkpoint(const QString& path) {
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    const int index = source_->findData(kModelPrefix + absolute) >= 0
+                          ? source_->findData(kModelPrefix + absolute)
+                          : add_model_entry(absolute, QFileInfo(path).fileName(),
+                                            QDir::toNativeSeparators(absolute));
+    if (source_->currentIndex() == index) {
+        source_changed();  // chosen already: (re)load if it is not loaded
+    } else {
+        source_->setCurrentIndex(index);
+    }
+}
+
+void BackgroundPanel::source_changed() {
+    if (source() == "model") {
+        last_model_path_ = model_path();
+        if (!loaded_.count(model_path())) {
+            load_chosen_model();
+            return;
+        }
+    }
+    request_matte();
 }
 void BackgroundPanel::set_background(const QString& kind) {
     background_->setCurrentIndex(background_->findData(kind));
@@ -287,34 +353,41 @@ void BackgroundPanel::set_sam_mask(const cv::Mat& mask_u8) {
     if (source() == "sam") request_matte();
 }
 
-void BackgroundPanel::set_u2net_checkpoint(const QString& path) {
+void BackgroundPanel::load_chosen_model() {
+    const QString path = model_path();
     status_->setText(tr("Loading %1…").arg(QFileInfo(path).fileName()));
-    const int generation = ++model_generation_;
     // The engine's device and precision settings, its locks and its metrics: as SAM's models.
     engine::when_finished(
-        this, engine_.load_model(path.toStdString()),
-        [this, path, generation](Result<engine::ModelInfo> info) {
-            if (generation != model_generation_) return;
+        this, engine_.load_model(path.toStdString()), [this, path](Result<engine::ModelInfo> info) {
             if (info)
                 if (auto ok = engine::require_family(*info, "matting"); !ok) info = ok.error();
             if (!info) {
-                status_->setText(QString::fromStdString(info.message()));
+                if (model_path() == path) status_->setText(QString::fromStdString(info.message()));
                 return;
             }
-            if (!model_id_.empty() && model_id_ != info->id) engine_.unload_model(model_id_);
-            model_id_ = info->id;
+            loaded_[path] = info->id;
             const QString description =
                 QFileInfo(path).fileName() + " · " + QString::fromStdString(info->device);
+            const int index = source_->findData(kModelPrefix + path);
+            if (index >= 0 && source_->itemText(index) == QFileInfo(path).fileName()) {
+                // Listed by set_matting_checkpoint without discovery's details: name it now.
+                source_->setItemText(
+                    index,
+                    matting_model_label(QString::fromStdString(info->family),
+                                        QString::fromStdString(info->arch),
+                                        QFileInfo(path).fileName(), QFileInfo(path).size(), 0));
+            }
+            emit model_ready(description);
+            if (model_path() != path) return;  // another entry was chosen meanwhile
             status_->setText(
                 tr("%1 ready: %2").arg(QString::fromStdString(info->arch), description));
-            emit model_ready(description);
-            if (source() == "u2net") request_matte();
+            request_matte();
         });
 }
 
 void BackgroundPanel::matte_then(int longest_side_px, int channel,
                                  std::function<void(Result<cv::Mat>)> done) {
-    if (source() != "u2net") {
+    if (source() != "model") {
         const cv::Mat rgb = longest_side_px > 0 ? display_ : full_;
         auto job = [source = source(), rgb, sam = sam_mask_] {
             return matte_without_model(source, rgb, sam);
@@ -322,13 +395,19 @@ void BackgroundPanel::matte_then(int longest_side_px, int channel,
         engine::when_finished(this, engine_.preview(channel, job), std::move(done));
         return;
     }
-    if (model_id_.empty()) {
-        done(make_error(ErrorKind::InvalidArgument, "no background-removal checkpoint loaded"));
+    const auto loaded = loaded_.find(model_path());
+    if (loaded == loaded_.end()) {
+        done(make_error(
+            ErrorKind::InvalidArgument,
+            "no background-removal checkpoint loaded" +
+                (model_path().isEmpty()
+                     ? std::string()
+                     : " (" + QFileInfo(model_path()).fileName().toStdString() + " is loading)")));
         return;
     }
     engine::MatteOptions options;
     options.longest_side_px = longest_side_px;
-    engine::when_finished(this, engine_.matte(image_id_, model_id_, options),
+    engine::when_finished(this, engine_.matte(image_id_, loaded->second, options),
                           [done = std::move(done)](Result<engine::MatteResult> matte) {
                               if (!matte) return done(matte.error());
                               done(std::move(matte->matte));

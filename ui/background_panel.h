@@ -1,7 +1,8 @@
-// Background removal: a matte from U²-Net (Engine::matte), the current SAM mask or the built-in
-// GrabCut, refinement controls, a background choice and a before/after split preview; the
-// pipeline after the matte is core's (image/background.h), shared with `remove-bg`. Image work
-// runs on the engine's pool, latest-wins; export recomputes at full resolution.
+// Background removal: a matte from any installed background-removal model (U²-Net, ISNet, and
+// the families after them, through Engine::matte), the current SAM mask or the built-in GrabCut,
+// refinement controls, a background choice and a before/after split preview; the pipeline after the
+// matte is core's (image/background.h), shared with `remove-bg`. Image work runs on the engine's
+// pool, latest-wins; export recomputes at full resolution.
 #pragma once
 
 #include <QDockWidget>
@@ -9,8 +10,10 @@
 #include <opencv2/core/mat.hpp>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/result.h"
 #include "image/matte_refine.h"
@@ -24,7 +27,8 @@ class QSpinBox;
 
 namespace ps::engine {
 class Engine;
-}
+struct DiscoveredCheckpoint;
+}  // namespace ps::engine
 
 namespace ps::ui {
 
@@ -39,11 +43,20 @@ class BackgroundPanel : public QDockWidget {
     // An image the engine has open (the window's): the panel reads its pixels and runs mattes on
     // it, never opening a second copy; 0 clears. The window keeps it open while it is shown.
     void set_image(int engine_image_id);
-    void set_sam_mask(const cv::Mat& mask_u8);       // the current mask (any size), or empty
-    void set_u2net_checkpoint(const QString& path);  // loads through the engine, in the background
+    void set_sam_mask(const cv::Mat& mask_u8);  // the current mask (any size), or empty
+    // Background-removal checkpoints found in the model folders (engine::discover_checkpoints):
+    // each usable one becomes an entry of "Matte from", "ISNet · isnet-general-use.pth · 176 MB ·
+    // 1024²"; listed files stay listed. A model loads when its entry is first chosen and stays
+    // loaded, so switching back to it is instant.
+    void add_matting_models(const std::vector<engine::DiscoveredCheckpoint>& found);
+    // Lists this checkpoint (if it is not yet) and chooses it, which loads it through the engine.
+    void set_matting_checkpoint(const QString& path);
 
-    void set_source(const QString& source);  // "u2net", "sam", "grabcut"
+    // "model" (the chosen checkpoint), "sam", "grabcut"; set_source("model") chooses the last
+    // chosen checkpoint, else the first listed.
+    void set_source(const QString& source);
     QString source() const;
+    QString model_path() const;  // the chosen entry's checkpoint; "" for SAM and GrabCut
     void set_background(const QString& kind);  // "transparent", "colour", "blurred", "image"
     image::RefineOptions refine_options() const;
     int split_percent() const;
@@ -82,9 +95,13 @@ class BackgroundPanel : public QDockWidget {
     void user_changed_something();
     Background chosen_background() const;
 
+    void source_changed();
+    void load_chosen_model();
+    int add_model_entry(const QString& path, const QString& label, const QString& tooltip);
+
     engine::Engine& engine_;
-    std::string model_id_;  // the engine's U²-Net, empty until one is loaded
-    int model_generation_ = 0;
+    std::map<QString, std::string> loaded_;  // checkpoint path -> the engine's model id
+    QString last_model_path_;
     int image_id_ = 0;  // the engine's image (owned by the window)
     QComboBox* source_ = nullptr;
     QComboBox* background_ = nullptr;

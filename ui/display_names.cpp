@@ -2,6 +2,7 @@
 #include "display_names.h"
 
 #include <QObject>
+#include <QStringList>
 
 #include <map>
 
@@ -71,6 +72,31 @@ QString target_display_name(const QString& target) {
     if (target == "object") return QObject::tr("Only the object");
     if (target == "background") return QObject::tr("Only the background");
     return target;
+}
+
+QString model_display_name(const QString& family, const QString& arch) {
+    if (arch == "u2netp") return QStringLiteral("U²-NetP");
+    if (family == "u2net") return QStringLiteral("U²-Net");
+    if (family == "isnet") return QStringLiteral("ISNet");
+    if (family == "birefnet")
+        return arch.startsWith("BiRefNet") ? arch : QStringLiteral("BiRefNet");
+    if (family == "inspyrenet") return QStringLiteral("InSPyReNet");
+    if (family == "sam") return QStringLiteral("SAM");
+    if (family == "mobile_sam") return QStringLiteral("MobileSAM");
+    return family;
+}
+
+QString matting_model_label(const QString& family, const QString& arch, const QString& file,
+                            qint64 bytes, int input_size) {
+    QStringList parts{model_display_name(family, arch), file};
+    if (bytes > 0) {
+        parts << (bytes >= 1024 * 1024 ? QString("%1 MB").arg(double(bytes) / (1024 * 1024), 0, 'f',
+                                                              bytes >= 100LL * 1024 * 1024 ? 0 : 1)
+                                       : QString("%1 KB").arg((bytes + 1023) / 1024));
+    }
+    // Not arg("%1²"): QString::arg reads the superscript two as a digit of the placeholder.
+    if (input_size > 0) parts << QString::number(input_size) + QStringLiteral("²");
+    return parts.join(QStringLiteral(" · "));
 }
 
 }  // namespace ps::ui

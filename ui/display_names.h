@@ -15,4 +15,13 @@ QString display_name(const std::string& identifier);
 // For effect-target identifiers ("all", "object", "background").
 QString target_display_name(const QString& target);
 
+// A model for people, from the engine's family and arch: "U²-NetP", "ISNet", "BiRefNet_lite".
+// An unknown family reads as its identifier.
+QString model_display_name(const QString& family, const QString& arch);
+
+// An entry of the Remove Background panel's model list: "ISNet · isnet-general-use.pth · 176 MB ·
+// 1024²". A size of 0 bytes or an input size of 0 is left out.
+QString matting_model_label(const QString& family, const QString& arch, const QString& file,
+                            qint64 bytes, int input_size);
+
 }  // namespace ps::ui

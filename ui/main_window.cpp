@@ -188,11 +188,11 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
         canvas_->set_overlay_style(settings_->overlay_color(), settings_->overlay_opacity(), true);
         canvas_->set_hover_preview(settings_->hover_preview());
         if (!settings_->background_checkpoint().isEmpty()) {
-            background_panel_->set_u2net_checkpoint(settings_->background_checkpoint());
-            background_panel_->set_source("u2net");
+            background_panel_->set_matting_checkpoint(settings_->background_checkpoint());
         }
     }
     set_sam_model(settings_ ? settings_->sam_checkpoint() : QString());
+    list_matting_models();
     // After the annotation docks joined the tabs (hiding the project dock brought another
     // tab forward): background removal is the left area's first page.
     background_panel_->raise();
@@ -417,8 +417,7 @@ void MainWindow::open_settings_dialog() {
     // A new background model is loaded now and becomes the panel's matte source, as at start.
     if (const QString background = settings_->background_checkpoint();
         background != background_before && !background.isEmpty()) {
-        background_panel_->set_u2net_checkpoint(background);
-        background_panel_->set_source("u2net");
+        background_panel_->set_matting_checkpoint(background);
     }
     const QStringList overridden = AppSettings::overriding_environment();
     set_status(overridden.isEmpty()
@@ -435,8 +434,24 @@ void MainWindow::open_download_dialog() {
         if (model_id_.empty() && settings_ && settings_->set_sam_checkpoint(path)) {
             set_sam_model(path);
         }
+        list_matting_models();  // a background-removal model joins the panel's list
     });
     dialog.exec();
+}
+
+void MainWindow::list_matting_models() {
+    // Reading every checkpoint's tensor shapes takes a moment on big files: off the GUI thread,
+    // behind any interactive work.
+    using Found = std::vector<engine::DiscoveredCheckpoint>;
+    engine::when_finished(this,
+                          engine_.run_task<Found>(engine::Priority::Batch,
+                                                  []() -> Result<Found> {
+                                                      return engine::discover_checkpoints(
+                                                          engine::default_model_folders());
+                                                  }),
+                          [this](Result<Found> found) {
+                              if (found) background_panel_->add_matting_models(*found);
+                          });
 }
 
 AnnotationContext MainWindow::annotation_context() {

@@ -107,6 +107,8 @@ class MainWindow : public QMainWindow {
     void rebuild_recent_menu();
     void open_settings_dialog();
     void open_download_dialog();
+    // The model folders' background-removal checkpoints into the Remove Background panel's list.
+    void list_matting_models();
     void on_point_requested(const QPointF& point, int label);
     void on_box_requested(const QRectF& box);
     void on_point_moved(int index, const QPointF& point);

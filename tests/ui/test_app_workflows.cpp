@@ -354,20 +354,26 @@ void TestAppWorkflows::background_removal_with_u2net_exports_rgba() {
     panel->show();
     panel->raise();
     QSignalSpy model(panel, &ui::BackgroundPanel::model_ready);
-    panel->set_u2net_checkpoint(golden_dir() + "/u2netp.pth");
+    panel->set_matting_checkpoint(golden_dir() + "/u2netp.pth");
     QVERIFY(model.wait(60000));
 
     // The source chosen with the keyboard in the panel's combo box, as a user would.
     auto* source = panel->findChild<QComboBox*>("matte_source");
     QVERIFY(source);
-    const int u2net = source->findText("U²-Net");
+    // Listed as "U²-NetP · u2netp.pth · 4.5 MB" once loaded; the item's data is the file.
+    const int u2net =
+        source->findData("model:" + QFileInfo(golden_dir() + "/u2netp.pth").absoluteFilePath());
+    QVERIFY2(source->itemText(u2net).startsWith("U²-NetP · u2netp.pth"),
+             qPrintable(source->itemText(u2net)));
+    // From GrabCut, with the keyboard, as a user would.
+    panel->set_source("grabcut");
     QVERIFY(u2net >= 0);
     source->setFocus();
     QTRY_VERIFY(source->hasFocus());
     for (int step = 0; step < source->count() && source->currentIndex() != u2net; ++step) {
         press(source->currentIndex() < u2net ? Qt::Key_Down : Qt::Key_Up);
     }
-    QCOMPARE(panel->source(), QString("u2net"));
+    QCOMPARE(panel->source(), QString("model"));
     QSignalSpy matte(panel, &ui::BackgroundPanel::matte_ready);
     QVERIFY(matte.count() > 0 || matte.wait(60000));
 

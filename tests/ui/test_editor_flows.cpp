@@ -422,7 +422,7 @@ void TestEditorFlows::a_background_model_chosen_in_settings_is_loaded() {
     QVERIFY(open_settings);
     open_settings->trigger();  // returns once the dialog has accepted
     QVERIFY(loaded.count() == 1 || loaded.wait(30000));
-    QCOMPARE(window.background_panel()->source(), QString("u2net"));
+    QCOMPARE(window.background_panel()->source(), QString("model"));
 }
 
 void TestEditorFlows::quitting_with_unsaved_objects_asks() {

@@ -1,7 +1,11 @@
 // The Remove Background panel with an ISNet checkpoint, as a user drives it: the model loads,
 // the matte source is chosen with the keyboard, the panel's matte is the engine's ISNet matte of
-// the display copy, and the export is an RGBA PNG at full size.
+// the display copy, and the export is an RGBA PNG at full size. With several models found in a
+// folder, the panel lists each (name, file, size, resolution) and switches back to a loaded one
+// without loading it again.
 #include <QComboBox>
+#include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -10,6 +14,7 @@
 #include <opencv2/core.hpp>
 
 #include "background_panel.h"
+#include "engine/checkpoint_discovery.h"
 #include "engine/engine.h"
 #include "engine_settings_for_tests.h"
 #include "future_result.h"
@@ -28,7 +33,7 @@ class TestIsnetPanel : public QObject {
         panel.show();
         QVERIFY(QTest::qWaitForWindowExposed(&panel));
         QSignalSpy ready(&panel, &ui::BackgroundPanel::model_ready);
-        panel.set_u2net_checkpoint(QString::fromStdString(isnet_data_path("isnet_tiny.pth")));
+        panel.set_matting_checkpoint(QString::fromStdString(isnet_data_path("isnet_tiny.pth")));
         QVERIFY2(ready.wait(60000), qPrintable(panel.status_text()));
         QVERIFY2(panel.status_text().startsWith("isnet"), qPrintable(panel.status_text()));
         const auto models = engine.models();
@@ -43,7 +48,7 @@ class TestIsnetPanel : public QObject {
         auto* source = panel.findChild<QComboBox*>("matte_source");
         source->setFocus();
         QTest::keyClick(source, Qt::Key_End);
-        QCOMPARE(panel.source(), QString("u2net"));  // the matting-model entry
+        QCOMPARE(panel.source(), QString("model"));  // the matting-model entry
         QVERIFY(matte.count() > 0 || matte.wait(60000));
         QTRY_VERIFY_WITH_TIMEOUT(!panel.display_matte().empty(), 60000);
 
@@ -62,6 +67,68 @@ class TestIsnetPanel : public QObject {
         const QImage cut(dir.filePath("cut.png"));  // Qt's own PNG reader
         QCOMPARE(cut.size(), QSize(rgb.cols, rgb.rows));
         QVERIFY(cut.hasAlphaChannel());
+    }
+
+    void panel_lists_the_folder_models_and_switches_back_instantly() {
+        QTemporaryDir folder;
+        QVERIFY(QFile::copy(golden_dir() + "/u2netp.pth", folder.filePath("u2netp.pth")));
+        QVERIFY(QFile::copy(QString::fromStdString(isnet_data_path("isnet_tiny.pth")),
+                            folder.filePath("isnet_tiny.pth")));
+        // Not background removal, or not usable: not listed.
+        QVERIFY(QFile::copy(golden_dir() + "/sam_vit_tiny.pth", folder.filePath("sam.pth")));
+        QFile broken(folder.filePath("broken.safetensors"));
+        QVERIFY(broken.open(QIODevice::WriteOnly));
+        broken.write("not a checkpoint");
+        broken.close();
+
+        engine::Engine engine(cpu_test_settings());
+        ui::BackgroundPanel panel(engine);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        panel.add_matting_models(engine::discover_checkpoints({folder.path()}));
+        auto* source = panel.findChild<QComboBox*>("matte_source");
+        QStringList items;
+        for (int i = 0; i < source->count(); ++i) items << source->itemText(i);
+        const auto megabytes = [&](const QString& name) {
+            return QString("%1 MB").arg(QFileInfo(folder.filePath(name)).size() / (1024.0 * 1024.0),
+                                        0, 'f', 1);
+        };
+        QCOMPARE(items, (QStringList{
+                            "GrabCut (built-in)", "SAM mask",
+                            "ISNet · isnet_tiny.pth · " + megabytes("isnet_tiny.pth") + " · 1024²",
+                            "U²-NetP · u2netp.pth · " + megabytes("u2netp.pth") + " · 320²"}));
+        QVERIFY(engine.models().empty());  // nothing loads until chosen
+
+        const cv::Mat rgb = *io::read_rgb_image(golden_path("images/coffee.png"));
+        auto image = wait(engine.open_image(rgb, "coffee"));
+        QVERIFY(image.ok());
+        panel.set_image(image->id);
+        QSignalSpy ready(&panel, &ui::BackgroundPanel::model_ready);
+        QSignalSpy matte(&panel, &ui::BackgroundPanel::matte_ready);
+        source->setFocus();
+        QTRY_VERIFY(source->hasFocus());
+        const auto choose = [&](int index) {
+            while (source->currentIndex() != index)
+                QTest::keyClick(source, source->currentIndex() < index ? Qt::Key_Down : Qt::Key_Up);
+        };
+        choose(2);  // ISNet: loads, then mattes
+        QCOMPARE(panel.source(), QString("model"));
+        QVERIFY(ready.count() == 1 || ready.wait(60000));
+        QTRY_VERIFY_WITH_TIMEOUT(matte.count() >= 1, 60000);
+        choose(3);  // U²-NetP: loads too
+        QTRY_VERIFY_WITH_TIMEOUT(ready.count() == 2, 60000);
+        QTRY_VERIFY_WITH_TIMEOUT(matte.count() >= 2, 60000);
+        QCOMPARE(int(engine.models().size()), 2);
+        const cv::Mat u2_matte = panel.display_matte().clone();
+
+        // Back to ISNet: no load, its matte again (from the engine's cache, at once).
+        const int mattes = matte.count();
+        choose(2);
+        QTRY_VERIFY_WITH_TIMEOUT(matte.count() > mattes, 10000);
+        QCOMPARE(ready.count(), 2);
+        QCOMPARE(int(engine.models().size()), 2);
+        QVERIFY(cv::countNonZero(panel.display_matte() != u2_matte) > 0);
+        QCOMPARE(QFileInfo(panel.model_path()).fileName(), QString("isnet_tiny.pth"));
     }
 };
 

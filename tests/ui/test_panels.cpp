@@ -95,11 +95,11 @@ void TestPanels::background_panel_u2net_matte_and_export() {
     engine::Engine engine(cpu_test_settings());
     ui::BackgroundPanel panel(engine);
     QSignalSpy ready(&panel, &ui::BackgroundPanel::model_ready);
-    panel.set_u2net_checkpoint(golden_dir() + "/u2netp.pth");
+    panel.set_matting_checkpoint(golden_dir() + "/u2netp.pth");
     QVERIFY(ready.wait(60000));
     QSignalSpy matte(&panel, &ui::BackgroundPanel::matte_ready);
     const cv::Mat image = *io::read_rgb_image(golden_path("images/u2net_input.png"));
-    panel.set_source("u2net");
+    panel.set_source("model");
     const int image_id = open_in(engine, image);
     QVERIFY(image_id > 0);
     panel.set_image(image_id);

@@ -69,7 +69,7 @@ void TestRemoveBgParity::panel_and_cli_write_the_same_bytes() {
     panel.show();
     QVERIFY(QTest::qWaitForWindowExposed(&panel));
     QSignalSpy ready(&panel, &ui::BackgroundPanel::model_ready);
-    panel.set_u2net_checkpoint(checkpoint);
+    panel.set_matting_checkpoint(checkpoint);
     QVERIFY(ready.wait(60000));
     auto image = wait(engine.open_image(*rgb, "parity"));  // the window's image, as in the app
     QVERIFY(image.ok());
@@ -77,7 +77,7 @@ void TestRemoveBgParity::panel_and_cli_write_the_same_bytes() {
 
     auto* source = panel.findChild<QComboBox*>("matte_source");
     QTest::keyClick(source, Qt::Key_End);
-    QCOMPARE(panel.source(), QString("u2net"));
+    QCOMPARE(panel.source(), QString("model"));
     auto* grow_spin = panel.findChild<QSpinBox*>("grow");
     auto* feather_spin = panel.findChild<QSpinBox*>("feather");
     step_to(grow_spin, grow);
