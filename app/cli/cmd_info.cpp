@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "config_json.h"
 #include "io/checkpoint.h"
+#include "models/birefnet/birefnet_config.h"
 #include "models/inspyrenet/inspyrenet_config.h"
 #include "models/isnet/isnet_config.h"
 #include "models/u2net/u2net_config.h"
@@ -49,6 +50,17 @@ std::string inspyrenet_summary(const inspyrenet::InSPyReNetConfig& config) {
                 "file name: \"fast\" in it means 384, otherwise 1024)";
     }
     return name + ": salient-object matte for background removal (remove-bg)";
+}
+
+// The published BiRefNet files of one backbone share their shapes: which one a file is can only
+// be told by its input size, read off the file name.
+std::string birefnet_summary(const birefnet::BiRefNetConfig& config) {
+    const std::string name = config.arch == "birefnet"        ? "BiRefNet (Swin-L)"
+                             : config.arch == "birefnet_lite" ? "BiRefNet_lite (Swin-T)"
+                                                              : "BiRefNet (custom widths)";
+    return name + ": dichotomous image segmentation matte for background removal (remove-bg)\n" +
+           "layout: " + config.variants() + "; input " + std::to_string(config.input_width) + "x" +
+           std::to_string(config.input_height) + " from " + config.input_size_source;
 }
 
 int print(const std::string& path, const io::Checkpoint& checkpoint, QJsonObject json,
@@ -109,6 +121,14 @@ int run_info(const std::vector<std::string>& argv) {
                          inspyrenet_config->describe() + "\n",
                      as_json);
     }
+    auto birefnet_config = birefnet::infer_birefnet_config(checkpoint->tensors, label);
+    if (birefnet_config) {
+        return print(path, *checkpoint, to_json(*birefnet_config),
+                     "family: birefnet\n" + birefnet_summary(*birefnet_config) + "\n" +
+                         birefnet_config->describe() + "\n",
+                     as_json);
+    }
+    if (birefnet::looks_like_birefnet(checkpoint->tensors)) return fail(birefnet_config.message());
     // Each inference names the other families when it sees them; past a family's first key, its
     // own error (a missing or odd tensor) is the one that helps.
     if (checkpoint->tensors.count("conv_in.weight")) return fail(isnet_config.message());

@@ -10,6 +10,7 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "io/checkpoint.h"
+#include "models/birefnet/birefnet_config.h"
 #include "models/inspyrenet/inspyrenet_config.h"
 #include "models/isnet/isnet_config.h"
 #include "models/sam/sam_init.h"
@@ -21,9 +22,12 @@ namespace ps::cli {
 
 const char kInitCheckpointUsage[] =
     "usage: photosynth-cli init-checkpoint --arch "
-    "vit_b|vit_l|vit_h|mobile_sam|u2net|u2netp|isnet|inspyrenet_res2net50|inspyrenet_swinb "
+    "vit_b|vit_l|vit_h|mobile_sam|u2net|u2netp|isnet|inspyrenet_res2net50|inspyrenet_swinb|"
+    "birefnet|birefnet_hr|birefnet_dynamic|birefnet_lite|birefnet_lite_2k "
     "--out F.safetensors [--seed N] (inspyrenet_swinb: transparent-background's layout, one for "
-    "both modes; a file name with \"fast\" in it runs at 384, any other at 1024)";
+    "both modes; a file name with \"fast\" in it runs at 384, any other at 1024; BiRefNet: "
+    "the variants of one backbone share a layout, the input size follows the file name: \"_HR\" "
+    "2048x2048, \"2K\" 2560x1440, else 1024x1024)";
 
 int run_init_checkpoint(const std::vector<std::string>& argv) {
     auto args = parse_args(argv, {"arch", "out", "seed"}, {});
@@ -46,17 +50,22 @@ int run_init_checkpoint(const std::vector<std::string>& argv) {
     if (auto ok = check_output_file("out", args->get("out")); !ok) return fail(ok.message());
     std::map<std::string, at::Tensor> tensors;
     try {
-        tensors = arch.rfind("u2net", 0) == 0
-                      ? runtime::random_tensors(
-                            u2net::u2net_tensor_specs(u2net::official_u2net_config(arch)), seed)
-                  : arch == "isnet"
-                      ? runtime::random_tensors(
-                            isnet::isnet_tensor_specs(isnet::official_isnet_config(arch)), seed)
-                  : arch.rfind("inspyrenet", 0) == 0
-                      ? runtime::random_tensors(inspyrenet::inspyrenet_tensor_specs(
-                                                    inspyrenet::official_inspyrenet_config(arch)),
-                                                seed)
-                      : sam::random_sam_tensors(sam::official_sam_config(arch), seed);
+        tensors =
+            arch.rfind("u2net", 0) == 0
+                ? runtime::random_tensors(
+                      u2net::u2net_tensor_specs(u2net::official_u2net_config(arch)), seed)
+            : arch == "isnet"
+                ? runtime::random_tensors(
+                      isnet::isnet_tensor_specs(isnet::official_isnet_config(arch)), seed)
+            : arch.rfind("birefnet", 0) == 0
+                ? runtime::random_tensors(
+                      birefnet::birefnet_tensor_specs(birefnet::official_birefnet_config(arch)),
+                      seed)
+            : arch.rfind("inspyrenet", 0) == 0
+                ? runtime::random_tensors(inspyrenet::inspyrenet_tensor_specs(
+                                              inspyrenet::official_inspyrenet_config(arch)),
+                                          seed)
+                : sam::random_sam_tensors(sam::official_sam_config(arch), seed);
     } catch (const std::invalid_argument& e) {
         return fail(std::string(e.what()) + " (" + kInitCheckpointUsage + ")", 2);
     }

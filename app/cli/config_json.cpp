@@ -130,4 +130,29 @@ QJsonObject to_json(const inspyrenet::InSPyReNetConfig& c) {
                        {"dtype", QString::fromStdString(c.dtype)}};
 }
 
+QJsonObject to_json(const birefnet::BiRefNetConfig& c) {
+    QJsonArray depths, heads, channels;
+    for (int64_t d : c.backbone.depths) depths.append(qint64(d));
+    for (int64_t h : c.backbone.num_heads) heads.append(qint64(h));
+    for (int64_t ch : c.channels) channels.append(qint64(ch));
+    const QJsonObject backbone{{"name", QString::fromStdString(c.backbone_name)},
+                               {"embed_dim", qint64(c.backbone.embed_dim)},
+                               {"depths", depths},
+                               {"num_heads", heads},
+                               {"window_size", qint64(c.backbone.window_size)}};
+    return QJsonObject{{"family", "birefnet"},
+                       {"arch", QString::fromStdString(c.arch)},
+                       {"variants", QString::fromStdString(c.variants())},
+                       {"input_size", qint64(c.input_width)},
+                       {"input_width", qint64(c.input_width)},
+                       {"input_height", qint64(c.input_height)},
+                       {"input_size_source", QString::fromStdString(c.input_size_source)},
+                       {"backbone", backbone},
+                       {"lateral_channels", channels},
+                       {"decoder_channels", qint64(c.dec_inter)},
+                       {"aspp_channels", qint64(c.aspp_channels)},
+                       {"parameters", qint64(c.parameter_count)},
+                       {"dtype", QString::fromStdString(c.dtype)}};
+}
+
 }  // namespace ps::cli

@@ -3,6 +3,7 @@
 
 #include <QJsonObject>
 
+#include "models/birefnet/birefnet_config.h"
 #include "models/inspyrenet/inspyrenet_config.h"
 #include "models/isnet/isnet_config.h"
 #include "models/sam/sam_config.h"
@@ -14,5 +15,6 @@ QJsonObject to_json(const sam::SamConfig& config);
 QJsonObject to_json(const u2net::U2NetConfig& config);
 QJsonObject to_json(const isnet::IsNetConfig& config);
 QJsonObject to_json(const inspyrenet::InSPyReNetConfig& config);
+QJsonObject to_json(const birefnet::BiRefNetConfig& config);
 
 }  // namespace ps::cli

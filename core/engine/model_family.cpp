@@ -1,5 +1,6 @@
 #include "engine/model_family.h"
 
+#include "models/birefnet/birefnet_config.h"
 #include "models/inspyrenet/inspyrenet_config.h"
 #include "models/isnet/isnet_config.h"
 #include "models/sam/sam_config.h"
@@ -31,6 +32,15 @@ Result<FamilyMatch> identify_family(const io::TensorMap& tensors, const std::str
                                ") background removal; " + std::to_string(in->parameter_count) +
                                " parameters",
                            static_cast<int>(in->base_size)};
+    }
+    // BiRefNet by its Swin backbone under bb.* and its decoder's conv_out1 (no other family's).
+    if (auto bi = birefnet::infer_birefnet_config(tensors, file_label)) {
+        return FamilyMatch{"birefnet", bi->arch, bi->parameter_count,
+                           bi->arch + ": BiRefNet (Swin-V1 " +
+                               (bi->backbone_name.empty() ? "custom" : bi->backbone_name) +
+                               ") background removal; " + std::to_string(bi->parameter_count) +
+                               " parameters",
+                           static_cast<int>(bi->input_width)};
     }
     auto sam = sam::infer_sam_config(tensors, file_label);
     if (!sam) return sam.error();

@@ -3,6 +3,7 @@
 
 #include "engine/model_family.h"
 #include "io/checkpoint.h"
+#include "models/birefnet/birefnet_model.h"
 #include "models/inspyrenet/inspyrenet_model.h"
 #include "models/isnet/isnet_model.h"
 #include "models/u2net/u2net_model.h"
@@ -105,6 +106,7 @@ std::string display_name(const std::string& family) {
     if (family == "u2net") return "U²-Net background-removal";
     if (family == "isnet") return "ISNet background-removal";
     if (family == "inspyrenet") return "InSPyReNet background-removal";
+    if (family == "birefnet") return "BiRefNet background-removal";
     if (family == "sam" || family == "mobile_sam") return "Segment Anything";
     return family;
 }
@@ -112,7 +114,7 @@ std::string display_name(const std::string& family) {
 }  // namespace
 
 bool is_matting_family(const std::string& family) {
-    return family == "u2net" || family == "isnet" || family == "inspyrenet";
+    return family == "u2net" || family == "isnet" || family == "inspyrenet" || family == "birefnet";
 }
 
 Status require_family(const ModelInfo& model, const std::string& family) {
@@ -127,8 +129,8 @@ Status require_family(const ModelInfo& model, const std::string& family) {
     const std::string needed =
         family == "sam" ? "not Segment Anything: prompted masks need a SAM or MobileSAM checkpoint"
         : family == "matting"
-            ? "not a background-removal model: it needs a U²-Net, U²-NetP, ISNet or InSPyReNet "
-              "checkpoint"
+            ? "not a background-removal model: it needs a U²-Net, U²-NetP, ISNet, InSPyReNet or "
+              "BiRefNet checkpoint"
             : "not " + display_name(family);
     return make_error(ErrorKind::InvalidArgument,
                       label + ": looks like " + article + what + " checkpoint" +
@@ -169,7 +171,9 @@ Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const std::string& path
         : family == "inspyrenet"
             ? load_matting<inspyrenet::InSPyReNetModel, inspyrenet::InSPyReNetOptions>(
                   id, path, effective, reason)
-            : load_sam(id, path, effective, reason);
+        : family == "birefnet" ? load_matting<birefnet::BiRefNetModel, birefnet::BiRefNetOptions>(
+                                     id, path, effective, reason)
+                               : load_sam(id, path, effective, reason);
     if (!loaded) return loaded.error();
     std::lock_guard<std::mutex> lock(mutex_);
     auto [it, inserted] = models_.emplace(id, *loaded);

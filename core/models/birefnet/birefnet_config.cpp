@@ -111,7 +111,7 @@ std::string BiRefNetConfig::variants() const {
         return "BiRefNet_lite and BiRefNet_lite-2K (identical shapes; the input size tells them "
                "apart)";
     }
-    return "no published checkpoint (custom widths)";
+    return "custom widths, no published checkpoint";
 }
 
 std::map<std::string, at::Tensor> strip_wrapper_prefixes(
@@ -125,6 +125,11 @@ std::map<std::string, at::Tensor> strip_wrapper_prefixes(
         out[key.substr(start)] = tensor;
     }
     return out;
+}
+
+bool looks_like_birefnet(const std::map<std::string, at::Tensor>& file_tensors) {
+    const std::map<std::string, at::Tensor> tensors = strip_wrapper_prefixes(file_tensors);
+    return tensors.count(kPatchEmbed) > 0 || tensors.count("decoder.conv_out1.0.weight") > 0;
 }
 
 BiRefNetConfig official_birefnet_config(const std::string& variant) {

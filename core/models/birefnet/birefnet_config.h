@@ -63,6 +63,10 @@ struct BiRefNetConfig {
 std::map<std::string, at::Tensor> strip_wrapper_prefixes(
     const std::map<std::string, at::Tensor>& tensors);
 
+// Whether the keys are BiRefNet's (its Swin patch embedding or its decoder's output convolution,
+// wrapper prefixes allowed): past that, infer_birefnet_config's error is the one that helps.
+bool looks_like_birefnet(const std::map<std::string, at::Tensor>& tensors);
+
 // Infers the widths, or explains what the file is if it is not BiRefNet. Takes the file's keys as
 // they are (wrapper prefixes allowed). file_name: the input size follows it (_HR, 2K).
 Result<BiRefNetConfig> infer_birefnet_config(const std::map<std::string, at::Tensor>& tensors,
