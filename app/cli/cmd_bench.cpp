@@ -25,6 +25,9 @@ void print_table(const engine::BenchmarkReport& report) {
         std::printf("%s (%s, %s %s)  load %.0f ms, cold first request %.1f ms, %.2f images/s\n",
                     m.path.c_str(), m.arch.c_str(), m.device.c_str(), m.precision.c_str(),
                     m.load_ms, m.cold_first_request_ms, m.images_per_s);
+        if (m.batch_images_per_s > 0)
+            std::printf("  batches of %d: %.2f images/s\n", report.request.batch,
+                        m.batch_images_per_s);
         std::printf("  %-14s %6s %9s %9s %9s %9s\n", "stage", "n", "min ms", "p50 ms", "p95 ms",
                     "max ms");
         for (const auto& [stage, s] : m.stages) {
@@ -39,12 +42,13 @@ void print_table(const engine::BenchmarkReport& report) {
 const char kBenchUsage[] =
     "usage: photosynth-cli bench --model CKPT [--model CKPT...] [--device cpu|cuda|auto] "
     "[--precision fp32|fp16|bf16] [--images DIR | --synthetic WxH] [--iterations N] "
-    "[--warmup N] [--workers N] --json OUT.json [--csv OUT.csv] [--trace OUT.trace.json]";
+    "[--warmup N] [--workers N] [--batch N] --json OUT.json [--csv OUT.csv] [--trace "
+    "OUT.trace.json]";
 
 int run_bench(const std::vector<std::string>& argv) {
     auto args = parse_args(argv,
                            {"model", "device", "precision", "images", "synthetic", "iterations",
-                            "warmup", "workers", "json", "csv", "trace"},
+                            "warmup", "workers", "batch", "json", "csv", "trace"},
                            {});
     if (!args) return fail(args.message() + " (" + kBenchUsage + ")", 2);
     if (auto ok = require(*args, "bench", {"model", "json"}); !ok) {
@@ -76,8 +80,9 @@ int run_bench(const std::vector<std::string>& argv) {
         request.iterations = std::stoi(args->get("iterations", "5"));
         request.warmup = std::stoi(args->get("warmup", "1"));
         request.workers = std::stoi(args->get("workers", "0"));
+        request.batch = std::stoi(args->get("batch", "0"));
     } catch (const std::exception&) {
-        return fail("--iterations, --warmup and --workers take whole numbers", 2);
+        return fail("--iterations, --warmup, --workers and --batch take whole numbers", 2);
     }
     const auto progress = [](int done, int total) {
         std::fprintf(stderr, "\rbench: %d/%d", done, total);

@@ -25,6 +25,9 @@ struct BenchmarkRequest {
     int synthetic_width = 1920, synthetic_height = 1080;
     int iterations = 5, warmup = 1;
     int workers = 0;  // 0: the engine's default
+    // Background removal: also time forward passes of this many images (Engine::matte_batch,
+    // stage "remove_bg_batch", per batch) for the throughput of `remove-bg --batch`; <= 1: not.
+    int batch = 0;
 };
 
 struct LatencySummary {
@@ -41,7 +44,8 @@ struct ModelBenchmark {
     // decode (image file), preprocess, encode, mask_decode, postprocess, click_to_mask
     // (prompt to full-resolution host mask, embedding cached), cached_click (a further click).
     std::map<std::string, LatencySummary> stages;
-    double images_per_s = 0;  // 1000 / p50 of preprocess + encode
+    double images_per_s = 0;        // 1000 / p50 of preprocess + encode
+    double batch_images_per_s = 0;  // request.batch images / p50 of a batch; 0 when not timed
     long long peak_rss_bytes = 0;
     std::optional<long long> peak_vram_bytes;  // unset without CUDA
 };

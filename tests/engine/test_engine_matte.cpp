@@ -2,6 +2,8 @@
 // equals U2NetModel::run, is timed, cached (bounded) and refused for the wrong family.
 #include "models/u2net/u2net_model.h"  // ATen-using headers before Qt's `slots` macro
 
+#include <opencv2/imgproc.hpp>
+
 #include <QtTest>
 #include <opencv2/core.hpp>
 
@@ -49,6 +51,7 @@ class TestEngineMatte : public QObject {
     void uncached_and_oversized_mattes_are_not_cached();
     void wrong_family_is_refused_with_a_clear_message();
     void benchmark_times_u2net_through_the_engine();
+    void batches_are_the_single_mattes();
 };
 
 void TestEngineMatte::load_model_reports_the_family_data() {
@@ -257,6 +260,7 @@ void TestEngineMatte::benchmark_times_u2net_through_the_engine() {
     request.iterations = 2;
     request.warmup = 1;
     request.workers = 2;
+    request.batch = 2;  // matting families also time batches (remove-bg --batch); SAM ignores it
     auto report = run_benchmark(request);
     QVERIFY2(report.ok(), report.ok() ? "" : report.message().c_str());
     QCOMPARE(int(report->models.size()), 2);
@@ -272,6 +276,57 @@ void TestEngineMatte::benchmark_times_u2net_through_the_engine() {
     }
     QVERIFY(u2.stages.at("remove_bg").p50_ms >= u2.stages.at("forward").p50_ms);
     QVERIFY(u2.cold_first_request_ms > 0 && u2.images_per_s > 0);
+    QVERIFY(u2.stages.count("remove_bg_batch"));
+    QCOMPARE(u2.stages.at("remove_bg_batch").count, 2);
+    QVERIFY(u2.batch_images_per_s > 0);
+    QVERIFY(!report->models[0].stages.count("remove_bg_batch"));
+}
+
+// Engine::matte_batch: three images of different sizes in one forward pass padded to four, each
+// matte the image's own (one grey level of batched-convolution rounding allowed); errors for a
+// SAM model, an unknown id and an empty image.
+void TestEngineMatte::batches_are_the_single_mattes() {
+    const cv::Mat a = u2net_input();
+    const cv::Mat b = *io::read_rgb_image(golden_path("images/coffee.png"));
+    cv::Mat c;
+    cv::resize(a, c, cv::Size(97, 61));
+    Engine engine(cpu_test_settings());
+    auto model = wait(engine.load_model(golden_path("u2netp.pth")));
+    QVERIFY(model.ok());
+    MatteBatchOptions options;
+    options.pad_to = 4;
+    auto batch = wait(engine.matte_batch({a, b, c}, model->id, options));
+    QVERIFY2(batch.ok(), batch.ok() ? "" : batch.message().c_str());
+    QCOMPARE(int(batch->size()), 3);
+    const std::vector<cv::Mat> images{a, b, c};
+    for (size_t i = 0; i < images.size(); ++i) {
+        const cv::Mat single = direct_matte(images[i]);
+        const cv::Mat& got = (*batch)[i].matte;
+        QCOMPARE(got.size(), images[i].size());
+        cv::Mat diff;
+        cv::absdiff(got, single, diff);
+        double worst = 0;
+        cv::minMaxLoc(diff, nullptr, &worst);
+        QVERIFY2(worst <= 1 && cv::countNonZero(diff) <= int(got.total() / 100),
+                 qPrintable(QString("image %1: %2 pixels differ, by up to %3")
+                                .arg(i)
+                                .arg(cv::countNonZero(diff))
+                                .arg(worst)));
+        QVERIFY((*batch)[i].forward_ms > 0);
+    }
+    QCOMPARE(engine.metrics().snapshot().stage(Stage::Matte).count, 3LL);
+
+    auto sam = wait(engine.load_model(golden_path("sam_vit_tiny.pth")));
+    QVERIFY(sam.ok());
+    auto wrong = wait(engine.matte_batch({a}, sam->id));
+    QVERIFY(!wrong.ok());
+    QVERIFY2(wrong.message().find("sam_vit_tiny.pth") != std::string::npos,
+             wrong.message().c_str());
+    QVERIFY(!wait(engine.matte_batch({a}, "no such model")).ok());
+    auto empty = wait(engine.matte_batch({a, cv::Mat()}, model->id));
+    QVERIFY(!empty.ok());
+    QVERIFY2(empty.message().find("non-empty 8-bit RGB") != std::string::npos,
+             empty.message().c_str());
 }
 
 QTEST_GUILESS_MAIN(TestEngineMatte)
