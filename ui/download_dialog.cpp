@@ -111,10 +111,15 @@ void DownloadDialog::fill_table() {
         const QString size =
             entry.size_bytes ? locale.formattedDataSize(*entry.size_bytes) : tr("unknown");
         const QStringList cells{entry.name, entry.family, size, state};
+        // What the download is checked against, so that a user can check a copy of their own.
+        const QString checksum = entry.sha256 ? "sha256 " + *entry.sha256
+                                 : entry.md5  ? "md5 " + *entry.md5
+                                              : tr("no checksum published");
         for (int column = 0; column < kColumnCount; ++column) {
             auto* item = new QTableWidgetItem(cells[column]);
             // Notes carry what the table cannot: approximate sizes, links that are web pages.
-            item->setToolTip(entry.url + (entry.notes.isEmpty() ? "" : "\n\n" + entry.notes));
+            item->setToolTip(entry.url + "\n" + checksum +
+                             (entry.notes.isEmpty() ? "" : "\n\n" + entry.notes));
             table_->setItem(row, column, item);
         }
     }
@@ -140,6 +145,7 @@ void DownloadDialog::start_download() {
     request.destination_path = destination_of(*entry);
     request.expected_size_bytes = entry->size_bytes;
     request.expected_sha256 = entry->sha256;
+    request.expected_md5 = entry->md5;
     const ps::Status started = downloader_->start(request);
     if (!started) {
         status_label_->setText(QString::fromStdString(started.message()));

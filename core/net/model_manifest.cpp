@@ -68,6 +68,14 @@ Result<ModelEntry> parse_entry(const QJsonObject& object, const QString& where) 
                               (label + ": \"sha256\" must be 64 hex digits or null").toStdString());
         entry.sha256 = sha.toString().toLower();
     }
+    const QJsonValue md5 = object.value("md5");
+    if (!md5.isNull() && !md5.isUndefined()) {
+        static const QRegularExpression hex32("^[0-9a-fA-F]{32}$");
+        if (!md5.isString() || !hex32.match(md5.toString()).hasMatch())
+            return make_error(ErrorKind::Format,
+                              (label + ": \"md5\" must be 32 hex digits or null").toStdString());
+        entry.md5 = md5.toString().toLower();
+    }
     return entry;
 }
 

@@ -19,6 +19,7 @@ struct ModelEntry {
     QString url;
     std::optional<qint64> size_bytes;  // absent where the publisher states no exact size
     std::optional<QString> sha256;     // 64 lower-case hex digits; absent where none is published
+    std::optional<QString> md5;        // 32 lower-case hex digits, where that is all it gives
     QString notes;
 };
 

@@ -10,6 +10,7 @@
 #include <QRegularExpression>
 #include <QTimer>
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -24,9 +25,12 @@ Error error(ErrorKind kind, const QString& message) {
     return make_error(kind, message.toStdString());
 }
 
-bool is_sha256_hex(const QString& text) {
-    static const QRegularExpression hex64("^[0-9a-fA-F]{64}$");
-    return hex64.match(text).hasMatch();
+// `digits` hexadecimal digits, any case, nothing else.
+bool is_hex(const QString& text, int digits) {
+    if (text.size() != digits) return false;
+    return std::all_of(text.begin(), text.end(), [](QChar c) {
+        return (c >= '0' && c <= '9') || (c.toLower() >= 'a' && c.toLower() <= 'f');
+    });
 }
 
 int http_status(QNetworkReply* reply) {
@@ -56,10 +60,14 @@ Status WeightsDownloader::start(const DownloadRequest& request) {
     if (request.destination_path.isEmpty())
         return error(ErrorKind::InvalidArgument,
                      "no destination file for " + request.url.toString());
-    if (request.expected_sha256 && !is_sha256_hex(*request.expected_sha256))
+    if (request.expected_sha256 && !is_hex(*request.expected_sha256, 64))
         return error(ErrorKind::InvalidArgument, "expected sha256 for " + request.destination_path +
                                                      " is not 64 hex digits: \"" +
                                                      *request.expected_sha256 + "\"");
+    if (request.expected_md5 && !is_hex(*request.expected_md5, 32))
+        return error(ErrorKind::InvalidArgument, "expected md5 for " + request.destination_path +
+                                                     " is not 32 hex digits: \"" +
+                                                     *request.expected_md5 + "\"");
     const QString folder = QFileInfo(request.destination_path).absolutePath();
     if (!QDir().mkpath(folder)) return error(ErrorKind::Io, "cannot create the folder " + folder);
 
@@ -79,6 +87,7 @@ Status WeightsDownloader::open_partial() {
         return error(ErrorKind::Io, "cannot open " + part_path() + " for writing: " + reason);
     }
     hash_.reset();
+    md5_.reset();
     file_bytes_ = 0;
     resume_from_bytes_ = part_file_->size();
     total_bytes_ = -1;
@@ -96,6 +105,7 @@ void WeightsDownloader::hash_next_partial_chunk() {
             return finish(error(ErrorKind::Io, "cannot read " + part_path() +
                                                    " to resume: " + part_file_->errorString()));
         hash_.addData(slice);
+        md5_.addData(slice);
         file_bytes_ += slice.size();
         return;  // the zero-interval timer brings the next slice after pending events
     }
@@ -153,6 +163,7 @@ Status WeightsDownloader::accept_response() {
             return error(ErrorKind::Io,
                          "cannot truncate " + part_path() + ": " + part_file_->errorString());
         hash_.reset();
+        md5_.reset();
         file_bytes_ = 0;
     }
     total_bytes_ = content_length;
@@ -175,6 +186,7 @@ void WeightsDownloader::on_ready_read() {
         return finish(error(ErrorKind::Io, "cannot write " + part_path() + ": " +
                                                part_file_->errorString() + " (is the disk full?)"));
     hash_.addData(data);
+    md5_.addData(data);
     file_bytes_ += data.size();
     emit progress(file_bytes_, total_bytes_);
 }
@@ -254,6 +266,11 @@ Status WeightsDownloader::verify_and_commit() {
              got_sha256.compare(*request_.expected_sha256, Qt::CaseInsensitive) != 0)
         mismatch = QString("sha256 mismatch for %1: expected %2, got %3")
                        .arg(destination, request_.expected_sha256->toLower(), got_sha256);
+    else if (const QString got_md5 = QString::fromLatin1(md5_.result().toHex());
+             request_.expected_md5 &&
+             got_md5.compare(*request_.expected_md5, Qt::CaseInsensitive) != 0)
+        mismatch = QString("md5 mismatch for %1: expected %2, got %3")
+                       .arg(destination, request_.expected_md5->toLower(), got_md5);
     if (!mismatch.isEmpty()) {
         // A wrong file cannot become right by resuming it, so it must not stay as a .part.
         QFile::remove(part_path());

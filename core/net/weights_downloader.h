@@ -24,7 +24,10 @@ struct DownloadRequest {
     QString destination_path;  // written only after every check passed
     std::optional<qint64> expected_size_bytes;
     std::optional<QString> expected_sha256;  // hex, any case
-    int stall_timeout_ms = 60000;            // abort when no byte arrives for this long
+    // Where the publisher gives only an MD5 (transparent-background's config.yaml): checked as
+    // strictly as the sha256, which is still computed and reported.
+    std::optional<QString> expected_md5;  // 32 hex digits, any case
+    int stall_timeout_ms = 60000;         // abort when no byte arrives for this long
 };
 
 // One download at a time, on the thread that owns the object (the GUI thread: all work is
@@ -75,6 +78,7 @@ class WeightsDownloader : public QObject {
     QPointer<QNetworkReply> reply_;
     std::unique_ptr<QFile> part_file_;
     QCryptographicHash hash_{QCryptographicHash::Sha256};
+    QCryptographicHash md5_{QCryptographicHash::Md5};
     DownloadRequest request_;
     State state_ = State::Idle;
     qint64 resume_from_bytes_ = 0;  // size of the .part when the request was sent

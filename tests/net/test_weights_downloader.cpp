@@ -167,6 +167,7 @@ class TestWeightsDownloader : public QObject {
     void resume_sends_range_and_completes();
     void complete_partial_restarts_after_416();
     void sha256_mismatch_deletes_partial_and_keeps_old_file();
+    void md5_is_checked_where_it_is_all_the_publisher_gives();
     void size_mismatch_deletes_partial();
     void http_404_reports_status();
     void server_ignoring_range_still_gives_right_file();
@@ -296,6 +297,41 @@ void TestWeightsDownloader::sha256_mismatch_deletes_partial_and_keeps_old_file()
     QCOMPARE(read_all(destination()), QByteArray("previous weights"));
 }
 
+// transparent-background publishes an md5 only: a right one passes, a wrong one is a mismatch
+// like a wrong sha256 (nothing kept), and a malformed one is refused before any byte.
+void TestWeightsDownloader::md5_is_checked_where_it_is_all_the_publisher_gives() {
+    const QString md5 =
+        QString::fromLatin1(QCryptographicHash::hash(file_, QCryptographicHash::Md5).toHex());
+    {
+        WeightsDownloader downloader;
+        DownloadRequest req = request();
+        req.expected_md5 = md5.toUpper();
+        const ps::Status status = run_download(downloader, req);
+        QVERIFY2(status.ok(), status.ok() ? "" : status.message().c_str());
+        QCOMPARE(read_all(destination()), file_);
+        QVERIFY(QFile::remove(destination()));
+    }
+    {
+        WeightsDownloader downloader;
+        DownloadRequest req = request();
+        req.expected_md5 = QString(32, 'f');
+        const ps::Status status = run_download(downloader, req);
+        QVERIFY(!status.ok());
+        QCOMPARE(status.error().kind, ps::ErrorKind::Mismatch);
+        const QString message = QString::fromStdString(status.message());
+        QVERIFY2(message.startsWith("md5 mismatch for " + destination()), qPrintable(message));
+        QVERIFY2(message.contains("got " + md5), qPrintable(message));
+        QVERIFY(!QFile::exists(partial()) && !QFile::exists(destination()));
+    }
+    WeightsDownloader downloader;
+    DownloadRequest req = request();
+    req.expected_md5 = "abc";
+    const ps::Status refused = downloader.start(req);
+    QVERIFY(!refused.ok());
+    QVERIFY2(refused.message().find("is not 32 hex digits") != std::string::npos,
+             refused.message().c_str());
+}
+
 void TestWeightsDownloader::size_mismatch_deletes_partial() {
     WeightsDownloader downloader;
     DownloadRequest req = request();
@@ -380,7 +416,13 @@ void TestWeightsDownloader::manifest_parses_repository_file() {
         QVERIFY(!entry.file.isEmpty());
         QVERIFY(QUrl(entry.url).isValid());
         if (entry.sha256) QCOMPARE(entry.sha256->size(), 64);
+        if (entry.md5) QCOMPARE(entry.md5->size(), 32);
     }
+    // Every background-removal family the engine runs can be downloaded.
+    QStringList families;
+    for (const ModelEntry& entry : *manifest) families << entry.family;
+    for (const char* family : {"u2net", "isnet", "birefnet", "inspyrenet"})
+        QVERIFY2(families.contains(family), family);
 }
 
 void TestWeightsDownloader::broken_manifest_names_file_data() {
@@ -400,6 +442,9 @@ void TestWeightsDownloader::broken_manifest_names_file_data() {
     QTest::newRow("short sha256") << QByteArray(R"({"models": [{)" + good_entry +
                                                 R"(, "sha256": "abc"}]})")
                                   << "\"sha256\" must be 64 hex digits";
+    QTest::newRow("short md5") << QByteArray(R"({"models": [{)" + good_entry +
+                                             R"(, "md5": "abc"}]})")
+                               << "\"md5\" must be 32 hex digits";
     QTest::newRow("fractional size")
         << QByteArray(R"({"models": [{)" + good_entry + R"(, "size_bytes": 1.5}]})")
         << "\"size_bytes\" must be a positive integer";
