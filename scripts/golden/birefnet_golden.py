@@ -52,7 +52,11 @@ def sdpa_math(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
     return torch.softmax(attn, dim=-1) @ value
 
 
-def load_official(repo):
+def load_official(repo, real_torchvision=False):
+    """real_torchvision: import the installed torchvision (python3-torchvision) before the
+    stand-ins are on the path, so its compiled deform_conv2d runs (the CPU benchmark)."""
+    if real_torchvision:
+        import torchvision.ops  # noqa: F401
     source = tempfile.mkdtemp(prefix="birefnet_src_")
     archive = subprocess.check_output(["git", "-C", repo, "archive", COMMIT])
     subprocess.run(["tar", "-x", "-C", source], input=archive, check=True)
