@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""The official InSPyReNet (plemeri/InSPyReNet lib/InSPyReNet.py, the class transparent-background
+builds) with transparent-background's Remover.process pre- and post-processing on the CPU, timed
+like `photosynth-cli bench`'s remove_bg stage, for a same-run reference. Full-size model with
+random weights (timing does not depend on them), a synthetic 2048x1536 image as in our bench.
+Needs Debian's python3-torch (1.13) and a clone or bare mirror of the official code; the modules
+(with the cv2/kornia/timm stand-ins) and the pre/post-processing come from
+scripts/golden/inspyrenet_golden.py.
+
+  --arch inspyrenet_swinb --base-size 384    transparent-background's "fast" mode
+  --arch inspyrenet_swinb --base-size 1024   its "base" mode
+  --arch inspyrenet_res2net50                InSPyReNet_Res2Net50 (384)
+
+Compare with `photosynth-cli bench --model F --synthetic 2048x1536 --device cpu` where F comes
+from `photosynth-cli init-checkpoint --arch ARCH --out F` (a file named *fast* runs at 384).
+
+usage: official_inspyrenet_cpu_bench.py --inspyrenet DIR [--arch A] [--base-size N]
+                                        [--threads 2] [--iterations 3] [--warmup 1]
+"""
+import argparse, importlib.util, os, resource, statistics, time
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--inspyrenet', required=True, help='clone or bare mirror of plemeri/InSPyReNet')
+    ap.add_argument('--arch', default='inspyrenet_swinb',
+                    choices=['inspyrenet_swinb', 'inspyrenet_res2net50'])
+    ap.add_argument('--base-size', type=int, default=384)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--iterations', type=int, default=3)
+    ap.add_argument('--warmup', type=int, default=1)
+    args = ap.parse_args()
+    here = os.path.dirname(os.path.abspath(__file__))
+    spec = importlib.util.spec_from_file_location(
+        'inspyrenet_golden', os.path.join(here, 'golden', 'inspyrenet_golden.py'))
+    golden = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(golden)
+    import numpy as np
+    import torch
+    from PIL import Image
+    torch.set_num_threads(args.threads)
+    inspyrenet = golden.load_official(args.inspyrenet)[0]
+    make = (inspyrenet.InSPyReNet_SwinB if args.arch == 'inspyrenet_swinb'
+            else inspyrenet.InSPyReNet_Res2Net50)
+    # Remover: InSPyReNet_SwinB(depth=64, pretrained=False, threshold=None, base_size=...).
+    base = [args.base_size, args.base_size]
+    net = make(depth=64, pretrained=False, base_size=base, threshold=None).eval()
+    rng = np.random.default_rng(7)
+    image = Image.fromarray(rng.integers(0, 256, size=(1536, 2048, 3), dtype=np.uint8))
+    shape = image.size[::-1]
+    times = {'preprocess': [], 'forward': [], 'postprocess': [], 'remove_bg': []}
+    with torch.inference_mode():
+        for i in range(args.warmup + args.iterations):
+            start = time.perf_counter()
+            x = golden.to_input(golden.pil_resize(image, tuple(base)))  # Remover.transform
+            pre = time.perf_counter()
+            pred = net({'image': x})['pred']
+            fwd = time.perf_counter()
+            _, matte = golden.postprocess(pred, shape)  # interpolate, (pred * 255).astype(uint8)
+            post = time.perf_counter()
+            assert matte.shape[:2] == (1536, 2048)
+            if i >= args.warmup:
+                for k, v in (('preprocess', pre - start), ('forward', fwd - pre),
+                             ('postprocess', post - fwd), ('remove_bg', post - start)):
+                    times[k].append(v * 1000)
+    for k, v in times.items():
+        print(f'{k:12} p50 {statistics.median(v):9.1f} ms  (n={len(v)})')
+    print(f'peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB')
+
+
+if __name__ == '__main__':
+    main()
