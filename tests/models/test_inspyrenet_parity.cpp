@@ -140,6 +140,7 @@ class TestInSPyReNetParity : public QObject {
     void golden_case();
     void high_resolution_blending_data();
     void high_resolution_blending();
+    void high_resolution_option_runs_the_official_inference();
     void official_layouts_match_the_reference_data();
     void official_layouts_match_the_reference();
     void golden_checkpoints_match_their_layout();
@@ -286,6 +287,22 @@ void TestInSPyReNetParity::high_resolution_blending() {
     const at::Tensor soft = inspyrenet::soft_matte_from_pred(pred, rgb->rows, rgb->cols);
     expect_close(soft, golden, "matte", tol.pred_max, tol.pred_mean);
     expect_matte(inspyrenet::matte_from_pred(pred, rgb->rows, rgb->cols), name + "_matte.png", tol);
+}
+
+void TestInSPyReNetParity::high_resolution_option_runs_the_official_inference() {
+    // InSPyReNetOptions::high_resolution through run(): landscape's dynamic size (L 1280) is
+    // 192 x 128, not above the threshold (512), so the official inference takes the
+    // low-resolution input alone: the "fast" golden matte at base 64.
+    inspyrenet::InSPyReNetOptions options = options_for("fp32", 64);
+    options.high_resolution = true;
+    auto model = inspyrenet::InSPyReNetModel::load(data_path("inspyrenet_swinb_tiny.pth"), options);
+    QVERIFY2(model.ok(), model.ok() ? "" : model.message().c_str());
+    auto rgb = io::read_rgb_image(data_path("landscape.png"));
+    QVERIFY(rgb.ok());
+    auto result = (*model)->run(*rgb);
+    QVERIFY2(result.ok(), result.ok() ? "" : result.message().c_str());
+    expect_matte(result->matte, "inspyrenet_swinb_tiny__fast_landscape_matte.png",
+                 tolerances_for("fp32"));
 }
 
 void TestInSPyReNetParity::official_layouts_match_the_reference_data() {
