@@ -46,10 +46,12 @@ at::Tensor SelfAttention::operator()(const at::Tensor& input) const {
     // The reference's view() reinterprets contiguous NCHW memory; other layouts would not.
     const at::Tensor x = input.contiguous();
     const int64_t b = x.size(0), axis = along_height ? x.size(2) : x.size(3);
-    const at::Tensor q = query(x).view({b, -1, axis}).permute({0, 2, 1});
-    const at::Tensor k = key(x).view({b, -1, axis});
+    // .contiguous(): with NHWC weights (half precision on CUDA) a convolution answers in
+    // channels-last memory, which the reinterpreting view must not see.
+    const at::Tensor q = query(x).contiguous().view({b, -1, axis}).permute({0, 2, 1});
+    const at::Tensor k = key(x).contiguous().view({b, -1, axis});
     const at::Tensor attention = at::softmax(at::bmm(q, k), -1);
-    const at::Tensor v = value(x).view({b, -1, axis});
+    const at::Tensor v = value(x).contiguous().view({b, -1, axis});
     const at::Tensor out = at::bmm(v, attention.permute({0, 2, 1})).view(x.sizes());
     return gamma * out + x;
 }
@@ -154,9 +156,10 @@ std::pair<at::Tensor, at::Tensor> Sica::operator()(const at::Tensor& input,
     const at::Tensor probs =
         resize(at::cat(prob, 1), s, s, false).contiguous().view({b, ctx, area});
     const at::Tensor context = at::bmm(probs, f).permute({0, 2, 1}).unsqueeze(3);  // b, c, ctx, 1
-    const at::Tensor q = query[1](query[0](x)).view({b, depth, -1}).permute({0, 2, 1});
-    const at::Tensor k = key[1](key[0](context)).view({b, depth, -1});
-    const at::Tensor v = value[1](value[0](context)).view({b, depth, -1}).permute({0, 2, 1});
+    const at::Tensor q = query[1](query[0](x)).contiguous().view({b, depth, -1}).permute({0, 2, 1});
+    const at::Tensor k = key[1](key[0](context)).contiguous().view({b, depth, -1});
+    const at::Tensor v =
+        value[1](value[0](context)).contiguous().view({b, depth, -1}).permute({0, 2, 1});
     const at::Tensor sim =
         at::softmax(at::bmm(q, k) * std::pow(static_cast<double>(depth), -0.5), -1);
     at::Tensor refined = at::bmm(sim, v).permute({0, 2, 1}).contiguous().view({b, -1, h, w});
