@@ -210,19 +210,20 @@ SwinV1 SwinV1::load(const Weights& w, const std::string& prefix, const SwinV1Con
 // [0, Hp - w), [Hp - w, Hp - shift), [Hp - shift, Hp) (likewise W); after the cyclic shift, tokens
 // of one window from different regions must not attend to each other. nW x 1 x N x N.
 at::Tensor SwinV1::shift_mask(int64_t Hp, int64_t Wp, const at::Tensor& like) const {
+    // Built on the input's device (no host-to-device copy, so a CUDA graph can capture it).
     const int64_t w = config_.window_size, shift = w / 2;
+    const at::TensorOptions options = like.options().dtype(at::kFloat);
     const auto regions = [&](int64_t n) {
-        const at::Tensor at_ = at::arange(n, at::kLong);
-        return (at_ >= n - w).to(at::kLong) + (at_ >= n - shift).to(at::kLong);
+        const at::Tensor at_ = at::arange(n, options);
+        return (at_ >= n - w).to(at::kFloat) + (at_ >= n - shift).to(at::kFloat);
     };
-    const at::Tensor label = (regions(Hp).unsqueeze(1) * 3 + regions(Wp).unsqueeze(0))
-                                 .view({1, Hp, Wp, 1})
-                                 .to(at::kFloat);
+    const at::Tensor label =
+        (regions(Hp).unsqueeze(1) * 3 + regions(Wp).unsqueeze(0)).view({1, Hp, Wp, 1});
     const at::Tensor windows = partition(label, w).squeeze(-1);  // nW x N
     const at::Tensor differs = windows.unsqueeze(1) != windows.unsqueeze(2);
     const at::Tensor mask =
-        at::zeros(differs.sizes(), at::kFloat).masked_fill_(differs, config_.shift_mask_value);
-    return mask.unsqueeze(1).to(like.device(), like.scalar_type());
+        at::zeros(differs.sizes(), options).masked_fill_(differs, config_.shift_mask_value);
+    return mask.unsqueeze(1).to(like.scalar_type());
 }
 
 at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
