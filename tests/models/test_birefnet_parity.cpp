@@ -66,11 +66,23 @@ void expect_close(const at::Tensor& got, const io::TensorMap& golden, const std:
                                            .arg(limit)));
 }
 
-birefnet::BiRefNetOptions cpu_options(const QString& precision) {
+birefnet::BiRefNetOptions cpu_options(const QString& precision,
+                                      const QString& device = QStringLiteral("cpu")) {
     birefnet::BiRefNetOptions options;
-    options.device = runtime::Device::Cpu;
+    options.device = device == "cuda" ? runtime::Device::Cuda : runtime::Device::Cpu;
     options.precision = *runtime::parse_precision(precision.toStdString());
     return options;
+}
+
+// CUDA rows where a GPU is present (the GPU machine), as test_isnet_parity.
+QStringList devices() {
+    QStringList out{"cpu"};
+    if (runtime::cuda_available()) out << "cuda";
+    return out;
+}
+
+at::Device device_of(const QString& device) {
+    return device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
 }
 
 cv::Mat read_rgb(const std::string& path) {
@@ -166,24 +178,30 @@ class TestBirefnetParity : public QObject {
 
     void network_steps_data() {
         QTest::addColumn<QString>("image");
+        QTest::addColumn<QString>("device");
         QTest::addColumn<QString>("precision");
         for (const char* image : {"square", "wide"}) {
-            for (const char* precision : {"fp32", "bf16"}) {
-                QTest::newRow((std::string(image) + " " + precision).c_str()) << image << precision;
+            for (const QString& device : devices()) {
+                for (const char* precision : {"fp32", "bf16"}) {
+                    QTest::newRow(qPrintable(QString("%1 %2 %3").arg(image, device, precision)))
+                        << image << device << precision;
+                }
             }
         }
     }
     void network_steps() {
         QFETCH(QString, image);
+        QFETCH(QString, device);
         QFETCH(QString, precision);
         const Tolerances tol = tolerances_for(precision);
-        auto model =
-            birefnet::BiRefNetModel::load(data("birefnet_tiny.pth"), cpu_options(precision));
+        auto model = birefnet::BiRefNetModel::load(data("birefnet_tiny.pth"),
+                                                   cpu_options(precision, device));
         QVERIFY2(model.ok(), model.ok() ? "" : model.message().c_str());
         const io::TensorMap golden = load_file(data("birefnet_tiny__" + image + ".safetensors"));
         QVERIFY(!golden.empty());
         c10::InferenceMode guard;
-        const birefnet::BiRefNetSteps steps = (*model)->network().forward_steps(golden.at("input"));
+        const birefnet::BiRefNetSteps steps =
+            (*model)->network().forward_steps(golden.at("input").to(device_of(device)));
         expect_close(steps.x1, golden, "x1", tol.features);
         expect_close(steps.x2, golden, "x2", tol.features);
         expect_close(steps.x3, golden, "x3", tol.features);
@@ -195,6 +213,7 @@ class TestBirefnetParity : public QObject {
     void image_to_matte_data() { network_steps_data(); }
     void image_to_matte() {
         QFETCH(QString, image);
+        QFETCH(QString, device);
         QFETCH(QString, precision);
         const Tolerances tol = tolerances_for(precision);
         const io::TensorMap golden = load_file(data("birefnet_tiny__" + image + ".safetensors"));
@@ -209,11 +228,11 @@ class TestBirefnetParity : public QObject {
             at::equal(at::from_blob(resized.data, {height, width, 3}, at::kByte), resized_tensor));
         QCOMPARE(max_abs_diff(birefnet::normalize_for_birefnet(resized, at::kCPU), input), 0.0);
         // Step 2: the network from the golden input, then the post-processing.
-        auto model =
-            birefnet::BiRefNetModel::load(data("birefnet_tiny.pth"), cpu_options(precision));
+        auto model = birefnet::BiRefNetModel::load(data("birefnet_tiny.pth"),
+                                                   cpu_options(precision, device));
         QVERIFY(model.ok());
         c10::InferenceMode guard;
-        const at::Tensor logits = (*model)->network().forward(input);
+        const at::Tensor logits = (*model)->network().forward(input.to(device_of(device)));
         if (golden.count("matte")) {
             expect_close(birefnet::soft_matte_from_logits(logits, rgb.rows, rgb.cols), golden,
                          "matte", tol.matte);

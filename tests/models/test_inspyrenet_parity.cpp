@@ -92,12 +92,24 @@ io::TensorMap load_golden(const QString& name) {
     return file.ok() ? file->tensors : io::TensorMap{};
 }
 
-inspyrenet::InSPyReNetOptions options_for(const QString& precision, int base_size) {
+inspyrenet::InSPyReNetOptions options_for(const QString& precision, int base_size,
+                                          const QString& device = QStringLiteral("cpu")) {
     inspyrenet::InSPyReNetOptions options;
-    options.device = runtime::Device::Cpu;
+    options.device = device == "cuda" ? runtime::Device::Cuda : runtime::Device::Cpu;
     options.precision = *runtime::parse_precision(precision.toStdString());
     options.base_size = base_size;
     return options;
+}
+
+// CUDA rows where a GPU is present (the GPU machine), as test_isnet_parity.
+QStringList devices() {
+    QStringList out{"cpu"};
+    if (runtime::cuda_available()) out << "cuda";
+    return out;
+}
+
+at::Device device_of(const QString& device) {
+    return device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
 }
 
 QString checkpoint_for(const QString& backbone) {
@@ -151,25 +163,29 @@ class TestInSPyReNetParity : public QObject {
 
 void TestInSPyReNetParity::network_alone_data() {
     QTest::addColumn<QString>("backbone");
+    QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("precision");
     for (const char* backbone : {"res2net50", "swinb"})
-        for (const QString& precision : precisions())
-            QTest::newRow(qPrintable(QString(backbone) + "/" + precision)) << backbone << precision;
+        for (const QString& device : devices())
+            for (const QString& precision : precisions())
+                QTest::newRow(qPrintable(QString("%1/%2/%3").arg(backbone, device, precision)))
+                    << backbone << device << precision;
 }
 
 void TestInSPyReNetParity::network_alone() {
     // A 64 x 96 random input (multiples of 32 for Swin's merges) through a model built at base
     // size 64: the backbone's five maps and every level of the saliency pyramid.
     QFETCH(QString, backbone);
+    QFETCH(QString, device);
     QFETCH(QString, precision);
     const Tolerances tol = tolerances_for(precision, checkpoint_for(backbone) + ".network.pred");
     auto model = inspyrenet::InSPyReNetModel::load(data_path(checkpoint_for(backbone) + ".pth"),
-                                                   options_for(precision, 64));
+                                                   options_for(precision, 64, device));
     QVERIFY2(model.ok(), model.ok() ? "" : model.message().c_str());
     const io::TensorMap golden = load_golden(checkpoint_for(backbone) + "__network.safetensors");
     QVERIFY(golden.count("input"));
     const inspyrenet::InSPyReNetNetwork& net = (*model)->network();
-    const at::Tensor input = golden.at("input");
+    const at::Tensor input = golden.at("input").to(device_of(device));
     if (precision == "fp32") {
         const std::vector<at::Tensor> features = net.backbone(input);
         QCOMPARE(features.size(), size_t(5));
@@ -192,14 +208,17 @@ void TestInSPyReNetParity::golden_case_data() {
     QTest::addColumn<QString>("backbone");
     QTest::addColumn<QString>("mode");
     QTest::addColumn<QString>("image");
+    QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("precision");
     for (const char* backbone : {"res2net50", "swinb"})
         for (const char* mode : {"fast", "base"})
             for (const char* image : {"landscape", "portrait"})
-                for (const QString& precision : precisions())
-                    QTest::newRow(
-                        qPrintable(QString("%1/%2/%3/%4").arg(backbone, mode, image, precision)))
-                        << backbone << mode << image << precision;
+                for (const QString& device : devices())
+                    for (const QString& precision : precisions())
+                        QTest::newRow(
+                            qPrintable(QString("%1/%2/%3/%4/%5")
+                                           .arg(backbone, mode, image, device, precision)))
+                            << backbone << mode << image << device << precision;
 }
 
 void TestInSPyReNetParity::golden_case() {
@@ -207,12 +226,13 @@ void TestInSPyReNetParity::golden_case() {
     QFETCH(QString, backbone);
     QFETCH(QString, mode);
     QFETCH(QString, image);
+    QFETCH(QString, device);
     QFETCH(QString, precision);
     const Tolerances tol = tolerances_for(
         precision, QString("%1.%2.%3.matte").arg(checkpoint_for(backbone), mode, image));
     const int base = mode == "fast" ? 64 : 96;
     auto loaded = inspyrenet::InSPyReNetModel::load(data_path(checkpoint_for(backbone) + ".pth"),
-                                                    options_for(precision, base));
+                                                    options_for(precision, base, device));
     QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.message().c_str());
     const inspyrenet::InSPyReNetModel& model = **loaded;
     QCOMPARE(QString::fromStdString(model.config().arch), QString("inspyrenet_custom"));
@@ -232,7 +252,7 @@ void TestInSPyReNetParity::golden_case() {
     QCOMPARE(input.to(at::kDouble).sum().item<double>(), golden.at("input_sum").item<double>());
 
     // Step 2: the network's pred on our input.
-    const at::Tensor pred = model.network().forward(input);
+    const at::Tensor pred = model.network().forward(input.to(device_of(device)));
     expect_close(pred, golden, "pred", tol.pred_max, tol.pred_mean);
 
     // Step 3: the post-processing on our pred.
@@ -249,12 +269,15 @@ void TestInSPyReNetParity::golden_case() {
 void TestInSPyReNetParity::high_resolution_blending_data() {
     QTest::addColumn<QString>("backbone");
     QTest::addColumn<QString>("image");
+    QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("precision");
     for (const char* backbone : {"res2net50", "swinb"})
         for (const char* image : {"landscape", "portrait"})
-            for (const QString& precision : precisions())
-                QTest::newRow(qPrintable(QString("%1/%2/%3").arg(backbone, image, precision)))
-                    << backbone << image << precision;
+            for (const QString& device : devices())
+                for (const QString& precision : precisions())
+                    QTest::newRow(
+                        qPrintable(QString("%1/%2/%3/%4").arg(backbone, image, device, precision)))
+                        << backbone << image << device << precision;
 }
 
 void TestInSPyReNetParity::high_resolution_blending() {
@@ -263,10 +286,11 @@ void TestInSPyReNetParity::high_resolution_blending() {
     // resize) blends both pyramids, portrait (96 wide) takes the low-resolution pass alone.
     QFETCH(QString, backbone);
     QFETCH(QString, image);
+    QFETCH(QString, device);
     QFETCH(QString, precision);
     const Tolerances tol = tolerances_for(precision);
     auto loaded = inspyrenet::InSPyReNetModel::load(data_path(checkpoint_for(backbone) + ".pth"),
-                                                    options_for(precision, 64));
+                                                    options_for(precision, 64, device));
     QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.message().c_str());
     const inspyrenet::InSPyReNetNetwork& net = (*loaded)->network();
     const QString name = checkpoint_for(backbone) + "__hr_" + image;
@@ -279,7 +303,8 @@ void TestInSPyReNetParity::high_resolution_blending() {
     const at::Tensor low = inspyrenet::input_for_inspyrenet(*rgb, 64, 64);
     QCOMPARE(high.to(at::kDouble).sum().item<double>(), golden.at("input_hr_sum").item<double>());
     QCOMPARE(low.to(at::kDouble).sum().item<double>(), golden.at("input_lr_sum").item<double>());
-    const inspyrenet::SaliencyPyramid out = net.forward_blended(high, low, 96);
+    const inspyrenet::SaliencyPyramid out =
+        net.forward_blended(high.to(device_of(device)), low.to(device_of(device)), 96);
     expect_close(out.d[0], golden, "d3", tol.logits, tol.logits_mean);
     expect_close(out.d[3], golden, "d0", tol.logits, tol.logits_mean);
     const at::Tensor pred = inspyrenet::prediction(out.d[3]);
