@@ -6,6 +6,7 @@
 
 #include "io/checkpoint.h"
 #include "models/runtime/deform_conv2d.h"
+#include "models/runtime/device.h"
 
 #include <QtTest>
 
@@ -20,17 +21,28 @@ class TestBirefnetDeformConv2d : public QObject {
     void matches_torchvision_data() {
         QTest::addColumn<int>("dtype");
         QTest::addColumn<double>("tolerance");
+        QTest::addColumn<bool>("cuda");
         // Relative to the largest output (outputs reach ~40: sums of up to 392 random products).
         // bfloat16 rounds the inputs and offsets (a 5-pixel offset by 0.02 pixels) before the
         // float32 computation.
-        QTest::newRow("float64") << static_cast<int>(at::kDouble) << 1e-13;
-        QTest::newRow("float32") << static_cast<int>(at::kFloat) << 5e-6;
-        QTest::newRow("bfloat16") << static_cast<int>(at::kBFloat16) << 0.06;
+        QTest::newRow("float64") << static_cast<int>(at::kDouble) << 1e-13 << false;
+        QTest::newRow("float32") << static_cast<int>(at::kFloat) << 5e-6 << false;
+        QTest::newRow("bfloat16") << static_cast<int>(at::kBFloat16) << 0.06 << false;
+        // On the GPU machine: the im2col kernel (columns and GEMM in the input's precision, so
+        // bfloat16 also rounds the columns), and float64 through the ATen path.
+        if (runtime::cuda_available()) {
+            QTest::newRow("cuda float64") << static_cast<int>(at::kDouble) << 1e-13 << true;
+            QTest::newRow("cuda float32") << static_cast<int>(at::kFloat) << 5e-6 << true;
+            QTest::newRow("cuda bfloat16") << static_cast<int>(at::kBFloat16) << 0.06 << true;
+        }
     }
     void matches_torchvision() {
         QFETCH(int, dtype);
         QFETCH(double, tolerance);
+        QFETCH(bool, cuda);
         const auto type = static_cast<at::ScalarType>(dtype);
+        const at::Device device = cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+        const auto on = [&](const at::Tensor& t) { return t.to(device, type); };
         auto file =
             io::load_checkpoint(test_data_path("birefnet", "deform_conv2d_cases.safetensors"));
         QVERIFY2(file.ok(), file.ok() ? "" : file.message().c_str());
@@ -44,10 +56,11 @@ class TestBirefnetDeformConv2d : public QObject {
             g.stride_h = g.stride_w = geometry[0].item<int64_t>();
             g.pad_h = g.pad_w = geometry[1].item<int64_t>();
             g.dilation_h = g.dilation_w = geometry[2].item<int64_t>();
-            const at::Tensor mask = t.count(p + "mask") ? t.at(p + "mask").to(type) : at::Tensor();
-            const at::Tensor got = runtime::deform_conv2d(
-                t.at(p + "input").to(type), t.at(p + "offset").to(type),
-                t.at(p + "weight").to(type), t.at(p + "bias").to(type), mask, g);
+            const at::Tensor mask = t.count(p + "mask") ? on(t.at(p + "mask")) : at::Tensor();
+            const at::Tensor got =
+                runtime::deform_conv2d(on(t.at(p + "input")), on(t.at(p + "offset")),
+                                       on(t.at(p + "weight")), on(t.at(p + "bias")), mask, g)
+                    .cpu();
             QCOMPARE(got.scalar_type(), type);
             const at::Tensor& expected = t.at(p + "output");
             QCOMPARE(got.sizes(), expected.sizes());

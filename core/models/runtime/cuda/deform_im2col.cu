@@ -1,0 +1,138 @@
+// See deform_im2col.h. torchvision's deformable_im2col (deform_conv2d_kernel.cu) semantics; our
+// own kernel: one thread per (channel, output pixel), looping over the taps, so that the offsets
+// and the mask of a pixel are read once per channel and consecutive threads write consecutive
+// columns.
+#include "models/runtime/cuda/deform_im2col.h"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <algorithm>
+#include <cstdint>
+
+namespace ps::runtime::cuda {
+namespace {
+
+__device__ inline float to_float(float v) {
+    return v;
+}
+__device__ inline float to_float(__half v) {
+    return __half2float(v);
+}
+__device__ inline float to_float(__nv_bfloat16 v) {
+    return __bfloat162float(v);
+}
+
+template <typename T>
+__device__ inline T from_float(float v);
+template <>
+__device__ inline float from_float<float>(float v) {
+    return v;
+}
+template <>
+__device__ inline __half from_float<__half>(float v) {
+    return __float2half_rn(v);
+}
+template <>
+__device__ inline __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
+    return __float2bfloat16_rn(v);
+}
+
+// torchvision's bilinear_interpolate.
+template <typename T>
+__device__ inline float bilinear(const T* plane, int height, int width, float y, float x) {
+    if (y <= -1.f || y >= height || x <= -1.f || x >= width) return 0.f;
+    const int y0 = static_cast<int>(floorf(y)), x0 = static_cast<int>(floorf(x));
+    const int y1 = y0 + 1, x1 = x0 + 1;
+    const float ly = y - y0, lx = x - x0, hy = 1.f - ly, hx = 1.f - lx;
+    float v00 = 0.f, v01 = 0.f, v10 = 0.f, v11 = 0.f;
+    if (y0 >= 0 && x0 >= 0) v00 = to_float(plane[y0 * width + x0]);
+    if (y0 >= 0 && x1 <= width - 1) v01 = to_float(plane[y0 * width + x1]);
+    if (y1 <= height - 1 && x0 >= 0) v10 = to_float(plane[y1 * width + x0]);
+    if (y1 <= height - 1 && x1 <= width - 1) v11 = to_float(plane[y1 * width + x1]);
+    return hy * hx * v00 + hy * lx * v01 + ly * hx * v10 + ly * lx * v11;
+}
+
+struct Geometry {
+    int channels, height, width, kernel_h, kernel_w, pad_h, pad_w, stride_h, stride_w, dilation_h,
+        dilation_w, out_h, out_w, channels_per_group;
+    int64_t pixels, begin, count;  // pixels = out_h * out_w
+};
+
+template <typename T>
+__global__ void deform_im2col_kernel(const T* __restrict__ input, const T* __restrict__ offset,
+                                     const T* __restrict__ mask, T* __restrict__ columns,
+                                     Geometry g) {
+    const int taps = g.kernel_h * g.kernel_w;
+    const int64_t total = static_cast<int64_t>(g.channels) * g.count;
+    for (int64_t index = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
+         index < total; index += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const int64_t local = index % g.count;  // column in this chunk
+        const int c = static_cast<int>(index / g.count);
+        const int64_t pixel = g.begin + local;
+        const int wo = static_cast<int>(pixel % g.out_w), ho = static_cast<int>(pixel / g.out_w);
+        const int group = c / g.channels_per_group;
+        const T* plane = input + static_cast<int64_t>(c) * g.height * g.width;
+        const T* off = offset + static_cast<int64_t>(group) * 2 * taps * g.pixels + pixel;
+        const T* mod = mask ? mask + static_cast<int64_t>(group) * taps * g.pixels + pixel : nullptr;
+        T* out = columns + static_cast<int64_t>(c) * taps * g.count + local;
+        for (int i = 0; i < g.kernel_h; ++i) {
+            for (int j = 0; j < g.kernel_w; ++j) {
+                const int k = i * g.kernel_w + j;
+                const float dy = to_float(off[(2 * k) * g.pixels]);
+                const float dx = to_float(off[(2 * k + 1) * g.pixels]);
+                const float y = ho * g.stride_h - g.pad_h + i * g.dilation_h + dy;
+                const float x = wo * g.stride_w - g.pad_w + j * g.dilation_w + dx;
+                float value = bilinear(plane, g.height, g.width, y, x);
+                if (mod) value *= to_float(mod[k * g.pixels]);
+                out[k * g.count] = from_float<T>(value);
+            }
+        }
+    }
+}
+
+template <typename T>
+cudaError_t launch(const DeformIm2colArgs& a, cudaStream_t stream) {
+    Geometry g;
+    g.channels = static_cast<int>(a.channels);
+    g.height = static_cast<int>(a.height);
+    g.width = static_cast<int>(a.width);
+    g.kernel_h = static_cast<int>(a.kernel_h);
+    g.kernel_w = static_cast<int>(a.kernel_w);
+    g.pad_h = static_cast<int>(a.pad_h);
+    g.pad_w = static_cast<int>(a.pad_w);
+    g.stride_h = static_cast<int>(a.stride_h);
+    g.stride_w = static_cast<int>(a.stride_w);
+    g.dilation_h = static_cast<int>(a.dilation_h);
+    g.dilation_w = static_cast<int>(a.dilation_w);
+    g.out_h = static_cast<int>(a.out_h);
+    g.out_w = static_cast<int>(a.out_w);
+    g.channels_per_group = static_cast<int>(a.channels / a.offset_groups);
+    g.pixels = a.out_h * a.out_w;
+    g.begin = a.begin;
+    g.count = a.count;
+    const int64_t total = a.channels * a.count;
+    if (total == 0) return cudaSuccess;
+    const int threads = 256;
+    const int64_t blocks = std::min<int64_t>((total + threads - 1) / threads, int64_t{1} << 20);
+    deform_im2col_kernel<T><<<static_cast<unsigned>(blocks), threads, 0, stream>>>(
+        static_cast<const T*>(a.input), static_cast<const T*>(a.offset),
+        static_cast<const T*>(a.mask), static_cast<T*>(a.columns), g);
+    return cudaGetLastError();
+}
+
+}  // namespace
+
+cudaError_t deform_im2col(const DeformIm2colArgs& args, ElementType type, cudaStream_t stream) {
+    switch (type) {
+        case ElementType::F32:
+            return launch<float>(args, stream);
+        case ElementType::F16:
+            return launch<__half>(args, stream);
+        case ElementType::BF16:
+            return launch<__nv_bfloat16>(args, stream);
+    }
+    return cudaErrorInvalidValue;
+}
+
+}  // namespace ps::runtime::cuda

@@ -1,0 +1,31 @@
+// The modulated deformable im2col of runtime::deform_conv2d on the GPU: one pass that samples
+// every (channel, tap, output pixel) bilinearly and writes the column matrix a GEMM then meets
+// with the weight. Plain C++ interface (no ATen) so that nvcc compiles only this .cu file.
+#pragma once
+
+#include <cstdint>
+
+#include <cuda_runtime_api.h>
+
+namespace ps::runtime::cuda {
+
+enum class ElementType { F32, F16, BF16 };
+
+struct DeformIm2colArgs {
+    const void* input = nullptr;   // C x H x W, contiguous (one image)
+    const void* offset = nullptr;  // (offset_groups x K x 2) x Ho x Wo: (dy, dx) per tap
+    const void* mask = nullptr;    // (offset_groups x K) x Ho x Wo, or null (all ones)
+    void* columns = nullptr;       // (C x K) x count: row c * K + k, column l - begin
+    int64_t channels = 0, height = 0, width = 0;
+    int64_t kernel_h = 0, kernel_w = 0;
+    int64_t pad_h = 0, pad_w = 0, stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+    int64_t out_h = 0, out_w = 0;
+    int64_t offset_groups = 1;
+    int64_t begin = 0, count = 0;  // the output pixels [begin, begin + count) of out_h x out_w
+};
+
+// Samples in float32 whatever the element type (torchvision's bilinear_interpolate: 0 beyond
+// one pixel outside the image, each corner only if inside), writes columns in the element type.
+cudaError_t deform_im2col(const DeformIm2colArgs& args, ElementType type, cudaStream_t stream);
+
+}  // namespace ps::runtime::cuda
