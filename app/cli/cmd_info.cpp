@@ -59,8 +59,12 @@ std::string birefnet_summary(const birefnet::BiRefNetConfig& config) {
                              : config.arch == "birefnet_lite" ? "BiRefNet_lite (Swin-T)"
                                                               : "BiRefNet (custom widths)";
     return name + ": dichotomous image segmentation matte for background removal (remove-bg)\n" +
-           "layout: " + config.variants() + "; input " + std::to_string(config.input_width) + "x" +
-           std::to_string(config.input_height) + " from " + config.input_size_source;
+           "layout: " + config.variants() + "; input " +
+           (config.dynamic_input
+                ? std::string("the image's own size rounded down to multiples "
+                              "of 32 (BiRefNet_dynamic)")
+                : std::to_string(config.input_width) + "x" + std::to_string(config.input_height)) +
+           " from " + config.input_size_source;
 }
 
 int print(const std::string& path, const io::Checkpoint& checkpoint, QJsonObject json,

@@ -147,6 +147,7 @@ QJsonObject to_json(const birefnet::BiRefNetConfig& c) {
                        {"input_width", qint64(c.input_width)},
                        {"input_height", qint64(c.input_height)},
                        {"input_size_source", QString::fromStdString(c.input_size_source)},
+                       {"dynamic_input", c.dynamic_input},
                        {"backbone", backbone},
                        {"lateral_channels", channels},
                        {"decoder_channels", qint64(c.dec_inter)},

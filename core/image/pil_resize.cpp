@@ -1,4 +1,4 @@
-// Pillow's BILINEAR resize (libImaging/Resample.c, Pillow 9.4) reproduced bit for bit.
+// Pillow's BILINEAR and BICUBIC resizes (libImaging/Resample.c, Pillow 9.4) reproduced bit for bit.
 #include "image/pil_resize.h"
 
 #include <opencv2/core.hpp>
@@ -32,13 +32,30 @@ double triangle(double t) {
     return t < 1.0 ? 1.0 - t : 0.0;
 }
 
+// Resample.c's bicubic_filter (a = -0.5), written in its order of operations.
+double bicubic(double x) {
+    constexpr double a = -0.5;
+    if (x < 0.0) x = -x;
+    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+    if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * a;
+    return 0.0;
+}
+
+struct Filter {
+    double (*fn)(double);
+    double support;  // bilinear 1, bicubic 2
+    const char* name;
+};
+constexpr Filter kBilinear{triangle, 1.0, "pil_resize_bilinear"};
+constexpr Filter kBicubic{bicubic, 2.0, "pil_resize_bicubic"};
+
 // Pillow's precompute_coeffs + normalize_coeffs_8bpc, including its order of floating-point
 // operations: the tap position is multiplied by 1/filterscale (not divided by filterscale), since
 // a last-bit difference in a weight can move a rounded coefficient.
-AxisKernel make_axis_kernel(int in_size, int out_size) {
+AxisKernel make_axis_kernel(int in_size, int out_size, const Filter& filter) {
     const double scale = static_cast<double>(in_size) / out_size;
     const double filterscale = std::max(scale, 1.0);
-    const double support = 1.0 * filterscale;  // bilinear support is 1, widened when shrinking
+    const double support = filter.support * filterscale;  // widened when shrinking
     const double inverse_filterscale = 1.0 / filterscale;
 
     AxisKernel kernel;
@@ -55,14 +72,15 @@ AxisKernel make_axis_kernel(int in_size, int out_size) {
         const int count = xmax - xmin;
         double sum = 0.0;
         for (int x = 0; x < count; ++x) {
-            taps[x] = triangle((x + xmin - center + 0.5) * inverse_filterscale);
+            taps[x] = filter.fn((x + xmin - center + 0.5) * inverse_filterscale);
             sum += taps[x];
         }
         int32_t* weights = &kernel.weights[static_cast<size_t>(i) * kernel.stride];
         for (int x = 0; x < count; ++x) {
             const double w = sum != 0.0 ? taps[x] / sum : taps[x];
-            // Bilinear weights are never negative, so Pillow's "- 0.5" branch is unreachable.
-            weights[x] = static_cast<int32_t>(w * (1 << kPrecisionBits) + 0.5);
+            // Pillow rounds half away from zero (bicubic weights can be negative).
+            weights[x] = static_cast<int32_t>(w < 0 ? -0.5 + w * (1 << kPrecisionBits)
+                                                    : 0.5 + w * (1 << kPrecisionBits));
         }
         kernel.first[i] = xmin;
         kernel.count[i] = count;
@@ -157,24 +175,22 @@ void dispatch_horizontal(const cv::Mat& src, int first_row, const AxisKernel& ke
     }
 }
 
-void validate(const cv::Mat& src, int out_width, int out_height) {
+void validate(const cv::Mat& src, int out_width, int out_height, const char* name) {
     if (src.empty() || src.dims != 2)
-        throw std::invalid_argument("pil_resize_bilinear: the input image is empty");
+        throw std::invalid_argument(std::string(name) + ": the input image is empty");
     const int type = src.type();
     if (type != CV_8UC1 && type != CV_8UC3 && type != CV_8UC4)
-        throw std::invalid_argument("pil_resize_bilinear: unsupported image type " +
+        throw std::invalid_argument(std::string(name) + ": unsupported image type " +
                                     cv::typeToString(type) +
                                     ", expected CV_8UC1, CV_8UC3 or CV_8UC4");
     if (out_width <= 0 || out_height <= 0)
-        throw std::invalid_argument("pil_resize_bilinear: output size " +
+        throw std::invalid_argument(std::string(name) + ": output size " +
                                     std::to_string(out_width) + "x" + std::to_string(out_height) +
                                     " is not positive");
 }
 
-}  // namespace
-
-cv::Mat pil_resize_bilinear(const cv::Mat& src, int out_width, int out_height) {
-    validate(src, out_width, out_height);
+cv::Mat pil_resize(const cv::Mat& src, int out_width, int out_height, const Filter& filter) {
+    validate(src, out_width, out_height, filter.name);
     const bool need_horizontal = out_width != src.cols;
     const bool need_vertical = out_height != src.rows;
     if (!need_horizontal && !need_vertical) return src.clone();
@@ -183,7 +199,7 @@ cv::Mat pil_resize_bilinear(const cv::Mat& src, int out_width, int out_height) {
     int first_row = 0;
     int row_count = src.rows;
     if (need_vertical) {
-        vertical = make_axis_kernel(src.rows, out_height);
+        vertical = make_axis_kernel(src.rows, out_height, filter);
         // As Pillow does, the horizontal pass skips source rows the vertical pass never reads.
         first_row = vertical.first.front();
         row_count = vertical.first.back() + vertical.count.back() - first_row;
@@ -192,7 +208,8 @@ cv::Mat pil_resize_bilinear(const cv::Mat& src, int out_width, int out_height) {
     cv::Mat horizontal_out;
     if (need_horizontal) {
         horizontal_out.create(row_count, out_width, src.type());
-        dispatch_horizontal(src, first_row, make_axis_kernel(src.cols, out_width), horizontal_out);
+        dispatch_horizontal(src, first_row, make_axis_kernel(src.cols, out_width, filter),
+                            horizontal_out);
         if (!need_vertical) return horizontal_out;
     }
 
@@ -202,6 +219,16 @@ cv::Mat pil_resize_bilinear(const cv::Mat& src, int out_width, int out_height) {
     else
         resample_vertical(src, vertical, 0, out);
     return out;
+}
+
+}  // namespace
+
+cv::Mat pil_resize_bilinear(const cv::Mat& src, int out_width, int out_height) {
+    return pil_resize(src, out_width, out_height, kBilinear);
+}
+
+cv::Mat pil_resize_bicubic(const cv::Mat& src, int out_width, int out_height) {
+    return pil_resize(src, out_width, out_height, kBicubic);
 }
 
 }  // namespace ps::image

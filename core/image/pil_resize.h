@@ -1,4 +1,5 @@
-// Pillow's BILINEAR resize reproduced bit for bit (SAM's and U²-Net's preprocessing use it).
+// Pillow's BILINEAR resize reproduced bit for bit (SAM's and U²-Net's preprocessing use it), and
+// its BICUBIC (Image.resize's default filter for RGB images; BiRefNet's evaluation loader).
 #pragma once
 
 #include <opencv2/core/mat.hpp>
@@ -10,5 +11,9 @@ namespace ps::image {
 // with a u8 intermediate, 22-bit fixed-point weights and Pillow's rounding. Throws
 // std::invalid_argument on empty input, unsupported type or non-positive sizes.
 cv::Mat pil_resize_bilinear(const cv::Mat& src, int out_width, int out_height);
+
+// The same with Pillow's bicubic filter (a = -0.5, support 2, negative taps rounded away from
+// zero, sums clipped to 0..255).
+cv::Mat pil_resize_bicubic(const cv::Mat& src, int out_width, int out_height);
 
 }  // namespace ps::image

@@ -228,6 +228,8 @@ def deform_part(out):
 
 
 TINY_INPUT = {"square": (128, 128), "wide": (160, 96)}  # (width, height) of the network input
+# BiRefNet_dynamic at the image's own resolution, as inference.py's loader runs it (data_size None).
+DYNAMIC_CASES = {"dynamic": "square"}
 OUT_SCALE = 4.0  # conv_out1's logits scaled to std OUT_SCALE (random weights leave them flat)
 
 
@@ -243,6 +245,17 @@ def preprocess(image, size_wh):
     (Image.resize((w, h), BILINEAR): Pillow's antialiasing bilinear), ToTensor (uint8 / 255,
     CHW), Normalize(ImageNet mean, std)."""
     resized = image.resize(size_wh, Image.BILINEAR)
+    array = np.asarray(resized, dtype=np.uint8)
+    tensor = torch.from_numpy(array.copy()).permute(2, 0, 1).float().div(255)
+    return array, normalize(tensor, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]).unsqueeze(0)
+
+
+def preprocess_dynamic(image):
+    """dataset.py's MyData for inference at the original resolution: the size rounded down to
+    multiples of 32, `image.resize(size_div_32)` (Pillow's default filter for RGB: BICUBIC) when it
+    differs, then ToTensor and Normalize (its transform_image has no Resize)."""
+    size_div_32 = (int(image.size[0] // 32 * 32), int(image.size[1] // 32 * 32))
+    resized = image.resize(size_div_32) if image.size != size_div_32 else image
     array = np.asarray(resized, dtype=np.uint8)
     tensor = torch.from_numpy(array.copy()).permute(2, 0, 1).float().div(255)
     return array, normalize(tensor, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]).unsqueeze(0)
@@ -296,8 +309,13 @@ def birefnet_part(official, out, report):
     net64 = copy.deepcopy(net).double()
     net16 = copy.deepcopy(net).to(torch.bfloat16)
     cases = {}
+    for case, source in DYNAMIC_CASES.items():
+        images[case] = images[source]
     for case, image in images.items():
-        resized, x = preprocess(image, TINY_INPUT[case])
+        if case in DYNAMIC_CASES:
+            resized, x = preprocess_dynamic(image)
+        else:
+            resized, x = preprocess(image, TINY_INPUT[case])
         r32 = encoder_and_logits(net, x)
         r64 = encoder_and_logits(net64, x.double())
         r16 = encoder_and_logits(net16, x.to(torch.bfloat16))
@@ -309,6 +327,9 @@ def birefnet_part(official, out, report):
         golden.update(r32)
         if image.width * image.height > 200 * 200:
             del golden["matte"]  # the PNG holds the 8-bit matte; the float one would be 3.7 MB
+        if case in DYNAMIC_CASES:  # input = normalize(resized), exact; the encoder's as above
+            for key in ("input", "x1", "x2", "x3", "x4", "x4_squeezed"):
+                del golden[key]
         save_safetensors(out + "/birefnet_tiny__%s.safetensors" % case, golden)
         for key in r32:
             report["fp32_vs_fp64"]["%s.%s" % (case, key)] = stats(r32[key], r64[key])
@@ -317,7 +338,7 @@ def birefnet_part(official, out, report):
         report["bf16_vs_fp64"][case + ".matte"] = stats(matte16, matte64)
         report["bf16_vs_fp64"][case + ".matte_u8"] = stats(torch.from_numpy(u8_16).double() / 255,
                                                            torch.from_numpy(u8).double() / 255)
-        cases[case] = {"image_wh": [image.width, image.height], "input_wh": list(TINY_INPUT[case]),
+        cases[case] = {"image_wh": [image.width, image.height], "input_wh": [x.shape[3], x.shape[2]],
                        "logits_min_max_mean": [float(r32["logits"].min()), float(r32["logits"].max()),
                                                float(r32["logits"].mean())],
                        "matte_foreground_fraction": float((matte32 > 0.5).double().mean())}

@@ -167,12 +167,14 @@ class TestBirefnetParity : public QObject {
         // the file name).
         const std::string name = variant == "birefnet_hr"        ? "BiRefNet_HR-general.pth"
                                  : variant == "birefnet_lite_2k" ? "BiRefNet_lite-2K.pth"
+                                 : variant == "birefnet_dynamic" ? "BiRefNet_dynamic-general.pth"
                                                                  : "model.safetensors";
         auto inferred = birefnet::infer_birefnet_config(placeholders, name);
         QVERIFY2(inferred.ok(), inferred.ok() ? "" : inferred.message().c_str());
         QCOMPARE(QString::fromStdString(inferred->arch), arch);
         QCOMPARE(inferred->input_width, config.input_width);
         QCOMPARE(inferred->input_height, config.input_height);
+        QCOMPARE(inferred->dynamic_input, config.dynamic_input);
         QCOMPARE(inferred->backbone_name, backbone.toStdString());
     }
 
@@ -251,6 +253,43 @@ class TestBirefnetParity : public QObject {
               worst, mean);
         QVERIFY(worst <= tol.matte_u8);
         QVERIFY(mean <= tol.matte_u8_mean);
+    }
+
+    void dynamic_runs_at_the_images_size() {
+        // A file named like BiRefNet_dynamic runs at the image's size rounded down to multiples
+        // of 32 (200 x 130 -> 192 x 128), resized with Pillow's bicubic, as inference.py's
+        // loader does; the golden case "dynamic" is square.png through that path.
+        QTemporaryDir dir;
+        const QString path = dir.filePath("BiRefNet_dynamic-tiny.pth");
+        QVERIFY(QFile::copy(QString::fromStdString(data("birefnet_tiny.pth")), path));
+        auto model = birefnet::BiRefNetModel::load(path.toStdString(), cpu_options("fp32"));
+        QVERIFY2(model.ok(), model.ok() ? "" : model.message().c_str());
+        QVERIFY((*model)->config().dynamic_input);
+        const io::TensorMap golden = load_file(data("birefnet_tiny__dynamic.safetensors"));
+        const cv::Mat rgb = read_rgb(data("square.png"));
+        QVERIFY(!golden.empty() && !rgb.empty());
+        const cv::Mat resized = birefnet::resize_for_birefnet_dynamic(rgb);
+        QCOMPARE(resized.cols, 192);
+        QCOMPARE(resized.rows, 128);
+        QVERIFY(
+            at::equal(at::from_blob(resized.data, {128, 192, 3}, at::kByte), golden.at("resized")));
+        {
+            // The normalisation is exact (image_to_matte), so its output is the golden input.
+            c10::InferenceMode guard;
+            const at::Tensor input = birefnet::normalize_for_birefnet(resized, at::kCPU);
+            expect_close((*model)->network().forward(input), golden, "logits",
+                         tolerances_for("fp32").logits);
+        }
+        auto out = (*model)->run(rgb);
+        QVERIFY2(out.ok(), out.ok() ? "" : out.message().c_str());
+        const cv::Mat expected =
+            read_grey_png(QString::fromStdString(data("birefnet_tiny__dynamic_matte.png")));
+        QCOMPARE(out->matte.size(), expected.size());
+        cv::Mat diff;
+        cv::absdiff(out->matte, expected, diff);
+        double worst = 0;
+        cv::minMaxLoc(diff, nullptr, &worst);
+        QVERIFY2(worst <= 1, qPrintable(QString("max |diff| %1 levels").arg(worst)));
     }
 
     void run_uses_the_configured_input_size() {

@@ -97,8 +97,10 @@ std::string BiRefNetConfig::describe() const {
     out << arch << ": Swin-V1 " << (backbone_name.empty() ? "custom" : backbone_name) << " ("
         << backbone.describe() << "), lateral " << channels[0] << "/" << channels[1] << "/"
         << channels[2] << "/" << channels[3] << ", decoder " << dec_inter << " / ASPP "
-        << aspp_channels << "; input " << input_width << "x" << input_height << " ("
-        << input_size_source << "); " << parameter_count << " parameters (" << dtype << ")";
+        << aspp_channels << "; input "
+        << (dynamic_input ? std::string("the image's size, multiples of 32")
+                          : std::to_string(input_width) + "x" + std::to_string(input_height))
+        << " (" << input_size_source << "); " << parameter_count << " parameters (" << dtype << ")";
     return out.str();
 }
 
@@ -145,6 +147,7 @@ BiRefNetConfig official_birefnet_config(const std::string& variant) {
     for (int i = 0; i < 4; ++i) c.channels[i] = 2 * c.backbone.stage_dim(3 - i);
     if (variant == "birefnet_hr") c.input_width = c.input_height = 2048;
     if (variant == "birefnet_lite_2k") c.input_width = 2560, c.input_height = 1440;
+    c.dynamic_input = variant == "birefnet_dynamic";
     c.input_size_source = "config.size of " + variant;
     return c;
 }
@@ -228,6 +231,9 @@ Result<BiRefNetConfig> infer_birefnet_config(const std::map<std::string, at::Ten
     } else if (contains(file_label, "2k")) {
         c.input_width = 2560, c.input_height = 1440;
         c.input_size_source = "\"2K\" in the file name";
+    } else if (contains(file_label, "dynamic")) {
+        c.dynamic_input = true;
+        c.input_size_source = "\"dynamic\" in the file name";
     }
     for (const auto& [key, tensor] : tensors) {
         if (at::isFloatingType(tensor.scalar_type())) c.parameter_count += tensor.numel();

@@ -38,6 +38,10 @@ struct BiRefNetConfig {
     // The image is resized to this (width x height) before the network; not stored in the file:
     // 1024 x 1024 (config.size) unless the file name says _HR (2048 x 2048) or 2K (2560 x 1440).
     int64_t input_width = 1024, input_height = 1024;
+    // BiRefNet_dynamic (trained on 256..2304 sizes) runs at the image's own size rounded down to
+    // multiples of 32, as inference.py's loader does with data_size None ("dynamic" in the file
+    // name); input_width / input_height are then only the nominal 1024.
+    bool dynamic_input = false;
     std::string input_size_source = "config.size default";
     int64_t parameter_count = 0;
     std::string dtype;

@@ -58,6 +58,24 @@ Result<BiRefNetOutput> BiRefNetModel::run(const cv::Mat& rgb) const {
 Result<std::vector<BiRefNetOutput>> BiRefNetModel::run_batch(const std::vector<cv::Mat>& rgbs,
                                                              int pad_to) const {
     const BiRefNetNetwork& net = *impl_->network;
+    if (impl_->config.dynamic_input) {
+        // Each image at its own size: one forward pass each (no common shape to stack).
+        std::vector<BiRefNetOutput> out;
+        for (const cv::Mat& rgb : rgbs) {
+            auto one = runtime::run_matting_stages(
+                "BiRefNet", impl_->file_label, rgb, impl_->graphs, impl_->memory_format,
+                [&](const cv::Mat& image) {
+                    return normalize_for_birefnet(resize_for_birefnet_dynamic(image), net.device());
+                },
+                [&](const at::Tensor& input) { return net.forward(input); },
+                [&](const at::Tensor& logits) {
+                    return matte_from_logits(logits, rgb.rows, rgb.cols);
+                });
+            if (!one) return one.error();
+            out.push_back(std::move(*one));
+        }
+        return out;
+    }
     const int width = static_cast<int>(impl_->config.input_width);
     const int height = static_cast<int>(impl_->config.input_height);
     return runtime::run_matting_batch(

@@ -3,6 +3,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -17,6 +18,15 @@ cv::Mat resize_for_birefnet(const cv::Mat& rgb, int width, int height) {
     if (width <= 0 || height <= 0)
         throw std::invalid_argument("BiRefNet input size must be positive");
     return image::pil_resize_bilinear(rgb, width, height);
+}
+
+cv::Mat resize_for_birefnet_dynamic(const cv::Mat& rgb) {
+    if (rgb.empty() || rgb.type() != CV_8UC3) {
+        throw std::invalid_argument("BiRefNet needs a non-empty 8-bit RGB image");
+    }
+    const int width = std::max(32, rgb.cols / 32 * 32), height = std::max(32, rgb.rows / 32 * 32);
+    if (width == rgb.cols && height == rgb.rows) return rgb.clone();
+    return image::pil_resize_bicubic(rgb, width, height);
 }
 
 at::Tensor normalize_for_birefnet(const cv::Mat& resized_rgb, at::Device device) {

@@ -13,6 +13,12 @@ namespace ps::birefnet {
 // aspect ratio not kept (image::pil_resize_bilinear, bit-exact). rgb: CV_8UC3.
 cv::Mat resize_for_birefnet(const cv::Mat& rgb, int width, int height);
 
+// BiRefNet_dynamic at the image's own resolution, as dataset.py's MyData serves inference.py
+// (data_size None): the size rounded down to multiples of 32 (at least 32: upstream would fail
+// on a smaller image), Image.resize(size_div_32) with Pillow's default filter for RGB, bicubic
+// (image::pil_resize_bicubic, bit-exact), when the size differs.
+cv::Mat resize_for_birefnet_dynamic(const cv::Mat& rgb);
+
 // transforms.ToTensor (uint8 -> float32 / 255, HWC -> CHW) and Normalize(mean [0.485, 0.456,
 // 0.406], std [0.229, 0.224, 0.225]: sub then div, in float32): 1 x 3 x H x W on `device`.
 at::Tensor normalize_for_birefnet(const cv::Mat& resized_rgb, at::Device device);
