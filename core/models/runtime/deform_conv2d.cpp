@@ -28,6 +28,37 @@ void check(bool ok, const std::string& what) {
     if (!ok) throw std::invalid_argument("deform_conv2d: " + what);
 }
 
+// The sizes every path needs, checked once: the output's, the taps and the offset groups.
+struct Shapes {
+    int64_t B, C, H, W, Cout, Cg, kh, kw, K, Ho, Wo, offset_groups;
+};
+
+Shapes shapes_of(const at::Tensor& input, const at::Tensor& offset, const at::Tensor& weight,
+                 const at::Tensor& mask, const DeformConvGeometry& g) {
+    check(input.dim() == 4 && weight.dim() == 4 && offset.dim() == 4,
+          "input, weight and offset must be 4-d");
+    Shapes s;
+    s.B = input.size(0), s.C = input.size(1), s.H = input.size(2), s.W = input.size(3);
+    s.Cout = weight.size(0), s.Cg = weight.size(1), s.kh = weight.size(2), s.kw = weight.size(3);
+    s.K = s.kh * s.kw;
+    check(s.Cg > 0 && s.C % s.Cg == 0 && s.Cout % (s.C / s.Cg) == 0,
+          "weight does not divide the channels");
+    s.Ho = (s.H + 2 * g.pad_h - g.dilation_h * (s.kh - 1) - 1) / g.stride_h + 1;
+    s.Wo = (s.W + 2 * g.pad_w - g.dilation_w * (s.kw - 1) - 1) / g.stride_w + 1;
+    check(offset.size(0) == s.B && offset.size(2) == s.Ho && offset.size(3) == s.Wo &&
+              offset.size(1) % (2 * s.K) == 0,
+          "offset must be B x 2*offset_groups*kh*kw x Ho x Wo");
+    s.offset_groups = offset.size(1) / (2 * s.K);
+    check(s.offset_groups > 0 && s.C % s.offset_groups == 0,
+          "offset groups do not divide the channels");
+    if (mask.defined()) {
+        check(mask.dim() == 4 && mask.size(0) == s.B && mask.size(1) == s.offset_groups * s.K &&
+                  mask.size(2) == s.Ho && mask.size(3) == s.Wo,
+              "mask must be B x offset_groups*kh*kw x Ho x Wo");
+    }
+    return s;
+}
+
 // The (L x K x C_g) columns of one image and one offset group for output pixels [begin, end).
 // pixels: H*W x C_g (channels last); dy, dx, modulation: L x K slices of this chunk.
 at::Tensor sample_columns(const at::Tensor& pixels, int64_t H, int64_t W, const at::Tensor& y,
@@ -78,25 +109,13 @@ cuda::ElementType element_type(at::ScalarType type) {
 at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset_,
                               const at::Tensor& weight_, const at::Tensor& bias_,
                               const at::Tensor& mask_, const DeformConvGeometry& g) {
+    const Shapes s = shapes_of(input_, offset_, weight_, mask_, g);
+    const int64_t B = s.B, C = s.C, H = s.H, W = s.W, Cout = s.Cout, kh = s.kh, kw = s.kw, K = s.K,
+                  Ho = s.Ho, Wo = s.Wo, offset_groups = s.offset_groups;
     const at::ScalarType type = input_.scalar_type();
     const at::Tensor input = input_.contiguous();
-    const int64_t B = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
-    const int64_t Cout = weight_.size(0), kh = weight_.size(2), kw = weight_.size(3), K = kh * kw;
-    const int64_t Ho = (H + 2 * g.pad_h - g.dilation_h * (kh - 1) - 1) / g.stride_h + 1;
-    const int64_t Wo = (W + 2 * g.pad_w - g.dilation_w * (kw - 1) - 1) / g.stride_w + 1;
-    check(offset_.size(0) == B && offset_.size(2) == Ho && offset_.size(3) == Wo &&
-              offset_.size(1) % (2 * K) == 0,
-          "offset must be B x 2*offset_groups*kh*kw x Ho x Wo");
-    const int64_t offset_groups = offset_.size(1) / (2 * K);
-    check(offset_groups > 0 && C % offset_groups == 0, "offset groups do not divide the channels");
     const at::Tensor offset = offset_.to(type).contiguous();
-    at::Tensor mask;
-    if (mask_.defined()) {
-        mask = mask_.to(type).contiguous();
-        check(mask.size(0) == B && mask.size(1) == offset_groups * K && mask.size(2) == Ho &&
-                  mask.size(3) == Wo,
-              "mask must be B x offset_groups*kh*kw x Ho x Wo");
-    }
+    const at::Tensor mask = mask_.defined() ? mask_.to(type).contiguous() : at::Tensor();
     // Cout x (C * K), rows in the columns' (channel, tap) order: the weight's own layout.
     const at::Tensor weight_t = weight_.to(type).contiguous().view({Cout, C * K}).t();
     const int64_t L = Ho * Wo;
@@ -148,35 +167,19 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
 at::Tensor deform_conv2d(const at::Tensor& input_, const at::Tensor& offset_,
                          const at::Tensor& weight_, const at::Tensor& bias_,
                          const at::Tensor& mask_, const DeformConvGeometry& g) {
-    check(input_.dim() == 4 && weight_.dim() == 4 && offset_.dim() == 4,
-          "input, weight and offset must be 4-d");
+    const Shapes s = shapes_of(input_, offset_, weight_, mask_, g);
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
     if (cuda_kernel_applies(input_, weight_))
         return deform_conv2d_cuda(input_, offset_, weight_, bias_, mask_, g);
 #endif
+    const int64_t B = s.B, C = s.C, H = s.H, W = s.W, Cout = s.Cout, Cg = s.Cg, kh = s.kh,
+                  kw = s.kw, K = s.K, Ho = s.Ho, Wo = s.Wo, offset_groups = s.offset_groups;
+    const int64_t groups = C / Cg;
     const bool reduced = input_.scalar_type() != at::kFloat && input_.scalar_type() != at::kDouble;
     const at::ScalarType compute = reduced ? at::kFloat : input_.scalar_type();
     const at::Tensor input = input_.to(compute), offset = offset_.to(compute);
     const at::Tensor weight = weight_.to(compute);
-    const int64_t B = input.size(0), C = input.size(1), H = input.size(2), W = input.size(3);
-    const int64_t Cout = weight.size(0), Cg = weight.size(1), kh = weight.size(2),
-                  kw = weight.size(3), K = kh * kw;
-    check(Cg > 0 && C % Cg == 0 && Cout % (C / Cg) == 0, "weight does not divide the channels");
-    const int64_t groups = C / Cg;
-    const int64_t Ho = (H + 2 * g.pad_h - g.dilation_h * (kh - 1) - 1) / g.stride_h + 1;
-    const int64_t Wo = (W + 2 * g.pad_w - g.dilation_w * (kw - 1) - 1) / g.stride_w + 1;
-    check(offset.size(0) == B && offset.size(2) == Ho && offset.size(3) == Wo &&
-              offset.size(1) % (2 * K) == 0,
-          "offset must be B x 2*offset_groups*kh*kw x Ho x Wo");
-    const int64_t offset_groups = offset.size(1) / (2 * K);
-    check(offset_groups > 0 && C % offset_groups == 0, "offset groups do not divide the channels");
-    at::Tensor mask;
-    if (mask_.defined()) {
-        mask = mask_.to(compute);
-        check(mask.size(0) == B && mask.size(1) == offset_groups * K && mask.size(2) == Ho &&
-                  mask.size(3) == Wo,
-              "mask must be B x offset_groups*kh*kw x Ho x Wo");
-    }
+    const at::Tensor mask = mask_.defined() ? mask_.to(compute) : at::Tensor();
     const int64_t L = Ho * Wo, C_og = C / offset_groups;
     const at::TensorOptions options = input.options();
     // Each tap's undeformed sampling point, L x K.

@@ -3,6 +3,7 @@
 // and the mask of a pixel are read once per channel and consecutive threads write consecutive
 // columns.
 #include "models/runtime/cuda/deform_im2col.h"
+#include "models/runtime/cuda/element_convert.cuh"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -12,31 +13,6 @@
 
 namespace ps::runtime::cuda {
 namespace {
-
-__device__ inline float to_float(float v) {
-    return v;
-}
-__device__ inline float to_float(__half v) {
-    return __half2float(v);
-}
-__device__ inline float to_float(__nv_bfloat16 v) {
-    return __bfloat162float(v);
-}
-
-template <typename T>
-__device__ inline T from_float(float v);
-template <>
-__device__ inline float from_float<float>(float v) {
-    return v;
-}
-template <>
-__device__ inline __half from_float<__half>(float v) {
-    return __float2half_rn(v);
-}
-template <>
-__device__ inline __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
-    return __float2bfloat16_rn(v);
-}
 
 // torchvision's bilinear_interpolate.
 template <typename T>
@@ -65,8 +41,8 @@ __global__ void deform_im2col_kernel(const T* __restrict__ input, const T* __res
                                      Geometry g) {
     const int taps = g.kernel_h * g.kernel_w;
     const int64_t total = static_cast<int64_t>(g.channels) * g.count;
-    for (int64_t index = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x;
-         index < total; index += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    for (int64_t index = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; index < total;
+         index += static_cast<int64_t>(gridDim.x) * blockDim.x) {
         const int64_t local = index % g.count;  // column in this chunk
         const int c = static_cast<int>(index / g.count);
         const int64_t pixel = g.begin + local;
@@ -74,7 +50,8 @@ __global__ void deform_im2col_kernel(const T* __restrict__ input, const T* __res
         const int group = c / g.channels_per_group;
         const T* plane = input + static_cast<int64_t>(c) * g.height * g.width;
         const T* off = offset + static_cast<int64_t>(group) * 2 * taps * g.pixels + pixel;
-        const T* mod = mask ? mask + static_cast<int64_t>(group) * taps * g.pixels + pixel : nullptr;
+        const T* mod =
+            mask ? mask + static_cast<int64_t>(group) * taps * g.pixels + pixel : nullptr;
         T* out = columns + static_cast<int64_t>(c) * taps * g.count + local;
         for (int i = 0; i < g.kernel_h; ++i) {
             for (int j = 0; j < g.kernel_w; ++j) {

@@ -1,5 +1,6 @@
 // See vit_window_kernels.h. Both kernels replace chains of ATen pad/permute/cat/einsum copies
 // (about half of a ViT-H bf16 forward on an H100 was such copies) with one pass each.
+#include "models/runtime/cuda/element_convert.cuh"
 #include "models/sam/cuda/vit_window_kernels.h"
 
 #include <cuda_bf16.h>
@@ -14,30 +15,8 @@
 namespace ps::sam::cuda {
 namespace {
 
-__device__ inline float to_float(float v) {
-    return v;
-}
-__device__ inline float to_float(__half v) {
-    return __half2float(v);
-}
-__device__ inline float to_float(__nv_bfloat16 v) {
-    return __bfloat162float(v);
-}
-
-template <typename T>
-__device__ inline T from_float(float v);
-template <>
-__device__ inline float from_float<float>(float v) {
-    return v;
-}
-template <>
-__device__ inline __half from_float<__half>(float v) {
-    return __float2half_rn(v);
-}
-template <>
-__device__ inline __nv_bfloat16 from_float<__nv_bfloat16>(float v) {
-    return __float2bfloat16_rn(v);
-}
+using runtime::cuda::from_float;
+using runtime::cuda::to_float;
 
 inline int64_t ceil_div(int64_t a, int64_t b) {
     return (a + b - 1) / b;
