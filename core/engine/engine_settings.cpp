@@ -87,6 +87,7 @@ EngineSettings EngineSettings::from_environment() {
     s.gpu.cudnn_benchmark = switched_on("PHOTOSYNTH_CUDNN_BENCHMARK");
     s.gpu.vit_kernels = switched_on("PHOTOSYNTH_VIT_KERNELS");
     s.gpu.cudnn_conv_relu = switched_on("PHOTOSYNTH_CUDNN_CONV_RELU");
+    s.gpu.channels_last = switched_on("PHOTOSYNTH_CHANNELS_LAST");
     s.image_read = io::ImageReadOptions::from_environment();
     return s;
 }

@@ -50,8 +50,9 @@ Result<std::unique_ptr<State>> load_conv_matting(const std::string& checkpoint_p
     if (!config) return config.error();
     return guarded(label, [&]() -> Result<std::unique_ptr<State>> {
         c10::InferenceMode inference;
-        ConvPlacement placed = place_conv_tensors(checkpoint->tensors, *device, options.precision,
-                                                  options.gpu.cudnn_benchmark);
+        ConvPlacement placed =
+            place_conv_tensors(checkpoint->tensors, *device, options.precision,
+                               options.gpu.cudnn_benchmark, options.gpu.channels_last);
         auto state = std::make_unique<State>();
         state->file_label = label;
         state->config = config.value();

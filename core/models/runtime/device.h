@@ -25,6 +25,9 @@ struct GpuSwitches {
     bool cudnn_benchmark = true;  // PHOTOSYNTH_CUDNN_BENCHMARK: cuDNN autotuning (half only)
     bool vit_kernels = true;      // PHOTOSYNTH_VIT_KERNELS: our ViT window-attention kernels
     bool cudnn_conv_relu = true;  // PHOTOSYNTH_CUDNN_CONV_RELU: U²-Net's fused conv + ReLU
+    // PHOTOSYNTH_CHANNELS_LAST: convolutional matting nets in channels-last (NHWC) layout in half
+    // precision on CUDA (place_conv_tensors).
+    bool channels_last = true;
 };
 
 }  // namespace ps::runtime

@@ -62,10 +62,11 @@ std::map<std::string, at::Tensor> place_tensors(const std::map<std::string, at::
 }
 
 ConvPlacement place_conv_tensors(const std::map<std::string, at::Tensor>& tensors,
-                                 at::Device device, Precision precision, bool cudnn_benchmark) {
+                                 at::Device device, Precision precision, bool cudnn_benchmark,
+                                 bool channels_last) {
     ConvPlacement out;
     out.tensors = place_tensors(tensors, device, precision, cudnn_benchmark);
-    out.channels_last = device.is_cuda() && precision != Precision::Fp32;
+    out.channels_last = channels_last && device.is_cuda() && precision != Precision::Fp32;
     if (out.channels_last)
         for (auto& [name, t] : out.tensors)
             if (t.dim() == 4) t = t.contiguous(at::MemoryFormat::ChannelsLast);

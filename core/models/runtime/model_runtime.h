@@ -47,7 +47,8 @@ struct ConvPlacement {
     }
 };
 ConvPlacement place_conv_tensors(const std::map<std::string, at::Tensor>& tensors,
-                                 at::Device device, Precision precision, bool cudnn_benchmark);
+                                 at::Device device, Precision precision, bool cudnn_benchmark,
+                                 bool channels_last = true);
 
 at::ScalarType scalar_type_of(Precision precision);
 
