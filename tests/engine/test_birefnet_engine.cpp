@@ -1,9 +1,12 @@
 // BiRefNet through the engine: load_model says "birefnet", Engine::matte equals
 // BiRefNetModel::run and is timed and cached like the other matting families, the wrong kind of
 // request is refused in one line, and the benchmark times it. The tiny golden checkpoint of
-// tests/data/birefnet (at the default 1024² input) keeps it quick on a CPU.
+// tests/data/birefnet keeps it quick on a CPU: the runs use a copy named like BiRefNet_dynamic,
+// which works at the image's own size instead of 1024² (test_birefnet_parity covers 1024²).
 #include "models/birefnet/birefnet_model.h"  // ATen-using headers before Qt's `slots` macro
 
+#include <QFile>
+#include <QTemporaryDir>
 #include <QtTest>
 #include <opencv2/core.hpp>
 
@@ -23,6 +26,13 @@ namespace {
 
 std::string data(const QString& name) {
     return test_data_path("birefnet", name);
+}
+
+// The tiny checkpoint as "BiRefNet_dynamic-tiny.pth" in `dir`: the image's size, not 1024².
+std::string dynamic_copy(const QTemporaryDir& dir) {
+    const QString path = dir.filePath("BiRefNet_dynamic-tiny.pth");
+    if (!QFile::exists(path)) QFile::copy(QString::fromStdString(data("birefnet_tiny.pth")), path);
+    return path.toStdString();
 }
 
 cv::Mat landscape() {
@@ -71,7 +81,8 @@ void TestBirefnetEngine::discovery_names_birefnet() {
 void TestBirefnetEngine::matte_equals_the_model_and_hits_the_cache_second() {
     const cv::Mat rgb = landscape();
     QVERIFY(!rgb.empty());
-    auto direct = birefnet::BiRefNetModel::load(data("birefnet_tiny.pth"),
+    QTemporaryDir dir;
+    auto direct = birefnet::BiRefNetModel::load(dynamic_copy(dir),
                                                 {runtime::Device::Cpu, runtime::Precision::Fp32});
     QVERIFY2(direct.ok(), direct.ok() ? "" : direct.message().c_str());
     auto expected = (*direct)->run(rgb);
@@ -81,7 +92,7 @@ void TestBirefnetEngine::matte_equals_the_model_and_hits_the_cache_second() {
     QVERIFY2(highest - lowest > 100, "a flat matte could not show a difference");
 
     Engine engine(cpu_test_settings());
-    auto model = wait(engine.load_model(data("birefnet_tiny.pth")));
+    auto model = wait(engine.load_model(dynamic_copy(dir)));
     auto image = wait(engine.open_image(rgb, "landscape"));
     QVERIFY(model.ok() && image.ok());
     auto first = wait(engine.matte(image->id, model->id));
@@ -121,7 +132,8 @@ void TestBirefnetEngine::wrong_kind_is_refused_with_a_clear_message() {
 
 void TestBirefnetEngine::benchmark_times_birefnet_through_the_engine() {
     BenchmarkRequest request;
-    request.models = {data("birefnet_tiny.pth")};
+    QTemporaryDir dir;
+    request.models = {dynamic_copy(dir)};
     request.device = runtime::Device::Cpu;
     request.synthetic_width = 320;
     request.synthetic_height = 240;
