@@ -42,7 +42,8 @@ struct Tolerances {
 // threshold), so the logits are not compared and pred / the mattes are held to the mean
 // deviation the generator measured for that very case (inspyrenet_measured.json, bf16_vs_fp64)
 // times 2 plus 0.02.
-Tolerances tolerances_for(const QString& precision, const QString& measured_key = {}) {
+Tolerances tolerances_for(const QString& precision, const QString& measured_key = {},
+                          const QString& device = QStringLiteral("cpu")) {
     if (precision == "bf16") {
         static const QJsonObject measured = [] {
             QFile file(test_data_dir("inspyrenet") + "/inspyrenet_measured.json");
@@ -50,7 +51,11 @@ Tolerances tolerances_for(const QString& precision, const QString& measured_key 
             return QJsonDocument::fromJson(file.readAll()).object()["bf16_vs_fp64"].toObject();
         }();
         const double seen = measured[measured_key].toObject()["mean"].toDouble(1.0);
-        return {1e9, 1e9, 1e9, 1.0, 2 * seen + 0.02, 255, 2 * seen + 0.02};
+        // The golden bf16 run is the reference's on the CPU; CUDA's bf16 kernels round
+        // differently again (H100: swinb/fast/landscape pred mean 0.1147 against 2 * 0.0469 +
+        // 0.02 = 0.1138), so CUDA rows get twice the margin.
+        const double margin = device == "cuda" ? 0.04 : 0.02;
+        return {1e9, 1e9, 1e9, 1.0, 2 * seen + margin, 255, 2 * seen + margin};
     }
     return {0.05, 10.0, 0.5, 0.05, 2e-4, 6, 5e-4};
 }
@@ -178,7 +183,8 @@ void TestInSPyReNetParity::network_alone() {
     QFETCH(QString, backbone);
     QFETCH(QString, device);
     QFETCH(QString, precision);
-    const Tolerances tol = tolerances_for(precision, checkpoint_for(backbone) + ".network.pred");
+    const Tolerances tol =
+        tolerances_for(precision, checkpoint_for(backbone) + ".network.pred", device);
     auto model = inspyrenet::InSPyReNetModel::load(data_path(checkpoint_for(backbone) + ".pth"),
                                                    options_for(precision, 64, device));
     QVERIFY2(model.ok(), model.ok() ? "" : model.message().c_str());
@@ -229,7 +235,7 @@ void TestInSPyReNetParity::golden_case() {
     QFETCH(QString, device);
     QFETCH(QString, precision);
     const Tolerances tol = tolerances_for(
-        precision, QString("%1.%2.%3.matte").arg(checkpoint_for(backbone), mode, image));
+        precision, QString("%1.%2.%3.matte").arg(checkpoint_for(backbone), mode, image), device);
     const int base = mode == "fast" ? 64 : 96;
     auto loaded = inspyrenet::InSPyReNetModel::load(data_path(checkpoint_for(backbone) + ".pth"),
                                                     options_for(precision, base, device));
@@ -288,7 +294,12 @@ void TestInSPyReNetParity::high_resolution_blending() {
     QFETCH(QString, image);
     QFETCH(QString, device);
     QFETCH(QString, precision);
-    const Tolerances tol = tolerances_for(precision);
+    Tolerances tol = tolerances_for(precision, {}, device);
+    // The blend selects each pixel's band by thresholding the low-resolution map: where that map
+    // sits on the threshold, float rounding flips the band and moves a few isolated 8-bit values
+    // (the H100 machine's CPU: 7 levels, its GPU: 10, mean |diff| 9e-5 both); the mean bound
+    // stays as measured.
+    if (precision == "fp32") tol.matte_u8_max = 16;
     auto loaded = inspyrenet::InSPyReNetModel::load(data_path(checkpoint_for(backbone) + ".pth"),
                                                     options_for(precision, 64, device));
     QVERIFY2(loaded.ok(), loaded.ok() ? "" : loaded.message().c_str());
