@@ -261,12 +261,16 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
 
 SwinV1Features SwinV1::forward(const at::Tensor& input) const {
     const int64_t P = config_.patch_size;
+    // The maps come out in the input's layout: NHWC where the convolutional decoders run NHWC
+    // (half precision on CUDA, place_conv_tensors), where the tokens' B x H x W x C permuted is
+    // that layout already; a contiguous NCHW copy there cost the decoders a copy back per map.
+    const at::MemoryFormat format = input.suggest_memory_format();
     at::Tensor x = input;
     const int64_t pad_w = (P - x.size(3) % P) % P, pad_h = (P - x.size(2) % P) % P;
     if (pad_w > 0 || pad_h > 0) x = at::constant_pad_nd(x, {0, pad_w, 0, pad_h});
     x = patch_norm_(patch_proj_(x).permute({0, 2, 3, 1}));  // B x Wh x Ww x C
     SwinV1Features features;
-    features.patch_embed = x.permute({0, 3, 1, 2}).contiguous();
+    features.patch_embed = x.permute({0, 3, 1, 2}).contiguous(format);
     const int64_t w = config_.window_size;
     for (const Stage& stage : stages_) {
         const int64_t H = x.size(1), W = x.size(2);
@@ -274,7 +278,7 @@ SwinV1Features SwinV1::forward(const at::Tensor& input) const {
         const at::Tensor mask = stage.blocks.size() > 1 ? shift_mask(Hp, Wp, x) : at::Tensor();
         x = x.contiguous();
         for (const Block& block : stage.blocks) x = run_block(block, x, mask);
-        features.stages.push_back(stage.out_norm(x).permute({0, 3, 1, 2}).contiguous());
+        features.stages.push_back(stage.out_norm(x).permute({0, 3, 1, 2}).contiguous(format));
         if (!stage.has_downsample) break;
         // PatchMerging: pad odd sizes, then the 2 x 2 neighbours in the order x0 (0, 0),
         // x1 (1, 0), x2 (0, 1), x3 (1, 1) concatenated on channels.
