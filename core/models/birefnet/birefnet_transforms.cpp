@@ -36,10 +36,12 @@ at::Tensor normalize_for_birefnet(const cv::Mat& resized_rgb, at::Device device)
     const at::Tensor hwc = at::from_blob(
         const_cast<uchar*>(resized_rgb.ptr<uchar>()), {resized_rgb.rows, resized_rgb.cols, 3},
         {static_cast<int64_t>(resized_rgb.step[0]), 3, 1}, at::kByte);
-    const at::Tensor mean = at::tensor({0.485f, 0.456f, 0.406f}).view({3, 1, 1});
-    const at::Tensor std = at::tensor({0.229f, 0.224f, 0.225f}).view({3, 1, 1});
-    const at::Tensor chw = hwc.permute({2, 0, 1}).to(at::kFloat).div(255);
-    return chw.sub(mean).div(std).unsqueeze(0).contiguous().to(device);
+    // The bytes travel (a quarter of the floats) and the arithmetic runs on the device, where
+    // float32 division and subtraction round as on the CPU (IEEE, no fast math).
+    const at::Tensor mean = at::tensor({0.485f, 0.456f, 0.406f}).view({3, 1, 1}).to(device);
+    const at::Tensor std = at::tensor({0.229f, 0.224f, 0.225f}).view({3, 1, 1}).to(device);
+    const at::Tensor chw = hwc.to(device).permute({2, 0, 1}).to(at::kFloat).div(255);
+    return chw.sub(mean).div(std).unsqueeze(0).contiguous();
 }
 
 at::Tensor soft_matte_from_logits(const at::Tensor& logits, int height, int width) {

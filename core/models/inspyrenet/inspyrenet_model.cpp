@@ -72,8 +72,8 @@ Result<InSPyReNetOutput> InSPyReNetModel::run(const cv::Mat& rgb) const {
         return runtime::run_matting_stages(
             "InSPyReNet", impl_->file_label, rgb, no_graphs, at::MemoryFormat::Contiguous,
             [&](const cv::Mat& image) {
-                low = input_for_inspyrenet(image, base, base).to(net.device());
-                return input_for_inspyrenet(image, hr.width, hr.height).to(net.device());
+                low = input_for_inspyrenet(image, base, base, net.device());
+                return input_for_inspyrenet(image, hr.width, hr.height, net.device());
             },
             [&](const at::Tensor& high) {
                 return prediction(net.forward_blended(high, low, config.hr_threshold).d[3]);
@@ -84,9 +84,7 @@ Result<InSPyReNetOutput> InSPyReNetModel::run(const cv::Mat& rgb) const {
         "InSPyReNet", impl_->file_label, rgb, impl_->graphs, impl_->memory_format,
         // The resize and normalisation run on the CPU whatever the device: PIL's integer
         // arithmetic and numpy's float64 steps are reproduced exactly there.
-        [&](const cv::Mat& image) {
-            return input_for_inspyrenet(image, base, base).to(net.device());
-        },
+        [&](const cv::Mat& image) { return input_for_inspyrenet(image, base, base, net.device()); },
         [&](const at::Tensor& input) { return net.forward(input); },
         [&](const at::Tensor& pred) { return matte_from_pred(pred, rgb.rows, rgb.cols); });
 }

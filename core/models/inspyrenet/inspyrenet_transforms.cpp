@@ -11,30 +11,25 @@
 
 namespace ps::inspyrenet {
 
-at::Tensor input_for_inspyrenet(const cv::Mat& rgb, int width, int height) {
+at::Tensor input_for_inspyrenet(const cv::Mat& rgb, int width, int height, at::Device device) {
     if (rgb.empty() || rgb.type() != CV_8UC3) {
         throw std::invalid_argument("InSPyReNet needs a non-empty 8-bit RGB image");
     }
     if (width <= 0 || height <= 0) throw std::invalid_argument("InSPyReNet size must be positive");
     const cv::Mat resized = image::pil_resize_bilinear(rgb, width, height);
-    static const double mean[3] = {0.485, 0.456, 0.406};
-    static const double std_dev[3] = {0.229, 0.224, 0.225};
-    at::Tensor out = at::empty({1, 3, height, width}, at::kFloat);
-    float* planes = out.data_ptr<float>();
-    const int64_t area = static_cast<int64_t>(width) * height;
-    for (int y = 0; y < height; ++y) {
-        const uchar* row = resized.ptr<uchar>(y);
-        for (int x = 0; x < width; ++x) {
-            for (int c = 0; c < 3; ++c) {
-                // float32 `/= 255`, then float64 `-= mean` and `/= std`, each stored as float32.
-                const float scaled = static_cast<float>(row[3 * x + c]) / 255.0f;
-                const float centred = static_cast<float>(static_cast<double>(scaled) - mean[c]);
-                planes[c * area + static_cast<int64_t>(y) * width + x] =
-                    static_cast<float>(static_cast<double>(centred) / std_dev[c]);
-            }
-        }
-    }
-    return out;
+    const at::Tensor bytes =
+        at::from_blob(const_cast<uchar*>(resized.ptr<uchar>()), {height, width, 3},
+                      {static_cast<int64_t>(resized.step[0]), 3, 1}, at::kByte)
+            .to(device);
+    const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble).device(device);
+    const at::Tensor mean = at::tensor({0.485, 0.456, 0.406}, at::kDouble).to(f64);
+    const at::Tensor std_dev = at::tensor({0.229, 0.224, 0.225}, at::kDouble).to(f64);
+    // float32 `/= 255`, then float64 `-= mean` and `/= std`, each stored as float32 (numpy's
+    // in-place operations on a float32 array with float64 lists).
+    const at::Tensor scaled = bytes.to(at::kFloat).div_(255.0f);
+    const at::Tensor centred = (scaled.to(at::kDouble) - mean).to(at::kFloat);
+    const at::Tensor normalised = (centred.to(at::kDouble) / std_dev).to(at::kFloat);
+    return normalised.permute({2, 0, 1}).unsqueeze(0).contiguous();
 }
 
 at::Tensor soft_matte_from_pred(const at::Tensor& pred, int height, int width) {

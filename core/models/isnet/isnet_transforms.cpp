@@ -30,8 +30,9 @@ at::Tensor normalize_for_isnet(const at::Tensor& resized, at::Device device) {
         throw std::invalid_argument("ISNet normalisation needs a 1 x 3 x H x W uint8 tensor");
     }
     // torch.divide(uint8, 255.0) is float32; normalize subtracts 0.5 and divides by 1.0
-    // (exact, left out).
-    return (at::div(resized, 255.0) - 0.5).to(device);
+    // (exact, left out). On the device: the bytes travel (a quarter of the floats) and the
+    // division rounds the same there (IEEE, no fast math).
+    return at::div(resized.to(device), 255.0) - 0.5;
 }
 
 at::Tensor soft_matte_from_d1(const at::Tensor& d1, int height, int width) {
