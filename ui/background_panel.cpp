@@ -259,7 +259,8 @@ void BackgroundPanel::add_matting_models(const std::vector<engine::DiscoveredChe
         add_model_entry(checkpoint.path,
                         matting_model_label(checkpoint.family, checkpoint.arch,
                                             QFileInfo(checkpoint.path).fileName(),
-                                            checkpoint.size_bytes, checkpoint.input_size),
+                                            checkpoint.size_bytes, checkpoint.input_size,
+                                            checkpoint.input_height, checkpoint.any_size),
                         checkpoint.description + "\n" + QDir::toNativeSeparators(checkpoint.path));
     }
 }

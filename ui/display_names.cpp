@@ -87,7 +87,7 @@ QString model_display_name(const QString& family, const QString& arch) {
 }
 
 QString matting_model_label(const QString& family, const QString& arch, const QString& file,
-                            qint64 bytes, int input_size) {
+                            qint64 bytes, int input_width, int input_height, bool any_size) {
     QStringList parts{model_display_name(family, arch), file};
     if (bytes > 0) {
         parts << (bytes >= 1024 * 1024 ? QString("%1 MB").arg(double(bytes) / (1024 * 1024), 0, 'f',
@@ -95,7 +95,13 @@ QString matting_model_label(const QString& family, const QString& arch, const QS
                                        : QString("%1 KB").arg((bytes + 1023) / 1024));
     }
     // Not arg("%1²"): QString::arg reads the superscript two as a digit of the placeholder.
-    if (input_size > 0) parts << QString::number(input_size) + QStringLiteral("²");
+    if (any_size) {
+        parts << QObject::tr("any size");
+    } else if (input_width > 0 && input_height > 0 && input_height != input_width) {
+        parts << QString::number(input_width) + QStringLiteral("×") + QString::number(input_height);
+    } else if (input_width > 0) {
+        parts << QString::number(input_width) + QStringLiteral("²");
+    }
     return parts.join(QStringLiteral(" · "));
 }
 

@@ -20,8 +20,10 @@ QString target_display_name(const QString& target);
 QString model_display_name(const QString& family, const QString& arch);
 
 // An entry of the Remove Background panel's model list: "ISNet · isnet-general-use.pth · 176 MB ·
-// 1024²". A size of 0 bytes or an input size of 0 is left out.
+// 1024²" ("2560×1440" where not square, "any size" for BiRefNet_dynamic). A size of 0 bytes or
+// an input width of 0 is left out.
 QString matting_model_label(const QString& family, const QString& arch, const QString& file,
-                            qint64 bytes, int input_size);
+                            qint64 bytes, int input_width, int input_height = 0,
+                            bool any_size = false);
 
 }  // namespace ps::ui

@@ -33,6 +33,8 @@ void classify(const io::Checkpoint& checkpoint, const std::string& label,
     out.parameter_count = match->parameter_count;
     out.description = QString::fromStdString(match->description);
     out.input_size = match->input_size;
+    out.input_height = match->input_height;
+    out.any_size = match->any_size;
 }
 
 QString canonical_or_absolute(const QFileInfo& info) {

@@ -15,8 +15,12 @@ struct DiscoveredCheckpoint {
     QString arch;    // SamConfig::arch ("vit_b", "mobile_sam", ...), "u2net", "u2netp", "isnet"
     std::int64_t parameter_count = 0;  // floating-point tensor elements, as SamConfig counts them
     QString description;               // one line on what the file holds (empty when unusable)
-    int input_size = 0;  // background removal: the square side the network sees (1024 for ISNet)
-    QString error;                     // why the file cannot be used (empty when usable)
+    // Background removal: the size the network sees (1024 x 1024 for ISNet), or the image's own
+    // (any_size: BiRefNet_dynamic).
+    int input_size = 0;  // the width
+    int input_height = 0;
+    bool any_size = false;
+    QString error;  // why the file cannot be used (empty when usable)
 
     bool usable() const { return error.isEmpty(); }
 };

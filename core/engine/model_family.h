@@ -15,7 +15,11 @@ struct FamilyMatch {
     std::string arch;    // "vit_b", "mobile_sam", "u2netp", "u2net_custom", "isnet", ...
     long long parameter_count = 0;
     std::string description;  // one line for people: "u2netp: U²-Net background removal; ..."
-    int input_size = 0;       // matting families: the square side the image is resized to
+    // Matting families: the size the image is resized to (width x height; a square for all
+    // but BiRefNet_lite-2K), or the image's own size (BiRefNet_dynamic: `any_size`).
+    int input_size = 0;  // the width
+    int input_height = 0;
+    bool any_size = false;
 };
 
 // An error when no family recognises the tensors; its message names the file and what the

@@ -14,6 +14,7 @@
 #include <opencv2/core.hpp>
 
 #include "background_panel.h"
+#include "display_names.h"
 #include "engine/checkpoint_discovery.h"
 #include "engine/engine.h"
 #include "engine_settings_for_tests.h"
@@ -129,6 +130,17 @@ class TestIsnetPanel : public QObject {
         QCOMPARE(int(engine.models().size()), 2);
         QVERIFY(cv::countNonZero(panel.display_matte() != u2_matte) > 0);
         QCOMPARE(QFileInfo(panel.model_path()).fileName(), QString("isnet_tiny.pth"));
+    }
+
+    void labels_say_the_size_the_model_sees() {
+        QCOMPARE(ui::matting_model_label("isnet", "isnet", "isnet.pth", 176LL << 20, 1024, 1024),
+                 QString("ISNet · isnet.pth · 176 MB · 1024²"));
+        QCOMPARE(ui::matting_model_label("birefnet", "birefnet_lite",
+                                         "BiRefNet_lite-2K.safetensors", 0, 2560, 1440),
+                 QString("BiRefNet lite · BiRefNet_lite-2K.safetensors · 2560×1440"));
+        QCOMPARE(ui::matting_model_label("birefnet", "birefnet", "BiRefNet_dynamic.safetensors",
+                                         512 << 10, 1024, 1024, true),
+                 QString("BiRefNet · BiRefNet_dynamic.safetensors · 512 KB · any size"));
     }
 };
 
