@@ -78,8 +78,10 @@ QString model_display_name(const QString& family, const QString& arch) {
     if (arch == "u2netp") return QStringLiteral("U²-NetP");
     if (family == "u2net") return QStringLiteral("U²-Net");
     if (family == "isnet") return QStringLiteral("ISNet");
+    // BiRefNet's variants of one backbone share their shapes: the file name says which.
     if (family == "birefnet")
-        return arch.startsWith("BiRefNet") ? arch : QStringLiteral("BiRefNet");
+        return arch == "birefnet_lite" ? QStringLiteral("BiRefNet lite")
+                                       : QStringLiteral("BiRefNet");
     if (family == "inspyrenet") return QStringLiteral("InSPyReNet");
     if (family == "sam") return QStringLiteral("SAM");
     if (family == "mobile_sam") return QStringLiteral("MobileSAM");
