@@ -86,13 +86,22 @@ Status prepare_folder(const VideoMattingOptions& options, const VideoRunManifest
     return write_manifest(options.output_dir, wanted);
 }
 
-// An earlier run's frame file, as RGB(A) for the preview; empty when unreadable.
-cv::Mat read_written_frame(const std::string& path) {
+// An earlier run's frame file for the preview: the matte as CV_8UC1, a cut-out as RGB(A);
+// empty when unreadable.
+cv::Mat read_written_frame(const std::string& path, FrameOutput output) {
     QImage image(QString::fromStdString(path));
     if (image.isNull()) return {};
-    const bool alpha = image.hasAlphaChannel();
-    image = image.convertToFormat(alpha ? QImage::Format_RGBA8888 : QImage::Format_RGB888);
-    const cv::Mat view(image.height(), image.width(), alpha ? CV_8UC4 : CV_8UC3, image.bits(),
+    int type = CV_8UC1;
+    if (output == FrameOutput::Matte) {
+        image = image.convertToFormat(QImage::Format_Grayscale8);
+    } else if (image.hasAlphaChannel()) {
+        image = image.convertToFormat(QImage::Format_RGBA8888);
+        type = CV_8UC4;
+    } else {
+        image = image.convertToFormat(QImage::Format_RGB888);
+        type = CV_8UC3;
+    }
+    const cv::Mat view(image.height(), image.width(), type, image.bits(),
                        static_cast<size_t>(image.bytesPerLine()));
     return view.clone();
 }
@@ -201,7 +210,8 @@ class VideoMatting {
     Status keep(Frame frame) {
         ++report_.resumed;
         if (preview_) {
-            const cv::Mat written = read_written_frame(frame_path(options_, frame.index));
+            const cv::Mat written =
+                read_written_frame(frame_path(options_, frame.index), options_.output);
             if (written.empty() || written.cols != frame.rgb.cols ||
                 written.rows != frame.rgb.rows) {
                 return make_error(ErrorKind::Format, frame_path(options_, frame.index) +

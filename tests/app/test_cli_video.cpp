@@ -173,10 +173,17 @@ void TestCliVideo::resume_redoes_only_missing_frames_with_the_same_bytes() {
              qPrintable(again.out));
     for (int i = 0; i < 12; ++i)
         QVERIFY2(bytes_of(frame(out, i)) == whole[i], qPrintable(QString::number(i)));
-    // Finished: nothing to redo.
-    const CliRun done = run_cli(args);
+    // Finished: nothing to redo; an MPEG-4 preview made from the kept frames alone (their mattes
+    // over the decoded frames) has every frame.
+    const QString preview = dir.filePath("preview.mp4");
+    const CliRun done = run_cli(QStringList(args) << "--preview" << preview);
     QVERIFY2(done.out.contains("wrote 0 frame(s)") && done.out.contains("kept 12"),
              qPrintable(done.out));
+    cv::VideoCapture check(preview.toStdString(), cv::CAP_FFMPEG);
+    QVERIFY(check.isOpened());
+    int frames = 0;
+    for (cv::Mat bgr; check.read(bgr); ++frames) QCOMPARE(bgr.size(), cv::Size(96, 64));
+    QCOMPARE(frames, 12);
     // Other options into the same folder: refused, nothing touched.
     const CliRun other = run_cli(video_args(clip, out) << "--frames"
                                                        << "matte");
