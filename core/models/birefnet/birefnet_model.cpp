@@ -14,7 +14,9 @@ namespace ps::birefnet {
 
 struct BiRefNetModel::Impl : runtime::ConvMattingState<BiRefNetConfig, BiRefNetNetwork> {};
 
-BiRefNetModel::BiRefNetModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BiRefNetModel::BiRefNetModel(std::unique_ptr<Impl> impl)
+    : DescribedMattingModel(runtime::matting_info(*impl, impl->config.input_width)),
+      impl_(std::move(impl)) {}
 BiRefNetModel::~BiRefNetModel() = default;
 
 Result<std::unique_ptr<BiRefNetModel>> BiRefNetModel::load(const std::string& checkpoint_path,
@@ -27,32 +29,8 @@ Result<std::unique_ptr<BiRefNetModel>> BiRefNetModel::load(const std::string& ch
 const BiRefNetConfig& BiRefNetModel::config() const {
     return impl_->config;
 }
-std::string BiRefNetModel::arch() const {
-    return impl_->config.arch;
-}
-std::string BiRefNetModel::describe() const {
-    return impl_->config.describe();
-}
-int BiRefNetModel::input_size() const {
-    return static_cast<int>(impl_->config.input_width);
-}
-std::string BiRefNetModel::device_name() const {
-    return impl_->network->device().str();
-}
-runtime::Precision BiRefNetModel::precision() const {
-    return impl_->precision;
-}
-double BiRefNetModel::load_ms() const {
-    return impl_->load_ms;
-}
 const BiRefNetNetwork& BiRefNetModel::network() const {
     return *impl_->network;
-}
-
-Result<BiRefNetOutput> BiRefNetModel::run(const cv::Mat& rgb) const {
-    auto out = run_batch({rgb}, 1);
-    if (!out) return out.error();
-    return std::move(out->front());
 }
 
 Result<std::vector<BiRefNetOutput>> BiRefNetModel::run_batch(const std::vector<cv::Mat>& rgbs,

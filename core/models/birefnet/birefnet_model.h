@@ -11,8 +11,8 @@
 
 #include "common/result.h"
 #include "models/birefnet/birefnet_config.h"
+#include "models/runtime/described_matting_model.h"
 #include "models/runtime/device.h"
-#include "models/runtime/matting_model.h"
 
 namespace ps::birefnet {
 
@@ -26,7 +26,7 @@ using BiRefNetOutput = runtime::MatteOutput;
 
 class BiRefNetNetwork;
 
-class BiRefNetModel final : public runtime::MattingModel {
+class BiRefNetModel final : public runtime::DescribedMattingModel {
   public:
     // Errors name the file: SAM, U²-Net and ISNet checkpoints are recognised and refused clearly.
     static Result<std::unique_ptr<BiRefNetModel>> load(const std::string& checkpoint_path,
@@ -37,16 +37,8 @@ class BiRefNetModel final : public runtime::MattingModel {
 
     const BiRefNetConfig& config() const;
     std::string family() const override { return "birefnet"; }
-    std::string arch() const override;
-    std::string describe() const override;
-    // The input's width (BiRefNet_lite-2K's input is 2560 x 1440, config().input_height).
-    int input_size() const override;
-    std::string device_name() const override;
-    runtime::Precision precision() const override;
-    double load_ms() const override;
-
-    // rgb: CV_8UC3 in RGB order. One thread at a time per model.
-    Result<BiRefNetOutput> run(const cv::Mat& rgb) const override;
+    // run(rgb), from DescribedMattingModel, is run_batch of one. rgb: CV_8UC3 in RGB order; one
+    // thread at a time per model.
     // One forward pass for all of rgbs (each resized to the input size), padded to pad_to images.
     Result<std::vector<BiRefNetOutput>> run_batch(const std::vector<cv::Mat>& rgbs,
                                                   int pad_to) const override;

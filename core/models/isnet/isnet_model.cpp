@@ -16,7 +16,9 @@ namespace ps::isnet {
 
 struct IsNetModel::Impl : runtime::ConvMattingState<IsNetConfig, IsNetNetwork> {};
 
-IsNetModel::IsNetModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+IsNetModel::IsNetModel(std::unique_ptr<Impl> impl)
+    : DescribedMattingModel(runtime::matting_info(*impl, impl->config.input_size)),
+      impl_(std::move(impl)) {}
 IsNetModel::~IsNetModel() = default;
 
 Result<std::unique_ptr<IsNetModel>> IsNetModel::load(const std::string& checkpoint_path,
@@ -29,32 +31,8 @@ Result<std::unique_ptr<IsNetModel>> IsNetModel::load(const std::string& checkpoi
 const IsNetConfig& IsNetModel::config() const {
     return impl_->config;
 }
-std::string IsNetModel::arch() const {
-    return impl_->config.arch;
-}
-std::string IsNetModel::describe() const {
-    return impl_->config.describe();
-}
-int IsNetModel::input_size() const {
-    return static_cast<int>(impl_->config.input_size);
-}
-std::string IsNetModel::device_name() const {
-    return impl_->network->device().str();
-}
-runtime::Precision IsNetModel::precision() const {
-    return impl_->precision;
-}
-double IsNetModel::load_ms() const {
-    return impl_->load_ms;
-}
 const IsNetNetwork& IsNetModel::network() const {
     return *impl_->network;
-}
-
-Result<IsNetOutput> IsNetModel::run(const cv::Mat& rgb) const {
-    auto out = run_batch({rgb}, 1);
-    if (!out) return out.error();
-    return std::move(out->front());
 }
 
 Result<std::vector<IsNetOutput>> IsNetModel::run_batch(const std::vector<cv::Mat>& rgbs,

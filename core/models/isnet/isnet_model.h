@@ -9,8 +9,8 @@
 
 #include "common/result.h"
 #include "models/isnet/isnet_config.h"
+#include "models/runtime/described_matting_model.h"
 #include "models/runtime/device.h"
-#include "models/runtime/matting_model.h"
 
 namespace ps::isnet {
 
@@ -24,7 +24,7 @@ using IsNetOutput = runtime::MatteOutput;
 
 class IsNetNetwork;
 
-class IsNetModel final : public runtime::MattingModel {
+class IsNetModel final : public runtime::DescribedMattingModel {
   public:
     // Errors name the file: SAM and U²-Net checkpoints are recognised and refused clearly.
     static Result<std::unique_ptr<IsNetModel>> load(const std::string& checkpoint_path,
@@ -35,15 +35,8 @@ class IsNetModel final : public runtime::MattingModel {
 
     const IsNetConfig& config() const;
     std::string family() const override { return "isnet"; }
-    std::string arch() const override;
-    std::string describe() const override;
-    int input_size() const override;
-    std::string device_name() const override;
-    runtime::Precision precision() const override;
-    double load_ms() const override;
-
-    // rgb: CV_8UC3 in RGB order. One thread at a time per model.
-    Result<IsNetOutput> run(const cv::Mat& rgb) const override;
+    // run(rgb), from DescribedMattingModel, is run_batch of one. rgb: CV_8UC3 in RGB order; one
+    // thread at a time per model.
     // One forward pass for all of rgbs (each resized to input_size()), padded to pad_to images.
     Result<std::vector<IsNetOutput>> run_batch(const std::vector<cv::Mat>& rgbs,
                                                int pad_to) const override;

@@ -13,6 +13,7 @@
 
 #include "common/result.h"
 #include "io/checkpoint.h"
+#include "models/runtime/described_matting_model.h"
 #include "models/runtime/graph_cache.h"
 #include "models/runtime/model_runtime.h"
 #include "models/runtime/state_dict_check.h"
@@ -32,6 +33,19 @@ struct ConvMattingState {
     mutable GraphCache graphs{2};
     at::MemoryFormat memory_format = at::MemoryFormat::Contiguous;  // NHWC: half on CUDA
 };
+
+// What DescribedMattingModel answers, read off a loaded state (input_size: the family's).
+template <typename State>
+MattingInfo matting_info(const State& state, int64_t input_size) {
+    MattingInfo info;
+    info.arch = state.config.arch;
+    info.description = state.config.describe();
+    info.input_size = static_cast<int>(input_size);
+    info.device = state.network->device().str();
+    info.precision = state.precision;
+    info.load_ms = state.load_ms;
+    return info;
+}
 
 // State: a ConvMattingState (or a struct derived from one); Options: device, precision and gpu
 // (GpuSwitches); infer(tensors, file_label) → Result<Config>. Errors name the file.

@@ -17,7 +17,9 @@ namespace ps::u2net {
 
 struct U2NetModel::Impl : runtime::ConvMattingState<U2NetConfig, U2NetNetwork> {};
 
-U2NetModel::U2NetModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+U2NetModel::U2NetModel(std::unique_ptr<Impl> impl)
+    : DescribedMattingModel(runtime::matting_info(*impl, impl->config.input_size)),
+      impl_(std::move(impl)) {}
 U2NetModel::~U2NetModel() = default;
 
 Result<std::unique_ptr<U2NetModel>> U2NetModel::load(const std::string& checkpoint_path,
@@ -30,32 +32,8 @@ Result<std::unique_ptr<U2NetModel>> U2NetModel::load(const std::string& checkpoi
 const U2NetConfig& U2NetModel::config() const {
     return impl_->config;
 }
-std::string U2NetModel::arch() const {
-    return impl_->config.arch;
-}
-std::string U2NetModel::describe() const {
-    return impl_->config.describe();
-}
-int U2NetModel::input_size() const {
-    return static_cast<int>(impl_->config.input_size);
-}
-std::string U2NetModel::device_name() const {
-    return impl_->network->device().str();
-}
-runtime::Precision U2NetModel::precision() const {
-    return impl_->precision;
-}
-double U2NetModel::load_ms() const {
-    return impl_->load_ms;
-}
 const U2NetNetwork& U2NetModel::network() const {
     return *impl_->network;
-}
-
-Result<U2NetOutput> U2NetModel::run(const cv::Mat& rgb) const {
-    auto out = run_batch({rgb}, 1);
-    if (!out) return out.error();
-    return std::move(out->front());
 }
 
 Result<std::vector<U2NetOutput>> U2NetModel::run_batch(const std::vector<cv::Mat>& rgbs,

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "common/result.h"
+#include "models/runtime/described_matting_model.h"
 #include "models/runtime/device.h"
-#include "models/runtime/matting_model.h"
 #include "models/u2net/u2net_config.h"
 
 namespace ps::u2net {
@@ -26,7 +26,7 @@ using U2NetOutput = runtime::MatteOutput;
 
 class U2NetNetwork;
 
-class U2NetModel final : public runtime::MattingModel {
+class U2NetModel final : public runtime::DescribedMattingModel {
   public:
     // Errors name the file: a SAM checkpoint is recognised and refused with a clear message.
     static Result<std::unique_ptr<U2NetModel>> load(const std::string& checkpoint_path,
@@ -37,15 +37,8 @@ class U2NetModel final : public runtime::MattingModel {
 
     const U2NetConfig& config() const;
     std::string family() const override { return "u2net"; }
-    std::string arch() const override;
-    std::string describe() const override;
-    int input_size() const override;
-    std::string device_name() const override;  // "cpu", "cuda:0"
-    runtime::Precision precision() const override;
-    double load_ms() const override;
-
-    // rgb: CV_8UC3 in RGB order. One thread at a time per model.
-    Result<U2NetOutput> run(const cv::Mat& rgb) const override;
+    // run(rgb), from DescribedMattingModel, is run_batch of one. rgb: CV_8UC3 in RGB order; one
+    // thread at a time per model.
     // One forward pass for all of rgbs (each resized to the input size), padded to pad_to images.
     Result<std::vector<U2NetOutput>> run_batch(const std::vector<cv::Mat>& rgbs,
                                                int pad_to) const override;
