@@ -21,10 +21,10 @@
 namespace ps::cli {
 
 const char kInitCheckpointUsage[] =
-    "usage: photosynth-cli init-checkpoint --arch "
-    "vit_b|vit_l|vit_h|mobile_sam|u2net|u2netp|isnet|inspyrenet_res2net50|inspyrenet_swinb|"
-    "birefnet|birefnet_hr|birefnet_dynamic|birefnet_lite|birefnet_lite_2k "
-    "--out F.safetensors [--seed N] (inspyrenet_swinb: transparent-background's layout, one for "
+    "usage: photosynth-cli init-checkpoint --arch ARCH --out F.safetensors [--seed N]; ARCH: "
+    "vit_b, vit_l, vit_h, mobile_sam, u2net, u2netp, isnet, inspyrenet_res2net50, "
+    "inspyrenet_swinb, birefnet, birefnet_hr, birefnet_dynamic, birefnet_lite, birefnet_lite_2k "
+    "(inspyrenet_swinb: transparent-background's layout, one for "
     "both modes; a file name with \"fast\" in it runs at 384, any other at 1024; BiRefNet: "
     "the variants of one backbone share a layout, the input size follows the file name: \"_HR\" "
     "2048x2048, \"2K\" 2560x1440, else 1024x1024)";
