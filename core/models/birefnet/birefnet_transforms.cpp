@@ -4,10 +4,10 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
-#include <cstring>
 #include <stdexcept>
 
 #include "image/pil_resize.h"
+#include "models/runtime/matte_bytes.h"
 
 namespace ps::birefnet {
 
@@ -54,15 +54,8 @@ at::Tensor soft_matte_from_logits(const at::Tensor& logits, int height, int widt
 }
 
 cv::Mat matte_from_logits(const at::Tensor& logits, int height, int width) {
-    const at::Tensor bytes = soft_matte_from_logits(logits, height, width)
-                                 .mul(255)
-                                 .clamp_(0, 255)
-                                 .to(at::kByte)  // truncation, as Tensor.byte()
-                                 .cpu()
-                                 .contiguous();
-    cv::Mat matte(height, width, CV_8UC1);
-    std::memcpy(matte.data, bytes.data_ptr<uint8_t>(), static_cast<size_t>(height) * width);
-    return matte;
+    return runtime::matte_bytes(soft_matte_from_logits(logits, height, width),
+                                runtime::MatteRounding::Truncate);
 }
 
 }  // namespace ps::birefnet

@@ -16,7 +16,9 @@ struct InSPyReNetModel::Impl : runtime::ConvMattingState<InSPyReNetConfig, InSPy
     bool high_resolution = false;
 };
 
-InSPyReNetModel::InSPyReNetModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+InSPyReNetModel::InSPyReNetModel(std::unique_ptr<Impl> impl)
+    : DescribedMattingModel(runtime::matting_info(*impl, impl->config.base_size)),
+      impl_(std::move(impl)) {}
 InSPyReNetModel::~InSPyReNetModel() = default;
 
 Result<std::unique_ptr<InSPyReNetModel>> InSPyReNetModel::load(const std::string& checkpoint_path,
@@ -36,24 +38,6 @@ Result<std::unique_ptr<InSPyReNetModel>> InSPyReNetModel::load(const std::string
 
 const InSPyReNetConfig& InSPyReNetModel::config() const {
     return impl_->config;
-}
-std::string InSPyReNetModel::arch() const {
-    return impl_->config.arch;
-}
-std::string InSPyReNetModel::describe() const {
-    return impl_->config.describe();
-}
-int InSPyReNetModel::input_size() const {
-    return static_cast<int>(impl_->config.base_size);
-}
-std::string InSPyReNetModel::device_name() const {
-    return impl_->network->device().str();
-}
-runtime::Precision InSPyReNetModel::precision() const {
-    return impl_->precision;
-}
-double InSPyReNetModel::load_ms() const {
-    return impl_->load_ms;
 }
 const InSPyReNetNetwork& InSPyReNetModel::network() const {
     return *impl_->network;
@@ -87,6 +71,11 @@ Result<InSPyReNetOutput> InSPyReNetModel::run(const cv::Mat& rgb) const {
         [&](const cv::Mat& image) { return input_for_inspyrenet(image, base, base, net.device()); },
         [&](const at::Tensor& input) { return net.forward(input); },
         [&](const at::Tensor& pred) { return matte_from_pred(pred, rgb.rows, rgb.cols); });
+}
+
+Result<std::vector<InSPyReNetOutput>> InSPyReNetModel::run_batch(const std::vector<cv::Mat>& rgbs,
+                                                                 int pad_to) const {
+    return MattingModel::run_batch(rgbs, pad_to);
 }
 
 }  // namespace ps::inspyrenet

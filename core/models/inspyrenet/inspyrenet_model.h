@@ -11,8 +11,8 @@
 
 #include "common/result.h"
 #include "models/inspyrenet/inspyrenet_config.h"
+#include "models/runtime/described_matting_model.h"
 #include "models/runtime/device.h"
-#include "models/runtime/matting_model.h"
 
 namespace ps::inspyrenet {
 
@@ -31,7 +31,7 @@ using InSPyReNetOutput = runtime::MatteOutput;
 
 class InSPyReNetNetwork;
 
-class InSPyReNetModel final : public runtime::MattingModel {
+class InSPyReNetModel final : public runtime::DescribedMattingModel {
   public:
     // Errors name the file: SAM, U²-Net and ISNet checkpoints are recognised and refused clearly.
     static Result<std::unique_ptr<InSPyReNetModel>> load(const std::string& checkpoint_path,
@@ -42,15 +42,12 @@ class InSPyReNetModel final : public runtime::MattingModel {
 
     const InSPyReNetConfig& config() const;
     std::string family() const override { return "inspyrenet"; }
-    std::string arch() const override;
-    std::string describe() const override;
-    int input_size() const override;
-    std::string device_name() const override;
-    runtime::Precision precision() const override;
-    double load_ms() const override;
-
-    // rgb: CV_8UC3 in RGB order. One thread at a time per model.
+    // rgb: CV_8UC3 in RGB order. One thread at a time per model. Not run_batch of one: the
+    // high-resolution option sizes each image's input from the image.
     Result<InSPyReNetOutput> run(const cv::Mat& rgb) const override;
+    // One image after the other (a batched pass is future work).
+    Result<std::vector<InSPyReNetOutput>> run_batch(const std::vector<cv::Mat>& rgbs,
+                                                    int pad_to) const override;
 
     // The assembled network, for step-by-step tests (engine-internal type, needs ATen).
     const InSPyReNetNetwork& network() const;

@@ -4,10 +4,10 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 
 #include "image/pil_resize.h"
+#include "models/runtime/matte_bytes.h"
 
 namespace ps::inspyrenet {
 
@@ -41,14 +41,8 @@ at::Tensor soft_matte_from_pred(const at::Tensor& pred, int height, int width) {
 }
 
 cv::Mat matte_from_pred(const at::Tensor& pred, int height, int width) {
-    const at::Tensor bytes = (soft_matte_from_pred(pred, height, width) * 255.0f)
-                                 .clamp_(0, 255)
-                                 .to(at::kByte)  // truncation, as numpy's astype(np.uint8)
-                                 .cpu()
-                                 .contiguous();
-    cv::Mat matte(height, width, CV_8UC1);
-    std::memcpy(matte.data, bytes.data_ptr<uint8_t>(), static_cast<size_t>(height) * width);
-    return matte;
+    return runtime::matte_bytes(soft_matte_from_pred(pred, height, width),
+                                runtime::MatteRounding::Truncate);
 }
 
 cv::Size dynamic_size(int width, int height, int long_side) {

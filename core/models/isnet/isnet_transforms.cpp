@@ -3,8 +3,9 @@
 
 #include <ATen/ATen.h>
 
-#include <cstring>
 #include <stdexcept>
+
+#include "models/runtime/matte_bytes.h"
 
 namespace ps::isnet {
 
@@ -49,14 +50,8 @@ at::Tensor soft_matte_from_d1(const at::Tensor& d1, int height, int width) {
 }
 
 cv::Mat matte_from_d1(const at::Tensor& d1, int height, int width) {
-    const at::Tensor bytes = (soft_matte_from_d1(d1, height, width) * 255.0f)
-                                 .clamp_(0, 255)
-                                 .to(at::kByte)  // truncation, as numpy's astype(np.uint8)
-                                 .cpu()
-                                 .contiguous();
-    cv::Mat matte(height, width, CV_8UC1);
-    std::memcpy(matte.data, bytes.data_ptr<uint8_t>(), static_cast<size_t>(height) * width);
-    return matte;
+    return runtime::matte_bytes(soft_matte_from_d1(d1, height, width),
+                                runtime::MatteRounding::Truncate);
 }
 
 }  // namespace ps::isnet

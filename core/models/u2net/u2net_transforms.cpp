@@ -3,12 +3,12 @@
 
 #include <ATen/ATen.h>
 
-#include <cstring>
 #include <stdexcept>
 
 #include <opencv2/core.hpp>
 
 #include "image/pil_resize.h"
+#include "models/runtime/matte_bytes.h"
 
 namespace ps::u2net {
 
@@ -53,14 +53,8 @@ at::Tensor soft_matte_from_d0(const at::Tensor& d0, int height, int width) {
 }
 
 cv::Mat matte_from_d0(const at::Tensor& d0, int height, int width) {
-    const at::Tensor bytes = at::round(soft_matte_from_d0(d0, height, width) * 255.0f)
-                                 .clamp_(0, 255)
-                                 .to(at::kByte)
-                                 .cpu()
-                                 .contiguous();
-    cv::Mat matte(height, width, CV_8UC1);
-    std::memcpy(matte.data, bytes.data_ptr<uint8_t>(), static_cast<size_t>(height) * width);
-    return matte;
+    return runtime::matte_bytes(soft_matte_from_d0(d0, height, width),
+                                runtime::MatteRounding::Round);
 }
 
 }  // namespace ps::u2net
