@@ -17,6 +17,7 @@
 #include "future_result.h"
 #include "golden_dir.h"
 #include "io/image_reader.h"
+#include "matte_through_engine.h"
 #include "test_data.h"
 
 using namespace ps;
@@ -79,32 +80,11 @@ void TestBirefnetEngine::discovery_names_birefnet() {
 }
 
 void TestBirefnetEngine::matte_equals_the_model_and_hits_the_cache_second() {
-    const cv::Mat rgb = landscape();
-    QVERIFY(!rgb.empty());
     QTemporaryDir dir;
     auto direct = birefnet::BiRefNetModel::load(dynamic_copy(dir),
                                                 {runtime::Device::Cpu, runtime::Precision::Fp32});
     QVERIFY2(direct.ok(), direct.ok() ? "" : direct.message().c_str());
-    auto expected = (*direct)->run(rgb);
-    QVERIFY(expected.ok());
-    double lowest = 0, highest = 0;
-    cv::minMaxLoc(expected->matte, &lowest, &highest);
-    QVERIFY2(highest - lowest > 100, "a flat matte could not show a difference");
-
-    Engine engine(cpu_test_settings());
-    auto model = wait(engine.load_model(dynamic_copy(dir)));
-    auto image = wait(engine.open_image(rgb, "landscape"));
-    QVERIFY(model.ok() && image.ok());
-    auto first = wait(engine.matte(image->id, model->id));
-    QVERIFY2(first.ok(), first.ok() ? "" : first.message().c_str());
-    QVERIFY(!first->cache_hit);
-    QCOMPARE(first->matte.size(), rgb.size());
-    QCOMPARE(cv::countNonZero(first->matte != expected->matte), 0);
-    QVERIFY(first->forward_ms > 0);
-    QCOMPARE(engine.metrics().snapshot().stage(Stage::Matte).count, 1LL);
-    auto second = wait(engine.matte(image->id, model->id));
-    QVERIFY(second.ok() && second->cache_hit);
-    QCOMPARE(cv::countNonZero(second->matte != expected->matte), 0);
+    check_matte_through_engine(**direct, dynamic_copy(dir), landscape());
 }
 
 void TestBirefnetEngine::wrong_kind_is_refused_with_a_clear_message() {

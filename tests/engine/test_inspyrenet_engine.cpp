@@ -14,6 +14,7 @@
 #include "future_result.h"
 #include "golden_dir.h"
 #include "io/image_reader.h"
+#include "matte_through_engine.h"
 #include "test_data.h"
 
 using namespace ps;
@@ -65,32 +66,11 @@ void TestInSPyReNetEngine::discovery_names_inspyrenet() {
 }
 
 void TestInSPyReNetEngine::matte_equals_the_model_and_hits_the_cache_second() {
-    const cv::Mat rgb = portrait();
-    QVERIFY(!rgb.empty());
     auto direct =
         inspyrenet::InSPyReNetModel::load(tiny(), {runtime::Device::Cpu, runtime::Precision::Fp32});
     QVERIFY2(direct.ok(), direct.ok() ? "" : direct.message().c_str());
     QCOMPARE((*direct)->input_size(), 384);
-    auto expected = (*direct)->run(rgb);
-    QVERIFY(expected.ok());
-    double lowest = 0, highest = 0;
-    cv::minMaxLoc(expected->matte, &lowest, &highest);
-    QVERIFY2(highest - lowest > 100, "a flat matte could not show a difference");
-
-    Engine engine(cpu_test_settings());
-    auto model = wait(engine.load_model(tiny()));
-    auto image = wait(engine.open_image(rgb, "portrait"));
-    QVERIFY(model.ok() && image.ok());
-    auto first = wait(engine.matte(image->id, model->id));
-    QVERIFY2(first.ok(), first.ok() ? "" : first.message().c_str());
-    QVERIFY(!first->cache_hit);
-    QCOMPARE(first->matte.size(), rgb.size());
-    QCOMPARE(cv::countNonZero(first->matte != expected->matte), 0);
-    QVERIFY(first->forward_ms > 0);
-    QCOMPARE(engine.metrics().snapshot().stage(Stage::Matte).count, 1LL);
-    auto second = wait(engine.matte(image->id, model->id));
-    QVERIFY(second.ok() && second->cache_hit);
-    QCOMPARE(cv::countNonZero(second->matte != expected->matte), 0);
+    check_matte_through_engine(**direct, tiny(), portrait());
 }
 
 void TestInSPyReNetEngine::wrong_kind_is_refused_with_a_clear_message() {
