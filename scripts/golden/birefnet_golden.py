@@ -14,7 +14,9 @@ deform_conv2d, einops.rearrange, ...); torch 1.13 has no F.scaled_dot_product_at
 math PyTorch 2 falls back to is defined here. Usage (Debian's python3: torch 1.13, numpy, Pillow):
 
   nice /usr/bin/python3 scripts/golden/birefnet_golden.py \
-      --birefnet /work/.mirror/ZhengPeng7+BiRefNet/repo --out tests/data/birefnet [--part swin]
+      --birefnet BIREFNET_CLONE --out tests/data/birefnet [--part swin]
+
+  BIREFNET_CLONE: a clone (or bare mirror) of github.com/ZhengPeng7/BiRefNet that holds the COMMIT named here.
 """
 import argparse
 import json

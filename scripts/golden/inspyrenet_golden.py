@@ -14,7 +14,9 @@ bfloat16 default dtype) to measure tolerances, and writes tests/data/inspyrenet/
 OpenCV, kornia, timm and easydict come from scripts/golden/standins):
 
   /usr/bin/python3 scripts/golden/inspyrenet_golden.py \
-      --inspyrenet /work/.mirror/plemeri+InSPyReNet/repo --out tests/data/inspyrenet
+      --inspyrenet INSPYRENET_CLONE --out tests/data/inspyrenet
+
+  INSPYRENET_CLONE: a clone (or bare mirror) of github.com/plemeri/InSPyReNet that holds the COMMIT named here.
 """
 import argparse
 import copy

@@ -47,7 +47,6 @@ QString coffee() {
     return golden_dir() + "/images/coffee.png";
 }
 
-
 // Opens the list's own editor on the object's row with F2, as a user does.
 QLineEdit* start_rename(ui::MainWindow& window, int row) {
     QListWidget* list = window.objects_dock()->list();
