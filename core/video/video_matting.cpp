@@ -45,8 +45,7 @@ std::string frame_path(const VideoMattingOptions& options, long long index) {
     return (fs::path(options.output_dir) / frame_file_name(index)).string();
 }
 
-Result<VideoRunManifest> manifest_for(const VideoMattingOptions& options,
-                                      const VideoProperties& video) {
+VideoRunManifest manifest_for(const VideoMattingOptions& options, const VideoProperties& video) {
     std::error_code ec;
     VideoRunManifest m;
     m.input = fs::absolute(options.input, ec).lexically_normal().string();
@@ -259,8 +258,7 @@ Result<VideoMattingReport> matte_video(engine::Engine& engine, const VideoMattin
     auto source = VideoSource::open(options.input);
     if (!source) return source.error();
     const VideoProperties& video = (*source)->properties();
-    auto wanted = manifest_for(options, video);
-    if (!wanted) return wanted.error();
+    VideoRunManifest wanted = manifest_for(options, video);
     std::unique_ptr<PreviewWriter> preview;
     if (!options.preview_path.empty()) {
         auto opened =
@@ -268,15 +266,15 @@ Result<VideoMattingReport> matte_video(engine::Engine& engine, const VideoMattin
         if (!opened) return opened.error();
         preview = std::move(*opened);
     }
-    if (auto ok = prepare_folder(options, *wanted); !ok) return ok.error();
+    if (auto ok = prepare_folder(options, wanted); !ok) return ok.error();
     VideoMatting run(engine, options);
     auto report = run.run(**source, preview.get(), progress);
     if (!report) return report;
     if (preview)
         if (auto ok = preview->commit(); !ok) return ok.error();
-    wanted->frames_done = report->frames;
-    wanted->complete = true;
-    if (auto ok = write_manifest(options.output_dir, *wanted); !ok) return ok.error();
+    wanted.frames_done = report->frames;
+    wanted.complete = true;
+    if (auto ok = write_manifest(options.output_dir, wanted); !ok) return ok.error();
     return report;
 }
 

@@ -92,7 +92,8 @@ constexpr int64_t kCudaColumnValues = int64_t{64} << 20;
 
 bool cuda_kernel_applies(const at::Tensor& input, const at::Tensor& weight) {
     const at::ScalarType type = input.scalar_type();
-    return input.is_cuda() && weight.size(1) == input.size(1) &&  // one group
+    return input.is_cuda() && input.dim() == 4 && weight.dim() == 4 &&
+           weight.size(1) == input.size(1) &&  // one group
            (type == at::kFloat || type == at::kHalf || type == at::kBFloat16);
 }
 
@@ -167,11 +168,12 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
 at::Tensor deform_conv2d(const at::Tensor& input_, const at::Tensor& offset_,
                          const at::Tensor& weight_, const at::Tensor& bias_,
                          const at::Tensor& mask_, const DeformConvGeometry& g) {
-    const Shapes s = shapes_of(input_, offset_, weight_, mask_, g);
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
+    // The CUDA path checks the shapes itself (shapes_of), once.
     if (cuda_kernel_applies(input_, weight_))
         return deform_conv2d_cuda(input_, offset_, weight_, bias_, mask_, g);
 #endif
+    const Shapes s = shapes_of(input_, offset_, weight_, mask_, g);
     const int64_t B = s.B, C = s.C, H = s.H, W = s.W, Cout = s.Cout, Cg = s.Cg, kh = s.kh,
                   kw = s.kw, K = s.K, Ho = s.Ho, Wo = s.Wo, offset_groups = s.offset_groups;
     const int64_t groups = C / Cg;
