@@ -1,7 +1,7 @@
-// The check every matting family's engine test makes: Engine::matte of an image equals the
-// family's model run alone on it (the same 8-bit pixels), is timed as stage `matte`, and the
-// second request for it is a cache hit with the same pixels. Failures are recorded by the QtTest
-// macros inside; the calling test function returns after it as usual.
+// The checks every matting family's engine test makes. check_matte_through_engine: Engine::matte of
+// an image equals the family's model run alone on it (the same 8-bit pixels), is timed as stage
+// `matte`, and the second request for it is a cache hit with the same pixels. Failures are recorded
+// by the QtTest macros inside; the calling test function returns after it as usual.
 #pragma once
 
 #include <opencv2/core.hpp>
@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "engine/benchmark.h"
 #include "engine/engine.h"
 #include "engine_settings_for_tests.h"
 #include "future_result.h"
@@ -41,4 +42,55 @@ inline void check_matte_through_engine(const ps::runtime::MattingModel& direct,
     auto second = wait(engine.matte(image->id, model->id));
     QVERIFY(second.ok() && second->cache_hit);
     QCOMPARE(cv::countNonZero(second->matte != expected->matte), 0);
+}
+
+// A matting family's file asked for prompted masks, and SAM asked for a matte: both refused
+// before any work, in one line. The encode error starts with `refusal_prefix` ("isnet_tiny.pth:
+// looks like an ISNet background-removal checkpoint"); the matte error names `family_label`
+// among the families that can make one.
+inline void check_prompts_and_mattes_refused(const std::string& checkpoint,
+                                             const std::string& sam_checkpoint, const cv::Mat& rgb,
+                                             const QString& refusal_prefix,
+                                             const QString& family_label) {
+    using namespace ps::engine;
+    Engine engine(cpu_test_settings());
+    auto matting = wait(engine.load_model(checkpoint));
+    auto sam = wait(engine.load_model(sam_checkpoint));
+    auto image = wait(engine.open_image(rgb, "image"));
+    QVERIFY(matting.ok() && sam.ok() && image.ok());
+    auto encoded = wait(engine.encode(image->id, matting->id));
+    QVERIFY(!encoded.ok());
+    QCOMPARE(encoded.error().kind, ps::ErrorKind::InvalidArgument);
+    QVERIFY2(QString::fromStdString(encoded.message()).startsWith(refusal_prefix),
+             encoded.message().c_str());
+    auto matte = wait(engine.matte(image->id, sam->id));
+    QVERIFY(!matte.ok());
+    const QString message = QString::fromStdString(matte.message());
+    QVERIFY2(message.contains("U²-Net") && message.contains(family_label), qPrintable(message));
+    QVERIFY(!message.contains('\n'));
+}
+
+// `bench` over one matting checkpoint on the CPU: the family and arch it reports, and every stage
+// timed once per iteration (no cache: the network runs every time).
+inline void check_benchmark_through_engine(const std::string& checkpoint, const QString& family,
+                                           const QString& arch) {
+    using namespace ps::engine;
+    BenchmarkRequest request;
+    request.models = {checkpoint};
+    request.device = ps::runtime::Device::Cpu;
+    request.synthetic_width = 320;
+    request.synthetic_height = 240;
+    request.iterations = 2;
+    request.warmup = 1;
+    request.workers = 2;
+    auto report = run_benchmark(request);
+    QVERIFY2(report.ok(), report.ok() ? "" : report.message().c_str());
+    QCOMPARE(int(report->models.size()), 1);
+    const ModelBenchmark& m = report->models[0];
+    QCOMPARE(QString::fromStdString(m.family), family);
+    QCOMPARE(QString::fromStdString(m.arch), arch);
+    for (const char* stage : {"preprocess", "forward", "postprocess", "remove_bg"}) {
+        QVERIFY2(m.stages.count(stage), stage);
+        QCOMPARE(m.stages.at(stage).count, 2);
+    }
 }

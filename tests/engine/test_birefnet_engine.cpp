@@ -88,48 +88,14 @@ void TestBirefnetEngine::matte_equals_the_model_and_hits_the_cache_second() {
 }
 
 void TestBirefnetEngine::wrong_kind_is_refused_with_a_clear_message() {
-    Engine engine(cpu_test_settings());
-    auto birefnet_model = wait(engine.load_model(data("birefnet_tiny.pth")));
-    auto sam = wait(engine.load_model(golden_path("sam_vit_tiny.pth")));
-    auto image = wait(engine.open_image(landscape(), "landscape"));
-    QVERIFY(birefnet_model.ok() && sam.ok() && image.ok());
-    // Prompted masks from BiRefNet: refused before any work, naming the file and what it is.
-    auto encoded = wait(engine.encode(image->id, birefnet_model->id));
-    QVERIFY(!encoded.ok());
-    QCOMPARE(encoded.error().kind, ErrorKind::InvalidArgument);
-    QVERIFY2(
-        QString::fromStdString(encoded.message())
-            .startsWith("birefnet_tiny.pth: looks like a BiRefNet background-removal checkpoint"),
-        encoded.message().c_str());
-    // A matte from SAM names the families that can make one.
-    auto matte = wait(engine.matte(image->id, sam->id));
-    QVERIFY(!matte.ok());
-    QVERIFY2(QString::fromStdString(matte.message()).contains("U²-Net") &&
-                 QString::fromStdString(matte.message()).contains("BiRefNet"),
-             matte.message().c_str());
-    QVERIFY(!QString::fromStdString(matte.message()).contains('\n'));
+    check_prompts_and_mattes_refused(
+        data("birefnet_tiny.pth"), golden_path("sam_vit_tiny.pth"), landscape(),
+        "birefnet_tiny.pth: looks like a BiRefNet background-removal checkpoint", "BiRefNet");
 }
 
 void TestBirefnetEngine::benchmark_times_birefnet_through_the_engine() {
-    BenchmarkRequest request;
     QTemporaryDir dir;
-    request.models = {dynamic_copy(dir)};
-    request.device = runtime::Device::Cpu;
-    request.synthetic_width = 320;
-    request.synthetic_height = 240;
-    request.iterations = 2;
-    request.warmup = 1;
-    request.workers = 2;
-    auto report = run_benchmark(request);
-    QVERIFY2(report.ok(), report.ok() ? "" : report.message().c_str());
-    QCOMPARE(int(report->models.size()), 1);
-    const ModelBenchmark& m = report->models[0];
-    QCOMPARE(QString::fromStdString(m.family), QString("birefnet"));
-    QCOMPARE(QString::fromStdString(m.arch), QString("birefnet_custom"));
-    for (const char* stage : {"preprocess", "forward", "postprocess", "remove_bg"}) {
-        QVERIFY2(m.stages.count(stage), stage);
-        QCOMPARE(m.stages.at(stage).count, 2);  // every iteration ran the network
-    }
+    check_benchmark_through_engine(dynamic_copy(dir), "birefnet", "birefnet_custom");
 }
 
 QTEST_GUILESS_MAIN(TestBirefnetEngine)

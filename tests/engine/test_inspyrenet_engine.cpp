@@ -74,44 +74,14 @@ void TestInSPyReNetEngine::matte_equals_the_model_and_hits_the_cache_second() {
 }
 
 void TestInSPyReNetEngine::wrong_kind_is_refused_with_a_clear_message() {
-    Engine engine(cpu_test_settings());
-    auto inspyrenet_model = wait(engine.load_model(tiny()));
-    auto sam = wait(engine.load_model(golden_path("sam_vit_tiny.pth")));
-    auto image = wait(engine.open_image(portrait(), "portrait"));
-    QVERIFY(inspyrenet_model.ok() && sam.ok() && image.ok());
-    auto encoded = wait(engine.encode(image->id, inspyrenet_model->id));
-    QVERIFY(!encoded.ok());
-    QCOMPARE(encoded.error().kind, ErrorKind::InvalidArgument);
-    QVERIFY2(QString::fromStdString(encoded.message())
-                 .startsWith("inspyrenet_res2net50_tiny.pth: looks like an InSPyReNet "
-                             "background-removal checkpoint"),
-             encoded.message().c_str());
-    auto matte = wait(engine.matte(image->id, sam->id));
-    QVERIFY(!matte.ok());
-    QVERIFY2(QString::fromStdString(matte.message()).contains("InSPyReNet"),
-             matte.message().c_str());
-    QVERIFY(!QString::fromStdString(matte.message()).contains('\n'));
+    check_prompts_and_mattes_refused(
+        tiny(), golden_path("sam_vit_tiny.pth"), portrait(),
+        "inspyrenet_res2net50_tiny.pth: looks like an InSPyReNet background-removal checkpoint",
+        "InSPyReNet");
 }
 
 void TestInSPyReNetEngine::benchmark_times_inspyrenet_through_the_engine() {
-    BenchmarkRequest request;
-    request.models = {tiny()};
-    request.device = runtime::Device::Cpu;
-    request.synthetic_width = 320;
-    request.synthetic_height = 240;
-    request.iterations = 2;
-    request.warmup = 1;
-    request.workers = 2;
-    auto report = run_benchmark(request);
-    QVERIFY2(report.ok(), report.ok() ? "" : report.message().c_str());
-    QCOMPARE(int(report->models.size()), 1);
-    const ModelBenchmark& m = report->models[0];
-    QCOMPARE(QString::fromStdString(m.family), QString("inspyrenet"));
-    QCOMPARE(QString::fromStdString(m.arch), QString("inspyrenet_custom"));
-    for (const char* stage : {"preprocess", "forward", "postprocess", "remove_bg"}) {
-        QVERIFY2(m.stages.count(stage), stage);
-        QCOMPARE(m.stages.at(stage).count, 2);
-    }
+    check_benchmark_through_engine(tiny(), "inspyrenet", "inspyrenet_custom");
 }
 
 QTEST_GUILESS_MAIN(TestInSPyReNetEngine)
