@@ -1,0 +1,161 @@
+// hieradet.py's Hiera and MultiScaleBlock, and backbones/utils.py's window partition.
+#include "models/sam2/hiera.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+namespace ps::sam2 {
+namespace {
+
+const std::string kTrunk = "image_encoder.trunk.";
+
+// B x H x W x C -> (B * windows) x window x window x C, zero-padded to whole windows.
+at::Tensor window_partition(const at::Tensor& x, int64_t window, int64_t& padded_h,
+                            int64_t& padded_w) {
+    const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
+    const int64_t pad_h = (window - H % window) % window, pad_w = (window - W % window) % window;
+    at::Tensor padded = x;
+    if (pad_h > 0 || pad_w > 0) padded = at::constant_pad_nd(x, {0, 0, 0, pad_w, 0, pad_h});
+    padded_h = H + pad_h;
+    padded_w = W + pad_w;
+    return padded.view({B, padded_h / window, window, padded_w / window, window, C})
+        .permute({0, 1, 3, 2, 4, 5})
+        .reshape({-1, window, window, C});
+}
+
+at::Tensor window_unpartition(const at::Tensor& windows, int64_t window, int64_t padded_h,
+                              int64_t padded_w, int64_t H, int64_t W) {
+    const int64_t B = windows.size(0) / (padded_h * padded_w / window / window);
+    at::Tensor x = windows.reshape({B, padded_h / window, padded_w / window, window, window, -1})
+                       .permute({0, 1, 3, 2, 4, 5})
+                       .reshape({B, padded_h, padded_w, -1});
+    if (padded_h > H || padded_w > W) x = x.slice(1, 0, H).slice(2, 0, W);
+    return x;
+}
+
+// do_pool with nn.MaxPool2d(2, 2): B x H x W x C -> B x H/2 x W/2 x C.
+at::Tensor max_pool_nhwc(const at::Tensor& x, int64_t stride) {
+    return at::max_pool2d(x.permute({0, 3, 1, 2}), {stride, stride}, {stride, stride})
+        .permute({0, 2, 3, 1});
+}
+
+// softmax(q kᵀ / sqrt(d)) v (F.scaled_dot_product_attention's math), a few heads at a time so a
+// global block's attention matrix stays small: heads x 4096² floats at 1024² input.
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
+    const int64_t per_head = q.size(0) * q.size(2) * k.size(2) * 4;
+    const int64_t budget = int64_t(128) << 20;
+    const int64_t chunk = std::max<int64_t>(1, budget / std::max<int64_t>(per_head, 1));
+    if (chunk >= q.size(1))
+        return at::matmul(at::softmax(at::matmul(q * scale, k.transpose(-2, -1)), -1), v);
+    std::vector<at::Tensor> parts;
+    for (int64_t h = 0; h < q.size(1); h += chunk) {
+        const int64_t end = std::min(q.size(1), h + chunk);
+        const at::Tensor qh = q.slice(1, h, end), kh = k.slice(1, h, end), vh = v.slice(1, h, end);
+        parts.push_back(
+            at::matmul(at::softmax(at::matmul(qh * scale, kh.transpose(-2, -1)), -1), vh));
+    }
+    return at::cat(parts, 1);
+}
+
+}  // namespace
+
+at::Tensor HieraBlock::attention(const at::Tensor& x) const {
+    // MultiScaleAttention.forward
+    const int64_t B = x.size(0);
+    int64_t H = x.size(1), W = x.size(2);
+    const at::Tensor packed = qkv(x).reshape({B, H * W, 3, heads, -1});
+    at::Tensor q = packed.select(2, 0), k = packed.select(2, 1), v = packed.select(2, 2);
+    if (q_pool) {
+        q = max_pool_nhwc(q.reshape({B, H, W, -1}), 2);
+        H = q.size(1);
+        W = q.size(2);
+        q = q.reshape({B, H * W, heads, -1});
+    }
+    at::Tensor out = attend(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2));
+    out = out.transpose(1, 2).reshape({B, H, W, -1});
+    return attn_proj(out);
+}
+
+at::Tensor HieraBlock::operator()(const at::Tensor& input) const {
+    at::Tensor shortcut = input;
+    at::Tensor x = norm1(input);
+    if (dim != dim_out) {
+        shortcut = proj(x);
+        if (q_pool) shortcut = max_pool_nhwc(shortcut, 2);
+    }
+    int64_t H = x.size(1), W = x.size(2), padded_h = H, padded_w = W;
+    int64_t window_size = window;
+    if (window_size > 0) x = window_partition(x, window_size, padded_h, padded_w);
+    x = attention(x);
+    if (q_pool) {
+        // The windows shrank with the queries.
+        window_size = window / 2;
+        H = shortcut.size(1);
+        W = shortcut.size(2);
+        if (window_size > 0) {
+            padded_h = H + (window_size - H % window_size) % window_size;
+            padded_w = W + (window_size - W % window_size) % window_size;
+        }
+    }
+    if (window > 0) x = window_unpartition(x, window_size, padded_h, padded_w, H, W);
+    x = shortcut + x;
+    return x + mlp1(at::gelu(mlp0(norm2(x))));
+}
+
+Hiera::Hiera(const runtime::Weights& w, const Sam2Config& config) {
+    const HieraConfig& h = config.hiera;
+    patch_embed_ =
+        runtime::Conv2d::load(w, kTrunk + "patch_embed.proj", 3, h.embed_dim, 7, 4, 3, 1, true);
+    pos_embed_ =
+        w.get(kTrunk + "pos_embed", {1, h.embed_dim, h.pos_embed_bkg[0], h.pos_embed_bkg[1]});
+    pos_embed_window_ =
+        w.get(kTrunk + "pos_embed_window", {1, h.embed_dim, h.window_spec[0], h.window_spec[0]});
+    stage_ends_ = h.stage_ends();
+    for (int64_t b = 0; b < h.depth(); ++b) {
+        const std::string p = kTrunk + "blocks." + std::to_string(b);
+        HieraBlock block;
+        block.dim = h.block_dim_in(b);
+        block.dim_out = h.block_dim_out(b);
+        block.heads = h.block_heads(b);
+        block.window = h.block_window(b);
+        block.q_pool = h.block_q_pool(b);
+        block.norm1 = runtime::LayerNorm::load(w, p + ".norm1", block.dim, 1e-6);
+        block.qkv = runtime::Linear::load(w, p + ".attn.qkv", block.dim, 3 * block.dim_out);
+        block.attn_proj = runtime::Linear::load(w, p + ".attn.proj", block.dim_out, block.dim_out);
+        block.norm2 = runtime::LayerNorm::load(w, p + ".norm2", block.dim_out, 1e-6);
+        const int64_t hidden = block.dim_out * h.mlp_ratio;
+        block.mlp0 = runtime::Linear::load(w, p + ".mlp.layers.0", block.dim_out, hidden);
+        block.mlp1 = runtime::Linear::load(w, p + ".mlp.layers.1", hidden, block.dim_out);
+        if (block.dim != block.dim_out)
+            block.proj = runtime::Linear::load(w, p + ".proj", block.dim, block.dim_out);
+        blocks_.push_back(std::move(block));
+    }
+}
+
+at::Tensor Hiera::positional_embedding(int64_t h, int64_t w) const {
+    // In fp32 whatever the weights' precision: LibTorch 1.13 has no bf16 bicubic CPU kernel.
+    const at::Tensor background = pos_embed_.to(at::kFloat);
+    at::Tensor pos = at::upsample_bicubic2d(background, {h, w}, /*align_corners=*/false);
+    const int64_t window = pos_embed_window_.size(2);
+    pos = pos + pos_embed_window_.to(at::kFloat).repeat({1, 1, h / window, w / window});
+    return pos.permute({0, 2, 3, 1}).to(pos_embed_.scalar_type());
+}
+
+std::vector<at::Tensor> Hiera::forward(const at::Tensor& image) const {
+    at::Tensor x = patch_embed_(image).permute({0, 2, 3, 1});
+    x = x + positional_embedding(x.size(1), x.size(2));
+    std::vector<at::Tensor> outputs;
+    size_t next_end = 0;
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+        x = blocks_[i](x);
+        if (next_end < stage_ends_.size() && static_cast<int64_t>(i) == stage_ends_[next_end]) {
+            outputs.push_back(x.permute({0, 3, 1, 2}));
+            ++next_end;
+        }
+    }
+    return outputs;
+}
+
+}  // namespace ps::sam2

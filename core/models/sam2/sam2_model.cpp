@@ -1,0 +1,160 @@
+// Sam2Model: loading, device and precision placement, and the set_image / predict entry points.
+#include "models/sam2/sam2_model.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <filesystem>
+
+#include "io/checkpoint.h"
+#include "models/runtime/mask_logits.h"
+#include "models/runtime/model_runtime.h"
+#include "models/runtime/state_dict_check.h"
+#include "models/sam2/sam2_embedding.h"
+#include "models/sam2/sam2_network.h"
+#include "models/sam2/sam2_transforms.h"
+
+namespace ps::sam2 {
+
+struct Sam2Model::Impl {
+    std::string file_label;
+    Sam2Config config;
+    runtime::Precision precision = runtime::Precision::Fp32;
+    std::unique_ptr<Sam2Network> network;
+    double load_ms = 0;
+};
+
+void Sam2LayoutOverrides::apply(Sam2Config& config) const {
+    if (image_size) config.image_size = *image_size;
+    if (num_heads) config.hiera.num_heads = *num_heads;
+    if (window_spec) config.hiera.window_spec = *window_spec;
+    if (global_att_blocks) config.hiera.global_att_blocks = *global_att_blocks;
+}
+
+Sam2Model::Sam2Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Sam2Model::~Sam2Model() = default;
+
+Result<std::unique_ptr<Sam2Model>> Sam2Model::load(const std::string& checkpoint_path,
+                                                   const Sam2Options& options) {
+    const auto start = runtime::SteadyClock::now();
+    const std::string label = std::filesystem::path(checkpoint_path).filename().string();
+    auto device = runtime::choose_device(label, options.device, options.precision);
+    if (!device) return device.error();
+    auto checkpoint = io::load_checkpoint(checkpoint_path);
+    if (!checkpoint) return checkpoint.error();
+    if (auto weights = runtime::check_state_dict(checkpoint->tensors, label); !weights)
+        return weights.error();
+    auto config = infer_sam2_config(checkpoint->tensors, label);
+    if (!config) return config.error();
+
+    return runtime::guarded(label, [&]() -> Result<std::unique_ptr<Sam2Model>> {
+        c10::InferenceMode inference;
+        const auto placed = runtime::place_tensors(checkpoint->tensors, *device, options.precision,
+                                                   options.gpu.cudnn_benchmark);
+        auto impl = std::make_unique<Impl>();
+        impl->file_label = label;
+        impl->config = config.value();
+        options.layout.apply(impl->config);
+        impl->precision = options.precision;
+        impl->network = std::make_unique<Sam2Network>(placed, impl->config, label);
+        impl->load_ms = runtime::ms_since(start);
+        return std::unique_ptr<Sam2Model>(new Sam2Model(std::move(impl)));
+    });
+}
+
+const Sam2Config& Sam2Model::config() const {
+    return impl_->config;
+}
+std::string Sam2Model::device_name() const {
+    return impl_->network->device().str();
+}
+runtime::Precision Sam2Model::precision() const {
+    return impl_->precision;
+}
+double Sam2Model::load_ms() const {
+    return impl_->load_ms;
+}
+const Sam2Network& Sam2Model::network() const {
+    return *impl_->network;
+}
+double embedding_encode_ms(const Sam2Embedding& embedding) {
+    return embedding.encode_ms;
+}
+
+Result<std::shared_ptr<const Sam2Embedding>> Sam2Model::encode(const cv::Mat& rgb) const {
+    if (rgb.empty() || rgb.type() != CV_8UC3) {
+        return make_error(ErrorKind::InvalidArgument,
+                          "SAM 2 expects a non-empty 8-bit RGB image (CV_8UC3)");
+    }
+    return runtime::guarded(
+        impl_->file_label, [&]() -> Result<std::shared_ptr<const Sam2Embedding>> {
+            c10::InferenceMode inference;
+            const Sam2Network& net = *impl_->network;
+            auto embedding = std::make_shared<Sam2Embedding>();
+            embedding->original_height = rgb.rows;
+            embedding->original_width = rgb.cols;
+            auto start = runtime::SteadyClock::now();
+            const at::Tensor input =
+                preprocess_for_sam2(rgb, impl_->config.image_size, net.device());
+            embedding->preprocess_ms = runtime::ms_since(start);
+            start = runtime::SteadyClock::now();
+            embedding->features = net.encode(input);
+            runtime::wait_for(embedding->features.image_embed);
+            embedding->encode_ms = runtime::ms_since(start);
+            return std::shared_ptr<const Sam2Embedding>(std::move(embedding));
+        });
+}
+
+Result<runtime::MaskSet> Sam2Model::decode(const Sam2Embedding& embedding,
+                                           const runtime::Prompt& prompt) const {
+    const int height = embedding.original_height, width = embedding.original_width;
+    if (auto valid = runtime::check_prompt(prompt, width, height); !valid) return valid.error();
+    return runtime::guarded(impl_->file_label, [&]() -> Result<runtime::MaskSet> {
+        c10::InferenceMode inference;
+        const Sam2Network& net = *impl_->network;
+        const auto start = runtime::SteadyClock::now();
+        // _prep_prompts / _predict: the box's corners first (labels 2, 3), then the points.
+        std::vector<float> xy;
+        std::vector<int> labels;
+        if (prompt.box) {
+            const auto& b = *prompt.box;
+            xy.insert(xy.end(), {static_cast<float>(b[0]), static_cast<float>(b[1]),
+                                 static_cast<float>(b[2]), static_cast<float>(b[3])});
+            labels.insert(labels.end(), {2, 3});
+        }
+        for (const runtime::Point& p : prompt.points) {
+            xy.insert(xy.end(), {static_cast<float>(p.x), static_cast<float>(p.y)});
+            labels.push_back(p.label);
+        }
+        at::Tensor coords;
+        if (!labels.empty()) {
+            const at::Tensor pixels =
+                at::from_blob(xy.data(), {static_cast<int64_t>(labels.size()), 2}, at::kFloat)
+                    .to(net.device());
+            coords = coords_to_input_frame(pixels, height, width, impl_->config.image_size);
+        }
+        at::Tensor mask_input;
+        if (prompt.mask_input) mask_input = prompt.mask_input->logits.to(net.device());
+        const Sam2DecodedMasks decoded =
+            net.decode(embedding.features, coords, labels, mask_input, prompt.multimask);
+        runtime::MaskSet out;
+        out.decode_ms = runtime::ms_since(start);
+        const auto post_start = runtime::SteadyClock::now();
+        const at::Tensor logits = upscale_logits(decoded.low_res_logits, height, width);
+        const at::Tensor masks = (logits > 0).to(at::kByte).mul(255).to(at::kCPU).contiguous();
+        const at::Tensor iou = decoded.iou_predictions.to(at::kCPU, at::kFloat).contiguous();
+        const at::Tensor low_res = at::clamp(decoded.low_res_logits.to(at::kFloat), -32.0, 32.0);
+        for (int64_t m = 0; m < masks.size(1); ++m) {
+            out.masks.push_back(cv::Mat(height, width, CV_8UC1, masks[0][m].data_ptr()).clone());
+            out.iou.push_back(iou[0][m].item<float>());
+            auto held = std::make_shared<runtime::MaskLogits>();
+            held->logits = low_res.slice(1, m, m + 1).clone();
+            out.low_res_logits.push_back(std::move(held));
+            if (out.iou.back() > out.iou[out.best_index]) out.best_index = static_cast<int>(m);
+        }
+        out.postprocess_ms = runtime::ms_since(post_start);
+        return out;
+    });
+}
+
+}  // namespace ps::sam2

@@ -1,0 +1,43 @@
+// Sam2Network: the image encoder and the SAM heads in the order SAM2ImagePredictor runs them.
+#include "models/sam2/sam2_network.h"
+
+#include <ATen/ATen.h>
+
+namespace ps::sam2 {
+
+Sam2Network::Sam2Network(const std::map<std::string, at::Tensor>& tensors, const Sam2Config& config,
+                         const std::string& file_label)
+    : config_(config),
+      weights_(tensors, file_label),
+      trunk_(weights_, config),
+      neck_(weights_, config),
+      prompt_encoder_(weights_, config),
+      mask_decoder_(weights_, config),
+      no_mem_embed_(weights_.get("no_mem_embed", {1, 1, config.d_model})) {}
+
+Sam2ImageFeatures Sam2Network::encode(const at::Tensor& input, bool keep_intermediates) const {
+    Sam2ImageFeatures out;
+    std::vector<at::Tensor> trunk = trunk_.forward(input.to(dtype()));
+    std::vector<at::Tensor> fpn = neck_.forward(trunk);
+    if (fpn.size() < 3)
+        throw std::runtime_error("SAM 2 needs three feature levels after the scalp");
+    out.high_res = mask_decoder_.project_high_res(fpn[0], fpn[1]);
+    // set_image: vision_feats[-1] + no_mem_embed, a per-channel addition.
+    out.image_embed = fpn.back() + no_mem_embed_.view({1, -1, 1, 1});
+    if (keep_intermediates) {
+        out.trunk = std::move(trunk);
+        out.fpn = std::move(fpn);
+    }
+    return out;
+}
+
+Sam2DecodedMasks Sam2Network::decode(const Sam2ImageFeatures& features, const at::Tensor& coords,
+                                     const std::vector<int>& labels, const at::Tensor& mask_input,
+                                     bool multimask) const {
+    const Sam2EncodedPrompt prompt = prompt_encoder_.forward(coords, labels, mask_input);
+    return mask_decoder_.forward(features.image_embed, prompt_encoder_.dense_positional_encoding(),
+                                 prompt.sparse, prompt.dense.to(dtype()), multimask,
+                                 features.high_res);
+}
+
+}  // namespace ps::sam2

@@ -1,0 +1,91 @@
+// sam2/modeling/sam/transformer.py's TwoWayTransformer, TwoWayAttentionBlock and Attention.
+#include "models/sam2/sam2_transformer.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+
+namespace ps::sam2 {
+
+Sam2Attention Sam2Attention::load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
+                                  int64_t internal_dim, int64_t heads) {
+    if (internal_dim % heads != 0) {
+        w.fail(prefix + ": " + std::to_string(heads) + " heads do not divide width " +
+               std::to_string(internal_dim));
+    }
+    return {runtime::Linear::load(w, prefix + ".q_proj", dim, internal_dim),
+            runtime::Linear::load(w, prefix + ".k_proj", dim, internal_dim),
+            runtime::Linear::load(w, prefix + ".v_proj", dim, internal_dim),
+            runtime::Linear::load(w, prefix + ".out_proj", internal_dim, dim), heads};
+}
+
+at::Tensor Sam2Attention::operator()(const at::Tensor& q_in, const at::Tensor& k_in,
+                                     const at::Tensor& v_in) const {
+    const auto separate = [this](const at::Tensor& x) {
+        return x.reshape({x.size(0), x.size(1), num_heads, x.size(2) / num_heads}).transpose(1, 2);
+    };
+    const at::Tensor q = separate(q_proj(q_in));
+    const at::Tensor k = separate(k_proj(k_in));
+    const at::Tensor v = separate(v_proj(v_in));
+    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
+    const at::Tensor attn = at::softmax(at::matmul(q * scale, k.transpose(-2, -1)), -1);
+    const at::Tensor out = at::matmul(attn, v);
+    return out_proj(out.transpose(1, 2).reshape({out.size(0), out.size(2), -1}));
+}
+
+void Sam2TwoWayBlock::operator()(at::Tensor& queries, at::Tensor& keys, const at::Tensor& query_pe,
+                                 const at::Tensor& key_pe) const {
+    if (skip_first_layer_pe) {
+        queries = self_attn(queries, queries, queries);
+    } else {
+        const at::Tensor q = queries + query_pe;
+        queries = queries + self_attn(q, q, queries);
+    }
+    queries = norm1(queries);
+    at::Tensor q = queries + query_pe;
+    at::Tensor k = keys + key_pe;
+    queries = norm2(queries + token_to_image(q, k, keys));
+    queries = norm3(queries + mlp(queries));
+    q = queries + query_pe;
+    k = keys + key_pe;
+    keys = norm4(keys + image_to_token(k, q, queries));
+}
+
+Sam2TwoWayTransformer::Sam2TwoWayTransformer(const runtime::Weights& w, const std::string& prefix,
+                                             int64_t dim, int64_t depth, int64_t mlp_dim,
+                                             int64_t heads, int64_t downsample) {
+    const int64_t internal = dim / downsample;
+    for (int64_t i = 0; i < depth; ++i) {
+        const std::string p = prefix + "layers." + std::to_string(i) + ".";
+        Sam2TwoWayBlock block;
+        block.self_attn = Sam2Attention::load(w, p + "self_attn", dim, dim, heads);
+        block.token_to_image =
+            Sam2Attention::load(w, p + "cross_attn_token_to_image", dim, internal, heads);
+        block.image_to_token =
+            Sam2Attention::load(w, p + "cross_attn_image_to_token", dim, internal, heads);
+        block.norm1 = runtime::LayerNorm::load(w, p + "norm1", dim, 1e-5);
+        block.norm2 = runtime::LayerNorm::load(w, p + "norm2", dim, 1e-5);
+        block.norm3 = runtime::LayerNorm::load(w, p + "norm3", dim, 1e-5);
+        block.norm4 = runtime::LayerNorm::load(w, p + "norm4", dim, 1e-5);
+        block.mlp = runtime::Mlp::load(w, p + "mlp", dim, mlp_dim, dim, 2);
+        block.skip_first_layer_pe = i == 0;
+        layers_.push_back(std::move(block));
+    }
+    final_attn_ =
+        Sam2Attention::load(w, prefix + "final_attn_token_to_image", dim, internal, heads);
+    norm_final_ = runtime::LayerNorm::load(w, prefix + "norm_final_attn", dim, 1e-5);
+}
+
+std::pair<at::Tensor, at::Tensor> Sam2TwoWayTransformer::forward(const at::Tensor& image,
+                                                                 const at::Tensor& image_pe,
+                                                                 const at::Tensor& tokens) const {
+    at::Tensor keys = image.flatten(2).permute({0, 2, 1});
+    const at::Tensor key_pe = image_pe.flatten(2).permute({0, 2, 1});
+    at::Tensor queries = tokens;
+    for (const Sam2TwoWayBlock& layer : layers_) layer(queries, keys, tokens, key_pe);
+    const at::Tensor attended = final_attn_(queries + tokens, keys + key_pe, keys);
+    queries = norm_final_(queries + attended);
+    return {queries, keys};
+}
+
+}  // namespace ps::sam2

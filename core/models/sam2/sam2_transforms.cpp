@@ -1,0 +1,39 @@
+// SAM2Transforms of sam2/utils/transforms.py and the predictor's prompt preparation.
+#include "models/sam2/sam2_transforms.h"
+
+#include <ATen/ATen.h>
+
+#include <stdexcept>
+
+namespace ps::sam2 {
+
+at::Tensor preprocess_for_sam2(const cv::Mat& rgb, int64_t size, const at::Device& device) {
+    if (rgb.empty() || rgb.type() != CV_8UC3) {
+        throw std::invalid_argument("SAM 2 expects a non-empty 8-bit RGB image (CV_8UC3)");
+    }
+    const cv::Mat contiguous = rgb.isContinuous() ? rgb : rgb.clone();
+    const at::Tensor bytes =
+        at::from_blob(contiguous.data, {contiguous.rows, contiguous.cols, 3}, at::kByte).to(device);
+    // ToTensor: HWC uint8 -> CHW float32 / 255.
+    const at::Tensor unit = bytes.permute({2, 0, 1}).to(at::kFloat).div(255).unsqueeze(0);
+    const at::Tensor resized =
+        at::_upsample_bilinear2d_aa(unit, {size, size}, /*align_corners=*/false);
+    const auto opts = resized.options();
+    const at::Tensor mean = at::tensor({0.485, 0.456, 0.406}, opts).view({1, 3, 1, 1});
+    const at::Tensor std = at::tensor({0.229, 0.224, 0.225}, opts).view({1, 3, 1, 1});
+    return resized.sub(mean).div(std);
+}
+
+at::Tensor coords_to_input_frame(const at::Tensor& coords, int height, int width, int64_t size) {
+    at::Tensor c = coords.to(at::kFloat).clone();
+    c.select(-1, 0).div_(width);
+    c.select(-1, 1).div_(height);
+    return c * size;
+}
+
+at::Tensor upscale_logits(const at::Tensor& low_res, int height, int width) {
+    return at::upsample_bilinear2d(low_res.to(at::kFloat), {height, width},
+                                   /*align_corners=*/false);
+}
+
+}  // namespace ps::sam2
