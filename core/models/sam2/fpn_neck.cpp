@@ -9,7 +9,7 @@
 namespace ps::sam2 {
 
 FpnNeck::FpnNeck(const runtime::Weights& w, const Sam2Config& config)
-    : top_down_levels_(config.fpn_top_down_levels), scalp_(config.scalp) {
+    : top_down_levels_(config.fpn_top_down_levels) {
     for (size_t i = 0; i < config.backbone_channels.size(); ++i) {
         convs_.push_back(
             runtime::Conv2d::load(w, "image_encoder.neck.convs." + std::to_string(i) + ".conv",
@@ -36,7 +36,6 @@ std::vector<at::Tensor> FpnNeck::forward(const std::vector<at::Tensor>& trunk) c
         }
         out[i] = previous;
     }
-    out.resize(out.size() - static_cast<size_t>(std::min<int64_t>(scalp_, n)));
     return out;
 }
 

@@ -14,14 +14,13 @@ namespace ps::sam2 {
 class FpnNeck {
   public:
     FpnNeck(const runtime::Weights& w, const Sam2Config& config);
-    // trunk: the Hiera stage outputs, finest first. Returns the backbone_fpn levels, finest
-    // first, after the scalp (the coarsest `scalp` levels dropped): d_model channels each.
+    // trunk: the Hiera stage outputs, finest first. Returns every level, finest first, d_model
+    // channels each (ImageEncoder's scalp drops the coarsest afterwards: Sam2Network).
     std::vector<at::Tensor> forward(const std::vector<at::Tensor>& trunk) const;
 
   private:
     std::vector<runtime::Conv2d> convs_;  // convs.0 reads the coarsest stage
     std::vector<int64_t> top_down_levels_;
-    int64_t scalp_ = 1;
 };
 
 // PositionEmbeddingSine(num_pos_feats = channels, temperature 10000, normalize, scale 2π) of an

@@ -40,21 +40,24 @@ at::Tensor max_pool_nhwc(const at::Tensor& x, int64_t stride) {
         .permute({0, 2, 3, 1});
 }
 
-// softmax(q kᵀ / sqrt(d)) v (F.scaled_dot_product_attention's math), a few heads at a time so a
-// global block's attention matrix stays small: heads x 4096² floats at 1024² input.
+// softmax(q kᵀ / sqrt(d)) v as PyTorch 2's math attention computes it (q and k each scaled by
+// d^-1/4), a few heads at a time so a global block's attention matrix stays small: heads x 4096²
+// floats at 1024² input.
+at::Tensor scaled_product(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+    const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
+    return at::matmul(at::softmax(at::matmul(q * factor, k.transpose(-2, -1) * factor), -1), v);
+}
+
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
-    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
     const int64_t per_head = q.size(0) * q.size(2) * k.size(2) * 4;
     const int64_t budget = int64_t(128) << 20;
     const int64_t chunk = std::max<int64_t>(1, budget / std::max<int64_t>(per_head, 1));
-    if (chunk >= q.size(1))
-        return at::matmul(at::softmax(at::matmul(q * scale, k.transpose(-2, -1)), -1), v);
+    if (chunk >= q.size(1)) return scaled_product(q, k, v);
     std::vector<at::Tensor> parts;
     for (int64_t h = 0; h < q.size(1); h += chunk) {
         const int64_t end = std::min(q.size(1), h + chunk);
         const at::Tensor qh = q.slice(1, h, end), kh = k.slice(1, h, end), vh = v.slice(1, h, end);
-        parts.push_back(
-            at::matmul(at::softmax(at::matmul(qh * scale, kh.transpose(-2, -1)), -1), vh));
+        parts.push_back(scaled_product(qh, kh, vh));
     }
     return at::cat(parts, 1);
 }

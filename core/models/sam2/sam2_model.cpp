@@ -113,30 +113,12 @@ Result<runtime::MaskSet> Sam2Model::decode(const Sam2Embedding& embedding,
         c10::InferenceMode inference;
         const Sam2Network& net = *impl_->network;
         const auto start = runtime::SteadyClock::now();
-        // _prep_prompts / _predict: the box's corners first (labels 2, 3), then the points.
-        std::vector<float> xy;
-        std::vector<int> labels;
-        if (prompt.box) {
-            const auto& b = *prompt.box;
-            xy.insert(xy.end(), {static_cast<float>(b[0]), static_cast<float>(b[1]),
-                                 static_cast<float>(b[2]), static_cast<float>(b[3])});
-            labels.insert(labels.end(), {2, 3});
-        }
-        for (const runtime::Point& p : prompt.points) {
-            xy.insert(xy.end(), {static_cast<float>(p.x), static_cast<float>(p.y)});
-            labels.push_back(p.label);
-        }
-        at::Tensor coords;
-        if (!labels.empty()) {
-            const at::Tensor pixels =
-                at::from_blob(xy.data(), {static_cast<int64_t>(labels.size()), 2}, at::kFloat)
-                    .to(net.device());
-            coords = coords_to_input_frame(pixels, height, width, impl_->config.image_size);
-        }
+        const Sam2PromptPoints points =
+            prompt_points(prompt, height, width, impl_->config.image_size, net.device());
         at::Tensor mask_input;
         if (prompt.mask_input) mask_input = prompt.mask_input->logits.to(net.device());
-        const Sam2DecodedMasks decoded =
-            net.decode(embedding.features, coords, labels, mask_input, prompt.multimask);
+        const Sam2DecodedMasks decoded = net.decode(embedding.features, points.coords,
+                                                    points.labels, mask_input, prompt.multimask);
         runtime::MaskSet out;
         out.decode_ms = runtime::ms_since(start);
         const auto post_start = runtime::SteadyClock::now();

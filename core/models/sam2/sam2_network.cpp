@@ -19,11 +19,15 @@ Sam2ImageFeatures Sam2Network::encode(const at::Tensor& input, bool keep_interme
     Sam2ImageFeatures out;
     std::vector<at::Tensor> trunk = trunk_.forward(input.to(dtype()));
     std::vector<at::Tensor> fpn = neck_.forward(trunk);
-    if (fpn.size() < 3)
+    // ImageEncoder's scalp: the coarsest levels are dropped (scalp 1: the stride-32 one).
+    const int64_t kept = static_cast<int64_t>(fpn.size()) - config_.scalp;
+    if (config_.scalp < 0 || kept < 3 || kept > static_cast<int64_t>(fpn.size())) {
         throw std::runtime_error("SAM 2 needs three feature levels after the scalp");
+    }
+    const at::Tensor& lowest = fpn[static_cast<size_t>(kept - 1)];
     out.high_res = mask_decoder_.project_high_res(fpn[0], fpn[1]);
     // set_image: vision_feats[-1] + no_mem_embed, a per-channel addition.
-    out.image_embed = fpn.back() + no_mem_embed_.view({1, -1, 1, 1});
+    out.image_embed = lowest + no_mem_embed_.view({1, -1, 1, 1});
     if (keep_intermediates) {
         out.trunk = std::move(trunk);
         out.fpn = std::move(fpn);

@@ -27,8 +27,9 @@ at::Tensor Sam2Attention::operator()(const at::Tensor& q_in, const at::Tensor& k
     const at::Tensor q = separate(q_proj(q_in));
     const at::Tensor k = separate(k_proj(k_in));
     const at::Tensor v = separate(v_proj(v_in));
-    const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(3)));
-    const at::Tensor attn = at::softmax(at::matmul(q * scale, k.transpose(-2, -1)), -1);
+    // F.scaled_dot_product_attention as PyTorch 2's math path: q and k each scaled by d^-1/4.
+    const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(3))));
+    const at::Tensor attn = at::softmax(at::matmul(q * factor, k.transpose(-2, -1) * factor), -1);
     const at::Tensor out = at::matmul(attn, v);
     return out_proj(out.transpose(1, 2).reshape({out.size(0), out.size(2), -1}));
 }

@@ -31,6 +31,26 @@ at::Tensor coords_to_input_frame(const at::Tensor& coords, int height, int width
     return c * size;
 }
 
+Sam2PromptPoints prompt_points(const runtime::Prompt& prompt, int height, int width, int64_t size,
+                               const at::Device& device) {
+    std::vector<float> xy;
+    Sam2PromptPoints out;
+    if (prompt.box) {
+        for (double v : *prompt.box) xy.push_back(static_cast<float>(v));
+        out.labels = {2, 3};
+    }
+    for (const runtime::Point& p : prompt.points) {
+        xy.push_back(static_cast<float>(p.x));
+        xy.push_back(static_cast<float>(p.y));
+        out.labels.push_back(p.label);
+    }
+    if (out.labels.empty()) return out;
+    const at::Tensor pixels =
+        at::from_blob(xy.data(), {static_cast<int64_t>(out.labels.size()), 2}, at::kFloat).clone();
+    out.coords = coords_to_input_frame(pixels, height, width, size).to(device);
+    return out;
+}
+
 at::Tensor upscale_logits(const at::Tensor& low_res, int height, int width) {
     return at::upsample_bilinear2d(low_res.to(at::kFloat), {height, width},
                                    /*align_corners=*/false);

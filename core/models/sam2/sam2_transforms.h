@@ -14,6 +14,10 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include <vector>
+
+#include "models/runtime/segmentation_types.h"
+
 namespace ps::sam2 {
 
 // CV_8UC3 RGB -> 1 x 3 x size x size float32 on `device`.
@@ -21,6 +25,15 @@ at::Tensor preprocess_for_sam2(const cv::Mat& rgb, int64_t size, const at::Devic
 
 // N x 2 original-pixel (x, y) coordinates, float32, to the model's input frame.
 at::Tensor coords_to_input_frame(const at::Tensor& coords, int height, int width, int64_t size);
+
+// _prep_prompts and _predict: the box's corners first (labels 2 and 3), then the points, in the
+// input frame (coords_to_input_frame); no coordinates (undefined) when the prompt has neither.
+struct Sam2PromptPoints {
+    at::Tensor coords;  // N x 2 float32 on `device`
+    std::vector<int> labels;
+};
+Sam2PromptPoints prompt_points(const runtime::Prompt& prompt, int height, int width, int64_t size,
+                               const at::Device& device);
 
 // 1 x M x h x w logits -> 1 x M x height x width float32 logits (F.interpolate bilinear).
 at::Tensor upscale_logits(const at::Tensor& low_res, int height, int width);
