@@ -19,6 +19,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "hostile_checkpoint.h"
 #include "sam_golden.h"
 #include "test_data.h"
 
@@ -353,43 +354,33 @@ class TestBirefnetParity : public QObject {
         QFETCH(QString, case_name);
         QFETCH(QString, expected);
         QTemporaryDir dir;
-        std::string path = (dir.path() + "/case.safetensors").toStdString();
-        if (case_name == "truncated") {
-            QFile source(QString::fromStdString(data("birefnet_tiny.pth")));
-            QVERIFY(source.open(QIODevice::ReadOnly));
-            const QByteArray bytes = source.readAll();
-            path = (dir.path() + "/birefnet_truncated.pth").toStdString();
-            QFile target(QString::fromStdString(path));
-            QVERIFY(target.open(QIODevice::WriteOnly));
-            target.write(bytes.left(bytes.size() / 2));
-        } else if (case_name == "isnet") {
-            path = test_data_path("isnet", "isnet_tiny.pth");
-        } else {
-            io::TensorMap tensors = load_file(data("birefnet_tiny.pth"));
-            if (case_name == "missing") {
-                tensors.erase("decoder.gdt_convs_attn_3.0.bias");
-            } else if (case_name == "shape") {
-                tensors["decoder.decoder_block2.conv_in.weight"] = at::zeros({8, 50, 1, 1});
-            } else if (case_name == "nan") {
-                at::Tensor t = tensors.at("decoder.decoder_block1.dec_att.conv1.weight").clone();
-                t.view({-1})[3] = std::numeric_limits<float>::quiet_NaN();
-                tensors["decoder.decoder_block1.dec_att.conv1.weight"] = t;
-            } else if (case_name == "vgg") {
-                io::TensorMap vgg;
-                for (const auto& [key, t] : tensors) {
-                    if (key.rfind("bb.", 0) != 0) vgg[key] = t;
+        const std::string path = hostile_checkpoint(
+            dir, case_name, data("birefnet_tiny.pth"), "birefnet_truncated.pth",
+            {{"isnet", test_data_path("isnet", "isnet_tiny.pth")}},
+            [&case_name](io::TensorMap& tensors) {
+                if (case_name == "missing") {
+                    tensors.erase("decoder.gdt_convs_attn_3.0.bias");
+                } else if (case_name == "shape") {
+                    tensors["decoder.decoder_block2.conv_in.weight"] = at::zeros({8, 50, 1, 1});
+                } else if (case_name == "nan") {
+                    at::Tensor t =
+                        tensors.at("decoder.decoder_block1.dec_att.conv1.weight").clone();
+                    t.view({-1})[3] = std::numeric_limits<float>::quiet_NaN();
+                    tensors["decoder.decoder_block1.dec_att.conv1.weight"] = t;
+                } else if (case_name == "vgg") {
+                    io::TensorMap vgg;
+                    for (const auto& [key, t] : tensors) {
+                        if (key.rfind("bb.", 0) != 0) vgg[key] = t;
+                    }
+                    vgg["bb.conv1.0.weight"] = at::zeros({64, 3, 3, 3});
+                    tensors = vgg;
                 }
-                vgg["bb.conv1.0.weight"] = at::zeros({64, 3, 3, 3});
-                tensors = vgg;
-            }
-            QVERIFY(io::save_safetensors(path, tensors).ok());
-        }
+            });
+        QVERIFY(!path.empty());
         auto model = birefnet::BiRefNetModel::load(path, cpu_options("fp32"));
         QVERIFY(!model.ok());
-        qInfo("%s", model.message().c_str());
-        QVERIFY2(QString::fromStdString(model.message()).contains(expected),
-                 model.message().c_str());
-        QVERIFY2(model.message().find('\n') == std::string::npos, "one line");
+        const QString problem = load_error_problem(model.message(), path, expected);
+        QVERIFY2(problem.isEmpty(), qPrintable(problem));
     }
 };
 

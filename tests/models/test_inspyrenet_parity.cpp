@@ -20,6 +20,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "hostile_checkpoint.h"
 #include "sam_golden.h"
 #include "test_data.h"
 
@@ -467,45 +468,28 @@ void TestInSPyReNetParity::foreign_and_broken_files_are_explained() {
     QFETCH(QString, case_name);
     QFETCH(QString, expected);
     QTemporaryDir dir;
-    std::string path = (dir.path() + "/case.safetensors").toStdString();
-    const std::string tiny = data_path("inspyrenet_swinb_tiny.pth");
-    if (case_name == "truncated") {
-        QFile source(QString::fromStdString(tiny));
-        QVERIFY(source.open(QIODevice::ReadOnly));
-        const QByteArray bytes = source.readAll();
-        path = (dir.path() + "/inspyrenet_truncated.pth").toStdString();
-        QFile target(QString::fromStdString(path));
-        QVERIFY(target.open(QIODevice::WriteOnly));
-        target.write(bytes.left(bytes.size() / 2));
-    } else {
-        const std::string source = case_name == "sam"     ? golden_path("sam_vit_tiny.pth")
-                                   : case_name == "u2net" ? golden_path("u2netp.pth")
-                                   : case_name == "isnet"
-                                       ? test_data_path("isnet", "isnet_tiny.pth")
-                                       : tiny;
-        auto file = io::load_checkpoint(source);
-        QVERIFY2(file.ok(), file.ok() ? "" : file.message().c_str());
-        io::TensorMap tensors = file->tensors;
-        if (case_name == "missing") {
-            tensors.erase("attention1.conv_out2.bn.running_var");
-        } else if (case_name == "width") {
-            tensors["context3.conv_cat.conv.weight"] = at::zeros({16, 32, 3, 3});
-        } else if (case_name == "nan") {
-            tensors["decoder.conv2.conv.weight"][0][0][0][0] = NAN;
-        } else if (case_name == "plain") {
-            tensors = {{"weight", at::zeros({3})}, {"bias", at::zeros({3})}};
-        }
-        QVERIFY(io::save_safetensors(path, tensors).ok());
-    }
-    // Through the file path, as a user meets it: one line that starts with the file's name.
+    const std::string path = hostile_checkpoint(
+        dir, case_name, data_path("inspyrenet_swinb_tiny.pth"), "inspyrenet_truncated.pth",
+        {{"sam", golden_path("sam_vit_tiny.pth")},
+         {"u2net", golden_path("u2netp.pth")},
+         {"isnet", test_data_path("isnet", "isnet_tiny.pth")}},
+        [&case_name](io::TensorMap& tensors) {
+            if (case_name == "missing") {
+                tensors.erase("attention1.conv_out2.bn.running_var");
+            } else if (case_name == "width") {
+                tensors["context3.conv_cat.conv.weight"] = at::zeros({16, 32, 3, 3});
+            } else if (case_name == "nan") {
+                tensors["decoder.conv2.conv.weight"][0][0][0][0] = NAN;
+            } else if (case_name == "plain") {
+                tensors = {{"weight", at::zeros({3})}, {"bias", at::zeros({3})}};
+            }
+        });
+    QVERIFY(!path.empty());
+    // Through the file path, as a user meets it.
     auto model = inspyrenet::InSPyReNetModel::load(path, options_for("fp32", 64));
     QVERIFY(!model.ok());
-    qInfo("%s", model.message().c_str());
-    const QString message = QString::fromStdString(model.message());
-    QVERIFY2(message.contains(expected), qPrintable(message));
-    const QString file_name = QString::fromStdString(path).section('/', -1);
-    QVERIFY2(message.startsWith(file_name + ": "), qPrintable(message));
-    QVERIFY2(!message.contains('\n'), qPrintable(message));
+    const QString problem = load_error_problem(model.message(), path, expected);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
 }
 
 QTEST_APPLESS_MAIN(TestInSPyReNetParity)

@@ -14,6 +14,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "hostile_checkpoint.h"
 #include "sam_golden.h"
 #include "test_data.h"
 
@@ -308,45 +309,28 @@ void TestIsNetParity::foreign_and_broken_files_are_explained() {
     QFETCH(QString, case_name);
     QFETCH(QString, expected);
     QTemporaryDir dir;
-    std::string path = (dir.path() + "/case.safetensors").toStdString();
-    if (case_name == "truncated") {
-        // The first half of the zip: the loader names the file and does not crash.
-        QFile source(QString::fromStdString(isnet_data_path("isnet_tiny.pth")));
-        QVERIFY(source.open(QIODevice::ReadOnly));
-        const QByteArray bytes = source.readAll();
-        path = (dir.path() + "/isnet_truncated.pth").toStdString();
-        QFile target(QString::fromStdString(path));
-        QVERIFY(target.open(QIODevice::WriteOnly));
-        target.write(bytes.left(bytes.size() / 2));
-    } else {
-        const std::string source = case_name == "sam"     ? golden_path("sam_vit_tiny.pth")
-                                   : case_name == "u2net" ? golden_path("u2netp.pth")
-                                                          : isnet_data_path("isnet_tiny.pth");
-        auto file = io::load_checkpoint(source);
-        QVERIFY2(file.ok(), file.ok() ? "" : file.message().c_str());
-        io::TensorMap tensors = file->tensors;
-        if (case_name == "missing") {
-            tensors.erase("stage4d.rebnconv2d.bn_s1.running_var");
-        } else if (case_name == "width") {
-            tensors["stage2.rebnconvin.conv_s1.weight"] = at::zeros({16, 16, 3, 3});
-        } else if (case_name == "side") {
-            tensors["side3.weight"] = at::zeros({1, 8, 3, 3});
-        } else if (case_name == "nan") {
-            tensors["stage3.rebnconv1.conv_s1.weight"][0][0][0][0] = NAN;
-        } else if (case_name == "plain") {
-            tensors = {{"weight", at::zeros({3})}, {"bias", at::zeros({3})}};
-        }
-        QVERIFY(io::save_safetensors(path, tensors).ok());
-    }
-    // Through the file path, as a user meets it: one line that starts with the file's name.
+    const std::string path = hostile_checkpoint(
+        dir, case_name, isnet_data_path("isnet_tiny.pth"), "isnet_truncated.pth",
+        {{"sam", golden_path("sam_vit_tiny.pth")}, {"u2net", golden_path("u2netp.pth")}},
+        [&case_name](io::TensorMap& tensors) {
+            if (case_name == "missing") {
+                tensors.erase("stage4d.rebnconv2d.bn_s1.running_var");
+            } else if (case_name == "width") {
+                tensors["stage2.rebnconvin.conv_s1.weight"] = at::zeros({16, 16, 3, 3});
+            } else if (case_name == "side") {
+                tensors["side3.weight"] = at::zeros({1, 8, 3, 3});
+            } else if (case_name == "nan") {
+                tensors["stage3.rebnconv1.conv_s1.weight"][0][0][0][0] = NAN;
+            } else if (case_name == "plain") {
+                tensors = {{"weight", at::zeros({3})}, {"bias", at::zeros({3})}};
+            }
+        });
+    QVERIFY(!path.empty());
+    // Through the file path, as a user meets it.
     auto model = isnet::IsNetModel::load(path, {runtime::Device::Cpu, runtime::Precision::Fp32});
     QVERIFY(!model.ok());
-    qInfo("%s", model.message().c_str());
-    const QString message = QString::fromStdString(model.message());
-    QVERIFY2(message.contains(expected), qPrintable(message));
-    const QString file_name = QString::fromStdString(path).section('/', -1);
-    QVERIFY2(message.startsWith(file_name + ": "), qPrintable(message));
-    QVERIFY2(!message.contains('\n'), qPrintable(message));
+    const QString problem = load_error_problem(model.message(), path, expected);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
 }
 
 QTEST_APPLESS_MAIN(TestIsNetParity)
