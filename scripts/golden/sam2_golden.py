@@ -421,6 +421,245 @@ def image_golden(args, cfg, report):
         report["max_abs"]["image." + k] = float(out64[k].abs().max())
 
 
+# ---- video predictor
+
+def make_frames():
+    """VIDEO_FRAMES RGB frames, VIDEO_W x VIDEO_H: a smooth seeded texture, a red disc moving
+    right (object 1) and a blue rectangle moving down-left (object 2)."""
+    g = np.random.default_rng(SEED)
+    yy, xx = np.mgrid[0:VIDEO_H, 0:VIDEO_W].astype(np.float64)
+    coarse = g.uniform(-1, 1, size=(3, 7, 9))
+    frames, objects = [], []
+    for t in range(VIDEO_FRAMES):
+        base = np.stack([
+            120 + 40 * np.sin(xx / 9.0 + 0.3 * t + c) * np.cos(yy / 13.0 - c) for c in range(3)], -1)
+        for c in range(3):  # a low-frequency bilinear blotch pattern, shifting slowly
+            up = np.array(Image.fromarray(coarse[c].astype(np.float32), mode="F").resize(
+                (VIDEO_W, VIDEO_H), Image.BILINEAR))
+            base[..., c] += 35 * np.roll(up, t, axis=1)
+        disc = (30 + 8 * t, 38 + 2 * t, 13)
+        rect = (86 - 4 * t, 52 + 2 * t, 30, 20)  # x0, y0, w, h
+        inside_disc = (xx - disc[0]) ** 2 + (yy - disc[1]) ** 2 <= disc[2] ** 2
+        inside_rect = ((xx >= rect[0]) & (xx < rect[0] + rect[2]) & (yy >= rect[1])
+                       & (yy < rect[1] + rect[3]))
+        base[inside_rect] = [40, 70, 200]
+        base[inside_disc] = [210, 40, 40]
+        frames.append(np.clip(np.rint(base), 0, 255).astype(np.uint8))
+        objects.append({"disc_center_radius": list(disc), "rect_x0_y0_w_h": list(rect)})
+    return frames, objects
+
+
+def video_calls(objects):
+    """The session, in order; each call's outputs are stored under its `phase`."""
+    (cx0, cy0, _), (cx5, cy5, _) = objects[0]["disc_center_radius"], objects[5]["disc_center_radius"]
+    x0, y0, w, h = objects[3]["rect_x0_y0_w_h"]
+    return [
+        {"phase": "add0", "call": "add_new_points_or_box", "frame_idx": 0, "obj_id": 1,
+         "points": [[float(cx0), float(cy0)]], "labels": [1]},
+        {"phase": "add3", "call": "add_new_points_or_box", "frame_idx": 3, "obj_id": 2,
+         "box": [float(x0 - 2), float(y0 - 2), float(x0 + w + 1), float(y0 + h + 1)]},
+        {"phase": "mask2", "call": "add_new_mask", "frame_idx": 2, "obj_id": 3,
+         "mask": "video_mask_f2_o3.png"},
+        {"phase": "mask7", "call": "add_new_mask", "frame_idx": 7, "obj_id": 2, "mask": "empty"},
+        {"phase": "fwd", "call": "propagate_in_video"},
+        {"phase": "add5", "call": "add_new_points_or_box", "frame_idx": 5, "obj_id": 1,
+         "points": [[float(cx5 + 3), float(cy5 - 3)]], "labels": [1]},
+        {"phase": "bwd", "call": "propagate_in_video", "start_frame_idx": 4, "reverse": True},
+        {"phase": "fwd2", "call": "propagate_in_video", "start_frame_idx": 6},
+    ]
+
+
+def object3_mask():
+    """Object 3's mask on frame 2 (video resolution): an ellipse of the textured background."""
+    yy, xx = np.mgrid[0:VIDEO_H, 0:VIDEO_W]
+    return ((xx - 104) / 15.0) ** 2 + ((yy - 22) / 10.0) ** 2 <= 1.0
+
+
+MEMORY_ATTENTION_RECORDED = {("fwd", 4, 1), ("bwd", 2, 2)}
+
+
+def run_video(model, video_dir, calls):
+    """SAM2VideoPredictor's calls in order, with what each frame's inference produced recorded by
+    wrappers around the model's own methods (which change nothing)."""
+    out, info = {}, {"object_score_logits": {}}
+    ctx = {}
+
+    def obj_id_of(state, output_dict):
+        for idx, d in state["output_dict_per_obj"].items():
+            if d is output_dict:
+                return state["obj_idx_to_id"][idx]
+
+    run_single = model._run_single_frame_inference
+    run_memory = model._run_memory_encoder
+    encode_new = model._encode_new_memory
+    attention = model.memory_attention.forward
+
+    def recording_run_single(inference_state, output_dict, frame_idx, **kwargs):
+        key = "%s.f%d.o%d." % (ctx["phase"], frame_idx, obj_id_of(inference_state, output_dict))
+        ctx["key"] = key
+        compact, pred_masks = run_single(inference_state=inference_state, output_dict=output_dict,
+                                         frame_idx=frame_idx, **kwargs)
+        out[key + "pred_masks"] = compact["pred_masks"]
+        out[key + "obj_ptr"] = compact["obj_ptr"]
+        out[key + "object_score_logits"] = compact["object_score_logits"]
+        info["object_score_logits"][key[:-1]] = float(compact["object_score_logits"])
+        if compact["maskmem_features"] is not None:
+            out[key + "maskmem_features"] = compact["maskmem_features"]
+            ctx.setdefault("maskmem_pos_enc", compact["maskmem_pos_enc"][0])
+        return compact, pred_masks
+
+    def recording_run_memory(inference_state, frame_idx, batch_size, **kwargs):
+        # Only the preflight calls it, on one object's slice: find which from the temp outputs.
+        key = "%s.preflight.f%d.o%d." % (ctx["phase"], frame_idx, ctx["preflight_obj"])
+        ctx["key"] = key
+        features, pos = run_memory(inference_state=inference_state, frame_idx=frame_idx,
+                                   batch_size=batch_size, **kwargs)
+        out[key + "maskmem_features"] = features
+        ctx.setdefault("maskmem_pos_enc", pos[0])
+        return features, pos
+
+    def recording_encode_new(**kwargs):
+        features, pos = encode_new(**kwargs)
+        # before the video predictor stores them as bfloat16
+        out[ctx["key"] + "maskmem_features_f32"] = features.clone()
+        return features, pos
+
+    def recording_attention(curr, memory, curr_pos=None, memory_pos=None, num_obj_ptr_tokens=0):
+        # Upstream bug facebookresearch/sam2#308 / #577: the video predictor stores
+        # maskmem_features as bfloat16; with object pointers torch.cat promotes the memory to
+        # the model's dtype, but without any (an object tracked before its first conditioning
+        # frame) the memory stays bfloat16 and, outside CUDA autocast, the first Linear fails
+        # ("mat1 and mat2 must have the same dtype"). The fix those issues give: the same
+        # bf16-rounded values in the model's dtype, as the promotion does in every other case.
+        memory = memory.to(curr[0].dtype)
+        result = attention(curr=curr, memory=memory, curr_pos=curr_pos, memory_pos=memory_pos,
+                           num_obj_ptr_tokens=num_obj_ptr_tokens)
+        phase, frame, obj = ctx["key"].split(".")[0], int(ctx["key"].split(".")[1][1:]), int(
+            ctx["key"].split(".")[2][1:])
+        if (phase, frame, obj) in MEMORY_ATTENTION_RECORDED:
+            k = ctx["key"] + "memory_attention."
+            out[k + "curr"], out[k + "memory"], out[k + "memory_pos"] = curr[0], memory, memory_pos
+            out[k + "output"] = result
+            info.setdefault("memory_attention", {})[k[:-1]] = {
+                "num_obj_ptr_tokens": num_obj_ptr_tokens, "memory_tokens": memory.shape[0]}
+        return result
+
+    model._run_single_frame_inference = recording_run_single
+    model._run_memory_encoder = recording_run_memory
+    model._encode_new_memory = recording_encode_new
+    model.memory_attention.forward = recording_attention
+    # The preflight runs the memory encoder per object; which object is told by wrapping it.
+    preflight = model.propagate_in_video_preflight
+
+    def recording_preflight(inference_state):
+        for obj_idx, temp in inference_state["temp_output_dict_per_obj"].items():
+            pending = [f for k in ("non_cond_frame_outputs", "cond_frame_outputs") for f in temp[k]]
+            info.setdefault("preflight", {})["%s.o%d" % (ctx["phase"], inference_state[
+                "obj_idx_to_id"][obj_idx])] = pending
+        # objects are encoded in index order; the per-object wrapper tells them apart
+        obj_ids = iter([inference_state["obj_idx_to_id"][i] for i, temp in
+                        inference_state["temp_output_dict_per_obj"].items()
+                        for k in ("non_cond_frame_outputs", "cond_frame_outputs")
+                        for f, o in temp[k].items() if o["maskmem_features"] is None])
+
+        def next_obj(**kwargs):
+            ctx["preflight_obj"] = next(obj_ids)
+            return recording_run_memory(**kwargs)
+        model._run_memory_encoder = next_obj
+        try:
+            return preflight(inference_state)
+        finally:
+            model._run_memory_encoder = recording_run_memory
+    model.propagate_in_video_preflight = recording_preflight
+
+    with torch.inference_mode():
+        state = model.init_state(video_path=video_dir, offload_video_to_cpu=False,
+                                 offload_state_to_cpu=False, async_loading_frames=False)
+        info["input_sums"] = [float(state["images"][t].double().sum()) for t in range(VIDEO_FRAMES)]
+        for call in calls:
+            ctx["phase"] = call["phase"]
+            if call["call"] == "add_new_points_or_box":
+                _, obj_ids, masks = model.add_new_points_or_box(
+                    state, frame_idx=call["frame_idx"], obj_id=call["obj_id"],
+                    points=call.get("points"), labels=call.get("labels"), box=call.get("box"))
+            elif call["call"] == "add_new_mask":
+                mask = np.zeros((VIDEO_H, VIDEO_W), bool) if call["mask"] == "empty" else (
+                    np.array(Image.open(os.path.join(video_dir, "..", call["mask"]))) > 0)
+                _, obj_ids, masks = model.add_new_mask(
+                    state, frame_idx=call["frame_idx"], obj_id=call["obj_id"], mask=mask)
+            if call["call"] != "propagate_in_video":
+                out[ctx["phase"] + ".video_res_masks"] = masks
+                info[ctx["phase"] + ".obj_ids"] = list(obj_ids)
+            else:
+                frames = []
+                for frame_idx, obj_ids, masks in model.propagate_in_video(
+                        state, start_frame_idx=call.get("start_frame_idx"),
+                        reverse=call.get("reverse", False)):
+                    out["%s.f%d.video_res_masks" % (call["phase"], frame_idx)] = masks
+                    frames.append(frame_idx)
+                info[call["phase"] + ".frames"] = frames
+    out["maskmem_pos_enc"] = ctx["maskmem_pos_enc"]
+    for name in ("_run_single_frame_inference", "_run_memory_encoder", "_encode_new_memory",
+                 "propagate_in_video_preflight"):
+        delattr(model, name)
+    del model.memory_attention.forward
+    return {k: v.detach().clone() for k, v in out.items()}, info
+
+
+def video_golden(args, cfg, report):
+    frames, objects = make_frames()
+    video_dir = os.path.join(args.out, "video")
+    os.makedirs(video_dir, exist_ok=True)
+    for t, frame in enumerate(frames):
+        # the folder layout SAM2VideoPredictor reads: <frame_index>.jpg
+        Image.fromarray(frame).save(os.path.join(video_dir, "%05d.jpg" % t), quality=95)
+    Image.fromarray(object3_mask().astype(np.uint8) * 255, mode="L").save(
+        args.out + "/video_mask_f2_o3.png")
+    calls = video_calls(objects)
+    with open(args.out + "/video_calls.json", "w") as f:
+        json.dump({"video": "video/%05d.jpg", "objects_drawn": objects, "calls": calls}, f, indent=1)
+    state = torch.load(args.out + "/sam2_tiny.pt")["model"]
+    runs = {}
+    for name, dtype in (("f32", torch.float32), ("f64", torch.float64), ("bf16", torch.bfloat16)):
+        m = build(with_values(cfg, VIDEO_OVERRIDES))
+        m.load_state_dict(state)
+        runs[name] = run_video(to_dtype(m, dtype), video_dir, calls)
+    out32, info = runs["f32"]
+    out64, info64 = runs["f64"]
+    out16, info16 = runs["bf16"]
+    report["video_info"] = info
+    report["video_object_scores_f64_bf16"] = [info64["object_score_logits"],
+                                              info16["object_score_logits"]]
+    golden = {}
+    for k, v in out32.items():
+        frame = re.search(r"\.f(\d+)\.", k)
+        if k.endswith("video_res_masks"):
+            if k.split(".")[0] in ("add0", "add5") or k == "fwd.f1.video_res_masks":
+                golden[k] = v.float()
+            # every output's final masks (logits > 0), 8 pixels a byte, first pixel in the MSB
+            golden[k + "_bits"] = torch.from_numpy(np.packbits((v > 0).numpy(), axis=-1))
+        elif "maskmem_features" in k and ".preflight." not in k and int(frame.group(1)) > 2:
+            continue  # frames 0-2 and the conditioning frames' memories only
+        else:
+            golden[k] = v.float()
+    first = np.array(Image.open(os.path.join(video_dir, "00000.jpg")).convert("RGB").resize(
+        (IMAGE_SIZE, IMAGE_SIZE)))
+    golden["frame0.resized"] = torch.from_numpy(first)
+    save_safetensors(args.out + "/video.safetensors", golden,
+                     {"upstream": "facebookresearch/sam2@" + COMMIT})
+    for k in out32:
+        report["fp32_vs_fp64"]["video." + k] = stats(out32[k], out64[k])
+        report["bf16_vs_fp64"]["video." + k] = stats(out16[k].float(), out64[k])
+        report["max_abs"]["video." + k] = float(out64[k].abs().max())
+    agreement = report["video_masks"] = {}
+    for k in out32:
+        if k.endswith("video_res_masks"):
+            m32, m64, m16 = (o[k] > 0 for o in (out32, out64, out16))
+            agreement[k] = {"foreground_fraction": [float(m32[i].double().mean()) for i in range(m32.shape[0])],
+                            "fp32_vs_fp64": [mask_agreement(m32[i], m64[i]) for i in range(m32.shape[0])],
+                            "bf16_vs_fp64": [mask_agreement(m16[i], m64[i]) for i in range(m32.shape[0])]}
+
+
 # ---- full-size layouts
 
 def official_layouts(root, tiny_model):
@@ -475,7 +714,7 @@ def tolerances(report):
     |bf16 - fp64| (as ../shared/golden/SAM.md)."""
     pooled = {}
     for key in report["fp32_vs_fp64"]:
-        q = re.sub(r"\.(p\d+|f\d+|o\d+|add\d+|fwd2?|bwd|preflight)(?=\.)", "", key)
+        q = re.sub(r"\.(p\d+|f\d+|o\d+|add\d+|mask\d+|fwd2?|bwd|preflight)(?=\.)", "", key)
         e = pooled.setdefault(q, {"max_abs": 0.0, "fp32_vs_fp64": 0.0, "bf16_vs_fp64": 0.0})
         e["max_abs"] = max(e["max_abs"], report["max_abs"][key])
         e["fp32_vs_fp64"] = max(e["fp32_vs_fp64"], report["fp32_vs_fp64"][key]["max"])
