@@ -6,8 +6,9 @@ widths, depths, window sizes and the image size changed (the dict below), and th
 build_sam2 / build_sam2_video_predictor add (apply_postprocessing=True); random weights with fixed
 seeds, every zero- or near-zero-initialised parameter re-randomised; eval mode; and runs
   * SAM2ImagePredictor.set_image + predict on one image with seven prompts,
-  * SAM2VideoPredictor.init_state on a folder of JPEG frames, clicks, a box, a correction click,
-    and propagation forward, backward and forward again,
+  * SAM2VideoPredictor.init_state on a folder of JPEG frames, clicks, a box, a mask, an empty
+    mask, a correction click, and propagation forward, backward and forward again (the one
+    workaround: the memory cast to the model's dtype, upstream bug facebookresearch/sam2#308),
 in float32 (the golden), float64 and bfloat16 (to measure tolerances), and writes tests/data/sam2/.
 It also builds the four published sam2.1 configurations at full size (not run) for their key
 layouts and parameter counts. Usage (Debian's python3: torch 1.13 CPU, numpy, Pillow, PyYAML;
@@ -723,7 +724,38 @@ def tolerances(report):
         floor = 1e-4 if any(w in q for w in ("logits", "masks", "mask_input")) else 1e-5
         e["fp32_tol"] = float("%.1g" % max(10 * e["fp32_vs_fp64"], floor))
         e["bf16_tol"] = float("%.2g" % max(2.5 * e["bf16_vs_fp64"], 1e-3))
+        if q in ("video.maskmem_features", "video.memory_attention.memory"):
+            e["note"] = ("bf16-stored memory values: equal to bf16(maskmem_features_f32), so a port "
+                         "may differ by one bf16 ulp where its float32 value lies within "
+                         "maskmem_features_f32's tolerance of a rounding boundary")
+        if q in ("image.fpn.level0", "image.fpn.level1"):
+            e["note"] = "not stored; checked through high_res_feats (conv_s0 / conv_s1)"
     return pooled
+
+
+def mask_tolerances(report):
+    """The final binary masks (logits > 0 at the image / video size), per mask: the lowest IoU
+    and the largest share of differing pixels seen; fp32 tolerances IoU >= 0.995 and <= 1e-3 of
+    the pixels; bf16 tolerances 2.5 x the bf16 run's distance from fp64."""
+    groups = {"image": [m for c in report.get("image_cases", []) for m in
+                        zip(c["mask_fp32_vs_fp64"], c["mask_bf16_vs_fp64"])],
+              "video": [m for v in report.get("video_masks", {}).values() for m in
+                        zip(v["fp32_vs_fp64"], v["bf16_vs_fp64"])]}
+    result = {}
+    for name, pairs in groups.items():
+        if not pairs:
+            continue
+        f32, b16 = zip(*pairs)
+        worst_b16_iou = min(m["iou"] for m in b16)
+        worst_b16_diff = max(m["differing_fraction"] for m in b16)
+        result[name] = {
+            "fp32_vs_fp64": {"min_iou": min(m["iou"] for m in f32),
+                             "max_differing_fraction": max(m["differing_fraction"] for m in f32)},
+            "bf16_vs_fp64": {"min_iou": worst_b16_iou, "max_differing_fraction": worst_b16_diff},
+            "fp32_tol": {"min_iou": 0.995, "max_differing_fraction": 1e-3},
+            "bf16_tol": {"min_iou": float("%.2g" % (1 - 2.5 * (1 - worst_b16_iou))),
+                         "max_differing_fraction": float("%.2g" % (2.5 * worst_b16_diff))}}
+    return result
 
 
 def main():
@@ -754,7 +786,8 @@ def main():
     pooled = tolerances(report)
     with open(args.out + "/sam2_tolerances.json", "w") as f:
         json.dump({"upstream": report["upstream"], "rule": tolerances.__doc__.split(": ", 1)[1]
-                   .replace("\n    ", " "), "quantities": pooled}, f, indent=1)
+                   .replace("\n    ", " "), "quantities": pooled,
+                   "final_masks": mask_tolerances(report)}, f, indent=1)
     for q, e in pooled.items():
         print("%-36s max %8.3g  fp32-fp64 %8.2e tol %7.1e  bf16-fp64 %8.2e tol %7.2g" % (
             q, e["max_abs"], e["fp32_vs_fp64"], e["fp32_tol"], e["bf16_vs_fp64"], e["bf16_tol"]))
