@@ -234,14 +234,6 @@ def conv_transpose_bf16(self, x):
     return out.to(torch.bfloat16)
 
 
-def interpolate_bicubic_bf16(orig):
-    def interpolate(input, *args, **kwargs):
-        if input.dtype == torch.bfloat16 and kwargs.get("mode") == "bicubic":
-            return orig(input.float(), *args, **kwargs).to(torch.bfloat16)
-        return orig(input, *args, **kwargs)
-    return interpolate
-
-
 def to_dtype(model, dtype):
     if dtype == torch.float32:
         return model
