@@ -325,6 +325,7 @@ def run_image(model, image):
     decoder.predict_masks = recording_predict_masks
     predictor.set_image(image)
     out["image_embed"] = predictor._features["image_embed"]
+    out["dense_pe"] = model.sam_prompt_encoder.get_dense_pe()
     out["high_res_feats.0"], out["high_res_feats.1"] = predictor._features["high_res_feats"]
     # Level 3 (stride 32) is dropped by scalp=1 and its positional encoding is never used; the
     # levels 0 and 1 encodings are unused by the image path.
@@ -356,6 +357,8 @@ def run_image(model, image):
         out[p + "iou_predictions"] = torch.from_numpy(ious)[None]
         out[p + "object_score_logits"] = calls["object_score_logits"]
         out[p + "masks_logits"] = torch.from_numpy(masks)[None]  # at the original size
+        if k == 1:  # the decoder's four masks and IoUs before the single-mask choice
+            out[p + "decoder_masks"], out[p + "decoder_ious"] = calls["all_masks"], calls["all_ious"]
         single = calls["all_masks"][:, 0:1].float()
         info.append({"stability_score_token0": float(decoder._get_stability_scores(single)),
                      "all_iou_predictions": calls["all_ious"].float()[0].tolist()})
