@@ -11,6 +11,7 @@
 #include "models/birefnet/birefnet_config.h"
 #include "models/inspyrenet/inspyrenet_config.h"
 #include "models/isnet/isnet_config.h"
+#include "models/sam2/sam2_config.h"
 #include "models/u2net/u2net_config.h"
 
 namespace ps::cli {
@@ -67,6 +68,18 @@ std::string birefnet_summary(const birefnet::BiRefNetConfig& config) {
            " from " + config.input_size_source;
 }
 
+// The published SAM 2.1 variants by name; an unpublished layout says what it lacks.
+std::string sam2_summary(const sam2::Sam2Config& config) {
+    const std::string name = config.arch == "sam2.1_hiera_t"    ? "SAM 2.1 Hiera-T (tiny)"
+                             : config.arch == "sam2.1_hiera_s"  ? "SAM 2.1 Hiera-S (small)"
+                             : config.arch == "sam2.1_hiera_b+" ? "SAM 2.1 Hiera-B+ (base plus)"
+                             : config.arch == "sam2.1_hiera_l"  ? "SAM 2.1 Hiera-L (large)"
+                                                                : "SAM 2.1 (unpublished layout: "
+                                                                  "windows, global blocks and heads "
+                                                                  "are Hiera's defaults)";
+    return name + ": promptable segmentation (points, box, mask input); image path";
+}
+
 int print(const std::string& path, const io::Checkpoint& checkpoint, QJsonObject json,
           const std::string& text, bool as_json) {
     if (as_json) {
@@ -104,6 +117,13 @@ int run_info(const std::vector<std::string>& argv) {
                          sam_config->describe() + "\n",
                      as_json);
     }
+    auto sam2_config = sam2::infer_sam2_config(checkpoint->tensors, label);
+    if (sam2_config) {
+        return print(
+            path, *checkpoint, to_json(*sam2_config),
+            "family: sam2\n" + sam2_summary(*sam2_config) + "\n" + sam2_config->describe() + "\n",
+            as_json);
+    }
     auto u2net_config = u2net::infer_u2net_config(checkpoint->tensors, label);
     if (u2net_config) {
         return print(path, *checkpoint, to_json(*u2net_config),
@@ -136,6 +156,8 @@ int run_info(const std::vector<std::string>& argv) {
     // Each inference names the other families when it sees them; past a family's first key, its
     // own error (a missing or odd tensor) is the one that helps.
     if (checkpoint->tensors.count("conv_in.weight")) return fail(isnet_config.message());
+    if (checkpoint->tensors.count("image_encoder.trunk.patch_embed.proj.weight"))
+        return fail(sam2_config.message());
     if (checkpoint->tensors.count("decoder.conv1.conv.weight"))
         return fail(inspyrenet_config.message());
     const bool u2net_keys = checkpoint->tensors.count("stage1.rebnconvin.conv_s1.weight") > 0;

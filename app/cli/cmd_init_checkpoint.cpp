@@ -15,6 +15,7 @@
 #include "models/isnet/isnet_config.h"
 #include "models/sam/sam_init.h"
 #include "models/sam/sam_shapes.h"
+#include "models/sam2/sam2_init.h"
 #include "models/u2net/u2net_config.h"
 #include "output_checks.h"
 
@@ -23,7 +24,8 @@ namespace ps::cli {
 const char kInitCheckpointUsage[] =
     "usage: photosynth-cli init-checkpoint --arch ARCH --out F.safetensors [--seed N]; ARCH: "
     "vit_b, vit_l, vit_h, mobile_sam, u2net, u2netp, isnet, inspyrenet_res2net50, "
-    "inspyrenet_swinb, birefnet, birefnet_hr, birefnet_dynamic, birefnet_lite, birefnet_lite_2k "
+    "inspyrenet_swinb, birefnet, birefnet_hr, birefnet_dynamic, birefnet_lite, birefnet_lite_2k, "
+    "sam2.1_hiera_t, sam2.1_hiera_s, sam2.1_hiera_b+, sam2.1_hiera_l "
     "(inspyrenet_swinb: transparent-background's layout, one for "
     "both modes; a file name with \"fast\" in it runs at 384, any other at 1024; BiRefNet: "
     "the variants of one backbone share a layout, the input size follows the file name: \"_HR\" "
@@ -61,6 +63,8 @@ int run_init_checkpoint(const std::vector<std::string>& argv) {
                 ? runtime::random_tensors(
                       birefnet::birefnet_tensor_specs(birefnet::official_birefnet_config(arch)),
                       seed)
+            : arch.rfind("sam2", 0) == 0
+                ? sam2::random_sam2_tensors(sam2::official_sam2_config(arch), seed)
             : arch.rfind("inspyrenet", 0) == 0
                 ? runtime::random_tensors(inspyrenet::inspyrenet_tensor_specs(
                                               inspyrenet::official_inspyrenet_config(arch)),

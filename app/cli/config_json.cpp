@@ -156,4 +156,40 @@ QJsonObject to_json(const birefnet::BiRefNetConfig& c) {
                        {"dtype", QString::fromStdString(c.dtype)}};
 }
 
+QJsonObject to_json(const sam2::Sam2Config& c) {
+    const QJsonObject trunk{{"type", "hiera"},
+                            {"embed_dim", qint64(c.hiera.embed_dim)},
+                            {"num_heads", qint64(c.hiera.num_heads)},
+                            {"stages", array_of(c.hiera.stages)},
+                            {"window_spec", array_of(c.hiera.window_spec)},
+                            {"global_att_blocks", array_of(c.hiera.global_att_blocks)},
+                            {"window_pos_embed_bkg_spatial_size", array_of(c.hiera.pos_embed_bkg)}};
+    const QJsonObject neck{{"d_model", qint64(c.d_model)},
+                           {"backbone_channel_list", array_of(c.backbone_channels)},
+                           {"fpn_top_down_levels", array_of(c.fpn_top_down_levels)},
+                           {"scalp", qint64(c.scalp)}};
+    const QJsonObject decoder{
+        {"transformer_dim", qint64(c.d_model)},
+        {"depth", qint64(c.decoder_depth)},
+        {"mlp_dim", qint64(c.decoder_mlp_dim)},
+        {"num_heads", qint64(c.decoder_heads)},
+        {"num_mask_tokens", qint64(c.num_mask_tokens)},
+        {"use_high_res_features", c.use_high_res_features},
+        {"pred_obj_scores", c.pred_obj_scores},
+        {"iou_prediction_use_sigmoid", c.iou_prediction_use_sigmoid},
+        {"dynamic_multimask_via_stability", c.dynamic_multimask_via_stability}};
+    const QJsonObject memory{{"mem_dim", qint64(c.mem_dim)},
+                             {"num_maskmem", qint64(c.num_maskmem)},
+                             {"memory_attention_layers", qint64(c.memory_attention_layers)}};
+    return QJsonObject{{"family", "sam2"},
+                       {"arch", QString::fromStdString(c.arch)},
+                       {"image_size", qint64(c.image_size)},
+                       {"trunk", trunk},
+                       {"neck", neck},
+                       {"mask_decoder", decoder},
+                       {"memory", memory},
+                       {"parameters", qint64(c.parameter_count)},
+                       {"dtype", QString::fromStdString(c.dtype)}};
+}
+
 }  // namespace ps::cli

@@ -4,6 +4,7 @@
 #include "models/inspyrenet/inspyrenet_config.h"
 #include "models/isnet/isnet_config.h"
 #include "models/sam/sam_config.h"
+#include "models/sam2/sam2_config.h"
 #include "models/u2net/u2net_config.h"
 
 namespace ps::engine {
@@ -55,6 +56,11 @@ Result<FamilyMatch> identify_family(const io::TensorMap& tensors, const std::str
                            static_cast<int>(bi->input_height),
                            bi->dynamic_input};
     }
+    // SAM 2 by its Hiera trunk (image_encoder.trunk.*), which SAM 1's ViT and TinyViT lack.
+    // A broken SAM 2 file gets SAM 2's error, not SAM 1's "no prompt_encoder.*".
+    auto s2 = sam2::infer_sam2_config(tensors, file_label);
+    if (s2) return FamilyMatch{"sam2", s2->arch, s2->parameter_count, s2->describe()};
+    if (tensors.count("image_encoder.trunk.patch_embed.proj.weight")) return s2.error();
     auto sam = sam::infer_sam_config(tensors, file_label);
     if (!sam) return sam.error();
     return FamilyMatch{sam->encoder == sam::EncoderKind::TinyViT ? "mobile_sam" : "sam", sam->arch,

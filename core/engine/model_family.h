@@ -11,7 +11,7 @@
 namespace ps::engine {
 
 struct FamilyMatch {
-    std::string family;  // "sam", "mobile_sam", "u2net", "isnet"
+    std::string family;  // "sam", "mobile_sam", "sam2", "u2net", "isnet", ...
     std::string arch;    // "vit_b", "mobile_sam", "u2netp", "u2net_custom", "isnet", ...
     long long parameter_count = 0;
     std::string description;  // one line for people: "u2netp: U²-Net background removal; ..."
