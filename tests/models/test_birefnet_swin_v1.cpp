@@ -1,7 +1,7 @@
 // runtime::SwinV1 against BiRefNet's official swin_v1.py at a tiny size (tests/data/birefnet: the
 // bb.* tensors of birefnet_tiny.pth and swin_v1_tiny__golden.safetensors): the four stage outputs
-// at an odd input size (patch, window and merging padding), fp32 and bf16 on the CPU; configuration
-// inference and the published layouts.
+// at an odd input size (patch, window and merging padding), fp32 and bf16 on the CPU and CUDA;
+// configuration inference and the published layouts.
 #include <ATen/ATen.h>
 
 #include "io/checkpoint.h"
@@ -78,31 +78,40 @@ class TestBirefnetSwinV1 : public QObject {
     }
 
     void stage_outputs_match_the_reference_data() {
+        QTest::addColumn<QString>("device");
         QTest::addColumn<QString>("precision");
         QTest::addColumn<double>("tolerance");
         // tests/data/birefnet/README.md: fp32 vs the reference's fp32 (which is 1.7e-6 from its
         // float64 run); bf16 vs the reference's fp32 (its own bf16 run is 0.055 off float64).
-        QTest::newRow("fp32") << "fp32" << 2e-5;
-        QTest::newRow("bf16") << "bf16" << 0.2;
+        // On CUDA the window layout kernels run (padding and shift at this odd size), and in
+        // bf16 the fused attention.
+        for (const char* device : {"cpu", "cuda"}) {
+            QTest::addRow("%s fp32", device) << device << "fp32" << 2e-5;
+            QTest::addRow("%s bf16", device) << device << "bf16" << 0.2;
+        }
     }
     void stage_outputs_match_the_reference() {
+        QFETCH(QString, device);
         QFETCH(QString, precision);
         QFETCH(double, tolerance);
+        if (device == "cuda" && !at::hasCUDA()) QSKIP("no CUDA device");
         const at::ScalarType dtype = precision == "bf16" ? at::kBFloat16 : at::kFloat;
-        const io::TensorMap tensors = converted(backbone_tensors(), dtype);
+        const at::Device where = device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU);
+        io::TensorMap tensors = converted(backbone_tensors(), dtype);
+        for (auto& [key, t] : tensors) t = t.to(where);
         const io::TensorMap golden = load_file("swin_v1_tiny__golden.safetensors");
         QVERIFY(!tensors.empty() && !golden.empty());
         const runtime::Weights w(tensors, "birefnet_tiny.pth");
         const runtime::SwinV1 net =
             runtime::SwinV1::load(w, "bb.", runtime::infer_swin_v1_config(w, "bb."));
         c10::InferenceMode guard;
-        const runtime::SwinV1Features out = net.forward(golden.at("input").to(dtype));
+        const runtime::SwinV1Features out = net.forward(golden.at("input").to(where).to(dtype));
         QCOMPARE(out.stages.size(), size_t{4});
         QCOMPARE(out.patch_embed.sizes(), (at::IntArrayRef{1, 10, 13, 18}));
         for (int i = 0; i < 4; ++i) {
             const at::Tensor& expected = golden.at("out" + std::to_string(i));
             QCOMPARE(out.stages[i].sizes(), expected.sizes());
-            const double diff = (out.stages[i].to(at::kDouble) - expected.to(at::kDouble))
+            const double diff = (out.stages[i].cpu().to(at::kDouble) - expected.to(at::kDouble))
                                     .abs()
                                     .max()
                                     .item<double>();

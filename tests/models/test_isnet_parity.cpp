@@ -270,6 +270,18 @@ void TestIsNetParity::transforms_follow_inference_py() {
     const at::Tensor resized = isnet::resize_for_isnet(grey, 16);
     QCOMPARE(resized.sizes(), at::IntArrayRef({1, 3, 16, 16}));
     QVERIFY(resized.eq(200).all().item<bool>());
+    // An image already at the network's size: its bytes as they are, which is what the
+    // reference's float upsample to the same size gives.
+    cv::Mat noise(16, 16, CV_8UC3);
+    cv::randu(noise, 0, 256);
+    const at::Tensor same = isnet::resize_for_isnet(noise, 16);
+    const at::Tensor hwc = at::from_blob(noise.data, {16, 16, 3}, at::kByte);
+    const at::Tensor through_float =
+        at::upsample_bilinear2d(hwc.to(at::kFloat).permute({2, 0, 1}).unsqueeze(0), {16, 16},
+                                /*align_corners=*/false)
+            .to(at::kByte);
+    QVERIFY(same.equal(through_float));
+    QVERIFY(same.equal(hwc.permute({2, 0, 1}).unsqueeze(0)));
     const at::Tensor input = isnet::normalize_for_isnet(resized, at::kCPU);
     QCOMPARE(input.scalar_type(), at::kFloat);
     QCOMPARE(input.max().item<float>(), 200.0f / 255.0f - 0.5f);

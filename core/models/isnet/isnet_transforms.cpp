@@ -17,6 +17,10 @@ at::Tensor resize_for_isnet(const cv::Mat& rgb, int size) {
     const at::Tensor hwc =
         at::from_blob(const_cast<uchar*>(rgb.ptr<uchar>()), {rgb.rows, rgb.cols, 3},
                       {static_cast<int64_t>(rgb.step[0]), 3, 1}, at::kByte);
+    // Already the network's size: F.upsample to its own size returns every value as it is, so
+    // the bytes go straight through (no float copy of the image).
+    if (rgb.rows == size && rgb.cols == size)
+        return hwc.permute({2, 0, 1}).unsqueeze(0).contiguous();
     // A contiguous H x W x 3 float tensor viewed as 1 x 3 x H x W: channels last, as in the
     // reference, so that ATen runs the same upsampling kernel.
     const at::Tensor image = hwc.to(at::kFloat).contiguous().permute({2, 0, 1}).unsqueeze(0);

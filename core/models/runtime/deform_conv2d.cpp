@@ -159,7 +159,9 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
         }
     }
     if (bias_.defined()) out.add_(bias_.to(type));
-    return out.view({B, Ho, Wo, Cout}).permute({0, 3, 1, 2}).contiguous();
+    // B x Cout x Ho x Wo in channels-last memory, as the GEMM wrote it: a contiguous NCHW copy
+    // here was undone by the next convolution (NHWC weights in half precision on CUDA).
+    return out.view({B, Ho, Wo, Cout}).permute({0, 3, 1, 2});
 }
 #endif
 

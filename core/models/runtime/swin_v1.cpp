@@ -3,10 +3,18 @@
 #include "models/runtime/swin_v1.h"
 
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+
+#ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
+#include <c10/cuda/CUDAStream.h>
+
+#include "models/runtime/cuda/swin_window_kernels.h"
+#endif
 
 namespace ps::runtime {
 namespace {
@@ -47,6 +55,75 @@ at::Tensor reverse(const at::Tensor& windows, int64_t w, int64_t B, int64_t H, i
         .permute({0, 1, 3, 2, 4, 5})
         .reshape({B, H, W, C});
 }
+
+#ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
+// The fused layout kernels (cuda/swin_window_kernels.h) replace pad + roll + window_partition
+// and window_reverse + roll + crop + the residual add: exact copies and the same rounded add, in
+// two passes over the map instead of seven.
+bool window_kernels_apply(const at::Tensor& x) {
+    const at::ScalarType type = x.scalar_type();
+    return x.is_cuda() && x.dim() == 4 && x.is_contiguous() &&
+           (type == at::kFloat || type == at::kHalf || type == at::kBFloat16);
+}
+
+cuda::SwinWindowGeometry window_geometry(const at::Tensor& x, int64_t window, int64_t shift) {
+    cuda::SwinWindowGeometry g;
+    g.batch = x.size(0);
+    g.height = x.size(1);
+    g.width = x.size(2);
+    g.channels = x.size(3);
+    g.window = window;
+    g.shift = shift;
+    return g;
+}
+
+cuda::ElementType window_element_type(at::ScalarType type) {
+    return type == at::kHalf       ? cuda::ElementType::F16
+           : type == at::kBFloat16 ? cuda::ElementType::BF16
+                                   : cuda::ElementType::F32;
+}
+
+void check_launch(cudaError_t status, const char* what) {
+    if (status != cudaSuccess)
+        throw std::runtime_error(std::string("Swin ") + what + ": " + cudaGetErrorString(status));
+}
+
+// h: the normalised B x H x W x C tokens (contiguous) -> B_ x N x C windows.
+at::Tensor partition_on_gpu(const at::Tensor& h, int64_t window, int64_t shift) {
+    const cuda::SwinWindowGeometry g = window_geometry(h, window, shift);
+    const int64_t windows_count =
+        g.batch * (g.padded_height() / window) * (g.padded_width() / window);
+    at::Tensor windows = at::empty({windows_count, window * window, g.channels}, h.options());
+    check_launch(cuda::swin_partition_windows(
+                     h.data_ptr(), windows.data_ptr(), g, window_element_type(h.scalar_type()),
+                     c10::cuda::getCurrentCUDAStream(h.device().index()).stream()),
+                 "window partition");
+    return windows;
+}
+
+// x + the attention output `windows` (B_ x N x C, contiguous) put back on x's grid.
+at::Tensor merge_add_on_gpu(const at::Tensor& windows, const at::Tensor& x, int64_t window,
+                            int64_t shift) {
+    const at::Tensor rows = windows.contiguous();
+    at::Tensor y = at::empty_like(x);
+    check_launch(cuda::swin_merge_windows_add(
+                     rows.data_ptr(), x.data_ptr(), y.data_ptr(), window_geometry(x, window, shift),
+                     window_element_type(x.scalar_type()),
+                     c10::cuda::getCurrentCUDAStream(x.device().index()).stream()),
+                 "window merge");
+    return y;
+}
+#else
+bool window_kernels_apply(const at::Tensor&) {
+    return false;
+}
+at::Tensor partition_on_gpu(const at::Tensor&, int64_t, int64_t) {
+    throw std::logic_error("Swin window kernels: not built");
+}
+at::Tensor merge_add_on_gpu(const at::Tensor&, const at::Tensor&, int64_t, int64_t) {
+    throw std::logic_error("Swin window kernels: not built");
+}
+#endif
 
 }  // namespace
 
@@ -231,31 +308,59 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
     const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
     const int64_t w = config_.window_size, N = w * w;
     const int64_t pad_r = (w - W % w) % w, pad_b = (w - H % w) % w;
-    at::Tensor h = block.norm1(x);
-    // Padded tokens are zeros after the norm; they are not masked out, as in the reference.
-    if (pad_r > 0 || pad_b > 0) h = at::constant_pad_nd(h, {0, 0, 0, pad_r, 0, pad_b});
     const int64_t Hp = H + pad_b, Wp = W + pad_r;
-    if (block.shift > 0) h = at::roll(h, {-block.shift, -block.shift}, {1, 2});
-    const at::Tensor windows = partition(h, w);  // B_ x N x C
+    const bool window_kernels = window_kernels_apply(x);
+    // Padded tokens are zeros after the norm; they are not masked out, as in the reference.
+    at::Tensor windows;  // B_ x N x C
+    if (window_kernels) {
+        windows = partition_on_gpu(block.norm1(x), w, block.shift);
+    } else {
+        at::Tensor h = block.norm1(x);
+        if (pad_r > 0 || pad_b > 0) h = at::constant_pad_nd(h, {0, 0, 0, pad_r, 0, pad_b});
+        if (block.shift > 0) h = at::roll(h, {-block.shift, -block.shift}, {1, 2});
+        windows = partition(h, w);
+    }
     const int64_t windows_count = windows.size(0), heads = block.heads, head_dim = C / heads;
 
     const at::Tensor qkv =
         block.qkv(windows).reshape({windows_count, N, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
-    // scaled_dot_product_attention's math: q and k each scaled by sqrt(head_dim^-0.5).
-    const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(head_dim)));
-    at::Tensor attn = at::matmul(qkv[0] * factor, (qkv[1] * factor).transpose(-2, -1));
-    attn.add_(block.position_bias);
-    if (block.shift > 0) {
-        attn.view({B, -1, heads, N, N}).add_(mask);
+    at::Tensor out;
+#if TORCH_VERSION_MAJOR >= 2
+    if (windows.is_cuda() && windows.scalar_type() != at::kFloat) {
+        // Fused attention on the GPU in half precision, the relative positions (and the shift
+        // mask) as its additive bias: the explicit product below writes and rereads the
+        // windows x heads x N x N scores five times, and its permutes copy q, k and the output.
+        // q, k, v stay strided views of the qkv projection (head_dim contiguous, as the kernel
+        // needs), and the output's transpose back is a view again.
+        at::Tensor bias = block.position_bias.unsqueeze(0);
+        if (block.shift > 0) {
+            bias = (bias + mask)
+                       .unsqueeze(0)
+                       .expand({B, -1, -1, -1, -1})
+                       .reshape({windows_count, heads, N, N});
+        }
+        out = at::scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], bias);
     }
-    attn = at::softmax(attn, -1);
-    at::Tensor out = at::matmul(attn, qkv[2]).transpose(1, 2).reshape({windows_count, N, C});
-    out = block.proj(out);
+#endif
+    if (!out.defined()) {
+        // scaled_dot_product_attention's math: q and k each scaled by sqrt(head_dim^-0.5).
+        const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(head_dim)));
+        at::Tensor attn = at::matmul(qkv[0] * factor, (qkv[1] * factor).transpose(-2, -1));
+        attn.add_(block.position_bias);
+        if (block.shift > 0) attn.view({B, -1, heads, N, N}).add_(mask);
+        out = at::matmul(at::softmax(attn, -1), qkv[2]);
+    }
+    out = block.proj(out.transpose(1, 2).reshape({windows_count, N, C}));
 
-    h = reverse(out, w, B, Hp, Wp);
-    if (block.shift > 0) h = at::roll(h, {block.shift, block.shift}, {1, 2});
-    if (pad_r > 0 || pad_b > 0) h = h.slice(1, 0, H).slice(2, 0, W);
-    at::Tensor y = x + h;
+    at::Tensor y;
+    if (window_kernels) {
+        y = merge_add_on_gpu(out, x, w, block.shift);
+    } else {
+        at::Tensor h = reverse(out, w, B, Hp, Wp);
+        if (block.shift > 0) h = at::roll(h, {block.shift, block.shift}, {1, 2});
+        if (pad_r > 0 || pad_b > 0) h = h.slice(1, 0, H).slice(2, 0, W);
+        y = x + h;
+    }
     return y + block.fc2(at::gelu(block.fc1(block.norm2(y))));
 }
 
