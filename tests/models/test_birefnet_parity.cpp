@@ -293,6 +293,22 @@ class TestBirefnetParity : public QObject {
         QVERIFY2(worst <= 1, qPrintable(QString("max |diff| %1 levels").arg(worst)));
     }
 
+    void dynamic_size_is_bounded() {
+        // Within the bound: the image's own size in multiples of 32, as upstream.
+        const cv::Mat small(100, 200, CV_8UC3, cv::Scalar(10, 20, 30));
+        QCOMPARE(birefnet::resize_for_birefnet_dynamic(small).size(), cv::Size(192, 96));
+        // Past it: aspect ratio kept, the largest multiples of 32 within the bound
+        // (sqrt(4096 / 20000) = 0.4525: 90.5 x 45.3 -> 64 x 32), and flat stays flat.
+        const cv::Mat bounded = birefnet::resize_for_birefnet_dynamic(small, 64 * 64);
+        QCOMPARE(bounded.size(), cv::Size(64, 32));
+        QVERIFY(bounded.at<cv::Vec3b>(5, 5) == cv::Vec3b(10, 20, 30));
+        // The default bound: a 48-megapixel photo runs at 2304² or less, not at its own size.
+        const cv::Mat huge(6000, 8000, CV_8UC3, cv::Scalar::all(0));
+        const cv::Mat resized = birefnet::resize_for_birefnet_dynamic(huge);
+        QCOMPARE(resized.size(), cv::Size(2656, 1984));
+        QVERIFY(int64_t(resized.total()) <= birefnet::kBiRefNetDynamicMaxPixels);
+    }
+
     void run_uses_the_configured_input_size() {
         // The tiny file has no input size: 1024 x 1024 (config.size); run() resizes to it and
         // returns a matte at the image's size.

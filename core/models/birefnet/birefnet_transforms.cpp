@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include "image/pil_resize.h"
@@ -20,11 +21,16 @@ cv::Mat resize_for_birefnet(const cv::Mat& rgb, int width, int height) {
     return image::pil_resize_bilinear(rgb, width, height);
 }
 
-cv::Mat resize_for_birefnet_dynamic(const cv::Mat& rgb) {
+cv::Mat resize_for_birefnet_dynamic(const cv::Mat& rgb, int64_t max_pixels) {
     if (rgb.empty() || rgb.type() != CV_8UC3) {
         throw std::invalid_argument("BiRefNet needs a non-empty 8-bit RGB image");
     }
-    const int width = std::max(32, rgb.cols / 32 * 32), height = std::max(32, rgb.rows / 32 * 32);
+    double scale = 1.0;
+    const double pixels = static_cast<double>(rgb.cols) * rgb.rows;
+    if (max_pixels > 0 && pixels > static_cast<double>(max_pixels))
+        scale = std::sqrt(static_cast<double>(max_pixels) / pixels);
+    const int width = std::max(32, static_cast<int>(rgb.cols * scale) / 32 * 32);
+    const int height = std::max(32, static_cast<int>(rgb.rows * scale) / 32 * 32);
     if (width == rgb.cols && height == rgb.rows) return rgb.clone();
     return image::pil_resize_bicubic(rgb, width, height);
 }
