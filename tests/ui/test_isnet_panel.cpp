@@ -4,10 +4,12 @@
 // folder, the panel lists each (name, file, size, resolution) and switches back to a loaded one
 // without loading it again.
 #include <QComboBox>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QLabel>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -21,6 +23,7 @@
 #include "future_result.h"
 #include "golden_dir.h"
 #include "io/image_reader.h"
+#include "main_window.h"
 #include "test_data.h"
 
 using namespace ps;
@@ -141,6 +144,39 @@ class TestIsnetPanel : public QObject {
         QCOMPARE(ui::matting_model_label("birefnet", "birefnet", "BiRefNet_dynamic.safetensors",
                                          512 << 10, 1024, 1024, true),
                  QString("BiRefNet · BiRefNet_dynamic.safetensors · 512 KB · any size"));
+    }
+
+    void the_window_lists_the_models_folder() {
+        // The window itself scans the model folders when it starts (off the GUI thread): a
+        // matting checkpoint in the user's models folder appears in its Remove Background
+        // panel; a SAM checkpoint beside it does not. Test mode: the folder is under ~/.qttest.
+        QStandardPaths::setTestModeEnabled(true);
+        const QString folder = engine::user_model_folder();
+        QDir(folder).removeRecursively();
+        QVERIFY(QDir().mkpath(folder));
+        QVERIFY(QFile::copy(QString::fromStdString(isnet_data_path("isnet_tiny.pth")),
+                            folder + "/isnet_tiny.pth"));
+        QVERIFY(QFile::copy(golden_dir() + "/sam_vit_tiny.pth", folder + "/sam.pth"));
+        {
+            engine::Engine engine(cpu_test_settings());
+            ui::MainWindow window(engine);
+            window.show();
+            QVERIFY(QTest::qWaitForWindowExposed(&window));
+            auto* source = window.findChild<QComboBox*>("matte_source");
+            QVERIFY(source);
+            const auto items = [source] {
+                QStringList out;
+                for (int i = 0; i < source->count(); ++i) out << source->itemText(i);
+                return out;
+            };
+            QTRY_VERIFY_WITH_TIMEOUT(items().filter("isnet_tiny.pth").size() == 1, 30000);
+            QVERIFY2(items().filter("ISNet · isnet_tiny.pth").size() == 1,
+                     qPrintable(items().join(" | ")));
+            QVERIFY2(items().filter("sam.pth").isEmpty(), qPrintable(items().join(" | ")));
+            QVERIFY(engine.models().empty());  // listed, not loaded
+        }
+        QDir(folder).removeRecursively();
+        QStandardPaths::setTestModeEnabled(false);
     }
 };
 
