@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "models/runtime/layers.h"
+#include "models/runtime/prompt_encoding.h"
 #include "models/sam/sam_config.h"
 
 namespace ps::sam {
@@ -37,11 +38,9 @@ class PromptEncoder {
     at::Tensor embed_box(const at::Tensor& box) const;
     at::Tensor embed_mask(const at::Tensor& mask) const;
 
-    at::Tensor gaussian_;                       // 2 x C/2
-    std::vector<at::Tensor> point_embeddings_;  // 4 x (1 x C)
-    at::Tensor not_a_point_, no_mask_;
-    runtime::Conv2d mask_conv1_, mask_conv2_, mask_conv3_;
-    runtime::LayerNorm2d mask_norm1_, mask_norm2_;
+    runtime::FourierPositionEncoding pe_layer_;
+    runtime::PromptEmbeddings embeddings_;
+    runtime::MaskDownscaling mask_downscaling_;
     int64_t input_size_, grid_, dim_;
     at::Tensor dense_pe_;
 };

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/runtime/layers.h"
+#include "models/runtime/prompt_encoding.h"
 #include "models/sam2/sam2_config.h"
 
 namespace ps::sam2 {
@@ -30,13 +31,9 @@ class Sam2PromptEncoder {
     const at::Tensor& dense_positional_encoding() const { return dense_pe_; }
 
   private:
-    at::Tensor fourier(const at::Tensor& unit_coords) const;
-
-    at::Tensor gaussian_;
-    std::vector<at::Tensor> point_embeddings_;
-    at::Tensor not_a_point_, no_mask_;
-    runtime::Conv2d mask_conv1_, mask_conv2_, mask_conv3_;
-    runtime::LayerNorm2d mask_norm1_, mask_norm2_;
+    runtime::FourierPositionEncoding pe_layer_;
+    runtime::PromptEmbeddings embeddings_;
+    runtime::MaskDownscaling mask_downscaling_;
     int64_t input_size_, grid_, dim_;
     at::Tensor dense_pe_;
 };
