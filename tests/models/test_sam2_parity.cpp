@@ -45,13 +45,13 @@ std::vector<int64_t> int_list(const QJsonValue& value) {
 // What sam2_tiny.pt does not store, from the golden's own account (official_layouts.json,
 // configs.sam2_tiny.not_in_shapes: image size 256, windows (8, 4, 6, 3), global blocks 4 and 6,
 // sam2.1_hiera_t's one head in the first stage).
-sam2::Sam2Options tiny_options(runtime::Precision precision) {
+sam2::Sam2Options tiny_options(const QString& device, runtime::Precision precision) {
     static const QJsonObject unseen = official_layouts()["configs"]
                                           .toObject()["sam2_tiny"]
                                           .toObject()["not_in_shapes"]
                                           .toObject();
     sam2::Sam2Options options;
-    options.device = runtime::Device::Cpu;
+    options.device = *runtime::parse_device(device.toStdString());
     options.precision = precision;
     options.layout.image_size = unseen["image_size"].toInteger();
     options.layout.num_heads = unseen["trunk_heads"].toArray()[0].toInteger();
@@ -139,7 +139,7 @@ bool close(const QString& name, const at::Tensor& ours, const QString& precision
                  runtime_shape(expected).c_str());
         return false;
     }
-    const at::Tensor diff = (ours.to(at::kDouble) - expected.to(at::kDouble)).abs();
+    const at::Tensor diff = (ours.to(at::kCPU, at::kDouble) - expected.to(at::kDouble)).abs();
     const double max = diff.max().item<double>(), mean = diff.mean().item<double>();
     const double tol = tolerance(name, precision);
     qInfo("%s %s: max |diff| %.3g, mean %.3g (tolerance %.3g)", qPrintable(precision), key.c_str(),
@@ -154,6 +154,13 @@ struct Loaded {
     sam2::Sam2ImageFeatures features;  // with the intermediates
     at::Tensor input;
 };
+
+// CUDA rows where a GPU answers (the GPU machine), with the CPU's tolerances.
+QStringList devices() {
+    QStringList out{"cpu"};
+    if (runtime::cuda_available()) out << "cuda";
+    return out;
+}
 
 runtime::Precision precision_of(const QString& name) {
     return name == "bf16" ? runtime::Precision::Bf16 : runtime::Precision::Fp32;
@@ -180,7 +187,7 @@ class TestSam2Parity : public QObject {
     void prompts();
 
   private:
-    Loaded& loaded(const QString& precision);
+    Loaded& loaded(const QString& device, const QString& precision);
     std::map<QString, Loaded> loaded_;
 };
 
@@ -189,12 +196,13 @@ void TestSam2Parity::initTestCase() {
         QSKIP("tests/data/sam2 not generated (scripts/golden/sam2_golden.py)");
 }
 
-Loaded& TestSam2Parity::loaded(const QString& precision) {
-    auto it = loaded_.find(precision);
+Loaded& TestSam2Parity::loaded(const QString& device, const QString& precision) {
+    const QString key = device + " " + precision;
+    auto it = loaded_.find(key);
     if (it != loaded_.end()) return it->second;
     Loaded l;
     auto model = sam2::Sam2Model::load(test_data_path(kFamily, "sam2_tiny.pt"),
-                                       tiny_options(precision_of(precision)));
+                                       tiny_options(device, precision_of(precision)));
     if (!model) qFatal("%s", model.message().c_str());
     l.model = std::move(*model);
     const cv::Mat image = golden_image();
@@ -202,9 +210,9 @@ Loaded& TestSam2Parity::loaded(const QString& precision) {
     if (!embedding) qFatal("%s", embedding.message().c_str());
     l.embedding = *embedding;
     c10::InferenceMode inference;
-    l.input = sam2::preprocess_for_sam2(image, 256, at::kCPU);
+    l.input = sam2::preprocess_for_sam2(image, 256, l.model->network().device());
     l.features = l.model->network().encode(l.input, /*keep_intermediates=*/true);
-    return loaded_.emplace(precision, std::move(l)).first->second;
+    return loaded_.emplace(key, std::move(l)).first->second;
 }
 
 void TestSam2Parity::layouts_match_official_state_dicts_data() {
@@ -261,14 +269,18 @@ void TestSam2Parity::tiny_checkpoint_layout() {
 }
 
 void TestSam2Parity::encoder_step_by_step_data() {
+    QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("precision");
-    QTest::newRow("fp32") << "fp32";
-    QTest::newRow("bf16") << "bf16";
+    for (const QString& device : devices()) {
+        for (const char* precision : {"fp32", "bf16"})
+            QTest::newRow(qPrintable(device + " " + precision)) << device << precision;
+    }
 }
 
 void TestSam2Parity::encoder_step_by_step() {
+    QFETCH(QString, device);
     QFETCH(QString, precision);
-    Loaded& l = loaded(precision);
+    Loaded& l = loaded(device, precision);
     c10::InferenceMode inference;
     bool ok = close("input", l.input, precision);
     for (int s = 0; s < 4; ++s) {
@@ -277,7 +289,8 @@ void TestSam2Parity::encoder_step_by_step() {
     }
     ok &= close("fpn.level2", l.features.fpn[2], precision);
     ok &= close("fpn.level3", l.features.fpn[3], precision);
-    ok &= close("fpn_pos.level2", sam2::sine_position_encoding(32, 16, 16, at::kCPU), precision);
+    ok &= close("fpn_pos.level2",
+                sam2::sine_position_encoding(32, 16, 16, l.model->network().device()), precision);
     ok &= close("image_embed", l.features.image_embed, precision);
     ok &= close("high_res_feats.0", l.features.high_res[0], precision);
     ok &= close("high_res_feats.1", l.features.high_res[1], precision);
@@ -287,18 +300,24 @@ void TestSam2Parity::encoder_step_by_step() {
 }
 
 void TestSam2Parity::prompts_data() {
+    QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("precision");
     QTest::addColumn<int>("index");
-    for (const char* precision : {"fp32", "bf16"}) {
-        for (int k = 0; k < 7; ++k)
-            QTest::newRow(qPrintable(QString("%1 p%2").arg(precision).arg(k))) << precision << k;
+    for (const QString& device : devices()) {
+        for (const char* precision : {"fp32", "bf16"}) {
+            for (int k = 0; k < 7; ++k) {
+                QTest::newRow(qPrintable(QString("%1 %2 p%3").arg(device, precision).arg(k)))
+                    << device << precision << k;
+            }
+        }
     }
 }
 
 void TestSam2Parity::prompts() {
+    QFETCH(QString, device);
     QFETCH(QString, precision);
     QFETCH(int, index);
-    Loaded& l = loaded(precision);
+    Loaded& l = loaded(device, precision);
     const runtime::Prompt prompt = prompt_at(index);
     const QString p = QString("p%1.").arg(index);
     const cv::Mat image = golden_image();
@@ -306,8 +325,10 @@ void TestSam2Parity::prompts() {
     {
         c10::InferenceMode inference;
         const sam2::Sam2PromptPoints points =
-            sam2::prompt_points(prompt, image.rows, image.cols, 256, at::kCPU);
-        const at::Tensor mask_input = prompt.mask_input ? prompt.mask_input->logits : at::Tensor();
+            sam2::prompt_points(prompt, image.rows, image.cols, 256, l.model->network().device());
+        const at::Tensor mask_input =
+            prompt.mask_input ? prompt.mask_input->logits.to(l.model->network().device())
+                              : at::Tensor();
         const sam2::Sam2EncodedPrompt encoded =
             l.model->network().prompt_encoder().forward(points.coords, points.labels, mask_input);
         ok &= close("sparse_embeddings", encoded.sparse, precision, p + "sparse_embeddings");
