@@ -22,7 +22,6 @@ import argparse
 import json
 import math
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+
+from golden_io import save_safetensors, stats
 
 COMMIT = "25cb9309bacf3dde954e4584594e16e142c51de5"
 SEED = 20261206
@@ -140,29 +141,6 @@ def randomise(net, seed):
                 m.bias.copy_(torch.randn(m.bias.shape, generator=generator) * scale)
     net.eval()  # SwinTransformer.train returns None, so eval() cannot be chained
     return net
-
-
-def save_safetensors(path, tensors, metadata=None):
-    codes = {torch.float32: "F32", torch.uint8: "U8", torch.int64: "I64", torch.float64: "F64",
-             torch.bfloat16: "BF16"}
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        data = (t.view(torch.int16) if t.dtype == torch.bfloat16 else t).numpy().tobytes()
-        header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = dict(metadata or {}, format="pt")
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
-def stats(a, b):
-    d = (a.double() - b.double()).abs()
-    return {"max": float(d.max()), "mean": float(d.mean())}
 
 
 def swin_part(official, out, report):

@@ -22,7 +22,6 @@ import argparse
 import copy
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+
+from golden_io import save_safetensors, stats
 
 COMMIT = "692ad8a5774cf95ef615a730d5070aad18f6b160"
 TB_COMMIT = "63e3443eddaec9a04ad9dcc86aa8a7ecd95bfe83"  # transparent-background, Remover.py
@@ -248,31 +249,10 @@ def run_static(net, x, dtype):
         return net({"image": x.double() if dtype == "f64" else x})
 
 
-def save_safetensors(path, tensors, metadata=None):
-    codes = {torch.float32: "F32", torch.uint8: "U8", torch.int64: "I64", torch.float64: "F64"}
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().numpy().tobytes()
-        header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = dict(metadata or {}, format="pt")
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
 def make_images(shared_images):
     landscape = np.array(Image.open(shared_images + "/u2net_input.png").convert("RGB"))[60:190, 120:320]
     portrait = np.array(Image.open(shared_images + "/astronaut_crop.png").convert("RGB"))[40:200, 100:196]
     return {"landscape": landscape, "portrait": portrait}
-
-
-def stats(a, b):
-    d = (a.double() - b.double()).abs()
-    return {"max": float(d.max()), "mean": float(d.mean())}
 
 
 def network_outputs(sample):

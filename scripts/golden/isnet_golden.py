@@ -15,7 +15,6 @@ where /path/to/DIS is a clone (or bare mirror) of https://github.com/xuebinqin/D
 """
 import argparse
 import json
-import struct
 import subprocess
 import sys
 import types
@@ -24,6 +23,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+
+from golden_io import save_safetensors, stats
 
 COMMIT = "b6764e20381f6f42a70f83fa3324181529ed1403"
 WIDTH_DIVISOR = 8
@@ -118,22 +119,6 @@ def postprocess(d1, im_shp):
     return result, u8
 
 
-def save_safetensors(path, tensors, metadata=None):
-    codes = {torch.float32: "F32", torch.uint8: "U8", torch.int64: "I64", torch.float64: "F64"}
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = t.contiguous().numpy().tobytes()
-        header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = dict(metadata or {}, format="pt")
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
 def make_images(shared_images):
     """Two crops of the shared golden images (upsampled to 1024) and a synthetic 1280 x 720
     (downsampled: F.upsample has no antialiasing, which the native code must reproduce)."""
@@ -144,11 +129,6 @@ def make_images(shared_images):
     large[(x - 700) ** 2 + (y - 380) ** 2 < 230 ** 2] = [240, 30, 60]
     large[300:330, 100:1100] = [10, 200, 40]
     return {"landscape": landscape, "portrait": portrait, "large": large.round().clip(0, 255).astype(np.uint8)}
-
-
-def stats(a, b):
-    d = (a.double() - b.double()).abs()
-    return {"max": float(d.max()), "mean": float(d.mean())}
 
 
 def main():

@@ -27,7 +27,6 @@ import json
 import math
 import os
 import re
-import struct
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,8 @@ import torch
 import torch.nn.functional as F
 import yaml
 from PIL import Image
+
+from golden_io import save_safetensors, stats
 
 COMMIT = "2b90b9f5ceec907a1c18123530e92e794ad901a4"
 SEED = 20261206
@@ -251,34 +252,12 @@ def to_dtype(model, dtype):
 
 # ---- files
 
-def save_safetensors(path, tensors, metadata=None):
-    codes = {torch.float32: "F32", torch.uint8: "U8", torch.int64: "I64", torch.float64: "F64",
-             torch.int32: "I32"}
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        data = t.detach().contiguous().numpy().tobytes()
-        header[name] = {"dtype": codes[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = dict(metadata or {}, format="pt")
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
-
-
 def save_checkpoint(path, model):
     """torch.save({"model": state_dict}) as the published sam2.1_hiera_*.pt. Saved through a file
     object, so the zip's folder is "archive" whatever the file name."""
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     with open(path, "wb") as f:
         torch.save({"model": state}, f)
-
-
-def stats(a, b):
-    d = (a.double() - b.double()).abs()
-    return {"max": float(d.max()), "mean": float(d.mean())}
 
 
 def mask_agreement(a, b):
