@@ -17,7 +17,9 @@ from `photosynth-cli init-checkpoint --arch ARCH --out F` (a file named *fast* r
 usage: official_inspyrenet_cpu_bench.py --inspyrenet DIR [--arch A] [--base-size N]
                                         [--threads 2] [--iterations 3] [--warmup 1]
 """
-import argparse, importlib.util, os, resource, statistics, time
+import argparse
+
+from official_cpu_bench import add_timing_options, golden_module, synthetic_rgb, time_stages
 
 
 def main():
@@ -26,16 +28,9 @@ def main():
     ap.add_argument('--arch', default='inspyrenet_swinb',
                     choices=['inspyrenet_swinb', 'inspyrenet_res2net50'])
     ap.add_argument('--base-size', type=int, default=384)
-    ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--iterations', type=int, default=3)
-    ap.add_argument('--warmup', type=int, default=1)
+    add_timing_options(ap)
     args = ap.parse_args()
-    here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location(
-        'inspyrenet_golden', os.path.join(here, 'golden', 'inspyrenet_golden.py'))
-    golden = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(golden)
-    import numpy as np
+    golden = golden_module('inspyrenet_golden')
     import torch
     from PIL import Image
     torch.set_num_threads(args.threads)
@@ -45,27 +40,15 @@ def main():
     # Remover: InSPyReNet_SwinB(depth=64, pretrained=False, threshold=None, base_size=...).
     base = [args.base_size, args.base_size]
     net = make(depth=64, pretrained=False, base_size=base, threshold=None).eval()
-    rng = np.random.default_rng(7)
-    image = Image.fromarray(rng.integers(0, 256, size=(1536, 2048, 3), dtype=np.uint8))
+    image = Image.fromarray(synthetic_rgb())
     shape = image.size[::-1]
-    times = {'preprocess': [], 'forward': [], 'postprocess': [], 'remove_bg': []}
-    with torch.inference_mode():
-        for i in range(args.warmup + args.iterations):
-            start = time.perf_counter()
-            x = golden.to_input(golden.pil_resize(image, tuple(base)))  # Remover.transform
-            pre = time.perf_counter()
-            pred = net({'image': x})['pred']
-            fwd = time.perf_counter()
-            _, matte = golden.postprocess(pred, shape)  # interpolate, (pred * 255).astype(uint8)
-            post = time.perf_counter()
-            assert matte.shape[:2] == (1536, 2048)
-            if i >= args.warmup:
-                for k, v in (('preprocess', pre - start), ('forward', fwd - pre),
-                             ('postprocess', post - fwd), ('remove_bg', post - start)):
-                    times[k].append(v * 1000)
-    for k, v in times.items():
-        print(f'{k:12} p50 {statistics.median(v):9.1f} ms  (n={len(v)})')
-    print(f'peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB')
+
+    def postprocess(pred):
+        _, matte = golden.postprocess(pred, shape)  # interpolate, (pred * 255).astype(uint8)
+        assert matte.shape[:2] == (1536, 2048)
+
+    time_stages(lambda: golden.to_input(golden.pil_resize(image, tuple(base))),  # Remover.transform
+                lambda x: net({'image': x})['pred'], postprocess, args.warmup, args.iterations)
 
 
 if __name__ == '__main__':

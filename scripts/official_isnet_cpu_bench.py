@@ -7,46 +7,28 @@ the official code; the module and the pre/post-processing come from scripts/gold
 
 usage: official_isnet_cpu_bench.py --dis DIR [--threads 2] [--iterations 3] [--warmup 1]
 """
-import argparse, importlib.util, os, resource, statistics, time
+import argparse
+
+from official_cpu_bench import add_timing_options, golden_module, synthetic_rgb, time_stages
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--dis', required=True, help='clone or bare mirror of xuebinqin/DIS')
-    ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--iterations', type=int, default=3)
-    ap.add_argument('--warmup', type=int, default=1)
+    add_timing_options(ap)
     args = ap.parse_args()
-    here = os.path.dirname(os.path.abspath(__file__))
-    spec = importlib.util.spec_from_file_location('isnet_golden',
-                                                  os.path.join(here, 'golden', 'isnet_golden.py'))
-    golden = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(golden)
-    import numpy as np
+    golden = golden_module('isnet_golden')
     import torch
     torch.set_num_threads(args.threads)
-    isnet = golden.load_isnet_module(args.dis)
-    net = isnet.ISNetDIS().eval()
-    rng = np.random.default_rng(7)
-    image = rng.integers(0, 256, size=(1536, 2048, 3), dtype=np.uint8)
-    times = {'preprocess': [], 'forward': [], 'postprocess': [], 'remove_bg': []}
-    with torch.inference_mode():
-        for i in range(args.warmup + args.iterations):
-            start = time.perf_counter()
-            _, x = golden.preprocess(image)
-            pre = time.perf_counter()
-            d1 = net(x)[0][0]
-            fwd = time.perf_counter()
-            _, matte = golden.postprocess(d1, list(image.shape[:2]))
-            post = time.perf_counter()
-            assert matte.shape[:2] == (1536, 2048)
-            if i >= args.warmup:
-                for k, v in (('preprocess', pre - start), ('forward', fwd - pre),
-                             ('postprocess', post - fwd), ('remove_bg', post - start)):
-                    times[k].append(v * 1000)
-    for k, v in times.items():
-        print(f'{k:12} p50 {statistics.median(v):9.1f} ms  (n={len(v)})')
-    print(f'peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB')
+    net = golden.load_isnet_module(args.dis).ISNetDIS().eval()
+    image = synthetic_rgb()
+
+    def postprocess(d1):
+        _, matte = golden.postprocess(d1, list(image.shape[:2]))
+        assert matte.shape[:2] == (1536, 2048)
+
+    time_stages(lambda: golden.preprocess(image)[1], lambda x: net(x)[0][0], postprocess,
+                args.warmup, args.iterations)
 
 
 if __name__ == '__main__':

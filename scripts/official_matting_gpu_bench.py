@@ -66,7 +66,10 @@ def load_inspyrenet(path):
 
 
 def golden_module(name):
-    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, "golden", name + ".py"))
+    golden_dir = os.path.join(HERE, "golden")
+    if golden_dir not in sys.path:
+        sys.path.insert(0, golden_dir)  # the generators import golden_io from beside them
+    spec = importlib.util.spec_from_file_location(name, os.path.join(golden_dir, name + ".py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
