@@ -1,0 +1,366 @@
+// sam2/modeling/memory_attention.py, transformer.py's RoPEAttention, position_encoding.py's
+// compute_axial_cis / apply_rotary_enc, and SAM2Base._prepare_memory_conditioned_features's
+// memory bank, op for op.
+#include "models/sam2/memory_attention.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <set>
+#include <stdexcept>
+
+#include "models/runtime/model_runtime.h"
+
+namespace ps::sam2 {
+
+namespace {
+
+const std::string kPrefix = "memory_attention.";
+
+// apply_rotary_enc on one tensor: pairs of channels as complex numbers (in float32 whatever the
+// dtype, as the reference's xq.float()) times the rotations, back in the input's dtype.
+at::Tensor rotate(const at::Tensor& x, const at::Tensor& freqs_cis) {
+    std::vector<int64_t> pairs(x.sizes().begin(), x.sizes().end());
+    pairs.back() /= 2;
+    pairs.push_back(2);
+    const at::Tensor complex = at::view_as_complex(x.to(at::kFloat).reshape(pairs).contiguous());
+    return at::view_as_real(complex * freqs_cis).flatten(3).to(x.scalar_type());
+}
+
+}  // namespace
+
+at::Tensor axial_rotary_frequencies(int64_t dim, int64_t end_x, int64_t end_y, double theta,
+                                    const at::Device& device) {
+    const auto f32 = at::TensorOptions().dtype(at::kFloat).device(device);
+    const at::Tensor exponents =
+        at::arange(0, dim, 4, at::TensorOptions().dtype(at::kLong).device(device))
+            .slice(0, 0, dim / 4)
+            .to(at::kFloat) /
+        static_cast<double>(dim);
+    const at::Tensor freqs = at::reciprocal(at::pow(theta, exponents));
+    // init_t_xy: token t sits at column t % end_x, row t // end_x.
+    const at::Tensor t = at::arange(end_x * end_y, f32);
+    const at::Tensor t_x = at::remainder(t, static_cast<double>(end_x));
+    const at::Tensor t_y = at::floor_divide(t, static_cast<double>(end_x));
+    const at::Tensor angles_x = at::outer(t_x, freqs), angles_y = at::outer(t_y, freqs);
+    return at::cat({at::polar(at::ones_like(angles_x), angles_x),
+                    at::polar(at::ones_like(angles_y), angles_y)},
+                   -1);
+}
+
+RopeAttention RopeAttention::load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
+                                  int64_t kv_in_dim, int64_t heads, double theta,
+                                  bool rope_k_repeat) {
+    if (heads <= 0 || dim % heads != 0) {
+        w.fail(prefix + ": " + std::to_string(heads) + " heads do not divide width " +
+               std::to_string(dim));
+    }
+    return {runtime::Linear::load(w, prefix + ".q_proj", dim, dim),
+            runtime::Linear::load(w, prefix + ".k_proj", kv_in_dim, dim),
+            runtime::Linear::load(w, prefix + ".v_proj", kv_in_dim, dim),
+            runtime::Linear::load(w, prefix + ".out_proj", dim, dim),
+            heads,
+            theta,
+            rope_k_repeat};
+}
+
+at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k_in,
+                                     const at::Tensor& v_in, int64_t num_k_exclude_rope) const {
+    const auto separate = [this](const at::Tensor& x) {
+        return x.reshape({x.size(0), x.size(1), num_heads, x.size(2) / num_heads}).transpose(1, 2);
+    };
+    at::Tensor q = separate(q_proj(q_in));
+    at::Tensor k = separate(k_proj(k_in));
+    const at::Tensor v = separate(v_proj(v_in));
+
+    const int64_t queries = q.size(2), keys = k.size(2);
+    const auto side = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(queries))));
+    if (side * side != queries) {
+        throw std::invalid_argument("RoPEAttention: " + std::to_string(queries) +
+                                    " query tokens are not a square grid");
+    }
+    const int64_t rope_keys = keys - num_k_exclude_rope;
+    if (rope_keys < 0 || (!rope_k_repeat && rope_keys != queries) ||
+        (rope_k_repeat && rope_keys % queries != 0)) {
+        throw std::invalid_argument("RoPEAttention: " + std::to_string(rope_keys) +
+                                    " rotated keys do not tile " + std::to_string(queries) +
+                                    " queries");
+    }
+    const at::Tensor freqs = axial_rotary_frequencies(q.size(3), side, side, theta, q.device());
+    q = rotate(q, freqs);
+    if (rope_keys > 0) {
+        // The keys are rope_keys / queries memory frames of the same grid: the rotations tiled
+        // (the reference's expand + flatten on the CPU, repeat on CUDA: the same values).
+        const int64_t repeats = rope_keys / queries;
+        const at::Tensor key_freqs =
+            freqs.unsqueeze(0).expand({repeats, -1, -1}).reshape({rope_keys, freqs.size(1)});
+        const at::Tensor rotated = rotate(k.slice(2, 0, rope_keys), key_freqs);
+        k = num_k_exclude_rope > 0 ? at::cat({rotated, k.slice(2, rope_keys, keys)}, 2) : rotated;
+    }
+    // F.scaled_dot_product_attention as PyTorch 2's math path: q and k each scaled by d^-1/4.
+    const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(3))));
+    const at::Tensor attn = at::softmax(at::matmul(q * factor, k.transpose(-2, -1) * factor), -1);
+    const at::Tensor out = at::matmul(attn, v);
+    return out_proj(out.transpose(1, 2).reshape({out.size(0), out.size(2), -1}));
+}
+
+at::Tensor MemoryAttentionLayer::operator()(const at::Tensor& tgt_in, const at::Tensor& memory,
+                                            const at::Tensor& pos, const at::Tensor& query_pos,
+                                            int64_t num_k_exclude_rope,
+                                            const MemoryAttentionOptions& options) const {
+    // _forward_sa: pre-norm self-attention, values without the position encoding.
+    at::Tensor tgt2 = norm1(tgt_in);
+    const at::Tensor qk = options.pos_enc_at_attn ? tgt2 + query_pos : tgt2;
+    at::Tensor tgt = tgt_in + self_attn(qk, qk, tgt2);
+    // _forward_ca: cross-attention to the memory (pointer tokens excluded from RoPE).
+    tgt2 = norm2(tgt);
+    tgt = tgt + cross_attn_image(options.pos_enc_at_cross_attn_queries ? tgt2 + query_pos : tgt2,
+                                 options.pos_enc_at_cross_attn_keys ? memory + pos : memory, memory,
+                                 num_k_exclude_rope);
+    // MLP (dropout is the identity in eval).
+    return tgt + linear2(at::relu(linear1(norm3(tgt))));
+}
+
+MemoryAttention::MemoryAttention(const runtime::Weights& w, const MemoryAttentionOptions& options)
+    : options_(options) {
+    d_model_ = w.get(kPrefix + "norm.weight").size(0);
+    const int count = w.count_children(kPrefix + "layers");
+    if (count == 0) w.fail("missing tensor " + kPrefix + "layers.0.self_attn.q_proj.weight");
+    mem_dim_ = w.get(kPrefix + "layers.0.cross_attn_image.k_proj.weight").size(1);
+    const int64_t ffn = w.get(kPrefix + "layers.0.linear1.weight").size(0);
+    for (int i = 0; i < count; ++i) {
+        const std::string p = kPrefix + "layers." + std::to_string(i) + ".";
+        MemoryAttentionLayer layer;
+        layer.self_attn = RopeAttention::load(w, p + "self_attn", d_model_, d_model_,
+                                              options.num_heads, options.rope_theta, false);
+        // rope_k_repeat: the keys are several memory frames of the queries' grid.
+        layer.cross_attn_image = RopeAttention::load(w, p + "cross_attn_image", d_model_, mem_dim_,
+                                                     options.num_heads, options.rope_theta, true);
+        layer.linear1 = runtime::Linear::load(w, p + "linear1", d_model_, ffn);
+        layer.linear2 = runtime::Linear::load(w, p + "linear2", ffn, d_model_);
+        layer.norm1 = runtime::LayerNorm::load(w, p + "norm1", d_model_, 1e-5);
+        layer.norm2 = runtime::LayerNorm::load(w, p + "norm2", d_model_, 1e-5);
+        layer.norm3 = runtime::LayerNorm::load(w, p + "norm3", d_model_, 1e-5);
+        layers_.push_back(std::move(layer));
+    }
+    norm_ = runtime::LayerNorm::load(w, kPrefix + "norm", d_model_, 1e-5);
+}
+
+Result<MemoryAttention> MemoryAttention::load(const std::map<std::string, at::Tensor>& tensors,
+                                              const std::string& file_label,
+                                              const MemoryAttentionOptions& options) {
+    return runtime::guarded(file_label + ": memory attention", [&]() -> Result<MemoryAttention> {
+        return MemoryAttention(runtime::Weights(tensors, file_label), options);
+    });
+}
+
+at::Tensor MemoryAttention::forward(const at::Tensor& curr, const at::Tensor& curr_pos,
+                                    const at::Tensor& memory, const at::Tensor& memory_pos,
+                                    int64_t num_obj_ptr_tokens) const {
+    if (curr.size(1) != memory.size(1)) {
+        throw std::invalid_argument("memory attention: batch " + std::to_string(curr.size(1)) +
+                                    " of the frame vs " + std::to_string(memory.size(1)) +
+                                    " of the memory");
+    }
+    const at::ScalarType type = dtype();
+    at::Tensor output = curr.to(type);
+    const at::Tensor query_pos = curr_pos.to(type);
+    if (options_.pos_enc_at_input) output = output + 0.1 * query_pos;
+    // batch_first: the layers run on B x N x C.
+    output = output.transpose(0, 1);
+    const at::Tensor qpos = query_pos.transpose(0, 1);
+    const at::Tensor mem = memory.to(type).transpose(0, 1);
+    const at::Tensor mpos = memory_pos.to(type).transpose(0, 1);
+    for (const MemoryAttentionLayer& layer : layers_) {
+        output = layer(output, mem, mpos, qpos, num_obj_ptr_tokens, options_);
+    }
+    return norm_(output).transpose(0, 1);
+}
+
+// ---- memory bank ----
+
+namespace {
+
+// select_closest_cond_frames: every conditioning frame when max_cond_frame_num is -1 or not
+// exceeded; else the closest before, the closest at or after, then the nearest others.
+std::pair<std::vector<int64_t>, std::vector<int64_t>> select_closest_cond_frames(
+    int64_t frame_idx, const std::vector<int64_t>& cond_frames, int64_t max_cond_frame_num) {
+    if (max_cond_frame_num == -1 || static_cast<int64_t>(cond_frames.size()) <= max_cond_frame_num)
+        return {cond_frames, {}};
+    if (max_cond_frame_num < 2)
+        throw std::invalid_argument("max_cond_frames_in_attn must allow 2+ conditioning frames");
+    std::vector<int64_t> selected;
+    std::optional<int64_t> before, after;
+    for (int64_t t : cond_frames) {
+        if (t < frame_idx && (!before || t > *before)) before = t;
+        if (t >= frame_idx && (!after || t < *after)) after = t;
+    }
+    if (before) selected.push_back(*before);
+    if (after) selected.push_back(*after);
+    std::vector<int64_t> remain;
+    for (int64_t t : cond_frames) {
+        if (std::find(selected.begin(), selected.end(), t) == selected.end()) remain.push_back(t);
+    }
+    // Python's sorted is stable: ties keep the dict order.
+    std::stable_sort(remain.begin(), remain.end(), [frame_idx](int64_t a, int64_t b) {
+        return std::abs(a - frame_idx) < std::abs(b - frame_idx);
+    });
+    const int64_t room = max_cond_frame_num - static_cast<int64_t>(selected.size());
+    for (int64_t i = 0; i < room && i < static_cast<int64_t>(remain.size()); ++i)
+        selected.push_back(remain[static_cast<size_t>(i)]);
+    std::vector<int64_t> unselected;
+    for (int64_t t : cond_frames) {
+        if (std::find(selected.begin(), selected.end(), t) == selected.end())
+            unselected.push_back(t);
+    }
+    return {selected, unselected};
+}
+
+// Python's floor division for the strided frame choice.
+int64_t floor_div(int64_t a, int64_t b) {
+    const int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+}  // namespace
+
+MemorySelection select_memories(int64_t frame_idx, const std::vector<int64_t>& cond_frames,
+                                const std::vector<int64_t>& non_cond_frames, int64_t num_frames,
+                                bool reverse, const MemoryBankOptions& options) {
+    if (cond_frames.empty())
+        throw std::invalid_argument("a tracked frame needs at least one conditioning frame");
+    const auto [selected, unselected] =
+        select_closest_cond_frames(frame_idx, cond_frames, options.max_cond_frames_in_attn);
+    const std::set<int64_t> non_cond(non_cond_frames.begin(), non_cond_frames.end());
+    const std::set<int64_t> unselected_set(unselected.begin(), unselected.end());
+    // A frame's stored output: a tracked one, else an unselected conditioning one.
+    const auto stored = [&](int64_t t) { return non_cond.count(t) || unselected_set.count(t); };
+
+    MemorySelection out;
+    for (int64_t t : selected) out.memories.push_back({t, 0});
+    const int64_t stride = options.memory_temporal_stride;
+    for (int64_t t_pos = 1; t_pos < options.num_maskmem; ++t_pos) {
+        const int64_t t_rel = options.num_maskmem - t_pos;  // frames before (after) this one
+        int64_t prev;
+        if (t_rel == 1) {
+            prev = reverse ? frame_idx + 1 : frame_idx - 1;
+        } else if (!reverse) {
+            prev = floor_div(frame_idx - 2, stride) * stride - (t_rel - 2) * stride;
+        } else {
+            prev = -floor_div(-(frame_idx + 2), stride) * stride + (t_rel - 2) * stride;
+        }
+        if (stored(prev)) out.memories.push_back({prev, t_pos});
+    }
+
+    const int64_t max_ptrs = std::min(num_frames, options.max_obj_ptrs_in_encoder);
+    out.t_diff_max = max_ptrs - 1;
+    const int64_t sign = reverse ? -1 : 1;
+    for (int64_t t : selected) {
+        // eval: only the conditioning frames at or before (reverse: at or after) this one
+        if (options.only_obj_ptrs_in_the_past && (reverse ? t < frame_idx : t > frame_idx))
+            continue;
+        const int64_t distance = options.use_signed_tpos_enc_to_obj_ptrs ? (frame_idx - t) * sign
+                                                                         : std::abs(frame_idx - t);
+        out.pointers.push_back({t, distance});
+    }
+    for (int64_t t_diff = 1; t_diff < max_ptrs; ++t_diff) {
+        const int64_t t = reverse ? frame_idx + t_diff : frame_idx - t_diff;
+        if (t < 0 || t >= num_frames) break;
+        if (stored(t)) out.pointers.push_back({t, t_diff});
+    }
+    return out;
+}
+
+at::Tensor sine_pe_1d(const at::Tensor& positions, int64_t dim, double temperature) {
+    const int64_t pe_dim = dim / 2;
+    at::Tensor dim_t =
+        at::arange(pe_dim, at::TensorOptions().dtype(at::kFloat).device(positions.device()));
+    dim_t = at::pow(temperature, 2 * at::floor_divide(dim_t, 2) / static_cast<double>(pe_dim));
+    const at::Tensor pos = positions.unsqueeze(-1) / dim_t;
+    return at::cat({pos.sin(), pos.cos()}, -1);
+}
+
+MemoryBank::MemoryBank(const runtime::Weights& w, const MemoryBankOptions& options)
+    : options_(options) {
+    const at::Tensor& tpos = w.get("maskmem_tpos_enc");
+    if (tpos.dim() != 4 || tpos.size(0) != options.num_maskmem) {
+        w.fail("tensor maskmem_tpos_enc has shape " + runtime::shape_string(tpos.sizes()) +
+               ", expected [" + std::to_string(options.num_maskmem) + ", 1, 1, mem_dim]");
+    }
+    mem_dim_ = tpos.size(3);
+    maskmem_tpos_enc_ = w.get("maskmem_tpos_enc", {options.num_maskmem, 1, 1, mem_dim_});
+    // hidden_dim: the object pointers' width, that of no_obj_ptr / obj_ptr_proj.
+    hidden_dim_ = w.get("obj_ptr_proj.layers.0.weight").size(0);
+    if (options.add_tpos_enc_to_obj_ptrs && options.proj_tpos_enc_in_obj_ptrs) {
+        obj_ptr_tpos_proj_ = runtime::Linear::load(w, "obj_ptr_tpos_proj", hidden_dim_, mem_dim_);
+    }
+}
+
+Result<MemoryBank> MemoryBank::load(const std::map<std::string, at::Tensor>& tensors,
+                                    const std::string& file_label,
+                                    const MemoryBankOptions& options) {
+    return runtime::guarded(file_label + ": memory bank", [&]() -> Result<MemoryBank> {
+        return MemoryBank(runtime::Weights(tensors, file_label), options);
+    });
+}
+
+MemoryTokens MemoryBank::assemble(const MemorySelection& selection,
+                                  const std::vector<at::Tensor>& features,
+                                  const at::Tensor& pos_enc,
+                                  const std::vector<at::Tensor>& pointers) const {
+    if (features.size() != selection.memories.size() ||
+        pointers.size() != selection.pointers.size()) {
+        throw std::invalid_argument("memory bank: " + std::to_string(features.size()) +
+                                    " memories and " + std::to_string(pointers.size()) +
+                                    " pointers for a selection of " +
+                                    std::to_string(selection.memories.size()) + " and " +
+                                    std::to_string(selection.pointers.size()));
+    }
+    const at::ScalarType type = dtype();
+    const at::Device device = maskmem_tpos_enc_.device();
+    std::vector<at::Tensor> memory, memory_pos;
+    // (HW)BC tokens of each memory; its position: the spatial encoding + the temporal one.
+    const at::Tensor spatial = pos_enc.to(device, type).flatten(2).permute({2, 0, 1});
+    for (size_t i = 0; i < features.size(); ++i) {
+        memory.push_back(features[i].to(device, type).flatten(2).permute({2, 0, 1}));
+        const int64_t t_pos = selection.memories[i].t_pos;
+        memory_pos.push_back(spatial + maskmem_tpos_enc_[options_.num_maskmem - t_pos - 1]);
+    }
+    MemoryTokens out;
+    if (!pointers.empty()) {
+        const at::Tensor ptrs = at::stack(pointers, 0).to(device, type);  // P x B x C
+        const int64_t B = ptrs.size(1), C = ptrs.size(2);
+        at::Tensor obj_pos;
+        if (options_.add_tpos_enc_to_obj_ptrs) {
+            std::vector<int64_t> distances;
+            for (const auto& p : selection.pointers) distances.push_back(p.tpos);
+            // torch.tensor(pos_list) / t_diff_max: int64 divided to float32.
+            const at::Tensor positions =
+                at::tensor(distances, at::TensorOptions().dtype(at::kLong)).to(device) /
+                selection.t_diff_max;
+            const int64_t tpos_dim = options_.proj_tpos_enc_in_obj_ptrs ? C : mem_dim_;
+            obj_pos = sine_pe_1d(positions, tpos_dim).to(type);
+            if (obj_ptr_tpos_proj_.weight.defined()) obj_pos = obj_ptr_tpos_proj_(obj_pos);
+            obj_pos = obj_pos.unsqueeze(1).expand({-1, B, mem_dim_});
+        } else {
+            obj_pos = at::zeros({ptrs.size(0), B, mem_dim_}, ptrs.options());
+        }
+        at::Tensor tokens = ptrs;
+        if (mem_dim_ < C) {
+            // a C-wide pointer becomes C / mem_dim tokens, each with the pointer's encoding
+            tokens =
+                ptrs.reshape({-1, B, C / mem_dim_, mem_dim_}).permute({0, 2, 1, 3}).flatten(0, 1);
+            obj_pos = obj_pos.repeat_interleave(C / mem_dim_, 0);
+        }
+        out.num_obj_ptr_tokens = tokens.size(0);
+        memory.push_back(tokens);
+        memory_pos.push_back(obj_pos);
+    }
+    out.memory = at::cat(memory, 0);
+    out.memory_pos = at::cat(memory_pos, 0);
+    return out;
+}
+
+}  // namespace ps::sam2
