@@ -16,8 +16,10 @@ at::Tensor preprocess_for_sam2(const cv::Mat& rgb, int64_t size, const at::Devic
         at::from_blob(contiguous.data, {contiguous.rows, contiguous.cols, 3}, at::kByte).to(device);
     // ToTensor: HWC uint8 -> CHW float32 / 255.
     const at::Tensor unit = bytes.permute({2, 0, 1}).to(at::kFloat).div(255).unsqueeze(0);
+    // torchvision's Resize returns an image already of the size as it is.
+    const bool same_size = contiguous.rows == size && contiguous.cols == size;
     const at::Tensor resized =
-        at::_upsample_bilinear2d_aa(unit, {size, size}, /*align_corners=*/false);
+        same_size ? unit : at::_upsample_bilinear2d_aa(unit, {size, size}, /*align_corners=*/false);
     const auto opts = resized.options();
     const at::Tensor mean = at::tensor({0.485, 0.456, 0.406}, opts).view({1, 3, 1, 1});
     const at::Tensor std = at::tensor({0.229, 0.224, 0.225}, opts).view({1, 3, 1, 1});
