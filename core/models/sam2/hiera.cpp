@@ -2,6 +2,7 @@
 #include "models/sam2/hiera.h"
 
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
 #include <cmath>
 
@@ -53,6 +54,13 @@ at::Tensor scaled_product(const at::Tensor& q, const at::Tensor& k, const at::Te
 constexpr int64_t kAttentionChunkBytes = int64_t(128) << 20;
 
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+#if TORCH_VERSION_MAJOR >= 2
+    if (q.is_cuda() && q.scalar_type() != at::kFloat) {
+        // Half precision on the GPU: the fused kernel, which never holds the attention matrix
+        // (what the official code runs there too). fp32 keeps the reference's explicit product.
+        return at::scaled_dot_product_attention(q, k, v);
+    }
+#endif
     const int64_t per_head = q.size(0) * q.size(2) * k.size(2) * 4;
     const int64_t chunk =
         std::max<int64_t>(1, kAttentionChunkBytes / std::max<int64_t>(per_head, 1));

@@ -2,6 +2,7 @@
 #include "models/sam2/sam2_transformer.h"
 
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
 #include <cmath>
 
@@ -27,6 +28,13 @@ at::Tensor Sam2Attention::operator()(const at::Tensor& q_in, const at::Tensor& k
     const at::Tensor q = separate(q_proj(q_in));
     const at::Tensor k = separate(k_proj(k_in));
     const at::Tensor v = separate(v_proj(v_in));
+#if TORCH_VERSION_MAJOR >= 2
+    if (q.is_cuda() && q.scalar_type() != at::kFloat) {
+        // One fused kernel in half precision on the GPU, as SAM's decoder (mask_decoder.cpp).
+        const at::Tensor out = at::scaled_dot_product_attention(q, k, v);
+        return out_proj(out.transpose(1, 2).reshape({out.size(0), out.size(2), -1}));
+    }
+#endif
     // F.scaled_dot_product_attention as PyTorch 2's math path: q and k each scaled by d^-1/4.
     const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(3))));
     const at::Tensor attn = at::softmax(at::matmul(q * factor, k.transpose(-2, -1) * factor), -1);
