@@ -100,19 +100,24 @@ bool close(const QString& quantity, const std::string& key, const at::Tensor& ou
 }
 
 // The memory the video predictor stores is bf16(features): ours rounded the same way equals it,
-// or differs by one bf16 step where the float32 value lies within maskmem_features_f32's
-// tolerance of a rounding boundary (README, "maskmem_features (bf16 values)").
-bool stored_close(const std::string& key, const at::Tensor& ours_f32, const at::Tensor& expected) {
+// except where the reference's float32 value (golden_f32) lies within maskmem_features_f32's
+// tolerance of the rounding boundary between the two bf16 neighbours (README,
+// "maskmem_features (bf16 values)").
+bool stored_close(const std::string& key, const at::Tensor& ours_f32, const at::Tensor& expected,
+                  const at::Tensor& golden_f32) {
     const at::Tensor ours = sam2::stored_memory_features(ours_f32, at::kFloat).to(at::kDouble);
     const at::Tensor want = expected.to(at::kDouble);
-    const at::Tensor diff = (ours - want).abs();
-    const at::Tensor ulp = want.abs().clamp_min(1e-30) * std::pow(2.0, -7);  // one bf16 step
-    const int64_t differing = (diff > 0).sum().item<int64_t>();
-    const bool within_ulp = (diff <= ulp).all().item<bool>();
-    qInfo("fp32 %s: %lld of %lld bf16 values differ, all within one bf16 step: %s", key.c_str(),
-          static_cast<long long>(differing), static_cast<long long>(want.numel()),
-          within_ulp ? "yes" : "no");
-    return within_ulp;
+    const at::Tensor differs = ours != want;
+    const at::Tensor boundary = (ours + want) / 2;
+    const double tol = tolerance("maskmem_features_f32", "fp32");
+    const at::Tensor near_boundary = (golden_f32.to(at::kDouble) - boundary).abs() <= tol;
+    const at::Tensor one_step = (ours - want).abs() <= want.abs() * std::pow(2.0, -7);
+    const int64_t differing = differs.sum().item<int64_t>();
+    const bool explained = (~differs | (near_boundary & one_step)).all().item<bool>();
+    qInfo("fp32 %s: %lld of %lld bf16 values differ, each one bf16 step at a rounding boundary: %s",
+          key.c_str(), static_cast<long long>(differing), static_cast<long long>(want.numel()),
+          explained ? "yes" : "no");
+    return explained;
 }
 
 // The model's input for video frame `index` (load_video_frames_from_jpg_images): Pillow's
@@ -207,6 +212,9 @@ struct AttentionCase {
     std::vector<int64_t> cond_frames, non_cond_frames;
     // per selected frame: its memory's golden key, or "" (not stored: the golden memory's slice)
     std::map<int64_t, std::string> memory_keys, pointer_keys;
+    // per selected frame: the inference whose pred_masks / score its memory encodes, and whether
+    // the preflight encoded it (a prompted frame)
+    std::map<int64_t, std::pair<std::string, bool>> memory_sources;
 };
 
 std::vector<AttentionCase> attention_cases() {
@@ -218,7 +226,11 @@ std::vector<AttentionCase> attention_cases() {
          {0},
          {1, 2, 3},
          {{0, "fwd.preflight.f0.o1"}, {1, "fwd.f1.o1"}, {2, "fwd.f2.o1"}, {3, ""}},
-         {{0, "add0.f0.o1"}, {1, "fwd.f1.o1"}, {2, "fwd.f2.o1"}, {3, "fwd.f3.o1"}}},
+         {{0, "add0.f0.o1"}, {1, "fwd.f1.o1"}, {2, "fwd.f2.o1"}, {3, "fwd.f3.o1"}},
+         {{0, {"add0.f0.o1", true}},
+          {1, {"fwd.f1.o1", false}},
+          {2, {"fwd.f2.o1", false}},
+          {3, {"fwd.f3.o1", false}}}},
         // object 2 at frame 2, backwards: its box on 3 and empty mask on 7 (conditioning, in
         // that order), tracked frames 0..2 and 4..6 (4 again by this backward pass)
         {"bwd.f2.o2.memory_attention",
@@ -231,7 +243,12 @@ std::vector<AttentionCase> attention_cases() {
           {7, "mask7.f7.o2"},
           {4, "bwd.f4.o2"},
           {5, "fwd.f5.o2"},
-          {6, "fwd.f6.o2"}}},
+          {6, "fwd.f6.o2"}},
+         {{3, {"add3.f3.o2", true}},
+          {7, {"mask7.f7.o2", true}},
+          {4, {"bwd.f4.o2", false}},
+          {5, {"fwd.f5.o2", false}},
+          {6, {"fwd.f6.o2", false}}}},
     };
 }
 
@@ -253,6 +270,9 @@ class TestSam2Memory : public QObject {
     void memory_bank();
     void memory_attention_data();
     void memory_attention();
+    void memory_attention_in_query_slices();
+    void pixels_to_conditioned_features_data();
+    void pixels_to_conditioned_features();
     void missing_tensor_named_data();
     void missing_tensor_named();
 
@@ -352,7 +372,8 @@ void TestSam2Memory::memory_encoder() {
                     golden_at(c.key + ".maskmem_features_f32"), precision);
     if (precision == "fp32") {
         ok &= stored_close(c.key + ".maskmem_features", memory.features,
-                           golden_at(c.key + ".maskmem_features"));
+                           golden_at(c.key + ".maskmem_features"),
+                           golden_at(c.key + ".maskmem_features_f32"));
     } else {
         ok &= close("maskmem_features", c.key + ".maskmem_features",
                     sam2::stored_memory_features(memory.features, at::kFloat),
@@ -486,6 +507,73 @@ void TestSam2Memory::memory_attention() {
     QCOMPARE(output.scalar_type(), runtime::scalar_type_of(precision_of(precision)));
     QVERIFY(close("memory_attention.output", c.key + ".output", output,
                   golden_at(c.key + ".output"), precision));
+}
+
+void TestSam2Memory::memory_attention_in_query_slices() {
+    // A chunk budget of 64 KB slices bwd.f2.o2's 256 queries x 1300 keys into 12-query pieces:
+    // the same answer as one piece (rows of a softmax are independent) up to the matrix
+    // products' float32 rounding, well inside the tolerance.
+    const AttentionCase c = attention_cases()[1];
+    sam2::MemoryAttentionOptions options;
+    options.attention_chunk_bytes = 64 << 10;
+    auto sliced = sam2::MemoryAttention::load(checkpoint(), kCheckpoint, options);
+    QVERIFY2(sliced.ok(), sliced.ok() ? "" : sliced.message().c_str());
+    Modules& m = modules("fp32");
+    c10::InferenceMode inference;
+    const at::Tensor curr_pos = sequence_first(sam2::sine_position_encoding(32, 16, 16, at::kCPU));
+    const auto run = [&](const sam2::MemoryAttention& attention) {
+        return attention.forward(golden_at(c.key + ".curr"), curr_pos, golden_at(c.key + ".memory"),
+                                 golden_at(c.key + ".memory_pos"), 20);
+    };
+    const at::Tensor whole = run(*m.attention), pieces = run(*sliced);
+    qInfo("sliced vs whole: max |diff| %.3g", max_diff(pieces, whole));
+    QVERIFY(max_diff(pieces, whole) <= 1e-5);
+    QVERIFY(close("memory_attention.output", c.key + ".output (sliced)", pieces,
+                  golden_at(c.key + ".output"), "fp32"));
+}
+
+void TestSam2Memory::pixels_to_conditioned_features_data() {
+    memory_bank_data();
+}
+
+void TestSam2Memory::pixels_to_conditioned_features() {
+    // The whole chain of a tracked frame from our own parts: the JPEG frames through the image
+    // encoder, every memory through our memory encoder from the recorded low-res masks, the bank,
+    // the attention; only the object pointers (the SAM heads' output) come from the golden.
+    QFETCH(QString, precision);
+    QFETCH(int, index);
+    const AttentionCase c = attention_cases()[static_cast<size_t>(index)];
+    Modules& m = modules(precision);
+    const at::Tensor pix_feat = frame_features(m, static_cast<int>(c.frame));
+    std::vector<at::Tensor> features, pointers;
+    const sam2::MemorySelection selection = sam2::select_memories(
+        c.frame, c.cond_frames, c.non_cond_frames, 8, c.reverse, m.bank->options());
+    for (const auto& mem : selection.memories) {
+        const auto& [source, prompted] = c.memory_sources.at(mem.frame);
+        const at::Tensor& frame = frame_features(m, static_cast<int>(mem.frame));
+        c10::InferenceMode inference;
+        const at::Tensor high_res =
+            at::upsample_bilinear2d(golden_at(source + ".pred_masks"), {256, 256}, false);
+        const sam2::MemoryEncoding memory = m.encoder->encode_new_memory(
+            frame, high_res, golden_at(source + ".object_score_logits"), prompted);
+        features.push_back(sam2::stored_memory_features(memory.features, m.encoder->dtype()));
+    }
+    for (const auto& p : selection.pointers)
+        pointers.push_back(golden_at(c.pointer_keys.at(p.frame) + ".obj_ptr"));
+    c10::InferenceMode inference;
+    const at::Tensor pix_pos = sam2::sine_position_encoding(32, 16, 16, at::kCPU);
+    const sam2::MemoryTokens tokens =
+        m.bank->assemble(selection, features, golden_at("maskmem_pos_enc"), pointers);
+    bool ok = close("memory_attention.curr", c.key + ".curr (our frame features)",
+                    sequence_first(pix_feat), golden_at(c.key + ".curr"), precision);
+    ok &= close("memory_attention.memory", c.key + ".memory (our memories)", tokens.memory,
+                golden_at(c.key + ".memory"), precision);
+    const at::Tensor conditioned =
+        sam2::condition_on_memory(*m.attention, pix_feat, pix_pos, tokens);
+    QCOMPARE(conditioned.sizes(), pix_feat.sizes());
+    ok &= close("memory_attention.output", c.key + ".output (our chain)",
+                sequence_first(conditioned), golden_at(c.key + ".output"), precision);
+    QVERIFY(ok);
 }
 
 void TestSam2Memory::missing_tensor_named_data() {

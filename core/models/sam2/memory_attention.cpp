@@ -29,6 +29,25 @@ at::Tensor rotate(const at::Tensor& x, const at::Tensor& freqs_cis) {
     return at::view_as_real(complex * freqs_cis).flatten(3).to(x.scalar_type());
 }
 
+// F.scaled_dot_product_attention as PyTorch 2's math path (q and k each scaled by d^-1/4; the
+// golden's stand-in does the same), over slices of the queries when the whole attention matrix
+// (B x heads x Nq x Nk) would pass `chunk_bytes`.
+at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                  int64_t chunk_bytes) {
+    const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(3))));
+    const at::Tensor keys = k.transpose(-2, -1) * factor;
+    const int64_t row_bytes =
+        q.size(0) * q.size(1) * k.size(2) * static_cast<int64_t>(q.element_size());
+    const int64_t rows = std::max<int64_t>(1, chunk_bytes / std::max<int64_t>(row_bytes, 1));
+    if (rows >= q.size(2)) return at::matmul(at::softmax(at::matmul(q * factor, keys), -1), v);
+    std::vector<at::Tensor> parts;
+    for (int64_t start = 0; start < q.size(2); start += rows) {
+        const at::Tensor qs = q.slice(2, start, std::min(q.size(2), start + rows));
+        parts.push_back(at::matmul(at::softmax(at::matmul(qs * factor, keys), -1), v));
+    }
+    return at::cat(parts, 2);
+}
+
 }  // namespace
 
 at::Tensor axial_rotary_frequencies(int64_t dim, int64_t end_x, int64_t end_y, double theta,
@@ -99,10 +118,7 @@ at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k
         const at::Tensor rotated = rotate(k.slice(2, 0, rope_keys), key_freqs);
         k = num_k_exclude_rope > 0 ? at::cat({rotated, k.slice(2, rope_keys, keys)}, 2) : rotated;
     }
-    // F.scaled_dot_product_attention as PyTorch 2's math path: q and k each scaled by d^-1/4.
-    const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(3))));
-    const at::Tensor attn = at::softmax(at::matmul(q * factor, k.transpose(-2, -1) * factor), -1);
-    const at::Tensor out = at::matmul(attn, v);
+    const at::Tensor out = attend(q, k, v, chunk_bytes);
     return out_proj(out.transpose(1, 2).reshape({out.size(0), out.size(2), -1}));
 }
 
@@ -138,6 +154,8 @@ MemoryAttention::MemoryAttention(const runtime::Weights& w, const MemoryAttentio
         // rope_k_repeat: the keys are several memory frames of the queries' grid.
         layer.cross_attn_image = RopeAttention::load(w, p + "cross_attn_image", d_model_, mem_dim_,
                                                      options.num_heads, options.rope_theta, true);
+        layer.self_attn.chunk_bytes = layer.cross_attn_image.chunk_bytes =
+            options.attention_chunk_bytes;
         layer.linear1 = runtime::Linear::load(w, p + "linear1", d_model_, ffn);
         layer.linear2 = runtime::Linear::load(w, p + "linear2", ffn, d_model_);
         layer.norm1 = runtime::LayerNorm::load(w, p + "norm1", d_model_, 1e-5);
@@ -177,6 +195,18 @@ at::Tensor MemoryAttention::forward(const at::Tensor& curr, const at::Tensor& cu
         output = layer(output, mem, mpos, qpos, num_obj_ptr_tokens, options_);
     }
     return norm_(output).transpose(0, 1);
+}
+
+at::Tensor condition_on_memory(const MemoryAttention& attention, const at::Tensor& pix_feat,
+                               const at::Tensor& pix_pos, const MemoryTokens& tokens) {
+    const int64_t B = pix_feat.size(0), C = pix_feat.size(1);
+    const int64_t H = pix_feat.size(2), W = pix_feat.size(3);
+    // (HW)BC in, as SAM2Base's current_vision_feats; back to BCHW as the reference's view.
+    const auto sequence = [](const at::Tensor& x) { return x.flatten(2).permute({2, 0, 1}); };
+    const at::Tensor out =
+        attention.forward(sequence(pix_feat), sequence(pix_pos.expand({B, -1, -1, -1})),
+                          tokens.memory, tokens.memory_pos, tokens.num_obj_ptr_tokens);
+    return out.permute({1, 2, 0}).reshape({B, C, H, W});
 }
 
 // ---- memory bank ----

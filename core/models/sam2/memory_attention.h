@@ -22,6 +22,11 @@ struct MemoryAttentionOptions {
     bool pos_enc_at_attn = false;  // self-attention queries / keys get curr_pos
     bool pos_enc_at_cross_attn_queries = false;
     bool pos_enc_at_cross_attn_keys = true;  // memory + memory_pos as keys
+    // Queries are attended a slice at a time so that one attention matrix stays under this many
+    // bytes: at 1024² the cross attention is 4096 queries x (7 x 4096 + 64) keys, 470 MB in
+    // float32. Rows of a softmax are independent: the peak memory changes, and the matrix
+    // products' float32 rounding (1.3e-6 on outputs up to 4.2, test_sam2_memory).
+    int64_t attention_chunk_bytes = int64_t(128) << 20;
 };
 
 // Attention with 2-D axial rotary position encoding on queries and keys (RoPEAttention). The
@@ -33,6 +38,7 @@ struct RopeAttention {
     int64_t num_heads = 1;
     double theta = 10000.0;
     bool rope_k_repeat = false;
+    int64_t chunk_bytes = int64_t(128) << 20;  // MemoryAttentionOptions::attention_chunk_bytes
     static RopeAttention load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
                               int64_t kv_in_dim, int64_t heads, double theta, bool rope_k_repeat);
     // Batch first: q B x Nq x dim, k and v B x Nk x kv_in_dim.
@@ -122,6 +128,12 @@ struct MemoryTokens {
     at::Tensor memory_pos;  // N x B x mem_dim
     int64_t num_obj_ptr_tokens = 0;
 };
+
+// The end of _prepare_memory_conditioned_features for a tracked frame: pix_feat (B x C x H x W,
+// the frame's lowest-resolution features without no_mem_embed) and pix_pos (its sine encoding,
+// 1 or B x C x H x W) attend to the bank; returns the conditioned features, B x C x H x W.
+at::Tensor condition_on_memory(const MemoryAttention& attention, const at::Tensor& pix_feat,
+                               const at::Tensor& pix_pos, const MemoryTokens& tokens);
 
 // maskmem_tpos_enc and obj_ptr_tpos_proj: the temporal encodings of memories and pointers.
 class MemoryBank {
