@@ -4,6 +4,7 @@
 #include "models/sam2/memory_attention.h"
 
 #include <ATen/ATen.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <cmath>
@@ -34,6 +35,13 @@ at::Tensor rotate(const at::Tensor& x, const at::Tensor& freqs_cis) {
 // (B x heads x Nq x Nk) would pass `chunk_bytes`.
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                   int64_t chunk_bytes) {
+#if TORCH_VERSION_MAJOR >= 2
+    if (q.is_cuda() && q.scalar_type() != at::kFloat) {
+        // One fused kernel in half precision on the GPU, as the image path's attention
+        // (sam2_transformer.cpp): no attention matrix is ever held.
+        return at::scaled_dot_product_attention(q, k, v);
+    }
+#endif
     const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(3))));
     const at::Tensor keys = k.transpose(-2, -1) * factor;
     const int64_t row_bytes =
