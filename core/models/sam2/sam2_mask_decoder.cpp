@@ -95,6 +95,8 @@ Sam2DecodedMasks Sam2MaskDecoder::forward(const at::Tensor& image_embedding,
     } else {
         out.object_score_logits = at::full({1, 1}, 10.0, iou.options());
     }
+    out.all_low_res_logits = masks;
+    out.all_iou_predictions = iou;
     if (multimask) {
         out.low_res_logits = masks.slice(1, 1);
         out.iou_predictions = iou.slice(1, 1);

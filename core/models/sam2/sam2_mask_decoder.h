@@ -18,6 +18,8 @@ struct Sam2DecodedMasks {
     at::Tensor low_res_logits;       // 1 x M x 4G x 4G (M = 3 multimask, else 1)
     at::Tensor iou_predictions;      // 1 x M
     at::Tensor object_score_logits;  // 1 x 1
+    // Every output token's mask and IoU before the multimask / stability choice: 1 x 4 x ...
+    at::Tensor all_low_res_logits, all_iou_predictions;
 };
 
 class Sam2MaskDecoder {
