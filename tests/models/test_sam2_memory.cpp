@@ -73,6 +73,33 @@ double tolerance(const QString& name, const QString& precision) {
     return value.toDouble();
 }
 
+// CUDA rows where a GPU answers (the GPU machine), with the CPU's tolerances.
+QStringList devices() {
+    QStringList out{"cpu"};
+    if (runtime::cuda_available()) out << "cuda";
+    return out;
+}
+
+at::Device device_of(const QString& name) {
+    return name == "cuda" ? at::Device(at::kCUDA, 0) : at::Device(at::kCPU);
+}
+
+// The rows of a data-driven test: every device, precision and case key.
+void add_rows(const std::vector<std::string>& keys) {
+    QTest::addColumn<QString>("device");
+    QTest::addColumn<QString>("precision");
+    QTest::addColumn<int>("index");
+    for (const QString& device : devices()) {
+        for (const QString precision : {"fp32", "bf16"}) {
+            for (size_t i = 0; i < keys.size(); ++i) {
+                const QString name =
+                    device + " " + precision + " " + QString::fromStdString(keys[i]);
+                QTest::newRow(qPrintable(name)) << device << precision << static_cast<int>(i);
+            }
+        }
+    }
+}
+
 runtime::Precision precision_of(const QString& name) {
     return name == "bf16" ? runtime::Precision::Bf16 : runtime::Precision::Fp32;
 }
@@ -105,7 +132,8 @@ bool close(const QString& quantity, const std::string& key, const at::Tensor& ou
 // "maskmem_features (bf16 values)").
 bool stored_close(const std::string& key, const at::Tensor& ours_f32, const at::Tensor& expected,
                   const at::Tensor& golden_f32) {
-    const at::Tensor ours = sam2::stored_memory_features(ours_f32, at::kFloat).to(at::kDouble);
+    const at::Tensor ours =
+        sam2::stored_memory_features(ours_f32, at::kFloat).to(at::kCPU, at::kDouble);
     const at::Tensor want = expected.to(at::kDouble);
     const at::Tensor differs = ours != want;
     const at::Tensor boundary = (ours + want) / 2;
@@ -147,13 +175,13 @@ std::vector<int64_t> int_list(const QJsonValue& value) {
 }
 
 // What sam2_tiny.pt does not store (official_layouts.json, configs.sam2_tiny.not_in_shapes).
-sam2::Sam2Options tiny_options(runtime::Precision precision) {
+sam2::Sam2Options tiny_options(const QString& device, runtime::Precision precision) {
     const QJsonObject unseen = json_file("official_layouts.json")["configs"]
                                    .toObject()["sam2_tiny"]
                                    .toObject()["not_in_shapes"]
                                    .toObject();
     sam2::Sam2Options options;
-    options.device = runtime::Device::Cpu;
+    options.device = device == "cuda" ? runtime::Device::Cuda : runtime::Device::Cpu;
     options.precision = precision;
     options.layout.image_size = unseen["image_size"].toInteger();
     options.layout.num_heads = unseen["trunk_heads"].toArray()[0].toInteger();
@@ -277,7 +305,7 @@ class TestSam2Memory : public QObject {
     void missing_tensor_named();
 
   private:
-    Modules& modules(const QString& precision);
+    Modules& modules(const QString& device, const QString& precision);
     const at::Tensor& frame_features(Modules& m, int frame);
     std::map<QString, Modules> modules_;
 };
@@ -287,12 +315,13 @@ void TestSam2Memory::initTestCase() {
         QSKIP("tests/data/sam2 not generated (scripts/golden/sam2_golden.py)");
 }
 
-Modules& TestSam2Memory::modules(const QString& precision) {
-    auto it = modules_.find(precision);
+Modules& TestSam2Memory::modules(const QString& device, const QString& precision) {
+    const QString row = device + " " + precision;
+    auto it = modules_.find(row);
     if (it != modules_.end()) return it->second;
     Modules m;
     m.tensors =
-        runtime::place_tensors(checkpoint(), at::Device(at::kCPU), precision_of(precision), false);
+        runtime::place_tensors(checkpoint(), device_of(device), precision_of(precision), false);
     auto encoder = sam2::MemoryEncoder::load(m.tensors, kCheckpoint);
     if (!encoder) qFatal("%s", encoder.message().c_str());
     m.encoder.emplace(std::move(*encoder));
@@ -303,10 +332,10 @@ Modules& TestSam2Memory::modules(const QString& precision) {
     if (!bank) qFatal("%s", bank.message().c_str());
     m.bank.emplace(std::move(*bank));
     auto model = sam2::Sam2Model::load(test_data_path(kFamily, QString::fromStdString(kCheckpoint)),
-                                       tiny_options(precision_of(precision)));
+                                       tiny_options(device, precision_of(precision)));
     if (!model) qFatal("%s", model.message().c_str());
     m.image_model = std::move(*model);
-    return modules_.emplace(precision, std::move(m)).first->second;
+    return modules_.emplace(row, std::move(m)).first->second;
 }
 
 const at::Tensor& TestSam2Memory::frame_features(Modules& m, int frame) {
@@ -315,7 +344,8 @@ const at::Tensor& TestSam2Memory::frame_features(Modules& m, int frame) {
     c10::InferenceMode inference;
     const at::Tensor pixels = frame == 0 ? golden_at("frame0.resized") : frame_pixels(frame);
     const sam2::Sam2ImageFeatures features =
-        m.image_model->network().encode(normalise(pixels), /*keep_intermediates=*/true);
+        m.image_model->network().encode(normalise(pixels).to(m.image_model->network().device()),
+                                        /*keep_intermediates=*/true);
     // SAM2Base's vision_feats[-1]: the lowest kept level, before set_image's no_mem_embed.
     const int64_t kept = static_cast<int64_t>(features.fpn.size()) - 1;  // scalp 1
     return m.frame_features.emplace(frame, features.fpn[static_cast<size_t>(kept - 1)])
@@ -343,23 +373,17 @@ void TestSam2Memory::frame_pixels_match_the_reference() {
 }
 
 void TestSam2Memory::memory_encoder_data() {
-    QTest::addColumn<QString>("precision");
-    QTest::addColumn<int>("index");
-    const std::vector<MemoryCase> cases = memory_cases();
-    for (const char* precision : {"fp32", "bf16"}) {
-        for (size_t i = 0; i < cases.size(); ++i) {
-            QTest::newRow(qPrintable(
-                QString("%1 %2").arg(precision).arg(QString::fromStdString(cases[i].key))))
-                << precision << static_cast<int>(i);
-        }
-    }
+    std::vector<std::string> keys;
+    for (const MemoryCase& c : memory_cases()) keys.push_back(c.key);
+    add_rows(keys);
 }
 
 void TestSam2Memory::memory_encoder() {
+    QFETCH(QString, device);
     QFETCH(QString, precision);
     QFETCH(int, index);
     const MemoryCase c = memory_cases()[static_cast<size_t>(index)];
-    Modules& m = modules(precision);
+    Modules& m = modules(device, precision);
     const at::Tensor& pix_feat = frame_features(m, c.frame);
     c10::InferenceMode inference;
     // The memory encoder's mask: the chosen low-res logits upsampled to the input size
@@ -418,23 +442,17 @@ void TestSam2Memory::memory_selection() {
 }
 
 void TestSam2Memory::memory_bank_data() {
-    QTest::addColumn<QString>("precision");
-    QTest::addColumn<int>("index");
-    const std::vector<AttentionCase> cases = attention_cases();
-    for (const char* precision : {"fp32", "bf16"}) {
-        for (size_t i = 0; i < cases.size(); ++i) {
-            QTest::newRow(qPrintable(
-                QString("%1 %2").arg(precision).arg(QString::fromStdString(cases[i].key))))
-                << precision << static_cast<int>(i);
-        }
-    }
+    std::vector<std::string> keys;
+    for (const AttentionCase& c : attention_cases()) keys.push_back(c.key);
+    add_rows(keys);
 }
 
 void TestSam2Memory::memory_bank() {
+    QFETCH(QString, device);
     QFETCH(QString, precision);
     QFETCH(int, index);
     const AttentionCase c = attention_cases()[static_cast<size_t>(index)];
-    Modules& m = modules(precision);
+    Modules& m = modules(device, precision);
     c10::InferenceMode inference;
     const at::Tensor& golden_memory = golden_at(c.key + ".memory");
     const sam2::MemorySelection selection = sam2::select_memories(
@@ -475,7 +493,8 @@ void TestSam2Memory::memory_bank() {
                     precision);
     }
     // The assembled bank through the attention gives the recorded output.
-    const at::Tensor curr_pos = sequence_first(sam2::sine_position_encoding(32, 16, 16, at::kCPU));
+    const at::Tensor curr_pos =
+        sequence_first(sam2::sine_position_encoding(32, 16, 16, device_of(device)));
     const at::Tensor output =
         m.attention->forward(golden_at(c.key + ".curr"), curr_pos, tokens.memory, tokens.memory_pos,
                              tokens.num_obj_ptr_tokens);
@@ -489,10 +508,11 @@ void TestSam2Memory::memory_attention_data() {
 }
 
 void TestSam2Memory::memory_attention() {
+    QFETCH(QString, device);
     QFETCH(QString, precision);
     QFETCH(int, index);
     const AttentionCase c = attention_cases()[static_cast<size_t>(index)];
-    Modules& m = modules(precision);
+    Modules& m = modules(device, precision);
     c10::InferenceMode inference;
     const int64_t ptr_tokens = json_file("sam2_measured.json")["video_info"]
                                    .toObject()["memory_attention"]
@@ -500,7 +520,8 @@ void TestSam2Memory::memory_attention() {
                                    .toObject()["num_obj_ptr_tokens"]
                                    .toInteger();
     // curr_pos: the 16x16 sine encoding, image.safetensors' fpn_pos.level2 flattened.
-    const at::Tensor curr_pos = sequence_first(sam2::sine_position_encoding(32, 16, 16, at::kCPU));
+    const at::Tensor curr_pos =
+        sequence_first(sam2::sine_position_encoding(32, 16, 16, device_of(device)));
     const at::Tensor output =
         m.attention->forward(golden_at(c.key + ".curr"), curr_pos, golden_at(c.key + ".memory"),
                              golden_at(c.key + ".memory_pos"), ptr_tokens);
@@ -518,7 +539,7 @@ void TestSam2Memory::memory_attention_in_query_slices() {
     options.attention_chunk_bytes = 64 << 10;
     auto sliced = sam2::MemoryAttention::load(checkpoint(), kCheckpoint, options);
     QVERIFY2(sliced.ok(), sliced.ok() ? "" : sliced.message().c_str());
-    Modules& m = modules("fp32");
+    Modules& m = modules("cpu", "fp32");
     c10::InferenceMode inference;
     const at::Tensor curr_pos = sequence_first(sam2::sine_position_encoding(32, 16, 16, at::kCPU));
     const auto run = [&](const sam2::MemoryAttention& attention) {
@@ -540,10 +561,11 @@ void TestSam2Memory::pixels_to_conditioned_features() {
     // The whole chain of a tracked frame from our own parts: the JPEG frames through the image
     // encoder, every memory through our memory encoder from the recorded low-res masks, the bank,
     // the attention; only the object pointers (the SAM heads' output) come from the golden.
+    QFETCH(QString, device);
     QFETCH(QString, precision);
     QFETCH(int, index);
     const AttentionCase c = attention_cases()[static_cast<size_t>(index)];
-    Modules& m = modules(precision);
+    Modules& m = modules(device, precision);
     const at::Tensor pix_feat = frame_features(m, static_cast<int>(c.frame));
     std::vector<at::Tensor> features, pointers;
     const sam2::MemorySelection selection = sam2::select_memories(
@@ -561,7 +583,7 @@ void TestSam2Memory::pixels_to_conditioned_features() {
     for (const auto& p : selection.pointers)
         pointers.push_back(golden_at(c.pointer_keys.at(p.frame) + ".obj_ptr"));
     c10::InferenceMode inference;
-    const at::Tensor pix_pos = sam2::sine_position_encoding(32, 16, 16, at::kCPU);
+    const at::Tensor pix_pos = sam2::sine_position_encoding(32, 16, 16, device_of(device));
     const sam2::MemoryTokens tokens =
         m.bank->assemble(selection, features, golden_at("maskmem_pos_enc"), pointers);
     bool ok = close("memory_attention.curr", c.key + ".curr (our frame features)",

@@ -190,15 +190,17 @@ at::Tensor MemoryAttention::forward(const at::Tensor& curr, const at::Tensor& cu
                                     " of the frame vs " + std::to_string(memory.size(1)) +
                                     " of the memory");
     }
+    // Inputs may come from the host (a stored memory bank): moved to the weights' device.
     const at::ScalarType type = dtype();
-    at::Tensor output = curr.to(type);
-    const at::Tensor query_pos = curr_pos.to(type);
+    const at::Device device = norm_.weight.device();
+    at::Tensor output = curr.to(device, type);
+    const at::Tensor query_pos = curr_pos.to(device, type);
     if (options_.pos_enc_at_input) output = output + 0.1 * query_pos;
     // batch_first: the layers run on B x N x C.
     output = output.transpose(0, 1);
     const at::Tensor qpos = query_pos.transpose(0, 1);
-    const at::Tensor mem = memory.to(type).transpose(0, 1);
-    const at::Tensor mpos = memory_pos.to(type).transpose(0, 1);
+    const at::Tensor mem = memory.to(device, type).transpose(0, 1);
+    const at::Tensor mpos = memory_pos.to(device, type).transpose(0, 1);
     for (const MemoryAttentionLayer& layer : layers_) {
         output = layer(output, mem, mpos, qpos, num_obj_ptr_tokens, options_);
     }

@@ -86,10 +86,11 @@ Result<MemoryEncoder> MemoryEncoder::load(const std::map<std::string, at::Tensor
 }
 
 MemoryEncoding MemoryEncoder::forward(const at::Tensor& pix_feat, const at::Tensor& masks) const {
-    at::Tensor m = masks.to(dtype());
+    const at::Device device = pix_feat_proj_.weight.device();
+    at::Tensor m = masks.to(device, dtype());
     for (size_t i = 0; i < down_convs_.size(); ++i) m = at::gelu(down_norms_[i](down_convs_[i](m)));
     m = down_out_(m);
-    at::Tensor x = pix_feat_proj_(pix_feat.to(m.device(), dtype())) + m;
+    at::Tensor x = pix_feat_proj_(pix_feat.to(device, dtype())) + m;
     for (const CxBlock& block : fuser_) x = block(x);
     if (out_proj_.weight.defined()) x = out_proj_(x);
     MemoryEncoding out;
@@ -101,7 +102,7 @@ MemoryEncoding MemoryEncoder::forward(const at::Tensor& pix_feat, const at::Tens
 
 at::Tensor MemoryEncoder::mask_for_memory(const at::Tensor& high_res_masks,
                                           bool is_mask_from_pts) const {
-    const at::Tensor logits = high_res_masks.to(at::kFloat);
+    const at::Tensor logits = high_res_masks.to(pix_feat_proj_.weight.device(), at::kFloat);
     // Eval only: binarise the masks of prompted frames (binarize_mask_from_pts_for_mem_enc).
     at::Tensor mask = options_.binarize_mask_from_pts && is_mask_from_pts
                           ? (logits > 0).to(at::kFloat)
