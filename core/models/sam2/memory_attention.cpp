@@ -332,8 +332,10 @@ MemoryBank::MemoryBank(const runtime::Weights& w, const MemoryBankOptions& optio
     mem_dim_ = tpos.size(3);
     maskmem_tpos_enc_ = w.get("maskmem_tpos_enc", {options.num_maskmem, 1, 1, mem_dim_});
     // hidden_dim: the object pointers' width, that of no_obj_ptr / obj_ptr_proj.
-    hidden_dim_ = w.get("obj_ptr_proj.layers.0.weight").size(0);
+    // hidden_dim (the pointers' width, SAM2Base.hidden_dim): the projection's input, since the
+    // encoding it projects is as wide as a pointer.
     if (options.add_tpos_enc_to_obj_ptrs && options.proj_tpos_enc_in_obj_ptrs) {
+        hidden_dim_ = w.get("obj_ptr_tpos_proj.weight").size(1);
         obj_ptr_tpos_proj_ = runtime::Linear::load(w, "obj_ptr_tpos_proj", hidden_dim_, mem_dim_);
     }
 }
@@ -372,6 +374,11 @@ MemoryTokens MemoryBank::assemble(const MemorySelection& selection,
     if (!pointers.empty()) {
         const at::Tensor ptrs = at::stack(pointers, 0).to(device, type);  // P x B x C
         const int64_t B = ptrs.size(1), C = ptrs.size(2);
+        if (obj_ptr_tpos_proj_.weight.defined() && C != hidden_dim_) {
+            throw std::invalid_argument("memory bank: object pointers of width " +
+                                        std::to_string(C) + ", the model's are " +
+                                        std::to_string(hidden_dim_));
+        }
         at::Tensor obj_pos;
         if (options_.add_tpos_enc_to_obj_ptrs) {
             std::vector<int64_t> distances;
