@@ -103,7 +103,8 @@ int run_segment(const std::vector<std::string>& argv) {
     }
     const engine::MetricsSnapshot metrics = engine.metrics().snapshot();
     const QJsonObject result{
-        {"model", to_json(engine.model_config(model->id).value())},
+        {"model", model->family == "sam2" ? to_json(engine.sam2_model_config(model->id).value())
+                                          : to_json(engine.model_config(model->id).value())},
         {"checkpoint", QString::fromStdString(args->get("model"))},
         {"device", QString::fromStdString(model->device)},
         {"requested_device", args->get("device", "auto").c_str()},

@@ -24,7 +24,7 @@ struct Engine::OpenImage {
     // enter the shared cache, which a batch would only fill with embeddings it never reuses
     // (RSS grew ~1.3 MB per image over a 150-image annotate run).
     mutable std::mutex pinned_mutex;
-    mutable std::map<std::string, std::shared_ptr<const sam::SamEmbedding>> pinned;
+    mutable std::map<std::string, std::shared_ptr<const void>> pinned;
 };
 
 struct Engine::Caches {
@@ -55,7 +55,17 @@ long long default_device_budget() {
     return 2LL << 30;
 }
 
+// SAM resizes the longest side, SAM 2 the whole image to a square: the prefix also tells the
+// cache's values apart (sam::SamEmbedding, sam2::Sam2Embedding).
+constexpr const char* kSam2Prefix = "sam2;";
+
 EmbeddingKey key_for(const std::string& content_hash, const LoadedModel& model, int downscale_max) {
+    if (model.sam2) {
+        return {content_hash, model.cache_identity,
+                kSam2Prefix + std::string("size=") +
+                    std::to_string(model.sam2->config().image_size) +
+                    ";downscale=" + std::to_string(downscale_max)};
+    }
     return {content_hash, model.cache_identity,
             "sam;longest=" + std::to_string(model.sam->config().image_size) +
                 ";downscale=" + std::to_string(downscale_max)};
@@ -63,6 +73,55 @@ EmbeddingKey key_for(const std::string& content_hash, const LoadedModel& model, 
 
 std::shared_ptr<const sam::SamEmbedding> as_embedding(std::shared_ptr<const void> value) {
     return std::static_pointer_cast<const sam::SamEmbedding>(std::move(value));
+}
+std::shared_ptr<const sam2::Sam2Embedding> as_sam2_embedding(std::shared_ptr<const void> value) {
+    return std::static_pointer_cast<const sam2::Sam2Embedding>(std::move(value));
+}
+
+// What the engine reads off an embedding of either promptable family.
+struct EmbeddingFacts {
+    long long bytes = 0;
+    bool on_gpu = false;
+    double preprocess_ms = 0, encode_ms = 0;
+};
+
+EmbeddingFacts facts_of(const LoadedModel& model, const std::shared_ptr<const void>& value) {
+    if (model.sam2) {
+        const sam2::Sam2Embedding& e = *as_sam2_embedding(value);
+        return {sam2::embedding_bytes(e), sam2::embedding_on_gpu(e),
+                sam2::embedding_preprocess_ms(e), sam2::embedding_encode_ms(e)};
+    }
+    const sam::SamEmbedding& e = *as_embedding(value);
+    return {sam::embedding_bytes(e), sam::embedding_on_gpu(e), sam::embedding_preprocess_ms(e),
+            sam::embedding_encode_ms(e)};
+}
+
+Result<std::shared_ptr<const void>> encode_with(const LoadedModel& model, const cv::Mat& rgb) {
+    if (model.sam2) {
+        auto made = model.sam2->encode(rgb);
+        if (!made) return made.error();
+        return std::shared_ptr<const void>(std::move(made.value()));
+    }
+    auto made = model.sam->encode(rgb);
+    if (!made) return made.error();
+    return std::shared_ptr<const void>(std::move(made.value()));
+}
+
+Result<sam::SamMaskSet> decode_with(const LoadedModel& model,
+                                    const std::shared_ptr<const void>& embedding,
+                                    const sam::SamPrompt& prompt) {
+    if (model.sam2) return model.sam2->decode(*as_sam2_embedding(embedding), prompt);
+    return model.sam->decode(*as_embedding(embedding), prompt);
+}
+
+// A device-cache entry demoted to host memory, by the family its key names.
+CachedValue host_copy(const EmbeddingKey& key, const CachedValue& value) {
+    if (key.preprocess.rfind(kSam2Prefix, 0) == 0) {
+        auto host = sam2::embedding_to_host(*as_sam2_embedding(value.value));
+        return {host, sam2::embedding_bytes(*host), CacheTier::Host};
+    }
+    auto host = sam::embedding_to_host(*as_embedding(value.value));
+    return {host, sam::embedding_bytes(*host), CacheTier::Host};
 }
 
 // A request for one family's work on another family's model, or for a missing image or model.
@@ -111,8 +170,7 @@ Engine::Engine(EngineSettings settings, std::shared_ptr<Clock> clock, QObject* p
     caches_ = std::make_unique<Caches>(host_budget, device_budget);
     // A GPU entry pushed out of VRAM moves to host memory instead of being lost.
     caches_->memory.set_device_eviction_handler([this](const EmbeddingKey& key, CachedValue value) {
-        auto host = sam::embedding_to_host(*as_embedding(value.value));
-        caches_->memory.put(key, {host, sam::embedding_bytes(*host), CacheTier::Host});
+        caches_->memory.put(key, host_copy(key, value));
     });
     interactive_ = std::make_unique<Interactive>(scheduler_);
     publish_cache_stats();
@@ -137,12 +195,13 @@ QFuture<Result<ModelInfo>> Engine::load_model(const std::string& path) {
 }
 
 QFuture<Result<ModelInfo>> Engine::load_model(const std::string& path,
-                                              const sam::SamOptions& options) {
+                                              const sam::SamOptions& options,
+                                              const sam2::Sam2LayoutOverrides& sam2_layout) {
     return scheduler_.submit<ModelInfo>(
-        Priority::Interactive, nullptr, [this, path, options]() -> Result<ModelInfo> {
+        Priority::Interactive, nullptr, [this, path, options, sam2_layout]() -> Result<ModelInfo> {
             sam::SamOptions effective = options;
             effective.gpu = settings_.gpu;  // the engine's switches, from the environment
-            auto model = registry_.load(path, effective);
+            auto model = registry_.load(path, effective, sam2_layout);
             if (!model) return model.error();
             const ModelInfo& info = (*model)->info;
             metrics_->set_model_load_ms(info.load_ms);
@@ -165,6 +224,12 @@ std::optional<sam::SamConfig> Engine::model_config(const std::string& model_id) 
     auto model = registry_.find(model_id);
     if (!model || !model->sam) return std::nullopt;
     return model->sam->config();
+}
+
+std::optional<sam2::Sam2Config> Engine::sam2_model_config(const std::string& model_id) const {
+    auto model = registry_.find(model_id);
+    if (!model || !model->sam2) return std::nullopt;
+    return model->sam2->config();
 }
 
 bool Engine::unload_model(const std::string& model_id) {
@@ -266,13 +331,11 @@ LatestWins<sam::SamMaskSet>& Engine::decodes_on(const std::string& device) {
     return *slot;
 }
 
-Result<std::shared_ptr<const sam::SamEmbedding>> Engine::embedding_for(const OpenImage& image,
-                                                                       LoadedModel& model,
-                                                                       EncodeInfo& info,
-                                                                       bool pin_to_image,
-                                                                       Priority priority) {
+Result<std::shared_ptr<const void>> Engine::embedding_for(const OpenImage& image,
+                                                          LoadedModel& model, EncodeInfo& info,
+                                                          bool pin_to_image, Priority priority) {
     const EmbeddingKey key = key_for(image.info.content_hash, model, settings_.downscale_max);
-    const auto from_memory = [&]() -> std::shared_ptr<const sam::SamEmbedding> {
+    const auto from_memory = [&]() -> std::shared_ptr<const void> {
         {
             std::lock_guard<std::mutex> lock(image.pinned_mutex);
             if (auto it = image.pinned.find(key.str()); it != image.pinned.end()) {
@@ -281,9 +344,8 @@ Result<std::shared_ptr<const sam::SamEmbedding>> Engine::embedding_for(const Ope
             }
         }
         if (auto value = caches_->memory.get(key)) {
-            auto embedding = as_embedding(std::move(value));
-            info = {true, sam::embedding_on_gpu(*embedding) ? "device cache" : "host cache", 0};
-            return embedding;
+            info = {true, facts_of(model, value).on_gpu ? "device cache" : "host cache", 0};
+            return value;
         }
         return nullptr;
     };
@@ -291,7 +353,9 @@ Result<std::shared_ptr<const sam::SamEmbedding>> Engine::embedding_for(const Ope
         publish_cache_stats();
         return hit;
     }
-    if (auto stored = load_stored(key)) {
+    // The disk store keeps one tensor per entry: SAM's embedding; SAM 2's (image_embed and two
+    // high-resolution maps) stays in memory.
+    if (auto stored = model.sam ? load_stored(key) : std::nullopt) {
         sam::SamEmbeddingData data{stored->dtype, stored->shape, std::move(stored->data)};
         if (stored->meta.size() == 4) {
             data.original_height = int(stored->meta[0]);
@@ -307,44 +371,43 @@ Result<std::shared_ptr<const sam::SamEmbedding>> Engine::embedding_for(const Ope
                       sam::embedding_on_gpu(**embedding) ? CacheTier::Device : CacheTier::Host});
             info = {true, "disk cache", 0};
             publish_cache_stats();
-            return *embedding;
+            return std::shared_ptr<const void>(*embedding);
         }
     }
     bool encoded = false;
     auto result =
         device_thread(model.info.device)
-            .run(priority, [&]() -> Result<std::shared_ptr<const sam::SamEmbedding>> {
+            .run(priority, [&]() -> Result<std::shared_ptr<const void>> {
                 std::lock_guard<std::mutex> model_lock(model.run_mutex);
                 // Another job may have encoded this image while this one waited for the device.
                 if (auto hit = from_memory()) return hit;
-                auto embedding = model.sam->encode(image.work);
+                auto embedding = encode_with(model, image.work);
                 if (!embedding && is_out_of_memory(embedding.message())) {
                     // Free the GPU tier and try once more before giving up.
                     caches_->memory.set_budgets(caches_->memory.stats(CacheTier::Host).budget_bytes,
                                                 0);
                     metrics_->set_device(model.info.device, model.info.precision,
                                          "CUDA out of memory: GPU embedding cache dropped");
-                    embedding = model.sam->encode(image.work);
+                    embedding = encode_with(model, image.work);
                 }
                 if (!embedding) return embedding.error();
-                const sam::SamEmbedding& e = **embedding;
-                metrics_->record(Stage::Preprocess, sam::embedding_preprocess_ms(e));
-                metrics_->record(Stage::Encode, sam::embedding_encode_ms(e));
-                info = {false, "encoder", sam::embedding_encode_ms(e)};
+                const EmbeddingFacts e = facts_of(model, *embedding);
+                metrics_->record(Stage::Preprocess, e.preprocess_ms);
+                metrics_->record(Stage::Encode, e.encode_ms);
+                info = {false, "encoder", e.encode_ms};
                 if (pin_to_image) {
                     std::lock_guard<std::mutex> lock(image.pinned_mutex);
                     image.pinned[key.str()] = *embedding;
                 } else {
                     caches_->memory.put(
-                        key, {*embedding, sam::embedding_bytes(e),
-                              sam::embedding_on_gpu(e) ? CacheTier::Device : CacheTier::Host});
+                        key, {*embedding, e.bytes, e.on_gpu ? CacheTier::Device : CacheTier::Host});
                 }
                 encoded = true;
                 return *embedding;
             });
     // The disk store's write is not model work: off the device's thread (when this encode came
     // from the pool), so the clicks queued there do not wait for it.
-    if (encoded && result) store(key, **result);
+    if (encoded && result && model.sam) store(key, *as_embedding(*result));
     publish_cache_stats();
     return result;
 }
@@ -406,7 +469,7 @@ QFuture<Result<sam::SamMaskSet>> Engine::decode(int image_id, const std::string&
             auto embedding = embedding_for(*image, *model, info, false, Priority::Interactive);
             if (!embedding) return embedding.error();
             std::lock_guard<std::mutex> model_lock(model->run_mutex);
-            auto masks = model->sam->decode(**embedding, prompt);
+            auto masks = decode_with(*model, *embedding, prompt);
             if (!masks) return masks.error();
             metrics_->record(Stage::MaskDecode, masks->decode_ms);
             metrics_->record(Stage::Postprocess, masks->postprocess_ms);

@@ -6,6 +6,7 @@
 //   auto image = engine.open_image("photo.jpg").result();            // Result<ImageInfo>
 //   engine.encode(image->id, model->id);                             // optional: pre-encode
 //   auto masks = engine.decode(image->id, model->id, prompt).result();  // Result<SamMaskSet>
+//   auto s2 = engine.load_model("sam2.1_hiera_t.pt").result();     // family "sam2": same calls
 //   auto u2 = engine.load_model("u2netp.pth").result();             // family "u2net"
 //   auto matte = engine.matte(image->id, u2->id).result();          // Result<MatteResult>
 #pragma once
@@ -83,13 +84,16 @@ class Engine : public QObject {
                     std::shared_ptr<Clock> clock = steady_clock(), QObject* parent = nullptr);
     ~Engine() override;
 
-    // Models of any family (ModelInfo::family: "sam", "mobile_sam", "u2net", "isnet"). Options
-    // default to the settings' device and precision.
+    // Models of any family (ModelInfo::family: "sam", "mobile_sam", "sam2", "u2net", "isnet",
+    // ...). Options default to the settings' device and precision; `sam2_layout` gives what a
+    // SAM 2 file of an unpublished layout does not store (ModelRegistry::load).
     QFuture<Result<ModelInfo>> load_model(const std::string& path);
-    QFuture<Result<ModelInfo>> load_model(const std::string& path, const sam::SamOptions& options);
+    QFuture<Result<ModelInfo>> load_model(const std::string& path, const sam::SamOptions& options,
+                                          const sam2::Sam2LayoutOverrides& sam2_layout = {});
     bool unload_model(const std::string& model_id);
     std::vector<ModelInfo> models() const { return registry_.list(); }
     std::optional<sam::SamConfig> model_config(const std::string& model_id) const;
+    std::optional<sam2::Sam2Config> sam2_model_config(const std::string& model_id) const;
 
     // Images: decoded off the caller's thread, downscaled for interactive work, content-hashed.
     QFuture<Result<ImageInfo>> open_image(const std::string& path);
@@ -101,6 +105,7 @@ class Engine : public QObject {
     // The full-resolution RGB image, for exports.
     cv::Mat full_image(int image_id) const;
 
+    // encode and decode serve every promptable family (SAM, MobileSAM, SAM 2) alike.
     // Priority::Batch keeps the embedding with the image (freed by close_image) instead of the
     // shared cache: a batch visits each image once, so caching would only grow memory.
     QFuture<Result<EncodeInfo>> encode(int image_id, const std::string& model_id,
@@ -173,12 +178,11 @@ class Engine : public QObject {
     struct Caches;
     std::shared_ptr<OpenImage> find_image(int image_id) const;
     Result<ImageInfo> register_image(cv::Mat rgb, const std::string& name, double decode_start_ms);
-    // Cached embedding, or runs the encoder on the model's device thread at `priority`.
-    Result<std::shared_ptr<const sam::SamEmbedding>> embedding_for(const OpenImage& image,
-                                                                   LoadedModel& model,
-                                                                   EncodeInfo& info,
-                                                                   bool pin_to_image,
-                                                                   Priority priority);
+    // Cached embedding, or runs the encoder on the model's device thread at `priority`: a
+    // sam::SamEmbedding or a sam2::Sam2Embedding, as the model's family makes.
+    Result<std::shared_ptr<const void>> embedding_for(const OpenImage& image, LoadedModel& model,
+                                                      EncodeInfo& info, bool pin_to_image,
+                                                      Priority priority);
     std::optional<StoredEmbedding> load_stored(const EmbeddingKey& key);
     void store(const EmbeddingKey& key, const sam::SamEmbedding& embedding);
     Result<MatteResult> run_matte(const OpenImage& image, LoadedModel& model,

@@ -75,6 +75,36 @@ Result<std::shared_ptr<LoadedModel>> load_sam(const std::string& id, const std::
     return loaded;
 }
 
+// SAM 2's image model: the same device, precision and switches as SAM's options.
+Result<std::shared_ptr<LoadedModel>> load_sam2(const std::string& id, const std::string& path,
+                                               const sam::SamOptions& options,
+                                               const sam2::Sam2LayoutOverrides& layout,
+                                               std::string reason) {
+    sam2::Sam2Options effective{options.device, options.precision, options.gpu, layout};
+    auto model = load_with_fallback<sam2::Sam2Model>(
+        effective, reason,
+        [&](const sam2::Sam2Options& o) { return sam2::Sam2Model::load(path, o); });
+    if (!model) return model.error();
+    auto loaded = std::make_shared<LoadedModel>();
+    loaded->sam2 = std::move(model.value());
+    const sam2::Sam2Model& sam2 = *loaded->sam2;
+    const sam2::Sam2Config& config = sam2.config();
+    loaded->info = {id,
+                    path,
+                    "sam2",
+                    config.arch,
+                    sam2.device_name(),
+                    runtime::to_string(sam2.precision()),
+                    reason,
+                    sam2.load_ms(),
+                    config.parameter_count};
+    // The image size is in the identity: a layout override makes other embeddings.
+    loaded->cache_identity =
+        cache_identity(path, config.arch + "@" + std::to_string(config.image_size),
+                       sam2.precision(), sam2.device_name());
+    return loaded;
+}
+
 // Any background-removal family: its options mirror SamOptions' device, precision and switches.
 template <typename Model, typename Options>
 Result<std::shared_ptr<LoadedModel>> load_matting(const std::string& id, const std::string& path,
@@ -108,6 +138,7 @@ std::string display_name(const std::string& family) {
     if (family == "inspyrenet") return "InSPyReNet background-removal";
     if (family == "birefnet") return "BiRefNet background-removal";
     if (family == "sam" || family == "mobile_sam") return "Segment Anything";
+    if (family == "sam2") return "Segment Anything 2";
     return family;
 }
 
@@ -117,8 +148,12 @@ bool is_matting_family(const std::string& family) {
     return family == "u2net" || family == "isnet" || family == "inspyrenet" || family == "birefnet";
 }
 
+bool is_promptable_family(const std::string& family) {
+    return family == "sam" || family == "mobile_sam" || family == "sam2";
+}
+
 Status require_family(const ModelInfo& model, const std::string& family) {
-    const bool promptable = model.family == "sam" || model.family == "mobile_sam";
+    const bool promptable = is_promptable_family(model.family);
     const bool ok = family == "sam"       ? promptable
                     : family == "matting" ? is_matting_family(model.family)
                                           : model.family == family;
@@ -127,7 +162,8 @@ Status require_family(const ModelInfo& model, const std::string& family) {
     const std::string what = display_name(model.family);
     const std::string article = what.rfind("I", 0) == 0 ? "an " : "a ";  // ISNet, InSPyReNet
     const std::string needed =
-        family == "sam" ? "not Segment Anything: prompted masks need a SAM or MobileSAM checkpoint"
+        family == "sam"
+            ? "not Segment Anything: prompted masks need a SAM, MobileSAM or SAM 2 checkpoint"
         : family == "matting"
             ? "not a background-removal model: it needs a U²-Net, U²-NetP, ISNet, InSPyReNet or "
               "BiRefNet checkpoint"
@@ -137,14 +173,26 @@ Status require_family(const ModelInfo& model, const std::string& family) {
                           (promptable ? " (" + model.family + ")" : "") + ", " + needed);
 }
 
-std::string ModelRegistry::make_id(const std::string& path, const sam::SamOptions& options) {
-    return path + "@" + runtime::to_string(options.device) + "/" +
-           runtime::to_string(options.precision);
+std::string ModelRegistry::make_id(const std::string& path, const sam::SamOptions& options,
+                                   const sam2::Sam2LayoutOverrides& sam2_layout) {
+    std::string id = path + "@" + runtime::to_string(options.device) + "/" +
+                     runtime::to_string(options.precision);
+    const auto list = [](const std::vector<int64_t>& values) {
+        std::string out;
+        for (int64_t v : values) out += (out.empty() ? "" : ",") + std::to_string(v);
+        return out;
+    };
+    if (sam2_layout.image_size) id += "#image=" + std::to_string(*sam2_layout.image_size);
+    if (sam2_layout.num_heads) id += "#heads=" + std::to_string(*sam2_layout.num_heads);
+    if (sam2_layout.window_spec) id += "#windows=" + list(*sam2_layout.window_spec);
+    if (sam2_layout.global_att_blocks) id += "#global=" + list(*sam2_layout.global_att_blocks);
+    return id;
 }
 
-Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const std::string& path,
-                                                         const sam::SamOptions& options) {
-    const std::string id = make_id(path, options);
+Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(
+    const std::string& path, const sam::SamOptions& options,
+    const sam2::Sam2LayoutOverrides& sam2_layout) {
+    const std::string id = make_id(path, options, sam2_layout);
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (auto it = models_.find(id); it != models_.end()) return it->second;
@@ -173,7 +221,8 @@ Result<std::shared_ptr<LoadedModel>> ModelRegistry::load(const std::string& path
                   id, path, effective, reason)
         : family == "birefnet" ? load_matting<birefnet::BiRefNetModel, birefnet::BiRefNetOptions>(
                                      id, path, effective, reason)
-                               : load_sam(id, path, effective, reason);
+        : family == "sam2" ? load_sam2(id, path, effective, sam2_layout, reason)
+                           : load_sam(id, path, effective, reason);
     if (!loaded) return loaded.error();
     std::lock_guard<std::mutex> lock(mutex_);
     auto [it, inserted] = models_.emplace(id, *loaded);

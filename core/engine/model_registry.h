@@ -11,14 +11,16 @@
 #include "common/result.h"
 #include "models/runtime/matting_model.h"
 #include "models/sam/sam_model.h"
+#include "models/sam2/sam2_model.h"
 
 namespace ps::engine {
 
 struct ModelInfo {
     std::string id;  // registry key: path + requested device + precision
     std::string path;
-    std::string family;  // "sam", "mobile_sam" (promptable); "u2net", "isnet" (background removal)
-    std::string arch;    // "vit_b", "mobile_sam", "vit_custom", "u2net", "u2netp", "isnet", ...
+    // "sam", "mobile_sam", "sam2" (promptable); "u2net", "isnet", ... (background removal)
+    std::string family;
+    std::string arch;    // "vit_b", "mobile_sam", "sam2.1_hiera_t", "u2net", "u2netp", "isnet", ...
     std::string device;  // actually used, e.g. "cuda:0", "cpu"
     std::string precision;        // actually used
     std::string fallback_reason;  // why the request was not honoured as asked (empty if it was)
@@ -28,8 +30,10 @@ struct ModelInfo {
 
 // The background-removal families, which LoadedModel::matting holds: "u2net", "isnet".
 bool is_matting_family(const std::string& family);
+// The promptable segmenters, which Engine::encode / decode run: "sam", "mobile_sam", "sam2".
+bool is_promptable_family(const std::string& family);
 
-// Ok when `model` is of `family`: "sam" for either promptable family, "matting" for any
+// Ok when `model` is of `family`: "sam" for any promptable family, "matting" for any
 // background-removal one, else that family exactly; else an InvalidArgument error naming the
 // file, what it is and what the task needs.
 Status require_family(const ModelInfo& model, const std::string& family);
@@ -39,6 +43,7 @@ struct LoadedModel {
     std::string cache_identity;  // file identity + arch + precision + device kind (cache keys)
     // Exactly one is set, as info.family says.
     std::unique_ptr<sam::SamModel> sam;              // "sam", "mobile_sam"
+    std::unique_ptr<sam2::Sam2Model> sam2;           // "sam2" (the image model)
     std::unique_ptr<runtime::MattingModel> matting;  // is_matting_family: U²-Net(P), ISNet
     std::mutex run_mutex;             // a model instance is never run by two threads at once
     bool first_request_done = false;  // guarded by run_mutex
@@ -48,14 +53,18 @@ class ModelRegistry {
   public:
     // Loads (or returns the already loaded) model. Device fallback: a CUDA request without a
     // usable GPU, or a CUDA load failure, loads on the CPU and says why in fallback_reason.
+    // `sam2_layout`: what a SAM 2 file of an unpublished layout does not store (a test's tiny
+    // model); ignored by the other families, and part of the id when set.
     Result<std::shared_ptr<LoadedModel>> load(const std::string& path,
-                                              const sam::SamOptions& options);
+                                              const sam::SamOptions& options,
+                                              const sam2::Sam2LayoutOverrides& sam2_layout = {});
     std::shared_ptr<LoadedModel> find(const std::string& id) const;
     bool unload(const std::string& id);
     std::vector<ModelInfo> list() const;
     void clear();
 
-    static std::string make_id(const std::string& path, const sam::SamOptions& options);
+    static std::string make_id(const std::string& path, const sam::SamOptions& options,
+                               const sam2::Sam2LayoutOverrides& sam2_layout = {});
 
   private:
     mutable std::mutex mutex_;

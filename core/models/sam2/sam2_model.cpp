@@ -80,6 +80,29 @@ const Sam2Network& Sam2Model::network() const {
 double embedding_encode_ms(const Sam2Embedding& embedding) {
     return embedding.encode_ms;
 }
+double embedding_preprocess_ms(const Sam2Embedding& embedding) {
+    return embedding.preprocess_ms;
+}
+
+long long embedding_bytes(const Sam2Embedding& embedding) {
+    long long bytes = static_cast<long long>(embedding.features.image_embed.nbytes());
+    for (const at::Tensor& level : embedding.features.high_res)
+        bytes += static_cast<long long>(level.nbytes());
+    return bytes;
+}
+
+bool embedding_on_gpu(const Sam2Embedding& embedding) {
+    return embedding.features.image_embed.is_cuda();
+}
+
+// Only what decode reads moves: the trunk and FPN intermediates are empty outside tests.
+std::shared_ptr<const Sam2Embedding> embedding_to_host(const Sam2Embedding& embedding) {
+    c10::InferenceMode inference;
+    auto copy = std::make_shared<Sam2Embedding>(embedding);
+    copy->features.image_embed = embedding.features.image_embed.cpu();
+    for (at::Tensor& level : copy->features.high_res) level = level.cpu();
+    return copy;
+}
 
 Result<std::shared_ptr<const Sam2Embedding>> Sam2Model::encode(const cv::Mat& rgb) const {
     if (rgb.empty() || rgb.type() != CV_8UC3) {
@@ -117,8 +140,17 @@ Result<runtime::MaskSet> Sam2Model::decode(const Sam2Embedding& embedding,
             prompt_points(prompt, height, width, impl_->config.image_size, net.device());
         at::Tensor mask_input;
         if (prompt.mask_input) mask_input = prompt.mask_input->logits.to(net.device());
-        const Sam2DecodedMasks decoded = net.decode(embedding.features, points.coords,
-                                                    points.labels, mask_input, prompt.multimask);
+        // An embedding the engine's cache demoted to host memory goes back to the model's device.
+        Sam2ImageFeatures on_device;
+        const bool elsewhere = embedding.features.image_embed.device() != net.device();
+        if (elsewhere) {
+            on_device.image_embed = embedding.features.image_embed.to(net.device());
+            for (const at::Tensor& level : embedding.features.high_res)
+                on_device.high_res.push_back(level.to(net.device()));
+        }
+        const Sam2DecodedMasks decoded =
+            net.decode(elsewhere ? on_device : embedding.features, points.coords, points.labels,
+                       mask_input, prompt.multimask);
         runtime::MaskSet out;
         out.decode_ms = runtime::ms_since(start);
         const auto post_start = runtime::SteadyClock::now();

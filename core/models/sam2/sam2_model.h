@@ -67,5 +67,11 @@ class Sam2Model {
 };
 
 double embedding_encode_ms(const Sam2Embedding& embedding);
+double embedding_preprocess_ms(const Sam2Embedding& embedding);
+// What the engine's embedding cache needs: the bytes held (image_embed and the high-resolution
+// features), where they live, and a host copy so a GPU cache can demote an entry.
+long long embedding_bytes(const Sam2Embedding& embedding);
+bool embedding_on_gpu(const Sam2Embedding& embedding);
+std::shared_ptr<const Sam2Embedding> embedding_to_host(const Sam2Embedding& embedding);
 
 }  // namespace ps::sam2
