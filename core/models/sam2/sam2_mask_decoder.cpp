@@ -97,6 +97,7 @@ Sam2DecodedMasks Sam2MaskDecoder::forward(const at::Tensor& image_embedding,
     }
     out.all_low_res_logits = masks;
     out.all_iou_predictions = iou;
+    out.mask_tokens_out = mask_tokens_out;
     if (multimask) {
         out.low_res_logits = masks.slice(1, 1);
         out.iou_predictions = iou.slice(1, 1);

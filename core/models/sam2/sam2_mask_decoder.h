@@ -20,6 +20,8 @@ struct Sam2DecodedMasks {
     at::Tensor object_score_logits;  // 1 x 1
     // Every output token's mask and IoU before the multimask / stability choice: 1 x 4 x ...
     at::Tensor all_low_res_logits, all_iou_predictions;
+    // The mask tokens' transformer outputs, 1 x 4 x C: the video model's object pointer source.
+    at::Tensor mask_tokens_out;
 };
 
 class Sam2MaskDecoder {

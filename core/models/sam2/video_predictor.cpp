@@ -1,0 +1,367 @@
+// SAM2VideoPredictor's session: prompts, the preflight, propagation, consolidation at the
+// video's resolution (eval, non_overlap_masks and clear_non_cond_mem_around_input off, no hole
+// filling: fill_holes_in_mask_scores needs the CUDA extension and is a no-op without it).
+#include "models/sam2/video_predictor.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "image/pil_resize.h"
+#include "io/checkpoint.h"
+#include "models/runtime/model_runtime.h"
+#include "models/sam2/sam2_network.h"
+#include "models/sam2/track_step.h"
+#include "models/sam2/video_state.h"
+
+namespace ps::sam2 {
+namespace {
+
+constexpr double kNoObjScore = -1024.0;  // sam2_base.NO_OBJ_SCORE
+
+// load_video_frames_from_jpg_images: Pillow's bicubic resize on uint8 to size², / 255 in float64
+// stored as float32, then the float32 ImageNet mean and std.
+at::Tensor video_frame_input(const cv::Mat& rgb, int64_t size, const at::Device& device) {
+    const cv::Mat resized =
+        image::pil_resize_bicubic(rgb, static_cast<int>(size), static_cast<int>(size));
+    const at::Tensor pixels =
+        at::from_blob(const_cast<uint8_t*>(resized.ptr<uint8_t>()), {size, size, 3}, at::kByte);
+    const at::Tensor x = (pixels.to(at::kDouble) / 255.0).to(at::kFloat);
+    const at::Tensor mean = at::tensor({0.485f, 0.456f, 0.406f});
+    const at::Tensor std = at::tensor({0.229f, 0.224f, 0.225f});
+    return ((x - mean) / std).permute({2, 0, 1}).unsqueeze(0).contiguous().to(device);
+}
+
+cv::Mat to_mat(const at::Tensor& logits_hw) {
+    const at::Tensor host = logits_hw.to(at::kCPU, at::kFloat).contiguous();
+    cv::Mat out(static_cast<int>(host.size(0)), static_cast<int>(host.size(1)), CV_32FC1);
+    std::memcpy(out.data, host.data_ptr<float>(), host.nbytes());
+    return out;
+}
+
+Sam2FrameRecord to_record(const TrackOutput& out) {
+    const at::Device host(at::kCPU);
+    Sam2FrameRecord r;
+    r.pred_masks = out.pred_masks.to(host);
+    r.obj_ptr = out.obj_ptr.to(host);
+    r.object_score_logits = out.object_score_logits.to(host);
+    if (out.maskmem_features.defined()) r.maskmem_features = out.maskmem_features.to(host);
+    return r;
+}
+
+}  // namespace
+
+struct Sam2VideoPredictor::Impl {
+    std::string file_label;
+    Sam2VideoInfo video;
+    Sam2FrameSource frames;
+    std::unique_ptr<Sam2Model> model;
+    std::unique_ptr<TrackStep> track;
+    Sam2VideoState state;
+    // The reference's cached_features: the last frame's features only.
+    int64_t cached_frame = -1;
+    Sam2FrameFeatures cached;
+
+    Result<const Sam2FrameFeatures*> features(int64_t frame);
+    MemoryTokens memory_for(const Sam2ObjectState& object, int64_t frame, bool reverse) const;
+    Sam2VideoMasks masks_at(int64_t frame, bool is_cond, bool pending) const;
+    Status check_frame(int64_t frame, int object_id) const;
+    Result<Sam2VideoMasks> add(int64_t frame, int object_id, TrackRequest request);
+    Status preflight();
+};
+
+Result<const Sam2FrameFeatures*> Sam2VideoPredictor::Impl::features(int64_t frame) {
+    if (frame == cached_frame) return &cached;
+    auto rgb = frames(frame);
+    if (!rgb) {
+        return make_error(rgb.error().kind,
+                          file_label + ": frame " + std::to_string(frame) + ": " + rgb.message());
+    }
+    if (rgb->type() != CV_8UC3 || rgb->cols != video.width || rgb->rows != video.height) {
+        return make_error(ErrorKind::InvalidArgument,
+                          file_label + ": frame " + std::to_string(frame) + " is " +
+                              std::to_string(rgb->cols) + "x" + std::to_string(rgb->rows) +
+                              ", expected " + std::to_string(video.width) + "x" +
+                              std::to_string(video.height) + " RGB");
+    }
+    cached_frame = -1;
+    cached = {};  // the previous frame's features go before the next are made
+    cached = track->frame_features(
+        video_frame_input(*rgb, track->image_size(), model->network().device()));
+    cached_frame = frame;
+    return &cached;
+}
+
+MemoryTokens Sam2VideoPredictor::Impl::memory_for(const Sam2ObjectState& object, int64_t frame,
+                                                  bool reverse) const {
+    std::vector<int64_t> tracked;
+    for (int64_t f : object.non_cond.frames())
+        if (object.non_cond.find(f)->maskmem_features.defined()) tracked.push_back(f);
+    const MemorySelection selection = select_memories(
+        frame, object.cond.frames(), tracked, video.num_frames, reverse, track->bank().options());
+    std::vector<at::Tensor> features, pointers;
+    for (const auto& m : selection.memories) {
+        const Sam2FrameRecord* r =
+            m.t_pos == 0 ? object.cond.find(m.frame) : object.non_cond.find(m.frame);
+        features.push_back(r->maskmem_features);
+    }
+    const at::Device device = model->network().device();
+    for (const auto& p : selection.pointers)
+        pointers.push_back(object.stored(p.frame)->obj_ptr.to(device));
+    return track->memory_tokens(selection, features, pointers);
+}
+
+Sam2VideoMasks Sam2VideoPredictor::Impl::masks_at(int64_t frame, bool is_cond, bool pending) const {
+    Sam2VideoMasks out;
+    out.frame = frame;
+    for (const Sam2ObjectState& object : state.objects) {
+        const Sam2FrameRecord* r = pending ? object.shown(frame, is_cond) : object.stored(frame);
+        at::Tensor logits;
+        if (r == nullptr) {
+            logits = at::full({video.height, video.width}, kNoObjScore, at::kFloat);
+        } else {
+            logits = at::upsample_bilinear2d(r->pred_masks, {video.height, video.width}, false)
+                         .view({video.height, video.width});
+        }
+        out.objects.push_back({object.id, to_mat(logits)});
+    }
+    return out;
+}
+
+Status Sam2VideoPredictor::Impl::check_frame(int64_t frame, int object_id) const {
+    if (frame < 0 || frame >= video.num_frames) {
+        return make_error(ErrorKind::InvalidArgument,
+                          file_label + ": frame " + std::to_string(frame) + " outside the video (" +
+                              std::to_string(video.num_frames) + " frames)");
+    }
+    return Ok{};
+}
+
+Result<Sam2VideoMasks> Sam2VideoPredictor::Impl::add(int64_t frame, int object_id,
+                                                     TrackRequest request) {
+    if (auto ok = check_frame(frame, object_id); !ok) return ok.error();
+    auto frame_features = features(frame);
+    if (!frame_features) return frame_features.error();
+    return runtime::guarded(file_label, [&]() -> Result<Sam2VideoMasks> {
+        c10::InferenceMode inference;
+        Sam2ObjectState& object = state.object_or_add(object_id);
+        auto tracked = object.tracked_reverse.find(frame);
+        request.is_init_cond_frame = tracked == object.tracked_reverse.end();
+        const bool reverse = request.is_init_cond_frame ? false : tracked->second;
+        const bool is_cond = request.is_init_cond_frame;  // add_all_frames_to_correct_as_cond off
+        FrameRecords& temp = is_cond ? object.temp_cond : object.temp_non_cond;
+        if (!request.mask_input.defined()) {
+            // A previous answer on this frame is the mask prompt of a correction click.
+            if (const Sam2FrameRecord* prev = object.shown(frame, is_cond)) {
+                request.prev_sam_mask_logits =
+                    at::clamp(prev->pred_masks, -32.0, 32.0).to(model->network().device());
+            }
+        }
+        MemoryTokens tokens;
+        if (!request.is_init_cond_frame && !request.mask_input.defined()) {
+            tokens = memory_for(object, frame, reverse);
+            request.memory = &tokens;
+        }
+        request.run_memory_encoder = false;  // the preflight encodes prompted frames
+        temp.put(frame, to_record(track->run(**frame_features, request)));
+        return masks_at(frame, is_cond, /*pending=*/true);
+    });
+}
+
+Status Sam2VideoPredictor::Impl::preflight() {
+    if (state.objects.empty())
+        return make_error(ErrorKind::InvalidArgument, file_label + ": no prompt on any object");
+    for (Sam2ObjectState& object : state.objects) {
+        for (const bool is_cond : {false, true}) {
+            FrameRecords& temp = is_cond ? object.temp_cond : object.temp_non_cond;
+            FrameRecords& stored = is_cond ? object.cond : object.non_cond;
+            for (int64_t frame : temp.frames()) {
+                Sam2FrameRecord record = *temp.find(frame);
+                if (!record.maskmem_features.defined()) {
+                    auto frame_features = features(frame);
+                    if (!frame_features) return frame_features.error();
+                    const at::Device device = model->network().device();
+                    record.maskmem_features =
+                        track
+                            ->encode_memory(**frame_features, record.pred_masks.to(device),
+                                            record.object_score_logits.to(device),
+                                            /*is_mask_from_pts=*/true)
+                            .to(at::kCPU);
+                }
+                stored.put(frame, std::move(record));
+            }
+            temp.clear();
+        }
+        if (object.cond.empty()) {
+            return make_error(ErrorKind::InvalidArgument, file_label + ": object " +
+                                                              std::to_string(object.id) +
+                                                              " has no prompt on any frame");
+        }
+        for (int64_t frame : object.cond.frames()) object.non_cond.erase(frame);
+    }
+    return Ok{};
+}
+
+Result<std::unique_ptr<Sam2VideoPredictor>> Sam2VideoPredictor::load(
+    const std::string& checkpoint_path, const Sam2Options& options, const Sam2VideoInfo& video,
+    Sam2FrameSource frames) {
+    const std::string label = std::filesystem::path(checkpoint_path).filename().string();
+    if (video.num_frames <= 0 || video.width <= 0 || video.height <= 0 || !frames) {
+        return make_error(ErrorKind::InvalidArgument,
+                          label + ": a video needs frames, a size and a frame source");
+    }
+    auto model = Sam2Model::load(checkpoint_path, options);
+    if (!model) return model.error();
+    // The memory modules and the pointer heads, placed as the image model's tensors.
+    auto checkpoint = io::load_checkpoint(checkpoint_path);
+    if (!checkpoint) return checkpoint.error();
+    return runtime::guarded(label, [&]() -> Result<std::unique_ptr<Sam2VideoPredictor>> {
+        c10::InferenceMode inference;
+        const Sam2Network& network = (*model)->network();
+        const auto placed =
+            runtime::place_tensors(checkpoint->tensors, network.device(), options.precision, false);
+        auto track = TrackStep::load(network, placed, label);
+        if (!track) return track.error();
+        auto impl = std::make_unique<Impl>();
+        impl->file_label = label;
+        impl->video = video;
+        impl->frames = std::move(frames);
+        impl->model = std::move(*model);
+        impl->track = std::make_unique<TrackStep>(std::move(*track));
+        return std::unique_ptr<Sam2VideoPredictor>(new Sam2VideoPredictor(std::move(impl)));
+    });
+}
+
+Sam2VideoPredictor::Sam2VideoPredictor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Sam2VideoPredictor::~Sam2VideoPredictor() = default;
+
+Result<Sam2VideoMasks> Sam2VideoPredictor::add_points(int64_t frame, int object_id,
+                                                      const std::vector<runtime::Point>& points) {
+    if (points.empty()) {
+        return make_error(ErrorKind::InvalidArgument,
+                          impl_->file_label + ": add_points needs at least one point");
+    }
+    return add_box(frame, object_id, Sam2VideoBox{-1, -1, -1, -1}, points);
+}
+
+Result<Sam2VideoMasks> Sam2VideoPredictor::add_box(int64_t frame, int object_id,
+                                                   const Sam2VideoBox& box,
+                                                   const std::vector<runtime::Point>& points) {
+    // The box's corners first (labels 2 and 3), then the clicks; x / W · size, y / H · size in
+    // float32 (normalize_coords).
+    const bool has_box = !(box.x0 == -1 && box.y0 == -1 && box.x1 == -1 && box.y1 == -1);
+    std::vector<float> xy;
+    TrackRequest request;
+    if (has_box) {
+        xy = {static_cast<float>(box.x0), static_cast<float>(box.y0), static_cast<float>(box.x1),
+              static_cast<float>(box.y1)};
+        request.point_labels = {2, 3};
+    }
+    for (const runtime::Point& p : points) {
+        xy.push_back(static_cast<float>(p.x));
+        xy.push_back(static_cast<float>(p.y));
+        request.point_labels.push_back(p.label);
+    }
+    const auto n = static_cast<int64_t>(request.point_labels.size());
+    const at::Tensor coords = at::tensor(xy).view({n, 2});
+    const at::Tensor scale = at::tensor(
+        {static_cast<float>(impl_->video.width), static_cast<float>(impl_->video.height)});
+    request.point_coords = (coords / scale * static_cast<double>(impl_->track->image_size()))
+                               .to(impl_->model->network().device());
+    return impl_->add(frame, object_id, std::move(request));
+}
+
+Result<Sam2VideoMasks> Sam2VideoPredictor::add_mask(int64_t frame, int object_id,
+                                                    const cv::Mat& mask) {
+    const Sam2VideoInfo& v = impl_->video;
+    if (mask.type() != CV_8UC1 || mask.cols != v.width || mask.rows != v.height) {
+        return make_error(ErrorKind::InvalidArgument,
+                          impl_->file_label + ": a mask prompt must be 8-bit, " +
+                              std::to_string(v.width) + "x" + std::to_string(v.height));
+    }
+    TrackRequest request;
+    {
+        c10::InferenceMode inference;
+        const cv::Mat binary = mask > 0;
+        at::Tensor m = at::from_blob(const_cast<uint8_t*>(binary.ptr<uint8_t>()),
+                                     {1, 1, v.height, v.width}, at::kByte)
+                           .ne(0)
+                           .to(at::kFloat);
+        const int64_t size = impl_->track->image_size();
+        if (v.height != size || v.width != size) {
+            // antialiased bilinear (a no-op for up-sampling), then >= 0.5
+            m = (at::_upsample_bilinear2d_aa(m, {size, size}, false) >= 0.5).to(at::kFloat);
+        }
+        request.mask_input = m.to(impl_->model->network().device());
+    }
+    return impl_->add(frame, object_id, std::move(request));
+}
+
+Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
+                                     const std::function<void(const Sam2VideoMasks&)>& on_frame) {
+    Impl& s = *impl_;
+    c10::InferenceMode inference;
+    if (auto ready = runtime::guarded(s.file_label, [&] { return s.preflight(); }); !ready)
+        return ready.error();
+    int64_t start = s.video.num_frames;
+    if (options.start_frame) {
+        start = *options.start_frame;
+        if (auto ok = s.check_frame(start, 0); !ok) return ok.error();
+    } else {
+        for (const Sam2ObjectState& object : s.state.objects)
+            for (int64_t f : object.cond.frames()) start = std::min(start, f);
+    }
+    std::vector<int64_t> order;
+    if (options.reverse) {
+        if (start > 0)  // the reference skips reverse tracking from frame 0
+            for (int64_t f = start; f >= 0; --f) order.push_back(f);
+    } else {
+        for (int64_t f = start; f < s.video.num_frames; ++f) order.push_back(f);
+    }
+    for (int64_t frame : order) {
+        if (options.cancel != nullptr && options.cancel->load()) {
+            return make_error(
+                ErrorKind::Cancelled,
+                s.file_label + ": propagation cancelled at frame " + std::to_string(frame));
+        }
+        auto done = runtime::guarded(s.file_label, [&]() -> Status {
+            for (Sam2ObjectState& object : s.state.objects) {
+                if (object.cond.find(frame) == nullptr) {
+                    auto frame_features = s.features(frame);
+                    if (!frame_features) return frame_features.error();
+                    const MemoryTokens tokens = s.memory_for(object, frame, options.reverse);
+                    TrackRequest request;
+                    request.is_init_cond_frame = false;
+                    request.memory = &tokens;
+                    request.run_memory_encoder = true;
+                    object.non_cond.put(frame, to_record(s.track->run(**frame_features, request)));
+                }
+                object.tracked_reverse[frame] = options.reverse;
+            }
+            return Ok{};
+        });
+        if (!done) return done.error();
+        if (on_frame) on_frame(s.masks_at(frame, false, /*pending=*/false));
+    }
+    return Ok{};
+}
+
+void Sam2VideoPredictor::reset() {
+    impl_->state = {};
+    impl_->cached_frame = -1;
+    impl_->cached = {};
+}
+
+const Sam2VideoInfo& Sam2VideoPredictor::video() const {
+    return impl_->video;
+}
+const Sam2Model& Sam2VideoPredictor::model() const {
+    return *impl_->model;
+}
+const Sam2VideoState& Sam2VideoPredictor::state() const {
+    return impl_->state;
+}
+
+}  // namespace ps::sam2

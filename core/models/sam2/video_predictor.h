@@ -1,0 +1,99 @@
+// SAM 2.1's video predictor (sam2/sam2_video_predictor.py, SAM2VideoPredictor with
+// build_sam2_video_predictor's overrides): prompts on frames of a video, propagated through the
+// memory bank. Frames come on demand from a callback; only the current frame's features are
+// kept, and per frame and object only the compact output (64x64 logits, pointer, score, bf16
+// memory). No ATen in this header.
+//
+// Usage:
+//   auto predictor = Sam2VideoPredictor::load("sam2.1_hiera_tiny.pt", {}, {frames, w, h}, source);
+//   auto shown = (*predictor)->add_points(0, /*object*/ 1, {{30, 38, 1}});
+//   (*predictor)->propagate({}, [](const Sam2VideoMasks& masks) { ... });
+#pragma once
+
+#include <opencv2/core/mat.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "models/runtime/segmentation_types.h"
+#include "models/sam2/sam2_model.h"
+
+namespace ps::sam2 {
+
+struct Sam2VideoInfo {
+    int64_t num_frames = 0;
+    int width = 0, height = 0;  // every frame's size in pixels
+};
+
+// Frame `index` as CV_8UC3 RGB at the video's size, or why it cannot be read.
+using Sam2FrameSource = std::function<Result<cv::Mat>(int64_t index)>;
+
+struct Sam2ObjectMask {
+    int object_id = 0;
+    cv::Mat logits;  // CV_32FC1 height x width; -1024 where the object has no output yet
+    cv::Mat mask() const { return logits > 0; }
+};
+
+// Every object's mask on one frame, in the order objects were first prompted.
+struct Sam2VideoMasks {
+    int64_t frame = 0;
+    std::vector<Sam2ObjectMask> objects;
+};
+
+struct Sam2VideoBox {
+    double x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // video pixels
+};
+
+struct Sam2PropagateOptions {
+    std::optional<int64_t> start_frame;  // default: the first conditioning frame
+    bool reverse = false;
+    const std::atomic<bool>* cancel = nullptr;  // checked before each frame
+};
+
+struct Sam2VideoState;
+class TrackStep;
+
+class Sam2VideoPredictor {
+  public:
+    static Result<std::unique_ptr<Sam2VideoPredictor>> load(const std::string& checkpoint_path,
+                                                            const Sam2Options& options,
+                                                            const Sam2VideoInfo& video,
+                                                            Sam2FrameSource frames);
+    ~Sam2VideoPredictor();
+    Sam2VideoPredictor(const Sam2VideoPredictor&) = delete;
+    Sam2VideoPredictor& operator=(const Sam2VideoPredictor&) = delete;
+
+    // add_new_points_or_box (clear_old_points): the frame's masks of every object.
+    Result<Sam2VideoMasks> add_points(int64_t frame, int object_id,
+                                      const std::vector<runtime::Point>& points);
+    Result<Sam2VideoMasks> add_box(int64_t frame, int object_id, const Sam2VideoBox& box,
+                                   const std::vector<runtime::Point>& points = {});
+    // add_new_mask: mask CV_8UC1 at the video's size, nonzero inside.
+    Result<Sam2VideoMasks> add_mask(int64_t frame, int object_id, const cv::Mat& mask);
+
+    // propagate_in_video: each frame's masks to `on_frame` as it is done. A cancel or a frame
+    // the source cannot give stops it with an error; the frames done so far stay tracked.
+    Status propagate(const Sam2PropagateOptions& options,
+                     const std::function<void(const Sam2VideoMasks&)>& on_frame);
+
+    // reset_state: every prompt and output gone, the model kept.
+    void reset();
+
+    const Sam2VideoInfo& video() const;
+    const Sam2Model& model() const;
+    // The per-object records, for tests and memory accounting.
+    const Sam2VideoState& state() const;
+
+    struct Impl;
+
+  private:
+    explicit Sam2VideoPredictor(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ps::sam2

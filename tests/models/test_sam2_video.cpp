@@ -1,0 +1,386 @@
+// SAM 2.1's video predictor against the official SAM2VideoPredictor (tests/data/sam2/video.*,
+// made by scripts/golden/sam2_golden.py): video_calls.json replayed call by call, every recorded
+// single-frame inference (low-res logits, object pointer, object score, memories) within
+// sam2_tolerances.json and every output's masks by the README's IoU rule; a cancelled
+// propagation keeps the frames it finished, a frame source that fails names the frame.
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QtTest>
+
+#include <opencv2/core.hpp>
+
+#include <atomic>
+#include <memory>
+
+#include "io/checkpoint.h"
+#include "io/image_reader.h"
+#include "models/runtime/model_runtime.h"
+#include "models/sam2/video_predictor.h"
+#include "models/sam2/video_state.h"
+#include "test_data.h"
+
+using namespace ps;
+
+namespace {
+
+const QString kFamily = "sam2";
+const std::string kCheckpoint = "sam2_tiny.pt";
+constexpr int kWidth = 128, kHeight = 96, kFrames = 8;
+
+QJsonObject json_file(const QString& name) {
+    QFile file(test_data_dir(kFamily) + "/" + name);
+    if (!file.open(QIODevice::ReadOnly)) qFatal("%s not readable", qPrintable(name));
+    return QJsonDocument::fromJson(file.readAll()).object();
+}
+
+const io::TensorMap& golden() {
+    static const io::TensorMap tensors = [] {
+        auto loaded = io::load_checkpoint(test_data_path(kFamily, "video.safetensors"));
+        if (!loaded) qFatal("%s", loaded.message().c_str());
+        return loaded->tensors;
+    }();
+    return tensors;
+}
+
+const at::Tensor* golden_find(const std::string& key) {
+    auto it = golden().find(key);
+    return it == golden().end() ? nullptr : &it->second;
+}
+
+double tolerance(const QString& name, const QString& precision) {
+    static const QJsonObject quantities =
+        json_file("sam2_tolerances.json")["quantities"].toObject();
+    const QJsonValue value = quantities["video." + name].toObject()[precision + "_tol"];
+    if (!value.isDouble())
+        qFatal("no %s tolerance for video.%s", qPrintable(precision), qPrintable(name));
+    return value.toDouble();
+}
+
+QJsonObject mask_tolerance(const QString& precision) {
+    return json_file("sam2_tolerances.json")["final_masks"]
+        .toObject()["video"]
+        .toObject()[precision + "_tol"]
+        .toObject();
+}
+
+std::vector<int64_t> int_list(const QJsonValue& value) {
+    std::vector<int64_t> out;
+    for (const QJsonValue& v : value.toArray()) out.push_back(v.toInteger());
+    return out;
+}
+
+// What sam2_tiny.pt does not store (official_layouts.json, configs.sam2_tiny.not_in_shapes).
+sam2::Sam2Options tiny_options(runtime::Precision precision) {
+    const QJsonObject unseen = json_file("official_layouts.json")["configs"]
+                                   .toObject()["sam2_tiny"]
+                                   .toObject()["not_in_shapes"]
+                                   .toObject();
+    sam2::Sam2Options options;
+    options.device = runtime::Device::Cpu;
+    options.precision = precision;
+    options.layout.image_size = unseen["image_size"].toInteger();
+    options.layout.num_heads = unseen["trunk_heads"].toArray()[0].toInteger();
+    options.layout.window_spec = int_list(unseen["window_spec"]);
+    options.layout.global_att_blocks = int_list(unseen["global_att_blocks"]);
+    return options;
+}
+
+// The golden video's JPEG frames; `fail_at` makes that frame unreadable.
+sam2::Sam2FrameSource jpeg_frames(int64_t fail_at = -1) {
+    return [fail_at](int64_t index) -> Result<cv::Mat> {
+        if (index == fail_at) return make_error(ErrorKind::Io, "cannot decode the frame");
+        return io::read_rgb_image(
+            test_data_path(kFamily, QString("video/%1.jpg").arg(index, 5, 10, QChar('0'))));
+    };
+}
+
+std::unique_ptr<sam2::Sam2VideoPredictor> load_predictor(runtime::Precision precision,
+                                                         sam2::Sam2FrameSource frames) {
+    auto loaded = sam2::Sam2VideoPredictor::load(
+        test_data_path(kFamily, QString::fromStdString(kCheckpoint)), tiny_options(precision),
+        {kFrames, kWidth, kHeight}, std::move(frames));
+    if (!loaded) qFatal("%s", loaded.message().c_str());
+    return std::move(*loaded);
+}
+
+// Compares what the session produced with the golden and counts what was compared.
+struct Checker {
+    QString precision;
+    bool ok = true;
+    int inferences = 0, memories = 0, outputs = 0;
+    double worst_iou = 1.0, worst_fraction = 0.0;
+    std::map<QString, double> worst;  // quantity -> largest max |diff|
+
+    void close(const QString& quantity, const std::string& key, const at::Tensor& ours) {
+        const at::Tensor* expected = golden_find(key);
+        if (expected == nullptr) return;
+        if (!ours.defined() || ours.sizes() != expected->sizes()) {
+            qWarning("%s: missing or misshaped output", key.c_str());
+            ok = false;
+            return;
+        }
+        const double diff =
+            (ours.to(at::kCPU, at::kDouble) - expected->to(at::kDouble)).abs().max().item<double>();
+        const double tol = tolerance(quantity, precision);
+        worst[quantity] = std::max(worst[quantity], diff);
+        if (diff > tol) {
+            qWarning("%s %s: max |diff| %.3g > tolerance %.3g", qPrintable(precision), key.c_str(),
+                     diff, tol);
+            ok = false;
+        }
+    }
+
+    // One single-frame inference: <prefix>.pred_masks, obj_ptr, object_score_logits.
+    void record(const std::string& prefix, const sam2::Sam2FrameRecord* r) {
+        if (golden_find(prefix + ".pred_masks") == nullptr) return;
+        if (r == nullptr) {
+            qWarning("%s: no output recorded", prefix.c_str());
+            ok = false;
+            return;
+        }
+        ++inferences;
+        close("pred_masks", prefix + ".pred_masks", r->pred_masks);
+        close("obj_ptr", prefix + ".obj_ptr", r->obj_ptr);
+        close("object_score_logits", prefix + ".object_score_logits", r->object_score_logits);
+        memory(prefix, r);
+    }
+
+    void memory(const std::string& prefix, const sam2::Sam2FrameRecord* r) {
+        if (golden_find(prefix + ".maskmem_features") == nullptr) return;
+        ++memories;
+        close("maskmem_features", prefix + ".maskmem_features",
+              r->maskmem_features.defined() ? r->maskmem_features.to(at::kFloat) : at::Tensor());
+    }
+
+    // Every object's mask against <prefix>.video_res_masks_bits by IoU and differing pixels,
+    // and the logits against <prefix>.video_res_masks where stored.
+    void masks(const std::string& prefix, const sam2::Sam2VideoMasks& shown) {
+        const at::Tensor* bits = golden_find(prefix + ".video_res_masks_bits");
+        if (bits == nullptr) {
+            qWarning("%s: no golden masks", prefix.c_str());
+            ok = false;
+            return;
+        }
+        ++outputs;
+        if (bits->size(0) != static_cast<int64_t>(shown.objects.size())) {
+            qWarning("%s: %lld objects, golden %lld", prefix.c_str(),
+                     static_cast<long long>(shown.objects.size()),
+                     static_cast<long long>(bits->size(0)));
+            ok = false;
+            return;
+        }
+        const QJsonObject tol = mask_tolerance(precision);
+        std::vector<at::Tensor> logits;
+        for (size_t i = 0; i < shown.objects.size(); ++i) {
+            const cv::Mat& l = shown.objects[i].logits;
+            const at::Tensor ours =
+                at::from_blob(const_cast<float*>(l.ptr<float>()), {kHeight, kWidth}, at::kFloat)
+                    .clone();
+            logits.push_back(ours.view({1, 1, kHeight, kWidth}));
+            // np.packbits(axis=-1): the leftmost pixel in the most significant bit
+            const at::Tensor packed = (*bits)[static_cast<int64_t>(i)][0].to(at::kInt);
+            const at::Tensor shifts = at::arange(7, -1, -1, at::kInt);
+            const at::Tensor want =
+                packed.unsqueeze(-1).bitwise_right_shift(shifts).bitwise_and(1).reshape(
+                    {kHeight, kWidth}) != 0;
+            const at::Tensor got = ours > 0;
+            const double inter = (got & want).sum().item<double>();
+            const double uni = (got | want).sum().item<double>();
+            const double iou = uni == 0 ? 1.0 : inter / uni;
+            const double fraction = (got != want).sum().item<double>() / (kHeight * kWidth);
+            worst_iou = std::min(worst_iou, iou);
+            worst_fraction = std::max(worst_fraction, fraction);
+            if (iou < tol["min_iou"].toDouble() ||
+                fraction > tol["max_differing_fraction"].toDouble()) {
+                qWarning("%s object %d: IoU %.4f, %.4f%% pixels differ", prefix.c_str(),
+                         shown.objects[i].object_id, iou, 100 * fraction);
+                ok = false;
+            }
+        }
+        close("video_res_masks", prefix + ".video_res_masks", at::cat(logits, 0));
+    }
+};
+
+}  // namespace
+
+class TestSam2Video : public QObject {
+    Q_OBJECT
+  private slots:
+    void initTestCase();
+    void replays_the_official_session_data();
+    void replays_the_official_session();
+    void cancelled_propagation_keeps_done_frames();
+    void failing_frame_source_named();
+    void prompts_checked();
+};
+
+void TestSam2Video::initTestCase() {
+    if (!QFile::exists(test_data_dir(kFamily) + "/video.safetensors"))
+        QSKIP("tests/data/sam2 not generated (scripts/golden/sam2_golden.py)");
+}
+
+void TestSam2Video::replays_the_official_session_data() {
+    QTest::addColumn<QString>("precision");
+    QTest::newRow("cpu fp32") << "fp32";
+    QTest::newRow("cpu bf16") << "bf16";
+}
+
+void TestSam2Video::replays_the_official_session() {
+    QFETCH(QString, precision);
+    auto predictor = load_predictor(
+        precision == "bf16" ? runtime::Precision::Bf16 : runtime::Precision::Fp32, jpeg_frames());
+    Checker check{precision};
+    const QJsonArray calls = json_file("video_calls.json")["calls"].toArray();
+    for (const QJsonValue& value : calls) {
+        const QJsonObject call = value.toObject();
+        const std::string phase = call["phase"].toString().toStdString();
+        const QString kind = call["call"].toString();
+        if (kind == "propagate_in_video") {
+            sam2::Sam2PropagateOptions options;
+            if (call.contains("start_frame_idx"))
+                options.start_frame = call["start_frame_idx"].toInteger();
+            options.reverse = call["reverse"].toBool(false);
+            bool first = true;
+            const Status done = predictor->propagate(options, [&](const sam2::Sam2VideoMasks& m) {
+                const sam2::Sam2VideoState& state = predictor->state();
+                if (first) {
+                    // the memories the preflight encoded
+                    for (const sam2::Sam2ObjectState& o : state.objects) {
+                        for (int64_t t = 0; t < kFrames; ++t) {
+                            check.memory(phase + ".preflight.f" + std::to_string(t) + ".o" +
+                                             std::to_string(o.id),
+                                         o.stored(t));
+                        }
+                    }
+                    first = false;
+                }
+                const std::string frame = phase + ".f" + std::to_string(m.frame);
+                for (const sam2::Sam2ObjectState& o : state.objects)
+                    check.record(frame + ".o" + std::to_string(o.id), o.non_cond.find(m.frame));
+                check.masks(frame, m);
+            });
+            QVERIFY2(done.ok(), done.ok() ? "" : done.message().c_str());
+            continue;
+        }
+        const int64_t frame = call["frame_idx"].toInteger();
+        const int object = call["obj_id"].toInt();
+        Result<sam2::Sam2VideoMasks> shown = make_error(ErrorKind::Runtime, "unknown call");
+        if (kind == "add_new_mask") {
+            cv::Mat mask = cv::Mat::zeros(kHeight, kWidth, CV_8UC1);
+            if (call["mask"].toString() != "empty") {
+                auto png = io::read_rgb_image(test_data_path(kFamily, call["mask"].toString()));
+                QVERIFY2(png.ok(), png.ok() ? "" : png.message().c_str());
+                cv::extractChannel(*png, mask, 0);
+            }
+            shown = predictor->add_mask(frame, object, mask);
+        } else {
+            std::vector<runtime::Point> points;
+            const QJsonArray xy = call["points"].toArray(), labels = call["labels"].toArray();
+            for (qsizetype i = 0; i < xy.size(); ++i) {
+                const QJsonArray p = xy[i].toArray();
+                points.push_back({p[0].toDouble(), p[1].toDouble(), labels[i].toInt()});
+            }
+            if (call.contains("box")) {
+                const QJsonArray b = call["box"].toArray();
+                shown = predictor->add_box(
+                    frame, object,
+                    {b[0].toDouble(), b[1].toDouble(), b[2].toDouble(), b[3].toDouble()}, points);
+            } else {
+                shown = predictor->add_points(frame, object, points);
+            }
+        }
+        QVERIFY2(shown.ok(), shown.ok() ? "" : shown.message().c_str());
+        const sam2::Sam2ObjectState* o = predictor->state().object(object);
+        QVERIFY(o != nullptr);
+        const sam2::Sam2FrameRecord* r = o->temp_cond.find(frame);
+        if (r == nullptr) r = o->temp_non_cond.find(frame);
+        const std::string key =
+            phase + ".f" + std::to_string(frame) + ".o" + std::to_string(object);
+        QVERIFY2(golden_find(key + ".pred_masks") != nullptr, key.c_str());
+        check.record(key, r);
+        check.masks(phase, *shown);
+    }
+    for (const auto& [quantity, diff] : check.worst)
+        qInfo("%s %s: largest max |diff| %.3g", qPrintable(precision), qPrintable(quantity), diff);
+    qInfo(
+        "%s: %d inferences, %d memories, %d outputs compared; worst IoU %.4f, %.4f%% pixels "
+        "differ at most; session records %lld bytes",
+        qPrintable(precision), check.inferences, check.memories, check.outputs, check.worst_iou,
+        100 * check.worst_fraction, static_cast<long long>(predictor->state().bytes()));
+    QCOMPARE(check.outputs, 5 + 8 + 5 + 2);
+    QCOMPARE(check.inferences, 5 + 20 + 12 + 5);
+    QVERIFY(check.ok);
+}
+
+void TestSam2Video::cancelled_propagation_keeps_done_frames() {
+    auto predictor = load_predictor(runtime::Precision::Fp32, jpeg_frames());
+    QVERIFY(predictor->add_points(0, 1, {{30, 38, 1}}).ok());
+    std::atomic<bool> cancel{false};
+    std::vector<int64_t> delivered;
+    sam2::Sam2PropagateOptions options;
+    options.cancel = &cancel;
+    const Status done = predictor->propagate(options, [&](const sam2::Sam2VideoMasks& m) {
+        delivered.push_back(m.frame);
+        if (m.frame == 2) cancel = true;  // as a user pressing stop while frame 2 is shown
+    });
+    QVERIFY(!done.ok());
+    QCOMPARE(done.error().kind, ErrorKind::Cancelled);
+    qInfo("%s", done.message().c_str());
+    QCOMPARE(delivered, (std::vector<int64_t>{0, 1, 2}));
+    const sam2::Sam2ObjectState* o = predictor->state().object(1);
+    QVERIFY(o->cond.find(0) != nullptr && o->cond.find(0)->maskmem_features.defined());
+    for (int64_t t : {1, 2}) {
+        QVERIFY(o->non_cond.find(t) != nullptr);
+        QVERIFY(o->non_cond.find(t)->maskmem_features.defined());
+    }
+    QVERIFY(o->non_cond.find(3) == nullptr);
+    // Propagating again from where it stopped continues the same track.
+    cancel = false;
+    options.start_frame = 3;
+    QVERIFY(predictor->propagate(options, {}).ok());
+    QVERIFY(o->non_cond.find(7) != nullptr);
+    predictor->reset();
+    QVERIFY(predictor->state().objects.empty());
+    QVERIFY(!predictor->propagate({}, {}).ok());  // nothing to track
+}
+
+void TestSam2Video::failing_frame_source_named() {
+    auto predictor = load_predictor(runtime::Precision::Fp32, jpeg_frames(/*fail_at=*/4));
+    QVERIFY(predictor->add_points(0, 1, {{30, 38, 1}}).ok());
+    std::vector<int64_t> delivered;
+    const Status done = predictor->propagate(
+        {}, [&](const sam2::Sam2VideoMasks& m) { delivered.push_back(m.frame); });
+    QVERIFY(!done.ok());
+    const QString message = QString::fromStdString(done.message());
+    qInfo("%s", qPrintable(message));
+    QCOMPARE(message, QString("sam2_tiny.pt: frame 4: cannot decode the frame"));
+    QVERIFY(!message.contains('\n'));
+    QCOMPARE(delivered, (std::vector<int64_t>{0, 1, 2, 3}));
+    const sam2::Sam2ObjectState* o = predictor->state().object(1);
+    for (int64_t t : {1, 2, 3}) QVERIFY(o->non_cond.find(t) != nullptr);
+    QVERIFY(o->non_cond.find(4) == nullptr);
+    // A prompt on the unreadable frame fails the same way, and changes nothing.
+    auto prompt = predictor->add_points(4, 2, {{50, 40, 1}});
+    QVERIFY(!prompt.ok());
+    QCOMPARE(QString::fromStdString(prompt.message()),
+             QString("sam2_tiny.pt: frame 4: cannot decode the frame"));
+    QVERIFY(predictor->state().object(2) == nullptr);
+}
+
+void TestSam2Video::prompts_checked() {
+    auto predictor = load_predictor(runtime::Precision::Fp32, jpeg_frames());
+    auto outside = predictor->add_points(8, 1, {{30, 38, 1}});
+    QVERIFY(!outside.ok());
+    QCOMPARE(QString::fromStdString(outside.message()),
+             QString("sam2_tiny.pt: frame 8 outside the video (8 frames)"));
+    QVERIFY(!predictor->add_points(0, 1, {}).ok());
+    QVERIFY(!predictor->add_mask(0, 1, cv::Mat::zeros(10, 10, CV_8UC1)).ok());
+    QVERIFY(predictor->state().objects.empty());
+}
+
+QTEST_MAIN(TestSam2Video)
+#include "test_sam2_video.moc"
