@@ -23,6 +23,7 @@
 #include "models/sam2/memory_encoder.h"
 #include "models/sam2/sam2_model.h"
 #include "models/sam2/sam2_network.h"
+#include "sam2_test_data.h"
 #include "test_data.h"
 
 using namespace ps;
@@ -32,19 +33,8 @@ namespace {
 const QString kFamily = "sam2";
 const std::string kCheckpoint = "sam2_tiny.pt";
 
-QJsonObject json_file(const QString& name) {
-    QFile file(test_data_dir(kFamily) + "/" + name);
-    if (!file.open(QIODevice::ReadOnly)) qFatal("%s not readable", qPrintable(name));
-    return QJsonDocument::fromJson(file.readAll()).object();
-}
-
 const io::TensorMap& golden() {
-    static const io::TensorMap tensors = [] {
-        auto loaded = io::load_checkpoint(test_data_path(kFamily, "video.safetensors"));
-        if (!loaded) qFatal("%s", loaded.message().c_str());
-        return loaded->tensors;
-    }();
-    return tensors;
+    return sam2_tensors("video.safetensors");
 }
 
 const at::Tensor& golden_at(const std::string& key) {
@@ -54,30 +44,7 @@ const at::Tensor& golden_at(const std::string& key) {
 }
 
 const io::TensorMap& checkpoint() {
-    static const io::TensorMap tensors = [] {
-        auto loaded =
-            io::load_checkpoint(test_data_path(kFamily, QString::fromStdString(kCheckpoint)));
-        if (!loaded) qFatal("%s", loaded.message().c_str());
-        return loaded->tensors;
-    }();
-    return tensors;
-}
-
-// sam2_tolerances.json: quantities["video.<name>"]["fp32_tol" | "bf16_tol"].
-double tolerance(const QString& name, const QString& precision) {
-    static const QJsonObject quantities =
-        json_file("sam2_tolerances.json")["quantities"].toObject();
-    const QJsonValue value = quantities["video." + name].toObject()[precision + "_tol"];
-    if (!value.isDouble())
-        qFatal("no %s tolerance for video.%s", qPrintable(precision), qPrintable(name));
-    return value.toDouble();
-}
-
-// CUDA rows where a GPU answers (the GPU machine), with the CPU's tolerances.
-QStringList devices() {
-    QStringList out{"cpu"};
-    if (runtime::cuda_available()) out << "cuda";
-    return out;
+    return sam2_tensors(QString::fromStdString(kCheckpoint));
 }
 
 at::Device device_of(const QString& name) {
@@ -89,7 +56,7 @@ void add_rows(const std::vector<std::string>& keys) {
     QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("precision");
     QTest::addColumn<int>("index");
-    for (const QString& device : devices()) {
+    for (const QString& device : sam2_test_devices()) {
         for (const QString precision : {"fp32", "bf16"}) {
             for (size_t i = 0; i < keys.size(); ++i) {
                 const QString name =
@@ -98,10 +65,6 @@ void add_rows(const std::vector<std::string>& keys) {
             }
         }
     }
-}
-
-runtime::Precision precision_of(const QString& name) {
-    return name == "bf16" ? runtime::Precision::Bf16 : runtime::Precision::Fp32;
 }
 
 double max_diff(const at::Tensor& ours, const at::Tensor& expected) {
@@ -120,7 +83,7 @@ bool close(const QString& quantity, const std::string& key, const at::Tensor& ou
                  runtime::shape_string(expected.sizes()).c_str());
         return false;
     }
-    const double max = max_diff(ours, expected), tol = tolerance(quantity, precision);
+    const double max = max_diff(ours, expected), tol = sam2_tolerance("video", quantity, precision);
     qInfo("%s %s: max |diff| %.3g (tolerance %.3g)", qPrintable(precision), key.c_str(), max, tol);
     if (max > tol) qWarning("%s: max |diff| %.3g > tolerance %.3g", key.c_str(), max, tol);
     return max <= tol;
@@ -137,7 +100,7 @@ bool stored_close(const std::string& key, const at::Tensor& ours_f32, const at::
     const at::Tensor want = expected.to(at::kDouble);
     const at::Tensor differs = ours != want;
     const at::Tensor boundary = (ours + want) / 2;
-    const double tol = tolerance("maskmem_features_f32", "fp32");
+    const double tol = sam2_tolerance("video", "maskmem_features_f32", "fp32");
     const at::Tensor near_boundary = (golden_f32.to(at::kDouble) - boundary).abs() <= tol;
     const at::Tensor one_step = (ours - want).abs() <= want.abs() * std::pow(2.0, -7);
     const int64_t differing = differs.sum().item<int64_t>();
@@ -166,28 +129,6 @@ at::Tensor normalise(const at::Tensor& pixels_hwc) {
     const at::Tensor mean = at::tensor({0.485f, 0.456f, 0.406f});
     const at::Tensor std = at::tensor({0.229f, 0.224f, 0.225f});
     return ((x - mean) / std).permute({2, 0, 1}).unsqueeze(0).contiguous();
-}
-
-std::vector<int64_t> int_list(const QJsonValue& value) {
-    std::vector<int64_t> out;
-    for (const QJsonValue& v : value.toArray()) out.push_back(v.toInteger());
-    return out;
-}
-
-// What sam2_tiny.pt does not store (official_layouts.json, configs.sam2_tiny.not_in_shapes).
-sam2::Sam2Options tiny_options(const QString& device, runtime::Precision precision) {
-    const QJsonObject unseen = json_file("official_layouts.json")["configs"]
-                                   .toObject()["sam2_tiny"]
-                                   .toObject()["not_in_shapes"]
-                                   .toObject();
-    sam2::Sam2Options options;
-    options.device = device == "cuda" ? runtime::Device::Cuda : runtime::Device::Cpu;
-    options.precision = precision;
-    options.layout.image_size = unseen["image_size"].toInteger();
-    options.layout.num_heads = unseen["trunk_heads"].toArray()[0].toInteger();
-    options.layout.window_spec = int_list(unseen["window_spec"]);
-    options.layout.global_att_blocks = int_list(unseen["global_att_blocks"]);
-    return options;
 }
 
 struct Modules {
@@ -332,7 +273,7 @@ Modules& TestSam2Memory::modules(const QString& device, const QString& precision
     if (!bank) qFatal("%s", bank.message().c_str());
     m.bank.emplace(std::move(*bank));
     auto model = sam2::Sam2Model::load(test_data_path(kFamily, QString::fromStdString(kCheckpoint)),
-                                       tiny_options(device, precision_of(precision)));
+                                       tiny_sam2_options(device, precision_of(precision)));
     if (!model) qFatal("%s", model.message().c_str());
     m.image_model = std::move(*model);
     return modules_.emplace(row, std::move(m)).first->second;
@@ -363,7 +304,7 @@ void TestSam2Memory::frame_pixels_match_the_reference() {
     QVERIFY(worst <= 1);
     // ... and every frame's normalised input sums as the reference's (video_info.input_sums).
     const QJsonArray sums =
-        json_file("sam2_measured.json")["video_info"].toObject()["input_sums"].toArray();
+        sam2_json("sam2_measured.json")["video_info"].toObject()["input_sums"].toArray();
     QCOMPARE(sums.size(), 8);
     for (int t = 0; t < 8; ++t) {
         const double sum = normalise(frame_pixels(t)).to(at::kDouble).sum().item<double>();
@@ -474,7 +415,7 @@ void TestSam2Memory::memory_bank() {
         pointers.push_back(golden_at(c.pointer_keys.at(p.frame) + ".obj_ptr"));
     const sam2::MemoryTokens tokens =
         m.bank->assemble(selection, features, golden_at("maskmem_pos_enc"), pointers);
-    const int64_t expected_ptr_tokens = json_file("sam2_measured.json")["video_info"]
+    const int64_t expected_ptr_tokens = sam2_json("sam2_measured.json")["video_info"]
                                             .toObject()["memory_attention"]
                                             .toObject()[QString::fromStdString(c.key)]
                                             .toObject()["num_obj_ptr_tokens"]
@@ -514,7 +455,7 @@ void TestSam2Memory::memory_attention() {
     const AttentionCase c = attention_cases()[static_cast<size_t>(index)];
     Modules& m = modules(device, precision);
     c10::InferenceMode inference;
-    const int64_t ptr_tokens = json_file("sam2_measured.json")["video_info"]
+    const int64_t ptr_tokens = sam2_json("sam2_measured.json")["video_info"]
                                    .toObject()["memory_attention"]
                                    .toObject()[QString::fromStdString(c.key)]
                                    .toObject()["num_obj_ptr_tokens"]

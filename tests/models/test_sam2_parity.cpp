@@ -21,6 +21,7 @@
 #include "models/sam2/sam2_model.h"
 #include "models/sam2/sam2_network.h"
 #include "models/sam2/sam2_transforms.h"
+#include "sam2_test_data.h"
 #include "sam_golden.h"
 #include "test_data.h"
 
@@ -29,36 +30,6 @@ using namespace ps;
 namespace {
 
 const QString kFamily = "sam2";
-
-QJsonObject official_layouts() {
-    QFile file(test_data_dir(kFamily) + "/official_layouts.json");
-    if (!file.open(QIODevice::ReadOnly)) qFatal("official_layouts.json not readable");
-    return QJsonDocument::fromJson(file.readAll()).object();
-}
-
-std::vector<int64_t> int_list(const QJsonValue& value) {
-    std::vector<int64_t> out;
-    for (const QJsonValue& v : value.toArray()) out.push_back(v.toInteger());
-    return out;
-}
-
-// What sam2_tiny.pt does not store, from the golden's own account (official_layouts.json,
-// configs.sam2_tiny.not_in_shapes: image size 256, windows (8, 4, 6, 3), global blocks 4 and 6,
-// sam2.1_hiera_t's one head in the first stage).
-sam2::Sam2Options tiny_options(const QString& device, runtime::Precision precision) {
-    static const QJsonObject unseen = official_layouts()["configs"]
-                                          .toObject()["sam2_tiny"]
-                                          .toObject()["not_in_shapes"]
-                                          .toObject();
-    sam2::Sam2Options options;
-    options.device = *runtime::parse_device(device.toStdString());
-    options.precision = precision;
-    options.layout.image_size = unseen["image_size"].toInteger();
-    options.layout.num_heads = unseen["trunk_heads"].toArray()[0].toInteger();
-    options.layout.window_spec = int_list(unseen["window_spec"]);
-    options.layout.global_att_blocks = int_list(unseen["global_att_blocks"]);
-    return options;
-}
 
 // Every key and shape of a layout, in a comparable form.
 std::map<std::string, std::vector<int64_t>> spec_shapes(const runtime::TensorSpecs& specs) {
@@ -75,39 +46,16 @@ std::map<std::string, std::vector<int64_t>> json_shapes(const QJsonObject& shape
 }
 
 const io::TensorMap& golden() {
-    static const io::TensorMap tensors = [] {
-        auto loaded = io::load_checkpoint(test_data_path(kFamily, "image.safetensors"));
-        if (!loaded) qFatal("%s", loaded.message().c_str());
-        return loaded->tensors;
-    }();
-    return tensors;
-}
-
-const QJsonObject& tolerances() {
-    static const QJsonObject root = [] {
-        QFile file(test_data_dir(kFamily) + "/sam2_tolerances.json");
-        if (!file.open(QIODevice::ReadOnly)) qFatal("sam2_tolerances.json not readable");
-        return QJsonDocument::fromJson(file.readAll()).object();
-    }();
-    return root;
+    return sam2_tensors("image.safetensors");
 }
 
 // sam2_tolerances.json: final_masks.image["fp32_tol" | "bf16_tol"] {min_iou,
 // max_differing_fraction}.
 QJsonObject mask_tolerance(const QString& precision) {
-    return tolerances()["final_masks"]
+    return sam2_json("sam2_tolerances.json")["final_masks"]
         .toObject()["image"]
         .toObject()[precision + "_tol"]
         .toObject();
-}
-
-// sam2_tolerances.json: quantities["image.<name>"]["fp32_tol" | "bf16_tol"].
-double tolerance(const QString& name, const QString& precision) {
-    const QJsonObject quantities = tolerances()["quantities"].toObject();
-    const QJsonValue value = quantities["image." + name].toObject()[precision + "_tol"];
-    if (!value.isDouble())
-        qFatal("no %s tolerance for image.%s", qPrintable(precision), qPrintable(name));
-    return value.toDouble();
 }
 
 QJsonArray prompts() {
@@ -155,7 +103,7 @@ bool close(const QString& name, const at::Tensor& ours, const QString& precision
     }
     const at::Tensor diff = (ours.to(at::kCPU, at::kDouble) - expected.to(at::kDouble)).abs();
     const double max = diff.max().item<double>(), mean = diff.mean().item<double>();
-    const double tol = tolerance(name, precision);
+    const double tol = sam2_tolerance("image", name, precision);
     qInfo("%s %s: max |diff| %.3g, mean %.3g (tolerance %.3g)", qPrintable(precision), key.c_str(),
           max, mean, tol);
     if (max > tol) qWarning("%s: max |diff| %.3g > tolerance %.3g", key.c_str(), max, tol);
@@ -168,17 +116,6 @@ struct Loaded {
     sam2::Sam2ImageFeatures features;  // with the intermediates
     at::Tensor input;
 };
-
-// CUDA rows where a GPU answers (the GPU machine), with the CPU's tolerances.
-QStringList devices() {
-    QStringList out{"cpu"};
-    if (runtime::cuda_available()) out << "cuda";
-    return out;
-}
-
-runtime::Precision precision_of(const QString& name) {
-    return name == "bf16" ? runtime::Precision::Bf16 : runtime::Precision::Fp32;
-}
 
 cv::Mat golden_image() {
     auto image = io::read_rgb_image(test_data_path(kFamily, "image.png"));
@@ -216,7 +153,7 @@ Loaded& TestSam2Parity::loaded(const QString& device, const QString& precision) 
     if (it != loaded_.end()) return it->second;
     Loaded l;
     auto model = sam2::Sam2Model::load(test_data_path(kFamily, "sam2_tiny.pt"),
-                                       tiny_options(device, precision_of(precision)));
+                                       tiny_sam2_options(device, precision_of(precision)));
     if (!model) qFatal("%s", model.message().c_str());
     l.model = std::move(*model);
     const cv::Mat image = golden_image();
@@ -245,7 +182,7 @@ void TestSam2Parity::layouts_match_official_state_dicts_data() {
 void TestSam2Parity::layouts_match_official_state_dicts() {
     QFETCH(QString, config);
     QFETCH(QString, arch);
-    const QJsonObject layouts = official_layouts();
+    const QJsonObject layouts = sam2_json("official_layouts.json");
     const QJsonObject official = layouts["configs"].toObject()[config].toObject();
     const sam2::Sam2Config ours = sam2::official_sam2_config(arch.toStdString());
     const runtime::TensorSpecs specs = sam2::sam2_tensor_specs(ours);
@@ -274,7 +211,7 @@ void TestSam2Parity::tiny_checkpoint_layout() {
     auto config = sam2::infer_sam2_config(checkpoint->tensors, "sam2_tiny.pt");
     QVERIFY2(config.ok(), config.ok() ? "" : config.message().c_str());
     QCOMPARE(QString::fromStdString(config->arch), QString("sam2.1_hiera_custom"));
-    const QJsonObject layouts = official_layouts();
+    const QJsonObject layouts = sam2_json("official_layouts.json");
     QCOMPARE(
         static_cast<qint64>(config->parameter_count),
         layouts["configs"].toObject()["sam2_tiny"].toObject()["state_dict_floats"].toInteger());
@@ -285,7 +222,7 @@ void TestSam2Parity::tiny_checkpoint_layout() {
 void TestSam2Parity::encoder_step_by_step_data() {
     QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("precision");
-    for (const QString& device : devices()) {
+    for (const QString& device : sam2_test_devices()) {
         for (const char* precision : {"fp32", "bf16"})
             QTest::newRow(qPrintable(device + " " + precision)) << device << precision;
     }
@@ -319,7 +256,7 @@ void TestSam2Parity::prompts_data() {
     QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("precision");
     QTest::addColumn<int>("index");
-    for (const QString& device : devices()) {
+    for (const QString& device : sam2_test_devices()) {
         for (const char* precision : {"fp32", "bf16"}) {
             for (int k = 0; k < 7; ++k) {
                 QTest::newRow(qPrintable(QString("%1 %2 p%3").arg(device, precision).arg(k)))
