@@ -56,6 +56,7 @@ Sam2FrameRecord to_record(const TrackOutput& out) {
 struct Sam2VideoPredictor::Impl {
     std::string file_label;
     Sam2VideoInfo video;
+    Sam2VideoOptions session;
     Sam2FrameSource frames;
     std::unique_ptr<Sam2Model> model;
     std::unique_ptr<TrackStep> track;
@@ -70,7 +71,17 @@ struct Sam2VideoPredictor::Impl {
     Status check_frame(int64_t frame, int object_id) const;
     Result<Sam2VideoMasks> add(int64_t frame, int object_id, TrackRequest request);
     Status preflight();
+    void drop_memories_away_from(Sam2ObjectState& object, int64_t frame) const;
 };
+
+void Sam2VideoPredictor::Impl::drop_memories_away_from(Sam2ObjectState& object,
+                                                       int64_t frame) const {
+    if (session.keep_all_memories) return;
+    const int64_t window = track->bank().options().num_maskmem - 1;
+    for (int64_t f : object.non_cond.frames()) {
+        if (std::abs(f - frame) > window) object.non_cond.find(f)->maskmem_features = at::Tensor();
+    }
+}
 
 Result<const Sam2FrameFeatures*> Sam2VideoPredictor::Impl::features(int64_t frame) {
     if (frame == cached_frame) return &cached;
@@ -96,11 +107,17 @@ Result<const Sam2FrameFeatures*> Sam2VideoPredictor::Impl::features(int64_t fram
 
 MemoryTokens Sam2VideoPredictor::Impl::memory_for(const Sam2ObjectState& object, int64_t frame,
                                                   bool reverse) const {
-    std::vector<int64_t> tracked;
+    // Memories from the tracked frames that still hold one (Sam2VideoOptions), pointers from
+    // every tracked frame, as the reference (which keeps every memory) picks both.
+    std::vector<int64_t> with_memory;
     for (int64_t f : object.non_cond.frames())
-        if (object.non_cond.find(f)->maskmem_features.defined()) tracked.push_back(f);
-    const MemorySelection selection = select_memories(
-        frame, object.cond.frames(), tracked, video.num_frames, reverse, track->bank().options());
+        if (object.non_cond.find(f)->maskmem_features.defined()) with_memory.push_back(f);
+    const MemoryBankOptions& bank = track->bank().options();
+    MemorySelection selection =
+        select_memories(frame, object.cond.frames(), with_memory, video.num_frames, reverse, bank);
+    selection.pointers = select_memories(frame, object.cond.frames(), object.non_cond.frames(),
+                                         video.num_frames, reverse, bank)
+                             .pointers;
     std::vector<at::Tensor> features, pointers;
     for (const auto& m : selection.memories) {
         const Sam2FrameRecord* r =
@@ -206,7 +223,7 @@ Status Sam2VideoPredictor::Impl::preflight() {
 
 Result<std::unique_ptr<Sam2VideoPredictor>> Sam2VideoPredictor::load(
     const std::string& checkpoint_path, const Sam2Options& options, const Sam2VideoInfo& video,
-    Sam2FrameSource frames) {
+    Sam2FrameSource frames, const Sam2VideoOptions& session) {
     const std::string label = std::filesystem::path(checkpoint_path).filename().string();
     if (video.num_frames <= 0 || video.width <= 0 || video.height <= 0 || !frames) {
         return make_error(ErrorKind::InvalidArgument,
@@ -227,6 +244,7 @@ Result<std::unique_ptr<Sam2VideoPredictor>> Sam2VideoPredictor::load(
         auto impl = std::make_unique<Impl>();
         impl->file_label = label;
         impl->video = video;
+        impl->session = session;
         impl->frames = std::move(frames);
         impl->model = std::move(*model);
         impl->track = std::make_unique<TrackStep>(std::move(*track));
@@ -339,6 +357,7 @@ Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
                     object.non_cond.put(frame, to_record(s.track->run(**frame_features, request)));
                 }
                 object.tracked_reverse[frame] = options.reverse;
+                s.drop_memories_away_from(object, frame);
             }
             return Ok{};
         });

@@ -49,6 +49,18 @@ struct Sam2VideoBox {
     double x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // video pixels
 };
 
+// How much the session keeps. The reference keeps every tracked frame's memory for the whole
+// session; by default only those a later step can read without a new prompt far away are kept.
+struct Sam2VideoOptions {
+    // false: a tracked frame's memory (bf16, mem_dim x G x G: 512 KB at 1024²) is dropped once
+    // it is more than num_maskmem - 1 frames from the last tracked frame, so a session holds at
+    // most 2 (num_maskmem - 1) tracked memories per object besides its conditioning frames'.
+    // Tracking reads only the num_maskmem - 1 frames before (or after, in reverse) the current
+    // one: the same results, except a later pass that starts far from the last tracked frame
+    // and would have read the dropped memories. true: everything kept, as the reference.
+    bool keep_all_memories = false;
+};
+
 struct Sam2PropagateOptions {
     std::optional<int64_t> start_frame;  // default: the first conditioning frame
     bool reverse = false;
@@ -63,7 +75,8 @@ class Sam2VideoPredictor {
     static Result<std::unique_ptr<Sam2VideoPredictor>> load(const std::string& checkpoint_path,
                                                             const Sam2Options& options,
                                                             const Sam2VideoInfo& video,
-                                                            Sam2FrameSource frames);
+                                                            Sam2FrameSource frames,
+                                                            const Sam2VideoOptions& session = {});
     ~Sam2VideoPredictor();
     Sam2VideoPredictor(const Sam2VideoPredictor&) = delete;
     Sam2VideoPredictor& operator=(const Sam2VideoPredictor&) = delete;
