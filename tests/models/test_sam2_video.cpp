@@ -21,7 +21,7 @@
 #include "models/runtime/model_runtime.h"
 #include "models/sam2/video_predictor.h"
 #include "models/sam2/video_state.h"
-#include "test_data.h"
+#include "sam2_test_data.h"
 
 using namespace ps;
 
@@ -31,62 +31,21 @@ const QString kFamily = "sam2";
 const std::string kCheckpoint = "sam2_tiny.pt";
 constexpr int kWidth = 128, kHeight = 96, kFrames = 8;
 
-QJsonObject json_file(const QString& name) {
-    QFile file(test_data_dir(kFamily) + "/" + name);
-    if (!file.open(QIODevice::ReadOnly)) qFatal("%s not readable", qPrintable(name));
-    return QJsonDocument::fromJson(file.readAll()).object();
-}
-
-const io::TensorMap& golden() {
-    static const io::TensorMap tensors = [] {
-        auto loaded = io::load_checkpoint(test_data_path(kFamily, "video.safetensors"));
-        if (!loaded) qFatal("%s", loaded.message().c_str());
-        return loaded->tensors;
-    }();
-    return tensors;
-}
-
 const at::Tensor* golden_find(const std::string& key) {
-    auto it = golden().find(key);
-    return it == golden().end() ? nullptr : &it->second;
+    const io::TensorMap& golden = sam2_tensors("video.safetensors");
+    auto it = golden.find(key);
+    return it == golden.end() ? nullptr : &it->second;
 }
 
 double tolerance(const QString& name, const QString& precision) {
-    static const QJsonObject quantities =
-        json_file("sam2_tolerances.json")["quantities"].toObject();
-    const QJsonValue value = quantities["video." + name].toObject()[precision + "_tol"];
-    if (!value.isDouble())
-        qFatal("no %s tolerance for video.%s", qPrintable(precision), qPrintable(name));
-    return value.toDouble();
+    return sam2_tolerance("video", name, precision);
 }
 
 QJsonObject mask_tolerance(const QString& precision) {
-    return json_file("sam2_tolerances.json")["final_masks"]
+    return sam2_json("sam2_tolerances.json")["final_masks"]
         .toObject()["video"]
         .toObject()[precision + "_tol"]
         .toObject();
-}
-
-std::vector<int64_t> int_list(const QJsonValue& value) {
-    std::vector<int64_t> out;
-    for (const QJsonValue& v : value.toArray()) out.push_back(v.toInteger());
-    return out;
-}
-
-// What sam2_tiny.pt does not store (official_layouts.json, configs.sam2_tiny.not_in_shapes).
-sam2::Sam2Options tiny_options(runtime::Precision precision) {
-    const QJsonObject unseen = json_file("official_layouts.json")["configs"]
-                                   .toObject()["sam2_tiny"]
-                                   .toObject()["not_in_shapes"]
-                                   .toObject();
-    sam2::Sam2Options options;
-    options.device = runtime::Device::Cpu;
-    options.precision = precision;
-    options.layout.image_size = unseen["image_size"].toInteger();
-    options.layout.num_heads = unseen["trunk_heads"].toArray()[0].toInteger();
-    options.layout.window_spec = int_list(unseen["window_spec"]);
-    options.layout.global_att_blocks = int_list(unseen["global_att_blocks"]);
-    return options;
 }
 
 // The golden video's JPEG frames; `fail_at` makes that frame unreadable.
@@ -98,15 +57,17 @@ sam2::Sam2FrameSource jpeg_frames(int64_t fail_at = -1) {
     };
 }
 
-std::unique_ptr<sam2::Sam2VideoPredictor> load_predictor(runtime::Precision precision,
+std::unique_ptr<sam2::Sam2VideoPredictor> load_predictor(const QString& device,
+                                                         runtime::Precision precision,
                                                          sam2::Sam2FrameSource frames,
                                                          bool keep_all_memories = false,
                                                          int64_t num_frames = kFrames) {
     sam2::Sam2VideoOptions session;
     session.keep_all_memories = keep_all_memories;
-    auto loaded = sam2::Sam2VideoPredictor::load(
-        test_data_path(kFamily, QString::fromStdString(kCheckpoint)), tiny_options(precision),
-        {num_frames, kWidth, kHeight}, std::move(frames), session);
+    auto loaded =
+        sam2::Sam2VideoPredictor::load(test_data_path(kFamily, QString::fromStdString(kCheckpoint)),
+                                       tiny_sam2_options(device, precision),
+                                       {num_frames, kWidth, kHeight}, std::move(frames), session);
     if (!loaded) qFatal("%s", loaded.message().c_str());
     return std::move(*loaded);
 }
@@ -253,6 +214,7 @@ class TestSam2Video : public QObject {
     void failing_frame_source_named();
     void prompts_checked();
     void memories_bounded_on_a_long_video();
+    void clear_prompts_on_a_frame();
 };
 
 void TestSam2Video::initTestCase() {
@@ -261,21 +223,24 @@ void TestSam2Video::initTestCase() {
 }
 
 void TestSam2Video::replays_the_official_session_data() {
+    QTest::addColumn<QString>("device");
     QTest::addColumn<QString>("precision");
     QTest::addColumn<bool>("keep_all_memories");
-    QTest::newRow("cpu fp32") << "fp32" << false;
-    QTest::newRow("cpu fp32 every memory kept") << "fp32" << true;
-    QTest::newRow("cpu bf16") << "bf16" << false;
+    for (const QString& device : sam2_test_devices()) {
+        QTest::newRow(qPrintable(device + " fp32")) << device << "fp32" << false;
+        QTest::newRow(qPrintable(device + " fp32 every memory kept")) << device << "fp32" << true;
+        QTest::newRow(qPrintable(device + " bf16")) << device << "bf16" << false;
+    }
 }
 
 void TestSam2Video::replays_the_official_session() {
+    QFETCH(QString, device);
     QFETCH(QString, precision);
     QFETCH(bool, keep_all_memories);
     auto predictor =
-        load_predictor(precision == "bf16" ? runtime::Precision::Bf16 : runtime::Precision::Fp32,
-                       jpeg_frames(), keep_all_memories);
+        load_predictor(device, precision_of(precision), jpeg_frames(), keep_all_memories);
     Checker check{precision};
-    const QJsonArray calls = json_file("video_calls.json")["calls"].toArray();
+    const QJsonArray calls = sam2_json("video_calls.json")["calls"].toArray();
     for (const QJsonValue& value : calls) {
         const QJsonObject call = value.toObject();
         const std::string phase = call["phase"].toString().toStdString();
@@ -361,7 +326,7 @@ void TestSam2Video::replays_the_official_session() {
 }
 
 void TestSam2Video::cancelled_propagation_keeps_done_frames() {
-    auto predictor = load_predictor(runtime::Precision::Fp32, jpeg_frames());
+    auto predictor = load_predictor("cpu", runtime::Precision::Fp32, jpeg_frames());
     QVERIFY(predictor->add_points(0, 1, {{30, 38, 1}}).ok());
     std::atomic<bool> cancel{false};
     std::vector<int64_t> delivered;
@@ -393,7 +358,7 @@ void TestSam2Video::cancelled_propagation_keeps_done_frames() {
 }
 
 void TestSam2Video::failing_frame_source_named() {
-    auto predictor = load_predictor(runtime::Precision::Fp32, jpeg_frames(/*fail_at=*/4));
+    auto predictor = load_predictor("cpu", runtime::Precision::Fp32, jpeg_frames(/*fail_at=*/4));
     QVERIFY(predictor->add_points(0, 1, {{30, 38, 1}}).ok());
     std::vector<int64_t> delivered;
     const Status done = predictor->propagate(
@@ -416,7 +381,7 @@ void TestSam2Video::failing_frame_source_named() {
 }
 
 void TestSam2Video::prompts_checked() {
-    auto predictor = load_predictor(runtime::Precision::Fp32, jpeg_frames());
+    auto predictor = load_predictor("cpu", runtime::Precision::Fp32, jpeg_frames());
     auto outside = predictor->add_points(8, 1, {{30, 38, 1}});
     QVERIFY(!outside.ok());
     QCOMPARE(QString::fromStdString(outside.message()),
@@ -436,7 +401,7 @@ void TestSam2Video::memories_bounded_on_a_long_video() {
     };
     std::vector<cv::Mat> kept_all, bounded;
     for (const bool keep_all : {true, false}) {
-        auto predictor = load_predictor(runtime::Precision::Fp32, cycle, keep_all, kLong);
+        auto predictor = load_predictor("cpu", runtime::Precision::Fp32, cycle, keep_all, kLong);
         QVERIFY(predictor->add_points(0, 1, {{30, 38, 1}}).ok());
         std::vector<cv::Mat>& out = keep_all ? kept_all : bounded;
         int64_t most_memories = 0;
@@ -457,6 +422,33 @@ void TestSam2Video::memories_bounded_on_a_long_video() {
     QCOMPARE(bounded.size(), size_t{kLong});
     for (size_t i = 0; i < bounded.size(); ++i)
         QCOMPARE(cv::norm(bounded[i], kept_all[i], cv::NORM_INF), 0.0);
+}
+
+void TestSam2Video::clear_prompts_on_a_frame() {
+    auto predictor = load_predictor("cpu", runtime::Precision::Fp32, jpeg_frames());
+    QVERIFY(predictor->add_points(0, 1, {{30, 38, 1}}).ok());
+    QVERIFY(predictor->add_box(3, 2, {72, 56, 105, 79}).ok());
+    // A pending prompt cleared: object 2 shows nothing on frame 3, and has nothing to track.
+    auto cleared = predictor->clear_prompts(3, 2);
+    QVERIFY2(cleared.ok(), cleared.ok() ? "" : cleared.message().c_str());
+    QCOMPARE(cleared->objects.size(), size_t{2});
+    QCOMPARE(cv::countNonZero(cleared->objects[1].logits != -1024.0f), 0);
+    const Status refused = predictor->propagate({}, {});
+    QVERIFY(!refused.ok());
+    QCOMPARE(QString::fromStdString(refused.message()),
+             QString("sam2_tiny.pt: object 2 has no prompt on any frame"));
+    QVERIFY(!predictor->clear_prompts(3, 9).ok());  // no such object
+    // A propagated conditioning frame cleared: its output stays, as a tracked frame's.
+    predictor->reset();
+    auto first = predictor->add_points(0, 1, {{30, 38, 1}});
+    QVERIFY(first.ok());
+    QVERIFY(predictor->propagate({}, {}).ok());
+    auto kept = predictor->clear_prompts(0, 1);
+    QVERIFY(kept.ok());
+    QCOMPARE(cv::norm(kept->objects[0].logits, first->objects[0].logits, cv::NORM_INF), 0.0);
+    const sam2::Sam2ObjectState* o = predictor->state().object(1);
+    QVERIFY(o->cond.empty() && o->non_cond.find(0) != nullptr);
+    QVERIFY(o->tracked_reverse.count(0) == 0);
 }
 
 QTEST_MAIN(TestSam2Video)

@@ -68,7 +68,9 @@ struct Sam2VideoPredictor::Impl {
     Result<const Sam2FrameFeatures*> features(int64_t frame);
     MemoryTokens memory_for(const Sam2ObjectState& object, int64_t frame, bool reverse) const;
     Sam2VideoMasks masks_at(int64_t frame, bool is_cond, bool pending) const;
-    Status check_frame(int64_t frame, int object_id) const;
+    Status check_frame(int64_t frame) const;
+    TrackRequest point_request(const Sam2VideoBox* box,
+                               const std::vector<runtime::Point>& points) const;
     Result<Sam2VideoMasks> add(int64_t frame, int object_id, TrackRequest request);
     Status preflight();
     void drop_memories_away_from(Sam2ObjectState& object, int64_t frame) const;
@@ -147,7 +149,7 @@ Sam2VideoMasks Sam2VideoPredictor::Impl::masks_at(int64_t frame, bool is_cond, b
     return out;
 }
 
-Status Sam2VideoPredictor::Impl::check_frame(int64_t frame, int object_id) const {
+Status Sam2VideoPredictor::Impl::check_frame(int64_t frame) const {
     if (frame < 0 || frame >= video.num_frames) {
         return make_error(ErrorKind::InvalidArgument,
                           file_label + ": frame " + std::to_string(frame) + " outside the video (" +
@@ -158,7 +160,7 @@ Status Sam2VideoPredictor::Impl::check_frame(int64_t frame, int object_id) const
 
 Result<Sam2VideoMasks> Sam2VideoPredictor::Impl::add(int64_t frame, int object_id,
                                                      TrackRequest request) {
-    if (auto ok = check_frame(frame, object_id); !ok) return ok.error();
+    if (auto ok = check_frame(frame); !ok) return ok.error();
     auto frame_features = features(frame);
     if (!frame_features) return frame_features.error();
     return runtime::guarded(file_label, [&]() -> Result<Sam2VideoMasks> {
@@ -255,26 +257,15 @@ Result<std::unique_ptr<Sam2VideoPredictor>> Sam2VideoPredictor::load(
 Sam2VideoPredictor::Sam2VideoPredictor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Sam2VideoPredictor::~Sam2VideoPredictor() = default;
 
-Result<Sam2VideoMasks> Sam2VideoPredictor::add_points(int64_t frame, int object_id,
-                                                      const std::vector<runtime::Point>& points) {
-    if (points.empty()) {
-        return make_error(ErrorKind::InvalidArgument,
-                          impl_->file_label + ": add_points needs at least one point");
-    }
-    return add_box(frame, object_id, Sam2VideoBox{-1, -1, -1, -1}, points);
-}
-
-Result<Sam2VideoMasks> Sam2VideoPredictor::add_box(int64_t frame, int object_id,
-                                                   const Sam2VideoBox& box,
-                                                   const std::vector<runtime::Point>& points) {
-    // The box's corners first (labels 2 and 3), then the clicks; x / W · size, y / H · size in
-    // float32 (normalize_coords).
-    const bool has_box = !(box.x0 == -1 && box.y0 == -1 && box.x1 == -1 && box.y1 == -1);
+// add_new_points_or_box's prompt: the box's corners first (labels 2 and 3), then the clicks;
+// x / W · size, y / H · size in float32 (normalize_coords).
+TrackRequest Sam2VideoPredictor::Impl::point_request(
+    const Sam2VideoBox* box, const std::vector<runtime::Point>& points) const {
     std::vector<float> xy;
     TrackRequest request;
-    if (has_box) {
-        xy = {static_cast<float>(box.x0), static_cast<float>(box.y0), static_cast<float>(box.x1),
-              static_cast<float>(box.y1)};
+    if (box != nullptr) {
+        xy = {static_cast<float>(box->x0), static_cast<float>(box->y0), static_cast<float>(box->x1),
+              static_cast<float>(box->y1)};
         request.point_labels = {2, 3};
     }
     for (const runtime::Point& p : points) {
@@ -284,11 +275,26 @@ Result<Sam2VideoMasks> Sam2VideoPredictor::add_box(int64_t frame, int object_id,
     }
     const auto n = static_cast<int64_t>(request.point_labels.size());
     const at::Tensor coords = at::tensor(xy).view({n, 2});
-    const at::Tensor scale = at::tensor(
-        {static_cast<float>(impl_->video.width), static_cast<float>(impl_->video.height)});
-    request.point_coords = (coords / scale * static_cast<double>(impl_->track->image_size()))
-                               .to(impl_->model->network().device());
-    return impl_->add(frame, object_id, std::move(request));
+    const at::Tensor scale =
+        at::tensor({static_cast<float>(video.width), static_cast<float>(video.height)});
+    request.point_coords =
+        (coords / scale * static_cast<double>(track->image_size())).to(model->network().device());
+    return request;
+}
+
+Result<Sam2VideoMasks> Sam2VideoPredictor::add_points(int64_t frame, int object_id,
+                                                      const std::vector<runtime::Point>& points) {
+    if (points.empty()) {
+        return make_error(ErrorKind::InvalidArgument,
+                          impl_->file_label + ": add_points needs at least one point");
+    }
+    return impl_->add(frame, object_id, impl_->point_request(nullptr, points));
+}
+
+Result<Sam2VideoMasks> Sam2VideoPredictor::add_box(int64_t frame, int object_id,
+                                                   const Sam2VideoBox& box,
+                                                   const std::vector<runtime::Point>& points) {
+    return impl_->add(frame, object_id, impl_->point_request(&box, points));
 }
 
 Result<Sam2VideoMasks> Sam2VideoPredictor::add_mask(int64_t frame, int object_id,
@@ -326,7 +332,7 @@ Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
     int64_t start = s.video.num_frames;
     if (options.start_frame) {
         start = *options.start_frame;
-        if (auto ok = s.check_frame(start, 0); !ok) return ok.error();
+        if (auto ok = s.check_frame(start); !ok) return ok.error();
     } else {
         for (const Sam2ObjectState& object : s.state.objects)
             for (int64_t f : object.cond.frames()) start = std::min(start, f);
@@ -365,6 +371,32 @@ Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
         if (on_frame) on_frame(s.masks_at(frame, false, /*pending=*/false));
     }
     return Ok{};
+}
+
+Result<Sam2VideoMasks> Sam2VideoPredictor::clear_prompts(int64_t frame, int object_id) {
+    Impl& s = *impl_;
+    if (auto ok = s.check_frame(frame); !ok) return ok.error();
+    Sam2ObjectState* object = s.state.object(object_id);
+    if (object == nullptr) {
+        return make_error(ErrorKind::InvalidArgument,
+                          s.file_label + ": no object " + std::to_string(object_id));
+    }
+    return runtime::guarded(s.file_label, [&]() -> Result<Sam2VideoMasks> {
+        c10::InferenceMode inference;
+        object->temp_cond.erase(frame);
+        object->temp_non_cond.erase(frame);
+        // A conditioning output stays as a tracked one; the frame counts as never tracked.
+        if (const Sam2FrameRecord* cond = object->cond.find(frame)) {
+            Sam2FrameRecord record = *cond;
+            object->cond.erase(frame);
+            object->non_cond.put(frame, std::move(record));
+            object->tracked_reverse.erase(frame);
+        }
+        bool is_cond = false;
+        for (const Sam2ObjectState& o : s.state.objects)
+            is_cond = is_cond || o.temp_cond.find(frame) != nullptr;
+        return s.masks_at(frame, is_cond, /*pending=*/true);
+    });
 }
 
 void Sam2VideoPredictor::reset() {

@@ -94,6 +94,10 @@ class Sam2VideoPredictor {
     Status propagate(const Sam2PropagateOptions& options,
                      const std::function<void(const Sam2VideoMasks&)>& on_frame);
 
+    // clear_all_prompts_in_frame: the object's prompts on the frame gone; a conditioning output
+    // there stays as a tracked one. The frame's masks of every object.
+    Result<Sam2VideoMasks> clear_prompts(int64_t frame, int object_id);
+
     // reset_state: every prompt and output gone, the model kept.
     void reset();
 

@@ -66,6 +66,12 @@ const Sam2ObjectState* Sam2VideoState::object(int id) const {
     return nullptr;
 }
 
+Sam2ObjectState* Sam2VideoState::object(int id) {
+    for (Sam2ObjectState& o : objects)
+        if (o.id == id) return &o;
+    return nullptr;
+}
+
 Sam2ObjectState& Sam2VideoState::object_or_add(int id) {
     for (Sam2ObjectState& o : objects)
         if (o.id == id) return o;

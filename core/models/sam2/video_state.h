@@ -55,6 +55,7 @@ struct Sam2ObjectState {
 struct Sam2VideoState {
     std::vector<Sam2ObjectState> objects;  // obj_id_to_idx order: first prompt first
     const Sam2ObjectState* object(int id) const;
+    Sam2ObjectState* object(int id);
     Sam2ObjectState& object_or_add(int id);
     // The bytes of every stored record (the session's memory besides one frame's features).
     int64_t bytes() const;
