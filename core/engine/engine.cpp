@@ -114,6 +114,47 @@ Result<sam::SamMaskSet> decode_with(const LoadedModel& model,
     return model.sam->decode(*as_embedding(embedding), prompt);
 }
 
+// An embedding as a disk-store entry: SAM's meta holds the original and resized sizes, SAM 2's
+// the original size (its resize is to a fixed square).
+StoredEmbedding stored_entry(const EmbeddingKey& key, const LoadedModel& model,
+                             const std::shared_ptr<const void>& embedding) {
+    if (model.sam2) {
+        sam2::Sam2EmbeddingData data = sam2::export_embedding(*as_sam2_embedding(embedding));
+        return {key.str(),
+                data.dtype,
+                data.shape,
+                {data.original_height, data.original_width},
+                std::move(data.bytes)};
+    }
+    sam::SamEmbeddingData data = sam::export_embedding(*as_embedding(embedding));
+    return {key.str(),
+            data.dtype,
+            data.shape,
+            {data.original_height, data.original_width, data.resized_height, data.resized_width},
+            std::move(data.bytes)};
+}
+
+// A stored entry back into the model's embedding type; null when it does not fit the model.
+std::shared_ptr<const void> import_stored(const LoadedModel& model, StoredEmbedding stored) {
+    if (model.sam2) {
+        if (stored.meta.size() != 2) return nullptr;
+        sam2::Sam2EmbeddingData data{stored.dtype, stored.shape, std::move(stored.data),
+                                     int(stored.meta[0]), int(stored.meta[1])};
+        auto embedding = model.sam2->import_embedding(data);
+        return embedding ? std::shared_ptr<const void>(*embedding) : nullptr;
+    }
+    sam::SamEmbeddingData data{stored.dtype, stored.shape, std::move(stored.data)};
+    if (stored.meta.size() == 4) {
+        data.original_height = int(stored.meta[0]);
+        data.original_width = int(stored.meta[1]);
+        data.resized_height = int(stored.meta[2]);
+        data.resized_width = int(stored.meta[3]);
+    }
+    auto embedding = model.sam->import_embedding(data);
+    if (!embedding || stored.meta.size() != 4) return nullptr;
+    return std::shared_ptr<const void>(*embedding);
+}
+
 // A device-cache entry demoted to host memory, by the family its key names.
 CachedValue host_copy(const EmbeddingKey& key, const CachedValue& value) {
     if (key.preprocess.rfind(kSam2Prefix, 0) == 0) {
@@ -353,25 +394,15 @@ Result<std::shared_ptr<const void>> Engine::embedding_for(const OpenImage& image
         publish_cache_stats();
         return hit;
     }
-    // The disk store keeps one tensor per entry: SAM's embedding; SAM 2's (image_embed and two
-    // high-resolution maps) stays in memory.
-    if (auto stored = model.sam ? load_stored(key) : std::nullopt) {
-        sam::SamEmbeddingData data{stored->dtype, stored->shape, std::move(stored->data)};
-        if (stored->meta.size() == 4) {
-            data.original_height = int(stored->meta[0]);
-            data.original_width = int(stored->meta[1]);
-            data.resized_height = int(stored->meta[2]);
-            data.resized_width = int(stored->meta[3]);
-        }
+    if (auto stored = load_stored(key)) {
         // A stored entry that does not fit this model is rebuilt, never trusted.
-        if (auto embedding = model.sam->import_embedding(data);
-            embedding && stored->meta.size() == 4) {
+        if (auto embedding = import_stored(model, std::move(*stored))) {
+            const EmbeddingFacts e = facts_of(model, embedding);
             caches_->memory.put(
-                key, {*embedding, sam::embedding_bytes(**embedding),
-                      sam::embedding_on_gpu(**embedding) ? CacheTier::Device : CacheTier::Host});
+                key, {embedding, e.bytes, e.on_gpu ? CacheTier::Device : CacheTier::Host});
             info = {true, "disk cache", 0};
             publish_cache_stats();
-            return std::shared_ptr<const void>(*embedding);
+            return embedding;
         }
     }
     bool encoded = false;
@@ -407,7 +438,7 @@ Result<std::shared_ptr<const void>> Engine::embedding_for(const OpenImage& image
             });
     // The disk store's write is not model work: off the device's thread (when this encode came
     // from the pool), so the clicks queued there do not wait for it.
-    if (encoded && result && model.sam) store(key, *as_embedding(*result));
+    if (encoded && result) store(key, model, *result);
     publish_cache_stats();
     return result;
 }
@@ -417,16 +448,11 @@ std::optional<StoredEmbedding> Engine::load_stored(const EmbeddingKey& key) {
     return caches_->store ? caches_->store->load(key.str()) : std::nullopt;
 }
 
-void Engine::store(const EmbeddingKey& key, const sam::SamEmbedding& embedding) {
+void Engine::store(const EmbeddingKey& key, const LoadedModel& model,
+                   const std::shared_ptr<const void>& embedding) {
     std::lock_guard<std::mutex> lock(caches_->store_mutex);
     if (!caches_->store) return;
-    sam::SamEmbeddingData data = sam::export_embedding(embedding);
-    StoredEmbedding stored{
-        key.str(),
-        data.dtype,
-        data.shape,
-        {data.original_height, data.original_width, data.resized_height, data.resized_width},
-        std::move(data.bytes)};
+    const StoredEmbedding stored = stored_entry(key, model, embedding);
     if (auto saved = caches_->store->save(stored); !saved) {
         qWarning("embedding not stored: %s", saved.message().c_str());
     }

@@ -184,7 +184,8 @@ class Engine : public QObject {
                                                       EncodeInfo& info, bool pin_to_image,
                                                       Priority priority);
     std::optional<StoredEmbedding> load_stored(const EmbeddingKey& key);
-    void store(const EmbeddingKey& key, const sam::SamEmbedding& embedding);
+    void store(const EmbeddingKey& key, const LoadedModel& model,
+               const std::shared_ptr<const void>& embedding);
     Result<MatteResult> run_matte(const OpenImage& image, LoadedModel& model,
                                   const MatteOptions& options);
     // The thread that runs `device`'s model calls (made on first use).

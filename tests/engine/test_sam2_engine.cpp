@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTemporaryDir>
 #include <QtTest>
 #include <opencv2/core.hpp>
 
@@ -98,6 +99,7 @@ class TestSam2Engine : public QObject {
     void discovery_names_sam2();
     void decode_equals_the_model_and_the_golden_masks();
     void second_encode_is_a_cache_hit_and_batches_pin();
+    void disk_cache_round_trip_gives_the_same_masks();
     void published_layout_defaults_load_and_decode();
     void wrong_kind_is_refused_in_one_line();
     void benchmark_times_sam2_stages();
@@ -224,6 +226,48 @@ void TestSam2Engine::second_encode_is_a_cache_hit_and_batches_pin() {
     QCOMPARE(masks->masks.size(), size_t(1));
     QCOMPARE(masks->masks[0].cols, 300);
     QCOMPARE(engine.metrics().snapshot().stage(Stage::Encode).count, 2LL);
+}
+
+void TestSam2Engine::disk_cache_round_trip_gives_the_same_masks() {
+    // A folder's stored embeddings (Engine::enable_disk_cache): a later session answers SAM 2's
+    // clicks from the file (image_embed and both high-resolution maps) without the encoder.
+    QTemporaryDir dir;
+    runtime::Prompt prompt = prompt_at(3, {});
+    runtime::MaskSet first_masks;
+    {
+        Engine engine(cpu_test_settings());
+        QVERIFY(engine.enable_disk_cache(dir.path()).ok());
+        auto model = wait(engine.load_model(tiny_path(), {runtime::Device::Cpu}, tiny_layout()));
+        auto image = wait(engine.open_image(golden_image(), "image.png"));
+        QVERIFY(model.ok() && image.ok());
+        auto encoded = wait(engine.encode(image->id, model->id));
+        QVERIFY(encoded.ok() && !encoded->cache_hit);
+        auto masks = wait(engine.decode(image->id, model->id, prompt));
+        QVERIFY(masks.ok());
+        first_masks = std::move(masks.value());
+    }
+    Engine engine(cpu_test_settings());
+    QVERIFY(engine.enable_disk_cache(dir.path()).ok());
+    auto model = wait(engine.load_model(tiny_path(), {runtime::Device::Cpu}, tiny_layout()));
+    auto image = wait(engine.open_image(golden_image(), "image.png"));
+    QVERIFY(model.ok() && image.ok());
+    auto encoded = wait(engine.encode(image->id, model->id));
+    QVERIFY2(encoded.ok(), encoded.ok() ? "" : encoded.message().c_str());
+    QVERIFY(encoded->cache_hit);
+    QCOMPARE(QString::fromStdString(encoded->source), QString("disk cache"));
+    QCOMPARE(engine.metrics().snapshot().stage(Stage::Encode).count, 0LL);
+    auto masks = wait(engine.decode(image->id, model->id, prompt));
+    QVERIFY(masks.ok());
+    QCOMPARE(masks->masks.size(), first_masks.masks.size());
+    QCOMPARE(masks->iou[0], first_masks.iou[0]);
+    QCOMPARE(cv::countNonZero(masks->masks[0] != first_masks.masks[0]), 0);
+
+    // The same file under another layout (image size 1024) does not share the entry.
+    auto other = wait(engine.load_model(tiny_path()));
+    QVERIFY(other.ok());
+    auto reencoded = wait(engine.encode(image->id, other->id));
+    QVERIFY(reencoded.ok());
+    QVERIFY(!reencoded->cache_hit);
 }
 
 void TestSam2Engine::published_layout_defaults_load_and_decode() {

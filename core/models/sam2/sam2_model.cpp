@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <cstring>
 #include <filesystem>
 
 #include "io/checkpoint.h"
@@ -102,6 +103,85 @@ std::shared_ptr<const Sam2Embedding> embedding_to_host(const Sam2Embedding& embe
     copy->features.image_embed = embedding.features.image_embed.cpu();
     for (at::Tensor& level : copy->features.high_res) level = level.cpu();
     return copy;
+}
+
+namespace {
+
+// The shapes an embedding of `config` holds, in Sam2EmbeddingData's order.
+std::vector<std::vector<int64_t>> embedding_shapes(const Sam2Config& config) {
+    const int64_t c = config.d_model, g = config.embedding_grid();
+    std::vector<std::vector<int64_t>> shapes{{1, c, g, g}};
+    if (config.use_high_res_features) {
+        shapes.push_back({1, c / 8, 4 * g, 4 * g});
+        shapes.push_back({1, c / 4, 2 * g, 2 * g});
+    }
+    return shapes;
+}
+
+}  // namespace
+
+Sam2EmbeddingData export_embedding(const Sam2Embedding& embedding) {
+    c10::InferenceMode inference;
+    std::vector<at::Tensor> parts{embedding.features.image_embed.cpu().reshape({-1})};
+    for (const at::Tensor& level : embedding.features.high_res)
+        parts.push_back(level.cpu().reshape({-1}));
+    const at::Tensor host = at::cat(parts).contiguous();
+    Sam2EmbeddingData data;
+    data.dtype = host.scalar_type() == at::kBFloat16 ? "bfloat16"
+                 : host.scalar_type() == at::kHalf   ? "float16"
+                                                     : "float32";
+    data.shape = host.sizes().vec();
+    const auto* bytes = static_cast<const uint8_t*>(host.data_ptr());
+    data.bytes.assign(bytes, bytes + host.nbytes());
+    data.original_height = embedding.original_height;
+    data.original_width = embedding.original_width;
+    return data;
+}
+
+Result<std::shared_ptr<const Sam2Embedding>> Sam2Model::import_embedding(
+    const Sam2EmbeddingData& data) const {
+    const std::vector<std::vector<int64_t>> shapes = embedding_shapes(impl_->config);
+    int64_t total = 0;
+    for (const auto& shape : shapes) total += shape[1] * shape[2] * shape[3];
+    if (data.shape != std::vector<int64_t>{total}) {
+        return make_error(ErrorKind::Mismatch, impl_->file_label + ": stored embedding has shape " +
+                                                   runtime::shape_string(data.shape) +
+                                                   ", expected [" + std::to_string(total) + "]");
+    }
+    if (data.dtype != "float32" && data.dtype != "bfloat16" && data.dtype != "float16")
+        return make_error(ErrorKind::Format, "stored embedding has unknown dtype " + data.dtype);
+    const at::ScalarType type = data.dtype == "bfloat16"  ? at::kBFloat16
+                                : data.dtype == "float16" ? at::kHalf
+                                                          : at::kFloat;
+    if (static_cast<int64_t>(data.bytes.size()) !=
+        total * static_cast<int64_t>(c10::elementSize(type)))
+        return make_error(ErrorKind::Format, "stored embedding has the wrong byte count");
+    if (data.original_height <= 0 || data.original_width <= 0)
+        return make_error(ErrorKind::Format, "stored embedding has no image size");
+    return runtime::guarded(
+        impl_->file_label + ": import embedding",
+        [&]() -> Result<std::shared_ptr<const Sam2Embedding>> {
+            c10::InferenceMode inference;
+            at::Tensor host = at::empty({total}, at::TensorOptions().dtype(type));
+            std::memcpy(host.data_ptr(), data.bytes.data(), data.bytes.size());
+            const Sam2Network& net = *impl_->network;
+            auto out = std::make_shared<Sam2Embedding>();
+            int64_t offset = 0;
+            for (size_t i = 0; i < shapes.size(); ++i) {
+                const int64_t count = shapes[i][1] * shapes[i][2] * shapes[i][3];
+                at::Tensor part = host.slice(0, offset, offset + count)
+                                      .reshape(shapes[i])
+                                      .to(net.device(), net.dtype());
+                offset += count;
+                if (i == 0)
+                    out->features.image_embed = part;
+                else
+                    out->features.high_res.push_back(part);
+            }
+            out->original_height = data.original_height;
+            out->original_width = data.original_width;
+            return std::shared_ptr<const Sam2Embedding>(std::move(out));
+        });
 }
 
 Result<std::shared_ptr<const Sam2Embedding>> Sam2Model::encode(const cv::Mat& rgb) const {

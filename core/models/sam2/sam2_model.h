@@ -35,6 +35,15 @@ struct Sam2Options {
 struct Sam2Embedding;
 class Sam2Network;
 
+// An embedding as plain bytes, for the engine's on-disk store: image_embed, then the
+// high-resolution maps (feat_s0, feat_s1), flattened one after another into one 1-D tensor.
+struct Sam2EmbeddingData {
+    std::string dtype;           // "float32", "bfloat16", "float16"
+    std::vector<int64_t> shape;  // {total elements}
+    std::vector<uint8_t> bytes;
+    int original_height = 0, original_width = 0;
+};
+
 class Sam2Model {
   public:
     static Result<std::unique_ptr<Sam2Model>> load(const std::string& checkpoint_path,
@@ -56,6 +65,10 @@ class Sam2Model {
     Result<runtime::MaskSet> decode(const Sam2Embedding& embedding,
                                     const runtime::Prompt& prompt) const;
 
+    // Rebuilds an embedding from stored bytes; checks the element count against this model.
+    Result<std::shared_ptr<const Sam2Embedding>> import_embedding(
+        const Sam2EmbeddingData& data) const;
+
     // The assembled network, for step-by-step tests.
     const Sam2Network& network() const;
 
@@ -73,5 +86,6 @@ double embedding_preprocess_ms(const Sam2Embedding& embedding);
 long long embedding_bytes(const Sam2Embedding& embedding);
 bool embedding_on_gpu(const Sam2Embedding& embedding);
 std::shared_ptr<const Sam2Embedding> embedding_to_host(const Sam2Embedding& embedding);
+Sam2EmbeddingData export_embedding(const Sam2Embedding& embedding);
 
 }  // namespace ps::sam2
