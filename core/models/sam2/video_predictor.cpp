@@ -81,7 +81,11 @@ void Sam2VideoPredictor::Impl::drop_memories_away_from(Sam2ObjectState& object,
     if (session.keep_all_memories) return;
     const int64_t window = track->bank().options().num_maskmem - 1;
     for (int64_t f : object.non_cond.frames()) {
-        if (std::abs(f - frame) > window) object.non_cond.find(f)->maskmem_features = at::Tensor();
+        if (std::abs(f - frame) <= window) continue;
+        Sam2FrameRecord* r = object.non_cond.find(f);
+        r->maskmem_features = at::Tensor();
+        // float16: 2^-11 relative; -1024 and ±32 exact.
+        r->pred_masks = r->pred_masks.to(at::kHalf);
     }
 }
 
@@ -141,7 +145,8 @@ Sam2VideoMasks Sam2VideoPredictor::Impl::masks_at(int64_t frame, bool is_cond, b
         if (r == nullptr) {
             logits = at::full({video.height, video.width}, kNoObjScore, at::kFloat);
         } else {
-            logits = at::upsample_bilinear2d(r->pred_masks, {video.height, video.width}, false)
+            logits = at::upsample_bilinear2d(r->pred_masks.to(at::kFloat),
+                                             {video.height, video.width}, false)
                          .view({video.height, video.width});
         }
         out.objects.push_back({object.id, to_mat(logits)});
@@ -175,7 +180,8 @@ Result<Sam2VideoMasks> Sam2VideoPredictor::Impl::add(int64_t frame, int object_i
             // A previous answer on this frame is the mask prompt of a correction click.
             if (const Sam2FrameRecord* prev = object.shown(frame, is_cond)) {
                 request.prev_sam_mask_logits =
-                    at::clamp(prev->pred_masks, -32.0, 32.0).to(model->network().device());
+                    at::clamp(prev->pred_masks.to(at::kFloat), -32.0, 32.0)
+                        .to(model->network().device());
             }
         }
         MemoryTokens tokens;
@@ -204,7 +210,8 @@ Status Sam2VideoPredictor::Impl::preflight() {
                     const at::Device device = model->network().device();
                     record.maskmem_features =
                         track
-                            ->encode_memory(**frame_features, record.pred_masks.to(device),
+                            ->encode_memory(**frame_features,
+                                            record.pred_masks.to(device, at::kFloat),
                                             record.object_score_logits.to(device),
                                             /*is_mask_from_pts=*/true)
                             .to(at::kCPU);
@@ -392,6 +399,18 @@ Result<Sam2VideoMasks> Sam2VideoPredictor::clear_prompts(int64_t frame, int obje
             object->non_cond.put(frame, std::move(record));
             object->tracked_reverse.erase(frame);
         }
+        bool is_cond = false;
+        for (const Sam2ObjectState& o : s.state.objects)
+            is_cond = is_cond || o.temp_cond.find(frame) != nullptr;
+        return s.masks_at(frame, is_cond, /*pending=*/true);
+    });
+}
+
+Result<Sam2VideoMasks> Sam2VideoPredictor::masks(int64_t frame) const {
+    const Impl& s = *impl_;
+    if (auto ok = s.check_frame(frame); !ok) return ok.error();
+    return runtime::guarded(s.file_label, [&]() -> Result<Sam2VideoMasks> {
+        c10::InferenceMode inference;
         bool is_cond = false;
         for (const Sam2ObjectState& o : s.state.objects)
             is_cond = is_cond || o.temp_cond.find(frame) != nullptr;

@@ -52,12 +52,15 @@ struct Sam2VideoBox {
 // How much the session keeps. The reference keeps every tracked frame's memory for the whole
 // session; by default only those a later step can read without a new prompt far away are kept.
 struct Sam2VideoOptions {
-    // false: a tracked frame's memory (bf16, mem_dim x G x G: 512 KB at 1024²) is dropped once
-    // it is more than num_maskmem - 1 frames from the last tracked frame, so a session holds at
-    // most 2 (num_maskmem - 1) tracked memories per object besides its conditioning frames'.
-    // Tracking reads only the num_maskmem - 1 frames before (or after, in reverse) the current
-    // one: the same results, except a later pass that starts far from the last tracked frame
-    // and would have read the dropped memories. true: everything kept, as the reference.
+    // false: a tracked frame more than num_maskmem - 1 frames from the last tracked frame
+    // drops its memory (bf16, mem_dim x G x G: 512 KB at 1024²) and keeps its low-res logits
+    // (4G x 4G: 256 KB in float32) in float16 (2^-11 relative: a mask shown later changes only
+    // at pixels whose logit is that close to 0). A session then
+    // holds at most 2 (num_maskmem - 1) tracked memories per object besides its conditioning
+    // frames'. Tracking reads only the num_maskmem - 1 frames before (or after, in reverse) the
+    // current one: the same results, except a later pass that starts far from the last tracked
+    // frame (it would have read dropped memories) or a correction click far from it (its mask
+    // prompt is the float16 logits). Pointers (1 KB) are all kept. true: as the reference.
     bool keep_all_memories = false;
 };
 
@@ -97,6 +100,10 @@ class Sam2VideoPredictor {
     // clear_all_prompts_in_frame: the object's prompts on the frame gone; a conditioning output
     // there stays as a tracked one. The frame's masks of every object.
     Result<Sam2VideoMasks> clear_prompts(int64_t frame, int object_id);
+
+    // A frame's masks as they stand: pending prompts first, then propagated outputs; -1024 for an
+    // object with neither.
+    Result<Sam2VideoMasks> masks(int64_t frame) const;
 
     // reset_state: every prompt and output gone, the model kept.
     void reset();
