@@ -127,9 +127,7 @@ Sam2EmbeddingData export_embedding(const Sam2Embedding& embedding) {
         parts.push_back(level.cpu().reshape({-1}));
     const at::Tensor host = at::cat(parts).contiguous();
     Sam2EmbeddingData data;
-    data.dtype = host.scalar_type() == at::kBFloat16 ? "bfloat16"
-                 : host.scalar_type() == at::kHalf   ? "float16"
-                                                     : "float32";
+    data.dtype = runtime::floating_dtype_name(host.scalar_type());  // the network's: never f64
     data.shape = host.sizes().vec();
     const auto* bytes = static_cast<const uint8_t*>(host.data_ptr());
     data.bytes.assign(bytes, bytes + host.nbytes());
