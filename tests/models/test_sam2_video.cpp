@@ -313,7 +313,7 @@ void TestSam2Video::replays_the_official_session() {
     for (const auto& [quantity, diff] : check.worst)
         qInfo("%s %s: largest max |diff| %.3g", qPrintable(precision), qPrintable(quantity), diff);
     qInfo(
-        "%s: %d inferences, %d memories (%lld bf16 values rounded to another neighbour than "
+        "%s: %d inferences, %d memories (fp32: %lld bf16 values rounded to another neighbour than "
         "the reference's), %d outputs compared; worst IoU %.4f, %.4f%% pixels differ at most; "
         "session records %lld bytes",
         qPrintable(precision), check.inferences, check.memories,
@@ -378,6 +378,15 @@ void TestSam2Video::failing_frame_source_named() {
     QCOMPARE(QString::fromStdString(prompt.message()),
              QString("sam2_tiny.pt: frame 4: cannot decode the frame"));
     QVERIFY(predictor->state().object(2) == nullptr);
+
+    // A frame of another size is refused by name too.
+    auto resized = load_predictor("cpu", runtime::Precision::Fp32, [](int64_t index) {
+        return Result<cv::Mat>(cv::Mat(10, 12, CV_8UC3, cv::Scalar(0, 0, 0)));
+    });
+    auto odd = resized->add_points(2, 1, {{30, 38, 1}});
+    QVERIFY(!odd.ok());
+    QCOMPARE(QString::fromStdString(odd.message()),
+             QString("sam2_tiny.pt: frame 2 is 12x10, expected 128x96 RGB"));
 }
 
 void TestSam2Video::prompts_checked() {
