@@ -85,6 +85,7 @@ QString model_display_name(const QString& family, const QString& arch) {
     if (family == "inspyrenet") return QStringLiteral("InSPyReNet");
     if (family == "sam") return QStringLiteral("SAM");
     if (family == "mobile_sam") return QStringLiteral("MobileSAM");
+    if (family == "sam2") return QStringLiteral("SAM 2.1");
     return family;
 }
 

@@ -32,8 +32,9 @@ namespace {
 using engine::DiscoveredCheckpoint;
 using Checkpoints = std::vector<DiscoveredCheckpoint>;
 
+// SAM, MobileSAM and SAM 2: the families that answer clicks (the engine's own rule).
 bool is_sam_family(const QString& family) {
-    return family == "sam" || family == "mobile_sam";
+    return engine::is_promptable_family(family.toStdString());
 }
 
 // The folders plus files picked with Browse… that live elsewhere or have another extension.
