@@ -16,6 +16,7 @@
 #include "models/runtime/described_matting_model.h"
 #include "models/runtime/graph_cache.h"
 #include "models/runtime/model_runtime.h"
+#include "models/runtime/opened_checkpoint.h"
 #include "models/runtime/state_dict_check.h"
 
 namespace ps::runtime {
@@ -53,23 +54,18 @@ template <typename State, typename Options, typename Infer>
 Result<std::unique_ptr<State>> load_conv_matting(const std::string& checkpoint_path,
                                                  const Options& options, Infer infer) {
     const auto start = SteadyClock::now();
-    const std::string label = std::filesystem::path(checkpoint_path).filename().string();
-    auto device = choose_device(label, options.device, options.precision);
-    if (!device) return device.error();
-    auto checkpoint = io::load_checkpoint(checkpoint_path);
-    if (!checkpoint) return checkpoint.error();
-    if (auto weights = check_state_dict(checkpoint->tensors, label); !weights)
-        return weights.error();
-    auto config = infer(checkpoint->tensors, label);
-    if (!config) return config.error();
+    auto opened = open_checkpoint<decltype(State::config)>(checkpoint_path, options.device,
+                                                           options.precision, infer);
+    if (!opened) return opened.error();
+    const std::string& label = opened->label;
     return guarded(label, [&]() -> Result<std::unique_ptr<State>> {
         c10::InferenceMode inference;
         ConvPlacement placed =
-            place_conv_tensors(checkpoint->tensors, *device, options.precision,
+            place_conv_tensors(opened->checkpoint.tensors, opened->device, options.precision,
                                options.gpu.cudnn_benchmark, options.gpu.channels_last);
         auto state = std::make_unique<State>();
         state->file_label = label;
-        state->config = config.value();
+        state->config = opened->config;
         state->config.cudnn_conv_relu = options.gpu.cudnn_conv_relu;
         state->graphs.set_enabled(options.gpu.cuda_graphs);
         state->precision = options.precision;

@@ -12,6 +12,7 @@
 #include "io/input_limits.h"
 #include "models/runtime/graph_cache.h"
 #include "models/runtime/model_runtime.h"
+#include "models/runtime/opened_checkpoint.h"
 #include "models/runtime/state_dict_check.h"
 #include "models/runtime/weights.h"
 #include "models/sam/host_masks.h"
@@ -38,23 +39,18 @@ SamModel::~SamModel() = default;
 Result<std::unique_ptr<SamModel>> SamModel::load(const std::string& checkpoint_path,
                                                  const SamOptions& options) {
     const auto start = runtime::SteadyClock::now();
-    const std::string label = std::filesystem::path(checkpoint_path).filename().string();
-    auto device = runtime::choose_device(label, options.device, options.precision);
-    if (!device) return device.error();
-    auto checkpoint = io::load_checkpoint(checkpoint_path);
-    if (!checkpoint) return checkpoint.error();
-    if (auto weights = runtime::check_state_dict(checkpoint->tensors, label); !weights)
-        return weights.error();
-    auto config = infer_sam_config(checkpoint->tensors, label);
-    if (!config) return config.error();
+    auto opened = runtime::open_checkpoint<SamConfig>(checkpoint_path, options.device,
+                                                      options.precision, infer_sam_config);
+    if (!opened) return opened.error();
+    const std::string& label = opened->label;
 
     return runtime::guarded(label, [&]() -> Result<std::unique_ptr<SamModel>> {
         c10::InferenceMode inference;
-        const auto placed = runtime::place_tensors(checkpoint->tensors, *device, options.precision,
-                                                   options.gpu.cudnn_benchmark);
+        const auto placed = runtime::place_tensors(opened->checkpoint.tensors, opened->device,
+                                                   options.precision, options.gpu.cudnn_benchmark);
         auto impl = std::make_unique<Impl>();
         impl->file_label = label;
-        impl->config = config.value();
+        impl->config = opened->config;
         impl->config.tiny_vit_attention_biases = options.tiny_vit_attention_biases;
         if (options.attention_chunk_bytes > 0)
             impl->config.attention_chunk_bytes = options.attention_chunk_bytes;

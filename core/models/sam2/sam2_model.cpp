@@ -10,6 +10,7 @@
 #include "io/checkpoint.h"
 #include "models/runtime/mask_logits.h"
 #include "models/runtime/model_runtime.h"
+#include "models/runtime/opened_checkpoint.h"
 #include "models/runtime/state_dict_check.h"
 #include "models/sam2/sam2_embedding.h"
 #include "models/sam2/sam2_network.h"
@@ -38,23 +39,18 @@ Sam2Model::~Sam2Model() = default;
 Result<std::unique_ptr<Sam2Model>> Sam2Model::load(const std::string& checkpoint_path,
                                                    const Sam2Options& options) {
     const auto start = runtime::SteadyClock::now();
-    const std::string label = std::filesystem::path(checkpoint_path).filename().string();
-    auto device = runtime::choose_device(label, options.device, options.precision);
-    if (!device) return device.error();
-    auto checkpoint = io::load_checkpoint(checkpoint_path);
-    if (!checkpoint) return checkpoint.error();
-    if (auto weights = runtime::check_state_dict(checkpoint->tensors, label); !weights)
-        return weights.error();
-    auto config = infer_sam2_config(checkpoint->tensors, label);
-    if (!config) return config.error();
+    auto opened = runtime::open_checkpoint<Sam2Config>(checkpoint_path, options.device,
+                                                       options.precision, infer_sam2_config);
+    if (!opened) return opened.error();
+    const std::string& label = opened->label;
 
     return runtime::guarded(label, [&]() -> Result<std::unique_ptr<Sam2Model>> {
         c10::InferenceMode inference;
-        const auto placed = runtime::place_tensors(checkpoint->tensors, *device, options.precision,
-                                                   options.gpu.cudnn_benchmark);
+        const auto placed = runtime::place_tensors(opened->checkpoint.tensors, opened->device,
+                                                   options.precision, options.gpu.cudnn_benchmark);
         auto impl = std::make_unique<Impl>();
         impl->file_label = label;
-        impl->config = config.value();
+        impl->config = opened->config;
         options.layout.apply(impl->config);
         impl->precision = options.precision;
         impl->network = std::make_unique<Sam2Network>(placed, impl->config, label);
