@@ -4,7 +4,6 @@
 // rows. Include test_data.h's PS_TEST_DATA: the test's file name must contain "sam2".
 #pragma once
 
-#include <ATen/ATen.h>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -12,12 +11,14 @@
 #include <QStringList>
 #include <QtTest>
 
+#include <array>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "io/checkpoint.h"
 #include "models/runtime/device.h"
+#include "models/runtime/segmentation_types.h"
 #include "models/sam2/sam2_model.h"
 #include "test_data.h"
 
@@ -83,4 +84,29 @@ inline QStringList sam2_test_devices() {
 
 inline ps::runtime::Precision precision_of(const QString& name) {
     return name == "bf16" ? ps::runtime::Precision::Bf16 : ps::runtime::Precision::Fp32;
+}
+
+// image_prompts.json's prompt `index` (points, box, multimask). `mask_from`, when given, receives
+// the prompt whose low-resolution logits it takes as mask input (-1: none), which each test
+// supplies its own way (the golden's tensor, or its own earlier answer).
+inline ps::runtime::Prompt sam2_golden_prompt(int index, int* mask_from = nullptr) {
+    static const QJsonArray prompts = sam2_json("image_prompts.json")["prompts"].toArray();
+    const QJsonObject json = prompts[index].toObject();
+    ps::runtime::Prompt prompt;
+    for (const QJsonValue& p : json["points"].toArray()) {
+        const QJsonArray xyl = p.toArray();
+        prompt.points.push_back({xyl[0].toDouble(), xyl[1].toDouble(), xyl[2].toInt()});
+    }
+    if (json.contains("box")) {
+        const QJsonArray b = json["box"].toArray();
+        prompt.box = std::array<double, 4>{b[0].toDouble(), b[1].toDouble(), b[2].toDouble(),
+                                           b[3].toDouble()};
+    }
+    prompt.multimask = json["multimask"].toBool();
+    if (mask_from) *mask_from = json.contains("mask_from") ? json["mask_from"].toInt() : -1;
+    return prompt;
+}
+
+inline int sam2_golden_prompt_count() {
+    return static_cast<int>(sam2_json("image_prompts.json")["prompts"].toArray().size());
 }

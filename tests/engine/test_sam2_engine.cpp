@@ -3,6 +3,8 @@
 // features) like SAM's, decode answers the golden prompts exactly as Sam2Model run alone and
 // within the golden masks' tolerance, wrong-kind requests are refused in one line, and the
 // benchmark times its stages. The tiny golden checkpoint of tests/data/sam2 keeps it fast.
+#include "sam2_test_data.h"  // ATen-using headers before Qt's `slots` macro
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -28,31 +30,9 @@ namespace {
 
 const QString kFamily = "sam2";
 
-QJsonObject json_file(const QString& name) {
-    QFile file(test_data_dir(kFamily) + "/" + name);
-    if (!file.open(QIODevice::ReadOnly)) qFatal("%s not readable", qPrintable(name));
-    return QJsonDocument::fromJson(file.readAll()).object();
-}
-
-std::vector<int64_t> int_list(const QJsonValue& value) {
-    std::vector<int64_t> out;
-    for (const QJsonValue& v : value.toArray()) out.push_back(v.toInteger());
-    return out;
-}
-
-// What sam2_tiny.pt does not store (official_layouts.json, configs.sam2_tiny.not_in_shapes), as
-// test_sam2_parity reads it: image size 256, its windows, global blocks and heads.
+// What sam2_tiny.pt does not store, as test_sam2_parity reads it (sam2_test_data.h).
 sam2::Sam2LayoutOverrides tiny_layout() {
-    const QJsonObject unseen = json_file("official_layouts.json")["configs"]
-                                   .toObject()["sam2_tiny"]
-                                   .toObject()["not_in_shapes"]
-                                   .toObject();
-    sam2::Sam2LayoutOverrides layout;
-    layout.image_size = unseen["image_size"].toInteger();
-    layout.num_heads = unseen["trunk_heads"].toArray()[0].toInteger();
-    layout.window_spec = int_list(unseen["window_spec"]);
-    layout.global_att_blocks = int_list(unseen["global_att_blocks"]);
-    return layout;
+    return tiny_sam2_options("cpu", runtime::Precision::Fp32).layout;
 }
 
 std::string tiny_path() {
@@ -67,27 +47,17 @@ cv::Mat golden_image() {
 // image_prompts.json's prompts; "mask_from" K takes prompt K's best low-resolution logits from
 // `earlier` (the golden's mask_input is exactly that: p0's highest-IoU mask).
 runtime::Prompt prompt_at(int index, const std::vector<runtime::MaskSet>& earlier) {
-    const QJsonObject json = json_file("image_prompts.json")["prompts"].toArray()[index].toObject();
-    runtime::Prompt prompt;
-    for (const QJsonValue& p : json["points"].toArray()) {
-        const QJsonArray xyl = p.toArray();
-        prompt.points.push_back({xyl[0].toDouble(), xyl[1].toDouble(), xyl[2].toInt()});
-    }
-    if (json.contains("box")) {
-        const QJsonArray b = json["box"].toArray();
-        prompt.box = std::array<double, 4>{b[0].toDouble(), b[1].toDouble(), b[2].toDouble(),
-                                           b[3].toDouble()};
-    }
-    prompt.multimask = json["multimask"].toBool();
-    if (json.contains("mask_from")) {
-        const runtime::MaskSet& from = earlier.at(size_t(json["mask_from"].toInt()));
+    int mask_from = -1;
+    runtime::Prompt prompt = sam2_golden_prompt(index, &mask_from);
+    if (mask_from >= 0) {
+        const runtime::MaskSet& from = earlier.at(size_t(mask_from));
         prompt.mask_input = from.low_res_logits[size_t(from.best_index)];
     }
     return prompt;
 }
 
 int prompt_count() {
-    return int(json_file("image_prompts.json")["prompts"].toArray().size());
+    return sam2_golden_prompt_count();
 }
 
 }  // namespace
@@ -155,7 +125,7 @@ void TestSam2Engine::decode_equals_the_model_and_the_golden_masks() {
     QVERIFY(image.ok());
     QCOMPARE(image->work_width, rgb.cols);  // no downscale: masks at the golden's size
 
-    const QJsonObject tolerance = json_file("sam2_tolerances.json")["final_masks"]
+    const QJsonObject tolerance = sam2_json("sam2_tolerances.json")["final_masks"]
                                       .toObject()["image"]
                                       .toObject()["fp32_tol"]
                                       .toObject();

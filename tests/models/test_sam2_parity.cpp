@@ -58,26 +58,10 @@ QJsonObject mask_tolerance(const QString& precision) {
         .toObject();
 }
 
-QJsonArray prompts() {
-    QFile file(test_data_dir(kFamily) + "/image_prompts.json");
-    if (!file.open(QIODevice::ReadOnly)) qFatal("image_prompts.json not readable");
-    return QJsonDocument::fromJson(file.readAll()).object()["prompts"].toArray();
-}
-
 runtime::Prompt prompt_at(int index) {
-    const QJsonObject json = prompts()[index].toObject();
-    runtime::Prompt prompt;
-    for (const QJsonValue& p : json["points"].toArray()) {
-        const QJsonArray xyl = p.toArray();
-        prompt.points.push_back({xyl[0].toDouble(), xyl[1].toDouble(), xyl[2].toInt()});
-    }
-    if (json.contains("box")) {
-        const QJsonArray b = json["box"].toArray();
-        prompt.box = std::array<double, 4>{b[0].toDouble(), b[1].toDouble(), b[2].toDouble(),
-                                           b[3].toDouble()};
-    }
-    prompt.multimask = json["multimask"].toBool();
-    if (json.contains("mask_from")) {
+    int mask_from = -1;
+    runtime::Prompt prompt = sam2_golden_prompt(index, &mask_from);
+    if (mask_from >= 0) {
         auto logits = std::make_shared<runtime::MaskLogits>();
         logits->logits = golden().at("p" + std::to_string(index) + ".mask_input");
         prompt.mask_input = logits;
@@ -258,7 +242,7 @@ void TestSam2Parity::prompts_data() {
     QTest::addColumn<int>("index");
     for (const QString& device : sam2_test_devices()) {
         for (const char* precision : {"fp32", "bf16"}) {
-            for (int k = 0; k < 7; ++k) {
+            for (int k = 0; k < sam2_golden_prompt_count(); ++k) {
                 QTest::newRow(qPrintable(QString("%1 %2 p%3").arg(device, precision).arg(k)))
                     << device << precision << k;
             }
