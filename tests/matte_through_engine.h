@@ -12,6 +12,7 @@
 
 #include "engine/benchmark.h"
 #include "engine/engine.h"
+#include "engine_benchmark_check.h"
 #include "engine_settings_for_tests.h"
 #include "future_result.h"
 #include "models/runtime/matting_model.h"
@@ -68,29 +69,4 @@ inline void check_prompts_and_mattes_refused(const std::string& checkpoint,
     const QString message = QString::fromStdString(matte.message());
     QVERIFY2(message.contains("U²-Net") && message.contains(family_label), qPrintable(message));
     QVERIFY(!message.contains('\n'));
-}
-
-// `bench` over one matting checkpoint on the CPU: the family and arch it reports, and every stage
-// timed once per iteration (no cache: the network runs every time).
-inline void check_benchmark_through_engine(const std::string& checkpoint, const QString& family,
-                                           const QString& arch) {
-    using namespace ps::engine;
-    BenchmarkRequest request;
-    request.models = {checkpoint};
-    request.device = ps::runtime::Device::Cpu;
-    request.synthetic_width = 320;
-    request.synthetic_height = 240;
-    request.iterations = 2;
-    request.warmup = 1;
-    request.workers = 2;
-    auto report = run_benchmark(request);
-    QVERIFY2(report.ok(), report.ok() ? "" : report.message().c_str());
-    QCOMPARE(int(report->models.size()), 1);
-    const ModelBenchmark& m = report->models[0];
-    QCOMPARE(QString::fromStdString(m.family), family);
-    QCOMPARE(QString::fromStdString(m.arch), arch);
-    for (const char* stage : {"preprocess", "forward", "postprocess", "remove_bg"}) {
-        QVERIFY2(m.stages.count(stage), stage);
-        QCOMPARE(m.stages.at(stage).count, 2);
-    }
 }

@@ -16,6 +16,7 @@
 #include "engine/benchmark.h"
 #include "engine/checkpoint_discovery.h"
 #include "engine/engine.h"
+#include "engine_benchmark_check.h"
 #include "engine_settings_for_tests.h"
 #include "future_result.h"
 #include "io/image_reader.h"
@@ -297,27 +298,12 @@ void TestSam2Engine::wrong_kind_is_refused_in_one_line() {
 }
 
 void TestSam2Engine::benchmark_times_sam2_stages() {
-    BenchmarkRequest request;
-    request.models = {tiny_path()};
-    request.device = runtime::Device::Cpu;
-    request.synthetic_width = 320;
-    request.synthetic_height = 240;
-    request.iterations = 2;
-    request.warmup = 1;
-    request.workers = 2;
-    auto report = run_benchmark(request);
-    QVERIFY2(report.ok(), report.ok() ? "" : report.message().c_str());
-    QCOMPARE(int(report->models.size()), 1);
-    const ModelBenchmark& m = report->models[0];
-    QCOMPARE(QString::fromStdString(m.family), QString("sam2"));
-    QCOMPARE(QString::fromStdString(m.arch), QString("sam2.1_hiera_custom"));
-    for (const char* stage :
-         {"preprocess", "encode", "mask_decode", "postprocess", "click_to_mask", "cached_click"}) {
-        QVERIFY2(m.stages.count(stage), stage);
-        QCOMPARE(m.stages.at(stage).count, 2);
-        QVERIFY2(m.stages.at(stage).p50_ms > 0, stage);
-    }
-    QVERIFY(m.images_per_s > 0);
+    ModelBenchmark report;
+    check_benchmark_through_engine(
+        tiny_path(), "sam2", "sam2.1_hiera_custom",
+        {"preprocess", "encode", "mask_decode", "postprocess", "click_to_mask", "cached_click"},
+        &report);
+    QVERIFY(report.images_per_s > 0);
 }
 
 QTEST_MAIN(TestSam2Engine)

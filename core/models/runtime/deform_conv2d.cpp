@@ -15,6 +15,7 @@
 #include <c10/cuda/CUDAStream.h>
 
 #include "models/runtime/cuda/deform_im2col.h"
+#include "models/runtime/cuda_element_type.h"
 #endif
 
 namespace ps::runtime {
@@ -97,12 +98,6 @@ bool cuda_kernel_applies(const at::Tensor& input, const at::Tensor& weight) {
            (type == at::kFloat || type == at::kHalf || type == at::kBFloat16);
 }
 
-cuda::ElementType element_type(at::ScalarType type) {
-    return type == at::kHalf       ? cuda::ElementType::F16
-           : type == at::kBFloat16 ? cuda::ElementType::BF16
-                                   : cuda::ElementType::F32;
-}
-
 // On the GPU: our im2col kernel writes the columns in the input's precision (sampling in
 // float32), and one GEMM per chunk of output pixels meets them with the weight (cuBLAS,
 // float32 accumulation): the ATen gathers below ran ~60 % of a BiRefNet forward in bf16 on an
@@ -148,7 +143,7 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
             const int64_t n = std::min(chunk, L - begin);
             args.begin = begin;
             args.count = n;
-            const cudaError_t status = cuda::deform_im2col(args, element_type(type), stream);
+            const cudaError_t status = cuda::deform_im2col(args, cuda_element_type(type), stream);
             if (status != cudaSuccess) {
                 throw std::runtime_error(std::string("deform_conv2d: ") +
                                          cudaGetErrorString(status));

@@ -14,6 +14,7 @@
 #include <c10/cuda/CUDAStream.h>
 
 #include "models/runtime/cuda/swin_window_kernels.h"
+#include "models/runtime/cuda_element_type.h"
 #endif
 
 namespace ps::runtime {
@@ -77,12 +78,6 @@ cuda::SwinWindowGeometry window_geometry(const at::Tensor& x, int64_t window, in
     return g;
 }
 
-cuda::ElementType window_element_type(at::ScalarType type) {
-    return type == at::kHalf       ? cuda::ElementType::F16
-           : type == at::kBFloat16 ? cuda::ElementType::BF16
-                                   : cuda::ElementType::F32;
-}
-
 void check_launch(cudaError_t status, const char* what) {
     if (status != cudaSuccess)
         throw std::runtime_error(std::string("Swin ") + what + ": " + cudaGetErrorString(status));
@@ -95,7 +90,7 @@ at::Tensor partition_on_gpu(const at::Tensor& h, int64_t window, int64_t shift) 
         g.batch * (g.padded_height() / window) * (g.padded_width() / window);
     at::Tensor windows = at::empty({windows_count, window * window, g.channels}, h.options());
     check_launch(cuda::swin_partition_windows(
-                     h.data_ptr(), windows.data_ptr(), g, window_element_type(h.scalar_type()),
+                     h.data_ptr(), windows.data_ptr(), g, cuda_element_type(h.scalar_type()),
                      c10::cuda::getCurrentCUDAStream(h.device().index()).stream()),
                  "window partition");
     return windows;
@@ -108,7 +103,7 @@ at::Tensor merge_add_on_gpu(const at::Tensor& windows, const at::Tensor& x, int6
     at::Tensor y = at::empty_like(x);
     check_launch(cuda::swin_merge_windows_add(
                      rows.data_ptr(), x.data_ptr(), y.data_ptr(), window_geometry(x, window, shift),
-                     window_element_type(x.scalar_type()),
+                     cuda_element_type(x.scalar_type()),
                      c10::cuda::getCurrentCUDAStream(x.device().index()).stream()),
                  "window merge");
     return y;

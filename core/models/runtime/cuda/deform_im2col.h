@@ -7,9 +7,9 @@
 
 #include <cuda_runtime_api.h>
 
-namespace ps::runtime::cuda {
+#include "models/runtime/cuda/element_type.h"
 
-enum class ElementType { F32, F16, BF16 };
+namespace ps::runtime::cuda {
 
 struct DeformIm2colArgs {
     const void* input = nullptr;   // C x H x W, contiguous (one image)

@@ -8,7 +8,7 @@
 
 #include <cuda_runtime_api.h>
 
-#include "models/runtime/cuda/deform_im2col.h"  // ElementType
+#include "models/runtime/cuda/element_type.h"
 
 namespace ps::runtime::cuda {
 
