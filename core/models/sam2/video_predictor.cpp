@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include "image/pil_resize.h"
 #include "io/checkpoint.h"
@@ -248,8 +249,17 @@ Result<std::unique_ptr<Sam2VideoPredictor>> Sam2VideoPredictor::load(
     return runtime::guarded(label, [&]() -> Result<std::unique_ptr<Sam2VideoPredictor>> {
         c10::InferenceMode inference;
         const Sam2Network& network = (*model)->network();
+        // Only what the image network does not hold: its encoder, prompt encoder and mask
+        // decoder are already on the device in `model`, and a second copy of Hiera-L's weights
+        // there would cost ~450 MB in bf16.
+        std::map<std::string, at::Tensor> video_tensors;
+        for (const auto& [key, tensor] : checkpoint->tensors) {
+            if (key.rfind("image_encoder.", 0) != 0 && key.rfind("sam_prompt_encoder.", 0) != 0 &&
+                key.rfind("sam_mask_decoder.", 0) != 0)
+                video_tensors.emplace(key, tensor);
+        }
         const auto placed =
-            runtime::place_tensors(checkpoint->tensors, network.device(), options.precision, false);
+            runtime::place_tensors(video_tensors, network.device(), options.precision, false);
         auto track = TrackStep::load(network, placed, label);
         if (!track) return track.error();
         auto impl = std::make_unique<Impl>();
