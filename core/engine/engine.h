@@ -9,6 +9,7 @@
 //   auto s2 = engine.load_model("sam2.1_hiera_t.pt").result();     // family "sam2": same calls
 //   auto u2 = engine.load_model("u2netp.pth").result();             // family "u2net"
 //   auto matte = engine.matte(image->id, u2->id).result();          // Result<MatteResult>
+//   auto track = engine.open_tracking(s2->id, {frames, w, h}, read).result();  // SAM 2 video
 #pragma once
 
 #include <QFuture>
@@ -32,7 +33,9 @@
 #include "engine/latest_wins.h"
 #include "engine/metrics.h"
 #include "engine/model_registry.h"
+#include "engine/tracking_session.h"
 #include "models/sam/sam_model.h"
+#include "models/sam2/video_predictor.h"
 
 namespace ps::engine {
 
@@ -134,6 +137,15 @@ class Engine : public QObject {
     QFuture<Result<std::vector<MatteResult>>> matte_batch(std::vector<cv::Mat> rgbs,
                                                           const std::string& model_id,
                                                           const MatteBatchOptions& options = {});
+
+    // SAM 2.1 video tracking (family "sam2" only; another family is a one-line error) over
+    // `frames`, which the session calls on the model's device thread. The session shares the
+    // loaded model's weights (the memory modules are read from its checkpoint once per model)
+    // and keeps the model alive. video::open_tracking (core/video/frame_tracking.h) passes a
+    // FrameSource.
+    QFuture<Result<std::shared_ptr<TrackingSession>>> open_tracking(
+        const std::string& model_id, sam2::Sam2VideoInfo video, sam2::Sam2FrameSource frames,
+        sam2::Sam2VideoOptions options = {});
 
     // Image work for previews (effects, mattes) off the caller's thread, latest-wins per
     // channel: while sliders move only the newest request runs; older ones resolve Superseded.

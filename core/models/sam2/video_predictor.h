@@ -6,6 +6,8 @@
 //
 // Usage:
 //   auto predictor = Sam2VideoPredictor::load("sam2.1_hiera_tiny.pt", {}, {frames, w, h}, source);
+//   // or over a loaded model, sharing its weights (the engine):
+//   auto shared = Sam2VideoPredictor::create(*Sam2VideoModel::load(image_model, path), ...);
 //   auto shown = (*predictor)->add_points(0, /*object*/ 1, {{30, 38, 1}});
 //   (*predictor)->propagate({}, [](const Sam2VideoMasks& masks) { ... });
 #pragma once
@@ -22,6 +24,7 @@
 #include "common/result.h"
 #include "models/runtime/segmentation_types.h"
 #include "models/sam2/sam2_model.h"
+#include "models/sam2/video_model.h"
 
 namespace ps::sam2 {
 
@@ -80,6 +83,10 @@ class Sam2VideoPredictor {
                                                             const Sam2VideoInfo& video,
                                                             Sam2FrameSource frames,
                                                             const Sam2VideoOptions& session = {});
+    // A session over an already loaded video model (shared, kept alive by the session).
+    static Result<std::unique_ptr<Sam2VideoPredictor>> create(
+        std::shared_ptr<const Sam2VideoModel> model, const Sam2VideoInfo& video,
+        Sam2FrameSource frames, const Sam2VideoOptions& session = {});
     ~Sam2VideoPredictor();
     Sam2VideoPredictor(const Sam2VideoPredictor&) = delete;
     Sam2VideoPredictor& operator=(const Sam2VideoPredictor&) = delete;
