@@ -621,6 +621,36 @@ QFuture<Result<std::vector<MatteResult>>> Engine::matte_batch(std::vector<cv::Ma
         });
 }
 
+QFuture<Result<std::shared_ptr<TrackingSession>>> Engine::open_tracking(
+    const std::string& model_id, sam2::Sam2VideoInfo video, sam2::Sam2FrameSource frames,
+    sam2::Sam2VideoOptions options) {
+    using Out = std::shared_ptr<TrackingSession>;
+    auto model = registry_.find(model_id);
+    if (!model) {
+        return QtFuture::makeReadyFuture(
+            Result<Out>(make_error(ErrorKind::InvalidArgument, "no loaded model " + model_id)));
+    }
+    if (auto ok = require_family(model->info, "sam2"); !ok) {
+        return QtFuture::makeReadyFuture(Result<Out>(make_error(
+            ok.error().kind, ok.message() + ": video tracking needs a SAM 2.1 checkpoint")));
+    }
+    DeviceThread& device = device_thread(model->info.device);
+    return scheduler_.submit_on<Out>(
+        device.starter(), Priority::Interactive, nullptr,
+        [this, model, &device, video, frames = std::move(frames), options]() -> Result<Out> {
+            std::lock_guard<std::mutex> model_lock(model->run_mutex);
+            if (!model->sam2_video) {
+                auto loaded = sam2::Sam2VideoModel::load(model->sam2, model->info.path);
+                if (!loaded) return loaded.error();
+                model->sam2_video = std::move(*loaded);
+            }
+            auto predictor =
+                sam2::Sam2VideoPredictor::create(model->sam2_video, video, frames, options);
+            if (!predictor) return predictor.error();
+            return Out(new TrackingSession(model, std::move(*predictor), scheduler_, device));
+        });
+}
+
 QFuture<Result<cv::Mat>> Engine::preview(int channel, ImageJob job, Stage stage) {
     return interactive_->previews.request(channel, [this, job = std::move(job), stage]() {
         const double start = clock_->now_ms();

@@ -12,6 +12,7 @@
 #include "models/runtime/matting_model.h"
 #include "models/sam/sam_model.h"
 #include "models/sam2/sam2_model.h"
+#include "models/sam2/video_model.h"
 
 namespace ps::engine {
 
@@ -43,8 +44,11 @@ struct LoadedModel {
     std::string cache_identity;  // file identity + arch + precision + device kind (cache keys)
     // Exactly one is set, as info.family says.
     std::unique_ptr<sam::SamModel> sam;              // "sam", "mobile_sam"
-    std::unique_ptr<sam2::Sam2Model> sam2;           // "sam2" (the image model)
+    std::shared_ptr<sam2::Sam2Model> sam2;           // "sam2" (the image model)
     std::unique_ptr<runtime::MattingModel> matting;  // is_matting_family: U²-Net(P), ISNet
+    // SAM 2's video modules beside `sam2`, read on the first Engine::open_tracking and shared
+    // by every tracking session of the model; guarded by run_mutex.
+    std::shared_ptr<const sam2::Sam2VideoModel> sam2_video;
     std::mutex run_mutex;             // a model instance is never run by two threads at once
     bool first_request_done = false;  // guarded by run_mutex
 };

@@ -60,7 +60,9 @@ class TrackingSession {
 
   private:
     friend class Engine;
-    TrackingSession(std::shared_ptr<State> state, JobScheduler& scheduler, DeviceThread& device);
+    TrackingSession(std::shared_ptr<LoadedModel> model,
+                    std::unique_ptr<sam2::Sam2VideoPredictor> predictor, JobScheduler& scheduler,
+                    DeviceThread& device);
     template <typename T, typename F>
     QFuture<Result<T>> on_device(F&& call);
 

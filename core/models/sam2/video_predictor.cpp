@@ -9,11 +9,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <map>
 
 #include "image/pil_resize.h"
-#include "io/checkpoint.h"
 #include "models/runtime/model_runtime.h"
 #include "models/sam2/sam2_network.h"
 #include "models/sam2/track_step.h"
@@ -61,8 +58,8 @@ struct Sam2VideoPredictor::Impl {
     Sam2VideoInfo video;
     Sam2VideoOptions session;
     Sam2FrameSource frames;
-    std::unique_ptr<Sam2Model> model;
-    std::unique_ptr<TrackStep> track;
+    std::shared_ptr<const Sam2VideoModel> model;
+    const TrackStep* track = nullptr;  // model's
     Sam2VideoState state;
     // The reference's cached_features: the last frame's features only.
     int64_t cached_frame = -1;
@@ -109,7 +106,7 @@ Result<const Sam2FrameFeatures*> Sam2VideoPredictor::Impl::features(int64_t fram
     cached_frame = -1;
     cached = {};  // the previous frame's features go before the next are made
     cached = track->frame_features(
-        video_frame_input(*rgb, track->image_size(), model->network().device()));
+        video_frame_input(*rgb, track->image_size(), model->image_model().network().device()));
     cached_frame = frame;
     return &cached;
 }
@@ -133,7 +130,7 @@ MemoryTokens Sam2VideoPredictor::Impl::memory_for(const Sam2ObjectState& object,
             m.t_pos == 0 ? object.cond.find(m.frame) : object.non_cond.find(m.frame);
         features.push_back(r->maskmem_features);
     }
-    const at::Device device = model->network().device();
+    const at::Device device = model->image_model().network().device();
     for (const auto& p : selection.pointers)
         pointers.push_back(object.stored(p.frame)->obj_ptr.to(device));
     return track->memory_tokens(selection, features, pointers);
@@ -184,7 +181,7 @@ Result<Sam2VideoMasks> Sam2VideoPredictor::Impl::add(int64_t frame, int object_i
             if (const Sam2FrameRecord* prev = object.shown(frame, is_cond)) {
                 request.prev_sam_mask_logits =
                     at::clamp(prev->pred_masks.to(at::kFloat), -32.0, 32.0)
-                        .to(model->network().device());
+                        .to(model->image_model().network().device());
             }
         }
         MemoryTokens tokens;
@@ -210,7 +207,7 @@ Status Sam2VideoPredictor::Impl::preflight() {
                 if (!record.maskmem_features.defined()) {
                     auto frame_features = features(frame);
                     if (!frame_features) return frame_features.error();
-                    const at::Device device = model->network().device();
+                    const at::Device device = model->image_model().network().device();
                     record.maskmem_features =
                         track
                             ->encode_memory(**frame_features,
@@ -236,41 +233,30 @@ Status Sam2VideoPredictor::Impl::preflight() {
 Result<std::unique_ptr<Sam2VideoPredictor>> Sam2VideoPredictor::load(
     const std::string& checkpoint_path, const Sam2Options& options, const Sam2VideoInfo& video,
     Sam2FrameSource frames, const Sam2VideoOptions& session) {
-    const std::string label = std::filesystem::path(checkpoint_path).filename().string();
+    auto image_model = Sam2Model::load(checkpoint_path, options);
+    if (!image_model) return image_model.error();
+    auto model = Sam2VideoModel::load(std::move(*image_model), checkpoint_path);
+    if (!model) return model.error();
+    return create(std::move(*model), video, std::move(frames), session);
+}
+
+Result<std::unique_ptr<Sam2VideoPredictor>> Sam2VideoPredictor::create(
+    std::shared_ptr<const Sam2VideoModel> model, const Sam2VideoInfo& video, Sam2FrameSource frames,
+    const Sam2VideoOptions& session) {
+    if (!model) return make_error(ErrorKind::InvalidArgument, "a video session needs a model");
+    const std::string& label = model->file_label();
     if (video.num_frames <= 0 || video.width <= 0 || video.height <= 0 || !frames) {
         return make_error(ErrorKind::InvalidArgument,
                           label + ": a video needs frames, a size and a frame source");
     }
-    auto model = Sam2Model::load(checkpoint_path, options);
-    if (!model) return model.error();
-    // The memory modules and the pointer heads, placed as the image model's tensors.
-    auto checkpoint = io::load_checkpoint(checkpoint_path);
-    if (!checkpoint) return checkpoint.error();
-    return runtime::guarded(label, [&]() -> Result<std::unique_ptr<Sam2VideoPredictor>> {
-        c10::InferenceMode inference;
-        const Sam2Network& network = (*model)->network();
-        // Only what the image network does not hold: its encoder, prompt encoder and mask
-        // decoder are already on the device in `model`, and a second copy of Hiera-L's weights
-        // there would cost ~450 MB in bf16.
-        std::map<std::string, at::Tensor> video_tensors;
-        for (const auto& [key, tensor] : checkpoint->tensors) {
-            if (key.rfind("image_encoder.", 0) != 0 && key.rfind("sam_prompt_encoder.", 0) != 0 &&
-                key.rfind("sam_mask_decoder.", 0) != 0)
-                video_tensors.emplace(key, tensor);
-        }
-        const auto placed =
-            runtime::place_tensors(video_tensors, network.device(), options.precision, false);
-        auto track = TrackStep::load(network, placed, label);
-        if (!track) return track.error();
-        auto impl = std::make_unique<Impl>();
-        impl->file_label = label;
-        impl->video = video;
-        impl->session = session;
-        impl->frames = std::move(frames);
-        impl->model = std::move(*model);
-        impl->track = std::make_unique<TrackStep>(std::move(*track));
-        return std::unique_ptr<Sam2VideoPredictor>(new Sam2VideoPredictor(std::move(impl)));
-    });
+    auto impl = std::make_unique<Impl>();
+    impl->file_label = label;
+    impl->video = video;
+    impl->session = session;
+    impl->frames = std::move(frames);
+    impl->track = &model->track();
+    impl->model = std::move(model);
+    return std::unique_ptr<Sam2VideoPredictor>(new Sam2VideoPredictor(std::move(impl)));
 }
 
 Sam2VideoPredictor::Sam2VideoPredictor(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -296,8 +282,8 @@ TrackRequest Sam2VideoPredictor::Impl::point_request(
     const at::Tensor coords = at::tensor(xy).view({n, 2});
     const at::Tensor scale =
         at::tensor({static_cast<float>(video.width), static_cast<float>(video.height)});
-    request.point_coords =
-        (coords / scale * static_cast<double>(track->image_size())).to(model->network().device());
+    request.point_coords = (coords / scale * static_cast<double>(track->image_size()))
+                               .to(model->image_model().network().device());
     return request;
 }
 
@@ -337,7 +323,7 @@ Result<Sam2VideoMasks> Sam2VideoPredictor::add_mask(int64_t frame, int object_id
             // antialiased bilinear (a no-op for up-sampling), then >= 0.5
             m = (at::_upsample_bilinear2d_aa(m, {size, size}, false) >= 0.5).to(at::kFloat);
         }
-        request.mask_input = m.to(impl_->model->network().device());
+        request.mask_input = m.to(impl_->model->image_model().network().device());
     }
     return impl_->add(frame, object_id, std::move(request));
 }
@@ -440,7 +426,7 @@ const Sam2VideoInfo& Sam2VideoPredictor::video() const {
     return impl_->video;
 }
 const Sam2Model& Sam2VideoPredictor::model() const {
-    return *impl_->model;
+    return impl_->model->image_model();
 }
 const Sam2VideoState& Sam2VideoPredictor::state() const {
     return impl_->state;
