@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include "models/runtime/deform_conv2d.h"
+#include "models/runtime/map_ops.h"
 
 namespace ps::birefnet {
 
@@ -72,9 +73,11 @@ AsppDeformable AsppDeformable::load(const runtime::Weights& w, const std::string
 at::Tensor AsppDeformable::operator()(const at::Tensor& x) const {
     const at::Tensor pooled = at::relu(pool_conv(at::adaptive_avg_pool2d(x, {1, 1})));
     const at::Tensor x1 = aspp1(x);
-    // F.interpolate of a 1 x 1 map with align_corners=True copies its value everywhere.
-    const at::Tensor x5 = pooled.expand({-1, -1, x1.size(2), x1.size(3)});
-    return at::relu(conv1(at::cat({x1, deforms[0](x), deforms[1](x), deforms[2](x), x5}, 1)));
+    // x5 = F.interpolate(pooled, size=x1's, align_corners=True): the 1 x 1 map's value
+    // everywhere, written straight into the concatenation (runtime::resize_concat).
+    const int64_t h = x1.size(2), w = x1.size(3);
+    return at::relu(conv1(runtime::resize_concat(
+        {{x1}, {deforms[0](x)}, {deforms[1](x)}, {deforms[2](x)}, {pooled, true}}, h, w)));
 }
 
 BasicDecBlock BasicDecBlock::load(const runtime::Weights& w, const std::string& prefix, int64_t in,

@@ -5,6 +5,8 @@
 
 #include <ATen/ATen.h>
 
+#include "models/runtime/map_ops.h"
+
 #include <stdexcept>
 
 namespace ps::birefnet {
@@ -74,42 +76,47 @@ std::array<at::Tensor, 4> BiRefNetNetwork::encode(const at::Tensor& x) const {
     const int64_t H = x.size(2), W = x.size(3);
     const std::vector<at::Tensor> full = backbone_.forward(x).stages;
     const std::vector<at::Tensor> half = backbone_.forward(resize_like(x, H / 2, W / 2)).stages;
+    // Every F.interpolate here feeds a torch.cat: runtime::resize_concat does both in one pass
+    // on the GPU. BiRefNet interpolates with align_corners=True throughout.
     std::array<at::Tensor, 4> f;
     for (int i = 0; i < 4; ++i) {
-        f[i] = at::cat({full[i], resize_like(half[i], full[i].size(2), full[i].size(3))}, 1);
+        f[i] = runtime::resize_concat({{full[i], true}, {half[i], true}}, full[i].size(2),
+                                      full[i].size(3));
     }
     // cxt: x1, x2, x3 resized onto x4 and put before it.
-    const int64_t h4 = f[3].size(2), w4 = f[3].size(3);
-    f[3] = at::cat(
-        {resize_like(f[0], h4, w4), resize_like(f[1], h4, w4), resize_like(f[2], h4, w4), f[3]}, 1);
+    f[3] = runtime::resize_concat({{f[0], true}, {f[1], true}, {f[2], true}, {f[3], true}},
+                                  f[3].size(2), f[3].size(3));
     return f;
 }
 
-at::Tensor BiRefNetNetwork::image_patches(int k, const at::Tensor& x,
-                                          const at::Tensor& like) const {
-    const int64_t h = like.size(2), w = like.size(3);
-    // The patches already have `like`'s size, so the reference's F.interpolate to it is a copy.
-    const at::Tensor patches = image2patches(x, h, w);
+at::Tensor BiRefNetNetwork::image_patches(int k, const at::Tensor& x, int64_t height,
+                                          int64_t width) const {
+    // The patches already have the map's size, so the reference's F.interpolate to it is a copy.
+    const at::Tensor patches = image2patches(x, height, width);
     return ipt_conv_out_[5 - k](ipt_conv1_[5 - k](patches));
 }
 
 at::Tensor BiRefNetNetwork::decode(const at::Tensor& x,
                                    const std::array<at::Tensor, 4>& features) const {
     // Level 4 reads the squeezed x4; level 3 and 2 the previous output plus a lateral skip.
+    const auto with_patches = [&](const at::Tensor& p, int k) {
+        const int64_t h = p.size(2), w = p.size(3);
+        return runtime::resize_concat({{p}, {image_patches(k, x, h, w)}}, h, w);
+    };
     at::Tensor p = features[3];
     for (int i = 0; i < 3; ++i) {
         const int k = 4 - i;
-        p = at::cat({p, image_patches(k + 1, x, p)}, 1);
-        p = levels_[i].block(p);
+        p = levels_[i].block(with_patches(p, k + 1));
         const at::Tensor gdt = at::relu(levels_[i].gdt_conv(p));
         p = p * at::sigmoid(levels_[i].gdt_attention(gdt));
         const at::Tensor& skip = features[2 - i];
-        p = resize_like(p, skip.size(2), skip.size(3)) + levels_[i].lateral(skip);
+        p = runtime::resize_add({p, true}, levels_[i].lateral(skip));
     }
-    p = at::cat({p, image_patches(2, x, p)}, 1);
-    p = resize_like(block1_(p), x.size(2), x.size(3));
-    p = at::cat({p, image_patches(1, x, p)}, 1);
-    return conv_out1_(p);
+    const at::Tensor d1 = block1_(with_patches(p, 2));
+    // The full-size patches (the image itself) go through their convolutions at the output's
+    // size; d1 is resized straight into the concatenation.
+    const at::Tensor patches = image_patches(1, x, x.size(2), x.size(3));
+    return conv_out1_(runtime::resize_concat({{d1, true}, {patches}}, x.size(2), x.size(3)));
 }
 
 BiRefNetSteps BiRefNetNetwork::forward_steps(const at::Tensor& input) const {

@@ -47,8 +47,8 @@ class BiRefNetNetwork {
     };
     std::array<at::Tensor, 4> encode(const at::Tensor& x) const;
     at::Tensor decode(const at::Tensor& x, const std::array<at::Tensor, 4>& features) const;
-    // ipt_blk(k): the image cut into the patch grid of `like` and run through SimpleConvs.
-    at::Tensor image_patches(int k, const at::Tensor& x, const at::Tensor& like) const;
+    // ipt_blk(k): the image cut into patches of height x width and run through SimpleConvs.
+    at::Tensor image_patches(int k, const at::Tensor& x, int64_t height, int64_t width) const;
 
     BiRefNetConfig config_;
     at::ScalarType dtype_;

@@ -34,8 +34,7 @@ std::array<at::Tensor, 6> IsNetNetwork::decode(const at::Tensor& input) const {
     std::array<at::Tensor, 6> decoded;
     decoded[5] = encoded[5];
     for (int k = 4; k >= 0; --k) {
-        const at::Tensor deeper = runtime::upsample_like(decoded[k + 1], encoded[k]);
-        decoded[k] = stages_[10 - k](at::cat({deeper, encoded[k]}, 1));
+        decoded[k] = stages_[10 - k](runtime::upsample_concat(decoded[k + 1], encoded[k]));
     }
     return decoded;
 }

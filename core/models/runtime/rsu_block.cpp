@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "models/runtime/layers.h"
+#include "models/runtime/map_ops.h"
 
 namespace ps::runtime {
 
@@ -56,12 +57,16 @@ at::Tensor ReBnConv::operator()(const at::Tensor& x) const {
 }
 
 at::Tensor pool_ceil(const at::Tensor& x) {
-    return at::max_pool2d(x, {2, 2}, {2, 2}, {0, 0}, {1, 1}, /*ceil_mode=*/true);
+    return max_pool_2x2_ceil(x);
 }
 
 at::Tensor upsample_like(const at::Tensor& x, const at::Tensor& like) {
     // F.upsample(size=...) without scale factors: the scale is in/out, as here.
     return at::upsample_bilinear2d(x, {like.size(2), like.size(3)}, /*align_corners=*/false);
+}
+
+at::Tensor upsample_concat(const at::Tensor& deeper, const at::Tensor& skip) {
+    return resize_concat({{deeper}, {skip}}, skip.size(2), skip.size(3));
 }
 
 namespace {
@@ -108,11 +113,9 @@ at::Tensor RsuBlock::operator()(const at::Tensor& x) const {
         const bool pool = !config.dilated && k < height;
         hx[k] = encoder[k - 1](pool ? pool_ceil(hx[k - 1]) : hx[k - 1]);
     }
-    at::Tensor d = decoder[height - 2](at::cat({hx[height], hx[height - 1]}, 1));
-    for (int k = height - 2; k >= 1; --k) {
-        if (!config.dilated) d = upsample_like(d, hx[k]);
-        d = decoder[k - 1](at::cat({d, hx[k]}, 1));
-    }
+    // RSU-4F's maps all have one size, so its upsampling is the identity.
+    at::Tensor d = decoder[height - 2](upsample_concat(hx[height], hx[height - 1]));
+    for (int k = height - 2; k >= 1; --k) d = decoder[k - 1](upsample_concat(d, hx[k]));
     return d + input;
 }
 

@@ -47,11 +47,16 @@ struct RsuBlock {
     void set_fused_relu(bool enabled);  // off everywhere when false (GpuSwitches::cudnn_conv_relu)
 };
 
-// nn.MaxPool2d(2, stride=2, ceil_mode=True): odd sizes keep their last row/column.
+// nn.MaxPool2d(2, stride=2, ceil_mode=True): odd sizes keep their last row/column
+// (max_pool_2x2_ceil of map_ops.h).
 at::Tensor pool_ceil(const at::Tensor& x);
 
 // _upsample_like: bilinear, align_corners=False, to the exact spatial size of `like`.
 at::Tensor upsample_like(const at::Tensor& x, const at::Tensor& like);
+
+// torch.cat((_upsample_like(deeper, skip), skip), 1): what every decoder level of an RSU block
+// and every decoder stage of U²-Net and ISNet reads, in one fused pass on the GPU (map_ops.h).
+at::Tensor upsample_concat(const at::Tensor& deeper, const at::Tensor& skip);
 
 // The fixed stage layout of U2NET and ISNetDIS: encoder stage1..stage6 (RSU7, 6, 5, 4, 4F, 4F),
 // then decoder stage5d..stage1d (RSU4F, 4, 5, 6, 7), the order the forward pass runs. Only the

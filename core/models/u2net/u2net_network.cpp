@@ -36,8 +36,7 @@ SideOutputs U2NetNetwork::forward(const at::Tensor& input) const {
     std::array<at::Tensor, 6> decoded;
     decoded[5] = encoded[5];
     for (int k = 4; k >= 0; --k) {
-        const at::Tensor deeper = runtime::upsample_like(decoded[k + 1], encoded[k]);
-        decoded[k] = stages_[10 - k](at::cat({deeper, encoded[k]}, 1));
+        decoded[k] = stages_[10 - k](runtime::upsample_concat(decoded[k + 1], encoded[k]));
     }
     // Side outputs, all brought to side1's size, fused by the 1x1 outconv.
     std::array<at::Tensor, 6> sides;
