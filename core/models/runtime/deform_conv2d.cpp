@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
@@ -91,6 +93,20 @@ at::Tensor sample_columns(const at::Tensor& pixels, int64_t H, int64_t W, const 
 // hundreds of channels at 256 x 256 pixels would otherwise take gigabytes.
 constexpr int64_t kCudaColumnValues = int64_t{64} << 20;
 
+// The im2col kernel reads NCHW and channels-last maps where they lie (strides per channel and
+// per pixel); anything else is copied to NCHW first.
+at::Tensor readable_in_place(const at::Tensor& x) {
+    return x.is_contiguous() || x.is_contiguous(at::MemoryFormat::ChannelsLast) ? x
+                                                                                : x.contiguous();
+}
+
+// (channel stride, pixel stride) of a map readable_in_place returned (from the layout, not
+// from stride(), which is arbitrary along a dimension of size 1).
+std::pair<int64_t, int64_t> map_strides(const at::Tensor& x) {
+    if (x.is_contiguous()) return {x.size(2) * x.size(3), 1};
+    return {1, x.size(1)};
+}
+
 bool cuda_kernel_applies(const at::Tensor& input, const at::Tensor& weight) {
     const at::ScalarType type = input.scalar_type();
     return input.is_cuda() && input.dim() == 4 && weight.dim() == 4 &&
@@ -109,13 +125,15 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
     const int64_t B = s.B, C = s.C, H = s.H, W = s.W, Cout = s.Cout, kh = s.kh, kw = s.kw, K = s.K,
                   Ho = s.Ho, Wo = s.Wo, offset_groups = s.offset_groups;
     const at::ScalarType type = input_.scalar_type();
-    const at::Tensor input = input_.contiguous();
-    const at::Tensor offset = offset_.to(type).contiguous();
-    const at::Tensor mask = mask_.defined() ? mask_.to(type).contiguous() : at::Tensor();
+    const at::Tensor input = readable_in_place(input_);
+    const at::Tensor offset = readable_in_place(offset_.to(type));
+    const at::Tensor mask = mask_.defined() ? readable_in_place(mask_.to(type)) : at::Tensor();
     // Cout x (C * K), rows in the columns' (channel, tap) order: the weight's own layout.
     const at::Tensor weight_t = weight_.to(type).contiguous().view({Cout, C * K}).t();
     const int64_t L = Ho * Wo;
-    const int64_t chunk = std::min(L, std::max<int64_t>(1, kCudaColumnValues / (C * K)));
+    // Whole multiples of 8 pixels per chunk: the columns' leading dimension is the chunk, and
+    // cuBLAS falls back to its slow unaligned kernels (align1) for any other.
+    const int64_t chunk = std::min(L, std::max<int64_t>(8, kCudaColumnValues / (C * K) / 8 * 8));
     const at::Tensor buffer = at::empty({C * K * chunk}, input.options());
     at::Tensor out = at::empty({B, L, Cout}, input.options());
     const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(input.device().index()).stream();
@@ -135,6 +153,10 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
     args.out_w = Wo;
     args.offset_groups = offset_groups;
     args.columns = buffer.data_ptr();
+    std::tie(args.input_channel_stride, args.input_pixel_stride) = map_strides(input);
+    std::tie(args.offset_channel_stride, args.offset_pixel_stride) = map_strides(offset);
+    if (mask.defined())
+        std::tie(args.mask_channel_stride, args.mask_pixel_stride) = map_strides(mask);
     for (int64_t b = 0; b < B; ++b) {
         args.input = input[b].data_ptr();
         args.offset = offset[b].data_ptr();
