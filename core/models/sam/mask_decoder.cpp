@@ -2,7 +2,6 @@
 #include "models/sam/mask_decoder.h"
 
 #include <ATen/ATen.h>
-#include <torch/version.h>
 
 #include <cmath>
 
@@ -25,14 +24,7 @@ long long ImageProjections::bytes() const {
 
 DecoderAttention DecoderAttention::load(const runtime::Weights& w, const std::string& prefix,
                                         int64_t dim, int64_t internal_dim, int64_t heads) {
-    if (internal_dim % heads != 0) {
-        w.fail(prefix + ": " + std::to_string(heads) + " heads do not divide width " +
-               std::to_string(internal_dim));
-    }
-    return {runtime::Linear::load(w, prefix + ".q_proj", dim, internal_dim),
-            runtime::Linear::load(w, prefix + ".k_proj", dim, internal_dim),
-            runtime::Linear::load(w, prefix + ".v_proj", dim, internal_dim),
-            runtime::Linear::load(w, prefix + ".out_proj", internal_dim, dim), heads};
+    return {runtime::AttentionProjections::load(w, prefix, dim, internal_dim, dim, heads)};
 }
 
 at::Tensor DecoderAttention::operator()(const at::Tensor& q_in, const at::Tensor& k_in,
@@ -42,28 +34,15 @@ at::Tensor DecoderAttention::operator()(const at::Tensor& q_in, const at::Tensor
 
 at::Tensor DecoderAttention::attend(const at::Tensor& q_projected, const at::Tensor& k_projected,
                                     const at::Tensor& v_projected) const {
-    const auto separate = [this](const at::Tensor& x) {
-        return x.reshape({x.size(0), x.size(1), num_heads, x.size(2) / num_heads}).transpose(1, 2);
-    };
-    const at::Tensor q = separate(q_projected);
-    const at::Tensor k = separate(k_projected);
-    const at::Tensor v = separate(v_projected);
-#if TORCH_VERSION_MAJOR >= 2
-    if (q.is_cuda() && q.scalar_type() != at::kFloat) {
-        // One fused kernel instead of five (matmul, scale, softmax, matmul, copy): a click is
-        // a few hundred small launches, so their count is its GPU time. fp32 keeps the
-        // reference's explicit product.
-        const at::Tensor out = at::scaled_dot_product_attention(q, k, v);
-        return out_proj(out.transpose(1, 2).reshape({out.size(0), out.size(2), -1}));
-    }
-#endif
+    const at::Tensor q = separate_heads(q_projected);
+    const at::Tensor k = separate_heads(k_projected);
+    const at::Tensor v = separate_heads(v_projected);
+    if (at::Tensor fused = fused_or_undefined(q, k, v); fused.defined()) return fused;
     const int64_t head_dim = q.size(3);
     at::Tensor attn = at::matmul(q, k.permute({0, 1, 3, 2}));
     attn = attn / std::sqrt(static_cast<double>(head_dim));
     attn = at::softmax(attn, -1);
-    at::Tensor out = at::matmul(attn, v);
-    out = out.transpose(1, 2).reshape({out.size(0), out.size(2), out.size(1) * out.size(3)});
-    return out_proj(out);
+    return recombine_heads(at::matmul(attn, v));
 }
 
 void TwoWayBlock::operator()(at::Tensor& queries, at::Tensor& keys, const at::Tensor& query_pe,

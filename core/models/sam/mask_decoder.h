@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "models/runtime/attention_projections.h"
 #include "models/runtime/layers.h"
 #include "models/sam/sam_config.h"
 
@@ -26,9 +27,7 @@ struct ImageProjections {
 };
 
 // Attention with projections to an internal width (embedding_dim / downsample_rate).
-struct DecoderAttention {
-    runtime::Linear q_proj, k_proj, v_proj, out_proj;
-    int64_t num_heads = 8;
+struct DecoderAttention : runtime::AttentionProjections {
     static DecoderAttention load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
                                  int64_t internal_dim, int64_t heads);
     at::Tensor operator()(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) const;

@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "models/runtime/attention_projections.h"
+
 namespace ps::sam {
 namespace {
 
@@ -114,26 +116,22 @@ void neck_and_prompt(Specs& s, const SamConfig& c) {
     s[p + "no_mask_embed.weight"] = {{1, C}};
 }
 
-void attention(Specs& s, const std::string& p, int64_t dim, int64_t internal) {
-    linear(s, p + ".q_proj", dim, internal);
-    linear(s, p + ".k_proj", dim, internal);
-    linear(s, p + ".v_proj", dim, internal);
-    linear(s, p + ".out_proj", internal, dim);
-}
-
 void decoder(Specs& s, const SamConfig& c) {
     const int64_t C = c.prompt_dim, internal = C / c.attention_downsample;
     const std::string p = "mask_decoder.";
     for (int64_t i = 0; i < c.decoder_depth; ++i) {
         const std::string lp = p + "transformer.layers." + std::to_string(i) + ".";
-        attention(s, lp + "self_attn", C, C);
-        attention(s, lp + "cross_attn_token_to_image", C, internal);
-        attention(s, lp + "cross_attn_image_to_token", C, internal);
+        runtime::add_attention_projection_specs(s, lp + "self_attn", C, C, C);
+        runtime::add_attention_projection_specs(s, lp + "cross_attn_token_to_image", C, internal,
+                                                C);
+        runtime::add_attention_projection_specs(s, lp + "cross_attn_image_to_token", C, internal,
+                                                C);
         for (const char* n : {"norm1", "norm2", "norm3", "norm4"}) norm(s, lp + n, C);
         linear(s, lp + "mlp.lin1", C, c.decoder_mlp_dim);
         linear(s, lp + "mlp.lin2", c.decoder_mlp_dim, C);
     }
-    attention(s, p + "transformer.final_attn_token_to_image", C, internal);
+    runtime::add_attention_projection_specs(s, p + "transformer.final_attn_token_to_image", C,
+                                            internal, C);
     norm(s, p + "transformer.norm_final_attn", C);
     s[p + "iou_token.weight"] = {{1, C}};
     s[p + "mask_tokens.weight"] = {{c.num_mask_tokens, C}};

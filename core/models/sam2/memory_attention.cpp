@@ -80,27 +80,15 @@ at::Tensor axial_rotary_frequencies(int64_t dim, int64_t end_x, int64_t end_y, d
 RopeAttention RopeAttention::load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
                                   int64_t kv_in_dim, int64_t heads, double theta,
                                   bool rope_k_repeat) {
-    if (heads <= 0 || dim % heads != 0) {
-        w.fail(prefix + ": " + std::to_string(heads) + " heads do not divide width " +
-               std::to_string(dim));
-    }
-    return {runtime::Linear::load(w, prefix + ".q_proj", dim, dim),
-            runtime::Linear::load(w, prefix + ".k_proj", kv_in_dim, dim),
-            runtime::Linear::load(w, prefix + ".v_proj", kv_in_dim, dim),
-            runtime::Linear::load(w, prefix + ".out_proj", dim, dim),
-            heads,
-            theta,
+    return {runtime::AttentionProjections::load(w, prefix, dim, dim, kv_in_dim, heads), theta,
             rope_k_repeat};
 }
 
 at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k_in,
                                      const at::Tensor& v_in, int64_t num_k_exclude_rope) const {
-    const auto separate = [this](const at::Tensor& x) {
-        return x.reshape({x.size(0), x.size(1), num_heads, x.size(2) / num_heads}).transpose(1, 2);
-    };
-    at::Tensor q = separate(q_proj(q_in));
-    at::Tensor k = separate(k_proj(k_in));
-    const at::Tensor v = separate(v_proj(v_in));
+    at::Tensor q = separate_heads(q_proj(q_in));
+    at::Tensor k = separate_heads(k_proj(k_in));
+    const at::Tensor v = separate_heads(v_proj(v_in));
 
     const int64_t queries = q.size(2), keys = k.size(2);
     const auto side = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(queries))));
@@ -126,8 +114,7 @@ at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k
         const at::Tensor rotated = rotate(k.slice(2, 0, rope_keys), key_freqs);
         k = num_k_exclude_rope > 0 ? at::cat({rotated, k.slice(2, rope_keys, keys)}, 2) : rotated;
     }
-    const at::Tensor out = attend(q, k, v, chunk_bytes);
-    return out_proj(out.transpose(1, 2).reshape({out.size(0), out.size(2), -1}));
+    return recombine_heads(attend(q, k, v, chunk_bytes));
 }
 
 at::Tensor MemoryAttentionLayer::operator()(const at::Tensor& tgt_in, const at::Tensor& memory,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "models/runtime/attention_projections.h"
 #include "models/runtime/layers.h"
 
 namespace ps::sam2 {
@@ -33,9 +34,7 @@ struct MemoryAttentionOptions {
 // token grid is square (w = h = sqrt(queries), as the reference assumes); with `rope_k_repeat`
 // the keys are several such grids (one per memory frame) and get the queries' rotation repeated.
 // The last `num_k_exclude_rope` keys (object pointers) are not rotated.
-struct RopeAttention {
-    runtime::Linear q_proj, k_proj, v_proj, out_proj;
-    int64_t num_heads = 1;
+struct RopeAttention : runtime::AttentionProjections {
     double theta = 10000.0;
     bool rope_k_repeat = false;
     int64_t chunk_bytes = int64_t(128) << 20;  // MemoryAttentionOptions::attention_chunk_bytes

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "models/runtime/attention_projections.h"
 #include "models/runtime/state_dict_check.h"
 #include "models/runtime/weights.h"
 
@@ -222,13 +223,6 @@ void add_mlp(runtime::TensorSpecs& s, const std::string& p, int64_t in, int64_t 
                    i + 1 == layers ? out : hidden);
     }
 }
-void add_attention(runtime::TensorSpecs& s, const std::string& p, int64_t dim, int64_t internal,
-                   int64_t kv_in) {
-    add_linear(s, p + ".q_proj", dim, internal);
-    add_linear(s, p + ".k_proj", kv_in, internal);
-    add_linear(s, p + ".v_proj", kv_in, internal);
-    add_linear(s, p + ".out_proj", internal, dim);
-}
 
 void add_trunk_specs(runtime::TensorSpecs& s, const Sam2Config& c) {
     const HieraConfig& h = c.hiera;
@@ -268,13 +262,15 @@ void add_sam_head_specs(runtime::TensorSpecs& s, const Sam2Config& c) {
     const int64_t internal = d / c.attention_downsample;
     for (int64_t i = 0; i < c.decoder_depth; ++i) {
         const std::string p = t + "layers." + std::to_string(i);
-        add_attention(s, p + ".self_attn", d, d, d);
-        add_attention(s, p + ".cross_attn_token_to_image", d, internal, d);
-        add_attention(s, p + ".cross_attn_image_to_token", d, internal, d);
+        runtime::add_attention_projection_specs(s, p + ".self_attn", d, d, d);
+        runtime::add_attention_projection_specs(s, p + ".cross_attn_token_to_image", d, internal,
+                                                d);
+        runtime::add_attention_projection_specs(s, p + ".cross_attn_image_to_token", d, internal,
+                                                d);
         add_mlp(s, p + ".mlp", d, c.decoder_mlp_dim, d, 2);
         for (const char* norm : {".norm1", ".norm2", ".norm3", ".norm4"}) add_norm(s, p + norm, d);
     }
-    add_attention(s, t + "final_attn_token_to_image", d, internal, d);
+    runtime::add_attention_projection_specs(s, t + "final_attn_token_to_image", d, internal, d);
     add_norm(s, t + "norm_final_attn", d);
     s[kDecoder + "iou_token.weight"] = {{1, d}};
     s[kDecoder + "mask_tokens.weight"] = {{c.num_mask_tokens, d}};
@@ -314,8 +310,8 @@ void add_video_specs(runtime::TensorSpecs& s, const Sam2Config& c) {
     add_conv(s, "mask_downsample", 1, 1, 4);
     for (int64_t i = 0; i < c.memory_attention_layers; ++i) {
         const std::string p = "memory_attention.layers." + std::to_string(i);
-        add_attention(s, p + ".self_attn", d, d, d);
-        add_attention(s, p + ".cross_attn_image", d, d, mem);
+        runtime::add_attention_projection_specs(s, p + ".self_attn", d, d, d);
+        runtime::add_attention_projection_specs(s, p + ".cross_attn_image", d, d, mem);
         add_linear(s, p + ".linear1", d, c.memory_attention_ffn);
         add_linear(s, p + ".linear2", c.memory_attention_ffn, d);
         for (const char* norm : {".norm1", ".norm2", ".norm3"}) add_norm(s, p + norm, d);

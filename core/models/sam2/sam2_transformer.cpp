@@ -2,7 +2,6 @@
 #include "models/sam2/sam2_transformer.h"
 
 #include <ATen/ATen.h>
-#include <torch/version.h>
 
 #include <cmath>
 
@@ -10,36 +9,19 @@ namespace ps::sam2 {
 
 Sam2Attention Sam2Attention::load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
                                   int64_t internal_dim, int64_t heads) {
-    if (internal_dim % heads != 0) {
-        w.fail(prefix + ": " + std::to_string(heads) + " heads do not divide width " +
-               std::to_string(internal_dim));
-    }
-    return {runtime::Linear::load(w, prefix + ".q_proj", dim, internal_dim),
-            runtime::Linear::load(w, prefix + ".k_proj", dim, internal_dim),
-            runtime::Linear::load(w, prefix + ".v_proj", dim, internal_dim),
-            runtime::Linear::load(w, prefix + ".out_proj", internal_dim, dim), heads};
+    return {runtime::AttentionProjections::load(w, prefix, dim, internal_dim, dim, heads)};
 }
 
 at::Tensor Sam2Attention::operator()(const at::Tensor& q_in, const at::Tensor& k_in,
                                      const at::Tensor& v_in) const {
-    const auto separate = [this](const at::Tensor& x) {
-        return x.reshape({x.size(0), x.size(1), num_heads, x.size(2) / num_heads}).transpose(1, 2);
-    };
-    const at::Tensor q = separate(q_proj(q_in));
-    const at::Tensor k = separate(k_proj(k_in));
-    const at::Tensor v = separate(v_proj(v_in));
-#if TORCH_VERSION_MAJOR >= 2
-    if (q.is_cuda() && q.scalar_type() != at::kFloat) {
-        // One fused kernel in half precision on the GPU, as SAM's decoder (mask_decoder.cpp).
-        const at::Tensor out = at::scaled_dot_product_attention(q, k, v);
-        return out_proj(out.transpose(1, 2).reshape({out.size(0), out.size(2), -1}));
-    }
-#endif
+    const at::Tensor q = separate_heads(q_proj(q_in));
+    const at::Tensor k = separate_heads(k_proj(k_in));
+    const at::Tensor v = separate_heads(v_proj(v_in));
+    if (at::Tensor fused = fused_or_undefined(q, k, v); fused.defined()) return fused;
     // F.scaled_dot_product_attention as PyTorch 2's math path: q and k each scaled by d^-1/4.
     const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(3))));
     const at::Tensor attn = at::softmax(at::matmul(q * factor, k.transpose(-2, -1) * factor), -1);
-    const at::Tensor out = at::matmul(attn, v);
-    return out_proj(out.transpose(1, 2).reshape({out.size(0), out.size(2), -1}));
+    return recombine_heads(at::matmul(attn, v));
 }
 
 void Sam2TwoWayBlock::operator()(at::Tensor& queries, at::Tensor& keys, const at::Tensor& query_pe,

@@ -7,14 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "models/runtime/attention_projections.h"
 #include "models/runtime/layers.h"
 
 namespace ps::sam2 {
 
 // Attention with projections to an internal width (embedding_dim / downsample_rate).
-struct Sam2Attention {
-    runtime::Linear q_proj, k_proj, v_proj, out_proj;
-    int64_t num_heads = 8;
+struct Sam2Attention : runtime::AttentionProjections {
     static Sam2Attention load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
                               int64_t internal_dim, int64_t heads);
     at::Tensor operator()(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) const;
