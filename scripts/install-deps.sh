@@ -7,14 +7,15 @@
 # --test also installs what only the tests use: labelme (its labelme_json_to_dataset renders our
 # LabelMe exports in tests/annotation/test_formats), and for tests/packaging/test_deb.sh what
 # `cpack -G DEB` uses (dpkg-shlibdeps from dpkg-dev, file) and desktop-file-validate
-# (desktop-file-utils), and clang-format for scripts/format_check.sh (CI); the app itself needs
-# none of them.
+# (desktop-file-utils), and clang-format for scripts/format_check.sh (CI), and slurm-wlm and
+# munge for tests/cluster (a one-node Slurm cluster, scripts/slurm_local_cluster.sh); the app
+# itself needs none of them.
 set -euo pipefail
 packages=(cmake g++ make pkg-config libtorch-dev qt6-base-dev qt6-charts-dev libopencv-dev
           libopenblas0-openmp libgl-dev qt6-image-formats-plugins)
 for argument in "$@"; do
   case "$argument" in
-    --test) packages+=(labelme dpkg-dev file desktop-file-utils clang-format) ;;
+    --test) packages+=(labelme dpkg-dev file desktop-file-utils clang-format slurm-wlm munge) ;;
     *) echo "usage: $0 [--test]" >&2; exit 2 ;;
   esac
 done

@@ -72,4 +72,27 @@ Status read_device_options(const Args& args, runtime::Device& device,
     return Ok{};
 }
 
+std::set<std::string> with_shard_options(std::set<std::string> valued) {
+    valued.insert({"shard", "shards"});
+    return valued;
+}
+
+Result<std::optional<batch::Shard>> read_shard_options(const Args& args) {
+    if (args.has("shard") && args.has("shards"))
+        return make_error(ErrorKind::InvalidArgument,
+                          "--shard I/N and --shards N exclude each other");
+    if (args.has("shard")) {
+        auto shard = batch::parse_shard(args.get("shard"));
+        if (!shard) return shard.error();
+        return std::optional<batch::Shard>(*shard);
+    }
+    std::optional<int> shards;
+    if (args.has("shards")) {
+        auto count = batch::parse_shard_count(args.get("shards"));
+        if (!count) return count.error();
+        shards = *count;
+    }
+    return batch::shard_from_environment(batch::process_environment(), shards);
+}
+
 }  // namespace ps::cli

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "batch/shard.h"
 #include "common/result.h"
 #include "models/sam/sam_model.h"
 
@@ -35,5 +36,14 @@ Status require(const Args& args, const std::string& command,
 // defaults from the environment); an unknown value is an error naming it.
 Status read_device_options(const Args& args, runtime::Device& device,
                            runtime::Precision& precision);
+
+// The options of every batch command that runs as one shard of a cluster job: add them to the
+// command's valued options, then read them with read_shard_options.
+std::set<std::string> with_shard_options(std::set<std::string> valued);
+
+// --shard I/N; else the task's place in a Slurm job array or a Kubernetes Indexed Job
+// (batch::shard_from_environment, with --shards N when given); nullopt: the whole batch, as on
+// one machine. --shard and --shards exclude each other.
+Result<std::optional<batch::Shard>> read_shard_options(const Args& args);
 
 }  // namespace ps::cli

@@ -1,12 +1,16 @@
 // `photosynth-cli annotate`: a point file over a folder of images into an annotation project,
 // each image encoded once, progress per image, a summary, resumable after an interruption.
+#include <QDir>
 #include <QFileInfo>
 
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "batch/batch_annotator.h"
+#include "batch/label_growth.h"
 #include "batch/point_file.h"
+#include "batch/shard_journal.h"
 #include "batch_runner.h"
 #include "cli_args.h"
 #include "commands.h"
@@ -19,7 +23,7 @@ namespace ps::cli {
 const char kAnnotateUsage[] =
     "usage: photosynth-cli annotate --model CKPT --input-dir DIR --points POINTS.json "
     "--project DIR [--jobs N] [--device cpu|cuda|auto] [--precision fp32|fp16|bf16] "
-    "[--metrics FILE.json]";
+    "[--metrics FILE.json] [--embedding-cache DIR] [--shard I/N | --shards N]";
 
 namespace {
 
@@ -70,12 +74,103 @@ void print_summary(const batch::BatchSummary& summary, int jobs) {
         std::fprintf(stderr, "  %s\n", failure.c_str());
 }
 
+// Every label of the whole point file, in its order (images by name, objects in order), added
+// before any image is annotated: all shards of a split then write the same label set, whatever
+// order their images finish in, and the project matches a one-machine run.
+Result<std::vector<std::string>> add_point_file_labels(annotation::Project& project,
+                                                       const batch::PointFile& points) {
+    std::vector<std::string> names;
+    for (const auto& [image, objects] : points.images)
+        for (const batch::PointObject& object : objects) names.push_back(object.label);
+    annotation::LabelSet labels = project.labels();
+    const size_t known = labels.labels.size();
+    if (!batch::add_missing_labels(labels, names)) return std::vector<std::string>{};
+    if (auto saved = project.set_labels(labels); !saved) return saved.error();
+    std::vector<std::string> added;
+    for (size_t i = known; i < labels.labels.size(); ++i) added.push_back(labels.labels[i].name);
+    return added;
+}
+
+// A shard's bookkeeping around annotate_batch: which images of the point file it owns, which
+// of those an earlier run finished (journal sizes and hashes of the image and its annotation
+// file), and a journal line for each image this run reports.
+class AnnotateShard {
+  public:
+    AnnotateShard(const annotation::Project& project, const std::string& input_dir,
+                  batch::ShardJournal journal)
+        : project_(project),
+          input_(QString::fromStdString(input_dir)),
+          journal_(std::move(journal)) {
+        const QString root =
+            QFileInfo(QString::fromStdString(project.image_root())).canonicalFilePath();
+        prefix_ = QDir(root).relativeFilePath(QFileInfo(input_).canonicalFilePath());
+    }
+
+    // Takes the images an earlier run finished out of `points`, logging each.
+    int drop_finished(batch::PointFile& points) {
+        int resumed = 0;
+        for (auto it = points.images.begin(); it != points.images.end();) {
+            if (!journal_.still_finished(it->first, input_path(it->first))) {
+                ++it;
+                continue;
+            }
+            std::cerr << "annotate: [resumed] " << it->first
+                      << ": skipped, done in an earlier run (sizes and hashes checked)"
+                      << std::endl;
+            record({it->first, batch::EntryOutcome::Resumed, {}, {}, {}, 0});
+            it = points.images.erase(it);
+            ++resumed;
+        }
+        return resumed;
+    }
+
+    void report(const batch::BatchProgress& progress) {
+        batch::JournalEntry entry;
+        entry.input = progress.current;
+        entry.ms = progress.image_ms;
+        entry.reason = progress.detail;
+        entry.outcome =
+            progress.outcome == batch::ImageOutcome::Annotated ? batch::EntryOutcome::Done
+            : progress.outcome == batch::ImageOutcome::Skipped ? batch::EntryOutcome::Skipped
+                                                               : batch::EntryOutcome::Failed;
+        if (auto digest = batch::digest_file(input_path(entry.input))) entry.input_digest = *digest;
+        if (entry.outcome != batch::EntryOutcome::Failed) {
+            const std::string image_file =
+                QDir::cleanPath(prefix_ + "/" + QString::fromStdString(entry.input)).toStdString();
+            const std::string path = project_.annotation_path(image_file);
+            auto digest = batch::digest_file(path);
+            if (digest) entry.outputs.emplace_back(journal_.relative_to_root(path), *digest);
+        }
+        record(entry);
+    }
+
+    Status finish() {
+        if (status_) status_ = journal_.finish();
+        return status_;
+    }
+
+  private:
+    std::string input_path(const std::string& name) const {
+        return QDir(input_).filePath(QString::fromStdString(name)).toStdString();
+    }
+    void record(const batch::JournalEntry& entry) {
+        if (status_) status_ = journal_.record(entry);
+    }
+
+    const annotation::Project& project_;
+    QString input_, prefix_;
+    batch::ShardJournal journal_;
+    Status status_ = Ok{};
+};
+
 }  // namespace
 
 int run_annotate(const std::vector<std::string>& argv) {
-    auto args = parse_args(
-        argv, {"model", "input-dir", "points", "project", "jobs", "device", "precision", "metrics"},
-        {});
+    auto args =
+        parse_args(argv,
+                   with_shard_options({"model", "input-dir", "points", "project", "jobs", "device",
+                                       "precision", "metrics", "embedding-cache"}),
+                   {});
     if (!args) return fail(args.message() + " (" + kAnnotateUsage + ")", 2);
     if (auto ok = require(*args, "annotate", {"model", "input-dir", "points", "project"}); !ok)
         return fail(ok.message() + " (" + kAnnotateUsage + ")", 2);
@@ -94,9 +189,18 @@ int run_annotate(const std::vector<std::string>& argv) {
     if (auto ok = read_device_options(*args, model_options.device, model_options.precision); !ok)
         return fail(ok.message(), 2);
 
+    auto shard = read_shard_options(*args);
+    if (!shard) return fail(shard.message(), 2);
+
     // The cheap checks first, so a typo costs no model load.
     auto points = batch::read_point_file(args->get("points"));
     if (!points) return fail(points.message());
+    batch::PointFile owned = *points;  // the images this shard annotates
+    if (*shard)
+        for (auto it = owned.images.begin(); it != owned.images.end();)
+            it = batch::shard_of(it->first, (*shard)->count) == (*shard)->index
+                     ? std::next(it)
+                     : owned.images.erase(it);
     const std::string input_dir = args->get("input-dir");
     if (!QFileInfo(QString::fromStdString(input_dir)).isDir())
         return fail(input_dir + ": no such folder");
@@ -104,6 +208,13 @@ int run_annotate(const std::vector<std::string>& argv) {
         if (auto ok = check_output_file("metrics", args->get("metrics")); !ok)
             return fail(ok.message());
     engine::Engine engine(settings);
+    // Embeddings kept on disk (a cluster node's local scratch): a run again on that node
+    // encodes nothing twice.
+    if (args->has("embedding-cache"))
+        if (auto ok =
+                engine.enable_disk_cache(QString::fromStdString(args->get("embedding-cache")));
+            !ok)
+            return fail(ok.message());
     auto model = engine.load_model(args->get("model"), model_options).result();
     if (!model) return fail(model.message());
     // Created (when new) only once everything else is known good: a failed start leaves no
@@ -111,11 +222,35 @@ int run_annotate(const std::vector<std::string>& argv) {
     auto project = annotation::Project::open(args->get("project"), {}, input_dir);
     if (!project) return fail(project.message());
 
-    batch_options.on_progress = print_progress;
+    auto labels_added = add_point_file_labels(*project, *points);
+    if (!labels_added) return fail(labels_added.message());
+
+    std::optional<AnnotateShard> shard_run;
+    int resumed = 0;
+    if (*shard) {
+        auto journal = batch::ShardJournal::open(args->get("project"), "annotate", **shard,
+                                                 static_cast<int>(owned.images.size()));
+        if (!journal) return fail(journal.message());
+        std::cerr << "annotate: shard " << batch::to_string(**shard) << ": " << owned.images.size()
+                  << " of " << points->images.size() << " image(s)" << std::endl;
+        shard_run.emplace(*project, input_dir, std::move(*journal));
+        resumed = shard_run->drop_finished(owned);
+    }
+    batch_options.on_progress = [&shard_run](const batch::BatchProgress& progress) {
+        print_progress(progress);
+        if (shard_run) shard_run->report(progress);
+    };
     auto summary =
-        batch::annotate_batch(engine, model->id, input_dir, *points, *project, batch_options);
+        batch::annotate_batch(engine, model->id, input_dir, owned, *project, batch_options);
     if (!summary) return fail(summary.message());
+    summary->labels_added.insert(summary->labels_added.begin(), labels_added->begin(),
+                                 labels_added->end());
     print_summary(*summary, batch_options.jobs);
+    if (shard_run) {
+        std::fprintf(stderr, "annotate: shard %s: %d image(s) skipped, done in an earlier run\n",
+                     batch::to_string(**shard).c_str(), resumed);
+        if (auto ok = shard_run->finish(); !ok) return fail(ok.message());
+    }
 
     if (args->has("metrics")) {
         const engine::MetricsSnapshot metrics = engine.metrics().snapshot();

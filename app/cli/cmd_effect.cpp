@@ -21,7 +21,8 @@ namespace ps::cli {
 const char kEffectUsage[] =
     "usage: photosynth-cli effect --name NAME [--param k=v ...] [--mask MASK.png --target "
     "object|background] (--image IMG --out OUT.png | --input-dir DIR --output-dir DIR [--jobs N] "
-    "[--overwrite]); `effect --list` shows the effects and their parameters";
+    "[--overwrite] [--shard I/N | --shards N]); `effect --list` shows the effects and their "
+    "parameters";
 
 namespace {
 
@@ -89,10 +90,10 @@ int usage_error(const std::string& message) {
 }  // namespace
 
 int run_effect(const std::vector<std::string>& argv) {
-    auto args = parse_args(
-        argv,
-        {"name", "param", "mask", "target", "image", "out", "input-dir", "output-dir", "jobs"},
-        {"overwrite", "list"});
+    auto args = parse_args(argv,
+                           with_shard_options({"name", "param", "mask", "target", "image", "out",
+                                               "input-dir", "output-dir", "jobs"}),
+                           {"overwrite", "list"});
     if (!args) return usage_error(args.message());
     if (args->flags.count("list")) {
         std::cout << image::describe_effects();
@@ -124,8 +125,9 @@ int run_effect(const std::vector<std::string>& argv) {
 
     if (!folder) {
         if (auto ok = require(*args, "effect", {"out"}); !ok) return usage_error(ok.message());
-        if (args->has("jobs") || args->has("overwrite"))
-            return usage_error("effect: --jobs and --overwrite belong to folder mode");
+        if (args->has("jobs") || args->has("overwrite") || args->has("shard") ||
+            args->has("shards"))
+            return usage_error("effect: --jobs, --overwrite and --shard belong to folder mode");
         const auto start = std::chrono::steady_clock::now();
         const QString in = QString::fromStdString(args->get("image"));
         const QString out = QString::fromStdString(args->get("out"));
@@ -150,6 +152,9 @@ int run_effect(const std::vector<std::string>& argv) {
         if (!jobs) return usage_error("effect: " + jobs.message());
         options.jobs = *jobs;
     }
+    auto shard = read_shard_options(*args);
+    if (!shard) return usage_error("effect: " + shard.message());
+    options.shard = *shard;
     return run_batch(
         QString::fromStdString(args->get("input-dir")),
         QString::fromStdString(args->get("output-dir")), options,

@@ -31,6 +31,7 @@ namespace ps::cli {
 const char kRemoveBgUsage[] =
     "usage: photosynth-cli remove-bg --model CKPT --image IMG --out OUT.png [--matte MATTE.png] "
     "| --input-dir DIR --output-dir DIR [--matte-dir DIR] [--jobs N] [--batch N] [--overwrite] "
+    "[--shard I/N | --shards N] "
     "| --video IN --out DIR [--frames cutout|matte] [--preview OUT.mp4] [--smooth S] [--batch N] "
     "[--overwrite]; "
     "both: [--feather PX] [--grow PX] [--decontaminate] "
@@ -125,6 +126,9 @@ int run_remove_bg_folder(const Args& args, const engine::EngineSettings& setting
     BatchOptions batch;
     batch.command = "remove-bg";
     batch.overwrite = args.flags.count("overwrite") > 0;
+    auto shard = read_shard_options(args);
+    if (!shard) return fail(shard.message(), 2);
+    batch.shard = *shard;
     if (args.has("jobs")) {
         auto jobs = parse_jobs(args.get("jobs"));
         if (!jobs) return fail(jobs.message(), 2);
@@ -151,6 +155,10 @@ int run_remove_bg_folder(const Args& args, const engine::EngineSettings& setting
     const auto matte_file = [&matte_dir](const QString& out) {
         return matte_dir.isEmpty() ? std::string()
                                    : (matte_dir + "/" + QFileInfo(out).fileName()).toStdString();
+    };
+    batch.extra_outputs = [&](const QString& out) {
+        return matte_dir.isEmpty() ? std::vector<QString>{}
+                                   : std::vector<QString>{QString::fromStdString(matte_file(out))};
     };
     engine::MatteOptions options;
     options.priority = engine::Priority::Batch;
@@ -290,11 +298,12 @@ int run_remove_bg_video(const Args& args, const engine::EngineSettings& settings
 }  // namespace
 
 int run_remove_bg(const std::vector<std::string>& argv) {
-    auto args = parse_args(argv,
-                           {"model", "image", "out", "matte", "device", "precision", "input-dir",
+    auto args = parse_args(
+        argv,
+        with_shard_options({"model", "image", "out", "matte", "device", "precision", "input-dir",
                             "output-dir", "matte-dir", "jobs", "feather", "grow", "background",
-                            "background-image", "video", "frames", "preview", "smooth", "batch"},
-                           {"overwrite", "decontaminate"});
+                            "background-image", "video", "frames", "preview", "smooth", "batch"}),
+        {"overwrite", "decontaminate"});
     if (!args) return fail(args.message() + " (" + kRemoveBgUsage + ")", 2);
     const bool folder_mode = args->has("input-dir");
     const bool video_mode = args->has("video");
@@ -308,6 +317,10 @@ int run_remove_bg(const std::vector<std::string>& argv) {
     for (const char* key : {"frames", "preview", "smooth"})
         if (args->has(key) && !video_mode)
             return fail("--" + std::string(key) + " applies to --video only", 2);
+    // A video is one sequence (smoothing carries from frame to frame); only a folder splits.
+    for (const char* key : {"shard", "shards"})
+        if (args->has(key) && !folder_mode)
+            return fail("--" + std::string(key) + " applies to --input-dir (folder mode)", 2);
     if (auto ok = require(*args, "remove-bg", required); !ok) {
         return fail(ok.message() + " (" + kRemoveBgUsage + ")", 2);
     }

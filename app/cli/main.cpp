@@ -57,6 +57,9 @@ const Command kCommands[] = {
      "a project's objects as COCO, YOLO, LabelMe or PNG masks"},
     {"import", ps::cli::run_import, ps::cli::kImportUsage,
      "COCO or LabelMe annotations into a project"},
+    {"merge", ps::cli::run_merge, ps::cli::kMergeUsage,
+     "the shard summaries of a batch split with --shard I/N (or a Slurm array) gathered into one "
+     "report: done, failed, skipped, each failure and each shard's images/s"},
 };
 
 const char kUsagePrefix[] = "usage: photosynth-cli ";
