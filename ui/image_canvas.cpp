@@ -56,6 +56,11 @@ void ImageCanvas::set_image(const QImage& image) {
     fit();
 }
 
+void ImageCanvas::set_frame(const QImage& image) {
+    if (!image_item_ || image_item_->pixmap().size() != image.size()) return set_image(image);
+    image_item_->setPixmap(QPixmap::fromImage(image));
+}
+
 QImage ImageCanvas::colourise(const cv::Mat& mask, const QColor& colour) const {
     // Whole-image OpenCV ops, not a per-pixel loop: this runs on the GUI thread for every answer,
     // on work images up to 4096 px. ARGB32_Premultiplied is B, G, R, A in memory (little-endian).

@@ -27,6 +27,9 @@ class ImageCanvas : public QGraphicsView {
     explicit ImageCanvas(QWidget* parent = nullptr);
 
     void set_image(const QImage& image);  // resets zoom to fit
+    // A video's next frame: the picture changes, the zoom, masks and prompts stay (a frame of
+    // another size is set_image).
+    void set_frame(const QImage& image);
     void show_prompts(const editing::PromptState& prompts);
     void show_mask(const cv::Mat& mask);  // the candidate under edit; empty hides it
     void show_objects(const std::vector<editing::SegmentObject>& objects);

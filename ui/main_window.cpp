@@ -39,6 +39,8 @@
 #include "settings_dialog.h"
 #include "shortcut_sheet.h"
 #include "text_entry_guard.h"
+#include "video_mode_controller.h"
+#include "video_timeline.h"
 
 namespace ps::ui {
 namespace {
@@ -53,6 +55,8 @@ QImage to_qimage(const cv::Mat& rgb) {
 
 const QStringList kImageSuffixes{"png", "jpg", "jpeg", "bmp",  "gif",
                                  "ppm", "pgm", "tif",  "tiff", "webp"};
+// Dropped files with these suffixes open in video mode.
+const QStringList kVideoSuffixes{"mp4", "avi", "mov", "mkv", "webm", "m4v", "mpg", "mpeg", "wmv"};
 
 }  // namespace
 
@@ -72,6 +76,8 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
     layout->addWidget(banner_);
     layout->addWidget(candidates_);
     layout->addWidget(canvas_, 1);
+    timeline_ = new VideoTimeline(central);  // shown in video mode
+    layout->addWidget(timeline_);
     setCentralWidget(central);
 
     model_name_ = engine::Engine::kBuiltinSegmenterName;
@@ -183,6 +189,7 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
         effects_panel_->set_matte(subject);
     });
     annotation_ = new AnnotationController(annotation_context(), engine_, this);
+    video_ = new VideoModeController(video_context(), engine_, this);
     build_menus();
     if (settings_) {
         canvas_->set_overlay_style(settings_->overlay_color(), settings_->overlay_opacity(), true);
@@ -229,6 +236,7 @@ void MainWindow::build_menus() {
     file->addAction(tr("Open &Folder…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O), this,
                     &MainWindow::choose_and_open_folder);
     annotation_->add_file_actions(file);
+    video_->add_file_actions(file);
     file->addAction(tr("Next Image"), QKeySequence(Qt::Key_PageDown), this,
                     [this] { step_folder(1); });
     file->addAction(tr("Previous Image"), QKeySequence(Qt::Key_PageUp), this,
@@ -266,6 +274,7 @@ void MainWindow::build_menus() {
                         [this, i] { choose_candidate(i); });
     }
     menuBar()->addMenu(annotation_->annotate_menu());
+    menuBar()->addMenu(video_->video_menu());
     QMenu* models = menuBar()->addMenu(tr("&Models"));
     models
         ->addAction(tr("&Settings…"), QKeySequence::Preferences, this,
@@ -295,7 +304,8 @@ void MainWindow::show_shortcut_sheet() {
     sheet->open();
 }
 
-void MainWindow::set_sam_model(const QString& checkpoint_path) {
+void MainWindow::set_sam_model(const QString& checkpoint_path,
+                               const sam2::Sam2LayoutOverrides& sam2_layout) {
     if (checkpoint_path.isEmpty()) {
         model_id_.clear();
         model_name_ = engine::Engine::kBuiltinSegmenterName;
@@ -306,7 +316,9 @@ void MainWindow::set_sam_model(const QString& checkpoint_path) {
     ++pending_;
     set_status(tr("Loading %1…").arg(QFileInfo(checkpoint_path).fileName()));
     engine::when_finished(
-        this, engine_.load_model(checkpoint_path.toStdString()),
+        this,
+        engine_.load_model(checkpoint_path.toStdString(),
+                           {engine_.settings().device, engine_.settings().precision}, sam2_layout),
         [this, checkpoint_path](Result<engine::ModelInfo> model) {
             --pending_;
             if (!model) {
@@ -347,6 +359,7 @@ void MainWindow::set_sam_model(const QString& checkpoint_path) {
 }
 
 void MainWindow::open_image(const QString& path) {
+    video_->close_video();  // an image leaves video mode
     annotation_->before_open(path);
     ++pending_;
     set_status(tr("Opening %1…").arg(QFileInfo(path).fileName()));
@@ -474,6 +487,33 @@ AnnotationContext MainWindow::annotation_context() {
     return context;
 }
 
+VideoContext MainWindow::video_context() {
+    VideoContext context;
+    context.window = this;
+    context.canvas = canvas_;
+    context.timeline = timeline_;
+    context.model_id = [this] { return model_id_; };
+    context.model_name = [this] { return model_name_; };
+    context.show_status = [this](const QString& text) { show_status(text); };
+    context.show_error = [this](const QString& text) { show_error(text); };
+    context.leave_image = [this] { leave_image(); };
+    return context;
+}
+
+void MainWindow::leave_image() {
+    if (image_id_) engine_.close_image(image_id_);
+    image_id_ = 0;
+    current_path_.clear();
+    undo_stack_.clear();
+    annotation_->image_closing();
+    document_.clear();
+    candidates_->show_candidates(nullptr, -1, false);
+}
+
+bool MainWindow::busy() const {
+    return pending_ > 0 || video_->busy();
+}
+
 void MainWindow::open_folder(const QString& folder) {
     QStringList files;
     for (const QFileInfo& info : QDir(folder).entryInfoList(QDir::Files, QDir::Name)) {
@@ -523,6 +563,7 @@ void MainWindow::push_prompts(editing::PromptState next, const QString& text) {
 }
 
 void MainWindow::on_point_requested(const QPointF& point, int label) {
+    if (video_->active()) return video_->add_point(point, label);
     editing::PromptState next = document_.prompts();
     next.points.push_back({point.x(), point.y(), label});
     next.chosen_candidate = -1;
@@ -531,6 +572,7 @@ void MainWindow::on_point_requested(const QPointF& point, int label) {
 }
 
 void MainWindow::on_box_requested(const QRectF& box) {
+    if (video_->active()) return video_->add_box(box);
     editing::PromptState next = document_.prompts();
     next.box = std::array<double, 4>{box.left(), box.top(), box.right(), box.bottom()};
     next.chosen_candidate = -1;
@@ -539,6 +581,7 @@ void MainWindow::on_box_requested(const QRectF& box) {
 }
 
 void MainWindow::on_point_moved(int index, const QPointF& point) {
+    if (video_->active()) return video_->move_point(index, point);
     editing::PromptState next = document_.prompts();
     if (index < 0 || index >= int(next.points.size())) return;
     next.points[index].x = point.x();
@@ -548,6 +591,7 @@ void MainWindow::on_point_moved(int index, const QPointF& point) {
 }
 
 void MainWindow::on_point_removed(int index) {
+    if (video_->active()) return video_->remove_point(index);
     editing::PromptState next = document_.prompts();
     if (index < 0 || index >= int(next.points.size())) return;
     next.points.erase(next.points.begin() + index);
@@ -566,6 +610,7 @@ void MainWindow::choose_candidate(int index) {
 }
 
 void MainWindow::clear_prompts() {
+    if (video_->active()) return video_->escape();  // Esc also cancels a propagation
     // Esc with nothing to clear drops the object selection (label keys, brush target).
     if (document_.prompts().empty()) return objects_dock_->select_object(-1);
     editing::PromptState next;
@@ -619,7 +664,7 @@ void MainWindow::request_masks() {
 void MainWindow::preview_hover(const QPointF& point) {
     // Hover preview: the mask the prompts would give with one more object point under the
     // cursor. Channel 1 is latest-wins, so a fast mouse costs one decode at a time.
-    if (!image_id_ || model_id_.empty()) return;
+    if (!image_id_ || model_id_.empty() || video_->active()) return;
     editing::PromptState state = document_.prompts();
     state.points.push_back({point.x(), point.y(), 1});
     const uint64_t generation = document_.prompts().generation;
@@ -644,6 +689,8 @@ void MainWindow::dropEvent(QDropEvent* event) {
     const QString path = urls.first().toLocalFile();
     if (QFileInfo(path).isDir()) {
         open_folder(path);
+    } else if (kVideoSuffixes.contains(QFileInfo(path).suffix().toLower())) {
+        video_->open_video(path);
     } else {
         open_image(path);
     }
