@@ -16,6 +16,7 @@ int run_init_checkpoint(const std::vector<std::string>& argv);
 int run_annotate(const std::vector<std::string>& argv);
 int run_export(const std::vector<std::string>& argv);
 int run_import(const std::vector<std::string>& argv);
+int run_track(const std::vector<std::string>& argv);
 int run_merge(const std::vector<std::string>& argv);
 
 // Each command's synopsis on one line, "usage: photosynth-cli NAME ...", defined beside the
@@ -30,6 +31,7 @@ extern const char kInitCheckpointUsage[];
 extern const char kAnnotateUsage[];
 extern const char kExportUsage[];
 extern const char kImportUsage[];
+extern const char kTrackUsage[];
 extern const char kMergeUsage[];
 
 // Prints "photosynth-cli: <message>" on one line to stderr and returns 1 (2 for usage errors).
