@@ -23,6 +23,7 @@
 #include <mutex>
 
 #include "image_canvas.h"
+#include "video_export_dialog.h"
 #include "video_objects_dock.h"
 #include "video_store.h"
 #include "video_timeline.h"
@@ -163,11 +164,7 @@ void VideoModeController::build_actions() {
     });
     export_ = make_action(this, tr("Export Video Annotations…"), QKeySequence(),
                           "export_video_annotations");
-    connect(export_, &QAction::triggered, this, [this] {
-        const QString folder =
-            QFileDialog::getExistingDirectory(context_.window, tr("Export Video Annotations To"));
-        if (!folder.isEmpty()) export_annotations(folder);
-    });
+    connect(export_, &QAction::triggered, this, &VideoModeController::open_export_dialog);
 
     menu_ = new QMenu(tr("&Video"), context_.window);
     auto add = [this](const QString& text, const QKeySequence& key, const QString& name,
@@ -753,10 +750,18 @@ void VideoModeController::cancel_propagation() {
     context_.show_status(tr("Cancelling…"));
 }
 
-void VideoModeController::export_annotations(const QString& folder) {
-    (void)folder;
-    context_.show_error(tr("Video export is not available yet"));
-    emit export_finished(false, tr("Video export is not available yet"));
+VideoExportDialog* VideoModeController::open_export_dialog() {
+    if (!active()) return nullptr;
+    if (!store_) {
+        context_.show_error(tr("Nothing to export: this video's annotations are not saved"));
+        return nullptr;
+    }
+    auto* dialog = new VideoExportDialog(engine_, store_, path_, context_.window);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &VideoExportDialog::export_finished, this,
+            [this](bool, const QString& message) { context_.show_status(message); });
+    dialog->open();
+    return dialog;
 }
 
 }  // namespace ps::ui

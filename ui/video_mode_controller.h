@@ -40,6 +40,7 @@ struct Sam2VideoMasks;
 namespace ps::ui {
 
 class ImageCanvas;
+class VideoExportDialog;
 class VideoObjectsDock;
 class VideoStore;
 class VideoTimeline;
@@ -95,8 +96,9 @@ class VideoModeController : public QObject {
     void cancel_propagation();
     int add_object();  // a new object, selected; its id
 
-    // Writes every format into `folder` on the engine's pool; export_finished follows.
-    void export_annotations(const QString& folder);
+    // Export Video Annotations…: window-modal, non-blocking (QDialog::open), deleted when
+    // closed; nullptr without a video or a store.
+    VideoExportDialog* open_export_dialog();
 
   signals:
     void video_opened(const QString& path);
@@ -104,7 +106,6 @@ class VideoModeController : public QObject {
     void frame_shown(int frame);
     void masks_shown(int frame);  // a prompt's answer is on screen
     void propagation_finished(const QString& summary);
-    void export_finished(bool ok, const QString& message);
 
   private:
     struct DisplayFrames;

@@ -101,6 +101,8 @@ class TrackStoreAdapter : public VideoStore {
         return Ok{};
     }
 
+    const video::TrackStore& track_store() const override { return *store_; }
+
   private:
     video::TrackObject* find(int id) {
         for (video::TrackObject& o : objects_)

@@ -11,6 +11,10 @@
 #include "common/result.h"
 #include "video_annotations.h"
 
+namespace ps::video {
+class TrackStore;
+}
+
 namespace ps::ui {
 
 class VideoStore {
@@ -23,6 +27,9 @@ class VideoStore {
     virtual Status delete_object(int object_id) = 0;
     virtual Status save_prompt(int64_t frame, int object_id, const FramePrompt& prompt) = 0;
     virtual Status save_masks(int64_t frame, const FrameMasks& masks) = 0;
+    // The store itself, for the exports (core's track_export reads it; it locks its own state,
+    // so an export on the pool may read while the window saves).
+    virtual const video::TrackStore& track_store() const = 0;
 };
 
 // `<the video's folder>/.photosynth/<file name>.track`, or `<frames folder>/.photosynth/track`.

@@ -9,6 +9,9 @@
 #include <QDropEvent>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMimeData>
@@ -20,6 +23,7 @@
 #include <QUrl>
 #include <QtTest>
 
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
@@ -29,6 +33,7 @@
 #include "sam2_test_data.h"
 #include "shortcut_sheet.h"
 #include "video/track_store.h"
+#include "video_export_dialog.h"
 #include "video_mode_controller.h"
 #include "video_objects_dock.h"
 #include "video_store.h"
@@ -111,6 +116,63 @@ bool press_on_timeline(ui::MainWindow& window, Qt::Key key, int expected_frame) 
 int mask_pixels(const ui::VideoModeController& video, int object_id, int frame) {
     const cv::Mat mask = video.mask_of(object_id, frame);
     return mask.empty() ? -1 : cv::countNonZero(mask);
+}
+
+// COCO's uncompressed RLE, decoded from its definition: runs over the mask in column-major
+// order, alternating background and foreground, starting with background.
+cv::Mat decode_rle(const QJsonObject& rle) {
+    const QJsonArray size = rle["size"].toArray();
+    const int height = size[0].toInt(), width = size[1].toInt();
+    cv::Mat transposed(width, height, CV_8UC1, cv::Scalar(0));  // row-major over columns
+    long long at = 0;
+    bool inside = false;
+    for (const QJsonValue& run : rle["counts"].toArray()) {
+        const long long length = run.toInteger();
+        if (inside)
+            for (long long i = at; i < at + length; ++i) transposed.data[i] = 255;
+        at += length;
+        inside = !inside;
+    }
+    return at == (long long)width * height ? cv::Mat(transposed.t()) : cv::Mat();
+}
+
+bool same_mask(const cv::Mat& a, const cv::Mat& b) {
+    return !a.empty() && a.size() == b.size() && cv::countNonZero((a > 0) != (b > 0)) == 0;
+}
+
+void check_exports(const QString& out, const ui::VideoModeController& video, int first,
+                   int second) {
+    // PNG masks per object and frame.
+    for (int frame = 0; frame < kFrames; ++frame) {
+        const QString png =
+            QString("%1/masks/%2/%3.png").arg(out).arg(first).arg(frame, 6, 10, QChar('0'));
+        const cv::Mat read = cv::imread(png.toStdString(), cv::IMREAD_UNCHANGED);
+        QVERIFY2(same_mask(read, video.mask_of(first, frame)), qPrintable(png));
+    }
+    // YouTube-VIS: one annotation per object, the segmentation of each frame its mask.
+    QFile file(out + "/vis.json");
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QJsonObject vis = QJsonDocument::fromJson(file.readAll()).object();
+    QCOMPARE(vis["videos"].toArray().size(), 1);
+    QCOMPARE(vis["videos"].toArray()[0].toObject()["length"].toInt(), kFrames);
+    const QJsonArray annotations = vis["annotations"].toArray();
+    QCOMPARE(annotations.size(), 2);
+    const QJsonArray segmentations = annotations[0].toObject()["segmentations"].toArray();
+    QCOMPARE(segmentations.size(), kFrames);
+    for (int frame = 0; frame < kFrames; ++frame) {
+        const cv::Mat mask = video.mask_of(first, frame);
+        if (cv::countNonZero(mask) == 0) continue;  // null in the file
+        QVERIFY2(same_mask(decode_rle(segmentations[frame].toObject()), mask),
+                 qPrintable(QString("vis.json frame %1").arg(frame)));
+    }
+    // Cut-outs: RGBA, alpha the union of the objects' masks.
+    const QString png = out + "/cutout/000015.png";
+    const cv::Mat rgba = cv::imread(png.toStdString(), cv::IMREAD_UNCHANGED);
+    QVERIFY2(rgba.channels() == 4, qPrintable(png));
+    cv::Mat alpha;
+    cv::extractChannel(rgba, alpha, 3);
+    cv::Mat both = video.mask_of(first, 15) | video.mask_of(second, 15);
+    QVERIFY(same_mask(alpha, both));
 }
 
 }  // namespace
@@ -236,7 +298,21 @@ void TestSam2VideoMode::click_track_cancel_rename_reopen() {
         press(Qt::Key_Return);
         QVERIFY(wait_until([&] { return video.annotations().object(first)->name == "red disc"; }));
         QCOMPARE(list->item(0)->text(), QString("red disc"));
-        QVERIFY(!window.busy() || wait_idle(window));
+        QVERIFY(wait_idle(window));
+
+        // Export Video Annotations…: every format, checked with readers written here.
+        const QString out = dir_.filePath("export");
+        window_driver::action_named(window, "Export Video Annotations…")->trigger();
+        auto* dialog = window.findChild<ui::VideoExportDialog*>();
+        QVERIFY(dialog && dialog->isVisible());
+        auto* folder = dialog->findChild<QLineEdit*>("video_export_folder");
+        folder->setFocus();
+        QTest::keyClicks(folder, out);
+        QSignalSpy exported(dialog, &ui::VideoExportDialog::export_finished);
+        QTest::mouseClick(dialog->findChild<QPushButton*>("video_export_button"), Qt::LeftButton);
+        QVERIFY(exported.wait(30000));
+        QVERIFY2(exported.first().first().toBool(), qPrintable(dialog->status_text()));
+        check_exports(out, video, first, second);
     }
     // Written as it came: core's TrackStore reads the same objects, prompts and masks.
     {
