@@ -1,6 +1,9 @@
 // Argument parsing for photosynth-cli.
 #include "cli_args.h"
 
+#include <algorithm>
+#include <stdexcept>
+
 namespace ps::cli {
 
 std::string Args::get(const std::string& key, const std::string& fallback) const {
@@ -70,6 +73,55 @@ Status read_device_options(const Args& args, runtime::Device& device,
         precision = *parsed;
     }
     return Ok{};
+}
+
+Result<sam2::Sam2LayoutOverrides> read_sam2_layout_option(const Args& args) {
+    sam2::Sam2LayoutOverrides layout;
+    if (!args.has("sam2-layout")) return layout;
+    const std::string text = args.get("sam2-layout");
+    const auto bad = [&text](const std::string& why) {
+        return make_error(ErrorKind::InvalidArgument, "--sam2-layout '" + text + "': " + why);
+    };
+    // "A:B:C" -> {A, B, C}, each a whole number >= 0.
+    const auto numbers = [](const std::string& value) {
+        std::vector<int64_t> out;
+        size_t start = 0;
+        while (start <= value.size()) {
+            const size_t colon = std::min(value.find(':', start), value.size());
+            const std::string item = value.substr(start, colon - start);
+            size_t used = 0;
+            const long long n = std::stoll(item, &used);
+            if (used != item.size() || n < 0) throw std::invalid_argument(item);
+            out.push_back(n);
+            start = colon + 1;
+        }
+        return out;
+    };
+    for (size_t start = 0; start < text.size();) {
+        const size_t comma = std::min(text.find(',', start), text.size());
+        const std::string item = text.substr(start, comma - start);
+        const size_t equals = item.find('=');
+        if (equals == std::string::npos) return bad("expected key=value, got '" + item + "'");
+        const std::string key = item.substr(0, equals), value = item.substr(equals + 1);
+        try {
+            if (key == "image_size") {
+                layout.image_size = numbers(value).at(0);
+            } else if (key == "num_heads") {
+                layout.num_heads = numbers(value).at(0);
+            } else if (key == "window_spec") {
+                layout.window_spec = numbers(value);
+            } else if (key == "global_att_blocks") {
+                layout.global_att_blocks = numbers(value);
+            } else {
+                return bad("unknown key '" + key +
+                           "' (image_size, num_heads, window_spec, global_att_blocks)");
+            }
+        } catch (const std::exception&) {
+            return bad("'" + value + "' is not a number or a list A:B:...");
+        }
+        start = comma + 1;
+    }
+    return layout;
 }
 
 std::set<std::string> with_shard_options(std::set<std::string> valued) {

@@ -9,6 +9,7 @@
 #include "batch/shard.h"
 #include "common/result.h"
 #include "models/sam/sam_model.h"
+#include "models/sam2/sam2_model.h"
 
 namespace ps::cli {
 
@@ -36,6 +37,11 @@ Status require(const Args& args, const std::string& command,
 // defaults from the environment); an unknown value is an error naming it.
 Status read_device_options(const Args& args, runtime::Device& device,
                            runtime::Precision& precision);
+
+// --sam2-layout "image_size=256,num_heads=1,window_spec=8:4:6:3,global_att_blocks=4:6": what a
+// SAM 2 checkpoint of an unpublished layout (the tests' tiny one) does not store; none when the
+// option is absent. An unknown key or a bad number is an error quoting the value.
+Result<sam2::Sam2LayoutOverrides> read_sam2_layout_option(const Args& args);
 
 // The options of every batch command that runs as one shard of a cluster job: add them to the
 // command's valued options, then read them with read_shard_options.

@@ -39,13 +39,22 @@ void print_table(const engine::BenchmarkReport& report) {
 
 }  // namespace
 
+// cmd_bench_track.cpp: the --track mode (SAM 2.1 video propagation).
+extern const char kBenchTrackUsage[];
+int run_bench_track(const std::vector<std::string>& argv);
+
+// Two synopses: images (every family), then --track (kBenchTrackUsage, SAM 2.1 video).
 const char kBenchUsage[] =
     "usage: photosynth-cli bench --model CKPT [--model CKPT...] [--device cpu|cuda|auto] "
     "[--precision fp32|fp16|bf16] [--images DIR | --synthetic WxH] [--iterations N] "
     "[--warmup N] [--workers N] [--batch N] --json OUT.json [--csv OUT.csv] [--trace "
-    "OUT.trace.json]";
+    "OUT.trace.json] | photosynth-cli bench --track --model SAM2_CKPT [--video FILE|DIR | "
+    "--synthetic WxH] [--frames N] [--objects K] [--device cpu|cuda|auto] "
+    "[--precision fp32|fp16|bf16] [--sam2-layout image_size=N,...] [--json OUT.json]";
 
 int run_bench(const std::vector<std::string>& argv) {
+    for (const std::string& arg : argv)
+        if (arg == "--track") return run_bench_track(argv);
     auto args = parse_args(argv,
                            {"model", "device", "precision", "images", "synthetic", "iterations",
                             "warmup", "workers", "batch", "json", "csv", "trace"},

@@ -83,9 +83,12 @@ void Sam2VideoPredictor::Impl::drop_memories_away_from(Sam2ObjectState& object,
     for (int64_t f : object.non_cond.frames()) {
         if (std::abs(f - frame) <= window) continue;
         Sam2FrameRecord* r = object.non_cond.find(f);
+        // Done already: every tracked frame gets a memory, and only this drops it. Skipping
+        // keeps a long propagation at O(window) work per frame after the first pass.
+        if (!r->maskmem_features.defined()) continue;
         r->maskmem_features = at::Tensor();
         // float16: 2^-11 relative; -1024 and ±32 exact.
-        r->pred_masks = r->pred_masks.to(at::kHalf);
+        r->pred_masks = session.keep_tracked_masks ? r->pred_masks.to(at::kHalf) : at::Tensor();
     }
 }
 
@@ -142,7 +145,7 @@ Sam2VideoMasks Sam2VideoPredictor::Impl::masks_at(int64_t frame, bool is_cond, b
     for (const Sam2ObjectState& object : state.objects) {
         const Sam2FrameRecord* r = pending ? object.shown(frame, is_cond) : object.stored(frame);
         at::Tensor logits;
-        if (r == nullptr) {
+        if (r == nullptr || !r->pred_masks.defined()) {  // none, or dropped (keep_tracked_masks)
             logits = at::full({video.height, video.width}, kNoObjScore, at::kFloat);
         } else {
             logits = at::upsample_bilinear2d(r->pred_masks.to(at::kFloat),
@@ -178,7 +181,8 @@ Result<Sam2VideoMasks> Sam2VideoPredictor::Impl::add(int64_t frame, int object_i
         FrameRecords& temp = is_cond ? object.temp_cond : object.temp_non_cond;
         if (!request.mask_input.defined()) {
             // A previous answer on this frame is the mask prompt of a correction click.
-            if (const Sam2FrameRecord* prev = object.shown(frame, is_cond)) {
+            const Sam2FrameRecord* prev = object.shown(frame, is_cond);
+            if (prev != nullptr && prev->pred_masks.defined()) {
                 request.prev_sam_mask_logits =
                     at::clamp(prev->pred_masks.to(at::kFloat), -32.0, 32.0)
                         .to(model->image_model().network().device());

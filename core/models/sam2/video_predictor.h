@@ -65,6 +65,12 @@ struct Sam2VideoOptions {
     // frame (it would have read dropped memories) or a correction click far from it (its mask
     // prompt is the float16 logits). Pointers (1 KB) are all kept. true: as the reference.
     bool keep_all_memories = false;
+    // false (with keep_all_memories false): such a frame drops its low-res logits too, so that
+    // masks() shows it as having no output (-1024) and a session holds ~1 KB per tracked frame
+    // and object (the pointer) whatever the length: for callers that take each frame's masks
+    // from propagate's callback (the tracking benchmark, streamed exports). A correction click
+    // there then has no previous mask as its mask prompt.
+    bool keep_tracked_masks = true;
 };
 
 struct Sam2PropagateOptions {
