@@ -92,6 +92,7 @@ class TestSam2TrackingSession : public QObject {
     void other_families_refused_in_one_line();
     void session_outlives_an_unload();
     void sessions_open_and_close_without_leaking();
+    void bounded_session_drops_far_masks_only();
 };
 
 void TestSam2TrackingSession::same_masks_as_the_predictor_alone() {
@@ -247,6 +248,48 @@ void TestSam2TrackingSession::sessions_open_and_close_without_leaking() {
     // 5 MB, allocator noise stays below that.
     const double grown_mb = double(after - before) / (1 << 20);
     QVERIFY2(grown_mb < 5.0, qPrintable(QString("RSS grew %1 MB").arg(grown_mb)));
+}
+
+void TestSam2TrackingSession::bounded_session_drops_far_masks_only() {
+    Engine engine(cpu_test_settings());
+    const std::string id = load_tiny(engine);
+    constexpr int64_t kLong = 24;  // the golden frames over and over
+    const sam2::Sam2FrameSource looped = [frames = golden_frames()](int64_t i) {
+        return frames(i % kFrames);
+    };
+    std::map<bool, std::vector<sam2::Sam2VideoMasks>> shown;
+    std::map<bool, std::shared_ptr<TrackingSession>> sessions;
+    for (const bool keep : {true, false}) {
+        sam2::Sam2VideoOptions options;
+        options.keep_tracked_masks = keep;
+        auto session = wait(engine.open_tracking(id, {kLong, kWidth, kHeight}, looped, options));
+        QVERIFY(session.ok());
+        QVERIFY(wait((*session)->add_points(0, 1, {{30, 38, 1}})).ok());
+        QVERIFY(wait((*session)->propagate({}, [&](const sam2::Sam2VideoMasks& m) {
+                    shown[keep].push_back(m);
+                })).ok());
+        sessions[keep] = *session;
+    }
+    // Tracking itself is the same: only what is kept afterwards differs.
+    QCOMPARE(shown[true].size(), size_t(kLong));
+    for (size_t i = 0; i < shown[true].size(); ++i)
+        QVERIFY(same_masks(shown[true][i], shown[false][i]));
+    // The prompted frame and the last frames keep their masks; frame 1, far behind, does only
+    // in the session that keeps them.
+    for (const int64_t frame : {int64_t(0), kLong - 1}) {
+        auto bounded = wait(sessions[false]->masks(frame));
+        QVERIFY(bounded.ok());
+        QVERIFY(same_masks(*bounded, shown[true][size_t(frame)]));
+    }
+    auto kept = wait(sessions[true]->masks(1));
+    auto dropped = wait(sessions[false]->masks(1));
+    QVERIFY(kept.ok() && dropped.ok());
+    QVERIFY(positive_pixels(*kept) > 0);
+    double low = 0, high = 0;
+    cv::minMaxLoc(dropped->objects.at(0).logits, &low, &high);
+    QCOMPARE(high, -1024.0);
+    // A correction click there still works (without the dropped mask as its mask prompt).
+    QVERIFY(wait(sessions[false]->add_points(1, 1, {{30, 38, 1}})).ok());
 }
 
 QTEST_MAIN(TestSam2TrackingSession)
