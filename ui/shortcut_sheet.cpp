@@ -53,6 +53,10 @@ const char* const kGestures[][2] = {
     {"Right-drag (Brush)", "Erase"},
     {"Space+Drag or Middle-drag", "Pan"},
     {"Wheel", "Zoom"},
+    {"Click / Right-click (video)",
+     "Object / background point for the selected object on this frame (none selected: a new "
+     "object)"},
+    {"Drag (video)", "Box prompt for the selected object on this frame"},
 };
 
 }  // namespace

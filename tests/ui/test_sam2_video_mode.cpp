@@ -256,6 +256,28 @@ void TestSam2VideoMode::click_track_cancel_rename_reopen() {
         // The live preview followed the propagation to its last frame.
         QCOMPARE(video.current_frame(), kFrames - 1);
 
+        // A correction on frame 8 (a background point), then Propagate from there: frames 8 to
+        // the end are tracked again, the frames before it keep their masks.
+        std::vector<cv::Mat> before_correction;
+        for (int frame = 0; frame < kFrames; ++frame)
+            before_correction.push_back(video.mask_of(first, frame));
+        QVERIFY(press_on_timeline(window, Qt::Key_Home, 0));
+        for (int frame = 1; frame <= 8; ++frame)
+            QVERIFY(press_on_timeline(window, Qt::Key_Right, frame));
+        QVERIFY(click_frame(window, 100, 20, Qt::RightButton));
+        QVERIFY(video.annotations().prompts.count({8, first}));
+        {
+            QSignalSpy finished(&video, &ui::VideoModeController::propagation_finished);
+            QTest::keyClick(QApplication::focusWidget(), Qt::Key_T);
+            QVERIFY(finished.wait(30000));
+            QVERIFY2(finished.first().first().toString().contains(
+                         QString("%1 frame(s) tracked").arg(kFrames - 8)),
+                     qPrintable(finished.first().first().toString()));
+        }
+        QVERIFY(wait_idle(window));
+        for (int frame = 0; frame < 8; ++frame)
+            QVERIFY(same_mask(video.mask_of(first, frame), before_correction[size_t(frame)]));
+
         // A second object on the last frame, propagated backward and cancelled after the first
         // frame it reports: the frames done are kept, the rest are not made up.
         QVERIFY(press_on_timeline(window, Qt::Key_End, kFrames - 1));
@@ -321,8 +343,10 @@ void TestSam2VideoMode::click_track_cancel_rename_reopen() {
         const auto objects = (*store)->objects();
         QCOMPARE(objects.size(), size_t(2));
         QCOMPARE(QString::fromStdString(objects[0].label), QString("red disc"));
-        QCOMPARE(objects[0].prompts.size(), size_t(1));
+        QCOMPARE(objects[0].prompts.size(), size_t(2));  // frame 0, and the correction on 8
         QCOMPARE(objects[0].prompts[0].points.size(), size_t(2));
+        QCOMPARE(objects[0].prompts[1].frame, 8LL);
+        QVERIFY(!objects[0].prompts[1].points.at(0).positive);
         QCOMPARE((*store)->frames(objects[0].id).size(), size_t(kFrames));
     }
     // Reopened: objects, prompts and masks restored.
