@@ -177,14 +177,15 @@ Result<TrackingBenchmarkReport> run_tracking_benchmark(
     report.fallback_reason = model->fallback_reason;
     report.load_ms = model->load_ms;
 
-    auto encode = image_encode_ms(engine, model->id, **frames, request.encode_iterations);
-    if (!encode) return encode.error();
-    report.image_encode_ms = *encode;
     for (int objects = 1; objects <= request.objects; ++objects) {
         auto run = track(engine, model->id, *frames, clip_frames, objects, progress);
         if (!run) return run.error();
         report.runs.push_back(*run);
     }
+    // After the runs, so that a model of another family is refused with tracking's message.
+    auto encode = image_encode_ms(engine, model->id, **frames, request.encode_iterations);
+    if (!encode) return encode.error();
+    report.image_encode_ms = *encode;
     report.per_extra_object_ms = per_extra_object(report.runs);
     engine::MemoryStats memory;
     engine::sample_gpu_memory(memory);
