@@ -18,6 +18,7 @@
 #include <QUndoView>
 #include <QVBoxLayout>
 
+#include "annotating/annotation_session.h"
 #include "annotating/sam_prompt.h"
 #include "annotation_controller.h"
 #include "app_settings.h"
@@ -32,6 +33,7 @@
 #include "engine/engine.h"
 #include "engine/future_watch.h"
 #include "image_canvas.h"
+#include "label_dock.h"
 #include "message_banner.h"
 #include "metrics_dock.h"
 #include "objects_dock.h"
@@ -497,6 +499,13 @@ VideoContext MainWindow::video_context() {
     context.show_status = [this](const QString& text) { show_status(text); };
     context.show_error = [this](const QString& text) { show_error(text); };
     context.leave_image = [this] { leave_image(); };
+    context.style_new_object = [this](VideoObject& object) {
+        // With a project open its current label names the object (outside one: "Object N").
+        const QString label = annotation_->label_dock()->current_label();
+        if (!annotation_->session().active() || label.isEmpty()) return;
+        object.name = label;
+        object.colour = annotation_->session().label_colour(label);
+    };
     return context;
 }
 

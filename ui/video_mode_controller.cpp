@@ -464,6 +464,7 @@ int VideoModeController::add_object() {
     object.id = annotations_.next_object_id();
     object.name = tr("Object %1").arg(object.id);
     object.colour = kObjectColours[(object.id - 1) % std::size(kObjectColours)];
+    if (context_.style_new_object) context_.style_new_object(object);
     annotations_.objects.push_back(object);
     if (store_) save_failed(store_->save_object(object));
     refresh_objects();
@@ -701,7 +702,10 @@ void VideoModeController::run_next_pass() {
     options.start_frame = pass.start;
     options.reverse = pass.reverse;
     options.cancel = cancel_.get();
-    auto on_frame = [relay = relay_, generation](const sam2::Sam2VideoMasks& masks) {
+    // The callback holds the cancel flag too: it lives as long as the device thread may read
+    // the flag, even when this controller is gone first (the window closed mid-propagation).
+    auto on_frame = [relay = relay_, generation,
+                     cancel = cancel_](const sam2::Sam2VideoMasks& masks) {
         auto encoded = encode_masks(masks);
         const std::lock_guard lock(relay->mutex);
         if (!relay->target) return;

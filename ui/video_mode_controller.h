@@ -55,6 +55,8 @@ struct VideoContext {
     std::function<void(const QString&)> show_status;  // progress: the status bar
     std::function<void(const QString&)> show_error;   // needs attention: the banner
     std::function<void()> leave_image;  // the window closes its image before a video shows
+    // In a project, a new object takes the current label's name and colour (may be empty).
+    std::function<void(VideoObject&)> style_new_object;
 };
 
 class VideoModeController : public QObject {

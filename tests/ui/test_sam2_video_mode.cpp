@@ -6,9 +6,12 @@
 // back here through core's TrackStore. Errors (an unreadable video, a SAM 1 model, no model)
 // reach the banner as one line.
 #include <QApplication>
+#include <QDir>
 #include <QDropEvent>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -184,6 +187,7 @@ class TestSam2VideoMode : public QObject {
     void click_track_cancel_rename_reopen();
     void errors_go_to_the_banner();
     void keys_are_unique_and_text_fields_keep_theirs();
+    void frames_folder_opens_with_thumbnails();
 
   private:
     QTemporaryDir dir_;
@@ -423,6 +427,37 @@ void TestSam2VideoMode::keys_are_unique_and_text_fields_keep_theirs() {
     press(Qt::Key_Return);
     QVERIFY(wait_until([&] { return window.video()->current_frame() == 5; }));
     QVERIFY(wait_idle(window));
+}
+
+void TestSam2VideoMode::frames_folder_opens_with_thumbnails() {
+    // The golden clip's eight JPEG frames, copied (the store is made inside the folder).
+    const QString folder = dir_.filePath("frames");
+    QVERIFY(QDir().mkpath(folder));
+    const QString golden = QString::fromStdString(test_data_path("sam2", "video"));
+    for (const QString& name : QDir(golden).entryList({"*.jpg"}, QDir::Files))
+        QVERIFY(QFile::copy(golden + "/" + name, folder + "/" + name));
+    ui::MainWindow window(*engine_);
+    QVERIFY(activate(window));
+    QSignalSpy opened(window.video(), &ui::VideoModeController::video_opened);
+    when_modal<QFileDialog>([&](QFileDialog* dialog) {
+        dialog->setDirectory(folder);
+        dialog->selectFile(folder);
+        static_cast<QDialog*>(dialog)->accept();  // QFileDialog's own accept(), as OK does
+    });
+    action_named(window, "Open Video Frames Folder…")->trigger();
+    QVERIFY(opened.wait(20000));
+    QVERIFY(wait_idle(window));
+    QCOMPARE(window.video()->frame_count(), 8);
+    QCOMPARE(window.canvas()->sceneRect().size(), QSizeF(128, 96));
+    // Thumbnails for the slots the strip shows, made in the background.
+    ui::FilmStrip* strip = window.timeline()->strip();
+    const QVector<int> shown = strip->visible_frames();
+    QVERIFY(!shown.isEmpty());
+    QVERIFY(wait_until([&] {
+        return std::all_of(shown.begin(), shown.end(),
+                           [&](int frame) { return strip->has_thumbnail(frame); });
+    }));
+    QVERIFY(QFileInfo(folder + "/.photosynth/track/track.json").isFile());
 }
 
 QTEST_MAIN(TestSam2VideoMode)
