@@ -62,6 +62,8 @@ Args parse(int argc, char** argv) {
             a.device = value;
         else if (flag == "--precision")
             a.precision = value;
+        else if (flag == "--profile")
+            a.profile = value;
         else
             usage("unknown option " + flag);
     }

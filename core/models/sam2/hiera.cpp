@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include "models/runtime/threaded_matmul.h"
+
 namespace ps::sam2 {
 namespace {
 
@@ -45,7 +47,8 @@ at::Tensor max_pool_nhwc(const at::Tensor& x, int64_t stride) {
 // d^-1/4; the golden data's stand-in for F.scaled_dot_product_attention does the same).
 at::Tensor scaled_product(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
     const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(-1))));
-    return at::matmul(at::softmax(at::matmul(q * factor, k.transpose(-2, -1) * factor), -1), v);
+    const at::Tensor scores = runtime::threaded_matmul(q * factor, k.transpose(-2, -1) * factor);
+    return runtime::threaded_matmul(at::softmax(scores, -1), v);
 }
 
 // A few heads at a time, so that one attention matrix stays under this many bytes: a global

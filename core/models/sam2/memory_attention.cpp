@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "models/runtime/model_runtime.h"
+#include "models/runtime/threaded_matmul.h"
 
 namespace ps::sam2 {
 
@@ -30,29 +31,33 @@ at::Tensor rotate(const at::Tensor& x, const at::Tensor& freqs_cis) {
     return at::view_as_real(complex * freqs_cis).flatten(3).to(x.scalar_type());
 }
 
+// One fused kernel in half precision on the GPU, as the image path's attention
+// (sam2_transformer.cpp): no attention matrix is ever held.
+bool fused_attention(const at::Tensor& q) {
+    return TORCH_VERSION_MAJOR >= 2 && q.is_cuda() && q.scalar_type() != at::kFloat;
+}
+
 // F.scaled_dot_product_attention as PyTorch 2's math path (q and k each scaled by d^-1/4; the
 // golden's stand-in does the same), over slices of the queries when the whole attention matrix
 // (B x heads x Nq x Nk) would pass `chunk_bytes`.
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                   int64_t chunk_bytes) {
 #if TORCH_VERSION_MAJOR >= 2
-    if (q.is_cuda() && q.scalar_type() != at::kFloat) {
-        // One fused kernel in half precision on the GPU, as the image path's attention
-        // (sam2_transformer.cpp): no attention matrix is ever held.
-        return at::scaled_dot_product_attention(q, k, v);
-    }
+    if (fused_attention(q)) return at::scaled_dot_product_attention(q, k, v);
 #endif
     const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(3))));
     const at::Tensor keys = k.transpose(-2, -1) * factor;
     const int64_t row_bytes =
         q.size(0) * q.size(1) * k.size(2) * static_cast<int64_t>(q.element_size());
     const int64_t rows = std::max<int64_t>(1, chunk_bytes / std::max<int64_t>(row_bytes, 1));
-    if (rows >= q.size(2)) return at::matmul(at::softmax(at::matmul(q * factor, keys), -1), v);
+    const auto attend_rows = [&](const at::Tensor& queries) {
+        const at::Tensor scores = runtime::threaded_matmul(queries * factor, keys);
+        return runtime::threaded_matmul(at::softmax(scores, -1), v);
+    };
+    if (rows >= q.size(2)) return attend_rows(q);
     std::vector<at::Tensor> parts;
-    for (int64_t start = 0; start < q.size(2); start += rows) {
-        const at::Tensor qs = q.slice(2, start, std::min(q.size(2), start + rows));
-        parts.push_back(at::matmul(at::softmax(at::matmul(qs * factor, keys), -1), v));
-    }
+    for (int64_t start = 0; start < q.size(2); start += rows)
+        parts.push_back(attend_rows(q.slice(2, start, std::min(q.size(2), start + rows))));
     return at::cat(parts, 2);
 }
 
@@ -88,7 +93,17 @@ at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k
                                      const at::Tensor& v_in, int64_t num_k_exclude_rope) const {
     at::Tensor q = separate_heads(q_proj(q_in));
     at::Tensor k = separate_heads(k_proj(k_in));
-    const at::Tensor v = separate_heads(v_proj(v_in));
+    // Values narrower than a head (the cross attention's 64-wide memories, 256-wide heads): a
+    // softmax row sums to 1, so P (M Wv^T + bv) = (P M) Wv^T + bv, and the attention-weighted sum
+    // runs over the memories' own width with v_proj after it: 4x fewer multiply-adds in the
+    // largest product of a tracked frame (4096 queries x 7 x 4096 keys at 1024²); float rounding
+    // differs only. Not for the fused GPU kernel, which takes projected values.
+    const int64_t head_dim = q.size(3);
+    const bool fold_values = !fused_attention(q) && v_in.size(-1) < head_dim;
+    const at::Tensor v =
+        fold_values
+            ? v_in.unsqueeze(1).expand({v_in.size(0), num_heads, v_in.size(1), v_in.size(2)})
+            : separate_heads(v_proj(v_in));
 
     const int64_t queries = q.size(2), keys = k.size(2);
     const auto side = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(queries))));
@@ -114,7 +129,15 @@ at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k
         const at::Tensor rotated = rotate(k.slice(2, 0, rope_keys), key_freqs);
         k = num_k_exclude_rope > 0 ? at::cat({rotated, k.slice(2, rope_keys, keys)}, 2) : rotated;
     }
-    return recombine_heads(attend(q, k, v, chunk_bytes));
+    at::Tensor out = attend(q, k, v, chunk_bytes);
+    if (fold_values) {
+        // v_proj per head: its rows for head h map the memory width to that head's d columns.
+        const at::Tensor weight =
+            v_proj.weight.view({num_heads, head_dim, v_in.size(-1)}).transpose(1, 2);
+        out = runtime::threaded_matmul(out, weight);
+        if (v_proj.bias.defined()) out = out + v_proj.bias.view({1, num_heads, 1, head_dim});
+    }
+    return recombine_heads(out);
 }
 
 at::Tensor MemoryAttentionLayer::operator()(const at::Tensor& tgt_in, const at::Tensor& memory,

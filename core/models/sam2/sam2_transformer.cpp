@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "models/runtime/threaded_matmul.h"
+
 namespace ps::sam2 {
 
 Sam2Attention Sam2Attention::load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
@@ -20,8 +22,9 @@ at::Tensor Sam2Attention::operator()(const at::Tensor& q_in, const at::Tensor& k
     if (at::Tensor fused = fused_or_undefined(q, k, v); fused.defined()) return fused;
     // F.scaled_dot_product_attention as PyTorch 2's math path: q and k each scaled by d^-1/4.
     const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(3))));
-    const at::Tensor attn = at::softmax(at::matmul(q * factor, k.transpose(-2, -1) * factor), -1);
-    return recombine_heads(at::matmul(attn, v));
+    const at::Tensor attn =
+        at::softmax(runtime::threaded_matmul(q * factor, k.transpose(-2, -1) * factor), -1);
+    return recombine_heads(runtime::threaded_matmul(attn, v));
 }
 
 void Sam2TwoWayBlock::operator()(at::Tensor& queries, at::Tensor& keys, const at::Tensor& query_pe,
