@@ -4,7 +4,9 @@
 #     models/runtime/; the runtime includes no family;
 #  2. core/ includes nothing of ui/ or app/ and no Qt Widgets;
 #  3. only core/engine/ reaches the engine's scheduler or thread pool: the app, the CLI and the
-#     rest of core go through the Engine's façade (run_task, run_waiting_task, matte, ...).
+#     rest of core go through the Engine's façade (run_task, run_waiting_task, matte, ...);
+#  4. core/engine/ includes nothing of core/video/ (video uses the engine: tracking takes a frame
+#     callback, video::open_tracking adapts a FrameSource to it).
 # Prints each violation as "file:line: include" and exits 1 if there is any.
 # usage: tests/architecture/check_includes.sh [SOURCE_ROOT]
 set -u
@@ -39,6 +41,10 @@ while IFS= read -r hit; do
     report "${hit%%:*}:$(cut -d: -f2 <<<"$hit")" "reaches the engine's scheduler: ${hit#*:*:}"
 done < <(grep -rnE --include='*.h' --include='*.cpp' '(\.|->)(scheduler|pool)\(\)' \
     app ui core | grep -v '^core/engine/')
+
+while IFS= read -r hit; do
+    report "${hit%%:#*}" "the engine includes core/video: ${hit#*:*:}"
+done < <(grep -rnE --include='*.h' --include='*.cpp' '#include "video/' core/engine)
 
 if [ "$violations" -gt 0 ]; then
     echo "$violations violation(s) of the folder rules of docs/architecture.md"
