@@ -123,13 +123,13 @@ VideoModeController::VideoModeController(VideoContext context, engine::Engine& e
             return refresh_objects();
         }
         object->name = name;
-        if (store_) save_failed(store_->save_object(*object));
+        save([object = *object](VideoStore& store) { return store.save_object(object); });
         refresh_objects();
     });
     connect(dock_, &VideoObjectsDock::delete_requested, this, [this](int id) {
         if (propagating_) return context_.show_status(tr("Wait for the propagation to finish"));
         annotations_.remove_object(id);
-        if (store_) save_failed(store_->delete_object(id));
+        save([id](VideoStore& store) { return store.delete_object(id); });
         // The session forgets the object's prompts: a new one replays the rest.
         session_.reset();
         refresh_objects();
@@ -144,6 +144,10 @@ VideoModeController::~VideoModeController() {
         relay_->target = nullptr;
     }
     if (cancel_) cancel_->store(true);
+    // Saves still queued are written now (the first may be running on the pool: the store
+    // locks itself); what was shown must be on disk when the window goes.
+    if (!saves_.empty()) saves_.pop_front();
+    for (Save& queued : saves_) (void)queued.write(*queued.store);
 }
 
 void VideoModeController::build_actions() {
@@ -466,7 +470,7 @@ int VideoModeController::add_object() {
     object.colour = kObjectColours[(object.id - 1) % std::size(kObjectColours)];
     if (context_.style_new_object) context_.style_new_object(object);
     annotations_.objects.push_back(object);
-    if (store_) save_failed(store_->save_object(object));
+    save([object](VideoStore& store) { return store.save_object(object); });
     refresh_objects();
     dock_->select_object(object.id);
     return object.id;
@@ -474,7 +478,9 @@ int VideoModeController::add_object() {
 
 void VideoModeController::update_prompt(int64_t frame, int object_id, FramePrompt prompt) {
     annotations_.prompts[{frame, object_id}] = prompt;
-    if (store_) save_failed(store_->save_prompt(frame, object_id, prompt));
+    save([frame, object_id, prompt](VideoStore& store) {
+        return store.save_prompt(frame, object_id, prompt);
+    });
     refresh_marks();
     refresh_overlay();
     send_prompt(frame, object_id);
@@ -551,25 +557,59 @@ void VideoModeController::send_prompt(int64_t frame, int object_id) {
                     return context_.show_error(
                         tr("Tracking: %1").arg(QString::fromStdString(masks.message())));
                 }
-                apply_masks(frame, encode_masks(*masks));
-                emit masks_shown(int(frame));
+                apply_masks(frame, encode_masks(*masks),
+                            [this, frame] { emit masks_shown(int(frame)); });
             });
     });
 }
 
-void VideoModeController::apply_masks(int64_t frame, const FrameMasks& masks) {
-    // Saved first, then shown: what the user sees is on disk.
-    if (store_) save_failed(store_->save_masks(frame, masks));
-    for (const auto& [id, mask] : masks) annotations_.masks[frame][id] = mask;
-    refresh_marks();
-    if (frame == current_) refresh_overlay();
+void VideoModeController::apply_masks(int64_t frame, const FrameMasks& masks,
+                                      std::function<void()> shown) {
+    // Saved first, then shown: what the user sees is on disk (a SIGKILL loses none of it).
+    const int generation = generation_;
+    save([frame, masks](VideoStore& store) { return store.save_masks(frame, masks); },
+         [this, frame, masks, generation, shown = std::move(shown)] {
+             if (generation != generation_) return;
+             for (const auto& [id, mask] : masks) {
+                 // An object deleted while this frame was saved stays deleted.
+                 if (annotations_.object(id)) annotations_.masks[frame][id] = mask;
+             }
+             refresh_marks();
+             if (frame == current_) refresh_overlay();
+             if (shown) shown();
+         });
 }
 
-void VideoModeController::save_failed(const Status& status) {
-    if (status || store_warned_) return;
-    store_warned_ = true;  // once per video: every later save would say the same
-    context_.show_error(
-        tr("Video annotation not saved: %1").arg(QString::fromStdString(status.message())));
+void VideoModeController::save(std::function<Status(VideoStore&)> write,
+                               std::function<void()> then) {
+    if (!store_) {
+        if (then) then();
+        return;
+    }
+    // One write at a time on the engine's pool, in the order made (an atomic rewrite of
+    // track.json or a synced append can take milliseconds: not on the GUI thread).
+    saves_.push_back({store_, std::move(write), std::move(then)});
+    if (saves_.size() == 1) run_next_save();
+}
+
+void VideoModeController::run_next_save() {
+    if (saves_.empty()) return;
+    Save& next = saves_.front();
+    engine::when_finished(
+        this,
+        engine_.run_task<Ok>(engine::Priority::Interactive,
+                             [store = next.store, write = next.write] { return write(*store); }),
+        [this](Status written) {
+            Save done = std::move(saves_.front());
+            saves_.pop_front();
+            if (!written && !store_warned_) {
+                store_warned_ = true;  // once: later saves would say the same
+                context_.show_error(tr("Video annotation not saved: %1")
+                                        .arg(QString::fromStdString(written.message())));
+            }
+            if (done.then) done.then();
+            run_next_save();
+        });
 }
 
 // ---- the tracking session ---------------------------------------------------------------

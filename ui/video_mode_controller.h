@@ -14,12 +14,14 @@
 #include <opencv2/core/mat.hpp>
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/result.h"
 #include "video_annotations.h"
 
 class QAction;
@@ -75,7 +77,7 @@ class VideoModeController : public QObject {
     void open_video(const QString& path);
     void close_video();  // back to image mode
     bool active() const { return frames_ != nullptr; }
-    bool busy() const { return pending_ > 0 || propagating_; }
+    bool busy() const { return pending_ > 0 || propagating_ || !saves_.empty(); }
     bool propagating() const { return propagating_; }
     QString video_path() const { return path_; }
     int frame_count() const { return frame_count_; }
@@ -112,6 +114,11 @@ class VideoModeController : public QObject {
   private:
     struct DisplayFrames;
     struct Relay;
+    struct Save {
+        std::shared_ptr<VideoStore> store;
+        std::function<Status(VideoStore&)> write;
+        std::function<void()> then;
+    };
     struct Pass {
         std::optional<int64_t> start;
         bool reverse = false;
@@ -132,10 +139,13 @@ class VideoModeController : public QObject {
     // Runs `then(true)` once a tracking session with the window's model is open (opening it
     // first, and replaying the saved prompts into it), or `then(false)` after saying why not.
     void with_session(std::function<void(bool)> then);
-    void apply_masks(int64_t frame, const FrameMasks& masks);
+    // Saves a frame's masks, then shows them and calls `shown`.
+    void apply_masks(int64_t frame, const FrameMasks& masks, std::function<void()> shown = {});
+    // Queues a write to the store (none: `then` at once); `then` runs once it is written.
+    void save(std::function<Status(VideoStore&)> write, std::function<void()> then = {});
+    void run_next_save();
     void run_next_pass();
     void on_tracked(int generation, int64_t frame, FrameMasks masks);
-    void save_failed(const Status& status);
     int selected_object() const;
 
     VideoContext context_;
@@ -154,6 +164,7 @@ class VideoModeController : public QObject {
     std::shared_ptr<DisplayFrames> frames_;  // display and thumbnails (the session has its own)
     std::shared_ptr<VideoStore> store_;
     bool store_warned_ = false;
+    std::deque<Save> saves_;  // the front one is running
     VideoAnnotations annotations_;
     int frame_count_ = 0;
     double fps_ = 0;
