@@ -66,7 +66,7 @@ for command in remove-bg annotate; do
       pids+=($!)
     done
     for pid in "${pids[@]}"; do
-      wait "$pid" || { echo "a shard failed:" >&2; cat "$work"/log-"$command-$shards"-* >&2; exit 1; }
+      wait "$pid" || { echo "a shard failed:" >&2; cat "$work/log-$command-$shards"-* >&2; exit 1; }
     done
     end=$(date +%s.%N)
     awk -v c="$command" -v s="$shards" -v t="$threads" -v a="$start" -v b="$end" -v n="$images" \

@@ -189,7 +189,8 @@ namespace {
 
 // Every command main.cpp dispatches; top_level_help_lists_every_command checks none is missing.
 const QStringList kCommands{"info",  "segment",         "remove-bg", "effect", "bench-effects",
-                            "bench", "init-checkpoint", "annotate",  "export", "import"};
+                            "bench", "init-checkpoint", "annotate",  "export", "import",
+                            "merge"};
 
 }  // namespace
 

@@ -2,8 +2,8 @@
 """The cluster test's checks on the shard journals (JSON lines, see core/batch/shard_journal.h),
 read here independently of photosynth-cli's own reader.
 
-  check_shards.py once ROOT N IMAGE_DIR BROKEN   every image done exactly once, by exactly one
-                                                 shard; BROKEN only failed
+  check_shards.py once ROOT N IMAGE_DIR BROKEN   every image done exactly once (or found done),
+                                                 by exactly one shard; BROKEN only failed
   check_shards.py resumed JOURNAL                the shard's first run was cut off (no end line),
                                                  its second skipped exactly what the first did
                                                  and did the rest; prints the counts
@@ -42,7 +42,9 @@ def once(root, shards, image_dir, broken):
             if name is None:
                 continue
             owner[name].add(index)
-            if entry["event"] == "done":
+            # "skipped": a kill fell between an annotation's atomic save and its journal line,
+            # and the rerun found the annotation complete: done once, not twice.
+            if entry["event"] in ("done", "skipped"):
                 done[name] += 1
             if entry["event"] == "failed":
                 failed.add(name)
