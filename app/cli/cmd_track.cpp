@@ -157,6 +157,9 @@ int run_track(const std::vector<std::string>& argv) {
         layout = *parsed;
     }
     if (auto ok = check_output_folder("out", options.out_dir); !ok) return fail(ok.message());
+    // The video and the prompts before the model: a typo in them costs no load.
+    if (auto ok = video::check_track_inputs(options.video, options.prompts); !ok)
+        return fail(ok.message());
 
     engine::EngineSettings settings = engine::EngineSettings::from_environment();
     sam::SamOptions model_options{settings.device, settings.precision};

@@ -111,6 +111,8 @@ Status add_prompts(engine::TrackingSession& session, const std::vector<TrackObje
 
 // The run's state shared with the device thread's callback.
 struct Writer {
+    Writer(TrackStore& store, const TrackRunProgress& progress)
+        : store(store), progress(progress) {}
     TrackStore& store;
     const TrackRunProgress& progress;
     long long total = 0;
@@ -197,6 +199,15 @@ std::string track_direction_name(TrackDirection direction) {
             return "both";
     }
     return {};
+}
+
+Status check_track_inputs(const std::string& video, const std::string& prompts) {
+    auto opened = FrameSource::open(video);
+    if (!opened) return opened.error();
+    const FrameSourceInfo& info = (*opened)->info();
+    auto objects = read_track_prompts(prompts, {info.width, info.height, info.frames});
+    if (!objects) return objects.error();
+    return Ok{};
 }
 
 Result<TrackRunReport> track_video(engine::Engine& engine, const TrackRunOptions& options,

@@ -58,6 +58,10 @@ struct TrackRunReport {
 // the engine's device thread as each frame is stored.
 using TrackRunProgress = std::function<void(long long done, long long total)>;
 
+// The video opens and the prompts file is valid for it (what track_video checks first): lets a
+// caller refuse bad input before it loads a model.
+Status check_track_inputs(const std::string& video, const std::string& prompts);
+
 // The video and the prompts are checked before anything is written.
 Result<TrackRunReport> track_video(engine::Engine& engine, const TrackRunOptions& options,
                                    const TrackRunProgress& progress = {});
