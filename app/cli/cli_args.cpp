@@ -2,6 +2,7 @@
 #include "cli_args.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 namespace ps::cli {
@@ -72,6 +73,20 @@ Status read_device_options(const Args& args, runtime::Device& device,
         if (!parsed) return parsed.error();
         precision = *parsed;
     }
+    return Ok{};
+}
+
+Status read_size_option(const Args& args, const std::string& key, int& width, int& height) {
+    if (!args.has(key)) return Ok{};
+    const std::string wxh = args.get(key);
+    int w = 0, h = 0;
+    char rest = 0;
+    if (std::sscanf(wxh.c_str(), "%dx%d%c", &w, &h, &rest) != 2 || w < 1 || h < 1) {
+        return make_error(ErrorKind::InvalidArgument,
+                          "--" + key + " must be WIDTHxHEIGHT, got '" + wxh + "'");
+    }
+    width = w;
+    height = h;
     return Ok{};
 }
 

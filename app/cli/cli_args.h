@@ -38,6 +38,10 @@ Status require(const Args& args, const std::string& command,
 Status read_device_options(const Args& args, runtime::Device& device,
                            runtime::Precision& precision);
 
+// --KEY WIDTHxHEIGHT, when given, overrides `width` and `height`; anything but two whole numbers
+// >= 1 is an error quoting the value.
+Status read_size_option(const Args& args, const std::string& key, int& width, int& height);
+
 // --sam2-layout "image_size=256,num_heads=1,window_spec=8:4:6:3,global_att_blocks=4:6": what a
 // SAM 2 checkpoint of an unpublished layout (the tests' tiny one) does not store; none when the
 // option is absent. An unknown key or a bad number is an error quoting the value.

@@ -70,21 +70,13 @@ int run_bench(const std::vector<std::string>& argv) {
                 return fail(ok.message());
     engine::BenchmarkRequest request;
     request.models = args->options["model"];
-    auto device = runtime::parse_device(args->get("device", "auto"));
-    auto precision = runtime::parse_precision(args->get("precision", "fp32"));
-    if (!device) return fail(device.message(), 2);
-    if (!precision) return fail(precision.message(), 2);
-    request.device = *device;
-    request.precision = *precision;
+    if (auto ok = read_device_options(*args, request.device, request.precision); !ok)
+        return fail(ok.message(), 2);
     request.images_dir = args->get("images");
-    if (args->has("synthetic")) {
-        const std::string wxh = args->get("synthetic");
-        if (std::sscanf(wxh.c_str(), "%dx%d", &request.synthetic_width,
-                        &request.synthetic_height) != 2 ||
-            request.synthetic_width < 1 || request.synthetic_height < 1) {
-            return fail("--synthetic must be WIDTHxHEIGHT, got '" + wxh + "'", 2);
-        }
-    }
+    if (auto ok =
+            read_size_option(*args, "synthetic", request.synthetic_width, request.synthetic_height);
+        !ok)
+        return fail(ok.message(), 2);
     try {
         request.iterations = std::stoi(args->get("iterations", "5"));
         request.warmup = std::stoi(args->get("warmup", "1"));

@@ -63,23 +63,15 @@ int run_bench_track(const std::vector<std::string>& argv) {
     video::TrackingBenchmarkRequest request;
     request.model = args->get("model");
     request.video = args->get("video");
-    auto device = runtime::parse_device(args->get("device", "auto"));
-    auto precision = runtime::parse_precision(args->get("precision", "fp32"));
-    if (!device) return fail(device.message(), 2);
-    if (!precision) return fail(precision.message(), 2);
-    request.device = *device;
-    request.precision = *precision;
+    if (auto ok = read_device_options(*args, request.device, request.precision); !ok)
+        return fail(ok.message(), 2);
     auto layout = read_sam2_layout_option(*args);
     if (!layout) return fail(layout.message(), 2);
     request.layout = *layout;
-    if (args->has("synthetic")) {
-        const std::string wxh = args->get("synthetic");
-        if (std::sscanf(wxh.c_str(), "%dx%d", &request.synthetic_width,
-                        &request.synthetic_height) != 2 ||
-            request.synthetic_width < 1 || request.synthetic_height < 1) {
-            return fail("--synthetic must be WIDTHxHEIGHT, got '" + wxh + "'", 2);
-        }
-    }
+    if (auto ok =
+            read_size_option(*args, "synthetic", request.synthetic_width, request.synthetic_height);
+        !ok)
+        return fail(ok.message(), 2);
     try {
         request.frames = std::stoll(args->get("frames", "200"));
         request.objects = std::stoi(args->get("objects", "1"));

@@ -97,6 +97,10 @@ void TestCliBenchTrackSam2::refusals_in_one_line() {
     QCOMPARE(short_clip.exit_code, 2);
     QVERIFY(short_clip.err.contains("--frames must be >= 2"));
 
+    const CliRun bad_size = run_cli(tiny_args() + QStringList{"--synthetic", "0x48"});
+    QCOMPARE(bad_size.exit_code, 2);
+    QVERIFY(bad_size.err.contains("--synthetic must be WIDTHxHEIGHT, got '0x48'"));
+
     const QString unwritable = dir.filePath("missing/track.json");
     const CliRun no_folder =
         run_cli(tiny_args() + QStringList{"--frames", "4", "--json", unwritable});
