@@ -33,6 +33,10 @@ class FrameRecords {
     void clear();
     const std::vector<int64_t>& frames() const { return order_; }
     bool empty() const { return order_.empty(); }
+    // The records by frame number, for range scans of long sessions (lower_bound) and walks
+    // that need no look-up per frame.
+    const std::map<int64_t, Sam2FrameRecord>& by_frame() const { return records_; }
+    std::map<int64_t, Sam2FrameRecord>& by_frame() { return records_; }
 
   private:
     std::vector<int64_t> order_;
