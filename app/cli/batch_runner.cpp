@@ -3,6 +3,7 @@
 
 #include <QDir>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QFileInfo>
 #include <QImageReader>
 #include <QMutex>
@@ -18,9 +19,11 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "batch/shard_journal.h"
+#include "io/temp_name.h"
 
 namespace ps::cli {
 
@@ -124,6 +127,30 @@ batch::JournalEntry journal_entry(const QString& name, const QString& input, con
     return entry;
 }
 
+// The temporary files (".<name>.tmp-<pid>-XXXXXX") that a killed earlier run of this shard left
+// beside its outputs. Only this shard writes those names, so whatever pid they carry (another
+// node's, on a shared file system) no process is still writing them.
+void remove_stale_temp_files(const std::vector<std::pair<QString, QString>>& work,
+                             const BatchOptions& options) {
+    std::map<QString, std::set<std::string>> targets_by_folder;
+    for (const auto& [name, out_path] : work) {
+        QStringList outputs{out_path};
+        if (options.extra_outputs)
+            for (const QString& extra : options.extra_outputs(out_path)) outputs << extra;
+        for (const QString& output : outputs) {
+            const QFileInfo info(output);
+            targets_by_folder[info.absolutePath()].insert(info.fileName().toStdString());
+        }
+    }
+    for (const auto& [folder, targets] : targets_by_folder) {
+        const QDir dir(folder);
+        for (const QString& file : dir.entryList({".*.tmp-*"}, QDir::Files | QDir::Hidden)) {
+            const auto temp = io::parse_temp_name(file.toStdString());
+            if (temp && targets.count(temp->target_name)) QFile::remove(dir.filePath(file));
+        }
+    }
+}
+
 }  // namespace
 
 Result<int> parse_jobs(const std::string& text) {
@@ -204,6 +231,7 @@ int run_batch(const QString& input_dir, const QString& output_dir, const BatchOp
         journal.emplace(std::move(*opened));
         std::cerr << who << "shard " << batch::to_string(*options.shard) << ": " << inputs.size()
                   << " image(s) of the folder\n";
+        remove_stale_temp_files(work, options);
         // Finished inputs found before the workers start: the journal is not read under them.
         if (!options.overwrite)
             for (auto it = work.begin(); it != work.end();) {

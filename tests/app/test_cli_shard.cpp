@@ -174,12 +174,20 @@ void TestCliShard::rerun_skips_only_what_still_matches() {
     changed[changed.size() / 2] = static_cast<char>(changed[changed.size() / 2] ^ 0x40);
     QVERIFY(write_file(out + "/" + edited, changed));
     QVERIFY(QFile::remove(out + "/" + removed));
+    // What a killed run leaves beside an output it was writing: removed by the shard that owns
+    // the name; another name's is not its business.
+    const QString stale = out + "/." + removed + ".tmp-4242-abcdef";
+    const QString foreign = out + "/.not_this_shards.png.tmp-4242-abcdef";
+    QVERIFY(write_file(stale, "half"));
+    QVERIFY(write_file(foreign, "half"));
     const CliRun second = run_cli(shard);
     QVERIFY2(second.exit_code == first.exit_code, qPrintable(second.err));
     QCOMPARE(second.err.count("skipped (done in an earlier run; sizes and hashes checked)"),
              static_cast<int>(outputs.size()) - 2);
     QVERIFY2(second.err.contains(edited + ": written"), qPrintable(second.err));
     QVERIFY2(second.err.contains(removed + ": written"), qPrintable(second.err));
+    QVERIFY(!QFile::exists(stale));
+    QVERIFY(QFile::remove(foreign));
     QVERIFY(tree(out) == outputs);  // repaired, byte for byte
 }
 
