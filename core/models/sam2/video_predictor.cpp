@@ -41,13 +41,20 @@ cv::Mat to_mat(const at::Tensor& logits_hw) {
     return out;
 }
 
+// On the host and holding only its own bytes: on the CPU `to` returns the tensor itself, and a
+// slice (a pointer or score out of a batch of candidates) would keep the whole batch's storage
+// alive for every tracked frame of the session.
+at::Tensor host_copy(const at::Tensor& t) {
+    const at::Tensor host = t.to(at::kCPU);
+    return host.storage().nbytes() > host.nbytes() ? host.clone() : host;
+}
+
 Sam2FrameRecord to_record(const TrackOutput& out) {
-    const at::Device host(at::kCPU);
     Sam2FrameRecord r;
-    r.pred_masks = out.pred_masks.to(host);
-    r.obj_ptr = out.obj_ptr.to(host);
-    r.object_score_logits = out.object_score_logits.to(host);
-    if (out.maskmem_features.defined()) r.maskmem_features = out.maskmem_features.to(host);
+    r.pred_masks = host_copy(out.pred_masks);
+    r.obj_ptr = host_copy(out.obj_ptr);
+    r.object_score_logits = host_copy(out.object_score_logits);
+    if (out.maskmem_features.defined()) r.maskmem_features = host_copy(out.maskmem_features);
     return r;
 }
 
