@@ -281,6 +281,16 @@ void TestSam2VideoMode::click_track_cancel_rename_reopen() {
         QVERIFY(wait_idle(window));
         for (int frame = 0; frame < 8; ++frame)
             QVERIFY(same_mask(video.mask_of(first, frame), before_correction[size_t(frame)]));
+        // Both ways from frame 8 (Ctrl+T): 8 frames forward, then 9 backward.
+        {
+            QSignalSpy finished(&video, &ui::VideoModeController::propagation_finished);
+            QTest::keyClick(QApplication::focusWidget(), Qt::Key_T, Qt::ControlModifier);
+            QVERIFY(finished.wait(30000));
+            QVERIFY2(finished.first().first().toString().contains(
+                         QString("%1 frame(s) tracked").arg(kFrames + 1)),
+                     qPrintable(finished.first().first().toString()));
+        }
+        QVERIFY(wait_idle(window));
 
         // A second object on the last frame, propagated backward and cancelled after the first
         // frame it reports: the frames done are kept, the rest are not made up.
@@ -325,6 +335,28 @@ void TestSam2VideoMode::click_track_cancel_rename_reopen() {
         QVERIFY(wait_until([&] { return video.annotations().object(first)->name == "red disc"; }));
         QCOMPARE(list->item(0)->text(), QString("red disc"));
         QVERIFY(wait_idle(window));
+        // Written as it came, while the window still runs (what a SIGKILL would leave): another
+        // TrackStore reads the same objects, prompts and masks from the files.
+        {
+            auto store =
+                video::TrackStore::open_existing(ui::video_store_folder(clip_).toStdString());
+            QVERIFY2(store, store ? "" : store.message().c_str());
+            const auto objects = (*store)->objects();
+            QCOMPARE(objects.size(), size_t(2));
+            QCOMPARE(QString::fromStdString(objects[0].label), QString("red disc"));
+            QCOMPARE(objects[0].prompts.size(), size_t(2));  // frame 0, and the correction on 8
+            QCOMPARE(objects[0].prompts[0].points.size(), size_t(2));
+            QCOMPARE(objects[0].prompts[1].frame, 8LL);
+            QVERIFY(!objects[0].prompts[1].points.at(0).positive);
+            QCOMPARE((*store)->frames(objects[0].id).size(), size_t(kFrames));
+            for (int frame = 0; frame < kFrames; ++frame) {
+                auto stored = (*store)->get(frame, first);
+                QVERIFY(stored && *stored);
+                QVERIFY2(
+                    same_mask(annotation::rle_decode((*stored)->mask), video.mask_of(first, frame)),
+                    qPrintable(QString("stored frame %1").arg(frame)));
+            }
+        }
 
         // Export Video Annotations…: every format, checked with readers written here.
         const QString out = dir_.filePath("export");
@@ -339,19 +371,6 @@ void TestSam2VideoMode::click_track_cancel_rename_reopen() {
         QVERIFY(exported.wait(30000));
         QVERIFY2(exported.first().first().toBool(), qPrintable(dialog->status_text()));
         check_exports(out, video, first, second);
-    }
-    // Written as it came: core's TrackStore reads the same objects, prompts and masks.
-    {
-        auto store = video::TrackStore::open_existing(ui::video_store_folder(clip_).toStdString());
-        QVERIFY2(store, store ? "" : store.message().c_str());
-        const auto objects = (*store)->objects();
-        QCOMPARE(objects.size(), size_t(2));
-        QCOMPARE(QString::fromStdString(objects[0].label), QString("red disc"));
-        QCOMPARE(objects[0].prompts.size(), size_t(2));  // frame 0, and the correction on 8
-        QCOMPARE(objects[0].prompts[0].points.size(), size_t(2));
-        QCOMPARE(objects[0].prompts[1].frame, 8LL);
-        QVERIFY(!objects[0].prompts[1].points.at(0).positive);
-        QCOMPARE((*store)->frames(objects[0].id).size(), size_t(kFrames));
     }
     // Reopened: objects, prompts and masks restored.
     ui::MainWindow window(*engine_);
@@ -439,10 +458,17 @@ void TestSam2VideoMode::frames_folder_opens_with_thumbnails() {
     ui::MainWindow window(*engine_);
     QVERIFY(activate(window));
     QSignalSpy opened(window.video(), &ui::VideoModeController::video_opened);
-    when_modal<QFileDialog>([&](QFileDialog* dialog) {
-        dialog->setDirectory(folder);
-        dialog->selectFile(folder);
-        static_cast<QDialog*>(dialog)->accept();  // QFileDialog's own accept(), as OK does
+    // The folder typed into the dialog's name field, then Return (Qt's own dialog, offscreen).
+    when_modal<QFileDialog>([folder](QFileDialog* dialog) {
+        auto* name = dialog->findChild<QLineEdit*>("fileNameEdit");
+        if (!name) return dialog->reject();
+        QApplication::setActiveWindow(dialog);
+        name->setFocus(Qt::OtherFocusReason);
+        if (!QTest::qWaitFor([name] { return name->hasFocus(); })) return dialog->reject();
+        name->selectAll();
+        QTest::keyClicks(name, folder);
+        QTest::keyClick(name, Qt::Key_Return);
+        if (dialog->isVisible()) dialog->reject();  // never leave the test blocked in exec()
     });
     action_named(window, "Open Video Frames Folder…")->trigger();
     QVERIFY(opened.wait(20000));
