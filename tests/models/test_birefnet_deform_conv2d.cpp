@@ -101,10 +101,9 @@ class TestBirefnetDeformConv2d : public QObject {
         QVERIFY(at::equal(got, expected));
     }
 
-    // Convolutions in half precision on CUDA leave channels-last maps; the GPU kernel reads
-    // input, offsets and mask where they lie (per-channel and per-pixel strides). Same answer as
-    // from NCHW maps, in float64 through the ATen path here and float32 through the kernel on
-    // the GPU machine, for 2 images and 2 offset groups.
+    // Convolutions in half precision on CUDA leave channels-last maps, which reach the GPU
+    // kernel's NCHW reads. Same answer as from NCHW maps, in float64 through the ATen path here
+    // and float32 through the kernel on the GPU machine, for 2 images and 2 offset groups.
     void channels_last_maps_give_the_same_result_data() {
         QTest::addColumn<bool>("cuda");
         QTest::newRow("cpu") << false;

@@ -15,10 +15,9 @@ struct DeformIm2colArgs {
     const void* input = nullptr;   // C x H x W (one image)
     const void* offset = nullptr;  // (offset_groups x K x 2) x Ho x Wo: (dy, dx) per tap
     const void* mask = nullptr;    // (offset_groups x K) x Ho x Wo, or null (all ones)
-    // Element strides between channels and between pixels (row-major y, x) of each map, so that
-    // NCHW (H*W, 1) and channels-last (1, C) memory are both read where they lie: a convolution
-    // in half precision on CUDA leaves its output channels-last, and a copy to NCHW cost as
-    // much as the sampling.
+    // Element strides between channels and between pixels (row-major y, x) of each map: NCHW is
+    // (H*W, 1), channels-last (1, C). The thread order (pixel fastest) reads NCHW coalesced;
+    // channels-last read this way was measured 4x slower than copying to NCHW first.
     int64_t input_channel_stride = 0, input_pixel_stride = 1;
     int64_t offset_channel_stride = 0, offset_pixel_stride = 1;
     int64_t mask_channel_stride = 0, mask_pixel_stride = 1;
