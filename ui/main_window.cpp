@@ -628,6 +628,8 @@ void MainWindow::clear_prompts() {
 }
 
 void MainWindow::accept_object() {
+    if (video_->active())
+        return set_status(tr("Video: every click is kept and saved; T propagates the objects"));
     const cv::Mat mask = document_.current_mask();
     if (mask.empty()) return set_status(tr("Nothing to accept: click on the image first"));
     editing::SegmentObject object;
