@@ -10,12 +10,10 @@
 #include "engine/engine.h"
 #include "output_checks.h"
 
-#ifdef PHOTOSYNTH_WITH_VIDEO
 #include "video/frame_source.h"
 #include "video/track_export.h"
 #include "video/track_run.h"
 #include "video/track_store.h"
-#endif
 
 namespace ps::cli {
 
@@ -23,62 +21,8 @@ const char kTrackUsage[] =
     "usage: photosynth-cli track --model CKPT --video IN(.mp4|frames dir) --prompts P.json "
     "--out DIR [--direction forward|backward|both] [--export masks,vis,cutout] "
     "[--cutout-per-object] [--warmup N] [--device cpu|cuda|auto] [--precision fp32|bf16] "
-    "[--sam2-layout image_size=N,num_heads=N,window_spec=A:B:C:D,global_att_blocks=A:B]";
+    "[--sam2-layout image_size=N,...]";
 
-namespace {
-
-// --sam2-layout: what a checkpoint of an unpublished layout (the tests' tiny one) does not store,
-// as "image_size=256,num_heads=1,window_spec=8:4:6:3,global_att_blocks=4:6".
-Result<sam2::Sam2LayoutOverrides> parse_sam2_layout(const std::string& text) {
-    sam2::Sam2LayoutOverrides layout;
-    const auto bad = [&text](const std::string& why) {
-        return make_error(ErrorKind::InvalidArgument, "--sam2-layout '" + text + "': " + why);
-    };
-    const auto numbers = [](const std::string& value) {
-        std::vector<int64_t> out;
-        size_t start = 0;
-        while (start <= value.size()) {
-            const size_t colon = std::min(value.find(':', start), value.size());
-            size_t used = 0;
-            const std::string item = value.substr(start, colon - start);
-            const long long n = std::stoll(item, &used);
-            if (used != item.size() || n < 0) throw std::invalid_argument(item);
-            out.push_back(n);
-            start = colon + 1;
-        }
-        return out;
-    };
-    size_t start = 0;
-    while (start < text.size()) {
-        const size_t comma = std::min(text.find(',', start), text.size());
-        const std::string item = text.substr(start, comma - start);
-        const size_t equals = item.find('=');
-        if (equals == std::string::npos) return bad("expected key=value, got '" + item + "'");
-        const std::string key = item.substr(0, equals), value = item.substr(equals + 1);
-        try {
-            if (key == "image_size") {
-                layout.image_size = numbers(value).at(0);
-            } else if (key == "num_heads") {
-                layout.num_heads = numbers(value).at(0);
-            } else if (key == "window_spec") {
-                layout.window_spec = numbers(value);
-            } else if (key == "global_att_blocks") {
-                layout.global_att_blocks = numbers(value);
-            } else {
-                return bad("unknown key '" + key +
-                           "' (image_size, num_heads, window_spec, global_att_blocks)");
-            }
-        } catch (const std::exception&) {
-            return bad("'" + value + "' is not a number or a list A:B:...");
-        }
-        start = comma + 1;
-    }
-    return layout;
-}
-
-}  // namespace
-
-#ifdef PHOTOSYNTH_WITH_VIDEO
 namespace {
 
 Result<video::TrackExportSummary> export_one(video::TrackExportKind kind,
@@ -113,7 +57,6 @@ Result<video::TrackExportSummary> export_one(video::TrackExportKind kind,
 }
 
 }  // namespace
-#endif
 
 int run_track(const std::vector<std::string>& argv) {
     auto args = parse_args(argv,
@@ -123,9 +66,6 @@ int run_track(const std::vector<std::string>& argv) {
     if (!args) return fail(args.message() + " (" + kTrackUsage + ")", 2);
     if (auto ok = require(*args, "track", {"model", "video", "prompts", "out"}); !ok)
         return fail(ok.message() + " (" + kTrackUsage + ")", 2);
-#ifndef PHOTOSYNTH_WITH_VIDEO
-    return fail("track: this build has no video support (OpenCV videoio)");
-#else
     video::TrackRunOptions options;
     options.video = args->get("video");
     options.prompts = args->get("prompts");
@@ -150,12 +90,8 @@ int run_track(const std::vector<std::string>& argv) {
             return fail("--warmup '" + args->get("warmup") + "': expected a frame count >= 0", 2);
         }
     }
-    sam2::Sam2LayoutOverrides layout;
-    if (args->has("sam2-layout")) {
-        auto parsed = parse_sam2_layout(args->get("sam2-layout"));
-        if (!parsed) return fail(parsed.message(), 2);
-        layout = *parsed;
-    }
+    auto layout = read_sam2_layout_option(*args);
+    if (!layout) return fail(layout.message(), 2);
     if (auto ok = check_output_folder("out", options.out_dir); !ok) return fail(ok.message());
     // The video and the prompts before the model: a typo in them costs no load.
     if (auto ok = video::check_track_inputs(options.video, options.prompts); !ok)
@@ -166,7 +102,7 @@ int run_track(const std::vector<std::string>& argv) {
     if (auto ok = read_device_options(*args, model_options.device, model_options.precision); !ok)
         return fail(ok.message(), 2);
     engine::Engine engine(settings);
-    auto model = engine.load_model(options.model_path, model_options, layout).result();
+    auto model = engine.load_model(options.model_path, model_options, *layout).result();
     if (!model) return fail(model.message());
     if (auto ok = engine::require_family(*model, "sam2"); !ok) return fail(ok.message());
     options.model_id = model->id;
@@ -202,7 +138,6 @@ int run_track(const std::vector<std::string>& argv) {
         std::cout << "wrote " << made->path << " (" << made->files << " file(s))" << std::endl;
     }
     return 0;
-#endif
 }
 
 }  // namespace ps::cli

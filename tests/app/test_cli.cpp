@@ -188,9 +188,9 @@ void TestCli::info_describes_u2net() {
 namespace {
 
 // Every command main.cpp dispatches; top_level_help_lists_every_command checks none is missing.
-const QStringList kCommands{"info",  "segment",         "remove-bg", "effect", "bench-effects",
-                            "bench", "init-checkpoint", "annotate",  "export", "import",
-                            "merge"};
+const QStringList kCommands{"info",          "segment", "remove-bg",       "effect",
+                            "bench-effects", "bench",   "init-checkpoint", "annotate",
+                            "export",        "import",  "track",           "merge"};
 
 }  // namespace
 
