@@ -334,6 +334,9 @@ void TestSam2VideoMode::click_track_cancel_rename_reopen() {
         press(Qt::Key_Return);
         QVERIFY(wait_until([&] { return video.annotations().object(first)->name == "red disc"; }));
         QCOMPARE(list->item(0)->text(), QString("red disc"));
+        // Enter went to the editor: the window's Return (Accept Object) did not run.
+        QVERIFY2(!window.status_text().contains("every click is kept"),
+                 qPrintable(window.status_text()));
         QVERIFY(wait_idle(window));
         // Written as it came, while the window still runs (what a SIGKILL would leave): another
         // TrackStore reads the same objects, prompts and masks from the files.
