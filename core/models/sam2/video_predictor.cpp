@@ -23,15 +23,23 @@ constexpr double kNoObjScore = -1024.0;  // sam2_base.NO_OBJ_SCORE
 
 // load_video_frames_from_jpg_images: Pillow's bicubic resize on uint8 to size², / 255 in float64
 // stored as float32, then the float32 ImageNet mean and std.
+// The bytes go to the device first and the arithmetic runs there: each step is one IEEE
+// operation (a correctly rounded division in float64, a rounding to float32, a float32 subtract
+// and divide), so the GPU gives the host's values bit for bit, and the host does not spend
+// three passes over 3 M values per frame. A frame already at the model's size is Pillow's copy
+// (Image.resize returns self.copy() for its own size).
 at::Tensor video_frame_input(const cv::Mat& rgb, int64_t size, const at::Device& device) {
     const cv::Mat resized =
-        image::pil_resize_bicubic(rgb, static_cast<int>(size), static_cast<int>(size));
+        rgb.cols == size && rgb.rows == size && rgb.isContinuous()
+            ? rgb
+            : image::pil_resize_bicubic(rgb, static_cast<int>(size), static_cast<int>(size));
     const at::Tensor pixels =
-        at::from_blob(const_cast<uint8_t*>(resized.ptr<uint8_t>()), {size, size, 3}, at::kByte);
+        at::from_blob(const_cast<uint8_t*>(resized.ptr<uint8_t>()), {size, size, 3}, at::kByte)
+            .to(device);
     const at::Tensor x = (pixels.to(at::kDouble) / 255.0).to(at::kFloat);
-    const at::Tensor mean = at::tensor({0.485f, 0.456f, 0.406f});
-    const at::Tensor std = at::tensor({0.229f, 0.224f, 0.225f});
-    return ((x - mean) / std).permute({2, 0, 1}).unsqueeze(0).contiguous().to(device);
+    const at::Tensor mean = at::tensor({0.485f, 0.456f, 0.406f}).to(device);
+    const at::Tensor std = at::tensor({0.229f, 0.224f, 0.225f}).to(device);
+    return ((x - mean) / std).permute({2, 0, 1}).unsqueeze(0).contiguous();
 }
 
 cv::Mat to_mat(const at::Tensor& logits_hw) {
@@ -157,17 +165,31 @@ MemoryTokens Sam2VideoPredictor::Impl::memory_for(const Sam2ObjectState& object,
 Sam2VideoMasks Sam2VideoPredictor::Impl::masks_at(int64_t frame, bool is_cond, bool pending) const {
     Sam2VideoMasks out;
     out.frame = frame;
+    // Every object's low-resolution logits brought to the video's size in one interpolation on
+    // the model's device and one copy to the host: on the CPU the interpolation to 1080p cost
+    // milliseconds per object and frame.
+    std::vector<at::Tensor> low_res;
+    std::vector<int> source;  // index into low_res per object, -1: no output
     for (const Sam2ObjectState& object : state.objects) {
         const Sam2FrameRecord* r = pending ? object.shown(frame, is_cond) : object.stored(frame);
-        at::Tensor logits;
-        if (r == nullptr || !r->pred_masks.defined()) {  // none, or dropped (keep_tracked_masks)
-            logits = at::full({video.height, video.width}, kNoObjScore, at::kFloat);
-        } else {
-            logits = at::upsample_bilinear2d(r->pred_masks.to(at::kFloat),
-                                             {video.height, video.width}, false)
-                         .view({video.height, video.width});
-        }
-        out.objects.push_back({object.id, to_mat(logits)});
+        const bool has = r != nullptr && r->pred_masks.defined();  // dropped: keep_tracked_masks
+        source.push_back(has ? static_cast<int>(low_res.size()) : -1);
+        if (has)
+            low_res.push_back(r->pred_masks.to(at::kFloat)
+                                  .view({1, 1, r->pred_masks.size(-2), r->pred_masks.size(-1)}));
+    }
+    at::Tensor full;
+    if (!low_res.empty()) {
+        const at::Device device = model->image_model().network().device();
+        full = at::upsample_bilinear2d(at::cat(low_res, 0).to(device), {video.height, video.width},
+                                       false)
+                   .to(at::kCPU);
+    }
+    for (size_t i = 0; i < state.objects.size(); ++i) {
+        const at::Tensor logits =
+            source[i] < 0 ? at::full({video.height, video.width}, kNoObjScore, at::kFloat)
+                          : full[source[i]][0];
+        out.objects.push_back({state.objects[i].id, to_mat(logits)});
     }
     return out;
 }
