@@ -20,6 +20,7 @@
 #include <QTemporaryDir>
 
 #include "app/cli_process.h"
+#include "coco_rle_reference.h"
 #include "test_data.h"
 
 namespace {
@@ -69,24 +70,6 @@ QString write_clip(const QString& path, int frames) {
 const QByteArray kClipPrompts = R"({"objects": [
     {"id": 1, "label": "disc", "prompts": [{"frame": 0, "points": [[20, 40, 1]]}]},
     {"id": 2, "label": "bar", "prompts": [{"frame": 2, "box": [86, 60, 116, 80]}]}]})";
-
-// COCO's uncompressed RLE from its definition: alternating background / foreground runs,
-// background first, over the pixels in column-major order.
-cv::Mat decode_coco_counts(const QJsonObject& rle) {
-    const QJsonArray size = rle["size"].toArray();
-    const int height = size[0].toInt(), width = size[1].toInt();
-    cv::Mat mask(height, width, CV_8UC1, cv::Scalar(0));
-    long long position = 0;
-    bool foreground = false;
-    for (const QJsonValue& count : rle["counts"].toArray()) {
-        for (long long k = 0; k < count.toInteger(); ++k, ++position)
-            if (foreground)
-                mask.at<uint8_t>(static_cast<int>(position % height),
-                                 static_cast<int>(position / height)) = 255;
-        foreground = !foreground;
-    }
-    return position == static_cast<long long>(height) * width ? mask : cv::Mat();
-}
 
 QString mask_png(const QString& out, int object, int frame) {
     return out + QString("/masks/%1/%2.png").arg(object).arg(frame, 6, 10, QChar('0'));

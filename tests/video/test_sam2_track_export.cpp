@@ -15,6 +15,7 @@
 
 #include <filesystem>
 
+#include "coco_rle_reference.h"
 #include "video/track_export.h"
 #include "video/track_prompts.h"
 #include "video/track_store.h"
@@ -79,25 +80,6 @@ std::unique_ptr<TrackStore> make_store(const std::string& folder) {
             if (!(*store)->put(m)) qFatal("put");
         }
     return std::move(*store);
-}
-
-// COCO's uncompressed RLE, decoded from its definition: counts alternate background and
-// foreground runs, starting with background, over the pixels in column-major order.
-cv::Mat decode_coco_counts(const QJsonObject& rle) {
-    const QJsonArray size = rle["size"].toArray();
-    const int height = size[0].toInt(), width = size[1].toInt();
-    cv::Mat mask(height, width, CV_8UC1, cv::Scalar(0));
-    long long position = 0;
-    bool foreground = false;
-    for (const QJsonValue& count : rle["counts"].toArray()) {
-        for (long long k = 0; k < count.toInteger(); ++k, ++position)
-            if (foreground)
-                mask.at<uint8_t>(static_cast<int>(position % height),
-                                 static_cast<int>(position / height)) = 255;
-        foreground = !foreground;
-    }
-    if (position != static_cast<long long>(height) * width) return {};
-    return mask;
 }
 
 QJsonObject read_json(const QString& path) {
