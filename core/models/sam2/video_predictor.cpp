@@ -49,20 +49,22 @@ cv::Mat to_mat(const at::Tensor& logits_hw) {
     return out;
 }
 
-// On the host and holding only its own bytes: on the CPU `to` returns the tensor itself, and a
-// slice (a pointer or score out of a batch of candidates) would keep the whole batch's storage
-// alive for every tracked frame of the session.
-at::Tensor host_copy(const at::Tensor& t) {
-    const at::Tensor host = t.to(at::kCPU);
-    return host.storage().nbytes() > host.nbytes() ? host.clone() : host;
+// Holding only its own bytes: a slice (a pointer or score out of a batch of candidates) would
+// keep the whole batch's storage alive for every tracked frame of the session.
+at::Tensor own_bytes(const at::Tensor& t) {
+    return t.storage().nbytes() > t.nbytes() ? t.clone() : t;
 }
 
+// A new record stays on the model's device: the next frames read its memory and pointer from
+// there. A bounded session moves it to the host once it leaves the window that tracking reads
+// (drop_memories_away_from); copying every record out and the window back in each frame cost a
+// dozen synchronising copies per object and frame on the GPU.
 Sam2FrameRecord to_record(const TrackOutput& out) {
     Sam2FrameRecord r;
-    r.pred_masks = host_copy(out.pred_masks);
-    r.obj_ptr = host_copy(out.obj_ptr);
-    r.object_score_logits = host_copy(out.object_score_logits);
-    if (out.maskmem_features.defined()) r.maskmem_features = host_copy(out.maskmem_features);
+    r.pred_masks = own_bytes(out.pred_masks);
+    r.obj_ptr = own_bytes(out.obj_ptr);
+    r.object_score_logits = own_bytes(out.object_score_logits);
+    if (out.maskmem_features.defined()) r.maskmem_features = own_bytes(out.maskmem_features);
     return r;
 }
 
@@ -95,14 +97,23 @@ void Sam2VideoPredictor::Impl::drop_memories_away_from(Sam2ObjectState& object,
                                                        int64_t frame) const {
     if (session.keep_all_memories) return;
     const int64_t window = track->bank().options().num_maskmem - 1;
+    const int64_t pointer_window = track->bank().options().max_obj_ptrs_in_encoder;
     // A walk of the map, no look-up per frame: ~0.1 ms per frame at 10,000 tracked frames.
     for (auto& [f, record] : object.non_cond.by_frame()) {
-        // Near, or done already (only this drops a tracked frame's memory).
-        if (std::abs(f - frame) <= window || !record.maskmem_features.defined()) continue;
-        record.maskmem_features = at::Tensor();
-        // float16: 2^-11 relative; -1024 and ±32 exact.
-        record.pred_masks =
-            session.keep_tracked_masks ? record.pred_masks.to(at::kHalf) : at::Tensor();
+        const int64_t away = std::abs(f - frame);
+        // Out of the memory window: the memory goes, the logits are kept in float16 (2^-11
+        // relative; -1024 and ±32 exact) on the host.
+        if (away > window && record.maskmem_features.defined()) {
+            record.maskmem_features = at::Tensor();
+            record.pred_masks = session.keep_tracked_masks
+                                    ? record.pred_masks.to(at::kCPU, at::kHalf)
+                                    : at::Tensor();
+        }
+        // Out of the pointers' reach too: the rest goes to the host (a no-op on the CPU).
+        if (away > pointer_window && !record.obj_ptr.is_cpu()) {
+            record.obj_ptr = record.obj_ptr.to(at::kCPU);
+            record.object_score_logits = record.object_score_logits.to(at::kCPU);
+        }
     }
 }
 
@@ -168,21 +179,23 @@ Sam2VideoMasks Sam2VideoPredictor::Impl::masks_at(int64_t frame, bool is_cond, b
     // Every object's low-resolution logits brought to the video's size in one interpolation on
     // the model's device and one copy to the host: on the CPU the interpolation to 1080p cost
     // milliseconds per object and frame.
+    const at::Device device = model->image_model().network().device();
     std::vector<at::Tensor> low_res;
     std::vector<int> source;  // index into low_res per object, -1: no output
     for (const Sam2ObjectState& object : state.objects) {
         const Sam2FrameRecord* r = pending ? object.shown(frame, is_cond) : object.stored(frame);
         const bool has = r != nullptr && r->pred_masks.defined();  // dropped: keep_tracked_masks
         source.push_back(has ? static_cast<int>(low_res.size()) : -1);
-        if (has)
-            low_res.push_back(r->pred_masks.to(at::kFloat)
-                                  .view({1, 1, r->pred_masks.size(-2), r->pred_masks.size(-1)}));
+        if (has) {
+            // On the device, or on the host in float16 once out of the memory window.
+            const at::Tensor& logits = r->pred_masks;
+            low_res.push_back(
+                logits.to(device, at::kFloat).view({1, 1, logits.size(-2), logits.size(-1)}));
+        }
     }
     at::Tensor full;
     if (!low_res.empty()) {
-        const at::Device device = model->image_model().network().device();
-        full = at::upsample_bilinear2d(at::cat(low_res, 0).to(device), {video.height, video.width},
-                                       false)
+        full = at::upsample_bilinear2d(at::cat(low_res, 0), {video.height, video.width}, false)
                    .to(at::kCPU);
     }
     for (size_t i = 0; i < state.objects.size(); ++i) {
@@ -249,13 +262,10 @@ Status Sam2VideoPredictor::Impl::preflight() {
                     auto frame_features = features(frame);
                     if (!frame_features) return frame_features.error();
                     const at::Device device = model->image_model().network().device();
-                    record.maskmem_features =
-                        track
-                            ->encode_memory(**frame_features,
-                                            record.pred_masks.to(device, at::kFloat),
-                                            record.object_score_logits.to(device),
-                                            /*is_mask_from_pts=*/true)
-                            .to(at::kCPU);
+                    record.maskmem_features = track->encode_memory(
+                        **frame_features, record.pred_masks.to(device, at::kFloat),
+                        record.object_score_logits.to(device),
+                        /*is_mask_from_pts=*/true);
                 }
                 stored.put(frame, std::move(record));
             }

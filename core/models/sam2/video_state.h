@@ -11,10 +11,11 @@
 
 namespace ps::sam2 {
 
-// _run_single_frame_inference's compact_current_out, on the host: the low-res logits (float32,
-// 1 x 1 x 4G x 4G; float16 once a bounded session has left the frame's memory window), the
+// _run_single_frame_inference's compact_current_out: the low-res logits (float32, 1 x 1 x 4G x
+// 4G; float16 on the host once a bounded session has left the frame's memory window), the
 // object pointer, the object score and the bfloat16 memory (undefined until encoded, or dropped
-// outside the window). No image feature is kept.
+// outside the window). On the model's device while tracking can read them, on the host beyond
+// (a bounded session). No image feature is kept.
 struct Sam2FrameRecord {
     at::Tensor pred_masks;
     at::Tensor obj_ptr;
