@@ -236,10 +236,17 @@ Result<TrackRunReport> track_video(engine::Engine& engine, const TrackRunOptions
         std::filesystem::exists(std::filesystem::path(options.out_dir) / TrackStore::kMetaFile);
     auto store = TrackStore::open(options.out_dir, source);
     if (!store) return store.error();
-    if (existed && !(*store)->objects().empty()) {
+    // A store whose objects and run were both written is a run to resume; one killed before
+    // (or just created) gets them now. Objects first: a run without objects is never resumed.
+    if (existed && !(*store)->objects().empty() && !(*store)->run().direction.empty()) {
         if (auto same = check_same_run(**store, *objects, run, options.prompts); !same)
             return same.error();
     } else {
+        if (existed && !(*store)->objects().empty() && (*store)->objects() != *objects)
+            return make_error(
+                ErrorKind::Mismatch,
+                (std::filesystem::path(options.out_dir) / TrackStore::kMetaFile).string() +
+                    ": tracked with other prompts than " + options.prompts + "; use another --out");
         if (auto set = (*store)->set_objects(*objects); !set) return set.error();
         if (auto set = (*store)->set_run(run); !set) return set.error();
     }
