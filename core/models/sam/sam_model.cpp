@@ -11,11 +11,11 @@
 #include "io/checkpoint.h"
 #include "io/input_limits.h"
 #include "models/runtime/graph_cache.h"
+#include "models/runtime/host_masks.h"
 #include "models/runtime/model_runtime.h"
 #include "models/runtime/opened_checkpoint.h"
 #include "models/runtime/state_dict_check.h"
 #include "models/runtime/weights.h"
-#include "models/sam/host_masks.h"
 #include "models/sam/sam_network.h"
 #include "models/sam/sam_types.h"
 
@@ -252,7 +252,7 @@ Result<SamMaskSet> SamModel::decode(const SamEmbedding& embedding, const SamProm
         if (low_res.is_cuda()) {
             const at::Tensor masks =
                 upscale_logits(low_res, size, resized, orig).gt(0).to(at::kByte).mul_(255);
-            out.masks = masks_to_host(masks);
+            out.masks = runtime::masks_to_host(masks);
         } else {
             out.masks = threshold_masks_cpu(low_res, size, resized, orig);
         }

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "io/checkpoint.h"
+#include "models/runtime/host_masks.h"
 #include "models/runtime/mask_logits.h"
 #include "models/runtime/model_runtime.h"
 #include "models/runtime/opened_checkpoint.h"
@@ -229,11 +230,18 @@ Result<runtime::MaskSet> Sam2Model::decode(const Sam2Embedding& embedding,
         out.decode_ms = runtime::ms_since(start);
         const auto post_start = runtime::SteadyClock::now();
         const at::Tensor logits = upscale_logits(decoded.low_res_logits, height, width);
-        const at::Tensor masks = (logits > 0).to(at::kByte).mul(255).to(at::kCPU).contiguous();
+        const at::Tensor masks = logits.gt(0).to(at::kByte).mul_(255);
+        if (masks.is_cuda()) {
+            // Straight into pinned Mats (SAM's measured path: 2.3 -> 1.2 ms a click).
+            out.masks = runtime::masks_to_host(masks);
+        } else {
+            const at::Tensor host = masks.contiguous();
+            for (int64_t m = 0; m < host.size(1); ++m)
+                out.masks.push_back(cv::Mat(height, width, CV_8UC1, host[0][m].data_ptr()).clone());
+        }
         const at::Tensor iou = decoded.iou_predictions.to(at::kCPU, at::kFloat).contiguous();
         const at::Tensor low_res = at::clamp(decoded.low_res_logits.to(at::kFloat), -32.0, 32.0);
         for (int64_t m = 0; m < masks.size(1); ++m) {
-            out.masks.push_back(cv::Mat(height, width, CV_8UC1, masks[0][m].data_ptr()).clone());
             out.iou.push_back(iou[0][m].item<float>());
             auto held = std::make_shared<runtime::MaskLogits>();
             held->logits = low_res.slice(1, m, m + 1).clone();

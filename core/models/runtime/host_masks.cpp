@@ -1,4 +1,4 @@
-#include "models/sam/host_masks.h"
+#include "models/runtime/host_masks.h"
 
 #include <ATen/ATen.h>
 
@@ -12,7 +12,7 @@
 #include <ATen/cuda/CachingHostAllocator.h>
 #endif
 
-namespace ps::sam {
+namespace ps::runtime {
 namespace {
 
 #if PHOTOSYNTH_WITH_CUDA
@@ -71,4 +71,4 @@ std::vector<cv::Mat> masks_to_host(const at::Tensor& masks) {
     return out;
 }
 
-}  // namespace ps::sam
+}  // namespace ps::runtime

@@ -1,0 +1,19 @@
+// Masks computed on the GPU (SAM's and SAM 2's clicks), brought to the host as cv::Mats. In CUDA
+// builds the Mats' buffers come from LibTorch's caching pinned-memory allocator, so the DMA writes
+// them directly: copying through a pinned staging buffer into pageable Mats cost 1.0-1.2 ms of
+// a 2.3 ms click (three 2048x1536 masks, H100 VM), the DMA itself 0.19 ms. Freed Mats return their
+// pinned blocks to LibTorch's cache (rounded up to powers of two), so pinned memory stays at the
+// high-water mark of masks alive at once.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <opencv2/core/mat.hpp>
+
+#include <vector>
+
+namespace ps::runtime {
+
+// masks: 1 x N x H x W bytes on a CUDA device -> N single-channel Mats.
+std::vector<cv::Mat> masks_to_host(const at::Tensor& masks);
+
+}  // namespace ps::runtime
