@@ -268,7 +268,12 @@ Result<TrackRunReport> track_video(engine::Engine& engine, const TrackRunOptions
         return report;
     }
 
-    auto session = open_tracking(engine, options.model_id, frames).result();
+    // Every tracked mask goes to the store as it is made and is never read back from the
+    // session, so the session keeps none beyond what tracking reads: memory stays flat however
+    // long the video (with the default a 10,000-frame video held 1.3 GB of float16 logits).
+    sam2::Sam2VideoOptions session_options;
+    session_options.keep_tracked_masks = false;
+    auto session = open_tracking(engine, options.model_id, frames, session_options).result();
     if (!session) return session.error();
     if (auto added = add_prompts(**session, *objects, source); !added) return added.error();
     Writer writer{**store, progress};
