@@ -23,15 +23,48 @@ void set_export_density(QImage& image) {
     image.setDotsPerMeterY(3937);
 }
 
-Status write_png_atomically(const std::string& path, const QImage& image) {
+QImage::Format qt_format(int type) {
+    switch (type) {
+        case CV_8UC1:
+            return QImage::Format_Grayscale8;
+        case CV_8UC3:
+            return QImage::Format_RGB888;
+        // Format_RGBA8888 (not the _Premultiplied one) is straight alpha, what PNG stores, so
+        // Qt writes the bytes without converting them.
+        default:
+            return QImage::Format_RGBA8888;
+    }
+}
+
+}  // namespace
+
+Result<std::string> encode_png(const cv::Mat& image, const std::string& label) {
+    const int type = image.type();
+    if (image.empty() || image.dims != 2 || (type != CV_8UC1 && type != CV_8UC3 && type != CV_8UC4))
+        return make_error(ErrorKind::InvalidArgument,
+                          label + ": cannot write " + cv::typeToString(type) +
+                              " image as PNG, expected a non-empty CV_8UC1, CV_8UC3 (RGB) or "
+                              "CV_8UC4 (RGBA) image");
+    // Wraps the matrix's memory without copying; QImage honours the row stride.
+    QImage view(image.data, image.cols, image.rows, static_cast<qsizetype>(image.step[0]),
+                qt_format(type));
+    set_export_density(view);
     QByteArray encoded;
     QBuffer buffer(&encoded);
     buffer.open(QIODevice::WriteOnly);
     QImageWriter writer(&buffer, "png");
-    if (!writer.write(image))
+    if (!writer.write(view))
         return make_error(ErrorKind::Io,
-                          path + ": cannot write PNG: " + writer.errorString().toStdString());
-    return atomic_write(path, std::string_view(encoded.constData(), size_t(encoded.size())));
+                          label + ": cannot write PNG: " + writer.errorString().toStdString());
+    return encoded.toStdString();
+}
+
+namespace {
+
+Status write_encoded(const std::string& path, const cv::Mat& image) {
+    auto bytes = encode_png(image, path);
+    if (!bytes) return bytes.error();
+    return atomic_write(path, *bytes);
 }
 
 }  // namespace
@@ -41,11 +74,7 @@ Status write_png(const std::string& path, const cv::Mat& image) {
         return make_error(ErrorKind::InvalidArgument,
                           path + ": cannot write " + cv::typeToString(image.type()) +
                               " image as PNG, expected a non-empty CV_8UC1 or CV_8UC3 (RGB) image");
-    // Wraps the matrix's memory without copying; QImage honours the row stride.
-    QImage view(image.data, image.cols, image.rows, static_cast<qsizetype>(image.step[0]),
-                image.type() == CV_8UC1 ? QImage::Format_Grayscale8 : QImage::Format_RGB888);
-    set_export_density(view);
-    return write_png_atomically(path, view);
+    return write_encoded(path, image);
 }
 
 Status write_rgba_png(const std::string& path, const cv::Mat& rgba) {
@@ -53,12 +82,7 @@ Status write_rgba_png(const std::string& path, const cv::Mat& rgba) {
         return make_error(ErrorKind::InvalidArgument,
                           path + ": cannot write " + cv::typeToString(rgba.type()) +
                               " image as RGBA PNG, expected a non-empty CV_8UC4 image");
-    // Wraps the matrix's memory without copying. Format_RGBA8888 (not the _Premultiplied one)
-    // is straight alpha, what PNG stores, so Qt writes the bytes without converting them.
-    QImage view(rgba.data, rgba.cols, rgba.rows, static_cast<qsizetype>(rgba.step[0]),
-                QImage::Format_RGBA8888);
-    set_export_density(view);
-    return write_png_atomically(path, view);
+    return write_encoded(path, rgba);
 }
 
 }  // namespace ps::io

@@ -9,6 +9,11 @@
 
 namespace ps::io {
 
+// The PNG bytes of a CV_8UC1 (grey), CV_8UC3 (RGB) or CV_8UC4 (RGBA, straight alpha) image, at
+// the fixed density every export uses, for writers that stage several files; `label` names the
+// target in errors.
+Result<std::string> encode_png(const cv::Mat& image, const std::string& label);
+
 // Writes an 8-bit single-channel (grey) or RGB image as PNG, atomically (io::atomic_write): a
 // failed or interrupted export never leaves a partial file nor clobbers the previous one. The
 // folder must exist.

@@ -1,10 +1,7 @@
 // Track exports: PNG masks, YouTube-VIS JSON and RGBA cut-outs, streamed from the store.
 #include "video/track_export.h"
 
-#include <QBuffer>
 #include <QByteArray>
-#include <QImage>
-#include <QImageWriter>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -17,30 +14,14 @@
 #include <set>
 
 #include "io/atomic_file.h"
+#include "io/image_writer.h"
 #include "io/staged_folder.h"
 
 namespace ps::video {
 namespace {
 
-// PNG bytes of a CV_8UC1 (grey) or CV_8UC4 (RGBA, straight alpha) image, at the fixed density
-// io::write_png uses, so that one mask is one file's bytes whichever way it was exported.
-Result<std::string> encode_png(const cv::Mat& image, const std::string& path) {
-    QImage view(image.data, image.cols, image.rows, static_cast<qsizetype>(image.step[0]),
-                image.type() == CV_8UC1 ? QImage::Format_Grayscale8 : QImage::Format_RGBA8888);
-    view.setDotsPerMeterX(3937);
-    view.setDotsPerMeterY(3937);
-    QByteArray encoded;
-    QBuffer buffer(&encoded);
-    buffer.open(QIODevice::WriteOnly);
-    QImageWriter writer(&buffer, "png");
-    if (!writer.write(view))
-        return make_error(ErrorKind::Io,
-                          path + ": cannot write PNG: " + writer.errorString().toStdString());
-    return encoded.toStdString();
-}
-
 Status write_png_file(const std::string& path, const cv::Mat& image) {
-    auto bytes = encode_png(image, path);
+    auto bytes = io::encode_png(image, path);
     if (!bytes) return bytes.error();
     return io::write_staged_file(path, *bytes, io::MissingFolders::Create);
 }
