@@ -4,6 +4,8 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace ps::runtime {
@@ -12,11 +14,20 @@ namespace {
 // Below this many multiply-adds in all, one at::matmul costs less than a parallel region.
 constexpr int64_t kMinMacs = int64_t(1) << 20;
 
+// PHOTOSYNTH_THREADED_MATMUL=0: at::matmul everywhere, to measure what this changes.
+bool enabled() {
+    static const bool on = [] {
+        const char* value = std::getenv("PHOTOSYNTH_THREADED_MATMUL");
+        return !value || std::strcmp(value, "0") != 0;
+    }();
+    return on;
+}
+
 }  // namespace
 
 at::Tensor threaded_matmul(const at::Tensor& a, const at::Tensor& b) {
     const int64_t threads = at::get_num_threads();
-    if (!a.device().is_cpu() || a.dim() < 2 || b.dim() < 2 || threads <= 1 ||
+    if (!enabled() || !a.device().is_cpu() || a.dim() < 2 || b.dim() < 2 || threads <= 1 ||
         at::in_parallel_region() || a.scalar_type() != b.scalar_type())
         return at::matmul(a, b);
     const int64_t n = a.size(-2), k = a.size(-1), m = b.size(-1);

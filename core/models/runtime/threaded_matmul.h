@@ -13,7 +13,8 @@ namespace ps::runtime {
 // (1024 products of 64x96 by 96x64) took 5.3 s that way and 28 ms on one thread, and a large
 // product stalls at each of its inner barriers whenever another process holds the second core.
 // Each product is the same BLAS kernel on the same operands, so only the blocking of the rows
-// can change the float rounding. Elsewhere (CUDA, a single small product) at::matmul.
+// can change the float rounding. Elsewhere (CUDA, a single small product) at::matmul, and
+// everywhere with PHOTOSYNTH_THREADED_MATMUL=0.
 at::Tensor threaded_matmul(const at::Tensor& a, const at::Tensor& b);
 
 }  // namespace ps::runtime
