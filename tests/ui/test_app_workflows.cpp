@@ -188,29 +188,10 @@ void TestAppWorkflows::open_image_through_the_file_dialog() {
 
 void TestAppWorkflows::sam_from_settings_click_candidate_accept_rename_undo_by_keyboard() {
     ui::MainWindow& window = *window_;
-    // Models ▸ Settings…: the checkpoint typed into its field, then OK (which inspects a path
-    // outside the model folders first, and accepts when that is done).
+    // Models ▸ Settings…: the checkpoint typed into its field, then OK.
     const QString sam_path = golden_dir() + "/sam_vit_tiny.pth";
-    bool typed = false;
-    when_modal<ui::SettingsDialog>([&typed, sam_path](ui::SettingsDialog* dialog) {
-        QTimer::singleShot(30000, dialog, &QDialog::reject);  // never hang in exec()
-        auto* field = dialog->findChild<QLineEdit*>("samPathEdit");
-        auto* ok = dialog->findChild<QPushButton*>("okButton");
-        if (!field || !ok) return dialog->reject();
-        QApplication::setActiveWindow(dialog);
-        field->setFocus(Qt::OtherFocusReason);
-        if (!QTest::qWaitFor([field] { return field->hasFocus(); })) return dialog->reject();
-        field->selectAll();
-        QTest::keyClicks(QApplication::focusWidget(), sam_path);
-        typed = field->text() == sam_path;
-        QTest::mouseClick(ok, Qt::LeftButton);
-    });
     QSignalSpy ready(&window, &ui::MainWindow::model_ready);
-    QAction* settings = action_named(window, "Settings…");
-    QVERIFY(settings);
-    settings->trigger();  // returns once the dialog is closed
-    QApplication::setActiveWindow(&window);
-    QVERIFY(typed);
+    QVERIFY(type_sam_checkpoint_in_settings(window, sam_path));
     QCOMPARE(QFileInfo(settings_->sam_checkpoint()).canonicalFilePath(),
              QFileInfo(sam_path).canonicalFilePath());
     QVERIFY(ready.count() > 0 || ready.wait(60000));

@@ -90,27 +90,8 @@ void TestSam2Canvas::initTestCase() {
 void TestSam2Canvas::sam2_from_settings() {
     ui::MainWindow& window = *window_;
     // Models ▸ Settings…: the checkpoint typed into the Segment Anything field, then OK.
-    const QString path = tiny_checkpoint();
-    bool typed = false;
-    when_modal<ui::SettingsDialog>([&typed, path](ui::SettingsDialog* dialog) {
-        QTimer::singleShot(30000, dialog, &QDialog::reject);  // never hang in exec()
-        auto* field = dialog->findChild<QLineEdit*>("samPathEdit");
-        auto* ok = dialog->findChild<QPushButton*>("okButton");
-        if (!field || !ok) return dialog->reject();
-        QApplication::setActiveWindow(dialog);
-        field->setFocus(Qt::OtherFocusReason);
-        if (!QTest::qWaitFor([field] { return field->hasFocus(); })) return dialog->reject();
-        field->selectAll();
-        QTest::keyClicks(QApplication::focusWidget(), path);
-        typed = field->text() == path;
-        QTest::mouseClick(ok, Qt::LeftButton);
-    });
     QSignalSpy ready(&window, &ui::MainWindow::model_ready);
-    QAction* settings = action_named(window, "Settings…");
-    QVERIFY(settings);
-    settings->trigger();  // returns once the dialog is closed
-    QApplication::setActiveWindow(&window);
-    QVERIFY(typed);
+    QVERIFY(type_sam_checkpoint_in_settings(window, tiny_checkpoint()));
     QVERIFY(ready.count() > 0 || ready.wait(60000));
     QVERIFY(wait_idle(window));
     QVERIFY(!window.model_id().empty());

@@ -5,6 +5,8 @@
 #include <QAction>
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QLineEdit>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -12,6 +14,7 @@
 #include "engine_settings_for_tests.h"
 #include "image_canvas.h"
 #include "main_window.h"
+#include "settings_dialog.h"
 
 namespace window_driver {
 
@@ -82,6 +85,31 @@ void when_modal(Answer answer, int timeout_ms = 20000) {
         if (dialog) answer(dialog);
     });
     timer->start(20);
+}
+
+// Models ▸ Settings…: `path` typed into the Segment Anything field as a user types it, then OK
+// (which inspects a path outside the model folders first, and accepts when that is done).
+// Returns once the dialog is closed: whether the field held exactly `path` when OK was clicked.
+inline bool type_sam_checkpoint_in_settings(QWidget& window, const QString& path) {
+    bool typed = false;
+    when_modal<ps::ui::SettingsDialog>([&typed, path](ps::ui::SettingsDialog* dialog) {
+        QTimer::singleShot(30000, dialog, &QDialog::reject);  // never hang in exec()
+        auto* field = dialog->findChild<QLineEdit*>("samPathEdit");
+        auto* ok = dialog->findChild<QPushButton*>("okButton");
+        if (!field || !ok) return dialog->reject();
+        QApplication::setActiveWindow(dialog);
+        field->setFocus(Qt::OtherFocusReason);
+        if (!QTest::qWaitFor([field] { return field->hasFocus(); })) return dialog->reject();
+        field->selectAll();
+        QTest::keyClicks(QApplication::focusWidget(), path);
+        typed = field->text() == path;
+        QTest::mouseClick(ok, Qt::LeftButton);
+    });
+    QAction* settings = action_named(window, "Settings…");
+    if (settings == nullptr) return false;
+    settings->trigger();  // returns once the dialog is closed
+    QApplication::setActiveWindow(&window);
+    return typed;
 }
 
 }  // namespace window_driver
