@@ -6,6 +6,8 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "object_list.h"
+
 namespace ps::ui {
 
 ObjectsDock::ObjectsDock(QWidget* parent) : QDockWidget(tr("Objects"), parent) {
@@ -66,18 +68,11 @@ void ObjectsDock::show_objects(const std::vector<editing::SegmentObject>& object
 }
 
 int ObjectsDock::selected_object_id() const {
-    const QListWidgetItem* item = list_->currentItem();
-    return item ? item->data(Qt::UserRole).toInt() : -1;
+    return current_object_id(*list_);
 }
 
 void ObjectsDock::select_object(int object_id) {
-    for (int row = 0; row < list_->count(); ++row) {
-        if (list_->item(row)->data(Qt::UserRole).toInt() == object_id) {
-            list_->setCurrentRow(row);
-            return;
-        }
-    }
-    list_->setCurrentItem(nullptr);
+    select_object_row(*list_, object_id);
 }
 
 void ObjectsDock::on_item_changed(QListWidgetItem* item) {

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include "object_list.h"
+
 namespace ps::ui {
 
 VideoObjectsDock::VideoObjectsDock(QWidget* parent) : QDockWidget(tr("Video Objects"), parent) {
@@ -72,18 +74,11 @@ void VideoObjectsDock::show_objects(const std::vector<VideoObject>& objects) {
 }
 
 int VideoObjectsDock::selected_object_id() const {
-    const QListWidgetItem* item = list_->currentItem();
-    return item ? item->data(Qt::UserRole).toInt() : -1;
+    return current_object_id(*list_);
 }
 
 void VideoObjectsDock::select_object(int object_id) {
-    for (int row = 0; row < list_->count(); ++row) {
-        if (list_->item(row)->data(Qt::UserRole).toInt() == object_id) {
-            list_->setCurrentRow(row);
-            return;
-        }
-    }
-    list_->setCurrentItem(nullptr);
+    select_object_row(*list_, object_id);
 }
 
 void VideoObjectsDock::on_item_changed(QListWidgetItem* item) {
