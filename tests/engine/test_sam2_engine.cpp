@@ -11,7 +11,9 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
+
 #include <opencv2/core.hpp>
+#include <tuple>
 
 #include "engine/benchmark.h"
 #include "engine/checkpoint_discovery.h"
@@ -204,13 +206,18 @@ void TestSam2Engine::disk_cache_round_trip_gives_the_same_masks() {
     // clicks from the file (image_embed and both high-resolution maps) without the encoder.
     QTemporaryDir dir;
     runtime::Prompt prompt = prompt_at(3, {});
+    // A session on the folder: the tiny model and the golden image, loaded.
+    const auto open_session = [&](Engine& engine) {
+        const bool cached = engine.enable_disk_cache(dir.path()).ok();
+        auto model = wait(engine.load_model(tiny_path(), {runtime::Device::Cpu}, tiny_layout()));
+        auto image = wait(engine.open_image(golden_image(), "image.png"));
+        return std::make_tuple(cached && model.ok() && image.ok(), model, image);
+    };
     runtime::MaskSet first_masks;
     {
         Engine engine(cpu_test_settings());
-        QVERIFY(engine.enable_disk_cache(dir.path()).ok());
-        auto model = wait(engine.load_model(tiny_path(), {runtime::Device::Cpu}, tiny_layout()));
-        auto image = wait(engine.open_image(golden_image(), "image.png"));
-        QVERIFY(model.ok() && image.ok());
+        auto [opened, model, image] = open_session(engine);
+        QVERIFY(opened);
         auto encoded = wait(engine.encode(image->id, model->id));
         QVERIFY(encoded.ok() && !encoded->cache_hit);
         auto masks = wait(engine.decode(image->id, model->id, prompt));
@@ -218,10 +225,8 @@ void TestSam2Engine::disk_cache_round_trip_gives_the_same_masks() {
         first_masks = std::move(masks.value());
     }
     Engine engine(cpu_test_settings());
-    QVERIFY(engine.enable_disk_cache(dir.path()).ok());
-    auto model = wait(engine.load_model(tiny_path(), {runtime::Device::Cpu}, tiny_layout()));
-    auto image = wait(engine.open_image(golden_image(), "image.png"));
-    QVERIFY(model.ok() && image.ok());
+    auto [opened, model, image] = open_session(engine);
+    QVERIFY(opened);
     auto encoded = wait(engine.encode(image->id, model->id));
     QVERIFY2(encoded.ok(), encoded.ok() ? "" : encoded.message().c_str());
     QVERIFY(encoded->cache_hit);

@@ -29,7 +29,7 @@ std::array<at::Tensor, 6> IsNetNetwork::decode(const at::Tensor& input) const {
     // reference), then stage2..stage6 with a ceil-mode pool between consecutive stages.
     std::array<at::Tensor, 6> encoded;
     encoded[0] = stages_[0](conv_in_(input.to(dtype_)));
-    for (int k = 1; k < 6; ++k) encoded[k] = stages_[k](runtime::pool_ceil(encoded[k - 1]));
+    for (int k = 1; k < 6; ++k) encoded[k] = stages_[k](runtime::max_pool_2x2_ceil(encoded[k - 1]));
     // Decoder: stage5d..stage1d, each on the deeper output upsampled to its skip's size.
     std::array<at::Tensor, 6> decoded;
     decoded[5] = encoded[5];

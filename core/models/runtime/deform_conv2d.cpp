@@ -9,8 +9,6 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
-#include <tuple>
-#include <utility>
 #include <vector>
 
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
@@ -93,19 +91,6 @@ at::Tensor sample_columns(const at::Tensor& pixels, int64_t H, int64_t W, const 
 // hundreds of channels at 256 x 256 pixels would otherwise take gigabytes.
 constexpr int64_t kCudaColumnValues = int64_t{64} << 20;
 
-// The im2col kernel takes strides, but reads NCHW maps: one thread per (channel, output pixel)
-// with the pixel fastest reads neighbouring pixels of a plane, coalesced. Channels-last maps read
-// in place that way (pixels C values apart) made the kernel 4x slower (BiRefNet_lite on an H200:
-// 6.3 ms against 1.7 ms on NCHW copies), so they are copied first.
-at::Tensor nchw(const at::Tensor& x) {
-    return x.contiguous();
-}
-
-// (channel stride, pixel stride) of an NCHW map.
-std::pair<int64_t, int64_t> map_strides(const at::Tensor& x) {
-    return {x.size(2) * x.size(3), 1};
-}
-
 bool cuda_kernel_applies(const at::Tensor& input, const at::Tensor& weight) {
     const at::ScalarType type = input.scalar_type();
     return input.is_cuda() && input.dim() == 4 && weight.dim() == 4 &&
@@ -124,9 +109,12 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
     const int64_t B = s.B, C = s.C, H = s.H, W = s.W, Cout = s.Cout, kh = s.kh, kw = s.kw, K = s.K,
                   Ho = s.Ho, Wo = s.Wo, offset_groups = s.offset_groups;
     const at::ScalarType type = input_.scalar_type();
-    const at::Tensor input = nchw(input_);
-    const at::Tensor offset = nchw(offset_.to(type));
-    const at::Tensor mask = mask_.defined() ? nchw(mask_.to(type)) : at::Tensor();
+    // NCHW: the kernel's thread order (pixel fastest) reads neighbouring pixels of a plane,
+    // coalesced. Channels-last maps read in place (pixels C values apart) made it 4x slower
+    // (BiRefNet_lite on an H200: 6.3 ms against 1.7 ms on these copies).
+    const at::Tensor input = input_.contiguous();
+    const at::Tensor offset = offset_.to(type).contiguous();
+    const at::Tensor mask = mask_.defined() ? mask_.to(type).contiguous() : at::Tensor();
     // Cout x (C * K), rows in the columns' (channel, tap) order: the weight's own layout.
     const at::Tensor weight_t = weight_.to(type).contiguous().view({Cout, C * K}).t();
     const int64_t L = Ho * Wo;
@@ -152,10 +140,6 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
     args.out_w = Wo;
     args.offset_groups = offset_groups;
     args.columns = buffer.data_ptr();
-    std::tie(args.input_channel_stride, args.input_pixel_stride) = map_strides(input);
-    std::tie(args.offset_channel_stride, args.offset_pixel_stride) = map_strides(offset);
-    if (mask.defined())
-        std::tie(args.mask_channel_stride, args.mask_pixel_stride) = map_strides(mask);
     for (int64_t b = 0; b < B; ++b) {
         args.input = input[b].data_ptr();
         args.offset = offset[b].data_ptr();

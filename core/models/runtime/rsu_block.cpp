@@ -56,10 +56,6 @@ at::Tensor ReBnConv::operator()(const at::Tensor& x) const {
     return at::relu_(conv);  // in place, as nn.ReLU(inplace=True)
 }
 
-at::Tensor pool_ceil(const at::Tensor& x) {
-    return max_pool_2x2_ceil(x);
-}
-
 at::Tensor upsample_like(const at::Tensor& x, const at::Tensor& like) {
     // F.upsample(size=...) without scale factors: the scale is in/out, as here.
     return at::upsample_bilinear2d(x, {like.size(2), like.size(3)}, /*align_corners=*/false);
@@ -111,7 +107,7 @@ at::Tensor RsuBlock::operator()(const at::Tensor& x) const {
     hx[1] = encoder[0](input);
     for (int k = 2; k <= height; ++k) {
         const bool pool = !config.dilated && k < height;
-        hx[k] = encoder[k - 1](pool ? pool_ceil(hx[k - 1]) : hx[k - 1]);
+        hx[k] = encoder[k - 1](pool ? max_pool_2x2_ceil(hx[k - 1]) : hx[k - 1]);
     }
     // RSU-4F's maps all have one size, so its upsampling is the identity.
     at::Tensor d = decoder[height - 2](upsample_concat(hx[height], hx[height - 1]));

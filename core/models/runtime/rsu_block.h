@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "models/runtime/map_ops.h"  // max_pool_2x2_ceil between RSU stages
 #include "models/runtime/tensor_specs.h"
 #include "models/runtime/weights.h"
 
@@ -46,10 +47,6 @@ struct RsuBlock {
     at::Tensor operator()(const at::Tensor& x) const;
     void set_fused_relu(bool enabled);  // off everywhere when false (GpuSwitches::cudnn_conv_relu)
 };
-
-// nn.MaxPool2d(2, stride=2, ceil_mode=True): odd sizes keep their last row/column
-// (max_pool_2x2_ceil of map_ops.h).
-at::Tensor pool_ceil(const at::Tensor& x);
 
 // _upsample_like: bilinear, align_corners=False, to the exact spatial size of `like`.
 at::Tensor upsample_like(const at::Tensor& x, const at::Tensor& like);

@@ -29,7 +29,7 @@ SideOutputs U2NetNetwork::forward(const at::Tensor& input) const {
     std::array<at::Tensor, 6> encoded;
     at::Tensor x = input.to(dtype_);
     for (int k = 0; k < 6; ++k) {
-        encoded[k] = stages_[k](k == 0 ? x : runtime::pool_ceil(encoded[k - 1]));
+        encoded[k] = stages_[k](k == 0 ? x : runtime::max_pool_2x2_ceil(encoded[k - 1]));
     }
     // Decoder: stage5d..stage1d, each on the deeper output upsampled to its skip's size.
     // decoded[k] is stage<k+1>d's output; decoded[5] stands for stage6 (side6 reads it).

@@ -16,20 +16,16 @@ namespace {
 
 // torchvision's bilinear_interpolate.
 template <typename T>
-__device__ inline float bilinear(const T* plane, int64_t pixel_stride, int height, int width,
-                                 float y, float x) {
+__device__ inline float bilinear(const T* plane, int height, int width, float y, float x) {
     if (y <= -1.f || y >= height || x <= -1.f || x >= width) return 0.f;
     const int y0 = static_cast<int>(floorf(y)), x0 = static_cast<int>(floorf(x));
     const int y1 = y0 + 1, x1 = x0 + 1;
     const float ly = y - y0, lx = x - x0, hy = 1.f - ly, hx = 1.f - lx;
-    const auto at = [&](int yy, int xx) {
-        return to_float(plane[(static_cast<int64_t>(yy) * width + xx) * pixel_stride]);
-    };
     float v00 = 0.f, v01 = 0.f, v10 = 0.f, v11 = 0.f;
-    if (y0 >= 0 && x0 >= 0) v00 = at(y0, x0);
-    if (y0 >= 0 && x1 <= width - 1) v01 = at(y0, x1);
-    if (y1 <= height - 1 && x0 >= 0) v10 = at(y1, x0);
-    if (y1 <= height - 1 && x1 <= width - 1) v11 = at(y1, x1);
+    if (y0 >= 0 && x0 >= 0) v00 = to_float(plane[y0 * width + x0]);
+    if (y0 >= 0 && x1 <= width - 1) v01 = to_float(plane[y0 * width + x1]);
+    if (y1 <= height - 1 && x0 >= 0) v10 = to_float(plane[y1 * width + x0]);
+    if (y1 <= height - 1 && x1 <= width - 1) v11 = to_float(plane[y1 * width + x1]);
     return hy * hx * v00 + hy * lx * v01 + ly * hx * v10 + ly * lx * v11;
 }
 
@@ -37,8 +33,6 @@ struct Geometry {
     int channels, height, width, kernel_h, kernel_w, pad_h, pad_w, stride_h, stride_w, dilation_h,
         dilation_w, out_h, out_w, channels_per_group;
     int64_t pixels, begin, count;  // pixels = out_h * out_w
-    int64_t input_channel_stride, input_pixel_stride, offset_channel_stride, offset_pixel_stride,
-        mask_channel_stride, mask_pixel_stride;
 };
 
 template <typename T>
@@ -54,22 +48,20 @@ __global__ void deform_im2col_kernel(const T* __restrict__ input, const T* __res
         const int64_t pixel = g.begin + local;
         const int wo = static_cast<int>(pixel % g.out_w), ho = static_cast<int>(pixel / g.out_w);
         const int group = c / g.channels_per_group;
-        const T* plane = input + c * g.input_channel_stride;
-        const T* off = offset + (int64_t{group} * 2 * taps) * g.offset_channel_stride +
-                       pixel * g.offset_pixel_stride;
-        const T* mod = mask ? mask + (int64_t{group} * taps) * g.mask_channel_stride +
-                                  pixel * g.mask_pixel_stride
-                            : nullptr;
+        const T* plane = input + static_cast<int64_t>(c) * g.height * g.width;
+        const T* off = offset + static_cast<int64_t>(group) * 2 * taps * g.pixels + pixel;
+        const T* mod =
+            mask ? mask + static_cast<int64_t>(group) * taps * g.pixels + pixel : nullptr;
         T* out = columns + static_cast<int64_t>(c) * taps * g.count + local;
         for (int i = 0; i < g.kernel_h; ++i) {
             for (int j = 0; j < g.kernel_w; ++j) {
                 const int k = i * g.kernel_w + j;
-                const float dy = to_float(off[(2 * k) * g.offset_channel_stride]);
-                const float dx = to_float(off[(2 * k + 1) * g.offset_channel_stride]);
+                const float dy = to_float(off[(2 * k) * g.pixels]);
+                const float dx = to_float(off[(2 * k + 1) * g.pixels]);
                 const float y = ho * g.stride_h - g.pad_h + i * g.dilation_h + dy;
                 const float x = wo * g.stride_w - g.pad_w + j * g.dilation_w + dx;
-                float value = bilinear(plane, g.input_pixel_stride, g.height, g.width, y, x);
-                if (mod) value *= to_float(mod[k * g.mask_channel_stride]);
+                float value = bilinear(plane, g.height, g.width, y, x);
+                if (mod) value *= to_float(mod[k * g.pixels]);
                 out[k * g.count] = from_float<T>(value);
             }
         }
@@ -96,12 +88,6 @@ cudaError_t launch(const DeformIm2colArgs& a, cudaStream_t stream) {
     g.pixels = a.out_h * a.out_w;
     g.begin = a.begin;
     g.count = a.count;
-    g.input_channel_stride = a.input_channel_stride;
-    g.input_pixel_stride = a.input_pixel_stride;
-    g.offset_channel_stride = a.offset_channel_stride;
-    g.offset_pixel_stride = a.offset_pixel_stride;
-    g.mask_channel_stride = a.mask_channel_stride;
-    g.mask_pixel_stride = a.mask_pixel_stride;
     const int64_t total = a.channels * a.count;
     if (total == 0) return cudaSuccess;
     const int threads = 256;

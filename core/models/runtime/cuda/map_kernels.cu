@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 namespace ps::runtime::cuda {
 namespace {
@@ -183,58 +184,29 @@ int pack_width(ElementType type) {
     return type == ElementType::F32 ? 4 : 8;
 }
 
-template <typename T>
-cudaError_t launch_concat(const ConcatIndexing& ix, int64_t batch, void* out, bool packed,
-                          cudaStream_t stream) {
-    constexpr int V = 16 / sizeof(T);
-    const int64_t pixels = batch * ix.height * ix.width;
-    if (packed) {
-        const int64_t total = pixels * (ix.channels / V);
-        resize_concat_kernel<T, V>
-            <<<blocks_for(total), kThreads, 0, stream>>>(ix, static_cast<T*>(out), total);
-    } else {
-        const int64_t total = pixels * ix.channels;
-        resize_concat_kernel<T, 1>
-            <<<blocks_for(total), kThreads, 0, stream>>>(ix, static_cast<T*>(out), total);
+// `f(T{})` for the element type's T.
+template <typename F>
+cudaError_t by_type(ElementType type, F f) {
+    switch (type) {
+        case ElementType::F32:
+            return f(float{});
+        case ElementType::F16:
+            return f(__half{});
+        case ElementType::BF16:
+            return f(__nv_bfloat16{});
     }
-    return cudaGetLastError();
+    return cudaErrorInvalidValue;
 }
 
-template <typename T>
-cudaError_t launch_add(const PartIndexing& part, const void* addend, int64_t batch, int64_t height,
-                       int64_t width, void* out, bool packed, cudaStream_t stream) {
-    constexpr int V = 16 / sizeof(T);
-    const int64_t pixels = batch * height * width;
-    const T* add = static_cast<const T*>(addend);
-    T* o = static_cast<T*>(out);
-    if (packed) {
-        const int64_t total = pixels * (part.channels / V);
-        resize_add_kernel<T, V>
-            <<<blocks_for(total), kThreads, 0, stream>>>(part, add, o, height, width, total);
-    } else {
-        const int64_t total = pixels * part.channels;
-        resize_add_kernel<T, 1>
-            <<<blocks_for(total), kThreads, 0, stream>>>(part, add, o, height, width, total);
-    }
-    return cudaGetLastError();
-}
-
-template <typename T>
-cudaError_t launch_pool(const void* in, void* out, int64_t batch, int64_t height, int64_t width,
-                        int64_t channels, bool packed, cudaStream_t stream) {
-    constexpr int V = 16 / sizeof(T);
-    const int64_t pixels = batch * ((height + 1) / 2) * ((width + 1) / 2);
-    const T* i = static_cast<const T*>(in);
-    T* o = static_cast<T*>(out);
-    if (packed) {
-        const int64_t total = pixels * (channels / V);
-        max_pool_kernel<T, V>
-            <<<blocks_for(total), kThreads, 0, stream>>>(i, o, height, width, channels, total);
-    } else {
-        const int64_t total = pixels * channels;
-        max_pool_kernel<T, 1>
-            <<<blocks_for(total), kThreads, 0, stream>>>(i, o, height, width, channels, total);
-    }
+// `launch(V, total)`: V values per thread (a 16-byte pack when `packed`, else 1), `total`
+// threads for `pixels` x `channels` values.
+template <typename T, typename Launch>
+cudaError_t launch_packs(bool packed, int64_t pixels, int64_t channels, Launch launch) {
+    constexpr int pack = 16 / sizeof(T);
+    if (packed)
+        launch(std::integral_constant<int, pack>{}, pixels * (channels / pack));
+    else
+        launch(std::integral_constant<int, 1>{}, pixels * channels);
     return cudaGetLastError();
 }
 
@@ -247,23 +219,20 @@ cudaError_t resize_concat(const MapPart* parts, int count, int64_t batch, int64_
     ix.count = count;
     ix.height = height;
     ix.width = width;
-    const int pack = pack_width(type);
     bool packed = aligned16(out);
     for (int k = 0; k < count; ++k) {
         ix.parts[k] = part_indexing(parts[k], ix.channels, height, width);
         ix.channels += parts[k].channels;
-        packed = packed && parts[k].channels % pack == 0 && aligned16(parts[k].data);
+        packed = packed && parts[k].channels % pack_width(type) == 0 && aligned16(parts[k].data);
     }
     if (batch * height * width * ix.channels == 0) return cudaSuccess;
-    switch (type) {
-        case ElementType::F32:
-            return launch_concat<float>(ix, batch, out, packed, stream);
-        case ElementType::F16:
-            return launch_concat<__half>(ix, batch, out, packed, stream);
-        case ElementType::BF16:
-            return launch_concat<__nv_bfloat16>(ix, batch, out, packed, stream);
-    }
-    return cudaErrorInvalidValue;
+    return by_type(type, [&](auto tag) {
+        using T = decltype(tag);
+        return launch_packs<T>(packed, batch * height * width, ix.channels, [&](auto v, int64_t n) {
+            resize_concat_kernel<T, decltype(v)::value>
+                <<<blocks_for(n), kThreads, 0, stream>>>(ix, static_cast<T*>(out), n);
+        });
+    });
 }
 
 cudaError_t resize_add(const MapPart& part, const void* addend, int64_t batch, int64_t height,
@@ -272,15 +241,14 @@ cudaError_t resize_add(const MapPart& part, const void* addend, int64_t batch, i
     if (batch * height * width * part.channels == 0) return cudaSuccess;
     const bool packed = part.channels % pack_width(type) == 0 && aligned16(part.data) &&
                         aligned16(addend) && aligned16(out);
-    switch (type) {
-        case ElementType::F32:
-            return launch_add<float>(ix, addend, batch, height, width, out, packed, stream);
-        case ElementType::F16:
-            return launch_add<__half>(ix, addend, batch, height, width, out, packed, stream);
-        case ElementType::BF16:
-            return launch_add<__nv_bfloat16>(ix, addend, batch, height, width, out, packed, stream);
-    }
-    return cudaErrorInvalidValue;
+    return by_type(type, [&](auto tag) {
+        using T = decltype(tag);
+        return launch_packs<T>(
+            packed, batch * height * width, part.channels, [&](auto v, int64_t n) {
+                resize_add_kernel<T, decltype(v)::value><<<blocks_for(n), kThreads, 0, stream>>>(
+                    ix, static_cast<const T*>(addend), static_cast<T*>(out), height, width, n);
+            });
+    });
 }
 
 cudaError_t max_pool_2x2_ceil(const void* in, void* out, int64_t batch, int64_t height,
@@ -288,16 +256,14 @@ cudaError_t max_pool_2x2_ceil(const void* in, void* out, int64_t batch, int64_t 
                               cudaStream_t stream) {
     if (batch * height * width * channels == 0) return cudaSuccess;
     const bool packed = channels % pack_width(type) == 0 && aligned16(in) && aligned16(out);
-    switch (type) {
-        case ElementType::F32:
-            return launch_pool<float>(in, out, batch, height, width, channels, packed, stream);
-        case ElementType::F16:
-            return launch_pool<__half>(in, out, batch, height, width, channels, packed, stream);
-        case ElementType::BF16:
-            return launch_pool<__nv_bfloat16>(in, out, batch, height, width, channels, packed,
-                                              stream);
-    }
-    return cudaErrorInvalidValue;
+    const int64_t pixels = batch * ((height + 1) / 2) * ((width + 1) / 2);
+    return by_type(type, [&](auto tag) {
+        using T = decltype(tag);
+        return launch_packs<T>(packed, pixels, channels, [&](auto v, int64_t n) {
+            max_pool_kernel<T, decltype(v)::value><<<blocks_for(n), kThreads, 0, stream>>>(
+                static_cast<const T*>(in), static_cast<T*>(out), height, width, channels, n);
+        });
+    });
 }
 
 }  // namespace ps::runtime::cuda
