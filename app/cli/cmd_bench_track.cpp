@@ -8,6 +8,7 @@
 
 #include "cli_args.h"
 #include "commands.h"
+#include "engine/profile_trace.h"
 #include "io/atomic_file.h"
 #include "output_checks.h"
 #include "video/tracking_benchmark.h"
@@ -45,21 +46,23 @@ void print_report(const video::TrackingBenchmarkReport& r) {
 const char kBenchTrackUsage[] =
     "photosynth-cli bench --track --model SAM2_CKPT [--video FILE|DIR | --synthetic WxH] "
     "[--frames N] [--objects K] [--device cpu|cuda|auto] [--precision fp32|fp16|bf16] "
-    "[--sam2-layout image_size=N,...] [--json OUT.json]";
+    "[--sam2-layout image_size=N,...] [--json OUT.json] [--trace OUT.trace.json]";
 
 int run_bench_track(const std::vector<std::string>& argv) {
     const std::string usage = std::string("usage: ") + kBenchTrackUsage;
     auto args = parse_args(argv,
                            {"model", "video", "synthetic", "frames", "objects", "device",
-                            "precision", "json", "sam2-layout"},
+                            "precision", "json", "sam2-layout", "trace"},
                            {"track"});
     if (!args) return fail(args.message() + " (" + usage + ")", 2);
     if (auto ok = require(*args, "bench --track", {"model"}); !ok)
         return fail(ok.message() + " (" + usage + ")", 2);
     if (args->has("video") && args->has("synthetic"))
         return fail("bench --track: --video and --synthetic exclude each other", 2);
-    if (args->has("json"))
-        if (auto ok = check_output_file("json", args->get("json")); !ok) return fail(ok.message());
+    for (const char* output : {"json", "trace"})
+        if (args->has(output))
+            if (auto ok = check_output_file(output, args->get(output)); !ok)
+                return fail(ok.message());
     video::TrackingBenchmarkRequest request;
     request.model = args->get("model");
     request.video = args->get("video");
@@ -87,7 +90,16 @@ int run_bench_track(const std::vector<std::string>& argv) {
             if (done == total) std::fprintf(stderr, "\n");
         }
     };
-    auto report = video::run_tracking_benchmark(request, progress);
+    Result<video::TrackingBenchmarkReport> report =
+        make_error(ErrorKind::Runtime, "bench --track did not run");
+    if (args->has("trace")) {
+        // Profiling slows every operator down: the trace is for where time goes, not how much.
+        const Status traced = engine::record_trace(
+            args->get("trace"), [&] { report = video::run_tracking_benchmark(request, progress); });
+        if (!traced) return fail(traced.message());
+    } else {
+        report = video::run_tracking_benchmark(request, progress);
+    }
     if (!report) return fail(report.message());
     print_report(*report);
     if (args->has("json")) {
