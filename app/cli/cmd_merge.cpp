@@ -8,13 +8,44 @@
 #include "cli_args.h"
 #include "commands.h"
 #include "io/atomic_file.h"
+#ifdef PHOTOSYNTH_WITH_VIDEO
+#include "video/video_matting.h"
+#endif
 
 namespace ps::cli {
 
-const char kMergeUsage[] = "usage: photosynth-cli merge --project DIR [--report FILE.json]";
+const char kMergeUsage[] =
+    "usage: photosynth-cli merge --project DIR [--report FILE.json] [--preview OUT.mp4]";
+
+namespace {
+
+// --preview: the composited video of a sharded `remove-bg --video`, which no single shard can
+// write, made from the frames once every shard is done; all or nothing.
+int write_video_preview(const batch::MergedReport& report, const std::string& root,
+                        const std::string& preview) {
+    if (report.command != "remove-bg --video")
+        return fail("--preview applies to the shards of remove-bg --video, and " + root +
+                        " holds those of " + report.command,
+                    2);
+    if (!report.complete() || report.failed > 0)
+        return fail(preview + ": not written, the frames are not all done (" +
+                    std::to_string(report.pending) + " pending, " + std::to_string(report.failed) +
+                    " failed, " + std::to_string(report.missing.size()) +
+                    " shard(s) without a summary)");
+#ifdef PHOTOSYNTH_WITH_VIDEO
+    if (auto ok = video::write_preview_of_folder(root, preview); !ok) return fail(ok.message());
+    std::cout << "wrote " << preview << "\n";
+    return 0;
+#else
+    return fail(preview +
+                ": this build has no video support (OpenCV's videoio was not found at build time)");
+#endif
+}
+
+}  // namespace
 
 int run_merge(const std::vector<std::string>& argv) {
-    auto args = parse_args(argv, {"project", "report"}, {});
+    auto args = parse_args(argv, {"project", "report", "preview"}, {});
     if (!args) return fail(args.message() + " (" + kMergeUsage + ")", 2);
     if (auto ok = require(*args, "merge", {"project"}); !ok)
         return fail(ok.message() + " (" + kMergeUsage + ")", 2);
@@ -27,8 +58,10 @@ int run_merge(const std::vector<std::string>& argv) {
     if (auto ok = io::atomic_write(report_path, batch::report_to_json(*report)); !ok)
         return fail(ok.message());
     std::cout << batch::report_to_text(*report) << "wrote " << report_path << "\n";
+    if (args->has("preview")) return write_video_preview(*report, root, args->get("preview"));
     if (report->complete() && report->failed == 0) return 0;
-    return fail("merge: " + std::to_string(report->failed) + " image(s) failed, " +
+    return fail("merge: " + std::to_string(report->failed) + " " +
+                batch::input_noun(report->command) + "(s) failed, " +
                 std::to_string(report->pending) + " pending, " +
                 std::to_string(report->missing.size()) + " shard(s) without a summary (" +
                 report_path + ")");

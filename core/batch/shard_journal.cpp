@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "io/atomic_file.h"
@@ -71,13 +72,13 @@ std::string s(const QJsonValue& value) {
 
 }  // namespace
 
-Result<FileDigest> digest_file(const std::string& path) {
+namespace {
+
+// Adds the file's bytes to `digest`; the error names the file.
+Status add_file_bytes(const std::string& path, FileDigest& digest) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return make_error(ErrorKind::Io, path + ": cannot open (" + std::strerror(errno) + ")");
-    FileDigest digest;
-    digest.bytes = 0;
-    digest.fnv1a = fnv1a_64({});
     std::vector<char> buffer(1 << 20);
     while (in) {
         in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
@@ -88,6 +89,41 @@ Result<FileDigest> digest_file(const std::string& path) {
         digest.bytes += got;
     }
     if (in.bad()) return make_error(ErrorKind::Io, path + ": read error");
+    return Ok{};
+}
+
+// A folder: every regular file under it, in order of relative path, each as its path, a NUL,
+// its size and a NUL, then its bytes; so a renamed, added, removed or changed file changes it.
+Status add_folder_bytes(const std::string& path, FileDigest& digest) {
+    namespace fs = std::filesystem;
+    std::error_code error;
+    std::vector<std::string> files;
+    for (fs::recursive_directory_iterator it(path, error), end; !error && it != end;
+         it.increment(error))
+        if (it->is_regular_file(error))
+            files.push_back(fs::relative(it->path(), path, error).generic_string());
+    if (error) return make_error(ErrorKind::Io, path + ": cannot list (" + error.message() + ")");
+    std::sort(files.begin(), files.end());
+    for (const std::string& file : files) {
+        const std::string full = (fs::path(path) / file).string();
+        const std::string header = file + '\0' + std::to_string(fs::file_size(full, error)) + '\0';
+        if (error) return make_error(ErrorKind::Io, full + ": " + error.message());
+        digest.fnv1a = fnv1a_64(header, digest.fnv1a);
+        if (auto added = add_file_bytes(full, digest); !added) return added;
+    }
+    return Ok{};
+}
+
+}  // namespace
+
+Result<FileDigest> digest_file(const std::string& path) {
+    FileDigest digest;
+    digest.bytes = 0;
+    digest.fnv1a = fnv1a_64({});
+    std::error_code error;
+    const Status added = std::filesystem::is_directory(path, error) ? add_folder_bytes(path, digest)
+                                                                    : add_file_bytes(path, digest);
+    if (!added) return added.error();
     return digest;
 }
 
@@ -284,12 +320,18 @@ void ShardJournal::apply(const std::string& run_id, int64_t time_ms, const Journ
 }
 
 bool ShardJournal::still_finished(const std::string& input, const std::string& input_path) const {
+    // Not hashed when there is no line to compare with: a fresh shard reads no inputs twice.
+    if (latest_.find(input) == latest_.end()) return false;
+    auto input_now = digest_file(input_path);
+    return input_now && still_finished(input, *input_now);
+}
+
+bool ShardJournal::still_finished(const std::string& input, const FileDigest& input_now) const {
     const auto it = latest_.find(input);
     if (it == latest_.end()) return false;
     const JournalEntry& entry = it->second;
     if (entry.outcome != EntryOutcome::Done && entry.outcome != EntryOutcome::Skipped) return false;
-    auto input_now = digest_file(input_path);
-    if (!input_now || *input_now != entry.input_digest) return false;
+    if (input_now != entry.input_digest) return false;
     const QDir root(q(root_));
     for (const auto& [file, digest] : entry.outputs) {
         auto now = digest_file(root.filePath(q(file)).toStdString());

@@ -28,7 +28,9 @@ struct FileDigest {
     bool operator!=(const FileDigest& other) const { return !(*this == other); }
 };
 
-// The file's size and hash, read in pieces; the error names the file.
+// The file's size and hash, read in pieces; the error names the file. A folder (a video's frame
+// folder, a store folder) digests every file under it with its relative path: `bytes` is their
+// total size.
 Result<FileDigest> digest_file(const std::string& path);
 
 enum class EntryOutcome { Done, Failed, Skipped, Resumed };
@@ -90,6 +92,12 @@ class ShardJournal {
     // True when an earlier run finished `input` (done, or skipped) and the input file (at
     // `input_path`) and every output it recorded still have the recorded size and hash.
     bool still_finished(const std::string& input, const std::string& input_path) const;
+    // The same with the input's digest taken by the caller: a video, whose frames are the
+    // inputs, is hashed once per run rather than once per frame.
+    bool still_finished(const std::string& input, const FileDigest& input_now) const;
+    // The shard's share once the run knows it better (a video whose container guessed its frame
+    // count): the summary's pending count follows it.
+    void set_inputs(int inputs) { inputs_ = inputs; }
 
     // Appends the entry as this run's line (and fsyncs); the summary is rewritten when the last
     // rewrite is more than a few seconds old.

@@ -107,9 +107,14 @@ std::string report_to_json(const MergedReport& report) {
     return QJsonDocument(json).toJson(QJsonDocument::Indented).toStdString();
 }
 
+std::string input_noun(const std::string& command) {
+    return command == "track" ? "video" : "image";
+}
+
 std::string report_to_text(const MergedReport& report) {
+    const std::string noun = input_noun(report.command);
     std::string text = report.command + ", " + std::to_string(report.shards) +
-                       " shard(s): " + std::to_string(report.inputs) + " image(s), " +
+                       " shard(s): " + std::to_string(report.inputs) + " " + noun + "(s), " +
                        std::to_string(report.done) + " done, " + std::to_string(report.failed) +
                        " failed, " + std::to_string(report.skipped) + " skipped, " +
                        std::to_string(report.pending) + " pending" +
@@ -119,13 +124,13 @@ std::string report_to_text(const MergedReport& report) {
                 ": no summary (never started?)\n";
     for (const ShardSummary& summary : report.summaries) {
         text += "  shard " + to_string(summary.shard) + ": " + std::to_string(summary.inputs) +
-                " image(s), " + std::to_string(summary.done) + " done, " +
+                " " + noun + "(s), " + std::to_string(summary.done) + " done, " +
                 std::to_string(summary.failed) + " failed, " + std::to_string(summary.skipped) +
                 " skipped, " + std::to_string(std::max(0, summary.pending())) + " pending";
         for (const ShardRun& run : summary.runs)
             text += "; run on " + run.host + ": " + std::to_string(run.processed) + " processed, " +
                     std::to_string(run.resumed) + " resumed, " +
-                    format("%.2f images/s", run.images_per_second()) +
+                    format("%.2f ", run.images_per_second()) + noun + "s/s" +
                     (run.ended ? "" : " (interrupted or running)");
         text += "\n";
     }

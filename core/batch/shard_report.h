@@ -26,6 +26,10 @@ struct MergedReport {
 Result<MergedReport> merge_shard_summaries(const std::string& root);
 
 std::string report_to_json(const MergedReport& report);
+// What the command's inputs are called in messages: "video" for track (a folder of videos),
+// else "image".
+std::string input_noun(const std::string& command);
+
 // For people: the totals, each shard's counts and throughput, then every failure "file: reason".
 std::string report_to_text(const MergedReport& report);
 

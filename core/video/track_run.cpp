@@ -57,12 +57,6 @@ std::vector<Pass> plan(TrackDirection direction, const std::vector<TrackObject>&
     return {};
 }
 
-Result<std::string> model_hash(const std::string& path) {
-    auto mapped = io::MappedFile::map(path);
-    if (!mapped) return make_error(ErrorKind::Io, path + ": " + mapped.message());
-    return engine::content_hash((*mapped)->data(), (*mapped)->size());
-}
-
 TrackMask mask_of(const sam2::Sam2ObjectMask& object, long long frame) {
     TrackMask out;
     out.frame = frame;
@@ -201,6 +195,12 @@ std::string track_direction_name(TrackDirection direction) {
     return {};
 }
 
+Result<std::string> checkpoint_hash(const std::string& path) {
+    auto mapped = io::MappedFile::map(path);
+    if (!mapped) return make_error(ErrorKind::Io, path + ": " + mapped.message());
+    return engine::content_hash((*mapped)->data(), (*mapped)->size());
+}
+
 Status check_track_inputs(const std::string& video, const std::string& prompts) {
     auto opened = FrameSource::open(video);
     if (!opened) return opened.error();
@@ -221,7 +221,8 @@ Result<TrackRunReport> track_video(engine::Engine& engine, const TrackRunOptions
     const FrameSourceInfo& info = frames->info();
     auto objects = read_track_prompts(options.prompts, {info.width, info.height, info.frames});
     if (!objects) return objects.error();
-    auto hash = model_hash(options.model_path);
+    Result<std::string> hash =
+        options.model_hash.empty() ? checkpoint_hash(options.model_path) : options.model_hash;
     if (!hash) return hash.error();
     TrackSource source;
     source.video = std::filesystem::absolute(options.video).lexically_normal().string();

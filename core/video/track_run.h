@@ -37,10 +37,13 @@ std::string track_direction_name(TrackDirection direction);
 struct TrackRunOptions {
     std::string model_id;    // a sam2 model loaded in the engine
     std::string model_path;  // its checkpoint: name and content hash go into the store
-    std::string precision;   // the model's, as the engine reports it ("fp32", "bf16")
-    std::string video;       // a video file or a folder of frames
-    std::string prompts;     // the prompts file (docs/track-prompts.md)
-    std::string out_dir;     // the store (track.json, masks.pstrack), created when absent
+    // The checkpoint's engine::content_hash when the caller has it already (a batch of videos
+    // hashes the file once); empty: hashed here.
+    std::string model_hash;
+    std::string precision;  // the model's, as the engine reports it ("fp32", "bf16")
+    std::string video;      // a video file or a folder of frames
+    std::string prompts;    // the prompts file (docs/track-prompts.md)
+    std::string out_dir;    // the store (track.json, masks.pstrack), created when absent
     TrackDirection direction = TrackDirection::Forward;
     long long warmup_frames = 16;  // re-tracked without writing before a resume point
 };
@@ -57,6 +60,9 @@ struct TrackRunReport {
 // done: frames of the run stored so far (kept + written); total: the run's frames. Called on
 // the engine's device thread as each frame is stored.
 using TrackRunProgress = std::function<void(long long done, long long total)>;
+
+// The checkpoint's content hash, as the store records it (engine::content_hash of the file).
+Result<std::string> checkpoint_hash(const std::string& path);
 
 // The video opens and the prompts file is valid for it (what track_video checks first): lets a
 // caller refuse bad input before it loads a model.
