@@ -22,27 +22,44 @@ class TestBirefnetDeformConv2d : public QObject {
         QTest::addColumn<int>("dtype");
         QTest::addColumn<double>("tolerance");
         QTest::addColumn<bool>("cuda");
+        QTest::addColumn<bool>("channels_last");
         // Relative to the largest output (outputs reach ~40: sums of up to 392 random products).
         // bfloat16 rounds the inputs and offsets (a 5-pixel offset by 0.02 pixels) before the
-        // float32 computation.
-        QTest::newRow("float64") << static_cast<int>(at::kDouble) << 1e-13 << false;
-        QTest::newRow("float32") << static_cast<int>(at::kFloat) << 5e-6 << false;
-        QTest::newRow("bfloat16") << static_cast<int>(at::kBFloat16) << 0.06 << false;
-        // On the GPU machine: the im2col kernel (columns and GEMM in the input's precision, so
-        // bfloat16 also rounds the columns), and float64 through the ATen path.
+        // float32 computation. Channels-last maps of one group take the pixel-major im2col (on
+        // the CPU its twin, packs of 2 doubles or 4 floats where the channels allow: cases 0-2,
+        // single channels: case 4); case 3 (two groups) the ATen path.
+        const int f64 = static_cast<int>(at::kDouble), f32 = static_cast<int>(at::kFloat),
+                  bf16 = static_cast<int>(at::kBFloat16);
+        QTest::newRow("float64") << f64 << 1e-13 << false << false;
+        QTest::newRow("float32") << f32 << 5e-6 << false << false;
+        QTest::newRow("bfloat16") << bf16 << 0.06 << false << false;
+        QTest::newRow("float64 channels-last") << f64 << 1e-13 << false << true;
+        QTest::newRow("float32 channels-last") << f32 << 5e-6 << false << true;
+        QTest::newRow("bfloat16 channels-last") << bf16 << 0.06 << false << true;
+        // On the GPU machine: the im2col kernels (columns and GEMM in the input's precision, so
+        // bfloat16 also rounds the columns; channels-last: the pixel-major kernel, packs of 4
+        // floats or 8 bfloat16), and float64 through the ATen path.
         if (runtime::cuda_available()) {
-            QTest::newRow("cuda float64") << static_cast<int>(at::kDouble) << 1e-13 << true;
-            QTest::newRow("cuda float32") << static_cast<int>(at::kFloat) << 5e-6 << true;
-            QTest::newRow("cuda bfloat16") << static_cast<int>(at::kBFloat16) << 0.06 << true;
+            QTest::newRow("cuda float64") << f64 << 1e-13 << true << false;
+            QTest::newRow("cuda float32") << f32 << 5e-6 << true << false;
+            QTest::newRow("cuda bfloat16") << bf16 << 0.06 << true << false;
+            QTest::newRow("cuda float32 channels-last") << f32 << 5e-6 << true << true;
+            QTest::newRow("cuda bfloat16 channels-last") << bf16 << 0.06 << true << true;
         }
     }
     void matches_torchvision() {
         QFETCH(int, dtype);
         QFETCH(double, tolerance);
         QFETCH(bool, cuda);
+        QFETCH(bool, channels_last);
         const auto type = static_cast<at::ScalarType>(dtype);
         const at::Device device = cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU);
-        const auto on = [&](const at::Tensor& t) { return t.to(device, type); };
+        const at::MemoryFormat format =
+            channels_last ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+        const auto on = [&](const at::Tensor& t) {
+            const at::Tensor placed = t.to(device, type);
+            return placed.dim() == 4 ? placed.contiguous(format) : placed;
+        };
         auto file =
             io::load_checkpoint(test_data_path("birefnet", "deform_conv2d_cases.safetensors"));
         QVERIFY2(file.ok(), file.ok() ? "" : file.message().c_str());
@@ -62,6 +79,10 @@ class TestBirefnetDeformConv2d : public QObject {
                                        on(t.at(p + "weight")), on(t.at(p + "bias")), mask, g)
                     .cpu();
             QCOMPARE(got.scalar_type(), type);
+            // The pixel-major path (one group) writes the channels-last output directly.
+            const bool one_group = t.at(p + "weight").size(1) == t.at(p + "input").size(1);
+            QVERIFY(!(channels_last && one_group) ||
+                    got.suggest_memory_format() == at::MemoryFormat::ChannelsLast);
             const at::Tensor& expected = t.at(p + "output");
             QCOMPARE(got.sizes(), expected.sizes());
             const double diff = (got.to(at::kDouble) - expected).abs().max().item<double>() /
@@ -101,9 +122,10 @@ class TestBirefnetDeformConv2d : public QObject {
         QVERIFY(at::equal(got, expected));
     }
 
-    // Convolutions in half precision on CUDA leave channels-last maps, which reach the GPU
-    // kernel's NCHW reads. Same answer as from NCHW maps, in float64 through the ATen path here
-    // and float32 through the kernel on the GPU machine, for 2 images and 2 offset groups.
+    // Convolutions in half precision on CUDA leave channels-last maps, which take the
+    // pixel-major im2col. Same answer as from NCHW maps, in float64 (its CPU twin against the
+    // ATen path) here and float32 (against the NCHW kernel) on the GPU machine, for 2 images and
+    // 2 offset groups.
     void channels_last_maps_give_the_same_result_data() {
         QTest::addColumn<bool>("cuda");
         QTest::newRow("cpu") << false;
@@ -127,8 +149,55 @@ class TestBirefnetDeformConv2d : public QObject {
         };
         const at::Tensor nchw = runtime::deform_conv2d(x, offset, w, b, mask, g);
         const at::Tensor nhwc = runtime::deform_conv2d(last(x), last(offset), w, b, last(mask), g);
-        const double diff = (nchw - nhwc).abs().max().item<double>();
-        QVERIFY2(diff <= (cuda ? 1e-5 : 1e-12), QByteArray::number(diff).constData());
+        // Relative to the largest output: on the GPU the two kernels' GEMMs sum in different
+        // orders (channel-major against tap-major columns).
+        const double diff =
+            (nchw - nhwc).abs().max().item<double>() / nchw.abs().max().item<double>();
+        QVERIFY2(diff <= (cuda ? 5e-6 : 1e-13), QByteArray::number(diff).constData());
+    }
+
+    // BiRefNet's offsets and modulator are channel slices of one channels-last convolution's
+    // output: the pixel-major im2col reads them in place at their strides. Same answer as from
+    // contiguous NCHW copies (the ATen path here, the NCHW kernel on the GPU machine); 13
+    // channels: single-channel units; 2 offset groups of 16: packs.
+    void sliced_offsets_are_read_in_place_data() {
+        QTest::addColumn<bool>("cuda");
+        QTest::addColumn<int>("channels");
+        QTest::newRow("cpu packs") << false << 32;
+        QTest::newRow("cpu single channels") << false << 13;
+        if (runtime::cuda_available()) {
+            QTest::newRow("cuda packs") << true << 32;
+            QTest::newRow("cuda single channels") << true << 13;
+        }
+    }
+    void sliced_offsets_are_read_in_place() {
+        QFETCH(bool, cuda);
+        QFETCH(int, channels);
+        const at::TensorOptions options =
+            at::TensorOptions(cuda ? at::kFloat : at::kDouble)
+                .device(cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU));
+        const int64_t groups = channels % 2 == 0 ? 2 : 1, taps = 9;
+        at::manual_seed(3);
+        const auto last = [](const at::Tensor& t) {
+            return t.contiguous(at::MemoryFormat::ChannelsLast);
+        };
+        const at::Tensor x = last(at::randn({1, channels, 10, 13}, options));
+        const at::Tensor both =
+            last(at::randn({1, 3 * groups * taps + 5, 10, 13}, options).mul_(3));
+        const at::Tensor offset = both.slice(1, 0, 2 * groups * taps);
+        const at::Tensor mask =
+            2. * at::sigmoid(both.slice(1, 2 * groups * taps, 3 * groups * taps));
+        const at::Tensor w = last(at::randn({7, channels, 3, 3}, options));
+        const at::Tensor b = at::randn({7}, options);
+        runtime::DeformConvGeometry g;
+        g.pad_h = g.pad_w = 1;
+        const at::Tensor got = runtime::deform_conv2d(x, offset, w, b, mask, g);
+        QCOMPARE(got.suggest_memory_format(), at::MemoryFormat::ChannelsLast);
+        const at::Tensor expected = runtime::deform_conv2d(x.contiguous(), offset.contiguous(),
+                                                           w.contiguous(), b, mask.contiguous(), g);
+        const double diff =
+            (got - expected).abs().max().item<double>() / expected.abs().max().item<double>();
+        QVERIFY2(diff <= (cuda ? 5e-6 : 1e-13), QByteArray::number(diff).constData());
     }
 
     void inconsistent_shapes_are_refused() {

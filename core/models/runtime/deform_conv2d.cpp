@@ -1,15 +1,21 @@
 // torchvision's deform_conv2d (deform_conv2d_kernel.cpp: bilinear_interpolate, deformable_im2col,
-// then a GEMM with the weight) expressed in ATen ops. Columns are laid out pixel-major
-// (pixel, tap, channel), so one index_select of a channels-last copy of the input gathers whole
-// rows, and the weight is permuted to (Cout, tap, channel) to meet them.
+// then a GEMM with the weight). Three ways: channels-last maps (one group) through the
+// pixel-major im2col (our CUDA kernel, or its CPU twin), whose GEMM writes the channels-last
+// output directly; NCHW maps on CUDA through the NCHW im2col kernel; anything else in ATen ops.
+// Every way lays columns out pixel-major (pixel, tap, channel) but the NCHW kernel's, and
+// permutes the weight to (Cout, tap, channel) to meet them (a view for a channels-last weight).
 #include "models/runtime/deform_conv2d.h"
 
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "models/runtime/deform_columns.h"
 
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
 #include <c10/cuda/CUDAStream.h>
@@ -86,6 +92,110 @@ at::Tensor sample_columns(const at::Tensor& pixels, int64_t H, int64_t W, const 
     return value.view({L, K, C});
 }
 
+// The pixel-major im2col's geometry for one image and chunk (set per chunk), or false where some
+// index would not fit its 32-bit arithmetic. offset and mask: B x ... at any strides.
+bool pixel_geometry(const Shapes& s, const DeformConvGeometry& g, const at::Tensor& offset,
+                    const at::Tensor& mask, int64_t chunk, cuda::DeformPixelGeometry& out) {
+    constexpr int64_t limit = std::numeric_limits<int32_t>::max();
+    // The largest element index reached in one image of t, plus one.
+    const auto extent = [](const at::Tensor& t) {
+        int64_t last = 0;
+        for (int64_t d = 1; d < t.dim(); ++d) last += (t.size(d) - 1) * t.stride(d);
+        return last + 1;
+    };
+    if (s.H * s.W * s.C >= limit || s.Ho * s.Wo >= limit || chunk * s.K * s.C >= limit ||
+        extent(offset) >= limit || (mask.defined() && extent(mask) >= limit)) {
+        return false;
+    }
+    const auto i32 = [](int64_t v) { return static_cast<int>(v); };
+    out.channels = i32(s.C), out.height = i32(s.H), out.width = i32(s.W);
+    out.kernel_h = i32(s.kh), out.kernel_w = i32(s.kw);
+    out.pad_h = i32(g.pad_h), out.pad_w = i32(g.pad_w);
+    out.stride_h = i32(g.stride_h), out.stride_w = i32(g.stride_w);
+    out.dilation_h = i32(g.dilation_h), out.dilation_w = i32(g.dilation_w);
+    out.out_w = i32(s.Wo), out.offset_groups = i32(s.offset_groups);
+    out.offset_stride_c = i32(offset.stride(1)), out.offset_stride_h = i32(offset.stride(2));
+    out.offset_stride_w = i32(offset.stride(3));
+    if (mask.defined()) {
+        out.mask_stride_c = i32(mask.stride(1)), out.mask_stride_h = i32(mask.stride(2));
+        out.mask_stride_w = i32(mask.stride(3));
+    }
+    return true;
+}
+
+// Channels-last input of one group: per chunk of `chunk` output pixels (a multiple of 8: the
+// output rows' start stays 16-byte aligned for cuBLAS), `im2col(b, geometry, columns)` writes
+// count x (taps x channels) columns and one GEMM with the weight as (taps x channels) x Cout
+// (plus the bias) writes those pixels' rows of the B x (Ho x Wo) x Cout output, which is the
+// channels-last result: no NCHW copy of the input or the output. input: contiguous channels-last;
+// every tensor in the compute type.
+template <typename Im2col>
+at::Tensor pixel_major_conv(const at::Tensor& input, const at::Tensor& weight,
+                            const at::Tensor& bias, const Shapes& s, int64_t chunk, Im2col im2col,
+                            cuda::DeformPixelGeometry geometry) {
+    const int64_t L = s.Ho * s.Wo, KC = s.K * s.C;
+    // (taps x channels) x Cout: a view of a channels-last weight.
+    const at::Tensor weight_t = weight.permute({0, 2, 3, 1}).reshape({s.Cout, KC}).t();
+    const at::Tensor buffer = at::empty({chunk * KC}, input.options());
+    at::Tensor out = at::empty({s.B, L, s.Cout}, input.options());
+    for (int64_t b = 0; b < s.B; ++b) {
+        for (int64_t begin = 0; begin < L; begin += chunk) {
+            const int64_t n = std::min(chunk, L - begin);
+            geometry.begin = static_cast<int>(begin);
+            geometry.count = static_cast<int>(n);
+            im2col(b, geometry, buffer.data_ptr());
+            const at::Tensor columns = buffer.narrow(0, 0, n * KC).view({n, KC});
+            at::Tensor rows = out[b].narrow(0, begin, n);
+            if (bias.defined())
+                at::addmm_out(rows, bias, columns, weight_t);
+            else
+                at::mm_out(rows, columns, weight_t);
+        }
+    }
+    return out.view({s.B, s.Ho, s.Wo, s.Cout}).permute({0, 3, 1, 2});
+}
+
+int64_t pixel_chunk(const Shapes& s, int64_t max_values) {
+    const int64_t L = s.Ho * s.Wo;
+    return std::min(L, std::max<int64_t>(8, max_values / (s.K * s.C) / 8 * 8));
+}
+
+bool pixel_major_applies(const at::Tensor& input, const at::Tensor& weight) {
+    return input.dim() == 4 && weight.dim() == 4 && weight.size(1) == input.size(1) &&
+           input.suggest_memory_format() == at::MemoryFormat::ChannelsLast;
+}
+
+bool aligned16(const void* p) {
+    return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+}
+
+// The CPU twin of the CUDA kernel's path, in float32 for reduced precision (as the ATen path).
+template <typename F>
+at::Tensor pixel_major_conv_cpu(const at::Tensor& input_, const at::Tensor& offset_,
+                                const at::Tensor& weight_, const at::Tensor& bias_,
+                                const at::Tensor& mask_, const Shapes& s,
+                                const DeformConvGeometry& g, bool& done) {
+    const at::ScalarType compute = c10::CppTypeToScalarType<F>::value;
+    const at::Tensor input = input_.to(compute).contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor offset = offset_.to(compute);
+    const at::Tensor mask = mask_.defined() ? mask_.to(compute) : at::Tensor();
+    const int64_t chunk = pixel_chunk(s, kChunkValues);
+    cuda::DeformPixelGeometry geometry;
+    done = pixel_geometry(s, g, offset, mask, chunk, geometry);
+    if (!done) return at::Tensor();
+    geometry.pack =
+        cuda::deform_pixel_pack(static_cast<int>(s.C), static_cast<int>(s.offset_groups), sizeof(F),
+                                aligned16(input.data_ptr()));
+    const auto im2col = [&](int64_t b, const cuda::DeformPixelGeometry& gb, void* columns) {
+        deform_im2col_pixels_cpu<F>(input[b].data_ptr<F>(), offset[b].data_ptr<F>(),
+                                    mask.defined() ? mask[b].data_ptr<F>() : nullptr,
+                                    static_cast<F*>(columns), gb);
+    };
+    const at::Tensor bias = bias_.defined() ? bias_.to(compute) : at::Tensor();
+    return pixel_major_conv(input, weight_.to(compute), bias, s, chunk, im2col, geometry)
+        .to(input_.scalar_type());
+}
+
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
 // Columns of at most this many elements per GEMM (128 MB in bf16): BiRefNet's 7 x 7 taps over
 // hundreds of channels at 256 x 256 pixels would otherwise take gigabytes.
@@ -104,8 +214,8 @@ bool cuda_kernel_applies(const at::Tensor& input, const at::Tensor& weight) {
 // H100. No host synchronisation, so CUDA graphs capture it.
 at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset_,
                               const at::Tensor& weight_, const at::Tensor& bias_,
-                              const at::Tensor& mask_, const DeformConvGeometry& g) {
-    const Shapes s = shapes_of(input_, offset_, weight_, mask_, g);
+                              const at::Tensor& mask_, const Shapes& s,
+                              const DeformConvGeometry& g) {
     const int64_t B = s.B, C = s.C, H = s.H, W = s.W, Cout = s.Cout, kh = s.kh, kw = s.kw, K = s.K,
                   Ho = s.Ho, Wo = s.Wo, offset_groups = s.offset_groups;
     const at::ScalarType type = input_.scalar_type();
@@ -163,6 +273,41 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
     // here was undone by the next convolution (NHWC weights in half precision on CUDA).
     return out.view({B, Ho, Wo, Cout}).permute({0, 3, 1, 2});
 }
+
+// Channels-last maps on the GPU: the pixel-major im2col kernel reads each sample's channels as
+// 16-byte packs and the GEMM writes the channels-last output, where the NCHW kernel needed NCHW
+// copies of the input, offsets and mask and handed back an output the next layers copied.
+// Undefined where the geometry exceeds the kernel's 32-bit indices.
+at::Tensor deform_conv2d_pixels_cuda(const at::Tensor& input_, const at::Tensor& offset_,
+                                     const at::Tensor& weight, const at::Tensor& bias,
+                                     const at::Tensor& mask_, const Shapes& s,
+                                     const DeformConvGeometry& g) {
+    const at::ScalarType type = input_.scalar_type();
+    const at::Tensor input = input_.contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor offset = offset_.to(type);  // read in place at its strides
+    const at::Tensor mask = mask_.defined() ? mask_.to(type) : at::Tensor();
+    const int64_t chunk = pixel_chunk(s, kCudaColumnValues);
+    cuda::DeformPixelGeometry geometry;
+    if (!pixel_geometry(s, g, offset, mask, chunk, geometry)) return at::Tensor();
+    geometry.pack = cuda::deform_pixel_pack(
+        static_cast<int>(s.C), static_cast<int>(s.offset_groups),
+        static_cast<int>(input.element_size()), aligned16(input.data_ptr()));
+    const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(input.device().index()).stream();
+    const auto im2col = [&](int64_t b, const cuda::DeformPixelGeometry& gb, void* columns) {
+        cuda::DeformPixelArgs args;
+        args.input = input[b].data_ptr();
+        args.offset = offset[b].data_ptr();
+        args.mask = mask.defined() ? mask[b].data_ptr() : nullptr;
+        args.columns = columns;
+        args.geometry = gb;
+        const cudaError_t status =
+            cuda::deform_im2col_pixels(args, cuda_element_type(type), stream);
+        if (status != cudaSuccess)
+            throw std::runtime_error(std::string("deform_conv2d: ") + cudaGetErrorString(status));
+    };
+    return pixel_major_conv(input, weight.to(type), bias.defined() ? bias.to(type) : at::Tensor(),
+                            s, chunk, im2col, geometry);
+}
 #endif
 
 }  // namespace
@@ -170,12 +315,29 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
 at::Tensor deform_conv2d(const at::Tensor& input_, const at::Tensor& offset_,
                          const at::Tensor& weight_, const at::Tensor& bias_,
                          const at::Tensor& mask_, const DeformConvGeometry& g) {
-#ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-    // The CUDA path checks the shapes itself (shapes_of), once.
-    if (cuda_kernel_applies(input_, weight_))
-        return deform_conv2d_cuda(input_, offset_, weight_, bias_, mask_, g);
-#endif
     const Shapes s = shapes_of(input_, offset_, weight_, mask_, g);
+    const at::ScalarType type = input_.scalar_type();
+    if (pixel_major_applies(input_, weight_)) {
+        at::Tensor out;
+        bool done = false;
+        if (input_.device().is_cpu()) {
+            out = type == at::kDouble ? pixel_major_conv_cpu<double>(input_, offset_, weight_,
+                                                                     bias_, mask_, s, g, done)
+                                      : pixel_major_conv_cpu<float>(input_, offset_, weight_, bias_,
+                                                                    mask_, s, g, done);
+        }
+#ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
+        else if (cuda_kernel_applies(input_, weight_)) {
+            out = deform_conv2d_pixels_cuda(input_, offset_, weight_, bias_, mask_, s, g);
+            done = out.defined();
+        }
+#endif
+        if (done) return out;
+    }
+#ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
+    if (cuda_kernel_applies(input_, weight_))
+        return deform_conv2d_cuda(input_, offset_, weight_, bias_, mask_, s, g);
+#endif
     const int64_t B = s.B, C = s.C, H = s.H, W = s.W, Cout = s.Cout, Cg = s.Cg, kh = s.kh,
                   kw = s.kw, K = s.K, Ho = s.Ho, Wo = s.Wo, offset_groups = s.offset_groups;
     const int64_t groups = C / Cg;

@@ -1,6 +1,8 @@
 // Modulated deformable convolution (DCNv2, Zhu et al. 2019) with the semantics of
-// torchvision.ops.deform_conv2d, written with ATen ops (index_select gathers and one matrix
-// product per chunk of output pixels) so the same code runs on the CPU and CUDA; LibTorch has none.
+// torchvision.ops.deform_conv2d (LibTorch has none): an im2col of bilinear samples and one matrix
+// product per chunk of output pixels. Channels-last maps of one group go through the pixel-major
+// im2col (a CUDA kernel, or its CPU twin) and come back channels-last; NCHW maps on CUDA through
+// the NCHW kernel; anything else through ATen gathers.
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -1,7 +1,8 @@
 // See deform_im2col.h. torchvision's deformable_im2col (deform_conv2d_kernel.cu) semantics; our
-// own kernel: one thread per (channel, output pixel), looping over the taps, so that the offsets
-// and the mask of a pixel are read once per channel and consecutive threads write consecutive
-// columns.
+// own kernels. NCHW: one thread per (channel, output pixel), looping over the taps, so that the
+// offsets and the mask of a pixel are read once per channel and consecutive threads write
+// consecutive columns. Channels-last: one thread per (output pixel, tap, pack of channels), so
+// that consecutive threads read consecutive channels of one sample's corners and write one row.
 #include "models/runtime/cuda/deform_im2col.h"
 #include "models/runtime/cuda/element_convert.cuh"
 
@@ -98,7 +99,89 @@ cudaError_t launch(const DeformIm2colArgs& a, cudaStream_t stream) {
     return cudaGetLastError();
 }
 
+template <typename T, int V>
+struct alignas(sizeof(T) * V) Pack {
+    T v[V];
+};
+
+// The arithmetic of the CPU twin (deform_columns.cpp, sample_unit) in float32.
+template <typename T, int V>
+__global__ void deform_im2col_pixels_kernel(const T* __restrict__ input,
+                                            const T* __restrict__ offset,
+                                            const T* __restrict__ mask, T* __restrict__ columns,
+                                            DeformPixelGeometry g) {
+    using P = Pack<T, V>;
+    const int total = g.units();
+    for (int64_t index = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; index < total;
+         index += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const DeformUnit unit = deform_unit(g, static_cast<int>(index));
+        const float y = static_cast<float>(unit.base_y) + to_float(offset[unit.dy_index]);
+        const float x = static_cast<float>(unit.base_x) + to_float(offset[unit.dx_index]);
+        const BilinearCorners<float> corners = bilinear_corners(y, x, g.height, g.width);
+        float value[V];
+#pragma unroll
+        for (int j = 0; j < V; ++j) value[j] = 0.f;
+#pragma unroll
+        for (int q = 0; q < 4; ++q) {
+            if (!corners.counted[q]) continue;
+            const P p = *reinterpret_cast<const P*>(
+                input + static_cast<int64_t>(corners.pixel[q]) * g.channels + unit.channel);
+#pragma unroll
+            for (int j = 0; j < V; ++j) value[j] += corners.weight[q] * to_float(p.v[j]);
+        }
+        const float modulation = mask ? to_float(mask[unit.mask_index]) : 1.f;
+        P out;
+#pragma unroll
+        for (int j = 0; j < V; ++j) out.v[j] = from_float<T>(value[j] * modulation);
+        *reinterpret_cast<P*>(columns + unit.column) = out;
+    }
+}
+
+bool aligned16(const void* p) {
+    return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+}
+
+template <typename T>
+cudaError_t launch_pixels(const DeformPixelArgs& a, cudaStream_t stream) {
+    constexpr int kPack = 16 / sizeof(T);
+    const DeformPixelGeometry& g = a.geometry;
+    const int64_t total = g.units();
+    if (total == 0) return cudaSuccess;
+    const int threads = 256;
+    const unsigned blocks =
+        static_cast<unsigned>(std::min<int64_t>((total + threads - 1) / threads, int64_t{1} << 20));
+    const T* input = static_cast<const T*>(a.input);
+    const T* offset = static_cast<const T*>(a.offset);
+    const T* mask = static_cast<const T*>(a.mask);
+    T* columns = static_cast<T*>(a.columns);
+    if (g.pack == kPack) {
+        if (!aligned16(input) || !aligned16(columns) || (g.channels / g.offset_groups) % kPack != 0)
+            return cudaErrorInvalidValue;
+        deform_im2col_pixels_kernel<T, kPack>
+            <<<blocks, threads, 0, stream>>>(input, offset, mask, columns, g);
+    } else if (g.pack == 1) {
+        deform_im2col_pixels_kernel<T, 1>
+            <<<blocks, threads, 0, stream>>>(input, offset, mask, columns, g);
+    } else {
+        return cudaErrorInvalidValue;
+    }
+    return cudaGetLastError();
+}
+
 }  // namespace
+
+cudaError_t deform_im2col_pixels(const DeformPixelArgs& args, ElementType type,
+                                 cudaStream_t stream) {
+    switch (type) {
+        case ElementType::F32:
+            return launch_pixels<float>(args, stream);
+        case ElementType::F16:
+            return launch_pixels<__half>(args, stream);
+        case ElementType::BF16:
+            return launch_pixels<__nv_bfloat16>(args, stream);
+    }
+    return cudaErrorInvalidValue;
+}
 
 cudaError_t deform_im2col(const DeformIm2colArgs& args, ElementType type, cudaStream_t stream) {
     switch (type) {

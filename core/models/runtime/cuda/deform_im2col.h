@@ -1,12 +1,15 @@
 // The modulated deformable im2col of runtime::deform_conv2d on the GPU: one pass that samples
 // every (channel, tap, output pixel) bilinearly and writes the column matrix a GEMM then meets
-// with the weight. Plain C++ interface (no ATen) so that nvcc compiles only this .cu file.
+// with the weight. Two layouts: NCHW input into (channels x taps) x pixels columns, and
+// channels-last input into pixels x (taps x channels) columns, whose GEMM with the weight is the
+// channels-last output itself. Plain C++ interface (no ATen) so that nvcc compiles only the .cu.
 #pragma once
 
 #include <cstdint>
 
 #include <cuda_runtime_api.h>
 
+#include "models/runtime/cuda/deform_pixel_indexing.h"
 #include "models/runtime/cuda/element_type.h"
 
 namespace ps::runtime::cuda {
@@ -27,5 +30,20 @@ struct DeformIm2colArgs {
 // Samples in float32 whatever the element type (torchvision's bilinear_interpolate: 0 beyond
 // one pixel outside the image, each corner only if inside), writes columns in the element type.
 cudaError_t deform_im2col(const DeformIm2colArgs& args, ElementType type, cudaStream_t stream);
+
+struct DeformPixelArgs {
+    const void* input = nullptr;   // height x width x channels, contiguous (one image)
+    const void* offset = nullptr;  // at the geometry's strides, this image's
+    const void* mask = nullptr;    // likewise, or null (all ones)
+    void* columns = nullptr;       // count x (taps x channels), contiguous
+    DeformPixelGeometry geometry;  // geometry.pack: 1, or 16 bytes of the element type when the
+                                   // channels per offset group allow and every pointer is aligned
+};
+
+// The same sampling for channels-last input: one thread per unit of deform_pixel_indexing.h,
+// reading `pack` neighbouring channels at each corner (16-byte loads) and writing them to one
+// row of the columns.
+cudaError_t deform_im2col_pixels(const DeformPixelArgs& args, ElementType type,
+                                 cudaStream_t stream);
 
 }  // namespace ps::runtime::cuda
