@@ -59,7 +59,8 @@ const Command kCommands[] = {
      "COCO or LabelMe annotations into a project"},
     {"track", ps::cli::run_track, ps::cli::kTrackUsage,
      "SAM 2.1 objects tracked through a video (file or frame folder) from a prompts file into a "
-     "resumable track store in DIR, exported as PNG masks, YouTube-VIS JSON or RGBA cut-outs"},
+     "resumable track store in DIR, exported as PNG masks, YouTube-VIS JSON or RGBA cut-outs; "
+     "--input-dir: every video of a folder, split over machines with --shard I/N"},
     {"merge", ps::cli::run_merge, ps::cli::kMergeUsage,
      "the shard summaries of a batch split with --shard I/N (or a Slurm array) gathered into one "
      "report: done, failed, skipped, each failure and each shard's images/s"},
