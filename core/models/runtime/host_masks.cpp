@@ -42,18 +42,18 @@ cv::MatAllocator* pinned_allocator() {
 }
 #endif
 
-cv::Mat make_host_mat(int rows, int cols) {
+cv::Mat make_host_mat(int rows, int cols, int type = CV_8UC1) {
 #if PHOTOSYNTH_WITH_CUDA
     try {
         cv::Mat mat;
         mat.allocator = pinned_allocator();
-        mat.create(rows, cols, CV_8UC1);
+        mat.create(rows, cols, type);
         return mat;
     } catch (const std::exception&) {
         // No pinned memory left: an ordinary buffer (the DMA goes through the driver's staging).
     }
 #endif
-    return image::make_prefaulted_mat(rows, cols, CV_8UC1);
+    return image::make_prefaulted_mat(rows, cols, type);
 }
 
 }  // namespace
@@ -67,6 +67,22 @@ std::vector<cv::Mat> masks_to_host(const at::Tensor& masks) {
         at::from_blob(mat.data, {rows, cols}, at::TensorOptions().dtype(at::kByte))
             .copy_(masks[0][i]);
         out.push_back(std::move(mat));
+    }
+    return out;
+}
+
+std::vector<cv::Mat> logits_to_host(const at::Tensor& logits) {
+    const int64_t count = logits.size(0);
+    const int rows = static_cast<int>(logits.size(1)), cols = static_cast<int>(logits.size(2));
+    const int total = static_cast<int>(count) * rows;
+    cv::Mat all =
+        logits.is_cuda() ? make_host_mat(total, cols, CV_32FC1) : cv::Mat(total, cols, CV_32FC1);
+    at::from_blob(all.data, {count, rows, cols}, at::TensorOptions().dtype(at::kFloat))
+        .copy_(logits.to(at::kFloat));
+    std::vector<cv::Mat> out;
+    for (int64_t i = 0; i < count; ++i) {
+        const int first = static_cast<int>(i) * rows;
+        out.push_back(all.rowRange(first, first + rows));  // full rows: continuous
     }
     return out;
 }

@@ -16,4 +16,9 @@ namespace ps::runtime {
 // masks: 1 x N x H x W bytes on a CUDA device -> N single-channel Mats.
 std::vector<cv::Mat> masks_to_host(const at::Tensor& masks);
 
+// logits: N x H x W float32 on any device -> N CV_32FC1 Mats, rows of one host buffer (pinned
+// when the logits are on a CUDA device) filled by one copy: SAM 2's tracked frames, every
+// object's logits at the video's size with a single wait for the GPU.
+std::vector<cv::Mat> logits_to_host(const at::Tensor& logits);
+
 }  // namespace ps::runtime

@@ -12,6 +12,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "models/runtime/device_upload.h"
 #include "models/runtime/model_runtime.h"
 #include "models/runtime/threaded_matmul.h"
 
@@ -22,13 +23,14 @@ namespace {
 const std::string kPrefix = "memory_attention.";
 
 // apply_rotary_enc on one tensor: pairs of channels as complex numbers (in float32 whatever the
-// dtype, as the reference's xq.float()) times the rotations, back in the input's dtype.
+// dtype, as the reference's xq.float()) times the rotations (broadcast over the leading
+// dimensions), back in the input's dtype.
 at::Tensor rotate(const at::Tensor& x, const at::Tensor& freqs_cis) {
     std::vector<int64_t> pairs(x.sizes().begin(), x.sizes().end());
     pairs.back() /= 2;
     pairs.push_back(2);
     const at::Tensor complex = at::view_as_complex(x.to(at::kFloat).reshape(pairs).contiguous());
-    return at::view_as_real(complex * freqs_cis).flatten(3).to(x.scalar_type());
+    return at::view_as_real(complex * freqs_cis).flatten(-2).to(x.scalar_type());
 }
 
 // One fused kernel in half precision on the GPU, as the image path's attention
@@ -82,6 +84,16 @@ at::Tensor axial_rotary_frequencies(int64_t dim, int64_t end_x, int64_t end_y, d
                    -1);
 }
 
+at::Tensor RopeTables::get(int64_t dim, int64_t side, double theta, const at::Device& device) {
+    const auto key = std::make_tuple(dim, side, theta, static_cast<int>(device.type()),
+                                     static_cast<int>(device.index()));
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = tables_.find(key);
+    if (it == tables_.end())
+        it = tables_.emplace(key, axial_rotary_frequencies(dim, side, side, theta, device)).first;
+    return it->second;
+}
+
 RopeAttention RopeAttention::load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
                                   int64_t kv_in_dim, int64_t heads, double theta,
                                   bool rope_k_repeat) {
@@ -118,15 +130,19 @@ at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k
                                     " rotated keys do not tile " + std::to_string(queries) +
                                     " queries");
     }
-    const at::Tensor freqs = axial_rotary_frequencies(q.size(3), side, side, theta, q.device());
+    const at::Tensor freqs =
+        tables ? tables->get(q.size(3), side, theta, q.device())
+               : axial_rotary_frequencies(q.size(3), side, side, theta, q.device());
     q = rotate(q, freqs);
     if (rope_keys > 0) {
-        // The keys are rope_keys / queries memory frames of the same grid: the rotations tiled
-        // (the reference's expand + flatten on the CPU, repeat on CUDA: the same values).
+        // The keys are rope_keys / queries memory frames of the same grid: each frame's keys get
+        // the queries' rotations (the reference tiles them: expand + flatten on the CPU, repeat
+        // on CUDA; broadcasting multiplies by the same values without the tiled copy).
         const int64_t repeats = rope_keys / queries;
-        const at::Tensor key_freqs =
-            freqs.unsqueeze(0).expand({repeats, -1, -1}).reshape({rope_keys, freqs.size(1)});
-        const at::Tensor rotated = rotate(k.slice(2, 0, rope_keys), key_freqs);
+        const at::Tensor grids =
+            k.slice(2, 0, rope_keys).reshape({k.size(0), k.size(1), repeats, queries, k.size(3)});
+        const at::Tensor rotated =
+            rotate(grids, freqs).reshape({k.size(0), k.size(1), rope_keys, k.size(3)});
         k = num_k_exclude_rope > 0 ? at::cat({rotated, k.slice(2, rope_keys, keys)}, 2) : rotated;
     }
     at::Tensor out = attend(q, k, v, chunk_bytes);
@@ -140,10 +156,18 @@ at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k
     return recombine_heads(out);
 }
 
-at::Tensor MemoryAttentionLayer::operator()(const at::Tensor& tgt_in, const at::Tensor& memory,
+at::Tensor MemoryAttentionLayer::operator()(const at::Tensor& tgt, const at::Tensor& memory,
                                             const at::Tensor& pos, const at::Tensor& query_pos,
                                             int64_t num_k_exclude_rope,
                                             const MemoryAttentionOptions& options) const {
+    return with_keys(tgt, memory, options.pos_enc_at_cross_attn_keys ? memory + pos : memory,
+                     query_pos, num_k_exclude_rope, options);
+}
+
+at::Tensor MemoryAttentionLayer::with_keys(const at::Tensor& tgt_in, const at::Tensor& memory,
+                                           const at::Tensor& keys, const at::Tensor& query_pos,
+                                           int64_t num_k_exclude_rope,
+                                           const MemoryAttentionOptions& options) const {
     // _forward_sa: pre-norm self-attention, values without the position encoding.
     at::Tensor tgt2 = norm1(tgt_in);
     const at::Tensor qk = options.pos_enc_at_attn ? tgt2 + query_pos : tgt2;
@@ -151,8 +175,7 @@ at::Tensor MemoryAttentionLayer::operator()(const at::Tensor& tgt_in, const at::
     // _forward_ca: cross-attention to the memory (pointer tokens excluded from RoPE).
     tgt2 = norm2(tgt);
     tgt = tgt + cross_attn_image(options.pos_enc_at_cross_attn_queries ? tgt2 + query_pos : tgt2,
-                                 options.pos_enc_at_cross_attn_keys ? memory + pos : memory, memory,
-                                 num_k_exclude_rope);
+                                 keys, memory, num_k_exclude_rope);
     // MLP (dropout is the identity in eval).
     return tgt + linear2(at::relu(linear1(norm3(tgt))));
 }
@@ -174,6 +197,7 @@ MemoryAttention::MemoryAttention(const runtime::Weights& w, const MemoryAttentio
                                                      options.num_heads, options.rope_theta, true);
         layer.self_attn.chunk_bytes = layer.cross_attn_image.chunk_bytes =
             options.attention_chunk_bytes;
+        layer.self_attn.tables = layer.cross_attn_image.tables = rope_tables_;
         layer.linear1 = runtime::Linear::load(w, p + "linear1", d_model_, ffn);
         layer.linear2 = runtime::Linear::load(w, p + "linear2", ffn, d_model_);
         layer.norm1 = runtime::LayerNorm::load(w, p + "norm1", d_model_, 1e-5);
@@ -211,8 +235,10 @@ at::Tensor MemoryAttention::forward(const at::Tensor& curr, const at::Tensor& cu
     const at::Tensor qpos = query_pos.transpose(0, 1);
     const at::Tensor mem = memory.to(device, type).transpose(0, 1);
     const at::Tensor mpos = memory_pos.to(device, type).transpose(0, 1);
+    // The cross attention's keys are the same in every layer: added once.
+    const at::Tensor keys = options_.pos_enc_at_cross_attn_keys ? mem + mpos : mem;
     for (const MemoryAttentionLayer& layer : layers_) {
-        output = layer(output, mem, mpos, qpos, num_obj_ptr_tokens, options_);
+        output = layer.with_keys(output, mem, keys, qpos, num_obj_ptr_tokens, options_);
     }
     return norm_(output).transpose(0, 1);
 }
@@ -373,13 +399,10 @@ MemoryTokens MemoryBank::assemble(const MemorySelection& selection,
     const at::ScalarType type = dtype();
     const at::Device device = maskmem_tpos_enc_.device();
     std::vector<at::Tensor> memory, memory_pos;
-    // (HW)BC tokens of each memory; its position: the spatial encoding + the temporal one.
-    const at::Tensor spatial = pos_enc.to(device, type).flatten(2).permute({2, 0, 1});
-    for (size_t i = 0; i < features.size(); ++i) {
-        memory.push_back(features[i].to(device, type).flatten(2).permute({2, 0, 1}));
-        const int64_t t_pos = selection.memories[i].t_pos;
-        memory_pos.push_back(spatial + maskmem_tpos_enc_[options_.num_maskmem - t_pos - 1]);
-    }
+    // (HW)BC tokens of each memory; their positions (spatial + temporal) one block for all.
+    for (const at::Tensor& f : features)
+        memory.push_back(f.to(device, type).flatten(2).permute({2, 0, 1}));
+    if (!features.empty()) memory_pos.push_back(memory_positions(selection, pos_enc));
     MemoryTokens out;
     if (!pointers.empty()) {
         const at::Tensor ptrs = at::stack(pointers, 0).to(device, type);  // P x B x C
@@ -393,16 +416,18 @@ MemoryTokens MemoryBank::assemble(const MemorySelection& selection,
         if (options_.add_tpos_enc_to_obj_ptrs) {
             std::vector<int64_t> distances;
             for (const auto& p : selection.pointers) distances.push_back(p.tpos);
-            // torch.tensor(pos_list) / t_diff_max: int64 divided to float32.
+            // torch.tensor(pos_list) / t_diff_max: int64 divided to float32 (the integers go up
+            // without waiting for the GPU).
             const at::Tensor positions =
-                at::tensor(distances, at::TensorOptions().dtype(at::kLong)).to(device) /
+                runtime::upload(at::tensor(distances, at::TensorOptions().dtype(at::kLong)),
+                                device) /
                 selection.t_diff_max;
             const int64_t tpos_dim = options_.proj_tpos_enc_in_obj_ptrs ? C : mem_dim_;
             obj_pos = sine_pe_1d(positions, tpos_dim).to(type);
             if (obj_ptr_tpos_proj_.weight.defined()) obj_pos = obj_ptr_tpos_proj_(obj_pos);
-            obj_pos = obj_pos.unsqueeze(1).expand({-1, B, mem_dim_});
+            obj_pos = obj_pos.unsqueeze(1);
         } else {
-            obj_pos = at::zeros({ptrs.size(0), B, mem_dim_}, ptrs.options());
+            obj_pos = at::zeros({ptrs.size(0), 1, mem_dim_}, ptrs.options());
         }
         at::Tensor tokens = ptrs;
         if (mem_dim_ < C) {
@@ -415,9 +440,35 @@ MemoryTokens MemoryBank::assemble(const MemorySelection& selection,
         memory.push_back(tokens);
         memory_pos.push_back(obj_pos);
     }
-    out.memory = at::cat(memory, 0);
-    out.memory_pos = at::cat(memory_pos, 0);
+    out.memory = memory.size() == 1 ? memory[0] : at::cat(memory, 0);
+    // The same positions for every object of the batch: N x 1, expanded (no copy).
+    const at::Tensor positions = memory_pos.size() == 1 ? memory_pos[0] : at::cat(memory_pos, 0);
+    out.memory_pos = positions.expand({-1, out.memory.size(1), -1});
     return out;
+}
+
+at::Tensor MemoryBank::memory_positions(const MemorySelection& selection,
+                                        const at::Tensor& pos_enc) const {
+    const auto make = [&] {
+        const at::Tensor spatial =
+            pos_enc.to(maskmem_tpos_enc_.device(), dtype()).flatten(2).permute({2, 0, 1});
+        std::vector<at::Tensor> parts;
+        for (const auto& m : selection.memories)
+            parts.push_back(spatial + maskmem_tpos_enc_[options_.num_maskmem - m.t_pos - 1]);
+        return at::cat(parts, 0);
+    };
+    std::vector<int64_t> t_pos;
+    for (const auto& m : selection.memories) t_pos.push_back(m.t_pos);
+    std::lock_guard<std::mutex> lock(positions_->mutex);
+    PositionCache& cache = *positions_;
+    // Keyed by the encoding too (one tensor for a model's sessions; a test may pass its own).
+    if (!cache.pos_enc.defined() || !cache.pos_enc.is_same(pos_enc) || cache.by_tpos.size() > 64) {
+        cache.by_tpos.clear();
+        cache.pos_enc = pos_enc;
+    }
+    auto it = cache.by_tpos.find(t_pos);
+    if (it == cache.by_tpos.end()) it = cache.by_tpos.emplace(t_pos, make()).first;
+    return it->second;
 }
 
 }  // namespace ps::sam2

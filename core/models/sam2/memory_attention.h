@@ -6,7 +6,10 @@
 #include <ATen/core/Tensor.h>
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "common/result.h"
@@ -30,6 +33,18 @@ struct MemoryAttentionOptions {
     int64_t attention_chunk_bytes = int64_t(128) << 20;
 };
 
+// The axial rotations of a query grid, made once per (head width, grid side, theta, device) and
+// shared by every layer: they were rebuilt (a dozen kernels) in each attention of each tracked
+// frame. Thread-safe; the model is shared by sessions.
+class RopeTables {
+  public:
+    at::Tensor get(int64_t dim, int64_t side, double theta, const at::Device& device);
+
+  private:
+    std::mutex mutex_;
+    std::map<std::tuple<int64_t, int64_t, double, int, int>, at::Tensor> tables_;
+};
+
 // Attention with 2-D axial rotary position encoding on queries and keys (RoPEAttention). The
 // token grid is square (w = h = sqrt(queries), as the reference assumes); with `rope_k_repeat`
 // the keys are several such grids (one per memory frame) and get the queries' rotation repeated.
@@ -38,6 +53,7 @@ struct RopeAttention : runtime::AttentionProjections {
     double theta = 10000.0;
     bool rope_k_repeat = false;
     int64_t chunk_bytes = int64_t(128) << 20;  // MemoryAttentionOptions::attention_chunk_bytes
+    std::shared_ptr<RopeTables> tables;        // null: the rotations made on each call
     static RopeAttention load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
                               int64_t kv_in_dim, int64_t heads, double theta, bool rope_k_repeat);
     // Batch first: q B x Nq x dim, k and v B x Nk x kv_in_dim.
@@ -58,6 +74,11 @@ struct MemoryAttentionLayer {
     at::Tensor operator()(const at::Tensor& tgt, const at::Tensor& memory, const at::Tensor& pos,
                           const at::Tensor& query_pos, int64_t num_k_exclude_rope,
                           const MemoryAttentionOptions& options) const;
+    // The same with the cross attention's keys given (memory + pos when
+    // pos_enc_at_cross_attn_keys): the same for every layer, so MemoryAttention adds them once.
+    at::Tensor with_keys(const at::Tensor& tgt, const at::Tensor& memory, const at::Tensor& keys,
+                         const at::Tensor& query_pos, int64_t num_k_exclude_rope,
+                         const MemoryAttentionOptions& options) const;
 };
 
 class MemoryAttention {
@@ -81,6 +102,7 @@ class MemoryAttention {
 
   private:
     MemoryAttentionOptions options_;
+    std::shared_ptr<RopeTables> rope_tables_ = std::make_shared<RopeTables>();
     int64_t d_model_ = 256, mem_dim_ = 64;
     std::vector<MemoryAttentionLayer> layers_;
     runtime::LayerNorm norm_;
@@ -124,7 +146,7 @@ MemorySelection select_memories(int64_t frame_idx, const std::vector<int64_t>& c
 
 struct MemoryTokens {
     at::Tensor memory;      // N x B x mem_dim
-    at::Tensor memory_pos;  // N x B x mem_dim
+    at::Tensor memory_pos;  // N x B x mem_dim (expanded from N x 1 when the batch shares it)
     int64_t num_obj_ptr_tokens = 0;
 };
 
@@ -145,7 +167,8 @@ class MemoryBank {
     // The tokens of `selection`: features[i] (B x mem_dim x H x W, the stored bf16-rounded
     // maskmem_features) for selection.memories[i], pos_enc the memory encoder's maskmem_pos_enc
     // (1 x mem_dim x H x W), pointers[i] (B x C) for selection.pointers[i]. Everything is cast to
-    // the bank's dtype (the reference's torch.cat promotes the bf16 memories to it).
+    // the bank's dtype (the reference's torch.cat promotes the bf16 memories to it). A batch of
+    // B objects shares the selection, so its position encodings are made once and expanded.
     MemoryTokens assemble(const MemorySelection& selection, const std::vector<at::Tensor>& features,
                           const at::Tensor& pos_enc, const std::vector<at::Tensor>& pointers) const;
 
@@ -153,7 +176,17 @@ class MemoryBank {
     at::ScalarType dtype() const { return maskmem_tpos_enc_.scalar_type(); }
 
   private:
+    // The memories' position encodings (spatial + temporal, (M HW) x 1 x mem_dim) for one list
+    // of t_pos and one pos_enc: the same on nearly every tracked frame, so made once.
+    at::Tensor memory_positions(const MemorySelection& selection, const at::Tensor& pos_enc) const;
+
+    struct PositionCache {
+        std::mutex mutex;
+        at::Tensor pos_enc;  // the pos_enc the entries were made from
+        std::map<std::vector<int64_t>, at::Tensor> by_tpos;
+    };
     MemoryBankOptions options_;
+    std::shared_ptr<PositionCache> positions_ = std::make_shared<PositionCache>();
     int64_t hidden_dim_ = 256, mem_dim_ = 64;
     at::Tensor maskmem_tpos_enc_;        // num_maskmem x 1 x 1 x mem_dim
     runtime::Linear obj_ptr_tpos_proj_;  // undefined when the checkpoint has none (identity)

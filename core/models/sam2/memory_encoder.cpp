@@ -86,6 +86,16 @@ Result<MemoryEncoder> MemoryEncoder::load(const std::map<std::string, at::Tensor
 }
 
 MemoryEncoding MemoryEncoder::forward(const at::Tensor& pix_feat, const at::Tensor& masks) const {
+    MemoryEncoding out;
+    out.features = forward_features(pix_feat, masks);
+    out.pos_enc = sine_position_encoding(mem_dim_, out.features.size(2), out.features.size(3),
+                                         out.features.device())
+                      .to(out.features.scalar_type());
+    return out;
+}
+
+at::Tensor MemoryEncoder::forward_features(const at::Tensor& pix_feat,
+                                           const at::Tensor& masks) const {
     const at::Device device = pix_feat_proj_.weight.device();
     at::Tensor m = masks.to(device, dtype());
     for (size_t i = 0; i < down_convs_.size(); ++i) m = at::gelu(down_norms_[i](down_convs_[i](m)));
@@ -93,11 +103,7 @@ MemoryEncoding MemoryEncoder::forward(const at::Tensor& pix_feat, const at::Tens
     at::Tensor x = pix_feat_proj_(pix_feat.to(device, dtype())) + m;
     for (const CxBlock& block : fuser_) x = block(x);
     if (out_proj_.weight.defined()) x = out_proj_(x);
-    MemoryEncoding out;
-    out.pos_enc =
-        sine_position_encoding(mem_dim_, x.size(2), x.size(3), x.device()).to(x.scalar_type());
-    out.features = std::move(x);
-    return out;
+    return x;
 }
 
 at::Tensor MemoryEncoder::mask_for_memory(const at::Tensor& high_res_masks,
@@ -117,18 +123,31 @@ MemoryEncoding MemoryEncoder::encode_new_memory(const at::Tensor& pix_feat,
                                                 const at::Tensor& high_res_masks,
                                                 const at::Tensor& object_score_logits,
                                                 bool is_mask_from_pts) const {
-    MemoryEncoding out = forward(pix_feat, mask_for_memory(high_res_masks, is_mask_from_pts));
+    MemoryEncoding out;
+    out.features =
+        encode_new_memory_features(pix_feat, high_res_masks, object_score_logits, is_mask_from_pts);
+    out.pos_enc = sine_position_encoding(mem_dim_, out.features.size(2), out.features.size(3),
+                                         out.features.device())
+                      .to(out.features.scalar_type());
+    return out;
+}
+
+at::Tensor MemoryEncoder::encode_new_memory_features(const at::Tensor& pix_feat,
+                                                     const at::Tensor& high_res_masks,
+                                                     const at::Tensor& object_score_logits,
+                                                     bool is_mask_from_pts) const {
+    at::Tensor features =
+        forward_features(pix_feat, mask_for_memory(high_res_masks, is_mask_from_pts));
     if (no_obj_embed_spatial_.defined()) {
         // A frame predicted to hold no object (score <= 0) marks its whole memory with the
         // no-object embedding; for visible objects the term is an exact zero.
         const at::Tensor appearing =
-            (object_score_logits.to(out.features.device()) > 0).to(out.features.scalar_type());
+            (object_score_logits.to(features.device()) > 0).to(features.scalar_type());
         const at::Tensor absent = (1 - appearing).view({-1, 1, 1, 1});
-        out.features =
-            out.features +
-            absent * no_obj_embed_spatial_.view({1, mem_dim_, 1, 1}).expand_as(out.features);
+        features =
+            features + absent * no_obj_embed_spatial_.view({1, mem_dim_, 1, 1}).expand_as(features);
     }
-    return out;
+    return features;
 }
 
 at::Tensor stored_memory_features(const at::Tensor& features, at::ScalarType dtype) {

@@ -50,6 +50,8 @@ class MemoryEncoder {
     // MemoryEncoder.forward(pix_feat, masks, skip_mask_sigmoid=True): masks B x 1 x 16H x 16W
     // already scaled (mask_for_memory); the no-object embedding is not added here.
     MemoryEncoding forward(const at::Tensor& pix_feat, const at::Tensor& masks) const;
+    // forward's features alone.
+    at::Tensor forward_features(const at::Tensor& pix_feat, const at::Tensor& masks) const;
 
     // SAM2Base._encode_new_memory: pix_feat B x in_dim x H x W (the frame's lowest-resolution
     // features, without no_mem_embed), high_res_masks B x 1 x 16H x 16W logits,
@@ -57,6 +59,12 @@ class MemoryEncoder {
     MemoryEncoding encode_new_memory(const at::Tensor& pix_feat, const at::Tensor& high_res_masks,
                                      const at::Tensor& object_score_logits,
                                      bool is_mask_from_pts) const;
+    // Its features only (the position encoding, the same for every memory, is not remade). A
+    // batch of masks may share one frame's pix_feat (batch 1): projected once, then broadcast.
+    at::Tensor encode_new_memory_features(const at::Tensor& pix_feat,
+                                          const at::Tensor& high_res_masks,
+                                          const at::Tensor& object_score_logits,
+                                          bool is_mask_from_pts) const;
 
     // The mask the encoder reads: (logits > 0) for prompted frames when binarising, else
     // sigmoid(logits); then * scale + bias. In float32, the network's dtype on return.

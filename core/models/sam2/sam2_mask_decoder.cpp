@@ -60,16 +60,20 @@ Sam2DecodedMasks Sam2MaskDecoder::forward(const at::Tensor& image_embedding,
     parts.push_back(iou_token_);
     parts.push_back(mask_tokens_);
     const at::Tensor output_tokens = at::cat(parts, 0).unsqueeze(0);
-    const at::Tensor tokens = at::cat({output_tokens, sparse.to(output_tokens.scalar_type())}, 1);
+    // A batch of objects on one frame (the video predictor's tracked frames): every sample's
+    // own image embedding; prompts, dense embeddings and high-resolution features of batch 1
+    // are shared by broadcasting, never copied per object.
     const at::Tensor src = image_embedding + dense;
-    const int64_t C = src.size(1), H = src.size(2), W = src.size(3);
+    const int64_t B = src.size(0), C = src.size(1), H = src.size(2), W = src.size(3);
+    at::Tensor tokens = at::cat({output_tokens, sparse.to(output_tokens.scalar_type())}, 1);
+    if (tokens.size(0) != B) tokens = tokens.expand({B, -1, -1});
     const int64_t s = pred_obj_scores_ ? 1 : 0;
 
     auto [hs, keys] = transformer_.forward(src, image_pe, tokens);
     const at::Tensor iou_token_out = hs.select(1, s);
     const at::Tensor mask_tokens_out = hs.slice(1, s + 1, s + 1 + num_mask_tokens_);
 
-    const at::Tensor grid = keys.transpose(1, 2).reshape({1, C, H, W});
+    const at::Tensor grid = keys.transpose(1, 2).reshape({B, C, H, W});
     at::Tensor upscaled;
     if (high_res_ && high_res.size() == 2) {
         upscaled = at::gelu(upscale_norm_(upscale1_(grid) + high_res[1]));
@@ -83,7 +87,7 @@ Sam2DecodedMasks Sam2MaskDecoder::forward(const at::Tensor& image_embedding,
     const at::Tensor hyper_in = at::stack(hyper, 1);
     const int64_t uc = upscaled.size(1), uh = upscaled.size(2), uw = upscaled.size(3);
     const at::Tensor masks =
-        at::matmul(hyper_in, upscaled.view({1, uc, uh * uw})).view({1, -1, uh, uw});
+        at::matmul(hyper_in, upscaled.view({B, uc, uh * uw})).view({B, -1, uh, uw});
 
     at::Tensor iou = iou_head_(iou_token_out);
     if (iou_sigmoid_) iou = at::sigmoid(iou);
@@ -93,7 +97,7 @@ Sam2DecodedMasks Sam2MaskDecoder::forward(const at::Tensor& image_embedding,
         out.object_score_logits =
             obj_score_is_mlp_ ? obj_score_mlp_(token) : obj_score_linear_(token);
     } else {
-        out.object_score_logits = at::full({1, 1}, 10.0, iou.options());
+        out.object_score_logits = at::full({B, 1}, 10.0, iou.options());
     }
     out.all_low_res_logits = masks;
     out.all_iou_predictions = iou;
@@ -112,19 +116,22 @@ Sam2DecodedMasks Sam2MaskDecoder::forward(const at::Tensor& image_embedding,
 
 // _dynamic_multimask_via_stability: the single-mask output unless its stability score (IoU of
 // the masks thresholded at +delta and -delta) is below the threshold, then the multimask output
-// with the best predicted IoU.
+// with the best predicted IoU. Chosen per sample on the device (gather / where): the reference's
+// choice without bringing a score to the host.
 at::Tensor Sam2MaskDecoder::select_by_stability(const at::Tensor& masks, const at::Tensor& iou,
                                                 at::Tensor& iou_out) const {
-    const at::Tensor multimask_iou = iou.slice(1, 1);
-    const int64_t best = multimask_iou.argmax(-1).item<int64_t>() + 1;
+    const int64_t B = masks.size(0), H = masks.size(2), W = masks.size(3);
+    const at::Tensor best = iou.slice(1, 1).argmax(-1, /*keepdim=*/true) + 1;  // B x 1
+    const at::Tensor best_mask = masks.gather(1, best.view({B, 1, 1, 1}).expand({B, 1, H, W}));
+    const at::Tensor best_iou = iou.gather(1, best);
     const at::Tensor single = masks.slice(1, 0, 1).flatten(-2);
     const at::Tensor area_i = (single > stability_delta_).sum(-1).to(at::kFloat);
     const at::Tensor area_u = (single > -stability_delta_).sum(-1).to(at::kFloat);
     const at::Tensor stability = at::where(area_u > 0, area_i / area_u, at::ones_like(area_u));
-    const bool stable = stability.item<float>() >= stability_thresh_;
-    const int64_t index = stable ? 0 : best;
-    iou_out = iou.slice(1, index, index + 1);
-    return masks.slice(1, index, index + 1);
+    // in float64, as the reference's Python comparison of the score with the threshold
+    const at::Tensor stable = stability.to(at::kDouble) >= stability_thresh_;  // B x 1
+    iou_out = at::where(stable, iou.slice(1, 0, 1), best_iou);
+    return at::where(stable.view({B, 1, 1, 1}), masks.slice(1, 0, 1), best_mask);
 }
 
 }  // namespace ps::sam2

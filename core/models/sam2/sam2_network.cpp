@@ -38,7 +38,11 @@ Sam2ImageFeatures Sam2Network::encode(const at::Tensor& input, bool keep_interme
 Sam2DecodedMasks Sam2Network::decode(const Sam2ImageFeatures& features, const at::Tensor& coords,
                                      const std::vector<int>& labels, const at::Tensor& mask_input,
                                      bool multimask) const {
-    const Sam2EncodedPrompt prompt = prompt_encoder_.forward(coords, labels, mask_input);
+    return decode(features, prompt_encoder_.forward(coords, labels, mask_input), multimask);
+}
+
+Sam2DecodedMasks Sam2Network::decode(const Sam2ImageFeatures& features,
+                                     const Sam2EncodedPrompt& prompt, bool multimask) const {
     return mask_decoder_.forward(features.image_embed, prompt_encoder_.dense_positional_encoding(),
                                  prompt.sparse, prompt.dense.to(dtype()), multimask,
                                  features.high_res);

@@ -34,6 +34,10 @@ class Sam2Network {
     Sam2DecodedMasks decode(const Sam2ImageFeatures& features, const at::Tensor& coords,
                             const std::vector<int>& labels, const at::Tensor& mask_input,
                             bool multimask) const;
+    // The mask decoder on an already encoded prompt (a batch of image embeddings, B x C x G x G,
+    // may share a prompt and high-resolution features of batch 1).
+    Sam2DecodedMasks decode(const Sam2ImageFeatures& features, const Sam2EncodedPrompt& prompt,
+                            bool multimask) const;
 
     const Sam2Config& config() const { return config_; }
     const Hiera& trunk() const { return trunk_; }

@@ -44,6 +44,10 @@ Result<TrackStep> TrackStep::load(const Sam2Network& network,
         step.maskmem_pos_enc_ =
             sine_position_encoding(step.encoder_->mem_dim(), grid, grid, network.device())
                 .to(step.encoder_->dtype());
+        // forward_sam_heads' stand-in for no points: (0, 0) labelled -1.
+        step.no_prompt_ = network.prompt_encoder().forward(
+            at::zeros({1, 2}, at::TensorOptions().dtype(at::kFloat).device(network.device())), {-1},
+            at::Tensor());
         return step;
     });
 }
@@ -75,34 +79,42 @@ TrackStep::SamHeads TrackStep::forward_sam_heads(
     const at::Tensor& backbone, const std::vector<at::Tensor>& high_res, const at::Tensor& coords,
     const std::vector<int>& labels, const at::Tensor& mask_input, bool multimask) const {
     Sam2ImageFeatures features;
-    features.image_embed = backbone;
+    features.image_embed = backbone;  // B x C x G x G; high_res of batch 1, shared
     features.high_res = high_res;
-    at::Tensor point_coords = coords;
-    std::vector<int> point_labels = labels;
-    if (!point_coords.defined()) {
+    Sam2EncodedPrompt prompt;
+    if (!coords.defined() && !mask_input.defined()) {
+        prompt = no_prompt_;
+    } else if (!coords.defined()) {
         // No points: one (0, 0) labelled -1, then the prompt encoder's own padding point.
-        point_coords = at::zeros({1, 2}, backbone.options().dtype(at::kFloat));
-        point_labels = {-1};
+        prompt = network_->prompt_encoder().forward(
+            at::zeros({1, 2}, backbone.options().dtype(at::kFloat)), {-1},
+            mask_input.to(backbone.device()));
+    } else {
+        prompt = network_->prompt_encoder().forward(
+            coords.to(backbone.device()), labels,
+            mask_input.defined() ? mask_input.to(backbone.device()) : mask_input);
     }
-    const Sam2DecodedMasks decoded = network_->decode(
-        features, point_coords.to(backbone.device()), point_labels,
-        mask_input.defined() ? mask_input.to(backbone.device()) : mask_input, multimask);
+    const Sam2DecodedMasks decoded = network_->decode(features, prompt, multimask);
     SamHeads out;
     out.object_score_logits = decoded.object_score_logits;
     const at::Tensor appearing = out.object_score_logits > 0;
-    const at::Tensor multimasks =
-        at::where(appearing.view({-1, 1, 1, 1}), decoded.low_res_logits,
-                  at::scalar_tensor(kNoObjScore, decoded.low_res_logits.options()))
-            .to(at::kFloat);
+    at::Tensor low_res = decoded.low_res_logits;
     at::Tensor token = decoded.mask_tokens_out.select(1, 0);
     if (multimask) {
-        const int64_t best = decoded.iou_predictions.argmax(-1).item<int64_t>();
-        out.low_res_masks = multimasks.slice(1, best, best + 1);
-        if (options_.use_multimask_token_for_obj_ptr)
-            token = decoded.mask_tokens_out.select(1, 1 + best);
-    } else {
-        out.low_res_masks = multimasks;
+        // The candidate of the best predicted IoU, per object, chosen on the device: the
+        // reference's argmax without a round trip to the host.
+        const int64_t B = low_res.size(0), H = low_res.size(2), W = low_res.size(3);
+        const at::Tensor best = decoded.iou_predictions.argmax(-1, /*keepdim=*/true);  // B x 1
+        low_res = low_res.gather(1, best.view({B, 1, 1, 1}).expand({B, 1, H, W}));
+        if (options_.use_multimask_token_for_obj_ptr) {
+            const int64_t C = decoded.mask_tokens_out.size(2);
+            token = decoded.mask_tokens_out.gather(1, (best + 1).view({B, 1, 1}).expand({B, 1, C}))
+                        .squeeze(1);
+        }
     }
+    out.low_res_masks = at::where(appearing.view({-1, 1, 1, 1}), low_res,
+                                  at::scalar_tensor(kNoObjScore, low_res.options()))
+                            .to(at::kFloat);
     out.obj_ptr = gate_pointer(obj_ptr_proj_(token), appearing);
     return out;
 }
@@ -125,6 +137,14 @@ TrackStep::SamHeads TrackStep::use_mask_as_output(const Sam2FrameFeatures& frame
             .to(heads.object_score_logits.scalar_type());
     out.obj_ptr = gate_pointer(heads.obj_ptr, appearing);
     return out;
+}
+
+TrackOutput TrackStep::track(const Sam2FrameFeatures& frame, const MemoryTokens& tokens) const {
+    TrackRequest request;
+    request.is_init_cond_frame = false;
+    request.memory = &tokens;
+    request.run_memory_encoder = true;
+    return run(frame, request);
 }
 
 TrackOutput TrackStep::run(const Sam2FrameFeatures& frame, const TrackRequest& request) const {
@@ -162,10 +182,12 @@ at::Tensor TrackStep::encode_memory(const Sam2FrameFeatures& frame, const at::Te
     const int64_t size = image_size();
     const at::Tensor high_res = at::upsample_bilinear2d(
         pred_masks.to(frame.pix_feat.device(), at::kFloat), {size, size}, false);
-    const MemoryEncoding memory = encoder_->encode_new_memory(
-        frame.pix_feat, high_res, object_score_logits.to(frame.pix_feat.device()),
-        is_mask_from_pts);
-    return memory.features.to(at::kBFloat16);
+    // pix_feat of batch 1 for a batch of masks: projected once and broadcast.
+    return encoder_
+        ->encode_new_memory_features(frame.pix_feat, high_res,
+                                     object_score_logits.to(frame.pix_feat.device()),
+                                     is_mask_from_pts)
+        .to(at::kBFloat16);
 }
 
 MemoryTokens TrackStep::memory_tokens(const MemorySelection& selection,
@@ -178,7 +200,11 @@ MemoryTokens TrackStep::memory_tokens(const MemorySelection& selection,
 }
 
 at::Tensor TrackStep::condition(const Sam2FrameFeatures& frame, const MemoryTokens& tokens) const {
-    return condition_on_memory(*attention_, frame.pix_feat, pix_pos_, tokens);
+    // One frame's features for every object of the batch: expanded, not copied.
+    const int64_t B = tokens.memory.size(1);
+    const at::Tensor pix =
+        frame.pix_feat.size(0) == B ? frame.pix_feat : frame.pix_feat.expand({B, -1, -1, -1});
+    return condition_on_memory(*attention_, pix, pix_pos_, tokens);
 }
 
 }  // namespace ps::sam2

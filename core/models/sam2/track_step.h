@@ -15,6 +15,7 @@
 #include "models/runtime/layers.h"
 #include "models/sam2/memory_attention.h"
 #include "models/sam2/memory_encoder.h"
+#include "models/sam2/sam2_prompt_encoder.h"
 
 namespace ps::sam2 {
 
@@ -50,12 +51,13 @@ struct TrackRequest {
     bool run_memory_encoder = false;
 };
 
-// The compact output the predictor stores (_run_single_frame_inference's compact_current_out).
+// The compact output the predictor stores (_run_single_frame_inference's compact_current_out),
+// for a batch of B objects (B = 1 but for track()).
 struct TrackOutput {
-    at::Tensor pred_masks;           // 1 x 1 x 4G x 4G float32 low-res logits (unclamped)
-    at::Tensor obj_ptr;              // 1 x C, the network's dtype
-    at::Tensor object_score_logits;  // 1 x 1
-    at::Tensor maskmem_features;     // 1 x mem_dim x G x G bfloat16, or undefined
+    at::Tensor pred_masks;           // B x 1 x 4G x 4G float32 low-res logits (unclamped)
+    at::Tensor obj_ptr;              // B x C, the network's dtype
+    at::Tensor object_score_logits;  // B x 1
+    at::Tensor maskmem_features;     // B x mem_dim x G x G bfloat16, or undefined
 };
 
 class TrackStep {
@@ -68,6 +70,12 @@ class TrackStep {
 
     Sam2FrameFeatures frame_features(const at::Tensor& input) const;
     TrackOutput run(const Sam2FrameFeatures& frame, const TrackRequest& request) const;
+    // Tracked frames (no prompt, memory encoder run) of the B objects whose memory tokens are
+    // batched in `tokens` (N x B x mem_dim: one layout, one set of position encodings), as one
+    // batch through memory attention, the SAM heads, the pointer and the memory encoder. The
+    // frame's features (batch 1) are shared by broadcasting. Each sample as run() would give it
+    // for that object alone, up to the float rounding of larger matrix products.
+    TrackOutput track(const Sam2FrameFeatures& frame, const MemoryTokens& tokens) const;
     // _run_memory_encoder: the memory of low-res logits (bilinear to the input size), stored as
     // bfloat16 as the predictor stores it.
     at::Tensor encode_memory(const Sam2FrameFeatures& frame, const at::Tensor& pred_masks,
@@ -101,6 +109,9 @@ class TrackStep {
     std::shared_ptr<MemoryAttention> attention_;
     std::shared_ptr<MemoryBank> bank_;
     at::Tensor pix_pos_;  // 1 x C x G x G, the frame features' sine encoding
+    // The prompt of a frame without points or mask (one not-a-point and the padding point, the
+    // no-mask dense embedding): the same on every tracked frame, so encoded once.
+    Sam2EncodedPrompt no_prompt_;
     at::Tensor maskmem_pos_enc_;
 };
 

@@ -11,6 +11,8 @@
 #include <cstring>
 
 #include "image/pil_resize.h"
+#include "models/runtime/device_upload.h"
+#include "models/runtime/host_masks.h"
 #include "models/runtime/model_runtime.h"
 #include "models/sam2/sam2_network.h"
 #include "models/sam2/track_step.h"
@@ -22,31 +24,24 @@ namespace {
 constexpr double kNoObjScore = -1024.0;  // sam2_base.NO_OBJ_SCORE
 
 // load_video_frames_from_jpg_images: Pillow's bicubic resize on uint8 to size², / 255 in float64
-// stored as float32, then the float32 ImageNet mean and std.
-// The bytes go to the device first and the arithmetic runs there: each step is one IEEE
-// operation (a correctly rounded division in float64, a rounding to float32, a float32 subtract
-// and divide), so the GPU gives the host's values bit for bit, and the host does not spend
-// three passes over 3 M values per frame. A frame already at the model's size is Pillow's copy
-// (Image.resize returns self.copy() for its own size).
-at::Tensor video_frame_input(const cv::Mat& rgb, int64_t size, const at::Device& device) {
+// stored as float32, then the float32 ImageNet mean and std (`mean`, `std`: 3 float32 values on
+// the device, made once per session).
+// The bytes go to the device first (pinned, without waiting for the GPU) and the arithmetic runs
+// there: each step is one IEEE operation (a correctly rounded division in float64, a rounding to
+// float32, a float32 subtract and divide), so the GPU gives the host's values bit for bit, and
+// the host does not spend three passes over 3 M values per frame. A frame already at the model's
+// size is Pillow's copy (Image.resize returns self.copy() for its own size).
+at::Tensor video_frame_input(const cv::Mat& rgb, int64_t size, const at::Device& device,
+                             const at::Tensor& mean, const at::Tensor& std) {
     const cv::Mat resized =
         rgb.cols == size && rgb.rows == size && rgb.isContinuous()
             ? rgb
             : image::pil_resize_bicubic(rgb, static_cast<int>(size), static_cast<int>(size));
-    const at::Tensor pixels =
-        at::from_blob(const_cast<uint8_t*>(resized.ptr<uint8_t>()), {size, size, 3}, at::kByte)
-            .to(device);
+    const at::Tensor pixels = runtime::upload(
+        at::from_blob(const_cast<uint8_t*>(resized.ptr<uint8_t>()), {size, size, 3}, at::kByte),
+        device);
     const at::Tensor x = (pixels.to(at::kDouble) / 255.0).to(at::kFloat);
-    const at::Tensor mean = at::tensor({0.485f, 0.456f, 0.406f}).to(device);
-    const at::Tensor std = at::tensor({0.229f, 0.224f, 0.225f}).to(device);
     return ((x - mean) / std).permute({2, 0, 1}).unsqueeze(0).contiguous();
-}
-
-cv::Mat to_mat(const at::Tensor& logits_hw) {
-    const at::Tensor host = logits_hw.to(at::kCPU, at::kFloat).contiguous();
-    cv::Mat out(static_cast<int>(host.size(0)), static_cast<int>(host.size(1)), CV_32FC1);
-    std::memcpy(out.data, host.data_ptr<float>(), host.nbytes());
-    return out;
 }
 
 // Holding only its own bytes: a slice (a pointer or score out of a batch of candidates) would
@@ -68,6 +63,36 @@ Sam2FrameRecord to_record(const TrackOutput& out) {
     return r;
 }
 
+// Object `b` of a batch of tracked frames. Views, not copies: the objects of one batch are
+// tracked, moved out of the window and dropped on the same frames, so the batch's storage lives
+// as long as their records do anyway (a copy per object would be four more kernels each).
+Sam2FrameRecord batch_record(const TrackOutput& out, int64_t b) {
+    Sam2FrameRecord r;
+    r.pred_masks = out.pred_masks.slice(0, b, b + 1);
+    r.obj_ptr = out.obj_ptr.slice(0, b, b + 1);
+    r.object_score_logits = out.object_score_logits.slice(0, b, b + 1);
+    r.maskmem_features = out.maskmem_features.slice(0, b, b + 1);
+    return r;
+}
+
+// Objects can share a batch when they attend to the same memory frames and pointers at the same
+// temporal positions: their tokens line up and their position encodings are the same.
+bool same_layout(const MemorySelection& a, const MemorySelection& b) {
+    if (a.memories.size() != b.memories.size() || a.pointers.size() != b.pointers.size() ||
+        a.t_diff_max != b.t_diff_max)
+        return false;
+    for (size_t i = 0; i < a.memories.size(); ++i) {
+        if (a.memories[i].frame != b.memories[i].frame ||
+            a.memories[i].t_pos != b.memories[i].t_pos)
+            return false;
+    }
+    for (size_t i = 0; i < a.pointers.size(); ++i) {
+        if (a.pointers[i].frame != b.pointers[i].frame || a.pointers[i].tpos != b.pointers[i].tpos)
+            return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 struct Sam2VideoPredictor::Impl {
@@ -81,9 +106,15 @@ struct Sam2VideoPredictor::Impl {
     // The reference's cached_features: the last frame's features only.
     int64_t cached_frame = -1;
     Sam2FrameFeatures cached;
+    at::Tensor pixel_mean, pixel_std;  // on the model's device, made with the first frame
 
+    at::Device device() const { return model->image_model().network().device(); }
     Result<const Sam2FrameFeatures*> features(int64_t frame);
-    MemoryTokens memory_for(const Sam2ObjectState& object, int64_t frame, bool reverse) const;
+    MemorySelection selection_for(const Sam2ObjectState& object, int64_t frame, bool reverse) const;
+    MemoryTokens memory_for(const std::vector<const Sam2ObjectState*>& objects,
+                            const MemorySelection& selection) const;
+    void track_frame(const std::vector<Sam2ObjectState*>& objects, int64_t frame, bool reverse,
+                     const Sam2FrameFeatures& features);
     Sam2VideoMasks masks_at(int64_t frame, bool is_cond, bool pending) const;
     Status check_frame(int64_t frame) const;
     TrackRequest point_request(const Sam2VideoBox* box,
@@ -103,16 +134,19 @@ void Sam2VideoPredictor::Impl::drop_memories_away_from(Sam2ObjectState& object,
         const int64_t away = std::abs(f - frame);
         // Out of the memory window: the memory goes, the logits are kept in float16 (2^-11
         // relative; -1024 and ±32 exact) on the host.
+        // The copies to the host do not wait for the GPU (download_async): whatever reads these
+        // records later copies them back to the device first, ordered after them on the stream.
         if (away > window && record.maskmem_features.defined()) {
             record.maskmem_features = at::Tensor();
             record.pred_masks = session.keep_tracked_masks
-                                    ? record.pred_masks.to(at::kCPU, at::kHalf)
+                                    ? runtime::download_async(record.pred_masks, at::kHalf)
                                     : at::Tensor();
         }
         // Out of the pointers' reach too: the rest goes to the host (a no-op on the CPU).
         if (away > pointer_window && !record.obj_ptr.is_cpu()) {
-            record.obj_ptr = record.obj_ptr.to(at::kCPU);
-            record.object_score_logits = record.object_score_logits.to(at::kCPU);
+            record.obj_ptr = runtime::download_async(record.obj_ptr, record.obj_ptr.scalar_type());
+            record.object_score_logits = runtime::download_async(
+                record.object_score_logits, record.object_score_logits.scalar_type());
         }
     }
 }
@@ -133,14 +167,18 @@ Result<const Sam2FrameFeatures*> Sam2VideoPredictor::Impl::features(int64_t fram
     }
     cached_frame = -1;
     cached = {};  // the previous frame's features go before the next are made
+    if (!pixel_mean.defined()) {
+        pixel_mean = at::tensor({0.485f, 0.456f, 0.406f}).to(device());
+        pixel_std = at::tensor({0.229f, 0.224f, 0.225f}).to(device());
+    }
     cached = track->frame_features(
-        video_frame_input(*rgb, track->image_size(), model->image_model().network().device()));
+        video_frame_input(*rgb, track->image_size(), device(), pixel_mean, pixel_std));
     cached_frame = frame;
     return &cached;
 }
 
-MemoryTokens Sam2VideoPredictor::Impl::memory_for(const Sam2ObjectState& object, int64_t frame,
-                                                  bool reverse) const {
+MemorySelection Sam2VideoPredictor::Impl::selection_for(const Sam2ObjectState& object,
+                                                        int64_t frame, bool reverse) const {
     // Memories from the tracked frames that still hold one (Sam2VideoOptions), pointers from
     // every tracked frame, as the reference (which keeps every memory) picks both.
     // select_memories looks at tracked frames only within num_maskmem strides (memories) and
@@ -161,25 +199,82 @@ MemoryTokens Sam2VideoPredictor::Impl::memory_for(const Sam2ObjectState& object,
     selection.pointers =
         select_memories(frame, object.cond.frames(), near, video.num_frames, reverse, bank)
             .pointers;
-    std::vector<at::Tensor> features, pointers;
+    return selection;
+}
+
+MemoryTokens Sam2VideoPredictor::Impl::memory_for(
+    const std::vector<const Sam2ObjectState*>& objects, const MemorySelection& selection) const {
+    // The objects' memories and pointers, slot by slot (each slot's B objects together), as
+    // batches: one concatenation each for all memories and all pointers of a batch.
+    const at::Device on = device();
+    const auto B = static_cast<int64_t>(objects.size());
+    std::vector<at::Tensor> memories, pointers;
     for (const auto& m : selection.memories) {
-        const Sam2FrameRecord* r =
-            m.t_pos == 0 ? object.cond.find(m.frame) : object.non_cond.find(m.frame);
-        features.push_back(r->maskmem_features);
+        for (const Sam2ObjectState* object : objects) {
+            const Sam2FrameRecord* r =
+                m.t_pos == 0 ? object->cond.find(m.frame) : object->non_cond.find(m.frame);
+            memories.push_back(r->maskmem_features);
+        }
     }
-    const at::Device device = model->image_model().network().device();
-    for (const auto& p : selection.pointers)
-        pointers.push_back(object.stored(p.frame)->obj_ptr.to(device));
-    return track->memory_tokens(selection, features, pointers);
+    for (const auto& p : selection.pointers) {
+        for (const Sam2ObjectState* object : objects) {
+            const at::Tensor& ptr = object->stored(p.frame)->obj_ptr;
+            // On the host only when out of every pointer window of the last pass.
+            pointers.push_back(ptr.device() == on ? ptr : runtime::upload(ptr, on));
+        }
+    }
+    const auto by_slot = [B](std::vector<at::Tensor> all) {
+        if (B == 1 || all.empty()) return all;
+        const at::Tensor joined = at::cat(all, 0);
+        std::vector<at::Tensor> slots;
+        for (int64_t i = 0; i * B < joined.size(0); ++i)
+            slots.push_back(joined.slice(0, i * B, (i + 1) * B));
+        return slots;
+    };
+    return track->memory_tokens(selection, by_slot(std::move(memories)),
+                                by_slot(std::move(pointers)));
+}
+
+void Sam2VideoPredictor::Impl::track_frame(const std::vector<Sam2ObjectState*>& objects,
+                                           int64_t frame, bool reverse,
+                                           const Sam2FrameFeatures& frame_features) {
+    // Groups of objects with one memory layout, in the objects' order of first appearance.
+    std::vector<MemorySelection> selections;
+    std::vector<std::vector<size_t>> groups;
+    std::vector<size_t> group_of;  // selection index of each group's first object
+    for (size_t i = 0; i < objects.size(); ++i) {
+        selections.push_back(selection_for(*objects[i], frame, reverse));
+        size_t g = 0;
+        while (g < groups.size() &&
+               !(session.batch_objects && same_layout(selections[group_of[g]], selections[i])))
+            ++g;
+        if (g == groups.size()) {
+            groups.emplace_back();
+            group_of.push_back(i);
+        }
+        groups[g].push_back(i);
+    }
+    for (size_t g = 0; g < groups.size(); ++g) {
+        std::vector<const Sam2ObjectState*> members;
+        for (size_t i : groups[g]) members.push_back(objects[i]);
+        const MemoryTokens tokens = memory_for(members, selections[group_of[g]]);
+        const TrackOutput out = track->track(frame_features, tokens);
+        for (size_t b = 0; b < groups[g].size(); ++b) {
+            Sam2ObjectState& object = *objects[groups[g][b]];
+            object.non_cond.put(frame, groups[g].size() == 1
+                                           ? to_record(out)
+                                           : batch_record(out, static_cast<int64_t>(b)));
+        }
+    }
 }
 
 Sam2VideoMasks Sam2VideoPredictor::Impl::masks_at(int64_t frame, bool is_cond, bool pending) const {
     Sam2VideoMasks out;
     out.frame = frame;
     // Every object's low-resolution logits brought to the video's size in one interpolation on
-    // the model's device and one copy to the host: on the CPU the interpolation to 1080p cost
-    // milliseconds per object and frame.
-    const at::Device device = model->image_model().network().device();
+    // the model's device and one copy to the host (pinned, from the GPU): the frame's only wait
+    // for the GPU. On the CPU the interpolation to 1080p cost milliseconds per object and frame.
+    const at::Device on = device();
     std::vector<at::Tensor> low_res;
     std::vector<int> source;  // index into low_res per object, -1: no output
     for (const Sam2ObjectState& object : state.objects) {
@@ -190,19 +285,20 @@ Sam2VideoMasks Sam2VideoPredictor::Impl::masks_at(int64_t frame, bool is_cond, b
             // On the device, or on the host in float16 once out of the memory window.
             const at::Tensor& logits = r->pred_masks;
             low_res.push_back(
-                logits.to(device, at::kFloat).view({1, 1, logits.size(-2), logits.size(-1)}));
+                logits.to(on, at::kFloat).view({1, 1, logits.size(-2), logits.size(-1)}));
         }
     }
-    at::Tensor full;
+    std::vector<cv::Mat> full;
     if (!low_res.empty()) {
-        full = at::upsample_bilinear2d(at::cat(low_res, 0), {video.height, video.width}, false)
-                   .to(at::kCPU);
+        const at::Tensor joined = low_res.size() == 1 ? low_res[0] : at::cat(low_res, 0);
+        full = runtime::logits_to_host(
+            at::upsample_bilinear2d(joined, {video.height, video.width}, false).squeeze(1));
     }
     for (size_t i = 0; i < state.objects.size(); ++i) {
-        const at::Tensor logits =
-            source[i] < 0 ? at::full({video.height, video.width}, kNoObjScore, at::kFloat)
-                          : full[source[i]][0];
-        out.objects.push_back({state.objects[i].id, to_mat(logits)});
+        out.objects.push_back(
+            {state.objects[i].id,
+             source[i] < 0 ? cv::Mat(video.height, video.width, CV_32FC1, cv::Scalar(kNoObjScore))
+                           : full[static_cast<size_t>(source[i])]});
     }
     return out;
 }
@@ -233,14 +329,14 @@ Result<Sam2VideoMasks> Sam2VideoPredictor::Impl::add(int64_t frame, int object_i
             // A previous answer on this frame is the mask prompt of a correction click.
             const Sam2FrameRecord* prev = object.shown(frame, is_cond);
             if (prev != nullptr && prev->pred_masks.defined()) {
+                // To the device first: a record moved to the host may still be in flight.
                 request.prev_sam_mask_logits =
-                    at::clamp(prev->pred_masks.to(at::kFloat), -32.0, 32.0)
-                        .to(model->image_model().network().device());
+                    at::clamp(prev->pred_masks.to(device(), at::kFloat), -32.0, 32.0);
             }
         }
         MemoryTokens tokens;
         if (!request.is_init_cond_frame && !request.mask_input.defined()) {
-            tokens = memory_for(object, frame, reverse);
+            tokens = memory_for({&object}, selection_for(object, frame, reverse));
             request.memory = &tokens;
         }
         request.run_memory_encoder = false;  // the preflight encodes prompted frames
@@ -407,17 +503,15 @@ Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
                 s.file_label + ": propagation cancelled at frame " + std::to_string(frame));
         }
         auto done = runtime::guarded(s.file_label, [&]() -> Status {
+            std::vector<Sam2ObjectState*> tracked;  // the objects without a prompt here
+            for (Sam2ObjectState& object : s.state.objects)
+                if (object.cond.find(frame) == nullptr) tracked.push_back(&object);
+            if (!tracked.empty()) {
+                auto frame_features = s.features(frame);
+                if (!frame_features) return frame_features.error();
+                s.track_frame(tracked, frame, options.reverse, **frame_features);
+            }
             for (Sam2ObjectState& object : s.state.objects) {
-                if (object.cond.find(frame) == nullptr) {
-                    auto frame_features = s.features(frame);
-                    if (!frame_features) return frame_features.error();
-                    const MemoryTokens tokens = s.memory_for(object, frame, options.reverse);
-                    TrackRequest request;
-                    request.is_init_cond_frame = false;
-                    request.memory = &tokens;
-                    request.run_memory_encoder = true;
-                    object.non_cond.put(frame, to_record(s.track->run(**frame_features, request)));
-                }
                 object.tracked_reverse[frame] = options.reverse;
                 s.drop_memories_away_from(object, frame);
             }

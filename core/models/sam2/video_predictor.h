@@ -71,6 +71,12 @@ struct Sam2VideoOptions {
     // from propagate's callback (the tracking benchmark, streamed exports). A correction click
     // there then has no previous mask as its mask prompt.
     bool keep_tracked_masks = true;
+    // true: the objects tracked on a frame whose memory layouts match (the same memory frames
+    // and pointers: objects prompted together) go through memory attention, the mask decoder,
+    // the pointer and the memory encoder as one batch; the rest in smaller groups. The same
+    // results up to the float rounding of larger matrix products. false: one object at a time
+    // (the reference's loop), for comparison.
+    bool batch_objects = true;
 };
 
 struct Sam2PropagateOptions {
