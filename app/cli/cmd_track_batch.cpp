@@ -4,6 +4,9 @@
 // the shard owns, with the journal and summary that `merge` gathers (batch/shard_journal.h).
 // A video is the unit: tracking one is sequential, its frames are not split.
 #include <QElapsedTimer>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <algorithm>
 #include <filesystem>
@@ -17,6 +20,7 @@
 #include "output_checks.h"
 #include "track_job.h"
 #include "video/track_batch.h"
+#include "video/track_store.h"
 
 namespace ps::cli {
 namespace {
@@ -56,6 +60,27 @@ batch::JournalEntry journal_entry(const video::TrackBatchItem& item, const Video
         entry.outputs.emplace_back(journal.relative_to_root(file), *digest);
     }
     return entry;
+}
+
+// Whether the video's folder holds what this run asks for: a store tracked in the same direction
+// with a checkpoint of the same name, and every export asked for. The journal vouches for the
+// files, not for the options: a rerun with other ones goes through the video again (a store of
+// another direction is then refused in its failure line; a missing export is written).
+bool made_as_asked(const video::TrackBatchItem& item, const TrackJobOptions& job,
+                   const std::string& model_path) {
+    namespace fs = std::filesystem;
+    QFile meta(
+        QString::fromStdString((fs::path(item.out_dir) / video::TrackStore::kMetaFile).string()));
+    if (!meta.open(QIODevice::ReadOnly)) return false;
+    const QJsonObject root = QJsonDocument::fromJson(meta.readAll()).object();
+    if (root["run"]["direction"].toString().toStdString() !=
+            video::track_direction_name(job.direction) ||
+        root["source"]["model"].toString().toStdString() !=
+            fs::path(model_path).filename().string())
+        return false;
+    for (video::TrackExportKind kind : job.exports)
+        if (!fs::exists(fs::path(item.out_dir) / video::track_export_name(kind))) return false;
+    return true;
 }
 
 VideoResult track_one(engine::Engine& engine, const TrackModel& model, const TrackJobOptions& job,
@@ -149,7 +174,8 @@ int run_track_batch(const Args& args) {
             entry.outcome = batch::EntryOutcome::Failed;
             entry.reason = item.problem;
             record(entry);
-        } else if (journal && journal->still_finished(item.input, item.video)) {
+        } else if (journal && made_as_asked(item, *job, args.get("model")) &&
+                   journal->still_finished(item.input, item.video)) {
             results.push_back({&item, {Outcome::Resumed}});
             record({item.input, batch::EntryOutcome::Resumed, {}, {}, {}, 0});
         } else {

@@ -3,8 +3,9 @@
 // shards (one by --shard, one by Slurm's variables) gives each video's folder byte for byte as
 // `track --video` alone writes it, every video tracked by exactly one shard, and a merged report
 // that lists the two failures; a shard killed in the middle of a video skips the finished one
-// and resumes the half-done one to the same bytes; an edited output is redone; a bad --shard is
-// one line and a non-zero exit.
+// and resumes the half-done one to the same bytes; an edited output is redone, and a rerun with
+// another direction is not skipped on the journal's word; a bad --shard is one line and a
+// non-zero exit.
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -246,6 +247,15 @@ void TestCliSam2TrackShard::killed_shard_resumes_to_the_same_bytes() {
     QVERIFY(tree(out) == tree(reference_));
     QCOMPARE(journal_events(out, "resumed").size(), size_t(2));  // a (twice), b
     QCOMPARE(journal_events(out, "resumed")["a"], 2);
+
+    // Other options than the journal's run: nothing skipped on the journal's word; the stores
+    // of another direction refuse, each video in its own line, and nothing is written.
+    const CliRun other = run_cli(QStringList(shard) << "--direction"
+                                                    << "both");
+    QCOMPARE(other.exit_code, 1);
+    QVERIFY2(!other.err.contains("skipped (done in an earlier run;"), qPrintable(other.err));
+    QCOMPARE(other.err.count("not both in fp32; use another --out"), 2 * 3);  // progress, summary
+    QVERIFY(tree(out) == tree(reference_));
 }
 
 void TestCliSam2TrackShard::bad_shard_is_one_line() {
