@@ -2,7 +2,9 @@
 """Writes the cluster test's folder: N generated PNGs (a gradient unique to each, so no two share
 a hash, and one or two shapes), a corrupt "broken.png", and the point file naming all of them.
 
-usage: make_dataset.py OUT_DIR POINTS.json COUNT   (Debian's /usr/bin/python3: numpy, Pillow)
+usage: make_dataset.py OUT_DIR POINTS.json COUNT [WxH]   (Debian's /usr/bin/python3: numpy, Pillow)
+Without WxH the sizes vary from 96x64 to 160x120 (what the cluster test expects, byte for byte);
+with it every image is WxH (a benchmark's realistic size, e.g. 1024x1024).
 """
 import json
 import sys
@@ -13,9 +15,16 @@ from PIL import Image, ImageDraw
 
 def main():
     out_dir, points_path, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    size = None
+    if len(sys.argv) > 4:
+        width_text, _, height_text = sys.argv[4].partition("x")
+        size = (int(width_text), int(height_text)) \
+            if width_text.isdigit() and height_text.isdigit() else (0, 0)
+        if size[0] < 8 or size[1] < 8:
+            sys.exit(f"make_dataset.py: size {sys.argv[4]}: expected WxH of at least 8x8")
     points = {}
     for i in range(count):
-        width, height = 96 + (i * 13) % 65, 64 + (i * 7) % 57
+        width, height = size or (96 + (i * 13) % 65, 64 + (i * 7) % 57)
         y, x = np.mgrid[0:height, 0:width]
         rgb = np.stack([(x * 2 + i * 5) % 256, (y * 3 + i * 11) % 256,
                         np.full_like(x, 60 + i % 100)], axis=-1).astype(np.uint8)
