@@ -1,22 +1,47 @@
-// InSPyReNet's decoder modules, op for op as plemeri/InSPyReNet's lib/modules.
+// InSPyReNet's decoder modules, op for op as plemeri/InSPyReNet's lib/modules, in whichever memory
+// format the maps arrive: contiguous NCHW runs the reference's own views; channels-last (CUDA in
+// half precision) reaches the same values without copying the large maps back to NCHW.
 #include "models/inspyrenet/inspyrenet_blocks.h"
 
 #include <ATen/ATen.h>
 
 #include <cmath>
 
+#include "models/runtime/map_ops.h"
+
 namespace ps::inspyrenet {
 namespace {
 
-// F.interpolate(x, size, mode='bilinear', align_corners=...).
+// F.interpolate(x, size, mode='bilinear', align_corners=...); a map already h x w is returned as
+// it is (the interpolation would copy every value unchanged).
 at::Tensor resize(const at::Tensor& x, int64_t h, int64_t w, bool align_corners) {
+    if (x.size(2) == h && x.size(3) == w) return x;
     return at::upsample_bilinear2d(x, {h, w}, align_corners);
+}
+
+bool channels_last(const at::Tensor& x) {
+    return x.dim() == 4 && x.suggest_memory_format() == at::MemoryFormat::ChannelsLast;
 }
 
 // layers.Conv2d's padding='same': (k + (k-1)(d-1)) // 2 + ((k + (k-1)(d-1)) % 2 - 1) per axis.
 int64_t same_padding(int64_t kernel, int64_t dilation) {
     const int64_t size = kernel + (kernel - 1) * (dilation - 1);
     return size / 2 + (size % 2 - 1);
+}
+
+// torch.bmm(probs, x.view(b, S, -1)) of SICA: x (b x C x s x s) read as S = s² rows of C values in
+// its NCHW memory order — a reinterpretation, not a transpose. probs: b x ctx x S.
+at::Tensor pool_reinterpreted(const at::Tensor& probs, const at::Tensor& x) {
+    const int64_t b = x.size(0), C = x.size(1), S = x.size(2) * x.size(3);
+    if (!channels_last(x) || S % C != 0) return at::bmm(probs, x.reshape({b, S, C}));
+    // Row i = c * P + p (P = S / C) of that view holds channel c at the positions p * C + j, j < C:
+    // in channels-last memory the P blocks of C x C values [p][j][c], read in place. One C x C
+    // product per block, then the sum over blocks (a reshape to NCHW order would copy the map,
+    // 128 MB at full resolution for attention0 in bf16).
+    const int64_t P = S / C, ctx = probs.size(1);
+    const at::Tensor weights = probs.reshape({b, ctx, C, P}).permute({0, 3, 1, 2}).contiguous();
+    const at::Tensor blocks = x.permute({0, 2, 3, 1}).reshape({b, P, C, C});  // a view
+    return at::matmul(weights, blocks.transpose(2, 3)).sum(1);                // b x ctx x C
 }
 
 }  // namespace
@@ -38,22 +63,41 @@ SelfAttention SelfAttention::load(const runtime::Weights& w, const std::string& 
     a.key = load_conv(w, prefix + ".key_conv", c, c / 8, 1, 1);
     a.value = load_conv(w, prefix + ".value_conv", c, c, 1, 1);
     a.gamma = w.get(prefix + ".gamma", {1});
+    a.gamma_value = a.gamma.to(at::kCPU, at::kDouble).item<double>();
     a.along_height = along_height;
     return a;
 }
 
-at::Tensor SelfAttention::operator()(const at::Tensor& input) const {
-    // The reference's view() reinterprets contiguous NCHW memory; other layouts would not.
-    const at::Tensor x = input.contiguous();
+at::Tensor SelfAttention::operator()(const at::Tensor& x) const {
+    if (channels_last(x) && x.size(2) == x.size(3)) return square_channels_last(x);
     const int64_t b = x.size(0), axis = along_height ? x.size(2) : x.size(3);
-    // .contiguous(): with NHWC weights (half precision on CUDA) a convolution answers in
-    // channels-last memory, which the reinterpreting view must not see.
-    const at::Tensor q = query(x).contiguous().view({b, -1, axis}).permute({0, 2, 1});
-    const at::Tensor k = key(x).contiguous().view({b, -1, axis});
+    // The reference's view() reinterprets contiguous NCHW memory: reshape() reads any layout in
+    // that order (a view for NCHW maps, a copy of channels-last ones).
+    const at::Tensor q = query(x).reshape({b, -1, axis}).permute({0, 2, 1});
+    const at::Tensor k = key(x).reshape({b, -1, axis});
     const at::Tensor attention = at::softmax(at::bmm(q, k), -1);
-    const at::Tensor v = value(x).contiguous().view({b, -1, axis});
+    const at::Tensor v = value(x).reshape({b, -1, axis});
     const at::Tensor out = at::bmm(v, attention.permute({0, 2, 1})).view(x.sizes());
-    return gamma * out + x;
+    return gamma * out.contiguous(x.suggest_memory_format()) + x;
+}
+
+at::Tensor SelfAttention::square_channels_last(const at::Tensor& x) const {
+    // A square map (H = W = n): view(b, -1, n) has rows (c, y) over the columns x in either mode,
+    // so attention[x1, x2] = sum over (c, y) of q[c, y, x1] k[c, y, x2], and
+    // out[c, y, x1] = sum over x2 of v[c, y, x2] attention[x1, x2]. In channels-last memory v is
+    // n rows of n x C (y, then x, c): the output is one n x n by n x C product per row y with the
+    // same attention matrix, written channels-last; only the C/8-channel q and k are reordered.
+    const int64_t b = x.size(0), n = x.size(3);
+    const at::Tensor q = query(x).permute({0, 3, 2, 1}).reshape({b, n, -1});  // b, x, (y, c)
+    const at::Tensor k = key(x).permute({0, 3, 2, 1}).reshape({b, n, -1});
+    const at::Tensor attention = at::softmax(at::bmm(q, k.transpose(1, 2)), -1);
+    const at::Tensor rows = value(x).permute({0, 2, 3, 1});  // b, y, x, c: a view
+    std::vector<at::Tensor> images;
+    for (int64_t i = 0; i < b; ++i) images.push_back(at::matmul(attention[i], rows[i]));
+    const at::Tensor stacked = b == 1 ? images[0].unsqueeze(0) : at::stack(images);
+    const at::Tensor out = stacked.permute({0, 3, 1, 2});  // channels-last b, c, y, x
+    // gamma * out + x in one pass (one rounding instead of two).
+    return at::add(x, out, gamma_value);
 }
 
 PaaKernel PaaKernel::load(const runtime::Weights& w, const std::string& prefix, int64_t in,
@@ -87,7 +131,7 @@ PaaE PaaE::load(const runtime::Weights& w, const std::string& prefix, int64_t in
 
 at::Tensor PaaE::operator()(const at::Tensor& x) const {
     const at::Tensor cat = at::cat({branch0(x), branches[0](x), branches[1](x), branches[2](x)}, 1);
-    return at::relu(conv_cat(cat) + conv_res(x));
+    return at::relu_(conv_cat(cat).add_(conv_res(x)));
 }
 
 PaaD PaaD::load(const runtime::Weights& w, const std::string& prefix, int64_t in, int64_t depth) {
@@ -104,9 +148,9 @@ PaaD PaaD::load(const runtime::Weights& w, const std::string& prefix, int64_t in
 
 std::pair<at::Tensor, at::Tensor> PaaD::operator()(const at::Tensor& x3, const at::Tensor& x4,
                                                    const at::Tensor& x5) const {
-    const int64_t h = x3.size(2), w = x3.size(3);
-    // torch.cat(fs[::-1]): the deepest first.
-    at::Tensor fx = at::cat({resize(x5, h, w, true), resize(x4, h, w, true), x3}, 1);
+    // torch.cat(fs[::-1]): the deepest first; one fused pass on the GPU (map_ops.h).
+    at::Tensor fx =
+        runtime::resize_concat({{x5, true}, {x4, true}, {x3, true}}, x3.size(2), x3.size(3));
     fx = convs[0](fx);
     fx = convs[1](h_attention(fx) + w_attention(fx));
     fx = convs[3](convs[2](fx));
@@ -114,7 +158,7 @@ std::pair<at::Tensor, at::Tensor> PaaD::operator()(const at::Tensor& x3, const a
 }
 
 Sica Sica::load(const runtime::Weights& w, const std::string& prefix, int64_t in, int64_t depth,
-                bool lmap_in, int64_t stage_size) {
+                bool lmap_in, int64_t stage_size, bool fused_relu) {
     Sica s;
     s.query[0] = load_conv(w, prefix + ".conv_query.0", in, depth, 3, 3, 1, true, true);
     s.query[1] = load_conv(w, prefix + ".conv_query.1", depth, depth, 3, 3, 1, true, true);
@@ -126,6 +170,9 @@ Sica Sica::load(const runtime::Weights& w, const std::string& prefix, int64_t in
     s.out[1] = load_conv(w, prefix + ".conv_out2", in + depth, depth, 3, 3, 1, true, true);
     s.out[2] = load_conv(w, prefix + ".conv_out3", depth, depth, 3, 3, 1, true, true);
     s.out[3] = load_conv(w, prefix + ".conv_out4", depth, 1, 1, 1);
+    for (auto* convs : {&s.query, &s.key, &s.value})
+        for (runtime::FoldedConv2d& conv : *convs) conv.fused_relu = fused_relu;
+    for (runtime::FoldedConv2d& conv : s.out) conv.fused_relu = fused_relu;
     s.threshold = w.get(prefix + ".threshold", {1});
     if (lmap_in) s.lthreshold = w.get(prefix + ".lthreshold", {1});
     s.depth = depth;
@@ -133,37 +180,40 @@ Sica Sica::load(const runtime::Weights& w, const std::string& prefix, int64_t in
     return s;
 }
 
-std::pair<at::Tensor, at::Tensor> Sica::operator()(const at::Tensor& input,
-                                                   const at::Tensor& smap_in,
+std::pair<at::Tensor, at::Tensor> Sica::operator()(const at::Tensor& x, const at::Tensor& smap_in,
                                                    const at::Tensor& lmap_in) const {
-    const at::Tensor x = input.contiguous();
     const int64_t b = x.size(0), h = x.size(2), w = x.size(3);
-    // Class probabilities: foreground, background, confusion (and the Laplacian's two).
-    const at::Tensor smap = at::sigmoid(resize(smap_in.to(x.scalar_type()), h, w, false));
-    const at::Tensor p = smap - threshold;
+    // Class probabilities: foreground, background, confusion (and the Laplacian's two), each
+    // b x 1 x hw, so that their concatenation is the b x ctx x hw rows the reference views
+    // whatever layout the one-channel maps came in.
+    const auto probability = [&](const at::Tensor& map) {
+        return at::sigmoid(resize(map.to(x.scalar_type()), h, w, false)).reshape({b, 1, h * w});
+    };
+    const at::Tensor p = probability(smap_in) - threshold;
     std::vector<at::Tensor> prob{at::clip(p, 0, 1), at::clip(-p, 0, 1), threshold - at::abs(p)};
     if (lthreshold.defined()) {
-        const at::Tensor lmap = at::sigmoid(resize(lmap_in.to(x.scalar_type()), h, w, false));
-        const at::Tensor lp = lmap - lthreshold;
+        const at::Tensor lp = probability(lmap_in) - lthreshold;
         prob.push_back(at::clip(lp, 0, 1));
         prob.push_back(at::clip(-lp, 0, 1));
     }
     const int64_t ctx = static_cast<int64_t>(prob.size());
     const int64_t s = stage_size, area = s * s;
     // The reference views the resized B x C x s x s map as B x s² x C: a reinterpretation of
-    // its memory, not a transpose. Reproduced as is.
-    const at::Tensor f = resize(x, s, s, false).contiguous().view({b, area, -1});
+    // its memory, not a transpose. Reproduced as is (pool_reinterpreted).
     const at::Tensor probs =
-        resize(at::cat(prob, 1), s, s, false).contiguous().view({b, ctx, area});
-    const at::Tensor context = at::bmm(probs, f).permute({0, 2, 1}).unsqueeze(3);  // b, c, ctx, 1
-    const at::Tensor q = query[1](query[0](x)).contiguous().view({b, depth, -1}).permute({0, 2, 1});
-    const at::Tensor k = key[1](key[0](context)).contiguous().view({b, depth, -1});
-    const at::Tensor v =
-        value[1](value[0](context)).contiguous().view({b, depth, -1}).permute({0, 2, 1});
+        resize(at::cat(prob, 1).view({b, ctx, h, w}), s, s, false).reshape({b, ctx, area});
+    const at::Tensor pooled = pool_reinterpreted(probs, resize(x, s, s, false));  // b, ctx, C
+    const at::Tensor context = pooled.permute({0, 2, 1}).unsqueeze(3);            // b, C, ctx, 1
+    // flatten(2) is a view in either memory format: NCHW's (c, hw) and channels-last's (hw, c).
+    const at::Tensor q = query[1](query[0](x)).flatten(2).transpose(1, 2);  // b, hw, depth
+    const at::Tensor k = key[1](key[0](context)).reshape({b, depth, -1});
+    const at::Tensor v = value[1](value[0](context)).reshape({b, depth, -1}).permute({0, 2, 1});
     const at::Tensor sim =
         at::softmax(at::bmm(q, k) * std::pow(static_cast<double>(depth), -0.5), -1);
-    at::Tensor refined = at::bmm(sim, v).permute({0, 2, 1}).contiguous().view({b, -1, h, w});
-    refined = out[0](refined);
+    // b x hw x depth is the channels-last memory of b x depth x h x w: a view there, the
+    // reference's copy to NCHW otherwise.
+    at::Tensor refined = at::bmm(sim, v).transpose(1, 2).view({b, -1, h, w});
+    refined = out[0](refined.contiguous(x.suggest_memory_format()));
     const at::Tensor features = out[2](out[1](at::cat({x, refined}, 1)));
     return {features, out[3](features)};
 }

@@ -22,14 +22,20 @@ runtime::FoldedConv2d load_conv(const runtime::Weights& w, const std::string& pr
                                 int64_t dilation = 1, bool bn = true, bool relu = false);
 
 // Axial self-attention: mode 'h' or 'w' picks the length of the rows the map is viewed as
-// (x.view(b, -1, h) or (b, -1, w) of the contiguous NCHW map, as the reference does).
+// (x.view(b, -1, h) or (b, -1, w) of the contiguous NCHW map, as the reference does). Any memory
+// format in, the same format out.
 struct SelfAttention {
     runtime::FoldedConv2d query, key, value;
     at::Tensor gamma;
+    double gamma_value = 0;  // gamma's one value, read once at load
     bool along_height = true;
     static SelfAttention load(const runtime::Weights& w, const std::string& prefix, int64_t c,
                               bool along_height);
     at::Tensor operator()(const at::Tensor& x) const;
+
+  private:
+    // The same values for a square channels-last map without reordering the map itself.
+    at::Tensor square_channels_last(const at::Tensor& x) const;
 };
 
 struct PaaKernel {
@@ -61,15 +67,18 @@ struct PaaD {
 };
 
 // Scale-invariant context attention: refines a feature map with the foreground, background and
-// uncertain regions of the coarser saliency map (and the Laplacian map, lmap_in).
+// uncertain regions of the coarser saliency map (and the Laplacian map, lmap_in). Any memory
+// format in, the same format out.
 struct Sica {
     std::array<runtime::FoldedConv2d, 2> query, key, value;
     std::array<runtime::FoldedConv2d, 4> out;  // conv_out1..conv_out4
     at::Tensor threshold, lthreshold;          // lthreshold undefined without lmap_in
     int64_t depth = 64;
     int64_t stage_size = 0;  // base_size // 2^stage: the square the context is pooled at
+    // fused_relu: the convolutions followed by ReLU use cuDNN's fused kernel on CUDA
+    // (runtime::FoldedConv2d::fused_relu).
     static Sica load(const runtime::Weights& w, const std::string& prefix, int64_t in,
-                     int64_t depth, bool lmap_in, int64_t stage_size);
+                     int64_t depth, bool lmap_in, int64_t stage_size, bool fused_relu = false);
     // Returns (x, out): the refined features and the 1-channel Laplacian logits.
     std::pair<at::Tensor, at::Tensor> operator()(const at::Tensor& x, const at::Tensor& smap,
                                                  const at::Tensor& lmap) const;

@@ -45,8 +45,9 @@ struct InSPyReNetConfig {
     int64_t hr_long_side = 1280;  // dynamic_resize's L
     int64_t hr_threshold = 512;
     int64_t parameter_count = 0;
-    std::string dtype;            // dtype of the floating tensors as stored, e.g. "float32"
-    bool cudnn_conv_relu = true;  // runtime::GpuSwitches; unused (no fused conv + ReLU here)
+    std::string dtype;  // dtype of the floating tensors as stored, e.g. "float32"
+    // runtime::GpuSwitches: SICA's convolution + ReLU pairs as one cuDNN kernel on CUDA.
+    bool cudnn_conv_relu = true;
 
     std::string backbone_name() const;  // "Res2Net50-v1b" or "Swin-B"
     std::string describe() const;       // one line, for `info` and logs

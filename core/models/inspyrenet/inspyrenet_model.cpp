@@ -30,13 +30,10 @@ Result<std::unique_ptr<InSPyReNetModel>> InSPyReNetModel::load(const std::string
         if (config && options.base_size > 0) config->base_size = options.base_size;
         return config;
     };
-    // Contiguous NCHW on the GPU whatever GpuSwitches::channels_last says: the reference's SICA
-    // and self-attention reinterpret NCHW memory with view(), so channels-last maps were copied
-    // back at every one of them, at full resolution for the last SICA. H100, bf16, 1024², same
-    // run: forward 26.4 ms channels-last, 19.9 ms NCHW.
-    InSPyReNetOptions placement = options;
-    placement.gpu.channels_last = false;
-    auto impl = runtime::load_conv_matting<Impl>(checkpoint_path, placement, infer);
+    // Channels-last in half precision on CUDA (place_conv_tensors), as the other convolutional
+    // families: the decoder's blocks keep that layout end to end (inspyrenet_blocks.cpp), where
+    // NCHW maps cost cuDNN a conversion to NHWC and back around every convolution.
+    auto impl = runtime::load_conv_matting<Impl>(checkpoint_path, options, infer);
     if (!impl) return impl.error();
     (*impl)->high_resolution = options.high_resolution;
     return std::unique_ptr<InSPyReNetModel>(new InSPyReNetModel(std::move(*impl)));
@@ -60,10 +57,11 @@ Result<InSPyReNetOutput> InSPyReNetModel::run(const cv::Mat& rgb) const {
         const cv::Size hr = dynamic_size(rgb.cols, rgb.rows, static_cast<int>(config.hr_long_side));
         at::Tensor low;
         return runtime::run_matting_stages(
-            "InSPyReNet", impl_->file_label, rgb, no_graphs, at::MemoryFormat::Contiguous,
+            "InSPyReNet", impl_->file_label, rgb, no_graphs, impl_->memory_format,
             [&](const cv::Mat& image) {
-                low = input_for_inspyrenet(image, base, base, net.device());
-                return input_for_inspyrenet(image, hr.width, hr.height, net.device());
+                low = input_for_inspyrenet(image, base, base, net.device(), impl_->memory_format);
+                return input_for_inspyrenet(image, hr.width, hr.height, net.device(),
+                                            impl_->memory_format);
             },
             [&](const at::Tensor& high) {
                 return prediction(net.forward_blended(high, low, config.hr_threshold).d[3]);
@@ -74,7 +72,9 @@ Result<InSPyReNetOutput> InSPyReNetModel::run(const cv::Mat& rgb) const {
         "InSPyReNet", impl_->file_label, rgb, impl_->graphs, impl_->memory_format,
         // The resize and normalisation run on the CPU whatever the device: PIL's integer
         // arithmetic and numpy's float64 steps are reproduced exactly there.
-        [&](const cv::Mat& image) { return input_for_inspyrenet(image, base, base, net.device()); },
+        [&](const cv::Mat& image) {
+            return input_for_inspyrenet(image, base, base, net.device(), impl_->memory_format);
+        },
         [&](const at::Tensor& input) { return net.forward(input); },
         [&](const at::Tensor& pred) { return matte_from_pred(pred, rgb.rows, rgb.cols); });
 }

@@ -28,7 +28,8 @@ class InSPyReNetNetwork {
     at::ScalarType dtype() const { return dtype_; }
     at::Device device() const { return device_; }
 
-    // The backbone's five maps (x1..x5 of forward_inspyre), in the model dtype.
+    // The backbone's five maps (x1..x5 of forward_inspyre), in the model dtype and the weights'
+    // memory format.
     std::vector<at::Tensor> backbone(const at::Tensor& input) const;
     // forward_inspyre: 1 x 3 x H x W float32 (normalised) -> d3..d0, p2..p0 (float32). H and W
     // multiples of 32 for Swin-B (its patch merges); the reference resizes to base_size.
@@ -44,6 +45,9 @@ class InSPyReNetNetwork {
     InSPyReNetConfig config_;
     at::ScalarType dtype_;
     at::Device device_;
+    // The weights' layout (channels-last in half precision on CUDA, place_conv_tensors): the input
+    // is brought to it, and every map then stays in it.
+    at::MemoryFormat memory_format_;
     std::optional<runtime::Res2Net> res2net_;
     std::optional<runtime::SwinV1> swin_;
     std::array<PaaE, 5> context_;

@@ -11,12 +11,15 @@
 
 namespace ps::inspyrenet {
 
-at::Tensor input_for_inspyrenet(const cv::Mat& rgb, int width, int height, at::Device device) {
+at::Tensor input_for_inspyrenet(const cv::Mat& rgb, int width, int height, at::Device device,
+                                at::MemoryFormat format) {
     if (rgb.empty() || rgb.type() != CV_8UC3) {
         throw std::invalid_argument("InSPyReNet needs a non-empty 8-bit RGB image");
     }
     if (width <= 0 || height <= 0) throw std::invalid_argument("InSPyReNet size must be positive");
-    const cv::Mat resized = image::pil_resize_bilinear(rgb, width, height);
+    // PIL's resize to the image's own size returns a copy: the pixels are read in place instead.
+    const bool same_size = rgb.cols == width && rgb.rows == height;
+    const cv::Mat resized = same_size ? rgb : image::pil_resize_bilinear(rgb, width, height);
     const at::Tensor bytes =
         at::from_blob(const_cast<uchar*>(resized.ptr<uchar>()), {height, width, 3},
                       {static_cast<int64_t>(resized.step[0]), 3, 1}, at::kByte)
@@ -29,7 +32,8 @@ at::Tensor input_for_inspyrenet(const cv::Mat& rgb, int width, int height, at::D
     const at::Tensor scaled = bytes.to(at::kFloat).div_(255.0f);
     const at::Tensor centred = (scaled.to(at::kDouble) - mean).to(at::kFloat);
     const at::Tensor normalised = (centred.to(at::kDouble) / std_dev).to(at::kFloat);
-    return normalised.permute({2, 0, 1}).unsqueeze(0).contiguous();
+    // H x W x 3 permuted is channels-last memory already: no copy in that format.
+    return normalised.permute({2, 0, 1}).unsqueeze(0).contiguous(format);
 }
 
 at::Tensor soft_matte_from_pred(const at::Tensor& pred, int height, int width) {

@@ -19,10 +19,12 @@
 
 namespace ps::inspyrenet {
 
-// Steps 1-2: rgb (CV_8UC3) -> 1 x 3 x height x width float32 on `device` (the resize on the CPU;
-// the bytes travel and the arithmetic runs on the device, in the same float32 / float64 steps).
+// Steps 1-2: rgb (CV_8UC3) -> 1 x 3 x height x width float32 on `device` in `format` (the resize
+// on the CPU; the bytes travel and the arithmetic runs on the device, in the same float32 /
+// float64 steps).
 at::Tensor input_for_inspyrenet(const cv::Mat& rgb, int width, int height,
-                                at::Device device = at::kCPU);
+                                at::Device device = at::kCPU,
+                                at::MemoryFormat format = at::MemoryFormat::Contiguous);
 
 // Steps 4-5: pred (1 x 1 x h x w, any dtype and device) -> the float matte at height x width
 // (1 x 1 x H x W float32 on pred's device) ...

@@ -24,6 +24,10 @@ struct FoldedConv2d {
     at::Tensor weight, bias;  // bias: the BatchNorm's shift (or undefined without one)
     ConvGeometry geometry;
     bool relu = false;
+    // With relu: cuDNN's fused convolution + bias + ReLU on CUDA (one kernel instead of the
+    // convolution and a clamp pass over its output) where LibTorch offers it (>= 2). Off unless
+    // a family turns it on (GpuSwitches::cudnn_conv_relu), as ReBnConv::fused_relu.
+    bool fused_relu = false;
 
     // conv_key: "<prefix>.weight" of shape [out, in, kh, kw]; bn_prefix: "<prefix>" holding
     // weight, bias, running_mean, running_var ("" for a convolution without BatchNorm).
