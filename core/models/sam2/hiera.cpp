@@ -161,9 +161,19 @@ at::Tensor Hiera::positional_embedding(int64_t h, int64_t w) const {
     return pos.permute({0, 2, 3, 1}).to(pos_embed_.scalar_type());
 }
 
+at::Tensor Hiera::cached_positional_embedding(int64_t h, int64_t w) const {
+    std::lock_guard<std::mutex> lock(positions_->mutex);
+    auto it = positions_->by_size.find({h, w});
+    if (it == positions_->by_size.end())
+        it = positions_->by_size
+                 .emplace(std::make_pair(h, w), positional_embedding(h, w).contiguous())
+                 .first;
+    return it->second;
+}
+
 std::vector<at::Tensor> Hiera::forward(const at::Tensor& image) const {
     at::Tensor x = patch_embed_(image).permute({0, 2, 3, 1});
-    x = x + positional_embedding(x.size(1), x.size(2));
+    x = x + cached_positional_embedding(x.size(1), x.size(2));
     std::vector<at::Tensor> outputs;
     size_t next_end = 0;
     for (size_t i = 0; i < blocks_.size(); ++i) {

@@ -5,6 +5,10 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <map>
+#include <memory>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "models/runtime/layers.h"
@@ -35,6 +39,14 @@ class Hiera {
     at::Tensor positional_embedding(int64_t h, int64_t w) const;
 
   private:
+    // positional_embedding per grid size, made once: a function of the weights alone, it was
+    // rebuilt (a bicubic upsampling and five more kernels) for every frame of a video.
+    struct PositionCache {
+        std::mutex mutex;
+        std::map<std::pair<int64_t, int64_t>, at::Tensor> by_size;
+    };
+    at::Tensor cached_positional_embedding(int64_t h, int64_t w) const;
+    std::shared_ptr<PositionCache> positions_ = std::make_shared<PositionCache>();
     runtime::Conv2d patch_embed_;
     at::Tensor pos_embed_, pos_embed_window_;
     std::vector<HieraBlock> blocks_;

@@ -107,8 +107,14 @@ struct Sam2VideoPredictor::Impl {
     int64_t cached_frame = -1;
     Sam2FrameFeatures cached;
     at::Tensor pixel_mean, pixel_std;  // on the model's device, made with the first frame
+    // The next frame's input, read and sent to the device while the GPU tracks this one (or why
+    // it cannot be read, reported when that frame is reached).
+    int64_t prefetched_frame = -1;
+    Result<at::Tensor> prefetched = at::Tensor();
 
     at::Device device() const { return model->image_model().network().device(); }
+    Result<at::Tensor> frame_input(int64_t frame);
+    void prefetch(int64_t frame);
     Result<const Sam2FrameFeatures*> features(int64_t frame);
     MemorySelection selection_for(const Sam2ObjectState& object, int64_t frame, bool reverse) const;
     MemoryTokens memory_for(const std::vector<const Sam2ObjectState*>& objects,
@@ -151,8 +157,7 @@ void Sam2VideoPredictor::Impl::drop_memories_away_from(Sam2ObjectState& object,
     }
 }
 
-Result<const Sam2FrameFeatures*> Sam2VideoPredictor::Impl::features(int64_t frame) {
-    if (frame == cached_frame) return &cached;
+Result<at::Tensor> Sam2VideoPredictor::Impl::frame_input(int64_t frame) {
     auto rgb = frames(frame);
     if (!rgb) {
         return make_error(rgb.error().kind,
@@ -165,14 +170,36 @@ Result<const Sam2FrameFeatures*> Sam2VideoPredictor::Impl::features(int64_t fram
                               ", expected " + std::to_string(video.width) + "x" +
                               std::to_string(video.height) + " RGB");
     }
+    return runtime::guarded(file_label, [&]() -> Result<at::Tensor> {
+        if (!pixel_mean.defined()) {
+            pixel_mean = at::tensor({0.485f, 0.456f, 0.406f}).to(device());
+            pixel_std = at::tensor({0.229f, 0.224f, 0.225f}).to(device());
+        }
+        return video_frame_input(*rgb, track->image_size(), device(), pixel_mean, pixel_std);
+    });
+}
+
+void Sam2VideoPredictor::Impl::prefetch(int64_t frame) {
+    if (frame == cached_frame || frame == prefetched_frame) return;
+    prefetched_frame = -1;
+    prefetched = frame_input(frame);
+    prefetched_frame = frame;
+}
+
+Result<const Sam2FrameFeatures*> Sam2VideoPredictor::Impl::features(int64_t frame) {
+    if (frame == cached_frame) return &cached;
+    Result<at::Tensor> input = at::Tensor();
+    if (frame == prefetched_frame) {
+        input = std::move(prefetched);
+        prefetched = at::Tensor();
+        prefetched_frame = -1;
+    } else {
+        input = frame_input(frame);
+    }
+    if (!input) return input.error();
     cached_frame = -1;
     cached = {};  // the previous frame's features go before the next are made
-    if (!pixel_mean.defined()) {
-        pixel_mean = at::tensor({0.485f, 0.456f, 0.406f}).to(device());
-        pixel_std = at::tensor({0.229f, 0.224f, 0.225f}).to(device());
-    }
-    cached = track->frame_features(
-        video_frame_input(*rgb, track->image_size(), device(), pixel_mean, pixel_std));
+    cached = track->frame_features(*input);
     cached_frame = frame;
     return &cached;
 }
@@ -496,7 +523,8 @@ Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
     } else {
         for (int64_t f = start; f < s.video.num_frames; ++f) order.push_back(f);
     }
-    for (int64_t frame : order) {
+    for (size_t at = 0; at < order.size(); ++at) {
+        const int64_t frame = order[at];
         if (options.cancel != nullptr && options.cancel->load()) {
             return make_error(
                 ErrorKind::Cancelled,
@@ -518,6 +546,9 @@ Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
             return Ok{};
         });
         if (!done) return done.error();
+        // The next frame is read and sent up while the GPU still works on this one: the wait for
+        // this frame's masks then covers the reading (a video's decoding) too.
+        if (at + 1 < order.size()) s.prefetch(order[at + 1]);
         if (on_frame) on_frame(s.masks_at(frame, false, /*pending=*/false));
     }
     return Ok{};
@@ -565,6 +596,8 @@ void Sam2VideoPredictor::reset() {
     impl_->state = {};
     impl_->cached_frame = -1;
     impl_->cached = {};
+    impl_->prefetched_frame = -1;
+    impl_->prefetched = at::Tensor();
 }
 
 const Sam2VideoInfo& Sam2VideoPredictor::video() const {
