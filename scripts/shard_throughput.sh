@@ -18,7 +18,8 @@
 #   --size WxH        every generated image WxH (default: 96x64 to 160x120, the cluster test's)
 #   --batch N         remove-bg runs N images per forward pass (remove-bg --batch)
 #   --precision P     passed to remove-bg and annotate (default: theirs)
-#   (build/app/photosynth-cli, or $PHOTOSYNTH_CLI; default checkpoints from $PHOTOSYNTH_GOLDEN)
+#   (build/app/photosynth-cli, or $PHOTOSYNTH_CLI; default checkpoints from $PHOTOSYNTH_GOLDEN;
+#   $PHOTOSYNTH_PYTHON: a python3 with numpy and Pillow, default /usr/bin/python3)
 # A realistic GPU figure: full-size checkpoints (photosynth-cli init-checkpoint --arch isnet /
 # --arch vit_b) on 1024x1024 images, e.g.
 #   scripts/shard_throughput.sh --device cuda --precision bf16 --images 64 --size 1024x1024 \
@@ -31,6 +32,8 @@ images=80
 device=cpu
 shard_counts="1 2 4"
 cli=${PHOTOSYNTH_CLI:-build/app/photosynth-cli}
+# numpy and Pillow make the images: Debian's python3, or $PHOTOSYNTH_PYTHON where that lacks them.
+python=${PHOTOSYNTH_PYTHON:-/usr/bin/python3}
 golden=${PHOTOSYNTH_GOLDEN:-$(cd .. && pwd)/shared/golden}
 matting_model=$golden/u2netp.pth
 sam_model=$golden/sam_vit_tiny.pth
@@ -72,9 +75,9 @@ if [ "$device" = cuda ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-/usr/bin/python3 tests/cluster/make_dataset.py "$work" "$work/points.json" "$images" $size
+"$python" tests/cluster/make_dataset.py "$work" "$work/points.json" "$images" $size
 rm "$work/broken.png"  # throughput of the images that work
-/usr/bin/python3 - "$work/points.json" <<'EOF'
+"$python" - "$work/points.json" <<'EOF'
 import json, sys
 points = json.load(open(sys.argv[1]))
 del points["images"]["broken.png"]
@@ -91,7 +94,7 @@ matting_args=()
 # the models are loaded (each journal starts after its model load); the images that failed; the
 # images no shard reported.
 after_load() {
-  /usr/bin/python3 - "$1" "$images" <<'EOF'
+  "$python" - "$1" "$images" <<'EOF'
 import glob, json, sys
 summaries = [json.load(open(p)) for p in glob.glob(sys.argv[1] + "/.photosynth/shards/*.json")]
 runs = [run for summary in summaries for run in summary["runs"]]
