@@ -130,7 +130,9 @@ PaaE PaaE::load(const runtime::Weights& w, const std::string& prefix, int64_t in
 }
 
 at::Tensor PaaE::operator()(const at::Tensor& x) const {
-    const at::Tensor cat = at::cat({branch0(x), branches[0](x), branches[1](x), branches[2](x)}, 1);
+    // torch.cat of four maps of one size: one pass on the GPU (map_ops.h).
+    const at::Tensor cat = runtime::resize_concat(
+        {{branch0(x)}, {branches[0](x)}, {branches[1](x)}, {branches[2](x)}}, x.size(2), x.size(3));
     return at::relu_(conv_cat(cat).add_(conv_res(x)));
 }
 
@@ -214,7 +216,7 @@ std::pair<at::Tensor, at::Tensor> Sica::operator()(const at::Tensor& x, const at
     // reference's copy to NCHW otherwise.
     at::Tensor refined = at::bmm(sim, v).transpose(1, 2).view({b, -1, h, w});
     refined = out[0](refined.contiguous(x.suggest_memory_format()));
-    const at::Tensor features = out[2](out[1](at::cat({x, refined}, 1)));
+    const at::Tensor features = out[2](out[1](runtime::resize_concat({{x}, {refined}}, h, w)));
     return {features, out[3](features)};
 }
 

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "image/pil_resize.h"
+#include "models/runtime/device_upload.h"
 #include "models/runtime/matte_bytes.h"
 
 namespace ps::inspyrenet {
@@ -20,13 +21,14 @@ at::Tensor input_for_inspyrenet(const cv::Mat& rgb, int width, int height, at::D
     // PIL's resize to the image's own size returns a copy: the pixels are read in place instead.
     const bool same_size = rgb.cols == width && rgb.rows == height;
     const cv::Mat resized = same_size ? rgb : image::pil_resize_bilinear(rgb, width, height);
+    // Uploads through pinned memory without a host synchronisation (runtime::upload).
     const at::Tensor bytes =
-        at::from_blob(const_cast<uchar*>(resized.ptr<uchar>()), {height, width, 3},
-                      {static_cast<int64_t>(resized.step[0]), 3, 1}, at::kByte)
-            .to(device);
-    const at::TensorOptions f64 = at::TensorOptions().dtype(at::kDouble).device(device);
-    const at::Tensor mean = at::tensor({0.485, 0.456, 0.406}, at::kDouble).to(f64);
-    const at::Tensor std_dev = at::tensor({0.229, 0.224, 0.225}, at::kDouble).to(f64);
+        runtime::upload(at::from_blob(const_cast<uchar*>(resized.ptr<uchar>()), {height, width, 3},
+                                      {static_cast<int64_t>(resized.step[0]), 3, 1}, at::kByte),
+                        device);
+    const at::Tensor mean = runtime::upload(at::tensor({0.485, 0.456, 0.406}, at::kDouble), device);
+    const at::Tensor std_dev =
+        runtime::upload(at::tensor({0.229, 0.224, 0.225}, at::kDouble), device);
     // float32 `/= 255`, then float64 `-= mean` and `/= std`, each stored as float32 (numpy's
     // in-place operations on a float32 array with float64 lists).
     const at::Tensor scaled = bytes.to(at::kFloat).div_(255.0f);
@@ -41,7 +43,10 @@ at::Tensor soft_matte_from_pred(const at::Tensor& pred, int height, int width) {
         throw std::invalid_argument("pred must be a 1 x 1 x h x w tensor");
     }
     if (height <= 0 || width <= 0) throw std::invalid_argument("matte size must be positive");
-    return at::upsample_bilinear2d(pred.to(at::kFloat), {height, width}, /*align_corners=*/true);
+    // align_corners=True to the same size reads every value where it is: no pass for it.
+    const at::Tensor soft = pred.to(at::kFloat);
+    if (soft.size(2) == height && soft.size(3) == width) return soft;
+    return at::upsample_bilinear2d(soft, {height, width}, /*align_corners=*/true);
 }
 
 cv::Mat matte_from_pred(const at::Tensor& pred, int height, int width) {

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "models/runtime/host_masks.h"
+
 namespace ps::runtime {
 
 cv::Mat matte_bytes(const at::Tensor& soft, MatteRounding rounding) {
@@ -14,7 +16,11 @@ cv::Mat matte_bytes(const at::Tensor& soft, MatteRounding rounding) {
     at::Tensor scaled = soft * 255.0f;
     if (rounding == MatteRounding::Round) scaled = at::round(scaled);
     // The float -> uint8 conversion truncates toward zero; clamped first so nothing wraps.
-    const at::Tensor bytes = scaled.clamp_(0, 255).to(at::kByte).cpu().contiguous();
+    const at::Tensor device_bytes = scaled.clamp_(0, 255).to(at::kByte);
+    // From a GPU the DMA writes a pinned Mat directly (masks_to_host), instead of a pageable
+    // copy through the driver's staging buffer and a memcpy into the Mat.
+    if (device_bytes.is_cuda()) return masks_to_host(device_bytes).front();
+    const at::Tensor bytes = device_bytes.contiguous();
     const int height = static_cast<int>(soft.size(2)), width = static_cast<int>(soft.size(3));
     cv::Mat matte(height, width, CV_8UC1);
     std::memcpy(matte.data, bytes.data_ptr<uint8_t>(), static_cast<size_t>(height) * width);
