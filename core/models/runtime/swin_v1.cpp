@@ -10,12 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-#include <c10/cuda/CUDAStream.h>
-
-#include "models/runtime/cuda/swin_window_kernels.h"
-#include "models/runtime/cuda_element_type.h"
-#endif
+#include "models/runtime/swin_windows.h"
 
 namespace ps::runtime {
 namespace {
@@ -43,82 +38,6 @@ at::Tensor relative_position_index(int64_t window) {
     const at::Tensor dx = x.unsqueeze(1) - x.unsqueeze(0) + (window - 1);
     return dy * (2 * window - 1) + dx;
 }
-
-// B x H x W x C (H, W multiples of w) -> (B * nW) x w² x C, windows in row-major order.
-at::Tensor partition(const at::Tensor& x, int64_t w) {
-    const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
-    return x.view({B, H / w, w, W / w, w, C}).permute({0, 1, 3, 2, 4, 5}).reshape({-1, w * w, C});
-}
-
-at::Tensor reverse(const at::Tensor& windows, int64_t w, int64_t B, int64_t H, int64_t W) {
-    const int64_t C = windows.size(-1);
-    return windows.view({B, H / w, W / w, w, w, C})
-        .permute({0, 1, 3, 2, 4, 5})
-        .reshape({B, H, W, C});
-}
-
-#ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-// The fused layout kernels (cuda/swin_window_kernels.h) replace pad + roll + window_partition
-// and window_reverse + roll + crop + the residual add: exact copies and the same rounded add, in
-// two passes over the map instead of seven.
-bool window_kernels_apply(const at::Tensor& x) {
-    const at::ScalarType type = x.scalar_type();
-    return x.is_cuda() && x.dim() == 4 && x.is_contiguous() &&
-           (type == at::kFloat || type == at::kHalf || type == at::kBFloat16);
-}
-
-cuda::SwinWindowGeometry window_geometry(const at::Tensor& x, int64_t window, int64_t shift) {
-    cuda::SwinWindowGeometry g;
-    g.batch = x.size(0);
-    g.height = x.size(1);
-    g.width = x.size(2);
-    g.channels = x.size(3);
-    g.window = window;
-    g.shift = shift;
-    return g;
-}
-
-void check_launch(cudaError_t status, const char* what) {
-    if (status != cudaSuccess)
-        throw std::runtime_error(std::string("Swin ") + what + ": " + cudaGetErrorString(status));
-}
-
-// h: the normalised B x H x W x C tokens (contiguous) -> B_ x N x C windows.
-at::Tensor partition_on_gpu(const at::Tensor& h, int64_t window, int64_t shift) {
-    const cuda::SwinWindowGeometry g = window_geometry(h, window, shift);
-    const int64_t windows_count =
-        g.batch * (g.padded_height() / window) * (g.padded_width() / window);
-    at::Tensor windows = at::empty({windows_count, window * window, g.channels}, h.options());
-    check_launch(cuda::swin_partition_windows(
-                     h.data_ptr(), windows.data_ptr(), g, cuda_element_type(h.scalar_type()),
-                     c10::cuda::getCurrentCUDAStream(h.device().index()).stream()),
-                 "window partition");
-    return windows;
-}
-
-// x + the attention output `windows` (B_ x N x C, contiguous) put back on x's grid.
-at::Tensor merge_add_on_gpu(const at::Tensor& windows, const at::Tensor& x, int64_t window,
-                            int64_t shift) {
-    const at::Tensor rows = windows.contiguous();
-    at::Tensor y = at::empty_like(x);
-    check_launch(cuda::swin_merge_windows_add(
-                     rows.data_ptr(), x.data_ptr(), y.data_ptr(), window_geometry(x, window, shift),
-                     cuda_element_type(x.scalar_type()),
-                     c10::cuda::getCurrentCUDAStream(x.device().index()).stream()),
-                 "window merge");
-    return y;
-}
-#else
-bool window_kernels_apply(const at::Tensor&) {
-    return false;
-}
-at::Tensor partition_on_gpu(const at::Tensor&, int64_t, int64_t) {
-    throw std::logic_error("Swin window kernels: not built");
-}
-at::Tensor merge_add_on_gpu(const at::Tensor&, const at::Tensor&, int64_t, int64_t) {
-    throw std::logic_error("Swin window kernels: not built");
-}
-#endif
 
 }  // namespace
 
@@ -291,7 +210,7 @@ at::Tensor SwinV1::shift_mask(int64_t Hp, int64_t Wp, const at::Tensor& like) co
     };
     const at::Tensor label =
         (regions(Hp).unsqueeze(1) * 3 + regions(Wp).unsqueeze(0)).view({1, Hp, Wp, 1});
-    const at::Tensor windows = partition(label, w).squeeze(-1);  // nW x N
+    const at::Tensor windows = swin_window_partition(label, w).squeeze(-1);  // nW x N
     const at::Tensor differs = windows.unsqueeze(1) != windows.unsqueeze(2);
     const at::Tensor mask =
         at::zeros(differs.sizes(), options).masked_fill_(differs, config_.shift_mask_value);
@@ -300,21 +219,10 @@ at::Tensor SwinV1::shift_mask(int64_t Hp, int64_t Wp, const at::Tensor& like) co
 
 at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
                              const at::Tensor& mask) const {
-    const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
+    const int64_t B = x.size(0), C = x.size(3);
     const int64_t w = config_.window_size, N = w * w;
-    const int64_t pad_r = (w - W % w) % w, pad_b = (w - H % w) % w;
-    const int64_t Hp = H + pad_b, Wp = W + pad_r;
-    const bool window_kernels = window_kernels_apply(x);
-    // Padded tokens are zeros after the norm; they are not masked out, as in the reference.
-    at::Tensor windows;  // B_ x N x C
-    if (window_kernels) {
-        windows = partition_on_gpu(block.norm1(x), w, block.shift);
-    } else {
-        at::Tensor h = block.norm1(x);
-        if (pad_r > 0 || pad_b > 0) h = at::constant_pad_nd(h, {0, 0, 0, pad_r, 0, pad_b});
-        if (block.shift > 0) h = at::roll(h, {-block.shift, -block.shift}, {1, 2});
-        windows = partition(h, w);
-    }
+    // norm1, pad, roll, partition (one kernel on CUDA).
+    const at::Tensor windows = swin_norm_partition(x, block.norm1, w, block.shift);  // B_ x N x C
     const int64_t windows_count = windows.size(0), heads = block.heads, head_dim = C / heads;
 
     const at::Tensor qkv =
@@ -347,16 +255,9 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
     }
     out = block.proj(out.transpose(1, 2).reshape({windows_count, N, C}));
 
-    at::Tensor y;
-    if (window_kernels) {
-        y = merge_add_on_gpu(out, x, w, block.shift);
-    } else {
-        at::Tensor h = reverse(out, w, B, Hp, Wp);
-        if (block.shift > 0) h = at::roll(h, {block.shift, block.shift}, {1, 2});
-        if (pad_r > 0 || pad_b > 0) h = h.slice(1, 0, H).slice(2, 0, W);
-        y = x + h;
-    }
-    return y + block.fc2(at::gelu(block.fc1(block.norm2(y))));
+    // Reverse, roll back, crop, the residual add and norm2 (one kernel on CUDA).
+    const SwinResidual y = swin_merge_add_norm(out, x, block.norm2, w, block.shift);
+    return y.sum + block.fc2(at::gelu(block.fc1(y.normed)));
 }
 
 SwinV1Features SwinV1::forward(const at::Tensor& input) const {

@@ -8,11 +8,7 @@
 
 #include <cstdint>
 
-#ifdef __CUDACC__
-#define PS_HOST_DEVICE __host__ __device__
-#else
-#define PS_HOST_DEVICE
-#endif
+#include "models/runtime/cuda/host_device.h"
 
 namespace ps::runtime::cuda {
 

@@ -1,140 +1,226 @@
-// See swin_window_kernels.h. The index arithmetic of swin_v1.py's F.pad, torch.roll,
-// window_partition and window_reverse, done per element instead of by four copies of the map.
+// See swin_window_kernels.h. One warp per token: its lanes take the token's channels in 16-byte
+// packs (or single values where the channels or an address do not allow packs), reduce the sum
+// and then the squared deviations by shuffles, and write the normalised values; the token's row
+// stays in L1 between the three passes. The per-token arithmetic is the CPU twins'
+// (swin_windows.cpp) in float32.
 #include "models/runtime/cuda/element_convert.cuh"
+#include "models/runtime/cuda/swin_window_indexing.h"
 #include "models/runtime/cuda/swin_window_kernels.h"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <type_traits>
 
 namespace ps::runtime::cuda {
 namespace {
 
 constexpr int kThreads = 256;
+constexpr int kWarp = 32;
 
-struct Indexing {
-    int64_t height, width, channels, window, shift, padded_h, padded_w, windows_x,
-        windows_per_image;
+template <typename T, int V>
+struct alignas(sizeof(T) * V) Pack {
+    T v[V];
 };
 
-Indexing indexing_of(const SwinWindowGeometry& g) {
-    Indexing ix;
-    ix.height = g.height;
-    ix.width = g.width;
-    ix.channels = g.channels;
-    ix.window = g.window;
-    ix.shift = g.shift;
-    ix.padded_h = g.padded_height();
-    ix.padded_w = g.padded_width();
-    ix.windows_x = ix.padded_w / g.window;
-    ix.windows_per_image = (ix.padded_h / g.window) * ix.windows_x;
-    return ix;
+__device__ inline float warp_sum(float v) {
+#pragma unroll
+    for (int o = kWarp / 2; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
 }
 
-// Units of `Unit` (raw bits: a copy needs no arithmetic); `units` of them per token.
-template <typename Unit>
-__global__ void partition_kernel(const Unit* __restrict__ tokens, Unit* __restrict__ windows,
-                                 Indexing ix, int64_t units, int64_t total) {
-    for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
-         i += int64_t(gridDim.x) * blockDim.x) {
-        const int64_t u = i % units, token = i / units;
-        const int64_t n = token % (ix.window * ix.window), window = token / (ix.window * ix.window);
-        const int64_t b = window / ix.windows_per_image, w = window % ix.windows_per_image;
-        // Position in the padded, shifted map; roll(-shift) reads (p + shift) mod padded size.
-        const int64_t py = (w / ix.windows_x) * ix.window + n / ix.window;
-        const int64_t px = (w % ix.windows_x) * ix.window + n % ix.window;
-        const int64_t sy = (py + ix.shift) % ix.padded_h, sx = (px + ix.shift) % ix.padded_w;
-        Unit value{};
-        if (sy < ix.height && sx < ix.width)
-            value = tokens[((b * ix.height + sy) * ix.width + sx) * units + u];
-        windows[i] = value;
+// Arguments of both kernels: the token rows and the norm's parameters as packs.
+template <typename T, int V>
+struct NormRows {
+    const Pack<T, V>* weight;
+    const Pack<T, V>* bias;
+    float eps;
+    int64_t channels, units;  // units = channels / V per token
+};
+
+// Mean and 1 / sqrt(var + eps) of the values `value(u, j)` (unit u, element j) of one token,
+// each lane summing the units lane, lane + 32, ...; every lane gets the result.
+template <int V, typename Value>
+__device__ inline float2 token_moments(int lane, int64_t units, int64_t channels, float eps,
+                                       Value value) {
+    float sum = 0.f;
+    for (int64_t u = lane; u < units; u += kWarp) {
+#pragma unroll
+        for (int j = 0; j < V; ++j) sum += value(u, j);
+    }
+    const float mean = warp_sum(sum) / static_cast<float>(channels);
+    float squares = 0.f;
+    for (int64_t u = lane; u < units; u += kWarp) {
+#pragma unroll
+        for (int j = 0; j < V; ++j) {
+            const float d = value(u, j) - mean;
+            squares += d * d;
+        }
+    }
+    const float variance = warp_sum(squares) / static_cast<float>(channels);
+    return make_float2(mean, rsqrtf(variance + eps));
+}
+
+template <typename T, int V>
+__device__ inline T normalised(const NormRows<T, V>& n, float2 moments, float value, int64_t u,
+                               int j) {
+    return from_float<T>((value - moments.x) * moments.y * to_float(n.weight[u].v[j]) +
+                         to_float(n.bias[u].v[j]));
+}
+
+template <typename T, int V>
+__global__ void partition_norm_kernel(const Pack<T, V>* __restrict__ tokens,
+                                      Pack<T, V>* __restrict__ windows, NormRows<T, V> n,
+                                      SwinWindowIndexing ix, int64_t total_tokens) {
+    const int lane = threadIdx.x % kWarp;
+    const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / kWarp);
+    for (int64_t token = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / kWarp;
+         token < total_tokens; token += warps) {
+        Pack<T, V>* out = windows + token * n.units;
+        const int64_t source = window_source_token(ix, token);  // the same for the whole warp
+        if (source < 0) {
+            Pack<T, V> zero;
+#pragma unroll
+            for (int j = 0; j < V; ++j) zero.v[j] = from_float<T>(0.f);
+            for (int64_t u = lane; u < n.units; u += kWarp) out[u] = zero;
+            continue;
+        }
+        const Pack<T, V>* in = tokens + source * n.units;
+        const float2 moments =
+            token_moments<V>(lane, n.units, n.channels, n.eps,
+                             [&](int64_t u, int j) { return to_float(in[u].v[j]); });
+        for (int64_t u = lane; u < n.units; u += kWarp) {
+            const Pack<T, V> p = in[u];
+            Pack<T, V> o;
+#pragma unroll
+            for (int j = 0; j < V; ++j) o.v[j] = normalised(n, moments, to_float(p.v[j]), u, j);
+            out[u] = o;
+        }
     }
 }
 
-template <typename T>
-__global__ void merge_add_kernel(const T* __restrict__ windows, const T* __restrict__ residual,
-                                 T* __restrict__ out, Indexing ix, int64_t total) {
-    for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < total;
-         i += int64_t(gridDim.x) * blockDim.x) {
-        const int64_t c = i % ix.channels, pixel = i / ix.channels;
-        const int64_t x = pixel % ix.width, y = (pixel / ix.width) % ix.height,
-                      b = pixel / (ix.width * ix.height);
-        // roll(+shift) reads (p - shift) mod padded size of the reversed windows.
-        const int64_t py = (y - ix.shift + ix.padded_h) % ix.padded_h;
-        const int64_t px = (x - ix.shift + ix.padded_w) % ix.padded_w;
-        const int64_t window =
-            b * ix.windows_per_image + (py / ix.window) * ix.windows_x + px / ix.window;
-        const int64_t n = (py % ix.window) * ix.window + px % ix.window;
-        const float sum = to_float(residual[i]) +
-                          to_float(windows[(window * ix.window * ix.window + n) * ix.channels + c]);
-        out[i] = from_float<T>(sum);
+template <typename T, int V>
+__global__ void merge_add_norm_kernel(const Pack<T, V>* __restrict__ windows,
+                                      const Pack<T, V>* __restrict__ residual,
+                                      Pack<T, V>* __restrict__ out, Pack<T, V>* __restrict__ normed,
+                                      NormRows<T, V> n, SwinWindowIndexing ix,
+                                      int64_t total_tokens) {
+    const int lane = threadIdx.x % kWarp;
+    const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / kWarp);
+    for (int64_t token = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / kWarp;
+         token < total_tokens; token += warps) {
+        const Pack<T, V>* row = windows + merged_window_row(ix, token) * n.units;
+        const Pack<T, V>* res = residual + token * n.units;
+        // The sum as ATen's add rounds it to the element type; the norm reads the rounded sums.
+        const auto sum = [&](int64_t u, int j) {
+            return to_float(from_float<T>(to_float(res[u].v[j]) + to_float(row[u].v[j])));
+        };
+        const float2 moments = token_moments<V>(lane, n.units, n.channels, n.eps, sum);
+        Pack<T, V>* sums = out + token * n.units;
+        Pack<T, V>* norms = normed + token * n.units;
+        for (int64_t u = lane; u < n.units; u += kWarp) {
+            Pack<T, V> s, o;
+#pragma unroll
+            for (int j = 0; j < V; ++j) {
+                const float value = sum(u, j);
+                s.v[j] = from_float<T>(value);
+                o.v[j] = normalised(n, moments, value, u, j);
+            }
+            sums[u] = s;
+            norms[u] = o;
+        }
     }
 }
 
-int blocks_for(int64_t total) {
-    const int64_t blocks = (total + kThreads - 1) / kThreads;
+int blocks_for(int64_t tokens) {
+    const int64_t per_block = kThreads / kWarp;
+    const int64_t blocks = (tokens + per_block - 1) / per_block;
     return static_cast<int>(blocks < 65535 * 16 ? blocks : 65535 * 16);
+}
+
+bool aligned16(const void* p) {
+    return reinterpret_cast<uintptr_t>(p) % 16 == 0;
+}
+
+SwinWindowIndexing indexing_of(const SwinWindowGeometry& g) {
+    return swin_window_indexing(g.height, g.width, g.window, g.shift);
+}
+
+// `launch(pack, rows)`: packs of 16 bytes where the channels and every pointer allow, else 1.
+template <typename T, typename Launch>
+cudaError_t with_rows(const SwinWindowGeometry& g, const SwinTokenNorm& norm, bool aligned,
+                      Launch launch) {
+    constexpr int pack = 16 / sizeof(T);
+    const auto rows = [&](auto v) {
+        constexpr int V = decltype(v)::value;
+        NormRows<T, V> n;
+        n.weight = static_cast<const Pack<T, V>*>(norm.weight);
+        n.bias = static_cast<const Pack<T, V>*>(norm.bias);
+        n.eps = norm.eps;
+        n.channels = g.channels;
+        n.units = g.channels / V;
+        return n;
+    };
+    if (aligned && g.channels % pack == 0 && aligned16(norm.weight) && aligned16(norm.bias))
+        launch(rows(std::integral_constant<int, pack>{}));
+    else
+        launch(rows(std::integral_constant<int, 1>{}));
+    return cudaGetLastError();
+}
+
+template <typename F>
+cudaError_t by_type(ElementType type, F f) {
+    switch (type) {
+        case ElementType::F32:
+            return f(float{});
+        case ElementType::F16:
+            return f(__half{});
+        case ElementType::BF16:
+            return f(__nv_bfloat16{});
+    }
+    return cudaErrorInvalidValue;
 }
 
 }  // namespace
 
-cudaError_t swin_partition_windows(const void* tokens, void* windows,
-                                   const SwinWindowGeometry& geometry, ElementType type,
-                                   cudaStream_t stream) {
-    const Indexing ix = indexing_of(geometry);
-    const int64_t element_bytes = type == ElementType::F32 ? 4 : 2;
-    const int64_t row_bytes = geometry.channels * element_bytes;
-    const int64_t tokens_out = geometry.batch * ix.windows_per_image * ix.window * ix.window;
-    // 16-byte units where the rows allow it (channels are multiples of 8 in every published
-    // Swin), else single elements.
-    if (row_bytes % 16 == 0 && reinterpret_cast<uintptr_t>(tokens) % 16 == 0 &&
-        reinterpret_cast<uintptr_t>(windows) % 16 == 0) {
-        const int64_t units = row_bytes / 16, total = tokens_out * units;
-        if (total == 0) return cudaSuccess;
-        partition_kernel<uint4><<<blocks_for(total), kThreads, 0, stream>>>(
-            static_cast<const uint4*>(tokens), static_cast<uint4*>(windows), ix, units, total);
-    } else if (element_bytes == 4) {
-        const int64_t total = tokens_out * geometry.channels;
-        if (total == 0) return cudaSuccess;
-        partition_kernel<uint32_t><<<blocks_for(total), kThreads, 0, stream>>>(
-            static_cast<const uint32_t*>(tokens), static_cast<uint32_t*>(windows), ix,
-            geometry.channels, total);
-    } else {
-        const int64_t total = tokens_out * geometry.channels;
-        if (total == 0) return cudaSuccess;
-        partition_kernel<uint16_t><<<blocks_for(total), kThreads, 0, stream>>>(
-            static_cast<const uint16_t*>(tokens), static_cast<uint16_t*>(windows), ix,
-            geometry.channels, total);
-    }
-    return cudaGetLastError();
+cudaError_t swin_partition_windows_norm(const void* tokens, const SwinTokenNorm& norm,
+                                        void* windows, const SwinWindowGeometry& geometry,
+                                        ElementType type, cudaStream_t stream) {
+    const SwinWindowIndexing ix = indexing_of(geometry);
+    const int64_t total = geometry.batch * ix.windows_per_image * ix.window * ix.window;
+    if (total == 0 || geometry.channels == 0) return cudaSuccess;
+    const bool aligned = aligned16(tokens) && aligned16(windows);
+    return by_type(type, [&](auto tag) {
+        using T = decltype(tag);
+        return with_rows<T>(geometry, norm, aligned, [&](auto n) {
+            using P = typename std::remove_pointer<decltype(n.weight)>::type;
+            using Packed = typename std::remove_const<P>::type;
+            partition_norm_kernel<<<blocks_for(total), kThreads, 0, stream>>>(
+                static_cast<const Packed*>(tokens), static_cast<Packed*>(windows), n, ix, total);
+        });
+    });
 }
 
-cudaError_t swin_merge_windows_add(const void* windows, const void* residual, void* out,
-                                   const SwinWindowGeometry& geometry, ElementType type,
-                                   cudaStream_t stream) {
-    const Indexing ix = indexing_of(geometry);
-    const int64_t total = geometry.batch * geometry.height * geometry.width * geometry.channels;
-    if (total == 0) return cudaSuccess;
-    switch (type) {
-        case ElementType::F32:
-            merge_add_kernel<float><<<blocks_for(total), kThreads, 0, stream>>>(
-                static_cast<const float*>(windows), static_cast<const float*>(residual),
-                static_cast<float*>(out), ix, total);
-            break;
-        case ElementType::F16:
-            merge_add_kernel<__half><<<blocks_for(total), kThreads, 0, stream>>>(
-                static_cast<const __half*>(windows), static_cast<const __half*>(residual),
-                static_cast<__half*>(out), ix, total);
-            break;
-        case ElementType::BF16:
-            merge_add_kernel<__nv_bfloat16><<<blocks_for(total), kThreads, 0, stream>>>(
-                static_cast<const __nv_bfloat16*>(windows),
-                static_cast<const __nv_bfloat16*>(residual), static_cast<__nv_bfloat16*>(out), ix,
-                total);
-            break;
-    }
-    return cudaGetLastError();
+cudaError_t swin_merge_windows_add_norm(const void* windows, const void* residual,
+                                        const SwinTokenNorm& norm, void* out, void* normed,
+                                        const SwinWindowGeometry& geometry, ElementType type,
+                                        cudaStream_t stream) {
+    const SwinWindowIndexing ix = indexing_of(geometry);
+    const int64_t total = geometry.batch * geometry.height * geometry.width;
+    if (total == 0 || geometry.channels == 0) return cudaSuccess;
+    const bool aligned =
+        aligned16(windows) && aligned16(residual) && aligned16(out) && aligned16(normed);
+    return by_type(type, [&](auto tag) {
+        using T = decltype(tag);
+        return with_rows<T>(geometry, norm, aligned, [&](auto n) {
+            using P = typename std::remove_pointer<decltype(n.weight)>::type;
+            using Packed = typename std::remove_const<P>::type;
+            merge_add_norm_kernel<<<blocks_for(total), kThreads, 0, stream>>>(
+                static_cast<const Packed*>(windows), static_cast<const Packed*>(residual),
+                static_cast<Packed*>(out), static_cast<Packed*>(normed), n, ix, total);
+        });
+    });
 }
 
 }  // namespace ps::runtime::cuda
