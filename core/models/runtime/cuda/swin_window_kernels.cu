@@ -39,22 +39,27 @@ struct NormRows {
     int64_t channels, units;  // units = channels / V per token
 };
 
-// Mean and 1 / sqrt(var + eps) of the values `value(u, j)` (unit u, element j) of one token,
-// each lane summing the units lane, lane + 32, ...; every lane gets the result.
-template <int V, typename Value>
+// Mean and 1 / sqrt(var + eps) of one token's values, `load(u, values)` giving the V values of
+// unit u (one 16-byte load), each lane taking the units lane, lane + 32, ...; every lane gets
+// the result.
+template <int V, typename Load>
 __device__ inline float2 token_moments(int lane, int64_t units, int64_t channels, float eps,
-                                       Value value) {
+                                       Load load) {
     float sum = 0.f;
     for (int64_t u = lane; u < units; u += kWarp) {
+        float values[V];
+        load(u, values);
 #pragma unroll
-        for (int j = 0; j < V; ++j) sum += value(u, j);
+        for (int j = 0; j < V; ++j) sum += values[j];
     }
     const float mean = warp_sum(sum) / static_cast<float>(channels);
     float squares = 0.f;
     for (int64_t u = lane; u < units; u += kWarp) {
+        float values[V];
+        load(u, values);
 #pragma unroll
         for (int j = 0; j < V; ++j) {
-            const float d = value(u, j) - mean;
+            const float d = values[j] - mean;
             squares += d * d;
         }
     }
@@ -62,11 +67,18 @@ __device__ inline float2 token_moments(int lane, int64_t units, int64_t channels
     return make_float2(mean, rsqrtf(variance + eps));
 }
 
+// Unit u of the normalised token from its values.
 template <typename T, int V>
-__device__ inline T normalised(const NormRows<T, V>& n, float2 moments, float value, int64_t u,
-                               int j) {
-    return from_float<T>((value - moments.x) * moments.y * to_float(n.weight[u].v[j]) +
-                         to_float(n.bias[u].v[j]));
+__device__ inline Pack<T, V> normalised(const NormRows<T, V>& n, float2 moments,
+                                        const float (&values)[V], int64_t u) {
+    const Pack<T, V> weight = n.weight[u], bias = n.bias[u];
+    Pack<T, V> out;
+#pragma unroll
+    for (int j = 0; j < V; ++j) {
+        out.v[j] = from_float<T>((values[j] - moments.x) * moments.y * to_float(weight.v[j]) +
+                                 to_float(bias.v[j]));
+    }
+    return out;
 }
 
 template <typename T, int V>
@@ -87,15 +99,16 @@ __global__ void partition_norm_kernel(const Pack<T, V>* __restrict__ tokens,
             continue;
         }
         const Pack<T, V>* in = tokens + source * n.units;
-        const float2 moments =
-            token_moments<V>(lane, n.units, n.channels, n.eps,
-                             [&](int64_t u, int j) { return to_float(in[u].v[j]); });
-        for (int64_t u = lane; u < n.units; u += kWarp) {
+        const auto load = [&](int64_t u, float(&values)[V]) {
             const Pack<T, V> p = in[u];
-            Pack<T, V> o;
 #pragma unroll
-            for (int j = 0; j < V; ++j) o.v[j] = normalised(n, moments, to_float(p.v[j]), u, j);
-            out[u] = o;
+            for (int j = 0; j < V; ++j) values[j] = to_float(p.v[j]);
+        };
+        const float2 moments = token_moments<V>(lane, n.units, n.channels, n.eps, load);
+        for (int64_t u = lane; u < n.units; u += kWarp) {
+            float values[V];
+            load(u, values);
+            out[u] = normalised(n, moments, values, u);
         }
     }
 }
@@ -113,22 +126,23 @@ __global__ void merge_add_norm_kernel(const Pack<T, V>* __restrict__ windows,
         const Pack<T, V>* row = windows + merged_window_row(ix, token) * n.units;
         const Pack<T, V>* res = residual + token * n.units;
         // The sum as ATen's add rounds it to the element type; the norm reads the rounded sums.
-        const auto sum = [&](int64_t u, int j) {
-            return to_float(from_float<T>(to_float(res[u].v[j]) + to_float(row[u].v[j])));
+        const auto load = [&](int64_t u, float(&values)[V]) {
+            const Pack<T, V> a = res[u], b = row[u];
+#pragma unroll
+            for (int j = 0; j < V; ++j)
+                values[j] = to_float(from_float<T>(to_float(a.v[j]) + to_float(b.v[j])));
         };
-        const float2 moments = token_moments<V>(lane, n.units, n.channels, n.eps, sum);
+        const float2 moments = token_moments<V>(lane, n.units, n.channels, n.eps, load);
         Pack<T, V>* sums = out + token * n.units;
         Pack<T, V>* norms = normed + token * n.units;
         for (int64_t u = lane; u < n.units; u += kWarp) {
-            Pack<T, V> s, o;
+            float values[V];
+            load(u, values);
+            Pack<T, V> s;
 #pragma unroll
-            for (int j = 0; j < V; ++j) {
-                const float value = sum(u, j);
-                s.v[j] = from_float<T>(value);
-                o.v[j] = normalised(n, moments, value, u, j);
-            }
+            for (int j = 0; j < V; ++j) s.v[j] = from_float<T>(values[j]);
             sums[u] = s;
-            norms[u] = o;
+            norms[u] = normalised(n, moments, values, u);
         }
     }
 }
