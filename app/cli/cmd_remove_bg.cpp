@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "batch_runner.h"
 #include "cli_args.h"
@@ -23,7 +24,9 @@
 #include "io/image_writer.h"
 #include "output_checks.h"
 #ifdef PHOTOSYNTH_WITH_VIDEO
+#include "batch/shard_journal.h"
 #include "video/video_matting.h"
+#include "video/video_source.h"
 #endif
 
 namespace ps::cli {
@@ -33,7 +36,7 @@ const char kRemoveBgUsage[] =
     "| --input-dir DIR --output-dir DIR [--matte-dir DIR] [--jobs N] [--batch N] [--overwrite] "
     "[--shard I/N | --shards N] "
     "| --video IN --out DIR [--frames cutout|matte] [--preview OUT.mp4] [--smooth S] [--batch N] "
-    "[--overwrite]; "
+    "[--overwrite] [--shard I/N | --shards N]; "
     "both: [--feather PX] [--grow PX] [--decontaminate] "
     "[--background transparent|#RRGGBB|blurred | --background-image IMG] [--device cpu|cuda|auto] "
     "[--precision fp32|fp16|bf16]";
@@ -242,6 +245,79 @@ class FrameProgress {
     long long last_tenth_ = -1;
 };
 
+#ifdef PHOTOSYNTH_WITH_VIDEO
+// One shard of a video (--shard I/N, a Slurm array task): its contiguous share of the frames
+// (batch::shard_range over the container's frame count; the last shard runs to the video's real
+// end), a journal in <out>/.photosynth/shards/ whose lines vouch for finished frames by the
+// video's and the frame file's size and hash, and a summary for `merge`.
+class VideoShard {
+  public:
+    static constexpr const char* kCommand = "remove-bg --video";
+
+    static Result<VideoShard> open(const batch::Shard& shard, video::VideoMattingOptions& options) {
+        auto frames = video::video_frame_count(options.input);
+        if (!frames) return frames.error();
+        const batch::ItemRange range = batch::shard_range(*frames, shard);
+        options.first_frame = range.first;
+        options.end_frame = shard.index + 1 == shard.count ? -1 : range.end;
+        // Nothing in the folder yet if it belongs to another run: the refusal comes first.
+        if (auto ok = video::check_video_folder(options); !ok) return ok.error();
+        auto digest = batch::digest_file(options.input);
+        if (!digest) return digest.error();
+        auto journal = batch::ShardJournal::open(options.output_dir, kCommand, shard,
+                                                 static_cast<int>(range.size()));
+        if (!journal) return journal.error();
+        std::cerr << "remove-bg: shard " << batch::to_string(shard) << ": frames " << range.first
+                  << " to " << (options.end_frame < 0 ? "the end" : std::to_string(range.end - 1))
+                  << " of " << *frames << "\n";
+        return VideoShard(std::move(*journal), *digest, range.first);
+    }
+
+    // Wires the journal into the run: it decides which frames are finished and records each.
+    void attach(video::VideoMattingOptions& options) {
+        options.finished = [this](long long index, const std::string&) {
+            return journal_.still_finished(video::frame_file_name(index), video_digest_);
+        };
+        options.frame_done = [this](long long index, const std::string& path,
+                                    bool written) -> Status {
+            next_frame_ = index + 1;
+            batch::JournalEntry entry;
+            entry.input = video::frame_file_name(index);
+            entry.outcome = written ? batch::EntryOutcome::Done : batch::EntryOutcome::Resumed;
+            if (written) {
+                entry.input_digest = video_digest_;
+                auto digest = batch::digest_file(path);
+                if (!digest) return digest.error();
+                entry.outputs.emplace_back(journal_.relative_to_root(path), *digest);
+            }
+            return journal_.record(entry);
+        };
+    }
+
+    // The run's end in the journal: the share's real size, or the frame that stopped it.
+    Status finish(const Result<video::VideoMattingReport>& report) {
+        if (report) {
+            journal_.set_inputs(static_cast<int>(report->frames));
+        } else {
+            batch::JournalEntry failed;
+            failed.input = video::frame_file_name(next_frame_);
+            failed.outcome = batch::EntryOutcome::Failed;
+            failed.reason = report.message();
+            if (auto ok = journal_.record(failed); !ok) return ok;
+        }
+        return journal_.finish();
+    }
+
+  private:
+    VideoShard(batch::ShardJournal journal, batch::FileDigest video_digest, long long first)
+        : journal_(std::move(journal)), video_digest_(video_digest), next_frame_(first) {}
+
+    batch::ShardJournal journal_;
+    batch::FileDigest video_digest_;
+    long long next_frame_;  // the frame after the last one finished: where a failure stopped
+};
+#endif
+
 int run_remove_bg_video(const Args& args, const engine::EngineSettings& settings,
                         const Pipeline& pipeline, int batch) {
 #ifdef PHOTOSYNTH_WITH_VIDEO
@@ -265,20 +341,37 @@ int run_remove_bg_video(const Args& args, const engine::EngineSettings& settings
         if (!smoothing) return fail(smoothing.message(), 2);
         options.smoothing = *smoothing;
     }
+    auto shard = read_shard_options(args);
+    if (!shard) return fail(shard.message(), 2);
+    if (*shard && (*shard)->count > 1 && !options.preview_path.empty())
+        return fail("--preview needs every frame, and shard " + batch::to_string(**shard) +
+                        " makes a share of them: drop it and write the preview once the shards "
+                        "are done with `photosynth-cli merge --project " +
+                        options.output_dir + " --preview " + options.preview_path + "`",
+                    2);
     if (QFileInfo(QString::fromStdString(options.output_dir)).isFile())
         return fail(options.output_dir + ": a file; --out names a folder for a video's frames");
+    std::error_code ec;
+    options.model_identity = std::filesystem::path(args.get("model")).filename().string() + ";" +
+                             std::to_string(std::filesystem::file_size(args.get("model"), ec));
+    std::optional<VideoShard> video_shard;
+    if (*shard) {
+        auto opened = VideoShard::open(**shard, options);
+        if (!opened) return fail(opened.message());
+        video_shard.emplace(std::move(*opened));
+        video_shard->attach(options);
+    }
     engine::Engine engine(settings);
     auto model = wait(engine.load_model(args.get("model")));
     if (!model) return fail(model.message());
     if (auto ok = engine::require_family(*model, "matting"); !ok) return fail(ok.message());
     options.model_id = model->id;
-    std::error_code ec;
-    options.model_identity = std::filesystem::path(args.get("model")).filename().string() + ";" +
-                             std::to_string(std::filesystem::file_size(args.get("model"), ec));
     video::VideoMattingReport report;
     {
         FrameProgress progress;
         auto done = video::matte_video(engine, options, std::ref(progress));
+        if (video_shard)
+            if (auto ok = video_shard->finish(done); !ok) return fail(ok.message());
         if (!done) return fail(done.message());
         report = *done;
     }
@@ -317,10 +410,10 @@ int run_remove_bg(const std::vector<std::string>& argv) {
     for (const char* key : {"frames", "preview", "smooth"})
         if (args->has(key) && !video_mode)
             return fail("--" + std::string(key) + " applies to --video only", 2);
-    // A video is one sequence (smoothing carries from frame to frame); only a folder splits.
+    // A folder splits by file, a video into runs of frames; one image does not split.
     for (const char* key : {"shard", "shards"})
-        if (args->has(key) && !folder_mode)
-            return fail("--" + std::string(key) + " applies to --input-dir (folder mode)", 2);
+        if (args->has(key) && !folder_mode && !video_mode)
+            return fail("--" + std::string(key) + " applies to --input-dir or --video", 2);
     if (auto ok = require(*args, "remove-bg", required); !ok) {
         return fail(ok.message() + " (" + kRemoveBgUsage + ")", 2);
     }

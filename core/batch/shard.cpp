@@ -159,4 +159,12 @@ std::vector<std::string> select_shard(const std::vector<std::string>& sorted_pat
     return owned;
 }
 
+ItemRange shard_range(long long total, const Shard& shard) {
+    // 128-bit products: total * N cannot overflow whatever the video's length.
+    const auto bound = [&](int index) {
+        return static_cast<long long>(static_cast<__int128>(total) * index / shard.count);
+    };
+    return {bound(shard.index), bound(shard.index + 1)};
+}
+
 }  // namespace ps::batch

@@ -60,4 +60,14 @@ int shard_of(const std::string& relative_path, int count);
 std::vector<std::string> select_shard(const std::vector<std::string>& sorted_paths,
                                       const Shard& shard);
 
+// A sequence's share instead of a folder's: the contiguous items [first, end) of `total` that
+// `shard` owns, first = floor(I * total / N), end = floor((I + 1) * total / N). Contiguous,
+// because a video's frames are decoded in order and smoothed over their predecessors; every
+// item lands in exactly one shard and the shares differ by at most one item.
+struct ItemRange {
+    long long first = 0, end = 0;
+    long long size() const { return end - first; }
+};
+ItemRange shard_range(long long total, const Shard& shard);
+
 }  // namespace ps::batch

@@ -95,4 +95,13 @@ bool VideoSource::skip() {
     return true;
 }
 
+Result<long long> video_frame_count(const std::string& path) {
+    auto source = VideoSource::open(path);
+    if (!source) return source.error();
+    if ((*source)->properties().frames > 0) return (*source)->properties().frames;
+    while ((*source)->skip()) {
+    }
+    return (*source)->position();
+}
+
 }  // namespace ps::video

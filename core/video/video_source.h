@@ -51,4 +51,8 @@ class VideoSource {
     long long position_ = 0;
 };
 
+// The number of frames in the video at `path`: the container's count when it states one, else
+// counted by skipping through every frame. Errors as VideoSource::open.
+Result<long long> video_frame_count(const std::string& path);
+
 }  // namespace ps::video

@@ -277,9 +277,10 @@ void TestCliShard::errors_are_one_line_data() {
     QTest::newRow("one image") << QStringList{"effect", "--name",     "bw",      "--image", "a.png",
                                               "--out",  out + ".png", "--shard", "0/2"}
                                << "belong to folder mode";
-    QTest::newRow("video") << QStringList{"remove-bg", "--model", "m.pth",   "--video", "v.mp4",
-                                          "--out",     out,       "--shard", "0/2"}
-                           << "applies to --input-dir";
+    QTest::newRow("remove-bg one image")
+        << QStringList{"remove-bg", "--model", "m.pth",   "--image", "a.png",
+                       "--out",     out,       "--shard", "0/2"}
+        << "applies to --input-dir or --video";
     QTest::newRow("merge without summaries")
         << QStringList{"merge", "--project", out} << "no shard summaries";
     QTest::newRow("merge without --project") << QStringList{"merge"} << "missing --project";

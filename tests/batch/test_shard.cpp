@@ -5,6 +5,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -57,6 +58,7 @@ class TestShard : public QObject {
     void every_input_in_exactly_one_shard_data();
     void every_input_in_exactly_one_shard();
     void split_is_balanced_on_many_names();
+    void ranges_cover_a_sequence_once_in_order();
     void parse_shard_data();
     void parse_shard();
     void environment_data();
@@ -103,6 +105,27 @@ void TestShard::split_is_balanced_on_many_names() {
         const size_t owned = select_shard(inputs, {index, 4}).size();
         QVERIFY2(owned > 4500 && owned < 5500, qPrintable(QString::number(owned)));
     }
+}
+
+void TestShard::ranges_cover_a_sequence_once_in_order() {
+    // A video's frames: contiguous shares, back to back, sizes within one of each other.
+    for (long long total : {0LL, 1LL, 2LL, 7LL, 14LL, 1000LL, 5000000000LL})
+        for (int count : {1, 2, 3, 4, 7, 16}) {
+            long long next = 0, smallest = total, largest = 0;
+            for (int index = 0; index < count; ++index) {
+                const ItemRange range = shard_range(total, {index, count});
+                QCOMPARE(range.first, next);
+                QVERIFY(range.end >= range.first);
+                smallest = std::min(smallest, range.size());
+                largest = std::max(largest, range.size());
+                next = range.end;
+            }
+            QCOMPARE(next, total);
+            QVERIFY(largest - smallest <= 1);
+        }
+    // floor(I * 14 / 3): 0, 4, 9, 14.
+    QCOMPARE(shard_range(14, {1, 3}).first, 4LL);
+    QCOMPARE(shard_range(14, {1, 3}).end, 9LL);
 }
 
 void TestShard::parse_shard_data() {
