@@ -172,9 +172,10 @@ Sica Sica::load(const runtime::Weights& w, const std::string& prefix, int64_t in
     s.out[1] = load_conv(w, prefix + ".conv_out2", in + depth, depth, 3, 3, 1, true, true);
     s.out[2] = load_conv(w, prefix + ".conv_out3", depth, depth, 3, 3, 1, true, true);
     s.out[3] = load_conv(w, prefix + ".conv_out4", depth, 1, 1, 1);
-    for (auto* convs : {&s.query, &s.key, &s.value})
-        for (runtime::FoldedConv2d& conv : *convs) conv.fused_relu = fused_relu;
-    for (runtime::FoldedConv2d& conv : s.out) conv.fused_relu = fused_relu;
+    // The convolutions over the full map; key and value see only the few context vectors, where
+    // the ReLU's pass costs nothing.
+    for (runtime::FoldedConv2d* conv : {&s.query[0], &s.query[1], &s.out[0], &s.out[1], &s.out[2]})
+        conv->fused_relu = fused_relu;
     s.threshold = w.get(prefix + ".threshold", {1});
     if (lmap_in) s.lthreshold = w.get(prefix + ".lthreshold", {1});
     s.depth = depth;

@@ -75,8 +75,8 @@ struct Sica {
     at::Tensor threshold, lthreshold;          // lthreshold undefined without lmap_in
     int64_t depth = 64;
     int64_t stage_size = 0;  // base_size // 2^stage: the square the context is pooled at
-    // fused_relu: the convolutions followed by ReLU use cuDNN's fused kernel on CUDA
-    // (runtime::FoldedConv2d::fused_relu).
+    // fused_relu: the convolutions over the map that a ReLU follows use cuDNN's fused kernel on
+    // CUDA (runtime::FoldedConv2d::fused_relu).
     static Sica load(const runtime::Weights& w, const std::string& prefix, int64_t in,
                      int64_t depth, bool lmap_in, int64_t stage_size, bool fused_relu = false);
     // Returns (x, out): the refined features and the 1-channel Laplacian logits.
