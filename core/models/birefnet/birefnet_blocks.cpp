@@ -3,6 +3,8 @@
 
 #include <ATen/ATen.h>
 
+#include <vector>
+
 #include "models/runtime/deform_conv2d.h"
 #include "models/runtime/map_ops.h"
 
@@ -34,9 +36,20 @@ DeformableBranch DeformableBranch::load(const runtime::Weights& w, const std::st
     const runtime::Conv2d modulator = runtime::Conv2d::load(w, conv + ".modulator_conv", in, taps,
                                                             kernel, 1, branch.padding, 1, true);
     branch.offset_and_modulator = offset;
-    branch.offset_and_modulator.weight = at::cat({offset.weight, modulator.weight}, 0)
-                                             .contiguous(offset.weight.suggest_memory_format());
-    branch.offset_and_modulator.bias = at::cat({offset.bias, modulator.bias}, 0);
+    std::vector<at::Tensor> weights{offset.weight, modulator.weight};
+    std::vector<at::Tensor> biases{offset.bias, modulator.bias};
+    // On CUDA, zero filters up to a multiple of 8 outputs (3k² = 3, 27, 147 -> 8, 32, 152): cuDNN
+    // pads any other count in half precision on every call (nhwcAddPadding, one launch per
+    // branch). The slices in operator() never read the extra channels.
+    const int64_t outputs = 3 * taps, padded = (outputs + 7) / 8 * 8;
+    if (offset.weight.is_cuda() && padded > outputs) {
+        weights.push_back(
+            at::zeros({padded - outputs, in, kernel, kernel}, offset.weight.options()));
+        biases.push_back(at::zeros({padded - outputs}, offset.bias.options()));
+    }
+    branch.offset_and_modulator.weight =
+        at::cat(weights, 0).contiguous(offset.weight.suggest_memory_format());
+    branch.offset_and_modulator.bias = at::cat(biases, 0);
     const runtime::Conv2d regular = load_conv_batch_norm(w, conv + ".regular_conv", prefix + ".bn",
                                                          in, out, kernel, branch.padding, false);
     branch.weight = regular.weight;
