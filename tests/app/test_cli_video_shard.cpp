@@ -2,8 +2,9 @@
 // process: three shards started together give the frames of one process byte for byte, with and
 // without --smooth (whose warm-up frames are matted again at a share's start), every frame
 // written by exactly one shard; merge gathers their summaries and writes the preview none of
-// them could; a SIGKILLed shard run again redoes none of the frames its journal vouches for; bad
-// shards and a --preview on a shard are one-line errors that write nothing.
+// them could, byte for byte the one-process run's; a SIGKILLed shard run again redoes none of the
+// frames its journal vouches for; bad shards and a --preview on a shard are one-line errors that
+// write nothing.
 #include <QtTest>
 
 #ifdef PHOTOSYNTH_WITH_VIDEO
@@ -151,7 +152,9 @@ void TestCliVideoShard::shards_equal_one_process() {
     QFETCH(QStringList, options);
     const QString tag = QTest::currentDataTag();
     const QString reference = dir_.filePath(tag + "-reference"), out = dir_.filePath(tag + "-3");
-    const CliRun one = run_cli(video_args(clip_, reference) + options);
+    const QString one_preview = dir_.filePath(tag + "-reference.avi");
+    const CliRun one =
+        run_cli(video_args(clip_, reference) + options << "--preview" << one_preview);
     QVERIFY2(one.exit_code == 0, qPrintable(one.err));
     // Shards 0 and 1 by option, shard 2 as the third task of a Slurm array.
     const std::vector<CliRun> runs =
@@ -215,6 +218,8 @@ void TestCliVideoShard::shards_equal_one_process() {
     int previewed = 0;
     for (cv::Mat bgr; check.read(bgr); ++previewed) QCOMPARE(bgr.size(), cv::Size(96, 64));
     QCOMPARE(previewed, kFrames);
+    // The same bytes as the one-process run's preview.
+    QVERIFY(bytes_of(preview) == bytes_of(one_preview));
 }
 
 void TestCliVideoShard::a_killed_shard_redoes_nothing_it_finished() {
