@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 
 #include "image/pil_resize.h"
 #include "models/runtime/device_upload.h"
@@ -24,22 +25,27 @@ namespace {
 constexpr double kNoObjScore = -1024.0;  // sam2_base.NO_OBJ_SCORE
 
 // load_video_frames_from_jpg_images: Pillow's bicubic resize on uint8 to size², / 255 in float64
-// stored as float32, then the float32 ImageNet mean and std (`mean`, `std`: 3 float32 values on
-// the device, made once per session).
-// The bytes go to the device first (pinned, without waiting for the GPU) and the arithmetic runs
-// there: each step is one IEEE operation (a correctly rounded division in float64, a rounding to
-// float32, a float32 subtract and divide), so the GPU gives the host's values bit for bit, and
-// the host does not spend three passes over 3 M values per frame. A frame already at the model's
-// size is Pillow's copy (Image.resize returns self.copy() for its own size).
-at::Tensor video_frame_input(const cv::Mat& rgb, int64_t size, const at::Device& device,
-                             const at::Tensor& mean, const at::Tensor& std) {
+// stored as float32, then the float32 ImageNet mean and std. A frame already at the model's
+// size is Pillow's copy (Image.resize returns self.copy() for its own size). This half runs on
+// the read-ahead thread: the resized bytes in memory of their own, pinned when they go to a
+// CUDA device.
+at::Tensor frame_bytes(const cv::Mat& rgb, int64_t size, bool pinned) {
     const cv::Mat resized =
         rgb.cols == size && rgb.rows == size && rgb.isContinuous()
             ? rgb
             : image::pil_resize_bicubic(rgb, static_cast<int>(size), static_cast<int>(size));
-    const at::Tensor pixels = runtime::upload(
-        at::from_blob(const_cast<uint8_t*>(resized.ptr<uint8_t>()), {size, size, 3}, at::kByte),
-        device);
+    const at::Tensor view =
+        at::from_blob(const_cast<uint8_t*>(resized.ptr<uint8_t>()), {size, size, 3}, at::kByte);
+    return pinned ? view.pin_memory() : view.clone();
+}
+
+// The rest on the device (`mean`, `std`: 3 float32 values there, made once per session): each
+// step is one IEEE operation (a correctly rounded division in float64, a rounding to float32, a
+// float32 subtract and divide), so the GPU gives the host's values bit for bit, and the host
+// does not spend three passes over 3 M values per frame. Pinned bytes go up without waiting.
+at::Tensor video_frame_input(const at::Tensor& bytes, const at::Device& device,
+                             const at::Tensor& mean, const at::Tensor& std) {
+    const at::Tensor pixels = bytes.to(device, /*non_blocking=*/device.is_cuda());
     const at::Tensor x = (pixels.to(at::kDouble) / 255.0).to(at::kFloat);
     return ((x - mean) / std).permute({2, 0, 1}).unsqueeze(0).contiguous();
 }
@@ -107,14 +113,18 @@ struct Sam2VideoPredictor::Impl {
     int64_t cached_frame = -1;
     Sam2FrameFeatures cached;
     at::Tensor pixel_mean, pixel_std;  // on the model's device, made with the first frame
-    // The next frame's input, read and sent to the device while the GPU tracks this one (or why
-    // it cannot be read, reported when that frame is reached).
-    int64_t prefetched_frame = -1;
-    Result<at::Tensor> prefetched = at::Tensor();
+    // The next frame read (decoded, resized) on a thread of its own while this thread queues the
+    // current frame's work for the GPU; its error, if any, reported when that frame is reached.
+    // One read at a time: every read waits for a pending one first. Last member: joined first.
+    int64_t ahead_frame = -1;
+    std::future<Result<at::Tensor>> ahead;
 
+    ~Impl() { settle(); }
     at::Device device() const { return model->image_model().network().device(); }
+    Result<at::Tensor> read_frame(int64_t frame) const;
     Result<at::Tensor> frame_input(int64_t frame);
-    void prefetch(int64_t frame);
+    void read_ahead(int64_t frame);
+    void settle();
     Result<const Sam2FrameFeatures*> features(int64_t frame);
     MemorySelection selection_for(const Sam2ObjectState& object, int64_t frame, bool reverse) const;
     MemoryTokens memory_for(const std::vector<const Sam2ObjectState*>& objects,
@@ -157,7 +167,8 @@ void Sam2VideoPredictor::Impl::drop_memories_away_from(Sam2ObjectState& object,
     }
 }
 
-Result<at::Tensor> Sam2VideoPredictor::Impl::frame_input(int64_t frame) {
+// Safe on another thread: the frame source, checks and host-side bytes only.
+Result<at::Tensor> Sam2VideoPredictor::Impl::read_frame(int64_t frame) const {
     auto rgb = frames(frame);
     if (!rgb) {
         return make_error(rgb.error().kind,
@@ -170,32 +181,46 @@ Result<at::Tensor> Sam2VideoPredictor::Impl::frame_input(int64_t frame) {
                               ", expected " + std::to_string(video.width) + "x" +
                               std::to_string(video.height) + " RGB");
     }
+    const int64_t size = track->image_size();
+    const bool pinned = device().is_cuda();
+    return runtime::guarded(
+        file_label, [&]() -> Result<at::Tensor> { return frame_bytes(*rgb, size, pinned); });
+}
+
+void Sam2VideoPredictor::Impl::settle() {
+    if (ahead.valid()) ahead.wait();
+}
+
+void Sam2VideoPredictor::Impl::read_ahead(int64_t frame) {
+    if (frame == cached_frame || frame == ahead_frame) return;
+    settle();
+    ahead_frame = frame;
+    ahead = std::async(std::launch::async, [this, frame] { return read_frame(frame); });
+}
+
+Result<at::Tensor> Sam2VideoPredictor::Impl::frame_input(int64_t frame) {
+    Result<at::Tensor> bytes = at::Tensor();
+    if (frame == ahead_frame && ahead.valid()) {
+        bytes = ahead.get();
+    } else {
+        settle();
+        bytes = read_frame(frame);
+    }
+    ahead_frame = -1;
+    ahead = {};
+    if (!bytes) return bytes.error();
     return runtime::guarded(file_label, [&]() -> Result<at::Tensor> {
         if (!pixel_mean.defined()) {
             pixel_mean = at::tensor({0.485f, 0.456f, 0.406f}).to(device());
             pixel_std = at::tensor({0.229f, 0.224f, 0.225f}).to(device());
         }
-        return video_frame_input(*rgb, track->image_size(), device(), pixel_mean, pixel_std);
+        return video_frame_input(*bytes, device(), pixel_mean, pixel_std);
     });
-}
-
-void Sam2VideoPredictor::Impl::prefetch(int64_t frame) {
-    if (frame == cached_frame || frame == prefetched_frame) return;
-    prefetched_frame = -1;
-    prefetched = frame_input(frame);
-    prefetched_frame = frame;
 }
 
 Result<const Sam2FrameFeatures*> Sam2VideoPredictor::Impl::features(int64_t frame) {
     if (frame == cached_frame) return &cached;
-    Result<at::Tensor> input = at::Tensor();
-    if (frame == prefetched_frame) {
-        input = std::move(prefetched);
-        prefetched = at::Tensor();
-        prefetched_frame = -1;
-    } else {
-        input = frame_input(frame);
-    }
+    auto input = frame_input(frame);
     if (!input) return input.error();
     cached_frame = -1;
     cached = {};  // the previous frame's features go before the next are made
@@ -537,6 +562,9 @@ Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
             if (!tracked.empty()) {
                 auto frame_features = s.features(frame);
                 if (!frame_features) return frame_features.error();
+                // The next frame is read (a video's decoding, a resize) on another thread while
+                // this one queues the tracking of this frame and waits for its masks.
+                if (at + 1 < order.size()) s.read_ahead(order[at + 1]);
                 s.track_frame(tracked, frame, options.reverse, **frame_features);
             }
             for (Sam2ObjectState& object : s.state.objects) {
@@ -546,9 +574,6 @@ Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
             return Ok{};
         });
         if (!done) return done.error();
-        // The next frame is read and sent up while the GPU still works on this one: the wait for
-        // this frame's masks then covers the reading (a video's decoding) too.
-        if (at + 1 < order.size()) s.prefetch(order[at + 1]);
         if (on_frame) on_frame(s.masks_at(frame, false, /*pending=*/false));
     }
     return Ok{};
@@ -596,8 +621,9 @@ void Sam2VideoPredictor::reset() {
     impl_->state = {};
     impl_->cached_frame = -1;
     impl_->cached = {};
-    impl_->prefetched_frame = -1;
-    impl_->prefetched = at::Tensor();
+    impl_->settle();
+    impl_->ahead_frame = -1;
+    impl_->ahead = {};
 }
 
 const Sam2VideoInfo& Sam2VideoPredictor::video() const {
