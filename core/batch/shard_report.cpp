@@ -108,7 +108,8 @@ std::string report_to_json(const MergedReport& report) {
 }
 
 std::string input_noun(const std::string& command) {
-    return command == "track" ? "video" : "image";
+    if (command == "track") return "video";
+    return command == "remove-bg --video" ? "frame" : "image";
 }
 
 std::string report_to_text(const MergedReport& report) {

@@ -27,7 +27,7 @@ Result<MergedReport> merge_shard_summaries(const std::string& root);
 
 std::string report_to_json(const MergedReport& report);
 // What the command's inputs are called in messages: "video" for track (a folder of videos),
-// else "image".
+// "frame" for remove-bg --video, else "image".
 std::string input_noun(const std::string& command);
 
 // For people: the totals, each shard's counts and throughput, then every failure "file: reason".

@@ -200,7 +200,9 @@ void TestCliVideoShard::shards_equal_one_process() {
     const QString preview = dir_.filePath(tag + "-preview.avi");
     const CliRun merged = run_cli({"merge", "--project", out, "--preview", preview});
     QVERIFY2(merged.exit_code == 0, qPrintable(merged.err + merged.out));
-    QVERIFY2(merged.out.contains("remove-bg --video, 3 shard(s): 6"), qPrintable(merged.out));
+    QVERIFY2(merged.out.contains("remove-bg --video, 3 shard(s): 6 frame(s)"),
+             qPrintable(merged.out));
+    QVERIFY2(merged.out.contains("frames/s"), qPrintable(merged.out));
     QVERIFY2(merged.out.contains("6 done, 0 failed, 0 skipped, 0 pending"), qPrintable(merged.out));
     const QJsonObject report =
         QJsonDocument::fromJson(bytes_of(out + "/.photosynth/report.json")).object();
