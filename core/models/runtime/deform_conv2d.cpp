@@ -157,7 +157,7 @@ at::Tensor pixel_major_conv(const at::Tensor& input, const at::Tensor& weight,
 
 int64_t pixel_chunk(const Shapes& s, int64_t max_values) {
     const int64_t L = s.Ho * s.Wo;
-    return std::min(L, std::max<int64_t>(8, max_values / (s.K * s.C) / 8 * 8));
+    return std::min(L, std::max<int64_t>(8, max_values / std::max<int64_t>(1, s.K * s.C) / 8 * 8));
 }
 
 bool pixel_major_applies(const at::Tensor& input, const at::Tensor& weight) {
@@ -170,19 +170,19 @@ bool aligned16(const void* p) {
 }
 
 // The CPU twin of the CUDA kernel's path, in float32 for reduced precision (as the ATen path).
+// Undefined where the geometry exceeds the 32-bit indices.
 template <typename F>
 at::Tensor pixel_major_conv_cpu(const at::Tensor& input_, const at::Tensor& offset_,
                                 const at::Tensor& weight_, const at::Tensor& bias_,
                                 const at::Tensor& mask_, const Shapes& s,
-                                const DeformConvGeometry& g, bool& done) {
+                                const DeformConvGeometry& g) {
     const at::ScalarType compute = c10::CppTypeToScalarType<F>::value;
     const at::Tensor input = input_.to(compute).contiguous(at::MemoryFormat::ChannelsLast);
     const at::Tensor offset = offset_.to(compute);
     const at::Tensor mask = mask_.defined() ? mask_.to(compute) : at::Tensor();
     const int64_t chunk = pixel_chunk(s, kChunkValues);
     cuda::DeformPixelGeometry geometry;
-    done = pixel_geometry(s, g, offset, mask, chunk, geometry);
-    if (!done) return at::Tensor();
+    if (!pixel_geometry(s, g, offset, mask, chunk, geometry)) return at::Tensor();
     geometry.pack =
         cuda::deform_pixel_pack(static_cast<int>(s.C), static_cast<int>(s.offset_groups), sizeof(F),
                                 aligned16(input.data_ptr()));
@@ -319,20 +319,17 @@ at::Tensor deform_conv2d(const at::Tensor& input_, const at::Tensor& offset_,
     const at::ScalarType type = input_.scalar_type();
     if (pixel_major_applies(input_, weight_)) {
         at::Tensor out;
-        bool done = false;
         if (input_.device().is_cpu()) {
-            out = type == at::kDouble ? pixel_major_conv_cpu<double>(input_, offset_, weight_,
-                                                                     bias_, mask_, s, g, done)
-                                      : pixel_major_conv_cpu<float>(input_, offset_, weight_, bias_,
-                                                                    mask_, s, g, done);
+            out = type == at::kDouble
+                      ? pixel_major_conv_cpu<double>(input_, offset_, weight_, bias_, mask_, s, g)
+                      : pixel_major_conv_cpu<float>(input_, offset_, weight_, bias_, mask_, s, g);
         }
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
         else if (cuda_kernel_applies(input_, weight_)) {
             out = deform_conv2d_pixels_cuda(input_, offset_, weight_, bias_, mask_, s, g);
-            done = out.defined();
         }
 #endif
-        if (done) return out;
+        if (out.defined()) return out;
     }
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
     if (cuda_kernel_applies(input_, weight_))
