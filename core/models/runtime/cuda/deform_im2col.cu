@@ -172,27 +172,11 @@ cudaError_t launch_pixels(const DeformPixelArgs& a, cudaStream_t stream) {
 
 cudaError_t deform_im2col_pixels(const DeformPixelArgs& args, ElementType type,
                                  cudaStream_t stream) {
-    switch (type) {
-        case ElementType::F32:
-            return launch_pixels<float>(args, stream);
-        case ElementType::F16:
-            return launch_pixels<__half>(args, stream);
-        case ElementType::BF16:
-            return launch_pixels<__nv_bfloat16>(args, stream);
-    }
-    return cudaErrorInvalidValue;
+    return by_type(type, [&](auto tag) { return launch_pixels<decltype(tag)>(args, stream); });
 }
 
 cudaError_t deform_im2col(const DeformIm2colArgs& args, ElementType type, cudaStream_t stream) {
-    switch (type) {
-        case ElementType::F32:
-            return launch<float>(args, stream);
-        case ElementType::F16:
-            return launch<__half>(args, stream);
-        case ElementType::BF16:
-            return launch<__nv_bfloat16>(args, stream);
-    }
-    return cudaErrorInvalidValue;
+    return by_type(type, [&](auto tag) { return launch<decltype(tag)>(args, stream); });
 }
 
 }  // namespace ps::runtime::cuda

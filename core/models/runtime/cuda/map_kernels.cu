@@ -184,20 +184,6 @@ int pack_width(ElementType type) {
     return type == ElementType::F32 ? 4 : 8;
 }
 
-// `f(T{})` for the element type's T.
-template <typename F>
-cudaError_t by_type(ElementType type, F f) {
-    switch (type) {
-        case ElementType::F32:
-            return f(float{});
-        case ElementType::F16:
-            return f(__half{});
-        case ElementType::BF16:
-            return f(__nv_bfloat16{});
-    }
-    return cudaErrorInvalidValue;
-}
-
 // `launch(V, total)`: V values per thread (a 16-byte pack when `packed`, else 1), `total`
 // threads for `pixels` x `channels` values.
 template <typename T, typename Launch>

@@ -183,19 +183,6 @@ cudaError_t with_rows(const SwinWindowGeometry& g, const SwinTokenNorm& norm, bo
     return cudaGetLastError();
 }
 
-template <typename F>
-cudaError_t by_type(ElementType type, F f) {
-    switch (type) {
-        case ElementType::F32:
-            return f(float{});
-        case ElementType::F16:
-            return f(__half{});
-        case ElementType::BF16:
-            return f(__nv_bfloat16{});
-    }
-    return cudaErrorInvalidValue;
-}
-
 }  // namespace
 
 cudaError_t swin_partition_windows_norm(const void* tokens, const SwinTokenNorm& norm,
