@@ -8,6 +8,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 #include "app/cli_process.h"
+#include "file_bytes.h"
 
 namespace {
 
@@ -23,11 +24,6 @@ QImage test_image(int width, int height, int seed) {
         }
     }
     return image;
-}
-
-QByteArray read_bytes(const QString& path) {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
 QStringList entries(const QString& dir) {

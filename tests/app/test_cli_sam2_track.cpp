@@ -21,6 +21,7 @@
 
 #include "app/cli_process.h"
 #include "coco_rle_reference.h"
+#include "file_bytes.h"
 #include "test_data.h"
 
 namespace {
@@ -38,16 +39,6 @@ QStringList track_args(const QString& video, const QString& prompts, const QStri
             prompts,    "--out",         out,
             "--device", "cpu",           "--precision",
             "fp32",     "--sam2-layout", kTinyLayout};
-}
-
-bool write_file(const QString& path, const QByteArray& bytes) {
-    QFile file(path);
-    return file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size();
-}
-
-QByteArray bytes_of(const QString& path) {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
 // A disc and a bar moving over a gradient, `frames` frames of 128x96 at 10 fps (Motion-JPEG).
@@ -175,14 +166,14 @@ void TestCliSam2Track::golden_clip_tracks_and_exports_consistently() {
     }
 
     // Rerun: nothing to do, nothing rewritten.
-    const QByteArray log = bytes_of(out + "/masks.pstrack");
-    const QByteArray json = bytes_of(out + "/vis.json");
+    const QByteArray log = read_bytes(out + "/masks.pstrack");
+    const QByteArray json = read_bytes(out + "/vis.json");
     const CliRun again = run_cli(args);
     QVERIFY2(again.exit_code == 0, qPrintable(again.err));
     QVERIFY2(again.out.contains("nothing to track"), qPrintable(again.out));
     QVERIFY2(!again.err.contains("tracked "), qPrintable(again.err));
-    QCOMPARE(bytes_of(out + "/masks.pstrack"), log);
-    QCOMPARE(bytes_of(out + "/vis.json"), json);
+    QCOMPARE(read_bytes(out + "/masks.pstrack"), log);
+    QCOMPARE(read_bytes(out + "/vis.json"), json);
 
     // Other prompts into the same folder: refused, not mixed.
     QVERIFY(write_file(prompts, R"({"objects": [
@@ -190,7 +181,7 @@ void TestCliSam2Track::golden_clip_tracks_and_exports_consistently() {
     const CliRun other = run_cli(track_args(sam2_data("video"), prompts, out));
     QVERIFY2(one_line_failure_problem(other, "tracked with other prompts").isEmpty(),
              qPrintable(one_line_failure_problem(other, "tracked with other prompts")));
-    QCOMPARE(bytes_of(out + "/masks.pstrack"), log);
+    QCOMPARE(read_bytes(out + "/masks.pstrack"), log);
 }
 
 void TestCliSam2Track::killed_run_resumes_to_the_uninterrupted_masks() {
@@ -222,8 +213,8 @@ void TestCliSam2Track::killed_run_resumes_to_the_uninterrupted_masks() {
         double worst = 1;
         for (int object : {1, 2})
             for (int frame = 0; frame < 20; ++frame) {
-                const QByteArray expected = bytes_of(mask_png(whole, object, frame));
-                const QByteArray got = bytes_of(mask_png(out, object, frame));
+                const QByteArray expected = read_bytes(mask_png(whole, object, frame));
+                const QByteArray got = read_bytes(mask_png(out, object, frame));
                 QVERIFY(!expected.isEmpty() && !got.isEmpty());
                 if (frame < stored_before || warmup == "16") {
                     // Stored before the kill, or a warm-up back to the first prompt: exact.

@@ -21,6 +21,7 @@
 #include <memory>
 
 #include "app/cli_process.h"
+#include "file_bytes.h"
 #include "test_data.h"
 
 namespace {
@@ -42,16 +43,6 @@ QStringList common_args() {
             "--precision",   "fp32",
             "--sam2-layout", kTinyLayout,
             "--export",      "masks,vis"};
-}
-
-QByteArray read_bytes(const QString& path) {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
-
-bool write_file(const QString& path, const QByteArray& bytes) {
-    QFile file(path);
-    return file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size();
 }
 
 // Relative path -> bytes of every file under `root`, .photosynth left out.
@@ -81,14 +72,7 @@ std::map<QString, int> journal_events(const QString& root, const QString& event)
 // photosynth-cli with no cluster variables but `environment`'s ("NAME=value").
 std::unique_ptr<QProcess> start_cli(const QStringList& args, const QStringList& environment = {}) {
     auto process = std::make_unique<QProcess>();
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    for (const char* name :
-         {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",
-          "SLURM_ARRAY_TASK_MAX", "JOB_COMPLETION_INDEX"})
-        env.remove(name);
-    for (const QString& variable : environment)
-        env.insert(variable.section('=', 0, 0), variable.section('=', 1));
-    process->setProcessEnvironment(env);
+    process->setProcessEnvironment(environment_without_shard(environment));
     process->start(QString::fromUtf8(PS_CLI_PATH), args);
     return process;
 }

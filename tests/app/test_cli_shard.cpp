@@ -12,6 +12,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 #include "app/cli_process.h"
+#include "file_bytes.h"
 
 #include "batch/synthetic_dataset.h"
 #include "golden_dir.h"
@@ -20,16 +21,6 @@ namespace {
 
 constexpr int kImages = 14;
 constexpr int kAnnotateImages = 6;  // SAM's encoder: ~0.7 s an image here
-
-QByteArray read_bytes(const QString& path) {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
-
-bool write_file(const QString& path, const QByteArray& bytes) {
-    QFile file(path);
-    return file.open(QIODevice::WriteOnly) && file.write(bytes) == bytes.size();
-}
 
 // Relative path -> bytes of every file under `root`, .photosynth left out unless asked.
 std::map<QString, QByteArray> tree(const QString& root, const QString& under = {}) {
@@ -43,38 +34,6 @@ std::map<QString, QByteArray> tree(const QString& root, const QString& under = {
         files[relative] = read_bytes(path);
     }
     return files;
-}
-
-// Processes started together (the shards of one batch), each with its environment additions.
-std::vector<CliRun> run_together(const std::vector<QStringList>& argument_lists,
-                                 const std::vector<QStringList>& environments = {}) {
-    std::vector<std::unique_ptr<QProcess>> processes;
-    for (size_t i = 0; i < argument_lists.size(); ++i) {
-        auto process = std::make_unique<QProcess>();
-        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-        for (const char* name :
-             {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",
-              "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_STEP", "JOB_COMPLETION_INDEX"})
-            environment.remove(name);
-        if (i < environments.size())
-            for (const QString& variable : environments[i])
-                environment.insert(variable.section('=', 0, 0), variable.section('=', 1));
-        process->setProcessEnvironment(environment);
-        process->start(QString::fromUtf8(PS_CLI_PATH), argument_lists[i]);
-        processes.push_back(std::move(process));
-    }
-    std::vector<CliRun> runs;
-    for (auto& process : processes) {
-        CliRun run;
-        if (process->waitForFinished(300000)) {
-            run.exit_code =
-                process->exitStatus() == QProcess::NormalExit ? process->exitCode() : -2;
-            run.out = QString::fromUtf8(process->readAllStandardOutput());
-            run.err = QString::fromUtf8(process->readAllStandardError());
-        }
-        runs.push_back(run);
-    }
-    return runs;
 }
 
 // The journal lines of every shard of `root` whose event is `event`, by input.
@@ -129,7 +88,7 @@ void TestCliShard::effect_shards_equal_one_process() {
     for (int i = 0; i < 4; ++i)
         shards.push_back(effect_args(images_, out) << "--shard" << QString("%1/4").arg(i));
     int failed_shards = 0;
-    for (const CliRun& run : run_together(shards)) {
+    for (const CliRun& run : run_cli_together(shards)) {
         QVERIFY2(run.exit_code == 0 || run.exit_code == 1, qPrintable(run.err));
         failed_shards += run.exit_code == 1;
     }
@@ -194,7 +153,7 @@ void TestCliShard::rerun_skips_only_what_still_matches() {
 void TestCliShard::cluster_variables_pick_the_shard() {
     const QString by_option = dir_.filePath("by-option"), by_slurm = dir_.filePath("by-slurm"),
                   by_kubernetes = dir_.filePath("by-kubernetes");
-    const auto runs = run_together(
+    const auto runs = run_cli_together(
         {effect_args(images_, by_option) << "--shard"
                                          << "1/3",
          effect_args(images_, by_slurm),
@@ -233,12 +192,12 @@ void TestCliShard::annotate_shards_equal_one_process() {
     const QString sharded = dir_.filePath("annotate-2");
     // One thread each, the references too: LibTorch's sums round by thread count.
     const QStringList one_thread{"OMP_NUM_THREADS=1"};
-    const auto runs = run_together({annotate(reference),
-                                    annotate(sharded) << "--shard"
-                                                      << "0/2",
-                                    annotate(sharded) << "--shard"
-                                                      << "1/2"},
-                                   {one_thread, one_thread, one_thread});
+    const auto runs = run_cli_together({annotate(reference),
+                                        annotate(sharded) << "--shard"
+                                                          << "0/2",
+                                        annotate(sharded) << "--shard"
+                                                          << "1/2"},
+                                       {one_thread, one_thread, one_thread});
     for (const CliRun& run : runs) QVERIFY2(run.exit_code == 0, qPrintable(run.err));
     const auto expected = tree(reference, ".photosynth/annotations");
     const auto got = tree(sharded, ".photosynth/annotations");

@@ -19,6 +19,7 @@
 #include <csignal>
 
 #include "app/cli_process.h"
+#include "file_bytes.h"
 #include "golden_dir.h"
 
 namespace {
@@ -55,11 +56,6 @@ std::vector<cv::Mat> decode_clip(const QString& path) {
 
 QString frame(const QString& dir, int index) {
     return dir + QString("/frame_%1.png").arg(index, 6, 10, QChar('0'));
-}
-
-QByteArray bytes_of(const QString& path) {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
 }
 
 QStringList video_args(const QString& clip, const QString& out) {
@@ -163,7 +159,7 @@ void TestCliVideo::resume_redoes_only_missing_frames_with_the_same_bytes() {
     const CliRun first = run_cli(args);
     QVERIFY2(first.exit_code == 0, qPrintable(first.err));
     std::vector<QByteArray> whole;
-    for (int i = 0; i < 12; ++i) whole.push_back(bytes_of(frame(out, i)));
+    for (int i = 0; i < 12; ++i) whole.push_back(read_bytes(frame(out, i)));
     QVERIFY(!whole[11].isEmpty());
     // Frames 5..11 lost: the rerun redoes exactly them, smoothing over kept frames 3 and 4.
     for (int i = 5; i < 12; ++i) QVERIFY(QFile::remove(frame(out, i)));
@@ -172,7 +168,7 @@ void TestCliVideo::resume_redoes_only_missing_frames_with_the_same_bytes() {
     QVERIFY2(again.out.contains("wrote 7 frame(s)") && again.out.contains("kept 5"),
              qPrintable(again.out));
     for (int i = 0; i < 12; ++i)
-        QVERIFY2(bytes_of(frame(out, i)) == whole[i], qPrintable(QString::number(i)));
+        QVERIFY2(read_bytes(frame(out, i)) == whole[i], qPrintable(QString::number(i)));
     // Finished: nothing to redo; an MPEG-4 preview made from the kept frames alone (their mattes
     // over the decoded frames) has every frame.
     const QString preview = dir.filePath("preview.mp4");
@@ -189,7 +185,7 @@ void TestCliVideo::resume_redoes_only_missing_frames_with_the_same_bytes() {
                                                        << "matte");
     QCOMPARE(one_line_failure_problem(other, "holds frames of another run (different options)"),
              QString());
-    for (int i = 0; i < 12; ++i) QVERIFY(bytes_of(frame(out, i)) == whole[i]);
+    for (int i = 0; i < 12; ++i) QVERIFY(read_bytes(frame(out, i)) == whole[i]);
 }
 
 void TestCliVideo::a_killed_run_resumes_to_the_uninterrupted_result() {
@@ -215,7 +211,7 @@ void TestCliVideo::a_killed_run_resumes_to_the_uninterrupted_result() {
     QVERIFY2(resumed.exit_code == 0, qPrintable(resumed.err));
     QVERIFY2(resumed.out.contains(QString("kept %1").arg(written)), qPrintable(resumed.out));
     for (int i = 0; i < 24; ++i)
-        QVERIFY2(bytes_of(frame(out, i)) == bytes_of(frame(dir.filePath("reference"), i)),
+        QVERIFY2(read_bytes(frame(out, i)) == read_bytes(frame(dir.filePath("reference"), i)),
                  qPrintable(QString::number(i)));
     // No temporary file of the killed write is left, hidden or not.
     QCOMPARE(QDir(out).entryList(QDir::Files | QDir::Hidden).size(), 25);

@@ -26,6 +26,7 @@
 #include <memory>
 
 #include "app/cli_process.h"
+#include "file_bytes.h"
 #include "golden_dir.h"
 
 namespace {
@@ -52,50 +53,9 @@ QString frame(const QString& dir, int index) {
     return dir + QString("/frame_%1.png").arg(index, 6, 10, QChar('0'));
 }
 
-QByteArray bytes_of(const QString& path) {
-    QFile file(path);
-    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
-}
-
 QStringList video_args(const QString& clip, const QString& out) {
     return {"remove-bg", "--model",  kModel, "--video",     clip,  "--out",
             out,         "--device", "cpu",  "--precision", "fp32"};
-}
-
-// An environment without any cluster variable, plus `extra` ("NAME=value").
-QProcessEnvironment environment_with(const QStringList& extra) {
-    QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
-    for (const char* name :
-         {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_MIN",
-          "SLURM_ARRAY_TASK_MAX", "SLURM_ARRAY_TASK_STEP", "JOB_COMPLETION_INDEX"})
-        environment.remove(name);
-    for (const QString& variable : extra)
-        environment.insert(variable.section('=', 0, 0), variable.section('=', 1));
-    return environment;
-}
-
-// Processes started together (the shards of one run), each with its environment additions.
-std::vector<CliRun> run_together(const std::vector<QStringList>& argument_lists,
-                                 const std::vector<QStringList>& environments) {
-    std::vector<std::unique_ptr<QProcess>> processes;
-    for (size_t i = 0; i < argument_lists.size(); ++i) {
-        auto process = std::make_unique<QProcess>();
-        process->setProcessEnvironment(environment_with(environments[i]));
-        process->start(QString::fromUtf8(PS_CLI_PATH), argument_lists[i]);
-        processes.push_back(std::move(process));
-    }
-    std::vector<CliRun> runs;
-    for (auto& process : processes) {
-        CliRun run;
-        if (process->waitForFinished(300000)) {
-            run.exit_code =
-                process->exitStatus() == QProcess::NormalExit ? process->exitCode() : -2;
-            run.out = QString::fromUtf8(process->readAllStandardOutput());
-            run.err = QString::fromUtf8(process->readAllStandardError());
-        }
-        runs.push_back(run);
-    }
-    return runs;
 }
 
 // Journal lines of every shard of `root` with this event: input -> count; of one shard's when
@@ -106,7 +66,7 @@ std::map<QString, int> journal_events(const QString& root, const QString& event,
     QDirIterator it(root + "/.photosynth/shards", {shard.isEmpty() ? "*.jsonl" : shard + ".jsonl"},
                     QDir::Files);
     while (it.hasNext())
-        for (const QByteArray& line : bytes_of(it.next()).split('\n')) {
+        for (const QByteArray& line : read_bytes(it.next()).split('\n')) {
             const QJsonObject json = QJsonDocument::fromJson(line).object();
             if (json["event"].toString() == event) ++counts[json["input"].toString()];
         }
@@ -158,12 +118,12 @@ void TestCliVideoShard::shards_equal_one_process() {
     QVERIFY2(one.exit_code == 0, qPrintable(one.err));
     // Shards 0 and 1 by option, shard 2 as the third task of a Slurm array.
     const std::vector<CliRun> runs =
-        run_together({video_args(clip_, out) + options << "--shard"
-                                                       << "0/3",
-                      video_args(clip_, out) + options << "--shard"
-                                                       << "1/3",
-                      video_args(clip_, out) + options},
-                     {{}, {}, {"SLURM_ARRAY_TASK_ID=2", "SLURM_ARRAY_TASK_COUNT=3"}});
+        run_cli_together({video_args(clip_, out) + options << "--shard"
+                                                           << "0/3",
+                          video_args(clip_, out) + options << "--shard"
+                                                           << "1/3",
+                          video_args(clip_, out) + options},
+                         {{}, {}, {"SLURM_ARRAY_TASK_ID=2", "SLURM_ARRAY_TASK_COUNT=3"}});
     for (const CliRun& run : runs) QVERIFY2(run.exit_code == 0, qPrintable(run.err));
     // [floor(I*6/3), floor((I+1)*6/3)): 0-1, 2-3, 4-5.
     QVERIFY2(runs[0].err.contains("shard 0/3: frames 0 to 1 of 6"), qPrintable(runs[0].err));
@@ -175,7 +135,7 @@ void TestCliVideoShard::shards_equal_one_process() {
     QCOMPARE(files_of(out), files_of(reference));
     QCOMPARE(files_of(out).size(), kFrames + 1);
     for (int i = 0; i < kFrames; ++i)
-        QVERIFY2(bytes_of(frame(out, i)) == bytes_of(frame(reference, i)),
+        QVERIFY2(read_bytes(frame(out, i)) == read_bytes(frame(reference, i)),
                  qPrintable(QString("frame %1 differs").arg(i)));
     if (options.contains("--smooth")) {
         // Smoothing changes shard 1's first frame: without its warm-up that frame's matte would
@@ -205,7 +165,7 @@ void TestCliVideoShard::shards_equal_one_process() {
     QVERIFY2(merged.out.contains("frames/s"), qPrintable(merged.out));
     QVERIFY2(merged.out.contains("6 done, 0 failed, 0 skipped, 0 pending"), qPrintable(merged.out));
     const QJsonObject report =
-        QJsonDocument::fromJson(bytes_of(out + "/.photosynth/report.json")).object();
+        QJsonDocument::fromJson(read_bytes(out + "/.photosynth/report.json")).object();
     QCOMPARE(report["done"].toInt(), kFrames);
     QCOMPARE(report["complete"].toBool(), true);
     const QJsonArray per_shard = report["per_shard"].toArray();
@@ -221,7 +181,7 @@ void TestCliVideoShard::shards_equal_one_process() {
     for (cv::Mat bgr; check.read(bgr); ++previewed) QCOMPARE(bgr.size(), cv::Size(96, 64));
     QCOMPARE(previewed, kFrames);
     // The same bytes as the one-process run's preview.
-    QVERIFY(bytes_of(preview) == bytes_of(one_preview));
+    QVERIFY(read_bytes(preview) == read_bytes(one_preview));
 }
 
 void TestCliVideoShard::a_killed_shard_redoes_nothing_it_finished() {
@@ -232,7 +192,7 @@ void TestCliVideoShard::a_killed_shard_redoes_nothing_it_finished() {
     const QStringList args = video_args(clip_, out) << "--shard"
                                                     << "1/2";
     QProcess process;
-    process.setProcessEnvironment(environment_with({}));
+    process.setProcessEnvironment(environment_without_shard({}));
     process.start(QString::fromUtf8(PS_CLI_PATH), args);
     QVERIFY(process.waitForStarted());
     QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(frame(out, 4)), 60000);
@@ -256,7 +216,7 @@ void TestCliVideoShard::a_killed_shard_redoes_nothing_it_finished() {
     QCOMPARE(journal_events(out, "done").at("frame_000003.png"), 2);
     for (int i = 0; i < 3; ++i) QVERIFY(!QFile::exists(frame(out, i)));  // shard 0's
     for (int i = 3; i < kFrames; ++i)
-        QVERIFY2(bytes_of(frame(out, i)) == bytes_of(frame(reference, i)),
+        QVERIFY2(read_bytes(frame(out, i)) == read_bytes(frame(reference, i)),
                  qPrintable(QString("frame %1 differs").arg(i)));
     // No temporary file of the killed write is left.
     QCOMPARE(files_of(out, true), files_of(out));
@@ -282,7 +242,7 @@ void TestCliVideoShard::errors_are_one_line_and_write_nothing() {
     QCOMPARE(one_line_failure_problem(preview, "merge --project"), QString());
     QProcess slurm;
     slurm.setProcessEnvironment(
-        environment_with({"SLURM_ARRAY_TASK_ID=3", "SLURM_ARRAY_TASK_COUNT=3"}));
+        environment_without_shard({"SLURM_ARRAY_TASK_ID=3", "SLURM_ARRAY_TASK_COUNT=3"}));
     slurm.start(QString::fromUtf8(PS_CLI_PATH), video_args(clip_, out));
     QVERIFY(slurm.waitForFinished(60000));
     QCOMPARE(slurm.exitCode(), 2);
