@@ -10,11 +10,25 @@ Linear Linear::load(const Weights& w, const std::string& prefix, int64_t in, int
     Linear layer;
     layer.weight = w.get(prefix + ".weight", {out, in});
     if (with_bias) layer.bias = w.get(prefix + ".bias", {out});
+    layer.weight_t = layer.weight.t();
     return layer;
 }
 
 at::Tensor Linear::operator()(const at::Tensor& x) const {
     return at::linear(x, weight, bias);
+}
+
+at::Tensor Linear::flat(const at::Tensor& x) const {
+    // weight_t only while it still views `weight` (a caller may have replaced the weight).
+    const at::Tensor transposed =
+        weight_t.defined() && weight_t.is_alias_of(weight) ? weight_t : weight.t();
+    if (x.dim() == 2)
+        return bias.defined() ? at::addmm(bias, x, transposed) : at::mm(x, transposed);
+    std::vector<int64_t> sizes(x.sizes().begin(), x.sizes().end());
+    sizes.back() = weight.size(0);
+    const at::Tensor rows = x.reshape({-1, x.size(-1)});
+    return (bias.defined() ? at::addmm(bias, rows, transposed) : at::mm(rows, transposed))
+        .view(sizes);
 }
 
 LayerNorm LayerNorm::load(const Weights& w, const std::string& prefix, int64_t dim, double eps) {
@@ -35,6 +49,10 @@ at::Tensor LayerNorm2d::operator()(const at::Tensor& x) const {
     const at::Tensor variance = centred.pow(2).mean(1, /*keepdim=*/true);
     const at::Tensor normalised = centred / at::sqrt(variance + eps);
     return weight.view({-1, 1, 1}) * normalised + bias.view({-1, 1, 1});
+}
+
+at::Tensor LayerNorm2d::channels_last(const at::Tensor& x) const {
+    return at::layer_norm(x.permute({0, 2, 3, 1}), {weight.size(0)}, weight, bias, eps);
 }
 
 Conv2d Conv2d::load(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
@@ -136,6 +154,15 @@ at::Tensor Mlp::operator()(const at::Tensor& x) const {
     for (size_t i = 0; i < layers.size(); ++i) {
         y = layers[i](y);
         if (i + 1 < layers.size()) y = at::relu(y);
+    }
+    return y;
+}
+
+at::Tensor Mlp::flat(const at::Tensor& x) const {
+    at::Tensor y = x;
+    for (size_t i = 0; i < layers.size(); ++i) {
+        y = layers[i].flat(y);
+        if (i + 1 < layers.size()) y = at::relu_(y);  // the product's own output: in place
     }
     return y;
 }

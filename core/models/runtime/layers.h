@@ -12,9 +12,16 @@ namespace ps::runtime {
 
 struct Linear {
     at::Tensor weight, bias;  // bias may be undefined
+    at::Tensor weight_t;      // weight.t(), a view made at load (undefined: made per call)
     static Linear load(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
                        bool with_bias = true);
     at::Tensor operator()(const at::Tensor& x) const;
+    // The same product as one addmm over x's leading dimensions flattened (a view when x is
+    // contiguous), for inputs of any rank: at::linear takes matmul + add_ for a 4-D or
+    // non-contiguous input and transposes the weight on every call, some ten dispatched operator
+    // calls where this makes three; each costs microseconds of CPU time on the GPU. The bias is
+    // added inside the product instead of after it (float rounding only).
+    at::Tensor flat(const at::Tensor& x) const;
     int64_t out_features() const { return weight.size(0); }
 };
 
@@ -33,6 +40,10 @@ struct LayerNorm2d {
     double eps = 1e-6;
     static LayerNorm2d load(const Weights& w, const std::string& prefix, int64_t channels);
     at::Tensor operator()(const at::Tensor& x) const;
+    // The same normalisation as one at::layer_norm over the channels of x viewed channels last
+    // (N x H x W x C, returned so): one kernel plus the layout's copy where the composition above
+    // makes nine, each a kernel launch on the GPU. Float rounding differs from the reference's.
+    at::Tensor channels_last(const at::Tensor& x) const;
 };
 
 struct Conv2d {
@@ -93,6 +104,8 @@ struct Mlp {
     static Mlp load(const Weights& w, const std::string& prefix, int64_t in, int64_t hidden,
                     int64_t out, int num_layers);
     at::Tensor operator()(const at::Tensor& x) const;
+    // Through Linear::flat, the ReLUs in place on the products' outputs.
+    at::Tensor flat(const at::Tensor& x) const;
 };
 
 }  // namespace ps::runtime

@@ -83,7 +83,7 @@ at::Tensor HieraBlock::attention(const at::Tensor& x) const {
     // MultiScaleAttention.forward
     const int64_t B = x.size(0);
     int64_t H = x.size(1), W = x.size(2);
-    const at::Tensor packed = qkv(x).reshape({B, H * W, 3, heads, -1});
+    const at::Tensor packed = qkv.flat(x).view({B, H * W, 3, heads, -1});
     at::Tensor q = packed.select(2, 0), k = packed.select(2, 1), v = packed.select(2, 2);
     if (q_pool) {
         q = max_pool_nhwc(q.reshape({B, H, W, -1}), 2);
@@ -93,14 +93,14 @@ at::Tensor HieraBlock::attention(const at::Tensor& x) const {
     }
     at::Tensor out = attend(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2));
     out = out.transpose(1, 2).reshape({B, H, W, -1});
-    return attn_proj(out);
+    return attn_proj.flat(out);
 }
 
 at::Tensor HieraBlock::operator()(const at::Tensor& input) const {
     at::Tensor shortcut = input;
     at::Tensor x = norm1(input);
     if (dim != dim_out) {
-        shortcut = proj(x);
+        shortcut = proj.flat(x);
         if (q_pool) shortcut = max_pool_nhwc(shortcut, 2);
     }
     int64_t H = x.size(1), W = x.size(2), padded_h = H, padded_w = W;
@@ -119,7 +119,7 @@ at::Tensor HieraBlock::operator()(const at::Tensor& input) const {
     }
     if (window > 0) x = window_unpartition(x, window_size, padded_h, padded_w, H, W);
     x = shortcut + x;
-    return x + mlp1(at::gelu(mlp0(norm2(x))));
+    return x + mlp1.flat(at::gelu(mlp0.flat(norm2(x))));
 }
 
 Hiera::Hiera(const runtime::Weights& w, const Sam2Config& config) {

@@ -101,10 +101,30 @@ RopeAttention RopeAttention::load(const runtime::Weights& w, const std::string& 
             rope_k_repeat};
 }
 
+void RopeAttention::stack_projections() {
+    if (!q_proj.bias.defined() || !k_proj.bias.defined() || !v_proj.bias.defined() ||
+        q_proj.weight.size(1) != k_proj.weight.size(1) ||
+        q_proj.weight.size(1) != v_proj.weight.size(1))
+        return;
+    qkv_proj.weight = at::cat({q_proj.weight, k_proj.weight, v_proj.weight}, 0);
+    qkv_proj.bias = at::cat({q_proj.bias, k_proj.bias, v_proj.bias}, 0);
+    qkv_proj.weight_t = qkv_proj.weight.t();
+}
+
 at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k_in,
                                      const at::Tensor& v_in, int64_t num_k_exclude_rope) const {
-    at::Tensor q = separate_heads(q_proj(q_in));
-    at::Tensor k = separate_heads(k_proj(k_in));
+    if (qkv_proj.weight.defined() && q_in.is_same(k_in) && q_in.is_same(v_in)) {
+        // Self-attention: the three projections as one product, split by views (each output
+        // column is the same dot product as in its own projection).
+        const at::Tensor packed = qkv_proj.flat(q_in);
+        const int64_t width = q_proj.out_features();
+        at::Tensor q = separate_heads(packed.narrow(-1, 0, width));
+        at::Tensor k = separate_heads(packed.narrow(-1, width, width));
+        const at::Tensor v = separate_heads(packed.narrow(-1, 2 * width, width));
+        return attend_rotated(q, k, v, v_in, false, num_k_exclude_rope);
+    }
+    at::Tensor q = separate_heads(q_proj.flat(q_in));
+    at::Tensor k = separate_heads(k_proj.flat(k_in));
     // Values narrower than a head (the cross attention's 64-wide memories, 256-wide heads): a
     // softmax row sums to 1, so P (M Wv^T + bv) = (P M) Wv^T + bv, and the attention-weighted sum
     // runs over the memories' own width with v_proj after it: 4x fewer multiply-adds in the
@@ -115,8 +135,14 @@ at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k
     const at::Tensor v =
         fold_values
             ? v_in.unsqueeze(1).expand({v_in.size(0), num_heads, v_in.size(1), v_in.size(2)})
-            : separate_heads(v_proj(v_in));
+            : separate_heads(v_proj.flat(v_in));
+    return attend_rotated(q, k, v, v_in, fold_values, num_k_exclude_rope);
+}
 
+at::Tensor RopeAttention::attend_rotated(at::Tensor q, at::Tensor k, const at::Tensor& v,
+                                         const at::Tensor& v_in, bool fold_values,
+                                         int64_t num_k_exclude_rope) const {
+    const int64_t head_dim = q.size(3);
     const int64_t queries = q.size(2), keys = k.size(2);
     const auto side = static_cast<int64_t>(std::llround(std::sqrt(static_cast<double>(queries))));
     if (side * side != queries) {
@@ -153,7 +179,7 @@ at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k
         out = runtime::threaded_matmul(out, weight);
         if (v_proj.bias.defined()) out = out + v_proj.bias.view({1, num_heads, 1, head_dim});
     }
-    return recombine_heads(out);
+    return out_proj.flat(out.transpose(1, 2).reshape({out.size(0), out.size(2), -1}));
 }
 
 at::Tensor MemoryAttentionLayer::operator()(const at::Tensor& tgt, const at::Tensor& memory,
@@ -177,7 +203,7 @@ at::Tensor MemoryAttentionLayer::with_keys(const at::Tensor& tgt_in, const at::T
     tgt = tgt + cross_attn_image(options.pos_enc_at_cross_attn_queries ? tgt2 + query_pos : tgt2,
                                  keys, memory, num_k_exclude_rope);
     // MLP (dropout is the identity in eval).
-    return tgt + linear2(at::relu(linear1(norm3(tgt))));
+    return tgt + linear2.flat(linear1.flat(norm3(tgt)).relu_());
 }
 
 MemoryAttention::MemoryAttention(const runtime::Weights& w, const MemoryAttentionOptions& options)
@@ -198,6 +224,7 @@ MemoryAttention::MemoryAttention(const runtime::Weights& w, const MemoryAttentio
         layer.self_attn.chunk_bytes = layer.cross_attn_image.chunk_bytes =
             options.attention_chunk_bytes;
         layer.self_attn.tables = layer.cross_attn_image.tables = rope_tables_;
+        layer.self_attn.stack_projections();
         layer.linear1 = runtime::Linear::load(w, p + "linear1", d_model_, ffn);
         layer.linear2 = runtime::Linear::load(w, p + "linear2", ffn, d_model_);
         layer.norm1 = runtime::LayerNorm::load(w, p + "norm1", d_model_, 1e-5);
@@ -424,7 +451,7 @@ MemoryTokens MemoryBank::assemble(const MemorySelection& selection,
                 selection.t_diff_max;
             const int64_t tpos_dim = options_.proj_tpos_enc_in_obj_ptrs ? C : mem_dim_;
             obj_pos = sine_pe_1d(positions, tpos_dim).to(type);
-            if (obj_ptr_tpos_proj_.weight.defined()) obj_pos = obj_ptr_tpos_proj_(obj_pos);
+            if (obj_ptr_tpos_proj_.weight.defined()) obj_pos = obj_ptr_tpos_proj_.flat(obj_pos);
             obj_pos = obj_pos.unsqueeze(1);
         } else {
             obj_pos = at::zeros({ptrs.size(0), 1, mem_dim_}, ptrs.options());

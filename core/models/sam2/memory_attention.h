@@ -54,11 +54,21 @@ struct RopeAttention : runtime::AttentionProjections {
     bool rope_k_repeat = false;
     int64_t chunk_bytes = int64_t(128) << 20;  // MemoryAttentionOptions::attention_chunk_bytes
     std::shared_ptr<RopeTables> tables;        // null: the rotations made on each call
+    // q_proj, k_proj and v_proj stacked (made at load for the self-attention, whose queries, keys
+    // and values are one tensor): one product instead of three. Undefined: three products.
+    runtime::Linear qkv_proj;
+    void stack_projections();
     static RopeAttention load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
                               int64_t kv_in_dim, int64_t heads, double theta, bool rope_k_repeat);
     // Batch first: q B x Nq x dim, k and v B x Nk x kv_in_dim.
     at::Tensor operator()(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                           int64_t num_k_exclude_rope = 0) const;
+
+  private:
+    // From the projected, head-split q, k and v on: rotations, attention, out_proj.
+    at::Tensor attend_rotated(at::Tensor q, at::Tensor k, const at::Tensor& v,
+                              const at::Tensor& v_in, bool fold_values,
+                              int64_t num_k_exclude_rope) const;
 };
 
 // compute_axial_cis(dim, end_x, end_y, theta): (end_x * end_y) x dim/2 complex64 rotations, the

@@ -33,8 +33,8 @@ CxBlock CxBlock::load(const runtime::Weights& w, const std::string& prefix, int6
 }
 
 at::Tensor CxBlock::operator()(const at::Tensor& x) const {
-    at::Tensor y = norm(dwconv(x)).permute({0, 2, 3, 1});  // (N, C, H, W) -> (N, H, W, C)
-    y = pwconv2(at::gelu(pwconv1(y)));
+    at::Tensor y = norm.channels_last(dwconv(x));  // (N, C, H, W) -> (N, H, W, C)
+    y = pwconv2.flat(at::gelu(pwconv1.flat(y)));
     y = (gamma * y).permute({0, 3, 1, 2});
     return x + y;
 }
@@ -98,7 +98,11 @@ at::Tensor MemoryEncoder::forward_features(const at::Tensor& pix_feat,
                                            const at::Tensor& masks) const {
     const at::Device device = pix_feat_proj_.weight.device();
     at::Tensor m = masks.to(device, dtype());
-    for (size_t i = 0; i < down_convs_.size(); ++i) m = at::gelu(down_norms_[i](down_convs_[i](m)));
+    for (size_t i = 0; i < down_convs_.size(); ++i) {
+        // The norm channels last, the GELU in place, then back to NCHW (a view) for the conv.
+        m = down_norms_[i].channels_last(down_convs_[i](m));
+        m = at::gelu_(m).permute({0, 3, 1, 2});
+    }
     m = down_out_(m);
     at::Tensor x = pix_feat_proj_(pix_feat.to(device, dtype())) + m;
     for (const CxBlock& block : fuser_) x = block(x);

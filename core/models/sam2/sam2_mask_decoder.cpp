@@ -76,26 +76,28 @@ Sam2DecodedMasks Sam2MaskDecoder::forward(const at::Tensor& image_embedding,
     const at::Tensor grid = keys.transpose(1, 2).reshape({B, C, H, W});
     at::Tensor upscaled;
     if (high_res_ && high_res.size() == 2) {
-        upscaled = at::gelu(upscale_norm_(upscale1_(grid) + high_res[1]));
+        upscaled = upscale_norm_.channels_last(upscale1_(grid) + high_res[1]);
+        upscaled = at::gelu_(upscaled).permute({0, 3, 1, 2});
         upscaled = at::gelu(upscale2_(upscaled) + high_res[0]);
     } else {
-        upscaled = at::gelu(upscale2_(at::gelu(upscale_norm_(upscale1_(grid)))));
+        at::Tensor normed = upscale_norm_.channels_last(upscale1_(grid));
+        upscaled = at::gelu(upscale2_(at::gelu_(normed).permute({0, 3, 1, 2})));
     }
     std::vector<at::Tensor> hyper;
     for (int64_t i = 0; i < num_mask_tokens_; ++i)
-        hyper.push_back(hypernetworks_[i](mask_tokens_out.select(1, i)));
+        hyper.push_back(hypernetworks_[i].flat(mask_tokens_out.select(1, i)));
     const at::Tensor hyper_in = at::stack(hyper, 1);
     const int64_t uc = upscaled.size(1), uh = upscaled.size(2), uw = upscaled.size(3);
     const at::Tensor masks =
         at::matmul(hyper_in, upscaled.view({B, uc, uh * uw})).view({B, -1, uh, uw});
 
-    at::Tensor iou = iou_head_(iou_token_out);
+    at::Tensor iou = iou_head_.flat(iou_token_out);
     if (iou_sigmoid_) iou = at::sigmoid(iou);
     Sam2DecodedMasks out;
     if (pred_obj_scores_) {
         const at::Tensor token = hs.select(1, 0);
         out.object_score_logits =
-            obj_score_is_mlp_ ? obj_score_mlp_(token) : obj_score_linear_(token);
+            obj_score_is_mlp_ ? obj_score_mlp_.flat(token) : obj_score_linear_.flat(token);
     } else {
         out.object_score_logits = at::full({B, 1}, 10.0, iou.options());
     }

@@ -16,15 +16,16 @@ Sam2Attention Sam2Attention::load(const runtime::Weights& w, const std::string& 
 
 at::Tensor Sam2Attention::operator()(const at::Tensor& q_in, const at::Tensor& k_in,
                                      const at::Tensor& v_in) const {
-    const at::Tensor q = separate_heads(q_proj(q_in));
-    const at::Tensor k = separate_heads(k_proj(k_in));
-    const at::Tensor v = separate_heads(v_proj(v_in));
+    const at::Tensor q = separate_heads(q_proj.flat(q_in));
+    const at::Tensor k = separate_heads(k_proj.flat(k_in));
+    const at::Tensor v = separate_heads(v_proj.flat(v_in));
     if (at::Tensor fused = fused_or_undefined(q, k, v); fused.defined()) return fused;
     // F.scaled_dot_product_attention as PyTorch 2's math path: q and k each scaled by d^-1/4.
     const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(3))));
     const at::Tensor attn =
         at::softmax(runtime::threaded_matmul(q * factor, k.transpose(-2, -1) * factor), -1);
-    return recombine_heads(runtime::threaded_matmul(attn, v));
+    const at::Tensor out = runtime::threaded_matmul(attn, v);
+    return out_proj.flat(out.transpose(1, 2).reshape({out.size(0), out.size(2), -1}));
 }
 
 void Sam2TwoWayBlock::operator()(at::Tensor& queries, at::Tensor& keys, const at::Tensor& query_pe,
@@ -39,7 +40,7 @@ void Sam2TwoWayBlock::operator()(at::Tensor& queries, at::Tensor& keys, const at
     at::Tensor q = queries + query_pe;
     at::Tensor k = keys + key_pe;
     queries = norm2(queries + token_to_image(q, k, keys));
-    queries = norm3(queries + mlp(queries));
+    queries = norm3(queries + mlp.flat(queries));
     q = queries + query_pe;
     k = keys + key_pe;
     keys = norm4(keys + image_to_token(k, q, queries));

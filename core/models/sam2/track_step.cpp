@@ -115,7 +115,7 @@ TrackStep::SamHeads TrackStep::forward_sam_heads(
     out.low_res_masks = at::where(appearing.view({-1, 1, 1, 1}), low_res,
                                   at::scalar_tensor(kNoObjScore, low_res.options()))
                             .to(at::kFloat);
-    out.obj_ptr = gate_pointer(obj_ptr_proj_(token), appearing);
+    out.obj_ptr = gate_pointer(obj_ptr_proj_.flat(token), appearing);
     return out;
 }
 
