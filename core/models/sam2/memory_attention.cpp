@@ -426,10 +426,18 @@ MemoryTokens MemoryBank::assemble(const MemorySelection& selection,
     const at::ScalarType type = dtype();
     const at::Device device = maskmem_tpos_enc_.device();
     std::vector<at::Tensor> memory, memory_pos;
-    // (HW)BC tokens of each memory; their positions (spatial + temporal) one block for all.
-    for (const at::Tensor& f : features)
-        memory.push_back(f.to(device, type).flatten(2).permute({2, 0, 1}));
-    if (!features.empty()) memory_pos.push_back(memory_positions(selection, pos_enc));
+    // (HW)BC tokens of each memory, one block for all: stacked as stored (M x B x C x H x W),
+    // cast once and laid out as M HW x B x C by one copy, where a cast, a flatten and a permute
+    // per memory and their concatenation made some thirty calls. Their positions (spatial +
+    // temporal) likewise one block.
+    if (!features.empty()) {
+        const at::Tensor stacked =
+            features.size() == 1 ? features[0].unsqueeze(0) : at::stack(features, 0);
+        const int64_t M = stacked.size(0), B = stacked.size(1), C = stacked.size(2);
+        at::Tensor tokens = stacked.to(device, type).flatten(3).permute({0, 3, 1, 2});
+        memory.push_back(tokens.reshape({M * tokens.size(1), B, C}));
+        memory_pos.push_back(memory_positions(selection, pos_enc));
+    }
     MemoryTokens out;
     if (!pointers.empty()) {
         const at::Tensor ptrs = at::stack(pointers, 0).to(device, type);  // P x B x C

@@ -33,6 +33,15 @@ Sam2MaskDecoder::Sam2MaskDecoder(const runtime::Weights& w, const Sam2Config& c)
         hypernetworks_.push_back(runtime::Mlp::load(
             w, kDecoder + "output_hypernetworks_mlps." + std::to_string(i), d, d, d / 8, 3));
     }
+    for (size_t layer = 0; layer < hypernetworks_.front().layers.size(); ++layer) {
+        std::vector<at::Tensor> weights, biases;
+        for (const runtime::Mlp& mlp : hypernetworks_) {
+            weights.push_back(mlp.layers[layer].weight.t());
+            biases.push_back(mlp.layers[layer].bias.unsqueeze(0));
+        }
+        hyper_weights_t_.push_back(at::stack(weights, 0));
+        hyper_biases_.push_back(at::stack(biases, 0));
+    }
     iou_head_ = runtime::Mlp::load(w, kDecoder + "iou_prediction_head", d, c.iou_head_hidden,
                                    c.num_mask_tokens, static_cast<int>(c.iou_head_depth));
     if (pred_obj_scores_) {
@@ -83,10 +92,14 @@ Sam2DecodedMasks Sam2MaskDecoder::forward(const at::Tensor& image_embedding,
         at::Tensor normed = upscale_norm_.channels_last(upscale1_(grid));
         upscaled = at::gelu(upscale2_(at::gelu_(normed).permute({0, 3, 1, 2})));
     }
-    std::vector<at::Tensor> hyper;
-    for (int64_t i = 0; i < num_mask_tokens_; ++i)
-        hyper.push_back(hypernetworks_[i].flat(mask_tokens_out.select(1, i)));
-    const at::Tensor hyper_in = at::stack(hyper, 1);
+    // Token i through hypernetwork i, all tokens at once: tokens x B x d through each layer as
+    // one batched product (ReLU between), then B x tokens x d/8.
+    at::Tensor hyper = mask_tokens_out.transpose(0, 1);
+    for (size_t layer = 0; layer < hyper_weights_t_.size(); ++layer) {
+        hyper = at::baddbmm(hyper_biases_[layer], hyper, hyper_weights_t_[layer]);
+        if (layer + 1 < hyper_weights_t_.size()) hyper = at::relu_(hyper);
+    }
+    const at::Tensor hyper_in = hyper.transpose(0, 1);
     const int64_t uc = upscaled.size(1), uh = upscaled.size(2), uw = upscaled.size(3);
     const at::Tensor masks =
         at::matmul(hyper_in, upscaled.view({B, uc, uh * uw})).view({B, -1, uh, uw});

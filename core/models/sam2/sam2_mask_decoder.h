@@ -46,6 +46,10 @@ class Sam2MaskDecoder {
     runtime::LayerNorm2d upscale_norm_;
     runtime::Conv2d conv_s0_, conv_s1_;
     std::vector<runtime::Mlp> hypernetworks_;
+    // The hypernetworks' layers stacked per depth (tokens x in x out, transposed; biases
+    // tokens x 1 x out): every token's MLP as one batched product per layer instead of one
+    // product per token and layer.
+    std::vector<at::Tensor> hyper_weights_t_, hyper_biases_;
     runtime::Mlp iou_head_, obj_score_mlp_;
     runtime::Linear obj_score_linear_;
     int64_t num_mask_tokens_;
