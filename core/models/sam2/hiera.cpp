@@ -84,14 +84,17 @@ at::Tensor HieraBlock::attention(const at::Tensor& x) const {
     const int64_t B = x.size(0);
     int64_t H = x.size(1), W = x.size(2);
     const at::Tensor packed = qkv.flat(x).view({B, H * W, 3, heads, -1});
-    at::Tensor q = packed.select(2, 0), k = packed.select(2, 1), v = packed.select(2, 2);
+    // q, k and v as B x heads x HW x d views: one permute and one unbind (fewer dispatched calls
+    // than a select and a transpose each).
+    std::vector<at::Tensor> qkv_heads = packed.permute({2, 0, 3, 1, 4}).unbind(0);
+    at::Tensor q = qkv_heads[0];
     if (q_pool) {
-        q = max_pool_nhwc(q.reshape({B, H, W, -1}), 2);
+        q = max_pool_nhwc(packed.select(2, 0).reshape({B, H, W, -1}), 2);
         H = q.size(1);
         W = q.size(2);
-        q = q.reshape({B, H * W, heads, -1});
+        q = q.reshape({B, H * W, heads, -1}).transpose(1, 2);
     }
-    at::Tensor out = attend(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2));
+    at::Tensor out = attend(q, qkv_heads[1], qkv_heads[2]);
     out = out.transpose(1, 2).reshape({B, H, W, -1});
     return attn_proj.flat(out);
 }
