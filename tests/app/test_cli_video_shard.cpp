@@ -28,25 +28,15 @@
 #include "app/cli_process.h"
 #include "file_bytes.h"
 #include "golden_dir.h"
+#include "moving_disc_clip.h"
 
 namespace {
 
 const QString kModel = QString::fromStdString(golden_path("u2netp.pth"));
 constexpr int kFrames = 6;  // U²-NetP: ~0.5 s a frame on this machine
 
-// A subject (a disc) moving over a gradient, `frames` frames of 96x64 at 10 fps, Motion JPEG.
 QString write_clip(const QString& path, int frames) {
-    cv::VideoWriter writer(path.toStdString(), cv::CAP_FFMPEG,
-                           cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 10.0, cv::Size(96, 64));
-    if (!writer.isOpened()) return "cannot write " + path;
-    for (int i = 0; i < frames; ++i) {
-        cv::Mat bgr(64, 96, CV_8UC3);
-        for (int y = 0; y < 64; ++y)
-            for (int x = 0; x < 96; ++x) bgr.at<cv::Vec3b>(y, x) = cv::Vec3b(x * 2, 80, y * 3);
-        cv::circle(bgr, cv::Point(16 + i * 4, 32), 14, cv::Scalar(30, 200, 240), cv::FILLED);
-        writer.write(bgr);
-    }
-    return {};
+    return write_moving_disc_clip(path, frames, 16);
 }
 
 QString frame(const QString& dir, int index) {
