@@ -90,14 +90,10 @@ int run_bench(const std::vector<std::string>& argv) {
         if (done == total) std::fprintf(stderr, "\n");
     };
     Result<engine::BenchmarkReport> report = make_error(ErrorKind::Runtime, "bench did not run");
-    if (args->has("trace")) {
-        // Profiling slows every operator down: the trace is for where time goes, not how much.
-        const Status traced = engine::record_trace(
-            args->get("trace"), [&] { report = engine::run_benchmark(request, progress); });
-        if (!traced) return fail(traced.message());
-    } else {
-        report = engine::run_benchmark(request, progress);
-    }
+    // Profiling slows every operator down: a trace is for where time goes, not how much.
+    const Status traced = engine::run_traced_if(
+        args->get("trace"), [&] { report = engine::run_benchmark(request, progress); });
+    if (!traced) return fail(traced.message());
     if (!report) return fail(report.message());
     print_table(*report);
     if (auto ok = write_file(args->get("json"), QJsonDocument(report->to_json()).toJson()); !ok) {

@@ -92,14 +92,10 @@ int run_bench_track(const std::vector<std::string>& argv) {
     };
     Result<video::TrackingBenchmarkReport> report =
         make_error(ErrorKind::Runtime, "bench --track did not run");
-    if (args->has("trace")) {
-        // Profiling slows every operator down: the trace is for where time goes, not how much.
-        const Status traced = engine::record_trace(
-            args->get("trace"), [&] { report = video::run_tracking_benchmark(request, progress); });
-        if (!traced) return fail(traced.message());
-    } else {
-        report = video::run_tracking_benchmark(request, progress);
-    }
+    // Profiling slows every operator down: a trace is for where time goes, not how much.
+    const Status traced = engine::run_traced_if(
+        args->get("trace"), [&] { report = video::run_tracking_benchmark(request, progress); });
+    if (!traced) return fail(traced.message());
     if (!report) return fail(report.message());
     print_report(*report);
     if (args->has("json")) {

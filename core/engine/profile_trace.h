@@ -14,4 +14,11 @@ namespace ps::engine {
 
 Status record_trace(const std::string& path, const std::function<void()>& body);
 
+// `body` traced into `path` when a path is given (an optional --trace), else simply run.
+inline Status run_traced_if(const std::string& path, const std::function<void()>& body) {
+    if (!path.empty()) return record_trace(path, body);
+    body();
+    return Ok{};
+}
+
 }  // namespace ps::engine
