@@ -74,9 +74,11 @@ Result<double> image_encode_ms(engine::Engine& engine, const std::string& model_
 // The first `clip_frames` frames of `frames`, tracked with `objects` objects.
 Result<TrackingRun> track(engine::Engine& engine, const std::string& model_id,
                           const std::shared_ptr<FrameSource>& frames, int64_t clip_frames,
-                          int objects, const std::function<void(int64_t, int64_t, int)>& progress) {
+                          int objects, bool batch_objects,
+                          const std::function<void(int64_t, int64_t, int)>& progress) {
     const FrameSourceInfo& info = frames->info();
     sam2::Sam2VideoOptions options;
+    options.batch_objects = batch_objects;
     options.keep_tracked_masks = false;  // bounded whatever the length: masks go to the callback
     TrackingRun run;
     run.objects = objects;
@@ -178,7 +180,8 @@ Result<TrackingBenchmarkReport> run_tracking_benchmark(
     report.load_ms = model->load_ms;
 
     for (int objects = 1; objects <= request.objects; ++objects) {
-        auto run = track(engine, model->id, *frames, clip_frames, objects, progress);
+        auto run = track(engine, model->id, *frames, clip_frames, objects, request.batch_objects,
+                         progress);
         if (!run) return run.error();
         report.runs.push_back(*run);
     }
@@ -219,6 +222,7 @@ QJsonObject TrackingBenchmarkReport::to_json() const {
         {"width", width},
         {"height", height},
         {"load_ms", load_ms},
+        {"batch_objects", request.batch_objects},
         {"image_encode_ms", image_encode_ms},
         {"runs", run_list},
         {"per_extra_object_ms", per_extra_object_ms},

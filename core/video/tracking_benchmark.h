@@ -29,6 +29,7 @@ struct TrackingBenchmarkRequest {
     int64_t frames = 200;  // at most this many (a video's own count if shorter)
     int objects = 1;       // runs with 1..objects objects, one click each on frame 0
     int encode_iterations = 3;
+    bool batch_objects = true;  // false: one object at a time (--one-object-at-a-time, for A/B)
 };
 
 struct TrackingRun {

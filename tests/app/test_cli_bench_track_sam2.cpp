@@ -1,6 +1,6 @@
 // `photosynth-cli bench --track` as a real process: the tiny SAM 2.1 checkpoint on a synthetic
 // clip and on a folder of frames, its JSON report read back, and the refusals (another family, a
-// clip too short, an unwritable report) as one-line errors.
+// clip too short, an unwritable report) as one-line errors; --one-object-at-a-time recorded.
 #include <QDir>
 #include <QFile>
 #include <QImage>
@@ -38,6 +38,7 @@ class TestCliBenchTrackSam2 : public QObject {
   private slots:
     void synthetic_clip_report();
     void folder_of_frames();
+    void one_object_at_a_time();
     void refusals_in_one_line();
 };
 
@@ -83,6 +84,21 @@ void TestCliBenchTrackSam2::folder_of_frames() {
     const QJsonObject report = read_json(json);
     QCOMPARE(report["clip"].toString(), QString("frames"));
     QCOMPARE(report["runs"].toArray()[0].toObject()["frames"].toInt(), 4);
+    QVERIFY(report["batch_objects"].toBool());
+}
+
+// The A/B switch for object batching: recorded in the report and named by the printed slope.
+void TestCliBenchTrackSam2::one_object_at_a_time() {
+    QTemporaryDir dir;
+    const QString json = dir.filePath("track.json");
+    const CliRun run =
+        run_cli(tiny_args() + QStringList{"--synthetic", "96x64", "--frames", "3", "--objects", "2",
+                                          "--one-object-at-a-time", "--json", json});
+    QVERIFY2(run.exit_code == 0, qPrintable(run.err));
+    QVERIFY2(run.out.contains("(one object at a time)"), qPrintable(run.out));
+    const QJsonObject report = read_json(json);
+    QCOMPARE(report["batch_objects"].toBool(true), false);
+    QCOMPARE(report["runs"].toArray().size(), 2);
 }
 
 void TestCliBenchTrackSam2::refusals_in_one_line() {

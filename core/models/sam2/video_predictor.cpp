@@ -452,11 +452,6 @@ Result<std::unique_ptr<Sam2VideoPredictor>> Sam2VideoPredictor::create(
     impl->file_label = label;
     impl->video = video;
     impl->session = session;
-    // For A/B measurements (bench --track): PHOTOSYNTH_SAM2_BATCH_OBJECTS=0 tracks one object at
-    // a time whatever the caller asked.
-    if (const char* batch = std::getenv("PHOTOSYNTH_SAM2_BATCH_OBJECTS");
-        batch != nullptr && std::string(batch) == "0")
-        impl->session.batch_objects = false;
     impl->frames = std::move(frames);
     impl->track = &model->track();
     impl->model = std::move(model);
