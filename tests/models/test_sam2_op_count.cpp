@@ -41,6 +41,7 @@ constexpr int kWidth = 128, kHeight = 96, kGoldenFrames = 8;
 // nested ones included: at::linear's addmm counts too).
 constexpr int64_t kMaxEncoderCalls = 1500;
 constexpr int64_t kMaxTrackedFrameCalls = 3600;
+constexpr int64_t kMaxClickCalls = 2000;
 
 // Every ATen operator call on any thread while alive, by name.
 class OpCounter {
@@ -144,6 +145,7 @@ class TestSam2OpCount : public QObject {
     void initTestCase() { at::set_num_threads(1); }
     void encoder_calls();
     void tracked_frame_calls();
+    void click_calls();
 };
 
 void TestSam2OpCount::encoder_calls() {
@@ -205,6 +207,33 @@ void TestSam2OpCount::tracked_frame_calls() {
         steady <= kMaxTrackedFrameCalls,
         qPrintable(
             QString("%1 calls > %2 per tracked frame").arg(steady).arg(kMaxTrackedFrameCalls)));
+}
+
+// One click on an encoded image (Sam2Model::decode: prompt encoding, the mask decoder, the
+// masks at the image's size on the host): what a click costs besides the GPU's work.
+void TestSam2OpCount::click_calls() {
+    auto model = sam2::Sam2Model::load(test_data_path(kFamily, "sam2_tiny.pt"),
+                                       tiny_sam2_options("cpu", runtime::Precision::Fp32));
+    QVERIFY2(model.ok(), model.ok() ? "" : model.message().c_str());
+    auto rgb = golden_frames()(0);
+    QVERIFY(rgb.ok());
+    auto embedding = (*model)->encode(*rgb);
+    QVERIFY2(embedding.ok(), embedding.ok() ? "" : embedding.message().c_str());
+    runtime::Prompt prompt;
+    prompt.points = {{30, 38, 1}};
+    QVERIFY((*model)->decode(**embedding, prompt).ok());  // caches made on first use
+    prompt.points = {{52, 40, 1}};
+    OpCounter counter;
+    OpCounter::current() = &counter;
+    auto masks = (*model)->decode(**embedding, prompt);
+    const int64_t calls = counter.total(), top_level = counter.top_level();
+    OpCounter::current() = nullptr;
+    QVERIFY2(masks.ok(), masks.ok() ? "" : masks.message().c_str());
+    QCOMPARE(masks->masks.size(), size_t{3});
+    print_top("click", calls, top_level, counter.by_name());
+    print_top("click", calls, top_level, counter.top_by_name());
+    QVERIFY2(calls <= kMaxClickCalls,
+             qPrintable(QString("%1 calls > %2 for one click").arg(calls).arg(kMaxClickCalls)));
 }
 
 QTEST_GUILESS_MAIN(TestSam2OpCount)

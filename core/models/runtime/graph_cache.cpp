@@ -11,6 +11,7 @@
 #include <cuda_runtime_api.h>
 #endif
 
+#include <algorithm>
 #include <cstdlib>
 #include <list>
 #include <map>
@@ -87,6 +88,8 @@ struct Recorded {
 
 struct GraphCache::Impl {
     size_t capacity;
+    int record_after = 1;
+    std::map<std::string, int> sightings;  // of signatures not recorded yet
     bool enabled = compiled_in();
     mutable std::mutex mutex;
     std::list<std::string> recency;  // front: most recently used
@@ -95,8 +98,9 @@ struct GraphCache::Impl {
     std::string last_problem;
 };
 
-GraphCache::GraphCache(size_t capacity) : impl_(std::make_unique<Impl>()) {
+GraphCache::GraphCache(size_t capacity, int record_after) : impl_(std::make_unique<Impl>()) {
     impl_->capacity = std::max<size_t>(capacity, 1);
+    impl_->record_after = std::max(record_after, 1);
 }
 
 GraphCache::~GraphCache() = default;
@@ -134,6 +138,12 @@ std::vector<at::Tensor> GraphCache::run(const std::string& key,
     if (impl_->direct_only.count(id)) return forward(inputs);
     auto found = impl_->graphs.find(id);
     if (found == impl_->graphs.end()) {
+        if (impl_->record_after > 1) {
+            // Shapes seen once in a long while should not pile up counts.
+            if (impl_->sightings.size() > 256) impl_->sightings.clear();
+            if (++impl_->sightings[id] < impl_->record_after) return forward(inputs);
+            impl_->sightings.erase(id);
+        }
         std::unique_ptr<Recorded> recorded;
         try {
             recorded = record(inputs, forward);

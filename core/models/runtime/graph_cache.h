@@ -20,7 +20,10 @@ class GraphCache {
     using Forward = std::function<std::vector<at::Tensor>(const std::vector<at::Tensor>&)>;
 
     // `capacity`: graphs kept (least recently used go first); each holds its activations.
-    explicit GraphCache(size_t capacity = 16);
+    // `record_after`: a key and shape is recorded on its record_after-th run, the runs before
+    // direct: where shapes change for a while before they settle (a video's memory bank filling
+    // up), a graph is made only for what repeats.
+    explicit GraphCache(size_t capacity = 16, int record_after = 1);
     ~GraphCache();
     GraphCache(const GraphCache&) = delete;
     GraphCache& operator=(const GraphCache&) = delete;

@@ -25,7 +25,22 @@ struct Sam2Model::Impl {
     runtime::Precision precision = runtime::Precision::Fp32;
     std::unique_ptr<Sam2Network> network;
     double load_ms = 0;
+    // The prompt encoder and mask decoder of a click, per prompt layout (the labels pick
+    // embeddings on the host): a few hundred small launches replayed as one.
+    mutable runtime::GraphCache decoder_graphs{24};
 };
+
+namespace {
+
+std::string prompt_layout(const std::vector<int>& labels, bool has_mask, bool multimask) {
+    std::string key = "sam2 decoder:";
+    for (int label : labels) key += std::to_string(label);
+    if (has_mask) key += 'm';
+    key += multimask ? 'M' : 'S';
+    return key;
+}
+
+}  // namespace
 
 void Sam2LayoutOverrides::apply(Sam2Config& config) const {
     if (image_size) config.image_size = *image_size;
@@ -55,6 +70,8 @@ Result<std::unique_ptr<Sam2Model>> Sam2Model::load(const std::string& checkpoint
         options.layout.apply(impl->config);
         impl->precision = options.precision;
         impl->network = std::make_unique<Sam2Network>(placed, impl->config, label);
+        impl->network->set_cuda_graphs(options.gpu.cuda_graphs);
+        impl->decoder_graphs.set_enabled(options.gpu.cuda_graphs);
         impl->load_ms = runtime::ms_since(start);
         return std::unique_ptr<Sam2Model>(new Sam2Model(std::move(impl)));
     });
@@ -197,6 +214,7 @@ Result<std::shared_ptr<const Sam2Embedding>> Sam2Model::encode(const cv::Mat& rg
             embedding->preprocess_ms = runtime::ms_since(start);
             start = runtime::SteadyClock::now();
             embedding->features = net.encode(input);
+            embedding->features.pix_feat = at::Tensor();  // for tracking only: not held
             runtime::wait_for(embedding->features.image_embed);
             embedding->encode_ms = runtime::ms_since(start);
             return std::shared_ptr<const Sam2Embedding>(std::move(embedding));
@@ -223,9 +241,30 @@ Result<runtime::MaskSet> Sam2Model::decode(const Sam2Embedding& embedding,
             for (const at::Tensor& level : embedding.features.high_res)
                 on_device.high_res.push_back(level.to(net.device()));
         }
-        const Sam2DecodedMasks decoded =
-            net.decode(elsewhere ? on_device : embedding.features, points.coords, points.labels,
-                       mask_input, prompt.multimask);
+        const Sam2ImageFeatures& features = elsewhere ? on_device : embedding.features;
+        // Graph inputs in a fixed order: the features, then the prompt tensors that exist.
+        std::vector<at::Tensor> inputs{features.image_embed};
+        inputs.insert(inputs.end(), features.high_res.begin(), features.high_res.end());
+        const size_t levels = features.high_res.size();
+        for (const at::Tensor* t : {&points.coords, static_cast<const at::Tensor*>(&mask_input)})
+            if (t->defined()) inputs.push_back(*t);
+        const std::vector<at::Tensor> outputs = impl_->decoder_graphs.run(
+            prompt_layout(points.labels, mask_input.defined(), prompt.multimask), inputs,
+            [&net, &points, levels, has_points = points.coords.defined(),
+             has_mask = mask_input.defined(),
+             multimask = prompt.multimask](const std::vector<at::Tensor>& in) {
+                Sam2ImageFeatures f;
+                f.image_embed = in[0];
+                f.high_res.assign(in.begin() + 1, in.begin() + 1 + static_cast<long>(levels));
+                size_t next = 1 + levels;
+                const at::Tensor coords = has_points ? in[next++] : at::Tensor();
+                const at::Tensor mask = has_mask ? in[next++] : at::Tensor();
+                const Sam2DecodedMasks d = net.decode(f, coords, points.labels, mask, multimask);
+                return std::vector<at::Tensor>{d.low_res_logits, d.iou_predictions};
+            });
+        Sam2DecodedMasks decoded;
+        decoded.low_res_logits = outputs[0];
+        decoded.iou_predictions = outputs[1];
         runtime::MaskSet out;
         out.decode_ms = runtime::ms_since(start);
         const auto post_start = runtime::SteadyClock::now();

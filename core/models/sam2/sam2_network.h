@@ -6,9 +6,11 @@
 #include <ATen/core/Tensor.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "models/runtime/graph_cache.h"
 #include "models/sam2/fpn_neck.h"
 #include "models/sam2/hiera.h"
 #include "models/sam2/sam2_config.h"
@@ -20,6 +22,7 @@ namespace ps::sam2 {
 struct Sam2ImageFeatures {
     at::Tensor image_embed;            // 1 x C x G x G, no_mem_embed added
     std::vector<at::Tensor> high_res;  // {1 x C/8 x 4G x 4G, 1 x C/4 x 2G x 2G}
+    at::Tensor pix_feat;               // the lowest level before no_mem_embed (video tracking)
     std::vector<at::Tensor> trunk;     // the Hiera stage outputs (kept only when asked)
     std::vector<at::Tensor> fpn;       // the neck's levels after the scalp (idem)
 };
@@ -28,7 +31,9 @@ class Sam2Network {
   public:
     Sam2Network(const std::map<std::string, at::Tensor>& tensors, const Sam2Config& config,
                 const std::string& file_label);
-    // input: 1 x 3 x S x S, normalised (sam2_transforms.h).
+    // input: 1 x 3 x S x S, normalised (sam2_transforms.h). On CUDA, without intermediates,
+    // replayed from a CUDA graph (runtime::GraphCache): the encoder's ~1,500 operator calls
+    // (Hiera-T) cost the host more than the GPU's work at batch 1.
     Sam2ImageFeatures encode(const at::Tensor& input, bool keep_intermediates = false) const;
     // coords: N x 2 in the input frame; labels 0/1 points, 2/3 box corners (box first).
     Sam2DecodedMasks decode(const Sam2ImageFeatures& features, const at::Tensor& coords,
@@ -44,6 +49,9 @@ class Sam2Network {
     const Sam2PromptEncoder& prompt_encoder() const { return prompt_encoder_; }
     at::Device device() const { return no_mem_embed_.device(); }
     at::ScalarType dtype() const { return no_mem_embed_.scalar_type(); }
+    // GpuSwitches::cuda_graphs for the encoder here and the modules built on this network.
+    void set_cuda_graphs(bool enabled);
+    bool cuda_graphs() const { return cuda_graphs_; }
 
   private:
     Sam2Config config_;
@@ -53,6 +61,9 @@ class Sam2Network {
     Sam2PromptEncoder prompt_encoder_;
     Sam2MaskDecoder mask_decoder_;
     at::Tensor no_mem_embed_;
+    bool cuda_graphs_ = true;
+    std::shared_ptr<runtime::GraphCache> encoder_graphs_;
+    Sam2ImageFeatures encode_directly(const at::Tensor& input, bool keep_intermediates) const;
 };
 
 }  // namespace ps::sam2

@@ -45,6 +45,10 @@ Result<TrackStep> TrackStep::load(const Sam2Network& network,
             sine_position_encoding(step.encoder_->mem_dim(), grid, grid, network.device())
                 .to(step.encoder_->dtype());
         // forward_sam_heads' stand-in for no points: (0, 0) labelled -1.
+        // Recorded on a layout's second frame: the first frames' layouts (the bank filling up)
+        // are each seen once.
+        step.track_graphs_ = std::make_shared<runtime::GraphCache>(4, 2);
+        step.track_graphs_->set_enabled(network.cuda_graphs());
         step.no_prompt_ = network.prompt_encoder().forward(
             at::zeros({1, 2}, at::TensorOptions().dtype(at::kFloat).device(network.device())), {-1},
             at::Tensor());
@@ -57,11 +61,10 @@ int64_t TrackStep::image_size() const {
 }
 
 Sam2FrameFeatures TrackStep::frame_features(const at::Tensor& input) const {
-    Sam2ImageFeatures features = network_->encode(input, /*keep_intermediates=*/true);
+    Sam2ImageFeatures features = network_->encode(input);
     // vision_feats[-1]: the lowest level kept by the scalp, before no_mem_embed.
-    const int64_t kept = static_cast<int64_t>(features.fpn.size()) - network_->config().scalp;
     Sam2FrameFeatures out;
-    out.pix_feat = features.fpn[static_cast<size_t>(kept - 1)];
+    out.pix_feat = std::move(features.pix_feat);
     out.image_embed = std::move(features.image_embed);
     out.high_res = std::move(features.high_res);
     return out;
@@ -140,11 +143,27 @@ TrackStep::SamHeads TrackStep::use_mask_as_output(const Sam2FrameFeatures& frame
 }
 
 TrackOutput TrackStep::track(const Sam2FrameFeatures& frame, const MemoryTokens& tokens) const {
-    TrackRequest request;
-    request.is_init_cond_frame = false;
-    request.memory = &tokens;
-    request.run_memory_encoder = true;
-    return run(frame, request);
+    // Everything a tracked frame computes after the encoder, replayed from a CUDA graph once its
+    // memory layout repeats (the bank full: the same shapes on every later frame). The frame's
+    // features and the memory tokens are the graph's inputs; nothing in it waits for the host.
+    std::vector<at::Tensor> inputs{frame.pix_feat, tokens.memory, tokens.memory_pos};
+    inputs.insert(inputs.end(), frame.high_res.begin(), frame.high_res.end());
+    const std::vector<at::Tensor> outputs = track_graphs_->run(
+        "sam2 tracked frame, pointer tokens " + std::to_string(tokens.num_obj_ptr_tokens), inputs,
+        [this, pointer_tokens = tokens.num_obj_ptr_tokens](const std::vector<at::Tensor>& in) {
+            Sam2FrameFeatures features;
+            features.pix_feat = in[0];
+            features.high_res.assign(in.begin() + 3, in.end());
+            MemoryTokens memory{in[1], in[2], pointer_tokens};
+            TrackRequest request;
+            request.is_init_cond_frame = false;
+            request.memory = &memory;
+            request.run_memory_encoder = true;
+            const TrackOutput out = run(features, request);
+            return std::vector<at::Tensor>{out.pred_masks, out.obj_ptr, out.object_score_logits,
+                                           out.maskmem_features};
+        });
+    return {outputs[0], outputs[1], outputs[2], outputs[3]};
 }
 
 TrackOutput TrackStep::run(const Sam2FrameFeatures& frame, const TrackRequest& request) const {

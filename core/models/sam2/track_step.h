@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "models/runtime/graph_cache.h"
 #include "models/runtime/layers.h"
 #include "models/sam2/memory_attention.h"
 #include "models/sam2/memory_encoder.h"
@@ -113,6 +114,7 @@ class TrackStep {
     // no-mask dense embedding): the same on every tracked frame, so encoded once.
     Sam2EncodedPrompt no_prompt_;
     at::Tensor maskmem_pos_enc_;
+    std::shared_ptr<runtime::GraphCache> track_graphs_;
 };
 
 }  // namespace ps::sam2
