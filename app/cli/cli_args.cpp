@@ -2,7 +2,9 @@
 #include "cli_args.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace ps::cli {
@@ -74,6 +76,19 @@ Status read_device_options(const Args& args, runtime::Device& device,
         precision = *parsed;
     }
     return Ok{};
+}
+
+Result<int> read_whole_number(const Args& args, const std::string& key, int lowest, int highest) {
+    const std::string text = args.get(key);
+    char* end = nullptr;
+    errno = 0;
+    const long value = text.empty() ? 0 : std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end != '\0' || errno == ERANGE || value < lowest || value > highest) {
+        return make_error(ErrorKind::InvalidArgument,
+                          "--" + key + " '" + text + "': expected a whole number from " +
+                              std::to_string(lowest) + " to " + std::to_string(highest));
+    }
+    return static_cast<int>(value);
 }
 
 Status read_size_option(const Args& args, const std::string& key, int& width, int& height) {

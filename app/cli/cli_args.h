@@ -38,6 +38,9 @@ Status require(const Args& args, const std::string& command,
 Status read_device_options(const Args& args, runtime::Device& device,
                            runtime::Precision& precision);
 
+// --KEY as a whole number from lowest to highest; anything else is an error quoting the value.
+Result<int> read_whole_number(const Args& args, const std::string& key, int lowest, int highest);
+
 // --KEY WIDTHxHEIGHT, when given, overrides `width` and `height`; anything but two whole numbers
 // >= 1 is an error quoting the value.
 Status read_size_option(const Args& args, const std::string& key, int& width, int& height);

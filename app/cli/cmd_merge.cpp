@@ -9,7 +9,9 @@
 #include "commands.h"
 #include "io/atomic_file.h"
 #ifdef PHOTOSYNTH_WITH_VIDEO
+#include "remove_bg_pipeline.h"
 #include "video/video_matting.h"
+#include "video/video_run_manifest.h"
 #endif
 
 namespace ps::cli {
@@ -33,7 +35,18 @@ int write_video_preview(const batch::MergedReport& report, const std::string& ro
                     " failed, " + std::to_string(report.missing.size()) +
                     " shard(s) without a summary)");
 #ifdef PHOTOSYNTH_WITH_VIDEO
-    if (auto ok = video::write_preview_of_folder(root, preview); !ok) return fail(ok.message());
+    // Composited as the run composited its frames: its background and colour step, from its
+    // manifest (a background image read again, and refused if it changed since).
+    auto manifest = video::read_manifest(root);
+    if (!manifest) return fail(manifest.message());
+    if (!manifest->found)
+        return fail(root + ": no " + video::kManifestName + "; not a remove-bg --video folder");
+    auto pipeline = pipeline_from_text(manifest->manifest.options);
+    if (!pipeline) return fail(preview + ": not written: " + pipeline.message());
+    if (auto ok =
+            video::write_preview_of_folder(root, preview, pipeline->refine, pipeline->background);
+        !ok)
+        return fail(ok.message());
     std::cout << "wrote " << preview << "\n";
     return 0;
 #else

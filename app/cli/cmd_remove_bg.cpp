@@ -23,6 +23,7 @@
 #include "io/image_reader.h"
 #include "io/image_writer.h"
 #include "output_checks.h"
+#include "remove_bg_pipeline.h"
 #ifdef PHOTOSYNTH_WITH_VIDEO
 #include "batch/shard_journal.h"
 #include "video/video_matting.h"
@@ -47,57 +48,6 @@ template <typename T>
 T wait(QFuture<T> future) {
     future.waitForFinished();
     return future.result();
-}
-
-// What happens after the matte, as the Remove Background panel's controls of the same names.
-struct Pipeline {
-    image::RefineOptions refine;
-    image::BackgroundOptions background;
-};
-
-Result<int> whole_number(const Args& args, const std::string& key, int lowest, int highest) {
-    bool ok = false;
-    const int value = QString::fromStdString(args.get(key)).toInt(&ok);
-    if (!ok || value < lowest || value > highest) {
-        return make_error(ErrorKind::InvalidArgument,
-                          "--" + key + " '" + args.get(key) + "': expected a whole number from " +
-                              std::to_string(lowest) + " to " + std::to_string(highest));
-    }
-    return value;
-}
-
-// The defaults refine nothing and keep a transparent background: the cut-out is the image with
-// the model's matte as alpha, as remove-bg wrote before these options existed.
-Result<Pipeline> read_pipeline(const Args& args) {
-    Pipeline pipeline;
-    if (args.has("feather")) {
-        auto px = whole_number(args, "feather", 0, 100);  // the panel's range
-        if (!px) return px.error();
-        pipeline.refine.feather_sigma_px = *px;
-    }
-    if (args.has("grow")) {
-        auto px = whole_number(args, "grow", -100, 100);
-        if (!px) return px.error();
-        pipeline.refine.grow_px = *px;
-    }
-    pipeline.refine.decontaminate = args.flags.count("decontaminate") > 0;
-    if (args.has("background") && args.has("background-image")) {
-        return make_error(ErrorKind::InvalidArgument,
-                          "--background and --background-image exclude each other");
-    }
-    if (args.has("background")) {
-        auto background = image::parse_background(args.get("background"));
-        if (!background) return background.error();
-        pipeline.background = *background;
-    }
-    if (args.has("background-image")) {
-        // Read once, before the model loads: a typo costs nothing and every image shares it.
-        auto background = io::read_rgb_image(args.get("background-image"));
-        if (!background) return background.error();
-        pipeline.background.kind = image::BackgroundKind::Image;
-        pipeline.background.image = std::move(background.value());
-    }
-    return pipeline;
 }
 
 Status write_outputs(const image::Cutout& cutout, const std::string& out,
@@ -201,19 +151,6 @@ Result<double> parse_smoothing(const std::string& text) {
                           "--smooth '" + text + "': expected a number from 0 (off) to 0.95");
     }
     return value;
-}
-
-// The options that change a frame's bytes, as text for the video manifest.
-std::string pipeline_text(const Args& args) {
-    std::string text;
-    for (const char* key : {"feather", "grow", "background", "background-image"})
-        text += std::string(key) + "=" + args.get(key) + ";";
-    if (args.has("background-image")) {
-        std::error_code ec;
-        text += "background-bytes=" +
-                std::to_string(std::filesystem::file_size(args.get("background-image"), ec)) + ";";
-    }
-    return text + "decontaminate=" + (args.flags.count("decontaminate") ? "1" : "0");
 }
 
 // Progress on stderr: a bar redrawn in place on a terminal, else a line per tenth.
@@ -429,7 +366,7 @@ int run_remove_bg(const std::vector<std::string>& argv) {
     if (args->has("batch")) {
         if (!folder_mode && !video_mode)
             return fail("--batch applies to --input-dir or --video", 2);
-        auto n = whole_number(*args, "batch", 1, 64);
+        auto n = read_whole_number(*args, "batch", 1, 64);
         if (!n) return fail(n.message(), 2);
         batch = *n;
     }

@@ -143,15 +143,30 @@ cv::Mat composite(const cv::Mat& image) {
     return image.channels() == 4 ? image::over_checkerboard(image) : image;
 }
 
-// The preview's picture of a frame written earlier (its file `path`): a cut-out over the
-// checkerboard, or a matte applied to the decoded frame `rgb` first. `remedy` ends the error.
+// What of `refine` a written matte does not hold: the file is the matte after every matte step
+// (grow, feather, ...), which must not run twice, but the colour decontamination the run
+// composited with is not in it and is made again from that matte.
+image::RefineOptions colour_steps(const image::RefineOptions& refine) {
+    image::RefineOptions colours;
+    colours.decontaminate = refine.decontaminate;
+    colours.decontaminate_large_radius_px = refine.decontaminate_large_radius_px;
+    colours.decontaminate_small_radius_px = refine.decontaminate_small_radius_px;
+    return colours;
+}
+
+// The preview's picture of a frame written earlier (its file `path`), as the run's own preview
+// shows a frame it makes: a cut-out as written (RGBA over the checkerboard, or already over the
+// background), or a matte composited with the decoded frame `rgb` over `background`. `refine`
+// is the run's (only its colour step applies). `remedy` ends the error.
 Result<cv::Mat> preview_of_written(const std::string& path, const cv::Mat& rgb, FrameOutput output,
+                                   const image::RefineOptions& refine,
+                                   const image::BackgroundOptions& background,
                                    const std::string& remedy) {
     const cv::Mat written = read_written_frame(path, output);
     if (written.empty() || written.cols != rgb.cols || written.rows != rgb.rows)
         return make_error(ErrorKind::Format, path + ": missing or unreadable; " + remedy);
     if (output == FrameOutput::Cutout) return composite(written);
-    auto cutout = image::remove_background(rgb, written, {}, {});
+    auto cutout = image::remove_background(rgb, written, colour_steps(refine), background);
     if (!cutout) return cutout.error();
     return composite(cutout->image);
 }
@@ -301,9 +316,9 @@ class VideoMatting {
                 !ok)
                 return ok;
         if (preview_) {
-            auto shown =
-                preview_of_written(frame_path(options_, frame.index), frame.rgb, options_.output,
-                                   "delete it to redo the frame, or pass --overwrite");
+            auto shown = preview_of_written(frame_path(options_, frame.index), frame.rgb,
+                                            options_.output, options_.refine, options_.background,
+                                            "delete it to redo the frame, or pass --overwrite");
             if (!shown) return shown.error();
             preview_->add(*shown);
         }
@@ -368,7 +383,9 @@ Result<VideoMattingReport> matte_video(engine::Engine& engine, const VideoMattin
     return report;
 }
 
-Status write_preview_of_folder(const std::string& folder, const std::string& preview_path) {
+Status write_preview_of_folder(const std::string& folder, const std::string& preview_path,
+                               const image::RefineOptions& refine,
+                               const image::BackgroundOptions& background) {
     auto read = read_manifest(folder);
     if (!read) return read.error();
     if (!read->found)
@@ -394,7 +411,7 @@ Status write_preview_of_folder(const std::string& folder, const std::string& pre
         if (!next) return next.error();
         if (!next->has_value()) break;
         auto shown = preview_of_written((fs::path(folder) / frame_file_name(index)).string(),
-                                        **next, output, "run its shard again");
+                                        **next, output, refine, background, "run its shard again");
         if (!shown) return shown.error();
         (*preview)->add(*shown);
     }

@@ -27,7 +27,8 @@ struct VideoMattingOptions {
     std::string model_id;        // a matting model loaded in the engine
     std::string model_identity;  // its file name and size: a resume must use the same model
     FrameOutput output = FrameOutput::Cutout;
-    std::string preview_path;  // "" for none: else the frames over a checkerboard or background
+    std::string preview_path;  // "" for none: else the frames over `background` (a checkerboard
+                               // for a transparent one), kept frames as well as new ones
     double smoothing = 0;      // image::smooth_matte's strength; 0 = off
     int batch = 1;             // frames per forward pass (Engine::matte_batch)
     bool overwrite = false;    // redo every frame, even of another run's folder
@@ -73,10 +74,14 @@ Status check_video_folder(const VideoMattingOptions& options);
 Result<VideoMattingReport> matte_video(engine::Engine& engine, const VideoMattingOptions& options,
                                        const VideoProgress& progress);
 
-// The preview video of a finished folder (every shard done): each frame file over the
-// checkerboard (a matte applied to the decoded frame first), as a one-process run's --preview
-// shows it, from the video its manifest names. All or nothing: a missing or unreadable frame is
-// an error naming it, and preview_path appears only whole.
-Status write_preview_of_folder(const std::string& folder, const std::string& preview_path);
+// The preview video of a finished folder (every shard done), as a one-process run's --preview
+// shows it, from the video its manifest names: each frame file composited as the run did, with
+// the run's `refine` and `background` (the caller rebuilds them from the manifest's options; a
+// written matte is already refined, so of `refine` only the colour decontamination applies).
+// All or nothing: a missing or unreadable frame is an error naming it, and preview_path appears
+// only whole.
+Status write_preview_of_folder(const std::string& folder, const std::string& preview_path,
+                               const image::RefineOptions& refine,
+                               const image::BackgroundOptions& background);
 
 }  // namespace ps::video

@@ -2,9 +2,10 @@
 // process: three shards started together give the frames of one process byte for byte, with and
 // without --smooth (whose warm-up frames are matted again at a share's start), every frame
 // written by exactly one shard; merge gathers their summaries and writes the preview none of
-// them could, byte for byte the one-process run's; a SIGKILLed shard run again redoes none of the
-// frames its journal vouches for; bad shards and a --preview on a shard are one-line errors that
-// write nothing.
+// them could, byte for byte the one-process run's and over the run's background (a colour, or a
+// background image read again and refused once changed or gone); a SIGKILLed shard run again
+// redoes none of the frames its journal vouches for; bad shards and a --preview on a shard are
+// one-line errors that write nothing.
 #include <QtTest>
 
 #ifdef PHOTOSYNTH_WITH_VIDEO
@@ -29,11 +30,16 @@
 #include "file_bytes.h"
 #include "golden_dir.h"
 #include "moving_disc_clip.h"
+#include "preview_frames.h"
 
 namespace {
 
 const QString kModel = QString::fromStdString(golden_path("u2netp.pth"));
 constexpr int kFrames = 6;  // U²-NetP: ~0.5 s a frame on this machine
+// A Motion JPEG preview frame against the frame composited here, in mean grey levels: the
+// codec's rounding (measured on the test clip: 1.6-1.8), not the checkerboard (16.5 in
+// test_cli_video).
+constexpr double kPreviewTolerance = 3;
 
 QString write_clip(const QString& path, int frames) {
     return write_moving_disc_clip(path, frames, 16);
@@ -77,6 +83,7 @@ class TestCliVideoShard : public QObject {
     void initTestCase();
     void shards_equal_one_process_data();
     void shards_equal_one_process();
+    void merge_composites_over_the_runs_background_image();
     void a_killed_shard_redoes_nothing_it_finished();
     void errors_are_one_line_and_write_nothing();
 
@@ -94,8 +101,10 @@ void TestCliVideoShard::initTestCase() {
 void TestCliVideoShard::shards_equal_one_process_data() {
     QTest::addColumn<QStringList>("options");
     QTest::newRow("cut-outs") << QStringList{};
-    // Smoothing reads the two frames before: shards 1 and 2 matte them again first.
-    QTest::newRow("smoothed mattes") << QStringList{"--smooth", "0.6", "--frames", "matte"};
+    // Smoothing reads the two frames before: shards 1 and 2 matte them again first. merge
+    // composites the mattes over the run's background, as the run's own preview does.
+    QTest::newRow("smoothed mattes over green")
+        << QStringList{"--smooth", "0.6", "--frames", "matte", "--background", "#00ff00"};
 }
 
 void TestCliVideoShard::shards_equal_one_process() {
@@ -172,6 +181,48 @@ void TestCliVideoShard::shards_equal_one_process() {
     QCOMPARE(previewed, kFrames);
     // The same bytes as the one-process run's preview.
     QVERIFY(read_bytes(preview) == read_bytes(one_preview));
+    // And over the run's background: the frames composited with their mattes over green.
+    if (options.contains("--background"))
+        QCOMPARE(preview_problem(
+                     preview, clip_, [&out](int i) { return frame(out, i); }, cv::Scalar(0, 255, 0),
+                     kPreviewTolerance),
+                 QString());
+}
+
+void TestCliVideoShard::merge_composites_over_the_runs_background_image() {
+    const QString clip = dir_.filePath("two.avi"), out = dir_.filePath("over-image");
+    QCOMPARE(write_clip(clip, 2), QString());
+    const QString background = dir_.filePath("blue.png");
+    QImage blue(40, 30, QImage::Format_RGB888);
+    blue.fill(QColor(0, 0, 255));
+    QVERIFY(blue.save(background));
+    const QStringList options{"--frames", "matte", "--background-image", background};
+    const std::vector<CliRun> runs = run_cli_together({video_args(clip, out) + options << "--shard"
+                                                                                       << "0/2",
+                                                       video_args(clip, out) + options << "--shard"
+                                                                                       << "1/2"});
+    for (const CliRun& run : runs) QVERIFY2(run.exit_code == 0, qPrintable(run.err));
+    const QString preview = dir_.filePath("over-image.avi");
+    const CliRun merged = run_cli({"merge", "--project", out, "--preview", preview});
+    QVERIFY2(merged.exit_code == 0, qPrintable(merged.err));
+    QCOMPARE(preview_problem(
+                 preview, clip, [&out](int i) { return frame(out, i); }, cv::Scalar(255, 0, 0),
+                 kPreviewTolerance),
+             QString());
+
+    // Another picture under the same name: refused, naming it, rather than composited over.
+    QImage red(40, 30, QImage::Format_RGB888);
+    red.fill(QColor(255, 0, 0));
+    QVERIFY(red.save(background, "PNG", 100));  // uncompressed: another size than blue's
+    const QString refused = dir_.filePath("refused.avi");
+    const CliRun changed = run_cli({"merge", "--project", out, "--preview", refused});
+    QCOMPARE(one_line_failure_problem(changed, background + ": "), QString());
+    QVERIFY2(changed.err.contains("not the"), qPrintable(changed.err));
+    QVERIFY(QFile::remove(background));
+    const CliRun gone = run_cli({"merge", "--project", out, "--preview", refused});
+    QCOMPARE(one_line_failure_problem(gone, background + ": the background image"), QString());
+    QVERIFY(!QFile::exists(refused));
+    QCOMPARE(files_of(dir_.path(), true).filter("refused").size(), 0);
 }
 
 void TestCliVideoShard::a_killed_shard_redoes_nothing_it_finished() {
