@@ -697,7 +697,11 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 void MainWindow::dropEvent(QDropEvent* event) {
     const QList<QUrl> urls = event->mimeData()->urls();
     if (urls.isEmpty() || !urls.first().isLocalFile()) return;
-    const QString path = urls.first().toLocalFile();
+    open_path(urls.first().toLocalFile());
+    event->acceptProposedAction();
+}
+
+void MainWindow::open_path(const QString& path) {
     if (QFileInfo(path).isDir()) {
         open_folder(path);
     } else if (kVideoSuffixes.contains(QFileInfo(path).suffix().toLower())) {
@@ -705,7 +709,6 @@ void MainWindow::dropEvent(QDropEvent* event) {
     } else {
         open_image(path);
     }
-    event->acceptProposedAction();
 }
 
 cv::Mat MainWindow::subject_matte() const {

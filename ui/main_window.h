@@ -51,6 +51,9 @@ class MainWindow : public QMainWindow {
     // Opens through the engine (off the GUI thread); `image_opened` or `image_failed` follows.
     void open_image(const QString& path);
     void open_folder(const QString& folder);
+    // What the user named (a drop, the command line): a folder to browse, a video (video mode)
+    // or an image.
+    void open_path(const QString& path);
     void step_folder(int delta);  // PgDn / PgUp
     // The list PgDn / PgUp walk (a folder's or a project's images), and a jump within it.
     void set_folder_files(const QStringList& files);

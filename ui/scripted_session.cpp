@@ -8,6 +8,7 @@
 #include "annotation_controller.h"
 #include "label_dock.h"
 #include "main_window.h"
+#include "video_mode_controller.h"
 
 namespace ps::ui {
 
@@ -19,11 +20,13 @@ ScriptedSession::ScriptedSession(MainWindow& window, QStringList steps, QString 
     poll_ = new QTimer(this);
     poll_->setInterval(50);
     connect(poll_, &QTimer::timeout, this, &ScriptedSession::play);
-    connect(&window_, &MainWindow::image_opened, this, [this] {
+    const auto opened = [this] {
         waiting_ = false;
         if (!started_) poll_->start();
         started_ = true;
-    });
+    };
+    connect(&window_, &MainWindow::image_opened, this, opened);
+    connect(window_.video(), &VideoModeController::video_opened, this, opened);
     connect(&window_, &MainWindow::masks_shown, this, [this] { waiting_ = false; });
 }
 

@@ -1,7 +1,6 @@
 // photosynth: the desktop app. Wires the engine and the main window; an image path may be given.
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QFileInfo>
 
 #include "annotation_controller.h"
 #include "app_settings.h"
@@ -18,7 +17,7 @@ int main(int argc, char** argv) {
     QCommandLineParser parser;
     parser.setApplicationDescription("Local AI image editing");
     parser.addHelpOption();
-    parser.addPositionalArgument("image", "An image or a folder to open");
+    parser.addPositionalArgument("image", "An image, a video or a folder to open");
     QCommandLineOption model({"m", "model"}, "SAM checkpoint (.pth or .safetensors)", "path");
     parser.addOption(model);
     // Automation for documentation screenshots: steps played once the image is encoded (points,
@@ -43,12 +42,7 @@ int main(int argc, char** argv) {
     if (parser.isSet(project)) {
         window.annotation()->open_project(parser.value(project));
     } else if (!parser.positionalArguments().isEmpty()) {
-        const QString target = parser.positionalArguments().front();
-        if (QFileInfo(target).isDir()) {
-            window.open_folder(target);
-        } else {
-            window.open_image(target);
-        }
+        window.open_path(parser.positionalArguments().front());
     }
     // A panel in front, with its result before / after on the canvas.
     if (parser.value(panel) == "effects") {
