@@ -26,6 +26,10 @@ VideoSource::~VideoSource() = default;
 
 Result<std::unique_ptr<VideoSource>> VideoSource::open(const std::string& path) {
     std::error_code ec;
+    // A folder of frames is a video to `track`, not here: say so rather than "no such file".
+    if (std::filesystem::is_directory(path, ec)) {
+        return make_error(ErrorKind::InvalidArgument, path + ": a folder, not a video file");
+    }
     if (!std::filesystem::is_regular_file(path, ec)) {
         return make_error(ErrorKind::Io, path + ": no such file");
     }

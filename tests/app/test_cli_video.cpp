@@ -241,6 +241,11 @@ void TestCliVideo::bad_input_is_one_line_and_writes_nothing() {
 
     const CliRun missing = run_cli(video_args(dir.filePath("absent.mp4"), out));
     QCOMPARE(one_line_failure_problem(missing, "absent.mp4: no such file"), QString());
+    // A folder (of frames) exists: not "no such file".
+    QVERIFY(QDir(dir.path()).mkdir("stills"));
+    const CliRun folder = run_cli(video_args(dir.filePath("stills"), out));
+    QCOMPARE(one_line_failure_problem(folder, "stills: a folder, not a video file"), QString());
+    QVERIFY(!QFile::exists(out));
 
     const QString clip = dir.filePath("clip.avi");
     QCOMPARE(write_clip(clip, 2), QString());
