@@ -8,6 +8,7 @@
 #include <QPainter>
 #include <QSlider>
 #include <QSpinBox>
+#include <QStyle>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -190,7 +191,9 @@ void VideoTimeline::set_current(int frame) {
 }
 
 void VideoTimeline::set_playing(bool playing) {
-    play_->setText(playing ? tr("⏸") : tr("▶"));
+    // The style's icons, not the characters ▶ / ⏸: many systems' fonts lack U+23F8, which
+    // then shows as an empty box.
+    play_->setIcon(style()->standardIcon(playing ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
     play_->setToolTip(playing ? tr("Pause (Space)") : tr("Play (Space)"));
 }
 
