@@ -10,6 +10,7 @@
 #include "image/mask_export.h"
 #include "io/image_writer.h"
 #include "main_window.h"
+#include "video_mode_controller.h"
 
 namespace ps::ui {
 
@@ -66,6 +67,12 @@ QString MainWindow::export_overlay(const QString& path) {
 }
 
 void MainWindow::choose_and_export(int kind) {
+    // A video replaced the image: its exports are video mode's own, one dialog for every format.
+    if (video_->active()) {
+        return show_warning(
+            tr("A video is open: File ▸ Export Video Annotations… writes its masks, "
+               "cut-outs and JSON"));
+    }
     if (!image_id_) return show_warning(tr("Open an image first (Ctrl+O)"));
     // Refuse before the file dialog, not after the user has chosen a name.
     if ((kind == 0 || kind == 2) && subject_matte().empty()) {

@@ -2,13 +2,10 @@
 // and pauses, and the button shows a drawable play or pause sign each time — the style's icons,
 // not characters the system's fonts may lack (U+23F8 showed as an empty box).
 #include <QApplication>
-#include <QDropEvent>
-#include <QMimeData>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QTemporaryDir>
 #include <QToolButton>
-#include <QUrl>
 #include <QtTest>
 
 #include "app/moving_disc_clip.h"
@@ -51,15 +48,8 @@ void TestVideoTimelinePlay::play_and_pause_show_drawable_signs() {
     engine::Engine engine(cpu_settings());
     ui::MainWindow window(engine);
     QVERIFY(activate(window));
-    // Dropped on the window, as from a file manager.
     QSignalSpy opened(window.video(), &ui::VideoModeController::video_opened);
-    QMimeData mime;
-    mime.setUrls({QUrl::fromLocalFile(clip)});
-    const QPoint at = window.rect().center();
-    QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
-    QApplication::sendEvent(&window, &enter);
-    QDropEvent drop(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
-    QApplication::sendEvent(&window, &drop);
+    drop_on_window(window, clip);
     QVERIFY(opened.wait(20000) && wait_idle(window));
 
     QToolButton* play = window.timeline()->play_button();

@@ -4,10 +4,13 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QDropEvent>
 #include <QElapsedTimer>
 #include <QLineEdit>
+#include <QMimeData>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QUrl>
 #include <QtTest>
 
 #include "engine/engine.h"
@@ -35,6 +38,17 @@ inline bool wait_idle(ps::ui::MainWindow& window, int timeout_ms = 60000) {
     timer.start();
     while (window.busy() && timer.elapsed() < timeout_ms) QTest::qWait(10);
     return !window.busy();
+}
+
+// A file dropped on the window, as from a file manager.
+inline void drop_on_window(QWidget& window, const QString& path) {
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(path)});
+    const QPoint at = window.rect().center();
+    QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&window, &enter);
+    QDropEvent drop(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&window, &drop);
 }
 
 inline bool open_and_wait(ps::ui::MainWindow& window, const QString& path) {
