@@ -177,6 +177,7 @@ BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
     preview_label_->setObjectName("background_preview");
     preview_label_->setMinimumSize(160, 100);
     preview_label_->setAlignment(Qt::AlignCenter);
+    preview_label_->setWordWrap(true);  // a problem shows here in place of the preview
     layout->addWidget(preview_label_, 1);
     status_ = new QLabel(body);
     status_->setObjectName("background_status");
