@@ -367,6 +367,13 @@ void VideoModeController::read_frame(int frame) {
             reading_ = -1;
             if (!rgb) {
                 context_.show_error(QString::fromStdString(rgb.message()));
+                // The picture of the frame before must not stand for this one (a click would
+                // prompt this frame over it): the unreadable frame shows black.
+                if (frame == wanted_) {
+                    const video::FrameSourceInfo& info = frames_->source->info();
+                    show_frame_image(frame,
+                                     cv::Mat(info.height, info.width, CV_8UC3, cv::Scalar::all(0)));
+                }
             } else if (frame == wanted_) {
                 show_frame_image(frame, *rgb);
             }
