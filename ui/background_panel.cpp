@@ -346,6 +346,17 @@ void BackgroundPanel::set_image(int engine_image_id) {
     matte_display_.release();
     composite_display_.release();
     result_image_ = QImage();
+    // Answers still coming for the image before are not this one's (or, without one, anyone's).
+    ++matte_generation_;
+    ++preview_generation_;
+    preview_image_ = QImage();
+    preview_label_->setPixmap(QPixmap());
+    if (display_.empty()) {
+        status_->setStyleSheet(QString());
+        status_->setText(
+            tr("No image open (a video's background: photosynth-cli remove-bg "
+               "--video)"));
+    }
     emit canvas_preview_changed();
     request_matte();
 }

@@ -130,6 +130,7 @@ void EffectsPanel::set_image(const cv::Mat& full_rgb) {
     display_ = display_copy(full_rgb);
     matte_.release();
     preview_image_ = QImage();
+    ++generation_;  // a preview still coming is of the image before
     emit canvas_preview_changed();
     render_thumbnails();
     request_preview();

@@ -517,6 +517,9 @@ void MainWindow::leave_image() {
     annotation_->image_closing();
     document_.clear();
     candidates_->show_candidates(nullptr, -1, false);
+    // The panels' results were of the image: never drawn over the video's frames.
+    background_panel_->set_image(0);
+    effects_panel_->set_image(cv::Mat());
 }
 
 bool MainWindow::busy() const {

@@ -1,0 +1,79 @@
+// The Remove Background panel's before / after, on the canvas for an image, when a video is
+// opened: the image's result leaves the canvas and the panel, and changing the panel's background
+// with the keyboard no longer draws the old image's cut-out over the video's frame.
+#include <QCheckBox>
+#include <QComboBox>
+#include <QLabel>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "app/moving_disc_clip.h"
+#include "background_panel.h"
+#include "image_canvas.h"
+#include "main_window.h"
+#include "video_mode_controller.h"
+#include "window_driver.h"
+
+using namespace ps;
+using namespace window_driver;
+
+class TestVideoModePanels : public QObject {
+    Q_OBJECT
+  private slots:
+    void image_result_leaves_with_the_image();
+};
+
+void TestVideoModePanels::image_result_leaves_with_the_image() {
+    QTemporaryDir dir;
+    const QString image = dir.filePath("disc.png"), clip = dir.filePath("clip.avi");
+    cv::Mat bgr(240, 320, CV_8UC3, cv::Scalar(90, 140, 60));
+    cv::circle(bgr, cv::Point(160, 120), 60, cv::Scalar(30, 30, 220), cv::FILLED);
+    QVERIFY(cv::imwrite(image.toStdString(), bgr));
+    QCOMPARE(write_moving_disc_clip(clip, 4, 20), QString());
+    engine::Engine engine(cpu_settings());
+    ui::MainWindow window(engine);
+    window.resize(1280, 800);
+    QVERIFY(activate(window));
+    ui::BackgroundPanel* panel = window.background_panel();
+    panel->raise();
+    QVERIFY(open_and_wait(window, image));
+
+    // Before / after on the canvas, ticked with a click: GrabCut's cut-out shows there.
+    {
+        QSignalSpy preview(panel, &ui::BackgroundPanel::preview_ready);
+        auto* on_canvas = panel->findChild<QCheckBox*>("background_on_canvas");
+        QVERIFY(on_canvas);
+        QTest::mouseClick(on_canvas, Qt::LeftButton, {}, QPoint(8, on_canvas->height() / 2));
+        QVERIFY(on_canvas->isChecked());
+        QVERIFY(QTest::qWaitFor([&] { return !panel->result_image().isNull(); }, 30000));
+    }
+    QVERIFY(QTest::qWaitFor([&] { return window.canvas()->comparing(); }, 10000));
+
+    QSignalSpy opened(window.video(), &ui::VideoModeController::video_opened);
+    drop_on_window(window, clip);
+    QVERIFY(opened.wait(20000) && wait_idle(window));
+    QVERIFY(!window.canvas()->comparing());
+    QVERIFY(panel->result_image().isNull());
+    auto* shown = panel->findChild<QLabel*>("background_preview");
+    QVERIFY(shown && (!shown->pixmap() || shown->pixmap().isNull()));
+
+    // A new background chosen with the keyboard on the focused list: nothing of the image comes
+    // back over the video.
+    auto* kind = panel->findChild<QComboBox*>("background_kind");
+    QVERIFY(activate(window));
+    kind->setFocus();
+    QCOMPARE(QApplication::focusWidget(), kind);
+    press(Qt::Key_Down);
+    QCOMPARE(kind->currentData().toString(), QString("colour"));
+    QTest::qWait(1500);  // GrabCut's preview took well under this for the image
+    QVERIFY(wait_idle(window));
+    QVERIFY2(!window.canvas()->comparing(), "the image's cut-out is drawn over the video");
+    QVERIFY(panel->result_image().isNull());
+}
+
+QTEST_MAIN(TestVideoModePanels)
+#include "test_video_mode_panels.moc"
