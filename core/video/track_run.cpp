@@ -290,6 +290,15 @@ Result<TrackRunReport> track_video(engine::Engine& engine, const TrackRunOptions
                 break;
             }
         if (missing < 0) continue;
+        // sam2's propagate_in_video tracks nothing backward from frame 0, not even that prompted
+        // frame itself (the predictor keeps the quirk): this pass's one frame comes from one
+        // forward step, as a forward pass gives its prompted first frame.
+        if (pass.reverse && pass.start == 0) {
+            if (auto done = propagate(**session, Pass{0, false, 0}, 0, writer, /*stop_at=*/0);
+                !done)
+                return done.error();
+            continue;
+        }
         // The backward pass of "both" reads the forward pass's first frames: when this process
         // did not track them, re-track them (stored already, so nothing is written).
         if (p == 1 && !forward_tracked) {
