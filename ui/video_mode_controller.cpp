@@ -8,6 +8,8 @@
 #include "video/frame_source.h"
 #include "video/frame_tracking.h"
 
+#include <algorithm>
+
 #include <QAction>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -705,6 +707,11 @@ void VideoModeController::propagate(Direction direction) {
     if (annotations_.prompted_frames().contains(current_) ||
         annotations_.tracked_frames().contains(current_))
         start = current_;
+    // SAM 2 tracks nothing backward from frame 0: say so rather than "done: 0 frame(s)".
+    const QSet<int> prompted = annotations_.prompted_frames();
+    if (direction == Direction::Backward &&
+        start.value_or(*std::min_element(prompted.begin(), prompted.end())) == 0)
+        return context_.show_status(tr("Frame 0 is the first: nothing before it to track"));
     passes_.clear();
     if (direction != Direction::Backward) passes_.push_back({start, false});
     if (direction != Direction::Forward) passes_.push_back({start, true});
