@@ -98,6 +98,7 @@ class TestCliSam2Track : public QObject {
     void golden_clip_tracks_and_exports_consistently();
     void killed_run_resumes_to_the_uninterrupted_masks();
     void bad_input_is_one_line_and_writes_nothing();
+    void unreadable_frame_is_named_not_the_checkpoint();
 };
 
 void TestCliSam2Track::golden_clip_tracks_and_exports_consistently() {
@@ -281,6 +282,24 @@ void TestCliSam2Track::bad_input_is_one_line_and_writes_nothing() {
     QCOMPARE(
         QDir(dir.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden).size(),
         3);
+}
+
+// A frames folder with a corrupt frame: the error names that frame's file, and does not blame the
+// checkpoint (the frames before it stay in the resumable store).
+void TestCliSam2Track::unreadable_frame_is_named_not_the_checkpoint() {
+    QTemporaryDir dir;
+    const QString frames = dir.filePath("frames"), prompts = dir.filePath("prompts.json");
+    QVERIFY(QDir().mkpath(frames));
+    for (const QString& name : QDir(sam2_data("video")).entryList({"*.jpg"}, QDir::Files))
+        QVERIFY(QFile::copy(sam2_data("video/" + name), frames + "/" + name));
+    QVERIFY(write_file(frames + "/00001.jpg", "not a JPEG"));
+    QVERIFY(write_file(prompts, kClipPrompts));
+    const CliRun run = run_cli(track_args(frames, prompts, dir.filePath("out")));
+    QVERIFY2(run.exit_code > 0, qPrintable(run.err));
+    const QString last = run.err.trimmed().split('\n').last();
+    QVERIFY2(last.startsWith("photosynth-cli: ") && last.contains("00001.jpg"), qPrintable(last));
+    QVERIFY2(last.contains("video frame 1"), qPrintable(last));
+    QVERIFY2(!last.contains("sam2_tiny.pt"), qPrintable(last));
 }
 
 #else

@@ -372,7 +372,7 @@ void TestSam2Video::failing_frame_source_named() {
     QVERIFY(!done.ok());
     const QString message = QString::fromStdString(done.message());
     qInfo("%s", qPrintable(message));
-    QCOMPARE(message, QString("sam2_tiny.pt: frame 4: cannot decode the frame"));
+    QCOMPARE(message, QString("video frame 4: cannot decode the frame"));
     QVERIFY(!message.contains('\n'));
     QCOMPARE(delivered, (std::vector<int64_t>{0, 1, 2, 3}));
     const sam2::Sam2ObjectState* o = predictor->state().object(1);
@@ -382,7 +382,7 @@ void TestSam2Video::failing_frame_source_named() {
     auto prompt = predictor->add_points(4, 2, {{50, 40, 1}});
     QVERIFY(!prompt.ok());
     QCOMPARE(QString::fromStdString(prompt.message()),
-             QString("sam2_tiny.pt: frame 4: cannot decode the frame"));
+             QString("video frame 4: cannot decode the frame"));
     QVERIFY(predictor->state().object(2) == nullptr);
 
     // A frame of another size is refused by name too.
@@ -392,7 +392,7 @@ void TestSam2Video::failing_frame_source_named() {
     auto odd = resized->add_points(2, 1, {{30, 38, 1}});
     QVERIFY(!odd.ok());
     QCOMPARE(QString::fromStdString(odd.message()),
-             QString("sam2_tiny.pt: frame 2 is 12x10, expected 128x96 RGB"));
+             QString("video frame 2 is 12x10, expected 128x96 RGB"));
 }
 
 void TestSam2Video::prompts_checked() {

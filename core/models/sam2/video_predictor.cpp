@@ -169,14 +169,15 @@ void Sam2VideoPredictor::Impl::drop_memories_away_from(Sam2ObjectState& object,
 
 // Safe on another thread: the frame source, checks and host-side bytes only.
 Result<at::Tensor> Sam2VideoPredictor::Impl::read_frame(int64_t frame) const {
+    // The video's fault, not the checkpoint's: the frame source's message names its file.
     auto rgb = frames(frame);
     if (!rgb) {
         return make_error(rgb.error().kind,
-                          file_label + ": frame " + std::to_string(frame) + ": " + rgb.message());
+                          "video frame " + std::to_string(frame) + ": " + rgb.message());
     }
     if (rgb->type() != CV_8UC3 || rgb->cols != video.width || rgb->rows != video.height) {
         return make_error(ErrorKind::InvalidArgument,
-                          file_label + ": frame " + std::to_string(frame) + " is " +
+                          "video frame " + std::to_string(frame) + " is " +
                               std::to_string(rgb->cols) + "x" + std::to_string(rgb->rows) +
                               ", expected " + std::to_string(video.width) + "x" +
                               std::to_string(video.height) + " RGB");
