@@ -131,7 +131,7 @@ struct Checker {
         // session the float32 values before rounding differ by up to that tolerance (absolute),
         // which for values near zero is several bf16 steps: the rule is on the distance, not on
         // the count of steps.
-        const at::Tensor ours = r->maskmem_features.to(at::kDouble);
+        const at::Tensor ours = r->maskmem_features.to(at::kCPU, at::kDouble);
         const at::Tensor want = expected->to(at::kDouble);
         const at::Tensor f32 = golden_find(prefix + ".maskmem_features_f32")->to(at::kDouble);
         const at::Tensor differs = ours != want;
