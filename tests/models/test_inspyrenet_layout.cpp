@@ -192,9 +192,11 @@ void TestInSPyReNetLayout::network() {
         const std::string name = "p" + std::to_string(2 - k);
         expect_same(got.p[k], expected.p[k], name.c_str(), 1e-4);
     }
-    // pred's min-max normalisation magnifies d0's differences where its range is narrow.
+    // pred's min-max normalisation magnifies d0's differences where its range is narrow: the
+    // swinb/wide row's 1.8e-4 on this EPYC was 1.2e-3 on the GPU machine's Xeon (other CPU kernels
+    // for the two layouts' convolutions), with d0 within 5e-5 there too.
     expect_same(inspyrenet::prediction(got.d[3]), inspyrenet::prediction(expected.d[3]), "pred",
-                1e-3);
+                5e-3);
 }
 
 QTEST_APPLESS_MAIN(TestInSPyReNetLayout)
