@@ -18,9 +18,12 @@ at::Tensor resize_for_isnet(const cv::Mat& rgb, int size) {
         at::from_blob(const_cast<uchar*>(rgb.ptr<uchar>()), {rgb.rows, rgb.cols, 3},
                       {static_cast<int64_t>(rgb.step[0]), 3, 1}, at::kByte);
     // Already the network's size: F.upsample to its own size returns every value as it is, so
-    // the bytes go straight through (no float copy of the image).
-    if (rgb.rows == size && rgb.cols == size)
-        return hwc.permute({2, 0, 1}).unsqueeze(0).contiguous();
+    // the bytes go straight through (no float copy of the image), in the image's own H x W x 3
+    // order: 1 x 3 x H x W in channels-last strides, which is how the GPU's half-precision
+    // network takes its input (no transpose on the host, none on the device). A view of `rgb`,
+    // which normalize_for_isnet copies at once.
+    if (rgb.rows == size && rgb.cols == size && rgb.isContinuous())
+        return hwc.permute({2, 0, 1}).unsqueeze(0);
     // A contiguous H x W x 3 float tensor viewed as 1 x 3 x H x W: channels last, as in the
     // reference, so that ATen runs the same upsampling kernel.
     const at::Tensor image = hwc.to(at::kFloat).contiguous().permute({2, 0, 1}).unsqueeze(0);

@@ -10,7 +10,8 @@ namespace ps::isnet {
 // torch.tensor(im, float32).permute(2, 0, 1), F.upsample(..., [size, size], mode="bilinear")
 // (align_corners=False, no antialiasing, aspect ratio not kept), .type(torch.uint8) (truncates).
 // rgb: CV_8UC3. Returns 1 x 3 x size x size uint8 on the CPU, in the channels-last layout the
-// reference's permute leaves it in (the upsampling kernel follows the layout).
+// reference's permute leaves it in (the upsampling kernel follows the layout); for an image of
+// that size already, a view of rgb's own bytes (valid while rgb is).
 at::Tensor resize_for_isnet(const cv::Mat& rgb, int size);
 
 // torch.divide(im, 255.0), then normalize(mean 0.5, std 1.0): a 1 x 3 x H x W float32 on
