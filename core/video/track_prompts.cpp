@@ -53,7 +53,7 @@ Result<double> coordinate(const QJsonValue& value, double limit, const Where& wh
         return where.error("is not a number");
     const double v = value.toDouble();
     if (v < 0 || v > limit)
-        return where.error(std::to_string(v) + " is outside the video's 0.." +
+        return where.error(QString::number(v).toStdString() + " is outside the video's 0.." +
                            std::to_string(static_cast<long long>(limit)));
     return v;
 }

@@ -294,7 +294,11 @@ void TestSam2TrackExport::prompts_file_errors_name_the_json_path_data() {
     QTest::newRow("point outside")
         << QByteArray(
                R"({"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[70, 1, 1]]}]}]})")
-        << "objects[0].prompts[0].points[0][0] 70.000000 is outside the video's 0..64";
+        << "objects[0].prompts[0].points[0][0] 70 is outside the video's 0..64";
+    QTest::newRow("point just outside")
+        << QByteArray(
+               R"({"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[1, 48.25, 1]]}]}]})")
+        << "objects[0].prompts[0].points[0][1] 48.25 is outside the video's 0..48";
     QTest::newRow("label")
         << QByteArray(
                R"({"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[1, 1, 2]]}]}]})")
