@@ -158,6 +158,7 @@ class FrameProgress {
   public:
     FrameProgress() : bar_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
     void operator()(long long done, long long total) {
+        announced_ = total;
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
         const double fps = seconds > 0 ? done / seconds : 0;
@@ -175,11 +176,15 @@ class FrameProgress {
     ~FrameProgress() {
         if (bar_) std::fprintf(stderr, "\n");
     }
+    // The container's frame count as last reported (0: none); an estimate FFmpeg reads from
+    // the header, which a truncated file still carries.
+    long long announced() const { return announced_; }
 
   private:
     bool bar_;
     std::chrono::steady_clock::time_point start_;
     long long last_tenth_ = -1;
+    long long announced_ = 0;
 };
 
 #ifdef PHOTOSYNTH_WITH_VIDEO
@@ -304,6 +309,7 @@ int run_remove_bg_video(const Args& args, const engine::EngineSettings& settings
     if (auto ok = engine::require_family(*model, "matting"); !ok) return fail(ok.message());
     options.model_id = model->id;
     video::VideoMattingReport report;
+    long long announced = 0;
     {
         FrameProgress progress;
         auto done = video::matte_video(engine, options, std::ref(progress));
@@ -311,7 +317,14 @@ int run_remove_bg_video(const Args& args, const engine::EngineSettings& settings
             if (auto ok = video_shard->finish(done); !ok) return fail(ok.message());
         if (!done) return fail(done.message());
         report = *done;
+        announced = progress.announced();
     }
+    // Every decodable frame is done, but fewer than the header promised: say so rather than let
+    // a cut-off download pass for the whole video (the count is an estimate, so not an error).
+    if (!video_shard && announced > report.frames)
+        std::cerr << "photosynth-cli: warning: " << args.get("video") << ": its header announces "
+                  << announced << " frames, " << report.frames
+                  << " could be decoded (a truncated or damaged file?)\n";
     std::cout << "wrote " << report.written << " frame(s) to " << options.output_dir << ", kept "
               << report.resumed << " from an earlier run, " << report.frames << " in all ("
               << model->arch << " on " << model->device << ", "
