@@ -48,9 +48,7 @@ void TestSam2VideoBackwardStart::backward_from_frame_zero_says_so() {
                              tiny_sam2_options("cpu", runtime::Precision::Fp32).layout);
         QVERIFY(ready.wait(30000) && wait_idle(window));
     }
-    QSignalSpy opened(window.video(), &ui::VideoModeController::video_opened);
-    drop_on_window(window, clip);
-    QVERIFY(opened.wait(20000) && wait_idle(window));
+    QVERIFY(drop_video(window, clip));
     ui::VideoModeController& video = *window.video();
 
     QVERIFY(click_frame(window, 20, 32));

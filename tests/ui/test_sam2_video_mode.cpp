@@ -75,23 +75,6 @@ bool wait_until(const std::function<bool()>& done, int timeout_ms = 30000) {
     return done();
 }
 
-// A file dropped on the window, as from a file manager.
-void drop_file(ui::MainWindow& window, const QString& path) {
-    QMimeData mime;
-    mime.setUrls({QUrl::fromLocalFile(path)});
-    const QPoint at = window.rect().center();
-    QDragEnterEvent enter(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
-    QApplication::sendEvent(&window, &enter);
-    QDropEvent drop(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
-    QApplication::sendEvent(&window, &drop);
-}
-
-bool drop_video(ui::MainWindow& window, const QString& path) {
-    QSignalSpy opened(window.video(), &ui::VideoModeController::video_opened);
-    drop_file(window, path);
-    return opened.wait(20000) && wait_idle(window);
-}
-
 // A click at a video pixel; the tracker's answer on screen.
 bool click_frame(ui::MainWindow& window, double x, double y, Qt::MouseButton button) {
     QSignalSpy shown(window.video(), &ui::VideoModeController::masks_shown);
@@ -402,7 +385,7 @@ void TestSam2VideoMode::errors_go_to_the_banner() {
         file.write("not a video at all");
     }
     QSignalSpy failed(window.video(), &ui::VideoModeController::video_failed);
-    drop_file(window, bad);
+    drop_on_window(window, bad);
     QVERIFY(failed.wait(20000));
     QVERIFY2(window.banner_text().contains("notes.mp4"), qPrintable(window.banner_text()));
     QVERIFY(!window.banner_text().contains('\n'));

@@ -28,9 +28,7 @@ void TestVideoModeImageExports::image_exports_point_to_the_video_export() {
     engine::Engine engine(cpu_settings());
     ui::MainWindow window(engine);
     QVERIFY(activate(window));
-    QSignalSpy opened(window.video(), &ui::VideoModeController::video_opened);
-    drop_on_window(window, clip);
-    QVERIFY(opened.wait(20000) && wait_idle(window));
+    QVERIFY(drop_video(window, clip));
     QVERIFY(window.video()->active());
 
     // Ctrl+E (Export Mask…) to whatever has the focus, as a user presses it.

@@ -53,9 +53,7 @@ void TestVideoModePanels::image_result_leaves_with_the_image() {
     }
     QVERIFY(QTest::qWaitFor([&] { return window.canvas()->comparing(); }, 10000));
 
-    QSignalSpy opened(window.video(), &ui::VideoModeController::video_opened);
-    drop_on_window(window, clip);
-    QVERIFY(opened.wait(20000) && wait_idle(window));
+    QVERIFY(drop_video(window, clip));
     QVERIFY(!window.canvas()->comparing());
     QVERIFY(panel->result_image().isNull());
     auto* shown = panel->findChild<QLabel*>("background_preview");

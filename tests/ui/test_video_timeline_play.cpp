@@ -48,9 +48,7 @@ void TestVideoTimelinePlay::play_and_pause_show_drawable_signs() {
     engine::Engine engine(cpu_settings());
     ui::MainWindow window(engine);
     QVERIFY(activate(window));
-    QSignalSpy opened(window.video(), &ui::VideoModeController::video_opened);
-    drop_on_window(window, clip);
-    QVERIFY(opened.wait(20000) && wait_idle(window));
+    QVERIFY(drop_video(window, clip));
 
     QToolButton* play = window.timeline()->play_button();
     QVERIFY2(sign_problem(*play).isEmpty(), qPrintable("paused: " + sign_problem(*play)));

@@ -18,6 +18,7 @@
 #include "image_canvas.h"
 #include "main_window.h"
 #include "settings_dialog.h"
+#include "video_mode_controller.h"
 
 namespace window_driver {
 
@@ -49,6 +50,13 @@ inline void drop_on_window(QWidget& window, const QString& path) {
     QApplication::sendEvent(&window, &enter);
     QDropEvent drop(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(&window, &drop);
+}
+
+// A video dropped on the window, then its first frame shown and the window idle.
+inline bool drop_video(ps::ui::MainWindow& window, const QString& path) {
+    QSignalSpy opened(window.video(), &ps::ui::VideoModeController::video_opened);
+    drop_on_window(window, path);
+    return opened.wait(20000) && wait_idle(window);
 }
 
 inline bool open_and_wait(ps::ui::MainWindow& window, const QString& path) {
