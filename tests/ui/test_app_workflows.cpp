@@ -52,28 +52,6 @@ QString coffee() {
     return golden_dir() + "/images/coffee.png";
 }
 
-// Answers the next file dialog as a user does: types the path into its file-name field and
-// presses Return. The flag becomes true once the dialog (Qt's own widget dialog, as used
-// offscreen) took the path and closed; shared, since the answer may come after the caller left.
-std::shared_ptr<bool> type_into_next_file_dialog(const QString& path) {
-    auto accepted = std::make_shared<bool>(false);
-    when_modal<QFileDialog>([path, accepted](QFileDialog* dialog) {
-        auto* name = dialog->findChild<QLineEdit*>("fileNameEdit");
-        if (!name) return dialog->reject();
-        // Offscreen no window manager activates the dialog; the field must truly have the focus,
-        // since the dialog's completion keeps stale selections in a field without it.
-        QApplication::setActiveWindow(dialog);
-        name->setFocus(Qt::OtherFocusReason);
-        if (!QTest::qWaitFor([name] { return name->hasFocus(); })) return dialog->reject();
-        name->selectAll();
-        QTest::keyClicks(QApplication::focusWidget(), path);
-        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Return);
-        *accepted = !dialog->isVisible() && dialog->result() == QDialog::Accepted;
-        if (dialog->isVisible()) dialog->reject();  // never leave the test blocked in exec()
-    });
-    return accepted;
-}
-
 // Triggers the menu action and answers its file dialog with `path`; true once the dialog took it.
 bool through_menu(QWidget& window, const QString& action_text, const QString& path) {
     QAction* action = action_named(window, action_text);

@@ -60,17 +60,7 @@ void TestVideoUnreadableFrame::unreadable_frame_shows_empty() {
     QVERIFY(activate(window));
     QSignalSpy opened(window.video(), &ui::VideoModeController::video_opened);
     // The folder typed into the dialog's name field, then Return (Qt's own dialog, offscreen).
-    when_modal<QFileDialog>([folder](QFileDialog* dialog) {
-        auto* name = dialog->findChild<QLineEdit*>("fileNameEdit");
-        if (!name) return dialog->reject();
-        QApplication::setActiveWindow(dialog);
-        name->setFocus(Qt::OtherFocusReason);
-        if (!QTest::qWaitFor([name] { return name->hasFocus(); })) return dialog->reject();
-        name->selectAll();
-        QTest::keyClicks(name, folder);
-        QTest::keyClick(name, Qt::Key_Return);
-        if (dialog->isVisible()) dialog->reject();  // never leave the test blocked in exec()
-    });
+    type_into_next_file_dialog(folder);
     action_named(window, "Open Video Frames Folder…")->trigger();
     QVERIFY(opened.wait(20000));
     QVERIFY(wait_idle(window));

@@ -6,12 +6,15 @@
 #include <QApplication>
 #include <QDropEvent>
 #include <QElapsedTimer>
+#include <QFileDialog>
 #include <QLineEdit>
 #include <QMimeData>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QUrl>
 #include <QtTest>
+
+#include <memory>
 
 #include "engine/engine.h"
 #include "engine_settings_for_tests.h"
@@ -107,6 +110,28 @@ void when_modal(Answer answer, int timeout_ms = 20000) {
         if (dialog) answer(dialog);
     });
     timer->start(20);
+}
+
+// Answers the next file dialog as a user does: types the path into its file-name field and
+// presses Return. The flag becomes true once the dialog (Qt's own widget dialog, as used
+// offscreen) took the path and closed; shared, since the answer may come after the caller left.
+inline std::shared_ptr<bool> type_into_next_file_dialog(const QString& path) {
+    auto accepted = std::make_shared<bool>(false);
+    when_modal<QFileDialog>([path, accepted](QFileDialog* dialog) {
+        auto* name = dialog->findChild<QLineEdit*>("fileNameEdit");
+        if (!name) return dialog->reject();
+        // Offscreen no window manager activates the dialog; the field must truly have the focus,
+        // since the dialog's completion keeps stale selections in a field without it.
+        QApplication::setActiveWindow(dialog);
+        name->setFocus(Qt::OtherFocusReason);
+        if (!QTest::qWaitFor([name] { return name->hasFocus(); })) return dialog->reject();
+        name->selectAll();
+        QTest::keyClicks(QApplication::focusWidget(), path);
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Return);
+        *accepted = !dialog->isVisible() && dialog->result() == QDialog::Accepted;
+        if (dialog->isVisible()) dialog->reject();  // never leave the test blocked in exec()
+    });
+    return accepted;
 }
 
 // Models ▸ Settings…: `path` typed into the Segment Anything field as a user types it, then OK
