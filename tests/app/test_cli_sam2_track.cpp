@@ -99,6 +99,7 @@ class TestCliSam2Track : public QObject {
     void killed_run_resumes_to_the_uninterrupted_masks();
     void bad_input_is_one_line_and_writes_nothing();
     void unreadable_frame_is_named_not_the_checkpoint();
+    void backward_from_frame_zero_tracks_it();
 };
 
 void TestCliSam2Track::golden_clip_tracks_and_exports_consistently() {
@@ -300,6 +301,38 @@ void TestCliSam2Track::unreadable_frame_is_named_not_the_checkpoint() {
     QVERIFY2(last.startsWith("photosynth-cli: ") && last.contains("00001.jpg"), qPrintable(last));
     QVERIFY2(last.contains("video frame 1"), qPrintable(last));
     QVERIFY2(!last.contains("sam2_tiny.pt"), qPrintable(last));
+}
+
+// --direction backward with the only prompt on frame 0: the prompted frame is tracked and
+// exported, the same mask as a forward run gives it (sam2 itself tracks "0 frame(s)" backward
+// from frame 0), and a rerun finds it done.
+void TestCliSam2Track::backward_from_frame_zero_tracks_it() {
+    QTemporaryDir dir;
+    const QString clip = dir.filePath("clip.avi"), prompts = dir.filePath("prompts.json");
+    QCOMPARE(write_clip(clip, 5), QString());
+    QVERIFY(write_file(
+        prompts,
+        R"({"objects": [{"id": 1, "prompts": [{"frame": 0, "points": [[20, 40, 1]]}]}]})"));
+    const auto direction = [&](const QString& out, const char* which) {
+        return track_args(clip, prompts, out) << "--direction" << which << "--export"
+                                              << "masks";
+    };
+    const QString backward = dir.filePath("backward"), forward = dir.filePath("forward");
+    const CliRun run = run_cli(direction(backward, "backward"), 120000);
+    QVERIFY2(run.exit_code == 0, qPrintable(run.err));
+    QVERIFY2(run.out.contains("tracked 1 frame(s)"), qPrintable(run.out));
+    QCOMPARE(QDir(backward + "/masks/1").entryList(QDir::Files), QStringList{"000000.png"});
+
+    const CliRun reference = run_cli(direction(forward, "forward"), 120000);
+    QVERIFY2(reference.exit_code == 0, qPrintable(reference.err));
+    const cv::Mat back = cv::imread(mask_png(backward, 1, 0).toStdString(), cv::IMREAD_UNCHANGED);
+    const cv::Mat fore = cv::imread(mask_png(forward, 1, 0).toStdString(), cv::IMREAD_UNCHANGED);
+    QVERIFY(!back.empty() && !fore.empty() && back.size() == fore.size());
+    QCOMPARE(cv::countNonZero(back != fore), 0);
+
+    const CliRun again = run_cli(direction(backward, "backward"), 120000);
+    QVERIFY2(again.exit_code == 0, qPrintable(again.err));
+    QVERIFY2(!again.out.contains("tracked 1 frame(s)"), qPrintable(again.out));
 }
 
 #else
