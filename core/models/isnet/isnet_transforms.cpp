@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "models/runtime/device_upload.h"
 #include "models/runtime/matte_bytes.h"
 
 namespace ps::isnet {
@@ -39,8 +40,9 @@ at::Tensor normalize_for_isnet(const at::Tensor& resized, at::Device device) {
     }
     // torch.divide(uint8, 255.0) is float32; normalize subtracts 0.5 and divides by 1.0
     // (exact, left out). On the device: the bytes travel (a quarter of the floats) and the
-    // division rounds the same there (IEEE, no fast math).
-    return at::div(resized.to(device), 255.0) - 0.5;
+    // division rounds the same there (IEEE, no fast math). Through pinned memory without a host
+    // synchronisation (runtime::upload).
+    return at::div(runtime::upload(resized, device), 255.0) - 0.5;
 }
 
 at::Tensor soft_matte_from_d1(const at::Tensor& d1, int height, int width) {

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "models/runtime/swin_windows.h"
 #include "models/runtime/threaded_matmul.h"
 
 namespace ps::sam2 {
@@ -14,27 +15,12 @@ namespace {
 const std::string kTrunk = "image_encoder.trunk.";
 
 // B x H x W x C -> (B * windows) x window x window x C, zero-padded to whole windows.
-at::Tensor window_partition(const at::Tensor& x, int64_t window, int64_t& padded_h,
-                            int64_t& padded_w) {
-    const int64_t B = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3);
+at::Tensor window_partition(const at::Tensor& x, int64_t window) {
+    const int64_t H = x.size(1), W = x.size(2), C = x.size(3);
     const int64_t pad_h = (window - H % window) % window, pad_w = (window - W % window) % window;
     at::Tensor padded = x;
     if (pad_h > 0 || pad_w > 0) padded = at::constant_pad_nd(x, {0, 0, 0, pad_w, 0, pad_h});
-    padded_h = H + pad_h;
-    padded_w = W + pad_w;
-    return padded.view({B, padded_h / window, window, padded_w / window, window, C})
-        .permute({0, 1, 3, 2, 4, 5})
-        .reshape({-1, window, window, C});
-}
-
-at::Tensor window_unpartition(const at::Tensor& windows, int64_t window, int64_t padded_h,
-                              int64_t padded_w, int64_t H, int64_t W) {
-    const int64_t B = windows.size(0) / (padded_h * padded_w / window / window);
-    at::Tensor x = windows.reshape({B, padded_h / window, padded_w / window, window, window, -1})
-                       .permute({0, 1, 3, 2, 4, 5})
-                       .reshape({B, padded_h, padded_w, -1});
-    if (padded_h > H || padded_w > W) x = x.slice(1, 0, H).slice(2, 0, W);
-    return x;
+    return runtime::swin_window_partition(padded, window).view({-1, window, window, C});
 }
 
 // do_pool with nn.MaxPool2d(2, 2): B x H x W x C -> B x H/2 x W/2 x C.
@@ -100,29 +86,32 @@ at::Tensor HieraBlock::attention(const at::Tensor& x) const {
 }
 
 at::Tensor HieraBlock::operator()(const at::Tensor& input) const {
+    const int64_t C = dim_out;
     at::Tensor shortcut = input;
-    at::Tensor x = norm1(input);
-    if (dim != dim_out) {
+    at::Tensor x;
+    if (q_pool || dim != dim_out) {
+        // The shortcut's widening reads norm1's output too: norm1 on its own.
+        x = norm1(input);
         shortcut = proj.flat(x);
-        if (q_pool) shortcut = max_pool_nhwc(shortcut, 2);
+        if (q_pool) shortcut = max_pool_nhwc(shortcut, 2).contiguous();
+        if (window > 0) x = window_partition(x, window);
+    } else if (window > 0) {
+        // norm1, the zero padding and the window partition in one pass (one kernel on CUDA; the
+        // same ops as above elsewhere): Swin's partition without the shift.
+        x = runtime::swin_norm_partition(input, norm1, window, 0)
+                .view({-1, window, window, input.size(3)});
+    } else {
+        x = norm1(input);
     }
-    int64_t H = x.size(1), W = x.size(2), padded_h = H, padded_w = W;
-    int64_t window_size = window;
-    if (window_size > 0) x = window_partition(x, window_size, padded_h, padded_w);
     x = attention(x);
-    if (q_pool) {
-        // The windows shrank with the queries.
-        window_size = window / 2;
-        H = shortcut.size(1);
-        W = shortcut.size(2);
-        if (window_size > 0) {
-            padded_h = H + (window_size - H % window_size) % window_size;
-            padded_w = W + (window_size - W % window_size) % window_size;
-        }
-    }
-    if (window > 0) x = window_unpartition(x, window_size, padded_h, padded_w, H, W);
-    x = shortcut + x;
-    return x + mlp1.flat(at::gelu(mlp0.flat(norm2(x))));
+    int64_t window_size = window;
+    if (q_pool) window_size = window / 2;  // the windows shrank with the queries
+    // window_unpartition, the residual add and norm2 in one pass: a window of one token is the
+    // map's own row-major order (global attention).
+    const int64_t merge_window = window_size > 0 ? window_size : 1;
+    const runtime::SwinResidual y = runtime::swin_merge_add_norm(
+        x.reshape({-1, merge_window * merge_window, C}), shortcut, norm2, merge_window, 0);
+    return y.sum + mlp1.flat(at::gelu(mlp0.flat(y.normed)));
 }
 
 Hiera::Hiera(const runtime::Weights& w, const Sam2Config& config) {
@@ -176,7 +165,8 @@ at::Tensor Hiera::cached_positional_embedding(int64_t h, int64_t w) const {
 
 std::vector<at::Tensor> Hiera::forward(const at::Tensor& image) const {
     at::Tensor x = patch_embed_(image).permute({0, 2, 3, 1});
-    x = x + cached_positional_embedding(x.size(1), x.size(2));
+    // Contiguous channels-last tokens: the blocks' fused norm and window passes read them so.
+    x = (x + cached_positional_embedding(x.size(1), x.size(2))).contiguous();
     std::vector<at::Tensor> outputs;
     size_t next_end = 0;
     for (size_t i = 0; i < blocks_.size(); ++i) {

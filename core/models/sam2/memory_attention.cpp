@@ -5,6 +5,9 @@
 
 #include <ATen/ATen.h>
 #include <torch/version.h>
+#if TORCH_VERSION_MAJOR >= 2
+#include <ATen/SDPBackend.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -37,6 +40,19 @@ at::Tensor rotate(const at::Tensor& x, const at::Tensor& freqs_cis) {
 // (sam2_transformer.cpp): no attention matrix is ever held.
 bool fused_attention(const at::Tensor& q) {
     return TORCH_VERSION_MAJOR >= 2 && q.is_cuda() && q.scalar_type() != at::kFloat;
+}
+
+// Whether scaled_dot_product_attention runs these shapes in one of its fused kernels (not its
+// math fallback, which would hold the whole attention matrix).
+bool fused_kernel_takes(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+#if TORCH_VERSION_MAJOR >= 2
+    const int64_t choice = at::_fused_sdp_choice(q, k, v);
+    return choice != static_cast<int64_t>(at::SDPBackend::math) &&
+           choice != static_cast<int64_t>(at::SDPBackend::error);
+#else
+    (void)q, (void)k, (void)v;
+    return false;
+#endif
 }
 
 // F.scaled_dot_product_attention as PyTorch 2's math path (q and k each scaled by d^-1/4; the
@@ -129,13 +145,15 @@ at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k
     // softmax row sums to 1, so P (M Wv^T + bv) = (P M) Wv^T + bv, and the attention-weighted sum
     // runs over the memories' own width with v_proj after it: 4x fewer multiply-adds in the
     // largest product of a tracked frame (4096 queries x 7 x 4096 keys at 1024²); float rounding
-    // differs only. Not for the fused GPU kernel, which takes projected values.
+    // differs only. On the GPU where a fused kernel takes values narrower than the keys.
     const int64_t head_dim = q.size(3);
-    const bool fold_values = !fused_attention(q) && v_in.size(-1) < head_dim;
-    const at::Tensor v =
-        fold_values
-            ? v_in.unsqueeze(1).expand({v_in.size(0), num_heads, v_in.size(1), v_in.size(2)})
-            : separate_heads(v_proj.flat(v_in));
+    at::Tensor v;
+    bool fold_values = false;
+    if (v_in.size(-1) < head_dim) {
+        v = v_in.unsqueeze(1).expand({v_in.size(0), num_heads, v_in.size(1), v_in.size(2)});
+        fold_values = !fused_attention(q) || fused_kernel_takes(q, k, v);
+    }
+    if (!fold_values) v = separate_heads(v_proj.flat(v_in));
     return attend_rotated(q, k, v, v_in, fold_values, num_k_exclude_rope);
 }
 

@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "models/runtime/device_upload.h"
+
 namespace ps::sam2 {
 
 at::Tensor preprocess_for_sam2(const cv::Mat& rgb, int64_t size, const at::Device& device) {
@@ -12,17 +14,20 @@ at::Tensor preprocess_for_sam2(const cv::Mat& rgb, int64_t size, const at::Devic
         throw std::invalid_argument("SAM 2 expects a non-empty 8-bit RGB image (CV_8UC3)");
     }
     const cv::Mat contiguous = rgb.isContinuous() ? rgb : rgb.clone();
-    const at::Tensor bytes =
-        at::from_blob(contiguous.data, {contiguous.rows, contiguous.cols, 3}, at::kByte).to(device);
+    // Through pinned memory without a host synchronisation (runtime::upload): a pageable copy
+    // waits for every kernel queued before it, as did the two small ones of the mean and std.
+    const at::Tensor bytes = runtime::upload(
+        at::from_blob(contiguous.data, {contiguous.rows, contiguous.cols, 3}, at::kByte), device);
     // ToTensor: HWC uint8 -> CHW float32 / 255.
     const at::Tensor unit = bytes.permute({2, 0, 1}).to(at::kFloat).div(255).unsqueeze(0);
     // torchvision's Resize returns an image already of the size as it is.
     const bool same_size = contiguous.rows == size && contiguous.cols == size;
     const at::Tensor resized =
         same_size ? unit : at::_upsample_bilinear2d_aa(unit, {size, size}, /*align_corners=*/false);
-    const auto opts = resized.options();
-    const at::Tensor mean = at::tensor({0.485, 0.456, 0.406}, opts).view({1, 3, 1, 1});
-    const at::Tensor std = at::tensor({0.229, 0.224, 0.225}, opts).view({1, 3, 1, 1});
+    const at::Tensor mean =
+        runtime::upload(at::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1}), device);
+    const at::Tensor std =
+        runtime::upload(at::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1}), device);
     return resized.sub(mean).div(std);
 }
 
