@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -153,25 +154,45 @@ Result<double> parse_smoothing(const std::string& text) {
     return value;
 }
 
-// Progress on stderr: a bar redrawn in place on a terminal, else a line per tenth.
+// Progress on stderr: a bar redrawn in place on a terminal, else a line per tenth. The rate counts
+// only the frames this run makes, over the time spent making them: a resumed run passes its kept
+// frames in a moment, and counting them made the rate several times what the model does.
 class FrameProgress {
   public:
-    FrameProgress() : bar_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
+    using Clock = std::chrono::steady_clock;
+
+    FrameProgress() : bar_(isatty(STDERR_FILENO) != 0), last_call_(Clock::now()) {}
+
+    // `frame_done` (the shard journal's, or none) with this run's new frames counted first.
+    std::function<Status(long long, const std::string&, bool)> counting(
+        std::function<Status(long long, const std::string&, bool)> frame_done) {
+        return [this, frame_done = std::move(frame_done)](long long index, const std::string& path,
+                                                          bool written) -> Status {
+            if (written) ++made_;
+            return frame_done ? frame_done(index, path, written) : Status(Ok{});
+        };
+    }
+
+    // done: frames finished (made or kept); matte_video calls it with no frame waiting in a
+    // batch, so done - made are the kept ones.
     void operator()(long long done, long long total) {
         announced_ = total;
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-        const double fps = seconds > 0 ? done / seconds : 0;
-        const std::string of = total > 0 ? "/" + std::to_string(total) : "";
+        // The time since the last call was spent making frames if any was made in it; else on
+        // kept frames (skipped, or decoded for the preview or the smoothing).
+        const Clock::time_point now = Clock::now();
+        if (made_ > made_at_last_call_)
+            making_seconds_ += std::chrono::duration<double>(now - last_call_).count();
+        last_call_ = now;
+        made_at_last_call_ = made_;
+        const std::string line = describe(done, total);
         if (bar_) {
-            std::fprintf(stderr, "\rremove-bg: frame %lld%s (%.1f frames/s)   ", done, of.c_str(),
-                         fps);
+            std::fprintf(stderr, "\rremove-bg: %s   ", line.c_str());
             return;
         }
         const long long tenth = total > 0 ? done * 10 / total : done / 100;
         if (tenth == last_tenth_) return;
         last_tenth_ = tenth;
-        std::fprintf(stderr, "remove-bg: frame %lld%s (%.1f frames/s)\n", done, of.c_str(), fps);
+        std::fprintf(stderr, "remove-bg: %s\n", line.c_str());
     }
     ~FrameProgress() {
         if (bar_) std::fprintf(stderr, "\n");
@@ -179,10 +200,28 @@ class FrameProgress {
     // The container's frame count as last reported (0: none); an estimate FFmpeg reads from
     // the header, which a truncated file still carries.
     long long announced() const { return announced_; }
+    // Frames per second made by this run (0 while none is made).
+    double rate() const { return making_seconds_ > 0 ? made_ / making_seconds_ : 0; }
 
   private:
+    // "frame 14/20 (3.2 frames/s)", or for a resumed run "frame 14/20: 10 kept from an earlier
+    // run, 4 new (3.2 frames/s)"; no rate before a frame is made.
+    std::string describe(long long done, long long total) const {
+        char rate_text[48];
+        std::snprintf(rate_text, sizeof rate_text, " (%.1f frames/s)", rate());
+        std::string line = "frame " + std::to_string(done);
+        if (total > 0) line += "/" + std::to_string(total);
+        const long long kept = done - made_;
+        if (kept <= 0) return line + rate_text;
+        line += ": " + std::to_string(kept) + " kept from an earlier run";
+        if (made_ > 0) line += ", " + std::to_string(made_) + " new" + rate_text;
+        return line;
+    }
+
     bool bar_;
-    std::chrono::steady_clock::time_point start_;
+    Clock::time_point last_call_;
+    long long made_ = 0, made_at_last_call_ = 0;
+    double making_seconds_ = 0;
     long long last_tenth_ = -1;
     long long announced_ = 0;
 };
@@ -310,14 +349,17 @@ int run_remove_bg_video(const Args& args, const engine::EngineSettings& settings
     options.model_id = model->id;
     video::VideoMattingReport report;
     long long announced = 0;
+    double rate = 0;
     {
         FrameProgress progress;
+        options.frame_done = progress.counting(std::move(options.frame_done));
         auto done = video::matte_video(engine, options, std::ref(progress));
         if (video_shard)
             if (auto ok = video_shard->finish(done); !ok) return fail(ok.message());
         if (!done) return fail(done.message());
         report = *done;
         announced = progress.announced();
+        rate = progress.rate();
     }
     // Every decodable frame is done, but fewer than the header promised: say so rather than let
     // a cut-off download pass for the whole video (the count is an estimate, so not an error).
@@ -327,8 +369,7 @@ int run_remove_bg_video(const Args& args, const engine::EngineSettings& settings
                   << " could be decoded (a truncated or damaged file?)\n";
     std::cout << "wrote " << report.written << " frame(s) to " << options.output_dir << ", kept "
               << report.resumed << " from an earlier run, " << report.frames << " in all ("
-              << model->arch << " on " << model->device << ", "
-              << (report.seconds > 0 ? report.written / report.seconds : 0) << " frames/s)\n";
+              << model->arch << " on " << model->device << ", " << rate << " frames/s)\n";
     if (!options.preview_path.empty()) std::cout << "wrote " << options.preview_path << "\n";
     return 0;
 #else

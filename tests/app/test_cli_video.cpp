@@ -2,8 +2,8 @@
 // the test writes through the same FFmpeg: one PNG per frame equal to remove-bg of that frame as
 // a still, a preview video of every frame, --batch, resume after deleted frames and after a
 // SIGKILL (same bytes as an uninterrupted run, smoothing included; the preview shows kept frames
-// over the run's background as it shows new ones), and bad input refused in one line with
-// nothing written.
+// over the run's background as it shows new ones; the progress rate counts only frames made by
+// the run), and bad input refused in one line with nothing written.
 #include <QtTest>
 
 #ifdef PHOTOSYNTH_WITH_VIDEO
@@ -72,6 +72,7 @@ class TestCliVideo : public QObject {
     void batches_give_the_frames_of_single_images();
     void resume_redoes_only_missing_frames_with_the_same_bytes();
     void a_killed_run_resumes_to_the_uninterrupted_result();
+    void a_resumed_run_rates_only_the_frames_it_makes();
     void bad_input_is_one_line_and_writes_nothing();
     void truncated_video_is_done_with_a_warning();
 };
@@ -225,6 +226,53 @@ void TestCliVideo::a_killed_run_resumes_to_the_uninterrupted_result() {
                  qPrintable(QString::number(i)));
     // No temporary file of the killed write is left, hidden or not.
     QCOMPARE(QDir(out).entryList(QDir::Files | QDir::Hidden).size(), 25);
+}
+
+// The progress lines of a rerun after frames 10..19 of 20 were lost: kept frames are counted as
+// kept, never as made, and the rate appears only once this run has made a frame (it is made
+// frames over the time spent making them, which no test can time).
+void TestCliVideo::a_resumed_run_rates_only_the_frames_it_makes() {
+    QTemporaryDir dir;
+    const QString clip = dir.filePath("clip.avi"), out = dir.filePath("frames");
+    QCOMPARE(write_clip(clip, 20), QString());
+    const CliRun first = run_cli(video_args(clip, out));
+    QVERIFY2(first.exit_code == 0, qPrintable(first.err));
+    QVERIFY2(first.err.contains("remove-bg: frame 20/20 (") && !first.err.contains("kept"),
+             qPrintable(first.err));
+    for (int i = 10; i < 20; ++i) QVERIFY(QFile::remove(frame(out, i)));
+
+    const CliRun again = run_cli(video_args(clip, out));
+    QVERIFY2(again.exit_code == 0, qPrintable(again.err));
+    QVERIFY2(again.out.contains("wrote 10 frame(s)") && again.out.contains("kept 10"),
+             qPrintable(again.out));
+    const QRegularExpression line(
+        "^remove-bg: frame (\\d+)/20: (\\d+) kept from an earlier run"
+        "(?:, (\\d+) new \\((\\d+\\.\\d) frames/s\\))?$");
+    int lines = 0, last_done = 0;
+    for (const QString& text : again.err.split('\n', Qt::SkipEmptyParts)) {
+        if (!text.startsWith("remove-bg: frame")) continue;
+        const QRegularExpressionMatch match = line.match(text);
+        QVERIFY2(match.hasMatch(), qPrintable(text));
+        const int done = match.captured(1).toInt(), kept = match.captured(2).toInt();
+        const int made = match.captured(3).isEmpty() ? 0 : match.captured(3).toInt();
+        QCOMPARE(kept, std::min(done, 10));
+        QCOMPARE(made, done - kept);
+        // No rate while only kept frames have passed; a positive one once frames are made.
+        QCOMPARE(match.captured(4).isEmpty(), made == 0);
+        if (made > 0) QVERIFY2(match.captured(4).toDouble() > 0, qPrintable(text));
+        last_done = done;
+        ++lines;
+    }
+    QVERIFY2(lines >= 10 && last_done == 20, qPrintable(again.err));
+
+    // Nothing left to make: every line is kept frames, and the summary's rate is 0.
+    const CliRun done = run_cli(video_args(clip, out));
+    QVERIFY2(done.exit_code == 0, qPrintable(done.err));
+    QVERIFY2(done.err.contains("remove-bg: frame 20/20: 20 kept from an earlier run\n") &&
+                 !done.err.contains("frames/s"),
+             qPrintable(done.err));
+    QVERIFY2(done.out.contains("wrote 0 frame(s)") && done.out.contains(", 0 frames/s)"),
+             qPrintable(done.out));
 }
 
 void TestCliVideo::bad_input_is_one_line_and_writes_nothing() {
