@@ -129,11 +129,31 @@ void EffectsPanel::set_image(const cv::Mat& full_rgb) {
     full_ = full_rgb;
     display_ = display_copy(full_rgb);
     matte_.release();
-    preview_image_ = QImage();
     ++generation_;  // a preview still coming is of the image before
-    emit canvas_preview_changed();
+    // Nothing of the image before stays on screen: its preview and thumbnails go with it.
+    clear_preview(unavailable_reason_);
     render_thumbnails();
     request_preview();
+}
+
+void EffectsPanel::set_unavailable(const QString& reason) {
+    unavailable_reason_ = reason;
+    for (QWidget* control : {static_cast<QWidget*>(strip_), form_host_,
+                             static_cast<QWidget*>(target_), static_cast<QWidget*>(on_canvas_)})
+        control->setEnabled(reason.isEmpty());
+    if (!reason.isEmpty())
+        set_image(cv::Mat());
+    else if (display_.empty())
+        clear_preview(QString());
+}
+
+void EffectsPanel::clear_preview(const QString& text) {
+    preview_image_ = QImage();
+    preview_label_->setPixmap(QPixmap());
+    preview_label_->setText(text);
+    status_->setText(QString());
+    status_->setStyleSheet(QString());
+    emit canvas_preview_changed();
 }
 
 void EffectsPanel::set_matte(const cv::Mat& matte_u8) {
@@ -307,6 +327,8 @@ void EffectsPanel::request_preview() {
 
 void EffectsPanel::render_thumbnails() {
     thumbnails_ready_ = 0;
+    const int generation = ++thumbnail_generation_;
+    for (int row = 0; row < strip_->count(); ++row) strip_->item(row)->setIcon(QIcon());
     if (display_.empty()) return;
     const cv::Mat small = image::downscale_for_interactive(display_, kThumbnailLongSide);
     const auto& catalogue = image::effect_catalogue();
@@ -314,8 +336,8 @@ void EffectsPanel::render_thumbnails() {
         const std::string name = catalogue[size_t(i)].name;
         auto job = [name, small] { return run_effect(name, {}, small, cv::Mat(), "all"); };
         engine::when_finished(this, engine_.preview(kThumbnailChannel + i, job),
-                              [this, i](Result<cv::Mat> out) {
-                                  if (!out) return;
+                              [this, i, generation](Result<cv::Mat> out) {
+                                  if (!out || generation != thumbnail_generation_) return;
                                   if (QListWidgetItem* item = strip_->item(i))
                                       item->setIcon(QIcon(QPixmap::fromImage(to_qimage(*out))));
                                   if (++thumbnails_ready_ == strip_->count())

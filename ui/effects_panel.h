@@ -31,6 +31,10 @@ class EffectsPanel : public QDockWidget {
     // then only target "all" is offered).
     void set_image(const cv::Mat& full_rgb);
     void set_matte(const cv::Mat& matte_u8);
+    // Non-empty: effects have nothing to work on (a video is open); the controls are disabled
+    // and `reason` shows in place of the preview. Empty: usable again.
+    void set_unavailable(const QString& reason);
+    bool available() const { return unavailable_reason_.isEmpty(); }
 
     void choose_effect(const QString& name);
     void set_parameter(const QString& name, const QString& value);  // as the form would
@@ -60,6 +64,7 @@ class EffectsPanel : public QDockWidget {
     void show_problem(const QString& message);
     void request_preview();
     void render_thumbnails();
+    void clear_preview(const QString& text);
     cv::Mat display_copy(const cv::Mat& image) const;
 
     engine::Engine& engine_;
@@ -74,8 +79,10 @@ class EffectsPanel : public QDockWidget {
     QString effect_ = "bw";
     cv::Mat full_, display_, matte_;  // matte_: as given (work size)
     QImage preview_image_;
+    QString unavailable_reason_;
     int thumbnails_ready_ = 0;
     int generation_ = 0;
+    int thumbnail_generation_ = 0;  // thumbnails still coming of an earlier image are dropped
 };
 
 }  // namespace ps::ui

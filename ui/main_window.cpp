@@ -192,6 +192,19 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
     });
     annotation_ = new AnnotationController(annotation_context(), engine_, this);
     video_ = new VideoModeController(video_context(), engine_, this);
+    // The candidate strip and the effects are of a still image: in video mode the strip (SAM 2
+    // tracks one mask per object, no candidates) leaves the canvas its room and the effects
+    // panel says why it is idle, rather than showing an empty strip and the last image's
+    // thumbnails.
+    connect(video_, &VideoModeController::video_opened, this, [this] {
+        candidates_->hide();
+        effects_panel_->set_unavailable(
+            tr("Effects apply to a still image. Open an image (Ctrl+O) to use them."));
+    });
+    connect(video_, &VideoModeController::video_closed, this, [this] {
+        candidates_->show();
+        effects_panel_->set_unavailable(QString());
+    });
     build_menus();
     if (settings_) {
         canvas_->set_overlay_style(settings_->overlay_color(), settings_->overlay_opacity(), true);

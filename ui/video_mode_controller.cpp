@@ -329,6 +329,7 @@ void VideoModeController::close_video() {
     dock_->show_objects({});
     dock_->hide();
     set_actions_enabled();
+    emit video_closed();
 }
 
 cv::Mat VideoModeController::mask_of(int object_id, int frame) const {

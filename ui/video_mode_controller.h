@@ -106,6 +106,7 @@ class VideoModeController : public QObject {
 
   signals:
     void video_opened(const QString& path);
+    void video_closed();  // back to image mode (an image opened, Close Video, another video)
     void video_failed(const QString& message);
     void frame_shown(int frame);
     void masks_shown(int frame);  // a prompt's answer is on screen

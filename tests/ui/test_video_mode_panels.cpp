@@ -1,9 +1,13 @@
 // The Remove Background panel's before / after, on the canvas for an image, when a video is
 // opened: the image's result leaves the canvas and the panel, and changing the panel's background
-// with the keyboard no longer draws the old image's cut-out over the video's frame.
+// with the keyboard no longer draws the old image's cut-out over the video's frame. The panels of
+// a still image step aside in video mode: the candidate strip is hidden and the effects panel is
+// disabled with a line saying why (no thumbnail of the last image left), until an image is
+// dropped again or the video is closed.
 #include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
+#include <QListWidget>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -13,6 +17,8 @@
 
 #include "app/moving_disc_clip.h"
 #include "background_panel.h"
+#include "candidate_strip.h"
+#include "effects_panel.h"
 #include "image_canvas.h"
 #include "main_window.h"
 #include "video_mode_controller.h"
@@ -25,6 +31,7 @@ class TestVideoModePanels : public QObject {
     Q_OBJECT
   private slots:
     void image_result_leaves_with_the_image();
+    void still_image_panels_step_aside_in_video_mode();
 };
 
 void TestVideoModePanels::image_result_leaves_with_the_image() {
@@ -71,6 +78,83 @@ void TestVideoModePanels::image_result_leaves_with_the_image() {
     QVERIFY(wait_idle(window));
     QVERIFY2(!window.canvas()->comparing(), "the image's cut-out is drawn over the video");
     QVERIFY(panel->result_image().isNull());
+}
+
+namespace {
+
+// Every effect's thumbnail in the strip has an icon (true), or none has one (false).
+bool thumbnails_shown(QListWidget* strip, bool shown) {
+    for (int row = 0; row < strip->count(); ++row)
+        if (strip->item(row)->icon().isNull() == shown) return false;
+    return strip->count() > 0;
+}
+
+}  // namespace
+
+void TestVideoModePanels::still_image_panels_step_aside_in_video_mode() {
+    QTemporaryDir dir;
+    const QString image = dir.filePath("disc.png"), clip = dir.filePath("clip.avi");
+    cv::Mat bgr(240, 320, CV_8UC3, cv::Scalar(90, 140, 60));
+    cv::circle(bgr, cv::Point(160, 120), 60, cv::Scalar(30, 30, 220), cv::FILLED);
+    QVERIFY(cv::imwrite(image.toStdString(), bgr));
+    QCOMPARE(write_moving_disc_clip(clip, 4, 20), QString());
+    engine::Engine engine(cpu_settings());
+    ui::MainWindow window(engine);
+    window.resize(1280, 800);
+    QVERIFY(activate(window));
+    ui::EffectsPanel* effects = window.effects_panel();
+    effects->raise();
+    auto* strip = effects->findChild<QListWidget*>("effect_strip");
+    auto* target = effects->findChild<QWidget*>("effect_target");
+    auto* preview = effects->findChild<QLabel*>("effect_preview");
+    QVERIFY(strip && target && preview);
+    const auto drop_image = [&] {
+        QSignalSpy opened(&window, &ui::MainWindow::image_opened);
+        drop_on_window(window, image);
+        return opened.wait(30000) && wait_idle(window);
+    };
+
+    // An image: the strip above the canvas and the effects' thumbnails of it.
+    QVERIFY(drop_image());
+    QVERIFY(window.candidates()->isVisible());
+    QVERIFY(QTest::qWaitFor([&] { return thumbnails_shown(strip, true); }, 30000));
+    QVERIFY(strip->isEnabled() && target->isEnabled());
+
+    // A video: no strip, the effects disabled with the reason, no thumbnail of the image.
+    QVERIFY(drop_video(window, clip));
+    QVERIFY(!window.candidates()->isVisible());
+    QVERIFY(!strip->isEnabled() && !target->isEnabled());
+    QVERIFY(!effects->available());
+    QVERIFY2(preview->text().contains("still image"), qPrintable(preview->text()));
+    QVERIFY(thumbnails_shown(strip, false));
+    QVERIFY(effects->preview().isNull());
+    // Stepping through the video brings none of it back.
+    QVERIFY(activate(window));
+    window.canvas()->setFocus();
+    press(Qt::Key_Right);
+    QVERIFY(wait_idle(window));
+    QTest::qWait(200);
+    QVERIFY(!window.candidates()->isVisible() && !strip->isEnabled());
+    QVERIFY(thumbnails_shown(strip, false));
+
+    // The image dropped again: the strip and the effects are back, with the image's thumbnails.
+    QVERIFY(drop_image());
+    QVERIFY(!window.video()->active());
+    QVERIFY(window.candidates()->isVisible());
+    QVERIFY(strip->isEnabled() && target->isEnabled() && effects->available());
+    QVERIFY(!preview->text().contains("still image"));
+    QVERIFY(QTest::qWaitFor([&] { return thumbnails_shown(strip, true); }, 30000));
+
+    // Closing a video from the menu is image mode too, with no image yet.
+    QVERIFY(drop_video(window, clip));
+    QVERIFY(!window.candidates()->isVisible() && !strip->isEnabled());
+    QAction* close = action_named(window, "Close Video");
+    QVERIFY(close && close->isEnabled());
+    close->trigger();
+    QVERIFY(!window.video()->active());
+    QVERIFY(window.candidates()->isVisible());
+    QVERIFY(strip->isEnabled() && effects->available());
+    QVERIFY(preview->text().isEmpty());
 }
 
 QTEST_MAIN(TestVideoModePanels)
