@@ -217,6 +217,22 @@ at::Tensor SwinV1::shift_mask(int64_t Hp, int64_t Wp, const at::Tensor& like) co
     return mask.unsqueeze(1).to(like.scalar_type());
 }
 
+// Capped, never evicted: a CUDA graph recorded around a forward pass reads the cached tensor's
+// memory, which must outlive it. Past the cap (dynamic input sizes) the sum is made per call.
+constexpr size_t kShiftedBiasSizes = 4;
+
+at::Tensor SwinV1::shifted_bias(const Block& block, const at::Tensor& mask, int64_t Hp,
+                                int64_t Wp) const {
+    const auto key = std::make_tuple(Hp, Wp, static_cast<int>(mask.scalar_type()),
+                                     static_cast<int>(mask.device().index()));
+    ShiftedBiasCache& cache = *block.shifted_bias;
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    if (auto it = cache.by_size.find(key); it != cache.by_size.end()) return it->second;
+    at::Tensor sum = (block.position_bias.unsqueeze(0) + mask).contiguous();
+    if (cache.by_size.size() < kShiftedBiasSizes) cache.by_size.emplace(key, sum);
+    return sum;
+}
+
 at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
                              const at::Tensor& mask) const {
     const int64_t B = x.size(0), C = x.size(3);
@@ -235,14 +251,23 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
         // windows x heads x N x N scores five times, and its permutes copy q, k and the output.
         // q, k, v stay strided views of the qkv projection (head_dim contiguous, as the kernel
         // needs), and the output's transpose back is a view again.
-        at::Tensor bias = block.position_bias.unsqueeze(0);
-        if (block.shift > 0) {
-            bias = (bias + mask)
-                       .unsqueeze(0)
-                       .expand({B, -1, -1, -1, -1})
-                       .reshape({windows_count, heads, N, N});
+        if (block.shift == 0) {
+            out = at::scaled_dot_product_attention(qkv[0], qkv[1], qkv[2],
+                                                   block.position_bias.unsqueeze(0));
+        } else {
+            // The windows' bias differs per window (the shift mask): one nW x heads x N x N
+            // tensor, made once per map size. Each image of a batch attends with it on its own
+            // windows (views), where an expanded copy per image cost B times its bytes.
+            const int64_t Hp = (x.size(1) + w - 1) / w * w, Wp = (x.size(2) + w - 1) / w * w;
+            const at::Tensor bias = shifted_bias(block, mask, Hp, Wp);
+            const int64_t nW = bias.size(0);
+            std::vector<at::Tensor> parts;
+            for (int64_t b = 0; b < B; ++b) {
+                const auto mine = [&](int64_t i) { return qkv[i].narrow(0, b * nW, nW); };
+                parts.push_back(at::scaled_dot_product_attention(mine(0), mine(1), mine(2), bias));
+            }
+            out = B == 1 ? parts[0] : at::cat(parts, 0);
         }
-        out = at::scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], bias);
     }
 #endif
     if (!out.defined()) {

@@ -20,7 +20,11 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "models/runtime/layers.h"
@@ -77,11 +81,18 @@ class SwinV1 {
     SwinV1Features forward(const at::Tensor& x) const;
     const SwinV1Config& config() const { return config_; }
 
+    struct ShiftedBiasCache {
+        std::mutex mutex;
+        std::map<std::tuple<int64_t, int64_t, int, int>, at::Tensor> by_size;
+    };
     struct Block {
         LayerNorm norm1, norm2;
         Linear qkv, proj, fc1, fc2;
         at::Tensor position_bias;  // heads x N x N (N = window²), gathered once at load
         int64_t heads = 1, shift = 0;
+        // Shifted blocks on the GPU: position_bias + the shift mask per padded map size, made
+        // once (see shifted_bias).
+        std::shared_ptr<ShiftedBiasCache> shifted_bias = std::make_shared<ShiftedBiasCache>();
     };
     struct Stage {
         std::vector<Block> blocks;
@@ -94,6 +105,8 @@ class SwinV1 {
   private:
     at::Tensor run_block(const Block& block, const at::Tensor& x, const at::Tensor& mask) const;
     at::Tensor shift_mask(int64_t Hp, int64_t Wp, const at::Tensor& like) const;
+    at::Tensor shifted_bias(const Block& block, const at::Tensor& mask, int64_t Hp,
+                            int64_t Wp) const;
 
     SwinV1Config config_;
     Conv2d patch_proj_;

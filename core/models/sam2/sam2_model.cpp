@@ -211,6 +211,9 @@ Result<std::shared_ptr<const Sam2Embedding>> Sam2Model::encode(const cv::Mat& rg
             auto start = runtime::SteadyClock::now();
             const at::Tensor input =
                 preprocess_for_sam2(rgb, impl_->config.image_size, net.device());
+            // The upload no longer waits for the GPU: waited for here, so that preprocess_ms
+            // holds it and encode_ms the encoder alone.
+            runtime::wait_for(input);
             embedding->preprocess_ms = runtime::ms_since(start);
             start = runtime::SteadyClock::now();
             embedding->features = net.encode(input);
