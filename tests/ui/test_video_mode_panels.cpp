@@ -27,6 +27,18 @@
 using namespace ps;
 using namespace window_driver;
 
+namespace {
+
+// A still image (a red disc on green) and a 4-frame clip of a moving disc: "" or what failed.
+QString write_image_and_clip(const QString& image, const QString& clip) {
+    cv::Mat bgr(240, 320, CV_8UC3, cv::Scalar(90, 140, 60));
+    cv::circle(bgr, cv::Point(160, 120), 60, cv::Scalar(30, 30, 220), cv::FILLED);
+    if (!cv::imwrite(image.toStdString(), bgr)) return "cannot write " + image;
+    return write_moving_disc_clip(clip, 4, 20);
+}
+
+}  // namespace
+
 class TestVideoModePanels : public QObject {
     Q_OBJECT
   private slots:
@@ -37,10 +49,7 @@ class TestVideoModePanels : public QObject {
 void TestVideoModePanels::image_result_leaves_with_the_image() {
     QTemporaryDir dir;
     const QString image = dir.filePath("disc.png"), clip = dir.filePath("clip.avi");
-    cv::Mat bgr(240, 320, CV_8UC3, cv::Scalar(90, 140, 60));
-    cv::circle(bgr, cv::Point(160, 120), 60, cv::Scalar(30, 30, 220), cv::FILLED);
-    QVERIFY(cv::imwrite(image.toStdString(), bgr));
-    QCOMPARE(write_moving_disc_clip(clip, 4, 20), QString());
+    QCOMPARE(write_image_and_clip(image, clip), QString());
     engine::Engine engine(cpu_settings());
     ui::MainWindow window(engine);
     window.resize(1280, 800);
@@ -94,10 +103,7 @@ bool thumbnails_shown(QListWidget* strip, bool shown) {
 void TestVideoModePanels::still_image_panels_step_aside_in_video_mode() {
     QTemporaryDir dir;
     const QString image = dir.filePath("disc.png"), clip = dir.filePath("clip.avi");
-    cv::Mat bgr(240, 320, CV_8UC3, cv::Scalar(90, 140, 60));
-    cv::circle(bgr, cv::Point(160, 120), 60, cv::Scalar(30, 30, 220), cv::FILLED);
-    QVERIFY(cv::imwrite(image.toStdString(), bgr));
-    QCOMPARE(write_moving_disc_clip(clip, 4, 20), QString());
+    QCOMPARE(write_image_and_clip(image, clip), QString());
     engine::Engine engine(cpu_settings());
     ui::MainWindow window(engine);
     window.resize(1280, 800);
