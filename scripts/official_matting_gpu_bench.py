@@ -39,6 +39,8 @@ def source_tree(path):
     """A checkout, or a folder of the needed files exported at the golden scripts' commits (the GPU
     machine has no network and no mirrors): used as it is. A bare git mirror is exported to a
     temporary folder."""
+    # Absolute: load_birefnet changes the working directory before it imports from the tree.
+    path = os.path.abspath(path)
     if not os.path.exists(os.path.join(path, "HEAD")) or os.path.exists(os.path.join(path, ".git")):
         return path
     out = tempfile.mkdtemp(prefix="official_")
