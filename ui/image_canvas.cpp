@@ -8,6 +8,7 @@
 #include <QGraphicsRectItem>
 #include <QKeyEvent>
 #include <QMouseEvent>
+#include <QResizeEvent>
 #include <QScrollBar>
 #include <QWheelEvent>
 
@@ -228,11 +229,20 @@ void ImageCanvas::begin_stroke(const QPointF& image_point, bool erase) {
 }
 
 void ImageCanvas::fit() {
+    fitted_ = true;
     if (image_item_) fitInView(image_item_, Qt::KeepAspectRatio);
 }
 
 void ImageCanvas::zoom_actual_size() {
+    fitted_ = false;
     setTransform(QTransform());
+}
+
+void ImageCanvas::resizeEvent(QResizeEvent* event) {
+    QGraphicsView::resizeEvent(event);
+    // A dock or strip appearing or leaving resizes the view: a fitted picture fits the new size
+    // (the old scale left it cut off or small in a corner).
+    if (fitted_) fit();
 }
 
 QPointF ImageCanvas::image_to_viewport(const QPointF& image_point) const {
@@ -388,6 +398,7 @@ void ImageCanvas::wheelEvent(QWheelEvent* event) {
     const double current = transform().m11();
     // Between 1/50 and 40x: beyond that nothing useful is visible.
     if ((current < 0.02 && factor < 1) || (current > 40 && factor > 1)) return;
+    fitted_ = false;
     scale(factor, factor);
     event->accept();
 }

@@ -71,10 +71,13 @@ class ImageCanvas : public QGraphicsView {
     void mouseMoveEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
     void wheelEvent(QWheelEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
     void keyReleaseEvent(QKeyEvent* event) override;
 
   private:
+    // The picture fills the view (fit()) until the user zooms: a resize keeps it fitted.
+    bool fitted_ = true;
     enum class Gesture { None, Pending, Box, MovePoint, Pan, Stroke, Split };
     bool near_split_line(const QPoint& viewport_pos) const;
     void place_comparison();
