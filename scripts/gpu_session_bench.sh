@@ -1,0 +1,53 @@
+#!/bin/bash
+# One device call (`run`, carry [".gpu"]): build, the CUDA rows of the models we tune, our benches,
+# the official SAM 2.1 and BiRefNet code, traces while time lasts; key figures in $OUT/log.txt.
+# Kit in .gpu/ as ../shared/device/README.md (its gpu-build.sh honouring TARGETS for --target),
+# official sources in .gpu/src/{sam2,birefnet} exported at scripts/golden/*.py COMMITs.
+# LIMIT: seconds this call may take (the tool limit less a margin).
+cd "$(dirname "$0")/.."
+S=$(date +%s); left() { echo $(( ${LIMIT:-570} - ($(date +%s) - S) )); }
+L=$OUT/log.txt
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee $L
+timeout 45 python3 scripts/sdpa_backends_gpu_bench.py 2>&1 | tee -a $L
+TESTS="test_sam2_parity test_sam2_memory test_birefnet_parity"
+TARGETS="photosynth-cli $TESTS" bash .gpu/gpu-build.sh .gpu/debs . /tmp/b -DPHOTOSYNTH_BUILD_GUI=OFF > $OUT/build.log 2>&1 || { tail -40 $OUT/build.log; exit 1; }
+source /tmp/b/gpu-env.sh
+CLI=/tmp/b/app/photosynth-cli; C=/tmp/ckpt; mkdir -p $C
+for a in sam2.1_hiera_t sam2.1_hiera_b+ sam2.1_hiera_l birefnet birefnet_lite isnet; do
+  [ -f $C/$a.safetensors ] || $CLI init-checkpoint --arch $a --out $C/$a.safetensors > /dev/null
+done
+echo "ckpt done, $(left) s left" | tee -a $L
+for t in $TESTS; do (cd /tmp/b && timeout 120 ./tests/$t > $OUT/$t.log 2>&1; echo "$t rc=$? $(grep Totals $OUT/$t.log)" | tee -a $L; grep "^FAIL" -A2 $OUT/$t.log | head -9 | tee -a $L); done
+B="--device cuda --precision bf16 --synthetic 1024x1024"
+for m in sam2.1_hiera_b+ birefnet birefnet_lite isnet; do
+  timeout 90 $CLI bench $B --iterations 15 --warmup 3 --model $C/$m.safetensors --json $OUT/b_$m.json 2>>$OUT/err.log | tail -9 | tee -a $L
+done
+echo "ours image done, $(left) s left" | tee -a $L
+for m in sam2.1_hiera_t sam2.1_hiera_l; do
+  timeout 120 $CLI bench --track --model $C/$m.safetensors --synthetic 1024x1024 --frames 32 --objects 3 --device cuda --precision bf16 --json $OUT/t_$m.json 2>>$OUT/err.log | tail -12 | tee -a $L
+done
+echo "ours track done, $(left) s left" | tee -a $L
+[ $(left) -gt 150 ] && timeout $(( $(left) - 100 )) python3 scripts/official_sam2_gpu_bench.py --sam2 .gpu/src/sam2 --video-model $C/sam2.1_hiera_l.safetensors --video-model $C/sam2.1_hiera_t.safetensors --image-model $C/sam2.1_hiera_b+.safetensors --objects 1,3 --frames 16 --json $OUT/official_sam2.json > $OUT/official_sam2.log 2>&1
+python3 - $OUT/official_sam2.json <<'PY' 2>&1 | tee -a $L
+import json,sys
+try: r=json.load(open(sys.argv[1]))
+except Exception as e: print("official sam2: no json", e); sys.exit()
+for v in r["video"]:
+    print(v["arch"], {k: {kk: vv for kk, vv in x.items() if "ms" in kk and not isinstance(vv, list)} for k, x in v.items() if k.startswith("propagate")})
+print("image", {k: v for k, v in (r["image"] or {}).items() if not isinstance(v, list)})
+PY
+echo "official sam2 done, $(left) s left" | tee -a $L
+for m in birefnet birefnet_lite; do
+  [ $(left) -gt 60 ] && timeout $(( $(left) - 40 )) python3 scripts/official_matting_gpu_bench.py --model $m --birefnet "$PWD/.gpu/src/birefnet" --image 1024x1024 --iterations 15 --warmup 3 --batch 1 2>&1 | tail -6 | tee -a $L
+done
+echo "official matting done, $(left) s left" | tee -a $L
+export PHOTOSYNTH_CUDA_GRAPHS=0
+if [ $(left) -gt 45 ]; then
+  timeout 40 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 12 --objects 1 --device cuda --precision bf16 --json /tmp/x.json --trace /tmp/tt.json > /dev/null 2>&1
+  python3 scripts/trace_summary.py /tmp/tt.json 12 40 > $OUT/trace_track_t.txt 2>&1
+fi
+if [ $(left) -gt 40 ]; then
+  timeout 35 $CLI bench $B --iterations 4 --warmup 2 --model $C/birefnet.safetensors --json /tmp/x.json --trace /tmp/tr.json > /dev/null 2>&1
+  python3 scripts/trace_summary.py /tmp/tr.json 6 50 > $OUT/trace_birefnet.txt 2>&1
+fi
+echo "end, $(left) s left" | tee -a $L
