@@ -39,6 +39,12 @@ at::Tensor relative_position_index(int64_t window) {
     return dy * (2 * window - 1) + dx;
 }
 
+// Half precision on the GPU: one fused attention kernel per block, the relative positions (and
+// the shift mask) as its additive bias; elsewhere the explicit product.
+bool fused_window_attention(const at::Tensor& x) {
+    return TORCH_VERSION_MAJOR >= 2 && x.is_cuda() && x.scalar_type() != at::kFloat;
+}
+
 }  // namespace
 
 std::string SwinV1Config::describe() const {
@@ -221,14 +227,16 @@ at::Tensor SwinV1::shift_mask(int64_t Hp, int64_t Wp, const at::Tensor& like) co
 // memory, which must outlive it. Past the cap (dynamic input sizes) the sum is made per call.
 constexpr size_t kShiftedBiasSizes = 4;
 
-at::Tensor SwinV1::shifted_bias(const Block& block, const at::Tensor& mask, int64_t Hp,
-                                int64_t Wp) const {
-    const auto key = std::make_tuple(Hp, Wp, static_cast<int>(mask.scalar_type()),
-                                     static_cast<int>(mask.device().index()));
+at::Tensor SwinV1::shifted_bias(const Block& block, int64_t Hp, int64_t Wp,
+                                const at::Tensor& like) const {
+    const auto key = std::make_tuple(Hp, Wp, static_cast<int>(like.scalar_type()),
+                                     static_cast<int>(like.device().index()));
     ShiftedBiasCache& cache = *block.shifted_bias;
     std::lock_guard<std::mutex> lock(cache.mutex);
     if (auto it = cache.by_size.find(key); it != cache.by_size.end()) return it->second;
-    at::Tensor sum = (block.position_bias.unsqueeze(0) + mask).contiguous();
+    // The mask only on a miss: made per stage and pass, its dozen small kernels ran in every
+    // forward although the cached sum no longer needed it.
+    at::Tensor sum = (block.position_bias.unsqueeze(0) + shift_mask(Hp, Wp, like)).contiguous();
     if (cache.by_size.size() < kShiftedBiasSizes) cache.by_size.emplace(key, sum);
     return sum;
 }
@@ -245,7 +253,7 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
         block.qkv(windows).reshape({windows_count, N, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
     at::Tensor out;
 #if TORCH_VERSION_MAJOR >= 2
-    if (windows.is_cuda() && windows.scalar_type() != at::kFloat) {
+    if (fused_window_attention(windows)) {
         // Fused attention on the GPU in half precision, the relative positions (and the shift
         // mask) as its additive bias: the explicit product below writes and rereads the
         // windows x heads x N x N scores five times, and its permutes copy q, k and the output.
@@ -259,7 +267,7 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
             // tensor, made once per map size. Each image of a batch attends with it on its own
             // windows (views), where an expanded copy per image cost B times its bytes.
             const int64_t Hp = (x.size(1) + w - 1) / w * w, Wp = (x.size(2) + w - 1) / w * w;
-            const at::Tensor bias = shifted_bias(block, mask, Hp, Wp);
+            const at::Tensor bias = shifted_bias(block, Hp, Wp, x);
             const int64_t nW = bias.size(0);
             std::vector<at::Tensor> parts;
             for (int64_t b = 0; b < B; ++b) {
@@ -301,7 +309,10 @@ SwinV1Features SwinV1::forward(const at::Tensor& input) const {
     for (const Stage& stage : stages_) {
         const int64_t H = x.size(1), W = x.size(2);
         const int64_t Hp = (H + w - 1) / w * w, Wp = (W + w - 1) / w * w;
-        const at::Tensor mask = stage.blocks.size() > 1 ? shift_mask(Hp, Wp, x) : at::Tensor();
+        // The explicit product's shift mask (the fused path keeps its own, with the bias).
+        const at::Tensor mask = stage.blocks.size() > 1 && !fused_window_attention(x)
+                                    ? shift_mask(Hp, Wp, x)
+                                    : at::Tensor();
         x = x.contiguous();
         for (const Block& block : stage.blocks) x = run_block(block, x, mask);
         features.stages.push_back(stage.out_norm(x).permute({0, 3, 1, 2}).contiguous(format));

@@ -105,8 +105,8 @@ class SwinV1 {
   private:
     at::Tensor run_block(const Block& block, const at::Tensor& x, const at::Tensor& mask) const;
     at::Tensor shift_mask(int64_t Hp, int64_t Wp, const at::Tensor& like) const;
-    at::Tensor shifted_bias(const Block& block, const at::Tensor& mask, int64_t Hp,
-                            int64_t Wp) const;
+    at::Tensor shifted_bias(const Block& block, int64_t Hp, int64_t Wp,
+                            const at::Tensor& like) const;
 
     SwinV1Config config_;
     Conv2d patch_proj_;
