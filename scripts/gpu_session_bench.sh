@@ -17,7 +17,10 @@ for a in sam2.1_hiera_t sam2.1_hiera_b+ sam2.1_hiera_l birefnet birefnet_lite is
   [ -f $C/$a.safetensors ] || $CLI init-checkpoint --arch $a --out $C/$a.safetensors > /dev/null
 done
 echo "ckpt done, $(left) s left" | tee -a $L
-for t in $TESTS; do (cd /tmp/b && timeout 120 ./tests/$t > $OUT/$t.log 2>&1; echo "$t rc=$? $(grep Totals $OUT/$t.log)" | tee -a $L; grep "^FAIL" -A2 $OUT/$t.log | head -9 | tee -a $L); done
+# test_sam2_memory's first function decodes JPEG frames, which the kit's libraries could not do
+# on the GPU machine (it aborted there, 2026-12-07): its model functions by name.
+declare -A FUNCTIONS=([test_sam2_memory]="memory_encoder memory_selection memory_bank memory_attention memory_attention_in_query_slices pixels_to_conditioned_features missing_tensor_named")
+for t in $TESTS; do (cd /tmp/b && timeout 120 ./tests/$t ${FUNCTIONS[$t]:-} > $OUT/$t.log 2>&1; echo "$t rc=$? $(grep Totals $OUT/$t.log)" | tee -a $L; grep "^FAIL" -A2 $OUT/$t.log | head -9 | tee -a $L); done
 B="--device cuda --precision bf16 --synthetic 1024x1024"
 for m in sam2.1_hiera_b+ birefnet birefnet_lite isnet; do
   timeout 90 $CLI bench $B --iterations 15 --warmup 3 --model $C/$m.safetensors --json $OUT/b_$m.json 2>>$OUT/err.log | tail -9 | tee -a $L
