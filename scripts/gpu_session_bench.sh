@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 S=$(date +%s); left() { echo $(( ${LIMIT:-570} - ($(date +%s) - S) )); }
 L=$OUT/log.txt
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee $L
+# The host's load: a busy neighbour showed as a flat ~50 ms a tracked frame (2026-12-07).
+host_load() { echo "load $(cut -d" " -f1-3 /proc/loadavg), $(nproc) cores, gpu apps: $(nvidia-smi --query-compute-apps=pid --format=csv,noheader | wc -l)" | tee -a $L; }
+host_load
 timeout 45 python3 scripts/sdpa_backends_gpu_bench.py 2>&1 | tee -a $L
 TESTS="test_sam2_parity test_sam2_memory test_birefnet_parity"
 TARGETS="photosynth-cli $TESTS" bash .gpu/gpu-build.sh .gpu/debs . /tmp/b -DPHOTOSYNTH_BUILD_GUI=OFF > $OUT/build.log 2>&1 || { tail -40 $OUT/build.log; exit 1; }
@@ -26,6 +29,7 @@ for m in sam2.1_hiera_b+ birefnet birefnet_lite isnet; do
   timeout 90 $CLI bench $B --iterations 15 --warmup 3 --model $C/$m.safetensors --json $OUT/b_$m.json 2>>$OUT/err.log | tail -9 | tee -a $L
 done
 echo "ours image done, $(left) s left" | tee -a $L
+host_load
 for m in sam2.1_hiera_t sam2.1_hiera_l; do
   timeout 120 $CLI bench --track --model $C/$m.safetensors --synthetic 1024x1024 --frames 32 --objects 3 --device cuda --precision bf16 --json $OUT/t_$m.json 2>>$OUT/err.log | tail -12 | tee -a $L
 done

@@ -26,7 +26,32 @@ for B in (1, 3):
                 print("cross B=%d v=%d %-9s %.3f ms" % (B, vd, name, ms))
             except Exception as e:
                 print("cross B=%d v=%d %-9s fails: %s" % (B, vd, name, str(e).split("\n")[0][:100]))
-# as 4 heads of 64 (split the 256 wide head? not equal math) -- skip. Swin shifted-bias cost:
+def backends(label, q, k, v):
+    for name, be in [("default", None), ("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)]:
+        try:
+            if be is None: ms = t(lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v))
+            else:
+                with sdpa_kernel([be]): ms = t(lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v))
+            print("%s %-9s %.3f ms" % (label, name, ms))
+        except Exception as e:
+            print("%s %-9s fails: %s" % (label, name, str(e).split("\n")[0][:100]))
+# Fixed-shape attentions: SAM 2 memory self-attention, Hiera's global stages (L: 8 heads of 72,
+# B+: 8 of 56), SAM ViT-B's global blocks (12 of 64); 1024² inputs.
+for label, (h, n, d) in [("mem self 1x256", (1, 4096, 256)), ("hiera-L glob 8x72", (8, 4096, 72)),
+                         ("hiera-B+ glob 8x56", (8, 4096, 56)), ("vit-b glob 12x64", (12, 4096, 64))]:
+    x = torch.randn(1, h, n, d, device=dev, dtype=torch.bfloat16)
+    backends(label, x, x.clone(), x.clone())
+# What a new key count costs the first time (cuDNN builds a plan per layout; flash has none).
+q = torch.randn(1, 1, 4096, 256, device=dev, dtype=torch.bfloat16)
+for name, be in [("flash", SDPBackend.FLASH_ATTENTION), ("cudnn", SDPBackend.CUDNN_ATTENTION)]:
+    firsts = []
+    for m in range(1, 6):
+        k = torch.randn(1, 1, m * 4096 + (4 + 8 * (be == SDPBackend.CUDNN_ATTENTION)) * m, 256, device=dev, dtype=torch.bfloat16)
+        torch.cuda.synchronize(); s = time.perf_counter()
+        with sdpa_kernel([be]): torch.nn.functional.scaled_dot_product_attention(q, k, k)
+        torch.cuda.synchronize(); firsts.append((time.perf_counter() - s) * 1e3)
+    print("new key count, first call %-6s %s ms" % (name, " ".join("%.1f" % f for f in firsts)))
+# Swin shifted-bias cost:
 for (nw, h, n) in [(484, 6, 144), (36, 24, 144)]:
     q = torch.randn(nw, h, n, 32, device=dev, dtype=torch.bfloat16)
     pos = torch.randn(1, h, n, n, device=dev, dtype=torch.bfloat16)

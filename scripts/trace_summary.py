@@ -22,3 +22,6 @@ for n, (d, cnt) in sorted(k.items(), key=lambda x: -x[1][0])[:top]:
 print("-- runtime calls per unit")
 for n, (d, cnt) in sorted(rt.items(), key=lambda x: -x[1][1])[:15]:
     print("%8.3f ms %7.1f x  %s" % (d / 1000 / per, cnt / per, n))
+print("-- runtime calls by time per unit")
+for n, (d, cnt) in sorted(rt.items(), key=lambda x: -x[1][0])[:10]:
+    print("%8.3f ms %7.1f x  %s" % (d / 1000 / per, cnt / per, n))

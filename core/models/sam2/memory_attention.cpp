@@ -10,6 +10,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -55,13 +56,41 @@ bool fused_kernel_takes(const at::Tensor& q, const at::Tensor& k, const at::Tens
 #endif
 }
 
+// FlashAttention where it takes the shapes (half precision, one head width for keys and values,
+// at most 256): no execution plan per layout, unlike cuDNN's (KeyLayouts), and on an H100 with
+// SAM 2's 256-wide single head the faster kernel anyway (4096 x 28,736 keys: 0.38 ms against
+// cuDNN's 0.65, scripts/sdpa_backends_gpu_bench.py). Empty where flash is not built for the GPU.
+#if TORCH_VERSION_MAJOR >= 2
+std::optional<at::Tensor> flash_attention(const at::Tensor& q, const at::Tensor& k,
+                                          const at::Tensor& v) {
+    static std::atomic<bool> unavailable{false};
+    const int64_t d = q.size(-1);
+    if (unavailable.load() || d > 256 || d % 8 != 0 || k.size(-1) != d || v.size(-1) != d ||
+        q.stride(-1) != 1 || k.stride(-1) != 1 || v.stride(-1) != 1)
+        return std::nullopt;
+    try {
+        return std::get<0>(at::_scaled_dot_product_flash_attention(q, k, v));
+    } catch (const c10::Error&) {
+        unavailable = true;  // not built for this GPU: the dispatcher's choice from now on
+        return std::nullopt;
+    }
+}
+#endif
+
 // F.scaled_dot_product_attention as PyTorch 2's math path (q and k each scaled by d^-1/4; the
 // golden's stand-in does the same), over slices of the queries when the whole attention matrix
-// (B x heads x Nq x Nk) would pass `chunk_bytes`.
+// (B x heads x Nq x Nk) would pass `chunk_bytes`. On the GPU in half precision one fused kernel:
+// flash unless `planned` (a recurring layout worth cuDNN's plan), else the dispatcher's choice.
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                  int64_t chunk_bytes) {
+                  int64_t chunk_bytes, bool planned) {
 #if TORCH_VERSION_MAJOR >= 2
-    if (fused_attention(q)) return at::scaled_dot_product_attention(q, k, v);
+    if (fused_attention(q)) {
+        if (!planned)
+            if (auto out = flash_attention(q, k, v)) return *out;
+        return at::scaled_dot_product_attention(q, k, v);
+    }
+#else
+    (void)planned;
 #endif
     const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(3))));
     const at::Tensor keys = k.transpose(-2, -1) * factor;
@@ -127,8 +156,14 @@ void RopeAttention::stack_projections() {
     qkv_proj.weight_t = qkv_proj.weight.t();
 }
 
+bool KeyLayouts::recurring(int64_t batch, int64_t keys) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !seen_.emplace(batch, keys).second;
+}
+
 at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k_in,
-                                     const at::Tensor& v_in, int64_t num_k_exclude_rope) const {
+                                     const at::Tensor& v_in, int64_t num_k_exclude_rope,
+                                     bool recurring) const {
     if (qkv_proj.weight.defined() && q_in.is_same(k_in) && q_in.is_same(v_in)) {
         // Self-attention: the three projections as one product, split by views (each output
         // column is the same dot product as in its own projection).
@@ -145,13 +180,16 @@ at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k
     // softmax row sums to 1, so P (M Wv^T + bv) = (P M) Wv^T + bv, and the attention-weighted sum
     // runs over the memories' own width with v_proj after it: 4x fewer multiply-adds in the
     // largest product of a tracked frame (4096 queries x 7 x 4096 keys at 1024²); float rounding
-    // differs only. On the GPU where a fused kernel takes values narrower than the keys.
+    // differs only. On the GPU only for several objects in a recurring layout where a fused
+    // kernel takes values narrower than the keys (cuDNN): one object is faster in flash, which
+    // needs values as wide as the keys, and so is every layout not worth a cuDNN plan.
     const int64_t head_dim = q.size(3);
     at::Tensor v;
     bool fold_values = false;
     if (v_in.size(-1) < head_dim) {
         v = v_in.unsqueeze(1).expand({v_in.size(0), num_heads, v_in.size(1), v_in.size(2)});
-        fold_values = !fused_attention(q) || fused_kernel_takes(q, k, v);
+        fold_values =
+            !fused_attention(q) || (recurring && q.size(0) > 1 && fused_kernel_takes(q, k, v));
     }
     if (!fold_values) v = separate_heads(v_proj.flat(v_in));
     return attend_rotated(q, k, v, v_in, fold_values, num_k_exclude_rope);
@@ -189,7 +227,7 @@ at::Tensor RopeAttention::attend_rotated(at::Tensor q, at::Tensor k, const at::T
             rotate(grids, freqs).reshape({k.size(0), k.size(1), rope_keys, k.size(3)});
         k = num_k_exclude_rope > 0 ? at::cat({rotated, k.slice(2, rope_keys, keys)}, 2) : rotated;
     }
-    at::Tensor out = attend(q, k, v, chunk_bytes);
+    at::Tensor out = attend(q, k, v, chunk_bytes, /*planned=*/fold_values);
     if (fold_values) {
         // v_proj per head: its rows for head h map the memory width to that head's d columns.
         const at::Tensor weight =
@@ -211,7 +249,8 @@ at::Tensor MemoryAttentionLayer::operator()(const at::Tensor& tgt, const at::Ten
 at::Tensor MemoryAttentionLayer::with_keys(const at::Tensor& tgt_in, const at::Tensor& memory,
                                            const at::Tensor& keys, const at::Tensor& query_pos,
                                            int64_t num_k_exclude_rope,
-                                           const MemoryAttentionOptions& options) const {
+                                           const MemoryAttentionOptions& options,
+                                           bool recurring) const {
     // _forward_sa: pre-norm self-attention, values without the position encoding.
     at::Tensor tgt2 = norm1(tgt_in);
     const at::Tensor qk = options.pos_enc_at_attn ? tgt2 + query_pos : tgt2;
@@ -219,7 +258,7 @@ at::Tensor MemoryAttentionLayer::with_keys(const at::Tensor& tgt_in, const at::T
     // _forward_ca: cross-attention to the memory (pointer tokens excluded from RoPE).
     tgt2 = norm2(tgt);
     tgt = tgt + cross_attn_image(options.pos_enc_at_cross_attn_queries ? tgt2 + query_pos : tgt2,
-                                 keys, memory, num_k_exclude_rope);
+                                 keys, memory, num_k_exclude_rope, recurring);
     // MLP (dropout is the identity in eval).
     return tgt + linear2.flat(linear1.flat(norm3(tgt)).relu_());
 }
@@ -282,8 +321,9 @@ at::Tensor MemoryAttention::forward(const at::Tensor& curr, const at::Tensor& cu
     const at::Tensor mpos = memory_pos.to(device, type).transpose(0, 1);
     // The cross attention's keys are the same in every layer: added once.
     const at::Tensor keys = options_.pos_enc_at_cross_attn_keys ? mem + mpos : mem;
+    const bool recurring = key_layouts_->recurring(mem.size(0), mem.size(1));
     for (const MemoryAttentionLayer& layer : layers_) {
-        output = layer.with_keys(output, mem, keys, qpos, num_obj_ptr_tokens, options_);
+        output = layer.with_keys(output, mem, keys, qpos, num_obj_ptr_tokens, options_, recurring);
     }
     return norm_(output).transpose(0, 1);
 }

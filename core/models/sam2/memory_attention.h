@@ -8,8 +8,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -45,6 +47,22 @@ class RopeTables {
     std::map<std::tuple<int64_t, int64_t, double, int, int>, at::Tensor> tables_;
 };
 
+// The cross attention's key layouts (objects, keys) seen so far. cuDNN's fused attention, the
+// first choice of scaled_dot_product_attention on Hopper in PyTorch 2.11, builds an execution
+// plan for every new layout (~40 ms of host time each on an H100): a video's first 16 tracked
+// frames bring a new key count each (the bank filling up, and again after a new prompt), while
+// later frames repeat one. New layouts go through FlashAttention, which has no plan; a layout
+// seen before may earn cuDNN's. Thread-safe; the model is shared by sessions.
+class KeyLayouts {
+  public:
+    // Whether (batch, keys) came before; records it.
+    bool recurring(int64_t batch, int64_t keys);
+
+  private:
+    std::mutex mutex_;
+    std::set<std::pair<int64_t, int64_t>> seen_;
+};
+
 // Attention with 2-D axial rotary position encoding on queries and keys (RoPEAttention). The
 // token grid is square (w = h = sqrt(queries), as the reference assumes); with `rope_k_repeat`
 // the keys are several such grids (one per memory frame) and get the queries' rotation repeated.
@@ -60,9 +78,10 @@ struct RopeAttention : runtime::AttentionProjections {
     void stack_projections();
     static RopeAttention load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
                               int64_t kv_in_dim, int64_t heads, double theta, bool rope_k_repeat);
-    // Batch first: q B x Nq x dim, k and v B x Nk x kv_in_dim.
+    // Batch first: q B x Nq x dim, k and v B x Nk x kv_in_dim. `recurring`: this layout came
+    // before (KeyLayouts), so a fused kernel with a per-layout plan is worth its plan.
     at::Tensor operator()(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                          int64_t num_k_exclude_rope = 0) const;
+                          int64_t num_k_exclude_rope = 0, bool recurring = false) const;
 
   private:
     // From the projected, head-split q, k and v on: rotations, attention, out_proj.
@@ -88,7 +107,7 @@ struct MemoryAttentionLayer {
     // pos_enc_at_cross_attn_keys): the same for every layer, so MemoryAttention adds them once.
     at::Tensor with_keys(const at::Tensor& tgt, const at::Tensor& memory, const at::Tensor& keys,
                          const at::Tensor& query_pos, int64_t num_k_exclude_rope,
-                         const MemoryAttentionOptions& options) const;
+                         const MemoryAttentionOptions& options, bool recurring = false) const;
 };
 
 class MemoryAttention {
@@ -113,6 +132,7 @@ class MemoryAttention {
   private:
     MemoryAttentionOptions options_;
     std::shared_ptr<RopeTables> rope_tables_ = std::make_shared<RopeTables>();
+    std::shared_ptr<KeyLayouts> key_layouts_ = std::make_shared<KeyLayouts>();
     int64_t d_model_ = 256, mem_dim_ = 64;
     std::vector<MemoryAttentionLayer> layers_;
     runtime::LayerNorm norm_;
