@@ -88,6 +88,7 @@ EngineSettings EngineSettings::from_environment() {
     s.gpu.vit_kernels = switched_on("PHOTOSYNTH_VIT_KERNELS");
     s.gpu.cudnn_conv_relu = switched_on("PHOTOSYNTH_CUDNN_CONV_RELU");
     s.gpu.channels_last = switched_on("PHOTOSYNTH_CHANNELS_LAST");
+    s.gpu.encode_ahead = switched_on("PHOTOSYNTH_ENCODE_AHEAD");
     s.image_read = io::ImageReadOptions::from_environment();
     return s;
 }

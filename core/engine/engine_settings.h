@@ -29,8 +29,8 @@ struct EngineSettings {
     bool cpu_huge_pages = true;       // PHOTOSYNTH_CPU_HUGE_PAGES=0: ATen's own CPU allocator
     // PHOTOSYNTH_MAX_FILE_MB and PHOTOSYNTH_MAX_PIXELS (io::ImageReadOptions::from_environment).
     io::ImageReadOptions image_read;
-    // PHOTOSYNTH_CUDA_GRAPHS, _CUDNN_BENCHMARK, _VIT_KERNELS, _CUDNN_CONV_RELU (each "0" turns
-    // its path off); the engine passes them to every model it loads.
+    // PHOTOSYNTH_CUDA_GRAPHS, _CUDNN_BENCHMARK, _VIT_KERNELS, _CUDNN_CONV_RELU, _CHANNELS_LAST,
+    // _ENCODE_AHEAD (each "0" turns its path off); the engine passes them to every model it loads.
     runtime::GpuSwitches gpu;
 
     // Defaults, then the environment. Invalid values are ignored with a warning naming them.

@@ -28,6 +28,9 @@ struct GpuSwitches {
     // PHOTOSYNTH_CHANNELS_LAST: convolutional matting nets in channels-last (NHWC) layout in half
     // precision on CUDA (place_conv_tensors).
     bool channels_last = true;
+    // PHOTOSYNTH_ENCODE_AHEAD: SAM 2 propagation encodes the next frame on a second CUDA stream
+    // while this one is tracked.
+    bool encode_ahead = true;
 };
 
 }  // namespace ps::runtime

@@ -53,6 +53,9 @@ class Sam2Network {
     // GpuSwitches::cuda_graphs for the encoder here and the modules built on this network.
     void set_cuda_graphs(bool enabled);
     bool cuda_graphs() const { return cuda_graphs_; }
+    // GpuSwitches::encode_ahead for video sessions on this network.
+    void set_encode_ahead(bool enabled) { encode_ahead_ = enabled; }
+    bool encode_ahead() const { return encode_ahead_; }
 
   private:
     Sam2Config config_;
@@ -63,6 +66,7 @@ class Sam2Network {
     Sam2MaskDecoder mask_decoder_;
     at::Tensor no_mem_embed_;
     bool cuda_graphs_ = true;
+    bool encode_ahead_ = true;
     std::shared_ptr<runtime::GraphCache> encoder_graphs_;
     Sam2ImageFeatures encode_directly(const at::Tensor& input, bool keep_intermediates) const;
 };

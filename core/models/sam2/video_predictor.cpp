@@ -15,6 +15,7 @@
 #include "models/runtime/device_upload.h"
 #include "models/runtime/host_masks.h"
 #include "models/runtime/model_runtime.h"
+#include "models/runtime/side_stream.h"
 #include "models/sam2/sam2_network.h"
 #include "models/sam2/track_step.h"
 #include "models/sam2/video_state.h"
@@ -113,6 +114,12 @@ struct Sam2VideoPredictor::Impl {
     int64_t cached_frame = -1;
     Sam2FrameFeatures cached;
     at::Tensor pixel_mean, pixel_std;  // on the model's device, made with the first frame
+    // On a GPU the next frame of a propagation goes through the image encoder on a side stream
+    // while this frame is tracked (the two share the GPU; neither waits for the other's host
+    // work). Made on first use.
+    std::unique_ptr<runtime::SideStream> side;
+    int64_t next_frame = -1;
+    Sam2FrameFeatures next;
     // The next frame read (decoded, resized) on a thread of its own while this thread queues the
     // current frame's work for the GPU; its error, if any, reported when that frame is reached.
     // One read at a time: every read waits for a pending one first. Last member: joined first.
@@ -125,6 +132,8 @@ struct Sam2VideoPredictor::Impl {
     Result<at::Tensor> frame_input(int64_t frame);
     void read_ahead(int64_t frame);
     void settle();
+    bool can_encode_ahead();
+    void encode_ahead(int64_t frame);
     Result<const Sam2FrameFeatures*> features(int64_t frame);
     MemorySelection selection_for(const Sam2ObjectState& object, int64_t frame, bool reverse) const;
     MemoryTokens memory_for(const std::vector<const Sam2ObjectState*>& objects,
@@ -219,8 +228,42 @@ Result<at::Tensor> Sam2VideoPredictor::Impl::frame_input(int64_t frame) {
     });
 }
 
+bool Sam2VideoPredictor::Impl::can_encode_ahead() {
+    if (!model->image_model().network().encode_ahead()) return false;
+    if (!side) side = std::make_unique<runtime::SideStream>(device());
+    return side->overlaps();
+}
+
+// `frame` through the image encoder on the side stream, beside what this thread has queued on
+// its own (the tracking of the frame before): it reads only the frame's bytes from the host,
+// the weights and the mean and std made by a frame's first read. A frame that cannot be read is
+// left for features() to read again and report.
+void Sam2VideoPredictor::Impl::encode_ahead(int64_t frame) {
+    if (frame == cached_frame || frame == next_frame || !can_encode_ahead()) return;
+    next_frame = -1;
+    next = {};
+    bool made = false;
+    side->run([&] {
+        auto input = frame_input(frame);  // uploaded on the side stream too
+        if (!input) return;
+        next = track->frame_features(*input);
+        made = true;
+    });
+    if (made) next_frame = frame;
+}
+
 Result<const Sam2FrameFeatures*> Sam2VideoPredictor::Impl::features(int64_t frame) {
     if (frame == cached_frame) return &cached;
+    if (frame == next_frame) {
+        std::vector<at::Tensor> made{next.pix_feat, next.image_embed};
+        made.insert(made.end(), next.high_res.begin(), next.high_res.end());
+        side->join(made);
+        cached = std::move(next);
+        next = {};
+        next_frame = -1;
+        cached_frame = frame;
+        return &cached;
+    }
     auto input = frame_input(frame);
     if (!input) return input.error();
     cached_frame = -1;
@@ -563,10 +606,18 @@ Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
             if (!tracked.empty()) {
                 auto frame_features = s.features(frame);
                 if (!frame_features) return frame_features.error();
-                // The next frame is read (a video's decoding, a resize) on another thread while
-                // this one queues the tracking of this frame and waits for its masks.
-                if (at + 1 < order.size()) s.read_ahead(order[at + 1]);
-                s.track_frame(tracked, frame, options.reverse, **frame_features);
+                if (s.can_encode_ahead()) {
+                    // GPU: this frame's tracking queued, then the next frame's encoder on the
+                    // side stream beside it, while another thread reads the one after.
+                    s.track_frame(tracked, frame, options.reverse, **frame_features);
+                    if (at + 1 < order.size()) s.encode_ahead(order[at + 1]);
+                    if (at + 2 < order.size()) s.read_ahead(order[at + 2]);
+                } else {
+                    // The next frame is read (a video's decoding, a resize) on another thread
+                    // while this one tracks this frame.
+                    if (at + 1 < order.size()) s.read_ahead(order[at + 1]);
+                    s.track_frame(tracked, frame, options.reverse, **frame_features);
+                }
             }
             for (Sam2ObjectState& object : s.state.objects) {
                 object.tracked_reverse[frame] = options.reverse;
@@ -622,6 +673,8 @@ void Sam2VideoPredictor::reset() {
     impl_->state = {};
     impl_->cached_frame = -1;
     impl_->cached = {};
+    impl_->next_frame = -1;
+    impl_->next = {};
     impl_->settle();
     impl_->ahead_frame = -1;
     impl_->ahead = {};
