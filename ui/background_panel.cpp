@@ -112,6 +112,10 @@ BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
     setObjectName("background_panel");
     auto* body = new QWidget(this);
     auto* layout = new QVBoxLayout(body);
+    // One widget holds the controls so that set_unavailable greys them and their labels at once.
+    controls_ = new QWidget(body);
+    auto* controls_layout = new QVBoxLayout(controls_);
+    controls_layout->setContentsMargins(0, 0, 0, 0);
     auto* form = new QFormLayout();
     source_ = new QComboBox(body);
     source_->setObjectName("matte_source");
@@ -161,18 +165,19 @@ BackgroundPanel::BackgroundPanel(engine::Engine& engine, QWidget* parent)
     background_image_->setObjectName("background_image");
     background_image_->setPlaceholderText(tr("path of a background image"));
     form->addRow(tr("Image"), background_image_);
-    layout->addLayout(form);
+    controls_layout->addLayout(form);
     on_canvas_ = new QCheckBox(tr("Before / after on the canvas"), body);
     on_canvas_->setObjectName("background_on_canvas");
     on_canvas_->setToolTip(
         tr("Show the result on the main canvas; drag the line there to compare"));
-    layout->addWidget(on_canvas_);
+    controls_layout->addWidget(on_canvas_);
     split_ = new QSlider(Qt::Horizontal, body);
     split_->setObjectName("split");
     split_->setRange(0, 100);
     split_->setValue(50);
     split_->setToolTip(tr("Before / after"));
-    layout->addWidget(split_);
+    controls_layout->addWidget(split_);
+    layout->addWidget(controls_);
     preview_label_ = new QLabel(body);
     preview_label_->setObjectName("background_preview");
     preview_label_->setMinimumSize(160, 100);
@@ -352,13 +357,24 @@ void BackgroundPanel::set_image(int engine_image_id) {
     preview_image_ = QImage();
     preview_label_->setPixmap(QPixmap());
     if (display_.empty()) {
+        preview_label_->setText(unavailable_reason_);
         status_->setStyleSheet(QString());
-        status_->setText(
-            tr("No image open (a video's background: photosynth-cli remove-bg "
-               "--video)"));
+        status_->setText(available() ? tr("No image open") : QString());
     }
     emit canvas_preview_changed();
     request_matte();
+}
+
+void BackgroundPanel::set_unavailable(const QString& reason) {
+    unavailable_reason_ = reason;
+    controls_->setEnabled(available());
+    if (!available()) {
+        set_image(0);
+    } else if (display_.empty()) {
+        preview_label_->setText(QString());
+        status_->setStyleSheet(QString());
+        status_->setText(QString());
+    }
 }
 
 void BackgroundPanel::set_sam_mask(const cv::Mat& mask_u8) {

@@ -44,6 +44,10 @@ class BackgroundPanel : public QDockWidget {
     // it, never opening a second copy; 0 clears. The window keeps it open while it is shown.
     void set_image(int engine_image_id);
     void set_sam_mask(const cv::Mat& mask_u8);  // the current mask (any size), or empty
+    // While the window shows no still image (a video): the controls disabled, `reason` where the
+    // preview was and nothing of the image before kept; "" enables them again.
+    void set_unavailable(const QString& reason);
+    bool available() const { return unavailable_reason_.isEmpty(); }
     // Background-removal checkpoints found in the model folders (engine::discover_checkpoints):
     // each usable one becomes an entry of "Matte from", "ISNet · isnet-general-use.pth · 176 MB ·
     // 1024²"; listed files stay listed. A model loads when its entry is first chosen and stays
@@ -103,6 +107,8 @@ class BackgroundPanel : public QDockWidget {
     std::map<QString, std::string> loaded_;  // checkpoint path -> the engine's model id
     QString last_model_path_;
     int image_id_ = 0;  // the engine's image (owned by the window)
+    QString unavailable_reason_;
+    QWidget* controls_ = nullptr;  // everything the user sets; the preview and status are apart
     QComboBox* source_ = nullptr;
     QComboBox* background_ = nullptr;
     QLineEdit* colour_ = nullptr;

@@ -192,18 +192,23 @@ MainWindow::MainWindow(engine::Engine& engine, AppSettings* settings, QWidget* p
     });
     annotation_ = new AnnotationController(annotation_context(), engine_, this);
     video_ = new VideoModeController(video_context(), engine_, this);
-    // The candidate strip and the effects are of a still image: in video mode the strip (SAM 2
-    // tracks one mask per object, no candidates) leaves the canvas its room and the effects
-    // panel says why it is idle, rather than showing an empty strip and the last image's
-    // thumbnails.
+    // The candidate strip, the effects and background removal are of a still image: in video
+    // mode the strip (SAM 2 tracks one mask per object, no candidates) leaves the canvas its
+    // room and the two panels say why they are idle, rather than showing an empty strip, the
+    // last image's thumbnails or controls that change nothing. A video's background is the
+    // CLI's (remove-bg --video streams every frame through a matting model).
     connect(video_, &VideoModeController::video_opened, this, [this] {
         candidates_->hide();
         effects_panel_->set_unavailable(
             tr("Effects apply to a still image. Open an image (Ctrl+O) to use them."));
+        background_panel_->set_unavailable(
+            tr("Background removal applies to a still image. Open an image (Ctrl+O) to use it; "
+               "for a video: photosynth-cli remove-bg --video."));
     });
     connect(video_, &VideoModeController::video_closed, this, [this] {
         candidates_->show();
         effects_panel_->set_unavailable(QString());
+        background_panel_->set_unavailable(QString());
     });
     build_menus();
     if (settings_) {

@@ -1,9 +1,10 @@
 // The Remove Background panel's before / after, on the canvas for an image, when a video is
-// opened: the image's result leaves the canvas and the panel, and changing the panel's background
-// with the keyboard no longer draws the old image's cut-out over the video's frame. The panels of
-// a still image step aside in video mode: the candidate strip is hidden and the effects panel is
-// disabled with a line saying why (no thumbnail of the last image left), until an image is
-// dropped again or the video is closed.
+// opened: the image's result leaves the canvas and the panel, the panel is disabled with a line
+// saying why (a click on its background list changes nothing over the video's frame), and once
+// the image is opened again a background chosen with the keyboard is drawn on the canvas. The
+// panels of a still image step aside in video mode: the candidate strip is hidden and the effects
+// and background panels are disabled with a line saying why (no thumbnail of the last image
+// left), until an image is dropped again or the video is closed.
 #include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
@@ -75,18 +76,43 @@ void TestVideoModePanels::image_result_leaves_with_the_image() {
     auto* shown = panel->findChild<QLabel*>("background_preview");
     QVERIFY(shown && (!shown->pixmap() || shown->pixmap().isNull()));
 
-    // A new background chosen with the keyboard on the focused list: nothing of the image comes
-    // back over the video.
+    // The panel says why it is idle, and its controls take neither a click nor the keyboard:
+    // nothing of the image comes back over the video.
     auto* kind = panel->findChild<QComboBox*>("background_kind");
+    auto* on_canvas = panel->findChild<QCheckBox*>("background_on_canvas");
+    QVERIFY(kind && on_canvas);
+    QVERIFY(!panel->available());
+    QVERIFY(!kind->isEnabled() && !on_canvas->isEnabled());
+    QVERIFY2(shown->text().contains("still image"), qPrintable(shown->text()));
+    QVERIFY(activate(window));
+    QTest::mouseClick(kind, Qt::LeftButton, {}, QPoint(8, kind->height() / 2));
+    kind->setFocus();
+    QVERIFY(QApplication::focusWidget() != kind);
+    QCOMPARE(kind->currentData().toString(), QString("transparent"));
+    QTest::qWait(1500);  // GrabCut's preview took well under this for the image
+    QVERIFY(wait_idle(window));
+    QVERIFY2(!window.canvas()->comparing(), "the image's cut-out is drawn over the video");
+    QVERIFY(panel->result_image().isNull());
+
+    // The image opened again: the panel works, and a colour background chosen with the keyboard
+    // on the focused list is the canvas's result (its corner, outside GrabCut's box, the colour's
+    // white, which the transparent result's checkerboard never is).
+    QVERIFY(open_and_wait(window, image));
+    QVERIFY(!window.video()->active());
+    QVERIFY(panel->available() && kind->isEnabled() && on_canvas->isEnabled());
+    QVERIFY2(!shown->text().contains("still image"), qPrintable(shown->text()));
     QVERIFY(activate(window));
     kind->setFocus();
     QCOMPARE(QApplication::focusWidget(), kind);
     press(Qt::Key_Down);
     QCOMPARE(kind->currentData().toString(), QString("colour"));
-    QTest::qWait(1500);  // GrabCut's preview took well under this for the image
-    QVERIFY(wait_idle(window));
-    QVERIFY2(!window.canvas()->comparing(), "the image's cut-out is drawn over the video");
-    QVERIFY(panel->result_image().isNull());
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            const QImage result = panel->result_image();
+            return !result.isNull() && result.pixel(1, 1) == qRgb(255, 255, 255);
+        },
+        30000));
+    QVERIFY(QTest::qWaitFor([&] { return window.canvas()->comparing(); }, 10000));
 }
 
 namespace {
@@ -114,6 +140,22 @@ void TestVideoModePanels::still_image_panels_step_aside_in_video_mode() {
     auto* target = effects->findChild<QWidget*>("effect_target");
     auto* preview = effects->findChild<QLabel*>("effect_preview");
     QVERIFY(strip && target && preview);
+    ui::BackgroundPanel* background = window.background_panel();
+    auto* matte_source = background->findChild<QComboBox*>("matte_source");
+    auto* background_kind = background->findChild<QComboBox*>("background_kind");
+    auto* background_preview = background->findChild<QLabel*>("background_preview");
+    QVERIFY(matte_source && background_kind && background_preview);
+    // The background panel in use: both its lists, and no reason in place of its preview.
+    const auto background_in_use = [&] {
+        return background->available() && matte_source->isEnabled() &&
+               background_kind->isEnabled() && !background_preview->text().contains("still image");
+    };
+    const auto background_idle = [&] {
+        return !background->available() && !matte_source->isEnabled() &&
+               !background_kind->isEnabled() &&
+               background_preview->text().contains("still image") &&
+               background->result_image().isNull();
+    };
     const auto drop_image = [&] {
         QSignalSpy opened(&window, &ui::MainWindow::image_opened);
         drop_on_window(window, image);
@@ -125,8 +167,10 @@ void TestVideoModePanels::still_image_panels_step_aside_in_video_mode() {
     QVERIFY(window.candidates()->isVisible());
     QVERIFY(QTest::qWaitFor([&] { return thumbnails_shown(strip, true); }, 30000));
     QVERIFY(strip->isEnabled() && target->isEnabled());
+    QVERIFY(background_in_use());
 
-    // A video: no strip, the effects disabled with the reason, no thumbnail of the image.
+    // A video: no strip, the effects and background removal disabled with the reason, no
+    // thumbnail or result of the image.
     QVERIFY(drop_video(window, clip));
     QVERIFY(!window.candidates()->isVisible());
     QVERIFY(!strip->isEnabled() && !target->isEnabled());
@@ -134,6 +178,7 @@ void TestVideoModePanels::still_image_panels_step_aside_in_video_mode() {
     QVERIFY2(preview->text().contains("still image"), qPrintable(preview->text()));
     QVERIFY(thumbnails_shown(strip, false));
     QVERIFY(effects->preview().isNull());
+    QVERIFY2(background_idle(), qPrintable(background_preview->text()));
     // Stepping through the video brings none of it back.
     QVERIFY(activate(window));
     window.canvas()->setFocus();
@@ -142,6 +187,7 @@ void TestVideoModePanels::still_image_panels_step_aside_in_video_mode() {
     QTest::qWait(200);
     QVERIFY(!window.candidates()->isVisible() && !strip->isEnabled());
     QVERIFY(thumbnails_shown(strip, false));
+    QVERIFY(background_idle());
 
     // The image dropped again: the strip and the effects are back, with the image's thumbnails.
     QVERIFY(drop_image());
@@ -150,10 +196,12 @@ void TestVideoModePanels::still_image_panels_step_aside_in_video_mode() {
     QVERIFY(strip->isEnabled() && target->isEnabled() && effects->available());
     QVERIFY(!preview->text().contains("still image"));
     QVERIFY(QTest::qWaitFor([&] { return thumbnails_shown(strip, true); }, 30000));
+    QVERIFY(background_in_use());
 
     // Closing a video from the menu is image mode too, with no image yet.
     QVERIFY(drop_video(window, clip));
     QVERIFY(!window.candidates()->isVisible() && !strip->isEnabled());
+    QVERIFY(background_idle());
     QAction* close = action_named(window, "Close Video");
     QVERIFY(close && close->isEnabled());
     close->trigger();
@@ -161,6 +209,8 @@ void TestVideoModePanels::still_image_panels_step_aside_in_video_mode() {
     QVERIFY(window.candidates()->isVisible());
     QVERIFY(strip->isEnabled() && effects->available());
     QVERIFY(preview->text().isEmpty());
+    QVERIFY(background_in_use());
+    QVERIFY(background_preview->text().isEmpty());
 }
 
 QTEST_MAIN(TestVideoModePanels)
