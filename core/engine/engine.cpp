@@ -13,6 +13,7 @@
 #include "image/downscale.h"
 #include "io/image_reader.h"
 #include "models/grabcut/grabcut_segmenter.h"
+#include "models/runtime/layers.h"
 
 namespace ps::engine {
 
@@ -203,6 +204,7 @@ Engine::Engine(EngineSettings settings, std::shared_ptr<Clock> clock, QObject* p
     // Torch's intra-op threads share the cores with the pool; never oversubscribe them.
     at::set_num_threads(settings_.max_workers);
     install_huge_page_cpu_allocator(settings_.cpu_huge_pages);
+    runtime::set_gemm_epilogues(settings_.gpu.gemm_epilogues);
     const long long host_budget = settings_.host_cache_bytes >= 0
                                       ? settings_.host_cache_bytes
                                       : default_host_cache_budget_bytes();

@@ -89,6 +89,7 @@ EngineSettings EngineSettings::from_environment() {
     s.gpu.cudnn_conv_relu = switched_on("PHOTOSYNTH_CUDNN_CONV_RELU");
     s.gpu.channels_last = switched_on("PHOTOSYNTH_CHANNELS_LAST");
     s.gpu.encode_ahead = switched_on("PHOTOSYNTH_ENCODE_AHEAD");
+    s.gpu.gemm_epilogues = switched_on("PHOTOSYNTH_GEMM_EPILOGUES");
     s.image_read = io::ImageReadOptions::from_environment();
     return s;
 }

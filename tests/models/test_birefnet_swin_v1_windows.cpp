@@ -103,6 +103,12 @@ class TestBirefnetSwinV1Windows : public QObject {
             runtime::swin_merge_add_norm_twin(windows, x, norm, c.window, c.shift);
         QVERIFY(max_diff(merged_twin.sum, merged.sum) < 1e-12);
         QVERIFY(max_diff(merged_twin.normed, merged.normed) < 1e-12);
+        // With the next product's bias in the sum: added after the norm read it.
+        const at::Tensor bias = tokens_of({1, 1, 1, c.channels, 1, 0}, 4).view({c.channels});
+        const runtime::SwinResidual biased =
+            runtime::swin_merge_add_norm(windows, x, norm, c.window, c.shift, bias);
+        QVERIFY(max_diff(biased.sum, merged.sum + bias) < 1e-12);
+        QVERIFY(max_diff(biased.normed, merged.normed) < 1e-12);
         // The merge undoes the partition: windows of x itself put back add x to x.
         const at::Tensor plain = runtime::swin_window_partition(
             at::constant_pad_nd(x, {0, 0, 0, (c.window - c.width % c.window) % c.window, 0,
@@ -167,6 +173,16 @@ class TestBirefnetSwinV1Windows : public QObject {
                                                  norm64.bias, norm64.eps);
         QVERIFY2(max_diff(merged.normed, normed) <= tolerance,
                  QByteArray::number(max_diff(merged.normed, normed)));
+        // The next product's bias added to the written sums after the norm read them: each sum
+        // + bias rounded once more (exact float32 adds of two bfloat16 values; float32's own
+        // rounding equals float64's rounded), the normed values untouched.
+        const at::Tensor bias =
+            tokens_of({1, 1, 1, c.channels, 1, 0}, 4).view({c.channels}).to(type);
+        const runtime::SwinResidual biased = runtime::swin_merge_add_norm(
+            windows.to(cuda), x.to(cuda), norm_gpu, c.window, c.shift, bias.to(cuda));
+        QVERIFY(
+            at::equal(biased.sum.cpu(), (sums.to(at::kDouble) + bias.to(at::kDouble)).to(type)));
+        QVERIFY(at::equal(biased.normed.cpu(), merged.normed.cpu()));
     }
 
     void twins_refuse_other_tensors() {

@@ -46,6 +46,8 @@ class TestLayers : public QObject {
     void folded_rebnconv_matches_unfolded();
     void fold_keeps_dtype_and_memory_format();
     void fold_keeps_shape_errors();
+    void linear_epilogues_data();
+    void linear_epilogues();
 };
 
 void TestLayers::folded_conv_batch_norm_matches_unfolded_data() {
@@ -144,6 +146,58 @@ void TestLayers::fold_keeps_shape_errors() {
                  QString("test.safetensors: tensor layer.bn.running_var has shape [7], "
                          "expected [8]"));
     }
+}
+
+// Linear::gelu_flat and flat_onto against the separate passes: exactly those on the CPU and in
+// float32; on the GPU in bfloat16 (the GPU machine) with the GELU in cuBLASLt's epilogue (tanh
+// form, within 3e-4 of erf) and the residual accumulated in the product, within a bfloat16 step
+// of outputs up to ~8. Also with the epilogues switched off: the separate passes again.
+void TestLayers::linear_epilogues_data() {
+    QTest::addColumn<QString>("device");
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<double>("tolerance");
+    QTest::newRow("cpu float32") << "cpu" << static_cast<int>(at::kFloat) << 0.0;
+    QTest::newRow("cpu bfloat16") << "cpu" << static_cast<int>(at::kBFloat16) << 0.0;
+    if (at::hasCUDA()) {
+        QTest::newRow("cuda float32") << "cuda" << static_cast<int>(at::kFloat) << 1e-5;
+        QTest::newRow("cuda bfloat16") << "cuda" << static_cast<int>(at::kBFloat16) << 0.07;
+    }
+}
+
+void TestLayers::linear_epilogues() {
+    QFETCH(QString, device);
+    QFETCH(int, dtype);
+    QFETCH(double, tolerance);
+    const at::TensorOptions on =
+        at::TensorOptions()
+            .dtype(static_cast<at::ScalarType>(dtype))
+            .device(device == "cuda" ? at::Device(at::kCUDA) : at::Device(at::kCPU));
+    at::manual_seed(7);
+    ps::runtime::Linear fc1{at::randn({64, 32}).mul_(0.2).to(on), at::randn({64}).to(on), {}};
+    ps::runtime::Linear fc2{at::randn({32, 64}).mul_(0.1).to(on), at::randn({32}).to(on), {}};
+    const at::Tensor x = at::randn({2, 5, 7, 32}).to(on),
+                     residual = at::randn({2, 5, 7, 32}).to(on);
+    const at::Tensor hidden = at::gelu(fc1.flat(x));
+    const at::Tensor expected = residual + fc2.flat(hidden);
+    for (const bool enabled : {true, false}) {
+        ps::runtime::set_gemm_epilogues(enabled);
+        const at::Tensor h = fc1.gelu_flat(x);
+        const at::Tensor out = fc2.flat_onto(h, residual + fc2.bias, true);
+        const double exact = enabled && ps::runtime::gemm_epilogues(x) ? tolerance : 0.0;
+        QCOMPARE(h.sizes(), hidden.sizes());
+        QCOMPARE(out.sizes(), expected.sizes());
+        const double dh = (h.to(at::kDouble) - hidden.to(at::kDouble)).abs().max().item<double>();
+        QVERIFY2(dh <= exact, QByteArray::number(dh));
+        // The residual's bias rounded once more (bfloat16) and the add inside the product.
+        const double step = on.dtype() == at::kBFloat16 ? 0.07 : 1e-5;
+        const double d =
+            (out.to(at::kDouble) - expected.to(at::kDouble)).abs().max().item<double>();
+        QVERIFY2(d <= std::max(exact, step), QByteArray::number(d));
+        // Without the bias in the residual: the plain residual + product.
+        QVERIFY(at::allclose(fc2.flat_onto(h, residual, false).to(at::kDouble),
+                             (residual + fc2.flat(h)).to(at::kDouble)));
+    }
+    ps::runtime::set_gemm_epilogues(true);
 }
 
 QTEST_APPLESS_MAIN(TestLayers)

@@ -31,6 +31,9 @@ struct GpuSwitches {
     // PHOTOSYNTH_ENCODE_AHEAD: SAM 2 propagation encodes the next frame on a second CUDA stream
     // while this one is tracked.
     bool encode_ahead = true;
+    // PHOTOSYNTH_GEMM_EPILOGUES: Swin and Hiera MLPs' GELU and residual add inside their matrix
+    // products in half precision (runtime::gemm_epilogues); process-wide, set by the engine.
+    bool gemm_epilogues = true;
 };
 
 }  // namespace ps::runtime

@@ -2,8 +2,24 @@
 #include "models/runtime/layers.h"
 
 #include <ATen/ATen.h>
+#include <torch/version.h>
+
+#include <atomic>
 
 namespace ps::runtime {
+
+namespace {
+std::atomic<bool> epilogues_enabled{true};
+}  // namespace
+
+void set_gemm_epilogues(bool enabled) {
+    epilogues_enabled = enabled;
+}
+
+bool gemm_epilogues(const at::Tensor& x) {
+    return TORCH_VERSION_MAJOR >= 2 && epilogues_enabled.load() && x.is_cuda() &&
+           (x.scalar_type() == at::kBFloat16 || x.scalar_type() == at::kHalf);
+}
 
 Linear Linear::load(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
                     bool with_bias) {
@@ -29,6 +45,34 @@ at::Tensor Linear::flat(const at::Tensor& x) const {
     const at::Tensor rows = x.reshape({-1, x.size(-1)});
     return (bias.defined() ? at::addmm(bias, rows, transposed) : at::mm(rows, transposed))
         .view(sizes);
+}
+
+at::Tensor Linear::gelu_flat(const at::Tensor& x) const {
+#if TORCH_VERSION_MAJOR >= 2
+    if (bias.defined() && gemm_epilogues(x)) {
+        const at::Tensor transposed =
+            weight_t.defined() && weight_t.is_alias_of(weight) ? weight_t : weight.t();
+        std::vector<int64_t> sizes(x.sizes().begin(), x.sizes().end());
+        sizes.back() = weight.size(0);
+        return at::_addmm_activation(bias, x.reshape({-1, x.size(-1)}), transposed, 1, 1,
+                                     /*use_gelu=*/true)
+            .view(sizes);
+    }
+#endif
+    return at::gelu(flat(x));
+}
+
+at::Tensor Linear::flat_onto(const at::Tensor& x, const at::Tensor& residual,
+                             bool bias_in_residual) const {
+    if (!bias_in_residual || !bias.defined()) return residual + flat(x);
+    const at::Tensor transposed =
+        weight_t.defined() && weight_t.is_alias_of(weight) ? weight_t : weight.t();
+    const at::Tensor rows = x.reshape({-1, x.size(-1)});
+    if (gemm_epilogues(x) && residual.is_contiguous()) {
+        return at::addmm(residual.view({-1, residual.size(-1)}), rows, transposed)
+            .view(residual.sizes());
+    }
+    return residual + at::mm(rows, transposed).view(residual.sizes());
 }
 
 LayerNorm LayerNorm::load(const Weights& w, const std::string& prefix, int64_t dim, double eps) {

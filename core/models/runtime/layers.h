@@ -22,8 +22,24 @@ struct Linear {
     // calls where this makes three; each costs microseconds of CPU time on the GPU. The bias is
     // added inside the product instead of after it (float rounding only).
     at::Tensor flat(const at::Tensor& x) const;
+    // GELU(flat(x)). On a CUDA device in half precision (LibTorch 2) with gemm_epilogues() on,
+    // in the product's epilogue (cuBLASLt's GELU: the tanh approximation, within 3e-4 of the
+    // exact erf form, far under a bfloat16 step): one pass over the hidden activations instead
+    // of three. Elsewhere the exact at::gelu.
+    at::Tensor gelu_flat(const at::Tensor& x) const;
+    // residual + flat(x). Where gemm_epilogues() applies, `residual` already holds this layer's
+    // bias (`bias_in_residual`: the producer added it) and the product accumulates onto it
+    // (addmm with beta 1): no separate pass for the residual add.
+    at::Tensor flat_onto(const at::Tensor& x, const at::Tensor& residual,
+                         bool bias_in_residual) const;
     int64_t out_features() const { return weight.size(0); }
 };
+
+// Whether products on `x` fold their activation and residual into the GEMM (Linear::gelu_flat,
+// flat_onto): CUDA, half precision, LibTorch 2, and set_gemm_epilogues(true) (the default;
+// GpuSwitches::gemm_epilogues, PHOTOSYNTH_GEMM_EPILOGUES=0 for the exact separate passes).
+bool gemm_epilogues(const at::Tensor& x);
+void set_gemm_epilogues(bool enabled);
 
 // nn.LayerNorm over the last dimension.
 struct LayerNorm {

@@ -288,8 +288,13 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
     }
     out = block.proj(out.transpose(1, 2).reshape({windows_count, N, C}));
 
-    // Reverse, roll back, crop, the residual add and norm2 (one kernel on CUDA).
-    const SwinResidual y = swin_merge_add_norm(out, x, block.norm2, w, block.shift);
+    // Reverse, roll back, crop, the residual add and norm2 (one kernel on CUDA). On the GPU in
+    // half precision the MLP's GELU and its residual add ride in its products' epilogues (fc2's
+    // bias put into the residual by that kernel): two passes over the activations fewer.
+    const bool epilogues = gemm_epilogues(x);
+    const SwinResidual y = swin_merge_add_norm(out, x, block.norm2, w, block.shift,
+                                               epilogues ? block.fc2.bias : at::Tensor());
+    if (epilogues) return block.fc2.flat_onto(block.fc1.gelu_flat(y.normed), y.sum, true);
     return y.sum + block.fc2(at::gelu(block.fc1(y.normed)));
 }
 

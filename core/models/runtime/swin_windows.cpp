@@ -178,16 +178,21 @@ at::Tensor swin_norm_partition(const at::Tensor& x, const LayerNorm& norm, int64
 }
 
 SwinResidual swin_merge_add_norm(const at::Tensor& windows, const at::Tensor& x,
-                                 const LayerNorm& norm, int64_t window, int64_t shift) {
+                                 const LayerNorm& norm, int64_t window, int64_t shift,
+                                 const at::Tensor& sum_bias) {
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-    if (kernels_apply(x, norm) && windows.scalar_type() == x.scalar_type()) {
+    if (kernels_apply(x, norm) && windows.scalar_type() == x.scalar_type() &&
+        (!sum_bias.defined() ||
+         (sum_bias.scalar_type() == x.scalar_type() && sum_bias.device() == x.device() &&
+          sum_bias.is_contiguous() && sum_bias.numel() == x.size(-1)))) {
         check_windows(windows, x, indexing_of(x, window, shift));
         const at::Tensor rows = windows.contiguous();
         SwinResidual r{at::empty_like(x), at::empty_like(x)};
         check_launch(cuda::swin_merge_windows_add_norm(
                          rows.data_ptr(), x.data_ptr(), token_norm(norm), r.sum.data_ptr(),
                          r.normed.data_ptr(), window_geometry(x, window, shift),
-                         cuda_element_type(x.scalar_type()), stream_of(x)),
+                         cuda_element_type(x.scalar_type()), stream_of(x),
+                         sum_bias.defined() ? sum_bias.data_ptr() : nullptr),
                      "window merge");
         return r;
     }
@@ -200,6 +205,7 @@ SwinResidual swin_merge_add_norm(const at::Tensor& windows, const at::Tensor& x,
     SwinResidual r;
     r.sum = x + h;
     r.normed = norm(r.sum);
+    if (sum_bias.defined()) r.sum = r.sum + sum_bias;
     return r;
 }
 

@@ -26,12 +26,14 @@ at::Tensor swin_norm_partition(const at::Tensor& x, const LayerNorm& norm, int64
                                int64_t shift);
 
 // sum = x + `windows` ((B * nW) x w² x C) reversed, rolled by +shift and cropped to x's size;
-// normed = norm(sum).
+// normed = norm(sum). With `sum_bias` (C values) the returned sum has it added after the norm
+// read it: the next product's bias, for Linear::flat_onto.
 struct SwinResidual {
     at::Tensor sum, normed;
 };
 SwinResidual swin_merge_add_norm(const at::Tensor& windows, const at::Tensor& x,
-                                 const LayerNorm& norm, int64_t window, int64_t shift);
+                                 const LayerNorm& norm, int64_t window, int64_t shift,
+                                 const at::Tensor& sum_bias = {});
 
 // The CUDA kernels' CPU twins, on CPU tensors of float or double (the norm's too), computed in
 // that precision. Throws std::invalid_argument for other tensors.

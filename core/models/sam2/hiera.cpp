@@ -109,8 +109,13 @@ at::Tensor HieraBlock::operator()(const at::Tensor& input) const {
     // window_unpartition, the residual add and norm2 in one pass: a window of one token is the
     // map's own row-major order (global attention).
     const int64_t merge_window = window_size > 0 ? window_size : 1;
-    const runtime::SwinResidual y = runtime::swin_merge_add_norm(
-        x.reshape({-1, merge_window * merge_window, C}), shortcut, norm2, merge_window, 0);
+    // On the GPU in half precision the MLP's GELU and residual add in its products' epilogues
+    // (runtime::gemm_epilogues, as Swin's blocks).
+    const bool epilogues = runtime::gemm_epilogues(shortcut);
+    const runtime::SwinResidual y =
+        runtime::swin_merge_add_norm(x.reshape({-1, merge_window * merge_window, C}), shortcut,
+                                     norm2, merge_window, 0, epilogues ? mlp1.bias : at::Tensor());
+    if (epilogues) return mlp1.flat_onto(mlp0.gelu_flat(y.normed), y.sum, true);
     return y.sum + mlp1.flat(at::gelu(mlp0.flat(y.normed)));
 }
 

@@ -117,8 +117,8 @@ template <typename T, int V>
 __global__ void merge_add_norm_kernel(const Pack<T, V>* __restrict__ windows,
                                       const Pack<T, V>* __restrict__ residual,
                                       Pack<T, V>* __restrict__ out, Pack<T, V>* __restrict__ normed,
-                                      NormRows<T, V> n, SwinWindowIndexing ix,
-                                      int64_t total_tokens) {
+                                      const Pack<T, V>* __restrict__ out_bias, NormRows<T, V> n,
+                                      SwinWindowIndexing ix, int64_t total_tokens) {
     const int lane = threadIdx.x % kWarp;
     const int64_t warps = static_cast<int64_t>(gridDim.x) * (blockDim.x / kWarp);
     for (int64_t token = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / kWarp;
@@ -138,11 +138,16 @@ __global__ void merge_add_norm_kernel(const Pack<T, V>* __restrict__ windows,
         for (int64_t u = lane; u < n.units; u += kWarp) {
             float values[V];
             load(u, values);
+            norms[u] = normalised(n, moments, values, u);
+            if (out_bias != nullptr) {
+                const Pack<T, V> b = out_bias[u];
+#pragma unroll
+                for (int j = 0; j < V; ++j) values[j] += to_float(b.v[j]);
+            }
             Pack<T, V> s;
 #pragma unroll
             for (int j = 0; j < V; ++j) s.v[j] = from_float<T>(values[j]);
             sums[u] = s;
-            norms[u] = normalised(n, moments, values, u);
         }
     }
 }
@@ -206,12 +211,12 @@ cudaError_t swin_partition_windows_norm(const void* tokens, const SwinTokenNorm&
 cudaError_t swin_merge_windows_add_norm(const void* windows, const void* residual,
                                         const SwinTokenNorm& norm, void* out, void* normed,
                                         const SwinWindowGeometry& geometry, ElementType type,
-                                        cudaStream_t stream) {
+                                        cudaStream_t stream, const void* out_bias) {
     const SwinWindowIndexing ix = indexing_of(geometry);
     const int64_t total = geometry.batch * geometry.height * geometry.width;
     if (total == 0 || geometry.channels == 0) return cudaSuccess;
-    const bool aligned =
-        aligned16(windows) && aligned16(residual) && aligned16(out) && aligned16(normed);
+    const bool aligned = aligned16(windows) && aligned16(residual) && aligned16(out) &&
+                         aligned16(normed) && (out_bias == nullptr || aligned16(out_bias));
     return by_type(type, [&](auto tag) {
         using T = decltype(tag);
         return with_rows<T>(geometry, norm, aligned, [&](auto n) {
@@ -219,7 +224,8 @@ cudaError_t swin_merge_windows_add_norm(const void* windows, const void* residua
             using Packed = typename std::remove_const<P>::type;
             merge_add_norm_kernel<<<blocks_for(total), kThreads, 0, stream>>>(
                 static_cast<const Packed*>(windows), static_cast<const Packed*>(residual),
-                static_cast<Packed*>(out), static_cast<Packed*>(normed), n, ix, total);
+                static_cast<Packed*>(out), static_cast<Packed*>(normed),
+                static_cast<const Packed*>(out_bias), n, ix, total);
         });
     });
 }

@@ -39,10 +39,12 @@ cudaError_t swin_partition_windows_norm(const void* tokens, const SwinTokenNorm&
 // out = residual + window_reverse(windows) rolled back by +shift and cropped to height x width,
 // the add computed in float32 and rounded once (ATen's half-precision add); normed =
 // layer_norm(out) of those rounded sums. windows as above; residual, out and normed: batch x
-// height x width x channels, contiguous.
+// height x width x channels, contiguous. `out_bias` (channels values, or null): added to `out`
+// after the norm has read the sums (rounded again), so that the next product can accumulate
+// onto out with that bias in it (Linear::flat_onto).
 cudaError_t swin_merge_windows_add_norm(const void* windows, const void* residual,
                                         const SwinTokenNorm& norm, void* out, void* normed,
                                         const SwinWindowGeometry& geometry, ElementType type,
-                                        cudaStream_t stream);
+                                        cudaStream_t stream, const void* out_bias = nullptr);
 
 }  // namespace ps::runtime::cuda
