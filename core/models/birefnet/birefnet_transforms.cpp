@@ -54,8 +54,14 @@ at::Tensor normalize_for_birefnet(const cv::Mat& resized_rgb, at::Device device)
         runtime::upload(at::tensor({0.485f, 0.456f, 0.406f}).view({3, 1, 1}), device);
     const at::Tensor std =
         runtime::upload(at::tensor({0.229f, 0.224f, 0.225f}).view({3, 1, 1}), device);
-    const at::Tensor chw = runtime::upload(hwc, device).permute({2, 0, 1}).to(at::kFloat).div(255);
-    return chw.sub(mean).div(std).unsqueeze(0).contiguous();
+    // One kernel converts and transposes the bytes into the contiguous float input, then the
+    // division, subtraction and division in place: the same operations in the same order (the
+    // same bits) without three more full-size tensors and a final copy.
+    const at::Tensor bytes = runtime::upload(hwc, device);
+    at::Tensor input = at::empty({1, 3, resized_rgb.rows, resized_rgb.cols},
+                                 at::TensorOptions().dtype(at::kFloat).device(device));
+    input[0].copy_(bytes.permute({2, 0, 1}));
+    return input.div_(255).sub_(mean).div_(std);
 }
 
 at::Tensor soft_matte_from_logits(const at::Tensor& logits, int height, int width) {
