@@ -44,6 +44,7 @@ const std::map<std::string, const char*>& names() {
         {"effect", "Effect"},
         {"export", "Export"},
         {"matte", "Background matte"},
+        {"track_frame", "Tracked video frame"},
         {"click_to_mask", "Click to mask"},
         {"cached_click", "Further click"},
         // Choices.
@@ -87,6 +88,22 @@ QString model_display_name(const QString& family, const QString& arch) {
     if (family == "mobile_sam") return QStringLiteral("MobileSAM");
     if (family == "sam2") return QStringLiteral("SAM 2.1");
     return family;
+}
+
+QString segmenter_display_name(const QString& family, const QString& arch) {
+    // The names Meta's READMEs give the checkpoints, as `photosynth-cli info` prints them.
+    static const std::map<QString, const char*> sizes = {
+        {"vit_b", "ViT-B"},
+        {"vit_l", "ViT-L"},
+        {"vit_h", "ViT-H"},
+        {"sam2.1_hiera_t", "Hiera-T"},
+        {"sam2.1_hiera_s", "Hiera-S"},
+        {"sam2.1_hiera_b+", "Hiera-B+"},
+        {"sam2.1_hiera_l", "Hiera-L"},
+    };
+    const QString name = model_display_name(family, arch);
+    const auto size = sizes.find(arch);
+    return size == sizes.end() ? name : name + ' ' + QString::fromUtf8(size->second);
 }
 
 QString matting_model_label(const QString& family, const QString& arch, const QString& file,

@@ -19,6 +19,11 @@ QString target_display_name(const QString& target);
 // An unknown family reads as its identifier.
 QString model_display_name(const QString& family, const QString& arch);
 
+// A promptable segmenter with its published size, for the status bar: "SAM 2.1 Hiera-T",
+// "SAM ViT-B", "MobileSAM". An arch without a published name (a custom layout) adds nothing:
+// "SAM 2.1".
+QString segmenter_display_name(const QString& family, const QString& arch);
+
 // An entry of the Remove Background panel's model list: "ISNet · isnet-general-use.pth · 176 MB ·
 // 1024²" ("2560×1440" where not square, "any size" for BiRefNet_dynamic). A size of 0 bytes or
 // an input width of 0 is left out.

@@ -25,6 +25,7 @@
 #include "background_panel.h"
 #include "benchmark_panel.h"
 #include "candidate_strip.h"
+#include "display_names.h"
 #include "dock_layout.h"
 #include "download_dialog.h"
 #include "editing/edit_commands.h"
@@ -354,10 +355,11 @@ void MainWindow::set_sam_model(const QString& checkpoint_path,
             }
             model_id_ = model->id;
             model_name_ = QFileInfo(checkpoint_path).fileName();
-            QString label =
-                tr("SAM %1 · %2 %3")
-                    .arg(QString::fromStdString(model->arch), QString::fromStdString(model->device),
-                         QString::fromStdString(model->precision));
+            QString label = tr("%1 · %2 %3")
+                                .arg(segmenter_display_name(QString::fromStdString(model->family),
+                                                            QString::fromStdString(model->arch)),
+                                     QString::fromStdString(model->device),
+                                     QString::fromStdString(model->precision));
             if (!model->fallback_reason.empty()) {
                 label += " ⚠";
                 engine_label_->setToolTip(QString::fromStdString(model->fallback_reason));

@@ -339,6 +339,21 @@ void TestWeightsDownloader::manifest_parses_repository_file() {
     for (const ModelEntry& entry : *manifest) families << entry.family;
     for (const char* family : {"u2net", "isnet", "birefnet", "inspyrenet"})
         QVERIFY2(families.contains(family), family);
+    // And every promptable one: SAM, MobileSAM, and SAM 2.1 in its four published sizes under
+    // the engine's family and arch names, with no checksum made up where Meta gives none.
+    for (const char* family : {"sam_vit", "mobile_sam", "sam2"})
+        QVERIFY2(families.contains(family), family);
+    QStringList sam2_arches;
+    for (const ModelEntry& entry : *manifest) {
+        if (entry.family != "sam2") continue;
+        sam2_arches << entry.arch;
+        QVERIFY2(entry.url.startsWith("https://dl.fbaipublicfiles.com/segment_anything_2/092824/" +
+                                      entry.file),
+                 qPrintable(entry.url));
+        QVERIFY(!entry.sha256 && !entry.md5 && !entry.size_bytes);
+    }
+    QCOMPARE(sam2_arches, (QStringList{"sam2.1_hiera_t", "sam2.1_hiera_s", "sam2.1_hiera_b+",
+                                       "sam2.1_hiera_l"}));
 }
 
 void TestWeightsDownloader::broken_manifest_names_file_data() {

@@ -4,6 +4,7 @@
 // that prompt must lie where the mouse went.
 #include "sam2_test_data.h"  // ATen-using headers before Qt's `slots` macro
 
+#include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QStandardPaths>
@@ -101,6 +102,8 @@ void TestSam2Canvas::sam2_from_settings() {
     });
     QVERIFY(model != models.end());
     QCOMPARE(QString::fromStdString(model->family), QString("sam2"));
+    // The status bar names the model as people do, not by its arch ("sam2.1_hiera_custom").
+    QCOMPARE(window.findChild<QLabel*>("engine_label")->text(), QString("SAM 2.1 · cpu fp32"));
 
     QVERIFY(open_and_wait(window, golden_image()));
     QCOMPARE(engine_->work_image(window.current_image_id()).size(), cv::Size(240, 300));

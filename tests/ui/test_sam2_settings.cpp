@@ -65,6 +65,15 @@ class TestSam2Settings : public QObject {
 
     void labels_name_sam2() {
         QCOMPARE(ui::model_display_name("sam2", "sam2.1_hiera_t"), QString("SAM 2.1"));
+        // The status bar's name adds the published size, where there is one.
+        QCOMPARE(ui::segmenter_display_name("sam2", "sam2.1_hiera_t"), QString("SAM 2.1 Hiera-T"));
+        QCOMPARE(ui::segmenter_display_name("sam2", "sam2.1_hiera_s"), QString("SAM 2.1 Hiera-S"));
+        QCOMPARE(ui::segmenter_display_name("sam2", "sam2.1_hiera_b+"),
+                 QString("SAM 2.1 Hiera-B+"));
+        QCOMPARE(ui::segmenter_display_name("sam2", "sam2.1_hiera_l"), QString("SAM 2.1 Hiera-L"));
+        QCOMPARE(ui::segmenter_display_name("sam2", "sam2.1_hiera_custom"), QString("SAM 2.1"));
+        QCOMPARE(ui::segmenter_display_name("sam", "vit_b"), QString("SAM ViT-B"));
+        QCOMPARE(ui::segmenter_display_name("mobile_sam", "mobile_sam"), QString("MobileSAM"));
     }
 
   private:
