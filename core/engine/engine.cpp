@@ -649,7 +649,8 @@ QFuture<Result<std::shared_ptr<TrackingSession>>> Engine::open_tracking(
             auto predictor =
                 sam2::Sam2VideoPredictor::create(model->sam2_video, video, frames, options);
             if (!predictor) return predictor.error();
-            return Out(new TrackingSession(model, std::move(*predictor), scheduler_, device));
+            return Out(
+                new TrackingSession(model, std::move(*predictor), scheduler_, device, *metrics_));
         });
 }
 

@@ -33,6 +33,8 @@ const char* stage_name(Stage stage) {
             return "export";
         case Stage::Matte:
             return "matte";
+        case Stage::TrackFrame:
+            return "track_frame";
     }
     return "unknown";
 }

@@ -20,8 +20,20 @@ namespace ps::engine {
 class ProcessStatsSampler;
 
 // Matte: one background-removal network call (Engine::matte), preprocess to matte.
-enum class Stage { Decode, Preprocess, Encode, MaskDecode, Postprocess, Effect, Export, Matte };
-constexpr int kStageCount = 8;
+// TrackFrame: one frame of a SAM 2 propagation (TrackingSession::propagate), from the previous
+// frame's masks (or the start) to this frame's masks on the host.
+enum class Stage {
+    Decode,
+    Preprocess,
+    Encode,
+    MaskDecode,
+    Postprocess,
+    Effect,
+    Export,
+    Matte,
+    TrackFrame
+};
+constexpr int kStageCount = 9;
 const char* stage_name(Stage stage);  // "decode", "preprocess", "encode", "mask_decode", ...
 
 struct StageStats {

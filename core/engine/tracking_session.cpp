@@ -2,10 +2,12 @@
 // device thread runs a session's calls in the order they were made.
 #include "engine/tracking_session.h"
 
+#include <chrono>
 #include <mutex>
 
 #include "engine/device_thread.h"
 #include "engine/job_scheduler.h"
+#include "engine/metrics.h"
 #include "engine/model_registry.h"
 
 namespace ps::engine {
@@ -17,10 +19,11 @@ struct TrackingSession::State {
 
 TrackingSession::TrackingSession(std::shared_ptr<LoadedModel> model,
                                  std::unique_ptr<sam2::Sam2VideoPredictor> predictor,
-                                 JobScheduler& scheduler, DeviceThread& device)
+                                 JobScheduler& scheduler, DeviceThread& device, Metrics& metrics)
     : state_(std::make_shared<State>(State{std::move(model), std::move(predictor)})),
       scheduler_(scheduler),
-      device_(device) {}
+      device_(device),
+      metrics_(metrics) {}
 TrackingSession::~TrackingSession() = default;
 
 const sam2::Sam2VideoInfo& TrackingSession::video() const {
@@ -76,8 +79,16 @@ QFuture<Result<sam2::Sam2VideoMasks>> TrackingSession::masks(int64_t frame) {
 
 QFuture<Status> TrackingSession::propagate(
     sam2::Sam2PropagateOptions options, std::function<void(const sam2::Sam2VideoMasks&)> on_frame) {
-    return on_device<Ok>([options, on_frame = std::move(on_frame)](sam2::Sam2VideoPredictor& p) {
-        return p.propagate(options, on_frame);
+    return on_device<Ok>([options, on_frame = std::move(on_frame),
+                          metrics = &metrics_](sam2::Sam2VideoPredictor& p) {
+        using Clock = std::chrono::steady_clock;
+        auto last = Clock::now();
+        return p.propagate(options, [&](const sam2::Sam2VideoMasks& masks) {
+            metrics->record(Stage::TrackFrame,
+                            std::chrono::duration<double, std::milli>(Clock::now() - last).count());
+            if (on_frame) on_frame(masks);
+            last = Clock::now();  // the caller's own time not counted
+        });
     });
 }
 

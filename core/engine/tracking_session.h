@@ -22,6 +22,7 @@ namespace ps::engine {
 
 class DeviceThread;
 class JobScheduler;
+class Metrics;
 struct LoadedModel;
 
 // Calls are queued on the model's device thread in the order made, at interactive priority.
@@ -48,9 +49,10 @@ class TrackingSession {
     QFuture<Result<sam2::Sam2VideoMasks>> masks(int64_t frame);
 
     // on_frame runs on the device thread as each frame is done (copy what you need, return
-    // fast). options.cancel (owned by the caller, alive until the future resolves) stops it
-    // between frames with a Cancelled error; the frames done stay tracked. Resolves when done,
-    // cancelled or failed.
+    // fast); each frame's time, on_frame's own left out, goes to the engine's metrics as
+    // Stage::TrackFrame. options.cancel (owned by the caller, alive until the future resolves)
+    // stops it between frames with a Cancelled error; the frames done stay tracked. Resolves when
+    // done, cancelled or failed.
     QFuture<Status> propagate(sam2::Sam2PropagateOptions options,
                               std::function<void(const sam2::Sam2VideoMasks&)> on_frame);
     // Every prompt and output gone; the model and the frames kept.
@@ -62,13 +64,14 @@ class TrackingSession {
     friend class Engine;
     TrackingSession(std::shared_ptr<LoadedModel> model,
                     std::unique_ptr<sam2::Sam2VideoPredictor> predictor, JobScheduler& scheduler,
-                    DeviceThread& device);
+                    DeviceThread& device, Metrics& metrics);
     template <typename T, typename F>
     QFuture<Result<T>> on_device(F&& call);
 
     std::shared_ptr<State> state_;
     JobScheduler& scheduler_;
     DeviceThread& device_;
+    Metrics& metrics_;
 };
 
 }  // namespace ps::engine

@@ -44,8 +44,9 @@ class TestMetrics : public QObject {
 };
 
 void TestMetrics::stage_names() {
-    const char* expected[kStageCount] = {"decode",      "preprocess", "encode", "mask_decode",
-                                         "postprocess", "effect",     "export", "matte"};
+    const char* expected[kStageCount] = {"decode",      "preprocess",  "encode",
+                                         "mask_decode", "postprocess", "effect",
+                                         "export",      "matte",       "track_frame"};
     for (int i = 0; i < kStageCount; ++i)
         QCOMPARE(QString(stage_name(static_cast<Stage>(i))), QString(expected[i]));
 }

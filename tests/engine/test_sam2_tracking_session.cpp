@@ -127,6 +127,10 @@ void TestSam2TrackingSession::same_masks_as_the_predictor_alone() {
     QVERIFY2(done.ok(), done.ok() ? "" : done.message().c_str());
     QCOMPARE(int(from_engine.size()), kFrames);
     QCOMPARE(from_engine.size(), from_alone.size());
+    // Each propagated frame timed in the engine's metrics (the benchmark panel's latency chart).
+    const StageStats tracked = engine.metrics().snapshot().stage(Stage::TrackFrame);
+    QCOMPARE(tracked.count, static_cast<long long>(kFrames));
+    QVERIFY(tracked.last_ms > 0);
     for (size_t i = 0; i < from_alone.size(); ++i)
         QVERIFY(same_masks(from_alone[i], from_engine[i]));
 

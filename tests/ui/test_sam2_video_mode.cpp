@@ -15,6 +15,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMimeData>
@@ -242,6 +243,12 @@ void TestSam2VideoMode::click_track_cancel_rename_reopen() {
               mask_pixels(video, first, 0));
         // The live preview followed the propagation to its last frame.
         QCOMPARE(video.current_frame(), kFrames - 1);
+        // The metrics dock's latency rows time each tracked frame.
+        auto* tracked_row = window.findChild<QLabel*>("p50_track_frame");
+        QVERIFY(tracked_row != nullptr);
+        QTRY_VERIFY_WITH_TIMEOUT(tracked_row->text().startsWith("Tracked video frame p50 "), 5000);
+        const int runs = tracked_row->text().section(" · ", -1).section(' ', 0, 0).toInt();
+        QVERIFY2(runs >= kFrames - 1, qPrintable(tracked_row->text()));
 
         // A correction on frame 8 (a background point), then Propagate from there: frames 8 to
         // the end are tracked again, the frames before it keep their masks.
