@@ -465,8 +465,11 @@ void MainWindow::open_download_dialog() {
     QDir().mkpath(folder);
     DownloadDialog dialog(":/models/manifest.json", folder, this);
     connect(&dialog, &DownloadDialog::downloaded, this, [this](const QString& path) {
-        // A SAM checkpoint becomes the model when none is configured yet.
-        if (model_id_.empty() && settings_ && settings_->set_sam_checkpoint(path)) {
+        // A checkpoint that answers clicks (SAM, MobileSAM, SAM 2.1) becomes the model when none
+        // is configured yet; a background-removal model only joins the panel's list below.
+        if (model_id_.empty() && settings_ &&
+            engine::is_promptable_family(engine::inspect_checkpoint(path).family.toStdString()) &&
+            settings_->set_sam_checkpoint(path)) {
             set_sam_model(path);
         }
         list_matting_models();  // a background-removal model joins the panel's list

@@ -115,6 +115,43 @@ class TestSam2Download : public QObject {
         QCOMPARE(ready.first().first().toString(), engine_label->text());
     }
 
+    // A background-removal model downloaded first stays out of the clicks: the window keeps
+    // GrabCut and no SAM checkpoint is set (it became the click model before, and clicks failed).
+    void a_downloaded_matting_model_is_no_click_model() {
+        QTemporaryDir own;
+        QVERIFY(own.isValid());
+        QFile::remove(engine::user_model_folder() + "/sam2.1_hiera_tiny.pt");  // the first test's
+        ui::AppSettings settings(own.filePath("settings.ini"));
+        engine::Engine engine(cpu_settings());
+        ui::MainWindow window(engine, &settings);
+        QVERIFY(activate(window));
+        const QString downloaded = engine::user_model_folder() + "/isnet-general-use.pth";
+        bool closed = false;
+        when_modal<ui::DownloadDialog>([&](ui::DownloadDialog* dialog) {
+            QTimer::singleShot(30000, dialog, &QDialog::reject);  // never hang in exec()
+            auto* close = dialog->findChild<QDialogButtonBox*>();
+            if (!close) return static_cast<QDialog*>(dialog)->reject();
+            QDir().mkpath(QFileInfo(downloaded).path());
+            QFile::remove(downloaded);
+            if (QFile::copy(QString::fromStdString(test_data_path("isnet", "isnet_tiny.pth")),
+                            downloaded))
+                emit dialog->downloaded(downloaded);
+            QTest::mouseClick(close->button(QDialogButtonBox::Close), Qt::LeftButton);
+            closed = !dialog->isVisible();
+        });
+        QAction* download = action_named(window, "Download Official Weights…");
+        QVERIFY(download);
+        download->trigger();
+        QVERIFY(closed);
+        QVERIFY(QFileInfo::exists(downloaded));
+        QVERIFY(wait_idle(window));
+        QVERIFY2(settings.sam_checkpoint().isEmpty(), qPrintable(settings.sam_checkpoint()));
+        QVERIFY(window.model_id().empty());
+        auto* engine_label = window.findChild<QLabel*>("engine_label");
+        QVERIFY(engine_label);
+        QVERIFY2(engine_label->text().contains("GrabCut"), qPrintable(engine_label->text()));
+    }
+
   private:
     QTemporaryDir tmp_;
 };
