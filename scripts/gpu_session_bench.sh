@@ -12,7 +12,7 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee $L
 host_load() { echo "load $(cut -d" " -f1-3 /proc/loadavg), $(nproc) cores, gpu apps: $(nvidia-smi --query-compute-apps=pid --format=csv,noheader | wc -l)" | tee -a $L; }
 host_load
 timeout 45 python3 scripts/sdpa_backends_gpu_bench.py 2>&1 | tee -a $L
-TESTS="test_sam2_parity test_sam2_memory test_birefnet_parity"
+TESTS="test_sam2_parity test_sam2_memory test_birefnet_parity test_layers test_birefnet_swin_v1_windows"
 TARGETS="photosynth-cli $TESTS" bash .gpu/gpu-build.sh .gpu/debs . /tmp/b -DPHOTOSYNTH_BUILD_GUI=OFF > $OUT/build.log 2>&1 || { tail -40 $OUT/build.log; exit 1; }
 source /tmp/b/gpu-env.sh
 CLI=/tmp/b/app/photosynth-cli; C=/tmp/ckpt; mkdir -p $C
@@ -22,19 +22,20 @@ done
 echo "ckpt done, $(left) s left" | tee -a $L
 # test_sam2_memory's first function decodes JPEG frames, which the kit's libraries could not do
 # on the GPU machine (it aborted there, 2026-12-07): its model functions by name.
-declare -A FUNCTIONS=([test_sam2_memory]="memory_encoder memory_selection memory_bank memory_attention memory_attention_in_query_slices pixels_to_conditioned_features missing_tensor_named")
-for t in $TESTS; do (cd /tmp/b && timeout 120 ./tests/$t ${FUNCTIONS[$t]:-} > $OUT/$t.log 2>&1; echo "$t rc=$? $(grep Totals $OUT/$t.log)" | tee -a $L; grep "^FAIL" -A2 $OUT/$t.log | head -9 | tee -a $L); done
+# (memory_encoder and pixels_to_conditioned_features read JPEG frames too.)
+declare -A FUNCTIONS=([test_sam2_memory]="memory_selection memory_bank memory_attention memory_attention_in_query_slices missing_tensor_named")
+for t in $TESTS; do (cd /tmp/b && timeout 120 ./tests/$t ${FUNCTIONS[$t]:-} > /tmp/$t.log 2>&1; echo "$t rc=$? $(grep Totals /tmp/$t.log)" | tee -a $L; grep "^FAIL" -A2 /tmp/$t.log | head -9 | tee -a $L); done
 B="--device cuda --precision bf16 --synthetic 1024x1024"
 for m in sam2.1_hiera_b+ birefnet birefnet_lite isnet; do
-  timeout 90 $CLI bench $B --iterations 15 --warmup 3 --model $C/$m.safetensors --json $OUT/b_$m.json 2>>$OUT/err.log | tail -9 | tee -a $L
+  timeout 90 $CLI bench $B --iterations 20 --warmup 3 --model $C/$m.safetensors --json /tmp/b_$m.json 2>>$OUT/err.log | tail -9 | tee -a $L
 done
 echo "ours image done, $(left) s left" | tee -a $L
 host_load
 for m in sam2.1_hiera_t sam2.1_hiera_l; do
-  timeout 120 $CLI bench --track --model $C/$m.safetensors --synthetic 1024x1024 --frames 32 --objects 3 --device cuda --precision bf16 --json $OUT/t_$m.json 2>>$OUT/err.log | tail -12 | tee -a $L
+  timeout 120 $CLI bench --track --model $C/$m.safetensors --synthetic 1024x1024 --frames 40 --objects 3 --device cuda --precision bf16 --json /tmp/t_$m.json 2>>$OUT/err.log | tail -12 | tee -a $L
 done
 echo "ours track done, $(left) s left" | tee -a $L
-[ $(left) -gt 150 ] && timeout $(( $(left) - 100 )) python3 scripts/official_sam2_gpu_bench.py --sam2 .gpu/src/sam2 --video-model $C/sam2.1_hiera_l.safetensors --video-model $C/sam2.1_hiera_t.safetensors --image-model $C/sam2.1_hiera_b+.safetensors --objects 1,3 --frames 16 --json $OUT/official_sam2.json > $OUT/official_sam2.log 2>&1
+[ $(left) -gt 150 ] && timeout $(( $(left) - 100 )) python3 scripts/official_sam2_gpu_bench.py --sam2 .gpu/src/sam2 --video-model $C/sam2.1_hiera_l.safetensors --video-model $C/sam2.1_hiera_t.safetensors --image-model $C/sam2.1_hiera_b+.safetensors --objects 1,3 --frames 37 --warmup-frames 3 --json $OUT/official_sam2.json > /tmp/official_sam2.log 2>&1
 python3 - $OUT/official_sam2.json <<'PY' 2>&1 | tee -a $L
 import json,sys
 try: r=json.load(open(sys.argv[1]))
@@ -51,10 +52,10 @@ echo "official matting done, $(left) s left" | tee -a $L
 export PHOTOSYNTH_CUDA_GRAPHS=0
 if [ $(left) -gt 45 ]; then
   timeout 40 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 12 --objects 1 --device cuda --precision bf16 --json /tmp/x.json --trace /tmp/tt.json > /dev/null 2>&1
-  python3 scripts/trace_summary.py /tmp/tt.json 12 40 > $OUT/trace_track_t.txt 2>&1
+  python3 scripts/trace_gaps.py /tmp/tt.json 12 8 >> $L 2>&1
 fi
 if [ $(left) -gt 40 ]; then
   timeout 35 $CLI bench $B --iterations 4 --warmup 2 --model $C/birefnet.safetensors --json /tmp/x.json --trace /tmp/tr.json > /dev/null 2>&1
-  python3 scripts/trace_summary.py /tmp/tr.json 6 50 > $OUT/trace_birefnet.txt 2>&1
+  python3 scripts/trace_window.py /tmp/tr.json 0.5 8 40 >> $L 2>&1
 fi
 echo "end, $(left) s left" | tee -a $L
