@@ -38,8 +38,7 @@ at::Tensor AttentionProjections::recombine_heads(const at::Tensor& x) const {
 at::Tensor AttentionProjections::fused_or_undefined(const at::Tensor& q, const at::Tensor& k,
                                                     const at::Tensor& v) const {
 #if TORCH_VERSION_MAJOR >= 2
-    if (q.is_cuda() && q.scalar_type() != at::kFloat)
-        return recombine_heads(at::scaled_dot_product_attention(q, k, v));
+    if (half_on_gpu(q)) return recombine_heads(at::scaled_dot_product_attention(q, k, v));
 #else
     (void)q, (void)k, (void)v;
 #endif

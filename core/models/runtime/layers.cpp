@@ -16,9 +16,13 @@ void set_gemm_epilogues(bool enabled) {
     epilogues_enabled = enabled;
 }
 
-bool gemm_epilogues(const at::Tensor& x) {
-    return TORCH_VERSION_MAJOR >= 2 && epilogues_enabled.load() && x.is_cuda() &&
+bool half_on_gpu(const at::Tensor& x) {
+    return TORCH_VERSION_MAJOR >= 2 && x.is_cuda() &&
            (x.scalar_type() == at::kBFloat16 || x.scalar_type() == at::kHalf);
+}
+
+bool gemm_epilogues(const at::Tensor& x) {
+    return epilogues_enabled.load() && half_on_gpu(x);
 }
 
 Linear Linear::load(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
@@ -34,10 +38,13 @@ at::Tensor Linear::operator()(const at::Tensor& x) const {
     return at::linear(x, weight, bias);
 }
 
-at::Tensor Linear::flat(const at::Tensor& x) const {
+at::Tensor Linear::weight_transposed() const {
     // weight_t only while it still views `weight` (a caller may have replaced the weight).
-    const at::Tensor transposed =
-        weight_t.defined() && weight_t.is_alias_of(weight) ? weight_t : weight.t();
+    return weight_t.defined() && weight_t.is_alias_of(weight) ? weight_t : weight.t();
+}
+
+at::Tensor Linear::flat(const at::Tensor& x) const {
+    const at::Tensor transposed = weight_transposed();
     if (x.dim() == 2)
         return bias.defined() ? at::addmm(bias, x, transposed) : at::mm(x, transposed);
     std::vector<int64_t> sizes(x.sizes().begin(), x.sizes().end());
@@ -50,8 +57,7 @@ at::Tensor Linear::flat(const at::Tensor& x) const {
 at::Tensor Linear::gelu_flat(const at::Tensor& x) const {
 #if TORCH_VERSION_MAJOR >= 2
     if (bias.defined() && gemm_epilogues(x)) {
-        const at::Tensor transposed =
-            weight_t.defined() && weight_t.is_alias_of(weight) ? weight_t : weight.t();
+        const at::Tensor transposed = weight_transposed();
         std::vector<int64_t> sizes(x.sizes().begin(), x.sizes().end());
         sizes.back() = weight.size(0);
         return at::_addmm_activation(bias, x.reshape({-1, x.size(-1)}), transposed, 1, 1,
@@ -65,8 +71,7 @@ at::Tensor Linear::gelu_flat(const at::Tensor& x) const {
 at::Tensor Linear::flat_onto(const at::Tensor& x, const at::Tensor& residual,
                              bool bias_in_residual) const {
     if (!bias_in_residual || !bias.defined()) return residual + flat(x);
-    const at::Tensor transposed =
-        weight_t.defined() && weight_t.is_alias_of(weight) ? weight_t : weight.t();
+    const at::Tensor transposed = weight_transposed();
     const at::Tensor rows = x.reshape({-1, x.size(-1)});
     if (gemm_epilogues(x) && residual.is_contiguous()) {
         return at::addmm(residual.view({-1, residual.size(-1)}), rows, transposed)

@@ -33,7 +33,13 @@ struct Linear {
     at::Tensor flat_onto(const at::Tensor& x, const at::Tensor& residual,
                          bool bias_in_residual) const;
     int64_t out_features() const { return weight.size(0); }
+    at::Tensor weight_transposed() const;  // weight_t, or weight.t() where it is stale
 };
+
+// Half precision (bfloat16, float16) on a CUDA device with LibTorch 2: where the models take the
+// fused GPU kernels (scaled_dot_product_attention, GEMM epilogues); float32 keeps the reference's
+// explicit products.
+bool half_on_gpu(const at::Tensor& x);
 
 // Whether products on `x` fold their activation and residual into the GEMM (Linear::gelu_flat,
 // flat_onto): CUDA, half precision, LibTorch 2, and set_gemm_epilogues(true) (the default;

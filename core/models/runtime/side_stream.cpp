@@ -54,6 +54,16 @@ void SideStream::run(const std::function<void()>& work) {
     work();
 }
 
+void SideStream::wait_for_current() {
+#if PHOTOSYNTH_WITH_CUDA
+    if (impl_->stream) {
+        at::cuda::CUDAEvent queued;
+        queued.record(c10::cuda::getCurrentCUDAStream(impl_->stream->device_index()));
+        queued.block(*impl_->stream);
+    }
+#endif
+}
+
 void SideStream::join(const std::vector<at::Tensor>& made) {
 #if PHOTOSYNTH_WITH_CUDA
     if (impl_->stream) {

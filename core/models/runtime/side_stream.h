@@ -25,6 +25,11 @@ class SideStream {
     // the side work behind it again.
     void run(const std::function<void()>& work);
 
+    // The side stream waits for what the current stream has queued so far, not for what comes
+    // later: a buffer the current stream is writing now (a recorded graph's inputs and outputs,
+    // a cache made on first use) is ready before run() queues work that reads it.
+    void wait_for_current();
+
     // The current stream waits for everything run() queued, and `made` (tensors run() made) is
     // marked as used by the current stream: its memory is not handed back to the side stream
     // before the current stream is done with it.

@@ -39,12 +39,6 @@ at::Tensor relative_position_index(int64_t window) {
     return dy * (2 * window - 1) + dx;
 }
 
-// Half precision on the GPU: one fused attention kernel per block, the relative positions (and
-// the shift mask) as its additive bias; elsewhere the explicit product.
-bool fused_window_attention(const at::Tensor& x) {
-    return TORCH_VERSION_MAJOR >= 2 && x.is_cuda() && x.scalar_type() != at::kFloat;
-}
-
 }  // namespace
 
 std::string SwinV1Config::describe() const {
@@ -253,7 +247,7 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
         block.qkv(windows).reshape({windows_count, N, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
     at::Tensor out;
 #if TORCH_VERSION_MAJOR >= 2
-    if (fused_window_attention(windows)) {
+    if (half_on_gpu(windows)) {
         // Fused attention on the GPU in half precision, the relative positions (and the shift
         // mask) as its additive bias: the explicit product below writes and rereads the
         // windows x heads x N x N scores five times, and its permutes copy q, k and the output.
@@ -315,9 +309,8 @@ SwinV1Features SwinV1::forward(const at::Tensor& input) const {
         const int64_t H = x.size(1), W = x.size(2);
         const int64_t Hp = (H + w - 1) / w * w, Wp = (W + w - 1) / w * w;
         // The explicit product's shift mask (the fused path keeps its own, with the bias).
-        const at::Tensor mask = stage.blocks.size() > 1 && !fused_window_attention(x)
-                                    ? shift_mask(Hp, Wp, x)
-                                    : at::Tensor();
+        const at::Tensor mask =
+            stage.blocks.size() > 1 && !half_on_gpu(x) ? shift_mask(Hp, Wp, x) : at::Tensor();
         x = x.contiguous();
         for (const Block& block : stage.blocks) x = run_block(block, x, mask);
         features.stages.push_back(stage.out_norm(x).permute({0, 3, 1, 2}).contiguous(format));

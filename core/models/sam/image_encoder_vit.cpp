@@ -53,7 +53,7 @@ struct VitAttention {
         const at::Tensor q = qkv_heads[0], k = qkv_heads[1], v = qkv_heads[2];
         at::Tensor out;
 #if TORCH_VERSION_MAJOR >= 2
-        if (q.is_cuda() && q.scalar_type() != at::kFloat) {
+        if (runtime::half_on_gpu(q)) {
             // Fused attention on the GPU in bf16/fp16. The decomposed relative positions ride
             // inside the dot product (fused_rel_pos_attention) instead of a materialised bias,
             // which cost 12 x 4096 x 4096 values per global block. Measured on an H100, ViT-B bf16

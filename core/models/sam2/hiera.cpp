@@ -44,7 +44,7 @@ constexpr int64_t kAttentionChunkBytes = int64_t(128) << 20;
 
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
 #if TORCH_VERSION_MAJOR >= 2
-    if (q.is_cuda() && q.scalar_type() != at::kFloat) {
+    if (runtime::half_on_gpu(q)) {
         // Half precision on the GPU: the fused kernel, which never holds the attention matrix
         // (what the official code runs there too). fp32 keeps the reference's explicit product.
         return at::scaled_dot_product_attention(q, k, v);

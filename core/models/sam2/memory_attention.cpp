@@ -37,12 +37,6 @@ at::Tensor rotate(const at::Tensor& x, const at::Tensor& freqs_cis) {
     return at::view_as_real(complex * freqs_cis).flatten(-2).to(x.scalar_type());
 }
 
-// One fused kernel in half precision on the GPU, as the image path's attention
-// (sam2_transformer.cpp): no attention matrix is ever held.
-bool fused_attention(const at::Tensor& q) {
-    return TORCH_VERSION_MAJOR >= 2 && q.is_cuda() && q.scalar_type() != at::kFloat;
-}
-
 // Whether scaled_dot_product_attention runs these shapes in one of its fused kernels (not its
 // math fallback, which would hold the whole attention matrix).
 bool fused_kernel_takes(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
@@ -84,7 +78,7 @@ std::optional<at::Tensor> flash_attention(const at::Tensor& q, const at::Tensor&
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                   int64_t chunk_bytes, bool planned) {
 #if TORCH_VERSION_MAJOR >= 2
-    if (fused_attention(q)) {
+    if (runtime::half_on_gpu(q)) {
         if (!planned)
             if (auto out = flash_attention(q, k, v)) return *out;
         return at::scaled_dot_product_attention(q, k, v);
@@ -189,7 +183,7 @@ at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k
     if (v_in.size(-1) < head_dim) {
         v = v_in.unsqueeze(1).expand({v_in.size(0), num_heads, v_in.size(1), v_in.size(2)});
         fold_values =
-            !fused_attention(q) || (recurring && q.size(0) > 1 && fused_kernel_takes(q, k, v));
+            !runtime::half_on_gpu(q) || (recurring && q.size(0) > 1 && fused_kernel_takes(q, k, v));
     }
     if (!fold_values) v = separate_heads(v_proj.flat(v_in));
     return attend_rotated(q, k, v, v_in, fold_values, num_k_exclude_rope);

@@ -230,7 +230,10 @@ Result<at::Tensor> Sam2VideoPredictor::Impl::frame_input(int64_t frame) {
 
 bool Sam2VideoPredictor::Impl::can_encode_ahead() {
     if (!model->image_model().network().encode_ahead()) return false;
-    if (!side) side = std::make_unique<runtime::SideStream>(device());
+    if (!side) {
+        side = std::make_unique<runtime::SideStream>(device());
+        side->wait_for_current();  // what this stream made so far (the encoder's caches)
+    }
     return side->overlaps();
 }
 
@@ -268,7 +271,12 @@ Result<const Sam2FrameFeatures*> Sam2VideoPredictor::Impl::features(int64_t fram
     if (!input) return input.error();
     cached_frame = -1;
     cached = {};  // the previous frame's features go before the next are made
+    // The encoder's recorded graph (its input and output buffers) and caches serve both
+    // streams: an encode here comes after the side stream's, and the side stream's next one
+    // after this (not after the tracking queued later).
+    if (side) side->join({});
     cached = track->frame_features(*input);
+    if (side) side->wait_for_current();
     cached_frame = frame;
     return &cached;
 }
