@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 
 namespace ps::fuzz {
@@ -29,12 +30,27 @@ inline std::string scratch_dir() {
     return dir != nullptr && *dir != '\0' ? dir : "/tmp";
 }
 
+// The scratch files this process wrote, removed when it exits normally (each ctest run of the
+// replay drivers left one per process in /tmp).
+class ScratchFiles {
+  public:
+    ~ScratchFiles() {
+        for (const std::string& path : paths_) std::remove(path.c_str());
+    }
+    void add(const std::string& path) { paths_.insert(path); }
+
+  private:
+    std::set<std::string> paths_;
+};
+
 // Writes the bytes to this process's scratch file (under scratch_dir()) and returns its path;
 // `suffix` keeps readers that look at the extension on their usual path.
 inline std::string write_scratch_file(const uint8_t* data, size_t size, const char* suffix) {
+    static ScratchFiles written;
     const std::string path =
         scratch_dir() + "/photosynth-fuzz-" + std::to_string(::getpid()) + suffix;
     write_file(path, data, size);
+    written.add(path);
     return path;
 }
 
