@@ -9,7 +9,9 @@
 #include "image/prefaulted_allocator.h"
 
 #if PHOTOSYNTH_WITH_CUDA
+#include <ATen/cuda/CUDAEvent.h>
 #include <ATen/cuda/CachingHostAllocator.h>
+#include <c10/cuda/CUDAStream.h>
 #endif
 
 namespace ps::runtime {
@@ -72,17 +74,44 @@ std::vector<cv::Mat> masks_to_host(const at::Tensor& masks) {
 }
 
 std::vector<cv::Mat> logits_to_host(const at::Tensor& logits) {
-    const int64_t count = logits.size(0);
-    const int rows = static_cast<int>(logits.size(1)), cols = static_cast<int>(logits.size(2));
-    const int total = static_cast<int>(count) * rows;
-    cv::Mat all =
-        logits.is_cuda() ? make_host_mat(total, cols, CV_32FC1) : cv::Mat(total, cols, CV_32FC1);
-    at::from_blob(all.data, {count, rows, cols}, at::TensorOptions().dtype(at::kFloat))
-        .copy_(logits.to(at::kFloat));
+    return HostLogitsCopy(logits).wait();
+}
+
+struct HostLogitsCopy::Done {
+#if PHOTOSYNTH_WITH_CUDA
+    at::cuda::CUDAEvent event;
+#endif
+};
+
+HostLogitsCopy::HostLogitsCopy(const at::Tensor& logits)
+    : count_(logits.size(0)), rows_(static_cast<int>(logits.size(1))) {
+    const int cols = static_cast<int>(logits.size(2));
+    const int total = static_cast<int>(count_) * rows_;
+    all_ = logits.is_cuda() ? make_host_mat(total, cols, CV_32FC1) : cv::Mat(total, cols, CV_32FC1);
+    at::Tensor host =
+        at::from_blob(all_.data, {count_, rows_, cols}, at::TensorOptions().dtype(at::kFloat));
+#if PHOTOSYNTH_WITH_CUDA
+    if (logits.is_cuda()) {
+        // Asynchronous only into pinned memory (make_host_mat's fallback is pageable: then the
+        // copy waits here, still correct). The source may be freed after this: the caching
+        // allocator hands its memory only to work queued later on this stream.
+        host.copy_(logits.to(at::kFloat), /*non_blocking=*/true);
+        done_ = std::make_shared<Done>();
+        done_->event.record(c10::cuda::getCurrentCUDAStream(logits.device().index()));
+        return;
+    }
+#endif
+    host.copy_(logits.to(at::kFloat));
+}
+
+std::vector<cv::Mat> HostLogitsCopy::wait() {
+#if PHOTOSYNTH_WITH_CUDA
+    if (done_) done_->event.synchronize();
+#endif
     std::vector<cv::Mat> out;
-    for (int64_t i = 0; i < count; ++i) {
-        const int first = static_cast<int>(i) * rows;
-        out.push_back(all.rowRange(first, first + rows));  // full rows: continuous
+    for (int64_t i = 0; i < count_; ++i) {
+        const int first = static_cast<int>(i) * rows_;
+        out.push_back(all_.rowRange(first, first + rows_));  // full rows: continuous
     }
     return out;
 }

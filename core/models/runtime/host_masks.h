@@ -9,6 +9,7 @@
 #include <ATen/core/Tensor.h>
 #include <opencv2/core/mat.hpp>
 
+#include <memory>
 #include <vector>
 
 namespace ps::runtime {
@@ -20,5 +21,24 @@ std::vector<cv::Mat> masks_to_host(const at::Tensor& masks);
 // when the logits are on a CUDA device) filled by one copy: SAM 2's tracked frames, every
 // object's logits at the video's size with a single wait for the GPU.
 std::vector<cv::Mat> logits_to_host(const at::Tensor& logits);
+
+// logits_to_host in two halves: the copy queued (on the current CUDA stream, into pinned memory)
+// and, later, the wait for it, so that the host can queue more GPU work in between (a video's
+// next frame while this frame's masks come down). On the CPU the copy is done when queued.
+class HostLogitsCopy {
+  public:
+    HostLogitsCopy() = default;
+    explicit HostLogitsCopy(const at::Tensor& logits);
+    // Blocks until the copy has landed; the Mats as logits_to_host's. Once only.
+    std::vector<cv::Mat> wait();
+    bool empty() const { return count_ == 0; }
+
+  private:
+    struct Done;
+    cv::Mat all_;
+    int64_t count_ = 0;
+    int rows_ = 0;
+    std::shared_ptr<Done> done_;  // the copy's CUDA event; null on the CPU
+};
 
 }  // namespace ps::runtime
