@@ -14,6 +14,8 @@
 #include "io/image_reader.h"
 #include "models/grabcut/grabcut_segmenter.h"
 #include "models/runtime/layers.h"
+#include "models/runtime/swin_attention.h"
+#include "models/sam2/memory_attention.h"
 
 namespace ps::engine {
 
@@ -205,6 +207,8 @@ Engine::Engine(EngineSettings settings, std::shared_ptr<Clock> clock, QObject* p
     at::set_num_threads(settings_.max_workers);
     install_huge_page_cpu_allocator(settings_.cpu_huge_pages);
     runtime::set_gemm_epilogues(settings_.gpu.gemm_epilogues);
+    sam2::set_split_attention(settings_.gpu.split_attention);
+    runtime::set_swin_attention_kernel(settings_.gpu.swin_attention);
     const long long host_budget = settings_.host_cache_bytes >= 0
                                       ? settings_.host_cache_bytes
                                       : default_host_cache_budget_bytes();

@@ -7,6 +7,7 @@
 
 #include "models/runtime/device.h"
 #include "models/runtime/layers.h"
+#include "models/runtime/swin_attention.h"
 #include "models/runtime/swin_windows.h"
 
 #include <QtTest>
@@ -183,6 +184,66 @@ class TestBirefnetSwinV1Windows : public QObject {
         QVERIFY(
             at::equal(biased.sum.cpu(), (sums.to(at::kDouble) + bias.to(at::kDouble)).to(type)));
         QVERIFY(at::equal(biased.normed.cpu(), merged.normed.cpu()));
+    }
+
+    // The fused window attention against softmax(q k^T / sqrt(32) + bias) v in float64 on the same
+    // rounded inputs: one bias for every window (unshifted blocks) and one per window of an
+    // image (shifted blocks), two images, 144-token windows (Swin's 12 x 12), bfloat16 and
+    // float16. Tolerance: the probabilities rounded once to the element type (as
+    // FlashAttention's) and the output once more.
+    void fused_attention_matches_reference_data() {
+        QTest::addColumn<int>("dtype");
+        QTest::addColumn<int>("bias_windows");
+        QTest::addColumn<int>("heads");
+        if (!runtime::cuda_available()) QSKIP("no CUDA device: the kernel runs on the GPU machine");
+        for (const auto& [name, type] :
+             {std::pair<const char*, at::ScalarType>{"bf16", at::kBFloat16}, {"fp16", at::kHalf}}) {
+            QTest::newRow((std::string(name) + " one bias, 3 heads").c_str())
+                << static_cast<int>(type) << 1 << 3;
+            QTest::newRow((std::string(name) + " a bias per window, 6 heads").c_str())
+                << static_cast<int>(type) << 4 << 6;
+        }
+    }
+    void fused_attention_matches_reference() {
+        QFETCH(int, dtype);
+        QFETCH(int, bias_windows);
+        QFETCH(int, heads);
+        const auto type = static_cast<at::ScalarType>(dtype);
+        const int64_t N = 144, d = 32, windows = 2 * bias_windows;
+        at::manual_seed(5);
+        const at::Tensor qkv = at::randn({windows, N, 3 * heads * d}, at::kDouble).to(type);
+        at::Tensor bias = (at::randn({bias_windows, heads, N, N}, at::kDouble) * 2).to(type);
+        // The shifted blocks' mask: -100 between regions, as swin_v1.py's.
+        if (bias_windows > 1) bias.select(0, 1).narrow(2, 0, 72).narrow(1, 72, 72).fill_(-100);
+        runtime::set_swin_attention_kernel(true);  // opt-in (GpuSwitches::swin_attention)
+        at::Tensor got = runtime::swin_fused_window_attention(qkv.cuda(), bias.cuda(), heads);
+        QVERIFY(got.defined());
+        got = got.cpu();
+        QCOMPARE(got.sizes(), (std::vector<int64_t>{windows, N, heads * d}));
+        const at::Tensor parts =
+            qkv.to(at::kDouble).view({windows, N, 3, heads, d}).permute({2, 0, 3, 1, 4});
+        const at::Tensor scores =
+            at::matmul(parts[0], parts[1].transpose(-2, -1)) / std::sqrt(double(d)) +
+            bias.to(at::kDouble).repeat({2, 1, 1, 1});
+        const at::Tensor expected = at::matmul(at::softmax(scores, -1), parts[2])
+                                        .transpose(1, 2)
+                                        .reshape({windows, N, heads * d});
+        const double tolerance = type == at::kBFloat16 ? 0.03 : 4e-3;
+        const double diff = max_diff(got, expected);
+        qInfo("max |diff| %.3g", diff);
+        QVERIFY2(diff <= tolerance, QByteArray::number(diff));
+        // Switched off (the default): undefined, the caller's scaled_dot_product_attention.
+        runtime::set_swin_attention_kernel(false);
+        QVERIFY(!runtime::swin_fused_window_attention(qkv.cuda(), bias.cuda(), heads).defined());
+    }
+
+    void fused_attention_declines_on_the_cpu() {
+        runtime::set_swin_attention_kernel(true);
+        const at::Tensor qkv = at::zeros({2, 144, 3 * 3 * 32}, at::kBFloat16);
+        QVERIFY(
+            !runtime::swin_fused_window_attention(qkv, at::zeros({3, 144, 144}, at::kBFloat16), 3)
+                 .defined());
+        runtime::set_swin_attention_kernel(false);
     }
 
     void twins_refuse_other_tensors() {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "models/runtime/swin_attention.h"
 #include "models/runtime/swin_windows.h"
 
 namespace ps::runtime {
@@ -242,9 +243,20 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
     // norm1, pad, roll, partition (one kernel on CUDA).
     const at::Tensor windows = swin_norm_partition(x, block.norm1, w, block.shift);  // B_ x N x C
     const int64_t windows_count = windows.size(0), heads = block.heads, head_dim = C / heads;
+    const int64_t Hp = (x.size(1) + w - 1) / w * w, Wp = (x.size(2) + w - 1) / w * w;  // padded
 
+    const at::Tensor projected = block.qkv(windows);  // windows x N x 3C
+    // Our fused kernel on the GPU in half precision (swin_attention.h): the relative positions,
+    // and the shifted blocks' mask with them, as the scores' bias.
+    at::Tensor attended;
+    if (half_on_gpu(windows)) {
+        attended = swin_fused_window_attention(
+            projected, block.shift == 0 ? block.position_bias : shifted_bias(block, Hp, Wp, x),
+            heads);
+    }
+    if (attended.defined()) return finish_block(block, x, block.proj(attended));
     const at::Tensor qkv =
-        block.qkv(windows).reshape({windows_count, N, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
+        projected.reshape({windows_count, N, 3, heads, head_dim}).permute({2, 0, 3, 1, 4});
     at::Tensor out;
 #if TORCH_VERSION_MAJOR >= 2
     if (half_on_gpu(windows)) {
@@ -260,7 +272,6 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
             // The windows' bias differs per window (the shift mask): one nW x heads x N x N
             // tensor, made once per map size. Each image of a batch attends with it on its own
             // windows (views), where an expanded copy per image cost B times its bytes.
-            const int64_t Hp = (x.size(1) + w - 1) / w * w, Wp = (x.size(2) + w - 1) / w * w;
             const at::Tensor bias = shifted_bias(block, Hp, Wp, x);
             const int64_t nW = bias.size(0);
             std::vector<at::Tensor> parts;
@@ -280,8 +291,12 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
         if (block.shift > 0) attn.view({B, -1, heads, N, N}).add_(mask);
         out = at::matmul(at::softmax(attn, -1), qkv[2]);
     }
-    out = block.proj(out.transpose(1, 2).reshape({windows_count, N, C}));
+    return finish_block(block, x, block.proj(out.transpose(1, 2).reshape({windows_count, N, C})));
+}
 
+at::Tensor SwinV1::finish_block(const Block& block, const at::Tensor& x,
+                                const at::Tensor& out) const {
+    const int64_t w = config_.window_size;
     // Reverse, roll back, crop, the residual add and norm2 (one kernel on CUDA). On the GPU in
     // half precision the MLP's GELU and its residual add ride in its products' epilogues (fc2's
     // bias put into the residual by that kernel): two passes over the activations fewer.

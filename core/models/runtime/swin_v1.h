@@ -104,6 +104,9 @@ class SwinV1 {
 
   private:
     at::Tensor run_block(const Block& block, const at::Tensor& x, const at::Tensor& mask) const;
+    // After the attention's output projection (windows x N x C): the merge back with the
+    // residual and norm2, then the MLP.
+    at::Tensor finish_block(const Block& block, const at::Tensor& x, const at::Tensor& out) const;
     at::Tensor shift_mask(int64_t Hp, int64_t Wp, const at::Tensor& like) const;
     at::Tensor shifted_bias(const Block& block, int64_t Hp, int64_t Wp,
                             const at::Tensor& like) const;

@@ -12,9 +12,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <string>
 
 #include "models/runtime/device_upload.h"
 #include "models/runtime/model_runtime.h"
@@ -71,20 +73,90 @@ std::optional<at::Tensor> flash_attention(const at::Tensor& q, const at::Tensor&
 }
 #endif
 
+std::atomic<bool> split_enabled{true};
+
+// Whether attend() splits one object's cross-attention keys per memory frame (attend_per_frame)
+// for these B x heads x N x d queries: half precision on the GPU (LibTorch 2), one head, one
+// object.
+bool splits_per_frame(const at::Tensor& q, int64_t heads) {
+    return split_enabled.load() && runtime::half_on_gpu(q) && heads == 1 && q.size(0) == 1;
+}
+
+#if TORCH_VERSION_MAJOR >= 2
+// softmax(q k^T / sqrt(d)) v and its log-sum-exps (B x H x Nq), float32, in plain operators: for
+// the few object-pointer keys, whose count changes frame to frame (no fused kernel's plan).
+std::pair<at::Tensor, at::Tensor> attend_small(const at::Tensor& q, const at::Tensor& k,
+                                               const at::Tensor& v) {
+    const at::Tensor scores = at::matmul(q.to(at::kFloat), k.to(at::kFloat).transpose(-2, -1)) /
+                              std::sqrt(static_cast<double>(q.size(-1)));
+    const at::Tensor lse = at::logsumexp(scores, -1);
+    return {at::matmul(at::exp(scores - lse.unsqueeze(-1)), v.to(at::kFloat)), lse};
+}
+
+// The first frames x N tokens of a 1 x 1 x keys x D tensor as 1 x frames x N x D, whatever the
+// token count after them: the batch stride (never stepped over, batch 1) is set as if the
+// tensor ended there, so cuDNN's plan, which its strides key, does not change with the
+// pointer count.
+at::Tensor frames_as_heads(const at::Tensor& x, int64_t frames, int64_t N) {
+    const int64_t token = x.stride(2);
+    return x.as_strided({1, frames, N, x.size(3)}, {frames * N * token, N * token, token, 1},
+                        x.storage_offset());
+}
+
+// One object's cross attention in a recurring layout on the GPU: `frames` memory grids of Nq
+// keys each, then the object pointers. Its 4096 queries in one fused call fill too few of an
+// H100's SMs (cuDNN 0.45 ms with 64-wide values, flash 0.38 ms with 256-wide ones, for 4096 x
+// 28,736 keys); the frames as heads of their own (the queries copied per frame) fill them:
+// cuDNN 0.23 ms (.gpu split bench, 2026-12-07). The pointers go through plain operators and the
+// partial results are merged by their log-sum-exps (the softmax over all keys). Several objects
+// gain nothing (0.57 against 0.49 ms for three): not split.
+std::optional<at::Tensor> attend_per_frame(const at::Tensor& q, const at::Tensor& k,
+                                           const at::Tensor& v, int64_t frames) {
+    const int64_t N = q.size(2), keys = k.size(2);
+    if (q.size(0) != 1 || q.size(1) != 1 || frames < 1 || frames * N > keys || k.stride(3) != 1 ||
+        v.stride(3) != 1)
+        return std::nullopt;
+    static std::atomic<bool> unavailable{false};
+    if (unavailable.load()) return std::nullopt;
+    const at::Tensor qs = q.expand({1, frames, N, q.size(3)}).contiguous();
+    at::Tensor out, lse;
+    try {
+        auto parts = at::_scaled_dot_product_cudnn_attention(
+            qs, frames_as_heads(k, frames, N), frames_as_heads(v, frames, N), std::nullopt,
+            /*compute_log_sumexp=*/true);
+        out = std::get<0>(parts).to(at::kFloat);
+        lse = std::get<1>(parts).reshape({1, frames, N}).to(at::kFloat);
+    } catch (const c10::Error&) {
+        unavailable = true;  // no cuDNN attention for this GPU or these widths: one call
+        return std::nullopt;
+    }
+    if (frames * N < keys) {
+        auto [o, l] = attend_small(q, k.narrow(2, frames * N, keys - frames * N),
+                                   v.narrow(2, frames * N, keys - frames * N));
+        out = at::cat({out, o}, 1);
+        lse = at::cat({lse, l.reshape({1, 1, N})}, 1);
+    }
+    const at::Tensor weights = at::softmax(lse, 1).unsqueeze(-1);  // 1 x parts x N x 1
+    return (out * weights).sum(1, /*keepdim=*/true).to(q.scalar_type());
+}
+#endif
+
 // F.scaled_dot_product_attention as PyTorch 2's math path (q and k each scaled by d^-1/4; the
 // golden's stand-in does the same), over slices of the queries when the whole attention matrix
 // (B x heads x Nq x Nk) would pass `chunk_bytes`. On the GPU in half precision one fused kernel:
 // flash unless `planned` (a recurring layout worth cuDNN's plan), else the dispatcher's choice.
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                  int64_t chunk_bytes, bool planned) {
+                  int64_t chunk_bytes, bool planned, int64_t frames) {
 #if TORCH_VERSION_MAJOR >= 2
     if (runtime::half_on_gpu(q)) {
+        if (frames > 0 && planned)
+            if (auto out = attend_per_frame(q, k, v, frames)) return *out;
         if (!planned)
             if (auto out = flash_attention(q, k, v)) return *out;
         return at::scaled_dot_product_attention(q, k, v);
     }
 #else
-    (void)planned;
+    (void)planned, (void)frames;
 #endif
     const double factor = std::sqrt(1.0 / std::sqrt(static_cast<double>(q.size(3))));
     const at::Tensor keys = k.transpose(-2, -1) * factor;
@@ -103,6 +175,10 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
 }
 
 }  // namespace
+
+void set_split_attention(bool enabled) {
+    split_enabled = enabled;
+}
 
 at::Tensor axial_rotary_frequencies(int64_t dim, int64_t end_x, int64_t end_y, double theta,
                                     const at::Device& device) {
@@ -182,8 +258,9 @@ at::Tensor RopeAttention::operator()(const at::Tensor& q_in, const at::Tensor& k
     bool fold_values = false;
     if (v_in.size(-1) < head_dim) {
         v = v_in.unsqueeze(1).expand({v_in.size(0), num_heads, v_in.size(1), v_in.size(2)});
-        fold_values =
-            !runtime::half_on_gpu(q) || (recurring && q.size(0) > 1 && fused_kernel_takes(q, k, v));
+        fold_values = !runtime::half_on_gpu(q) ||
+                      (recurring && (q.size(0) > 1 || splits_per_frame(q, num_heads)) &&
+                       fused_kernel_takes(q, k, v));
     }
     if (!fold_values) v = separate_heads(v_proj.flat(v_in));
     return attend_rotated(q, k, v, v_in, fold_values, num_k_exclude_rope);
@@ -221,7 +298,8 @@ at::Tensor RopeAttention::attend_rotated(at::Tensor q, at::Tensor k, const at::T
             rotate(grids, freqs).reshape({k.size(0), k.size(1), rope_keys, k.size(3)});
         k = num_k_exclude_rope > 0 ? at::cat({rotated, k.slice(2, rope_keys, keys)}, 2) : rotated;
     }
-    at::Tensor out = attend(q, k, v, chunk_bytes, /*planned=*/fold_values);
+    at::Tensor out = attend(q, k, v, chunk_bytes, /*planned=*/fold_values,
+                            rope_k_repeat ? rope_keys / queries : 0);
     if (fold_values) {
         // v_proj per head: its rows for head h map the memory width to that head's d columns.
         const at::Tensor weight =
@@ -315,7 +393,10 @@ at::Tensor MemoryAttention::forward(const at::Tensor& curr, const at::Tensor& cu
     const at::Tensor mpos = memory_pos.to(device, type).transpose(0, 1);
     // The cross attention's keys are the same in every layer: added once.
     const at::Tensor keys = options_.pos_enc_at_cross_attn_keys ? mem + mpos : mem;
-    const bool recurring = key_layouts_->recurring(mem.size(0), mem.size(1));
+    // Split per memory frame, the fused kernel's layout is the frame count (the pointers go apart).
+    const bool split = splits_per_frame(output, options_.num_heads);
+    const bool recurring =
+        key_layouts_->recurring(mem.size(0), mem.size(1) - (split ? num_obj_ptr_tokens : 0));
     for (const MemoryAttentionLayer& layer : layers_) {
         output = layer.with_keys(output, mem, keys, qpos, num_obj_ptr_tokens, options_, recurring);
     }

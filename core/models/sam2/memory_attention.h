@@ -53,6 +53,11 @@ class RopeTables {
 // frames bring a new key count each (the bank filling up, and again after a new prompt), while
 // later frames repeat one. New layouts go through FlashAttention, which has no plan; a layout
 // seen before may earn cuDNN's. Thread-safe; the model is shared by sessions.
+// One object's cross attention split per memory frame on the GPU in half precision (the frames
+// as heads of one cuDNN call, merged by their log-sum-exps) once its layout recurs; process-wide,
+// set by the engine (GpuSwitches::split_attention, PHOTOSYNTH_SPLIT_ATTENTION=0 for one call).
+void set_split_attention(bool enabled);
+
 class KeyLayouts {
   public:
     // Whether (batch, keys) came before; records it.
