@@ -29,6 +29,9 @@ B="--device cuda --precision bf16 --synthetic 1024x1024"
 for m in sam2.1_hiera_b+ birefnet birefnet_lite isnet; do
   timeout 90 $CLI bench $B --iterations 20 --warmup 3 --model $C/$m.safetensors --json /tmp/b_$m.json 2>>$OUT/err.log | tail -9 | tee -a $L
 done
+# Our opt-in Swin window-attention kernel (PHOTOSYNTH_SWIN_ATTENTION=1) against cuDNN's, same call.
+echo "PHOTOSYNTH_SWIN_ATTENTION=1:" | tee -a $L
+PHOTOSYNTH_SWIN_ATTENTION=1 timeout 60 $CLI bench $B --iterations 20 --warmup 3 --model $C/birefnet.safetensors --json /tmp/b_swin.json 2>>$OUT/err.log | grep "forward\|remove_bg" | tee -a $L
 echo "ours image done, $(left) s left" | tee -a $L
 host_load
 for m in sam2.1_hiera_t sam2.1_hiera_l; do

@@ -16,11 +16,11 @@ at::Tensor swin_fused_window_attention(const at::Tensor& qkv, const at::Tensor& 
                                        int64_t heads);
 
 // Process-wide, set by the engine (GpuSwitches::swin_attention, PHOTOSYNTH_SWIN_ATTENTION=1); off
-// by default. Measured on an H100 (BiRefNet, 1024², bf16, 2026-12-07): 233 us a block against
-// cuDNN's ~64 us, the forward 22.4 against 14.2 ms. One CTA per (window, head) of 4 warps holds
-// q, k, v and each warp's scores and probabilities in shared memory (83 KB: two CTAs an SM);
-// the next version keeps the scores and probabilities in registers (FlashAttention-2's
-// fragments), shared memory for k and v only.
+// by default. Its first version, measured on an H100 (BiRefNet, 1024², bf16, 2026-12-07): 233 us
+// a block against cuDNN's ~64 us, the forward 22.4 against 14.2 ms; it read the bias row by row
+// inside the softmax (each load waited for) and held q in shared memory too (two CTAs an SM). The
+// bias now goes in one pass of 16-byte loads per 16-row block and q straight into the fragments
+// (three CTAs an SM): not yet timed or run on the GPU.
 void set_swin_attention_kernel(bool enabled);
 
 }  // namespace ps::runtime

@@ -1,4 +1,4 @@
-// One CTA per (window, head) of 4 warps: q, k and v into shared memory, then each warp takes
+// One CTA per (window, head) of 4 warps: k and v into shared memory, then each warp takes
 // 16-query blocks: the scores against every key with tensor cores (WMMA, float32 accumulation),
 // scale, bias and softmax in float32 over the row, the probabilities rounded to the element type
 // (as FlashAttention's P), and their product with v.
@@ -18,7 +18,7 @@ constexpr int kWarps = 4;
 constexpr int kMaxTokens = 256;
 
 size_t shared_bytes(int tokens, size_t element) {
-    return 3 * static_cast<size_t>(tokens) * kHeadDim * element         // q, k, v
+    return 2 * static_cast<size_t>(tokens) * kHeadDim * element         // k, v
            + static_cast<size_t>(kWarps) * 16 * tokens * sizeof(float)  // scores per warp
            + static_cast<size_t>(kWarps) * 16 * tokens * element;       // probabilities
 }
@@ -41,22 +41,22 @@ __global__ void __launch_bounds__(kWarps * 32)
     const int N = static_cast<int>(a.tokens), heads = static_cast<int>(a.heads);
     const int64_t window = blockIdx.x / heads;
     const int head = blockIdx.x % heads;
-    T* q_s = reinterpret_cast<T*>(shared);
-    T* k_s = q_s + N * kHeadDim;
+    T* k_s = reinterpret_cast<T*>(shared);
     T* v_s = k_s + N * kHeadDim;
     float* scores_all = reinterpret_cast<float*>(v_s + N * kHeadDim);
     T* probs_all = reinterpret_cast<T*>(scores_all + kWarps * 16 * N);
 
-    // Each token's q, k and v of this head: 32 contiguous values, read as 16-byte packs.
+    // Each token's k and v of this head: 32 contiguous values, read as 16-byte packs (q is read
+    // straight into the tensor cores' fragments: each warp reads only its rows).
     const int64_t token_stride = 3LL * heads * kHeadDim;
     const T* base = static_cast<const T*>(a.qkv) + window * N * token_stride + head * kHeadDim;
     constexpr int kPack = 16 / sizeof(T), kPacks = kHeadDim / kPack;
-    for (int i = threadIdx.x; i < 3 * N * kPacks; i += blockDim.x) {
+    for (int i = threadIdx.x; i < 2 * N * kPacks; i += blockDim.x) {
         const int part = i / (N * kPacks), rest = i % (N * kPacks);
         const int n = rest / kPacks, c = (rest % kPacks) * kPack;
-        const int4 value =
-            *reinterpret_cast<const int4*>(base + n * token_stride + part * heads * kHeadDim + c);
-        *reinterpret_cast<int4*>(q_s + part * N * kHeadDim + n * kHeadDim + c) = value;
+        const int4 value = *reinterpret_cast<const int4*>(base + n * token_stride +
+                                                          (part + 1) * heads * kHeadDim + c);
+        *reinterpret_cast<int4*>(k_s + part * N * kHeadDim + n * kHeadDim + c) = value;
     }
     __syncthreads();
 
@@ -70,7 +70,8 @@ __global__ void __launch_bounds__(kWarps * 32)
     for (int rb = warp; rb < blocks; rb += kWarps) {
         wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> qa[kHeadDim / 16];
         for (int kk = 0; kk < kHeadDim / 16; ++kk)
-            wmma::load_matrix_sync(qa[kk], q_s + rb * 16 * kHeadDim + kk * 16, kHeadDim);
+            wmma::load_matrix_sync(qa[kk], base + rb * 16 * token_stride + kk * 16,
+                                   static_cast<unsigned>(token_stride));
         for (int tn = 0; tn < blocks; ++tn) {
             wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
             wmma::fill_fragment(acc, 0.f);
@@ -83,19 +84,26 @@ __global__ void __launch_bounds__(kWarps * 32)
             wmma::store_matrix_sync(scores + tn * 16, acc, N, wmma::mem_row_major);
         }
         __syncwarp();
+        // Scale and bias for the whole 16-row block first, in 16-byte packs of the bias (its
+        // rows rb*16.. are contiguous): all loads in flight at once. Read row by row inside the
+        // softmax, each load waited for before the next, they made the kernel latency-bound.
+        const T* bias_block = bias + static_cast<int64_t>(rb) * 16 * N;
+        for (int i = lane; i < 16 * N / kPack; i += 32) {
+            const int4 packed = *reinterpret_cast<const int4*>(bias_block + i * kPack);
+            const T* values = reinterpret_cast<const T*>(&packed);
+#pragma unroll
+            for (int j = 0; j < kPack; ++j)
+                scores[i * kPack + j] = scores[i * kPack + j] * scale + to_float(values[j]);
+        }
+        __syncwarp();
         for (int r = 0; r < 16; ++r) {
             float* row = scores + r * N;
-            const T* bias_row = bias + static_cast<int64_t>(rb * 16 + r) * N;
             float m = -INFINITY;
-            for (int c = lane; c < N; c += 32) {
-                const float s = row[c] * scale + to_float(bias_row[c]);
-                row[c] = s;
-                m = fmaxf(m, s);
-            }
+            for (int c = lane; c < N; c += 32) m = fmaxf(m, row[c]);
             m = warp_max(m);
             float sum = 0.f;
             for (int c = lane; c < N; c += 32) {
-                const float e = expf(row[c] - m);
+                const float e = __expf(row[c] - m);
                 row[c] = e;
                 sum += e;
             }
