@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstdlib>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -107,9 +106,9 @@ at::Tensor frames_as_heads(const at::Tensor& x, int64_t frames, int64_t N) {
 // keys each, then the object pointers. Its 4096 queries in one fused call fill too few of an
 // H100's SMs (cuDNN 0.45 ms with 64-wide values, flash 0.38 ms with 256-wide ones, for 4096 x
 // 28,736 keys); the frames as heads of their own (the queries copied per frame) fill them:
-// cuDNN 0.23 ms (.gpu split bench, 2026-12-07). The pointers go through plain operators and the
-// partial results are merged by their log-sum-exps (the softmax over all keys). Several objects
-// gain nothing (0.57 against 0.49 ms for three): not split.
+// cuDNN 0.23 ms (scripts/sdpa_backends_gpu_bench.py, H100). The pointers go through plain operators
+// and the partial results are merged by their log-sum-exps (the softmax over all keys). Several
+// objects gain nothing (0.57 against 0.49 ms for three): not split.
 std::optional<at::Tensor> attend_per_frame(const at::Tensor& q, const at::Tensor& k,
                                            const at::Tensor& v, int64_t frames) {
     const int64_t N = q.size(2), keys = k.size(2);
@@ -143,8 +142,9 @@ std::optional<at::Tensor> attend_per_frame(const at::Tensor& q, const at::Tensor
 
 // F.scaled_dot_product_attention as PyTorch 2's math path (q and k each scaled by d^-1/4; the
 // golden's stand-in does the same), over slices of the queries when the whole attention matrix
-// (B x heads x Nq x Nk) would pass `chunk_bytes`. On the GPU in half precision one fused kernel:
-// flash unless `planned` (a recurring layout worth cuDNN's plan), else the dispatcher's choice.
+// (B x heads x Nq x Nk) would pass `chunk_bytes`. On the GPU in half precision fused kernels:
+// flash unless `planned` (a recurring layout worth cuDNN's plan); planned, one object's keys
+// split per memory frame (attend_per_frame, `frames` > 0) else the dispatcher's choice.
 at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                   int64_t chunk_bytes, bool planned, int64_t frames) {
 #if TORCH_VERSION_MAJOR >= 2
