@@ -22,6 +22,10 @@ void set_swin_attention_kernel(bool enabled) {
     kernel_enabled = enabled;
 }
 
+bool swin_attention_kernel_enabled() {
+    return kernel_enabled.load();
+}
+
 at::Tensor swin_fused_window_attention(const at::Tensor& qkv, const at::Tensor& bias,
                                        int64_t heads) {
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS

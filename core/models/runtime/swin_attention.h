@@ -22,5 +22,6 @@ at::Tensor swin_fused_window_attention(const at::Tensor& qkv, const at::Tensor& 
 // bias now goes in one pass of 16-byte loads per 16-row block and q straight into the fragments
 // (three CTAs an SM): not yet timed or run on the GPU.
 void set_swin_attention_kernel(bool enabled);
+bool swin_attention_kernel_enabled();
 
 }  // namespace ps::runtime

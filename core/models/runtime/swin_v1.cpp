@@ -249,7 +249,7 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
     // Our fused kernel on the GPU in half precision (swin_attention.h): the relative positions,
     // and the shifted blocks' mask with them, as the scores' bias.
     at::Tensor attended;
-    if (half_on_gpu(windows)) {
+    if (half_on_gpu(windows) && swin_attention_kernel_enabled()) {
         attended = swin_fused_window_attention(
             projected, block.shift == 0 ? block.position_bias : shifted_bias(block, Hp, Wp, x),
             heads);
