@@ -6,6 +6,7 @@
 #include <string>
 
 #include "models/runtime/layers.h"
+#include "models/runtime/row_layer_norm.h"
 #include "models/runtime/rsu_block.h"
 #include "models/runtime/weights.h"
 
@@ -48,6 +49,8 @@ class TestLayers : public QObject {
     void fold_keeps_shape_errors();
     void linear_epilogues_data();
     void linear_epilogues();
+    void layer_norm_kernel_data();
+    void layer_norm_kernel();
 };
 
 void TestLayers::folded_conv_batch_norm_matches_unfolded_data() {
@@ -198,6 +201,57 @@ void TestLayers::linear_epilogues() {
                              (residual + fc2.flat(h)).to(at::kDouble)));
     }
     ps::runtime::set_gemm_epilogues(true);
+}
+
+// Our one-warp-a-row LayerNorm kernel (opt-in) against float64 on the same rounded inputs, at the
+// widths of Hiera (96..768), Swin (192..1536 after merging: 1024 the largest taken) and SAM 2's
+// memory attention (256), with an offset mean and a spread that make a wrong variance visible.
+// Elsewhere (CPU, float32, a width it does not take) it declines and ATen's runs.
+void TestLayers::layer_norm_kernel_data() {
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<int>("channels");
+    if (!at::hasCUDA()) QSKIP("no CUDA device: the kernel runs on the GPU machine");
+    for (const int channels : {96, 144, 256, 768, 1024})
+        for (const auto& [name, type] :
+             {std::pair<const char*, at::ScalarType>{"bf16", at::kBFloat16}, {"fp16", at::kHalf}})
+            QTest::newRow((std::string(name) + " " + std::to_string(channels)).c_str())
+                << static_cast<int>(type) << channels;
+}
+
+void TestLayers::layer_norm_kernel() {
+    QFETCH(int, dtype);
+    QFETCH(int, channels);
+    const auto type = static_cast<at::ScalarType>(dtype);
+    at::manual_seed(11);
+    const at::Tensor x = (at::randn({3, 37, channels}, at::kDouble) * 4 + 3).to(type);
+    const at::Tensor weight = (at::randn({channels}, at::kDouble) + 1).to(type);
+    const at::Tensor bias = at::randn({channels}, at::kDouble).to(type);
+    const at::Device cuda(at::kCUDA);
+    ps::runtime::set_layer_norm_kernel(true);
+    const at::Tensor got =
+        ps::runtime::layer_norm_rows(x.to(cuda), weight.to(cuda), bias.to(cuda), 1e-6);
+    ps::runtime::set_layer_norm_kernel(false);
+    QVERIFY(got.defined());
+    QCOMPARE(got.scalar_type(), type);
+    const at::Tensor expected = at::layer_norm(x.to(at::kDouble), {channels},
+                                               weight.to(at::kDouble), bias.to(at::kDouble), 1e-6);
+    // One rounding of outputs up to ~|4 w + b|: 2^-8 relative in bfloat16, 2^-11 in float16.
+    const double tolerance = type == at::kBFloat16 ? 0.06 : 0.008;
+    const double diff = max_abs_diff(got.cpu(), expected);
+    qInfo("max |diff| %.3g", diff);
+    QVERIFY2(diff <= tolerance, QByteArray::number(diff));
+    // Off (the default), float32, an unsupported width: declined.
+    QVERIFY(
+        !ps::runtime::layer_norm_rows(x.to(cuda), weight.to(cuda), bias.to(cuda), 1e-6).defined());
+    ps::runtime::set_layer_norm_kernel(true);
+    QVERIFY(!ps::runtime::layer_norm_rows(x.to(cuda).to(at::kFloat), weight.to(cuda).to(at::kFloat),
+                                          bias.to(cuda).to(at::kFloat), 1e-6)
+                 .defined());
+    QVERIFY(!ps::runtime::layer_norm_rows(x.to(cuda).narrow(-1, 0, channels - 4),
+                                          weight.to(cuda).narrow(0, 0, channels - 4),
+                                          bias.to(cuda).narrow(0, 0, channels - 4), 1e-6)
+                 .defined());
+    ps::runtime::set_layer_norm_kernel(false);
 }
 
 QTEST_APPLESS_MAIN(TestLayers)

@@ -6,6 +6,8 @@
 
 #include <atomic>
 
+#include "models/runtime/row_layer_norm.h"
+
 namespace ps::runtime {
 
 namespace {
@@ -85,6 +87,7 @@ LayerNorm LayerNorm::load(const Weights& w, const std::string& prefix, int64_t d
 }
 
 at::Tensor LayerNorm::operator()(const at::Tensor& x) const {
+    if (at::Tensor fused = layer_norm_rows(x, weight, bias, eps); fused.defined()) return fused;
     return at::layer_norm(x, {weight.size(0)}, weight, bias, eps);
 }
 
