@@ -102,19 +102,17 @@ at::Tensor frames_as_heads(const at::Tensor& x, int64_t frames, int64_t N) {
                         x.storage_offset());
 }
 
-// One object's cross attention in a recurring layout on the GPU: `frames` memory grids of Nq
-// keys each, then the object pointers. Its 4096 queries in one fused call fill too few of an
-// H100's SMs (cuDNN 0.45 ms with 64-wide values, flash 0.38 ms with 256-wide ones, for 4096 x
-// 28,736 keys); the frames as heads of their own (the queries copied per frame) fill them:
-// cuDNN 0.23 ms (scripts/sdpa_backends_gpu_bench.py, H100). The pointers go through plain operators
-// and the partial results are merged by their log-sum-exps (the softmax over all keys). Several
-// objects gain nothing (0.57 against 0.49 ms for three): not split.
+// One object's cross attention (splits_per_frame) in a recurring layout on the GPU: `frames`
+// memory grids of Nq keys each, then the object pointers. Its 4096 queries in one fused call fill
+// too few of an H100's SMs (cuDNN 0.45 ms with 64-wide values, flash 0.38 ms with 256-wide ones,
+// for 4096 x 28,736 keys); the frames as heads of their own (the queries copied per frame) fill
+// them: cuDNN 0.23 ms (scripts/sdpa_backends_gpu_bench.py, H100). The pointers go through plain
+// operators and the partial results are merged by their log-sum-exps (the softmax over all keys).
+// Several objects gain nothing (0.57 against 0.49 ms for three): not split.
 std::optional<at::Tensor> attend_per_frame(const at::Tensor& q, const at::Tensor& k,
                                            const at::Tensor& v, int64_t frames) {
     const int64_t N = q.size(2), keys = k.size(2);
-    if (q.size(0) != 1 || q.size(1) != 1 || frames < 1 || frames * N > keys || k.stride(3) != 1 ||
-        v.stride(3) != 1)
-        return std::nullopt;
+    if (frames * N > keys || k.stride(3) != 1 || v.stride(3) != 1) return std::nullopt;
     static std::atomic<bool> unavailable{false};
     if (unavailable.load()) return std::nullopt;
     const at::Tensor qs = q.expand({1, frames, N, q.size(3)}).contiguous();
@@ -149,7 +147,9 @@ at::Tensor attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                   int64_t chunk_bytes, bool planned, int64_t frames) {
 #if TORCH_VERSION_MAJOR >= 2
     if (runtime::half_on_gpu(q)) {
-        if (frames > 0 && planned)
+        // One predicate decides the split here, in RopeAttention (values folded) and in
+        // MemoryAttention::forward (the layout's key): splits_per_frame.
+        if (frames > 0 && planned && splits_per_frame(q, q.size(1)))
             if (auto out = attend_per_frame(q, k, v, frames)) return *out;
         if (!planned)
             if (auto out = flash_attention(q, k, v)) return *out;

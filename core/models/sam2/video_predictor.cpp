@@ -627,9 +627,9 @@ Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
     // idling through the host's queueing after every wait (~30 % of a Hiera-T frame on an H100).
     // A cancel seen in on_frame then stops after the frame already queued (also handed over).
     const bool pipelined = s.device().is_cuda();
-    std::optional<Impl::QueuedMasks> queued;
+    std::optional<Impl::QueuedMasks> queued;  // only with an on_frame
     const auto hand_over = [&] {
-        if (queued && on_frame) on_frame(queued->take());
+        if (queued) on_frame(queued->take());
         queued.reset();
     };
     for (size_t at = 0; at < order.size(); ++at) {
@@ -670,10 +670,10 @@ Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
             hand_over();
             return done.error();
         }
-        Impl::QueuedMasks next;
-        if (on_frame) next = s.queue_masks(frame, false, /*pending=*/false);
-        hand_over();
-        if (on_frame) queued = std::move(next);
+        if (!on_frame) continue;
+        Impl::QueuedMasks next = s.queue_masks(frame, false, /*pending=*/false);
+        hand_over();  // the previous frame's, done on the GPU while this one was queued
+        queued = std::move(next);
         if (!pipelined) hand_over();
     }
     hand_over();
