@@ -31,7 +31,9 @@ for m in sam2.1_hiera_b+ birefnet birefnet_lite isnet; do
 done
 # Our opt-in Swin window-attention kernel (PHOTOSYNTH_SWIN_ATTENTION=1) against cuDNN's, same call.
 echo "PHOTOSYNTH_SWIN_ATTENTION=1:" | tee -a $L
-PHOTOSYNTH_SWIN_ATTENTION=1 timeout 60 $CLI bench $B --iterations 20 --warmup 3 --model $C/birefnet.safetensors --json /tmp/b_swin.json 2>>$OUT/err.log | grep "forward\|remove_bg" | tee -a $L
+for m in birefnet birefnet_lite; do
+  PHOTOSYNTH_SWIN_ATTENTION=1 timeout 60 $CLI bench $B --iterations 20 --warmup 3 --model $C/$m.safetensors --json /tmp/b_swin_$m.json 2>>$OUT/err.log | grep "forward\|remove_bg" | tee -a $L
+done
 # Our opt-in one-warp-a-row LayerNorm (PHOTOSYNTH_LAYER_NORM_KERNEL=1) against ATen's, same call.
 echo "PHOTOSYNTH_LAYER_NORM_KERNEL=1:" | tee -a $L
 PHOTOSYNTH_LAYER_NORM_KERNEL=1 timeout 60 $CLI bench $B --iterations 20 --warmup 3 --model $C/birefnet.safetensors --json /tmp/b_ln.json 2>>$OUT/err.log | grep "forward\|remove_bg" | tee -a $L

@@ -14,6 +14,7 @@
 #include "io/image_reader.h"
 #include "models/grabcut/grabcut_segmenter.h"
 #include "models/runtime/layers.h"
+#include "models/runtime/row_layer_norm.h"
 #include "models/runtime/swin_attention.h"
 #include "models/sam2/memory_attention.h"
 
@@ -209,6 +210,7 @@ Engine::Engine(EngineSettings settings, std::shared_ptr<Clock> clock, QObject* p
     runtime::set_gemm_epilogues(settings_.gpu.gemm_epilogues);
     sam2::set_split_attention(settings_.gpu.split_attention);
     runtime::set_swin_attention_kernel(settings_.gpu.swin_attention);
+    runtime::set_layer_norm_kernel(settings_.gpu.layer_norm_kernel);
     const long long host_budget = settings_.host_cache_bytes >= 0
                                       ? settings_.host_cache_bytes
                                       : default_host_cache_budget_bytes();

@@ -91,7 +91,8 @@ EngineSettings EngineSettings::from_environment() {
     s.gpu.encode_ahead = switched_on("PHOTOSYNTH_ENCODE_AHEAD");
     s.gpu.gemm_epilogues = switched_on("PHOTOSYNTH_GEMM_EPILOGUES");
     s.gpu.split_attention = switched_on("PHOTOSYNTH_SPLIT_ATTENTION");
-    s.gpu.swin_attention = qgetenv("PHOTOSYNTH_SWIN_ATTENTION") == "1";  // opt-in: see device.h
+    s.gpu.swin_attention = switched_on("PHOTOSYNTH_SWIN_ATTENTION");
+    s.gpu.layer_norm_kernel = switched_on("PHOTOSYNTH_LAYER_NORM_KERNEL");
     s.image_read = io::ImageReadOptions::from_environment();
     return s;
 }

@@ -30,8 +30,8 @@ struct EngineSettings {
     // PHOTOSYNTH_MAX_FILE_MB and PHOTOSYNTH_MAX_PIXELS (io::ImageReadOptions::from_environment).
     io::ImageReadOptions image_read;
     // PHOTOSYNTH_CUDA_GRAPHS, _CUDNN_BENCHMARK, _VIT_KERNELS, _CUDNN_CONV_RELU, _CHANNELS_LAST,
-    // _ENCODE_AHEAD, _GEMM_EPILOGUES, _SPLIT_ATTENTION (each "0" turns its path off), and
-    // _SWIN_ATTENTION ("1" turns it on); the engine passes them to every model it loads.
+    // _ENCODE_AHEAD, _GEMM_EPILOGUES, _SPLIT_ATTENTION, _SWIN_ATTENTION, _LAYER_NORM_KERNEL (each
+    // "0" turns its path off); the engine passes them to every model it loads.
     runtime::GpuSwitches gpu;
 
     // Defaults, then the environment. Invalid values are ignored with a warning naming them.

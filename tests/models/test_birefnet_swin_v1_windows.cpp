@@ -188,34 +188,41 @@ class TestBirefnetSwinV1Windows : public QObject {
 
     // The fused window attention against softmax(q k^T / sqrt(32) + bias) v in float64 on the same
     // rounded inputs: one bias for every window (unshifted blocks) and one per window of an
-    // image (shifted blocks), two images, 144-token windows (Swin's 12 x 12), bfloat16 and
-    // float16. Tolerance: the probabilities rounded once to the element type (as
-    // FlashAttention's) and the output once more.
+    // image (shifted blocks), two images, 144- and 49-token windows, bfloat16 and float16.
+    // Tolerance: the probabilities rounded once to the element type (as FlashAttention's) and the
+    // output once more.
     void fused_attention_matches_reference_data() {
         QTest::addColumn<int>("dtype");
         QTest::addColumn<int>("bias_windows");
         QTest::addColumn<int>("heads");
+        QTest::addColumn<int>("tokens");
         if (!runtime::cuda_available()) QSKIP("no CUDA device: the kernel runs on the GPU machine");
         for (const auto& [name, type] :
              {std::pair<const char*, at::ScalarType>{"bf16", at::kBFloat16}, {"fp16", at::kHalf}}) {
-            QTest::newRow((std::string(name) + " one bias, 3 heads").c_str())
-                << static_cast<int>(type) << 1 << 3;
-            QTest::newRow((std::string(name) + " a bias per window, 6 heads").c_str())
-                << static_cast<int>(type) << 4 << 6;
+            // 12 x 12 windows (Swin-L, Swin-B) and 7 x 7 ones (BiRefNet_lite's Swin-T: a 64-token
+            // tile with its last 15 rows and keys masked).
+            for (int N : {144, 49}) {
+                const std::string size = " " + std::to_string(N) + " tokens";
+                QTest::newRow((std::string(name) + " one bias, 3 heads" + size).c_str())
+                    << static_cast<int>(type) << 1 << 3 << N;
+                QTest::newRow((std::string(name) + " a bias per window, 6 heads" + size).c_str())
+                    << static_cast<int>(type) << 4 << 6 << N;
+            }
         }
     }
     void fused_attention_matches_reference() {
         QFETCH(int, dtype);
         QFETCH(int, bias_windows);
         QFETCH(int, heads);
+        QFETCH(int, tokens);
         const auto type = static_cast<at::ScalarType>(dtype);
-        const int64_t N = 144, d = 32, windows = 2 * bias_windows;
+        const int64_t N = tokens, d = 32, windows = 2 * bias_windows;
         at::manual_seed(5);
         const at::Tensor qkv = at::randn({windows, N, 3 * heads * d}, at::kDouble).to(type);
         at::Tensor bias = (at::randn({bias_windows, heads, N, N}, at::kDouble) * 2).to(type);
         // The shifted blocks' mask: -100 between regions, as swin_v1.py's.
-        if (bias_windows > 1) bias.select(0, 1).narrow(2, 0, 72).narrow(1, 72, 72).fill_(-100);
-        runtime::set_swin_attention_kernel(true);  // opt-in (GpuSwitches::swin_attention)
+        if (bias_windows > 1)
+            bias.select(0, 1).narrow(2, 0, N / 2).narrow(1, N / 2, N - N / 2).fill_(-100);
         at::Tensor got = runtime::swin_fused_window_attention(qkv.cuda(), bias.cuda(), heads);
         QVERIFY(got.defined());
         got = got.cpu();
@@ -232,18 +239,18 @@ class TestBirefnetSwinV1Windows : public QObject {
         const double diff = max_diff(got, expected);
         qInfo("max |diff| %.3g", diff);
         QVERIFY2(diff <= tolerance, QByteArray::number(diff));
-        // Switched off (the default): undefined, the caller's scaled_dot_product_attention.
+        // Switched off (PHOTOSYNTH_SWIN_ATTENTION=0): undefined, the caller's
+        // scaled_dot_product_attention.
         runtime::set_swin_attention_kernel(false);
         QVERIFY(!runtime::swin_fused_window_attention(qkv.cuda(), bias.cuda(), heads).defined());
+        runtime::set_swin_attention_kernel(true);
     }
 
     void fused_attention_declines_on_the_cpu() {
-        runtime::set_swin_attention_kernel(true);
         const at::Tensor qkv = at::zeros({2, 144, 3 * 3 * 32}, at::kBFloat16);
         QVERIFY(
             !runtime::swin_fused_window_attention(qkv, at::zeros({3, 144, 144}, at::kBFloat16), 3)
                  .defined());
-        runtime::set_swin_attention_kernel(false);
     }
 
     void twins_refuse_other_tensors() {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "models/runtime/layers.h"
+#include "models/runtime/rope_rows.h"
 #include "models/runtime/row_layer_norm.h"
 #include "models/runtime/rsu_block.h"
 #include "models/runtime/weights.h"
@@ -51,6 +52,11 @@ class TestLayers : public QObject {
     void linear_epilogues();
     void layer_norm_kernel_data();
     void layer_norm_kernel();
+    void channel_layer_norm_data();
+    void channel_layer_norm();
+    void rope_kernel_data();
+    void rope_kernel();
+    void rope_kernel_declines();
 };
 
 void TestLayers::folded_conv_batch_norm_matches_unfolded_data() {
@@ -203,7 +209,7 @@ void TestLayers::linear_epilogues() {
     ps::runtime::set_gemm_epilogues(true);
 }
 
-// Our one-warp-a-row LayerNorm kernel (opt-in) against float64 on the same rounded inputs, at the
+// Our one-warp-a-row LayerNorm kernel against float64 on the same rounded inputs, at the
 // widths of Hiera (96..768), Swin (192..1536 after merging: 1024 the largest taken) and SAM 2's
 // memory attention (256), with an offset mean and a spread that make a wrong variance visible.
 // Elsewhere (CPU, float32, a width it does not take) it declines and ATen's runs.
@@ -227,10 +233,8 @@ void TestLayers::layer_norm_kernel() {
     const at::Tensor weight = (at::randn({channels}, at::kDouble) + 1).to(type);
     const at::Tensor bias = at::randn({channels}, at::kDouble).to(type);
     const at::Device cuda(at::kCUDA);
-    ps::runtime::set_layer_norm_kernel(true);
     const at::Tensor got =
         ps::runtime::layer_norm_rows(x.to(cuda), weight.to(cuda), bias.to(cuda), 1e-6);
-    ps::runtime::set_layer_norm_kernel(false);
     QVERIFY(got.defined());
     QCOMPARE(got.scalar_type(), type);
     const at::Tensor expected = at::layer_norm(x.to(at::kDouble), {channels},
@@ -240,7 +244,8 @@ void TestLayers::layer_norm_kernel() {
     const double diff = max_abs_diff(got.cpu(), expected);
     qInfo("max |diff| %.3g", diff);
     QVERIFY2(diff <= tolerance, QByteArray::number(diff));
-    // Off (the default), float32, an unsupported width: declined.
+    // Switched off (PHOTOSYNTH_LAYER_NORM_KERNEL=0), float32, an unsupported width: declined.
+    ps::runtime::set_layer_norm_kernel(false);
     QVERIFY(
         !ps::runtime::layer_norm_rows(x.to(cuda), weight.to(cuda), bias.to(cuda), 1e-6).defined());
     ps::runtime::set_layer_norm_kernel(true);
@@ -251,7 +256,128 @@ void TestLayers::layer_norm_kernel() {
                                           weight.to(cuda).narrow(0, 0, channels - 4),
                                           bias.to(cuda).narrow(0, 0, channels - 4), 1e-6)
                  .defined());
+}
+
+// LayerNorm2d's normalisation through our kernels against float64: SAM 2's mask downsampler and
+// fuser widths (4, 16, 64: one thread a pixel; 256: laid out channels last, one warp a row), from
+// NCHW maps and from channels-last ones, returned channels last and contiguous.
+void TestLayers::channel_layer_norm_data() {
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<int>("channels");
+    QTest::addColumn<bool>("channels_last");
+    if (!at::hasCUDA()) QSKIP("no CUDA device: the kernel runs on the GPU machine");
+    for (const int channels : {4, 16, 64, 256})
+        for (const bool last : {false, true})
+            for (const auto& [name, type] :
+                 {std::pair<const char*, at::ScalarType>{"bf16", at::kBFloat16},
+                  {"fp16", at::kHalf}})
+                QTest::newRow((std::string(name) + " " + std::to_string(channels) +
+                               (last ? " channels last" : " NCHW"))
+                                  .c_str())
+                    << static_cast<int>(type) << channels << last;
+}
+
+void TestLayers::channel_layer_norm() {
+    QFETCH(int, dtype);
+    QFETCH(int, channels);
+    QFETCH(bool, channels_last);
+    const auto type = static_cast<at::ScalarType>(dtype);
+    at::manual_seed(17);
+    const at::Tensor x = (at::randn({2, channels, 9, 7}, at::kDouble) * 4 + 3).to(type);
+    const at::Tensor weight = (at::randn({channels}, at::kDouble) + 1).to(type);
+    const at::Tensor bias = at::randn({channels}, at::kDouble).to(type);
+    const at::Device cuda(at::kCUDA);
+    at::Tensor input = x.to(cuda);
+    if (channels_last) input = input.contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor got =
+        ps::runtime::layer_norm_channels(input, weight.to(cuda), bias.to(cuda), 1e-6);
+    QVERIFY(got.defined());
+    QCOMPARE(got.sizes(), (std::vector<int64_t>{2, 9, 7, channels}));
+    QVERIFY(got.is_contiguous());
+    const at::Tensor expected = at::layer_norm(x.to(at::kDouble).permute({0, 2, 3, 1}), {channels},
+                                               weight.to(at::kDouble), bias.to(at::kDouble), 1e-6);
+    const double tolerance = type == at::kBFloat16 ? 0.06 : 0.008;
+    const double diff = max_abs_diff(got.cpu(), expected);
+    qInfo("max |diff| %.3g", diff);
+    QVERIFY2(diff <= tolerance, QByteArray::number(diff));
+    // A width the kernels do not take, and switched off: declined (ATen's layer norm then).
+    QVERIFY(!ps::runtime::layer_norm_channels(input.narrow(1, 0, channels - 1),
+                                              weight.to(cuda).narrow(0, 0, channels - 1),
+                                              bias.to(cuda).narrow(0, 0, channels - 1), 1e-6)
+                 .defined());
     ps::runtime::set_layer_norm_kernel(false);
+    QVERIFY(
+        !ps::runtime::layer_norm_channels(input, weight.to(cuda), bias.to(cuda), 1e-6).defined());
+    ps::runtime::set_layer_norm_kernel(true);
+}
+
+// The rotary-encoding kernel against the complex product in float64 on the same rounded inputs:
+// SAM 2's shapes in small (a strided view of a projection as separate_heads gives, two frames of
+// a grid then unrotated pointer tokens, several heads), values up to ~|4| so one rounding is
+// 2^-8 relative in bfloat16, 2^-11 in float16. The pointer tokens come through unchanged.
+void TestLayers::rope_kernel_data() {
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<int>("heads");
+    QTest::addColumn<int>("pointers");
+    if (!at::hasCUDA()) QSKIP("no CUDA device: the kernel runs on the GPU machine");
+    for (const auto& [name, type] :
+         {std::pair<const char*, at::ScalarType>{"bf16", at::kBFloat16}, {"fp16", at::kHalf}}) {
+        QTest::newRow((std::string(name) + " one head, 6 pointers").c_str())
+            << static_cast<int>(type) << 1 << 6;
+        QTest::newRow((std::string(name) + " two heads, no pointers").c_str())
+            << static_cast<int>(type) << 2 << 0;
+    }
+}
+
+void TestLayers::rope_kernel() {
+    QFETCH(int, dtype);
+    QFETCH(int, heads);
+    QFETCH(int, pointers);
+    const auto type = static_cast<at::ScalarType>(dtype);
+    const int64_t grid = 16, frames = 2, dim = 32, tokens = grid * frames + pointers;
+    at::manual_seed(13);
+    // B x T x (H x D) projected, seen as B x H x T x D (the heads' stride is D, the tokens' H x D).
+    const at::Tensor projected = (at::randn({2, tokens, heads * dim}, at::kDouble) * 2).to(type);
+    const at::Tensor x = projected.view({2, tokens, heads, dim}).transpose(1, 2);
+    const at::Tensor angles = at::rand({grid, dim / 2}, at::kDouble) * 6.3;
+    const at::Tensor freqs = at::polar(at::ones_like(angles), angles);
+    const at::Device cuda(at::kCUDA);
+    const at::Tensor got = ps::runtime::rope_rotate_rows(
+        x.to(cuda), freqs.to(at::kComplexFloat).to(cuda), grid * frames);
+    QVERIFY(got.defined());
+    QCOMPARE(got.scalar_type(), type);
+    QCOMPARE(got.sizes(), x.sizes());
+    const at::Tensor pairs =
+        x.to(at::kDouble).narrow(2, 0, grid * frames).reshape({2, heads, frames, grid, dim / 2, 2});
+    const at::Tensor rotated = at::view_as_real(at::view_as_complex(pairs.contiguous()) *
+                                                freqs.to(at::kComplexFloat).to(at::kComplexDouble))
+                                   .reshape({2, heads, frames * grid, dim});
+    const at::Tensor expected =
+        at::cat({rotated, x.to(at::kDouble).narrow(2, grid * frames, pointers)}, 2);
+    const double tolerance = type == at::kBFloat16 ? 0.06 : 0.008;
+    const double diff = max_abs_diff(got.cpu(), expected);
+    qInfo("max |diff| %.3g", diff);
+    QVERIFY2(diff <= tolerance, QByteArray::number(diff));
+    QVERIFY(at::equal(got.cpu().narrow(2, grid * frames, pointers),
+                      x.narrow(2, grid * frames, pointers)));
+}
+
+// Where the kernel does not apply the caller's complex product runs: the CPU, float32, a width
+// not a multiple of 8, a table of another width.
+void TestLayers::rope_kernel_declines() {
+    const at::Tensor angles = at::rand({4, 8}, at::kDouble);
+    const at::Tensor freqs = at::polar(at::ones_like(angles), angles).to(at::kComplexFloat);
+    const at::Tensor x = at::randn({1, 1, 4, 16}).to(at::kBFloat16);
+    QVERIFY(!ps::runtime::rope_rotate_rows(x, freqs, 4).defined());
+    if (!at::hasCUDA()) return;
+    const at::Device cuda(at::kCUDA);
+    QVERIFY(!ps::runtime::rope_rotate_rows(x.to(cuda).to(at::kFloat), freqs.to(cuda), 4).defined());
+    QVERIFY(!ps::runtime::rope_rotate_rows(x.to(cuda).narrow(3, 0, 12),
+                                           freqs.to(cuda).narrow(1, 0, 6).contiguous(), 4)
+                 .defined());
+    QVERIFY(
+        !ps::runtime::rope_rotate_rows(x.to(cuda), freqs.to(cuda).narrow(1, 0, 4).contiguous(), 4)
+             .defined());
 }
 
 QTEST_APPLESS_MAIN(TestLayers)

@@ -37,11 +37,12 @@ struct GpuSwitches {
     // PHOTOSYNTH_SPLIT_ATTENTION: SAM 2's memory attention splits one object's keys per memory
     // frame (sam2::set_split_attention); process-wide, set by the engine.
     bool split_attention = true;
-    // PHOTOSYNTH_SWIN_ATTENTION=1: Swin-V1's window attention in our fused kernel on the GPU in
-    // half precision (runtime::set_swin_attention_kernel); process-wide, set by the engine. Off
-    // by default: correct, but slower than cuDNN's fused attention so far (BiRefNet's forward
-    // 22.4 against 14.2 ms on an H100, 2026-12-07).
-    bool swin_attention = false;
+    // PHOTOSYNTH_SWIN_ATTENTION: Swin-V1's window attention in our fused kernel on the GPU in
+    // half precision (runtime::set_swin_attention_kernel); process-wide, set by the engine.
+    bool swin_attention = true;
+    // PHOTOSYNTH_LAYER_NORM_KERNEL: LayerNorm in our one-warp-a-row kernel on the GPU in half
+    // precision (runtime::set_layer_norm_kernel); process-wide, set by the engine.
+    bool layer_norm_kernel = true;
 };
 
 }  // namespace ps::runtime

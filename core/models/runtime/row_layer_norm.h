@@ -1,7 +1,6 @@
 // nn.LayerNorm over the last dimension through our one-warp-a-row kernel
-// (cuda/layer_norm_kernel.h) on the GPU in half precision. Opt-in while it has not run on the GPU:
-// PHOTOSYNTH_LAYER_NORM_KERNEL=1 (read once; to become an engine GpuSwitch, on by default, once
-// test_layers' CUDA rows and a bench have passed on the GPU machine).
+// (cuda/layer_norm_kernel.h) on the GPU in half precision. ATen's runs a block a row: Hiera's first
+// stage is 65,536 rows of 96 channels (~20 us a call on an H100).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -14,7 +13,16 @@ namespace ps::runtime {
 at::Tensor layer_norm_rows(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                            double eps);
 
-// Overrides the environment (tests).
+// LayerNorm2d's normalisation of an N x C x H x W map over its channels, returned channels last
+// (N x H x W x C, contiguous) as at::layer_norm(x.permute({0, 2, 3, 1}), ...) gives it; undefined
+// where our kernels do not apply (as above; C a multiple of 4 up to 1024). Up to 64 channels one
+// thread a pixel reads x where it lies (cuda/channel_norm_kernel.h); wider ones are laid out
+// channels last first, then one warp a row.
+at::Tensor layer_norm_channels(const at::Tensor& x, const at::Tensor& weight,
+                               const at::Tensor& bias, double eps);
+
+// Process-wide, on by default; set by the engine (GpuSwitches::layer_norm_kernel,
+// PHOTOSYNTH_LAYER_NORM_KERNEL=0 turns it off).
 void set_layer_norm_kernel(bool enabled);
 
 }  // namespace ps::runtime

@@ -15,7 +15,7 @@
 
 namespace ps::runtime {
 namespace {
-std::atomic<bool> kernel_enabled{false};  // GpuSwitches::swin_attention
+std::atomic<bool> kernel_enabled{true};  // GpuSwitches::swin_attention
 }  // namespace
 
 void set_swin_attention_kernel(bool enabled) {

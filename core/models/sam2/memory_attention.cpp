@@ -19,6 +19,7 @@
 
 #include "models/runtime/device_upload.h"
 #include "models/runtime/model_runtime.h"
+#include "models/runtime/rope_rows.h"
 #include "models/runtime/threaded_matmul.h"
 
 namespace ps::sam2 {
@@ -286,8 +287,17 @@ at::Tensor RopeAttention::attend_rotated(at::Tensor q, at::Tensor k, const at::T
     const at::Tensor freqs =
         tables ? tables->get(q.size(3), side, theta, q.device())
                : axial_rotary_frequencies(q.size(3), side, side, theta, q.device());
-    q = rotate(q, freqs);
-    if (rope_keys > 0) {
+    // On the GPU in half precision one pass each (runtime/rope_rows.h); the keys' pass also
+    // copies the unrotated pointer tokens after them, as the concatenation below.
+    if (at::Tensor rotated = runtime::rope_rotate_rows(q, freqs, queries); rotated.defined())
+        q = rotated;
+    else
+        q = rotate(q, freqs);
+    at::Tensor rotated_keys;
+    if (rope_keys > 0) rotated_keys = runtime::rope_rotate_rows(k, freqs, rope_keys);
+    if (rotated_keys.defined()) {
+        k = rotated_keys;
+    } else if (rope_keys > 0) {
         // The keys are rope_keys / queries memory frames of the same grid: each frame's keys get
         // the queries' rotations (the reference tiles them: expand + flatten on the CPU, repeat
         // on CUDA; broadcasting multiplies by the same values without the tiled copy).

@@ -1,12 +1,15 @@
-// One CTA per (window, head) of 4 warps: k and v into shared memory, then each warp takes
-// 16-query blocks: the scores against every key with tensor cores (WMMA, float32 accumulation),
-// scale, bias and softmax in float32 over the row, the probabilities rounded to the element type
-// (as FlashAttention's P), and their product with v.
+// Swin-V1's window attention, FlashAttention-2's way for windows that fit in registers: one CTA
+// per (window, head), one warp per 16 queries. k and v of the head go to shared memory (v
+// transposed, so that both products read 32-bit pairs); each warp's scores against all the
+// window's keys stay in the tensor cores' accumulator registers (mma.sync m16n8k16, float32), get
+// scale, bias and the row softmax there (a row spans the four lanes of a quad), and become the
+// A operand of the product with v as half-precision pairs without touching shared memory. The
+// rows' sums divide the output at the end. Windows of fewer tokens than the kernel's tile (7 x 7
+// = 49 in a 64 tile) read zeros past their end and mask those keys out.
 #include "models/runtime/cuda/swin_attention_kernel.h"
 
-#include <mma.h>
-
 #include <cmath>
+#include <cstdint>
 
 #include "models/runtime/cuda/element_convert.cuh"
 
@@ -14,144 +17,213 @@ namespace ps::runtime::cuda {
 namespace {
 
 constexpr int kHeadDim = 32;
-constexpr int kWarps = 4;
-constexpr int kMaxTokens = 256;
+constexpr int kKeyStride = kHeadDim + 8;  // halves a k row in shared memory: no bank conflicts
 
-size_t shared_bytes(int tokens, size_t element) {
-    return 2 * static_cast<size_t>(tokens) * kHeadDim * element         // k, v
-           + static_cast<size_t>(kWarps) * 16 * tokens * sizeof(float)  // scores per warp
-           + static_cast<size_t>(kWarps) * 16 * tokens * element;       // probabilities
+// A pair of values as the 32-bit register the tensor cores read (the lower index in the low half).
+template <typename T>
+__device__ inline uint32_t pack(float lo, float hi);
+template <>
+__device__ inline uint32_t pack<__half>(float lo, float hi) {
+    const __half2 v = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&v);
+}
+template <>
+__device__ inline uint32_t pack<__nv_bfloat16>(float lo, float hi) {
+    const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<const uint32_t*>(&v);
 }
 
-__device__ inline float warp_max(float v) {
-    for (int o = 16; o > 0; o /= 2) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
+// d += a b for one 16 x 8 tile, k = 16 (row-major a, column-major b).
+template <typename T>
+__device__ inline void mma(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1);
+template <>
+__device__ inline void mma<__half>(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                   uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+        "{%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
-
-__device__ inline float warp_sum(float v) {
-    for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
+template <>
+__device__ inline void mma<__nv_bfloat16>(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
+                                          uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+        "{%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 template <typename T>
-__global__ void __launch_bounds__(kWarps * 32)
+__device__ inline uint32_t load_pair(const T* p) {
+    return *reinterpret_cast<const uint32_t*>(p);
+}
+
+template <typename T>
+__device__ inline float2 pair_to_float2(const T* p) {
+    T v[2];
+    *reinterpret_cast<uint32_t*>(v) = load_pair(p);
+    return make_float2(to_float(v[0]), to_float(v[1]));
+}
+
+// Tile: the window's tokens rounded up to a multiple of 16 (49 -> 64, 144).
+template <typename T, int Tile>
+__global__ void __launch_bounds__(Tile * 2)
     window_attention_kernel(SwinAttentionArgs a, float scale) {
-    using namespace nvcuda;
-    extern __shared__ __align__(128) unsigned char shared[];
+    constexpr int kTiles = Tile / 8;        // 8-key column tiles of a row block's scores
+    constexpr int kValueStride = Tile + 8;  // halves a transposed v row: no bank conflicts
+    __shared__ __align__(16) T k_s[Tile * kKeyStride];
+    __shared__ __align__(16) T vt_s[kHeadDim * kValueStride];
     const int N = static_cast<int>(a.tokens), heads = static_cast<int>(a.heads);
     const int64_t window = blockIdx.x / heads;
     const int head = blockIdx.x % heads;
-    T* k_s = reinterpret_cast<T*>(shared);
-    T* v_s = k_s + N * kHeadDim;
-    float* scores_all = reinterpret_cast<float*>(v_s + N * kHeadDim);
-    T* probs_all = reinterpret_cast<T*>(scores_all + kWarps * 16 * N);
-
-    // Each token's k and v of this head: 32 contiguous values, read as 16-byte packs (q is read
-    // straight into the tensor cores' fragments: each warp reads only its rows).
     const int64_t token_stride = 3LL * heads * kHeadDim;
     const T* base = static_cast<const T*>(a.qkv) + window * N * token_stride + head * kHeadDim;
+
+    // k and v of this head in 16-byte packs; zeros past the window's end.
     constexpr int kPack = 16 / sizeof(T), kPacks = kHeadDim / kPack;
-    for (int i = threadIdx.x; i < 2 * N * kPacks; i += blockDim.x) {
-        const int part = i / (N * kPacks), rest = i % (N * kPacks);
-        const int n = rest / kPacks, c = (rest % kPacks) * kPack;
-        const int4 value = *reinterpret_cast<const int4*>(base + n * token_stride +
-                                                          (part + 1) * heads * kHeadDim + c);
-        *reinterpret_cast<int4*>(k_s + part * N * kHeadDim + n * kHeadDim + c) = value;
+    for (int i = threadIdx.x; i < Tile * kPacks; i += blockDim.x) {
+        const int n = i / kPacks, c = (i % kPacks) * kPack;
+        int4 k = make_int4(0, 0, 0, 0), v = k;
+        if (n < N) {
+            const T* token = base + n * token_stride + c;
+            k = *reinterpret_cast<const int4*>(token + heads * kHeadDim);
+            v = *reinterpret_cast<const int4*>(token + 2 * heads * kHeadDim);
+        }
+        *reinterpret_cast<int4*>(k_s + n * kKeyStride + c) = k;
+        const T* values = reinterpret_cast<const T*>(&v);
+#pragma unroll
+        for (int j = 0; j < kPack; ++j) vt_s[(c + j) * kValueStride + n] = values[j];
     }
     __syncthreads();
 
     const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    float* scores = scores_all + warp * 16 * N;
-    T* probs = probs_all + warp * 16 * N;
+    const int g = lane / 4, t = lane % 4;       // the fragment's row group and column pair
+    const int r0 = warp * 16 + g, r1 = r0 + 8;  // this lane's two query rows
+    // q straight into A fragments: rows r0 and r1, dims t*2 (+8) of each 16-wide step.
+    uint32_t q[kHeadDim / 16][4];
+#pragma unroll
+    for (int s = 0; s < kHeadDim / 16; ++s) {
+        const int d = s * 16 + t * 2;
+        q[s][0] = r0 < N ? load_pair(base + r0 * token_stride + d) : 0u;
+        q[s][1] = r1 < N ? load_pair(base + r1 * token_stride + d) : 0u;
+        q[s][2] = r0 < N ? load_pair(base + r0 * token_stride + d + 8) : 0u;
+        q[s][3] = r1 < N ? load_pair(base + r1 * token_stride + d + 8) : 0u;
+    }
+
+    // Scores: [tile][0,1] row r0, keys tile*8 + t*2 (+1); [tile][2,3] row r1.
+    float s[kTiles][4];
+#pragma unroll
+    for (int n = 0; n < kTiles; ++n) {
+        s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+        const T* key = k_s + (n * 8 + g) * kKeyStride + t * 2;
+#pragma unroll
+        for (int step = 0; step < kHeadDim / 16; ++step)
+            mma<T>(s[n], q[step], load_pair(key + step * 16), load_pair(key + step * 16 + 8));
+    }
+
+    // Scale, bias (its rows r0 and r1, read as pairs), masked keys past the end; row maxima.
     const T* bias = static_cast<const T*>(a.bias) +
                     ((window % a.bias_windows) * heads + head) * static_cast<int64_t>(N) * N;
-    T* out = static_cast<T*>(a.out);
-    const int blocks = N / 16;
-    for (int rb = warp; rb < blocks; rb += kWarps) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> qa[kHeadDim / 16];
-        for (int kk = 0; kk < kHeadDim / 16; ++kk)
-            wmma::load_matrix_sync(qa[kk], base + rb * 16 * token_stride + kk * 16,
-                                   static_cast<unsigned>(token_stride));
-        for (int tn = 0; tn < blocks; ++tn) {
-            wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
-            wmma::fill_fragment(acc, 0.f);
-            for (int kk = 0; kk < kHeadDim / 16; ++kk) {
-                // k^T as a column-major 32 x N matrix: k's rows read as its columns.
-                wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> kb;
-                wmma::load_matrix_sync(kb, k_s + tn * 16 * kHeadDim + kk * 16, kHeadDim);
-                wmma::mma_sync(acc, qa[kk], kb, acc);
-            }
-            wmma::store_matrix_sync(scores + tn * 16, acc, N, wmma::mem_row_major);
-        }
-        __syncwarp();
-        // Scale and bias for the whole 16-row block first, in 16-byte packs of the bias (its
-        // rows rb*16.. are contiguous): all loads in flight at once. Read row by row inside the
-        // softmax, each load waited for before the next, they made the kernel latency-bound.
-        const T* bias_block = bias + static_cast<int64_t>(rb) * 16 * N;
-        for (int i = lane; i < 16 * N / kPack; i += 32) {
-            const int4 packed = *reinterpret_cast<const int4*>(bias_block + i * kPack);
-            const T* values = reinterpret_cast<const T*>(&packed);
+    const bool row0 = r0 < N, row1 = r1 < N;
+    float m0 = -INFINITY, m1 = -INFINITY;
 #pragma unroll
-            for (int j = 0; j < kPack; ++j)
-                scores[i * kPack + j] = scores[i * kPack + j] * scale + to_float(values[j]);
-        }
-        __syncwarp();
-        for (int r = 0; r < 16; ++r) {
-            float* row = scores + r * N;
-            float m = -INFINITY;
-            for (int c = lane; c < N; c += 32) m = fmaxf(m, row[c]);
-            m = warp_max(m);
-            float sum = 0.f;
-            for (int c = lane; c < N; c += 32) {
-                const float e = __expf(row[c] - m);
-                row[c] = e;
-                sum += e;
+    for (int n = 0; n < kTiles; ++n) {
+        const int c = n * 8 + t * 2;
+        float b[4];
+        if (N % 2 == 0 && c < N) {  // aligned pairs (c is even)
+            const float2 b0 = row0 ? pair_to_float2(bias + r0 * N + c) : float2{};
+            const float2 b1 = row1 ? pair_to_float2(bias + r1 * N + c) : float2{};
+            b[0] = b0.x, b[1] = b0.y, b[2] = b1.x, b[3] = b1.y;
+        } else {
+#pragma unroll
+            for (int j = 0; j < 2; ++j) {
+                b[j] = row0 && c + j < N ? to_float(bias[r0 * N + c + j]) : 0.f;
+                b[2 + j] = row1 && c + j < N ? to_float(bias[r1 * N + c + j]) : 0.f;
             }
-            const float inverse = 1.f / warp_sum(sum);
-            for (int c = lane; c < N; c += 32) probs[r * N + c] = from_float<T>(row[c] * inverse);
         }
-        __syncwarp();
-        for (int tj = 0; tj < kHeadDim / 16; ++tj) {
-            wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
-            wmma::fill_fragment(acc, 0.f);
-            for (int kk = 0; kk < blocks; ++kk) {
-                wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> pa;
-                wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::row_major> vb;
-                wmma::load_matrix_sync(pa, probs + kk * 16, N);
-                wmma::load_matrix_sync(vb, v_s + kk * 16 * kHeadDim + tj * 16, kHeadDim);
-                wmma::mma_sync(acc, pa, vb, acc);
-            }
-            // The scores are spent: their rows hold the 16 x 32 output.
-            wmma::store_matrix_sync(scores + tj * 16, acc, kHeadDim, wmma::mem_row_major);
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+            const bool key = c + j < N;
+            s[n][j] = key && row0 ? s[n][j] * scale + b[j] : -INFINITY;
+            s[n][2 + j] = key && row1 ? s[n][2 + j] * scale + b[2 + j] : -INFINITY;
+            m0 = fmaxf(m0, s[n][j]);
+            m1 = fmaxf(m1, s[n][2 + j]);
         }
-        __syncwarp();
-        for (int i = lane; i < 16 * kHeadDim; i += 32) {
-            const int r = i / kHeadDim, d = i % kHeadDim;
-            const int64_t token = window * N + rb * 16 + r;
-            out[(token * heads + head) * kHeadDim + d] = from_float<T>(scores[i]);
-        }
-        __syncwarp();
     }
+    // A row lives in the four lanes of a quad.
+#pragma unroll
+    for (int o = 1; o < 4; o *= 2) {
+        m0 = fmaxf(m0, __shfl_xor_sync(0xffffffffu, m0, o));
+        m1 = fmaxf(m1, __shfl_xor_sync(0xffffffffu, m1, o));
+    }
+    // Rows past the end are all -inf: exponentiate against 0 there (their output is not written).
+    if (m0 == -INFINITY) m0 = 0.f;
+    if (m1 == -INFINITY) m1 = 0.f;
+    float sum0 = 0.f, sum1 = 0.f;
+#pragma unroll
+    for (int n = 0; n < kTiles; ++n) {
+        s[n][0] = __expf(s[n][0] - m0);
+        s[n][1] = __expf(s[n][1] - m0);
+        s[n][2] = __expf(s[n][2] - m1);
+        s[n][3] = __expf(s[n][3] - m1);
+        sum0 += s[n][0] + s[n][1];
+        sum1 += s[n][2] + s[n][3];
+    }
+#pragma unroll
+    for (int o = 1; o < 4; o *= 2) {
+        sum0 += __shfl_xor_sync(0xffffffffu, sum0, o);
+        sum1 += __shfl_xor_sync(0xffffffffu, sum1, o);
+    }
+
+    // The probabilities (unnormalised, rounded to T) times v: two score tiles make one A fragment.
+    float o[kHeadDim / 8][4] = {};
+#pragma unroll
+    for (int step = 0; step < Tile / 16; ++step) {
+        const uint32_t p[4] = {pack<T>(s[2 * step][0], s[2 * step][1]),
+                               pack<T>(s[2 * step][2], s[2 * step][3]),
+                               pack<T>(s[2 * step + 1][0], s[2 * step + 1][1]),
+                               pack<T>(s[2 * step + 1][2], s[2 * step + 1][3])};
+#pragma unroll
+        for (int n = 0; n < kHeadDim / 8; ++n) {
+            const T* column = vt_s + (n * 8 + g) * kValueStride + step * 16 + t * 2;
+            mma<T>(o[n], p, load_pair(column), load_pair(column + 8));
+        }
+    }
+
+    // The heads side by side: out[token][head][d], pairs of d.
+    T* out = static_cast<T*>(a.out);
+    const float inverse0 = 1.f / sum0, inverse1 = 1.f / sum1;
+#pragma unroll
+    for (int n = 0; n < kHeadDim / 8; ++n) {
+        const int d = n * 8 + t * 2;
+        if (row0)
+            *reinterpret_cast<uint32_t*>(out + ((window * N + r0) * heads + head) * kHeadDim + d) =
+                pack<T>(o[n][0] * inverse0, o[n][1] * inverse0);
+        if (row1)
+            *reinterpret_cast<uint32_t*>(out + ((window * N + r1) * heads + head) * kHeadDim + d) =
+                pack<T>(o[n][2] * inverse1, o[n][3] * inverse1);
+    }
+}
+
+template <typename T, int Tile>
+cudaError_t launch(const SwinAttentionArgs& a, cudaStream_t stream) {
+    const float scale = 1.f / std::sqrt(static_cast<float>(kHeadDim));
+    window_attention_kernel<T, Tile>
+        <<<static_cast<unsigned>(a.windows * a.heads), Tile * 2, 0, stream>>>(a, scale);
+    return cudaGetLastError();
 }
 
 template <typename T>
 cudaError_t launch(const SwinAttentionArgs& a, cudaStream_t stream) {
-    const size_t bytes = shared_bytes(static_cast<int>(a.tokens), sizeof(T));
-    // Above the default 48 KB of dynamic shared memory (83 KB for 144 tokens): asked once.
-    static const cudaError_t allowed = cudaFuncSetAttribute(
-        window_attention_kernel<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-        static_cast<int>(shared_bytes(kMaxTokens, sizeof(T))));
-    if (allowed != cudaSuccess) return allowed;
-    const float scale = 1.f / std::sqrt(static_cast<float>(kHeadDim));
-    window_attention_kernel<T>
-        <<<static_cast<unsigned>(a.windows * a.heads), kWarps * 32, bytes, stream>>>(a, scale);
-    return cudaGetLastError();
+    return a.tokens <= 64 ? launch<T, 64>(a, stream) : launch<T, 144>(a, stream);
 }
 
 }  // namespace
 
 bool swin_attention_supported(int64_t tokens, int64_t head_dim, ElementType type) {
-    return head_dim == kHeadDim && tokens > 0 && tokens % 16 == 0 && tokens <= kMaxTokens &&
+    return head_dim == kHeadDim && tokens > 0 && tokens <= 144 &&
            (type == ElementType::F16 || type == ElementType::BF16);
 }
 

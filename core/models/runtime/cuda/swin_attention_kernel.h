@@ -25,8 +25,8 @@ struct SwinAttentionArgs {
     int64_t windows = 0, tokens = 0, heads = 0, head_dim = 0, bias_windows = 1;
 };
 
-// Whether the kernel takes these sizes: head_dim 32, tokens a multiple of 16 up to 256, half
-// precision (F16 or BF16).
+// Whether the kernel takes these sizes: head_dim 32, up to 144 tokens (Swin's 12 x 12 windows;
+// 7 x 7 ones run in a 64-token tile), half precision (F16 or BF16).
 bool swin_attention_supported(int64_t tokens, int64_t head_dim, ElementType type);
 
 cudaError_t swin_window_attention(const SwinAttentionArgs& args, ElementType type,
