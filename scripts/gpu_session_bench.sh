@@ -29,15 +29,15 @@ B="--device cuda --precision bf16 --synthetic 1024x1024"
 for m in sam2.1_hiera_b+ birefnet birefnet_lite isnet; do
   timeout 90 $CLI bench $B --iterations 20 --warmup 3 --model $C/$m.safetensors --json /tmp/b_$m.json 2>>$OUT/err.log | tail -9 | tee -a $L
 done
-# Our opt-in Swin window-attention kernel (PHOTOSYNTH_SWIN_ATTENTION=1) against cuDNN's, same call.
-echo "PHOTOSYNTH_SWIN_ATTENTION=1:" | tee -a $L
-for m in birefnet birefnet_lite; do
-  PHOTOSYNTH_SWIN_ATTENTION=1 timeout 60 $CLI bench $B --iterations 20 --warmup 3 --model $C/$m.safetensors --json /tmp/b_swin_$m.json 2>>$OUT/err.log | grep "forward\|remove_bg" | tee -a $L
+# Our Swin window-attention kernel and our LayerNorm kernels (on by default) against cuDNN's and
+# ATen's, same call.
+for sw in PHOTOSYNTH_SWIN_ATTENTION PHOTOSYNTH_LAYER_NORM_KERNEL; do
+  echo "$sw=0:" | tee -a $L
+  for m in birefnet birefnet_lite; do
+    env $sw=0 timeout 60 $CLI bench $B --iterations 20 --warmup 3 --model $C/$m.safetensors --json /tmp/x.json 2>>$OUT/err.log | grep "forward\|remove_bg" | tee -a $L
+  done
 done
-# Our opt-in one-warp-a-row LayerNorm (PHOTOSYNTH_LAYER_NORM_KERNEL=1) against ATen's, same call.
-echo "PHOTOSYNTH_LAYER_NORM_KERNEL=1:" | tee -a $L
-PHOTOSYNTH_LAYER_NORM_KERNEL=1 timeout 60 $CLI bench $B --iterations 20 --warmup 3 --model $C/birefnet.safetensors --json /tmp/b_ln.json 2>>$OUT/err.log | grep "forward\|remove_bg" | tee -a $L
-PHOTOSYNTH_LAYER_NORM_KERNEL=1 timeout 60 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 40 --objects 1 --device cuda --precision bf16 --json /tmp/t_ln.json 2>>$OUT/err.log | tail -4 | tee -a $L
+PHOTOSYNTH_LAYER_NORM_KERNEL=0 timeout 60 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 40 --objects 1 --device cuda --precision bf16 --json /tmp/t_ln.json 2>>$OUT/err.log | tail -4 | tee -a $L
 echo "ours image done, $(left) s left" | tee -a $L
 host_load
 for m in sam2.1_hiera_t sam2.1_hiera_l; do
