@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "models/runtime/cuda/element_convert.cuh"
 
@@ -33,27 +34,21 @@ __device__ inline uint32_t pack<__nv_bfloat16>(float lo, float hi) {
     return *reinterpret_cast<const uint32_t*>(&v);
 }
 
-// d += a b for one 16 x 8 tile, k = 16 (row-major a, column-major b).
+// d += a b for one 16 x 8 tile, k = 16 (row-major a, column-major b). The instruction names the
+// element type, so one spelling each; the operands are the same.
+#define PS_MMA_16816(type)                                                      \
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32." type "." type         \
+                 ".f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n" \
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])               \
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1))
 template <typename T>
-__device__ inline void mma(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1);
-template <>
-__device__ inline void mma<__half>(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
-                                   uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
-        "{%8,%9}, {%0,%1,%2,%3};\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+__device__ inline void mma(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    if constexpr (std::is_same_v<T, __half>)
+        PS_MMA_16816("f16");
+    else
+        PS_MMA_16816("bf16");
 }
-template <>
-__device__ inline void mma<__nv_bfloat16>(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
-                                          uint32_t b1) {
-    asm volatile(
-        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
-        "{%8,%9}, {%0,%1,%2,%3};\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
+#undef PS_MMA_16816
 
 template <typename T>
 __device__ inline uint32_t load_pair(const T* p) {
