@@ -104,6 +104,7 @@ at::Tensor LayerNorm2d::operator()(const at::Tensor& x) const {
 }
 
 at::Tensor LayerNorm2d::channels_last(const at::Tensor& x) const {
+    if (at::Tensor fused = layer_norm_channels(x, weight, bias, eps); fused.defined()) return fused;
     return at::layer_norm(x.permute({0, 2, 3, 1}), {weight.size(0)}, weight, bias, eps);
 }
 
