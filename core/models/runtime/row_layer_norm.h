@@ -1,6 +1,7 @@
-// nn.LayerNorm over the last dimension through our one-warp-a-row kernel
-// (cuda/layer_norm_kernel.h) on the GPU in half precision. ATen's runs a block a row: Hiera's first
-// stage is 65,536 rows of 96 channels (~20 us a call on an H100).
+// LayerNorm through our kernels on the GPU in half precision: nn.LayerNorm over the last dimension
+// one warp a row (cuda/layer_norm_kernel.h), LayerNorm2d over a map's channels one thread a pixel
+// (cuda/channel_norm_kernel.h). ATen's runs a block a row: Hiera's first stage is 65,536 rows of
+// 96 channels (~20 us a call on an H100), SAM 2's mask downsampler 262,144 pixels of 4 channels.
 #pragma once
 
 #include <ATen/core/Tensor.h>
