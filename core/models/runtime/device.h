@@ -40,8 +40,9 @@ struct GpuSwitches {
     // PHOTOSYNTH_SWIN_ATTENTION: Swin-V1's window attention in our fused kernel on the GPU in
     // half precision (runtime::set_swin_attention_kernel); process-wide, set by the engine.
     bool swin_attention = true;
-    // PHOTOSYNTH_LAYER_NORM_KERNEL: LayerNorm in our one-warp-a-row kernel on the GPU in half
-    // precision (runtime::set_layer_norm_kernel); process-wide, set by the engine.
+    // PHOTOSYNTH_LAYER_NORM_KERNEL: LayerNorm (one warp a row) and LayerNorm2d (one thread a pixel)
+    // in our kernels on the GPU in half precision (runtime::set_layer_norm_kernel); process-wide,
+    // set by the engine.
     bool layer_norm_kernel = true;
 };
 
