@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 
+#include "models/runtime/attention_merge.h"
 #include "models/runtime/layers.h"
 #include "models/runtime/rope_rows.h"
 #include "models/runtime/row_layer_norm.h"
@@ -57,6 +58,8 @@ class TestLayers : public QObject {
     void rope_kernel_data();
     void rope_kernel();
     void rope_kernel_declines();
+    void attention_merge_kernel_data();
+    void attention_merge_kernel();
 };
 
 void TestLayers::folded_conv_batch_norm_matches_unfolded_data() {
@@ -378,6 +381,62 @@ void TestLayers::rope_kernel_declines() {
     QVERIFY(
         !ps::runtime::rope_rotate_rows(x.to(cuda), freqs.to(cuda).narrow(1, 0, 4).contiguous(), 4)
              .defined());
+}
+
+// The attention-merge kernel (opt-in) against the softmax-weighted sum in float64 on the same
+// rounded parts: SAM 2's split memory attention in small (3 frames' outputs strided as cuDNN
+// writes them, their log-sum-exps, the pointer tokens' part in float32), and without the extra
+// part. Outputs up to ~|3|: one rounding is 2^-8 relative in bfloat16, 2^-11 in float16.
+void TestLayers::attention_merge_kernel_data() {
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<bool>("extra");
+    if (!at::hasCUDA()) QSKIP("no CUDA device: the kernel runs on the GPU machine");
+    for (const auto& [name, type] :
+         {std::pair<const char*, at::ScalarType>{"bf16", at::kBFloat16}, {"fp16", at::kHalf}})
+        for (const bool extra : {true, false})
+            QTest::newRow((std::string(name) + (extra ? " with pointers" : " frames only")).c_str())
+                << static_cast<int>(type) << extra;
+}
+
+void TestLayers::attention_merge_kernel() {
+    QFETCH(int, dtype);
+    QFETCH(bool, extra);
+    const auto type = static_cast<at::ScalarType>(dtype);
+    const int64_t P = 3, N = 37, D = 64;
+    at::manual_seed(19);
+    // N x P x D stored, seen as P x N x D (cuDNN's output: tokens outermost).
+    const at::Tensor parts = at::randn({N, P, D}, at::kDouble).to(type).transpose(0, 1);
+    const at::Tensor lse = at::randn({P, N}, at::kDouble) * 3;
+    const at::Tensor extra_out = at::randn({N, D}, at::kDouble);
+    const at::Tensor extra_lse = at::randn({N}, at::kDouble) * 3;
+    const at::Device cuda(at::kCUDA);
+    ps::runtime::set_attention_merge_kernel(true);
+    const at::Tensor got = ps::runtime::merge_attention_parts(
+        parts.to(cuda), lse.to(at::kFloat).to(cuda),
+        extra ? extra_out.to(at::kFloat).to(cuda) : at::Tensor(),
+        extra ? extra_lse.to(at::kFloat).to(cuda) : at::Tensor());
+    QVERIFY(got.defined());
+    QCOMPARE(got.scalar_type(), type);
+    QCOMPARE(got.sizes(), (std::vector<int64_t>{N, D}));
+    at::Tensor all = parts.to(at::kDouble), all_lse = lse.to(at::kFloat).to(at::kDouble);
+    if (extra) {
+        all = at::cat({all, extra_out.to(at::kFloat).to(at::kDouble).unsqueeze(0)}, 0);
+        all_lse = at::cat({all_lse, extra_lse.to(at::kFloat).to(at::kDouble).unsqueeze(0)}, 0);
+    }
+    const at::Tensor expected = (all * at::softmax(all_lse, 0).unsqueeze(-1)).sum(0);
+    const double tolerance = type == at::kBFloat16 ? 0.03 : 0.004;
+    const double diff = max_abs_diff(got.cpu(), expected);
+    qInfo("max |diff| %.3g", diff);
+    QVERIFY2(diff <= tolerance, QByteArray::number(diff));
+    // Switched off (the default) or float32 parts: declined, the caller's operators run.
+    QVERIFY(!ps::runtime::merge_attention_parts(parts.to(cuda).to(at::kFloat),
+                                                lse.to(at::kFloat).to(cuda), at::Tensor(),
+                                                at::Tensor())
+                 .defined());
+    ps::runtime::set_attention_merge_kernel(false);
+    QVERIFY(!ps::runtime::merge_attention_parts(parts.to(cuda), lse.to(at::kFloat).to(cuda),
+                                                at::Tensor(), at::Tensor())
+                 .defined());
 }
 
 QTEST_APPLESS_MAIN(TestLayers)

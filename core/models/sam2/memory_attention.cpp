@@ -16,7 +16,9 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 
+#include "models/runtime/attention_merge.h"
 #include "models/runtime/device_upload.h"
 #include "models/runtime/model_runtime.h"
 #include "models/runtime/rope_rows.h"
@@ -122,17 +124,28 @@ std::optional<at::Tensor> attend_per_frame(const at::Tensor& q, const at::Tensor
         auto parts = at::_scaled_dot_product_cudnn_attention(
             qs, frames_as_heads(k, frames, N), frames_as_heads(v, frames, N), std::nullopt,
             /*compute_log_sumexp=*/true);
-        out = std::get<0>(parts).to(at::kFloat);
+        out = std::get<0>(parts);
         lse = std::get<1>(parts).reshape({1, frames, N}).to(at::kFloat);
     } catch (const c10::Error&) {
         unavailable = true;  // no cuDNN attention for this GPU or these widths: one call
         return std::nullopt;
     }
+    at::Tensor pointer_out, pointer_lse;
     if (frames * N < keys) {
-        auto [o, l] = attend_small(q, k.narrow(2, frames * N, keys - frames * N),
-                                   v.narrow(2, frames * N, keys - frames * N));
-        out = at::cat({out, o}, 1);
-        lse = at::cat({lse, l.reshape({1, 1, N})}, 1);
+        std::tie(pointer_out, pointer_lse) =
+            attend_small(q, k.narrow(2, frames * N, keys - frames * N),
+                         v.narrow(2, frames * N, keys - frames * N));
+    }
+    // One pass where our merge kernel takes it (runtime/attention_merge.h); else in operators.
+    if (at::Tensor merged = runtime::merge_attention_parts(
+            out[0], lse[0], pointer_out.defined() ? pointer_out[0][0] : pointer_out,
+            pointer_lse.defined() ? pointer_lse[0][0] : pointer_lse);
+        merged.defined())
+        return merged.view({1, 1, N, out.size(3)});
+    out = out.to(at::kFloat);
+    if (pointer_out.defined()) {
+        out = at::cat({out, pointer_out}, 1);
+        lse = at::cat({lse, pointer_lse.reshape({1, 1, N})}, 1);
     }
     const at::Tensor weights = at::softmax(lse, 1).unsqueeze(-1);  // 1 x parts x N x 1
     return (out * weights).sum(1, /*keepdim=*/true).to(q.scalar_type());
