@@ -37,6 +37,13 @@ for sw in PHOTOSYNTH_SWIN_ATTENTION PHOTOSYNTH_LAYER_NORM_KERNEL; do
     env $sw=0 timeout 60 $CLI bench $B --iterations 20 --warmup 3 --model $C/$m.safetensors --json /tmp/x.json 2>>$OUT/err.log | grep "forward\|remove_bg" | tee -a $L
   done
 done
+# The opt-in attention-merge kernel (PHOTOSYNTH_ATTENTION_MERGE_KERNEL=1): SAM 2's memory attention
+# goldens with it (each case twice, the second through the split), then its tracking A/B.
+(cd /tmp/b && PHOTOSYNTH_ATTENTION_MERGE_KERNEL=1 timeout 60 ./tests/test_sam2_memory ${FUNCTIONS[test_sam2_memory]} > /tmp/merge.log 2>&1; echo "test_sam2_memory, merge kernel: rc=$? $(grep Totals /tmp/merge.log)" | tee -a $L)
+for merge in 0 1; do
+  echo "PHOTOSYNTH_ATTENTION_MERGE_KERNEL=$merge:" | tee -a $L
+  PHOTOSYNTH_ATTENTION_MERGE_KERNEL=$merge timeout 60 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 40 --objects 1 --device cuda --precision bf16 --json /tmp/x.json 2>>$OUT/err.log | tail -3 | tee -a $L
+done
 PHOTOSYNTH_LAYER_NORM_KERNEL=0 timeout 60 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 40 --objects 1 --device cuda --precision bf16 --json /tmp/t_ln.json 2>>$OUT/err.log | tail -4 | tee -a $L
 echo "ours image done, $(left) s left" | tee -a $L
 host_load
