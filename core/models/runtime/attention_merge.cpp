@@ -10,10 +10,9 @@
 #include <string>
 
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-#include <c10/cuda/CUDAStream.h>
-
 #include "models/runtime/cuda/attention_merge_kernel.h"
 #include "models/runtime/cuda_element_type.h"
+#include "models/runtime/cuda_launch.h"
 #endif
 
 namespace ps::runtime {
@@ -63,10 +62,7 @@ at::Tensor merge_attention_parts(const at::Tensor& parts, const at::Tensor& lse,
     args.extra_lse = extra_lse.defined() ? extra_lse.data_ptr<float>() : nullptr;
     args.out = out.data_ptr();
     args.count = P, args.tokens = N, args.dim = D;
-    const cudaError_t status = cuda::attention_merge(
-        args, element, c10::cuda::getCurrentCUDAStream(parts.device().index()).stream());
-    if (status != cudaSuccess)
-        throw std::runtime_error(std::string("attention merge: ") + cudaGetErrorString(status));
+    check_launch(cuda::attention_merge(args, element, stream_of(parts)), "attention merge");
     return out;
 #else
     (void)parts, (void)lse, (void)extra, (void)extra_lse;

@@ -18,10 +18,9 @@
 #include "models/runtime/deform_columns.h"
 
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-#include <c10/cuda/CUDAStream.h>
-
 #include "models/runtime/cuda/deform_im2col.h"
 #include "models/runtime/cuda_element_type.h"
+#include "models/runtime/cuda_launch.h"
 #endif
 
 namespace ps::runtime {
@@ -233,7 +232,7 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
     const int64_t chunk = std::min(L, std::max<int64_t>(8, kCudaColumnValues / (C * K) / 8 * 8));
     const at::Tensor buffer = at::empty({C * K * chunk}, input.options());
     at::Tensor out = at::empty({B, L, Cout}, input.options());
-    const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(input.device().index()).stream();
+    const cudaStream_t stream = stream_of(input);
     cuda::DeformIm2colArgs args;
     args.channels = C;
     args.height = H;
@@ -258,11 +257,8 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
             const int64_t n = std::min(chunk, L - begin);
             args.begin = begin;
             args.count = n;
-            const cudaError_t status = cuda::deform_im2col(args, cuda_element_type(type), stream);
-            if (status != cudaSuccess) {
-                throw std::runtime_error(std::string("deform_conv2d: ") +
-                                         cudaGetErrorString(status));
-            }
+            check_launch(cuda::deform_im2col(args, cuda_element_type(type), stream),
+                         "deform_conv2d");
             const at::Tensor columns = buffer.narrow(0, 0, C * K * n).view({C * K, n});
             at::Tensor rows = out[b].narrow(0, begin, n);
             at::mm_out(rows, columns.t(), weight_t);
@@ -292,7 +288,7 @@ at::Tensor deform_conv2d_pixels_cuda(const at::Tensor& input_, const at::Tensor&
     geometry.pack = cuda::deform_pixel_pack(
         static_cast<int>(s.C), static_cast<int>(s.offset_groups),
         static_cast<int>(input.element_size()), aligned16(input.data_ptr()));
-    const cudaStream_t stream = c10::cuda::getCurrentCUDAStream(input.device().index()).stream();
+    const cudaStream_t stream = stream_of(input);
     const auto im2col = [&](int64_t b, const cuda::DeformPixelGeometry& gb, void* columns) {
         cuda::DeformPixelArgs args;
         args.input = input[b].data_ptr();
@@ -300,10 +296,8 @@ at::Tensor deform_conv2d_pixels_cuda(const at::Tensor& input_, const at::Tensor&
         args.mask = mask.defined() ? mask[b].data_ptr() : nullptr;
         args.columns = columns;
         args.geometry = gb;
-        const cudaError_t status =
-            cuda::deform_im2col_pixels(args, cuda_element_type(type), stream);
-        if (status != cudaSuccess)
-            throw std::runtime_error(std::string("deform_conv2d: ") + cudaGetErrorString(status));
+        check_launch(cuda::deform_im2col_pixels(args, cuda_element_type(type), stream),
+                     "deform_conv2d");
     };
     return pixel_major_conv(input, weight.to(type), bias.defined() ? bias.to(type) : at::Tensor(),
                             s, chunk, im2col, geometry);

@@ -8,10 +8,9 @@
 #include <string>
 
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-#include <c10/cuda/CUDAStream.h>
-
 #include "models/runtime/cuda/map_kernels.h"
 #include "models/runtime/cuda_element_type.h"
+#include "models/runtime/cuda_launch.h"
 #endif
 
 namespace ps::runtime {
@@ -39,15 +38,6 @@ cuda::MapPart map_part(const ResizedMap& part) {
     p.channels = part.map.size(1);
     p.align_corners = part.align_corners;
     return p;
-}
-
-cudaStream_t stream_of(const at::Tensor& x) {
-    return c10::cuda::getCurrentCUDAStream(x.device().index()).stream();
-}
-
-void check_launch(cudaError_t status, const char* what) {
-    if (status != cudaSuccess)
-        throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(status));
 }
 
 at::Tensor empty_channels_last(const at::Tensor& like, int64_t channels, int64_t height,

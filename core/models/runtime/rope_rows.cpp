@@ -7,10 +7,9 @@
 #include <string>
 
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-#include <c10/cuda/CUDAStream.h>
-
 #include "models/runtime/cuda/rope_kernel.h"
 #include "models/runtime/cuda_element_type.h"
+#include "models/runtime/cuda_launch.h"
 #endif
 
 namespace ps::runtime {
@@ -36,10 +35,7 @@ at::Tensor rope_rotate_rows(const at::Tensor& x, const at::Tensor& freqs, int64_
     args.freqs = freqs.data_ptr();
     args.batch = x.size(0), args.heads = x.size(1), args.tokens = x.size(2), args.dim = x.size(3);
     args.grid = freqs.size(0), args.rotated = rotated;
-    const cudaError_t status = cuda::rope_rows(
-        args, element, c10::cuda::getCurrentCUDAStream(x.device().index()).stream());
-    if (status != cudaSuccess)
-        throw std::runtime_error(std::string("rotary encoding: ") + cudaGetErrorString(status));
+    check_launch(cuda::rope_rows(args, element, stream_of(x)), "rotary encoding");
     return out;
 #else
     (void)x, (void)freqs, (void)rotated;

@@ -7,11 +7,10 @@
 #include <string>
 
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-#include <c10/cuda/CUDAStream.h>
-
 #include "models/runtime/cuda/channel_norm_kernel.h"
 #include "models/runtime/cuda/layer_norm_kernel.h"
 #include "models/runtime/cuda_element_type.h"
+#include "models/runtime/cuda_launch.h"
 #endif
 
 namespace ps::runtime {
@@ -40,12 +39,10 @@ at::Tensor layer_norm_rows(const at::Tensor& x, const at::Tensor& weight, const 
     const at::Tensor input = x.contiguous();
     const at::Tensor w = weight.to(type).contiguous(), b = bias.to(type).contiguous();
     at::Tensor out = at::empty_like(input);
-    const cudaError_t status =
-        cuda::layer_norm_rows(input.data_ptr(), w.data_ptr(), b.data_ptr(), out.data_ptr(),
-                              input.numel() / channels, channels, static_cast<float>(eps), element,
-                              c10::cuda::getCurrentCUDAStream(x.device().index()).stream());
-    if (status != cudaSuccess)
-        throw std::runtime_error(std::string("layer norm: ") + cudaGetErrorString(status));
+    check_launch(cuda::layer_norm_rows(input.data_ptr(), w.data_ptr(), b.data_ptr(), out.data_ptr(),
+                                       input.numel() / channels, channels, static_cast<float>(eps),
+                                       element, stream_of(x)),
+                 "layer norm");
     return out;
 #else
     (void)x, (void)weight, (void)bias, (void)eps;
@@ -86,10 +83,7 @@ at::Tensor layer_norm_channels(const at::Tensor& x, const at::Tensor& weight,
     args.y = out.data_ptr();
     args.batch = x.size(0), args.channels = channels, args.pixels = x.size(2) * x.size(3);
     args.eps = static_cast<float>(eps);
-    const cudaError_t status = cuda::channel_norm(
-        args, element, c10::cuda::getCurrentCUDAStream(x.device().index()).stream());
-    if (status != cudaSuccess)
-        throw std::runtime_error(std::string("channel layer norm: ") + cudaGetErrorString(status));
+    check_launch(cuda::channel_norm(args, element, stream_of(x)), "channel layer norm");
     return out;
 #else
     (void)x, (void)weight, (void)bias, (void)eps;

@@ -7,10 +7,9 @@
 #include <string>
 
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-#include <c10/cuda/CUDAStream.h>
-
 #include "models/runtime/cuda/swin_attention_kernel.h"
 #include "models/runtime/cuda_element_type.h"
+#include "models/runtime/cuda_launch.h"
 #endif
 
 namespace ps::runtime {
@@ -51,11 +50,8 @@ at::Tensor swin_fused_window_attention(const at::Tensor& qkv, const at::Tensor& 
     args.heads = heads;
     args.head_dim = head_dim;
     args.bias_windows = b.size(0);
-    const cudaError_t status = cuda::swin_window_attention(
-        args, element, c10::cuda::getCurrentCUDAStream(qkv.device().index()).stream());
-    if (status != cudaSuccess)
-        throw std::runtime_error(std::string("Swin window attention: ") +
-                                 cudaGetErrorString(status));
+    check_launch(cuda::swin_window_attention(args, element, stream_of(qkv)),
+                 "Swin window attention");
     return out;
 #else
     (void)qkv, (void)bias, (void)heads;

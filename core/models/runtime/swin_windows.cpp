@@ -12,10 +12,9 @@
 #include "models/runtime/cuda/swin_window_indexing.h"
 
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-#include <c10/cuda/CUDAStream.h>
-
 #include "models/runtime/cuda/swin_window_kernels.h"
 #include "models/runtime/cuda_element_type.h"
+#include "models/runtime/cuda_launch.h"
 #endif
 
 namespace ps::runtime {
@@ -71,14 +70,6 @@ cuda::SwinTokenNorm token_norm(const LayerNorm& norm) {
     return n;
 }
 
-void check_launch(cudaError_t status, const char* what) {
-    if (status != cudaSuccess)
-        throw std::runtime_error(std::string("Swin ") + what + ": " + cudaGetErrorString(status));
-}
-
-cudaStream_t stream_of(const at::Tensor& x) {
-    return c10::cuda::getCurrentCUDAStream(x.device().index()).stream();
-}
 #endif
 
 // The twins' per-token normalisation of `channels` values value(c) into out(c, normalised).
@@ -164,7 +155,7 @@ at::Tensor swin_norm_partition(const at::Tensor& x, const LayerNorm& norm, int64
             cuda::swin_partition_windows_norm(x.data_ptr(), token_norm(norm), windows.data_ptr(),
                                               window_geometry(x, window, shift),
                                               cuda_element_type(x.scalar_type()), stream_of(x)),
-            "window partition");
+            "Swin window partition");
         return windows;
     }
 #endif
@@ -193,7 +184,7 @@ SwinResidual swin_merge_add_norm(const at::Tensor& windows, const at::Tensor& x,
                          r.normed.data_ptr(), window_geometry(x, window, shift),
                          cuda_element_type(x.scalar_type()), stream_of(x),
                          sum_bias.defined() ? sum_bias.data_ptr() : nullptr),
-                     "window merge");
+                     "Swin window merge");
         return r;
     }
 #endif

@@ -41,6 +41,21 @@ at::Tensor rotate(const at::Tensor& x, const at::Tensor& freqs_cis) {
     return at::view_as_real(complex * freqs_cis).flatten(-2).to(x.scalar_type());
 }
 
+// The first `rotated` tokens of B x H x T x D, frames of the freqs' grid, rotated (each frame's
+// tokens get the grid's rotations); the tokens after them (the object pointers) as they are. On
+// the GPU in half precision one pass (runtime/rope_rows.h); else the complex product per frame,
+// broadcast over the frames where the reference tiles the table (expand + flatten on the CPU,
+// repeat on CUDA), and a concatenation.
+at::Tensor rotate_leading(const at::Tensor& x, const at::Tensor& freqs_cis, int64_t rotated) {
+    if (rotated == 0) return x;
+    if (at::Tensor out = runtime::rope_rotate_rows(x, freqs_cis, rotated); out.defined())
+        return out;
+    const int64_t B = x.size(0), H = x.size(1), D = x.size(3), grid = freqs_cis.size(0);
+    const at::Tensor frames = x.slice(2, 0, rotated).reshape({B, H, rotated / grid, grid, D});
+    const at::Tensor out = rotate(frames, freqs_cis).reshape({B, H, rotated, D});
+    return rotated < x.size(2) ? at::cat({out, x.slice(2, rotated)}, 2) : out;
+}
+
 // Whether scaled_dot_product_attention runs these shapes in one of its fused kernels (not its
 // math fallback, which would hold the whole attention matrix).
 bool fused_kernel_takes(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
@@ -124,31 +139,31 @@ std::optional<at::Tensor> attend_per_frame(const at::Tensor& q, const at::Tensor
         auto parts = at::_scaled_dot_product_cudnn_attention(
             qs, frames_as_heads(k, frames, N), frames_as_heads(v, frames, N), std::nullopt,
             /*compute_log_sumexp=*/true);
-        out = std::get<0>(parts);
-        lse = std::get<1>(parts).reshape({1, frames, N}).to(at::kFloat);
+        // The frames' parts: frames x N x D (cuDNN's layout) and their log-sum-exps.
+        out = std::get<0>(parts)[0];
+        lse = std::get<1>(parts).reshape({frames, N}).to(at::kFloat);
     } catch (const c10::Error&) {
         unavailable = true;  // no cuDNN attention for this GPU or these widths: one call
         return std::nullopt;
     }
-    at::Tensor pointer_out, pointer_lse;
+    at::Tensor pointer_out, pointer_lse;  // the pointers' part: N x D and N, float32
     if (frames * N < keys) {
-        std::tie(pointer_out, pointer_lse) =
-            attend_small(q, k.narrow(2, frames * N, keys - frames * N),
-                         v.narrow(2, frames * N, keys - frames * N));
+        auto [o, l] = attend_small(q, k.narrow(2, frames * N, keys - frames * N),
+                                   v.narrow(2, frames * N, keys - frames * N));
+        pointer_out = o[0][0];
+        pointer_lse = l[0][0];
     }
     // One pass where our merge kernel takes it (runtime/attention_merge.h); else in operators.
-    if (at::Tensor merged = runtime::merge_attention_parts(
-            out[0], lse[0], pointer_out.defined() ? pointer_out[0][0] : pointer_out,
-            pointer_lse.defined() ? pointer_lse[0][0] : pointer_lse);
-        merged.defined())
-        return merged.view({1, 1, N, out.size(3)});
-    out = out.to(at::kFloat);
-    if (pointer_out.defined()) {
-        out = at::cat({out, pointer_out}, 1);
-        lse = at::cat({lse, pointer_lse.reshape({1, 1, N})}, 1);
+    at::Tensor merged = runtime::merge_attention_parts(out, lse, pointer_out, pointer_lse);
+    if (!merged.defined()) {
+        out = out.to(at::kFloat);
+        if (pointer_out.defined()) {
+            out = at::cat({out, pointer_out.unsqueeze(0)}, 0);
+            lse = at::cat({lse, pointer_lse.unsqueeze(0)}, 0);
+        }
+        merged = (out * at::softmax(lse, 0).unsqueeze(-1)).sum(0).to(q.scalar_type());
     }
-    const at::Tensor weights = at::softmax(lse, 1).unsqueeze(-1);  // 1 x parts x N x 1
-    return (out * weights).sum(1, /*keepdim=*/true).to(q.scalar_type());
+    return merged.view({1, 1, N, v.size(3)});
 }
 #endif
 
@@ -300,27 +315,8 @@ at::Tensor RopeAttention::attend_rotated(at::Tensor q, at::Tensor k, const at::T
     const at::Tensor freqs =
         tables ? tables->get(q.size(3), side, theta, q.device())
                : axial_rotary_frequencies(q.size(3), side, side, theta, q.device());
-    // On the GPU in half precision one pass each (runtime/rope_rows.h); the keys' pass also
-    // copies the unrotated pointer tokens after them, as the concatenation below.
-    if (at::Tensor rotated = runtime::rope_rotate_rows(q, freqs, queries); rotated.defined())
-        q = rotated;
-    else
-        q = rotate(q, freqs);
-    at::Tensor rotated_keys;
-    if (rope_keys > 0) rotated_keys = runtime::rope_rotate_rows(k, freqs, rope_keys);
-    if (rotated_keys.defined()) {
-        k = rotated_keys;
-    } else if (rope_keys > 0) {
-        // The keys are rope_keys / queries memory frames of the same grid: each frame's keys get
-        // the queries' rotations (the reference tiles them: expand + flatten on the CPU, repeat
-        // on CUDA; broadcasting multiplies by the same values without the tiled copy).
-        const int64_t repeats = rope_keys / queries;
-        const at::Tensor grids =
-            k.slice(2, 0, rope_keys).reshape({k.size(0), k.size(1), repeats, queries, k.size(3)});
-        const at::Tensor rotated =
-            rotate(grids, freqs).reshape({k.size(0), k.size(1), rope_keys, k.size(3)});
-        k = num_k_exclude_rope > 0 ? at::cat({rotated, k.slice(2, rope_keys, keys)}, 2) : rotated;
-    }
+    q = rotate_leading(q, freqs, queries);
+    k = rotate_leading(k, freqs, rope_keys);
     at::Tensor out = attend(q, k, v, chunk_bytes, /*planned=*/fold_values,
                             rope_k_repeat ? rope_keys / queries : 0);
     if (fold_values) {
