@@ -5,6 +5,9 @@
 // bytes and single values) against that composition in float64.
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <tuple>
+
 #include "models/runtime/device.h"
 #include "models/runtime/layers.h"
 #include "models/runtime/swin_attention.h"
@@ -196,6 +199,7 @@ class TestBirefnetSwinV1Windows : public QObject {
         QTest::addColumn<int>("bias_windows");
         QTest::addColumn<int>("heads");
         QTest::addColumn<int>("tokens");
+        QTest::addColumn<int>("head_dim");
         if (!runtime::cuda_available()) QSKIP("no CUDA device: the kernel runs on the GPU machine");
         for (const auto& [name, type] :
              {std::pair<const char*, at::ScalarType>{"bf16", at::kBFloat16}, {"fp16", at::kHalf}}) {
@@ -204,9 +208,25 @@ class TestBirefnetSwinV1Windows : public QObject {
             for (int N : {144, 49}) {
                 const std::string size = " " + std::to_string(N) + " tokens";
                 QTest::newRow((std::string(name) + " one bias, 3 heads" + size).c_str())
-                    << static_cast<int>(type) << 1 << 3 << N;
+                    << static_cast<int>(type) << 1 << 3 << N << 32;
                 QTest::newRow((std::string(name) + " a bias per window, 6 heads" + size).c_str())
-                    << static_cast<int>(type) << 4 << 6 << N;
+                    << static_cast<int>(type) << 4 << 6 << N << 32;
+            }
+            // Hiera's windows (SAM 2), no bias: Hiera-T's and -S's 96-channel heads in 8 x 8,
+            // 4 x 4 and 7 x 7 windows, Hiera-B+'s 56 and Hiera-L's 72 (padded to 64 and 80).
+            for (const auto& [heads, N, d] : {std::tuple<int, int, int>{1, 64, 96},
+                                              {2, 16, 96},
+                                              {8, 49, 96},
+                                              {2, 64, 56},
+                                              {4, 16, 56},
+                                              {2, 64, 72},
+                                              {16, 64, 72},
+                                              {3, 30, 72}}) {
+                QTest::newRow((std::string(name) + " no bias, " + std::to_string(heads) +
+                               " heads of " + std::to_string(d) + ", " + std::to_string(N) +
+                               " tokens")
+                                  .c_str())
+                    << static_cast<int>(type) << 0 << heads << N << d;
             }
         }
     }
@@ -215,23 +235,27 @@ class TestBirefnetSwinV1Windows : public QObject {
         QFETCH(int, bias_windows);
         QFETCH(int, heads);
         QFETCH(int, tokens);
+        QFETCH(int, head_dim);
         const auto type = static_cast<at::ScalarType>(dtype);
-        const int64_t N = tokens, d = 32, windows = 2 * bias_windows;
+        const int64_t N = tokens, d = head_dim, windows = 2 * std::max(bias_windows, 2);
         at::manual_seed(5);
         const at::Tensor qkv = at::randn({windows, N, 3 * heads * d}, at::kDouble).to(type);
-        at::Tensor bias = (at::randn({bias_windows, heads, N, N}, at::kDouble) * 2).to(type);
+        at::Tensor bias;  // none for Hiera's windows
+        if (bias_windows > 0)
+            bias = (at::randn({bias_windows, heads, N, N}, at::kDouble) * 2).to(type);
         // The shifted blocks' mask: -100 between regions, as swin_v1.py's.
         if (bias_windows > 1)
             bias.select(0, 1).narrow(2, 0, N / 2).narrow(1, N / 2, N - N / 2).fill_(-100);
-        at::Tensor got = runtime::swin_fused_window_attention(qkv.cuda(), bias.cuda(), heads);
+        const at::Tensor bias_gpu = bias.defined() ? bias.cuda() : at::Tensor();
+        at::Tensor got = runtime::fused_window_attention(qkv.cuda(), bias_gpu, heads);
         QVERIFY(got.defined());
         got = got.cpu();
         QCOMPARE(got.sizes(), (std::vector<int64_t>{windows, N, heads * d}));
         const at::Tensor parts =
             qkv.to(at::kDouble).view({windows, N, 3, heads, d}).permute({2, 0, 3, 1, 4});
-        const at::Tensor scores =
-            at::matmul(parts[0], parts[1].transpose(-2, -1)) / std::sqrt(double(d)) +
-            bias.to(at::kDouble).repeat({2, 1, 1, 1});
+        at::Tensor scores = at::matmul(parts[0], parts[1].transpose(-2, -1)) / std::sqrt(double(d));
+        if (bias.defined())
+            scores = scores + bias.to(at::kDouble).repeat({windows / bias_windows, 1, 1, 1});
         const at::Tensor expected = at::matmul(at::softmax(scores, -1), parts[2])
                                         .transpose(1, 2)
                                         .reshape({windows, N, heads * d});
@@ -242,15 +266,14 @@ class TestBirefnetSwinV1Windows : public QObject {
         // Switched off (PHOTOSYNTH_SWIN_ATTENTION=0): undefined, the caller's
         // scaled_dot_product_attention.
         runtime::set_swin_attention_kernel(false);
-        QVERIFY(!runtime::swin_fused_window_attention(qkv.cuda(), bias.cuda(), heads).defined());
+        QVERIFY(!runtime::fused_window_attention(qkv.cuda(), bias_gpu, heads).defined());
         runtime::set_swin_attention_kernel(true);
     }
 
     void fused_attention_declines_on_the_cpu() {
         const at::Tensor qkv = at::zeros({2, 144, 3 * 3 * 32}, at::kBFloat16);
-        QVERIFY(
-            !runtime::swin_fused_window_attention(qkv, at::zeros({3, 144, 144}, at::kBFloat16), 3)
-                 .defined());
+        QVERIFY(!runtime::fused_window_attention(qkv, at::zeros({3, 144, 144}, at::kBFloat16), 3)
+                     .defined());
     }
 
     void twins_refuse_other_tensors() {

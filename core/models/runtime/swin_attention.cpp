@@ -25,8 +25,7 @@ bool swin_attention_kernel_enabled() {
     return kernel_enabled.load();
 }
 
-at::Tensor swin_fused_window_attention(const at::Tensor& qkv, const at::Tensor& bias,
-                                       int64_t heads) {
+at::Tensor fused_window_attention(const at::Tensor& qkv, const at::Tensor& bias, int64_t heads) {
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
     const at::ScalarType type = qkv.scalar_type();
     if (!kernel_enabled.load() || !qkv.is_cuda() || qkv.dim() != 3 || heads <= 0 ||
@@ -35,21 +34,24 @@ at::Tensor swin_fused_window_attention(const at::Tensor& qkv, const at::Tensor& 
     const int64_t windows = qkv.size(0), tokens = qkv.size(1), head_dim = qkv.size(2) / 3 / heads;
     const cuda::ElementType element = cuda_element_type(type);
     if (!cuda::swin_attention_supported(tokens, head_dim, element)) return at::Tensor();
-    const at::Tensor b = (bias.dim() == 3 ? bias.unsqueeze(0) : bias).to(type).contiguous();
-    if (b.dim() != 4 || b.size(1) != heads || b.size(2) != tokens || b.size(3) != tokens ||
-        windows % b.size(0) != 0 || !b.is_cuda())
-        return at::Tensor();
+    at::Tensor b;
+    if (bias.defined()) {
+        b = (bias.dim() == 3 ? bias.unsqueeze(0) : bias).to(type).contiguous();
+        if (b.dim() != 4 || b.size(1) != heads || b.size(2) != tokens || b.size(3) != tokens ||
+            windows % b.size(0) != 0 || !b.is_cuda())
+            return at::Tensor();
+    }
     const at::Tensor input = qkv.contiguous();
     at::Tensor out = at::empty({windows, tokens, heads * head_dim}, qkv.options());
     cuda::SwinAttentionArgs args;
     args.qkv = input.data_ptr();
-    args.bias = b.data_ptr();
+    args.bias = b.defined() ? b.data_ptr() : nullptr;
     args.out = out.data_ptr();
     args.windows = windows;
     args.tokens = tokens;
     args.heads = heads;
     args.head_dim = head_dim;
-    args.bias_windows = b.size(0);
+    args.bias_windows = b.defined() ? b.size(0) : 1;
     check_launch(cuda::swin_window_attention(args, element, stream_of(qkv)),
                  "Swin window attention");
     return out;

@@ -250,7 +250,7 @@ at::Tensor SwinV1::run_block(const Block& block, const at::Tensor& x,
     // and the shifted blocks' mask with them, as the scores' bias.
     at::Tensor attended;
     if (half_on_gpu(windows) && swin_attention_kernel_enabled()) {
-        attended = swin_fused_window_attention(
+        attended = fused_window_attention(
             projected, block.shift == 0 ? block.position_bias : shifted_bias(block, Hp, Wp, x),
             heads);
     }

@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "models/runtime/swin_attention.h"
 #include "models/runtime/swin_windows.h"
 #include "models/runtime/threaded_matmul.h"
 
@@ -69,7 +70,17 @@ at::Tensor HieraBlock::attention(const at::Tensor& x) const {
     // MultiScaleAttention.forward
     const int64_t B = x.size(0);
     int64_t H = x.size(1), W = x.size(2);
-    const at::Tensor packed = qkv.flat(x).view({B, H * W, 3, heads, -1});
+    const at::Tensor projected = qkv.flat(x);
+    if (!q_pool && window > 0 && runtime::half_on_gpu(x) &&
+        runtime::swin_attention_kernel_enabled()) {
+        // Windows of up to 64 tokens through our fused kernel on the GPU in half precision
+        // (runtime/swin_attention.h): cuDNN's attention tiles are 64 x 128, so Hiera-T's 4 x 4
+        // windows spent most of their work on padding. Wider windows and global blocks decline.
+        const at::Tensor fused =
+            runtime::fused_window_attention(projected.view({B, H * W, -1}), at::Tensor(), heads);
+        if (fused.defined()) return attn_proj.flat(fused.view({B, H, W, -1}));
+    }
+    const at::Tensor packed = projected.view({B, H * W, 3, heads, -1});
     // q, k and v as B x heads x HW x d views: one permute and one unbind (fewer dispatched calls
     // than a select and a transpose each).
     std::vector<at::Tensor> qkv_heads = packed.permute({2, 0, 3, 1, 4}).unbind(0);

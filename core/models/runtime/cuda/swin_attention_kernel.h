@@ -18,6 +18,7 @@ struct SwinAttentionArgs {
     const void* qkv = nullptr;
     // bias_windows x heads x tokens x tokens, contiguous; window w reads bias w % bias_windows
     // (1: the relative positions alone; the shifted blocks' nW: one per window of an image).
+    // Null: no bias (Hiera's windows).
     const void* bias = nullptr;
     // windows x tokens x heads x head_dim, contiguous: the heads side by side, as the output
     // projection reads them.
@@ -25,8 +26,9 @@ struct SwinAttentionArgs {
     int64_t windows = 0, tokens = 0, heads = 0, head_dim = 0, bias_windows = 1;
 };
 
-// Whether the kernel takes these sizes: head_dim 32, up to 144 tokens (Swin's 12 x 12 windows;
-// 7 x 7 ones run in a 64-token tile), half precision (F16 or BF16).
+// Whether the kernel takes these sizes, half precision (F16 or BF16): head_dim 32 up to 144 tokens
+// (Swin's 12 x 12 windows; 7 x 7 ones run in a 64-token tile); head_dim 40 to 96, a multiple of 8,
+// up to 64 tokens (Hiera's 8 x 8, 4 x 4 and 7 x 7 windows).
 bool swin_attention_supported(int64_t tokens, int64_t head_dim, ElementType type);
 
 cudaError_t swin_window_attention(const SwinAttentionArgs& args, ElementType type,
