@@ -6,6 +6,7 @@
 #include <string>
 
 #include "models/runtime/attention_merge.h"
+#include "models/runtime/conv_norm_gelu.h"
 #include "models/runtime/layers.h"
 #include "models/runtime/rope_rows.h"
 #include "models/runtime/row_layer_norm.h"
@@ -55,6 +56,9 @@ class TestLayers : public QObject {
     void layer_norm_kernel();
     void channel_layer_norm_data();
     void channel_layer_norm();
+    void conv_norm_gelu_kernel_data();
+    void conv_norm_gelu_kernel();
+    void conv_norm_gelu_declines();
     void rope_kernel_data();
     void rope_kernel();
     void rope_kernel_declines();
@@ -312,6 +316,104 @@ void TestLayers::channel_layer_norm() {
     QVERIFY(
         !ps::runtime::layer_norm_channels(input, weight.to(cuda), bias.to(cuda), 1e-6).defined());
     ps::runtime::set_layer_norm_kernel(true);
+}
+
+// SAM 2's mask downsampler stages through our fused kernel (3 x 3 convolution, stride 2, padding
+// 1; LayerNorm2d; GELU) against the same three steps in float64 on the same rounded inputs, each
+// step's output rounded to the element type as the reference's operators round them: the first
+// stage from an NCHW mask of one channel, the others from the channels-last map the previous
+// stage wrote; odd sizes, so the padding's edges are on both sides.
+void TestLayers::conv_norm_gelu_kernel_data() {
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<int>("in");
+    QTest::addColumn<int>("out");
+    if (!at::hasCUDA()) QSKIP("no CUDA device: the kernel runs on the GPU machine");
+    for (const auto& [in, out] : {std::pair<int, int>{1, 4}, {4, 16}, {16, 64}})
+        for (const auto& [name, type] :
+             {std::pair<const char*, at::ScalarType>{"bf16", at::kBFloat16}, {"fp16", at::kHalf}})
+            QTest::newRow(
+                (std::string(name) + " " + std::to_string(in) + " -> " + std::to_string(out))
+                    .c_str())
+                << static_cast<int>(type) << in << out;
+}
+
+void TestLayers::conv_norm_gelu_kernel() {
+    QFETCH(int, dtype);
+    QFETCH(int, in);
+    QFETCH(int, out);
+    const auto type = static_cast<at::ScalarType>(dtype);
+    at::manual_seed(23);
+    const at::Tensor x = (at::randn({2, in, 17, 13}, at::kDouble) * 2).to(type);
+    ps::runtime::Conv2d conv;
+    conv.weight = (at::randn({out, in, 3, 3}, at::kDouble) / std::sqrt(9.0 * in)).to(type);
+    conv.bias = (at::randn({out}, at::kDouble) * 0.1).to(type);
+    conv.stride = 2, conv.padding = 1;
+    ps::runtime::LayerNorm2d norm;
+    norm.weight = (at::randn({out}, at::kDouble) * 0.5 + 1).to(type);
+    norm.bias = (at::randn({out}, at::kDouble) * 0.5).to(type);
+    const at::Device cuda(at::kCUDA);
+    ps::runtime::Conv2d conv_gpu = conv;
+    conv_gpu.weight = conv.weight.to(cuda), conv_gpu.bias = conv.bias.to(cuda);
+    ps::runtime::LayerNorm2d norm_gpu = norm;
+    norm_gpu.weight = norm.weight.to(cuda), norm_gpu.bias = norm.bias.to(cuda);
+    at::Tensor input = x.to(cuda);
+    if (in > 1) input = input.contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor got = ps::runtime::conv_norm_gelu(input, conv_gpu, norm_gpu);
+    QVERIFY(got.defined());
+    QCOMPARE(got.sizes(), (std::vector<int64_t>{2, 9, 7, out}));
+    QVERIFY(got.is_contiguous());
+    const auto rounded = [type](const at::Tensor& t) { return t.to(type).to(at::kDouble); };
+    const at::Tensor conved = rounded(at::conv2d(x.to(at::kDouble), conv.weight.to(at::kDouble),
+                                                 conv.bias.to(at::kDouble), 2, 1));
+    const at::Tensor normed =
+        rounded(at::layer_norm(conved.permute({0, 2, 3, 1}), {out}, norm.weight.to(at::kDouble),
+                               norm.bias.to(at::kDouble), norm.eps));
+    const at::Tensor expected = at::gelu(normed);
+    // A rounding of the convolution's output that goes the other way (float32 sums against
+    // float64's) moves the norm's input by one unit in the last place.
+    const double tolerance = type == at::kBFloat16 ? 0.06 : 0.008;
+    const double diff = max_abs_diff(got.cpu(), expected);
+    qInfo("max |diff| %.3g", diff);
+    QVERIFY2(diff <= tolerance, QByteArray::number(diff));
+    // Switched off (PHOTOSYNTH_CONV_NORM_GELU=0): declined, the caller's three operators.
+    ps::runtime::set_conv_norm_gelu_kernel(false);
+    QVERIFY(!ps::runtime::conv_norm_gelu(input, conv_gpu, norm_gpu).defined());
+    ps::runtime::set_conv_norm_gelu_kernel(true);
+    // An NCHW map of several channels (the kernel reads channels last): declined.
+    if (in > 1)
+        QVERIFY(
+            !ps::runtime::conv_norm_gelu(x.to(cuda).contiguous(), conv_gpu, norm_gpu).defined());
+}
+
+// On the CPU, in float32, or for a stage wider than 64 channels: declined everywhere.
+void TestLayers::conv_norm_gelu_declines() {
+    ps::runtime::Conv2d conv;
+    conv.weight = at::zeros({4, 1, 3, 3}, at::kBFloat16);
+    conv.bias = at::zeros({4}, at::kBFloat16);
+    conv.stride = 2, conv.padding = 1;
+    ps::runtime::LayerNorm2d norm;
+    norm.weight = at::ones({4}, at::kBFloat16);
+    norm.bias = at::zeros({4}, at::kBFloat16);
+    QVERIFY(
+        !ps::runtime::conv_norm_gelu(at::zeros({1, 1, 8, 8}, at::kBFloat16), conv, norm).defined());
+    if (!at::hasCUDA()) return;
+    const at::Device cuda(at::kCUDA);
+    ps::runtime::Conv2d wide = conv;
+    wide.weight = at::zeros({256, 64, 3, 3}, at::kBFloat16).to(cuda);
+    wide.bias = at::zeros({256}, at::kBFloat16).to(cuda);
+    ps::runtime::LayerNorm2d wide_norm;
+    wide_norm.weight = at::ones({256}, at::kBFloat16).to(cuda);
+    wide_norm.bias = at::zeros({256}, at::kBFloat16).to(cuda);
+    QVERIFY(!ps::runtime::conv_norm_gelu(at::zeros({1, 64, 8, 8}, at::kBFloat16)
+                                             .to(cuda)
+                                             .contiguous(at::MemoryFormat::ChannelsLast),
+                                         wide, wide_norm)
+                 .defined());
+    ps::runtime::Conv2d single = conv;
+    single.weight = at::zeros({4, 1, 3, 3}, at::kFloat).to(cuda);
+    single.bias = at::zeros({4}, at::kFloat).to(cuda);
+    QVERIFY(!ps::runtime::conv_norm_gelu(at::zeros({1, 1, 8, 8}, at::kFloat).to(cuda), single, norm)
+                 .defined());
 }
 
 // The rotary-encoding kernel against the complex product in float64 on the same rounded inputs:

@@ -241,8 +241,12 @@ at::Tensor RopeTables::get(int64_t dim, int64_t side, double theta, const at::De
 RopeAttention RopeAttention::load(const runtime::Weights& w, const std::string& prefix, int64_t dim,
                                   int64_t kv_in_dim, int64_t heads, double theta,
                                   bool rope_k_repeat) {
-    return {runtime::AttentionProjections::load(w, prefix, dim, dim, kv_in_dim, heads), theta,
-            rope_k_repeat};
+    RopeAttention attention;
+    static_cast<runtime::AttentionProjections&>(attention) =
+        runtime::AttentionProjections::load(w, prefix, dim, dim, kv_in_dim, heads);
+    attention.theta = theta;
+    attention.rope_k_repeat = rope_k_repeat;
+    return attention;
 }
 
 void RopeAttention::stack_projections() {

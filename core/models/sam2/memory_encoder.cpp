@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 
+#include "models/runtime/conv_norm_gelu.h"
 #include "models/runtime/model_runtime.h"
 #include "models/sam2/fpn_neck.h"
 
@@ -99,9 +100,14 @@ at::Tensor MemoryEncoder::forward_features(const at::Tensor& pix_feat,
     const at::Device device = pix_feat_proj_.weight.device();
     at::Tensor m = masks.to(device, dtype());
     for (size_t i = 0; i < down_convs_.size(); ++i) {
-        // The norm channels last, the GELU in place, then back to NCHW (a view) for the conv.
-        m = down_norms_[i].channels_last(down_convs_[i](m));
-        m = at::gelu_(m).permute({0, 3, 1, 2});
+        // One kernel of ours for the narrow stages on the GPU (runtime/conv_norm_gelu.h); else the
+        // norm channels last, the GELU in place. Back to NCHW (a view) for the next conv.
+        at::Tensor fused = runtime::conv_norm_gelu(m, down_convs_[i], down_norms_[i]);
+        if (!fused.defined()) {
+            fused = down_norms_[i].channels_last(down_convs_[i](m));
+            at::gelu_(fused);
+        }
+        m = fused.permute({0, 3, 1, 2});
     }
     m = down_out_(m);
     at::Tensor x = pix_feat_proj_(pix_feat.to(device, dtype())) + m;

@@ -1,0 +1,65 @@
+#include "models/runtime/conv_norm_gelu.h"
+
+#include <ATen/ATen.h>
+
+#include <atomic>
+
+#ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
+#include "models/runtime/cuda/conv_norm_gelu_kernel.h"
+#include "models/runtime/cuda_element_type.h"
+#include "models/runtime/cuda_launch.h"
+#endif
+
+namespace ps::runtime {
+namespace {
+std::atomic<bool> enabled{true};  // GpuSwitches::conv_norm_gelu
+}  // namespace
+
+void set_conv_norm_gelu_kernel(bool on) {
+    enabled = on;
+}
+
+at::Tensor conv_norm_gelu(const at::Tensor& x, const Conv2d& conv, const LayerNorm2d& norm) {
+#ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
+    const at::ScalarType type = x.scalar_type();
+    if (!enabled.load() || !x.is_cuda() || x.dim() != 4 ||
+        (type != at::kBFloat16 && type != at::kHalf) || conv.groups != 1 || !conv.bias.defined() ||
+        !norm.weight.defined() || !norm.bias.defined())
+        return at::Tensor();
+    const at::Tensor& w = conv.weight;
+    const int64_t in = x.size(1), out = w.size(0);
+    const cuda::ElementType element = cuda_element_type(type);
+    if (!cuda::conv_norm_gelu_supported(in, out, element) || w.dim() != 4 || w.size(1) != in ||
+        w.size(2) != 3 || w.size(3) != 3 || w.scalar_type() != type || !w.is_contiguous() ||
+        conv.bias.numel() != out || norm.weight.numel() != out || norm.bias.numel() != out)
+        return at::Tensor();
+    // Channels last and contiguous as such (one channel: any contiguous map).
+    const at::Tensor last = x.permute({0, 2, 3, 1});
+    if (!last.is_contiguous()) return at::Tensor();
+    const int64_t H = x.size(2), W = x.size(3);
+    const int64_t Ho = (H + 2 * conv.padding - 3) / conv.stride + 1;
+    const int64_t Wo = (W + 2 * conv.padding - 3) / conv.stride + 1;
+    const at::Tensor bias = conv.bias.to(type).contiguous();
+    const at::Tensor norm_weight = norm.weight.to(type).contiguous();
+    const at::Tensor norm_bias = norm.bias.to(type).contiguous();
+    at::Tensor y = at::empty({x.size(0), Ho, Wo, out}, x.options());
+    cuda::ConvNormGeluArgs args;
+    args.x = last.data_ptr();
+    args.weight = w.data_ptr();
+    args.bias = bias.data_ptr();
+    args.norm_weight = norm_weight.data_ptr();
+    args.norm_bias = norm_bias.data_ptr();
+    args.y = y.data_ptr();
+    args.batch = x.size(0), args.height = H, args.width = W, args.out_height = Ho;
+    args.out_width = Wo, args.in_channels = in, args.out_channels = out;
+    args.stride = conv.stride, args.padding = conv.padding;
+    args.eps = static_cast<float>(norm.eps);
+    check_launch(cuda::conv_norm_gelu(args, element, stream_of(x)), "convolution, norm and GELU");
+    return y;
+#else
+    (void)x, (void)conv, (void)norm;
+    return at::Tensor();
+#endif
+}
+
+}  // namespace ps::runtime
