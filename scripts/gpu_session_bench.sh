@@ -38,7 +38,7 @@ for m in sam2.1_hiera_b+ birefnet birefnet_lite isnet; do
 done
 # Our Swin window-attention kernel and our LayerNorm kernels (on by default) against cuDNN's and
 # ATen's, same call.
-for sw in PHOTOSYNTH_SWIN_ATTENTION PHOTOSYNTH_LAYER_NORM_KERNEL; do
+for sw in PHOTOSYNTH_SWIN_ATTENTION PHOTOSYNTH_LAYER_NORM_KERNEL PHOTOSYNTH_CUDNN_CONV_RELU; do
   echo "$sw=0:" | tee -a $L
   for m in birefnet birefnet_lite; do
     env $sw=0 timeout 60 $CLI bench $B --iterations 20 --warmup 3 --model $C/$m.safetensors --json /tmp/x.json 2>>$OUT/err.log | grep "forward\|remove_bg" | tee -a $L

@@ -83,14 +83,18 @@ AsppDeformable AsppDeformable::load(const runtime::Weights& w, const std::string
     return aspp;
 }
 
+void AsppDeformable::set_fused_relu(bool enabled) {
+    pool_conv.fused_relu = conv1.fused_relu = enabled;
+}
+
 at::Tensor AsppDeformable::operator()(const at::Tensor& x) const {
-    const at::Tensor pooled = at::relu(pool_conv(at::adaptive_avg_pool2d(x, {1, 1})));
+    const at::Tensor pooled = pool_conv.relu(at::adaptive_avg_pool2d(x, {1, 1}));
     const at::Tensor x1 = aspp1(x);
     // x5 = F.interpolate(pooled, size=x1's, align_corners=True): the 1 x 1 map's value
     // everywhere, written straight into the concatenation (runtime::resize_concat).
     const int64_t h = x1.size(2), w = x1.size(3);
-    return at::relu(conv1(runtime::resize_concat(
-        {{x1}, {deforms[0](x)}, {deforms[1](x)}, {deforms[2](x)}, {pooled, true}}, h, w)));
+    return conv1.relu(runtime::resize_concat(
+        {{x1}, {deforms[0](x)}, {deforms[1](x)}, {deforms[2](x)}, {pooled, true}}, h, w));
 }
 
 BasicDecBlock BasicDecBlock::load(const runtime::Weights& w, const std::string& prefix, int64_t in,
@@ -104,8 +108,13 @@ BasicDecBlock BasicDecBlock::load(const runtime::Weights& w, const std::string& 
     return block;
 }
 
+void BasicDecBlock::set_fused_relu(bool enabled) {
+    conv_in.fused_relu = enabled;
+    attention.set_fused_relu(enabled);
+}
+
 at::Tensor BasicDecBlock::operator()(const at::Tensor& x) const {
-    return conv_out(attention(at::relu(conv_in(x))));
+    return conv_out(attention(conv_in.relu(x)));
 }
 
 }  // namespace ps::birefnet

@@ -37,6 +37,7 @@ struct AsppDeformable {
     runtime::Conv2d pool_conv, conv1;  // BatchNorms folded
     static AsppDeformable load(const runtime::Weights& w, const std::string& prefix, int64_t in,
                                int64_t channels);
+    void set_fused_relu(bool enabled);  // cuDNN's convolution + ReLU for conv1 and pool_conv
     at::Tensor operator()(const at::Tensor& x) const;
 };
 
@@ -47,6 +48,8 @@ struct BasicDecBlock {
     AsppDeformable attention;
     static BasicDecBlock load(const runtime::Weights& w, const std::string& prefix, int64_t in,
                               int64_t inter, int64_t aspp_channels, int64_t out);
+    // cuDNN's convolution + ReLU (runtime::Conv2d::fused_relu) for conv_in and the ASPP's.
+    void set_fused_relu(bool enabled);
     at::Tensor operator()(const at::Tensor& x) const;
 };
 

@@ -45,7 +45,9 @@ struct BiRefNetConfig {
     std::string input_size_source = "config.size default";
     int64_t parameter_count = 0;
     std::string dtype;
-    bool cudnn_conv_relu = true;  // unused (no fused convolution + ReLU here); the load sets it
+    // cuDNN's fused convolution + ReLU for the decoder's conv + BatchNorm + ReLU triples
+    // (runtime::Conv2d::fused_relu); the load sets it (GpuSwitches::cudnn_conv_relu).
+    bool cudnn_conv_relu = true;
 
     // ipt_blk5..ipt_blk1 input channels: 3 * (patch grid)², the image cut into 32², 16², 8², 4²
     // and 1 patches (dec_ipt_split).

@@ -70,6 +70,12 @@ BiRefNetNetwork::BiRefNetNetwork(const std::map<std::string, at::Tensor>& file_t
                                   c.aspp_channels, c.dec_out(3));
     conv_out1_ = runtime::Conv2d::load(w, "decoder.conv_out1.0", c.dec_out(3) + c.ipt_out(3), 1, 1,
                                        1, 0, 1, true);
+    squeeze_.set_fused_relu(c.cudnn_conv_relu);
+    block1_.set_fused_relu(c.cudnn_conv_relu);
+    for (Level& level : levels_) {
+        level.block.set_fused_relu(c.cudnn_conv_relu);
+        level.gdt_conv.fused_relu = c.cudnn_conv_relu;
+    }
 }
 
 std::array<at::Tensor, 4> BiRefNetNetwork::encode(const at::Tensor& x) const {
@@ -107,7 +113,7 @@ at::Tensor BiRefNetNetwork::decode(const at::Tensor& x,
     for (int i = 0; i < 3; ++i) {
         const int k = 4 - i;
         p = levels_[i].block(with_patches(p, k + 1));
-        const at::Tensor gdt = at::relu(levels_[i].gdt_conv(p));
+        const at::Tensor gdt = levels_[i].gdt_conv.relu(p);
         p = p * at::sigmoid(levels_[i].gdt_attention(gdt));
         const at::Tensor& skip = features[2 - i];
         p = runtime::resize_add({p, true}, levels_[i].lateral(skip));

@@ -124,6 +124,16 @@ at::Tensor Conv2d::operator()(const at::Tensor& x) const {
     return at::conv2d(x, weight, bias, {stride, stride}, {padding, padding}, {1, 1}, groups);
 }
 
+at::Tensor Conv2d::relu(const at::Tensor& x) const {
+#if TORCH_VERSION_MAJOR >= 2
+    if (fused_relu && x.is_cuda() && bias.defined())
+        return at::cudnn_convolution_relu(x, weight, bias, {stride, stride}, {padding, padding},
+                                          {1, 1}, groups);
+#endif
+    at::Tensor y = (*this)(x);
+    return at::relu_(y);
+}
+
 ConvTranspose2d ConvTranspose2d::load(const Weights& w, const std::string& prefix, int64_t in,
                                       int64_t out, int64_t kernel) {
     ConvTranspose2d layer;

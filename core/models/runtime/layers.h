@@ -71,10 +71,15 @@ struct LayerNorm2d {
 struct Conv2d {
     at::Tensor weight, bias;  // bias may be undefined
     int64_t stride = 1, padding = 0, groups = 1;
+    // relu(): cuDNN's fused convolution + bias + ReLU on CUDA where LibTorch offers it (>= 2):
+    // one kernel where ATen's convolution adds the bias in a pass of its own and the ReLU takes
+    // another. Off unless a family turns it on (GpuSwitches::cudnn_conv_relu).
+    bool fused_relu = false;
     static Conv2d load(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
                        int64_t kernel, int64_t stride, int64_t padding, int64_t groups,
                        bool with_bias);
     at::Tensor operator()(const at::Tensor& x) const;
+    at::Tensor relu(const at::Tensor& x) const;  // relu(conv(x))
 };
 
 // ConvTranspose2d with kernel = stride (SAM's mask upscaling). On the CPU in reduced precision
