@@ -12,7 +12,7 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee $L
 host_load() { echo "load $(cut -d" " -f1-3 /proc/loadavg), $(nproc) cores, gpu apps: $(nvidia-smi --query-compute-apps=pid --format=csv,noheader | wc -l)" | tee -a $L; }
 host_load
 timeout 45 python3 scripts/sdpa_backends_gpu_bench.py 2>&1 | tee -a $L
-TESTS="test_sam2_parity test_sam2_memory test_birefnet_parity test_layers test_birefnet_swin_v1_windows"
+TESTS="test_sam2_parity test_sam2_memory test_birefnet_parity test_layers test_birefnet_swin_v1_windows test_birefnet_deform_conv2d"
 build() { TARGETS="photosynth-cli $TESTS" bash .gpu/gpu-build.sh .gpu/debs . /tmp/b -DPHOTOSYNTH_BUILD_GUI=OFF > $OUT/build.log 2>&1; }
 # Files not yet built against CUDA LibTorch have a known-good copy in .gpu/fallback/ (same paths):
 # on a failed build, those copies and one more try, so that the call still measures.

@@ -200,6 +200,55 @@ class TestBirefnetDeformConv2d : public QObject {
         QVERIFY2(diff <= (cuda ? 5e-6 : 1e-13), QByteArray::number(diff).constData());
     }
 
+    // geometry.relu: max(0, ·) of the plain output, inside the GEMM's epilogue on the
+    // channels-last path (with a bias: cuBLASLt's on the GPU machine, bfloat16 there as BiRefNet
+    // runs it), a pass of its own on NCHW maps and without a bias.
+    void relu_is_max_of_zero_data() {
+        QTest::addColumn<bool>("cuda");
+        QTest::addColumn<bool>("channels_last");
+        QTest::addColumn<bool>("with_bias");
+        for (const bool cuda : {false, true}) {
+            if (cuda && !runtime::cuda_available()) continue;
+            for (const bool last : {false, true})
+                for (const bool bias : {false, true})
+                    QTest::newRow((std::string(cuda ? "cuda" : "cpu") +
+                                   (last ? " channels-last" : " NCHW") +
+                                   (bias ? " bias" : " no bias"))
+                                      .c_str())
+                        << cuda << last << bias;
+        }
+    }
+    void relu_is_max_of_zero() {
+        QFETCH(bool, cuda);
+        QFETCH(bool, channels_last);
+        QFETCH(bool, with_bias);
+        const at::TensorOptions options =
+            at::TensorOptions(cuda ? at::kBFloat16 : at::kDouble)
+                .device(cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU));
+        at::manual_seed(4);
+        const auto layout = [channels_last](const at::Tensor& t) {
+            return channels_last ? t.contiguous(at::MemoryFormat::ChannelsLast) : t;
+        };
+        const at::Tensor x = layout(at::randn({2, 16, 9, 11}, options));
+        const at::Tensor offset = layout(at::randn({2, 2 * 9, 9, 11}, options).mul_(2));
+        const at::Tensor mask = layout(at::rand({2, 9, 9, 11}, options));
+        const at::Tensor w = layout(at::randn({8, 16, 3, 3}, options));
+        const at::Tensor b = with_bias ? at::randn({8}, options) : at::Tensor();
+        runtime::DeformConvGeometry g;
+        g.pad_h = g.pad_w = 1;
+        const at::Tensor plain = runtime::deform_conv2d(x, offset, w, b, mask, g);
+        g.relu = true;
+        const at::Tensor got = runtime::deform_conv2d(x, offset, w, b, mask, g);
+        QCOMPARE(got.sizes(), plain.sizes());
+        QVERIFY(got.min().item<double>() >= 0);
+        // The same GEMM either way: equal, but on the GPU for where the bias meets the sums
+        // (float32 in the epilogue, else after rounding): relative to the largest output.
+        const double diff =
+            (got.to(at::kDouble) - at::relu(plain).to(at::kDouble)).abs().max().item<double>() /
+            plain.abs().max().item<double>();
+        QVERIFY2(diff <= (cuda ? 0.01 : 0.0), QByteArray::number(diff).constData());
+    }
+
     void inconsistent_shapes_are_refused() {
         QVERIFY_EXCEPTION_THROWN(
             runtime::deform_conv2d(at::zeros({1, 4, 5, 5}), at::zeros({1, 17, 5, 5}),

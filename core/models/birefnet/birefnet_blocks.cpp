@@ -64,7 +64,8 @@ at::Tensor DeformableBranch::operator()(const at::Tensor& x) const {
     const at::Tensor modulator = 2. * at::sigmoid(both.slice(1, 2 * taps, 3 * taps));
     runtime::DeformConvGeometry geometry;
     geometry.pad_h = geometry.pad_w = padding;
-    return at::relu(runtime::deform_conv2d(x, offset, weight, bias, modulator, geometry));
+    geometry.relu = true;  // in the GEMM's epilogue where it can be
+    return runtime::deform_conv2d(x, offset, weight, bias, modulator, geometry);
 }
 
 AsppDeformable AsppDeformable::load(const runtime::Weights& w, const std::string& prefix,

@@ -127,11 +127,11 @@ bool pixel_geometry(const Shapes& s, const DeformConvGeometry& g, const at::Tens
 // count x (taps x channels) columns and one GEMM with the weight as (taps x channels) x Cout
 // (plus the bias) writes those pixels' rows of the B x (Ho x Wo) x Cout output, which is the
 // channels-last result: no NCHW copy of the input or the output. input: contiguous channels-last;
-// every tensor in the compute type.
+// every tensor in the compute type. relu: in the GEMM's epilogue with the bias.
 template <typename Im2col>
 at::Tensor pixel_major_conv(const at::Tensor& input, const at::Tensor& weight,
                             const at::Tensor& bias, const Shapes& s, int64_t chunk, Im2col im2col,
-                            cuda::DeformPixelGeometry geometry) {
+                            cuda::DeformPixelGeometry geometry, bool relu) {
     const int64_t L = s.Ho * s.Wo, KC = s.K * s.C;
     // (taps x channels) x Cout: a view of a channels-last weight.
     const at::Tensor weight_t = weight.permute({0, 2, 3, 1}).reshape({s.Cout, KC}).t();
@@ -145,12 +145,15 @@ at::Tensor pixel_major_conv(const at::Tensor& input, const at::Tensor& weight,
             im2col(b, geometry, buffer.data_ptr());
             const at::Tensor columns = buffer.narrow(0, 0, n * KC).view({n, KC});
             at::Tensor rows = out[b].narrow(0, begin, n);
-            if (bias.defined())
+            if (bias.defined() && relu)
+                at::_addmm_activation_out(rows, bias, columns, weight_t, 1, 1, /*use_gelu=*/false);
+            else if (bias.defined())
                 at::addmm_out(rows, bias, columns, weight_t);
             else
                 at::mm_out(rows, columns, weight_t);
         }
     }
+    if (relu && !bias.defined()) out.relu_();
     return out.view({s.B, s.Ho, s.Wo, s.Cout}).permute({0, 3, 1, 2});
 }
 
@@ -191,7 +194,7 @@ at::Tensor pixel_major_conv_cpu(const at::Tensor& input_, const at::Tensor& offs
                                     static_cast<F*>(columns), gb);
     };
     const at::Tensor bias = bias_.defined() ? bias_.to(compute) : at::Tensor();
-    return pixel_major_conv(input, weight_.to(compute), bias, s, chunk, im2col, geometry)
+    return pixel_major_conv(input, weight_.to(compute), bias, s, chunk, im2col, geometry, g.relu)
         .to(input_.scalar_type());
 }
 
@@ -300,31 +303,16 @@ at::Tensor deform_conv2d_pixels_cuda(const at::Tensor& input_, const at::Tensor&
                      "deform_conv2d");
     };
     return pixel_major_conv(input, weight.to(type), bias.defined() ? bias.to(type) : at::Tensor(),
-                            s, chunk, im2col, geometry);
+                            s, chunk, im2col, geometry, g.relu);
 }
 #endif
 
-}  // namespace
-
-at::Tensor deform_conv2d(const at::Tensor& input_, const at::Tensor& offset_,
-                         const at::Tensor& weight_, const at::Tensor& bias_,
-                         const at::Tensor& mask_, const DeformConvGeometry& g) {
-    const Shapes s = shapes_of(input_, offset_, weight_, mask_, g);
-    const at::ScalarType type = input_.scalar_type();
-    if (pixel_major_applies(input_, weight_)) {
-        at::Tensor out;
-        if (input_.device().is_cpu()) {
-            out = type == at::kDouble
-                      ? pixel_major_conv_cpu<double>(input_, offset_, weight_, bias_, mask_, s, g)
-                      : pixel_major_conv_cpu<float>(input_, offset_, weight_, bias_, mask_, s, g);
-        }
-#ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
-        else if (cuda_kernel_applies(input_, weight_)) {
-            out = deform_conv2d_pixels_cuda(input_, offset_, weight_, bias_, mask_, s, g);
-        }
-#endif
-        if (out.defined()) return out;
-    }
+// NCHW maps (or channels-last ones the pixel-major path declined): on CUDA the NCHW im2col kernel,
+// elsewhere ATen gathers. Without the ReLU.
+at::Tensor deform_conv2d_nchw(const at::Tensor& input_, const at::Tensor& offset_,
+                              const at::Tensor& weight_, const at::Tensor& bias_,
+                              const at::Tensor& mask_, const Shapes& s,
+                              const DeformConvGeometry& g) {
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
     if (cuda_kernel_applies(input_, weight_))
         return deform_conv2d_cuda(input_, offset_, weight_, bias_, mask_, s, g);
@@ -402,6 +390,30 @@ at::Tensor deform_conv2d(const at::Tensor& input_, const at::Tensor& offset_,
         images.push_back(out.t().reshape({Cout, Ho, Wo}));
     }
     return at::stack(images).to(input_.scalar_type());
+}
+
+}  // namespace
+
+at::Tensor deform_conv2d(const at::Tensor& input, const at::Tensor& offset,
+                         const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& mask,
+                         const DeformConvGeometry& g) {
+    const Shapes s = shapes_of(input, offset, weight, mask, g);
+    if (pixel_major_applies(input, weight)) {
+        at::Tensor out;
+        if (input.device().is_cpu()) {
+            out = input.scalar_type() == at::kDouble
+                      ? pixel_major_conv_cpu<double>(input, offset, weight, bias, mask, s, g)
+                      : pixel_major_conv_cpu<float>(input, offset, weight, bias, mask, s, g);
+        }
+#ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
+        else if (cuda_kernel_applies(input, weight)) {
+            out = deform_conv2d_pixels_cuda(input, offset, weight, bias, mask, s, g);
+        }
+#endif
+        if (out.defined()) return out;  // the ReLU inside
+    }
+    at::Tensor out = deform_conv2d_nchw(input, offset, weight, bias, mask, s, g);
+    return g.relu ? at::relu_(out) : out;
 }
 
 }  // namespace ps::runtime

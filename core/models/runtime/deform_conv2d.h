@@ -15,6 +15,9 @@ struct DeformConvGeometry {
     int64_t stride_h = 1, stride_w = 1;
     int64_t pad_h = 0, pad_w = 0;
     int64_t dilation_h = 1, dilation_w = 1;
+    // max(0, output) (BiRefNet's branches): inside the GEMM's epilogue with the bias on the
+    // channels-last path (cuBLASLt on the GPU), a pass of its own elsewhere.
+    bool relu = false;
 };
 
 // input  B x C x H x W; weight Cout x C/groups x kh x kw (groups = C / weight.size(1));
