@@ -120,13 +120,25 @@ void note_peaks(ModelBenchmark& mb) {
         mb.peak_vram_bytes = std::max(mb.peak_vram_bytes.value_or(0), *memory.vram_peak_bytes);
 }
 
+// A model's row before its timings: what it is and how long it took to load.
+ModelBenchmark row_for(const std::string& path, const ModelInfo& info) {
+    ModelBenchmark mb;
+    mb.path = path;
+    mb.family = info.family;
+    mb.arch = info.arch;
+    mb.device = info.device;
+    mb.precision = info.precision;
+    mb.fallback_reason = info.fallback_reason;
+    mb.load_ms = info.load_ms;
+    return mb;
+}
+
 // Background removal through Engine::matte, as `remove-bg` runs it (uncached).
 Result<ModelBenchmark> benchmark_matte(Engine& engine, const ModelInfo& info,
                                        const BenchmarkRequest& request,
                                        const std::vector<QString>& paths, const cv::Mat& synthetic,
                                        const std::atomic<bool>* cancel) {
-    ModelBenchmark mb{info.path,      info.family,          info.arch,   info.device,
-                      info.precision, info.fallback_reason, info.load_ms};
+    ModelBenchmark mb = row_for(info.path, info);
     std::map<std::string, std::vector<double>> samples;
     // As remove-bg runs it: no cache, so the network runs every iteration.
     MatteOptions uncached;
@@ -247,8 +259,7 @@ Result<BenchmarkReport> run_benchmark(const BenchmarkRequest& request,
             if (progress) progress(done, total);
             continue;
         }
-        ModelBenchmark mb{model_path,      info->family,          info->arch,   info->device,
-                          info->precision, info->fallback_reason, info->load_ms};
+        ModelBenchmark mb = row_for(model_path, *info);
         std::map<std::string, std::vector<double>> samples;
         cv::RNG rng(7);
         for (int i = -1; i < request.warmup + request.iterations; ++i) {
