@@ -92,4 +92,11 @@ if [ $(left) -gt 40 ]; then
   timeout 35 $CLI bench $B --iterations 24 --warmup 6 --model $C/birefnet_lite.safetensors --json /tmp/x.json --trace /tmp/tr.json > /dev/null 2>&1
   python3 scripts/trace_window.py /tmp/tr.json 0.5 8 45 >> $L 2>&1
 fi
+# The same frames without graphs: their kernels by operator and input shapes (graph replays hide
+# which operator launched what).
+if [ $(left) -gt 50 ]; then
+  echo "=== trace hiera_t track, graphs off, by operator" | tee -a $L
+  PHOTOSYNTH_CUDA_GRAPHS=0 timeout 40 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 40 --objects 1 --device cuda --precision bf16 --json /tmp/x.json --trace /tmp/tg.json > /dev/null 2>&1
+  python3 scripts/trace_window.py /tmp/tg.json 0.4 8 45 | sed -n '/by operator/,$p' >> $L 2>&1
+fi
 echo "end, $(left) s left" | tee -a $L

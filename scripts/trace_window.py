@@ -55,3 +55,19 @@ for e in gpu:
 print("GPU work in the window by kernel:")
 for n, (d, c) in sorted(kern.items(), key=lambda x: -x[1][0])[:int(sys.argv[4]) if len(sys.argv) > 4 else 40]:
     print("  %8.2f ms %6d x  %s" % (d / 1000, c, n))
+# The operators behind that work, with their input shapes (the trace records them): each kernel's
+# "External id" names the innermost operator that launched it. Kernels replayed from a CUDA graph
+# have none: trace with PHOTOSYNTH_CUDA_GRAPHS=0 to see them here.
+ops = {}
+for e in ev:
+    if e.get("cat") == "cpu_op" and "External id" in e.get("args", {}):
+        a = e["args"]
+        ops[a["External id"]] = e["name"] + " " + json.dumps(a.get("Input Dims", []), separators=(",", ":"))[:90]
+by_op = collections.defaultdict(lambda: [0.0, 0])
+for e in gpu:
+    if float(e["ts"]) >= w0 and e.get("cat") == "kernel":
+        k = ops.get(e.get("args", {}).get("External id"), "(no operator: graph replay or other)")
+        by_op[k][0] += float(e["dur"]); by_op[k][1] += 1
+print("GPU work in the window by operator and input shapes:")
+for n, (d, c) in sorted(by_op.items(), key=lambda x: -x[1][0])[:int(sys.argv[4]) if len(sys.argv) > 4 else 40]:
+    print("  %8.2f ms %6d x  %s" % (d / 1000, c, n))

@@ -22,8 +22,9 @@ Status record_trace(const std::string& path, const std::function<void()>& body) 
         return make_error(ErrorKind::Io, path + ": cannot write the trace there");
     }
     try {
+        // Input shapes too: scripts/trace_window.py sums the GPU time of each operator and shape.
         const torch::profiler::impl::ProfilerConfig config(
-            torch::profiler::impl::ProfilerState::KINETO);
+            torch::profiler::impl::ProfilerState::KINETO, /*report_input_shapes=*/true);
         std::set<ActivityType> activities{ActivityType::CPU};
         if (at::hasCUDA()) activities.insert(ActivityType::CUDA);
         prof::prepareProfiler(config, activities);
