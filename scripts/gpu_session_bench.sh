@@ -53,7 +53,7 @@ for merge in 0 1; do
 done
 # Hiera's windows through our window-attention kernel (on with PHOTOSYNTH_SWIN_ATTENTION) against cuDNN's.
 # The mask downsampler's stages in our conv + norm + GELU kernel against cuDNN's and ATen's.
-for sw in PHOTOSYNTH_SWIN_ATTENTION PHOTOSYNTH_CONV_NORM_GELU; do
+for sw in PHOTOSYNTH_SWIN_ATTENTION PHOTOSYNTH_CONV_NORM_KERNELS; do
   env $sw=0 timeout 60 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 40 --objects 1 --device cuda --precision bf16 --json /tmp/x.json 2>>$OUT/err.log | tail -3 | sed "s/^/$sw=0 /" | tee -a $L
 done
 PHOTOSYNTH_LAYER_NORM_KERNEL=0 timeout 60 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 40 --objects 1 --device cuda --precision bf16 --json /tmp/t_ln.json 2>>$OUT/err.log | tail -4 | tee -a $L

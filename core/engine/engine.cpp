@@ -13,7 +13,7 @@
 #include "image/downscale.h"
 #include "io/image_reader.h"
 #include "models/grabcut/grabcut_segmenter.h"
-#include "models/runtime/conv_norm_gelu.h"
+#include "models/runtime/conv_norm.h"
 #include "models/runtime/layers.h"
 #include "models/runtime/row_layer_norm.h"
 #include "models/runtime/swin_attention.h"
@@ -212,7 +212,7 @@ Engine::Engine(EngineSettings settings, std::shared_ptr<Clock> clock, QObject* p
     sam2::set_split_attention(settings_.gpu.split_attention);
     runtime::set_swin_attention_kernel(settings_.gpu.swin_attention);
     runtime::set_layer_norm_kernel(settings_.gpu.layer_norm_kernel);
-    runtime::set_conv_norm_gelu_kernel(settings_.gpu.conv_norm_gelu);
+    runtime::set_conv_norm_kernels(settings_.gpu.conv_norm_kernels);
     const long long host_budget = settings_.host_cache_bytes >= 0
                                       ? settings_.host_cache_bytes
                                       : default_host_cache_budget_bytes();

@@ -93,7 +93,7 @@ EngineSettings EngineSettings::from_environment() {
     s.gpu.split_attention = switched_on("PHOTOSYNTH_SPLIT_ATTENTION");
     s.gpu.swin_attention = switched_on("PHOTOSYNTH_SWIN_ATTENTION");
     s.gpu.layer_norm_kernel = switched_on("PHOTOSYNTH_LAYER_NORM_KERNEL");
-    s.gpu.conv_norm_gelu = switched_on("PHOTOSYNTH_CONV_NORM_GELU");
+    s.gpu.conv_norm_kernels = switched_on("PHOTOSYNTH_CONV_NORM_KERNELS");
     s.image_read = io::ImageReadOptions::from_environment();
     return s;
 }

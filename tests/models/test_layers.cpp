@@ -4,9 +4,10 @@
 
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "models/runtime/attention_merge.h"
-#include "models/runtime/conv_norm_gelu.h"
+#include "models/runtime/conv_norm.h"
 #include "models/runtime/layers.h"
 #include "models/runtime/rope_rows.h"
 #include "models/runtime/row_layer_norm.h"
@@ -59,6 +60,8 @@ class TestLayers : public QObject {
     void conv_norm_gelu_kernel_data();
     void conv_norm_gelu_kernel();
     void conv_norm_gelu_declines();
+    void depthwise_norm_kernel_data();
+    void depthwise_norm_kernel();
     void rope_kernel_data();
     void rope_kernel();
     void rope_kernel_declines();
@@ -375,10 +378,10 @@ void TestLayers::conv_norm_gelu_kernel() {
     const double diff = max_abs_diff(got.cpu(), expected);
     qInfo("max |diff| %.3g", diff);
     QVERIFY2(diff <= tolerance, QByteArray::number(diff));
-    // Switched off (PHOTOSYNTH_CONV_NORM_GELU=0): declined, the caller's three operators.
-    ps::runtime::set_conv_norm_gelu_kernel(false);
+    // Switched off (PHOTOSYNTH_CONV_NORM_KERNELS=0): declined, the caller's three operators.
+    ps::runtime::set_conv_norm_kernels(false);
     QVERIFY(!ps::runtime::conv_norm_gelu(input, conv_gpu, norm_gpu).defined());
-    ps::runtime::set_conv_norm_gelu_kernel(true);
+    ps::runtime::set_conv_norm_kernels(true);
     // An NCHW map of several channels (the kernel reads channels last): declined.
     if (in > 1)
         QVERIFY(
@@ -414,6 +417,74 @@ void TestLayers::conv_norm_gelu_declines() {
     single.bias = at::zeros({4}, at::kFloat).to(cuda);
     QVERIFY(!ps::runtime::conv_norm_gelu(at::zeros({1, 1, 8, 8}, at::kFloat).to(cuda), single, norm)
                  .defined());
+}
+
+// SAM 2's fuser blocks' depthwise convolution and LayerNorm2d through our fused kernel against the
+// two steps in float64 on the same rounded inputs, the convolution's output rounded to the element
+// type as cuDNN's is: 256 channels and 7 x 7 taps as published, narrower ones and other kernels;
+// NCHW and channels-last maps; 37 columns, so that a row takes two segments of 32 pixels.
+void TestLayers::depthwise_norm_kernel_data() {
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<int>("channels");
+    QTest::addColumn<int>("kernel");
+    QTest::addColumn<bool>("channels_last");
+    if (!at::hasCUDA()) QSKIP("no CUDA device: the kernel runs on the GPU machine");
+    for (const auto& [channels, kernel, last] :
+         {std::tuple<int, int, bool>{256, 7, false}, {256, 7, true}, {64, 3, false}, {32, 5, true}})
+        for (const auto& [name, type] :
+             {std::pair<const char*, at::ScalarType>{"bf16", at::kBFloat16}, {"fp16", at::kHalf}})
+            QTest::newRow((std::string(name) + " " + std::to_string(channels) + " channels, " +
+                           std::to_string(kernel) + " x " + std::to_string(kernel) +
+                           (last ? ", channels last" : ", NCHW"))
+                              .c_str())
+                << static_cast<int>(type) << channels << kernel << last;
+}
+
+void TestLayers::depthwise_norm_kernel() {
+    QFETCH(int, dtype);
+    QFETCH(int, channels);
+    QFETCH(int, kernel);
+    QFETCH(bool, channels_last);
+    const auto type = static_cast<at::ScalarType>(dtype);
+    at::manual_seed(29);
+    const int64_t C = channels, k = kernel;
+    const at::Tensor x = (at::randn({2, C, 13, 37}, at::kDouble) * 2).to(type);
+    ps::runtime::Conv2d conv;
+    conv.weight = (at::randn({C, 1, k, k}, at::kDouble) / double(k)).to(type);
+    conv.bias = (at::randn({C}, at::kDouble) * 0.1).to(type);
+    conv.padding = k / 2, conv.groups = C;
+    ps::runtime::LayerNorm2d norm;
+    norm.weight = (at::randn({C}, at::kDouble) * 0.5 + 1).to(type);
+    norm.bias = (at::randn({C}, at::kDouble) * 0.5).to(type);
+    const at::Device cuda(at::kCUDA);
+    ps::runtime::Conv2d conv_gpu = conv;
+    conv_gpu.weight = conv.weight.to(cuda), conv_gpu.bias = conv.bias.to(cuda);
+    ps::runtime::LayerNorm2d norm_gpu = norm;
+    norm_gpu.weight = norm.weight.to(cuda), norm_gpu.bias = norm.bias.to(cuda);
+    at::Tensor input = x.to(cuda);
+    if (channels_last) input = input.contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor got = ps::runtime::depthwise_conv_norm(input, conv_gpu, norm_gpu);
+    QVERIFY(got.defined());
+    QCOMPARE(got.sizes(), (std::vector<int64_t>{2, 13, 37, C}));
+    QVERIFY(got.is_contiguous());
+    const at::Tensor conved = at::conv2d(x.to(at::kDouble), conv.weight.to(at::kDouble),
+                                         conv.bias.to(at::kDouble), 1, k / 2, 1, C)
+                                  .to(type)
+                                  .to(at::kDouble);
+    const at::Tensor expected =
+        at::layer_norm(conved.permute({0, 2, 3, 1}), {C}, norm.weight.to(at::kDouble),
+                       norm.bias.to(at::kDouble), norm.eps);
+    const double tolerance = type == at::kBFloat16 ? 0.06 : 0.008;
+    const double diff = max_abs_diff(got.cpu(), expected);
+    qInfo("max |diff| %.3g", diff);
+    QVERIFY2(diff <= tolerance, QByteArray::number(diff));
+    // Switched off, or a convolution that is not depthwise: declined.
+    ps::runtime::set_conv_norm_kernels(false);
+    QVERIFY(!ps::runtime::depthwise_conv_norm(input, conv_gpu, norm_gpu).defined());
+    ps::runtime::set_conv_norm_kernels(true);
+    ps::runtime::Conv2d strided = conv_gpu;
+    strided.stride = 2;
+    QVERIFY(!ps::runtime::depthwise_conv_norm(input, strided, norm_gpu).defined());
 }
 
 // The rotary-encoding kernel against the complex product in float64 on the same rounded inputs:

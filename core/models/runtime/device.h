@@ -44,10 +44,10 @@ struct GpuSwitches {
     // in our kernels on the GPU in half precision (runtime::set_layer_norm_kernel); process-wide,
     // set by the engine.
     bool layer_norm_kernel = true;
-    // PHOTOSYNTH_CONV_NORM_GELU: SAM 2's mask downsampler stages (a narrow 3 x 3 convolution,
+    // PHOTOSYNTH_CONV_NORM_KERNELS: SAM 2's mask downsampler stages (a narrow 3 x 3 convolution,
     // LayerNorm2d, GELU) in one kernel of ours on the GPU in half precision
-    // (runtime::set_conv_norm_gelu_kernel); process-wide, set by the engine.
-    bool conv_norm_gelu = true;
+    // (runtime::set_conv_norm_kernels); process-wide, set by the engine.
+    bool conv_norm_kernels = true;
 };
 
 }  // namespace ps::runtime

@@ -4,7 +4,7 @@
 
 #include <ATen/ATen.h>
 
-#include "models/runtime/conv_norm_gelu.h"
+#include "models/runtime/conv_norm.h"
 #include "models/runtime/model_runtime.h"
 #include "models/sam2/fpn_neck.h"
 
@@ -34,7 +34,9 @@ CxBlock CxBlock::load(const runtime::Weights& w, const std::string& prefix, int6
 }
 
 at::Tensor CxBlock::operator()(const at::Tensor& x) const {
-    at::Tensor y = norm.channels_last(dwconv(x));  // (N, C, H, W) -> (N, H, W, C)
+    // (N, C, H, W) -> (N, H, W, C): one kernel of ours on the GPU (runtime/conv_norm.h).
+    at::Tensor y = runtime::depthwise_conv_norm(x, dwconv, norm);
+    if (!y.defined()) y = norm.channels_last(dwconv(x));
     y = pwconv2.flat(at::gelu(pwconv1.flat(y)));
     y = (gamma * y).permute({0, 3, 1, 2});
     return x + y;
