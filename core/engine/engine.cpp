@@ -211,6 +211,7 @@ Engine::Engine(EngineSettings settings, std::shared_ptr<Clock> clock, QObject* p
     runtime::set_gemm_epilogues(settings_.gpu.gemm_epilogues);
     sam2::set_split_attention(settings_.gpu.split_attention);
     runtime::set_swin_attention_kernel(settings_.gpu.swin_attention);
+    runtime::set_hiera_window_attention(settings_.gpu.hiera_window_attention);
     runtime::set_layer_norm_kernel(settings_.gpu.layer_norm_kernel);
     runtime::set_conv_norm_kernels(settings_.gpu.conv_norm_kernels);
     const long long host_budget = settings_.host_cache_bytes >= 0

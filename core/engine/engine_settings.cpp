@@ -51,6 +51,11 @@ bool switched_on(const char* name) {
     return qgetenv(name) != "0";
 }
 
+// What is off by default: on only when set to 1.
+bool opted_in(const char* name) {
+    return qgetenv(name) == "1";
+}
+
 }  // namespace
 
 EngineSettings EngineSettings::from_environment() {
@@ -93,7 +98,8 @@ EngineSettings EngineSettings::from_environment() {
     s.gpu.split_attention = switched_on("PHOTOSYNTH_SPLIT_ATTENTION");
     s.gpu.swin_attention = switched_on("PHOTOSYNTH_SWIN_ATTENTION");
     s.gpu.layer_norm_kernel = switched_on("PHOTOSYNTH_LAYER_NORM_KERNEL");
-    s.gpu.conv_norm_kernels = switched_on("PHOTOSYNTH_CONV_NORM_KERNELS");
+    s.gpu.conv_norm_kernels = opted_in("PHOTOSYNTH_CONV_NORM_KERNELS");
+    s.gpu.hiera_window_attention = opted_in("PHOTOSYNTH_HIERA_WINDOW_ATTENTION");
     s.image_read = io::ImageReadOptions::from_environment();
     return s;
 }

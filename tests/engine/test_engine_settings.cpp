@@ -15,12 +15,23 @@ using ps::engine::EngineSettings;
 
 namespace {
 
-const char* const kVariables[] = {
-    "PHOTOSYNTH_MAX_WORKERS",     "PHOTOSYNTH_EMBED_CACHE_MB", "PHOTOSYNTH_DOWNSCALE_MAX",
-    "PHOTOSYNTH_DEVICE",          "PHOTOSYNTH_PRECISION",      "PHOTOSYNTH_WARM_MODEL",
-    "PHOTOSYNTH_MODELS",          "PHOTOSYNTH_SLOW_MS",        "PHOTOSYNTH_CPU_HUGE_PAGES",
-    "PHOTOSYNTH_MAX_FILE_MB",     "PHOTOSYNTH_MAX_PIXELS",     "PHOTOSYNTH_CUDA_GRAPHS",
-    "PHOTOSYNTH_CUDNN_BENCHMARK", "PHOTOSYNTH_VIT_KERNELS",    "PHOTOSYNTH_CUDNN_CONV_RELU"};
+const char* const kVariables[] = {"PHOTOSYNTH_MAX_WORKERS",
+                                  "PHOTOSYNTH_EMBED_CACHE_MB",
+                                  "PHOTOSYNTH_DOWNSCALE_MAX",
+                                  "PHOTOSYNTH_DEVICE",
+                                  "PHOTOSYNTH_PRECISION",
+                                  "PHOTOSYNTH_WARM_MODEL",
+                                  "PHOTOSYNTH_MODELS",
+                                  "PHOTOSYNTH_SLOW_MS",
+                                  "PHOTOSYNTH_CPU_HUGE_PAGES",
+                                  "PHOTOSYNTH_MAX_FILE_MB",
+                                  "PHOTOSYNTH_MAX_PIXELS",
+                                  "PHOTOSYNTH_CUDA_GRAPHS",
+                                  "PHOTOSYNTH_CUDNN_BENCHMARK",
+                                  "PHOTOSYNTH_VIT_KERNELS",
+                                  "PHOTOSYNTH_CUDNN_CONV_RELU",
+                                  "PHOTOSYNTH_CONV_NORM_KERNELS",
+                                  "PHOTOSYNTH_HIERA_WINDOW_ATTENTION"};
 
 }  // namespace
 
@@ -102,6 +113,22 @@ class TestEngineSettings : public QObject {
         QVERIFY(s.cpu_huge_pages);
         QVERIFY(s.gpu.cuda_graphs);
         QVERIFY(!s.warm_models);  // only "1" warms
+    }
+
+    // Kernels not yet run on a GPU are off by default: only "1" turns them on.
+    void opt_in_switches_turn_on_only_with_one() {
+        {
+            const EngineSettings s = EngineSettings::from_environment();
+            QVERIFY(!s.gpu.conv_norm_kernels);
+            QVERIFY(!s.gpu.hiera_window_attention);
+        }
+        {
+            const ScopedEnv conv("PHOTOSYNTH_CONV_NORM_KERNELS", "1");
+            const ScopedEnv hiera("PHOTOSYNTH_HIERA_WINDOW_ATTENTION", "yes");
+            const EngineSettings s = EngineSettings::from_environment();
+            QVERIFY(s.gpu.conv_norm_kernels);
+            QVERIFY(!s.gpu.hiera_window_attention);
+        }
     }
 
     void invalid_values_keep_the_default_data() {

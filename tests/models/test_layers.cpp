@@ -361,6 +361,7 @@ void TestLayers::conv_norm_gelu_kernel() {
     norm_gpu.weight = norm.weight.to(cuda), norm_gpu.bias = norm.bias.to(cuda);
     at::Tensor input = x.to(cuda);
     if (in > 1) input = input.contiguous(at::MemoryFormat::ChannelsLast);
+    ps::runtime::set_conv_norm_kernels(true);  // off by default until this row has passed
     const at::Tensor got = ps::runtime::conv_norm_gelu(input, conv_gpu, norm_gpu);
     QVERIFY(got.defined());
     QCOMPARE(got.sizes(), (std::vector<int64_t>{2, 9, 7, out}));
@@ -378,14 +379,13 @@ void TestLayers::conv_norm_gelu_kernel() {
     const double diff = max_abs_diff(got.cpu(), expected);
     qInfo("max |diff| %.3g", diff);
     QVERIFY2(diff <= tolerance, QByteArray::number(diff));
-    // Switched off (PHOTOSYNTH_CONV_NORM_KERNELS=0): declined, the caller's three operators.
-    ps::runtime::set_conv_norm_kernels(false);
-    QVERIFY(!ps::runtime::conv_norm_gelu(input, conv_gpu, norm_gpu).defined());
-    ps::runtime::set_conv_norm_kernels(true);
     // An NCHW map of several channels (the kernel reads channels last): declined.
     if (in > 1)
         QVERIFY(
             !ps::runtime::conv_norm_gelu(x.to(cuda).contiguous(), conv_gpu, norm_gpu).defined());
+    // Switched off (the default for now): declined, the caller's three operators.
+    ps::runtime::set_conv_norm_kernels(false);
+    QVERIFY(!ps::runtime::conv_norm_gelu(input, conv_gpu, norm_gpu).defined());
 }
 
 // On the CPU, in float32, or for a stage wider than 64 channels: declined everywhere.
@@ -463,6 +463,7 @@ void TestLayers::depthwise_norm_kernel() {
     norm_gpu.weight = norm.weight.to(cuda), norm_gpu.bias = norm.bias.to(cuda);
     at::Tensor input = x.to(cuda);
     if (channels_last) input = input.contiguous(at::MemoryFormat::ChannelsLast);
+    ps::runtime::set_conv_norm_kernels(true);
     const at::Tensor got = ps::runtime::depthwise_conv_norm(input, conv_gpu, norm_gpu);
     QVERIFY(got.defined());
     QCOMPARE(got.sizes(), (std::vector<int64_t>{2, 13, 37, C}));
@@ -478,13 +479,12 @@ void TestLayers::depthwise_norm_kernel() {
     const double diff = max_abs_diff(got.cpu(), expected);
     qInfo("max |diff| %.3g", diff);
     QVERIFY2(diff <= tolerance, QByteArray::number(diff));
-    // Switched off, or a convolution that is not depthwise: declined.
-    ps::runtime::set_conv_norm_kernels(false);
-    QVERIFY(!ps::runtime::depthwise_conv_norm(input, conv_gpu, norm_gpu).defined());
-    ps::runtime::set_conv_norm_kernels(true);
+    // A strided convolution, or switched off (the default for now): declined.
     ps::runtime::Conv2d strided = conv_gpu;
     strided.stride = 2;
     QVERIFY(!ps::runtime::depthwise_conv_norm(input, strided, norm_gpu).defined());
+    ps::runtime::set_conv_norm_kernels(false);
+    QVERIFY(!ps::runtime::depthwise_conv_norm(input, conv_gpu, norm_gpu).defined());
 }
 
 // The rotary-encoding kernel against the complex product in float64 on the same rounded inputs:

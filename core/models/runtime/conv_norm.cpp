@@ -13,7 +13,7 @@
 
 namespace ps::runtime {
 namespace {
-std::atomic<bool> enabled{true};  // GpuSwitches::conv_norm_kernels
+std::atomic<bool> enabled{false};  // GpuSwitches::conv_norm_kernels
 
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
 // Half precision on the GPU, the switch on, the convolution's bias and the norm's parameters

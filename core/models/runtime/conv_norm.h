@@ -22,8 +22,8 @@ at::Tensor conv_norm_gelu(const at::Tensor& x, const Conv2d& conv, const LayerNo
 // 256).
 at::Tensor depthwise_conv_norm(const at::Tensor& x, const Conv2d& conv, const LayerNorm2d& norm);
 
-// Both kernels, process-wide, on by default; set by the engine (GpuSwitches::conv_norm_kernels,
-// PHOTOSYNTH_CONV_NORM_KERNELS=0 turns them off).
+// Both kernels, process-wide, off by default until their CUDA rows have run on a GPU; set by the
+// engine (GpuSwitches::conv_norm_kernels, PHOTOSYNTH_CONV_NORM_KERNELS=1 turns them on).
 void set_conv_norm_kernels(bool enabled);
 
 }  // namespace ps::runtime

@@ -44,10 +44,15 @@ struct GpuSwitches {
     // in our kernels on the GPU in half precision (runtime::set_layer_norm_kernel); process-wide,
     // set by the engine.
     bool layer_norm_kernel = true;
-    // PHOTOSYNTH_CONV_NORM_KERNELS: SAM 2's mask downsampler stages (a narrow 3 x 3 convolution,
-    // LayerNorm2d, GELU) in one kernel of ours on the GPU in half precision
-    // (runtime::set_conv_norm_kernels); process-wide, set by the engine.
-    bool conv_norm_kernels = true;
+    // PHOTOSYNTH_CONV_NORM_KERNELS=1: SAM 2's memory-encoder convolutions with their LayerNorm2d
+    // (the mask downsampler's narrow stages with GELU, the fuser's depthwise ones) in kernels of
+    // ours on the GPU in half precision (runtime::set_conv_norm_kernels). Off by default until
+    // their CUDA rows (test_layers) have run on a GPU: written on a machine without one.
+    bool conv_norm_kernels = false;
+    // PHOTOSYNTH_HIERA_WINDOW_ATTENTION=1: Hiera's windows of up to 64 tokens through our
+    // window-attention kernel (runtime::set_hiera_window_attention; Swin's own switch above must
+    // be on too). Off by default until its CUDA rows (test_birefnet_swin_v1_windows) have run.
+    bool hiera_window_attention = false;
 };
 
 }  // namespace ps::runtime

@@ -15,7 +15,16 @@
 namespace ps::runtime {
 namespace {
 std::atomic<bool> kernel_enabled{true};  // GpuSwitches::swin_attention
+std::atomic<bool> hiera_enabled{false};  // GpuSwitches::hiera_window_attention
 }  // namespace
+
+void set_hiera_window_attention(bool enabled) {
+    hiera_enabled = enabled;
+}
+
+bool hiera_window_attention_enabled() {
+    return hiera_enabled.load();
+}
 
 void set_swin_attention_kernel(bool enabled) {
     kernel_enabled = enabled;

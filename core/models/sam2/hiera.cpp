@@ -72,7 +72,7 @@ at::Tensor HieraBlock::attention(const at::Tensor& x) const {
     int64_t H = x.size(1), W = x.size(2);
     const at::Tensor projected = qkv.flat(x);
     if (!q_pool && window > 0 && runtime::half_on_gpu(x) &&
-        runtime::swin_attention_kernel_enabled()) {
+        runtime::hiera_window_attention_enabled()) {
         // Windows of up to 64 tokens through our fused kernel on the GPU in half precision
         // (runtime/swin_attention.h): cuDNN's attention tiles are 64 x 128, so Hiera-T's 4 x 4
         // windows spent most of their work on padding. Wider windows and global blocks decline.
