@@ -41,6 +41,17 @@ at::Tensor batch_norm(const at::Tensor& x, const std::map<std::string, at::Tenso
                           /*training=*/false, 0.1, 1e-5, /*cudnn_enabled=*/false);
 }
 
+// A convolution's or a norm's parameters on the GPU, for the kernels' rows.
+ps::runtime::Conv2d on_gpu(ps::runtime::Conv2d conv) {
+    conv.weight = conv.weight.to(at::kCUDA), conv.bias = conv.bias.to(at::kCUDA);
+    return conv;
+}
+
+ps::runtime::LayerNorm2d on_gpu(ps::runtime::LayerNorm2d norm) {
+    norm.weight = norm.weight.to(at::kCUDA), norm.bias = norm.bias.to(at::kCUDA);
+    return norm;
+}
+
 }  // namespace
 
 class TestLayers : public QObject {
@@ -355,10 +366,8 @@ void TestLayers::conv_norm_gelu_kernel() {
     norm.weight = (at::randn({out}, at::kDouble) * 0.5 + 1).to(type);
     norm.bias = (at::randn({out}, at::kDouble) * 0.5).to(type);
     const at::Device cuda(at::kCUDA);
-    ps::runtime::Conv2d conv_gpu = conv;
-    conv_gpu.weight = conv.weight.to(cuda), conv_gpu.bias = conv.bias.to(cuda);
-    ps::runtime::LayerNorm2d norm_gpu = norm;
-    norm_gpu.weight = norm.weight.to(cuda), norm_gpu.bias = norm.bias.to(cuda);
+    const ps::runtime::Conv2d conv_gpu = on_gpu(conv);
+    const ps::runtime::LayerNorm2d norm_gpu = on_gpu(norm);
     at::Tensor input = x.to(cuda);
     if (in > 1) input = input.contiguous(at::MemoryFormat::ChannelsLast);
     ps::runtime::set_conv_norm_kernels(true);  // off by default until this row has passed
@@ -457,10 +466,8 @@ void TestLayers::depthwise_norm_kernel() {
     norm.weight = (at::randn({C}, at::kDouble) * 0.5 + 1).to(type);
     norm.bias = (at::randn({C}, at::kDouble) * 0.5).to(type);
     const at::Device cuda(at::kCUDA);
-    ps::runtime::Conv2d conv_gpu = conv;
-    conv_gpu.weight = conv.weight.to(cuda), conv_gpu.bias = conv.bias.to(cuda);
-    ps::runtime::LayerNorm2d norm_gpu = norm;
-    norm_gpu.weight = norm.weight.to(cuda), norm_gpu.bias = norm.bias.to(cuda);
+    const ps::runtime::Conv2d conv_gpu = on_gpu(conv);
+    const ps::runtime::LayerNorm2d norm_gpu = on_gpu(norm);
     at::Tensor input = x.to(cuda);
     if (channels_last) input = input.contiguous(at::MemoryFormat::ChannelsLast);
     ps::runtime::set_conv_norm_kernels(true);
