@@ -22,10 +22,9 @@ bool kernel_applies(const at::Tensor& x, const Conv2d& conv, const LayerNorm2d& 
     const at::ScalarType type = x.scalar_type();
     return enabled.load() && x.is_cuda() && x.dim() == 4 &&
            (type == at::kBFloat16 || type == at::kHalf) && conv.weight.dim() == 4 &&
-           conv.weight.scalar_type() == type && conv.weight.is_contiguous() &&
-           conv.bias.defined() && norm.weight.defined() && norm.bias.defined() &&
-           conv.bias.numel() == conv.weight.size(0) && norm.weight.numel() == conv.weight.size(0) &&
-           norm.bias.numel() == conv.weight.size(0);
+           conv.weight.scalar_type() == type && conv.bias.defined() && norm.weight.defined() &&
+           norm.bias.defined() && conv.bias.numel() == conv.weight.size(0) &&
+           norm.weight.numel() == conv.weight.size(0) && norm.bias.numel() == conv.weight.size(0);
 }
 #endif
 }  // namespace
@@ -38,7 +37,8 @@ at::Tensor conv_norm_gelu(const at::Tensor& x, const Conv2d& conv, const LayerNo
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
     if (!kernel_applies(x, conv, norm) || conv.groups != 1) return at::Tensor();
     const at::ScalarType type = x.scalar_type();
-    const at::Tensor& w = conv.weight;
+    // As laid out at load (SAM 2 keeps NCHW weights); a copy only if they were not contiguous.
+    const at::Tensor w = conv.weight.contiguous();
     const int64_t in = x.size(1), out = w.size(0);
     const cuda::ElementType element = cuda_element_type(type);
     if (!cuda::conv_norm_gelu_supported(in, out, element) || w.size(1) != in || w.size(2) != 3 ||
@@ -77,7 +77,7 @@ at::Tensor depthwise_conv_norm(const at::Tensor& x, const Conv2d& conv, const La
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
     if (!kernel_applies(x, conv, norm)) return at::Tensor();
     const at::ScalarType type = x.scalar_type();
-    const at::Tensor& w = conv.weight;
+    const at::Tensor w = conv.weight.contiguous();
     const int64_t C = x.size(1), k = w.size(2);
     const cuda::ElementType element = cuda_element_type(type);
     if (!cuda::depthwise_norm_supported(C, k, element) || conv.groups != C || w.size(0) != C ||
