@@ -61,8 +61,7 @@ at::Tensor fused_window_attention(const at::Tensor& qkv, const at::Tensor& bias,
     args.heads = heads;
     args.head_dim = head_dim;
     args.bias_windows = b.defined() ? b.size(0) : 1;
-    check_launch(cuda::swin_window_attention(args, element, stream_of(qkv)),
-                 "Swin window attention");
+    check_launch(cuda::swin_window_attention(args, element, stream_of(qkv)), "window attention");
     return out;
 #else
     (void)qkv, (void)bias, (void)heads;

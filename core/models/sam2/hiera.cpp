@@ -74,8 +74,9 @@ at::Tensor HieraBlock::attention(const at::Tensor& x) const {
     if (!q_pool && window > 0 && runtime::half_on_gpu(x) &&
         runtime::hiera_window_attention_enabled()) {
         // Windows of up to 64 tokens through our fused kernel on the GPU in half precision
-        // (runtime/swin_attention.h): cuDNN's attention tiles are 64 x 128, so Hiera-T's 4 x 4
-        // windows spent most of their work on padding. Wider windows and global blocks decline.
+        // (runtime/swin_attention.h; opt-in until its CUDA rows have run): cuDNN's attention
+        // tiles are 64 queries x 128 keys, of which a 4 x 4 window (16 tokens) fills a
+        // thirty-second. Wider windows and global blocks decline.
         const at::Tensor fused =
             runtime::fused_window_attention(projected.view({B, H * W, -1}), at::Tensor(), heads);
         if (fused.defined()) return attn_proj.flat(fused.view({B, H, W, -1}));

@@ -102,7 +102,7 @@ at::Tensor MemoryEncoder::forward_features(const at::Tensor& pix_feat,
     const at::Device device = pix_feat_proj_.weight.device();
     at::Tensor m = masks.to(device, dtype());
     for (size_t i = 0; i < down_convs_.size(); ++i) {
-        // One kernel of ours for the narrow stages on the GPU (runtime/conv_norm_gelu.h); else the
+        // One kernel of ours for the narrow stages on the GPU (runtime/conv_norm.h); else the
         // norm channels last, the GELU in place. Back to NCHW (a view) for the next conv.
         at::Tensor fused = runtime::conv_norm_gelu(m, down_convs_[i], down_norms_[i]);
         if (!fused.defined()) {
