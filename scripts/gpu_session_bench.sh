@@ -51,7 +51,6 @@ for merge in 0 1; do
   echo "PHOTOSYNTH_ATTENTION_MERGE_KERNEL=$merge:" | tee -a $L
   PHOTOSYNTH_ATTENTION_MERGE_KERNEL=$merge timeout 60 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 40 --objects 1 --device cuda --precision bf16 --json /tmp/x.json 2>>$OUT/err.log | tail -3 | tee -a $L
 done
-# Hiera's windows through our window-attention kernel (on with PHOTOSYNTH_SWIN_ATTENTION) against cuDNN's.
 # Opt-in until their CUDA rows pass: the memory encoder's conv + norm kernels, Hiera's windows in
 # our attention kernel; each on its own and both, against the default (the merge loop's 0 above).
 for sw in PHOTOSYNTH_CONV_NORM_KERNELS PHOTOSYNTH_HIERA_WINDOW_ATTENTION "PHOTOSYNTH_CONV_NORM_KERNELS=1 PHOTOSYNTH_HIERA_WINDOW_ATTENTION"; do

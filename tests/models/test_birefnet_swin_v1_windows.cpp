@@ -189,9 +189,10 @@ class TestBirefnetSwinV1Windows : public QObject {
         QVERIFY(at::equal(biased.normed.cpu(), merged.normed.cpu()));
     }
 
-    // The fused window attention against softmax(q k^T / sqrt(32) + bias) v in float64 on the same
-    // rounded inputs: one bias for every window (unshifted blocks) and one per window of an
-    // image (shifted blocks), two images, 144- and 49-token windows, bfloat16 and float16.
+    // The fused window attention against softmax(q k^T / sqrt(d) + bias) v in float64 on the same
+    // rounded inputs: Swin's 32-wide heads with one bias for every window (unshifted blocks) and
+    // one per window of an image (shifted blocks), two images, 144- and 49-token windows; Hiera's
+    // wider heads without a bias; bfloat16 and float16.
     // Tolerance: the probabilities rounded once to the element type (as FlashAttention's) and the
     // output once more.
     void fused_attention_matches_reference_data() {

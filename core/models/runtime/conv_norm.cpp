@@ -26,6 +26,16 @@ bool kernel_applies(const at::Tensor& x, const Conv2d& conv, const LayerNorm2d& 
            norm.bias.defined() && conv.bias.numel() == conv.weight.size(0) &&
            norm.weight.numel() == conv.weight.size(0) && norm.bias.numel() == conv.weight.size(0);
 }
+
+// The convolution's bias and the norm's parameters in the map's type, as the kernels read them
+// (no copies when they already are).
+struct KernelParameters {
+    at::Tensor bias, norm_weight, norm_bias;
+    KernelParameters(const Conv2d& conv, const LayerNorm2d& norm, at::ScalarType type)
+        : bias(conv.bias.to(type).contiguous()),
+          norm_weight(norm.weight.to(type).contiguous()),
+          norm_bias(norm.bias.to(type).contiguous()) {}
+};
 #endif
 }  // namespace
 
@@ -50,16 +60,14 @@ at::Tensor conv_norm_gelu(const at::Tensor& x, const Conv2d& conv, const LayerNo
     const int64_t H = x.size(2), W = x.size(3);
     const int64_t Ho = (H + 2 * conv.padding - 3) / conv.stride + 1;
     const int64_t Wo = (W + 2 * conv.padding - 3) / conv.stride + 1;
-    const at::Tensor bias = conv.bias.to(type).contiguous();
-    const at::Tensor norm_weight = norm.weight.to(type).contiguous();
-    const at::Tensor norm_bias = norm.bias.to(type).contiguous();
+    const KernelParameters p(conv, norm, type);
     at::Tensor y = at::empty({x.size(0), Ho, Wo, out}, x.options());
     cuda::ConvNormGeluArgs args;
     args.x = last.data_ptr();
     args.weight = w.data_ptr();
-    args.bias = bias.data_ptr();
-    args.norm_weight = norm_weight.data_ptr();
-    args.norm_bias = norm_bias.data_ptr();
+    args.bias = p.bias.data_ptr();
+    args.norm_weight = p.norm_weight.data_ptr();
+    args.norm_bias = p.norm_bias.data_ptr();
     args.y = y.data_ptr();
     args.batch = x.size(0), args.height = H, args.width = W, args.out_height = Ho;
     args.out_width = Wo, args.in_channels = in, args.out_channels = out;
@@ -83,18 +91,16 @@ at::Tensor depthwise_conv_norm(const at::Tensor& x, const Conv2d& conv, const La
     if (!cuda::depthwise_norm_supported(C, k, element) || conv.groups != C || w.size(0) != C ||
         w.size(1) != 1 || w.size(3) != k || conv.stride != 1 || conv.padding != k / 2)
         return at::Tensor();
-    const at::Tensor bias = conv.bias.to(type).contiguous();
-    const at::Tensor norm_weight = norm.weight.to(type).contiguous();
-    const at::Tensor norm_bias = norm.bias.to(type).contiguous();
+    const KernelParameters p(conv, norm, type);
     at::Tensor y = at::empty({x.size(0), x.size(2), x.size(3), C}, x.options());
     cuda::DepthwiseNormArgs args;
     args.x = x.data_ptr();
     args.stride_b = x.stride(0), args.stride_c = x.stride(1), args.stride_h = x.stride(2);
     args.stride_w = x.stride(3);
     args.weight = w.data_ptr();
-    args.bias = bias.data_ptr();
-    args.norm_weight = norm_weight.data_ptr();
-    args.norm_bias = norm_bias.data_ptr();
+    args.bias = p.bias.data_ptr();
+    args.norm_weight = p.norm_weight.data_ptr();
+    args.norm_bias = p.norm_bias.data_ptr();
     args.y = y.data_ptr();
     args.batch = x.size(0), args.channels = C, args.height = x.size(2), args.width = x.size(3);
     args.kernel = k;

@@ -2,7 +2,6 @@
 #include "models/runtime/folded_conv.h"
 
 #include <ATen/ATen.h>
-#include <torch/version.h>
 
 #include "models/runtime/layers.h"
 
@@ -28,15 +27,11 @@ FoldedConv2d FoldedConv2d::load(const Weights& w, const std::string& conv_key,
 
 at::Tensor FoldedConv2d::operator()(const at::Tensor& x) const {
     const ConvGeometry& g = geometry;
-#if TORCH_VERSION_MAJOR >= 2
-    if (relu && fused_relu && x.is_cuda() && bias.defined()) {
-        return at::cudnn_convolution_relu(x, weight, bias, {g.stride, g.stride}, {g.pad_h, g.pad_w},
-                                          {g.dilation, g.dilation}, 1);
-    }
-#endif
-    at::Tensor y = at::conv2d(x, weight, bias, {g.stride, g.stride}, {g.pad_h, g.pad_w},
-                              {g.dilation, g.dilation});
-    return relu ? at::relu_(y) : y;
+    if (relu)
+        return conv2d_relu(x, weight, bias, {g.stride, g.stride}, {g.pad_h, g.pad_w},
+                           {g.dilation, g.dilation}, 1, fused_relu);
+    return at::conv2d(x, weight, bias, {g.stride, g.stride}, {g.pad_h, g.pad_w},
+                      {g.dilation, g.dilation});
 }
 
 void add_conv_bn_specs(TensorSpecs& specs, const std::string& conv_key,

@@ -124,14 +124,22 @@ at::Tensor Conv2d::operator()(const at::Tensor& x) const {
     return at::conv2d(x, weight, bias, {stride, stride}, {padding, padding}, {1, 1}, groups);
 }
 
-at::Tensor Conv2d::relu(const at::Tensor& x) const {
+at::Tensor conv2d_relu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                       at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation,
+                       int64_t groups, bool fused) {
 #if TORCH_VERSION_MAJOR >= 2
-    if (fused_relu && x.is_cuda() && bias.defined())
-        return at::cudnn_convolution_relu(x, weight, bias, {stride, stride}, {padding, padding},
-                                          {1, 1}, groups);
+    if (fused && x.is_cuda() && bias.defined())
+        return at::cudnn_convolution_relu(x, weight, bias, stride, padding, dilation, groups);
+#else
+    (void)fused;
 #endif
-    at::Tensor y = (*this)(x);
+    at::Tensor y = at::conv2d(x, weight, bias, stride, padding, dilation, groups);
     return at::relu_(y);
+}
+
+at::Tensor Conv2d::relu(const at::Tensor& x) const {
+    return conv2d_relu(x, weight, bias, {stride, stride}, {padding, padding}, {1, 1}, groups,
+                       fused_relu);
 }
 
 ConvTranspose2d ConvTranspose2d::load(const Weights& w, const std::string& prefix, int64_t in,

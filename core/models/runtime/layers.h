@@ -41,6 +41,13 @@ struct Linear {
 // explicit products.
 bool half_on_gpu(const at::Tensor& x);
 
+// relu(conv2d(x, weight, bias, ...)): with `fused`, cuDNN's convolution + bias + ReLU in one kernel
+// on CUDA where LibTorch offers it (>= 2) and there is a bias; otherwise the convolution and an
+// in-place ReLU (nn.ReLU(inplace=True)). Every family's conv + ReLU pairs go through it.
+at::Tensor conv2d_relu(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                       at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation,
+                       int64_t groups, bool fused);
+
 // Whether products on `x` fold their activation and residual into the GEMM (Linear::gelu_flat,
 // flat_onto): CUDA, half precision, LibTorch 2, and set_gemm_epilogues(true) (the default;
 // GpuSwitches::gemm_epilogues, PHOTOSYNTH_GEMM_EPILOGUES=0 for the exact separate passes).
@@ -71,9 +78,9 @@ struct LayerNorm2d {
 struct Conv2d {
     at::Tensor weight, bias;  // bias may be undefined
     int64_t stride = 1, padding = 0, groups = 1;
-    // relu(): cuDNN's fused convolution + bias + ReLU on CUDA where LibTorch offers it (>= 2):
-    // one kernel where ATen's convolution adds the bias in a pass of its own and the ReLU takes
-    // another. Off unless a family turns it on (GpuSwitches::cudnn_conv_relu).
+    // relu() through cuDNN's fused convolution + bias + ReLU (conv2d_relu): one kernel where
+    // ATen's convolution adds the bias in a pass of its own and the ReLU takes another. Off
+    // unless a family turns it on (GpuSwitches::cudnn_conv_relu).
     bool fused_relu = false;
     static Conv2d load(const Weights& w, const std::string& prefix, int64_t in, int64_t out,
                        int64_t kernel, int64_t stride, int64_t padding, int64_t groups,

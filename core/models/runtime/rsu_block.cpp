@@ -45,15 +45,8 @@ ReBnConv ReBnConv::load(const Weights& w, const std::string& prefix, int64_t in,
 }
 
 at::Tensor ReBnConv::operator()(const at::Tensor& x) const {
-#if TORCH_VERSION_MAJOR >= 2
-    if (fused_relu && x.is_cuda()) {
-        return at::cudnn_convolution_relu(x, weight, bias, {1, 1}, {dilation, dilation},
-                                          {dilation, dilation}, 1);
-    }
-#endif
-    at::Tensor conv =
-        at::conv2d(x, weight, bias, {1, 1}, {dilation, dilation}, {dilation, dilation}, 1);
-    return at::relu_(conv);  // in place, as nn.ReLU(inplace=True)
+    return conv2d_relu(x, weight, bias, {1, 1}, {dilation, dilation}, {dilation, dilation}, 1,
+                       fused_relu);
 }
 
 at::Tensor upsample_like(const at::Tensor& x, const at::Tensor& like) {
