@@ -16,7 +16,7 @@ published key names): timing does not depend on them.
 
 usage: official_sam2_gpu_bench.py --sam2 SRC --video-model CKPT [--video-model CKPT...]
            --image-model CKPT [--device cuda|cpu] [--objects 1,3] [--frames 24]
-           [--warmup-frames 3] [--vos-optimized] [--vos-warmup-frames 12] [--iterations 20]
+           [--warmup-frames 3] [--vos-optimized [--vos-only]] [--vos-warmup-frames 12] [--iterations 20]
            [--warmup 3] [--json OUT.json]
 SRC: a checkout of facebookresearch/sam2 at scripts/golden/sam2_golden.py's COMMIT (the GPU
 machine has no network: `git -C MIRROR archive COMMIT sam2 | tar -x -C DIR`), or a clone / bare
@@ -82,6 +82,8 @@ def main():
     ap.add_argument("--frames", type=int, default=24, help="timed tracked frames")
     ap.add_argument("--warmup-frames", type=int, default=3)
     ap.add_argument("--vos-optimized", action="store_true")
+    ap.add_argument("--vos-only", action="store_true",
+                    help="with --vos-optimized: its compiled mode alone (a call of its own)")
     ap.add_argument("--vos-warmup-frames", type=int, default=12)
     ap.add_argument("--iterations", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
@@ -100,7 +102,8 @@ def main():
               "precision": "bf16 autocast" if args.device == "cuda" else "fp32",
               "size": args.size, "video": [], "image": None}
     for checkpoint in args.video_model:
-        report["video"].append(bench_video(root, checkpoint, args, False))
+        if not (args.vos_optimized and args.vos_only):
+            report["video"].append(bench_video(root, checkpoint, args, False))
         if args.vos_optimized:
             report["video"].append(bench_video(root, checkpoint, args, True))
     if args.image_model:

@@ -13,6 +13,7 @@
 #include "image/downscale.h"
 #include "io/image_reader.h"
 #include "models/grabcut/grabcut_segmenter.h"
+#include "models/runtime/attention_merge.h"
 #include "models/runtime/conv_norm.h"
 #include "models/runtime/layers.h"
 #include "models/runtime/row_layer_norm.h"
@@ -214,6 +215,7 @@ Engine::Engine(EngineSettings settings, std::shared_ptr<Clock> clock, QObject* p
     runtime::set_hiera_window_attention(settings_.gpu.hiera_window_attention);
     runtime::set_layer_norm_kernel(settings_.gpu.layer_norm_kernel);
     runtime::set_conv_norm_kernels(settings_.gpu.conv_norm_kernels);
+    runtime::set_attention_merge_kernel(settings_.gpu.attention_merge_kernel);
     const long long host_budget = settings_.host_cache_bytes >= 0
                                       ? settings_.host_cache_bytes
                                       : default_host_cache_budget_bytes();

@@ -99,7 +99,8 @@ EngineSettings EngineSettings::from_environment() {
     s.gpu.swin_attention = switched_on("PHOTOSYNTH_SWIN_ATTENTION");
     s.gpu.layer_norm_kernel = switched_on("PHOTOSYNTH_LAYER_NORM_KERNEL");
     s.gpu.conv_norm_kernels = opted_in("PHOTOSYNTH_CONV_NORM_KERNELS");
-    s.gpu.hiera_window_attention = opted_in("PHOTOSYNTH_HIERA_WINDOW_ATTENTION");
+    s.gpu.hiera_window_attention = switched_on("PHOTOSYNTH_HIERA_WINDOW_ATTENTION");
+    s.gpu.attention_merge_kernel = switched_on("PHOTOSYNTH_ATTENTION_MERGE_KERNEL");
     s.image_read = io::ImageReadOptions::from_environment();
     return s;
 }

@@ -31,7 +31,8 @@ const char* const kVariables[] = {"PHOTOSYNTH_MAX_WORKERS",
                                   "PHOTOSYNTH_VIT_KERNELS",
                                   "PHOTOSYNTH_CUDNN_CONV_RELU",
                                   "PHOTOSYNTH_CONV_NORM_KERNELS",
-                                  "PHOTOSYNTH_HIERA_WINDOW_ATTENTION"};
+                                  "PHOTOSYNTH_HIERA_WINDOW_ATTENTION",
+                                  "PHOTOSYNTH_ATTENTION_MERGE_KERNEL"};
 
 }  // namespace
 
@@ -115,19 +116,27 @@ class TestEngineSettings : public QObject {
         QVERIFY(!s.warm_models);  // only "1" warms
     }
 
-    // Kernels not yet run on a GPU are off by default: only "1" turns them on.
+    // An opt-in switch (a kernel that measured no faster) turns on only with "1"; the others
+    // are on unless "0".
     void opt_in_switches_turn_on_only_with_one() {
         {
             const EngineSettings s = EngineSettings::from_environment();
             QVERIFY(!s.gpu.conv_norm_kernels);
+            QVERIFY(s.gpu.hiera_window_attention);
+            QVERIFY(s.gpu.attention_merge_kernel);
+        }
+        {
+            const ScopedEnv conv("PHOTOSYNTH_CONV_NORM_KERNELS", "yes");
+            const ScopedEnv hiera("PHOTOSYNTH_HIERA_WINDOW_ATTENTION", "0");
+            const ScopedEnv merge("PHOTOSYNTH_ATTENTION_MERGE_KERNEL", "0");
+            const EngineSettings s = EngineSettings::from_environment();
+            QVERIFY(!s.gpu.conv_norm_kernels);
             QVERIFY(!s.gpu.hiera_window_attention);
+            QVERIFY(!s.gpu.attention_merge_kernel);
         }
         {
             const ScopedEnv conv("PHOTOSYNTH_CONV_NORM_KERNELS", "1");
-            const ScopedEnv hiera("PHOTOSYNTH_HIERA_WINDOW_ATTENTION", "yes");
-            const EngineSettings s = EngineSettings::from_environment();
-            QVERIFY(s.gpu.conv_norm_kernels);
-            QVERIFY(!s.gpu.hiera_window_attention);
+            QVERIFY(EngineSettings::from_environment().gpu.conv_norm_kernels);
         }
     }
 

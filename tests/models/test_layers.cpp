@@ -590,7 +590,6 @@ void TestLayers::attention_merge_kernel() {
     const at::Tensor extra_out = at::randn({N, D}, at::kDouble);
     const at::Tensor extra_lse = at::randn({N}, at::kDouble) * 3;
     const at::Device cuda(at::kCUDA);
-    ps::runtime::set_attention_merge_kernel(true);
     const at::Tensor got = ps::runtime::merge_attention_parts(
         parts.to(cuda), lse.to(at::kFloat).to(cuda),
         extra ? extra_out.to(at::kFloat).to(cuda) : at::Tensor(),
@@ -608,7 +607,7 @@ void TestLayers::attention_merge_kernel() {
     const double diff = max_abs_diff(got.cpu(), expected);
     qInfo("max |diff| %.3g", diff);
     QVERIFY2(diff <= tolerance, QByteArray::number(diff));
-    // Switched off (the default) or float32 parts: declined, the caller's operators run.
+    // Float32 parts, or switched off: declined, the caller's operators run.
     QVERIFY(!ps::runtime::merge_attention_parts(parts.to(cuda).to(at::kFloat),
                                                 lse.to(at::kFloat).to(cuda), at::Tensor(),
                                                 at::Tensor())
@@ -617,6 +616,7 @@ void TestLayers::attention_merge_kernel() {
     QVERIFY(!ps::runtime::merge_attention_parts(parts.to(cuda), lse.to(at::kFloat).to(cuda),
                                                 at::Tensor(), at::Tensor())
                  .defined());
+    ps::runtime::set_attention_merge_kernel(true);  // the default
 }
 
 QTEST_APPLESS_MAIN(TestLayers)

@@ -4,8 +4,6 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -18,25 +16,19 @@
 namespace ps::runtime {
 namespace {
 
-std::atomic<bool>& enabled() {
-    static std::atomic<bool> on{[] {
-        const char* value = std::getenv("PHOTOSYNTH_ATTENTION_MERGE_KERNEL");
-        return value != nullptr && std::strcmp(value, "1") == 0;
-    }()};
-    return on;
-}
+std::atomic<bool> enabled{true};  // GpuSwitches::attention_merge_kernel
 
 }  // namespace
 
 void set_attention_merge_kernel(bool on) {
-    enabled() = on;
+    enabled = on;
 }
 
 at::Tensor merge_attention_parts(const at::Tensor& parts, const at::Tensor& lse,
                                  const at::Tensor& extra, const at::Tensor& extra_lse) {
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
     const at::ScalarType type = parts.scalar_type();
-    if (!enabled().load() || !parts.is_cuda() || parts.dim() != 3 || parts.stride(2) != 1 ||
+    if (!enabled.load() || !parts.is_cuda() || parts.dim() != 3 || parts.stride(2) != 1 ||
         (type != at::kBFloat16 && type != at::kHalf) ||
         reinterpret_cast<uintptr_t>(parts.data_ptr()) % 16 != 0)
         return at::Tensor();

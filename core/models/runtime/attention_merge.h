@@ -1,8 +1,7 @@
 // Attention over parts of its keys merged into the attention over all of them
 // (cuda/attention_merge_kernel.h) on the GPU in half precision: SAM 2's memory attention split per
-// memory frame. Opt-in while it has not run on the GPU: PHOTOSYNTH_ATTENTION_MERGE_KERNEL=1 (read
-// once; to become an engine GpuSwitch, on by default, once test_layers' CUDA rows and a tracking
-// bench have passed on the GPU machine).
+// memory frame. On by default; the engine sets it (GpuSwitches::attention_merge_kernel,
+// PHOTOSYNTH_ATTENTION_MERGE_KERNEL=0 turns it off).
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -16,7 +15,7 @@ namespace ps::runtime {
 at::Tensor merge_attention_parts(const at::Tensor& parts, const at::Tensor& lse,
                                  const at::Tensor& extra, const at::Tensor& extra_lse);
 
-// Overrides the environment (tests).
+// Process-wide, set by the engine (and tests).
 void set_attention_merge_kernel(bool enabled);
 
 }  // namespace ps::runtime

@@ -46,13 +46,17 @@ struct GpuSwitches {
     bool layer_norm_kernel = true;
     // PHOTOSYNTH_CONV_NORM_KERNELS=1: SAM 2's memory-encoder convolutions with their LayerNorm2d
     // (the mask downsampler's narrow stages with GELU, the fuser's depthwise ones) in kernels of
-    // ours on the GPU in half precision (runtime::set_conv_norm_kernels). Off by default until
-    // their CUDA rows (test_layers) have run on a GPU: written on a machine without one.
+    // ours on the GPU in half precision (runtime::set_conv_norm_kernels). Off by default: their
+    // CUDA rows pass, but a tracked Hiera-T frame took 0.1-0.3 ms longer with them (H100, the
+    // same call, 2026-12-07).
     bool conv_norm_kernels = false;
-    // PHOTOSYNTH_HIERA_WINDOW_ATTENTION=1: Hiera's windows of up to 64 tokens through our
+    // PHOTOSYNTH_HIERA_WINDOW_ATTENTION: Hiera's windows of up to 64 tokens through our
     // window-attention kernel (runtime::set_hiera_window_attention; Swin's own switch above must
-    // be on too). Off by default until its CUDA rows (test_birefnet_swin_v1_windows) have run.
-    bool hiera_window_attention = false;
+    // be on too); process-wide, set by the engine.
+    bool hiera_window_attention = true;
+    // PHOTOSYNTH_ATTENTION_MERGE_KERNEL: the split memory attention's parts merged in one kernel
+    // of ours (runtime::set_attention_merge_kernel); process-wide, set by the engine.
+    bool attention_merge_kernel = true;
 };
 
 }  // namespace ps::runtime

@@ -15,7 +15,7 @@
 namespace ps::runtime {
 namespace {
 std::atomic<bool> kernel_enabled{true};  // GpuSwitches::swin_attention
-std::atomic<bool> hiera_enabled{false};  // GpuSwitches::hiera_window_attention
+std::atomic<bool> hiera_enabled{true};   // GpuSwitches::hiera_window_attention
 }  // namespace
 
 void set_hiera_window_attention(bool enabled) {

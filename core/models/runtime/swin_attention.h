@@ -24,9 +24,9 @@ at::Tensor fused_window_attention(const at::Tensor& qkv, const at::Tensor& bias,
 void set_swin_attention_kernel(bool enabled);
 bool swin_attention_kernel_enabled();
 
-// Whether Hiera (SAM 2) sends its windows to fused_window_attention: process-wide, off by default
-// until the kernel's rows for Hiera's sizes have run on a GPU; set by the engine
-// (GpuSwitches::hiera_window_attention, PHOTOSYNTH_HIERA_WINDOW_ATTENTION=1).
+// Whether Hiera (SAM 2) sends its windows to fused_window_attention: process-wide, on by default,
+// set by the engine (GpuSwitches::hiera_window_attention, PHOTOSYNTH_HIERA_WINDOW_ATTENTION=0 turns
+// it off).
 void set_hiera_window_attention(bool enabled);
 bool hiera_window_attention_enabled();
 
