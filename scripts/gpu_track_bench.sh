@@ -3,7 +3,7 @@
 # stand: our per-frame figures (Hiera-T and Hiera-L, 1-3 objects), Hiera-L with the two kernels
 # turned on by default last (PHOTOSYNTH_HIERA_WINDOW_ATTENTION, PHOTOSYNTH_ATTENTION_MERGE_KERNEL)
 # off, then the official video predictor, plain and its torch.compile'd vos_optimized mode, for
-# as long as the call lasts. Key figures in $OUT/log.txt (written as they come: a call cut short
+# as long as the call lasts; a Hiera-T trace comes back for study offline. Key figures in $OUT/log.txt (written as they come: a call cut short
 # keeps them). Kit as scripts/gpu_session_bench.sh. LIMIT: seconds this call may take.
 cd "$(dirname "$0")/.."
 S=$(date +%s); left() { echo $(( ${LIMIT:-540} - ($(date +%s) - S) )); }
@@ -16,12 +16,12 @@ for a in sam2.1_hiera_t sam2.1_hiera_l; do
   $CLI init-checkpoint --arch $a --out $C/$a.safetensors > /dev/null
 done
 echo "built, $(left) s left; load $(cut -d" " -f1-3 /proc/loadavg)" | tee -a $L
-track() { timeout 90 $CLI bench --track --synthetic 1024x1024 --frames 40 --device cuda --precision bf16 --json /tmp/x.json "$@" 2>>$OUT/err.log; }
+track() { timeout 90 $CLI bench --track --synthetic 1024x1024 --device cuda --precision bf16 --json /tmp/x.json "$@" 2>>$OUT/err.log; }
 for m in sam2.1_hiera_t sam2.1_hiera_l; do
-  track --model $C/$m.safetensors --objects 3 | tail -12 | tee -a $L
+  track --model $C/$m.safetensors --frames 40 --objects 3 | tail -12 | tee -a $L
 done
 echo "PHOTOSYNTH_HIERA_WINDOW_ATTENTION=0 PHOTOSYNTH_ATTENTION_MERGE_KERNEL=0:" | tee -a $L
-PHOTOSYNTH_HIERA_WINDOW_ATTENTION=0 PHOTOSYNTH_ATTENTION_MERGE_KERNEL=0 track --model $C/sam2.1_hiera_l.safetensors --objects 1 | tail -4 | tee -a $L
+PHOTOSYNTH_HIERA_WINDOW_ATTENTION=0 PHOTOSYNTH_ATTENTION_MERGE_KERNEL=0 track --model $C/sam2.1_hiera_l.safetensors --frames 40 --objects 1 | tail -4 | tee -a $L
 echo "ours done, $(left) s left" | tee -a $L
 # The official predictor, plain, then vos_optimized in a process of its own (its compilation
 # falls in the warm-up frames and may outlast the call: the plain figure is kept either way).
@@ -30,6 +30,12 @@ timeout $(( $(left) - 15 )) $O --json $OUT/official_sam2.json > $OUT/official_sa
 echo "official plain rc=$?, $(left) s left" | tee -a $L
 p50s() { python3 -c 'import json,sys; [print(v["arch"], "vos_optimized" if v["vos_optimized"] else "plain", k, x["p50_ms"]) for v in json.load(open(sys.argv[1]))["video"] for k, x in v.items() if k.startswith("propagate")]' $1 2>&1 | tee -a $L; }
 p50s $OUT/official_sam2.json
+# A Hiera-T trace (CUDA graphs on, as users run it), its last 40% brought back for study offline.
+if [ $(left) -gt 80 ]; then
+  track --model $C/sam2.1_hiera_t.safetensors --objects 1 --frames 80 --trace /tmp/tt.json > /dev/null
+  python3 scripts/trace_trim.py /tmp/tt.json $OUT/hiera_t_trace.json.gz 0.4 | tee -a $L
+  python3 scripts/trace_window.py /tmp/tt.json 0.4 8 12 | head -24 >> $L 2>&1
+fi
 timeout $(( $(left) - 10 )) $O --vos-optimized --vos-only --vos-warmup-frames 12 --json $OUT/official_vos.json > $OUT/official_vos.log 2>&1
 echo "official vos_optimized rc=$?, $(left) s left" | tee -a $L
 p50s $OUT/official_vos.json

@@ -2,11 +2,11 @@
 """The steady end of a Kineto trace (`photosynth-cli bench --track --trace`): over the last FRAC
 of the GPU timeline, how busy the GPU was, per stream and with streams overlapping, where it sat
 idle and which host call ran then, and the host's CUDA runtime calls (syncs are host waits).
-usage: scripts/trace_window.py TRACE.json [FRAC=0.4] [TOP=12]"""
-import json, sys, collections, bisect
+usage: scripts/trace_window.py TRACE.json[.gz] [FRAC=0.4] [TOP=12]"""
+import json, sys, collections, bisect, gzip
 path = sys.argv[1]; frac = float(sys.argv[2]) if len(sys.argv) > 2 else 0.4
 top = int(sys.argv[3]) if len(sys.argv) > 3 else 12
-ev = [e for e in json.load(open(path))["traceEvents"] if e.get("ph") == "X" and "dur" in e]
+ev = [e for e in json.load((gzip.open if path.endswith(".gz") else open)(path, "rt"))["traceEvents"] if e.get("ph") == "X" and "dur" in e]
 gpu = [e for e in ev if e.get("cat") in ("kernel", "gpu_memcpy", "gpu_memset")]
 rt = [e for e in ev if e.get("cat") in ("cuda_runtime", "cuda_driver")]
 t0 = min(float(e["ts"]) for e in gpu); t1 = max(float(e["ts"]) + float(e["dur"]) for e in gpu)
