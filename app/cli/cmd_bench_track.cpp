@@ -26,13 +26,17 @@ void print_report(const video::TrackingBenchmarkReport& r) {
                 r.width, r.height);
     if (!r.fallback_reason.empty()) std::printf("  fallback: %s\n", r.fallback_reason.c_str());
     std::printf("  image encode (p50) %.2f ms\n", r.image_encode_ms);
-    std::printf("  %-8s %7s %9s %10s %9s %9s %9s %8s %11s\n", "objects", "frames", "open ms",
-                "first ms", "p50 ms", "p90 ms", "max ms", "fps", "RSS grew MB");
+    std::printf("  %-8s %7s %9s %10s %9s %9s %9s %8s %11s %9s\n", "objects", "frames", "open ms",
+                "first ms", "p50 ms", "p90 ms", "max ms", "fps", "RSS grew MB", "wait ms");
     for (const video::TrackingRun& run : r.runs) {
-        std::printf("  %-8d %7lld %9.1f %10.1f %9.2f %9.2f %9.2f %8.2f %11.1f\n", run.objects,
+        std::printf("  %-8d %7lld %9.1f %10.1f %9.2f %9.2f %9.2f %8.2f %11.1f %9.2f\n", run.objects,
                     static_cast<long long>(run.frames), run.open_ms, run.first_frame_ms, run.p50_ms,
-                    run.p90_ms, run.max_ms, run.frames_per_s, mb(run.rss_growth_bytes));
+                    run.p90_ms, run.max_ms, run.frames_per_s, mb(run.rss_growth_bytes),
+                    run.wait_p50_ms);
     }
+    std::printf(
+        "  wait ms: the host's p50 wait for a frame's masks (near p50: the GPU sets the "
+        "pace; near 0: the host does)\n");
     if (r.runs.size() > 1)
         std::printf("  per extra object %.2f ms/frame%s\n", r.per_extra_object_ms,
                     r.request.batch_objects ? "" : " (one object at a time)");

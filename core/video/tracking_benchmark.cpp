@@ -93,8 +93,9 @@ Result<TrackingRun> track(engine::Engine& engine, const std::string& model_id,
             wait((*session)->add_points(0, k + 1, {click(k, objects, info.width, info.height)}));
         if (!shown) return shown.error();
     }
-    std::vector<double> frame_ms;
+    std::vector<double> frame_ms, wait_ms;
     frame_ms.reserve(static_cast<size_t>(clip_frames));
+    wait_ms.reserve(static_cast<size_t>(clip_frames));
     const long long rss_before = engine::read_rss_bytes().value_or(0);
     auto last = Clock::now();
     const auto start = last;
@@ -102,8 +103,10 @@ Result<TrackingRun> track(engine::Engine& engine, const std::string& model_id,
         const double ms = ms_since(last);
         if (run.frames == 0)
             run.first_frame_ms = ms;
-        else
+        else {
             frame_ms.push_back(ms);
+            wait_ms.push_back(masks.gpu_wait_ms);
+        }
         ++run.frames;
         if (progress) progress(run.frames, clip_frames, objects);
         last = Clock::now();  // the callback's own time not counted
@@ -115,6 +118,8 @@ Result<TrackingRun> track(engine::Engine& engine, const std::string& model_id,
     std::sort(sorted.begin(), sorted.end());
     run.p50_ms = percentile(sorted, 50);
     run.p90_ms = percentile(sorted, 90);
+    std::sort(wait_ms.begin(), wait_ms.end());
+    run.wait_p50_ms = percentile(wait_ms, 50);
     run.max_ms = sorted.empty() ? 0 : sorted.back();
     run.mean_ms =
         sorted.empty() ? 0 : std::accumulate(sorted.begin(), sorted.end(), 0.0) / sorted.size();
@@ -207,6 +212,7 @@ QJsonObject TrackingBenchmarkReport::to_json() const {
                                     {"first_frame_ms", r.first_frame_ms},
                                     {"frame_p50_ms", r.p50_ms},
                                     {"frame_p90_ms", r.p90_ms},
+                                    {"frame_gpu_wait_p50_ms", r.wait_p50_ms},
                                     {"frame_mean_ms", r.mean_ms},
                                     {"frame_max_ms", r.max_ms},
                                     {"frames_per_s", r.frames_per_s},

@@ -38,6 +38,9 @@ struct TrackingRun {
     double open_ms = 0;         // Engine::open_tracking (the first reads the video modules)
     double first_frame_ms = 0;  // the prompted frame (memory encoding of the prompts)
     double p50_ms = 0, p90_ms = 0, mean_ms = 0, max_ms = 0;  // the other frames
+    // p50 of the host's wait for each of those frames' masks (Sam2VideoMasks::gpu_wait_ms): near
+    // p50_ms the GPU sets the pace, near 0 the host's own work does.
+    double wait_p50_ms = 0;
     double frames_per_s = 0;
     long long rss_growth_bytes = 0;  // RSS after the run minus before it: bounded if ~0
 };

@@ -65,6 +65,10 @@ void TestCliBenchTrackSam2::synthetic_clip_report() {
         QCOMPARE(r["frames"].toInt(), 12);
         QVERIFY(r["frame_p50_ms"].toDouble() > 0);
         QVERIFY(r["frame_p90_ms"].toDouble() >= r["frame_p50_ms"].toDouble());
+        // On the CPU the masks are on the host when queued: next to no wait.
+        QVERIFY(r.contains("frame_gpu_wait_p50_ms"));
+        QVERIFY(r["frame_gpu_wait_p50_ms"].toDouble() >= 0);
+        QVERIFY(r["frame_gpu_wait_p50_ms"].toDouble() < r["frame_p50_ms"].toDouble());
     }
 }
 

@@ -420,7 +420,9 @@ Sam2VideoPredictor::Impl::QueuedMasks Sam2VideoPredictor::Impl::queue_masks(int6
 Sam2VideoMasks Sam2VideoPredictor::Impl::QueuedMasks::take() {
     Sam2VideoMasks out;
     out.frame = frame;
+    const auto waiting = runtime::SteadyClock::now();
     const std::vector<cv::Mat> full = copy.empty() ? std::vector<cv::Mat>() : copy.wait();
+    out.gpu_wait_ms = runtime::ms_since(waiting);
     for (size_t i = 0; i < ids.size(); ++i) {
         out.objects.push_back(
             {ids[i], source[i] < 0 ? cv::Mat(height, width, CV_32FC1, cv::Scalar(kNoObjScore))

@@ -46,6 +46,9 @@ struct Sam2ObjectMask {
 struct Sam2VideoMasks {
     int64_t frame = 0;
     std::vector<Sam2ObjectMask> objects;
+    // How long the host waited for these masks to come down from the GPU (~0 on the CPU): near 0
+    // a frame, the host's own work sets propagation's pace; near the frame's time, the GPU's.
+    double gpu_wait_ms = 0;
 };
 
 struct Sam2VideoBox {
