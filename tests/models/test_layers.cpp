@@ -590,6 +590,7 @@ void TestLayers::attention_merge_kernel() {
     const at::Tensor extra_out = at::randn({N, D}, at::kDouble);
     const at::Tensor extra_lse = at::randn({N}, at::kDouble) * 3;
     const at::Device cuda(at::kCUDA);
+    ps::runtime::set_attention_merge_kernel(true);  // the default; no earlier test's setting
     const at::Tensor got = ps::runtime::merge_attention_parts(
         parts.to(cuda), lse.to(at::kFloat).to(cuda),
         extra ? extra_out.to(at::kFloat).to(cuda) : at::Tensor(),
