@@ -55,18 +55,35 @@ for e in gpu:
 print("GPU work in the window by kernel:")
 for n, (d, c) in sorted(kern.items(), key=lambda x: -x[1][0])[:int(sys.argv[4]) if len(sys.argv) > 4 else 40]:
     print("  %8.2f ms %6d x  %s" % (d / 1000, c, n))
-# The operators behind that work, with their input shapes (the trace records them): each kernel's
-# "External id" names the innermost operator that launched it. Kernels replayed from a CUDA graph
-# have none: trace with PHOTOSYNTH_CUDA_GRAPHS=0 to see them here.
-ops = {}
+# The operators behind that work, with their input shapes (the trace records them): a kernel's
+# "correlation" names the runtime call that launched it, and the innermost operator running on
+# that call's thread at the time is the one behind it (a kernel's "External id" alone matched no
+# operator in LibTorch 2.11's traces). Kernels replayed from a CUDA graph have none: trace with
+# PHOTOSYNTH_CUDA_GRAPHS=0 to see them here.
+ops_by_thread = collections.defaultdict(list)
 for e in ev:
-    if e.get("cat") == "cpu_op" and "External id" in e.get("args", {}):
-        a = e["args"]
-        ops[a["External id"]] = e["name"] + " " + json.dumps(a.get("Input Dims", []), separators=(",", ":"))[:90]
+    if e.get("cat") == "cpu_op":
+        a = e.get("args", {})
+        label = e["name"] + " " + json.dumps(a.get("Input Dims", []), separators=(",", ":"))[:90]
+        ops_by_thread[(e.get("pid"), e.get("tid"))].append((float(e["ts"]), float(e["ts"]) + float(e["dur"]), label))
+for spans_of in ops_by_thread.values():
+    spans_of.sort()
+op_starts = {k: [o[0] for o in v] for k, v in ops_by_thread.items()}
+def op_at(thread, t):  # the innermost (latest started, still running) operator at t
+    spans_of = ops_by_thread.get(thread, [])
+    last = bisect.bisect_right(op_starts.get(thread, []), t) - 1
+    for i in range(last, max(last - 200, -1), -1):  # nesting is shallow: look back a little
+        if spans_of[i][1] >= t: return spans_of[i][2]
+    return None
+launch_op = {}
+for e in rt:
+    c = e.get("args", {}).get("correlation")
+    if c is not None:
+        launch_op[c] = op_at((e.get("pid"), e.get("tid")), float(e["ts"]))
 by_op = collections.defaultdict(lambda: [0.0, 0])
 for e in gpu:
     if float(e["ts"]) >= w0 and e.get("cat") == "kernel":
-        k = ops.get(e.get("args", {}).get("External id"), "(no operator: graph replay or other)")
+        k = launch_op.get(e.get("args", {}).get("correlation")) or "(no operator: graph replay or other)"
         by_op[k][0] += float(e["dur"]); by_op[k][1] += 1
 print("GPU work in the window by operator and input shapes:")
 for n, (d, c) in sorted(by_op.items(), key=lambda x: -x[1][0])[:int(sys.argv[4]) if len(sys.argv) > 4 else 40]:
