@@ -44,17 +44,11 @@ for sw in PHOTOSYNTH_SWIN_ATTENTION PHOTOSYNTH_LAYER_NORM_KERNEL PHOTOSYNTH_CUDN
     env $sw=0 timeout 60 $CLI bench $B --iterations 20 --warmup 3 --model $C/$m.safetensors --json /tmp/x.json 2>>$OUT/err.log | grep "forward\|remove_bg" | tee -a $L
   done
 done
-# The opt-in attention-merge kernel (PHOTOSYNTH_ATTENTION_MERGE_KERNEL=1): SAM 2's memory attention
-# goldens with it (each case twice, the second through the split), then its tracking A/B.
-(cd /tmp/b && PHOTOSYNTH_ATTENTION_MERGE_KERNEL=1 timeout 60 ./tests/test_sam2_memory ${FUNCTIONS[test_sam2_memory]} > /tmp/merge.log 2>&1; echo "test_sam2_memory, merge kernel: rc=$? $(grep Totals /tmp/merge.log)" | tee -a $L)
-for merge in 0 1; do
-  echo "PHOTOSYNTH_ATTENTION_MERGE_KERNEL=$merge:" | tee -a $L
-  PHOTOSYNTH_ATTENTION_MERGE_KERNEL=$merge timeout 60 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 40 --objects 1 --device cuda --precision bf16 --json /tmp/x.json 2>>$OUT/err.log | tail -3 | tee -a $L
-done
-# Opt-in until their CUDA rows pass: the memory encoder's conv + norm kernels, Hiera's windows in
-# our attention kernel; each on its own and both, against the default (the merge loop's 0 above).
-for sw in PHOTOSYNTH_CONV_NORM_KERNELS PHOTOSYNTH_HIERA_WINDOW_ATTENTION "PHOTOSYNTH_CONV_NORM_KERNELS=1 PHOTOSYNTH_HIERA_WINDOW_ATTENTION"; do
-  env $sw=1 timeout 60 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 40 --objects 1 --device cuda --precision bf16 --json /tmp/x.json 2>>$OUT/err.log | tail -3 | sed "s/^/$sw=1 /" | tee -a $L
+# Hiera-T tracking, 1 object: the defaults, then each kernel switch against them (the merge
+# kernel and Hiera's windows on by default since 2026-12-07, the conv + norm kernels opt-in).
+T1="--track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 40 --objects 1 --device cuda --precision bf16 --json /tmp/x.json"
+for sw in "" PHOTOSYNTH_ATTENTION_MERGE_KERNEL=0 PHOTOSYNTH_HIERA_WINDOW_ATTENTION=0 PHOTOSYNTH_CONV_NORM_KERNELS=1; do
+  env $sw timeout 60 $CLI bench $T1 2>>$OUT/err.log | tail -4 | sed "s/^/${sw:-defaults} /" | tee -a $L
 done
 PHOTOSYNTH_LAYER_NORM_KERNEL=0 timeout 60 $CLI bench --track --model $C/sam2.1_hiera_t.safetensors --synthetic 1024x1024 --frames 40 --objects 1 --device cuda --precision bf16 --json /tmp/t_ln.json 2>>$OUT/err.log | tail -4 | tee -a $L
 echo "ours image done, $(left) s left" | tee -a $L
