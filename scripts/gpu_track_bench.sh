@@ -3,7 +3,8 @@
 # stand: our per-frame figures (Hiera-T and Hiera-L, 1-3 objects), Hiera-L with the two kernels
 # turned on by default last (PHOTOSYNTH_HIERA_WINDOW_ATTENTION, PHOTOSYNTH_ATTENTION_MERGE_KERNEL)
 # off, then the official video predictor, plain and its torch.compile'd vos_optimized mode, for
-# as long as the call lasts; a Hiera-T trace comes back for study offline. Key figures in $OUT/log.txt (written as they come: a call cut short
+# as long as the call lasts; a Hiera-T trace comes back for study offline, BiRefNet_lite's GPU time
+# by operator goes in the log. Key figures in $OUT/log.txt (written as they come: a call cut short
 # keeps them). Kit as scripts/gpu_session_bench.sh. LIMIT: seconds this call may take.
 cd "$(dirname "$0")/.."
 S=$(date +%s); left() { echo $(( ${LIMIT:-540} - ($(date +%s) - S) )); }
@@ -12,7 +13,7 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee $L
 TARGETS="photosynth-cli" bash .gpu/gpu-build.sh .gpu/debs . /tmp/b -DPHOTOSYNTH_BUILD_GUI=OFF > $OUT/build.log 2>&1 || { grep -B2 -A6 error $OUT/build.log | head -40 | tee -a $L; exit 1; }
 source /tmp/b/gpu-env.sh
 CLI=/tmp/b/app/photosynth-cli; C=/tmp/ckpt; mkdir -p $C
-for a in sam2.1_hiera_t sam2.1_hiera_l; do
+for a in sam2.1_hiera_t sam2.1_hiera_l birefnet_lite; do
   $CLI init-checkpoint --arch $a --out $C/$a.safetensors > /dev/null
 done
 echo "built, $(left) s left; load $(cut -d" " -f1-3 /proc/loadavg)" | tee -a $L
@@ -28,6 +29,13 @@ if [ $(left) -gt 80 ]; then
   track --model $C/sam2.1_hiera_t.safetensors --objects 1 --frames 80 --trace /tmp/tt.json > /dev/null
   python3 scripts/trace_trim.py /tmp/tt.json $OUT/hiera_t_trace.json.gz 0.4 | tee -a $L
   python3 scripts/trace_window.py /tmp/tt.json 0.4 8 12 | head -24 >> $L 2>&1
+fi
+# BiRefNet_lite's forward without CUDA graphs, its GPU time by operator and input shapes: which
+# convolutions leave the ~46 broadcast bias adds a forward (issue 16's 5 ms).
+if [ $(left) -gt 90 ]; then
+  echo "=== birefnet_lite, graphs off, by operator" | tee -a $L
+  PHOTOSYNTH_CUDA_GRAPHS=0 timeout 40 $CLI bench --device cuda --precision bf16 --synthetic 1024x1024 --iterations 12 --warmup 4 --model $C/birefnet_lite.safetensors --json /tmp/x.json --trace /tmp/tr.json > /dev/null 2>>$OUT/err.log
+  python3 scripts/trace_window.py /tmp/tr.json 0.5 8 40 | sed -n '/by operator/,$p' >> $L 2>&1
 fi
 # The official predictor, plain, then vos_optimized in a process of its own (its compilation
 # falls in the warm-up frames and may outlast the call: the plain figure is kept either way).
