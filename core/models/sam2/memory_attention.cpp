@@ -605,18 +605,7 @@ MemoryTokens MemoryBank::assemble(const MemorySelection& selection,
         }
         at::Tensor obj_pos;
         if (options_.add_tpos_enc_to_obj_ptrs) {
-            std::vector<int64_t> distances;
-            for (const auto& p : selection.pointers) distances.push_back(p.tpos);
-            // torch.tensor(pos_list) / t_diff_max: int64 divided to float32 (the integers go up
-            // without waiting for the GPU).
-            const at::Tensor positions =
-                runtime::upload(at::tensor(distances, at::TensorOptions().dtype(at::kLong)),
-                                device) /
-                selection.t_diff_max;
-            const int64_t tpos_dim = options_.proj_tpos_enc_in_obj_ptrs ? C : mem_dim_;
-            obj_pos = sine_pe_1d(positions, tpos_dim).to(type);
-            if (obj_ptr_tpos_proj_.weight.defined()) obj_pos = obj_ptr_tpos_proj_.flat(obj_pos);
-            obj_pos = obj_pos.unsqueeze(1);
+            obj_pos = pointer_positions(selection, C);
         } else {
             obj_pos = at::zeros({ptrs.size(0), 1, mem_dim_}, ptrs.options());
         }
@@ -636,6 +625,32 @@ MemoryTokens MemoryBank::assemble(const MemorySelection& selection,
     const at::Tensor positions = memory_pos.size() == 1 ? memory_pos[0] : at::cat(memory_pos, 0);
     out.memory_pos = positions.expand({-1, out.memory.size(1), -1});
     return out;
+}
+
+at::Tensor MemoryBank::pointer_positions(const MemorySelection& selection, int64_t width) const {
+    std::vector<int64_t> distances;
+    for (const auto& p : selection.pointers) distances.push_back(p.tpos);
+    const auto make = [&] {
+        // torch.tensor(pos_list) / t_diff_max: int64 divided to float32 (the integers go up
+        // without waiting for the GPU).
+        const at::Tensor positions =
+            runtime::upload(at::tensor(distances, at::TensorOptions().dtype(at::kLong)),
+                            maskmem_tpos_enc_.device()) /
+            selection.t_diff_max;
+        const int64_t tpos_dim = options_.proj_tpos_enc_in_obj_ptrs ? width : mem_dim_;
+        at::Tensor encoded = sine_pe_1d(positions, tpos_dim).to(dtype());
+        if (obj_ptr_tpos_proj_.weight.defined()) encoded = obj_ptr_tpos_proj_.flat(encoded);
+        return encoded.unsqueeze(1);
+    };
+    std::vector<int64_t> key = distances;
+    key.push_back(selection.t_diff_max);
+    key.push_back(width);
+    std::lock_guard<std::mutex> lock(positions_->mutex);
+    auto& cache = positions_->by_pointer_distances;
+    if (cache.size() > 64) cache.clear();
+    auto it = cache.find(key);
+    if (it == cache.end()) it = cache.emplace(key, make()).first;
+    return it->second;
 }
 
 at::Tensor MemoryBank::memory_positions(const MemorySelection& selection,

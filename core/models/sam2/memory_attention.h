@@ -214,11 +214,18 @@ class MemoryBank {
     // The memories' position encodings (spatial + temporal, (M HW) x 1 x mem_dim) for one list
     // of t_pos and one pos_enc: the same on nearly every tracked frame, so made once.
     at::Tensor memory_positions(const MemorySelection& selection, const at::Tensor& pos_enc) const;
+    // The object pointers' temporal encodings (P x 1 x width, projected where the checkpoint has
+    // the projection) for `selection`'s pointers, `width` channels wide; cached likewise.
+    at::Tensor pointer_positions(const MemorySelection& selection, int64_t width) const;
 
     struct PositionCache {
         std::mutex mutex;
         at::Tensor pos_enc;  // the pos_enc the entries were made from
         std::map<std::vector<int64_t>, at::Tensor> by_tpos;
+        // The pointers' encodings by their distances, t_diff_max and width (appended to the key):
+        // the same on every tracked frame once the bank is full, so made once, not ~12 launches
+        // a frame.
+        std::map<std::vector<int64_t>, at::Tensor> by_pointer_distances;
     };
     MemoryBankOptions options_;
     std::shared_ptr<PositionCache> positions_ = std::make_shared<PositionCache>();
