@@ -62,6 +62,7 @@ class TestLayers : public QObject {
     void folded_rebnconv_matches_unfolded();
     void fold_keeps_dtype_and_memory_format();
     void fold_keeps_shape_errors();
+    void pointwise_fold_matches_two_convolutions();
     void linear_epilogues_data();
     void linear_epilogues();
     void layer_norm_kernel_data();
@@ -175,6 +176,32 @@ void TestLayers::fold_keeps_shape_errors() {
         QCOMPARE(QString::fromStdString(error.what()),
                  QString("test.safetensors: tensor layer.bn.running_var has shape [7], "
                          "expected [8]"));
+    }
+}
+
+// BiRefNet's output head: a 3 x 3 convolution with padding (its border rows included) and the
+// 1 x 1 one after it, against the two run in float64; also without either bias.
+void TestLayers::pointwise_fold_matches_two_convolutions() {
+    at::manual_seed(5);
+    const at::Tensor x = at::randn({2, 6, 9, 7}, at::kDouble);
+    const at::Tensor weight = at::randn({5, 6, 3, 3}).contiguous(at::MemoryFormat::ChannelsLast);
+    const at::Tensor bias = at::randn({5});
+    const at::Tensor pointwise = at::randn({2, 5, 1, 1}), pointwise_bias = at::randn({2});
+    const auto wide = [](const at::Tensor& t) {
+        return t.defined() ? t.to(at::kDouble) : at::Tensor();
+    };
+    for (const bool with_biases : {true, false}) {
+        const at::Tensor b = with_biases ? bias : at::Tensor();
+        const at::Tensor pb = with_biases ? pointwise_bias : at::Tensor();
+        const at::Tensor expected =
+            at::conv2d(at::conv2d(x, wide(weight), wide(b), 1, 1), wide(pointwise), wide(pb));
+        const runtime::FoldedConv folded = runtime::fold_pointwise(weight, b, pointwise, pb);
+        QCOMPARE(folded.weight.scalar_type(), at::kFloat);
+        QVERIFY(folded.weight.is_contiguous(at::MemoryFormat::ChannelsLast));
+        QCOMPARE(folded.weight.sizes(), (at::IntArrayRef{2, 6, 3, 3}));
+        const at::Tensor got = at::conv2d(x, wide(folded.weight), wide(folded.bias), 1, 1);
+        const double diff = max_abs_diff(got, expected);
+        QVERIFY2(diff <= 1e-5, qPrintable(QString("max |diff| %1 > 1e-5").arg(diff)));
     }
 }
 

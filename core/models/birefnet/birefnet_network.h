@@ -58,7 +58,10 @@ class BiRefNetNetwork {
     std::array<runtime::Conv2d, 5> ipt_conv1_, ipt_conv_out_;  // ipt_blk5..ipt_blk1
     std::array<Level, 3> levels_;                              // decoder_block4..2 and their skips
     BasicDecBlock block1_;                                     // decoder_block1
-    runtime::Conv2d conv_out1_;
+    // decoder.conv_out1 split over its input's two parts (it is 1 x 1): head_decoder_ meets
+    // decoder_block1's output before the resize, head_patches_ is ipt_blk1.conv_out with
+    // conv_out1's share folded in.
+    runtime::Conv2d head_decoder_, head_patches_;
 };
 
 }  // namespace ps::birefnet

@@ -194,6 +194,20 @@ FoldedConv fold_batch_norm(const at::Tensor& weight, const at::Tensor& bias,
             folded_bias.to(like_weight)};
 }
 
+FoldedConv fold_pointwise(const at::Tensor& weight, const at::Tensor& bias,
+                          const at::Tensor& pointwise, const at::Tensor& pointwise_bias) {
+    const auto wide = [](const at::Tensor& t) { return t.to(at::kCPU, at::kDouble); };
+    const at::Tensor mix = wide(pointwise).flatten(1);  // out x mid
+    const at::Tensor folded_weight =
+        at::tensordot(mix, wide(weight), {1}, {0});  // out x in x kh x kw
+    at::Tensor folded_bias = at::zeros({mix.size(0)}, mix.options());
+    if (bias.defined()) folded_bias += at::mv(mix, wide(bias));
+    if (pointwise_bias.defined()) folded_bias += wide(pointwise_bias);
+    const at::TensorOptions like_weight = weight.options();
+    return {folded_weight.to(like_weight).contiguous(weight.suggest_memory_format()),
+            folded_bias.to(like_weight)};
+}
+
 ConvBatchNorm ConvBatchNorm::load(const Weights& w, const std::string& prefix, int64_t in,
                                   int64_t out, int64_t kernel, int64_t stride, int64_t padding,
                                   int64_t groups) {

@@ -122,6 +122,14 @@ struct FoldedConv {
 FoldedConv fold_batch_norm(const at::Tensor& weight, const at::Tensor& bias,
                            const BatchNormStats& norm);
 
+// The convolution whose output equals conv1x1(conv(x, weight, bias), pointwise, pointwise_bias):
+// a 1 x 1 convolution (pointwise: out x mid x 1 x 1) after any convolution (weight: mid x in x kh
+// x kw) is one convolution of the first's geometry, out x in x kh x kw, since nothing nonlinear
+// and no padding lies between them. Computed in float64 and returned like fold_batch_norm; either
+// bias may be undefined.
+FoldedConv fold_pointwise(const at::Tensor& weight, const at::Tensor& bias,
+                          const at::Tensor& pointwise, const at::Tensor& pointwise_bias);
+
 // TinyViT's Conv2d_BN: a bias-free convolution followed by an eval-mode BatchNorm, which is
 // folded into the convolution at load (one kernel instead of a convolution and a batch_norm's
 // two; the rounding differs from the reference's by ~1 ulp of fp32).
