@@ -10,14 +10,16 @@ cd "$(dirname "$0")/.."
 S=$(date +%s); left() { echo $(( ${LIMIT:-540} - ($(date +%s) - S) )); }
 L=$OUT/log.txt
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee $L
-TARGETS="photosynth-cli test_birefnet_parity" bash .gpu/gpu-build.sh .gpu/debs . /tmp/b -DPHOTOSYNTH_BUILD_GUI=OFF > $OUT/build.log 2>&1 || { grep -B2 -A6 error $OUT/build.log | head -40 | tee -a $L; exit 1; }
+TARGETS="photosynth-cli test_birefnet_parity test_birefnet_deform_conv2d" bash .gpu/gpu-build.sh .gpu/debs . /tmp/b -DPHOTOSYNTH_BUILD_GUI=OFF > $OUT/build.log 2>&1 || { grep -B2 -A6 error $OUT/build.log | head -40 | tee -a $L; exit 1; }
 source /tmp/b/gpu-env.sh
 CLI=/tmp/b/app/photosynth-cli; C=/tmp/ckpt; mkdir -p $C
 for a in sam2.1_hiera_t sam2.1_hiera_l birefnet_lite; do
   $CLI init-checkpoint --arch $a --out $C/$a.safetensors > /dev/null
 done
 echo "built, $(left) s left; load $(cut -d" " -f1-3 /proc/loadavg)" | tee -a $L
-(cd /tmp/b && timeout 60 ./tests/test_birefnet_parity > $OUT/birefnet_parity.txt 2>&1; echo "test_birefnet_parity rc=$? $(grep Totals $OUT/birefnet_parity.txt)" | tee -a $L)
+for t in test_birefnet_parity test_birefnet_deform_conv2d; do
+  (cd /tmp/b && timeout 60 ./tests/$t > $OUT/$t.txt 2>&1; echo "$t rc=$? $(grep -E "Totals" $OUT/$t.txt)" | tee -a $L; grep -E "^FAIL" -A3 $OUT/$t.txt | head -12 | tee -a $L)
+done
 track() { timeout 90 $CLI bench --track --synthetic 1024x1024 --device cuda --precision bf16 --json /tmp/x.json "$@" 2>>$OUT/err.log; }
 for m in sam2.1_hiera_t sam2.1_hiera_l; do
   track --model $C/$m.safetensors --frames 40 --objects 3 | tail -12 | tee -a $L

@@ -200,6 +200,64 @@ class TestBirefnetDeformConv2d : public QObject {
         QVERIFY2(diff <= (cuda ? 5e-6 : 1e-13), QByteArray::number(diff).constData());
     }
 
+    // DeformPredictedOffsets (BiRefNet's branches): the raw channels of the predicting
+    // convolution, its biases and the 2 * sigmoid applied as each sample's offsets are read, on
+    // the pixel-major path (the CPU twin, the kernel on the GPU machine), against the offsets and
+    // mask made first in ATen passes. Two offset groups: the biases are indexed per group and tap.
+    void predicted_offsets_data() {
+        QTest::addColumn<bool>("cuda");
+        QTest::addColumn<bool>("channels_last");
+        for (const bool cuda : {false, true}) {
+            if (cuda && !runtime::cuda_available()) continue;
+            for (const bool last : {false, true})
+                QTest::newRow(
+                    (std::string(cuda ? "cuda" : "cpu") + (last ? " channels-last" : " NCHW"))
+                        .c_str())
+                    << cuda << last;
+        }
+    }
+    void predicted_offsets() {
+        QFETCH(bool, cuda);
+        QFETCH(bool, channels_last);
+        const at::TensorOptions options =
+            at::TensorOptions(cuda ? at::kFloat : at::kDouble)
+                .device(cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU));
+        const int64_t groups = 2, taps = 9;
+        at::manual_seed(6);
+        const auto layout = [channels_last](const at::Tensor& t) {
+            return channels_last ? t.contiguous(at::MemoryFormat::ChannelsLast) : t;
+        };
+        const at::Tensor x = layout(at::randn({2, 16, 9, 11}, options));
+        const at::Tensor both = layout(at::randn({2, 3 * groups * taps + 3, 9, 11}, options));
+        const at::Tensor raw_offset = both.slice(1, 0, 2 * groups * taps);
+        const at::Tensor raw_mask = both.slice(1, 2 * groups * taps, 3 * groups * taps);
+        const at::Tensor w = layout(at::randn({8, 16, 3, 3}, options));
+        const at::Tensor b = at::randn({8}, options);
+        runtime::DeformPredictedOffsets predicted;
+        predicted.offset_bias = at::randn({2 * groups * taps}, options).mul_(2);
+        predicted.mask_bias = at::randn({groups * taps}, options);
+        predicted.mask_sigmoid_scale = 2;
+        runtime::DeformConvGeometry g;
+        g.pad_h = g.pad_w = 1;
+        const at::Tensor got = runtime::deform_conv2d(x, raw_offset, w, b, raw_mask, g, predicted);
+        const at::Tensor offset = raw_offset + predicted.offset_bias.view({1, -1, 1, 1});
+        const at::Tensor mask =
+            2. * at::sigmoid(raw_mask + predicted.mask_bias.view({1, -1, 1, 1}));
+        const at::Tensor expected = runtime::deform_conv2d(x, offset, w, b, mask, g);
+        const double diff =
+            (got - expected).abs().max().item<double>() / expected.abs().max().item<double>();
+        QVERIFY2(diff <= (cuda ? 5e-6 : 1e-13), QByteArray::number(diff).constData());
+        // A linear mask (scale 0) takes only the bias.
+        predicted.mask_sigmoid_scale = 0;
+        const at::Tensor linear =
+            runtime::deform_conv2d(x, raw_offset, w, b, raw_mask, g, predicted);
+        const at::Tensor expected_linear = runtime::deform_conv2d(
+            x, offset, w, b, raw_mask + predicted.mask_bias.view({1, -1, 1, 1}), g);
+        const double linear_diff = (linear - expected_linear).abs().max().item<double>() /
+                                   expected_linear.abs().max().item<double>();
+        QVERIFY2(linear_diff <= (cuda ? 5e-6 : 1e-13), QByteArray::number(linear_diff).constData());
+    }
+
     // geometry.relu: max(0, ·) of the plain output, inside the GEMM's epilogue on the
     // channels-last path (with a bias: cuBLASLt's on the GPU machine, bfloat16 there as BiRefNet
     // runs it), a pass of its own on NCHW maps and without a bias.
@@ -254,6 +312,13 @@ class TestBirefnetDeformConv2d : public QObject {
             runtime::deform_conv2d(at::zeros({1, 4, 5, 5}), at::zeros({1, 17, 5, 5}),
                                    at::zeros({2, 4, 3, 3}), at::Tensor(), at::Tensor(),
                                    {1, 1, 1, 1}),
+            std::invalid_argument);
+        runtime::DeformPredictedOffsets predicted;
+        predicted.offset_bias = at::zeros({17});
+        QVERIFY_EXCEPTION_THROWN(
+            runtime::deform_conv2d(at::zeros({1, 4, 5, 5}), at::zeros({1, 18, 5, 5}),
+                                   at::zeros({2, 4, 3, 3}), at::Tensor(), at::Tensor(),
+                                   {1, 1, 1, 1}, predicted),
             std::invalid_argument);
     }
 };

@@ -37,7 +37,6 @@ DeformableBranch DeformableBranch::load(const runtime::Weights& w, const std::st
                                                             kernel, 1, branch.padding, 1, true);
     branch.offset_and_modulator = offset;
     std::vector<at::Tensor> weights{offset.weight, modulator.weight};
-    std::vector<at::Tensor> biases{offset.bias, modulator.bias};
     // On CUDA, zero filters up to a multiple of 8 outputs (3k² = 3, 27, 147 -> 8, 32, 152): cuDNN
     // pads any other count in half precision on every call (nhwcAddPadding, one launch per
     // branch). The slices in operator() never read the extra channels.
@@ -45,11 +44,13 @@ DeformableBranch DeformableBranch::load(const runtime::Weights& w, const std::st
     if (offset.weight.is_cuda() && padded > outputs) {
         weights.push_back(
             at::zeros({padded - outputs, in, kernel, kernel}, offset.weight.options()));
-        biases.push_back(at::zeros({padded - outputs}, offset.bias.options()));
     }
     branch.offset_and_modulator.weight =
         at::cat(weights, 0).contiguous(offset.weight.suggest_memory_format());
-    branch.offset_and_modulator.bias = at::cat(biases, 0);
+    // ATen adds a convolution's bias in a pass of its own on cuDNN; the sampling adds these.
+    branch.offset_and_modulator.bias = at::Tensor();
+    branch.offset_bias = offset.bias;
+    branch.modulator_bias = modulator.bias;
     const runtime::Conv2d regular = load_conv_batch_norm(w, conv + ".regular_conv", prefix + ".bn",
                                                          in, out, kernel, branch.padding, false);
     branch.weight = regular.weight;
@@ -60,12 +61,17 @@ DeformableBranch DeformableBranch::load(const runtime::Weights& w, const std::st
 at::Tensor DeformableBranch::operator()(const at::Tensor& x) const {
     const int64_t taps = kernel * kernel;
     const at::Tensor both = offset_and_modulator(x);
-    const at::Tensor offset = both.slice(1, 0, 2 * taps);
-    const at::Tensor modulator = 2. * at::sigmoid(both.slice(1, 2 * taps, 3 * taps));
     runtime::DeformConvGeometry geometry;
     geometry.pad_h = geometry.pad_w = padding;
     geometry.relu = true;  // in the GEMM's epilogue where it can be
-    return runtime::deform_conv2d(x, offset, weight, bias, modulator, geometry);
+    // offset = offset_conv(x), modulator = 2 * sigmoid(modulator_conv(x)), the biases and the
+    // sigmoid applied where the samples are taken.
+    runtime::DeformPredictedOffsets predicted;
+    predicted.offset_bias = offset_bias;
+    predicted.mask_bias = modulator_bias;
+    predicted.mask_sigmoid_scale = 2;
+    return runtime::deform_conv2d(x, both.slice(1, 0, 2 * taps), weight, bias,
+                                  both.slice(1, 2 * taps, 3 * taps), geometry, predicted);
 }
 
 AsppDeformable AsppDeformable::load(const runtime::Weights& w, const std::string& prefix,

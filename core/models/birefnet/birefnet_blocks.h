@@ -18,8 +18,11 @@ namespace ps::birefnet {
 // BatchNorm and ReLU. offset_conv and modulator_conv read the same input with the same kernel, so
 // they run as one convolution of 3k² outputs.
 struct DeformableBranch {
-    // 2k² offset channels, k² modulator channels, on CUDA zeros up to a multiple of 8 channels
+    // 2k² offset channels, k² modulator channels, on CUDA zeros up to a multiple of 8 channels;
+    // without its bias, which the deformable convolution's sampling adds (with the modulator's
+    // 2 * sigmoid): runtime::DeformPredictedOffsets.
     runtime::Conv2d offset_and_modulator;
+    at::Tensor offset_bias, modulator_bias;
     at::Tensor weight, bias;  // regular_conv with the BatchNorm folded in
     int64_t kernel = 1, padding = 0;
     static DeformableBranch load(const runtime::Weights& w, const std::string& prefix, int64_t in,

@@ -9,9 +9,11 @@
 namespace ps::runtime {
 
 // input: height x width x channels; offset, mask (or null: all ones) at the geometry's strides;
+// offset_bias (per offset channel) and mask_bias (per mask channel) added to them, or null;
 // columns: count x (taps x channels). F = float or double, sampled in F.
 template <typename F>
-void deform_im2col_pixels_cpu(const F* input, const F* offset, const F* mask, F* columns,
+void deform_im2col_pixels_cpu(const F* input, const F* offset, const F* mask, const F* offset_bias,
+                              const F* mask_bias, F* columns,
                               const cuda::DeformPixelGeometry& geometry);
 
 }  // namespace ps::runtime

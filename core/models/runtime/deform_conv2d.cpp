@@ -13,6 +13,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/runtime/deform_columns.h"
@@ -63,6 +64,41 @@ Shapes shapes_of(const at::Tensor& input, const at::Tensor& offset, const at::Te
               "mask must be B x offset_groups*kh*kw x Ho x Wo");
     }
     return s;
+}
+
+void check_predicted(const Shapes& s, const at::Tensor& mask, const DeformPredictedOffsets& p) {
+    check(!p.offset_bias.defined() || p.offset_bias.numel() == 2 * s.offset_groups * s.K,
+          "offset_bias must hold 2*offset_groups*kh*kw values");
+    check(
+        !p.mask_bias.defined() || (mask.defined() && p.mask_bias.numel() == s.offset_groups * s.K),
+        "mask_bias needs a mask and offset_groups*kh*kw values");
+    check(p.mask_sigmoid_scale == 0 || mask.defined(), "a mask sigmoid needs a mask");
+}
+
+// The offsets and mask with the predicted-offset transform applied, for the paths whose sampling
+// does not apply it itself.
+std::pair<at::Tensor, at::Tensor> apply_predicted(const at::Tensor& offset, const at::Tensor& mask,
+                                                  const DeformPredictedOffsets& p) {
+    const auto per_channel = [](const at::Tensor& bias, const at::Tensor& like) {
+        return bias.to(like.scalar_type()).view({1, -1, 1, 1});
+    };
+    const at::Tensor shifted =
+        p.offset_bias.defined() ? offset + per_channel(p.offset_bias, offset) : offset;
+    if (!mask.defined()) return {shifted, mask};
+    const at::Tensor linear = p.mask_bias.defined() ? mask + per_channel(p.mask_bias, mask) : mask;
+    if (p.mask_sigmoid_scale == 0) return {shifted, linear};
+    return {shifted, at::sigmoid(linear).mul_(p.mask_sigmoid_scale)};
+}
+
+// A bias's values in the compute type, contiguous (the kernels index them by channel), or
+// undefined.
+at::Tensor bias_values(const at::Tensor& bias, at::ScalarType type) {
+    return bias.defined() ? bias.to(type).contiguous() : at::Tensor();
+}
+
+template <typename F>
+const F* data_or_null(const at::Tensor& t) {
+    return t.defined() ? t.data_ptr<F>() : nullptr;
 }
 
 // The (L x K x C_g) columns of one image and one offset group for output pixels [begin, end).
@@ -177,7 +213,7 @@ template <typename F>
 at::Tensor pixel_major_conv_cpu(const at::Tensor& input_, const at::Tensor& offset_,
                                 const at::Tensor& weight_, const at::Tensor& bias_,
                                 const at::Tensor& mask_, const Shapes& s,
-                                const DeformConvGeometry& g) {
+                                const DeformConvGeometry& g, const DeformPredictedOffsets& p) {
     const at::ScalarType compute = c10::CppTypeToScalarType<F>::value;
     const at::Tensor input = input_.to(compute).contiguous(at::MemoryFormat::ChannelsLast);
     const at::Tensor offset = offset_.to(compute);
@@ -188,9 +224,13 @@ at::Tensor pixel_major_conv_cpu(const at::Tensor& input_, const at::Tensor& offs
     geometry.pack =
         cuda::deform_pixel_pack(static_cast<int>(s.C), static_cast<int>(s.offset_groups), sizeof(F),
                                 aligned16(input.data_ptr()));
+    geometry.mask_sigmoid_scale = static_cast<float>(p.mask_sigmoid_scale);
+    const at::Tensor offset_bias = bias_values(p.offset_bias, compute);
+    const at::Tensor mask_bias = bias_values(p.mask_bias, compute);
     const auto im2col = [&](int64_t b, const cuda::DeformPixelGeometry& gb, void* columns) {
         deform_im2col_pixels_cpu<F>(input[b].data_ptr<F>(), offset[b].data_ptr<F>(),
                                     mask.defined() ? mask[b].data_ptr<F>() : nullptr,
+                                    data_or_null<F>(offset_bias), data_or_null<F>(mask_bias),
                                     static_cast<F*>(columns), gb);
     };
     const at::Tensor bias = bias_.defined() ? bias_.to(compute) : at::Tensor();
@@ -280,7 +320,7 @@ at::Tensor deform_conv2d_cuda(const at::Tensor& input_, const at::Tensor& offset
 at::Tensor deform_conv2d_pixels_cuda(const at::Tensor& input_, const at::Tensor& offset_,
                                      const at::Tensor& weight, const at::Tensor& bias,
                                      const at::Tensor& mask_, const Shapes& s,
-                                     const DeformConvGeometry& g) {
+                                     const DeformConvGeometry& g, const DeformPredictedOffsets& p) {
     const at::ScalarType type = input_.scalar_type();
     const at::Tensor input = input_.contiguous(at::MemoryFormat::ChannelsLast);
     const at::Tensor offset = offset_.to(type);  // read in place at its strides
@@ -291,12 +331,17 @@ at::Tensor deform_conv2d_pixels_cuda(const at::Tensor& input_, const at::Tensor&
     geometry.pack = cuda::deform_pixel_pack(
         static_cast<int>(s.C), static_cast<int>(s.offset_groups),
         static_cast<int>(input.element_size()), aligned16(input.data_ptr()));
+    geometry.mask_sigmoid_scale = static_cast<float>(p.mask_sigmoid_scale);
+    const at::Tensor offset_bias = bias_values(p.offset_bias, type);
+    const at::Tensor mask_bias = bias_values(p.mask_bias, type);
     const cudaStream_t stream = stream_of(input);
     const auto im2col = [&](int64_t b, const cuda::DeformPixelGeometry& gb, void* columns) {
         cuda::DeformPixelArgs args;
         args.input = input[b].data_ptr();
         args.offset = offset[b].data_ptr();
         args.mask = mask.defined() ? mask[b].data_ptr() : nullptr;
+        args.offset_bias = offset_bias.defined() ? offset_bias.data_ptr() : nullptr;
+        args.mask_bias = mask_bias.defined() ? mask_bias.data_ptr() : nullptr;
         args.columns = columns;
         args.geometry = gb;
         check_launch(cuda::deform_im2col_pixels(args, cuda_element_type(type), stream),
@@ -396,23 +441,25 @@ at::Tensor deform_conv2d_nchw(const at::Tensor& input_, const at::Tensor& offset
 
 at::Tensor deform_conv2d(const at::Tensor& input, const at::Tensor& offset,
                          const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& mask,
-                         const DeformConvGeometry& g) {
+                         const DeformConvGeometry& g, const DeformPredictedOffsets& p) {
     const Shapes s = shapes_of(input, offset, weight, mask, g);
+    check_predicted(s, mask, p);
     if (pixel_major_applies(input, weight)) {
         at::Tensor out;
         if (input.device().is_cpu()) {
             out = input.scalar_type() == at::kDouble
-                      ? pixel_major_conv_cpu<double>(input, offset, weight, bias, mask, s, g)
-                      : pixel_major_conv_cpu<float>(input, offset, weight, bias, mask, s, g);
+                      ? pixel_major_conv_cpu<double>(input, offset, weight, bias, mask, s, g, p)
+                      : pixel_major_conv_cpu<float>(input, offset, weight, bias, mask, s, g, p);
         }
 #ifdef PHOTOSYNTH_WITH_CUDA_KERNELS
         else if (cuda_kernel_applies(input, weight)) {
-            out = deform_conv2d_pixels_cuda(input, offset, weight, bias, mask, s, g);
+            out = deform_conv2d_pixels_cuda(input, offset, weight, bias, mask, s, g, p);
         }
 #endif
         if (out.defined()) return out;  // the ReLU inside
     }
-    at::Tensor out = deform_conv2d_nchw(input, offset, weight, bias, mask, s, g);
+    const auto [shifted, modulation] = apply_predicted(offset, mask, p);
+    at::Tensor out = deform_conv2d_nchw(input, shifted, weight, bias, modulation, s, g);
     return g.relu ? at::relu_(out) : out;
 }
 

@@ -20,6 +20,17 @@ struct DeformConvGeometry {
     bool relu = false;
 };
 
+// The offsets and mask as the convolution that predicts them leaves them, before its bias
+// (BiRefNet's DeformableConv2d): the offsets are offset + offset_bias (2 * offset_groups * K
+// values), the mask mask_sigmoid_scale * sigmoid(mask + mask_bias) (offset_groups * K values; a
+// scale of 0 keeps it linear, mask + mask_bias). The pixel-major im2col applies them as it reads
+// each sample's offsets, instead of a bias pass, a sigmoid and a product over both maps; the other
+// paths in ATen passes first. Either bias may be undefined (0).
+struct DeformPredictedOffsets {
+    at::Tensor offset_bias, mask_bias;
+    double mask_sigmoid_scale = 0;
+};
+
 // input  B x C x H x W; weight Cout x C/groups x kh x kw (groups = C / weight.size(1));
 // offset B x (2 * offset_groups * kh * kw) x Ho x Wo, per offset group and kernel tap k = i * kw +
 // j
@@ -34,6 +45,7 @@ struct DeformConvGeometry {
 // inconsistent shapes.
 at::Tensor deform_conv2d(const at::Tensor& input, const at::Tensor& offset,
                          const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& mask,
-                         const DeformConvGeometry& geometry);
+                         const DeformConvGeometry& geometry,
+                         const DeformPredictedOffsets& predicted = {});
 
 }  // namespace ps::runtime

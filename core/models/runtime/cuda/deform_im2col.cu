@@ -108,15 +108,21 @@ struct alignas(sizeof(T) * V) Pack {
 template <typename T, int V>
 __global__ void deform_im2col_pixels_kernel(const T* __restrict__ input,
                                             const T* __restrict__ offset,
-                                            const T* __restrict__ mask, T* __restrict__ columns,
-                                            DeformPixelGeometry g) {
+                                            const T* __restrict__ mask,
+                                            const T* __restrict__ offset_bias,
+                                            const T* __restrict__ mask_bias,
+                                            T* __restrict__ columns, DeformPixelGeometry g) {
     using P = Pack<T, V>;
     const int total = g.units();
     for (int64_t index = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; index < total;
          index += static_cast<int64_t>(gridDim.x) * blockDim.x) {
         const DeformUnit unit = deform_unit(g, static_cast<int>(index));
-        const float y = static_cast<float>(unit.base_y) + to_float(offset[unit.dy_index]);
-        const float x = static_cast<float>(unit.base_x) + to_float(offset[unit.dx_index]);
+        const float dy_bias = offset_bias ? to_float(offset_bias[unit.offset_channel]) : 0.f;
+        const float dx_bias = offset_bias ? to_float(offset_bias[unit.offset_channel + 1]) : 0.f;
+        const float y =
+            static_cast<float>(unit.base_y) + (to_float(offset[unit.dy_index]) + dy_bias);
+        const float x =
+            static_cast<float>(unit.base_x) + (to_float(offset[unit.dx_index]) + dx_bias);
         const BilinearCorners<float> corners = bilinear_corners(y, x, g.height, g.width);
         float value[V];
 #pragma unroll
@@ -129,7 +135,11 @@ __global__ void deform_im2col_pixels_kernel(const T* __restrict__ input,
 #pragma unroll
             for (int j = 0; j < V; ++j) value[j] += corners.weight[q] * to_float(p.v[j]);
         }
-        const float modulation = mask ? to_float(mask[unit.mask_index]) : 1.f;
+        const float modulation =
+            mask ? modulation_of(to_float(mask[unit.mask_index]),
+                                 mask_bias ? to_float(mask_bias[unit.mask_channel]) : 0.f,
+                                 g.mask_sigmoid_scale)
+                 : 1.f;
         P out;
 #pragma unroll
         for (int j = 0; j < V; ++j) out.v[j] = from_float<T>(value[j] * modulation);
@@ -153,15 +163,17 @@ cudaError_t launch_pixels(const DeformPixelArgs& a, cudaStream_t stream) {
     const T* input = static_cast<const T*>(a.input);
     const T* offset = static_cast<const T*>(a.offset);
     const T* mask = static_cast<const T*>(a.mask);
+    const T* offset_bias = static_cast<const T*>(a.offset_bias);
+    const T* mask_bias = static_cast<const T*>(a.mask_bias);
     T* columns = static_cast<T*>(a.columns);
     if (g.pack == kPack) {
         if (!aligned16(input) || !aligned16(columns) || (g.channels / g.offset_groups) % kPack != 0)
             return cudaErrorInvalidValue;
-        deform_im2col_pixels_kernel<T, kPack>
-            <<<blocks, threads, 0, stream>>>(input, offset, mask, columns, g);
+        deform_im2col_pixels_kernel<T, kPack><<<blocks, threads, 0, stream>>>(
+            input, offset, mask, offset_bias, mask_bias, columns, g);
     } else if (g.pack == 1) {
-        deform_im2col_pixels_kernel<T, 1>
-            <<<blocks, threads, 0, stream>>>(input, offset, mask, columns, g);
+        deform_im2col_pixels_kernel<T, 1><<<blocks, threads, 0, stream>>>(
+            input, offset, mask, offset_bias, mask_bias, columns, g);
     } else {
         return cudaErrorInvalidValue;
     }

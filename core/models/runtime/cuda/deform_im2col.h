@@ -32,10 +32,12 @@ struct DeformIm2colArgs {
 cudaError_t deform_im2col(const DeformIm2colArgs& args, ElementType type, cudaStream_t stream);
 
 struct DeformPixelArgs {
-    const void* input = nullptr;   // height x width x channels, contiguous (one image)
-    const void* offset = nullptr;  // at the geometry's strides, this image's
-    const void* mask = nullptr;    // likewise, or null (all ones)
-    void* columns = nullptr;       // count x (taps x channels), contiguous
+    const void* input = nullptr;        // height x width x channels, contiguous (one image)
+    const void* offset = nullptr;       // at the geometry's strides, this image's
+    const void* mask = nullptr;         // likewise, or null (all ones)
+    const void* offset_bias = nullptr;  // per offset channel, added to the offsets, or null
+    const void* mask_bias = nullptr;    // per mask channel, added to the mask, or null
+    void* columns = nullptr;            // count x (taps x channels), contiguous
     DeformPixelGeometry geometry;  // geometry.pack: 1, or 16 bytes of the element type when the
                                    // channels per offset group allow and every pointer is aligned
 };

@@ -26,6 +26,9 @@ struct DeformPixelGeometry {
     int mask_stride_c = 0, mask_stride_h = 0, mask_stride_w = 0;
     int begin = 0, count = 0;  // the output pixels [begin, begin + count), row-major
     int pack = 1;              // channels per unit of work; divides channels / offset_groups
+    // 0: the mask as read (plus its bias, where given); else the mask is this times the sigmoid
+    // of that (BiRefNet's 2 * sigmoid of its modulator convolution's output).
+    float mask_sigmoid_scale = 0.f;
     PS_HOST_DEVICE int taps() const { return kernel_h * kernel_w; }
     // Units of work in the chunk: (pixel, tap, pack of channels).
     PS_HOST_DEVICE int units() const { return count * taps() * (channels / pack); }
@@ -43,6 +46,7 @@ inline int deform_pixel_pack(int channels, int offset_groups, int element_bytes,
 struct DeformUnit {
     int column = 0, channel = 0;
     int dy_index = 0, dx_index = 0, mask_index = 0;  // into this image's offset and mask
+    int offset_channel = 0, mask_channel = 0;        // dy's channel and the mask's (biases)
     int base_y = 0, base_x = 0;                      // the tap's undeformed sampling point
 };
 
@@ -56,11 +60,13 @@ PS_HOST_DEVICE inline DeformUnit deform_unit(const DeformPixelGeometry& g, int i
     unit.channel = u * g.pack;
     unit.column = i * g.pack;  // ((l * taps + k) * per_tap + u) * pack
     const int group = unit.channel / (g.channels / g.offset_groups);
-    unit.dy_index = (group * taps + k) * 2 * g.offset_stride_c + ho * g.offset_stride_h +
-                    wo * g.offset_stride_w;
+    unit.mask_channel = group * taps + k;
+    unit.offset_channel = 2 * unit.mask_channel;
+    unit.dy_index =
+        unit.offset_channel * g.offset_stride_c + ho * g.offset_stride_h + wo * g.offset_stride_w;
     unit.dx_index = unit.dy_index + g.offset_stride_c;
     unit.mask_index =
-        (group * taps + k) * g.mask_stride_c + ho * g.mask_stride_h + wo * g.mask_stride_w;
+        unit.mask_channel * g.mask_stride_c + ho * g.mask_stride_h + wo * g.mask_stride_w;
     unit.base_y = ho * g.stride_h - g.pad_h + (k / g.kernel_w) * g.dilation_h;
     unit.base_x = wo * g.stride_w - g.pad_w + (k % g.kernel_w) * g.dilation_w;
     return unit;
@@ -71,6 +77,20 @@ PS_HOST_DEVICE inline float floor_value(float v) {
 }
 PS_HOST_DEVICE inline double floor_value(double v) {
     return floor(v);
+}
+
+PS_HOST_DEVICE inline float exp_value(float v) {
+    return expf(v);
+}
+PS_HOST_DEVICE inline double exp_value(double v) {
+    return exp(v);
+}
+
+// A unit's modulation from the mask value as read and its channel's bias (0 without one).
+template <typename F>
+PS_HOST_DEVICE inline F modulation_of(F mask, F bias, float sigmoid_scale) {
+    const F v = mask + bias;
+    return sigmoid_scale != 0.f ? F(sigmoid_scale) / (F(1) + exp_value(-v)) : v;
 }
 
 // torchvision's bilinear_interpolate at (y, x): nothing beyond one pixel outside the image,
