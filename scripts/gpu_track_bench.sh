@@ -26,6 +26,10 @@ for m in sam2.1_hiera_t sam2.1_hiera_l; do
 done
 echo "PHOTOSYNTH_HIERA_WINDOW_ATTENTION=0 PHOTOSYNTH_ATTENTION_MERGE_KERNEL=0:" | tee -a $L
 PHOTOSYNTH_HIERA_WINDOW_ATTENTION=0 PHOTOSYNTH_ATTENTION_MERGE_KERNEL=0 track --model $C/sam2.1_hiera_l.safetensors --frames 40 --objects 1 | tail -4 | tee -a $L
+for m in sam2.1_hiera_t sam2.1_hiera_l; do
+  echo "$m PHOTOSYNTH_ENCODE_AHEAD_FIRST=1:" | tee -a $L
+  PHOTOSYNTH_ENCODE_AHEAD_FIRST=1 track --model $C/$m.safetensors --frames 40 --objects 1 | tail -4 | tee -a $L
+done
 echo "ours done, $(left) s left" | tee -a $L
 # A Hiera-T trace (CUDA graphs on, as users run it), its last 40% brought back for study offline.
 if [ $(left) -gt 80 ]; then

@@ -94,6 +94,7 @@ EngineSettings EngineSettings::from_environment() {
     s.gpu.cudnn_conv_relu = switched_on("PHOTOSYNTH_CUDNN_CONV_RELU");
     s.gpu.channels_last = switched_on("PHOTOSYNTH_CHANNELS_LAST");
     s.gpu.encode_ahead = switched_on("PHOTOSYNTH_ENCODE_AHEAD");
+    s.gpu.encode_ahead_first = opted_in("PHOTOSYNTH_ENCODE_AHEAD_FIRST");
     s.gpu.gemm_epilogues = switched_on("PHOTOSYNTH_GEMM_EPILOGUES");
     s.gpu.split_attention = switched_on("PHOTOSYNTH_SPLIT_ATTENTION");
     s.gpu.swin_attention = switched_on("PHOTOSYNTH_SWIN_ATTENTION");

@@ -31,6 +31,7 @@ const char* const kVariables[] = {"PHOTOSYNTH_MAX_WORKERS",
                                   "PHOTOSYNTH_VIT_KERNELS",
                                   "PHOTOSYNTH_CUDNN_CONV_RELU",
                                   "PHOTOSYNTH_CONV_NORM_KERNELS",
+                                  "PHOTOSYNTH_ENCODE_AHEAD_FIRST",
                                   "PHOTOSYNTH_HIERA_WINDOW_ATTENTION",
                                   "PHOTOSYNTH_ATTENTION_MERGE_KERNEL"};
 
@@ -122,6 +123,7 @@ class TestEngineSettings : public QObject {
         {
             const EngineSettings s = EngineSettings::from_environment();
             QVERIFY(!s.gpu.conv_norm_kernels);
+            QVERIFY(!s.gpu.encode_ahead_first);
             QVERIFY(s.gpu.hiera_window_attention);
             QVERIFY(s.gpu.attention_merge_kernel);
         }
@@ -136,7 +138,9 @@ class TestEngineSettings : public QObject {
         }
         {
             const ScopedEnv conv("PHOTOSYNTH_CONV_NORM_KERNELS", "1");
+            const ScopedEnv first("PHOTOSYNTH_ENCODE_AHEAD_FIRST", "1");
             QVERIFY(EngineSettings::from_environment().gpu.conv_norm_kernels);
+            QVERIFY(EngineSettings::from_environment().gpu.encode_ahead_first);
         }
     }
 

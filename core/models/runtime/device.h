@@ -31,6 +31,10 @@ struct GpuSwitches {
     // PHOTOSYNTH_ENCODE_AHEAD: SAM 2 propagation encodes the next frame on a second CUDA stream
     // while this one is tracked.
     bool encode_ahead = true;
+    // PHOTOSYNTH_ENCODE_AHEAD_FIRST=1: the next frame's encoder queued before this frame's
+    // tracking instead of after it, so that the GPU starts it while the host is still queueing
+    // the tracking. Off by default until measured.
+    bool encode_ahead_first = false;
     // PHOTOSYNTH_GEMM_EPILOGUES: Swin and Hiera MLPs' GELU and residual add inside their matrix
     // products in half precision (runtime::gemm_epilogues); process-wide, set by the engine.
     bool gemm_epilogues = true;

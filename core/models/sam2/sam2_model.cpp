@@ -72,6 +72,7 @@ Result<std::unique_ptr<Sam2Model>> Sam2Model::load(const std::string& checkpoint
         impl->network = std::make_unique<Sam2Network>(placed, impl->config, label);
         impl->network->set_cuda_graphs(options.gpu.cuda_graphs);
         impl->network->set_encode_ahead(options.gpu.encode_ahead);
+        impl->network->set_encode_ahead_first(options.gpu.encode_ahead_first);
         impl->decoder_graphs.set_enabled(options.gpu.cuda_graphs);
         impl->load_ms = runtime::ms_since(start);
         return std::unique_ptr<Sam2Model>(new Sam2Model(std::move(impl)));

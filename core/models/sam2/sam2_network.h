@@ -56,6 +56,9 @@ class Sam2Network {
     // GpuSwitches::encode_ahead for video sessions on this network.
     void set_encode_ahead(bool enabled) { encode_ahead_ = enabled; }
     bool encode_ahead() const { return encode_ahead_; }
+    // GpuSwitches::encode_ahead_first likewise.
+    void set_encode_ahead_first(bool enabled) { encode_ahead_first_ = enabled; }
+    bool encode_ahead_first() const { return encode_ahead_first_; }
 
   private:
     Sam2Config config_;
@@ -67,6 +70,7 @@ class Sam2Network {
     at::Tensor no_mem_embed_;
     bool cuda_graphs_ = true;
     bool encode_ahead_ = true;
+    bool encode_ahead_first_ = false;
     std::shared_ptr<runtime::GraphCache> encoder_graphs_;
     Sam2ImageFeatures encode_directly(const at::Tensor& input, bool keep_intermediates) const;
 };

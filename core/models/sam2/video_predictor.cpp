@@ -651,9 +651,12 @@ Status Sam2VideoPredictor::propagate(const Sam2PropagateOptions& options,
                 if (!frame_features) return frame_features.error();
                 if (s.can_encode_ahead()) {
                     // GPU: this frame's tracking queued, then the next frame's encoder on the
-                    // side stream beside it, while another thread reads the one after.
+                    // side stream beside it (or the encoder first: encode_ahead_first), while
+                    // another thread reads the one after.
+                    const bool first = s.model->image_model().network().encode_ahead_first();
+                    if (first && at + 1 < order.size()) s.encode_ahead(order[at + 1]);
                     s.track_frame(tracked, frame, options.reverse, **frame_features);
-                    if (at + 1 < order.size()) s.encode_ahead(order[at + 1]);
+                    if (!first && at + 1 < order.size()) s.encode_ahead(order[at + 1]);
                     if (at + 2 < order.size()) s.read_ahead(order[at + 2]);
                 } else {
                     // The next frame is read (a video's decoding, a resize) on another thread
