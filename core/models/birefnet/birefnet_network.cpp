@@ -84,7 +84,20 @@ BiRefNetNetwork::BiRefNetNetwork(const std::map<std::string, at::Tensor>& file_t
         conv_out1.weight.narrow(1, decoder_channels, c.ipt_out(3)), conv_out1.bias);
     head_patches_ = patches_out;
     head_patches_.weight = std::move(head.weight);
-    head_patches_.bias = std::move(head.bias);
+    head_input_ = ipt_conv1_[4];
+    head_input_.bias = at::Tensor();
+    // v[ky][kx]: ipt_blk1.conv1's bias through head_patches_'s tap (ky, kx), in float64 from the
+    // weights as the convolution will use them.
+    const at::Tensor v = at::tensordot(head_patches_.weight.to(at::kCPU, at::kDouble)[0],
+                                       ipt_conv1_[4].bias.to(at::kCPU, at::kDouble), {0}, {0});
+    const auto tap = [&](int64_t ky, int64_t kx) { return v[ky][kx].item<double>(); };
+    head_patches_.bias =
+        (head.bias.to(at::kCPU, at::kDouble) + v.sum()).to(head_patches_.weight.options());
+    head_border_.top = v[0].sum().item<double>();
+    head_border_.bottom = v[2].sum().item<double>();
+    head_border_.left = v.select(1, 0).sum().item<double>();
+    head_border_.right = v.select(1, 2).sum().item<double>();
+    head_border_.corners = {tap(0, 0), tap(0, 2), tap(2, 0), tap(2, 2)};
     squeeze_.set_fused_relu(c.cudnn_conv_relu);
     block1_.set_fused_relu(c.cudnn_conv_relu);
     for (Level& level : levels_) {
@@ -136,7 +149,24 @@ at::Tensor BiRefNetNetwork::decode(const at::Tensor& x,
     const at::Tensor d1 = block1_(with_patches(p, 2));
     // conv_out1(cat(resize(d1), ipt_blk1(x))) through the split head (see the constructor): the
     // full-size patches are the image itself.
-    return runtime::resize_add({head_decoder_(d1), true}, head_patches_(ipt_conv1_[4](x)));
+    return runtime::resize_add({head_decoder_(d1), true}, patches_head(x));
+}
+
+at::Tensor BiRefNetNetwork::patches_head(const at::Tensor& x) const {
+    at::Tensor out = head_patches_(head_input_(x));
+    const int64_t H = out.size(2), W = out.size(3);
+    const BorderCorrection& b = head_border_;
+    const auto row = [&](int64_t y) { return out.narrow(2, y, 1); };
+    const auto column = [&](int64_t x) { return out.narrow(3, x, 1); };
+    row(0).sub_(b.top);
+    row(H - 1).sub_(b.bottom);
+    column(0).sub_(b.left);
+    column(W - 1).sub_(b.right);
+    row(0).narrow(3, 0, 1).add_(b.corners[0]);
+    row(0).narrow(3, W - 1, 1).add_(b.corners[1]);
+    row(H - 1).narrow(3, 0, 1).add_(b.corners[2]);
+    row(H - 1).narrow(3, W - 1, 1).add_(b.corners[3]);
+    return out;
 }
 
 BiRefNetSteps BiRefNetNetwork::forward_steps(const at::Tensor& input) const {

@@ -62,6 +62,17 @@ class BiRefNetNetwork {
     // decoder_block1's output before the resize, head_patches_ is ipt_blk1.conv_out with
     // conv_out1's share folded in.
     runtime::Conv2d head_decoder_, head_patches_;
+    // ipt_blk1.conv1 without its bias (a broadcast pass of its own over 64 channels at the
+    // image's size on cuDNN), which head_patches_ carries instead: in its bias the bias's value
+    // through head_patches_'s 3 x 3 taps, and on the border ring, where those taps read zero
+    // padding instead, the outside taps' share subtracted (BorderCorrection).
+    struct BorderCorrection {
+        double top = 0, bottom = 0, left = 0, right = 0;  // the taps beyond each edge
+        std::array<double, 4> corners{};  // the corner tap, subtracted twice: TL, TR, BL, BR
+    };
+    runtime::Conv2d head_input_;
+    BorderCorrection head_border_;
+    at::Tensor patches_head(const at::Tensor& x) const;  // head_patches_(ipt_blk1.conv1(x))
 };
 
 }  // namespace ps::birefnet
