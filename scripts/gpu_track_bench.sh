@@ -13,7 +13,7 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee $L
 TARGETS="photosynth-cli test_birefnet_parity test_birefnet_deform_conv2d" bash .gpu/gpu-build.sh .gpu/debs . /tmp/b -DPHOTOSYNTH_BUILD_GUI=OFF > $OUT/build.log 2>&1 || { grep -B2 -A6 error $OUT/build.log | head -40 | tee -a $L; exit 1; }
 source /tmp/b/gpu-env.sh
 CLI=/tmp/b/app/photosynth-cli; C=/tmp/ckpt; mkdir -p $C
-for a in sam2.1_hiera_t sam2.1_hiera_l birefnet_lite; do
+for a in sam2.1_hiera_t sam2.1_hiera_l birefnet_lite birefnet isnet; do
   $CLI init-checkpoint --arch $a --out $C/$a.safetensors > /dev/null
 done
 echo "built, $(left) s left; load $(cut -d" " -f1-3 /proc/loadavg)" | tee -a $L
@@ -40,7 +40,10 @@ fi
 # BiRefNet_lite's forward without CUDA graphs, its GPU time by operator and input shapes: which
 # convolutions leave the ~46 broadcast bias adds a forward (issue 16's 5 ms).
 if [ $(left) -gt 90 ]; then
-  timeout 40 $CLI bench --device cuda --precision bf16 --synthetic 1024x1024 --iterations 20 --warmup 5 --model $C/birefnet_lite.safetensors --json /tmp/x.json 2>>$OUT/err.log | grep -E "forward|remove_bg|process" | tee -a $L
+  for m in birefnet_lite birefnet isnet; do
+    echo "$m:" | tee -a $L
+    timeout 40 $CLI bench --device cuda --precision bf16 --synthetic 1024x1024 --iterations 20 --warmup 5 --model $C/$m.safetensors --json /tmp/x.json 2>>$OUT/err.log | grep -E "forward|remove_bg|process" | tee -a $L
+  done
   echo "=== birefnet_lite, graphs off, by operator" | tee -a $L
   PHOTOSYNTH_CUDA_GRAPHS=0 timeout 40 $CLI bench --device cuda --precision bf16 --synthetic 1024x1024 --iterations 12 --warmup 4 --model $C/birefnet_lite.safetensors --json /tmp/x.json --trace /tmp/tr.json > /dev/null 2>>$OUT/err.log
   python3 scripts/trace_window.py /tmp/tr.json 0.5 8 40 | sed -n '/by operator/,$p' >> $L 2>&1
