@@ -43,6 +43,9 @@ if [ $(left) -gt 90 ]; then
   for m in birefnet_lite birefnet isnet; do
     echo "$m:" | tee -a $L
     timeout 40 $CLI bench --device cuda --precision bf16 --synthetic 1024x1024 --iterations 20 --warmup 5 --model $C/$m.safetensors --json /tmp/x.json 2>>$OUT/err.log | grep -E "forward|remove_bg|process" | tee -a $L
+    [ $m = isnet ] && continue
+    echo "$m PHOTOSYNTH_DEFORM_SHARED_SAMPLING=1:" | tee -a $L
+    PHOTOSYNTH_DEFORM_SHARED_SAMPLING=1 timeout 40 $CLI bench --device cuda --precision bf16 --synthetic 1024x1024 --iterations 20 --warmup 5 --model $C/$m.safetensors --json /tmp/x.json 2>>$OUT/err.log | grep -E "forward|remove_bg" | tee -a $L
   done
   echo "=== birefnet_lite, graphs off, by operator" | tee -a $L
   PHOTOSYNTH_CUDA_GRAPHS=0 timeout 40 $CLI bench --device cuda --precision bf16 --synthetic 1024x1024 --iterations 12 --warmup 4 --model $C/birefnet_lite.safetensors --json /tmp/x.json --trace /tmp/tr.json > /dev/null 2>>$OUT/err.log

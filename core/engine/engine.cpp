@@ -15,6 +15,7 @@
 #include "models/grabcut/grabcut_segmenter.h"
 #include "models/runtime/attention_merge.h"
 #include "models/runtime/conv_norm.h"
+#include "models/runtime/deform_conv2d.h"
 #include "models/runtime/layers.h"
 #include "models/runtime/row_layer_norm.h"
 #include "models/runtime/swin_attention.h"
@@ -216,6 +217,7 @@ Engine::Engine(EngineSettings settings, std::shared_ptr<Clock> clock, QObject* p
     runtime::set_layer_norm_kernel(settings_.gpu.layer_norm_kernel);
     runtime::set_conv_norm_kernels(settings_.gpu.conv_norm_kernels);
     runtime::set_attention_merge_kernel(settings_.gpu.attention_merge_kernel);
+    runtime::set_deform_shared_sampling(settings_.gpu.deform_shared_sampling);
     const long long host_budget = settings_.host_cache_bytes >= 0
                                       ? settings_.host_cache_bytes
                                       : default_host_cache_budget_bytes();

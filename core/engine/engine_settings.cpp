@@ -102,6 +102,7 @@ EngineSettings EngineSettings::from_environment() {
     s.gpu.conv_norm_kernels = opted_in("PHOTOSYNTH_CONV_NORM_KERNELS");
     s.gpu.hiera_window_attention = switched_on("PHOTOSYNTH_HIERA_WINDOW_ATTENTION");
     s.gpu.attention_merge_kernel = switched_on("PHOTOSYNTH_ATTENTION_MERGE_KERNEL");
+    s.gpu.deform_shared_sampling = opted_in("PHOTOSYNTH_DEFORM_SHARED_SAMPLING");
     s.image_read = io::ImageReadOptions::from_environment();
     return s;
 }

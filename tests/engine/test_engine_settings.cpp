@@ -32,6 +32,7 @@ const char* const kVariables[] = {"PHOTOSYNTH_MAX_WORKERS",
                                   "PHOTOSYNTH_CUDNN_CONV_RELU",
                                   "PHOTOSYNTH_CONV_NORM_KERNELS",
                                   "PHOTOSYNTH_ENCODE_AHEAD_FIRST",
+                                  "PHOTOSYNTH_DEFORM_SHARED_SAMPLING",
                                   "PHOTOSYNTH_HIERA_WINDOW_ATTENTION",
                                   "PHOTOSYNTH_ATTENTION_MERGE_KERNEL"};
 
@@ -124,6 +125,7 @@ class TestEngineSettings : public QObject {
             const EngineSettings s = EngineSettings::from_environment();
             QVERIFY(!s.gpu.conv_norm_kernels);
             QVERIFY(!s.gpu.encode_ahead_first);
+            QVERIFY(!s.gpu.deform_shared_sampling);
             QVERIFY(s.gpu.hiera_window_attention);
             QVERIFY(s.gpu.attention_merge_kernel);
         }
@@ -139,8 +141,11 @@ class TestEngineSettings : public QObject {
         {
             const ScopedEnv conv("PHOTOSYNTH_CONV_NORM_KERNELS", "1");
             const ScopedEnv first("PHOTOSYNTH_ENCODE_AHEAD_FIRST", "1");
-            QVERIFY(EngineSettings::from_environment().gpu.conv_norm_kernels);
-            QVERIFY(EngineSettings::from_environment().gpu.encode_ahead_first);
+            const ScopedEnv deform("PHOTOSYNTH_DEFORM_SHARED_SAMPLING", "1");
+            const EngineSettings s = EngineSettings::from_environment();
+            QVERIFY(s.gpu.conv_norm_kernels);
+            QVERIFY(s.gpu.encode_ahead_first);
+            QVERIFY(s.gpu.deform_shared_sampling);
         }
     }
 

@@ -258,6 +258,58 @@ class TestBirefnetDeformConv2d : public QObject {
         QVERIFY2(linear_diff <= (cuda ? 5e-6 : 1e-13), QByteArray::number(linear_diff).constData());
     }
 
+    // set_deform_shared_sampling: one lane of each sample's packs works out its sampling point
+    // for the others (the GPU machine's channels-last kernel; nothing changes elsewhere). The
+    // same arithmetic, so the same bits, for 2 to 16 lanes a sample and one or two offset groups.
+    void shared_sampling_changes_nothing_data() {
+        QTest::addColumn<bool>("cuda");
+        QTest::addColumn<int>("dtype");
+        QTest::addColumn<int>("channels");
+        QTest::addColumn<int>("groups");
+        const int f32 = static_cast<int>(at::kFloat), bf16 = static_cast<int>(at::kBFloat16);
+        for (const bool cuda : {false, true}) {
+            if (cuda && !runtime::cuda_available()) continue;
+            const std::string on = cuda ? "cuda" : "cpu";
+            QTest::newRow((on + " bf16 64 channels").c_str()) << cuda << bf16 << 64 << 1;
+            QTest::newRow((on + " float32 64 channels").c_str()) << cuda << f32 << 64 << 1;
+            QTest::newRow((on + " bf16 2 groups of 16").c_str()) << cuda << bf16 << 32 << 2;
+        }
+    }
+    void shared_sampling_changes_nothing() {
+        QFETCH(bool, cuda);
+        QFETCH(int, dtype);
+        QFETCH(int, channels);
+        QFETCH(int, groups);
+        const at::TensorOptions options =
+            at::TensorOptions(static_cast<at::ScalarType>(dtype))
+                .device(cuda ? at::Device(at::kCUDA) : at::Device(at::kCPU));
+        const int64_t taps = 9;
+        at::manual_seed(7);
+        const auto last = [](const at::Tensor& t) {
+            return t.contiguous(at::MemoryFormat::ChannelsLast);
+        };
+        // 7 x 13 = 91 pixels: the last warp of units is partly past the end.
+        const at::Tensor x = last(at::randn({1, channels, 7, 13}, options));
+        const at::Tensor both = last(at::randn({1, 3 * groups * taps, 7, 13}, options).mul_(2));
+        const at::Tensor w = last(at::randn({8, channels, 3, 3}, options));
+        runtime::DeformPredictedOffsets predicted;
+        predicted.offset_bias = at::randn({2 * groups * taps}, options);
+        predicted.mask_bias = at::randn({groups * taps}, options);
+        predicted.mask_sigmoid_scale = 2;
+        runtime::DeformConvGeometry g;
+        g.pad_h = g.pad_w = 1;
+        const auto run = [&] {
+            return runtime::deform_conv2d(x, both.slice(1, 0, 2 * groups * taps), w, at::Tensor(),
+                                          both.slice(1, 2 * groups * taps, 3 * groups * taps), g,
+                                          predicted);
+        };
+        const at::Tensor plain = run();
+        runtime::set_deform_shared_sampling(true);
+        const at::Tensor shared = run();
+        runtime::set_deform_shared_sampling(false);
+        QVERIFY(at::equal(plain, shared));
+    }
+
     // geometry.relu: max(0, ·) of the plain output, inside the GEMM's epilogue on the
     // channels-last path (with a bias: cuBLASLt's on the GPU machine, bfloat16 there as BiRefNet
     // runs it), a pass of its own on NCHW maps and without a bias.

@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
@@ -26,6 +27,8 @@
 
 namespace ps::runtime {
 namespace {
+
+std::atomic<bool> shared_sampling{false};  // GpuSwitches::deform_shared_sampling
 
 // About 8 M gathered values per chunk (32 MB in float32): BiRefNet's 7 x 7 taps over 64 channels
 // at 256 x 256 pixels would otherwise be an 800 MB column matrix.
@@ -342,6 +345,7 @@ at::Tensor deform_conv2d_pixels_cuda(const at::Tensor& input_, const at::Tensor&
         args.mask = mask.defined() ? mask[b].data_ptr() : nullptr;
         args.offset_bias = offset_bias.defined() ? offset_bias.data_ptr() : nullptr;
         args.mask_bias = mask_bias.defined() ? mask_bias.data_ptr() : nullptr;
+        args.shared_sampling = shared_sampling.load();
         args.columns = columns;
         args.geometry = gb;
         check_launch(cuda::deform_im2col_pixels(args, cuda_element_type(type), stream),
@@ -438,6 +442,10 @@ at::Tensor deform_conv2d_nchw(const at::Tensor& input_, const at::Tensor& offset
 }
 
 }  // namespace
+
+void set_deform_shared_sampling(bool enabled) {
+    shared_sampling = enabled;
+}
 
 at::Tensor deform_conv2d(const at::Tensor& input, const at::Tensor& offset,
                          const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& mask,

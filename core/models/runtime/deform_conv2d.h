@@ -48,4 +48,8 @@ at::Tensor deform_conv2d(const at::Tensor& input, const at::Tensor& offset,
                          const DeformConvGeometry& geometry,
                          const DeformPredictedOffsets& predicted = {});
 
+// Opt-in (GpuSwitches::deform_shared_sampling, set by the engine; process-wide): on the GPU, the
+// threads of one sample's channel packs share its sampling point instead of each working it out.
+void set_deform_shared_sampling(bool enabled);
+
 }  // namespace ps::runtime

@@ -61,6 +61,10 @@ struct GpuSwitches {
     // PHOTOSYNTH_ATTENTION_MERGE_KERNEL: the split memory attention's parts merged in one kernel
     // of ours (runtime::set_attention_merge_kernel); process-wide, set by the engine.
     bool attention_merge_kernel = true;
+    // PHOTOSYNTH_DEFORM_SHARED_SAMPLING=1: the deformable im2col's threads of one sample's channel
+    // packs share its sampling point by shuffles (runtime::set_deform_shared_sampling);
+    // process-wide, set by the engine. Off by default until measured.
+    bool deform_shared_sampling = false;
 };
 
 }  // namespace ps::runtime

@@ -104,7 +104,53 @@ struct alignas(sizeof(T) * V) Pack {
     T v[V];
 };
 
-// The arithmetic of the CPU twin (deform_columns.cpp, sample_unit) in float32.
+// Where a unit samples: its corners and its modulation (the CPU twin's sample_unit, float32).
+struct SamplePoint {
+    BilinearCorners<float> corners;
+    float modulation = 1.f;
+};
+
+template <typename T>
+__device__ inline SamplePoint sample_point(const DeformUnit& unit, const DeformPixelGeometry& g,
+                                           const T* offset, const T* mask, const T* offset_bias,
+                                           const T* mask_bias) {
+    const float dy_bias = offset_bias ? to_float(offset_bias[unit.offset_channel]) : 0.f;
+    const float dx_bias = offset_bias ? to_float(offset_bias[unit.offset_channel + 1]) : 0.f;
+    const float y = static_cast<float>(unit.base_y) + (to_float(offset[unit.dy_index]) + dy_bias);
+    const float x = static_cast<float>(unit.base_x) + (to_float(offset[unit.dx_index]) + dx_bias);
+    SamplePoint s;
+    s.corners = bilinear_corners(y, x, g.height, g.width);
+    if (mask) {
+        s.modulation = modulation_of(to_float(mask[unit.mask_index]),
+                                     mask_bias ? to_float(mask_bias[unit.mask_channel]) : 0.f,
+                                     g.mask_sigmoid_scale);
+    }
+    return s;
+}
+
+// The V channels from `channel` of the sample, times its modulation, written at `out`.
+template <typename T, int V>
+__device__ inline void blend_pack(const T* __restrict__ input, const DeformPixelGeometry& g,
+                                  const SamplePoint& s, int channel, T* __restrict__ out) {
+    using P = Pack<T, V>;
+    float value[V];
+#pragma unroll
+    for (int j = 0; j < V; ++j) value[j] = 0.f;
+#pragma unroll
+    for (int q = 0; q < 4; ++q) {
+        if (!s.corners.counted[q]) continue;
+        const P p = *reinterpret_cast<const P*>(
+            input + static_cast<int64_t>(s.corners.pixel[q]) * g.channels + channel);
+#pragma unroll
+        for (int j = 0; j < V; ++j) value[j] += s.corners.weight[q] * to_float(p.v[j]);
+    }
+    P result;
+#pragma unroll
+    for (int j = 0; j < V; ++j) result.v[j] = from_float<T>(value[j] * s.modulation);
+    *reinterpret_cast<P*>(out) = result;
+}
+
+// One thread a unit (pixel, tap, pack of channels), each working out its sampling point.
 template <typename T, int V>
 __global__ void deform_im2col_pixels_kernel(const T* __restrict__ input,
                                             const T* __restrict__ offset,
@@ -112,38 +158,52 @@ __global__ void deform_im2col_pixels_kernel(const T* __restrict__ input,
                                             const T* __restrict__ offset_bias,
                                             const T* __restrict__ mask_bias,
                                             T* __restrict__ columns, DeformPixelGeometry g) {
-    using P = Pack<T, V>;
     const int total = g.units();
     for (int64_t index = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; index < total;
          index += static_cast<int64_t>(gridDim.x) * blockDim.x) {
         const DeformUnit unit = deform_unit(g, static_cast<int>(index));
-        const float dy_bias = offset_bias ? to_float(offset_bias[unit.offset_channel]) : 0.f;
-        const float dx_bias = offset_bias ? to_float(offset_bias[unit.offset_channel + 1]) : 0.f;
-        const float y =
-            static_cast<float>(unit.base_y) + (to_float(offset[unit.dy_index]) + dy_bias);
-        const float x =
-            static_cast<float>(unit.base_x) + (to_float(offset[unit.dx_index]) + dx_bias);
-        const BilinearCorners<float> corners = bilinear_corners(y, x, g.height, g.width);
-        float value[V];
+        const SamplePoint s = sample_point(unit, g, offset, mask, offset_bias, mask_bias);
+        blend_pack<T, V>(input, g, s, unit.channel, columns + unit.column);
+    }
+}
+
+// The same units, but the `lanes` threads of one sample (its packs: a power of two up to 32,
+// aligned in the warp) share its sampling point: the first works it out, the others take it by
+// shuffles (10 of them) instead of repeating the index divisions, the offsets' reads and the
+// bilinear weights. Loads and stores as above. Opt-in (runtime::set_deform_shared_sampling).
+template <typename T, int V>
+__global__ void deform_im2col_shared_kernel(
+    const T* __restrict__ input, const T* __restrict__ offset, const T* __restrict__ mask,
+    const T* __restrict__ offset_bias, const T* __restrict__ mask_bias, T* __restrict__ columns,
+    DeformPixelGeometry g, int lanes) {
+    constexpr unsigned kWarp = 0xffffffffu;
+    const int total = g.units(), per_tap = g.channels / V, lane = threadIdx.x & 31;
+    // Whole warps go round the loop together (every lane takes part in the shuffles); a unit
+    // past the end is worked out by nobody and written by nobody.
+    for (int64_t base = blockIdx.x * static_cast<int64_t>(blockDim.x) + (threadIdx.x & ~31);
+         base < total; base += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const int64_t index = base + lane;
+        const bool active = index < total;
+        SamplePoint s;
+        if (active && (lane & (lanes - 1)) == 0) {
+            const DeformUnit unit = deform_unit(g, static_cast<int>(index));
+            s = sample_point(unit, g, offset, mask, offset_bias, mask_bias);
+        }
+        unsigned counted = 0;
 #pragma unroll
-        for (int j = 0; j < V; ++j) value[j] = 0.f;
+        for (int q = 0; q < 4; ++q) counted |= s.corners.counted[q] ? 1u << q : 0u;
+        counted = __shfl_sync(kWarp, counted, 0, lanes);
 #pragma unroll
         for (int q = 0; q < 4; ++q) {
-            if (!corners.counted[q]) continue;
-            const P p = *reinterpret_cast<const P*>(
-                input + static_cast<int64_t>(corners.pixel[q]) * g.channels + unit.channel);
-#pragma unroll
-            for (int j = 0; j < V; ++j) value[j] += corners.weight[q] * to_float(p.v[j]);
+            s.corners.pixel[q] = __shfl_sync(kWarp, s.corners.pixel[q], 0, lanes);
+            s.corners.weight[q] = __shfl_sync(kWarp, s.corners.weight[q], 0, lanes);
+            s.corners.counted[q] = (counted >> q) & 1u;
         }
-        const float modulation =
-            mask ? modulation_of(to_float(mask[unit.mask_index]),
-                                 mask_bias ? to_float(mask_bias[unit.mask_channel]) : 0.f,
-                                 g.mask_sigmoid_scale)
-                 : 1.f;
-        P out;
-#pragma unroll
-        for (int j = 0; j < V; ++j) out.v[j] = from_float<T>(value[j] * modulation);
-        *reinterpret_cast<P*>(columns + unit.column) = out;
+        s.modulation = __shfl_sync(kWarp, s.modulation, 0, lanes);
+        if (active) {
+            blend_pack<T, V>(input, g, s, static_cast<int>(index % per_tap) * V,
+                             columns + index * V);
+        }
     }
 }
 
@@ -169,8 +229,15 @@ cudaError_t launch_pixels(const DeformPixelArgs& a, cudaStream_t stream) {
     if (g.pack == kPack) {
         if (!aligned16(input) || !aligned16(columns) || (g.channels / g.offset_groups) % kPack != 0)
             return cudaErrorInvalidValue;
-        deform_im2col_pixels_kernel<T, kPack><<<blocks, threads, 0, stream>>>(
-            input, offset, mask, offset_bias, mask_bias, columns, g);
+        // A sample's packs, adjacent lanes from a multiple of their count (threads: whole warps).
+        const int lanes = g.channels / g.offset_groups / kPack;
+        if (a.shared_sampling && lanes <= 32 && (lanes & (lanes - 1)) == 0) {
+            deform_im2col_shared_kernel<T, kPack><<<blocks, threads, 0, stream>>>(
+                input, offset, mask, offset_bias, mask_bias, columns, g, lanes);
+        } else {
+            deform_im2col_pixels_kernel<T, kPack><<<blocks, threads, 0, stream>>>(
+                input, offset, mask, offset_bias, mask_bias, columns, g);
+        }
     } else if (g.pack == 1) {
         deform_im2col_pixels_kernel<T, 1><<<blocks, threads, 0, stream>>>(
             input, offset, mask, offset_bias, mask_bias, columns, g);

@@ -40,6 +40,9 @@ struct DeformPixelArgs {
     void* columns = nullptr;            // count x (taps x channels), contiguous
     DeformPixelGeometry geometry;  // geometry.pack: 1, or 16 bytes of the element type when the
                                    // channels per offset group allow and every pointer is aligned
+    // With 16-byte packs: the threads of one sample's packs share its sampling point by shuffles
+    // instead of each working it out (runtime::set_deform_shared_sampling).
+    bool shared_sampling = false;
 };
 
 // The same sampling for channels-last input: one thread per unit of deform_pixel_indexing.h,
