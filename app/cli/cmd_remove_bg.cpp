@@ -14,6 +14,9 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "batch_runner.h"
 #include "cli_args.h"
@@ -44,6 +47,30 @@ const char kRemoveBgUsage[] =
     "[--precision fp32|fp16|bf16]";
 
 namespace {
+
+// Whether two paths name one file or folder (symbolic links and "a/../a" included), whether or not
+// it exists yet: outputs must never land on the input or on each other.
+bool same_place(const std::string& a, const std::string& b) {
+    const auto resolved = [](const std::string& path) {
+        const QFileInfo info(QString::fromStdString(path));
+        const QString canonical = info.canonicalFilePath();
+        return canonical.isEmpty() ? QDir::cleanPath(info.absoluteFilePath()) : canonical;
+    };
+    return resolved(a) == resolved(b);
+}
+
+// The first pair of named paths that are one place, as the one-line refusal; empty if none.
+std::string clashing_outputs(const std::vector<std::pair<std::string, std::string>>& named) {
+    for (size_t i = 0; i < named.size(); ++i) {
+        for (size_t j = i + 1; j < named.size(); ++j) {
+            if (!named[i].second.empty() && !named[j].second.empty() &&
+                same_place(named[i].second, named[j].second))
+                return named[i].first + " and " + named[j].first + " are both " + named[j].second +
+                       ": the outputs would overwrite " + (i == 0 ? "the input" : "each other");
+        }
+    }
+    return {};
+}
 
 template <typename T>
 T wait(QFuture<T> future) {
@@ -98,6 +125,11 @@ int run_remove_bg_folder(const Args& args, const engine::EngineSettings& setting
     if (args.has("matte-dir"))
         if (auto ok = check_output_folder("matte-dir", args.get("matte-dir")); !ok)
             return fail(ok.message());
+    if (const std::string clash = clashing_outputs({{"--input-dir", args.get("input-dir")},
+                                                    {"--output-dir", args.get("output-dir")},
+                                                    {"--matte-dir", args.get("matte-dir")}});
+        !clash.empty())
+        return fail(clash);
     engine::Engine engine(settings);
     auto model = wait(engine.load_model(args.get("model")));
     if (!model) return fail(model.message());
@@ -431,6 +463,11 @@ int run_remove_bg(const std::vector<std::string>& argv) {
     if (args->has("matte"))
         if (auto ok = check_output_file("matte", args->get("matte")); !ok)
             return fail(ok.message());
+    if (const std::string clash = clashing_outputs({{"--image", args->get("image")},
+                                                    {"--out", args->get("out")},
+                                                    {"--matte", args->get("matte")}});
+        !clash.empty())
+        return fail(clash);
     engine::Engine engine(settings);
     // The image first: a typo in its path should not cost a model load.
     auto image = wait(engine.open_image(args->get("image")));

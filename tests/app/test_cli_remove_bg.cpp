@@ -120,6 +120,25 @@ void TestCliRemoveBg::bad_inputs_fail_with_one_clear_line_data() {
     QTest::newRow("background name") << (u2 + QStringList{"--background", "white"})
                                      << "background \"white\": expected transparent, blurred or "
                                         "a colour #RRGGBB";
+    // Outputs that would land on the input or on each other (a copy of the input and a scratch
+    // folder: a regression must not overwrite the golden data).
+    const QString folder = "/tmp/ps-remove-bg-clash";
+    QDir().mkpath(folder);
+    const QString copy = folder + "/input.png";
+    QFile::remove(copy);
+    QFile::copy(g + "/images/u2net_input.png", copy);
+    const QStringList model{"remove-bg", "--model", g + "/u2netp.pth"};
+    QTest::newRow("out over the image")
+        << (model + QStringList{"--image", copy, "--out", copy})
+        << "--image and --out are both " + copy + ": the outputs would overwrite the input";
+    QTest::newRow("matte over the cut-out")
+        << (model + QStringList{"--image", copy, "--out", never, "--matte", never})
+        << "--out and --matte are both " + never + ": the outputs would overwrite each other";
+    QTest::newRow("matte folder over the input folder")
+        << (model + QStringList{"--input-dir", folder, "--output-dir", folder + "-out",
+                                "--matte-dir", folder})
+        << "--input-dir and --matte-dir are both " + folder +
+               ": the outputs would overwrite the input";
 }
 
 void TestCliRemoveBg::bad_inputs_fail_with_one_clear_line() {
